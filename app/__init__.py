@@ -1,0 +1,3 @@
+"""Backprop Lens web app: the HTTP API over the engine, and the page."""
+
+__version__ = "0.1.0"

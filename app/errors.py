@@ -1,0 +1,76 @@
+"""Errors as JSON with a `detail` that names the field; never a stack trace."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from app.middleware import security_headers
+from app.serialize import JSONBytes
+from engine.config import ConfigError
+
+log = logging.getLogger("app.errors")
+
+MAX_ECHO = 60  # characters of a rejected value quoted back in a detail
+
+
+def field_name(loc) -> str:
+    """'hidden_layers.2' for loc ('body', 'hidden_layers', 2); 'max_cells' for a query."""
+    if loc[0] == "body" and (len(loc) == 1 or isinstance(loc[1], int)):
+        return "body"  # the body itself; a JSON decode error's loc is ('body', position)
+    return ".".join(str(p) for p in loc[1:]) or str(loc[0])
+
+
+def _echo(value) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
+
+
+def describe(error: dict) -> str:
+    """One pydantic error as 'field: message, got value'."""
+    msg = error["msg"]
+    if error["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif error["type"] == "json_invalid":
+        msg = f"invalid JSON ({error.get('ctx', {}).get('error', 'decode error')})"
+    text = f"{field_name(error['loc'])}: {msg[:1].lower()}{msg[1:]}"
+    if "input" in error and error["type"] not in ("missing", "json_invalid"):
+        text += f", got {_echo(error['input'])}"
+    return text
+
+
+async def validation_error(request: Request, exc: RequestValidationError):
+    errors = exc.errors()
+    listed = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    return JSONBytes({"detail": "; ".join(describe(e) for e in errors), "errors": listed},
+                     status_code=422)
+
+
+async def http_error(request: Request, exc: HTTPException):
+    if exc.status_code == 400:
+        # only FastAPI answers 400 here: json.loads failed on the body (nested too deeply,
+        # a number too long to convert, ...)
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
+        return JSONBytes({"detail": f"body: could not be parsed as JSON ({cause})"},
+                         status_code=422)
+    return JSONBytes({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def config_error(request: Request, exc: ConfigError):
+    return JSONBytes({"detail": str(exc)}, status_code=422)
+
+
+async def internal_error(request: Request, exc: Exception):
+    # the traceback goes to the log only; this answer leaves starlette's outermost
+    # middleware, outside ours, so it carries the security headers itself
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONBytes({"detail": "Internal error"}, status_code=500,
+                     headers=security_headers(request.app.state.settings))
+
+
+def add_error_handlers(app: FastAPI):
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(ConfigError, config_error)
+    app.add_exception_handler(Exception, internal_error)

@@ -1,0 +1,58 @@
+"""Assembles the app: settings, middleware, routers, error handlers and the page."""
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__, pages
+from app.errors import add_error_handlers
+from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
+from app.routes import meta, runs, steps
+from app.runs import RunCache
+from app.serialize import JSONBytes
+from app.settings import Settings, get_settings
+from engine.threads import single_blas_thread
+
+
+def configure_logging():
+    """Access lines are already JSON: print them bare, once, whoever runs the app."""
+    logger = logging.getLogger("app")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # pinned once per worker, for the whole process: runs are then bit-identical everywhere
+    single_blas_thread(app.state.settings.blas_threads)
+    yield
+    app.state.runs.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging()
+    app = FastAPI(title="Backprop Lens", version=__version__, lifespan=lifespan,
+                  default_response_class=JSONBytes,
+                  description="Every cache and gradient of a small network, step by step.")
+    app.state.settings = settings
+    app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs)
+    # added innermost first: headers and the access log see every answer, 413s included
+    app.add_middleware(Gzip, min_bytes=1000, max_bytes=settings.gzip_max_bytes,
+                       level=settings.gzip_level)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(AccessLog)
+    add_error_handlers(app)
+    for router in (meta.router, runs.router, steps.router, pages.router):
+        app.include_router(router)
+    pages.mount_static(app)
+    return app
+
+
+app = create_app()

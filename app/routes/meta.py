@@ -1,0 +1,27 @@
+"""Health and the choices a client needs to build a run config."""
+
+from fastapi import APIRouter
+
+import engine
+from app import __version__
+from app.configs import engine_limits
+from app.deps import SettingsDep
+from app.schemas import Health, Options
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz():
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/api/options", response_model=Options)
+async def options(settings: SettingsDep):
+    """Datasets, activations, losses, inits, optimizers, their limits (this server's
+    effective ones) and a complete default config."""
+    server = {"compute_budget": settings.compute_budget,
+              "max_tensor_cells": settings.max_tensor_cells,
+              "max_body_bytes": settings.max_body_bytes,
+              "sync_seconds": settings.sync_seconds}
+    return {**engine.options(**engine_limits(settings)), "server": server}

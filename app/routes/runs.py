@@ -1,0 +1,109 @@
+"""Create a run, and read its info, its per-step summary and its progress events."""
+
+import time
+
+import anyio
+from fastapi import APIRouter, HTTPException, Response
+from fastapi.responses import StreamingResponse
+
+from app.configs import check_config
+from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain
+from app.run_ids import encode_run_id
+from app.runs import FINISHED, public_status
+from app.schemas import RunConfig, RunInfo, Summary
+from app.serialize import dumps
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
+HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet stream
+
+
+def run_info(ref: RunRef) -> dict:
+    run = ref.run
+    return {"id": ref.id, "config": ref.config, "status": public_status(run),
+            "progress": run.progress, "num_steps": run.num_steps, "diverged": run.diverged}
+
+
+async def wait_finished(run, seconds: float) -> bool:
+    """Poll until the run finishes or `seconds` pass; True if it finished."""
+    deadline, pause = time.monotonic() + seconds, 0.002
+    while public_status(run) not in FINISHED:
+        if time.monotonic() >= deadline:
+            return False
+        await anyio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    return True
+
+
+@router.post("", response_model=RunInfo, status_code=201,
+             responses={202: {"model": RunInfo, "description": "Accepted, still training"},
+                        422: {"description": "Invalid config; `detail` names the field"}})
+async def create_run(body: RunConfig, response: Response, runs: RunsDep,
+                     settings: SettingsDep):
+    """Train a run. 201 once complete; 202 (status "running") if it takes longer than
+    about a second: then poll GET /api/runs/{id} or follow its events."""
+    config = check_config(body.model_dump(exclude_unset=True), settings)
+    ref = RunRef(encode_run_id(config), config, await obtain(runs, config))
+    if not await wait_finished(ref.run, settings.sync_seconds):
+        response.status_code = 202
+    return run_info(ref)
+
+
+@router.get("/{run_id}", response_model=RunInfo,
+            responses={404: {"description": "Run not found"}})
+async def get_run(ref: RunDep):
+    """The run's status and progress; starts training it here if this process lacks it."""
+    return run_info(ref)
+
+
+@router.get("/{run_id}/summary", response_model=Summary,
+            responses={404: {"description": "Run not found"}})
+async def summary(ref: RunDep):
+    """Per-step series of the steps recorded so far."""
+    body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.summary()))
+    return Response(body, media_type="application/json")
+
+
+@router.get("/{run_id}/histograms", responses={
+    200: {"description": "{steps, edges, layers}: counts of Z, A, dZ and dW per layer at up "
+                         "to 50 steps (not in CONTRACT; for the distributions view)"},
+    404: {"description": "Run not found"}, 409: {"description": "Run still training"}})
+async def histograms(ref: RunDep):
+    """Value histograms per layer over the run; computed once, on first request."""
+    if public_status(ref.run) not in FINISHED:
+        raise HTTPException(409, "histograms: the run is still training; poll the run or "
+                                 "follow its events")
+    body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.histograms()))
+    return Response(body, media_type="application/json")
+
+
+def sse(event: str, data: dict) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
+
+
+async def progress_events(ref: RunRef):
+    """"progress" events while training, then one "done" or "diverged" event."""
+    last, quiet_since = None, time.monotonic()
+    while True:
+        info = run_info(ref)
+        if info["status"] in FINISHED:
+            yield sse(info["status"], info)
+            return
+        if info["num_steps"] != last:
+            last, quiet_since = info["num_steps"], time.monotonic()
+            yield sse("progress", info)
+        elif time.monotonic() - quiet_since > HEARTBEAT:
+            quiet_since = time.monotonic()
+            yield b": still training\n\n"
+        await anyio.sleep(EVENT_INTERVAL)
+
+
+@router.get("/{run_id}/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "Server-Sent Events: progress, then done or "
+                                            "diverged; each data line is the run info"},
+                       404: {"description": "Run not found"}})
+async def events(ref: RunDep):
+    return StreamingResponse(progress_events(ref), media_type="text/event-stream",
+                             headers={"cache-control": "no-cache"})

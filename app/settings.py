@@ -1,0 +1,51 @@
+"""Every server setting, typed, in one place; each can be set as an env var BPL_<NAME>."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 2**20
+
+
+
+class Settings(BaseSettings):
+    """Server limits and knobs. Defaults admit every config inside CONTRACT's ranges."""
+
+    model_config = SettingsConfigDict(env_prefix="BPL_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    # one BLAS thread makes every process compute bit-identical runs
+    blas_threads: int = Field(1, ge=1, le=256)
+
+    max_hidden_layers: int = Field(6, ge=1)
+    max_width: int = Field(128, ge=1)
+    max_samples: int = Field(2000, ge=20)
+    max_steps: int = Field(2000, ge=1)
+    # estimated flops of a whole run (app.configs.estimate_flops). CONTRACT's largest run,
+    # 2-D data with 2,000 samples, test_fraction 0, 6 x 128 hidden, 2,000 full-batch steps,
+    # costs 2000 steps x 82,304 weights x (6 x 2000 + 2 x 2000) = 2.63e12; digits 2.63e12
+    compute_budget: float = Field(3.0e12, gt=0)
+
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # a tensor above this many cells is block-averaged and labelled "downsampled_from";
+    # 2**18 keeps every tensor of a CONTRACT-sized run (at most 128 x 2000) at full size
+    max_tensor_cells: int = Field(2**18, ge=1)
+    cache_bytes: int = Field(512 * MIB, ge=0)
+    # runs waiting for this process's one training thread; older waiting ones are dropped
+    max_queued_runs: int = Field(64, ge=1)
+    sync_seconds: float = Field(1.0, ge=0, le=60)
+    # the CSP frame-ancestors sources; a ';' would smuggle in another directive
+    frame_ancestors: str = Field("'self'", pattern=r"^[^;\r\n]+$")
+    # answers from 1 KB up to gzip_max_bytes are gzipped; bigger ones (step records) would
+    # spend more time deflating than a local link saves. Raise it for a slow remote link.
+    gzip_max_bytes: int = Field(256 * 1024, ge=0)
+    gzip_level: int = Field(1, ge=1, le=9)  # float text: level 1 is ~2x faster than 4, ~5% bigger
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment once."""
+    return Settings()

@@ -1,0 +1,99 @@
+"""Engine benchmark: train + record, and step fetches, against a bare NumPy loop.
+
+Run: python -m bench.bench_engine [--quick]
+Every figure is a ratio measured side by side in this one process, with BLAS
+pinned to one thread, so a busy or slow machine moves both sides alike.
+"""
+
+import argparse
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+
+from bench import bare_loop
+from bench.workloads import workloads
+from engine.run import Run
+from engine.threads import single_blas_thread
+
+STEPS = {"W1": 300, "W2": 300, "W3": 12, "W4": 60, "W5": 40}
+TARGETS = {"W1": 1.5, "W2": 1.5, "W3": 1.25, "W4": 1.25, "W5": 1.25}
+FETCH_TARGET = 8.0
+MEMORY_TARGET_MB = 50
+
+
+def bare_params(run):
+    views = run.layout.views(run.theta0.copy())
+    return [(views[f"W{l}"], views[f"b{l}"]) for l in range(1, run.L + 1)]
+
+
+def time_bare(run, steps):
+    cfg, data = run.config, run.data
+    hidden = cfg["activations"][0]
+    start = time.perf_counter()
+    bare_loop.train(bare_params(run), data.X_train, data.Y_train, steps,
+                    cfg["learning_rate"], hidden, cfg["activations"][-1])
+    return time.perf_counter() - start
+
+
+def time_engine(cfg, data):
+    run = Run(cfg, data)
+    start = time.perf_counter()
+    run.train()
+    return time.perf_counter() - start, run
+
+
+def measure(name, cfg, data, rounds):
+    """Median seconds of bare and engine training, alternating rounds."""
+    steps = cfg["steps"]
+    bare, engine, run = [], [], None
+    for _ in range(rounds):
+        seconds, run = time_engine(cfg, data)
+        engine.append(seconds)
+        bare.append(time_bare(run, steps))
+    bare_step = statistics.median(bare) / steps
+    rng = np.random.default_rng(0)
+    fetch = []
+    for t in rng.integers(0, steps, size=max(10, 3 * rounds)).tolist():
+        start = time.perf_counter()
+        run.step_record(int(t))
+        fetch.append(time.perf_counter() - start)
+    return {"bare_step_ms": 1e3 * bare_step,
+            "train_ratio": statistics.median(engine) / statistics.median(bare),
+            "fetch_ratio": statistics.mean(fetch) / bare_step}
+
+
+def memory_of_long_run(cfg, data):
+    """MB held by a finished 2,000-step run, and the peak while training."""
+    tracemalloc.start()
+    run = Run({**cfg, "steps": 2000}, data).train()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert run.num_steps == 2000
+    return current / 2**20, peak / 2**20
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args()
+    single_blas_thread()
+    rounds = 3 if args.quick else 7
+    print(f"{'workload':<42} {'bare ms/step':>12} {'train÷bare':>11} {'target':>7} "
+          f"{'fetch÷step':>11} {'target':>7}")
+    for name, (description, cfg, data) in workloads(1).items():
+        cfg = {**cfg, "steps": STEPS[name]}
+        r = measure(name, cfg, data, rounds)
+        ok = "ok" if r["train_ratio"] <= TARGETS[name] and r["fetch_ratio"] <= FETCH_TARGET \
+            else "MISS"
+        print(f"{name} {description:<39} {r['bare_step_ms']:>12.3f} {r['train_ratio']:>10.2f}× "
+              f"{'≤' + str(TARGETS[name]):>7} {r['fetch_ratio']:>10.2f}× {'≤8':>7}  {ok}")
+    _, cfg, data = workloads(1)["W4"]
+    held, peak = memory_of_long_run(cfg, data)
+    print(f"W4 2,000 steps: {held:.1f} MB held after training, {peak:.1f} MB peak "
+          f"(target ≤ {MEMORY_TARGET_MB} MB)  {'ok' if held <= MEMORY_TARGET_MB else 'MISS'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Page speed in headless Chromium, from the page's own performance marks.
+
+Starts the server, opens the page on two workloads and prints, for each:
+- step redraw: ms from a step change ("step-start") until every view has redrawn
+  ("step-rendered"), as the `step-redraw` measure; p50 and p90 over clicks on "next"
+  (the way a learner steps) and over random jumps (nothing prefetched);
+- playback: iterations per second with play at full speed.
+
+    .venv/bin/python bench/bench_page.py [--steps 40] [--seconds 5]
+"""
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# W1: moons [2, 8, 8, 1] with 500 training points (625 samples, test_fraction 0.2);
+# W4: digits [64, 32, 16, 10] (1,437 training images, full batch)
+WORKLOADS = {"W1 moons [2,8,8,1], m=500": "?n_samples=625",
+             "W4 digits [64,32,16,10]": "?dataset=digits&hidden_layers=32,16"}
+PAUSE_S = 0.15  # between clicks, as a person stepping: long enough for the prefetch
+REDRAWS = "() => performance.getEntriesByName('step-redraw').length"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                               cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def redraw_durations(page, n):
+    return page.evaluate(f"() => performance.getEntriesByName('step-redraw')"
+                         f".slice(-{n}).map(e => e.duration)")
+
+
+def wait_for_redraw(page, before):
+    page.wait_for_function(f"() => performance.getEntriesByName('step-redraw').length > {before}",
+                           timeout=10_000)
+
+
+def step_clicks(page, steps):
+    for _ in range(steps):
+        before = page.evaluate(REDRAWS)
+        page.get_by_test_id("step-next").click()
+        wait_for_redraw(page, before)
+        time.sleep(PAUSE_S)
+    return redraw_durations(page, steps)
+
+
+def random_jumps(page, steps, last):
+    for t in random.Random(0).sample(range(last), steps):
+        before = page.evaluate(REDRAWS)
+        page.get_by_test_id("step-slider").fill(str(t))
+        wait_for_redraw(page, before)
+        time.sleep(PAUSE_S)
+    return redraw_durations(page, steps)
+
+
+def playback_rate(page, seconds):
+    page.locator("#speed").select_option("60")
+    page.get_by_test_id("step-slider").fill("0")
+    time.sleep(0.5)
+    start = page.evaluate(REDRAWS)
+    page.get_by_test_id("play-toggle").click()
+    time.sleep(seconds)
+    page.get_by_test_id("play-toggle").click()
+    return (page.evaluate(REDRAWS) - start) / seconds
+
+
+def summary(durations):
+    ordered = sorted(durations)
+    return f"p50 {statistics.median(ordered):6.1f} ms   p90 {ordered[int(0.9 * len(ordered))]:6.1f} ms"
+
+
+def bench(browser, url, query, args):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url + "/" + query)
+    page.locator(".js-plotly-plot").nth(5).wait_for(timeout=60_000)
+    page.wait_for_function(REDRAWS.replace("=>", "=> 0 <"), timeout=60_000)
+    time.sleep(1.5)  # let the first gradient check finish
+    last = int(page.get_by_test_id("step-slider").get_attribute("max"))
+    results = {"next": step_clicks(page, args.steps), "jump": random_jumps(page, args.steps, last),
+               "play": playback_rate(page, args.seconds)}
+    page.close()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40, help="step changes per measure")
+    parser.add_argument("--seconds", type=float, default=5.0, help="playback duration")
+    args = parser.parse_args()
+    process, url = start_server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for name, query in WORKLOADS.items():
+                r = bench(browser, url, query, args)
+                print(f"{name}")
+                print(f"  step redraw, next:  {summary(r['next'])}   (target p50 <= 100 ms)")
+                print(f"  step redraw, jump:  {summary(r['jump'])}")
+                print(f"  playback:           {r['play']:6.1f} iterations/s (target >= 15 for W1)")
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Activations in forward/backward pairs, in the course's notation.
+
+Each forward takes `Z: (n, m)` and returns `(A, Z)`; the returned `Z` is the
+activation cache. Each backward takes `(dA, Z)` and returns `dZ = dA ⊙ g'(Z)`.
+Forwards also work on stacks `(T, n, m)` of several steps (softmax normalizes
+axis -2, the units).
+"""
+
+import numpy as np
+
+
+def relu(Z):
+    """A = max(0, Z)."""
+    return np.maximum(Z, 0.0), Z
+
+
+def relu_backward(dA, Z):
+    """dZ = dA where Z > 0, else 0 (relu'(0) = 0, as the course)."""
+    # a float 0/1 mask multiplies several times faster than np.where selects
+    return dA * (Z > 0).astype(dA.dtype)
+
+
+LEAKY_SLOPE = 0.01
+
+
+def leaky_relu(Z):
+    """A = Z for Z > 0, 0.01 Z otherwise (= max(Z, 0.01 Z) since the slope is < 1)."""
+    return np.maximum(Z, LEAKY_SLOPE * Z), Z
+
+
+def leaky_relu_backward(dA, Z):
+    """dZ = dA ⊙ (1 if Z > 0 else 0.01)."""
+    return np.where(Z > 0, dA, LEAKY_SLOPE * dA)
+
+
+def tanh(Z):
+    """A = tanh(Z)."""
+    return np.tanh(Z), Z
+
+
+def tanh_backward(dA, Z):
+    """dZ = dA ⊙ (1 - tanh(Z)²)."""
+    A = np.tanh(Z)
+    return dA * (1.0 - A * A)
+
+
+def sigmoid(Z):
+    """A = 1 / (1 + e^-Z)."""
+    # for Z < -709, e^-Z overflows to inf and A to the correct limit 0
+    with np.errstate(over="ignore"):
+        E = np.exp(-Z)
+    E += 1.0
+    return np.divide(1.0, E), Z
+
+
+def sigmoid_backward(dA, Z):
+    """dZ = dA ⊙ s (1 - s) with s = sigmoid(Z)."""
+    s = sigmoid(Z)[0]
+    return dA * s * (1.0 - s)
+
+
+def linear(Z):
+    """A = Z (identity, for regression outputs)."""
+    return Z.copy(), Z
+
+
+def linear_backward(dA, Z):
+    """dZ = dA."""
+    return dA.copy()
+
+
+def softmax(Z):
+    """A = e^Z / Σ e^Z over each column, shifted by the column max for stability."""
+    E = Z - Z.max(axis=-2, keepdims=True)
+    np.exp(E, out=E)
+    E /= E.sum(axis=-2, keepdims=True)
+    return E, Z
+
+
+def softmax_backward(dA, Z):
+    """dZ = A ⊙ (dA - Σₖ dAₖ Aₖ): the softmax Jacobian applied to each column."""
+    A = softmax(Z)[0]
+    return A * (dA - np.sum(dA * A, axis=0, keepdims=True))
+
+
+# name -> (forward, backward); softmax mixes units, so it is for the output layer only
+ACTIVATIONS = {
+    "relu": (relu, relu_backward),
+    "leaky_relu": (leaky_relu, leaky_relu_backward),
+    "tanh": (tanh, tanh_backward),
+    "sigmoid": (sigmoid, sigmoid_backward),
+    "linear": (linear, linear_backward),
+    "softmax": (softmax, softmax_backward),
+}
+OUTPUT_ONLY = {"softmax"}
+
+
+def activation_forward(name, Z):
+    """Apply the named activation: returns (A, Z)."""
+    return ACTIVATIONS[name][0](Z)
+
+
+def activation_backward(name, dA, Z):
+    """Backward of the named activation: returns dZ."""
+    return ACTIVATIONS[name][1](dA, Z)

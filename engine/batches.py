@@ -1,0 +1,38 @@
+"""Which training examples step t uses, derived from (seed, epoch) alone.
+
+A replay of any step therefore needs no saved random state.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+# separate random streams per purpose, keyed off the config seed
+SHUFFLE_STREAM, DROPOUT_STREAM = 2, 3
+
+
+def steps_per_epoch(m, batch_size):
+    """ceil(m / batch_size): the last mini-batch holds the remainder, as the course."""
+    return -(-m // batch_size)
+
+
+@lru_cache(maxsize=256)
+def epoch_permutation(seed, epoch, m):
+    """The shuffled order of the m training examples in one epoch (read-only: cached)."""
+    order = np.random.default_rng([seed, SHUFFLE_STREAM, epoch]).permutation(m)
+    order.flags.writeable = False
+    return order
+
+
+def batch_indices(seed, t, m, batch_size):
+    """(epoch, indices) of step t; indices is None for full-batch training."""
+    if batch_size is None or batch_size >= m:
+        return t, None
+    epoch, k = divmod(t, steps_per_epoch(m, batch_size))
+    order = epoch_permutation(seed, epoch, m)
+    return epoch, order[k * batch_size:(k + 1) * batch_size]
+
+
+def dropout_rng(seed, t):
+    """The generator of step t's dropout masks."""
+    return np.random.default_rng([seed, DROPOUT_STREAM, t])

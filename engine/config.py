@@ -1,0 +1,180 @@
+"""Run configs: field names, choices, limits and defaults (CONTRACT §4).
+
+`normalize_config(raw)` checks a user's dict and returns the complete config
+with every default filled in. A bad value raises ConfigError, a ValueError
+whose message names the field and the limit.
+"""
+
+import math
+from typing import NamedTuple
+
+from engine.activations import ACTIVATIONS, OUTPUT_ONLY
+from engine.datasets import CATALOGUE, dataset_size, split_sizes
+from engine.initializers import INITS
+from engine.losses import LOSSES
+from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
+from engine.optimizers import OPTIMIZERS
+
+
+class ConfigError(ValueError):
+    """An invalid run config; `field` names the offending field."""
+
+    def __init__(self, field, message):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class Limit(NamedTuple):
+    """A numeric field's range; an open end excludes its bound."""
+
+    kind: str  # "int" or "float"
+    low: float
+    high: float | None  # None: bounded by something else (batch_size: the train set)
+    low_open: bool = False
+    high_open: bool = False
+
+
+# the server may widen the maxima of n_samples and steps
+LIMITS = {
+    "n_samples": Limit("int", 20, 2000),
+    "noise": Limit("float", 0.0, 1.0),
+    "test_fraction": Limit("float", 0.0, 0.5),
+    "learning_rate": Limit("float", 0.0, 10.0, low_open=True),
+    "steps": Limit("int", 1, 2000),
+    "batch_size": Limit("int", 1, None),
+    "l2": Limit("float", 0.0, 10.0),
+    "keep_prob": Limit("float", 0.0, 1.0, low_open=True),
+    "seed": Limit("int", 0, 2**32 - 1),
+    # at β = 1 the moving averages never move (and Adam's correction divides by 0)
+    "beta": Limit("float", 0.0, 1.0, high_open=True),
+    "beta1": Limit("float", 0.0, 1.0, high_open=True),
+    "beta2": Limit("float", 0.0, 1.0, high_open=True),
+    "epsilon": Limit("float", 0.0, 1.0, low_open=True),
+}
+MAX_HIDDEN_LAYERS = 6
+MAX_WIDTH = 128
+
+DEFAULT_CONFIG = {
+    "dataset": "moons",
+    "n_samples": 400,
+    "noise": None,
+    "test_fraction": 0.2,
+    "hidden_layers": [8, 8],
+    "activations": None,
+    "loss": None,
+    "init": "he",
+    "optimizer": "gd",
+    "learning_rate": 0.5,
+    "batch_size": None,
+    "l2": 0.0,
+    "keep_prob": 1.0,
+    "steps": 300,
+    "seed": 1,
+    **OPTIMIZER_DEFAULTS,
+}
+CHOICES = {
+    "dataset": list(CATALOGUE),
+    "activations": list(ACTIVATIONS),
+    "loss": list(LOSSES),
+    "init": list(INITS),
+    "optimizer": list(OPTIMIZERS),
+}
+
+
+def _choice(field, value, names):
+    if not isinstance(value, str) or value not in names:
+        raise ConfigError(field, f"unknown name {value!r}; choose one of {', '.join(names)}")
+    return value
+
+
+def _number(field, value, limit=None):
+    """Check type and range of a numeric field; returns it as int or float."""
+    kind, low, high, low_open, high_open = Limit(*(limit or LIMITS[field]))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(field, f"must be a number, got {value!r}")
+    # compare before converting: int(inf) and float(10**400) raise
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(field, f"must be a finite number, got {value}")
+    if value < low or (low_open and value == low):
+        raise ConfigError(field, f"must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ConfigError(field, f"must be {'<' if high_open else '<='} {high}, got {value}")
+    if kind == "int" and value != int(value):
+        raise ConfigError(field, f"must be a whole number, got {value!r}")
+    return int(value) if kind == "int" else float(value)
+
+
+def _hidden_layers(value, max_layers, max_width):
+    if not isinstance(value, list):
+        raise ConfigError("hidden_layers", "must be a list of layer widths, like [8, 8]")
+    if len(value) > max_layers:
+        raise ConfigError("hidden_layers", f"at most {max_layers} hidden layers, got {len(value)}")
+    return [_number("hidden_layers", w, Limit("int", 1, max_width)) for w in value]
+
+
+def _activations(value, L, info):
+    if value is None:
+        return ["relu"] * (L - 1) + [info.output_activation]
+    if not isinstance(value, list) or len(value) != L:
+        raise ConfigError("activations", f"give one activation per layer, output included: "
+                          f"{L} for {L - 1} hidden layers, got {value!r}")
+    names = [_choice("activations", a, list(ACTIVATIONS)) for a in value]
+    if any(a in OUTPUT_ONLY for a in names[:-1]):
+        raise ConfigError("activations", "softmax is for the output layer only")
+    return names
+
+
+def _check_pairing(loss, output, info):
+    """Losses that read outputs as probabilities need a matching output activation."""
+    if loss != "mse" and info.task == "regression":
+        raise ConfigError("loss", f"{loss} needs class labels; {info.name} is regression, use mse")
+    if loss == "binary_cross_entropy" and output != "sigmoid":
+        raise ConfigError("loss", "binary_cross_entropy needs a sigmoid output layer "
+                          f"(outputs in (0, 1)), got {output}")
+    if loss == "categorical_cross_entropy" and output != "softmax":
+        raise ConfigError("loss", f"categorical_cross_entropy needs a softmax output, got {output}")
+    if output == "softmax" and info.n_y < 2:
+        raise ConfigError("activations", f"softmax needs at least 2 output units; {info.name} "
+                          "has 1, use sigmoid")
+
+
+def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
+    """The complete, checked config for a user's (possibly partial) dict."""
+    if not isinstance(raw, dict):
+        raise ConfigError("config", "must be a JSON object of run settings")
+    unknown = sorted(set(raw) - set(DEFAULT_CONFIG))
+    if unknown:
+        known = ", ".join(DEFAULT_CONFIG)
+        raise ConfigError(unknown[0], f"unknown field; known fields are {known}")
+    limits = {**LIMITS, **(limits or {})}
+    cfg = {**DEFAULT_CONFIG, **{k: v for k, v in raw.items() if v is not None}}
+    for field in ("activations", "loss", "noise", "batch_size"):
+        cfg[field] = raw.get(field)
+    info = CATALOGUE[_choice("dataset", cfg["dataset"], CHOICES["dataset"])]
+    for field in ("init", "optimizer"):
+        _choice(field, cfg[field], CHOICES[field])
+    for field in limits:
+        if cfg.get(field) is not None and field != "batch_size":
+            cfg[field] = _number(field, cfg[field], limits[field])
+    cfg["hidden_layers"] = _hidden_layers(cfg["hidden_layers"], max_layers, max_width)
+    L = len(cfg["hidden_layers"]) + 1
+    cfg["activations"] = _activations(cfg["activations"], L, info)
+    cfg["loss"] = _choice("loss", cfg["loss"] or info.loss, CHOICES["loss"])
+    _check_pairing(cfg["loss"], cfg["activations"][-1], info)
+    if info.fixed_size:
+        cfg["n_samples"] = dataset_size(info.name, cfg["n_samples"])
+    if cfg["noise"] is None:
+        cfg["noise"] = info.default_noise
+    m_train, _ = split_sizes(cfg["n_samples"], cfg["test_fraction"])
+    if cfg["batch_size"] is not None:
+        limit = Limit(*limits["batch_size"])._replace(high=m_train)
+        cfg["batch_size"] = _number("batch_size", cfg["batch_size"], limit)
+        if cfg["batch_size"] == m_train:
+            cfg["batch_size"] = None  # one batch of everything is full-batch training
+    return {k: cfg[k] for k in DEFAULT_CONFIG}
+
+
+def layer_dims(config):
+    """[n_x, n_1, ..., n_L] for a normalized config."""
+    info = CATALOGUE[config["dataset"]]
+    return [info.n_x, *config["hidden_layers"], info.n_y]

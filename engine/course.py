@@ -1,0 +1,80 @@
+"""The course's step-by-step API, as thin aliases of the engine's own functions.
+
+Names, signatures, cache layouts and gradient keys follow the classic
+"Building your Deep Neural Network: Step by Step" exercise:
+linear_cache = (A_prev, W, b), activation_cache = Z, cache = (linear_cache, Z).
+The init functions draw from np.random's global state, as the course does.
+"""
+
+import numpy as np
+
+from engine import initializers, losses, model
+from engine.activations import relu, relu_backward, sigmoid, sigmoid_backward
+from engine.layers import (
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+)
+from engine.optimizers import gd
+
+__all__ = [
+    "L_model_backward",
+    "L_model_forward",
+    "compute_cost",
+    "initialize_parameters",
+    "initialize_parameters_deep",
+    "linear_activation_backward",
+    "linear_activation_forward",
+    "linear_backward",
+    "linear_forward",
+    "relu",
+    "relu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "update_parameters",
+]
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    """W1: (n_h, n_x), b1: (n_h, 1), W2: (n_y, n_h), b2: (n_y, 1); W = randn * 0.01."""
+    return initializers.initialize_parameters([n_x, n_h, n_y], "course", np.random)
+
+
+def initialize_parameters_deep(layer_dims):
+    """W[l]: (layer_dims[l], layer_dims[l-1]) = randn * 0.01, b[l] zeros."""
+    return initializers.initialize_parameters(layer_dims, "course", np.random)
+
+
+def _course_activations(parameters):
+    """ReLU for the L-1 hidden layers, sigmoid for the output."""
+    L = len(parameters) // 2
+    return ["relu"] * (L - 1) + ["sigmoid"]
+
+
+def L_model_forward(X, parameters):
+    """[LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID.  Returns AL: (1, m) and the L caches."""
+    AL, caches, _ = model.model_forward(X, parameters, _course_activations(parameters))
+    return AL, caches
+
+
+def compute_cost(AL, Y):
+    """Binary cross-entropy -(1/m) Σ [y log a + (1-y) log(1-a)], as a 0-d float."""
+    return np.float64(losses.binary_cross_entropy(AL, Y))
+
+
+def L_model_backward(AL, Y, caches):
+    """Returns grads with keys "dA{l-1}", "dW{l}", "db{l}" for l = 1..L."""
+    activations = ["relu"] * (len(caches) - 1) + ["sigmoid"]
+    grads = model.model_backward(AL, Y, caches, activations, "binary_cross_entropy",
+                                 need_dA0=True)
+    L = len(caches)
+    keys = [f"{name}{l}" for l in range(1, L + 1) for name in ("dW", "db")]
+    keys += [f"dA{l - 1}" for l in range(1, L + 1)]
+    return {k: grads[k] for k in keys}
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """W[l] = W[l] - α dW[l], b[l] = b[l] - α db[l]; returns new arrays."""
+    hp = {"learning_rate": learning_rate}
+    return {k: gd(p, grads[f"d{k}"], None, hp)[0] for k, p in parameters.items()}

@@ -1,0 +1,191 @@
+"""Per-step series of a run: cost, accuracy or R², and layer statistics.
+
+Accuracy needs a forward pass over the test set with each step's θ. Doing that
+per step would cost more than the step's own bookkeeping, so the steps are
+queued and evaluated a chunk at a time: one batched matmul per layer for a
+stack of parameter vectors.
+"""
+
+import threading
+
+import numpy as np
+
+from engine import stats
+from engine.activations import activation_forward
+
+# stacking copies θ once per queued step; beyond this size evaluate them one by one
+STACK_PARAMETERS = 65536
+
+
+def metric(task, AL, Y, labels=None):
+    """Accuracy for classification, R² for regression.  AL: (..., n_y, m), Y: (n_y, m).
+
+    labels: Y.argmax(axis=0), when the caller has it already.
+    """
+    if Y.shape[1] == 0:
+        return np.full(AL.shape[:-2], np.nan)
+    if task == "regression":
+        total = np.sum((Y - Y.mean()) ** 2)
+        residual = np.sum((AL - Y) ** 2, axis=(-2, -1))
+        return 1.0 - residual / total if total > 0 else np.full(AL.shape[:-2], np.nan)
+    if Y.shape[0] == 1:
+        return np.mean((AL > 0.5) == (Y > 0.5), axis=(-2, -1))
+    # argmax wants the unit axis last and contiguous: along the short, strided unit
+    # axis it is many times slower than this copy (argmax, not a comparison with the
+    # max, so that tied outputs count as the first class, not as right)
+    predicted = np.ascontiguousarray(np.swapaxes(AL, -1, -2)).argmax(axis=-1)
+    labels = Y.argmax(axis=0) if labels is None else labels
+    return np.mean(predicted == labels, axis=-1)
+
+
+def stacked_forward(layout, thetas, X, activations):
+    """AL for a stack of parameter vectors.  thetas: (T, P), X: (n_x, m) -> (T, n_y, m)."""
+    A = X
+    for l in range(1, layout.L + 1):
+        _, (r, c) = layout.shapes[2 * l - 2]
+        s = layout.starts[2 * l - 2]  # W[l] then b[l], as ParamLayout orders them
+        W = thetas[:, s:s + r * c].reshape(-1, r, c)
+        b = thetas[:, s + r * c:s + r * c + r].reshape(-1, r, 1)
+        A = activation_forward(activations[l - 1], np.matmul(W, A) + b)[0]
+    return A
+
+
+def eval_every(m_train, m_test, batch_size):
+    """Full-batch runs evaluate every step; mini-batch runs about 4 times per epoch,
+    so that evaluating the whole train and test sets stays a small part of training."""
+    if batch_size is None:
+        return 1
+    return max(1, -(-(m_train + m_test) // (4 * batch_size)))
+
+
+class Series:
+    """Preallocated arrays, one row per step; NaN where not measured.
+
+    Steps are summarized a chunk at a time (engine.stats): each step's Z and A
+    are copied into chunk buffers, so the step's own arrays can be freed at once.
+    A step counts as recorded once its chunk is summarized.
+    """
+
+    def __init__(self, cfg, layout, data):
+        steps, m = cfg["steps"], cfg["batch_size"] or data.X_train.shape[1]
+        self.cfg, self.layout, self.data = cfg, layout, data
+        self.cost = np.full(steps, np.nan)
+        self.epoch = np.zeros(steps, dtype=np.int64)
+        self.train = np.full(steps, np.nan)
+        self.test = np.full(steps, np.nan)
+        self.layers = np.full((steps, layout.L, len(stats.LAYER_STATS)), np.nan)
+        self.every = eval_every(data.X_train.shape[1], data.X_test.shape[1], cfg["batch_size"])
+        # the step's own AL is the train prediction when it saw all data without dropout
+        self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
+        self.chunk, self.m = stats.chunk_size(layout, m), m
+        if self.chunk > 1:
+            self.Z = [np.empty((self.chunk, n, m)) for n in layout.dims[1:]]
+            self.A = [np.empty((self.chunk, n, m)) for n in layout.dims[1:]]
+        self.labels = {"train": data.Y_train.argmax(axis=0), "test": data.Y_test.argmax(axis=0)}
+        self.recorded = 0  # steps summarized so far
+        self._queue = []
+
+    def record(self, t, result):
+        """Add step t.  Returns the summarized steps whose numbers are not all finite."""
+        light = (t, result.cost, result.epoch, result.theta, result.g, result.new_theta)
+        L = self.layout.L
+        if self.chunk == 1 or result.X.shape[1] != self.m:
+            # a big step, or a remainder batch: summarize it alone, from views
+            suspects = self.flush()
+            Zs = [result.caches[l][1][None] for l in range(L)]
+            As = [result.A(l)[None] for l in range(1, L + 1)]
+            return suspects + self._summarize([light], Zs, As)
+        k = len(self._queue)
+        for l in range(L):
+            self.Z[l][k] = result.caches[l][1]
+            self.A[l][k] = result.A(l + 1)
+        self._queue.append(light)
+        return self.flush() if k + 1 == self.chunk else []
+
+    def flush(self):
+        """Summarize the queued steps.  Returns those whose numbers are not all finite."""
+        queue, self._queue = self._queue, []
+        if not queue:
+            return []
+        T = len(queue)
+        return self._summarize(queue, [Z[:T] for Z in self.Z], [A[:T] for A in self.A])
+
+    def _summarize(self, queue, Zs, As):
+        steps = [q[0] for q in queue]
+        with np.errstate(all="ignore"):
+            self.cost[steps] = [q[1] for q in queue]
+            self.epoch[steps] = [q[2] for q in queue]
+            rows = self.layers[steps[0]:steps[-1] + 1]
+            stats.fill(rows, Zs, As, [q[3] for q in queue], [q[4] for q in queue],
+                       [q[5] for q in queue], self.layout, self.cfg["activations"],
+                       self.cfg["keep_prob"] < 1.0)
+            evaluate = [k for k, t in enumerate(steps)
+                        if t % self.every == 0 or t == len(self.cost) - 1]
+            self._metrics([steps[k] for k in evaluate], [queue[k][3] for k in evaluate],
+                          As[-1][evaluate])
+        finite = np.isfinite(self.cost[steps]) & \
+            np.isfinite(rows[:, :, stats.MUST_BE_FINITE]).all(axis=(1, 2))
+        self.recorded = steps[-1] + 1
+        return [steps[k] for k in np.flatnonzero(~finite)]
+
+    def _metrics(self, steps, thetas, ALs):
+        """Train and test metric of these steps.  ALs: (T, n_y, m) their own outputs."""
+        if not steps:
+            return
+        data, task = self.data, self.data.info.task
+        if self.own_AL:
+            self.train[steps] = metric(task, ALs, data.Y_train, self.labels["train"])
+        else:
+            self.train[steps] = self._evaluate(thetas, data.X_train, data.Y_train, "train")
+        if data.X_test.shape[1]:
+            self.test[steps] = self._evaluate(thetas, data.X_test, data.Y_test, "test")
+
+    def _evaluate(self, thetas, X, Y, split):
+        """Metric of each θ on (X, Y): stacked when θ is small, else one by one."""
+        task, acts, labels = self.data.info.task, self.cfg["activations"], self.labels[split]
+        if self.layout.size <= STACK_PARAMETERS:
+            AL = stacked_forward(self.layout, np.stack(thetas), X, acts)
+            return metric(task, AL, Y, labels)
+        return [metric(task, stacked_forward(self.layout, theta[None], X, acts)[0], Y, labels)
+                for theta in thetas]
+
+    def truncate(self, n):
+        """Forget everything from step n on (steps after a divergence)."""
+        for series in (self.cost, self.train, self.test, self.layers):
+            series[n:] = np.nan
+        self.recorded = min(self.recorded, n)
+
+    def as_dict(self, n, activations):
+        """JSON-ready lists of the first n steps (NaN stays NaN; the web layer nulls it)."""
+        regression = self.data.info.task == "regression"
+        train, test = self.train[:n].tolist(), self.test[:n].tolist()
+        out = {"steps": n, "eval_every": self.every, "cost": self.cost[:n].tolist(),
+               "epoch": self.epoch[:n].tolist(),
+               "train_accuracy": None if regression else train,
+               "test_accuracy": None if regression else test}
+        if regression:
+            out["train_r2"], out["test_r2"] = train, test
+        out["layers"] = [
+            {"l": l + 1, "activation": activations[l],
+             **{name: self.layers[:n, l, k].tolist() for name, k in stats.INDEX.items()}}
+            for l in range(len(activations))]
+        return out
+
+    def nbytes(self):
+        return self.layers.nbytes + 4 * self.cost.nbytes
+
+
+def histograms(run, snapshots):
+    """Counts over fixed edges for Z, A, dZ, dW per layer at evenly spread steps."""
+    steps = np.unique(np.linspace(0, max(run.num_steps - 1, 0), snapshots).round().astype(int))
+    layers = [{"l": l, **{name: [] for name in stats.HISTOGRAM_TENSORS}}
+              for l in range(1, run.L + 1)]
+    for t in steps.tolist():
+        result = run.replay(t)
+        for l, entry in enumerate(layers, start=1):
+            tensors = {"Z": result.caches[l - 1][1], "A": result.A(l),
+                       "dZ": result.grads[f"dZ{l}"], "dW": result.grads[f"dW{l}"]}
+            for name in stats.HISTOGRAM_TENSORS:
+                entry[name].append(stats.histogram(tensors[name]).tolist())
+    edges = stats.HISTOGRAM_EDGES[1:-1].tolist()
+    return {"steps": steps.tolist(), "edges": edges, "layers": layers}

@@ -1,0 +1,50 @@
+"""One layer, forward and backward, with the course's caches.
+
+linear_cache = (A_prev, W, b); activation_cache = Z; cache = (linear_cache, Z).
+linear_backward's optional `out` buffers let a training step write dW and db
+straight into its flat gradient vector; the numbers are the same without them.
+"""
+
+import numpy as np
+
+from engine.activations import activation_backward, activation_forward
+
+
+def linear_forward(A, W, b):
+    """Z = W A + b, A being A_prev.  A: (n_prev, m), W: (n, n_prev), b: (n, 1) -> Z: (n, m).
+
+    The parameter is called A, as in the course's exercise.
+    """
+    Z = W @ A + b
+    return Z, (A, W, b)
+
+
+def linear_backward(dZ, cache, out=None, need_dA_prev=True):
+    """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σᵢ dZ, dA_prev = Wᵀ dZ.
+
+    dZ: (n, m); cache = (A_prev, W, b); out = (dW, db) buffers or None.
+    Returns dA_prev (None unless need_dA_prev), dW: (n, n_prev), db: (n, 1).
+    """
+    A_prev, W, _ = cache
+    m = A_prev.shape[1]
+    out_dW, out_db = out or (None, None)
+    dW = np.matmul(dZ, A_prev.T, out=out_dW)
+    dW /= m
+    db = np.add.reduce(dZ, axis=1, keepdims=True, out=out_db)
+    db /= m
+    dA_prev = W.T @ dZ if need_dA_prev else None
+    return dA_prev, dW, db
+
+
+def linear_activation_forward(A_prev, W, b, activation):
+    """A = g(W A_prev + b); cache = ((A_prev, W, b), Z)."""
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    A, activation_cache = activation_forward(activation, Z)
+    return A, (linear_cache, activation_cache)
+
+
+def linear_activation_backward(dA, cache, activation):
+    """dZ = dA ⊙ g'(Z), then the linear backward.  Returns dA_prev, dW, db."""
+    linear_cache, Z = cache
+    dZ = activation_backward(activation, dA, Z)
+    return linear_backward(dZ, linear_cache)

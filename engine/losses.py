@@ -1,0 +1,98 @@
+"""Costs and their gradients, exactly as the course scales them.
+
+J is the mean loss over the m columns. The gradients returned here are
+per-example: dA = m · ∂J/∂A, so that dW = (1/m) dZ A_prevᵀ holds downstream.
+"""
+
+import numpy as np
+
+from engine.activations import activation_backward
+
+# keeps log() and 1/a finite when a probability saturates at 0 or 1
+EPS = 1e-15
+
+
+def binary_cross_entropy(A, Y):
+    """J = -(1/m) Σ [y log a + (1-y) log(1-a)].  A, Y: (n_y, m)."""
+    A = np.clip(A, EPS, 1.0 - EPS)
+    return -np.sum(Y * np.log(A) + (1.0 - Y) * np.log1p(-A)) / A.shape[1]
+
+
+def binary_cross_entropy_backward(A, Y):
+    """dA = -(y/a) + (1-y)/(1-a), per example."""
+    A = np.clip(A, EPS, 1.0 - EPS)
+    return (1.0 - Y) / (1.0 - A) - Y / A
+
+
+def categorical_cross_entropy(A, Y):
+    """J = -(1/m) Σ y log a.  A: softmax output (K, m), Y: one-hot (K, m)."""
+    return -np.sum(Y * np.log(np.maximum(A, EPS))) / A.shape[1]
+
+
+def categorical_cross_entropy_backward(A, Y):
+    """dA = -y / a, per example."""
+    return -Y / np.maximum(A, EPS)
+
+
+def mse(A, Y):
+    """J = (1/2m) Σ (a - y)²."""
+    D = A - Y
+    return np.sum(D * D) / (2.0 * A.shape[1])
+
+
+def mse_backward(A, Y):
+    """dA = a - y, per example."""
+    return A - Y
+
+
+def bce_from_logits(Z, Y):
+    """BCE of sigmoid(Z) without forming log(sigmoid): max(z,0) - z y + log(1 + e^-|z|)."""
+    L = np.maximum(Z, 0.0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+    return np.sum(L) / Z.shape[1]
+
+
+def cce_from_logits(Z, Y):
+    """CCE of softmax(Z) via log-softmax: log a = z - max - log Σ e^(z - max)."""
+    S = Z - Z.max(axis=0, keepdims=True)
+    log_A = S - np.log(np.sum(np.exp(S), axis=0, keepdims=True))
+    return -np.sum(Y * log_A) / Z.shape[1]
+
+
+LOSSES = {
+    "binary_cross_entropy": (binary_cross_entropy, binary_cross_entropy_backward),
+    "categorical_cross_entropy": (categorical_cross_entropy, categorical_cross_entropy_backward),
+    "mse": (mse, mse_backward),
+}
+
+# output activation + loss pairs whose dZ simplifies to A - Y, and whose cost
+# is computed from the logits so that it stays finite when a saturates
+FUSED = {
+    ("sigmoid", "binary_cross_entropy"): bce_from_logits,
+    ("softmax", "categorical_cross_entropy"): cce_from_logits,
+}
+
+
+def compute_loss(loss, activation, A, Y, Z):
+    """Mean loss J of the output layer (no L2 term)."""
+    from_logits = FUSED.get((activation, loss))
+    if from_logits is not None:
+        return float(from_logits(Z, Y))
+    return float(LOSSES[loss][0](A, Y))
+
+
+def loss_backward(loss, A, Y):
+    """dA[L] = m · ∂J/∂A[L], per example.  A, Y: (n_y, m)."""
+    return LOSSES[loss][1](A, Y)
+
+
+def output_gradients(loss, activation, A, Y, Z, need_dA=True):
+    """dA[L] and dZ[L] of the output layer, per example.  All: (n_y, m).
+
+    For the fused pairs dZ = A - Y needs no dA, so training skips it (need_dA
+    False gives None) and a step record computes it with loss_backward.
+    """
+    if (activation, loss) in FUSED:
+        # σ'(z) and the softmax Jacobian cancel the 1/a terms exactly
+        return (loss_backward(loss, A, Y) if need_dA else None), A - Y
+    dA = loss_backward(loss, A, Y)
+    return dA, activation_backward(activation, dA, Z)

@@ -1,0 +1,68 @@
+"""The whole network, forward and backward, built from the layer pairs.
+
+X: (n_x, m); Y: (n_y, m); caches[l-1] = ((A[l-1], W[l], b[l]), Z[l]) for l = 1..L.
+"""
+
+import numpy as np
+
+from engine.activations import activation_backward
+from engine.layers import linear_activation_forward, linear_backward
+from engine.losses import output_gradients
+
+
+def model_forward(X, parameters, activations, keep_prob=1.0, rng=None):
+    """Forward through all layers.  Returns AL, caches and the dropout masks D[l].
+
+    With keep_prob < 1, each hidden A[l] is multiplied by its 0/1 mask D[l] and
+    divided by keep_prob (inverted dropout), so the next layer sees that A[l].
+    masks[l-1] is None for the output layer and when dropout is off.
+    """
+    A, caches, masks = X, [], []
+    L = len(activations)
+    for l in range(1, L + 1):
+        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"],
+                                             activations[l - 1])
+        D = None
+        if keep_prob < 1.0 and l < L:
+            D = (rng.random(A.shape) < keep_prob).astype(A.dtype)
+            A = A * D / keep_prob
+        caches.append(cache)
+        masks.append(D)
+    return A, caches, masks
+
+
+def model_backward(AL, Y, caches, activations, loss, masks=None, keep_prob=1.0, l2=0.0,
+                   need_dA0=False, grad_out=None, need_dAL=True):
+    """Gradients of every layer, the course's scaling.
+
+    Returns {"dA{l}", "dZ{l}", "dW{l}", "db{l}"} for l = 1..L, plus "dA0" only when
+    need_dA0 (the gradient with respect to X, which training never needs).
+    grad_out: {"W1": buffer, "b1": buffer, ...} to write dW and db into, or None.
+    need_dAL False leaves "dA{L}" None where dZ[L] does not need it (sigmoid+BCE,
+    softmax+CCE).
+    """
+    L, m = len(caches), AL.shape[1]
+    dA, dZ = output_gradients(loss, activations[-1], AL, Y, caches[-1][1], need_dAL)
+    grads = {}
+    for l in range(L, 0, -1):
+        linear_cache, Z = caches[l - 1]
+        if l < L:
+            D = masks[l - 1] if masks is not None else None
+            # dropout passes the gradient only through kept units, scaled as forward
+            dZ = activation_backward(activations[l - 1], dA if D is None else dA * D / keep_prob, Z)
+        grads[f"dA{l}"], grads[f"dZ{l}"] = dA, dZ
+        out = None if grad_out is None else (grad_out[f"W{l}"], grad_out[f"b{l}"])
+        dA, dW, db = linear_backward(dZ, linear_cache, out, need_dA_prev=l > 1 or need_dA0)
+        if l2:
+            dW += (l2 / m) * linear_cache[1]
+        grads[f"dW{l}"], grads[f"db{l}"] = dW, db
+    if need_dA0:
+        grads["dA0"] = dA
+    return grads
+
+
+def l2_cost(parameters, L, l2, m):
+    """(λ/2m) Σ_l ‖W[l]‖²."""
+    if not l2:
+        return 0.0
+    return l2 / (2.0 * m) * sum(float(np.sum(parameters[f"W{l}"] ** 2)) for l in range(1, L + 1))

@@ -1,0 +1,84 @@
+"""A step's full record in CONTRACT's layout, and where a step first went non-finite."""
+
+import numpy as np
+
+LAYER_FIELDS = ("A_prev", "W", "b", "Z", "A", "D", "dA", "dZ", "dW", "db", "update")
+BATCH_FIELDS = ("X", "Y")
+FIELDS = BATCH_FIELDS + LAYER_FIELDS
+
+
+def _layer_tensors(result, l):
+    """Every tensor of layer l (1-based) at this step, by CONTRACT name."""
+    (A_prev, W, b), Z = result.caches[l - 1]
+    L = len(result.caches)
+    A = result.AL if l == L else result.caches[l][0][0]
+    g, new = result.grads, result.new_params
+    return {
+        "A_prev": A_prev, "W": W, "b": b, "Z": Z, "A": A, "D": result.masks[l - 1],
+        "dA": result.dA(l), "dZ": g[f"dZ{l}"], "dW": g[f"dW{l}"], "db": g[f"db{l}"],
+        "update_W": new[f"W{l}"] - W, "update_b": new[f"b{l}"] - b,
+    }
+
+
+def _pick(tensors, names, wanted):
+    return {n: tensors[n] for n in names if wanted is None or n in wanted}
+
+
+def layer_record(result, l, activation, wanted=None):
+    """One entry of the record's "layers" list; `wanted` narrows the tensors."""
+    T = _layer_tensors(result, l)
+    record = {"l": l, "activation": activation,
+              "linear_cache": _pick(T, ("A_prev", "W", "b"), wanted),
+              "activation_cache": _pick(T, ("Z",), wanted),
+              **_pick(T, ("A", "D"), wanted),
+              "grads": _pick(T, ("dA", "dZ", "dW", "db"), wanted)}
+    if wanted is None or "update" in wanted:
+        record["update"] = {"W": T["update_W"], "b": T["update_b"]}
+    return record
+
+
+def step_record(result, config, t, layers=None, fields=None):
+    """The record of step t: batch, caches, A, D, gradients and the applied update.
+
+    layers: 1-based layer numbers, or None for all; fields: CONTRACT tensor names or None.
+    """
+    record = {"step": t, "epoch": result.epoch, "cost": result.cost}
+    if fields is None or not set(BATCH_FIELDS).isdisjoint(fields):
+        m = result.X.shape[1]
+        indices = range(m) if result.indices is None else result.indices.tolist()
+        record["batch"] = {**_pick({"X": result.X, "Y": result.Y}, BATCH_FIELDS, fields),
+                           "indices": list(indices)}
+    L = len(result.caches)
+    numbers = range(1, L + 1) if layers is None else layers
+    if not all(1 <= l <= L for l in numbers):
+        raise ValueError(f"layers: this network has layers 1 to {L}, got {list(numbers)}")
+    acts = config["activations"]
+    record["layers"] = [layer_record(result, l, acts[l - 1], fields) for l in numbers]
+    return record
+
+
+def _first_non_finite(named):
+    for name, X in named:
+        if X is not None and not np.isfinite(X).all():
+            return name
+    return None
+
+
+def divergence_point(result):
+    """{"layer", "tensor"} of the first non-finite value in computation order, or None.
+
+    Order: forward Z, A per layer; the cost; backward dA, dZ, dW, db from layer L
+    down; then the update of each layer.
+    """
+    L = len(result.caches)
+    T = {l: _layer_tensors(result, l) for l in range(1, L + 1)}
+    order = [(l, [(n, T[l][n]) for n in ("Z", "A")]) for l in range(1, L + 1)]
+    order.append((L, [("cost", np.array(result.cost))]))
+    order += [(l, [(n, T[l][n]) for n in ("dA", "dZ", "dW", "db")]) for l in range(L, 0, -1)]
+    order += [(l, [("update", T[l]["update_W"]), ("update", T[l]["update_b"])])
+              for l in range(1, L + 1)]
+    for l, named in order:
+        name = _first_non_finite(named)
+        if name is not None:
+            return {"layer": l, "tensor": name}
+    return None

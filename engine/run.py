@@ -1,0 +1,163 @@
+"""A recorded training run: summaries of every step, and any step's full record by replay.
+
+Memory stays small: the run keeps θ and the optimizer state every K steps
+(a checkpoint) plus a few floats per step and layer. `step_record(t)` replays
+from the checkpoint before t; replay runs the very same `run_step`, so the
+record is bit-identical to what training computed.
+"""
+
+import threading
+
+import numpy as np
+
+from engine import evaluation
+from engine.datasets import load_dataset
+from engine.initializers import initialize_parameters
+from engine.layout import ParamLayout
+from engine.optimizers import MOMENTS, init_state
+from engine.records import divergence_point, step_record
+from engine.step import run_step
+
+INIT_STREAM = 1
+# checkpoints every MIN_INTERVAL steps at most (a replay averages half of that),
+# and fewer when they would take more than CHECKPOINT_BUDGET bytes
+CHECKPOINT_BUDGET = 16 * 2**20
+MIN_INTERVAL = 1
+
+
+def checkpoint_interval(steps, checkpoint_bytes):
+    """K such that steps/K checkpoints fit the budget; small K keeps replays short."""
+    fits = int(CHECKPOINT_BUDGET // max(checkpoint_bytes, 1))
+    return max(MIN_INTERVAL, -(-steps // max(fits, 1)))
+
+
+def _frozen(theta, state):
+    """A checkpoint: θ and the optimizer state, made read-only."""
+    for array in (theta, *(v for v in state.values() if isinstance(v, np.ndarray))):
+        array.flags.writeable = False
+    return theta, state
+
+
+class Run:
+    """Train a normalized config once; then serve summaries and step records."""
+
+    def __init__(self, config, data=None):
+        """config: a normalized config; data: a Dataset to use instead of the config's
+        (benchmarks train on random arrays of the course's image size this way)."""
+        self.config = config
+        self.data = data or load_dataset(config["dataset"], config["n_samples"],
+                                         config["noise"], config["test_fraction"],
+                                         config["seed"])
+        # replays read the data and the checkpoints: nobody may change them in place
+        for array in (self.data.X_train, self.data.Y_train, self.data.X_test, self.data.Y_test):
+            array.flags.writeable = False
+        self.dims = [self.data.info.n_x, *config["hidden_layers"], self.data.info.n_y]
+        self.L = len(self.dims) - 1
+        self.layout = ParamLayout(self.dims)
+        rng = np.random.default_rng([config["seed"], INIT_STREAM])
+        self.theta0 = self.layout.flatten(initialize_parameters(self.dims, config["init"], rng))
+        moments = 1 + len(MOMENTS[config["optimizer"]])
+        self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments)
+        self.status, self.num_steps, self.diverged = "pending", 0, None
+        self._checkpoints = {}
+        self._series = evaluation.Series(config, self.layout, self.data)
+        self._lock = threading.Lock()
+        self._histograms = None
+
+    @property
+    def progress(self):
+        return 1.0 if self.status in ("done", "diverged") else self.num_steps / self.config["steps"]
+
+    def info(self):
+        return {"status": self.status, "progress": self.progress,
+                "num_steps": self.num_steps, "diverged": self.diverged}
+
+    def train(self, progress=None, should_stop=None, on_step=None):
+        """Run every step, recording summaries; stops at the first non-finite value.
+
+        progress(done, total) is called every few steps; on_step(t, result) sees
+        every StepResult as training computed it (tests compare replays to it).
+        """
+        self.status = "running"
+        theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
+        with np.errstate(all="ignore"):
+            for t in range(self.config["steps"]):
+                if t % self.interval == 0:
+                    self._checkpoints[t] = _frozen(theta, state)
+                result = run_step(self.config, self.data, self.layout, t, theta, state)
+                if on_step is not None:
+                    on_step(t, result)
+                if self._diverged_in(self._series.record(t, result)):
+                    return self
+                theta, state = result.new_theta, result.new_state
+                self.num_steps = self._series.recorded
+                if progress is not None and t % 25 == 24:
+                    progress(self.num_steps, self.config["steps"])
+                if should_stop is not None and should_stop():
+                    self.status = "stopped"
+                    break
+            if self._diverged_in(self._series.flush()):
+                return self
+        self.num_steps = self._series.recorded
+        if self.status == "running":
+            self.status = "done"
+        return self
+
+    def _diverged_in(self, suspects):
+        """Stop at the first suspect step that holds a non-finite tensor, if any.
+
+        A statistic can overflow while every tensor is finite; such a step goes on.
+        """
+        for t in suspects:
+            where = divergence_point(self._replay(t))
+            if where is not None:
+                self.diverged = {"step": t, **where}
+                self.status = "diverged"
+                self._series.truncate(t + 1)
+                self.num_steps = t + 1
+                self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= t}
+                return True
+        return False
+
+    def replay(self, t):
+        """The StepResult of step t, recomputed from the checkpoint before it."""
+        if not 0 <= t < self.num_steps:
+            raise IndexError(f"step {t} is not recorded; this run has {self.num_steps} steps")
+        return self._replay(t)
+
+    def _replay(self, t):
+        start = t - t % self.interval
+        theta, state = self._checkpoints[start]
+        with np.errstate(all="ignore"):
+            for s in range(start, t + 1):
+                result = run_step(self.config, self.data, self.layout, s, theta, state)
+                theta, state = result.new_theta, result.new_state
+        return result
+
+    def step_record(self, t, layers=None, fields=None):
+        """CONTRACT's step record of step t, tensors as 2-D float64 arrays."""
+        return step_record(self.replay(t), self.config, t, layers, fields)
+
+    def summary(self):
+        """Per-step series: cost, accuracy or R², and per-layer statistics."""
+        return self._series.as_dict(self.num_steps, self.config["activations"])
+
+    def histograms(self, snapshots=50):
+        """Counts of Z, A, dZ and dW per layer at up to `snapshots` steps (replayed once)."""
+        with self._lock:
+            if self._histograms is None:
+                self._histograms = evaluation.histograms(self, snapshots)
+            return self._histograms
+
+    def gradcheck(self, t, max_params=2000):
+        """Numerical vs analytic gradients at step t, per layer (CONTRACT "Gradcheck")."""
+        from engine.gradcheck import gradient_check
+
+        return gradient_check(self, t, max_params)
+
+    def nbytes(self):
+        """Approximate memory of this run: data, checkpoints and series."""
+        data = sum(a.nbytes for a in (self.data.X_train, self.data.Y_train,
+                                      self.data.X_test, self.data.Y_test))
+        per_checkpoint = self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
+        return data + len(self._checkpoints) * per_checkpoint + self._series.nbytes()

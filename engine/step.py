@@ -1,0 +1,79 @@
+"""One training step, t: forward on batch t with θ_t, cost, backward, update to θ_{t+1}.
+
+Training and replay both call `run_step`, so a replayed step is the same
+sequence of floating-point operations as the original, hence bit-identical.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.batches import batch_indices, dropout_rng
+from engine.layout import ParamLayout
+from engine.losses import compute_loss, loss_backward
+from engine.model import l2_cost, model_backward, model_forward
+from engine.optimizers import OPTIMIZERS
+
+
+@dataclass
+class StepResult:
+    epoch: int
+    indices: np.ndarray | None  # None: the whole training set
+    X: np.ndarray  # (n_x, m) this step's batch
+    Y: np.ndarray  # (n_y, m)
+    AL: np.ndarray  # (n_y, m)
+    caches: list  # [((A_prev, W, b), Z)] per layer
+    masks: list  # D[l] or None per layer
+    cost: float
+    grads: dict  # dA{l}, dZ{l}, dW{l}, db{l}; use dA(l), since dA{L} may be left out
+    params: dict  # θ_t as W{l}, b{l} views of theta
+    theta: np.ndarray  # θ_t, flat
+    g: np.ndarray  # dθ, flat, same layout
+    layout: ParamLayout
+    loss: str
+    new_theta: np.ndarray = None  # θ_{t+1}
+    new_state: dict = None  # optimizer state after the update
+
+    @property
+    def new_params(self):
+        return self.layout.views(self.new_theta)
+
+    def dA(self, l):
+        """dA[l]; training leaves out dA[L] when dZ[L] = A - Y did not need it."""
+        dA = self.grads[f"dA{l}"]
+        return loss_backward(self.loss, self.AL, self.Y) if dA is None else dA
+
+    def A(self, l):
+        """A[l], as the next layer saw it (after dropout)."""
+        return self.AL if l == len(self.caches) else self.caches[l][0][0]
+
+
+def batch(cfg, data, t):
+    """(epoch, indices, X, Y) of step t."""
+    epoch, idx = batch_indices(cfg["seed"], t, data.X_train.shape[1], cfg["batch_size"])
+    if idx is None:
+        return epoch, idx, data.X_train, data.Y_train
+    return epoch, idx, data.X_train[:, idx], data.Y_train[:, idx]
+
+
+def forward_backward(cfg, data, layout, t, theta):
+    """Forward, cost and backward of step t with θ_t.  A StepResult without the update."""
+    epoch, idx, X, Y = batch(cfg, data, t)
+    keep_prob, acts = cfg["keep_prob"], cfg["activations"]
+    rng = dropout_rng(cfg["seed"], t) if keep_prob < 1.0 else None
+    params, g = layout.views(theta), np.empty(layout.size)
+    AL, caches, masks = model_forward(X, params, acts, keep_prob, rng)
+    cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1]) + \
+        l2_cost(params, layout.L, cfg["l2"], X.shape[1])
+    grads = model_backward(AL, Y, caches, acts, cfg["loss"], masks, keep_prob, cfg["l2"],
+                           grad_out=layout.views(g), need_dAL=False)
+    return StepResult(epoch, idx, X, Y, AL, caches, masks, cost, grads, params, theta, g,
+                      layout, cfg["loss"])
+
+
+def run_step(cfg, data, layout, t, theta, state):
+    """The whole step t: a StepResult with θ_{t+1} and the new optimizer state."""
+    result = forward_backward(cfg, data, layout, t, theta)
+    result.new_theta, result.new_state = OPTIMIZERS[cfg["optimizer"]](
+        theta, result.g, state, cfg)
+    return result

@@ -1,0 +1,79 @@
+// the one module that talks to the server (CONTRACT §4). step answers are cached in a
+// small LRU keyed by URL, so replaying a step, prefetching and re-rendering cost one request.
+
+const STEP_CACHE_SIZE = 64;
+const stepCache = new Map();  // url -> Promise<json>; Map keeps insertion order for the LRU
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// a 422 detail is a string naming the field ("learning_rate: must be <= 10"),
+// or FastAPI's list of {loc, msg}; both become one readable line
+export function detailText(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail.map((d) => {
+      const loc = (d.loc || []).filter((p) => p !== "body" && p !== "query");
+      return loc.length ? `${loc.join(".")}: ${d.msg}` : d.msg;
+    }).join("; ");
+  }
+  return detail ? JSON.stringify(detail) : "";
+}
+
+async function request(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, {headers: {"Accept": "application/json"}, ...options});
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "The server did not answer. Is `backprop-lens serve` still running?");
+  }
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const text = detailText(body && body.detail) || `${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, text);
+  }
+  return body;
+}
+
+function cached(url) {
+  if (stepCache.has(url)) {
+    const hit = stepCache.get(url);
+    stepCache.delete(url);  // re-insert: most recently used goes last
+    stepCache.set(url, hit);
+    return hit;
+  }
+  const promise = request(url);
+  promise.catch(() => stepCache.delete(url));  // failures are not cached
+  stepCache.set(url, promise);
+  while (stepCache.size > STEP_CACHE_SIZE) stepCache.delete(stepCache.keys().next().value);
+  return promise;
+}
+
+export function stepUrl(runId, t, {layers, fields, maxCells} = {}) {
+  const query = new URLSearchParams();
+  if (layers) query.set("layers", layers.join(","));
+  if (fields) query.set("fields", fields.join(","));
+  if (maxCells) query.set("max_cells", String(maxCells));
+  const qs = query.toString();
+  return `/api/runs/${encodeURIComponent(runId)}/steps/${t}${qs ? "?" + qs : ""}`;
+}
+
+export const api = {
+  options: () => request("/api/options"),
+  createRun: (config) => request("/api/runs", {
+    method: "POST",
+    headers: {"Content-Type": "application/json", "Accept": "application/json"},
+    body: JSON.stringify(config),
+  }),
+  run: (id) => request(`/api/runs/${encodeURIComponent(id)}`),
+  summary: (id) => request(`/api/runs/${encodeURIComponent(id)}/summary`),
+  step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),
+  gradcheck: (id, t, signal) =>
+    request(`/api/runs/${encodeURIComponent(id)}/steps/${t}/gradcheck`, {signal}),
+};

@@ -1,0 +1,88 @@
+// the network in plain JS, for what the server does not send: one example's forward and
+// backward pass for the diagram, and the forward pass over a grid for the decision boundary.
+// W: (n_l, n_{l-1}) and b: (n_l, 1) as plain row arrays; examples are columns, as the course.
+
+const G = {
+  relu: (z) => (z > 0 ? z : 0),
+  leaky_relu: (z) => (z > 0 ? z : 0.01 * z),
+  tanh: Math.tanh,
+  sigmoid: (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))),
+  linear: (z) => z,
+};
+// g'(z), written with a = g(z) where that is the course's form
+const G_PRIME = {
+  relu: (z) => (z > 0 ? 1 : 0),
+  leaky_relu: (z) => (z > 0 ? 1 : 0.01),
+  tanh: (z, a) => 1 - a * a,
+  sigmoid: (z, a) => a * (1 - a),
+  linear: () => 1,
+};
+
+export const activate = (name, z) => G[name](z);
+export const activationSlope = (name, z, a) => G_PRIME[name](z, a);
+
+function softmax(z) {
+  const top = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - top));
+  const s = e.reduce((p, q) => p + q, 0);
+  return e.map((v) => v / s);
+}
+
+// one column: a_prev (n_{l-1}) -> z = W a_prev + b, a = g(z)
+function layerForward(W, b, aPrev, activation) {
+  const z = W.map((row, i) => row.reduce((s, w, k) => s + w * aPrev[k], b[i][0]));
+  const a = activation === "softmax" ? softmax(z) : z.map((v) => G[activation](v));
+  return {z, a};
+}
+
+// x: (n_x) -> {A: [x, a1, ..., aL], Z: [null, z1, ..., zL]}
+export function forwardColumn(params, activations, x) {
+  const A = [x], Z = [null];
+  params.forEach(({W, b}, k) => {
+    const {z, a} = layerForward(W, b, A[k], activations[k]);
+    Z.push(z);
+    A.push(a);
+  });
+  return {A, Z};
+}
+
+// output activation + loss pairs whose dZ[L] simplifies to A - Y (as the engine's FUSED)
+const FUSED = {sigmoid: "binary_cross_entropy", softmax: "categorical_cross_entropy"};
+const EPS = 1e-15;  // the engine's clip, keeps 1/a finite
+
+function outputDA(loss, aL, y) {
+  if (loss === "mse") return aL.map((a, i) => a - y[i]);
+  const clip = (a) => Math.min(Math.max(a, EPS), 1 - EPS);
+  if (loss === "binary_cross_entropy") return aL.map((a, i) => (1 - y[i]) / (1 - clip(a)) - y[i] / clip(a));
+  return aL.map((a, i) => -y[i] / Math.max(a, EPS));
+}
+
+// dZ = dA ⊙ g'(Z); softmax mixes its units: dZ = a ⊙ (dA - Σₖ dAₖ aₖ)
+function activationBackward(act, dA, z, a) {
+  if (act === "softmax") {
+    const dot = dA.reduce((s, d, k) => s + d * a[k], 0);
+    return a.map((ai, i) => ai * (dA[i] - dot));
+  }
+  return dA.map((d, i) => d * G_PRIME[act](z[i], a[i]));
+}
+
+// per-example derivatives, the course's scaling (column i is ∂L⁽ⁱ⁾/∂·).
+// dropout masks are not applied: the diagram shows the network as evaluated without them.
+export function backwardColumn(params, activations, loss, pass, y) {
+  const L = params.length, dA = new Array(L + 1), dZ = new Array(L + 1);
+  const aL = pass.A[L];
+  dA[L] = outputDA(loss, aL, y);
+  for (let l = L; l >= 1; l--) {
+    const act = activations[l - 1];
+    dZ[l] = l === L && FUSED[act] === loss
+      ? aL.map((a, i) => a - y[i]) : activationBackward(act, dA[l], pass.Z[l], pass.A[l]);
+    const W = params[l - 1].W;
+    dA[l - 1] = W[0].map((_, k) => W.reduce((s, row, i) => s + row[k] * dZ[l][i], 0));
+  }
+  return {dA, dZ};
+}
+
+// output of the net for many points at once; points: array of x vectors
+export function forwardMany(params, activations, points) {
+  return points.map((x) => forwardColumn(params, activations, x).A[params.length]);
+}

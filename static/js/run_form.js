@@ -1,0 +1,133 @@
+// the run form, built from GET /api/options: every config field with its limits. the
+// browser does not validate (novalidate): the server's 422 names the field, and the page
+// shows it in the alert.
+import {configOverrides} from "./state.js";
+
+// [field, label, kind, note]; kind picks the input
+const FIELDS = [
+  ["dataset", "dataset", "dataset"], ["n_samples", "samples", "number", "ignored by real data"],
+  ["noise", "noise", "number", "blank: the dataset's default"], ["test_fraction", "test fraction", "number"],
+  ["hidden_layers", "hidden layer widths", "layers", "comma separated, e.g. 8, 8; blank: none"],
+  ["activations", "activation per layer", "activations"], ["loss", "loss", "choice:losses"],
+  ["init", "initialization", "choice:inits"], ["optimizer", "optimizer", "choice:optimizers"],
+  ["beta", "β (momentum)", "number"], ["beta1", "β₁ (adam)", "number"], ["beta2", "β₂", "number"],
+  ["epsilon", "ε", "number"], ["learning_rate", "learning rate α", "number"],
+  ["batch_size", "batch size", "number", "blank: full batch"], ["l2", "L2 λ", "number"],
+  ["keep_prob", "keep_prob (dropout)", "number", "1: no dropout"], ["steps", "iterations", "number"],
+  ["seed", "seed", "number"],
+];
+const HYPER = ["beta", "beta1", "beta2", "epsilon"];
+
+function limitText(limit) {
+  if (!limit) return "";
+  if (limit.max_layers) return `up to ${limit.max_layers} layers, widths ${limit.min_width}–${limit.max_width}`;
+  const low = limit.min_exclusive ? `> ${limit.min}` : `≥ ${limit.min}`;
+  return limit.max === null || limit.max === undefined ? low : `${low}, ≤ ${limit.max}`;
+}
+
+function select(names, value) {
+  const el = document.createElement("select");
+  for (const name of names) el.add(new Option(name, name, false, name === value));
+  return el;
+}
+
+function activationSelects(box, options, count, values) {
+  const hidden = options.activations.filter((a) => !options.output_only_activations.includes(a));
+  box.replaceChildren(...[...Array(count).keys()].map((k) => {
+    const el = select(k === count - 1 ? options.activations : hidden, values[k] || "relu");
+    el.name = `activation-${k + 1}`;
+    el.title = k === count - 1 ? `output layer ${k + 1}` : `hidden layer ${k + 1}`;
+    return el;
+  }));
+}
+
+function input(field, kind, value, options) {
+  if (kind === "dataset") return select(options.datasets.map((d) => d.name), value);
+  if (kind.startsWith("choice:")) return select(options[kind.slice(7)], value);
+  const el = document.createElement("input");
+  el.type = "text";
+  el.inputMode = kind === "number" ? "decimal" : "text";
+  el.value = kind === "layers" ? value.join(", ") : value === null || value === undefined ? "" : String(value);
+  return el;
+}
+
+// a value typed in the form; text the server cannot read goes to it as is, so its 422 says why
+function readValue(kind, text) {
+  if (kind === "layers") return text.trim() === "" ? [] : text.split(",").map((s) =>
+    (Number.isFinite(Number(s)) && s.trim() !== "" ? Number(s) : s.trim()));
+  if (kind !== "number") return text;
+  if (text.trim() === "") return null;
+  return Number.isFinite(Number(text)) ? Number(text) : text;
+}
+
+export function createRunForm(form, options, onSubmit) {
+  const grid = form.querySelector("#form-fields"), inputs = {};
+  let activationBox = null;
+  for (const [field, label, kind, note] of FIELDS) {
+    const wrap = document.createElement("div");
+    wrap.className = "field";
+    wrap.dataset.field = field;
+    const title = document.createElement("label");
+    title.textContent = label;
+    const help = document.createElement("div");
+    help.className = "limits";
+    help.textContent = [limitText(options.limits[field]), note].filter(Boolean).join(" · ");
+    if (kind === "activations") {
+      activationBox = document.createElement("div");
+      activationBox.className = "activations";
+      wrap.append(title, activationBox, help);
+    } else {
+      inputs[field] = input(field, kind, options.default_config[field], options);
+      inputs[field].name = field;
+      inputs[field].id = `field-${field}`;
+      title.htmlFor = inputs[field].id;
+      wrap.append(title, inputs[field], help);
+    }
+    grid.append(wrap);
+  }
+  return wireForm(form, options, inputs, activationBox, onSubmit);
+}
+
+function wireForm(form, options, inputs, activationBox, onSubmit) {
+  const kindOf = Object.fromEntries(FIELDS.map(([f, , k]) => [f, k]));
+  const layerCount = () => readValue("layers", inputs.hidden_layers.value).length + 1;
+  const currentActivations = () => [...activationBox.querySelectorAll("select")].map((s) => s.value);
+  const dataset = () => options.datasets.find((d) => d.name === inputs.dataset.value);
+  const naturalActivations = () => [...Array(layerCount() - 1).fill("relu"), dataset().output_activation];
+  const showHyper = () => {
+    const used = options.optimizer_hyperparameters[inputs.optimizer.value] || [];
+    for (const h of HYPER) form.querySelector(`[data-field="${h}"]`).hidden = !used.includes(h);
+  };
+  const relayoutActivations = () => {
+    const now = currentActivations(), natural = naturalActivations();
+    activationSelects(activationBox, options, layerCount(), natural.map((a, k) =>
+      (k < natural.length - 1 && now[k] && k < now.length - 1 ? now[k] : a)));
+  };
+  inputs.hidden_layers.addEventListener("change", relayoutActivations);
+  inputs.dataset.addEventListener("change", () => {
+    inputs.loss.value = dataset().loss;
+    relayoutActivations();
+  });
+  inputs.optimizer.addEventListener("change", showHyper);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const raw = {};
+    for (const [field, el] of Object.entries(inputs)) raw[field] = readValue(kindOf[field], el.value);
+    const acts = currentActivations();
+    raw.activations = JSON.stringify(acts) === JSON.stringify(naturalActivations()) ? null : acts;
+    if (raw.loss === dataset().loss) raw.loss = null;
+    if (raw.noise === dataset().default_noise) raw.noise = null;
+    const used = options.optimizer_hyperparameters[raw.optimizer] || [];
+    for (const h of HYPER) if (!used.includes(h)) delete raw[h];
+    onSubmit(configOverrides(raw, options.default_config));
+  });
+  // show a run's normalized config in the form
+  return function fill(config) {
+    for (const [field, el] of Object.entries(inputs)) {
+      const v = config[field];
+      el.value = kindOf[field] === "layers" ? v.join(", ") : v === null || v === undefined ? "" : String(v);
+    }
+    activationSelects(activationBox, options, config.activations.length, config.activations);
+    showHyper();
+  };
+}

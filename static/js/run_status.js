@@ -1,0 +1,34 @@
+// plain words about a run for the header and the alert: what it is, and what went wrong.
+
+const alertBox = () => document.querySelector("[data-testid=alert]");
+
+export function showAlert(text, kind = "error") {
+  const box = alertBox();
+  box.textContent = text;
+  box.className = `alert ${kind}`;
+  box.hidden = false;
+}
+
+export function hideAlert() {
+  const box = alertBox();
+  box.hidden = true;
+  box.textContent = "";
+}
+
+export function describeRun(run) {
+  const c = run.config;
+  const batch = c.batch_size === null ? "full batch" : `mini-batches of ${c.batch_size}`;
+  const extras = [c.l2 ? `L2 λ = ${c.l2}` : "", c.keep_prob < 1 ? `dropout keep_prob = ${c.keep_prob}` : ""]
+    .filter(Boolean).join(", ");
+  return `${c.dataset} · ${run.dims.join(" → ")} · ${c.activations.join(", ")} · ${c.loss} · ` +
+    `${c.init} init · ${c.optimizer}, α = ${c.learning_rate} · ${batch} · ${run.num_steps} iterations` +
+    (extras ? ` · ${extras}` : "");
+}
+
+export function describeDivergence(run) {
+  const {step, layer, tensor} = run.diverged;
+  const where = tensor === "cost" ? "the cost" : `${tensor} of layer ${layer}`;
+  return `Training diverged at iteration ${step}: ${where} became infinite or not a number, ` +
+    `so training stopped there (${run.num_steps} iterations recorded). ` +
+    `The learning rate (${run.config.learning_rate}) is probably too large for this network; try a smaller one.`;
+}

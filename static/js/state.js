@@ -1,0 +1,109 @@
+// the one owner of UI state and of its round trip through the URL.
+// state = {config: {...only the fields the user changed}, iteration, phase, layer, ...}.
+// the URL is ?<config field>=<value>&...&it=12&phase=backward-2&layer=2: config fields
+// keep their API names, lists are comma separated, and default values are left out.
+
+// the view's part of the state: key -> how it reads from and writes to the query string
+const VIEW_FIELDS = {
+  iteration: {param: "it", kind: "int", fallback: 0, always: true},
+  phase: {param: "phase", kind: "text", fallback: "forward-1", always: true},
+  layer: {param: "layer", kind: "int", fallback: 1, always: true},
+  example: {param: "ex", kind: "int", fallback: 0},
+  scale: {param: "scale", kind: "text", fallback: "tensor"},
+  speed: {param: "speed", kind: "number", fallback: 15},
+  big: {param: "big", kind: "bool", fallback: false},
+  runId: {param: "run", kind: "text", fallback: null},
+};
+const LIST_FIELDS = new Set(["hidden_layers", "activations"]);
+const NUMBER_LIST_FIELDS = new Set(["hidden_layers"]);
+
+const KINDS = {
+  int: {parse: (s) => (/^\d+$/.test(s) ? Number(s) : undefined), format: String},
+  number: {parse: (s) => (Number.isFinite(Number(s)) ? Number(s) : undefined), format: String},
+  text: {parse: (s) => s, format: String},
+  bool: {parse: (s) => s === "1", format: (v) => (v ? "1" : "0")},
+};
+
+// a config value from the URL; one the server cannot read goes to it unchanged, so that
+// its 422 names the field ("learning_rate=abc" -> "learning_rate: must be a number")
+export function parseConfigValue(field, text) {
+  if (LIST_FIELDS.has(field)) {
+    const items = text === "" ? [] : text.split(",");
+    return NUMBER_LIST_FIELDS.has(field)
+      ? items.map((s) => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : s))
+      : items;
+  }
+  if (text === "null" || text === "full") return null;
+  if (text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
+  return text;
+}
+
+function formatConfigValue(value) {
+  if (Array.isArray(value)) return value.join(",");
+  return value === null ? "null" : String(value);
+}
+
+function sameValue(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// the part of `config` that differs from the defaults: what the URL and a POST carry
+export function configOverrides(config, defaults) {
+  const out = {};
+  for (const [field, value] of Object.entries(config)) {
+    if (!(field in defaults) || !sameValue(value, defaults[field])) out[field] = value;
+  }
+  return out;
+}
+
+export function readUrl(search, defaults) {
+  const query = new URLSearchParams(search);
+  const viewParams = new Set(Object.values(VIEW_FIELDS).map((f) => f.param));
+  const state = {config: {}};
+  for (const [key, field] of Object.entries(VIEW_FIELDS)) {
+    const text = query.get(field.param);
+    const value = text === null ? undefined : KINDS[field.kind].parse(text);
+    state[key] = value === undefined ? field.fallback : value;
+  }
+  for (const [param, text] of query) {
+    if (!viewParams.has(param)) state.config[param] = parseConfigValue(param, text);
+  }
+  state.config = configOverrides(state.config, defaults);
+  return state;
+}
+
+export function toSearch(state, defaults) {
+  const query = new URLSearchParams();
+  for (const [field, value] of Object.entries(configOverrides(state.config, defaults))) {
+    query.set(field, formatConfigValue(value));
+  }
+  for (const [key, field] of Object.entries(VIEW_FIELDS)) {
+    const value = state[key];
+    if (value === null || value === undefined) continue;
+    if (field.always || value !== field.fallback) query.set(field.param, KINDS[field.kind].format(value));
+  }
+  // commas read better than %2C in a shared link
+  return "?" + query.toString().replace(/%2C/g, ",");
+}
+
+// a tiny store: set() merges a patch, mirrors it into the URL and tells the listeners
+export function createStore(initial, defaults) {
+  let state = initial;
+  const listeners = new Set();
+  return {
+    get: () => state,
+    set(patch) {
+      const before = state;
+      state = {...state, ...patch};
+      const search = toSearch(state, defaults);
+      if (search !== window.location.search) {
+        window.history.replaceState(null, "", window.location.pathname + search);
+      }
+      for (const listener of listeners) listener(state, before);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// what the views need for one step, fetched at display size: parameters and gradients of
+// every layer (small, exact), the selected layer's activations block-averaged for the
+// heatmaps, and the batch with the output layer's A for the model view and the diagram.
+import {api} from "./api.js";
+import {forwardColumn, backwardColumn} from "./forward_pass.js";
+import {column, layerTensors} from "./tensors.js";
+import {parsePhase} from "./phases.js";
+
+// cells per heatmap: a few hundred columns fill a panel at 1280 px; more is not visible
+export const HEATMAP_CELLS = 2048;
+const PARAM_FIELDS = ["W", "b", "dW", "db", "update"];
+const LAYER_FIELDS = ["A_prev", "Z", "A", "D", "dA", "dZ"];
+// 2-D (and 1-D) data and mini-batches send X with every step; wider full-batch data
+// (digits: 64 × 1437) sends it once per run, since full-batch training uses the same X
+// at every step
+const INLINE_X_FEATURES = 2;
+
+const inputsByRun = new Map();
+
+function outputFields(run) {
+  return run.dims[0] <= INLINE_X_FEATURES || run.config.batch_size !== null
+    ? ["A", "X", "Y"] : ["A", "Y"];
+}
+
+function requests(run, t, layer) {
+  return [
+    api.step(run.id, t, {fields: PARAM_FIELDS}),
+    api.step(run.id, t, {layers: [layer], fields: LAYER_FIELDS, maxCells: HEATMAP_CELLS}),
+    api.step(run.id, t, {layers: [run.L], fields: outputFields(run)}),
+  ];
+}
+
+function runInputs(run) {
+  if (!inputsByRun.has(run.id)) {
+    inputsByRun.clear();
+    inputsByRun.set(run.id, api.step(run.id, 0, {fields: ["X"]}).then((r) => r.batch.X));
+  }
+  return inputsByRun.get(run.id);
+}
+
+export function prefetchFrame(run, t, layer) {
+  if (t >= 0 && t < run.num_steps) Promise.all(requests(run, t, layer)).catch(() => {});
+}
+
+// the chosen example's A, Z, dA, dZ through every layer, computed here from θ_t
+function examplePass(run, params, batch, example) {
+  const j = Math.min(example, batch.X.shape[1] - 1);
+  const plain = params.map((p) => ({W: p.W.data, b: p.b.data}));
+  const acts = run.config.activations;
+  const pass = forwardColumn(plain, acts, column(batch.X, j));
+  const grads = backwardColumn(plain, acts, run.config.loss, pass, column(batch.Y, j));
+  return {j, index: batch.indices ? batch.indices[j] : j, ...pass, ...grads};
+}
+
+export async function loadFrame(session, view) {
+  const {run} = session;
+  const t = Math.min(view.iteration, run.num_steps - 1);
+  const layer = Math.min(Math.max(view.layer, 1), run.L);
+  const [paramRecord, layerRecord, outputRecord] = await Promise.all(requests(run, t, layer));
+  const X = outputRecord.batch.X || await runInputs(run);
+  const batch = {...outputRecord.batch, X, AL: outputRecord.layers[0].A};
+  const params = paramRecord.layers.map(layerTensors);
+  return {
+    run, summary: session.summary, histograms: session.histograms, options: session.options,
+    t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
+    phase: parsePhase(view.phase, run.L), params, selected: layerTensors(layerRecord.layers[0]),
+    batch, example: examplePass(run, params, batch, view.example),
+    scale: view.scale, big: view.big,
+  };
+}

@@ -1,0 +1,90 @@
+// tensors painted as images: one pixel per cell on a canvas, coloured through a lookup
+// table of a Plotly colour scale. a Plotly figure then shows the image as a layout image,
+// which moves no trace: redrawing ten heatmaps this way costs a few milliseconds where ten
+// heatmap traces cost tens (measured in headless Chromium on the 2-core target machine).
+
+const LUT_SIZE = 256;
+const luts = new Map();
+
+function hexToRgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+// colourscale [[position, "#rrggbb"], ...] -> Uint8Array(LUT_SIZE * 3)
+export function lookupTable(scale) {
+  if (luts.has(scale)) return luts.get(scale);
+  const lut = new Uint8Array(LUT_SIZE * 3), stops = scale.map(([p, c]) => [p, hexToRgb(c)]);
+  for (let i = 0; i < LUT_SIZE; i++) {
+    const x = i / (LUT_SIZE - 1);
+    let k = 0;
+    while (k < stops.length - 2 && x > stops[k + 1][0]) k++;
+    const [p0, c0] = stops[k], [p1, c1] = stops[k + 1];
+    const f = p1 > p0 ? Math.min(1, Math.max(0, (x - p0) / (p1 - p0))) : 0;
+    for (let ch = 0; ch < 3; ch++) lut[3 * i + ch] = Math.round(c0[ch] + f * (c1[ch] - c0[ch]));
+  }
+  luts.set(scale, lut);
+  return lut;
+}
+
+const canvas = document.createElement("canvas");
+const context = canvas.getContext("2d");
+
+// rows of numbers -> PNG data URL; value v maps to (v - low) / (high - low) on the scale.
+// null (non-finite on the server) is drawn black, so divergence stands out.
+export function matrixImage(data, low, high, scale) {
+  const R = data.length, C = R ? data[0].length : 0;
+  canvas.width = Math.max(C, 1);
+  canvas.height = Math.max(R, 1);
+  const image = context.createImageData(canvas.width, canvas.height), px = image.data;
+  const lut = lookupTable(scale), span = high - low || 1;
+  for (let i = 0; i < R; i++) {
+    for (let j = 0; j < C; j++) {
+      const v = data[i][j], o = 4 * (i * C + j);
+      if (v === null || Number.isNaN(v)) { px[o + 3] = 255; continue; }
+      const k = Math.max(0, Math.min(LUT_SIZE - 1, Math.round(((v - low) / span) * (LUT_SIZE - 1))));
+      px[o] = lut[3 * k]; px[o + 1] = lut[3 * k + 1]; px[o + 2] = lut[3 * k + 2]; px[o + 3] = 255;
+    }
+  }
+  context.putImageData(image, 0, 0);
+  return canvas.toDataURL();
+}
+
+// a canvas laid under a Plotly figure (whose background is transparent), covering the box
+// {l, t, w, h} in CSS pixels; drawing on it directly skips encoding a picture per step.
+// returns its 2-D context, cleared and scaled for high-density screens.
+export function underlay(container, box) {
+  let c = container.querySelector(":scope > canvas.underlay");
+  if (!c) {
+    c = document.createElement("canvas");
+    c.className = "underlay";
+    container.prepend(c);
+  }
+  const scale = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(box.w * scale)), h = Math.max(1, Math.round(box.h * scale));
+  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  Object.assign(c.style, {left: `${box.l}px`, top: `${box.t}px`, width: `${box.w}px`, height: `${box.h}px`});
+  const ctx = c.getContext("2d");
+  ctx.setTransform(scale, 0, 0, scale, 0, 0);
+  ctx.clearRect(0, 0, box.w, box.h);
+  return ctx;
+}
+
+// a small canvas of raw pixels, to be scaled onto an underlay with drawImage
+export function pixelCanvas(R, C, colour) {
+  const c = document.createElement("canvas");
+  c.width = C;
+  c.height = R;
+  const ctx = c.getContext("2d"), image = ctx.createImageData(C, R);
+  for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) image.data.set(colour(i, j), 4 * (i * C + j));
+  ctx.putImageData(image, 0, 0);
+  return c;
+}
+
+// the colour of value x in [0, 1] on a colour scale, as [r, g, b]
+export function scaleColour(scale, x) {
+  const lut = lookupTable(scale), k = Math.max(0, Math.min(LUT_SIZE - 1, Math.round(x * (LUT_SIZE - 1))));
+  return [lut[3 * k], lut[3 * k + 1], lut[3 * k + 2]];
+}
+
+export {hexToRgb};

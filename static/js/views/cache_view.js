@@ -1,0 +1,126 @@
+// cache inspector: heatmaps of the selected layer's cache and gradients, named in course
+// notation with their shapes. the phase frames what it reads (blue, dashed) and what it
+// writes (orange); tensors the phase has not computed yet are faded. hovering shows a
+// cell's value; a click asks the formula view to explain that entry.
+// each heatmap is a layout image (tensor_image.js), so a step change recalculates no trace.
+import {react, baseLayout, DIVERGING} from "../plot_theme.js";
+import {computedAt} from "../phases.js";
+import {colourRange} from "../colour_scale.js";
+import {fullShape, shapeText, formatNumber} from "../tensors.js";
+import {matrixImage} from "../tensor_image.js";
+import {pointAt} from "../tooltip.js";
+
+const WRITE = "#D55E00", READ = "#0072B2";
+const MASK = [[0, "#ffffff"], [1, "#252525"]];
+// [name, column, row]: row 0 is the forward cache, row 1 the backward gradients
+const SLOTS = [["A_prev", 0, 0], ["W", 1, 0], ["b", 2, 0], ["Z", 3, 0], ["A", 4, 0],
+  ["D", 0, 1], ["dW", 1, 1], ["db", 2, 1], ["dZ", 3, 1], ["dA", 4, 1]];
+const WIDTHS = [0.24, 0.11, 0.05, 0.24, 0.24];
+const GAP = 0.03;
+const ROWS = [[0.56, 0.86], [0.05, 0.35]];
+let container = null, shown = null;  // shown: {tensors, layer} of the last drawing, for hover
+
+function slotBox(k) {
+  const [, c, r] = SLOTS[k];
+  const x0 = WIDTHS.slice(0, c).reduce((s, w) => s + w + GAP, 0);
+  return {x0, x1: x0 + WIDTHS[c], y0: ROWS[r][0], y1: ROWS[r][1]};
+}
+
+function title(name, l, t, L) {
+  const names = {
+    A_prev: l === 1 ? "A_prev = X = A[0]" : `A_prev = A[${l - 1}]`, W: `W[${l}]`, b: `b[${l}]`,
+    Z: `Z[${l}]`, A: l === L ? `A[${l}] = ŷ` : `A[${l}]`, D: `D[${l}] dropout mask`,
+    dW: `dW[${l}]`, db: `db[${l}]`, dZ: `dZ[${l}]`, dA: `dA[${l}]`,
+  };
+  return `<b>${names[name]}</b><br>${t ? shapeText(t) : name === "D" ? "no dropout here" : "—"}`;
+}
+
+// {name: "read" | "write"} for the selected layer l in phase p
+export function roles(p, l, L) {
+  const r = {};
+  const set = (names, role) => names.forEach((n) => { r[n] = role; });
+  if (p.kind === "forward" && p.l === l) { set(["A_prev", "W", "b"], "read"); set(["Z", "A", "D"], "write"); }
+  if (p.kind === "forward" && p.l === l - 1) set(["A_prev"], "write");
+  if (p.kind === "cost" && l === L) { set(["A"], "read"); set(["dA"], "write"); }
+  if (p.kind === "backward" && p.l === l) {
+    set(["dA", "A_prev", "W", "b", "Z"], "read"); set(["dZ", "dW", "db"], "write");
+  }
+  if (p.kind === "backward" && p.l === l + 1) set(["dA"], "write");
+  if (p.kind === "update") { set(["dW", "db"], "read"); set(["W", "b"], "write"); }
+  return r;
+}
+
+function tensorsOf(frame) {
+  const p = frame.params[frame.layer - 1];
+  return {...frame.selected, W: p.W, b: p.b, dW: p.dW, db: p.db};
+}
+
+function image(frame, name, t, box, done) {
+  const top = colourRange(frame, name, frame.layer, t);
+  const source = name === "D" ? matrixImage(t.data, 0, 1, MASK) : matrixImage(t.data, -top, top, DIVERGING);
+  return {source, xref: "paper", yref: "paper", x: box.x0, y: box.y1, sizex: box.x1 - box.x0,
+    sizey: box.y1 - box.y0, sizing: "stretch", xanchor: "left", yanchor: "top", layer: "below",
+    opacity: done ? 1 : 0.15};
+}
+
+function frameShape(box, role) {
+  return {type: "rect", xref: "paper", yref: "paper", x0: box.x0 - 0.006, x1: box.x1 + 0.006,
+    y0: box.y0 - 0.02, y1: box.y1 + 0.02, line: {color: role === "write" ? WRITE : READ, width: 3,
+      dash: role === "write" ? "solid" : "dash"}};
+}
+
+function layout(frame, T) {
+  const {layer: l, phase} = frame, L = frame.run.L;
+  const done = computedAt(phase, l, L), role = roles(phase, l, L);
+  const out = baseLayout({margin: {l: 8, r: 8, t: 8, b: 8}, images: [], annotations: [], shapes: [],
+    xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
+    dragmode: false});
+  SLOTS.forEach(([name], k) => {
+    const box = slotBox(k), t = T[name];
+    out.annotations.push({xref: "paper", yref: "paper", x: (box.x0 + box.x1) / 2, y: box.y1 + 0.025,
+      yanchor: "bottom", showarrow: false, text: title(name, l, t, L), font: {color: done[name] ? "#222" : "#999"}});
+    if (!t) return;
+    out.images.push(image(frame, name, t, box, done[name]));
+    out.shapes.push({type: "rect", xref: "paper", yref: "paper", ...box, line: {color: "#bbb", width: 1}});
+    if (role[name]) out.shapes.push(frameShape(box, role[name]));
+  });
+  return out;
+}
+
+// the tensor cell under paper point p: {name, row, col} in full-size indices, and its value
+function cellAt(p) {
+  if (!shown) return null;
+  for (let k = 0; k < SLOTS.length; k++) {
+    const box = slotBox(k), t = shown.tensors[SLOTS[k][0]];
+    if (!t || p.x < box.x0 || p.x >= box.x1 || p.y < box.y0 || p.y >= box.y1) continue;
+    const i = Math.floor(((box.y1 - p.y) / (box.y1 - box.y0)) * t.shape[0]);
+    const j = Math.floor(((p.x - box.x0) / (box.x1 - box.x0)) * t.shape[1]);
+    const [R, C] = fullShape(t);
+    return {name: SLOTS[k][0], row: Math.floor((i * R) / t.shape[0]), col: Math.floor((j * C) / t.shape[1]),
+      value: t.data[i][j], averaged: Boolean(t.downsampled_from)};
+  }
+  return null;
+}
+
+function describe(p) {
+  const cell = cellAt(p);
+  if (!cell) return null;
+  const where = cell.name === "b" || cell.name === "db" ? `[${cell.row}]` : `[row ${cell.row}, col ${cell.col}]`;
+  return `${cell.name}[${shown.layer}]${where} = ${formatNumber(cell.value, 6)}` +
+    (cell.averaged ? "\n(mean of the block of cells drawn here)" : "") + "\nclick: show its formula";
+}
+
+export function update(frame) {
+  const T = tensorsOf(frame);
+  shown = {tensors: T, layer: frame.layer};
+  return react(container, [], layout(frame, T));
+}
+
+export async function render(element, frame, onCellClick) {
+  container = element;
+  await update(frame);
+  pointAt(container, describe, (p) => {
+    const cell = cellAt(p);
+    if (cell) onCellClick(cell);
+  });
+}

@@ -1,0 +1,116 @@
+// code panel: the course's NumPy lines for the current phase, with this run's live shapes
+// and numbers in the comments.
+import {formatNumber} from "../tensors.js";
+
+let container = null;
+
+const shape = (r, c) => `(${r}, ${c})`;
+const G_CODE = {
+  relu: "A = np.maximum(0, Z)", leaky_relu: "A = np.where(Z > 0, Z, 0.01 * Z)",
+  tanh: "A = np.tanh(Z)", sigmoid: "A = 1 / (1 + np.exp(-Z))", linear: "A = Z",
+  softmax: "A = np.exp(Z) / np.sum(np.exp(Z), axis=0)",
+};
+const G_PRIME_CODE = {
+  relu: "dZ = dA * (Z > 0)", leaky_relu: "dZ = dA * np.where(Z > 0, 1, 0.01)",
+  tanh: "dZ = dA * (1 - np.tanh(Z) ** 2)", sigmoid: "s = 1 / (1 + np.exp(-Z)); dZ = dA * s * (1 - s)",
+  linear: "dZ = dA", softmax: "dZ = A * (dA - np.sum(dA * A, axis=0))",
+};
+
+function forwardLines(frame, l) {
+  const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
+  const lines = [
+    [`# layer ${l} of ${L}: linear_activation_forward(A_prev, W${l}, b${l}, "${act}")`],
+    ["Z, linear_cache = linear_forward(A_prev, W, b)", `Z = np.dot(W, A_prev) + b`],
+    ["", `Z ${shape(dims[l], m)} = W ${shape(dims[l], dims[l - 1])} · A_prev ${shape(dims[l - 1], m)} + b ${shape(dims[l], 1)}`],
+    [`A, activation_cache = ${act}(Z)`, `${G_CODE[act]}  → ${shape(dims[l], m)}`],
+  ];
+  if (config.keep_prob < 1 && l < L) lines.push(
+    ["D = np.random.rand(*A.shape) < keep_prob", `dropout mask, keep_prob = ${config.keep_prob}`],
+    ["A = A * D / keep_prob", "the next layer sees the masked A"]);
+  lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), Z[${l}])`],
+    ["caches.append(cache)", `caches[${l - 1}] in Python's 0-based list`]);
+  return lines;
+}
+
+const COST_CODE = {
+  binary_cross_entropy: ["cost = -1/m * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))",
+    "dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))"],
+  categorical_cross_entropy: ["cost = -1/m * np.sum(Y * np.log(AL))", "dAL = -Y / AL"],
+  mse: ["cost = 1/(2*m) * np.sum((AL - Y) ** 2)", "dAL = AL - Y"],
+};
+
+function costLines(frame) {
+  const {config, dims, L} = frame.run, m = frame.batch.Y.shape[1];
+  const [cost, dAL] = COST_CODE[config.loss];
+  const lines = [[`# cost: ${config.loss}, AL = A[${L}] ${shape(dims[L], m)}`],
+    ["m = Y.shape[1]", `${m} examples in this batch`], [cost, `J = ${formatNumber(frame.cost)}`]];
+  if (config.l2) lines.push(["cost += lambd/(2*m) * sum(np.sum(np.square(W)) for W in Ws)", `λ = ${config.l2}`]);
+  lines.push([dAL, `dA[${L}] ${shape(dims[L], m)}: the start of backward`]);
+  return lines;
+}
+
+function backwardLines(frame, l) {
+  const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
+  const fused = l === L && ((act === "sigmoid" && config.loss === "binary_cross_entropy") ||
+    (act === "softmax" && config.loss === "categorical_cross_entropy"));
+  const lines = [[`# layer ${l}: linear_activation_backward(dA, caches[${l - 1}], "${act}")`],
+    ["linear_cache, activation_cache = cache", `cache[${l}] from the forward pass`],
+    fused ? ["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${shape(dims[l], m)}`]
+      : [`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${shape(dims[l], m)}`],
+    ["A_prev, W, b = linear_cache", `${shape(dims[l - 1], m)}, ${shape(dims[l], dims[l - 1])}, ${shape(dims[l], 1)}`],
+    ["m = A_prev.shape[1]", `${m}`],
+    [`dW = 1/m * np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${shape(dims[l], dims[l - 1])}`],
+    ["db = 1/m * np.sum(dZ, axis=1, keepdims=True)", `${shape(dims[l], 1)}`],
+    ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` : "dA[0] (not needed: X is not learned)"]];
+  if (config.keep_prob < 1 && l > 1) lines.push(["dA_prev = dA_prev * D_prev / keep_prob", "dropout: only kept units get gradient"]);
+  return lines;
+}
+
+const UPDATE_CODE = {
+  gd: [["W = W - learning_rate * dW"], ["b = b - learning_rate * db"]],
+  momentum: [["v = beta * v + (1 - beta) * dW"], ["W = W - learning_rate * v", "same for b"]],
+  rmsprop: [["s = beta2 * s + (1 - beta2) * dW ** 2"], ["W = W - learning_rate * dW / (np.sqrt(s) + epsilon)", "same for b"]],
+  adam: [["v = beta1 * v + (1 - beta1) * dW"], ["s = beta2 * s + (1 - beta2) * dW ** 2"],
+    ["v_corrected = v / (1 - beta1 ** t)"], ["s_corrected = s / (1 - beta2 ** t)", "t = {t}"],
+    ["W = W - learning_rate * v_corrected / (np.sqrt(s_corrected) + epsilon)", "same for b"]],
+};
+
+function updateLines(frame) {
+  const {config, L} = frame.run;
+  const body = UPDATE_CODE[config.optimizer].map(([code, note]) =>
+    ["    " + code, (note || "").replace("{t}", String(frame.t + 1))]);
+  return [[`# update_parameters: ${config.optimizer}, learning_rate α = ${config.learning_rate}`],
+    [`for l in range(1, ${L + 1}):`, `every layer, with its own dW[l], db[l]`], ...body];
+}
+
+function linesFor(frame) {
+  const {kind, l} = frame.phase;
+  if (kind === "forward") return forwardLines(frame, l);
+  if (kind === "backward") return backwardLines(frame, l);
+  if (kind === "cost") return costLines(frame);
+  return updateLines(frame);
+}
+
+export function update(frame) {
+  const rows = linesFor(frame).map(([code, note]) => {
+    const line = document.createElement("div");
+    line.className = code.startsWith("#") ? "code-line code-heading" : "code-line";
+    const c = document.createElement("code");
+    c.textContent = code;
+    line.append(c);
+    if (note) {
+      const n = document.createElement("span");
+      n.className = "code-note";
+      n.textContent = `# ${note}`;
+      line.append(n);
+    }
+    return line;
+  });
+  container.replaceChildren(...rows);
+  return null;
+}
+
+export function render(element, frame) {
+  container = element;
+  return update(frame);
+}

@@ -1,0 +1,91 @@
+// distributions, TensorBoard style: for the selected layer, bands of percentiles of Z, A,
+// dZ and dW over the iterations, from the histograms in the summary (counts over fixed
+// bins at evenly spread steps). the darkest band is the middle 38 %, the palest the full
+// range. a summary without histograms falls back to Z and A's min, mean ± std and max,
+// and the norms of dA and dW.
+import {react, baseLayout, stepMarker, seriesRange, axisSuffix} from "../plot_theme.js";
+
+const TENSORS = ["Z", "A", "dZ", "dW"];
+// TensorBoard's percentiles: the normal distribution's 0, ±1.5σ, ±σ, ±σ/2 and median
+const PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100];
+const BAND_ALPHA = [0.15, 0.25, 0.35, 0.5];
+let container = null, cache = null;
+
+// percentile q of counts over bins whose inner edges are `edges` (outer bins clamp)
+function percentile(counts, edges, q) {
+  const total = counts.reduce((s, c) => s + c, 0);
+  if (!total) return null;
+  const lo = (b) => edges[Math.max(0, b - 1)], hi = (b) => edges[Math.min(edges.length - 1, b)];
+  const target = (q / 100) * total;
+  let seen = 0;
+  for (let b = 0; b < counts.length; b++) {
+    if (counts[b] && seen + counts[b] >= target) return lo(b) + ((target - seen) / counts[b]) * (hi(b) - lo(b));
+    seen += counts[b];
+  }
+  return hi(counts.length - 1);
+}
+
+// panels: [{title, x, bands: [[low, high], ...] palest first, mid}]
+function histogramPanels(h, l) {
+  const layer = h.layers[l - 1];
+  return TENSORS.map((name) => {
+    const p = PERCENTILES.map((q) => layer[name].map((counts) => percentile(counts, h.edges, q)));
+    return {title: `${name}[${l}]`, x: h.steps, bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4]};
+  });
+}
+
+function statPanels(summary, l) {
+  const s = summary.layers[l - 1], x = [...Array(summary.cost.length).keys()];
+  const spread = (name) => {
+    const mean = s[`${name}_mean`], std = s[`${name}_std`];
+    return {title: `${name}[${l}]: min, mean ± std, max`, x, mid: mean, bands: [[s[`${name}_min`], s[`${name}_max`]],
+      [mean.map((m, t) => m - std[t]), mean.map((m, t) => m + std[t])]]};
+  };
+  return [spread("Z"), spread("A"), {title: `‖dA[${l}]‖`, x, bands: [], mid: s.dA_norm},
+    {title: `‖dW[${l}]‖`, x, bands: [], mid: s.dW_norm}];
+}
+
+function panelTraces(panel, k) {
+  const n = axisSuffix(k), axes = {xaxis: `x${n}`, yaxis: `y${n}`, showlegend: false};
+  const out = [];
+  panel.bands.forEach(([low, high], b) => {
+    const line = {width: 0, color: "#0072B2"};
+    out.push({type: "scatter", mode: "lines", x: panel.x, y: low, line, hoverinfo: "skip", ...axes});
+    out.push({type: "scatter", mode: "lines", x: panel.x, y: high, line, fill: "tonexty", hoverinfo: "skip",
+      fillcolor: `rgba(0,114,178,${BAND_ALPHA[b + BAND_ALPHA.length - panel.bands.length]})`, ...axes});
+  });
+  out.push({type: "scatter", mode: "lines", x: panel.x, y: panel.mid, line: {color: "#053061", width: 1.5},
+    hovertemplate: `step %{x}: ${panel.title.split(":")[0]} middle = %{y:.3g}<extra></extra>`, ...axes});
+  return out;
+}
+
+function layout(frame, panels) {
+  const layout = baseLayout({margin: {l: 50, r: 10, t: 24, b: 30}, annotations: [], shapes: [],
+    grid: {rows: 2, columns: 2, pattern: "independent", xgap: 0.15, ygap: 0.3}});
+  panels.forEach((panel, k) => {
+    const n = axisSuffix(k);
+    layout.annotations.push({text: `<b>${panel.title}</b>`, showarrow: false, xref: `x${n} domain`,
+      yref: `y${n} domain`, x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"});
+    layout.shapes.push({...stepMarker(frame.t, `x${n}`), yref: `y${n} domain`});
+    const log = !panel.bands.length, x = panel.x;
+    layout[`xaxis${n}`] = {range: [x[0], Math.max(x[x.length - 1], x[0] + 1)]};
+    layout[`yaxis${n}`] = {exponentformat: "power", type: log ? "log" : "linear",
+      range: seriesRange([panel.mid, ...panel.bands.flat()], {log})};
+  });
+  return layout;
+}
+
+export function update(frame) {
+  const key = `${frame.run.id}:${frame.layer}`;
+  if (!cache || cache.key !== key) {
+    cache = {key, panels: frame.histograms ? histogramPanels(frame.histograms, frame.layer)
+      : statPanels(frame.summary, frame.layer)};
+    cache.traces = cache.panels.flatMap(panelTraces);
+  }
+  return react(container, cache.traces, layout(frame, cache.panels));
+}
+
+export function render(element, frame) {
+  container = element;
+  return update(frame);
+}

@@ -1,0 +1,83 @@
+// gradient check: per layer, the relative difference between backprop's dW, db and a
+// finite-difference estimate at the current step, against the course's threshold.
+// it costs the server a second or so, so it runs on demand or once the step rests,
+// never inside the play loop.
+import {api} from "../api.js";
+import {react, baseLayout} from "../plot_theme.js";
+import {formatNumber} from "../tensors.js";
+
+const SETTLE_MS = 700;  // the step must rest this long before an automatic check
+let plot = null, status = null, button = null, timer = null, controller = null, last = null;
+let shown = null, shownStep = null;  // "runId:t" and t of the result on screen
+
+// whole decades around the values, so bars of 1e-9 and a threshold of 1e-7 both show
+function logRange(values) {
+  const logs = values.map(Math.log10);
+  return [Math.floor(Math.min(...logs)) - 1, Math.ceil(Math.max(...logs)) + 1];
+}
+
+function draw(result) {
+  const names = result.layers.map((r) => `layer ${r.l}`);
+  const values = result.layers.map((r) => Math.max(r.relative_difference ?? 1, 1e-18));
+  plot.hidden = false;
+  const span = logRange([...values, result.threshold]);
+  return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map((r) =>
+    (r.relative_difference ?? 1) < result.threshold ? "#009E73" : "#D55E00")},
+  hovertemplate: "%{x}: %{y:.3g}<extra></extra>"}], baseLayout({
+    margin: {l: 56, r: 10, t: 10, b: 30}, xaxis: {type: "category"},
+    yaxis: {type: "log", title: {text: "relative difference"}, exponentformat: "power",
+      range: span, dtick: Math.ceil((span[1] - span[0]) / 5)},
+    shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: result.threshold, y1: result.threshold,
+      line: {color: "#222", dash: "dash"}}],
+    annotations: [{xref: "paper", x: 1, y: Math.log10(result.threshold), xanchor: "right", yanchor: "bottom",
+      showarrow: false, text: `threshold ${result.threshold}`}],
+  }));
+}
+
+function describe(result) {
+  const verdict = result.passed ? "backprop agrees with the numerical gradient" : "backprop and the numerical gradient disagree";
+  const per = result.layers.map((r) => `layer ${r.l}: ${formatNumber(r.relative_difference)} (${r.checked} of ${r.total} parameters)`).join("; ");
+  return `Iteration ${result.step}: relative difference ${formatNumber(result.relative_difference)} ` +
+    `${result.passed ? "<" : "≥"} ${result.threshold}, so ${verdict} (ε = ${result.epsilon}). ${per}.`;
+}
+
+async function check(frame) {
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const key = `${frame.run.id}:${frame.t}`;
+  status.textContent = `Checking iteration ${frame.t}…`;
+  try {
+    const result = await api.gradcheck(frame.run.id, frame.t, controller.signal);
+    shown = key;
+    shownStep = frame.t;
+    status.textContent = describe(result);
+    status.className = result.passed ? "gradcheck-status pass" : "gradcheck-status fail";
+    await draw(result);
+  } catch (err) {
+    if (err.name !== "AbortError") status.textContent = `The gradient check failed: ${err.message}`;
+  }
+}
+
+export function update(frame) {
+  last = frame;
+  clearTimeout(timer);
+  const key = `${frame.run.id}:${frame.t}`;
+  button.textContent = `Check iteration ${frame.t} now`;
+  if (shown === key || frame.playing) return null;
+  if (shown) status.textContent = `Showing iteration ${shownStep}; stay on iteration ${frame.t} to check it.`;
+  timer = setTimeout(() => check(frame), SETTLE_MS);
+  return null;
+}
+
+export function render(element, frame) {
+  status = document.createElement("p");
+  status.className = "gradcheck-status";
+  button = document.createElement("button");
+  button.type = "button";
+  button.addEventListener("click", () => last && check(last));
+  plot = document.createElement("div");
+  plot.className = "plot plot-small";
+  plot.hidden = true;  // until the first check answers
+  element.replaceChildren(status, button, plot);
+  return update(frame);
+}

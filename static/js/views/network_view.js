@@ -1,0 +1,149 @@
+// network diagram: neurons coloured by one example's A (forward) or dZ (backward), edges
+// by W in forward, by dW in backward and by the applied update ΔW in the update phase.
+// layers the current phase has not reached stay grey. neurons and edges are drawn on a
+// canvas under the Plotly figure (see tensor_image.js for why); labels are annotations.
+import {react, baseLayout, DIVERGING, INACTIVE, divergingColour} from "../plot_theme.js";
+import {formatNumber} from "../tensors.js";
+import {underlay} from "../tensor_image.js";
+import {pointAt} from "../tooltip.js";
+
+const MAX_SHOWN = 10;  // neurons drawn per layer; wider layers show "+N more"
+const DIAGRAM_WIDTH = 0.86;  // of the figure; the colour legend takes the rest
+const TOP = 0.84, BOTTOM = 0.06;  // vertical band of the neurons, in paper units
+let container = null, nodes = [];  // nodes: [{x, y, text}] in paper units, for hover
+
+const shown = (n) => Math.min(n, MAX_SHOWN);
+
+function position(dims, l, i) {
+  const tallest = shown(Math.max(...dims)), n = shown(dims[l]);
+  const step = (TOP - BOTTOM) / Math.max(tallest, 2);
+  return {x: ((l + 0.5) / dims.length) * DIAGRAM_WIDTH, y: (TOP + BOTTOM) / 2 + ((n - 1) / 2 - i) * step};
+}
+
+function edgeSource(frame, l) {
+  const {kind, l: at} = frame.phase, p = frame.params[l - 1];
+  if (kind === "update") return {tensor: p.updateW, name: "ΔW"};
+  if (kind === "backward") return l >= at ? {tensor: p.dW, name: "dW"} : null;
+  return kind === "cost" || l <= at ? {tensor: p.W, name: "W"} : null;
+}
+
+function nodeValues(frame, l) {
+  const {kind, l: at} = frame.phase, ex = frame.example;
+  if (kind === "backward") return l >= at && l > 0 ? {v: ex.dZ[l], name: "dZ"} : null;
+  if (kind === "forward" && l > at) return null;
+  return {v: ex.A[l], name: l === 0 ? "X" : "A"};
+}
+
+const maxAbs = (rows) => Math.max(1e-12, ...rows.flat().map((v) => Math.abs(v || 0)));
+
+function drawEdges(ctx, frame, px) {
+  const dims = frame.run.dims;
+  for (let l = 1; l < dims.length; l++) {
+    const source = edgeSource(frame, l), top = source ? maxAbs(source.tensor.data) : 1;
+    for (let i = 0; i < shown(dims[l]); i++) {
+      for (let k = 0; k < shown(dims[l - 1]); k++) {
+        const v = source ? (source.tensor.data[i][k] || 0) / top : 0;
+        const a = px(position(dims, l - 1, k)), b = px(position(dims, l, i));
+        ctx.strokeStyle = source ? divergingColour(v) : INACTIVE;
+        ctx.lineWidth = source ? 0.6 + 3.4 * Math.abs(v) : 0.6;
+        ctx.beginPath();
+        ctx.moveTo(a.x, a.y);
+        ctx.lineTo(b.x, b.y);
+        ctx.stroke();
+      }
+    }
+  }
+}
+
+function drawNodes(ctx, frame, px, radius) {
+  const dims = frame.run.dims, values = dims.map((_, l) => nodeValues(frame, l));
+  const top = Math.max(1e-12, ...values.filter(Boolean).flatMap((s) => s.v.map((v) => Math.abs(v || 0))));
+  nodes = [];
+  dims.forEach((n, l) => {
+    for (let i = 0; i < shown(n); i++) {
+      const p = position(dims, l, i), c = px(p), s = values[l];
+      ctx.fillStyle = s ? divergingColour((s.v[i] || 0) / top) : "#eeeeee";
+      ctx.strokeStyle = s ? "#333" : "#aaa";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.arc(c.x, c.y, radius, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.stroke();
+      nodes.push({...p, text: s ? `${s.name}[${l}]${i} = ${formatNumber(s.v[i], 6)} (example ${frame.example.j})`
+        : `layer ${l}, unit ${i}: not computed yet in this phase`});
+    }
+  });
+  return top;
+}
+
+function drawLegend(ctx, w, h) {
+  const x = w * (DIAGRAM_WIDTH + 0.04), y0 = h * (1 - TOP), y1 = h * (1 - BOTTOM);
+  for (let y = y0; y < y1; y++) {
+    ctx.fillStyle = divergingColour(1 - (2 * (y - y0)) / (y1 - y0));
+    ctx.fillRect(x, y, 14, 1.5);
+  }
+  ctx.strokeStyle = "#888";
+  ctx.strokeRect(x, y0, 14, y1 - y0);
+}
+
+function annotations(frame, top, nodeName) {
+  const {dims, config} = frame.run, legendX = DIAGRAM_WIDTH + 0.04;
+  const notes = dims.map((n, l) => ({x: position(dims, l, 0).x, y: 0.99, xref: "paper", yref: "paper",
+    yanchor: "top", showarrow: false,
+    text: l === 0 ? `X = A[0]<br>${n} inputs` : `layer ${l}<br>${config.activations[l - 1]} · ${n}`}));
+  dims.forEach((n, l) => {
+    if (n > MAX_SHOWN) notes.push({x: position(dims, l, 0).x, y: 0.0, xref: "paper", yref: "paper",
+      yanchor: "bottom", showarrow: false, text: `+${n - MAX_SHOWN} more`});
+  });
+  notes.push({x: legendX, y: TOP, xref: "paper", yref: "paper", xanchor: "left", yanchor: "bottom",
+    showarrow: false, text: `${nodeName} ${formatNumber(top, 2)}`},
+  {x: legendX, y: BOTTOM, xref: "paper", yref: "paper", xanchor: "left", yanchor: "top",
+    showarrow: false, text: `−${formatNumber(top, 2)}`});
+  if (frame.phase.kind === "cost") notes.push({x: position(dims, dims.length - 1, 0).x, y: 0.5,
+    xref: "paper", yref: "paper", xanchor: "left", xshift: 18, showarrow: false,
+    text: `<b>J = ${formatNumber(frame.cost)}</b>`});
+  return notes;
+}
+
+// the band behind the layers the current phase works on
+function drawHighlight(ctx, frame, w, h) {
+  const {kind, l} = frame.phase, L = frame.run.L, dims = frame.run.dims;
+  const cols = kind === "forward" || kind === "backward" ? [l - 1, l] : kind === "cost" ? [L, L] : [0, L];
+  const half = (0.4 / dims.length) * DIAGRAM_WIDTH;
+  const x0 = position(dims, cols[0], 0).x - half, x1 = position(dims, cols[1], 0).x + half;
+  ctx.fillStyle = "#fff3c4";
+  ctx.fillRect(x0 * w, 0, (x1 - x0) * w, h);
+}
+
+export function update(frame) {
+  const w = container.clientWidth, h = container.clientHeight;
+  const radius = Math.max(6, Math.min(11, ((TOP - BOTTOM) * h) / (2.6 * MAX_SHOWN)));
+  const px = (p) => ({x: p.x * w, y: (1 - p.y) * h});
+  const ctx = underlay(container, {l: 0, t: 0, w, h});
+  drawHighlight(ctx, frame, w, h);
+  drawEdges(ctx, frame, px);
+  const top = drawNodes(ctx, frame, px, radius);
+  drawLegend(ctx, w, h);
+  const nodeName = frame.phase.kind === "backward" ? "dZ" : "A";
+  return react(container, [], baseLayout({
+    margin: {l: 0, r: 0, t: 0, b: 0}, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
+    annotations: annotations(frame, top, nodeName),
+  }));
+}
+
+function nearestNode(p) {
+  const w = container.clientWidth, h = container.clientHeight;
+  let best = null, bestD = 14 * 14;
+  for (const n of nodes) {
+    const d = ((n.x - p.x) * w) ** 2 + ((n.y - p.y) * h) ** 2;
+    if (d < bestD) { best = n; bestD = d; }
+  }
+  return best && best.text;
+}
+
+export async function render(element, frame) {
+  container = element;
+  await update(frame);
+  pointAt(container, nearestNode);
+}

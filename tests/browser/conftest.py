@@ -1,0 +1,117 @@
+"""Fixtures for the browser suite: the real server in a subprocess, Debian's Chromium,
+and a page that records console errors and every request it makes."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 30
+# every browser test is bounded: a broken page fails fast instead of hanging the suite
+TIMEOUT_MS = 20_000
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.browser)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen):
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer /healthz within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture(scope="session")
+def server():
+    """Base URL of `python -m app serve` on a free port of 127.0.0.1."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                               cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Recorder:
+    """What a page said and asked for: console errors, page errors and request URLs."""
+
+    def __init__(self, page):
+        self.errors, self.requests, self.allowed = [], [], []
+        page.on("console", lambda m: m.type == "error" and not self.is_allowed(m.text)
+                and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def allow(self, text):
+        """Expect console errors containing text (the browser's log of an intended 4xx)."""
+        self.allowed.append(text)
+
+    def is_allowed(self, message):
+        return any(text in message for text in self.allowed)
+
+
+@pytest.fixture(scope="session")
+def context(browser):
+    """One browser context: pages share its HTTP cache, so Plotly.js loads once."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context, server):
+    """A fresh 1280 × 800 page; after the test, no console error and no outside request."""
+    p = context.new_page()
+    p.recorder = Recorder(p)
+    yield p
+    recorder = p.recorder
+    p.close()
+    assert recorder.errors == [], f"console errors: {recorder.errors}"
+    outside = [u for u in recorder.requests
+               if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
+    assert outside == [], f"requests that left the machine: {outside}"

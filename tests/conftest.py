@@ -1,0 +1,51 @@
+"""Shared fixtures for the API tests: one in-process app, small runs, strict JSON."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+# small enough to train in well under a second, so POST answers 201
+SMALL = {"dataset": "moons", "n_samples": 100, "hidden_layers": [4, 3], "steps": 20}
+# sine through three wide uniform-initialized layers at lr 10: the cost overflows at step 4
+DIVERGENT = {"dataset": "sine", "learning_rate": 10, "steps": 50,
+             "hidden_layers": [32, 32, 32], "init": "uniform"}
+
+
+def strict_json(text: str):
+    """json.loads that refuses NaN, Infinity and -Infinity literals."""
+    def refuse(literal):
+        raise ValueError(f"non-standard JSON literal {literal}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="session")
+def client():
+    # raise_server_exceptions (the default): any input that reaches the 500 handler fails
+    with TestClient(create_app(Settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_client():
+    """A client of a fresh app with some settings changed; closed after the test."""
+    clients = []
+
+    def make(**changes):
+        test_client = TestClient(create_app(Settings(**changes)))
+        clients.append(test_client.__enter__())
+        return clients[-1]
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def small_run(client):
+    response = client.post("/api/runs", json=SMALL)
+    assert response.status_code == 201, response.text
+    return response.json()

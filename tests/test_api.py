@@ -1,0 +1,190 @@
+"""The HTTP API of CONTRACT §4 through the ASGI app: statuses and bodies."""
+
+import time
+
+import pytest
+
+from app import __version__
+from app.run_ids import decode_run_id, encode_run_id
+from app.schemas import RunConfig
+from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
+from tests.conftest import DIVERGENT, SMALL, strict_json
+
+INFO_KEYS = {"id", "config", "status", "progress", "num_steps", "diverged"}
+
+
+def wait_done(client, run_id, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        info = client.get(f"/api/runs/{run_id}").json()
+        if info["status"] != "running":
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} still running after {seconds} s")
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "version": __version__}
+
+
+def test_options_offer_choices_limits_and_a_complete_default(client):
+    response = client.get("/api/options")
+    assert response.status_code == 200
+    options = response.json()
+    assert [d["name"] for d in options["datasets"]] == CHOICES["dataset"]
+    for key, field in [("activations", "activations"), ("losses", "loss"), ("inits", "init"),
+                       ("optimizers", "optimizer")]:
+        assert options[key] == CHOICES[field]
+    assert options["limits"]["steps"]["max"] == 2000
+    assert options["limits"]["hidden_layers"] == {"max_layers": 6, "min_width": 1,
+                                                  "max_width": 128}
+    assert normalize_config(options["default_config"]) == normalize_config({})
+    assert options["server"]["compute_budget"] >= 2.7e12
+    assert options["server"]["max_tensor_cells"] >= 128 * 2000
+
+
+def test_post_answers_201_with_the_normalized_config(client):
+    response = client.post("/api/runs", json=SMALL)
+    assert response.status_code == 201
+    info = response.json()
+    assert set(info) == INFO_KEYS
+    assert info["config"] == normalize_config(SMALL)
+    assert info["id"] == encode_run_id(info["config"])
+    assert decode_run_id(info["id"]) == info["config"]
+    assert (info["status"], info["progress"], info["num_steps"], info["diverged"]) == \
+        ("done", 1.0, 20, None)
+
+
+def test_the_same_config_is_the_same_run(client, small_run):
+    spelled_out = {**normalize_config(SMALL), "activations": ["relu", "relu", "sigmoid"]}
+    again = client.post("/api/runs", json=spelled_out)
+    assert again.status_code == 201
+    assert again.json() == small_run
+
+
+def test_get_run_info(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}")
+    assert response.status_code == 200
+    assert response.json() == small_run
+
+
+def test_an_id_this_process_never_saw_is_served(make_client, small_run):
+    fresh = make_client()
+    first = fresh.get(f"/api/runs/{small_run['id']}")
+    assert first.status_code == 200
+    assert first.json()["status"] in ("running", "done")
+    assert wait_done(fresh, small_run["id"]) == small_run
+
+
+def test_slow_runs_answer_202_then_409_for_steps_not_computed(make_client):
+    slow = make_client(sync_seconds=0)
+    config = {"dataset": "digits", "hidden_layers": [128, 128, 128], "steps": 2000}
+    response = slow.post("/api/runs", json=config)
+    assert response.status_code == 202
+    info = response.json()
+    assert info["status"] == "running" and 0 <= info["progress"] < 1
+    step = slow.get(f"/api/runs/{info['id']}/steps/1999")
+    assert step.status_code == 409
+    assert step.json()["detail"].startswith("Step not computed yet")
+    assert slow.get(f"/api/runs/{info['id']}/steps/1999/gradcheck").status_code == 409
+    assert slow.get(f"/api/runs/{info['id']}/histograms").status_code == 409
+    assert slow.get(f"/api/runs/{info['id']}/steps/2000").status_code == 404
+
+
+def test_events_report_progress_then_done(make_client):
+    slow = make_client(sync_seconds=0)
+    config = {"dataset": "moons", "n_samples": 2000, "hidden_layers": [64, 64], "steps": 300}
+    run_id = slow.post("/api/runs", json=config).json()["id"]
+    response = slow.get(f"/api/runs/{run_id}/events")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = [block.split("\n") for block in response.text.strip().split("\n\n")]
+    events = [(lines[0].removeprefix("event: "), strict_json(lines[1].removeprefix("data: ")))
+              for lines in events if lines[0].startswith("event: ")]
+    names = [name for name, _ in events]
+    assert names[-1] == "done" and set(names[:-1]) <= {"progress"}
+    assert events[-1][1]["num_steps"] == 300 and events[-1][1]["status"] == "done"
+    steps_seen = [data["num_steps"] for _, data in events]
+    assert steps_seen == sorted(steps_seen)
+
+
+def test_summary_has_one_entry_per_step(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/summary")
+    assert response.status_code == 200
+    summary = strict_json(response.text)
+    assert len(summary["cost"]) == len(summary["train_accuracy"]) == 20
+    assert all(0 <= a <= 1 for a in summary["train_accuracy"] + summary["test_accuracy"])
+    assert [layer["l"] for layer in summary["layers"]] == [1, 2, 3]
+    for key in ("dW_norm", "db_norm", "W_norm", "update_ratio", "Z_mean", "A_std"):
+        assert len(summary["layers"][0][key]) == 20
+
+
+def test_regression_summary_gives_r2_instead_of_accuracy(client):
+    run = client.post("/api/runs", json={"dataset": "sine", "steps": 10}).json()
+    summary = client.get(f"/api/runs/{run['id']}/summary").json()
+    assert summary["train_accuracy"] is None and summary["test_accuracy"] is None
+    assert len(summary["train_r2"]) == len(summary["test_r2"]) == 10
+
+
+def test_histograms_of_a_finished_run(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/histograms")
+    assert response.status_code == 200
+    histograms = strict_json(response.text)
+    assert set(histograms) >= {"steps", "edges", "layers"}
+    assert histograms["steps"][0] == 0 and histograms["steps"][-1] == 19
+    assert len(histograms["layers"]) == 3
+
+
+def test_gradcheck_passes(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/steps/7/gradcheck")
+    assert response.status_code == 200
+    check = response.json()
+    assert check["step"] == 7 and check["passed"] is True
+    assert check["relative_difference"] < check["threshold"]
+    assert [layer["l"] for layer in check["layers"]] == [1, 2, 3]
+    assert all(0 < layer["checked"] <= layer["total"] for layer in check["layers"])
+
+
+def test_divergence_is_reported_and_served_as_valid_json(client):
+    response = client.post("/api/runs", json=DIVERGENT)
+    assert response.status_code == 201
+    info = response.json()
+    assert info["status"] == "diverged" and info["progress"] == 1.0
+    assert set(info["diverged"]) == {"step", "layer", "tensor"}
+    last = info["diverged"]["step"]
+    assert info["num_steps"] == last + 1
+    step = client.get(f"/api/runs/{info['id']}/steps/{last}")
+    assert step.status_code == 200
+    assert "NaN" not in step.text and "Infinity" not in step.text
+    assert "null" in step.text and strict_json(step.text)["step"] == last
+    assert client.get(f"/api/runs/{info['id']}/steps/{last + 1}").status_code == 404
+    summary = client.get(f"/api/runs/{info['id']}/summary")
+    assert strict_json(summary.text)["cost"][-1] is None
+
+
+@pytest.mark.parametrize("path", ["", "/summary", "/events", "/steps/0", "/steps/0/gradcheck"])
+def test_unknown_run_is_404(client, path):
+    response = client.get(f"/api/runs/r1AAAA{path}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Run not found"}
+
+
+def test_openapi_documents_every_config_field(client):
+    schema = client.get("/openapi.json").json()
+    fields = schema["components"]["schemas"]["RunConfig"]["properties"]
+    assert set(fields) == set(DEFAULT_CONFIG)
+    assert fields["dataset"]["enum"] == CHOICES["dataset"]
+    assert fields["learning_rate"]["exclusiveMinimum"] == 0 and \
+        fields["learning_rate"]["maximum"] == 10
+    assert fields["steps"]["minimum"] == 1 and fields["steps"]["maximum"] == 2000
+    assert fields["hidden_layers"]["maxItems"] == 6
+    for path in ["/healthz", "/api/options", "/api/runs", "/api/runs/{run_id}",
+                 "/api/runs/{run_id}/summary", "/api/runs/{run_id}/events",
+                 "/api/runs/{run_id}/steps/{t}", "/api/runs/{run_id}/steps/{t}/gradcheck"]:
+        assert path in schema["paths"]
+
+
+def test_config_model_defaults_are_the_engine_defaults():
+    assert RunConfig().model_dump() == DEFAULT_CONFIG

@@ -1,0 +1,151 @@
+"""Bad input of every kind answers 4xx with a `detail` that names the field; never 500."""
+
+import pytest
+
+from app.run_ids import encode_run_id
+from engine.config import normalize_config
+from tests.conftest import SMALL
+
+J = {"content-type": "application/json"}
+BIG = b'{"seed": 1, "noise": 0.1' + b", " * 40000 + b"}"
+
+# (json body, detail starts with) for POST /api/runs; all answer 422
+BAD_CONFIGS = [
+    ({"learning_rate": -1}, "learning_rate:"),
+    ({"learning_rate": 0}, "learning_rate:"),
+    ({"learning_rate": 10.5}, "learning_rate:"),
+    ({"learning_rate": "fast"}, "learning_rate:"),
+    ({"steps": 0}, "steps:"),
+    ({"steps": 2001}, "steps:"),
+    ({"steps": 2.5}, "steps:"),
+    ({"steps": True}, "steps:"),
+    ({"n_samples": 19}, "n_samples:"),
+    ({"n_samples": 2001}, "n_samples:"),
+    ({"seed": -1}, "seed:"),
+    ({"seed": 2**32}, "seed:"),
+    ({"keep_prob": 0}, "keep_prob:"),
+    ({"l2": 11}, "l2:"),
+    ({"test_fraction": 0.9}, "test_fraction:"),
+    ({"noise": "loud"}, "noise:"),
+    ({"dataset": "mnist"}, "dataset:"),
+    ({"optimizer": "sgd"}, "optimizer:"),
+    ({"init": "random"}, "init:"),
+    ({"loss": "hinge"}, "loss:"),
+    ({"activations": ["relu", "swish", "sigmoid"]}, "activations.1:"),
+    ({"colour": "red"}, "colour:"),
+    ({"activations": ["relu", "sigmoid"]}, "activations:"),  # 2 for 3 layers
+    ({"activations": ["relu"] * 4}, "activations:"),
+    ({"activations": ["softmax", "relu", "sigmoid"]}, "activations:"),
+    ({"hidden_layers": [8] * 7}, "hidden_layers:"),
+    ({"hidden_layers": [0]}, "hidden_layers.0:"),
+    ({"hidden_layers": [129]}, "hidden_layers.0:"),
+    ({"hidden_layers": "8,8"}, "hidden_layers:"),
+    ({"batch_size": 0}, "batch_size:"),
+    ({"batch_size": 321}, "batch_size:"),  # 400 samples leave 320 for training
+    ({"dataset": "sine", "loss": "binary_cross_entropy"}, "loss:"),
+    ({"dataset": "moons", "loss": "categorical_cross_entropy"}, "loss:"),
+    ({"beta1": 1.5}, "beta1:"),
+    ({"epsilon": 0}, "epsilon:"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_CONFIGS, ids=[f for _, f in BAD_CONFIGS])
+def test_bad_config_is_422_naming_the_field(client, body, field):
+    response = client.post("/api/runs", json={**SMALL, **body})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail.startswith(field), detail
+
+
+# (raw body, headers, status, detail starts with)
+BAD_BODIES = [
+    (None, {}, 422, "body:"),
+    (b"", J, 422, "body:"),
+    (b"{not json", J, 422, "body:"),
+    (b"[1, 2]", J, 422, "body:"),
+    (b"null", J, 422, "body:"),
+    (b'"moons"', J, 422, "body:"),
+    (b"[" * 50000, J, 422, "body:"),
+    (b"[" * 20000 + b"]" * 20000, J, 422, "body:"),  # nested too deep for the parser
+    (b'{"steps": ' + b"9" * 5000 + b"}", J, 422, "body:"),  # too many digits
+    (b'{"learning_rate": NaN}', J, 422, "learning_rate:"),
+    (b'{"learning_rate": Infinity}', J, 422, "learning_rate:"),
+    (b"\xff\xfe\x00", J, 422, "body:"),
+    (b'{"steps": 5}', {"content-type": "text/plain"}, 422, "body:"),
+    (BIG, J, 413, "body:"),
+]
+
+
+@pytest.mark.parametrize(("raw", "headers", "status", "field"), BAD_BODIES)
+def test_bad_body(client, raw, headers, status, field):
+    response = client.post("/api/runs", content=raw, headers=headers)
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(field)
+
+
+def test_chunked_body_over_the_limit_is_413(client):
+    def chunks():
+        for _ in range(100):
+            yield b" " * 1024
+
+    response = client.post("/api/runs", content=chunks(), headers=J)
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("body:")
+
+
+DEFAULT = normalize_config({})
+BAD_IDS = [
+    "x", "r1", "r1AAAA", "r1!!!", "r2Gw1DysMQAA", "r1" + "A" * 3000, "r1Gw1DysMQAA" + "AAAA",
+    encode_run_id({"a": 1}),  # well-formed, but not a config
+    encode_run_id({**DEFAULT, "activations": None}),  # a config, but not normalized
+    encode_run_id({**DEFAULT, "steps": 5000}),  # beyond this server's limits
+    encode_run_id({**DEFAULT, "learning_rate": -1.0}),
+]
+
+
+@pytest.mark.parametrize("run_id", BAD_IDS)
+@pytest.mark.parametrize("path", ["", "/summary", "/steps/0"])
+def test_bad_run_id_is_404(client, run_id, path):
+    response = client.get(f"/api/runs/{run_id}{path}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Run not found"}
+
+
+# (path after the run, status, detail starts with); SMALL has 20 steps and 3 layers
+BAD_STEP_QUERIES = [
+    ("/steps/20", 404, "Step not found"),
+    ("/steps/-1", 404, "Step not found"),
+    ("/steps/99999999999999999999", 404, "Step not found"),
+    ("/steps/x", 422, "t:"),
+    ("/steps/1.5", 422, "t:"),
+    ("/steps/20/gradcheck", 404, "Step not found"),
+    ("/steps/1?layers=0", 422, "layers:"),
+    ("/steps/1?layers=4", 422, "layers:"),
+    ("/steps/1?layers=one", 422, "layers:"),
+    ("/steps/1?layers=", 422, "layers:"),
+    ("/steps/1?layers=1,,2", 422, "layers:"),
+    ("/steps/1?fields=Q", 422, "fields:"),
+    ("/steps/1?fields=Z,", 422, "fields:"),
+    ("/steps/1?fields=z", 422, "fields:"),
+    ("/steps/1?max_cells=0", 422, "max_cells:"),
+    ("/steps/1?max_cells=-5", 422, "max_cells:"),
+    ("/steps/1?max_cells=many", 422, "max_cells:"),
+    ("/steps/1?max_cells=1e3", 422, "max_cells:"),
+]
+
+
+@pytest.mark.parametrize(("path", "status", "field"), BAD_STEP_QUERIES)
+def test_bad_step_or_query(client, small_run, path, status, field):
+    response = client.get(f"/api/runs/{small_run['id']}{path}")
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(field)
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/nothing", 404), ("DELETE", "/api/runs", 405), ("PUT", "/healthz", 405),
+    ("GET", "/static/../pyproject.toml", 404), ("GET", "/static/%2e%2e/app/main.py", 404),
+])
+def test_unknown_routes_and_methods(client, method, path, status):
+    response = client.request(method, path)
+    assert response.status_code == status
+    assert "detail" in response.json()

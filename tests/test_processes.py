@@ -1,0 +1,67 @@
+"""Two real server processes side by side: ids work across them, answers are identical."""
+
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.server_processes import ROOT, serving
+
+CONFIG = {"dataset": "spiral", "n_samples": 300, "hidden_layers": [16, 8], "steps": 40,
+          "optimizer": "adam", "learning_rate": 0.01, "batch_size": 64, "keep_prob": 0.9}
+RAW = {"accept-encoding": "identity"}
+
+
+@pytest.fixture(scope="module")
+def two_servers():
+    with serving() as (a, _), serving() as (b, _):
+        yield a, b
+
+
+def wait_done(url, run_id, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while (info := httpx.get(f"{url}/api/runs/{run_id}").json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return info
+
+
+def test_an_id_made_by_one_process_is_served_by_the_other(two_servers):
+    a, b = two_servers
+    created = httpx.post(f"{a}/api/runs", json=CONFIG, timeout=30)
+    assert created.status_code == 201
+    info = created.json()
+    seen_by_b = httpx.get(f"{b}/api/runs/{info['id']}")
+    assert seen_by_b.status_code == 200 and seen_by_b.json()["status"] in ("running", "done")
+    assert wait_done(b, info["id"]) == info
+
+
+@pytest.mark.parametrize("path", ["", "/summary", "/steps/0", "/steps/17",
+                                  "/steps/39?max_cells=50", "/steps/23?layers=2&fields=dZ,W",
+                                  "/steps/11/gradcheck"])
+def test_both_processes_answer_with_identical_bytes(two_servers, path):
+    a, b = two_servers
+    run_id = httpx.post(f"{a}/api/runs", json=CONFIG, timeout=30).json()["id"]
+    httpx.post(f"{b}/api/runs", json=CONFIG, timeout=30)
+    wait_done(b, run_id)
+    answers = [httpx.get(f"{url}/api/runs/{run_id}{path}", headers=RAW) for url in (a, b)]
+    assert [r.status_code for r in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+
+
+def test_python_m_app_help():
+    result = subprocess.run([sys.executable, "-m", "app", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "serve" in result.stdout and "backprop-lens" in result.stdout
+
+
+def test_backprop_lens_serve_starts_and_answers():
+    script = str(ROOT / ".venv" / "bin" / "backprop-lens")
+    with serving([script, "serve"]) as (url, process):
+        assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
+        banner = process.stdout.readline()
+    assert banner.startswith("Backprop Lens running at http://127.0.0.1:")
+    assert banner.rstrip().endswith("/ (Ctrl+C to stop)")
