@@ -97,7 +97,8 @@ def playback_rate(page, seconds):
 
 def summary(durations):
     ordered = sorted(durations)
-    return f"p50 {statistics.median(ordered):6.1f} ms   p90 {ordered[int(0.9 * len(ordered))]:6.1f} ms"
+    p90 = ordered[int(0.9 * len(ordered))]
+    return f"p50 {statistics.median(ordered):6.1f} ms   p90 {p90:6.1f} ms"
 
 
 def bench(browser, url, query, args):

@@ -24,16 +24,15 @@ class ParamLayout:
         for l in range(1, self.L + 1):
             self.shapes += [(f"W{l}", (dims[l], dims[l - 1])), (f"b{l}", (dims[l], 1))]
         self.starts, self.size = _segments([r * c for _, (r, c) in self.shapes])
+        # (name, slice, shape) ready for views(), which runs twice a training step
+        self._cuts = [(name, slice(int(s), int(s) + r * c), (r, c))
+                      for (name, (r, c)), s in zip(self.shapes, self.starts, strict=True)]
 
     def views(self, theta):
         """{"W1": (n_1, n_x) view, "b1": (n_1, 1) view, ...} into θ."""
-        return {name: theta[s:s + r * c].reshape(r, c)
-                for (name, (r, c)), s in zip(self.shapes, self.starts, strict=True)}
+        return {name: theta[cut].reshape(shape) for name, cut, shape in self._cuts}
 
     def flatten(self, params):
         """θ from a parameter dict."""
         return np.concatenate([params[name].ravel() for name, _ in self.shapes])
 
-    def tensor_sums(self, flat):
-        """Σ of each W[l] and b[l] segment of a flat vector: [W1, b1, W2, b2, ...]."""
-        return np.add.reduceat(flat, self.starts)

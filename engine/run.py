@@ -7,6 +7,7 @@ record is bit-identical to what training computed.
 """
 
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from engine.records import divergence_point, step_record
 from engine.step import run_step
 
 INIT_STREAM = 1
+RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
 # checkpoints every MIN_INTERVAL steps at most (a replay averages half of that),
 # and fewer when they would take more than CHECKPOINT_BUDGET bytes
 CHECKPOINT_BUDGET = 16 * 2**20
@@ -63,6 +65,8 @@ class Run:
         self._series = evaluation.Series(config, self.layout, self.data)
         self._lock = threading.Lock()
         self._histograms = None
+        # the page asks for several parts of one step at once: replay it once
+        self._recent, self._replay_lock = OrderedDict(), threading.Lock()
 
     @property
     def progress(self):
@@ -123,7 +127,13 @@ class Run:
         """The StepResult of step t, recomputed from the checkpoint before it."""
         if not 0 <= t < self.num_steps:
             raise IndexError(f"step {t} is not recorded; this run has {self.num_steps} steps")
-        return self._replay(t)
+        with self._replay_lock:
+            if t not in self._recent:
+                self._recent[t] = self._replay(t)
+                if len(self._recent) > RECENT_STEPS:
+                    self._recent.popitem(last=False)
+            self._recent.move_to_end(t)
+            return self._recent[t]
 
     def _replay(self, t):
         start = t - t % self.interval
@@ -160,4 +170,7 @@ class Run:
         data = sum(a.nbytes for a in (self.data.X_train, self.data.Y_train,
                                       self.data.X_test, self.data.Y_test))
         per_checkpoint = self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
-        return data + len(self._checkpoints) * per_checkpoint + self._series.nbytes()
+        # a replayed step holds about four tensors of every layer's output size
+        m = self.config["batch_size"] or self.data.X_train.shape[1]
+        recent = len(self._recent) * 8 * (4 * m * sum(self.dims[1:]) + 3 * self.layout.size)
+        return data + len(self._checkpoints) * per_checkpoint + self._series.nbytes() + recent

@@ -73,6 +73,7 @@ export const api = {
   }),
   run: (id) => request(`/api/runs/${encodeURIComponent(id)}`),
   summary: (id) => request(`/api/runs/${encodeURIComponent(id)}/summary`),
+  histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
   step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),
   gradcheck: (id, t, signal) =>
     request(`/api/runs/${encodeURIComponent(id)}/steps/${t}/gradcheck`, {signal}),

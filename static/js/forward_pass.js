@@ -82,7 +82,39 @@ export function backwardColumn(params, activations, loss, pass, y) {
   return {dA, dZ};
 }
 
-// output of the net for many points at once; points: array of x vectors
+// output of the net for many points at once; points: array of x vectors.
+// the grid of the decision boundary runs thousands of points per step, so this one works
+// on flat Float64Arrays, one layer at a time: A (n_{l-1} × m) -> g(W A + b) (n_l × m)
 export function forwardMany(params, activations, points) {
-  return points.map((x) => forwardColumn(params, activations, x).A[params.length]);
+  const m = points.length;
+  let A = new Float64Array(points[0].length * m);
+  points.forEach((x, j) => x.forEach((v, k) => { A[k * m + j] = v; }));
+  params.forEach(({W, b}, l) => {
+    const rows = W.length, inner = W[0].length, Z = new Float64Array(rows * m);
+    for (let i = 0; i < rows; i++) {
+      const z = Z.subarray(i * m, (i + 1) * m).fill(b[i][0]);
+      for (let k = 0; k < inner; k++) {
+        const w = W[i][k], a = A.subarray(k * m, (k + 1) * m);
+        for (let j = 0; j < m; j++) z[j] += w * a[j];
+      }
+    }
+    A = applyActivation(activations[l], Z, rows, m);
+  });
+  const n = params[params.length - 1].W.length;
+  return points.map((_, j) => Array.from({length: n}, (__, i) => A[i * m + j]));
+}
+
+function applyActivation(name, Z, rows, m) {
+  if (name !== "softmax") {
+    const g = G[name];
+    for (let k = 0; k < Z.length; k++) Z[k] = g(Z[k]);
+    return Z;
+  }
+  for (let j = 0; j < m; j++) {
+    let top = -Infinity, sum = 0;
+    for (let i = 0; i < rows; i++) top = Math.max(top, Z[i * m + j]);
+    for (let i = 0; i < rows; i++) { Z[i * m + j] = Math.exp(Z[i * m + j] - top); sum += Z[i * m + j]; }
+    for (let i = 0; i < rows; i++) Z[i * m + j] /= sum;
+  }
+  return Z;
 }

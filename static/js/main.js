@@ -76,7 +76,8 @@ async function boot() {
     const s = store.get();
     pendingKey = JSON.stringify(s.config);
     try {
-      session = await openSession(options, {config: s.config, runId: s.runId}, showProgress);
+      session = await openSession(options, {config: s.config, runId: s.runId}, showProgress,
+        (opened) => { if (opened === session) redraw(); });
     } catch (err) {
       pendingKey = null;
       showAlert(errorText(err));

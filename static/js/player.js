@@ -2,7 +2,7 @@
 // at the chosen speed. one frame draws at a time; the next few steps are fetched ahead
 // (a fixed window, so requests never pile up) while this one draws.
 
-const LOOKAHEAD = 3;  // steps fetched ahead of the one on screen
+const LOOKAHEAD = 4;  // steps fetched ahead of the one on screen
 
 export function createPlayer({store, renderer, prefetch, lastStep, onChange}) {
   let playing = false, timer = null;

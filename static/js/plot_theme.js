@@ -64,7 +64,15 @@ function withAxisTypes(layout) {
   return layout;
 }
 
+// what each figure last drew: a redraw with the same trace objects and an equal layout is
+// skipped (views whose pictures live on canvases often change nothing Plotly draws)
+const lastDrawn = new WeakMap();
+
 export function react(container, traces, layout) {
+  const text = JSON.stringify(layout), last = lastDrawn.get(container);
+  if (last && last.text === text && last.traces.length === traces.length &&
+      last.traces.every((t, k) => t === traces[k])) return Promise.resolve(container);
+  lastDrawn.set(container, {text, traces: [...traces]});
   return Plotly.react(container, traces, withAxisTypes(layout), PLOT_CONFIG);
 }
 

@@ -27,18 +27,19 @@ async function waitUntilTrained(info, onProgress) {
   return info;
 }
 
-// {run, summary, histograms}; throws ApiError (422 names the field) on a bad config
-export async function openSession(options, source, onProgress) {
+// {run, summary, histograms}; throws ApiError (422 names the field) on a bad config.
+// histograms replay a few dozen steps on the server, so they arrive later: until then
+// the distributions view draws the summary's statistics, then onHistograms() redraws.
+export async function openSession(options, source, onProgress, onHistograms) {
   let info = source.runId && !Object.keys(source.config).length
     ? await api.run(source.runId)
     : await api.createRun(source.config);
   info = await waitUntilTrained(info, onProgress);
   const run = describe(options, info);
-  const summary = await api.summary(run.id);
-  return {options, run, summary, histograms: summary.histograms || null};
-}
-
-// the config the server completed, as the form should show it
-export function normalizedConfig(session) {
-  return session.run.config;
+  const session = {options, run, summary: await api.summary(run.id), histograms: null};
+  api.histograms(run.id).then((h) => {
+    session.histograms = h;
+    onHistograms(session);
+  }).catch(() => {});  // an older server without the route: the statistics stay
+  return session;
 }

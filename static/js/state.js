@@ -86,19 +86,28 @@ export function toSearch(state, defaults) {
   return "?" + query.toString().replace(/%2C/g, ",");
 }
 
+// browsers throttle (and complain about) frequent history updates: while playing, the URL
+// follows at most every URL_MS, and always catches up with the last state
+const URL_MS = 250;
+
 // a tiny store: set() merges a patch, mirrors it into the URL and tells the listeners
 export function createStore(initial, defaults) {
-  let state = initial;
+  let state = initial, written = 0, pending = null;
   const listeners = new Set();
+  const writeUrl = () => {
+    pending = null;
+    written = performance.now();
+    const search = toSearch(state, defaults);
+    if (search !== window.location.search) window.history.replaceState(null, "", window.location.pathname + search);
+  };
   return {
     get: () => state,
     set(patch) {
       const before = state;
       state = {...state, ...patch};
-      const search = toSearch(state, defaults);
-      if (search !== window.location.search) {
-        window.history.replaceState(null, "", window.location.pathname + search);
-      }
+      const wait = URL_MS - (performance.now() - written);
+      if (wait <= 0) writeUrl();
+      else if (!pending) pending = setTimeout(writeUrl, wait);
       for (const listener of listeners) listener(state, before);
     },
     subscribe(listener) {

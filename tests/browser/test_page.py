@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Recorder
@@ -45,7 +44,8 @@ def test_first_load_shows_a_trained_default_run(page, server):
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 0")
     expect(page.get_by_test_id("alert")).to_be_hidden()
     expect(page.locator("#run-summary")).to_contain_text("moons")
-    expect(page.get_by_test_id("cache-explainer")).to_contain_text("linear_cache[1] = (A_prev, W, b)")
+    explainer = page.get_by_test_id("cache-explainer")
+    expect(explainer).to_contain_text("linear_cache[1] = (A_prev, W, b)")
     expect(page.get_by_test_id("view-code")).to_contain_text("linear_forward")
 
 
@@ -64,7 +64,7 @@ def test_step_controls_change_the_iteration(page, server):
             page.get_by_test_id(action).click()
         expect(page.get_by_test_id("step-label")).to_contain_text(f"iteration {expected} ")
         wait_redrawn(page, before)
-        assert f"it={expected}&" in page.url, (action, page.url)
+        expect(page).to_have_url(re.compile(f"[?&]it={expected}&"))
 
 
 def test_slider_and_jump_set_the_iteration(page, server):
@@ -143,8 +143,12 @@ def test_layer_select_changes_the_cache_inspector(page, server):
     expect(cache).to_contain_text("W[2]")
     expect(cache).to_contain_text("A_prev = A[1]")
     wait_redrawn(page, before)
-    assert "layer=2" in page.url
+    expect(page).to_have_url(re.compile("[?&]layer=2"))
     expect(page.get_by_test_id("cache-explainer")).to_contain_text("linear_cache[2]")
+    before = redraws(page)
+    page.locator("#scale").select_option("run")  # one colour range for the whole run
+    wait_redrawn(page, before)
+    expect(page).to_have_url(re.compile("scale=run"))
 
 
 def test_clicking_a_cell_shows_its_formula(page, server):
@@ -169,6 +173,7 @@ def test_url_restores_the_same_view(page, server, context):
         page.get_by_test_id("phase-next").click()
     page.get_by_test_id("layer-select").select_option("3")
     expect(page.get_by_test_id("phase-label")).to_have_text("backward · layer 2")
+    expect(page).to_have_url(re.compile("layer=3"))
     url = page.url
     assert re.search(r"hidden_layers=6,4", url) and "it=12" in url and "layer=3" in url
 
@@ -232,5 +237,5 @@ def test_form_trains_a_new_run(page, server):
     page.locator("#field-steps").fill("40")
     page.get_by_test_id("run-submit").click()
     expect(page.locator("#run-summary")).to_contain_text("iris · 4 → 5 → 3")
-    expect(page.get_by_test_id("view-boundary")).to_contain_text("confusion matrix")
-    assert "dataset=iris" in page.url and "steps=40" in page.url
+    expect(page.get_by_test_id("view-boundary")).to_contain_text("Confusion matrix")
+    expect(page).to_have_url(re.compile("dataset=iris.*steps=40"))

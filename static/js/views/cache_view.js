@@ -2,12 +2,13 @@
 // notation with their shapes. the phase frames what it reads (blue, dashed) and what it
 // writes (orange); tensors the phase has not computed yet are faded. hovering shows a
 // cell's value; a click asks the formula view to explain that entry.
-// each heatmap is a layout image (tensor_image.js), so a step change recalculates no trace.
+// the heatmaps are painted on a canvas under the figure (tensor_image.js); Plotly draws
+// the titles and frames, which change only with the phase and the layer.
 import {react, baseLayout, DIVERGING} from "../plot_theme.js";
 import {computedAt} from "../phases.js";
 import {colourRange} from "../colour_scale.js";
 import {fullShape, shapeText, formatNumber} from "../tensors.js";
-import {matrixImage} from "../tensor_image.js";
+import {matrixCanvas, underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 
 const WRITE = "#D55E00", READ = "#0072B2";
@@ -15,7 +16,7 @@ const MASK = [[0, "#ffffff"], [1, "#252525"]];
 // [name, column, row]: row 0 is the forward cache, row 1 the backward gradients
 const SLOTS = [["A_prev", 0, 0], ["W", 1, 0], ["b", 2, 0], ["Z", 3, 0], ["A", 4, 0],
   ["D", 0, 1], ["dW", 1, 1], ["db", 2, 1], ["dZ", 3, 1], ["dA", 4, 1]];
-const WIDTHS = [0.24, 0.11, 0.05, 0.24, 0.24];
+const WIDTHS = [0.23, 0.12, 0.07, 0.23, 0.23];
 const GAP = 0.03;
 const ROWS = [[0.56, 0.86], [0.05, 0.35]];
 let container = null, shown = null;  // shown: {tensors, layer} of the last drawing, for hover
@@ -55,12 +56,19 @@ function tensorsOf(frame) {
   return {...frame.selected, W: p.W, b: p.b, dW: p.dW, db: p.db};
 }
 
-function image(frame, name, t, box, done) {
-  const top = colourRange(frame, name, frame.layer, t);
-  const source = name === "D" ? matrixImage(t.data, 0, 1, MASK) : matrixImage(t.data, -top, top, DIVERGING);
-  return {source, xref: "paper", yref: "paper", x: box.x0, y: box.y1, sizex: box.x1 - box.x0,
-    sizey: box.y1 - box.y0, sizing: "stretch", xanchor: "left", yanchor: "top", layer: "below",
-    opacity: done ? 1 : 0.15};
+// every tensor into its slot, one cell a block of pixels; faded where not computed yet
+function paint(frame, T, done) {
+  const size = container._fullLayout._size, ctx = underlay(container, size);
+  ctx.imageSmoothingEnabled = false;
+  SLOTS.forEach(([name], k) => {
+    const t = T[name], box = slotBox(k);
+    if (!t) return;
+    const top = colourRange(frame, name, frame.layer, t);
+    const cells = name === "D" ? matrixCanvas(t.data, 0, 1, MASK) : matrixCanvas(t.data, -top, top, DIVERGING);
+    ctx.globalAlpha = done[name] ? 1 : 0.15;
+    ctx.drawImage(cells, box.x0 * size.w, (1 - box.y1) * size.h, (box.x1 - box.x0) * size.w, (box.y1 - box.y0) * size.h);
+  });
+  ctx.globalAlpha = 1;
 }
 
 function frameShape(box, role) {
@@ -69,10 +77,10 @@ function frameShape(box, role) {
       dash: role === "write" ? "solid" : "dash"}};
 }
 
-function layout(frame, T) {
-  const {layer: l, phase} = frame, L = frame.run.L;
-  const done = computedAt(phase, l, L), role = roles(phase, l, L);
-  const out = baseLayout({margin: {l: 8, r: 8, t: 8, b: 8}, images: [], annotations: [], shapes: [],
+function layout(frame, T, done) {
+  const {layer: l, phase} = frame, L = frame.run.L, role = roles(phase, l, L);
+  const out = baseLayout({margin: {l: 8, r: 8, t: 8, b: 8}, annotations: [], shapes: [],
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
     dragmode: false});
   SLOTS.forEach(([name], k) => {
@@ -80,7 +88,6 @@ function layout(frame, T) {
     out.annotations.push({xref: "paper", yref: "paper", x: (box.x0 + box.x1) / 2, y: box.y1 + 0.025,
       yanchor: "bottom", showarrow: false, text: title(name, l, t, L), font: {color: done[name] ? "#222" : "#999"}});
     if (!t) return;
-    out.images.push(image(frame, name, t, box, done[name]));
     out.shapes.push({type: "rect", xref: "paper", yref: "paper", ...box, line: {color: "#bbb", width: 1}});
     if (role[name]) out.shapes.push(frameShape(box, role[name]));
   });
@@ -110,10 +117,11 @@ function describe(p) {
     (cell.averaged ? "\n(mean of the block of cells drawn here)" : "") + "\nclick: show its formula";
 }
 
-export function update(frame) {
-  const T = tensorsOf(frame);
+export async function update(frame) {
+  const T = tensorsOf(frame), done = computedAt(frame.phase, frame.layer, frame.run.L);
   shown = {tensors: T, layer: frame.layer};
-  return react(container, [], layout(frame, T));
+  await react(container, [], layout(frame, T, done));
+  paint(frame, T, done);
 }
 
 export async function render(element, frame, onCellClick) {

