@@ -4,7 +4,8 @@ of distinct runs against the run cache's byte budget.
     .venv/bin/python bench/load_test.py [--seconds 60] [--workers 1,2] [--quick]
 
 Phase 1, for each worker count: `python -m app serve --workers W` on a free loopback
-port, and 50 learners (asyncio + httpx, split over --generators processes) for --seconds.
+port, and --learners (50) learners (asyncio + httpx, split over --generators processes)
+for --seconds.
 Each learner loads the options, then, until time is up: creates a run (a small config;
 every fifth learner uses the class's shared config), polls it until trained, fetches its
 summary, and steps through 30 consecutive steps with a think time of 0.2-0.6 s. Each step
@@ -14,7 +15,8 @@ errors (anything but 200/201/202), and the peak RSS of the server's process tree
 
 Phase 2: 1,000 distinct runs (moons, 40 samples, 5 steps; four hidden layers of 64 so
 each run holds ~0.5 MB) into one worker with BPL_CACHE_BYTES=64 MiB, RSS sampled every
-100 runs; then, as a control, the same into a budget that never evicts.
+100 runs; then, as a control, the same into a budget that never evicts; then 100 runs
+whose Run.nbytes() is small (80 KB) but which keep ~15 MB of summary buffers each.
 
 Every request goes to 127.0.0.1. Counts and times are bounded; the script stops itself.
 """
@@ -40,15 +42,18 @@ sys.path.insert(0, str(ROOT))
 from tests.server_processes import serving  # noqa: E402
 
 MIB = 2**20
-LEARNERS, FRAMES, MAX_CELLS = 50, 30, 16384
+FRAMES, MAX_CELLS = 30, 16384
 THINK = (0.2, 0.6)  # seconds between two steps, as a learner clicking "next"
 POLL = 0.25  # seconds between polls of a training run, as the page does
 CLASS_CONFIG = {"dataset": "moons", "hidden_layers": [8, 8], "steps": 200, "seed": 7}
 DATASETS, WIDTHS, STEPS = ("moons", "circles", "xor", "spiral"), ([8, 8], [16]), (100, 200, 300)
 # the page's three requests of one step (static/js/step_frame.js)
 PARAM_FIELDS, LAYER_FIELDS = "W,b,dW,db,update", "A_prev,Z,A,D,dA,dZ"
-FLOOD_CONFIG = {"dataset": "moons", "n_samples": 40, "steps": 5,
-                "hidden_layers": [64, 64, 64, 64]}
+FLOOD = {"dataset": "moons", "n_samples": 40, "steps": 5, "hidden_layers": [64, 64, 64, 64]}
+# 32 full-batch steps on 1,800 examples: engine.evaluation.Series allocates 32-step chunk
+# buffers of Z and A (~15 MB) that outlive training and that Run.nbytes() leaves out
+BUFFERED = {"dataset": "moons", "n_samples": 1800, "test_fraction": 0.0, "steps": 32,
+            "hidden_layers": [8, 8]}
 OK = (200, 201, 202)
 
 
@@ -179,13 +184,13 @@ def generate(url, learners, seconds, seed):
 
 # -- phase 1: the class --------------------------------------------------------------------
 
-def run_class(workers, seconds, generators, seed):
+def run_class(workers, learners, seconds, generators, seed):
     with serving(workers=workers) as (url, process):
         sampler = RssSampler(process.pid)
         sampler.start()
         idle_rss = session_rss(process.pid)[0]
         start = time.monotonic()
-        shares = [range(k, LEARNERS, generators) for k in range(generators)]
+        shares = [range(k, learners, generators) for k in range(generators)]
         with ProcessPoolExecutor(generators, mp_context=get_context("spawn")) as pool:
             parts = list(pool.map(generate, [url] * generators, shares,
                                   [seconds] * generators, [seed] * generators))
@@ -196,8 +201,9 @@ def run_class(workers, seconds, generators, seed):
         for kind, values in part_ms.items():
             ms[kind] += values
         errors.update(part_errors)
-    return {"workers": workers, "seconds": elapsed, "idle_rss": idle_rss, "peak_rss": peak,
-            "hwm_sum": hwm, "errors": dict(errors), "latency": summarize(ms, elapsed)}
+    return {"workers": workers, "learners": learners, "seconds": elapsed,
+            "idle_rss": idle_rss, "peak_rss": peak, "hwm_sum": hwm, "errors": dict(errors),
+            "latency": summarize(ms, elapsed)}
 
 
 def summarize(ms, elapsed):
@@ -212,7 +218,7 @@ def summarize(ms, elapsed):
 
 # -- phase 2: many distinct runs against the LRU budget -------------------------------------
 
-async def flood(url, count, sid, every=100, concurrency=4):
+async def flood(url, config, count, sid, every=100, concurrency=4):
     """POST `count` distinct runs; [(runs so far, tree RSS)] every `every` runs."""
     curve, errors, done = [(0, session_rss(sid)[0])], Counter(), 0
     queue = iter(range(count))
@@ -220,9 +226,12 @@ async def flood(url, count, sid, every=100, concurrency=4):
     async def worker(client):
         nonlocal done
         for seed in queue:
-            response = await client.post("/api/runs", json={**FLOOD_CONFIG, "seed": seed})
-            if response.status_code not in OK:
-                errors[response.status_code] += 1
+            try:
+                response = await client.post("/api/runs", json={**config, "seed": seed})
+                if response.status_code not in OK:
+                    errors[response.status_code] += 1
+            except httpx.HTTPError as err:
+                errors[type(err).__name__] += 1
             done += 1
             if done % every == 0:
                 curve.append((done, session_rss(sid)[0]))
@@ -232,21 +241,24 @@ async def flood(url, count, sid, every=100, concurrency=4):
     return curve, dict(errors)
 
 
-def run_flood(count, budget):
+def run_flood(config, count, budget):
     with serving(workers=1, env={"BPL_CACHE_BYTES": str(budget)}) as (url, process):
         start = time.monotonic()
-        curve, errors = asyncio.run(flood(url, count, process.pid))
-        return {"budget": budget, "curve": curve, "errors": errors,
-                "seconds": time.monotonic() - start}
+        curve, errors = asyncio.run(flood(url, config, count, process.pid,
+                                          every=max(1, count // 10)))
+        if process.poll() is not None:
+            errors[f"server exited with {process.returncode}"] = 1
+        return {"config": config, "budget": budget, "curve": curve, "errors": errors,
+                "seconds": time.monotonic() - start, "run_bytes": run_bytes(config)}
 
 
-def flood_run_bytes():
-    """Run.nbytes() of one flood run, trained here (the same for every seed)."""
+def run_bytes(config):
+    """Run.nbytes() of one run of `config`, trained here (the same for every seed)."""
     from app.configs import check_config
     from app.settings import Settings
     from engine.run import Run
 
-    run = Run(check_config(FLOOD_CONFIG, Settings()))
+    run = Run(check_config(config, Settings()))
     run.train()
     return run.nbytes()
 
@@ -254,7 +266,8 @@ def flood_run_bytes():
 # -- report ---------------------------------------------------------------------------------
 
 def print_class(result):
-    print(f"\n{result['workers']} worker(s), {LEARNERS} learners, {result['seconds']:.0f} s; "
+    print(f"\n{result['workers']} worker(s), {result['learners']} learners, "
+          f"{result['seconds']:.0f} s; "
           f"errors: {sum(result['errors'].values())} {result['errors'] or ''}")
     total = sum(row["count"] for row in result["latency"].values())
     print(f"  {total / result['seconds']:.0f} requests/s; server RSS idle "
@@ -266,11 +279,12 @@ def print_class(result):
               f"{row['p95']:>9.1f}{row['p99']:>9.1f}")
 
 
-def print_flood(result, run_bytes):
-    count = result["curve"][-1][0]
-    print(f"\n{count} distinct runs, BPL_CACHE_BYTES={result['budget'] // MIB} MiB "
-          f"({count * run_bytes / MIB:.0f} MiB of runs in all), {result['seconds']:.0f} s, "
-          f"errors: {sum(result['errors'].values())}")
+def print_flood(result):
+    count, config = result["curve"][-1][0], result["config"]
+    print(f"\n{count} distinct runs of {config}, BPL_CACHE_BYTES={result['budget'] // MIB} MiB"
+          f"\n  Run.nbytes() {result['run_bytes'] / 1024:.0f} KB each, "
+          f"{count * result['run_bytes'] / MIB:.0f} MiB in all; {result['seconds']:.0f} s, "
+          f"errors: {sum(result['errors'].values())} {result['errors'] or ''}")
     print("  runs   " + "".join(f"{n:>7}" for n, _ in result["curve"]))
     print("  RSS MiB" + "".join(f"{rss / MIB:>7.0f}" for _, rss in result["curve"]))
 
@@ -278,11 +292,13 @@ def print_flood(result, run_bytes):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=60.0, help="phase 1, per worker count")
-    p.add_argument("--workers", default="1,2", help="worker counts of phase 1")
+    p.add_argument("--workers", default="1,2", help="worker counts of phase 1 ('': none)")
+    p.add_argument("--learners", type=int, default=50)
     p.add_argument("--generators", type=int, default=2, help="load generator processes")
-    p.add_argument("--runs", type=int, default=1000, help="distinct runs of phase 2")
+    p.add_argument("--runs", type=int, default=1000, help="distinct runs of phase 2 (0: none)")
     p.add_argument("--budget-mib", type=int, default=64, help="BPL_CACHE_BYTES of phase 2")
-    p.add_argument("--no-control", action="store_true", help="skip the never-evicting run")
+    p.add_argument("--no-control", action="store_true",
+                   help="skip the never-evicting run and the buffered runs")
     p.add_argument("--quick", action="store_true", help="6 s per worker count, 200 runs")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     p.add_argument("--seed", type=int, default=0)
@@ -291,14 +307,17 @@ def main():
         args.seconds, args.runs, args.no_control = 6.0, 200, True
     print(f"{os.cpu_count()} cores; 1-minute load average {os.getloadavg()[0]:.1f} before")
     results = {"class": [], "flood": []}
-    for workers in (int(w) for w in args.workers.split(",")):
-        results["class"].append(run_class(workers, args.seconds, args.generators, args.seed))
+    for workers in (int(w) for w in args.workers.split(",") if w):
+        results["class"].append(run_class(workers, args.learners, args.seconds,
+                                          args.generators, args.seed))
         print_class(results["class"][-1])
-    run_bytes = flood_run_bytes()
-    budgets = [args.budget_mib * MIB] + ([] if args.no_control else [4096 * MIB])
-    for budget in budgets:
-        results["flood"].append(run_flood(args.runs, budget))
-        print_flood(results["flood"][-1], run_bytes)
+    budget = args.budget_mib * MIB
+    floods = [(FLOOD, args.runs, budget)] if args.runs else []
+    if args.runs and not args.no_control:
+        floods += [(FLOOD, args.runs, 4096 * MIB), (BUFFERED, args.runs // 10, budget)]
+    for config, count, budget in floods:
+        results["flood"].append(run_flood(config, count, budget))
+        print_flood(results["flood"][-1])
     print(f"\n1-minute load average {os.getloadavg()[0]:.1f} after")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -95,11 +95,18 @@ ACTIVATIONS = {
 OUTPUT_ONLY = {"softmax"}
 
 
+def _pair(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation: unknown name {name!r}; choose one of "
+                         f"{', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
 def activation_forward(name, Z):
     """Apply the named activation: returns (A, Z)."""
-    return ACTIVATIONS[name][0](Z)
+    return _pair(name)[0](Z)
 
 
 def activation_backward(name, dA, Z):
     """Backward of the named activation: returns dZ."""
-    return ACTIVATIONS[name][1](dA, Z)
+    return _pair(name)[1](dA, Z)

@@ -6,7 +6,6 @@ queued and evaluated a chunk at a time: one batched matmul per layer for a
 stack of parameter vectors.
 """
 
-import threading
 
 import numpy as np
 
@@ -78,12 +77,19 @@ class Series:
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         self.chunk, self.m = stats.chunk_size(layout, m), m
-        if self.chunk > 1:
-            self.Z = [np.empty((self.chunk, n, m)) for n in layout.dims[1:]]
-            self.A = [np.empty((self.chunk, n, m)) for n in layout.dims[1:]]
+        self.Z = self.A = None  # chunk buffers, only while training (see buffers())
         self.labels = {"train": data.Y_train.argmax(axis=0), "test": data.Y_test.argmax(axis=0)}
         self.recorded = 0  # steps summarized so far
         self._queue = []
+
+    def buffers(self, allocate):
+        """Allocate the chunk buffers for training, or free them (allocate False)."""
+        dims = self.layout.dims[1:]
+        if allocate and self.chunk > 1:
+            self.Z = [np.empty((self.chunk, n, self.m)) for n in dims]
+            self.A = [np.empty((self.chunk, n, self.m)) for n in dims]
+        else:
+            self.Z = self.A = None
 
     def record(self, t, result):
         """Add step t.  Returns the summarized steps whose numbers are not all finite."""
@@ -172,7 +178,8 @@ class Series:
         return out
 
     def nbytes(self):
-        return self.layers.nbytes + 4 * self.cost.nbytes
+        buffers = 0 if self.Z is None else 2 * sum(Z.nbytes for Z in self.Z)
+        return self.layers.nbytes + 4 * self.cost.nbytes + buffers
 
 
 def histograms(run, snapshots):

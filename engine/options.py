@@ -1,6 +1,13 @@
 """The choices a run config offers, their limits and a complete default config."""
 
-from engine.config import CHOICES, DEFAULT_CONFIG, LIMITS, MAX_HIDDEN_LAYERS, MAX_WIDTH, Limit
+from engine.config import (
+    CHOICES,
+    LIMITS,
+    MAX_HIDDEN_LAYERS,
+    MAX_WIDTH,
+    Limit,
+    normalize_config,
+)
 from engine.datasets import CATALOGUE
 from engine.gradcheck import THRESHOLD
 from engine.stats import HISTOGRAM_EDGES
@@ -29,7 +36,7 @@ def options(max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
                ((f, Limit(*v)) for f, v in merged.items())},
             "hidden_layers": {"max_layers": max_layers, "min_width": 1, "max_width": max_width},
         },
-        "default_config": dict(DEFAULT_CONFIG),
+        "default_config": normalize_config({}),
         "gradcheck_threshold": THRESHOLD,
         "histogram_edges": HISTOGRAM_EDGES[1:-1].tolist(),
     }

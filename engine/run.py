@@ -21,16 +21,20 @@ from engine.step import run_step
 
 INIT_STREAM = 1
 RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
-# checkpoints every MIN_INTERVAL steps at most (a replay averages half of that),
-# and fewer when they would take more than CHECKPOINT_BUDGET bytes
+# a checkpoint every step while they fit CHECKPOINT_BUDGET bytes; sparser beyond,
+# but never so sparse that a replay needs more than about MAX_REPLAY_SECONDS
 CHECKPOINT_BUDGET = 16 * 2**20
-MIN_INTERVAL = 1
+MAX_REPLAY_SECONDS = 1.0
+MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow machine
 
 
-def checkpoint_interval(steps, checkpoint_bytes):
-    """K such that steps/K checkpoints fit the budget; small K keeps replays short."""
+def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
+    """K such that steps/K checkpoints fit the budget, unless replaying K steps
+    would take too long: then memory gives way to response time."""
     fits = int(CHECKPOINT_BUDGET // max(checkpoint_bytes, 1))
-    return max(MIN_INTERVAL, -(-steps // max(fits, 1)))
+    by_memory = -(-steps // max(fits, 1))
+    by_time = MAX_REPLAY_SECONDS * MULTIPLY_ADDS_PER_SECOND / max(step_multiply_adds, 1)
+    return max(1, min(by_memory, int(by_time)))
 
 
 def _frozen(theta, state):
@@ -59,7 +63,11 @@ class Run:
         rng = np.random.default_rng([config["seed"], INIT_STREAM])
         self.theta0 = self.layout.flatten(initialize_parameters(self.dims, config["init"], rng))
         moments = 1 + len(MOMENTS[config["optimizer"]])
-        self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments)
+        m = config["batch_size"] or self.data.X_train.shape[1]
+        weights = sum(n * n_prev for n, n_prev in zip(self.dims[1:], self.dims, strict=False))
+        # forward W A_prev, backward dZ A_prevᵀ and Wᵀ dZ
+        self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
+                                            3 * m * weights)
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = {}
         self._series = evaluation.Series(config, self.layout, self.data)
@@ -83,29 +91,36 @@ class Run:
         every StepResult as training computed it (tests compare replays to it).
         """
         self.status = "running"
+        self._series.buffers(allocate=True)
+        try:
+            with np.errstate(all="ignore"):
+                self._train_steps(progress, should_stop, on_step)
+        finally:
+            self._series.buffers(allocate=False)
+        return self
+
+    def _train_steps(self, progress, should_stop, on_step):
         theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
-        with np.errstate(all="ignore"):
-            for t in range(self.config["steps"]):
-                if t % self.interval == 0:
-                    self._checkpoints[t] = _frozen(theta, state)
-                result = run_step(self.config, self.data, self.layout, t, theta, state)
-                if on_step is not None:
-                    on_step(t, result)
-                if self._diverged_in(self._series.record(t, result)):
-                    return self
-                theta, state = result.new_theta, result.new_state
-                self.num_steps = self._series.recorded
-                if progress is not None and t % 25 == 24:
-                    progress(self.num_steps, self.config["steps"])
-                if should_stop is not None and should_stop():
-                    self.status = "stopped"
-                    break
-            if self._diverged_in(self._series.flush()):
-                return self
+        for t in range(self.config["steps"]):
+            if t % self.interval == 0:
+                self._checkpoints[t] = _frozen(theta, state)
+            result = run_step(self.config, self.data, self.layout, t, theta, state)
+            if on_step is not None:
+                on_step(t, result)
+            if self._diverged_in(self._series.record(t, result)):
+                return
+            theta, state = result.new_theta, result.new_state
+            self.num_steps = self._series.recorded
+            if progress is not None and t % 25 == 24:
+                progress(self.num_steps, self.config["steps"])
+            if should_stop is not None and should_stop():
+                self.status = "stopped"
+                break
+        if self._diverged_in(self._series.flush()):
+            return
         self.num_steps = self._series.recorded
         if self.status == "running":
             self.status = "done"
-        return self
 
     def _diverged_in(self, suspects):
         """Stop at the first suspect step that holds a non-finite tensor, if any.
@@ -115,11 +130,12 @@ class Run:
         for t in suspects:
             where = divergence_point(self._replay(t))
             if where is not None:
+                # readers in other threads see num_steps and diverged before the status
+                self._series.truncate(t + 1)
+                self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= t}
+                self.num_steps = t + 1
                 self.diverged = {"step": t, **where}
                 self.status = "diverged"
-                self._series.truncate(t + 1)
-                self.num_steps = t + 1
-                self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= t}
                 return True
         return False
 
@@ -136,8 +152,14 @@ class Run:
             return self._recent[t]
 
     def _replay(self, t):
+        """Replay up to step t from the latest state before it: a checkpoint, or a
+        recently replayed step (stepping forward one iteration replays one step)."""
         start = t - t % self.interval
         theta, state = self._checkpoints[start]
+        recent = [s for s in self._recent if start <= s < t]
+        if recent:
+            start = max(recent) + 1
+            theta, state = self._recent[start - 1].new_theta, self._recent[start - 1].new_state
         with np.errstate(all="ignore"):
             for s in range(start, t + 1):
                 result = run_step(self.config, self.data, self.layout, s, theta, state)

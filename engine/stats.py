@@ -21,8 +21,10 @@ INDEX = {name: k for k, name in enumerate(LAYER_STATS)}
 MUST_BE_FINITE = [INDEX[n] for n in LAYER_STATS
                   if n not in ("update_ratio", "dead_fraction", "saturated_fraction")]
 
-# A beyond these means g'(Z) is below ~1 % of its peak: the unit barely learns
-SATURATION = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
+# |Z| beyond these puts A outside (0.01, 0.99) for sigmoid and (-0.99, 0.99) for tanh:
+# g'(Z) is below ~1-4 % of its peak, and the unit barely learns. Measured on Z, so
+# that dropout's zeros and 1/keep_prob scaling of A do not count.
+SATURATION = {"sigmoid": float(np.log(0.99 / 0.01)), "tanh": float(np.arctanh(0.99))}
 
 # TensorBoard-style fixed edges: ±10^k for k in [-6, 3] at 4 bins a decade, and 0,
 # so histograms of any step and any tensor share their bins
@@ -106,8 +108,7 @@ def fill(rows, Zs, As, thetas, grads, new_thetas, layout, activations, dropout=F
         else:
             _moments(A, row[:, 9:13])
         if activation in SATURATION:
-            low, high = SATURATION[activation]
-            row[:, 14] = np.mean((A < low) | (high < A), axis=(1, 2))
+            row[:, 14] = np.mean(np.abs(Z) > SATURATION[activation], axis=(1, 2))
 
 
 def _relu_moments(A, Z_moments, out):

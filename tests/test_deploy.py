@@ -197,7 +197,7 @@ def directives(block: str) -> list[list[str]]:
 
 def nginx_blocks(header: str) -> dict[str, list[list[str]]]:
     """{argument: directives} of the blocks `header argument { ... }` (no nested braces)."""
-    found = re.findall(header + r"\s+([^{]+?)\s*\{([^{}]*)\}", NGINX)
+    found = re.findall(r"^\s*" + header + r"\s+([^{;]+?)\s*\{([^{}]*)\}", NGINX, re.M)
     return {argument: directives(body) for argument, body in found}
 
 

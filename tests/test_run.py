@@ -491,8 +491,12 @@ def _check_layer_stats(entry, layer, t):
     else:
         assert math.isnan(entry["dead_fraction"][t])
     if layer["activation"] in stats.SATURATION:
-        low, high = stats.SATURATION[layer["activation"]]
-        assert entry["saturated_fraction"][t] == np.mean((low > A) | (high < A))
+        # g(Z) outside (0.01, 0.99) for sigmoid, (-0.99, 0.99) for tanh; on g(Z), not on
+        # the recorded A, which dropout zeroes and scales
+        g = 1 / (1 + np.exp(-Z)) if layer["activation"] == "sigmoid" else np.tanh(Z)
+        low = 0.01 if layer["activation"] == "sigmoid" else -0.99
+        assert entry["saturated_fraction"][t] == pytest.approx(
+            np.mean((g < low) | (g > 0.99)), abs=1e-12)
     else:
         assert math.isnan(entry["saturated_fraction"][t])
 
