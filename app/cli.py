@@ -9,6 +9,10 @@ from app import __version__
 from app.settings import get_settings
 
 COMMANDS = ("serve",)
+# on SIGTERM uvicorn waits for open answers before the app's shutdown; an event stream
+# lasts until its run finishes (minutes, for a big one), so streams still open after this
+# are cut (EventSource clients reconnect) and training stops
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,7 +34,7 @@ def serve(host: str, port: int, workers: int):
     print(f"Backprop Lens running at http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     # an import string, so that every worker process builds its own app
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, access_log=False,
-                log_level="warning")
+                log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 def main(argv=None):

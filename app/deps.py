@@ -1,4 +1,4 @@
-"""Dependencies as named Annotated aliases: settings, the run cache, a run by id."""
+"""Dependencies as named Annotated aliases: settings, the caches, a run by id."""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -6,6 +6,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, HTTPException, Request
 
+from app.answers import AnswerCache
 from app.configs import check_config
 from app.run_ids import RunIdError, canonical_json, decode_run_id
 from app.runs import RunCache
@@ -22,8 +23,13 @@ def get_runs(request: Request) -> RunCache:
     return request.app.state.runs
 
 
+def get_answers(request: Request) -> AnswerCache:
+    return request.app.state.answers
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunCache, Depends(get_runs)]
+AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
 
 
 @dataclass(frozen=True)

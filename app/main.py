@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__, pages
+from app.answers import AnswerCache
 from app.errors import add_error_handlers
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
 from app.routes import meta, runs, steps
@@ -41,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=JSONBytes,
                   description="Every cache and gradient of a small network, step by step.")
     app.state.settings = settings
-    app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs)
+    app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs,
+                              settings.train_threads)
+    app.state.answers = AnswerCache(settings.answer_cache_bytes)
     # added innermost first: headers and the access log see every answer, 413s included
     app.add_middleware(Gzip, min_bytes=1000, max_bytes=settings.gzip_max_bytes,
                        level=settings.gzip_level)

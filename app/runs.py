@@ -1,8 +1,9 @@
 """This process's runs: trained once per config, kept in an LRU under a byte budget.
 
 A run is fully determined by its config, so the cache is only an accelerator: an
-evicted or never-seen run is retrained on demand. Training happens on one background
-thread per process, so the event loop and other requests stay responsive.
+evicted or never-seen run is retrained on demand. Training happens on a small pool of
+background threads per process, so the event loop and other requests stay responsive,
+and one long run does not hold up every other one.
 """
 
 import logging
@@ -19,9 +20,10 @@ FINISHED = ("done", "diverged")
 
 def public_status(run) -> str:
     """CONTRACT's status: a queued or stopping run is still "running"."""
-    if run.status == "failed":
+    status = run.status  # once: training, on another thread, may change it meanwhile
+    if status == "failed":
         raise RuntimeError("training failed; see the log")  # the catch-all answers 500
-    return run.status if run.status in FINISHED else "running"
+    return status if status in FINISHED else "running"
 
 
 class _Slot:
@@ -41,12 +43,17 @@ class _Slot:
 class RunCache:
     """Runs by key (the canonical config), least recently used first."""
 
-    def __init__(self, budget_bytes: int, max_queued: int = 64):
+    def __init__(self, budget_bytes: int, max_queued: int = 64, threads: int = 2):
         self.budget_bytes, self.max_queued = budget_bytes, max_queued
         self._slots: OrderedDict[bytes, _Slot] = OrderedDict()
         self._lock = threading.Lock()
-        self._trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train")
+        self._trainer = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="train")
         self._closing = False
+
+    @property
+    def closing(self) -> bool:
+        """True once close() ran: nothing trains here any more."""
+        return self._closing
 
     def peek(self, key: bytes) -> Run | None:
         """The run if it is already built (cheap enough for the event loop)."""
@@ -60,7 +67,8 @@ class RunCache:
     def get(self, key: bytes, config: dict) -> Run:
         """The run of this config, built and queued for training on first use.
 
-        Building loads the dataset (milliseconds), so call it off the event loop.
+        Building loads the dataset (milliseconds), so call it off the event loop. After
+        close() a new run is built but never trained (it stays "pending").
         """
         with self._lock:
             slot = self._slots.get(key)
@@ -70,15 +78,22 @@ class RunCache:
         with slot.lock:
             if slot.run is None:
                 slot.run = Run(config)
-                slot.future = self._trainer.submit(self._train, key, slot.run)
+                slot.future = self._queue(key, slot.run)
                 self._drop_excess_queue()
                 self.evict()
         return slot.run
 
+    def _queue(self, key, run):
+        """The run's training job; None once close() ran (the run then stays pending)."""
+        try:
+            return None if self._closing else self._trainer.submit(self._train, key, run)
+        except RuntimeError:  # close() shut the pool down in between
+            return None
+
     def _drop_excess_queue(self):
-        """Forget the least recently used runs still waiting for the trainer, beyond
-        max_queued: a flood of configs cannot grow the queue (or memory) without bound.
-        Anyone still polling such a run queues it again."""
+        """Forget the least recently used runs still waiting for a training thread,
+        beyond max_queued: a flood of configs cannot grow the queue (or memory) without
+        bound. Anyone still polling such a run, or following its events, queues it again."""
         with self._lock:
             queued = [k for k, s in self._slots.items() if s.queued()]
             for key in queued[:max(0, len(queued) - self.max_queued)]:

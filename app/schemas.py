@@ -72,11 +72,12 @@ class Health(BaseModel):
 
 
 class Divergence(BaseModel):
-    """The first non-finite value; layer is null when it is the cost."""
+    """The first non-finite value, in computation order: forward Z, A per layer; the cost;
+    backward dA, dZ, dW, db from layer L down; then each layer's update."""
 
-    step: int
-    layer: int | None
-    tensor: str
+    step: int = Field(description="The step that holds it; training stopped there.")
+    layer: int = Field(description="Its layer; L (the output layer) for the cost.")
+    tensor: str = Field(description="Z, A, cost, dA, dZ, dW, db or update.")
 
 
 class RunInfo(BaseModel):
@@ -90,19 +91,31 @@ class RunInfo(BaseModel):
 
 class GradcheckLayer(BaseModel):
     l: int
-    relative_difference: float | None
-    checked: int
-    total: int
+    relative_difference: float | None = Field(
+        description="‖g − g_num‖ / (‖g‖ + ‖g_num‖) over this layer's checked W and b "
+                    "entries; null when not finite.")
+    checked: int = Field(description="Entries of W and b evaluated, kinks included.")
+    total: int = Field(description="Entries of W and b in the layer.")
 
 
 class Gradcheck(BaseModel):
+    """Centred differences (ε = epsilon) against the analytic gradients at one step."""
+
     step: int
     epsilon: float
-    threshold: float
+    threshold: float = Field(description="The course's bound: above it, backprop is wrong.")
     layers: list[GradcheckLayer]
-    relative_difference: float | None
-    passed: bool
-    sampled: bool | None = Field(None, description="True when big layers were sampled.")
+    relative_difference: float | None = Field(
+        description="Over every checked entry; null when not finite (passed is then false).")
+    passed: bool = Field(description="relative_difference below threshold, or the "
+                                     "difference within noise_floor; false if not finite.")
+    sampled: bool = Field(description="True when some layer checked only a sample of its "
+                                      "entries (checked < total).")
+    skipped_at_kinks: int = Field(description="Entries left out of the comparison because "
+                                              "the ±ε perturbation flipped a ReLU on or off.")
+    noise_floor: float | None = Field(
+        description="Rounding noise expected in ‖g − g_num‖ with this cost and ε; a "
+                    "difference within it passes. Null when the cost is not finite.")
 
 
 class ServerLimits(BaseModel):

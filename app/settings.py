@@ -8,7 +8,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIB = 2**20
 
 
-
 class Settings(BaseSettings):
     """Server limits and knobs. Defaults admit every config inside CONTRACT's ranges."""
 
@@ -34,8 +33,14 @@ class Settings(BaseSettings):
     # 2**18 keeps every tensor of a CONTRACT-sized run (at most 128 x 2000) at full size
     max_tensor_cells: int = Field(2**18, ge=1)
     cache_bytes: int = Field(512 * MIB, ge=0)
-    # runs waiting for this process's one training thread; older waiting ones are dropped
+    # training threads per process: a long run then delays other runs (a new visitor's
+    # default run) only when every thread is busy
+    train_threads: int = Field(2, ge=1, le=64)
+    # runs waiting for a training thread; older waiting ones are dropped
     max_queued_runs: int = Field(64, ge=1)
+    # serialized step answers of finished runs kept per process, so that a class opening
+    # the same steps is served from memory; 0 turns it off
+    answer_cache_bytes: int = Field(64 * MIB, ge=0)
     sync_seconds: float = Field(1.0, ge=0, le=60)
     # the CSP frame-ancestors sources; a ';' would smuggle in another directive
     frame_ancestors: str = Field("'self'", pattern=r"^[^;\r\n]+$")

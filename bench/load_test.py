@@ -59,10 +59,10 @@ OK = (200, 201, 202)
 
 # -- the server's memory ---------------------------------------------------------------
 
-def session_rss(sid: int) -> tuple[int, int]:
-    """(sum of VmRSS, sum of VmHWM) in bytes over the processes of session `sid`: the
-    server started in its own session, with uvicorn's workers and helpers."""
-    rss = hwm = 0
+def session_memory(sid: int) -> dict[int, tuple[int, int]]:
+    """{pid: (VmRSS, VmHWM) in bytes} of the processes of session `sid`: the server
+    started in its own session, with uvicorn's workers and helpers."""
+    found = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -74,28 +74,36 @@ def session_rss(sid: int) -> tuple[int, int]:
         except (OSError, IndexError, ValueError):
             continue  # the process left meanwhile
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rss += int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
-        hwm += int(fields.get("VmHWM", "0 kB").split()[0]) * 1024
-    return rss, hwm
+        found[int(entry.name)] = tuple(int(fields.get(name, "0 kB").split()[0]) * 1024
+                                       for name in ("VmRSS", "VmHWM"))
+    return found
+
+
+def session_rss(sid: int) -> int:
+    return sum(rss for rss, _ in session_memory(sid).values())
 
 
 class RssSampler(threading.Thread):
-    """The peak of the server tree's summed RSS, sampled every `every` seconds."""
+    """The peak of the server tree's summed RSS, sampled every `every` seconds, and
+    every process seen: uvicorn replaces a worker that misses its 5 s health ping."""
 
     def __init__(self, sid, every=0.25):
         super().__init__(daemon=True)
         self.sid, self.every, self.peak, self.hwm = sid, every, 0, 0
+        self.pids = set(session_memory(sid))
         self.done = threading.Event()
 
     def run(self):
         while not self.done.wait(self.every):
-            rss, self.hwm = session_rss(self.sid)
-            self.peak = max(self.peak, rss)
+            memory = session_memory(self.sid)
+            self.pids |= set(memory)
+            self.peak = max(self.peak, sum(rss for rss, _ in memory.values()))
+            self.hwm = sum(hwm for _, hwm in memory.values())
 
     def stop(self):
         self.done.set()
         self.join()
-        return self.peak, self.hwm
+        return self.peak, self.hwm, len(self.pids)
 
 
 # -- one learner -------------------------------------------------------------------------
@@ -188,14 +196,14 @@ def run_class(workers, learners, seconds, generators, seed):
     with serving(workers=workers) as (url, process):
         sampler = RssSampler(process.pid)
         sampler.start()
-        idle_rss = session_rss(process.pid)[0]
+        idle_rss, processes = session_rss(process.pid), len(sampler.pids)
         start = time.monotonic()
         shares = [range(k, learners, generators) for k in range(generators)]
         with ProcessPoolExecutor(generators, mp_context=get_context("spawn")) as pool:
             parts = list(pool.map(generate, [url] * generators, shares,
                                   [seconds] * generators, [seed] * generators))
         elapsed = time.monotonic() - start
-        peak, hwm = sampler.stop()
+        peak, hwm, seen = sampler.stop()
     ms, errors = defaultdict(list), Counter()
     for part_ms, part_errors in parts:
         for kind, values in part_ms.items():
@@ -203,6 +211,7 @@ def run_class(workers, learners, seconds, generators, seed):
         errors.update(part_errors)
     return {"workers": workers, "learners": learners, "seconds": elapsed,
             "idle_rss": idle_rss, "peak_rss": peak, "hwm_sum": hwm, "errors": dict(errors),
+            "processes_replaced": seen - processes,
             "latency": summarize(ms, elapsed)}
 
 
@@ -220,7 +229,7 @@ def summarize(ms, elapsed):
 
 async def flood(url, config, count, sid, every=100, concurrency=4):
     """POST `count` distinct runs; [(runs so far, tree RSS)] every `every` runs."""
-    curve, errors, done = [(0, session_rss(sid)[0])], Counter(), 0
+    curve, errors, done = [(0, session_rss(sid))], Counter(), 0
     queue = iter(range(count))
 
     async def worker(client):
@@ -234,7 +243,7 @@ async def flood(url, config, count, sid, every=100, concurrency=4):
                 errors[type(err).__name__] += 1
             done += 1
             if done % every == 0:
-                curve.append((done, session_rss(sid)[0]))
+                curve.append((done, session_rss(sid)))
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
@@ -272,7 +281,8 @@ def print_class(result):
     total = sum(row["count"] for row in result["latency"].values())
     print(f"  {total / result['seconds']:.0f} requests/s; server RSS idle "
           f"{result['idle_rss'] / MIB:.0f} MiB, peak {result['peak_rss'] / MIB:.0f} MiB "
-          f"(sum of per-process peaks {result['hwm_sum'] / MIB:.0f} MiB)")
+          f"(sum of per-process peaks {result['hwm_sum'] / MIB:.0f} MiB); "
+          f"processes replaced: {result['processes_replaced']}")
     print(f"  {'route':<8}{'count':>7}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for kind, row in result["latency"].items():
         print(f"  {kind:<8}{row['count']:>7}{row['per_s']:>8.1f}{row['p50']:>9.1f}"

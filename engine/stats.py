@@ -2,7 +2,7 @@
 
 Small networks are bound by the count of NumPy calls, not by arithmetic, so a
 run copies each step's Z[l] and A[l] into chunk buffers (T, n_l, m) and reduces
-CHUNK steps in a few calls per layer. Big networks use chunks of one step: a
+several steps in a few calls per layer. Big networks use chunks of one step: a
 view of the step's own arrays, no copy. Rows go into a float64 array
 (T, L, len(LAYER_STATS)); NaN means "not measured".
 """
@@ -32,13 +32,15 @@ _POSITIVE = 10.0 ** np.linspace(-6, 3, 37)
 HISTOGRAM_EDGES = np.concatenate([[-np.inf], -_POSITIVE[::-1], [0.0], _POSITIVE, [np.inf]])
 HISTOGRAM_TENSORS = ("Z", "A", "dZ", "dW")
 
-CHUNK, CHUNK_BYTES = 32, 16 * 2**20
+# the chunk's Z and A buffers should stay near a core's L2 cache: copies into them and
+# reductions over them are memory-bound, several times slower once they spill
+MAX_CHUNK, CHUNK_BYTES = 32, 2 * 2**20
 
 
 def chunk_size(layout, m):
-    """Steps to summarize together: CHUNK if their Z, A and θ fit CHUNK_BYTES, else 1."""
+    """Steps to summarize together: as many as fit CHUNK_BYTES, 1 to MAX_CHUNK."""
     step_bytes = 8 * (2 * m * sum(layout.dims[1:]) + 3 * layout.size)
-    return CHUNK if CHUNK * step_bytes <= CHUNK_BYTES else 1
+    return int(min(MAX_CHUNK, max(1, CHUNK_BYTES // step_bytes)))
 
 
 @lru_cache(maxsize=64)
@@ -66,12 +68,16 @@ def _std(mean, mean_square, low, high):
     return np.where(high == low, 0.0, np.minimum(std, (high - low) / 2))
 
 
-def _moments(X, out):
-    """out (T, 4) = mean, std, min, max of each step's entries.  X: (T, n, m)."""
+def _moments(X, out, high=None):
+    """out (T, 4) = mean, std, min, max of each step's entries.  X: (T, n, m).
+
+    high: the maxima when the caller has them already.
+    """
     flat = X.reshape(X.shape[0], -1)
     n = flat.shape[1]
     mean = _sums(flat) / n
-    low, high = np.minimum.reduce(flat, axis=1), np.maximum.reduce(flat, axis=1)
+    low = np.minimum.reduce(flat, axis=1)
+    high = np.maximum.reduce(flat, axis=1) if high is None else high
     out[:, 0], out[:, 1] = mean, _std(mean, _sum_squares(flat) / n, low, high)
     out[:, 2], out[:, 3] = low, high
 
@@ -99,10 +105,14 @@ def fill(rows, Zs, As, thetas, grads, new_thetas, layout, activations, dropout=F
     np.divide(rows[:, :, 3], rows[:, :, 0], out=rows[:, :, 4], where=rows[:, :, 0] > 0)
     for l, activation in enumerate(activations, start=1):
         Z, A, row = Zs[l - 1], As[l - 1], rows[:, l - 1]
-        _moments(Z, row[:, 5:9])
         if activation == "relu":
-            # a dead unit outputs 0 for every example of the batch
-            row[:, 13] = np.mean(Z.max(axis=2) <= 0, axis=1)
+            # a dead unit outputs 0 for every example of the batch; the units' maxima
+            # also give Z's maximum
+            unit_max = Z.max(axis=2)
+            row[:, 13] = np.mean(unit_max <= 0, axis=1)
+            _moments(Z, row[:, 5:9], high=unit_max.max(axis=1))
+        else:
+            _moments(Z, row[:, 5:9])
         if activation == "relu" and not (dropout and l < len(activations)):
             _relu_moments(A, row[:, 5:9], row[:, 9:13])
         else:

@@ -40,7 +40,7 @@ def test_options_offer_choices_limits_and_a_complete_default(client):
     assert options["limits"]["steps"]["max"] == 2000
     assert options["limits"]["hidden_layers"] == {"max_layers": 6, "min_width": 1,
                                                   "max_width": 128}
-    assert normalize_config(options["default_config"]) == normalize_config({})
+    assert options["default_config"] == normalize_config({})  # complete, as normalized
     assert options["server"]["compute_budget"] >= 2.7e12
     assert options["server"]["max_tensor_cells"] >= 128 * 2000
 
@@ -137,14 +137,30 @@ def test_histograms_of_a_finished_run(client, small_run):
     assert len(histograms["layers"]) == 3
 
 
+GRADCHECK_KEYS = {"step", "epsilon", "threshold", "layers", "relative_difference", "passed",
+                  "sampled", "skipped_at_kinks", "noise_floor"}
+
+
 def test_gradcheck_passes(client, small_run):
     response = client.get(f"/api/runs/{small_run['id']}/steps/7/gradcheck")
     assert response.status_code == 200
     check = response.json()
+    assert set(check) == GRADCHECK_KEYS
     assert check["step"] == 7 and check["passed"] is True
     assert check["relative_difference"] < check["threshold"]
     assert [layer["l"] for layer in check["layers"]] == [1, 2, 3]
     assert all(0 < layer["checked"] <= layer["total"] for layer in check["layers"])
+    # SMALL's layers are small enough to check whole
+    assert check["sampled"] is False and check["skipped_at_kinks"] >= 0
+    assert check["noise_floor"] >= 0
+
+
+def test_gradcheck_of_a_big_layer_is_sampled(client):
+    run = client.post("/api/runs", json={"dataset": "digits", "hidden_layers": [64],
+                                         "steps": 2}).json()
+    check = client.get(f"/api/runs/{run['id']}/steps/1/gradcheck").json()
+    assert check["sampled"] is True
+    assert any(layer["checked"] < layer["total"] for layer in check["layers"])
 
 
 def test_divergence_is_reported_and_served_as_valid_json(client):
@@ -152,7 +168,8 @@ def test_divergence_is_reported_and_served_as_valid_json(client):
     assert response.status_code == 201
     info = response.json()
     assert info["status"] == "diverged" and info["progress"] == 1.0
-    assert set(info["diverged"]) == {"step", "layer", "tensor"}
+    # the cost overflows first; its layer is L, the output layer
+    assert info["diverged"] == {"step": info["diverged"]["step"], "layer": 4, "tensor": "cost"}
     last = info["diverged"]["step"]
     assert info["num_steps"] == last + 1
     step = client.get(f"/api/runs/{info['id']}/steps/{last}")
@@ -162,6 +179,11 @@ def test_divergence_is_reported_and_served_as_valid_json(client):
     assert client.get(f"/api/runs/{info['id']}/steps/{last + 1}").status_code == 404
     summary = client.get(f"/api/runs/{info['id']}/summary")
     assert strict_json(summary.text)["cost"][-1] is None
+    check = client.get(f"/api/runs/{info['id']}/steps/{last}/gradcheck")
+    assert check.status_code == 200
+    check = strict_json(check.text)
+    assert set(check) == GRADCHECK_KEYS
+    assert check["relative_difference"] is None and check["passed"] is False
 
 
 @pytest.mark.parametrize("path", ["", "/summary", "/events", "/steps/0", "/steps/0/gradcheck"])
@@ -180,6 +202,11 @@ def test_openapi_documents_every_config_field(client):
         fields["learning_rate"]["maximum"] == 10
     assert fields["steps"]["minimum"] == 1 and fields["steps"]["maximum"] == 2000
     assert fields["hidden_layers"]["maxItems"] == 6
+    gradcheck = schema["components"]["schemas"]["Gradcheck"]
+    assert set(gradcheck["properties"]) == GRADCHECK_KEYS
+    assert {"type": "null"} in gradcheck["properties"]["relative_difference"]["anyOf"]
+    layer = schema["components"]["schemas"]["Divergence"]["properties"]["layer"]
+    assert layer["type"] == "integer" and "output layer" in layer["description"]
     for path in ["/healthz", "/api/options", "/api/runs", "/api/runs/{run_id}",
                  "/api/runs/{run_id}/summary", "/api/runs/{run_id}/events",
                  "/api/runs/{run_id}/steps/{t}", "/api/runs/{run_id}/steps/{t}/gradcheck"]:

@@ -116,9 +116,18 @@ BAD_STEP_QUERIES = [
     ("/steps/20", 404, "Step not found"),
     ("/steps/-1", 404, "Step not found"),
     ("/steps/99999999999999999999", 404, "Step not found"),
-    ("/steps/x", 422, "t:"),
-    ("/steps/1.5", 422, "t:"),
+    ("/steps/x", 404, "Step not found"),
+    ("/steps/abc", 404, "Step not found"),
+    ("/steps/1.5", 404, "Step not found"),
+    ("/steps/1e1", 404, "Step not found"),
+    ("/steps/+1", 404, "Step not found"),
+    ("/steps/%201", 404, "Step not found"),
+    ("/steps/%D9%A1", 404, "Step not found"),  # an Arabic-Indic one: a digit, not ASCII
+    ("/steps/" + "9" * 5000, 404, "Step not found"),
     ("/steps/20/gradcheck", 404, "Step not found"),
+    ("/steps/-1/gradcheck", 404, "Step not found"),
+    ("/steps/abc/gradcheck", 404, "Step not found"),
+    ("/steps/1.5/gradcheck", 404, "Step not found"),
     ("/steps/1?layers=0", 422, "layers:"),
     ("/steps/1?layers=4", 422, "layers:"),
     ("/steps/1?layers=one", 422, "layers:"),
@@ -134,11 +143,23 @@ BAD_STEP_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "status", "field"), BAD_STEP_QUERIES)
+@pytest.mark.parametrize(("path", "status", "field"), BAD_STEP_QUERIES,
+                         ids=[path[:40] for path, _, _ in BAD_STEP_QUERIES])
 def test_bad_step_or_query(client, small_run, path, status, field):
     response = client.get(f"/api/runs/{small_run['id']}{path}")
     assert response.status_code == status
     assert response.json()["detail"].startswith(field)
+
+
+def test_step_not_found_names_the_range(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/steps/1.5")
+    assert response.json() == {
+        "detail": "Step not found: t must be an integer from 0 to 19, got '1.5'"}
+
+
+def test_leading_zeros_still_name_the_step(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/steps/007?fields=W")
+    assert response.status_code == 200 and response.json()["step"] == 7
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [

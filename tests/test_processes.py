@@ -1,12 +1,17 @@
 """Two real server processes side by side: ids work across them, answers are identical."""
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
 import pytest
 
+from app.cli import GRACEFUL_SHUTDOWN_SECONDS
 from tests.server_processes import ROOT, serving
 
 CONFIG = {"dataset": "spiral", "n_samples": 300, "hidden_layers": [16, 8], "steps": 40,
@@ -65,3 +70,26 @@ def test_backprop_lens_serve_starts_and_answers():
         banner = process.stdout.readline()
     assert banner.startswith("Backprop Lens running at http://127.0.0.1:")
     assert banner.rstrip().endswith("/ (Ctrl+C to stop)")
+
+
+def test_an_open_event_stream_does_not_hold_up_shutdown():
+    long = {"dataset": "digits", "hidden_layers": [128, 128, 128], "steps": 2000}
+    with serving() as (url, process):
+        run_id = httpx.post(f"{url}/api/runs", json=long, timeout=30).json()["id"]
+        streaming = threading.Event()
+
+        def follow():
+            # the server cuts the stream at shutdown: an incomplete chunked body
+            with contextlib.suppress(httpx.TransportError), httpx.stream(
+                    "GET", f"{url}/api/runs/{run_id}/events", timeout=None) as response:
+                streaming.set()
+                for _ in response.iter_lines():
+                    pass
+
+        threading.Thread(target=follow, daemon=True).start()
+        assert streaming.wait(10)
+        start = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS + 10)
+        # the run alone would take tens of seconds more
+        assert time.monotonic() - start < GRACEFUL_SHUTDOWN_SECONDS + 3

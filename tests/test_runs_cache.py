@@ -1,26 +1,34 @@
-"""app.runs.RunCache: one Run per config, trained off the caller's thread, LRU by bytes."""
+"""app.runs.RunCache: one Run per config, trained off the caller's thread, LRU by bytes;
+and the event stream that follows a run through it."""
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import anyio
 import pytest
 
+import app.routes.runs
 import app.runs
+from app.deps import RunRef
+from app.routes.runs import progress_events
 from app.run_ids import canonical_json
 from app.runs import RunCache
 from engine.config import normalize_config
 
 
 class FakeRun:
-    """Trains until released; counts how many were built."""
+    """Trains until released (at once if its config says "quick"); counts the builds."""
 
     built = 0
 
     def __init__(self, config):
         type(self).built += 1
         self.config, self.status, self.size = config, "pending", config.get("size", 100)
+        self.num_steps, self.diverged = 0, None
         self.release = threading.Event()
+        if config.get("quick"):
+            self.release.set()
 
     def train(self, progress=None, should_stop=None):
         self.status = "running"
@@ -30,6 +38,7 @@ class FakeRun:
                 return self
         if self.config.get("explode"):
             raise RuntimeError("engine bug")
+        self.num_steps = self.config.get("steps", 1)
         self.status = "done"
         return self
 
@@ -43,8 +52,8 @@ def fake_runs(monkeypatch):
     FakeRun.built = 0
     caches = []
 
-    def make(budget):
-        caches.append(RunCache(budget))
+    def make(budget, max_queued=64, threads=1):
+        caches.append(RunCache(budget, max_queued, threads))
         return caches[-1]
 
     yield make
@@ -93,7 +102,7 @@ def test_least_recently_used_finished_runs_leave_first(fake_runs):
 
 
 def test_running_runs_and_the_newest_run_stay(fake_runs):
-    cache = fake_runs(0)
+    cache = fake_runs(0, threads=1)
     first = cache.get(b"first", {})
     queued = cache.get(b"queued", {})  # one training thread: this one waits its turn
     cache.evict()
@@ -136,11 +145,136 @@ def test_real_runs_train_on_the_background_thread():
 
 
 def test_the_queue_is_bounded_dropping_the_least_recent_waiting_runs(fake_runs):
-    cache = fake_runs(10**6)
-    cache.max_queued = 2
+    cache = fake_runs(10**6, max_queued=2, threads=1)
     training = cache.get(b"training", {})
     wait_for(lambda: training.status == "running")
     for key in (b"q1", b"q2", b"q3"):
         cache.get(key, {})
     assert list(cache._slots) == [b"training", b"q2", b"q3"]
     training.release.set()
+
+
+def test_a_long_run_does_not_hold_up_a_short_one_with_two_threads(fake_runs):
+    cache = fake_runs(10**6, threads=2)
+    long = cache.get(b"long", {})
+    wait_for(lambda: long.status == "running")
+    short = cache.get(b"short", {"quick": True})
+    wait_for(lambda: short.status == "done")
+    assert long.status == "running"
+    long.release.set()
+
+
+def test_runs_beyond_the_threads_wait_their_turn(fake_runs):
+    cache = fake_runs(10**6, threads=2)
+    held = [cache.get(key, {}) for key in (b"a", b"b")]
+    wait_for(lambda: all(run.status == "running" for run in held))
+    third = cache.get(b"c", {"quick": True})
+    time.sleep(0.05)
+    assert third.status == "pending"
+    held[0].release.set()
+    wait_for(lambda: third.status == "done")
+    held[1].release.set()
+
+
+def test_after_close_a_run_is_built_but_not_trained(fake_runs):
+    cache = fake_runs(10**6)
+    cache.close()
+    run = cache.get(b"late", {"quick": True})
+    time.sleep(0.05)
+    assert cache.closing and run.status == "pending"
+
+
+class DivergesWhileRead:
+    """A run that the engine marks diverged at step 4 while run_info reads it: in the
+    engine's order, num_steps and diverged first, the status last."""
+
+    def __init__(self):
+        self.reads, self._status = [], "running"
+
+    def __getattr__(self, name):  # num_steps, diverged, progress
+        self.reads.append(name)
+        return {"num_steps": 5, "diverged": {"step": 4, "layer": 2, "tensor": "cost"},
+                "progress": 1.0}[name]
+
+    @property
+    def status(self):
+        self.reads.append("status")
+        return self._status
+
+
+def test_run_info_reads_the_status_before_the_fields_it_vouches_for():
+    run = DivergesWhileRead()
+    info = app.routes.runs.run_info(RunRef("r1test", {"steps": 10}, run))
+    assert run.reads == ["status", "num_steps", "diverged"]
+    # "running" with the final fields is consistent (the next poll says "diverged");
+    # "diverged" with the old fields, which reading status last allows, would not be
+    assert (info["status"], info["num_steps"], info["progress"]) == ("running", 5, 0.5)
+
+
+# -- the event stream of GET /api/runs/{id}/events ---------------------------------------
+
+def follow(cache, config, run=None, seconds=5.0):
+    """Every event of the stream of this config's run, as (name, data text) pairs; the
+    stream starts from `run` if given, else from the cache's run."""
+    async def collect():
+        ref = RunRef("r1test", config, run or cache.get(canonical_json(config), config))
+        with anyio.fail_after(seconds):  # the bug was a stream that never ends
+            return [chunk async for chunk in progress_events(ref, cache)]
+
+    chunks = anyio.run(collect)
+    events = [chunk.decode().split("\n")[:2] for chunk in chunks
+              if chunk.startswith(b"event: ")]
+    return [(name.removeprefix("event: "), data.removeprefix("data: "))
+            for name, data in events]
+
+
+@pytest.fixture
+def fast_events(monkeypatch):
+    monkeypatch.setattr(app.routes.runs, "EVENT_INTERVAL", 0.005)
+
+
+def test_events_follow_a_run_to_done(fake_runs, fast_events):
+    cache = fake_runs(10**6)
+    events = follow(cache, {"quick": True, "steps": 20})
+    assert events[-1][0] == "done" and '"num_steps":20' in events[-1][1]
+    assert {name for name, _ in events[:-1]} <= {"progress"}
+
+
+def test_events_of_a_run_dropped_from_the_queue_requeue_it_and_end(fake_runs, fast_events):
+    cache = fake_runs(10**6, max_queued=1, threads=1)
+    blocker = cache.get(b"blocker", {})
+    wait_for(lambda: blocker.status == "running")
+    followed = {"quick": True, "steps": 3}
+    dropped = cache.get(canonical_json(followed), followed)  # waits behind the blocker
+    cache.get(b"newer", {"quick": True})  # one waiting run at most: drops `followed`
+    assert canonical_json(followed) not in cache
+    threading.Timer(0.05, blocker.release.set).start()
+    events = follow(cache, followed, dropped)
+    assert dropped.status == "pending"  # cancelled: this one never trains
+    assert events[-1][0] == "done"  # the stream queued the run again and saw it finish
+
+
+def test_events_end_with_an_error_when_the_server_shuts_down(fake_runs, fast_events):
+    cache = fake_runs(10**6, threads=1)
+    blocker = cache.get(b"blocker", {})
+    wait_for(lambda: blocker.status == "running")
+    queued = {"steps": 3}
+
+    def shut_down():
+        wait_for(lambda: FakeRun.built == 2)
+        time.sleep(0.02)  # a few "still queued" rounds
+        cache.close()
+
+    helper = threading.Thread(target=shut_down)
+    helper.start()
+    events = follow(cache, queued)
+    helper.join()
+    wait_for(lambda: blocker.status == "stopped")
+    assert events[-1] == ("error", '{"detail":"server: shutting down; reconnect to follow '
+                                   'the run"}')
+
+
+def test_events_end_with_an_error_when_training_fails(fake_runs, fast_events):
+    cache = fake_runs(10**6)
+    events = follow(cache, {"quick": True, "explode": True, "steps": 3})
+    assert events[-1] == ("error", '{"detail":"training failed; see the server log"}')

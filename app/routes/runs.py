@@ -8,8 +8,8 @@ from fastapi.responses import StreamingResponse
 
 from app.configs import check_config
 from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain
-from app.run_ids import encode_run_id
-from app.runs import FINISHED, public_status
+from app.run_ids import canonical_json, encode_run_id
+from app.runs import FINISHED, RunCache, public_status
 from app.schemas import RunConfig, RunInfo, Summary
 from app.serialize import dumps
 
@@ -20,9 +20,17 @@ HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet s
 
 
 def run_info(ref: RunRef) -> dict:
+    """CONTRACT's run info, read without a lock while training runs on another thread."""
     run = ref.run
-    return {"id": ref.id, "config": ref.config, "status": public_status(run),
-            "progress": run.progress, "num_steps": run.num_steps, "diverged": run.diverged}
+    # status first: the engine assigns num_steps and diverged before the status, so once
+    # "done" or "diverged" is read here, the fields read after it are already final.
+    # progress is derived from what was read, not from run.progress, which reads the
+    # status again and could disagree with it.
+    status = public_status(run)
+    num_steps, diverged = run.num_steps, run.diverged
+    progress = 1.0 if status in FINISHED else min(num_steps / ref.config["steps"], 1.0)
+    return {"id": ref.id, "config": ref.config, "status": status, "progress": progress,
+            "num_steps": num_steps, "diverged": diverged}
 
 
 async def wait_finished(run, seconds: float) -> bool:
@@ -82,10 +90,31 @@ def sse(event: str, data: dict) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 
-async def progress_events(ref: RunRef):
-    """"progress" events while training, then one "done" or "diverged" event."""
+def sse_error(detail: str) -> bytes:
+    return sse("error", {"detail": detail})
+
+
+async def current_run(runs: RunCache, config: dict, run):
+    """`run`, unless it was dropped from the training queue before it started: then the
+    cache's run of its config, built and queued again if need be."""
+    if run.status != "pending" or runs.peek(canonical_json(config)) is run:
+        return run
+    return await obtain(runs, config)
+
+
+async def progress_events(ref: RunRef, runs: RunCache):
+    """"progress" events while training, then one "done" or "diverged" event; or one
+    "error" event if training stops here first (the client may reconnect)."""
     last, quiet_since = None, time.monotonic()
     while True:
+        if runs.closing:  # queued runs were cancelled and the running ones stopped
+            yield sse_error("server: shutting down; reconnect to follow the run")
+            return
+        # checked on every round, or a dropped run would stay "pending" for ever
+        ref = RunRef(ref.id, ref.config, await current_run(runs, ref.config, ref.run))
+        if ref.run.status == "failed":
+            yield sse_error("training failed; see the server log")
+            return
         info = run_info(ref)
         if info["status"] in FINISHED:
             yield sse(info["status"], info)
@@ -102,8 +131,10 @@ async def progress_events(ref: RunRef):
 @router.get("/{run_id}/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "Server-Sent Events: progress, then done or "
-                                            "diverged; each data line is the run info"},
+                                            "diverged; each data line is the run info. An "
+                                            "error event ({detail}) ends the stream if "
+                                            "this process stops first."},
                        404: {"description": "Run not found"}})
-async def events(ref: RunDep):
-    return StreamingResponse(progress_events(ref), media_type="text/event-stream",
+async def events(ref: RunDep, runs: RunsDep):
+    return StreamingResponse(progress_events(ref, runs), media_type="text/event-stream",
                              headers={"cache-control": "no-cache"})

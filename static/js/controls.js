@@ -43,7 +43,8 @@ export function createControls(store, actions) {
       $("step-slider").max = String(run.num_steps - 1);
       $("jump").max = String(run.num_steps - 1);
       $("layer-select").replaceChildren(...[...Array(run.L).keys()].map((k) =>
-        new Option(`layer ${k + 1} (${run.config.activations[k]}, ${run.dims[k + 1]} units)`, String(k + 1))));
+        new Option(`layer ${k + 1} (${run.config.activations[k]}, ${run.dims[k + 1]} unit${run.dims[k + 1] === 1 ? "" : "s"})`,
+          String(k + 1))));
       drawStrip(run.L);
     },
     sync: (state) => sync(state, limits),

@@ -9,17 +9,22 @@ const G = {
   sigmoid: (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))),
   linear: (z) => z,
 };
-// g'(z), written with a = g(z) where that is the course's form
+// g'(z), from Z alone (activation_cache holds Z): a recorded A may carry a dropout mask,
+// so a = g(z) is recomputed here rather than read
 const G_PRIME = {
   relu: (z) => (z > 0 ? 1 : 0),
   leaky_relu: (z) => (z > 0 ? 1 : 0.01),
-  tanh: (z, a) => 1 - a * a,
-  sigmoid: (z, a) => a * (1 - a),
+  tanh: (z) => 1 - Math.tanh(z) ** 2,
+  sigmoid: (z) => { const a = G.sigmoid(z); return a * (1 - a); },
   linear: () => 1,
 };
 
 export const activate = (name, z) => G[name](z);
-export const activationSlope = (name, z, a) => G_PRIME[name](z, a);
+export const activationSlope = (name, z) => G_PRIME[name](z);
+
+// output activation + loss pairs whose dZ[L] simplifies to A - Y (the engine's fused heads)
+const FUSED = {sigmoid: "binary_cross_entropy", softmax: "categorical_cross_entropy"};
+export const isFused = (activation, loss) => FUSED[activation] === loss;
 
 function softmax(z) {
   const top = Math.max(...z);
@@ -35,19 +40,22 @@ function layerForward(W, b, aPrev, activation) {
   return {z, a};
 }
 
-// x: (n_x) -> {A: [x, a1, ..., aL], Z: [null, z1, ..., zL]}
-export function forwardColumn(params, activations, x) {
+// dropout of one column: masks[l] is D[l]'s column (0/1 per unit) or null for no dropout
+const dropout = (masks, l, keepProb) => (masks && masks[l] ? {d: masks[l], keepProb} : null);
+
+// x: (n_x) -> {A: [x, a1, ..., aL], Z: [null, z1, ..., zL]}; with masks, A[l] is recorded
+// after D[l] / keep_prob, as the engine records it
+export function forwardColumn(params, activations, x, masks = null, keepProb = 1) {
   const A = [x], Z = [null];
   params.forEach(({W, b}, k) => {
     const {z, a} = layerForward(W, b, A[k], activations[k]);
+    const drop = dropout(masks, k + 1, keepProb);
     Z.push(z);
-    A.push(a);
+    A.push(drop ? a.map((v, i) => (v * drop.d[i]) / keepProb) : a);
   });
   return {A, Z};
 }
 
-// output activation + loss pairs whose dZ[L] simplifies to A - Y (as the engine's FUSED)
-const FUSED = {sigmoid: "binary_cross_entropy", softmax: "categorical_cross_entropy"};
 const EPS = 1e-15;  // the engine's clip, keeps 1/a finite
 
 function outputDA(loss, aL, y) {
@@ -57,25 +65,27 @@ function outputDA(loss, aL, y) {
   return aL.map((a, i) => -y[i] / Math.max(a, EPS));
 }
 
-// dZ = dA ⊙ g'(Z); softmax mixes its units: dZ = a ⊙ (dA - Σₖ dAₖ aₖ)
+// dZ = dA ⊙ g'(Z); softmax (output only, no mask) mixes its units: dZ = a ⊙ (dA - Σₖ dAₖ aₖ)
 function activationBackward(act, dA, z, a) {
   if (act === "softmax") {
     const dot = dA.reduce((s, d, k) => s + d * a[k], 0);
     return a.map((ai, i) => ai * (dA[i] - dot));
   }
-  return dA.map((d, i) => d * G_PRIME[act](z[i], a[i]));
+  return dA.map((d, i) => d * G_PRIME[act](z[i]));
 }
 
-// per-example derivatives, the course's scaling (column i is ∂L⁽ⁱ⁾/∂·).
-// dropout masks are not applied: the diagram shows the network as evaluated without them.
-export function backwardColumn(params, activations, loss, pass, y) {
+// per-example derivatives, the course's scaling (column i is ∂L⁽ⁱ⁾/∂·). with masks, a
+// hidden layer's backward first masks its dA as the engine does:
+// dZ[l] = (dA[l] ⊙ D[l] / keep_prob) ⊙ g'(Z[l]); dA[l] itself stays W[l+1]ᵀ dZ[l+1]
+export function backwardColumn(params, activations, loss, pass, y, masks = null, keepProb = 1) {
   const L = params.length, dA = new Array(L + 1), dZ = new Array(L + 1);
   const aL = pass.A[L];
   dA[L] = outputDA(loss, aL, y);
   for (let l = L; l >= 1; l--) {
-    const act = activations[l - 1];
-    dZ[l] = l === L && FUSED[act] === loss
-      ? aL.map((a, i) => a - y[i]) : activationBackward(act, dA[l], pass.Z[l], pass.A[l]);
+    const act = activations[l - 1], drop = dropout(masks, l, keepProb);
+    const upstream = drop ? dA[l].map((v, i) => (v * drop.d[i]) / keepProb) : dA[l];
+    dZ[l] = l === L && isFused(act, loss)
+      ? aL.map((a, i) => a - y[i]) : activationBackward(act, upstream, pass.Z[l], pass.A[l]);
     const W = params[l - 1].W;
     dA[l - 1] = W[0].map((_, k) => W.reduce((s, row, i) => s + row[k] * dZ[l][i], 0));
   }

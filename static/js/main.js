@@ -33,90 +33,101 @@ const VIEWS = [
   [phaseView, "phase-io"],
 ].map(([module, id, extra, marker]) => ({module, element: $(id), extra, marker}));
 
+const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
+
 function errorText(err) {
   if (err instanceof ApiError && err.status === 422) return `This run's settings are not valid. ${err.detail}`;
   return err instanceof ApiError ? err.detail : `Something went wrong: ${err.message}`;
 }
 
+// the page's moving parts. session: the run on screen; loadedKey: its config as JSON;
+// pendingKey: the config being trained
+function createPage(options) {
+  const page = {options, session: null, loadedKey: null, pendingKey: null};
+  const store = createStore(readUrl(window.location.search, options), options);
+  page.store = store;
+  page.renderer = createRenderer(VIEWS, (err) => showAlert(errorText(err)));
+  page.controls = createControls(store, {togglePlay: () => page.player.toggle()});
+  page.player = createPlayer({store, renderer: page.renderer,
+    lastStep: () => (page.session ? page.session.run.num_steps - 1 : 0),
+    prefetch: (t) => page.session && prefetchFrame(page.session.run, t, store.get().layer),
+    onChange: (on) => { page.controls.setPlaying(on); if (!on) redraw(page); }});
+  page.fillForm = createRunForm($("run-form"), options, (config) => store.set({...FIRST_VIEW, config}));
+  $("run-reset").addEventListener("click", () => store.set({...FIRST_VIEW, config: {}}));
+  return page;
+}
+
+// every view for the current state; paused, the next move is most likely one step either
+// way, so both are fetched once this one is drawn
+function redraw(page) {
+  const s = page.store.get();
+  document.documentElement.classList.toggle("big", s.big);
+  setBigFonts(s.big);
+  page.controls.sync(s);
+  const drawn = page.renderer.draw({...s, playing: page.player.playing});
+  if (!page.player.playing) drawn.then(() => prefetchNeighbours(page));
+  return drawn;
+}
+
+function prefetchNeighbours(page) {
+  if (!page.session || page.player.playing) return;
+  const s = page.store.get();
+  prefetchFrame(page.session.run, s.iteration + 1, s.layer);
+  prefetchFrame(page.session.run, s.iteration - 1, s.layer);
+}
+
+// trains (or finds) the run of the state's config; a bad config leaves the last good run
+async function loadRun(page, {keepAlert = false} = {}) {
+  page.player.stop();
+  if (!keepAlert) hideAlert();
+  const s = page.store.get();
+  page.pendingKey = JSON.stringify(s.config);
+  try {
+    page.session = await openSession(page.options, {config: s.config, runId: s.runId}, showProgress,
+      (opened) => { if (opened === page.session) redraw(page); });
+  } catch (err) {
+    page.pendingKey = null;
+    showAlert(errorText(err));
+    // keep showing the last good run (or the default one) under the alert
+    const good = page.session ? JSON.parse(page.loadedKey) : {};
+    if (JSON.stringify(good) !== JSON.stringify(s.config)) page.store.set({config: good, runId: null, keepAlert: true});
+    return;
+  }
+  page.pendingKey = null;
+  adoptRun(page, page.session, page.store.get());
+}
+
+// a trained run on screen: controls, form and header follow it; the view state is clamped
+function adoptRun(page, opened, s) {
+  const {run} = opened;
+  page.renderer.setSession(opened);
+  page.controls.setRun(run);
+  page.fillForm(run.config);
+  $("run-summary").textContent = describeRun(run);
+  if (run.diverged) showAlert(describeDivergence(run));
+  const phases = phaseList(run.L);
+  const config = s.runId ? configOverrides(run.config, page.options) : s.config;
+  page.loadedKey = JSON.stringify(config);
+  page.store.set({config, runId: null, keepAlert: false, iteration: Math.min(s.iteration, run.num_steps - 1),
+    layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
+}
+
+function showProgress(fraction) {
+  $("run-progress").hidden = fraction >= 1;
+  $("run-progress").value = fraction;
+  $("run-progress-text").textContent = fraction >= 1 ? "" : `training… ${Math.round(100 * fraction)} %`;
+  if (fraction < 1) $("run-summary").textContent = `Training… ${Math.round(100 * fraction)} %`;
+}
+
 async function boot() {
-  const options = await api.options();
-  const defaults = options.default_config;
-  const store = createStore(readUrl(window.location.search, defaults), defaults);
-  // loadedKey: the config the views show, as JSON; pendingKey: the one being trained
-  let session = null, loadedKey = null, pendingKey = null;
-  const renderer = createRenderer(VIEWS, (err) => showAlert(errorText(err)));
-  const controls = createControls(store, {togglePlay: () => player.toggle()});
-  const player = createPlayer({store, renderer, lastStep: () => (session ? session.run.num_steps - 1 : 0),
-    prefetch: (t) => session && prefetchFrame(session.run, t, store.get().layer),
-    onChange: (on) => { controls.setPlaying(on); if (!on) redraw(); }});
-  const fillForm = createRunForm($("run-form"), options, (config) =>
-    store.set({config, iteration: 0, phase: "forward-1", layer: 1, runId: null}));
-  $("run-reset").addEventListener("click", () =>
-    store.set({config: {}, iteration: 0, phase: "forward-1", layer: 1, runId: null}));
-
-  const redraw = () => {
-    const s = store.get();
-    document.documentElement.classList.toggle("big", s.big);
-    setBigFonts(s.big);
-    controls.sync(s);
-    const drawn = renderer.draw({...s, playing: player.playing});
-    // paused, the next move is most likely one step either way: fetch both while idle
-    if (!player.playing) drawn.then(() => prefetchNeighbours(store.get()));
-    return drawn;
-  };
-  const prefetchNeighbours = (s) => {
-    if (!session || player.playing) return;
-    prefetchFrame(session.run, s.iteration + 1, s.layer);
-    prefetchFrame(session.run, s.iteration - 1, s.layer);
-  };
-
-  async function loadRun({keepAlert = false} = {}) {
-    player.stop();
-    if (!keepAlert) hideAlert();
-    const s = store.get();
-    pendingKey = JSON.stringify(s.config);
-    try {
-      session = await openSession(options, {config: s.config, runId: s.runId}, showProgress,
-        (opened) => { if (opened === session) redraw(); });
-    } catch (err) {
-      pendingKey = null;
-      showAlert(errorText(err));
-      // keep showing the last good run (or the default one) under the alert
-      const good = session ? JSON.parse(loadedKey) : {};
-      if (JSON.stringify(good) !== JSON.stringify(s.config)) store.set({config: good, runId: null, keepAlert: true});
-      return;
-    }
-    pendingKey = null;
-    adoptRun(session, store.get());
-  }
-
-  function adoptRun(opened, s) {
-    const {run} = opened;
-    renderer.setSession(opened);
-    controls.setRun(run);
-    fillForm(run.config);
-    $("run-summary").textContent = describeRun(run);
-    if (run.diverged) showAlert(describeDivergence(run));
-    const phases = phaseList(run.L);
-    const config = s.runId ? configOverrides(run.config, options.default_config) : s.config;
-    loadedKey = JSON.stringify(config);
-    store.set({config, runId: null, keepAlert: false, iteration: Math.min(s.iteration, run.num_steps - 1),
-      layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
-  }
-
-  function showProgress(fraction) {
-    $("run-progress").hidden = fraction >= 1;
-    $("run-progress").value = fraction;
-    $("run-progress-text").textContent = fraction >= 1 ? "" : `training… ${Math.round(100 * fraction)} %`;
-    if (fraction < 1) $("run-summary").textContent = `Training… ${Math.round(100 * fraction)} %`;
-  }
-
-  store.subscribe((s) => {
+  const page = createPage(await api.options());
+  // a new config trains a new run; anything else is a redraw of the run on screen
+  page.store.subscribe((s) => {
     const key = JSON.stringify(s.config);
-    if (key !== loadedKey && key !== pendingKey) loadRun({keepAlert: Boolean(s.keepAlert)});
-    else if (session) redraw();
+    if (key !== page.loadedKey && key !== page.pendingKey) loadRun(page, {keepAlert: Boolean(s.keepAlert)});
+    else if (page.session) redraw(page);
   });
-  await loadRun();
+  await loadRun(page);
 }
 
 boot().catch((err) => showAlert(errorText(err)));

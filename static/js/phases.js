@@ -27,26 +27,29 @@ export function phaseLabel(p) {
 
 const A = (l) => (l === 0 ? "A[0] = X" : `A[${l}]`);
 
-// {reads, writes, note}: plain strings for the phase banner
+const hasMask = (l, L, config) => config.keep_prob < 1 && l < L;
+
+// {reads, writes}: plain strings for the phase banner
 export function phaseIO(p, L, config) {
   const l = p.l;
   if (p.kind === "forward") {
-    const dropout = config.keep_prob < 1 && l < L ? `, D[${l}]` : "";
     return {
       reads: [`${A(l - 1)}`, `W[${l}]`, `b[${l}]`],
-      writes: [`Z[${l}]`, `A[${l}]${dropout}`,
+      writes: [`Z[${l}]`, `A[${l}]${hasMask(l, L, config) ? `, D[${l}]` : ""}`,
         `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`, `activation_cache[${l}] = Z[${l}]`],
     };
   }
   if (p.kind === "cost") {
-    return {reads: [`A[${L}]`, "Y"], writes: ["J (the cost)", `dA[${L}] (start of backward)`]};
+    // the L2 term (λ/2m) Σ‖W[l]‖² reads every layer's weights
+    const reads = [`A[${L}]`, "Y", ...(config.l2 > 0 ? [`W[1..${L}] (L2 term)`] : [])];
+    return {reads, writes: ["J (the cost)", `dA[${L}] (start of backward)`]};
   }
   if (p.kind === "backward") {
     const writes = [`dZ[${l}]`, `dW[${l}]`, `db[${l}]`];
     if (l > 1) writes.push(`dA[${l - 1}]`);
     return {
-      reads: [`dA[${l}]`, `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`,
-        `activation_cache[${l}] = Z[${l}]`],
+      reads: [`dA[${l}]`, ...(hasMask(l, L, config) ? [`D[${l}] (dropout mask)`] : []),
+        `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`, `activation_cache[${l}] = Z[${l}]`],
       writes,
     };
   }

@@ -29,17 +29,23 @@ let big = false;
 export const setBigFonts = (on) => { big = on; };
 export const fontSize = () => (big ? 17 : 12);
 
+// margins hold tick labels and axis titles, so they grow with the font (large text)
+function scaledMargin(margin) {
+  const k = fontSize() / 12;
+  return Object.fromEntries(Object.entries(margin).map(([side, px]) => [side, Math.round(px * k)]));
+}
+
 export function baseLayout(extra = {}) {
   return {
     font: {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: fontSize(),
       color: "#222"},
-    margin: {l: 52, r: 12, t: 30, b: 40},
     paper_bgcolor: "#fff",
     plot_bgcolor: "#fff",
     // a fixed uirevision keeps zoom and pan across Plotly.react updates
     uirevision: "keep",
     hoverlabel: {font: {size: fontSize() + 1}},
     ...extra,
+    margin: scaledMargin(extra.margin || {l: 52, r: 12, t: 30, b: 40}),
   };
 }
 

@@ -88,38 +88,54 @@ export function createRunForm(form, options, onSubmit) {
   return wireForm(form, options, inputs, activationBox, onSubmit);
 }
 
+// a dataset change resets the output activation, loss and noise to the new dataset's
+// natural ones, unless they held something other than the old dataset's: the user's choice
+function followDataset(inputs, options, activationBox, from, to) {
+  const outputSelect = [...activationBox.querySelectorAll("select")].pop();
+  if (outputSelect.value === from.output_activation) outputSelect.value = to.output_activation;
+  if (inputs.loss.value === from.loss) inputs.loss.value = to.loss;
+  if (readValue("number", inputs.noise.value) === from.default_noise) inputs.noise.value = String(to.default_noise);
+  if (from.fixed_size && !to.fixed_size) inputs.n_samples.value = String(options.default_config.n_samples);
+  inputs.n_samples.disabled = to.fixed_size;
+}
+
+// the form as a config: only what differs from the dataset's defaults, so the URL stays
+// short and the server fills in the rest exactly as the form showed it
+function formConfig(inputs, kindOf, activations, options) {
+  const raw = {};
+  for (const [field, el] of Object.entries(inputs)) raw[field] = readValue(kindOf[field], el.value);
+  raw.activations = activations;
+  const used = options.optimizer_hyperparameters[raw.optimizer] || [];
+  for (const h of HYPER) if (!used.includes(h)) delete raw[h];
+  return configOverrides(raw, options);
+}
+
 function wireForm(form, options, inputs, activationBox, onSubmit) {
   const kindOf = Object.fromEntries(FIELDS.map(([f, , k]) => [f, k]));
   const layerCount = () => readValue("layers", inputs.hidden_layers.value).length + 1;
   const currentActivations = () => [...activationBox.querySelectorAll("select")].map((s) => s.value);
-  const dataset = () => options.datasets.find((d) => d.name === inputs.dataset.value);
-  const naturalActivations = () => [...Array(layerCount() - 1).fill("relu"), dataset().output_activation];
+  const datasetNamed = (name) => options.datasets.find((d) => d.name === name);
+  let shownDataset = datasetNamed(inputs.dataset.value);
   const showHyper = () => {
     const used = options.optimizer_hyperparameters[inputs.optimizer.value] || [];
     for (const h of HYPER) form.querySelector(`[data-field="${h}"]`).hidden = !used.includes(h);
   };
+  // a new layer count keeps the hidden activations it can and the output one
   const relayoutActivations = () => {
-    const now = currentActivations(), natural = naturalActivations();
-    activationSelects(activationBox, options, layerCount(), natural.map((a, k) =>
-      (k < natural.length - 1 && now[k] && k < now.length - 1 ? now[k] : a)));
+    const now = currentActivations(), count = layerCount();
+    activationSelects(activationBox, options, count, [...Array(count).keys()].map((k) =>
+      (k === count - 1 ? now[now.length - 1] : k < now.length - 1 ? now[k] : "relu")));
   };
   inputs.hidden_layers.addEventListener("change", relayoutActivations);
   inputs.dataset.addEventListener("change", () => {
-    inputs.loss.value = dataset().loss;
-    relayoutActivations();
+    const next = datasetNamed(inputs.dataset.value);
+    followDataset(inputs, options, activationBox, shownDataset, next);
+    shownDataset = next;
   });
   inputs.optimizer.addEventListener("change", showHyper);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const raw = {};
-    for (const [field, el] of Object.entries(inputs)) raw[field] = readValue(kindOf[field], el.value);
-    const acts = currentActivations();
-    raw.activations = JSON.stringify(acts) === JSON.stringify(naturalActivations()) ? null : acts;
-    if (raw.loss === dataset().loss) raw.loss = null;
-    if (raw.noise === dataset().default_noise) raw.noise = null;
-    const used = options.optimizer_hyperparameters[raw.optimizer] || [];
-    for (const h of HYPER) if (!used.includes(h)) delete raw[h];
-    onSubmit(configOverrides(raw, options.default_config));
+    onSubmit(formConfig(inputs, kindOf, currentActivations(), options));
   });
   // show a run's normalized config in the form
   return function fill(config) {
@@ -128,6 +144,8 @@ function wireForm(form, options, inputs, activationBox, onSubmit) {
       el.value = kindOf[field] === "layers" ? v.join(", ") : v === null || v === undefined ? "" : String(v);
     }
     activationSelects(activationBox, options, config.activations.length, config.activations);
+    shownDataset = datasetNamed(config.dataset);
+    inputs.n_samples.disabled = shownDataset.fixed_size;
     showHyper();
   };
 }

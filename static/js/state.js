@@ -1,7 +1,8 @@
 // the one owner of UI state and of its round trip through the URL.
 // state = {config: {...only the fields the user changed}, iteration, phase, layer, ...}.
 // the URL is ?<config field>=<value>&...&it=12&phase=backward-2&layer=2: config fields
-// keep their API names, lists are comma separated, and default values are left out.
+// keep their API names, lists are comma separated, and default values are left out (the
+// defaults of the chosen dataset: ?dataset=digits implies its softmax output and loss).
 
 // the view's part of the state: key -> how it reads from and writes to the query string
 const VIEW_FIELDS = {
@@ -47,16 +48,36 @@ function sameValue(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-// the part of `config` that differs from the defaults: what the URL and a POST carry
-export function configOverrides(config, defaults) {
+// fields whose null asks the server for the dataset's own value
+const NULL_MEANS_NATURAL = new Set(["noise", "activations", "loss"]);
+
+const datasetOf = (config, options) =>
+  options.datasets.find((d) => d.name === (config.dataset ?? options.default_config.dataset));
+
+// the config a run gets when only its dataset and layers are chosen: the server's default
+// run with that dataset's natural activations (relu hidden layers), loss and noise
+export function defaultsFor(config, options) {
+  const base = options.default_config, data = datasetOf(config, options);
+  if (!data) return base;
+  const hidden = Array.isArray(config.hidden_layers) ? config.hidden_layers : base.hidden_layers;
+  return {...base, activations: [...hidden.map(() => "relu"), data.output_activation],
+    loss: data.loss, noise: data.default_noise};
+}
+
+// the part of `config` that differs from its defaults: what the URL and a POST carry.
+// posting it gives the same normalized config as posting the whole config
+export function configOverrides(config, options) {
+  const defaults = defaultsFor(config, options), data = datasetOf(config, options);
   const out = {};
   for (const [field, value] of Object.entries(config)) {
+    if (value === null && NULL_MEANS_NATURAL.has(field)) continue;
+    if (field === "n_samples" && data && data.fixed_size) continue;  // real data ignores it
     if (!(field in defaults) || !sameValue(value, defaults[field])) out[field] = value;
   }
   return out;
 }
 
-export function readUrl(search, defaults) {
+export function readUrl(search, options) {
   const query = new URLSearchParams(search);
   const viewParams = new Set(Object.values(VIEW_FIELDS).map((f) => f.param));
   const state = {config: {}};
@@ -68,13 +89,13 @@ export function readUrl(search, defaults) {
   for (const [param, text] of query) {
     if (!viewParams.has(param)) state.config[param] = parseConfigValue(param, text);
   }
-  state.config = configOverrides(state.config, defaults);
+  state.config = configOverrides(state.config, options);
   return state;
 }
 
-export function toSearch(state, defaults) {
+export function toSearch(state, options) {
   const query = new URLSearchParams();
-  for (const [field, value] of Object.entries(configOverrides(state.config, defaults))) {
+  for (const [field, value] of Object.entries(configOverrides(state.config, options))) {
     query.set(field, formatConfigValue(value));
   }
   for (const [key, field] of Object.entries(VIEW_FIELDS)) {
@@ -91,13 +112,13 @@ export function toSearch(state, defaults) {
 const URL_MS = 250;
 
 // a tiny store: set() merges a patch, mirrors it into the URL and tells the listeners
-export function createStore(initial, defaults) {
+export function createStore(initial, options) {
   let state = initial, written = 0, pending = null;
   const listeners = new Set();
   const writeUrl = () => {
     pending = null;
     written = performance.now();
-    const search = toSearch(state, defaults);
+    const search = toSearch(state, options);
     if (search !== window.location.search) window.history.replaceState(null, "", window.location.pathname + search);
   };
   return {

@@ -1,6 +1,7 @@
 // what the views need for one step, fetched at display size: parameters and gradients of
 // every layer (small, exact), the selected layer's activations block-averaged for the
-// heatmaps, and the batch with the output layer's A for the model view and the diagram.
+// heatmaps, the batch with the output layer's A for the model view and the diagram, and,
+// with dropout, every hidden layer's mask D at full size (the example's column of it).
 import {api} from "./api.js";
 import {forwardColumn, backwardColumn} from "./forward_pass.js";
 import {column, layerTensors} from "./tensors.js";
@@ -22,11 +23,15 @@ function outputFields(run) {
     ? ["A", "X", "Y"] : ["A", "Y"];
 }
 
+const hasDropout = (run) => run.config.keep_prob < 1 && run.L > 1;
+
 function requests(run, t, layer) {
+  const hidden = [...Array(run.L - 1).keys()].map((k) => k + 1);
   return [
     api.step(run.id, t, {fields: PARAM_FIELDS}),
     api.step(run.id, t, {layers: [layer], fields: LAYER_FIELDS, maxCells: HEATMAP_CELLS}),
     api.step(run.id, t, {layers: [run.L], fields: outputFields(run)}),
+    hasDropout(run) ? api.step(run.id, t, {layers: hidden, fields: ["D"]}) : Promise.resolve(null),
   ];
 }
 
@@ -42,21 +47,32 @@ export function prefetchFrame(run, t, layer) {
   if (t >= 0 && t < run.num_steps) Promise.all(requests(run, t, layer)).catch(() => {});
 }
 
-// the chosen example's A, Z, dA, dZ through every layer, computed here from θ_t
-function examplePass(run, params, batch, example) {
+// column j of each layer's recorded mask: [null, D[1]ⱼ, ..., D[L-1]ⱼ, null]; null when the
+// server had to block-average a mask (beyond its size limit), which blurs the column
+function maskColumns(run, maskRecord, j) {
+  if (maskRecord.layers.some((entry) => entry.D && entry.D.downsampled_from)) return null;
+  const masks = new Array(run.L + 1).fill(null);
+  for (const entry of maskRecord.layers) if (entry.D) masks[entry.l] = column(entry.D, j);
+  return masks;
+}
+
+// the chosen example's A, Z, dA, dZ through every layer, computed here from θ_t, this
+// step's batch and its dropout masks: the numbers the engine recorded for that column
+function examplePass(run, params, batch, example, maskRecord) {
   const j = Math.min(example, batch.X.shape[1] - 1);
   const plain = params.map((p) => ({W: p.W.data, b: p.b.data}));
-  const acts = run.config.activations;
-  const pass = forwardColumn(plain, acts, column(batch.X, j));
-  const grads = backwardColumn(plain, acts, run.config.loss, pass, column(batch.Y, j));
-  return {j, index: batch.indices ? batch.indices[j] : j, ...pass, ...grads};
+  const {activations: acts, loss, keep_prob: keepProb} = run.config;
+  const masks = maskRecord && maskColumns(run, maskRecord, j);
+  const pass = forwardColumn(plain, acts, column(batch.X, j), masks, keepProb);
+  const grads = backwardColumn(plain, acts, loss, pass, column(batch.Y, j), masks, keepProb);
+  return {j, index: batch.indices ? batch.indices[j] : j, masks, ...pass, ...grads};
 }
 
 export async function loadFrame(session, view) {
   const {run} = session;
   const t = Math.min(view.iteration, run.num_steps - 1);
   const layer = Math.min(Math.max(view.layer, 1), run.L);
-  const [paramRecord, layerRecord, outputRecord] = await Promise.all(requests(run, t, layer));
+  const [paramRecord, layerRecord, outputRecord, maskRecord] = await Promise.all(requests(run, t, layer));
   const X = outputRecord.batch.X || await runInputs(run);
   const batch = {...outputRecord.batch, X, AL: outputRecord.layers[0].A};
   const params = paramRecord.layers.map(layerTensors);
@@ -64,7 +80,7 @@ export async function loadFrame(session, view) {
     run, summary: session.summary, histograms: session.histograms, options: session.options,
     t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
     phase: parsePhase(view.phase, run.L), params, selected: layerTensors(layerRecord.layers[0]),
-    batch, example: examplePass(run, params, batch, view.example),
+    batch, example: examplePass(run, params, batch, view.example, maskRecord),
     scale: view.scale, big: view.big,
   };
 }

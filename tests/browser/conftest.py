@@ -1,5 +1,6 @@
 """Fixtures for the browser suite: the real server in a subprocess, Debian's Chromium,
-and a page that records console errors and every request it makes."""
+and a page that records console errors and every request it makes; and the helpers the
+tests share to open the page and wait for redraws."""
 
 import os
 import socket
@@ -115,3 +116,29 @@ def page(context, server):
     outside = [u for u in recorder.requests
                if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
     assert outside == [], f"requests that left the machine: {outside}"
+
+
+PLOTS = ".js-plotly-plot"
+# Chromium logs every 4xx answer to fetch() in the console; tests that expect one allow it
+INVALID_CONFIG_LOG = "the server responded with a status of 422"
+
+
+def open_page(page, server, query=""):
+    """Load the page and wait until the run is trained and every view has drawn."""
+    page.goto(f"{server}/{query}")
+    page.locator(PLOTS).nth(5).wait_for()
+    page.wait_for_function("() => performance.getEntriesByName('step-redraw').length > 0")
+    return page
+
+
+def redraws(page) -> int:
+    return page.evaluate("() => performance.getEntriesByName('step-redraw').length")
+
+
+def wait_redrawn(page, before: int):
+    page.wait_for_function(f"() => performance.getEntriesByName('step-redraw').length > {before}")
+
+
+def is_run_post(response) -> bool:
+    """The answer to POST /api/runs: the run info with the normalized config."""
+    return response.request.method == "POST" and response.url.endswith("/api/runs")

@@ -2,9 +2,17 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Recorder
+from tests.browser.conftest import (
+    INVALID_CONFIG_LOG,
+    PLOTS,
+    Recorder,
+    open_page,
+    redraws,
+    wait_redrawn,
+)
 
 TEST_IDS = ["run-form", "run-submit", "step-slider", "step-prev", "step-next", "play-toggle",
             "step-label", "phase-prev", "phase-next", "phase-label", "layer-select",
@@ -13,25 +21,6 @@ TEST_IDS = ["run-form", "run-submit", "step-slider", "step-prev", "step-next", "
 # the default run has layers 1..3 (moons, hidden [8, 8])
 PHASES = ["forward · layer 1", "forward · layer 2", "forward · layer 3", "cost",
           "backward · layer 3", "backward · layer 2", "backward · layer 1", "update"]
-PLOTS = ".js-plotly-plot"
-
-
-def open_page(page, server, query=""):
-    """Load the page and wait until the run is trained and every view has drawn."""
-    page.goto(f"{server}/{query}")
-    page.locator(PLOTS).nth(5).wait_for()
-    page.wait_for_function("() => performance.getEntriesByName('step-redraw').length > 0")
-    return page
-
-
-def redraws(page) -> int:
-    return page.evaluate("() => performance.getEntriesByName('step-redraw').length")
-
-
-def wait_redrawn(page, before: int):
-    page.wait_for_function(f"() => performance.getEntriesByName('step-redraw').length > {before}")
-
-
 def step_label(page) -> str:
     return page.get_by_test_id("step-label").inner_text()
 
@@ -88,12 +77,25 @@ def test_phase_buttons_walk_one_iteration(page, server):
         expect(label).to_have_text(text)
 
 
-def test_phase_says_what_it_reads_and_writes(page, server):
-    open_page(page, server, "?phase=backward-2&layer=2")
-    expect(page.locator("#phase-io")).to_have_text(
-        "backward, layer 2: reads dA[2], linear_cache[2] = (A[1], W[2], b[2]), "
-        "activation_cache[2] = Z[2]; writes dZ[2], dW[2], db[2], dA[1]")
-    expect(page.get_by_test_id("view-code")).to_contain_text("dW = 1/m * np.dot(dZ, A_prev.T)")
+# (query, the phase banner): dropout's backward reads the mask D; L2's cost reads every W
+PHASE_IO = [
+    ("?phase=backward-2&layer=2",
+     "backward, layer 2: reads dA[2], linear_cache[2] = (A[1], W[2], b[2]), "
+     "activation_cache[2] = Z[2]; writes dZ[2], dW[2], db[2], dA[1]"),
+    ("?keep_prob=0.8&phase=backward-2&layer=2",
+     "backward, layer 2: reads dA[2], D[2] (dropout mask), linear_cache[2] = (A[1], W[2], b[2]), "
+     "activation_cache[2] = Z[2]; writes dZ[2], dW[2], db[2], dA[1]"),
+    ("?l2=0.1&phase=cost&layer=3",
+     "cost: reads A[3], Y, W[1..3] (L2 term); writes J (the cost), dA[3] (start of backward)"),
+]
+
+
+@pytest.mark.parametrize(("query", "banner"), PHASE_IO, ids=["plain", "dropout", "l2"])
+def test_phase_says_what_it_reads_and_writes(page, server, query, banner):
+    open_page(page, server, query)
+    expect(page.locator("#phase-io")).to_have_text(banner)
+    if "backward" in query:
+        expect(page.get_by_test_id("view-code")).to_contain_text("dW = 1/m * np.dot(dZ, A_prev.T)")
 
 
 def test_keyboard_walks_phases(page, server):
@@ -199,10 +201,6 @@ def test_divergent_run_says_so_in_the_alert(page, server):
     expect(alert).to_contain_text("learning rate")
 
 
-# Chromium logs every 4xx answer to fetch() in the console; here that one is expected
-INVALID_CONFIG_LOG = "the server responded with a status of 422"
-
-
 def test_bad_config_in_the_url_names_the_field(page, server):
     page.recorder.allow(INVALID_CONFIG_LOG)
     open_page(page, server, "?learning_rate=50")
@@ -212,30 +210,38 @@ def test_bad_config_in_the_url_names_the_field(page, server):
     expect(page.locator("#run-summary")).to_contain_text("α = 0.5")  # the default run stays
 
 
-BAD_FORM_VALUES = [("learning_rate", "50", "0.5"), ("hidden_layers", "8, 500", "8, 8")]
-
-
-def test_bad_config_in_the_form_names_the_field(page, server):
-    page.recorder.allow(INVALID_CONFIG_LOG)
+def test_distributions_draw_the_summary_until_histograms_arrive(page, server):
+    page.recorder.allow("status of 404")
+    page.route(re.compile(r"/histograms$"), lambda route: route.fulfill(
+        status=404, content_type="application/json", body='{"detail": "Not Found"}'))
     open_page(page, server)
-    page.locator("#configure summary").click()
-    alert = page.get_by_test_id("alert")
-    for field, bad, good in BAD_FORM_VALUES:
-        page.locator(f"#field-{field}").fill(bad)
-        page.get_by_test_id("run-submit").click()
-        expect(alert).to_be_visible()
-        expect(alert).to_contain_text(field)
-        page.locator(f"#field-{field}").fill(good)
+    view = page.get_by_test_id("view-distributions")
+    expect(view).to_contain_text("‖db[1]‖")
+    # every panel has a line with numbers in it, the db norms included
+    drawn = page.evaluate("""() => document.getElementById('view-distributions').data
+        .filter(t => t.y && t.y.some(v => v !== null && v !== undefined)).map(t => t.yaxis)""")
+    assert {"y", "y2", "y3", "y4"} <= set(drawn)
 
 
-def test_form_trains_a_new_run(page, server):
-    open_page(page, server)
-    page.locator("#configure summary").click()
-    page.locator("#field-dataset").select_option("iris")
-    page.locator("#field-hidden_layers").fill("5")
-    page.locator("#field-hidden_layers").dispatch_event("change")
-    page.locator("#field-steps").fill("40")
-    page.get_by_test_id("run-submit").click()
-    expect(page.locator("#run-summary")).to_contain_text("iris · 4 → 5 → 3")
-    expect(page.get_by_test_id("view-boundary")).to_contain_text("Confusion matrix")
-    expect(page).to_have_url(re.compile("dataset=iris.*steps=40"))
+# controls cut off at the window's edge or drawn over one another (1 px of slack), and
+# panels (the code panel's long lines) that would need a horizontal scrollbar
+OVERLAPS = """() => {
+  const parts = '.controls button, .controls select, .controls input, .controls .step-label, ' +
+    '.controls .phase-label, .phase-strip li';
+  const boxes = [...document.querySelectorAll(parts)].map(e => e.getBoundingClientRect());
+  const cut = boxes.filter(b => b.left < 0 || b.right > window.innerWidth).length;
+  const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 &&
+    a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  let overlaps = 0;
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => { overlaps += hit(a, b); }));
+  const clipped = [...document.querySelectorAll('.panel, .code')]
+    .filter(p => p.scrollWidth > p.clientWidth + 1).length;
+  return {cut, overlaps, clipped, wide: document.documentElement.scrollWidth > window.innerWidth};
+}"""
+BIG_DEEP = "?big=1&hidden_layers=8,8,8,8,8,8&keep_prob=0.8"
+
+
+def test_large_text_controls_fit_at_1280(page, server):
+    open_page(page, server, BIG_DEEP)
+    expect(page.locator("html")).to_have_class(re.compile("big"))
+    assert page.evaluate(OVERLAPS) == {"cut": 0, "overlaps": 0, "clipped": 0, "wide": False}

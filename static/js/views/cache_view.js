@@ -33,18 +33,21 @@ function title(name, l, t, L) {
     Z: `Z[${l}]`, A: l === L ? `A[${l}] = ŷ` : `A[${l}]`, D: `D[${l}] dropout mask`,
     dW: `dW[${l}]`, db: `db[${l}]`, dZ: `dZ[${l}]`, dA: `dA[${l}]`,
   };
-  return `<b>${names[name]}</b><br>${t ? shapeText(t) : name === "D" ? "no dropout here" : "—"}`;
+  const size = t ? shapeText(t) + (name === "D" ? " · dark: kept" : "") : name === "D" ? "no dropout here" : "—";
+  return `<b>${names[name]}</b><br>${size}`;
 }
 
-// {name: "read" | "write"} for the selected layer l in phase p
-export function roles(p, l, L) {
+// {name: "read" | "write"} for the selected layer l in phase p (phases.js says the same
+// in words): backward also reads the dropout mask D, and the cost reads W when L2 is on
+export function roles(p, l, L, config) {
   const r = {};
   const set = (names, role) => names.forEach((n) => { r[n] = role; });
   if (p.kind === "forward" && p.l === l) { set(["A_prev", "W", "b"], "read"); set(["Z", "A", "D"], "write"); }
   if (p.kind === "forward" && p.l === l - 1) set(["A_prev"], "write");
+  if (p.kind === "cost" && config.l2 > 0) set(["W"], "read");
   if (p.kind === "cost" && l === L) { set(["A"], "read"); set(["dA"], "write"); }
   if (p.kind === "backward" && p.l === l) {
-    set(["dA", "A_prev", "W", "b", "Z"], "read"); set(["dZ", "dW", "db"], "write");
+    set(["dA", "D", "A_prev", "W", "b", "Z"], "read"); set(["dZ", "dW", "db"], "write");
   }
   if (p.kind === "backward" && p.l === l + 1) set(["dA"], "write");
   if (p.kind === "update") { set(["dW", "db"], "read"); set(["W", "b"], "write"); }
@@ -78,7 +81,7 @@ function frameShape(box, role) {
 }
 
 function layout(frame, T, done) {
-  const {layer: l, phase} = frame, L = frame.run.L, role = roles(phase, l, L);
+  const {layer: l, phase} = frame, L = frame.run.L, role = roles(phase, l, L, frame.run.config);
   const out = baseLayout({margin: {l: 8, r: 8, t: 8, b: 8}, annotations: [], shapes: [],
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
@@ -86,7 +89,7 @@ function layout(frame, T, done) {
   SLOTS.forEach(([name], k) => {
     const box = slotBox(k), t = T[name];
     out.annotations.push({xref: "paper", yref: "paper", x: (box.x0 + box.x1) / 2, y: box.y1 + 0.025,
-      yanchor: "bottom", showarrow: false, text: title(name, l, t, L), font: {color: done[name] ? "#222" : "#999"}});
+      xanchor: "center", yanchor: "bottom", showarrow: false, text: title(name, l, t, L), font: {color: done[name] ? "#222" : "#999"}});
     if (!t) return;
     out.shapes.push({type: "rect", xref: "paper", yref: "paper", ...box, line: {color: "#bbb", width: 1}});
     if (role[name]) out.shapes.push(frameShape(box, role[name]));

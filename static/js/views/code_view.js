@@ -1,6 +1,7 @@
 // code panel: the course's NumPy lines for the current phase, with this run's live shapes
 // and numbers in the comments.
 import {formatNumber} from "../tensors.js";
+import {isFused} from "../forward_pass.js";
 
 let container = null;
 
@@ -26,7 +27,7 @@ function forwardLines(frame, l) {
   ];
   if (config.keep_prob < 1 && l < L) lines.push(
     ["D = np.random.rand(*A.shape) < keep_prob", `dropout mask, keep_prob = ${config.keep_prob}`],
-    ["A = A * D / keep_prob", "the next layer sees the masked A"]);
+    ["A = A * D / keep_prob", `the next layer sees this A[${l}]; D[${l}] is kept for backward`]);
   lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), Z[${l}])`],
     ["caches.append(cache)", `caches[${l - 1}] in Python's 0-based list`]);
   return lines;
@@ -49,21 +50,30 @@ function costLines(frame) {
   return lines;
 }
 
+// dropout as the engine does it: layer l+1 passes dA[l] = W[l+1]ᵀ dZ[l+1] unmasked, and
+// layer l's own backward masks it with its D[l] before g′: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z)
+function dZLines(frame, l, act, m) {
+  const {dims, config, L} = frame.run, out = shape(dims[l], m);
+  if (l === L && isFused(act, config.loss)) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
+  const lines = [];
+  if (config.keep_prob < 1 && l < L) {
+    lines.push(["dA = dA * D / keep_prob", `dropout: D[${l}] of forward, keep_prob = ${config.keep_prob}; dropped units get no gradient`]);
+  }
+  lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
+  return lines;
+}
+
 function backwardLines(frame, l) {
-  const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
-  const fused = l === L && ((act === "sigmoid" && config.loss === "binary_cross_entropy") ||
-    (act === "softmax" && config.loss === "categorical_cross_entropy"));
-  const lines = [[`# layer ${l}: linear_activation_backward(dA, caches[${l - 1}], "${act}")`],
+  const {dims, config} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
+  return [[`# layer ${l}: linear_activation_backward(dA, caches[${l - 1}], "${act}")`],
     ["linear_cache, activation_cache = cache", `cache[${l}] from the forward pass`],
-    fused ? ["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${shape(dims[l], m)}`]
-      : [`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${shape(dims[l], m)}`],
+    ...dZLines(frame, l, act, m),
     ["A_prev, W, b = linear_cache", `${shape(dims[l - 1], m)}, ${shape(dims[l], dims[l - 1])}, ${shape(dims[l], 1)}`],
     ["m = A_prev.shape[1]", `${m}`],
     [`dW = 1/m * np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${shape(dims[l], dims[l - 1])}`],
     ["db = 1/m * np.sum(dZ, axis=1, keepdims=True)", `${shape(dims[l], 1)}`],
-    ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` : "dA[0] (not needed: X is not learned)"]];
-  if (config.keep_prob < 1 && l > 1) lines.push(["dA_prev = dA_prev * D_prev / keep_prob", "dropout: only kept units get gradient"]);
-  return lines;
+    ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` +
+      (config.keep_prob < 1 ? `, whose backward applies D[${l - 1}]` : "") : "dA[0] (not needed: X is not learned)"]];
 }
 
 const UPDATE_CODE = {

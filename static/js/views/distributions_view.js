@@ -1,8 +1,8 @@
 // distributions, TensorBoard style: for the selected layer, bands of percentiles of Z, A,
 // dZ and dW over the iterations, from the histograms in the summary (counts over fixed
 // bins at evenly spread steps). the darkest band is the middle 38 %, the palest the full
-// range. a summary without histograms falls back to Z and A's min, mean ± std and max,
-// and the norms of dA and dW.
+// range. until the histograms arrive (or without them) it draws the summary instead: Z and
+// A's min, mean ± std and max, and the norms of db and dW.
 import {react, baseLayout, stepMarker, seriesRange, axisSuffix} from "../plot_theme.js";
 
 const TENSORS = ["Z", "A", "dZ", "dW"];
@@ -32,11 +32,15 @@ function histogramPanels(h, summary, l) {
   const layer = h.layers[l - 1], stats = summary.layers[l - 1];
   return TENSORS.map((name) => {
     const p = PERCENTILES.map((q) => layer[name].map((counts) => percentile(counts, h.edges, q)));
-    if (stats[`${name}_min`]) {
+    const exact = Boolean(stats[`${name}_min`]);
+    if (exact) {
       p[0] = h.steps.map((t) => stats[`${name}_min`][t]);
       p[8] = h.steps.map((t) => stats[`${name}_max`][t]);
     }
-    return {title: `${name}[${l}]`, x: h.steps, bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4]};
+    // gradients are mostly near 0 with rare large entries: their binned extremes would
+    // squash every other band flat, so the axis fits the inner bands and clips the palest
+    return {title: `${name}[${l}]`, x: h.steps,
+      bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4], clipOuter: !exact};
   });
 }
 
@@ -47,7 +51,7 @@ function statPanels(summary, l) {
     return {title: `${name}[${l}]: min, mean ± std, max`, x, mid: mean, bands: [[s[`${name}_min`], s[`${name}_max`]],
       [mean.map((m, t) => m - std[t]), mean.map((m, t) => m + std[t])]]};
   };
-  return [spread("Z"), spread("A"), {title: `‖dA[${l}]‖`, x, bands: [], mid: s.dA_norm},
+  return [spread("Z"), spread("A"), {title: `‖db[${l}]‖`, x, bands: [], mid: s.db_norm},
     {title: `‖dW[${l}]‖`, x, bands: [], mid: s.dW_norm}];
 }
 
@@ -65,18 +69,26 @@ function panelTraces(panel, k) {
   return out;
 }
 
+// the y range of a panel, and whether the palest band (binned extremes) sticks out of it
+function yRange(panel) {
+  const log = !panel.bands.length;
+  if (!panel.clipOuter) return {range: seriesRange([panel.mid, ...panel.bands.flat()], {log}), clipped: false};
+  const range = seriesRange([panel.mid, ...panel.bands.slice(1).flat()], {pad: 0.3});
+  const clipped = panel.bands[0].flat().some((v) => v !== null && (v < range[0] || v > range[1]));
+  return {range, clipped};
+}
+
 function layout(frame, panels) {
   const layout = baseLayout({margin: {l: 50, r: 10, t: 24, b: 30}, annotations: [], shapes: [],
     grid: {rows: 2, columns: 2, pattern: "independent", xgap: 0.15, ygap: 0.3}});
   panels.forEach((panel, k) => {
-    const n = axisSuffix(k);
-    layout.annotations.push({text: `<b>${panel.title}</b>`, showarrow: false, xref: `x${n} domain`,
+    const n = axisSuffix(k), y = yRange(panel), x = panel.x;
+    const note = y.clipped ? " <span style=\"font-weight:normal\">(palest band clipped)</span>" : "";
+    layout.annotations.push({text: `<b>${panel.title}</b>${note}`, showarrow: false, xref: `x${n} domain`,
       yref: `y${n} domain`, x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"});
     layout.shapes.push({...stepMarker(frame.t, `x${n}`), yref: `y${n} domain`});
-    const log = !panel.bands.length, x = panel.x;
     layout[`xaxis${n}`] = {range: [x[0], Math.max(x[x.length - 1], x[0] + 1)]};
-    layout[`yaxis${n}`] = {exponentformat: "power", type: log ? "log" : "linear",
-      range: seriesRange([panel.mid, ...panel.bands.flat()], {log})};
+    layout[`yaxis${n}`] = {exponentformat: "power", type: panel.bands.length ? "linear" : "log", range: y.range};
   });
   return layout;
 }

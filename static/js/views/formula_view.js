@@ -2,7 +2,7 @@
 // step: Z = Σₖ W·A_prev + b, dZ = dA ⊙ g'(Z), dW = (1/m) Σ dZ·A_prev, and so on.
 // it fetches the selected layer (and the next one, for dA) at full size, once per step.
 import {api} from "../api.js";
-import {activate, activationSlope} from "../forward_pass.js";
+import {activate, activationSlope, isFused} from "../forward_pass.js";
 import {formatNumber as f, layerTensors} from "../tensors.js";
 
 const SHOWN_TERMS = 4;
@@ -30,30 +30,45 @@ function zFormula(T, l, i, j) {
 function aFormula(T, l, i, j, frame) {
   const act = frame.run.config.activations[l - 1], z = at(T.Z, i, j);
   const lines = [`A[${l}]${sub(i, j)} = ${act}(Z[${l}]${sub(i, j)}) = ${act}(${f(z)})`];
+  let a;
   if (act === "softmax") {
     const col = T.Z.data.map((row) => row[j]), top = Math.max(...col);
     const e = col.map((v) => Math.exp(v - top)), s = e.reduce((p, q) => p + q, 0);
-    lines.push(`= e^z${sub(i)} / Σ<sub>k</sub> e^z${sub("k")} = ${f(e[i] / s)}`);
-  } else lines.push(`= ${f(activate(act, z))}`);
-  if (T.D) lines.push(`then × D${sub(i, j)} / keep_prob = × ${f(at(T.D, i, j))} / ${frame.run.config.keep_prob}`);
+    a = e[i] / s;
+    lines.push(`= e^z${sub(i)} / Σ<sub>k</sub> e^z${sub("k")} = ${f(a)}`);
+  } else {
+    a = activate(act, z);
+    lines.push(`= ${f(a)}`);
+  }
+  if (T.D) {
+    const d = at(T.D, i, j), keep = frame.run.config.keep_prob;
+    lines.push(`then dropout: × D[${l}]${sub(i, j)} / keep_prob = (${f(a)}) × ${f(d)} / ${keep} = ${f((a * d) / keep)}`);
+  }
+  lines.push(`(recorded by the engine: ${f(at(T.A, i, j))})`);
   return lines;
 }
 
+// dZ = dA ⊙ g′(Z), with g′ from Z (the recorded A may carry the dropout mask); in a hidden
+// layer with dropout the engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z)
 function dzFormula(T, l, i, j, frame) {
-  const {activations, loss} = frame.run.config, act = activations[l - 1], L = frame.run.L;
-  const fused = (act === "sigmoid" && loss === "binary_cross_entropy") ||
-    (act === "softmax" && loss === "categorical_cross_entropy");
-  if (l === L && fused) {
+  const {activations, loss, keep_prob: keep} = frame.run.config, act = activations[l - 1];
+  if (l === frame.run.L && isFused(act, loss)) {
     const a = at(T.A, i, j), y = at(frame.batch.Y, i, j);
     return [`dZ[${l}]${sub(i, j)} = A[${l}]${sub(i, j)} − Y${sub(i, j)}  (${act} with ${loss})`,
-      `= ${f(a)} − ${f(y)} = ${f(a - y)}`];
+      `= ${f(a)} − ${f(y)} = ${f(a - y)}   (recorded: ${f(at(T.dZ, i, j))})`];
   }
-  const dA = at(T.dA, i, j), z = at(T.Z, i, j), a = at(T.A, i, j);
-  const mask = T.D ? ` ⊙ D${sub(i, j)}/keep_prob` : "";
-  const slope = act === "softmax" ? null : activationSlope(act, z, a);
-  return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${mask} ⊙ ${act}′(Z[${l}]${sub(i, j)})`,
-    slope === null ? `= ${f(at(T.dZ, i, j))} (softmax mixes the column)` :
-      `= (${f(dA)})${T.D ? ` × ${f(at(T.D, i, j))}/${frame.run.config.keep_prob}` : ""} × (${f(slope)}) = ${f(at(T.dZ, i, j))}`];
+  if (act === "softmax") {
+    const col = (t) => t.data.map((row) => row[j]), A = col(T.A), dA = col(T.dA);
+    const dot = dA.reduce((sum, v, k) => sum + v * A[k], 0);
+    return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
+      `= (${f(A[i])}) × ((${f(dA[i])}) − (${f(dot)})) = ${f(A[i] * (dA[i] - dot))}   (recorded: ${f(at(T.dZ, i, j))})`];
+  }
+  const dA = at(T.dA, i, j), z = at(T.Z, i, j), slope = activationSlope(act, z);
+  const d = T.D ? at(T.D, i, j) : 1, scale = T.D ? d / keep : 1;
+  const masked = T.D ? ` ⊙ D[${l}]${sub(i, j)} / keep_prob` : "";
+  const factors = T.D ? `(${f(dA)}) × ${f(d)} / ${keep}` : `(${f(dA)})`;
+  return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${masked} ⊙ ${act}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
+    `= ${factors} × (${f(slope)}) = ${f(dA * scale * slope)}   (recorded: ${f(at(T.dZ, i, j))})`];
 }
 
 function dwFormula(T, l, i, k, frame) {

@@ -19,10 +19,12 @@ function logRange(values) {
 function draw(result) {
   const names = result.layers.map((r) => `layer ${r.l}`);
   const values = result.layers.map((r) => Math.max(r.relative_difference ?? 1, 1e-18));
+  // green: under the threshold; grey: over it, but the check passed on the noise floor
+  const colour = (r) => ((r.relative_difference ?? 1) < result.threshold ? "#009E73"
+    : withinNoise(result) ? "#999999" : "#D55E00");
   plot.hidden = false;
   const span = logRange([...values, result.threshold]);
-  return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map((r) =>
-    (r.relative_difference ?? 1) < result.threshold ? "#009E73" : "#D55E00")},
+  return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map(colour)},
   hovertemplate: "%{x}: %{y:.3g}<extra></extra>"}], baseLayout({
     margin: {l: 56, r: 10, t: 10, b: 30}, xaxis: {type: "category"},
     yaxis: {type: "log", title: {text: "relative difference"}, exponentformat: "power",
@@ -34,11 +36,44 @@ function draw(result) {
   }));
 }
 
+// the verdict in words. `passed` has two reasons: a relative difference under the
+// threshold, or (newer servers) a difference within the rounding noise of tiny gradients,
+// where the relative difference says nothing; the sentence names the one that applied
+const withinNoise = (r) => r.passed && !(r.relative_difference < r.threshold);
+
+function verdict(result) {
+  const diff = result.relative_difference, measured = `relative difference ${formatNumber(diff)}`;
+  if (diff === null || diff === undefined) {
+    return `${measured}: a gradient is not a finite number, so the check cannot say anything`;
+  }
+  if (result.passed && diff < result.threshold) {
+    return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient`;
+  }
+  if (withinNoise(result)) {
+    return `${measured} ≥ ${result.threshold}, but the gradients are too small to check at ` +
+      `ε = ${result.epsilon}: the difference is within rounding noise` +
+      (typeof result.noise_floor === "number" ? ` (‖g − g_num‖ ≤ ${formatNumber(result.noise_floor, 2)})` : "") +
+      ", so this is not a sign of a bug";
+  }
+  if (diff < result.threshold) return `${measured} < ${result.threshold}, but a gradient is not finite, so the check fails`;
+  return `${measured} ≥ ${result.threshold}, so backprop and the numerical gradient disagree`;
+}
+
+// what was compared: every parameter, or a sample; and entries left out at ReLU kinks
+function coverage(result) {
+  const per = result.layers.map((r) => `layer ${r.l}: ${formatNumber(r.relative_difference)} (` +
+    (r.checked < r.total ? `sampled ${r.checked} of ${r.total} parameters)` : `all ${r.total} parameters)`));
+  const notes = [];
+  if (result.sampled) notes.push("Big layers are checked on a random sample of their parameters.");
+  const kinks = result.skipped_at_kinks;
+  if (typeof kinks === "number" && kinks > 0) {
+    notes.push(`${kinks} ${kinks === 1 ? "entry" : "entries"} skipped: their ±ε crossed a ReLU kink.`);
+  }
+  return [`${per.join("; ")}.`, ...notes].join(" ");
+}
+
 function describe(result) {
-  const verdict = result.passed ? "backprop agrees with the numerical gradient" : "backprop and the numerical gradient disagree";
-  const per = result.layers.map((r) => `layer ${r.l}: ${formatNumber(r.relative_difference)} (${r.checked} of ${r.total} parameters)`).join("; ");
-  return `Iteration ${result.step}: relative difference ${formatNumber(result.relative_difference)} ` +
-    `${result.passed ? "<" : "≥"} ${result.threshold}, so ${verdict} (ε = ${result.epsilon}). ${per}.`;
+  return `Iteration ${result.step} (ε = ${result.epsilon}): ${verdict(result)}. ${coverage(result)}`;
 }
 
 async function check(frame) {
@@ -78,6 +113,9 @@ export function render(element, frame) {
   plot = document.createElement("div");
   plot.className = "plot plot-small";
   plot.hidden = true;  // until the first check answers
-  element.replaceChildren(status, button, plot);
+  const words = document.createElement("div");
+  words.append(status, button);
+  element.classList.add("gradcheck-body");
+  element.replaceChildren(words, plot);
   return update(frame);
 }

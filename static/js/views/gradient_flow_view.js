@@ -39,8 +39,11 @@ function showBars(frame) {
   const rows = frame.summary.layers.map((s) => {
     const group = document.createElement("div");
     group.className = "bar-group";
+    // the layer's line colour: the bars are the plot's legend
     const name = document.createElement("b");
     name.textContent = `layer ${s.l}`;
+    name.style.borderLeft = `14px solid ${LAYER_COLOURS[(s.l - 1) % LAYER_COLOURS.length]}`;
+    name.style.paddingLeft = "4px";
     group.append(name, bar(s.dW_norm[frame.t], "grad"), bar(s.update_ratio[frame.t], "ratio"));
     return group;
   });
@@ -50,15 +53,26 @@ function showBars(frame) {
   bars.replaceChildren(scale, ...rows);
 }
 
+// a null norm is a divergence only when the run says so: a norm can overflow to ∞ while
+// every entry of dW is still a finite number
+function notFinite(frame, l) {
+  const d = frame.run.diverged;
+  if (d && frame.t >= d.step) return `layer ${l}: ‖dW‖ is not a finite number: training diverged at iteration ${d.step}`;
+  return `layer ${l}: ‖dW‖ overflowed (too large for a float), though dW's entries are finite: an exploding gradient`;
+}
+
 function flagLines(frame) {
   const lines = [];
   for (const s of frame.summary.layers) {
     const g = s.dW_norm[frame.t], r = s.update_ratio[frame.t];
-    if (g === null || !Number.isFinite(g)) lines.push(["bad", `layer ${s.l}: ‖dW‖ is not a finite number — training diverged`]);
+    if (g === null || !Number.isFinite(g)) lines.push(["bad", notFinite(frame, s.l)]);
     else if (g < VANISHING) lines.push(["warn", `layer ${s.l}: vanishing gradient, ‖dW‖ = ${formatNumber(g)} < ${VANISHING}: this layer barely learns`]);
     else if (g > EXPLODING) lines.push(["bad", `layer ${s.l}: exploding gradient, ‖dW‖ = ${formatNumber(g)} > ${EXPLODING}`]);
     if (r !== null && r > RATIO_HIGH) lines.push(["warn", `layer ${s.l}: this update changes W by ${formatNumber(100 * r, 2)} % — the learning rate may be too large`]);
-    else if (r !== null && r > 0 && r < RATIO_LOW) lines.push(["info", `layer ${s.l}: updates change W by only ${formatNumber(r)} of its size`]);
+    // a vanishing gradient already says the update is tiny
+    else if (r !== null && r > 0 && r < RATIO_LOW && !(g < VANISHING)) {
+      lines.push(["info", `layer ${s.l}: updates change W by only ${formatNumber(r)} of its size`]);
+    }
   }
   return lines.length ? lines : [["ok", `iteration ${frame.t}: every layer's ‖dW‖ is between ${VANISHING} and ${EXPLODING}`]];
 }
@@ -83,10 +97,10 @@ export function update(frame) {
   showBars(frame);
   showFlags(frame);
   return react(plot, series, baseLayout({
-    margin: {l: 56, r: 10, t: 24, b: 40},
+    margin: {l: 56, r: 10, t: 12, b: 40},
     xaxis: {title: {text: "iteration", standoff: 4}, range: ranges.x},
     yaxis: {type: "log", exponentformat: "power", range: ranges.y, title: {text: "‖dW[l]‖ (log)"}},
-    legend: {orientation: "h", y: 1, x: 1, xanchor: "right", yanchor: "bottom"},
+    showlegend: false,
     shapes: [stepMarker(frame.t), {type: "line", xref: "x domain", yref: "y", x0: 0, x1: 1,
       y0: VANISHING, y1: VANISHING, line: {color: "#D55E00", width: 1, dash: "dash"}}],
   }));
@@ -95,7 +109,8 @@ export function update(frame) {
 export function render(element, frame) {
   const caption = document.createElement("p");
   caption.className = "caption";
-  caption.textContent = `‖dW[l]‖ of every layer over the iterations; dashed: ${VANISHING}, below which a gradient counts as vanishing`;
+  caption.textContent = `‖dW[l]‖ of every layer over the iterations (colours as in the bars); ` +
+    `dashed: ${VANISHING}, below which a gradient counts as vanishing`;
   const row = document.createElement("div");
   row.className = "flow-row";
   plot = document.createElement("div");

@@ -7,40 +7,50 @@ let plot = null, caption = null, traces = null, runId = null, ranges = null;
 
 const steps = (n) => [...Array(n).keys()];
 
-// mini-batch runs measure accuracy every few steps; drop the gaps so the lines connect
-function measured(series) {
-  const x = [], y = [];
-  series.forEach((v, t) => { if (v !== null && v !== undefined) { x.push(t); y.push(v); } });
-  return {x, y};
-}
-
 function buildTraces(summary, task) {
   const x = steps(summary.cost.length);
   const regression = task === "regression";
   const metric = regression ? ["train_r2", "test_r2"] : ["train_accuracy", "test_accuracy"];
   const label = regression ? "R²" : "accuracy";
   return [
-    {type: "scatter", mode: "lines", name: "cost J (batch)", x, y: summary.cost,
+    {type: "scatter", mode: "lines", name: "cost J", x, y: summary.cost,
       line: {color: "#222", width: 2}, hovertemplate: "step %{x}: J = %{y:.5g}<extra></extra>"},
-    ...metric.map((key, k) => ({type: "scatter", mode: "lines", yaxis: "y2",
-      name: `${k ? "test" : "train"} ${label}`, ...measured(summary[key] || []),
+    // mini-batch runs evaluate every eval_every steps: null in between, bridged by the line
+    ...metric.map((key, k) => ({type: "scatter", mode: "lines", yaxis: "y2", x, y: summary[key] || [],
+      connectgaps: true, name: `${k ? "test" : "train"} ${label}`,
       line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
       hovertemplate: `step %{x}: ${k ? "test" : "train"} ${label} = %{y:.4f}<extra></extra>`})),
   ];
 }
 
-function valueAt(series, t) {
-  for (let s = t; s >= 0; s--) if (series && series[s] !== null && series[s] !== undefined) return series[s];
+// the last value measured at or before step t, and the step it was measured at
+function measuredAt(series, t) {
+  for (let s = t; s >= 0; s--) if (series && series[s] !== null && series[s] !== undefined) return {value: series[s], step: s};
   return null;
 }
 
+// "train accuracy 0.87, test accuracy 0.84 (measured at iteration 40; measured every 4 iterations)"
+function metricsText(summary, keys, name, t) {
+  const [train, test] = keys.map((key) => measuredAt(summary[key], t));
+  const value = (m) => (m ? formatNumber(m.value, 3) : "—");
+  const steps = [...new Set([train, test].filter(Boolean).map((m) => m.step))];
+  const when = steps.some((s) => s !== t) ? `measured at iteration ${steps.join(" and ")}` : "";
+  const every = summary.eval_every > 1 ? `measured every ${summary.eval_every} iterations` : "";
+  const note = [when, every].filter(Boolean).join("; ");
+  return `train ${name} ${value(train)}, test ${name} ${value(test)}${note ? ` (${note})` : ""}`;
+}
+
 function title(frame) {
-  const {summary, t, run} = frame;
-  const regression = run.task === "regression";
-  const train = valueAt(summary[regression ? "train_r2" : "train_accuracy"], t);
-  const test = valueAt(summary[regression ? "test_r2" : "test_accuracy"], t);
-  const name = regression ? "R²" : "accuracy";
-  return `iteration ${t}: J = ${formatNumber(summary.cost[t])}, train ${name} ${formatNumber(train, 3)}, test ${name} ${formatNumber(test, 3)}`;
+  const {summary, t, run} = frame, regression = run.task === "regression";
+  const keys = regression ? ["train_r2", "test_r2"] : ["train_accuracy", "test_accuracy"];
+  return `iteration ${t}: J = ${formatNumber(summary.cost[t])}, ${metricsText(summary, keys, regression ? "R²" : "accuracy", t)}`;
+}
+
+// R² is at most 1 and unbounded below; below -1 (worse than predicting the mean) the
+// line leaves the plot rather than squash the part worth reading
+function r2Range(summary) {
+  const [low] = seriesRange([summary.train_r2, summary.test_r2]);
+  return [Math.max(-1, Math.min(0, low)), 1.02];
 }
 
 export function update(frame) {
@@ -49,7 +59,7 @@ export function update(frame) {
     traces = buildTraces(frame.summary, frame.run.task);
     const regression = frame.run.task === "regression", s = frame.summary;
     ranges = {x: [0, Math.max(1, s.cost.length - 1)], y: seriesRange([s.cost], {zero: true}),
-      y2: regression ? seriesRange([s.train_r2, s.test_r2]) : [0, 1.02]};
+      y2: regression ? r2Range(s) : [0, 1.02]};
   }
   caption.textContent = title(frame);
   const regression = frame.run.task === "regression";
@@ -62,7 +72,7 @@ export function update(frame) {
     xaxis: {title: {text: "iteration"}, range: ranges.x},
     yaxis: {title: {text: "cost J"}, range: ranges.y},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
-      range: ranges.y2, dtick: regression ? undefined : 0.2, showgrid: false},
+      range: ranges.y2, dtick: regression ? 0.5 : 0.2, showgrid: false, zeroline: false},
     legend: {orientation: "h", y: 1.01, x: 1, xanchor: "right", yanchor: "bottom"},
     shapes: [stepMarker(frame.t), dot],
   }));

@@ -55,22 +55,46 @@ function drawEdges(ctx, frame, px) {
   }
 }
 
+// a unit that this step's dropout mask D[l] switched off for the example: dashed, crossed
+function dropped(frame, l, i) {
+  const masks = frame.example.masks;
+  return Boolean(masks && masks[l] && masks[l][i] === 0);
+}
+
+function drawNode(ctx, c, radius, fill, stroke, off) {
+  ctx.fillStyle = fill;
+  ctx.strokeStyle = stroke;
+  ctx.lineWidth = 1;
+  ctx.setLineDash(off ? [3, 2] : []);
+  ctx.beginPath();
+  ctx.arc(c.x, c.y, radius, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.stroke();
+  ctx.setLineDash([]);
+  if (!off) return;
+  const r = radius * 0.6;
+  ctx.beginPath();
+  ctx.moveTo(c.x - r, c.y - r); ctx.lineTo(c.x + r, c.y + r);
+  ctx.moveTo(c.x + r, c.y - r); ctx.lineTo(c.x - r, c.y + r);
+  ctx.stroke();
+}
+
+function nodeText(frame, s, l, i, off) {
+  if (!s) return `layer ${l}, unit ${i}: not computed yet in this phase`;
+  const value = `${s.name}[${l}]${i} = ${formatNumber(s.v[i], 6)} (example ${frame.example.j})`;
+  return off ? `${value}\ndropped: D[${l}]${i} = 0 for this example in this iteration` : value;
+}
+
 function drawNodes(ctx, frame, px, radius) {
   const dims = frame.run.dims, values = dims.map((_, l) => nodeValues(frame, l));
   const top = Math.max(1e-12, ...values.filter(Boolean).flatMap((s) => s.v.map((v) => Math.abs(v || 0))));
   nodes = [];
   dims.forEach((n, l) => {
     for (let i = 0; i < shown(n); i++) {
-      const p = position(dims, l, i), c = px(p), s = values[l];
-      ctx.fillStyle = s ? divergingColour((s.v[i] || 0) / top) : "#eeeeee";
-      ctx.strokeStyle = s ? "#333" : "#aaa";
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      ctx.arc(c.x, c.y, radius, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
-      nodes.push({...p, text: s ? `${s.name}[${l}]${i} = ${formatNumber(s.v[i], 6)} (example ${frame.example.j})`
-        : `layer ${l}, unit ${i}: not computed yet in this phase`});
+      const p = position(dims, l, i), s = values[l], off = Boolean(s) && dropped(frame, l, i);
+      drawNode(ctx, px(p), radius, s ? divergingColour((s.v[i] || 0) / top) : "#eeeeee",
+        s ? "#333" : "#aaa", off);
+      nodes.push({...p, text: nodeText(frame, s, l, i, off)});
     }
   });
   return top;
@@ -94,22 +118,44 @@ function drawLegend(ctx, w, h, top, name) {
   ctx.fillText(`−${formatNumber(top, 2)}`, x - 4, y1 + 3);
 }
 
-function drawCost(ctx, frame, px) {
-  const dims = frame.run.dims, p = px(position(dims, dims.length - 1, 0));
-  ctx.fillStyle = "#222";
-  ctx.font = `bold ${fontSize() + 1}px system-ui, sans-serif`;
-  ctx.textBaseline = "middle";
-  ctx.fillText(`J = ${formatNumber(frame.cost)}`, p.x + 16, p.y);
+// the key under the panel title; with dropout it also explains the crossed units
+function showKey(frame) {
+  const key = document.getElementById("network-key");
+  if (!key) return;
+  key.textContent = "neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW" +
+    (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "");
 }
 
-function annotations(frame) {
-  const {dims, config} = frame.run;
+// the cost under the output layer's lowest neuron, on a white box over the edges
+function drawCost(ctx, frame, px, radius) {
+  const dims = frame.run.dims, L = dims.length - 1, p = px(position(dims, L, shown(dims[L]) - 1));
+  const text = `J = ${formatNumber(frame.cost)}`, y = p.y + radius + 4;
+  ctx.font = `bold ${fontSize() + 1}px system-ui, sans-serif`;
+  const width = ctx.measureText(text).width;
+  ctx.fillStyle = "rgba(255,255,255,0.9)";
+  ctx.fillRect(p.x - width / 2 - 3, y, width + 6, fontSize() + 5);
+  ctx.fillStyle = "#222";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  ctx.fillText(text, p.x, y + 2);
+  ctx.textAlign = "left";
+}
+
+// labels shrink when many layers share the width (large text, deep networks)
+function labelSize(frame, w) {
+  const spacing = (DIAGRAM_WIDTH * w) / frame.run.dims.length;
+  return Math.max(9, Math.min(fontSize(), Math.floor(spacing / 6.2)));
+}
+
+function annotations(frame, w) {
+  const {dims, config} = frame.run, font = {size: labelSize(frame, w)};
+  // xanchor "auto" would left-align labels in the left third of the paper: centre them
   const notes = dims.map((n, l) => ({x: position(dims, l, 0).x, y: 0.99, xref: "paper", yref: "paper",
-    yanchor: "top", showarrow: false,
+    xanchor: "center", yanchor: "top", showarrow: false, font,
     text: l === 0 ? `X = A[0]<br>${n} inputs` : `layer ${l}<br>${config.activations[l - 1]} · ${n}`}));
   dims.forEach((n, l) => {
     if (n > MAX_SHOWN) notes.push({x: position(dims, l, 0).x, y: 0.0, xref: "paper", yref: "paper",
-      yanchor: "bottom", showarrow: false, text: `+${n - MAX_SHOWN} more`});
+      xanchor: "center", yanchor: "bottom", showarrow: false, font, text: `+${n - MAX_SHOWN} more`});
   });
   return notes;
 }
@@ -133,11 +179,12 @@ export function update(frame) {
   drawEdges(ctx, frame, px);
   const top = drawNodes(ctx, frame, px, radius);
   drawLegend(ctx, w, h, top, frame.phase.kind === "backward" ? "dZ" : "A");
-  if (frame.phase.kind === "cost") drawCost(ctx, frame, px);
+  showKey(frame);
+  if (frame.phase.kind === "cost") drawCost(ctx, frame, px, radius);
   return react(container, [], baseLayout({
     margin: {l: 0, r: 0, t: 0, b: 0}, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
-    annotations: annotations(frame),
+    annotations: annotations(frame, w),
   }));
 }
 

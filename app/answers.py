@@ -1,0 +1,49 @@
+"""This process's serialized step answers: an LRU of JSON bytes under a byte budget.
+
+A finished run's step record never changes, so its bytes can be reused: a class that
+opens the same run and steps is served from memory instead of replaying and
+serializing each step again. Answers of runs still training are not kept (a run that
+diverges later truncates its record).
+"""
+
+import threading
+from collections import OrderedDict
+
+# bookkeeping per entry (key tuple, dict slot, bytes object header), roughly
+ENTRY_OVERHEAD = 200
+
+
+class AnswerCache:
+    """JSON bytes by key, least recently used first; at most budget_bytes in all."""
+
+    def __init__(self, budget_bytes: int):
+        self.budget_bytes = budget_bytes
+        self._answers: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.nbytes = 0
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._answers.get(key)
+            if body is not None:
+                self._answers.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes):
+        """Keep body, dropping the least recently used answers to fit. An answer over a
+        quarter of the budget is not kept: it would push out many smaller ones."""
+        size = len(body) + ENTRY_OVERHEAD
+        if size > self.budget_bytes // 4:
+            return
+        with self._lock:
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self.nbytes -= len(old) + ENTRY_OVERHEAD
+            self._answers[key] = body
+            self.nbytes += size
+            while self.nbytes > self.budget_bytes:
+                _, dropped = self._answers.popitem(last=False)
+                self.nbytes -= len(dropped) + ENTRY_OVERHEAD
+
+    def __len__(self):
+        return len(self._answers)

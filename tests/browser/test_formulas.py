@@ -1,0 +1,122 @@
+"""What the page computes in front of the learner agrees with what the engine recorded: a
+clicked dZ entry with dropout, the cache explainer's columns, and the gradient check's words."""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import is_run_post, open_page
+
+DROPOUT_VIEW = "?keep_prob=0.8&activations=tanh,tanh,sigmoid&it=20&phase=backward-2&layer=2"
+# paper x of the dZ heatmap's middle, and paper y of rows down the bottom row of the
+# cache inspector (CACHE SLOTS in cache_view.js: dZ spans x 0.51..0.74, y 0.05..0.35)
+DZ_X = 0.62
+DZ_YS = [0.30, 0.26, 0.22, 0.18, 0.14, 0.10]
+NUMBER = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
+
+
+def step_tensor(page, server, run_id, t, layer, field):
+    """One recorded tensor of step t, full size, from the JSON API."""
+    answer = page.request.get(f"{server}/api/runs/{run_id}/steps/{t}?layers={layer}&fields={field}")
+    entry = answer.json()["layers"][0]
+    tensors = {**entry.get("linear_cache", {}), **entry.get("activation_cache", {}),
+               **entry.get("grads", {}), **{k: entry[k] for k in ("A", "D") if k in entry}}
+    return tensors[field]["data"]
+
+
+def click_cache(page, px, py):
+    """Click the cache inspector at paper point (px, py) of its 8 px-margin plot area."""
+    box = page.get_by_test_id("view-cache").bounding_box()
+    page.mouse.click(box["x"] + 8 + px * (box["width"] - 16),
+                     box["y"] + 8 + (1 - py) * (box["height"] - 16))
+
+
+def shown_dz(page):
+    """(row, col, computed product, recorded value) from the formula on screen."""
+    formula = page.get_by_test_id("cell-formula")
+    expect(formula).to_contain_text("recorded:")
+    text = formula.inner_text()
+    where = re.search(r"dZ at row (\d+), column (\d+)", text)
+    values = re.search(rf"= ({NUMBER})\s+\(recorded: ({NUMBER})\)", text)
+    return int(where[1]), int(where[2]), float(values[1]), float(values[2])
+
+
+def test_dropout_dz_formula_multiplies_out_to_the_recorded_value(page, server):
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, DROPOUT_VIEW)
+    run_id = answer.value.json()["id"]
+    dZ = step_tensor(page, server, run_id, 20, 2, "dZ")
+    page.get_by_test_id("view-cache").evaluate("el => el.scrollIntoView({block: 'center'})")
+    checked = 0
+    for y in DZ_YS:
+        click_cache(page, DZ_X, y)
+        expect(page.get_by_test_id("cell-formula")).to_contain_text("dZ[2]")
+        formula = page.get_by_test_id("cell-formula").inner_text()
+        assert "D[2]" in formula and "/ 0.8" in formula and "tanh′(Z[2]" in formula
+        row, col, product, recorded = shown_dz(page)
+        # both are printed to 4 significant digits
+        assert product == pytest.approx(dZ[row][col], rel=1e-3, abs=1e-12)
+        assert recorded == pytest.approx(dZ[row][col], rel=1e-3, abs=1e-12)
+        checked += dZ[row][col] != 0  # a kept unit: the mask and g'(Z) both matter
+    assert checked >= 2
+    code = page.get_by_test_id("view-code")
+    expect(code).to_contain_text("dA = dA * D / keep_prob")
+    expect(code).not_to_contain_text("D_prev")
+
+
+def test_dropout_explainer_shows_the_recorded_columns(page, server):
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, DROPOUT_VIEW)
+    run_id = answer.value.json()["id"]
+    explainer = page.get_by_test_id("cache-explainer")
+    expect(explainer).to_contain_text("with its dropout masks D")
+    text = explainer.inner_text()
+    for name, layer, field in (("A_prev", 1, "A"), ("Z", 2, "Z")):
+        pattern = (r"column 0 of A_prev = \[([^\]]*)\]" if name == "A_prev"
+                   else r"Column 0: \[([^\]]*)\]")
+        shown = [float(v) for v in re.search(pattern, text)[1].split(", ") if v != "…"]
+        recorded = [row[0] for row in step_tensor(page, server, run_id, 20, layer, field)][:4]
+        assert shown == pytest.approx(recorded, rel=5e-3, abs=1e-9), name
+
+
+PASSING = {"step": 3, "epsilon": 1e-7, "threshold": 2e-7, "passed": True, "sampled": False,
+           "relative_difference": 6.812e-9, "skipped_at_kinks": 0, "noise_floor": 1e-9,
+           "layers": [{"l": 1, "relative_difference": 6.5e-9, "checked": 24, "total": 24},
+                      {"l": 2, "relative_difference": 1.0e-8, "checked": 72, "total": 72},
+                      {"l": 3, "relative_difference": 1.4e-9, "checked": 9, "total": 9}]}
+WITHIN_NOISE = {**PASSING, "relative_difference": 3.127e-6, "sampled": True, "skipped_at_kinks": 5,
+                "layers": [{"l": 1, "relative_difference": 3.1e-6, "checked": 20, "total": 24},
+                           *PASSING["layers"][1:]]}
+# (answer of the gradcheck route, phrases the panel shows, phrases it must not show)
+GRADCHECK_CASES = [
+    (PASSING, ["relative difference 6.812e-9 < 2e-7", "backprop agrees with the numerical gradient",
+               "all 24 parameters"], ["≥", "skipped", "sampled"]),
+    (WITHIN_NOISE, ["relative difference 3.127e-6 ≥ 2e-7", "too small to check at ε = 1e-7",
+                    "within rounding noise", "sampled 20 of 24 parameters",
+                    "5 entries skipped: their ±ε crossed a ReLU kink"], ["< 2e-7", "agrees"]),
+]
+
+
+@pytest.mark.parametrize(("result", "shown", "absent"), GRADCHECK_CASES, ids=["passes", "noise"])
+def test_gradcheck_panel_words_the_verdict(page, server, result, shown, absent):
+    page.route(re.compile(r"/steps/\d+/gradcheck$"), lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(result)))
+    open_page(page, server, "?it=3")
+    status = page.locator(".gradcheck-status")
+    expect(status).to_contain_text("Iteration 3")
+    for text in shown:
+        expect(status).to_contain_text(text)
+    for text in absent:
+        expect(status).not_to_contain_text(text)
+    expect(status).to_have_class(re.compile("pass"))
+
+
+def test_gradcheck_panel_passes_on_the_real_server(page, server):
+    open_page(page, server, "?it=3")
+    status = page.locator(".gradcheck-status")
+    expect(status).to_contain_text("Iteration 3")
+    expect(status).to_contain_text("< 2e-7, so backprop agrees with the numerical gradient")
+    expect(status).to_contain_text("layer 3:")
+    expect(status).not_to_contain_text("≥")

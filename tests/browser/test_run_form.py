@@ -1,0 +1,73 @@
+"""The run form in a real browser: it trains what it shows, names bad fields, follows the
+dataset's natural output, and the URL it leaves restores the same run."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import INVALID_CONFIG_LOG, Recorder, is_run_post, open_page
+
+BAD_FORM_VALUES = [("learning_rate", "50", "0.5"), ("hidden_layers", "8, 500", "8, 8")]
+
+
+def test_bad_config_in_the_form_names_the_field(page, server):
+    page.recorder.allow(INVALID_CONFIG_LOG)
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    alert = page.get_by_test_id("alert")
+    for field, bad, good in BAD_FORM_VALUES:
+        page.locator(f"#field-{field}").fill(bad)
+        page.get_by_test_id("run-submit").click()
+        expect(alert).to_be_visible()
+        expect(alert).to_contain_text(field)
+        page.locator(f"#field-{field}").fill(good)
+
+
+def test_form_trains_a_new_run(page, server):
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    page.locator("#field-dataset").select_option("iris")
+    page.locator("#field-hidden_layers").fill("5")
+    page.locator("#field-hidden_layers").dispatch_event("change")
+    page.locator("#field-steps").fill("40")
+    page.get_by_test_id("run-submit").click()
+    expect(page.locator("#run-summary")).to_contain_text("iris · 4 → 5 → 3")
+    expect(page.get_by_test_id("view-boundary")).to_contain_text("Confusion matrix")
+    expect(page).to_have_url(re.compile("dataset=iris.*steps=40"))
+
+
+def train_from_form(page, dataset, steps):
+    """Pick a dataset in the form, train, and return the run info the server answered."""
+    page.locator("#configure summary").click()
+    page.locator("#field-dataset").select_option(dataset)
+    page.locator("#field-steps").fill(str(steps))
+    with page.expect_response(is_run_post) as answer:
+        page.get_by_test_id("run-submit").click()
+    assert answer.value.status in (201, 202), answer.value.text()
+    return answer.value.json()
+
+
+def test_changing_the_dataset_to_digits_trains_and_the_url_restores_it(page, server, context):
+    open_page(page, server)
+    run = train_from_form(page, "digits", 30)
+    # the form switched the output layer and the loss with the dataset: no 422
+    assert run["config"]["activations"] == ["relu", "relu", "softmax"]
+    assert run["config"]["loss"] == "categorical_cross_entropy"
+    expect(page.locator("#run-summary")).to_contain_text("digits · 64 → 8 → 8 → 10")
+    expect(page.get_by_test_id("view-boundary")).to_contain_text("Confusion matrix")
+    expect(page.get_by_test_id("alert")).to_be_hidden()
+    # only what differs from digits' own defaults is in the URL
+    expect(page).to_have_url(re.compile(r"\?dataset=digits&steps=30&it=0&"))
+    url = page.url
+
+    again = context.new_page()
+    recorder = Recorder(again)
+    try:
+        with again.expect_response(is_run_post) as answer:
+            open_page(again, url.split("/?")[0], "?" + url.split("?", 1)[1])
+        assert answer.value.json()["config"] == run["config"]
+        expect(again.locator("#run-summary")).to_contain_text("digits · 64 → 8 → 8 → 10")
+        assert again.url == url
+        assert recorder.errors == []
+    finally:
+        again.close()
