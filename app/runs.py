@@ -8,8 +8,11 @@ and one long run does not hold up every other one.
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+
+import anyio
 
 from engine.run import Run
 
@@ -142,3 +145,18 @@ class RunCache:
         """Stop training (at the next step) and drop queued runs: the server is leaving."""
         self._closing = True
         self._trainer.shutdown(wait=False, cancel_futures=True)
+
+
+async def wait_finished(run, seconds: float) -> bool:
+    """Poll until the run finishes or `seconds` pass; True if it finished.
+
+    Any process can be asked about any run; one that has not trained it yet does so
+    on demand, and a short wait lets it answer complete instead of 409 or partial.
+    """
+    deadline, pause = time.monotonic() + seconds, 0.002
+    while public_status(run) not in FINISHED:
+        if time.monotonic() >= deadline:
+            return False
+        await anyio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    return True

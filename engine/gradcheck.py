@@ -9,7 +9,8 @@ g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Three things keep it honest and fast:
   difference measures neither one-sided slope (cs231n's "kinks"): such entries
   are skipped and counted.
 - With tiny gradients the difference quotients are mostly rounding noise
-  (about u·|J|/ε each); a difference within that noise floor passes.
+  (about u·|J|/ε each); a gradient and a difference both within that noise floor
+  pass, as inconclusive.
 """
 
 import numpy as np
@@ -133,7 +134,10 @@ def gradient_check(run, t, max_params=2000):
         g, g_num = np.concatenate(all_g), np.concatenate(all_num)
         diff = _relative_difference(g, g_num)
         noise = COST_ROUNDING * abs(result.cost) / EPSILON * np.sqrt(max(g.size, 1))
-        within_noise = bool(np.linalg.norm(g - g_num) <= noise)
+        # inconclusive rather than failed: the gradient itself is below the rounding
+        # noise of the differences, and so is the disagreement (never for a huge cost
+        # with a gradient to match, whose noise floor is huge too)
+        within_noise = bool(np.linalg.norm(g) <= noise and np.linalg.norm(g - g_num) <= noise)
     finite = bool(np.isfinite(g).all() and np.isfinite(g_num).all())
     return {"step": t, "epsilon": EPSILON, "threshold": THRESHOLD, "layers": layers,
             "relative_difference": diff,

@@ -35,6 +35,9 @@ HISTOGRAM_TENSORS = ("Z", "A", "dZ", "dW")
 # the chunk's Z and A buffers should stay near a core's L2 cache: copies into them and
 # reductions over them are memory-bound, several times slower once they spill
 MAX_CHUNK, CHUNK_BYTES = 32, 2 * 2**20
+# above this many parameters, norms take one BLAS dot per tensor instead of squaring
+# a stacked copy of θ, dθ and Δθ: memory passes cost more than calls then
+FEW_PARAMETERS = 65536
 
 
 def chunk_size(layout, m):
@@ -84,12 +87,22 @@ def _moments(X, out, high=None):
 
 def _norms(thetas, grads, new_thetas, layout):
     """(T, 3, 2L) norms of θ, dθ and θ_{t+1} − θ_t per tensor [W1, b1, W2, b2, ...]."""
+    if layout.size > FEW_PARAMETERS:
+        return np.array([_segment_norms((theta, g, new - theta), layout)
+                         for theta, g, new in zip(thetas, grads, new_thetas, strict=True)])
     stack = np.empty((len(thetas), 3, layout.size))
     for k, (theta, g, new) in enumerate(zip(thetas, grads, new_thetas, strict=True)):
         stack[k, 0], stack[k, 1] = theta, g
         np.subtract(new, theta, out=stack[k, 2])
     stack *= stack
     return np.sqrt(np.add.reduceat(stack, layout.starts, axis=2))
+
+
+def _segment_norms(vectors, layout):
+    """(3, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
+    ends = [*layout.starts[1:].tolist(), layout.size]
+    cuts = [slice(s, e) for s, e in zip(layout.starts.tolist(), ends, strict=True)]
+    return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in cuts] for v in vectors]
 
 
 def fill(rows, Zs, As, thetas, grads, new_thetas, layout, activations, dropout=False):

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from app.configs import check_config
 from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain
 from app.run_ids import canonical_json, encode_run_id
-from app.runs import FINISHED, RunCache, public_status
+from app.runs import FINISHED, RunCache, public_status, wait_finished
 from app.schemas import RunConfig, RunInfo, Summary
 from app.serialize import dumps
 
@@ -31,17 +31,6 @@ def run_info(ref: RunRef) -> dict:
     progress = 1.0 if status in FINISHED else min(num_steps / ref.config["steps"], 1.0)
     return {"id": ref.id, "config": ref.config, "status": status, "progress": progress,
             "num_steps": num_steps, "diverged": diverged}
-
-
-async def wait_finished(run, seconds: float) -> bool:
-    """Poll until the run finishes or `seconds` pass; True if it finished."""
-    deadline, pause = time.monotonic() + seconds, 0.002
-    while public_status(run) not in FINISHED:
-        if time.monotonic() >= deadline:
-            return False
-        await anyio.sleep(pause)
-        pause = min(pause * 2, 0.05)
-    return True
 
 
 @router.post("", response_model=RunInfo, status_code=201,
@@ -67,8 +56,10 @@ async def get_run(ref: RunDep):
 
 @router.get("/{run_id}/summary", response_model=Summary,
             responses={404: {"description": "Run not found"}})
-async def summary(ref: RunDep):
-    """Per-step series of the steps recorded so far."""
+async def summary(ref: RunDep, settings: SettingsDep):
+    """Per-step series of the steps recorded so far (waiting up to about a second
+    for a run that this process is still training)."""
+    await wait_finished(ref.run, settings.sync_seconds)
     body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.summary()))
     return Response(body, media_type="application/json")
 

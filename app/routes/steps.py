@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from app.answers import AnswerCache
 from app.deps import AnswersDep, RunDep, RunRef, SettingsDep
-from app.runs import FINISHED, public_status
+from app.runs import FINISHED, public_status, wait_finished
 from app.schemas import Gradcheck, StepRecord
 from app.serialize import dumps, with_tensors
 from engine.records import FIELDS
@@ -100,6 +100,7 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: Answers
     up to the server's limit (max_tensor_cells in /api/options), else block-averaged."""
     numbers = parse_layers(layers, len(ref.config["activations"]))
     names = parse_fields(fields)
+    await wait_finished(ref.run, settings.sync_seconds)
     # read before the record is made: a run still training may yet diverge and truncate it
     final = public_status(ref.run) in FINISHED
     step_t = check_step(ref, t)
@@ -109,6 +110,7 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: Answers
 
 
 @router.get("/{t}/gradcheck", response_model=Gradcheck, responses=ERRORS)
-async def gradcheck(ref: RunDep, t: StepPath):
+async def gradcheck(ref: RunDep, t: StepPath, settings: SettingsDep):
     """Numerical against analytic gradients at step t, per layer (sampled parameters)."""
+    await wait_finished(ref.run, settings.sync_seconds)
     return await anyio.to_thread.run_sync(ref.run.gradcheck, check_step(ref, t))

@@ -25,7 +25,36 @@ export function detailText(detail) {
   return detail ? JSON.stringify(detail) : "";
 }
 
+// several server processes or replicas share no state: one that has not trained a run
+// yet retrains it from its id, and answers 409 for its steps until they exist, or a
+// summary of the steps so far. reads therefore wait and retry, for up to RETRY_MS.
+const RETRY_MS = 120000;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function request(path, options = {}) {
+  const deadline = Date.now() + RETRY_MS;
+  for (let pause = 100; ; pause = Math.min(2 * pause, 1000)) {
+    try {
+      return await requestOnce(path, options);
+    } catch (err) {
+      const retry = err.status === 409 && !options.method && Date.now() + pause < deadline;
+      if (!retry) throw err;
+      await sleep(pause);
+    }
+  }
+}
+
+// the summary of all numSteps steps (see RETRY_MS for why it may come in parts)
+async function completeSummary(id, numSteps) {
+  const deadline = Date.now() + RETRY_MS;
+  for (let pause = 100; ; pause = Math.min(2 * pause, 1000)) {
+    const summary = await request(`/api/runs/${encodeURIComponent(id)}/summary`);
+    if (summary.steps >= numSteps || Date.now() + pause >= deadline) return summary;
+    await sleep(pause);
+  }
+}
+
+async function requestOnce(path, options) {
   let response;
   try {
     response = await fetch(path, {headers: {"Accept": "application/json"}, ...options});
@@ -72,7 +101,7 @@ export const api = {
     body: JSON.stringify(config),
   }),
   run: (id) => request(`/api/runs/${encodeURIComponent(id)}`),
-  summary: (id) => request(`/api/runs/${encodeURIComponent(id)}/summary`),
+  summary: (id, numSteps = 0) => completeSummary(id, numSteps),
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
   step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),
   gradcheck: (id, t, signal) =>

@@ -36,7 +36,8 @@ export async function openSession(options, source, onProgress, onHistograms) {
     : await api.createRun(source.config);
   info = await waitUntilTrained(info, onProgress);
   const run = describe(options, info);
-  const session = {options, run, summary: await api.summary(run.id), histograms: null};
+  const session = {options, run, summary: await api.summary(run.id, run.num_steps),
+    histograms: null};
   api.histograms(run.id).then((h) => {
     session.histograms = h;
     onHistograms(session);
