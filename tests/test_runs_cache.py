@@ -221,7 +221,10 @@ def follow(cache, config, run=None, seconds=5.0):
         with anyio.fail_after(seconds):  # the bug was a stream that never ends
             return [chunk async for chunk in progress_events(ref, cache)]
 
-    chunks = anyio.run(collect)
+    # on a thread of its own: the browser tests' Playwright keeps an event loop
+    # running in the main thread for the whole session
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        chunks = pool.submit(anyio.run, collect).result()
     events = [chunk.decode().split("\n")[:2] for chunk in chunks
               if chunk.startswith(b"event: ")]
     return [(name.removeprefix("event: "), data.removeprefix("data: "))
