@@ -45,6 +45,7 @@ MIB = 2**20
 FRAMES, MAX_CELLS = 30, 16384
 THINK = (0.2, 0.6)  # seconds between two steps, as a learner clicking "next"
 POLL = 0.25  # seconds between polls of a training run, as the page does
+RETRY_409 = 120.0  # seconds a request retries 409, as the page does
 CLASS_CONFIG = {"dataset": "moons", "hidden_layers": [8, 8], "steps": 200, "seed": 7}
 DATASETS, WIDTHS, STEPS = ("moons", "circles", "xor", "spiral"), ([8, 8], [16]), (100, 200, 300)
 # the page's three requests of one step (static/js/step_frame.js)
@@ -110,13 +111,22 @@ class RssSampler(threading.Thread):
 
 class Stats:
     def __init__(self):
-        self.ms, self.errors = defaultdict(list), Counter()
+        self.ms, self.errors, self.retried = defaultdict(list), Counter(), Counter()
 
     async def call(self, client, kind, method, url, **kwargs):
-        """One request, timed under `kind`; the response, or None after an error."""
-        start = time.perf_counter()
+        """One request, timed under `kind`; the response, or None after an error.
+
+        A 409 (a worker still retraining a run that another one trained) is retried
+        with backoff, as the page's api.js does; the time counts, the retry is no error.
+        """
+        start, pause = time.perf_counter(), 0.1
         try:
             response = await client.request(method, url, **kwargs)
+            while response.status_code == 409 and time.perf_counter() - start < RETRY_409:
+                self.retried[kind] += 1
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, 1.0)
+                response = await client.request(method, url, **kwargs)
         except httpx.HTTPError as err:
             self.errors[f"{kind} {type(err).__name__}"] += 1
             return None
@@ -187,7 +197,7 @@ def generate(url, learners, seconds, seed):
         return stats
 
     stats = asyncio.run(everyone())
-    return dict(stats.ms), dict(stats.errors)
+    return dict(stats.ms), dict(stats.errors), dict(stats.retried)
 
 
 # -- phase 1: the class --------------------------------------------------------------------
@@ -204,13 +214,15 @@ def run_class(workers, learners, seconds, generators, seed):
                                   [seconds] * generators, [seed] * generators))
         elapsed = time.monotonic() - start
         peak, hwm, seen = sampler.stop()
-    ms, errors = defaultdict(list), Counter()
-    for part_ms, part_errors in parts:
+    ms, errors, retried = defaultdict(list), Counter(), Counter()
+    for part_ms, part_errors, part_retried in parts:
         for kind, values in part_ms.items():
             ms[kind] += values
         errors.update(part_errors)
+        retried.update(part_retried)
     return {"workers": workers, "learners": learners, "seconds": elapsed,
             "idle_rss": idle_rss, "peak_rss": peak, "hwm_sum": hwm, "errors": dict(errors),
+            "retried_409": dict(retried),
             "processes_replaced": seen - processes,
             "latency": summarize(ms, elapsed)}
 
@@ -277,7 +289,8 @@ def run_bytes(config):
 def print_class(result):
     print(f"\n{result['workers']} worker(s), {result['learners']} learners, "
           f"{result['seconds']:.0f} s; "
-          f"errors: {sum(result['errors'].values())} {result['errors'] or ''}")
+          f"errors: {sum(result['errors'].values())} {result['errors'] or ''}; "
+          f"409s retried as the page does: {result['retried_409'] or 0}")
     total = sum(row["count"] for row in result["latency"].values())
     print(f"  {total / result['seconds']:.0f} requests/s; server RSS idle "
           f"{result['idle_rss'] / MIB:.0f} MiB, peak {result['peak_rss'] / MIB:.0f} MiB "
