@@ -6,7 +6,6 @@ queued and evaluated a chunk at a time: one batched matmul per layer for a
 stack of parameter vectors.
 """
 
-
 import numpy as np
 
 from engine import stats

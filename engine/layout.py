@@ -24,13 +24,14 @@ class ParamLayout:
         for l in range(1, self.L + 1):
             self.shapes += [(f"W{l}", (dims[l], dims[l - 1])), (f"b{l}", (dims[l], 1))]
         self.starts, self.size = _segments([r * c for _, (r, c) in self.shapes])
-        # (name, slice, shape) ready for views(), which runs twice a training step
-        self._cuts = [(name, slice(int(s), int(s) + r * c), (r, c))
-                      for (name, (r, c)), s in zip(self.shapes, self.starts, strict=True)]
+        # each tensor's slice of θ, ready for views(), which runs twice a training step
+        self.cuts = [slice(int(s), int(s) + r * c)
+                     for (_, (r, c)), s in zip(self.shapes, self.starts, strict=True)]
 
     def views(self, theta):
         """{"W1": (n_1, n_x) view, "b1": (n_1, 1) view, ...} into θ."""
-        return {name: theta[cut].reshape(shape) for name, cut, shape in self._cuts}
+        return {name: theta[cut].reshape(shape)
+                for (name, shape), cut in zip(self.shapes, self.cuts, strict=True)}
 
     def flatten(self, params):
         """θ from a parameter dict."""

@@ -63,11 +63,11 @@ class Run:
         rng = np.random.default_rng([config["seed"], INIT_STREAM])
         self.theta0 = self.layout.flatten(initialize_parameters(self.dims, config["init"], rng))
         moments = 1 + len(MOMENTS[config["optimizer"]])
-        m = config["batch_size"] or self.data.X_train.shape[1]
+        self.m = config["batch_size"] or self.data.X_train.shape[1]  # examples a step
         weights = sum(n * n_prev for n, n_prev in zip(self.dims[1:], self.dims, strict=False))
         # forward W A_prev, backward dZ A_prevᵀ and Wᵀ dZ
         self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
-                                            3 * m * weights)
+                                            3 * self.m * weights)
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = {}
         self._series = evaluation.Series(config, self.layout, self.data)
@@ -128,7 +128,7 @@ class Run:
         A statistic can overflow while every tensor is finite; such a step goes on.
         """
         for t in suspects:
-            where = divergence_point(self._replay(t))
+            where = divergence_point(self._recent_replay(t))
             if where is not None:
                 # readers in other threads see num_steps and diverged before the status
                 self._series.truncate(t + 1)
@@ -143,6 +143,11 @@ class Run:
         """The StepResult of step t, recomputed from the checkpoint before it."""
         if not 0 <= t < self.num_steps:
             raise IndexError(f"step {t} is not recorded; this run has {self.num_steps} steps")
+        return self._recent_replay(t)
+
+    def _recent_replay(self, t):
+        """Replay step t once for a burst of requests; the lock also keeps the
+        training thread and request threads from touching _recent at once."""
         with self._replay_lock:
             if t not in self._recent:
                 self._recent[t] = self._replay(t)
@@ -193,6 +198,5 @@ class Run:
                                       self.data.X_test, self.data.Y_test))
         per_checkpoint = self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
         # a replayed step holds about four tensors of every layer's output size
-        m = self.config["batch_size"] or self.data.X_train.shape[1]
-        recent = len(self._recent) * 8 * (4 * m * sum(self.dims[1:]) + 3 * self.layout.size)
+        recent = len(self._recent) * 8 * (4 * self.m * sum(self.dims[1:]) + 3 * self.layout.size)
         return data + len(self._checkpoints) * per_checkpoint + self._series.nbytes() + recent

@@ -7,8 +7,6 @@ view of the step's own arrays, no copy. Rows go into a float64 array
 (T, L, len(LAYER_STATS)); NaN means "not measured".
 """
 
-from functools import lru_cache
-
 import numpy as np
 
 LAYER_STATS = (
@@ -46,9 +44,15 @@ def chunk_size(layout, m):
     return int(min(MAX_CHUNK, max(1, CHUNK_BYTES // step_bytes)))
 
 
-@lru_cache(maxsize=64)
+_ONES = np.ones(0)
+
+
 def _ones(n):
-    return np.ones(n)
+    """n ones, a view of one shared array that grows to the longest n asked for."""
+    global _ONES
+    if _ONES.size < n:
+        _ONES = np.ones(n)
+    return _ONES[:n]
 
 
 def _sums(flat):
@@ -100,9 +104,7 @@ def _norms(thetas, grads, new_thetas, layout):
 
 def _segment_norms(vectors, layout):
     """(3, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
-    ends = [*layout.starts[1:].tolist(), layout.size]
-    cuts = [slice(s, e) for s, e in zip(layout.starts.tolist(), ends, strict=True)]
-    return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in cuts] for v in vectors]
+    return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in layout.cuts] for v in vectors]
 
 
 def fill(rows, Zs, As, thetas, grads, new_thetas, layout, activations, dropout=False):

@@ -31,27 +31,38 @@ export function detailText(detail) {
 const RETRY_MS = 120000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function request(path, options = {}) {
+// calls attempt() until it says done, with backoff, for up to RETRY_MS; then gives
+// its last value, or throws its last error
+async function withBackoff(attempt) {
   const deadline = Date.now() + RETRY_MS;
   for (let pause = 100; ; pause = Math.min(2 * pause, 1000)) {
-    try {
-      return await requestOnce(path, options);
-    } catch (err) {
-      const retry = err.status === 409 && !options.method && Date.now() + pause < deadline;
-      if (!retry) throw err;
-      await sleep(pause);
+    const {done, value, error} = await attempt();
+    if (done || Date.now() + pause >= deadline) {
+      if (error) throw error;
+      return value;
     }
+    await sleep(pause);
   }
 }
 
+// a read answered 409 is tried again; anything else is final
+function request(path, options = {}) {
+  return withBackoff(async () => {
+    try {
+      return {done: true, value: await requestOnce(path, options)};
+    } catch (error) {
+      if (error.status === 409 && !options.method) return {done: false, error};
+      throw error;
+    }
+  });
+}
+
 // the summary of all numSteps steps (see RETRY_MS for why it may come in parts)
-async function completeSummary(id, numSteps) {
-  const deadline = Date.now() + RETRY_MS;
-  for (let pause = 100; ; pause = Math.min(2 * pause, 1000)) {
+function completeSummary(id, numSteps) {
+  return withBackoff(async () => {
     const summary = await request(`/api/runs/${encodeURIComponent(id)}/summary`);
-    if (summary.steps >= numSteps || Date.now() + pause >= deadline) return summary;
-    await sleep(pause);
-  }
+    return {done: summary.steps >= numSteps, value: summary};
+  });
 }
 
 async function requestOnce(path, options) {
