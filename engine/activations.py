@@ -3,15 +3,16 @@
 Each forward takes `Z: (n, m)` and returns `(A, Z)`; the returned `Z` is the
 activation cache. Each backward takes `(dA, Z)` and returns `dZ = dA ⊙ g'(Z)`.
 Forwards also work on stacks `(T, n, m)` of several steps (softmax normalizes
-axis -2, the units).
+axis -2, the units), and write A into `out` when given one shaped like Z (a
+training run's chunk buffers); the numbers are the same without it.
 """
 
 import numpy as np
 
 
-def relu(Z):
+def relu(Z, out=None):
     """A = max(0, Z)."""
-    return np.maximum(Z, 0.0), Z
+    return np.maximum(Z, 0.0, out=out), Z
 
 
 def relu_backward(dA, Z):
@@ -23,9 +24,9 @@ def relu_backward(dA, Z):
 LEAKY_SLOPE = 0.01
 
 
-def leaky_relu(Z):
+def leaky_relu(Z, out=None):
     """A = Z for Z > 0, 0.01 Z otherwise (= max(Z, 0.01 Z) since the slope is < 1)."""
-    return np.maximum(Z, LEAKY_SLOPE * Z), Z
+    return np.maximum(Z, LEAKY_SLOPE * Z, out=out), Z
 
 
 def leaky_relu_backward(dA, Z):
@@ -33,9 +34,9 @@ def leaky_relu_backward(dA, Z):
     return np.where(Z > 0, dA, LEAKY_SLOPE * dA)
 
 
-def tanh(Z):
+def tanh(Z, out=None):
     """A = tanh(Z)."""
-    return np.tanh(Z), Z
+    return np.tanh(Z, out=out), Z
 
 
 def tanh_backward(dA, Z):
@@ -44,13 +45,13 @@ def tanh_backward(dA, Z):
     return dA * (1.0 - A * A)
 
 
-def sigmoid(Z):
+def sigmoid(Z, out=None):
     """A = 1 / (1 + e^-Z)."""
     # for Z < -709, e^-Z overflows to inf and A to the correct limit 0
     with np.errstate(over="ignore"):
         E = np.exp(-Z)
     E += 1.0
-    return np.divide(1.0, E), Z
+    return np.divide(1.0, E, out=out), Z
 
 
 def sigmoid_backward(dA, Z):
@@ -59,9 +60,12 @@ def sigmoid_backward(dA, Z):
     return dA * s * (1.0 - s)
 
 
-def linear(Z):
+def linear(Z, out=None):
     """A = Z (identity, for regression outputs)."""
-    return Z.copy(), Z
+    if out is None:
+        return Z.copy(), Z
+    np.copyto(out, Z)
+    return out, Z
 
 
 def linear_backward(dA, Z):
@@ -69,9 +73,9 @@ def linear_backward(dA, Z):
     return dA.copy()
 
 
-def softmax(Z):
+def softmax(Z, out=None):
     """A = e^Z / Σ e^Z over each column, shifted by the column max for stability."""
-    E = Z - Z.max(axis=-2, keepdims=True)
+    E = np.subtract(Z, Z.max(axis=-2, keepdims=True), out=out)
     np.exp(E, out=E)
     E /= E.sum(axis=-2, keepdims=True)
     return E, Z
@@ -102,9 +106,9 @@ def _pair(name):
     return ACTIVATIONS[name]
 
 
-def activation_forward(name, Z):
-    """Apply the named activation: returns (A, Z)."""
-    return _pair(name)[0](Z)
+def activation_forward(name, Z, out=None):
+    """Apply the named activation: returns (A, Z); A is written into out if given."""
+    return _pair(name)[0](Z, out)
 
 
 def activation_backward(name, dA, Z):

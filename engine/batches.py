@@ -33,6 +33,14 @@ def batch_indices(seed, t, m, batch_size):
     return epoch, order[k * batch_size:(k + 1) * batch_size]
 
 
+def batch_size_at(t, m, batch_size):
+    """Examples in step t's batch: batch_size, m, or an epoch's remainder."""
+    if batch_size is None or batch_size >= m:
+        return m
+    k = t % steps_per_epoch(m, batch_size)
+    return min(batch_size, m - k * batch_size)
+
+
 def dropout_rng(seed, t):
     """The generator of step t's dropout masks."""
     return np.random.default_rng([seed, DROPOUT_STREAM, t])

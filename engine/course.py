@@ -77,4 +77,4 @@ def L_model_backward(AL, Y, caches):
 def update_parameters(parameters, grads, learning_rate):
     """W[l] = W[l] - α dW[l], b[l] = b[l] - α db[l]; returns new arrays."""
     hp = {"learning_rate": learning_rate}
-    return {k: gd(p, grads[f"d{k}"], None, hp)[0] for k, p in parameters.items()}
+    return {k: p - gd(grads[f"d{k}"], None, hp)[0] for k, p in parameters.items()}

@@ -10,15 +10,25 @@ import numpy as np
 
 from engine import stats
 from engine.activations import activation_forward
+from engine.batches import batch_size_at
 
 # stacking copies θ once per queued step; beyond this size evaluate them one by one
 STACK_PARAMETERS = 65536
 
 
+class ClassLabels:
+    """What accuracy needs of one-hot targets Y (n_y, m), precomputed once."""
+
+    def __init__(self, Y):
+        labels = Y.argmax(axis=0)
+        self.index = labels * Y.shape[1] + np.arange(Y.shape[1])  # of y's class in flat AL
+        self.later = np.arange(Y.shape[0])[:, None] >= labels  # (n_y, m): classes ≥ y
+
+
 def metric(task, AL, Y, labels=None):
     """Accuracy for classification, R² for regression.  AL: (..., n_y, m), Y: (n_y, m).
 
-    labels: Y.argmax(axis=0), when the caller has it already.
+    labels: ClassLabels(Y), when the caller has it already.
     """
     if Y.shape[1] == 0:
         return np.full(AL.shape[:-2], np.nan)
@@ -28,12 +38,14 @@ def metric(task, AL, Y, labels=None):
         return 1.0 - residual / total if total > 0 else np.full(AL.shape[:-2], np.nan)
     if Y.shape[0] == 1:
         return np.mean((AL > 0.5) == (Y > 0.5), axis=(-2, -1))
-    # argmax wants the unit axis last and contiguous: along the short, strided unit
-    # axis it is many times slower than this copy (argmax, not a comparison with the
-    # max, so that tied outputs count as the first class, not as right)
-    predicted = np.ascontiguousarray(np.swapaxes(AL, -1, -2)).argmax(axis=-1)
-    labels = Y.argmax(axis=0) if labels is None else labels
-    return np.mean(predicted == labels, axis=-1)
+    # argmax picks the first of tied maxima, so a column is right when y's output is
+    # above every earlier class and not below any later one (a NaN is never right).
+    # This is argmax's answer without argmax along the short, strided unit axis,
+    # which is several times slower.
+    labels = ClassLabels(Y) if labels is None else labels
+    own = AL.reshape(*AL.shape[:-2], -1)[..., labels.index][..., None, :]  # y's output
+    right = (own > AL) | ((own == AL) & labels.later)
+    return np.mean(right.all(axis=-2), axis=-1)
 
 
 def stacked_forward(layout, thetas, X, activations):
@@ -59,9 +71,9 @@ def eval_every(m_train, m_test, batch_size):
 class Series:
     """Preallocated arrays, one row per step; NaN where not measured.
 
-    Steps are summarized a chunk at a time (engine.stats): each step's Z and A
-    are copied into chunk buffers, so the step's own arrays can be freed at once.
-    A step counts as recorded once its chunk is summarized.
+    Steps are summarized a chunk at a time (engine.stats): each step's forward
+    writes its Z and A straight into chunk buffers (see slot()), so nothing is
+    copied. A step counts as recorded once its chunk is summarized.
     """
 
     def __init__(self, cfg, layout, data):
@@ -76,8 +88,11 @@ class Series:
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         self.chunk, self.m = stats.chunk_size(layout, m), m
+        # small θ: norms of a chunk's steps in a few calls on stacked copies
+        self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
+        self.m_train = data.X_train.shape[1]
         self.Z = self.A = None  # chunk buffers, only while training (see buffers())
-        self.labels = {"train": data.Y_train.argmax(axis=0), "test": data.Y_test.argmax(axis=0)}
+        self.labels = {"train": ClassLabels(data.Y_train), "test": ClassLabels(data.Y_test)}
         self.recorded = 0  # steps summarized so far
         self._queue = []
 
@@ -90,22 +105,30 @@ class Series:
         else:
             self.Z = self.A = None
 
-    def record(self, t, result):
-        """Add step t.  Returns the summarized steps whose numbers are not all finite."""
-        light = (t, result.cost, result.epoch, result.theta, result.g, result.new_theta)
-        L = self.layout.L
-        if self.chunk == 1 or result.X.shape[1] != self.m:
-            # a big step, or a remainder batch: summarize it alone, from views
-            suspects = self.flush()
-            Zs = [result.caches[l][1][None] for l in range(L)]
-            As = [result.A(l)[None] for l in range(1, L + 1)]
-            return suspects + self._summarize([light], Zs, As)
+    def slot(self, t):
+        """Chunk buffers [(Z[l], A[l])] for step t's forward to write into, or None:
+        a step summarized alone (a big one, or a remainder batch) keeps its own arrays."""
+        if self.Z is None or batch_size_at(t, self.m_train, self.cfg["batch_size"]) != self.m:
+            return None
         k = len(self._queue)
-        for l in range(L):
-            self.Z[l][k] = result.caches[l][1]
-            self.A[l][k] = result.A(l + 1)
+        return [(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)]
+
+    def record(self, t, result, queued=False):
+        """Add step t; queued: its Z and A are in the slot() buffers.  Returns the
+        summarized steps whose numbers are not all finite."""
+        light = (t, result.cost, result.epoch, result.theta, result.g, result.step,
+                 result.new_theta)
+        if not self.stack_parameters:
+            # a big θ: its norms and metrics now, so that the queue holds no θ-sized arrays
+            self._parameters([light], result.AL[None])
+            light = (t, result.cost, result.epoch)
+        if not queued:
+            suspects = self.flush()
+            Zs = [cache[1][None] for cache in result.caches]
+            As = [result.A(l)[None] for l in range(1, self.layout.L + 1)]
+            return suspects + self._summarize([light], Zs, As)
         self._queue.append(light)
-        return self.flush() if k + 1 == self.chunk else []
+        return self.flush() if len(self._queue) == self.chunk else []
 
     def flush(self):
         """Summarize the queued steps.  Returns those whose numbers are not all finite."""
@@ -117,21 +140,30 @@ class Series:
 
     def _summarize(self, queue, Zs, As):
         steps = [q[0] for q in queue]
+        rows = self.layers[steps[0]:steps[-1] + 1]
         with np.errstate(all="ignore"):
             self.cost[steps] = [q[1] for q in queue]
             self.epoch[steps] = [q[2] for q in queue]
-            rows = self.layers[steps[0]:steps[-1] + 1]
-            stats.fill(rows, Zs, As, [q[3] for q in queue], [q[4] for q in queue],
-                       [q[5] for q in queue], self.layout, self.cfg["activations"],
-                       self.cfg["keep_prob"] < 1.0)
-            evaluate = [k for k, t in enumerate(steps)
-                        if t % self.every == 0 or t == len(self.cost) - 1]
-            self._metrics([steps[k] for k in evaluate], [queue[k][3] for k in evaluate],
-                          As[-1][evaluate])
+            if self.stack_parameters:
+                self._parameters(queue, As[-1])
+            stats.fill_moments(rows, Zs, As, self.cfg["activations"], self.cfg["keep_prob"] < 1.0)
         finite = np.isfinite(self.cost[steps]) & \
             np.isfinite(rows[:, :, stats.MUST_BE_FINITE]).all(axis=(1, 2))
         self.recorded = steps[-1] + 1
         return [steps[k] for k in np.flatnonzero(~finite)]
+
+    def _parameters(self, queue, ALs):
+        """Norms and metrics of consecutive steps from their light records (t, cost,
+        epoch, θ, dθ, step, θ_{t+1}) and outputs ALs (T, n_y, m)."""
+        steps = [q[0] for q in queue]
+        with np.errstate(all="ignore"):
+            _, _, _, thetas, grads, updates, new_thetas = zip(*queue, strict=True)
+            stats.fill_norms(self.layers[steps[0]:steps[-1] + 1], thetas, grads, updates,
+                             new_thetas, self.layout)
+            evaluate = [k for k, t in enumerate(steps)
+                        if t % self.every == 0 or t == len(self.cost) - 1]
+            self._metrics([steps[k] for k in evaluate], [queue[k][3] for k in evaluate],
+                          ALs[evaluate])
 
     def _metrics(self, steps, thetas, ALs):
         """Train and test metric of these steps.  ALs: (T, n_y, m) their own outputs."""

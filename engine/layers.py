@@ -10,12 +10,13 @@ import numpy as np
 from engine.activations import activation_backward, activation_forward
 
 
-def linear_forward(A, W, b):
+def linear_forward(A, W, b, out=None):
     """Z = W A + b, A being A_prev.  A: (n_prev, m), W: (n, n_prev), b: (n, 1) -> Z: (n, m).
 
-    The parameter is called A, as in the course's exercise.
+    The parameter is called A, as in the course's exercise. out: a buffer for Z.
     """
-    Z = W @ A + b
+    Z = np.matmul(W, A, out=out)
+    Z += b  # in place: one array of Z's size less to allocate and fill
     return Z, (A, W, b)
 
 
@@ -36,10 +37,11 @@ def linear_backward(dZ, cache, out=None, need_dA_prev=True):
     return dA_prev, dW, db
 
 
-def linear_activation_forward(A_prev, W, b, activation):
-    """A = g(W A_prev + b); cache = ((A_prev, W, b), Z)."""
-    Z, linear_cache = linear_forward(A_prev, W, b)
-    A, activation_cache = activation_forward(activation, Z)
+def linear_activation_forward(A_prev, W, b, activation, out=None):
+    """A = g(W A_prev + b); cache = ((A_prev, W, b), Z).  out: buffers (Z, A) or None."""
+    Z_out, A_out = out or (None, None)
+    Z, linear_cache = linear_forward(A_prev, W, b, Z_out)
+    A, activation_cache = activation_forward(activation, Z, A_out)
     return A, (linear_cache, activation_cache)
 
 

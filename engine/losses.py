@@ -45,14 +45,25 @@ def mse_backward(A, Y):
     return A - Y
 
 
-def bce_from_logits(Z, Y):
-    """BCE of sigmoid(Z) without forming log(sigmoid): max(z,0) - z y + log(1 + e^-|z|)."""
+def bce_from_logits(A, Y, Z):
+    """BCE of A = sigmoid(Z) without forming log(sigmoid): max(z,0) - z y + log(1 + e^-|z|)."""
     L = np.maximum(Z, 0.0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
     return np.sum(L) / Z.shape[1]
 
 
-def cce_from_logits(Z, Y):
-    """CCE of softmax(Z) via log-softmax: log a = z - max - log Σ e^(z - max)."""
+# log of the smallest normal float: below it a's digits thin out, and so do log a's
+LOG_TINY = float(np.log(np.finfo(float).tiny))
+
+
+def cce_from_logits(A, Y, Z):
+    """CCE of A = softmax(Z): -(1/m) Σ y log a, from A (as the course does, and in
+    fewer passes) while every a is a normal float; else via log-softmax,
+    log a = z - max - log Σ e^(z - max), which stays exact for huge logits."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_A = np.log(A)
+        cost = -np.sum(Y * log_A) / Z.shape[1]
+    if np.isfinite(cost) and log_A.min() > LOG_TINY:
+        return cost
     S = Z - Z.max(axis=0, keepdims=True)
     log_A = S - np.log(np.sum(np.exp(S), axis=0, keepdims=True))
     return -np.sum(Y * log_A) / Z.shape[1]
@@ -65,7 +76,7 @@ LOSSES = {
 }
 
 # output activation + loss pairs whose dZ simplifies to A - Y, and whose cost
-# is computed from the logits so that it stays finite when a saturates
+# falls back on the logits, so that it stays finite when a saturates
 FUSED = {
     ("sigmoid", "binary_cross_entropy"): bce_from_logits,
     ("softmax", "categorical_cross_entropy"): cce_from_logits,
@@ -76,7 +87,7 @@ def compute_loss(loss, activation, A, Y, Z):
     """Mean loss J of the output layer (no L2 term)."""
     from_logits = FUSED.get((activation, loss))
     if from_logits is not None:
-        return float(from_logits(Z, Y))
+        return float(from_logits(A, Y, Z))
     return float(LOSSES[loss][0](A, Y))
 
 

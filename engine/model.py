@@ -10,22 +10,24 @@ from engine.layers import linear_activation_forward, linear_backward
 from engine.losses import output_gradients
 
 
-def model_forward(X, parameters, activations, keep_prob=1.0, rng=None):
+def model_forward(X, parameters, activations, keep_prob=1.0, rng=None, out=None):
     """Forward through all layers.  Returns AL, caches and the dropout masks D[l].
 
     With keep_prob < 1, each hidden A[l] is multiplied by its 0/1 mask D[l] and
     divided by keep_prob (inverted dropout), so the next layer sees that A[l].
     masks[l-1] is None for the output layer and when dropout is off.
+    out: buffers (Z[l], A[l]) per layer to write into, or None.
     """
     A, caches, masks = X, [], []
     L = len(activations)
     for l in range(1, L + 1):
         A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"],
-                                             activations[l - 1])
+                                             activations[l - 1], out and out[l - 1])
         D = None
         if keep_prob < 1.0 and l < L:
             D = (rng.random(A.shape) < keep_prob).astype(A.dtype)
-            A = A * D / keep_prob
+            A *= D  # A is this layer's own array: (A * D) / keep_prob, in place
+            A /= keep_prob
         caches.append(cache)
         masks.append(D)
     return A, caches, masks

@@ -1,8 +1,8 @@
 """Parameter updates: gd, momentum, rmsprop and adam, with the course's formulas.
 
-Each optimizer is `update(theta, g, state, hp) -> (new_theta, new_state)` for
-one array θ and its gradient (a run passes all parameters as one flat vector).
-Nothing is modified in place: a step record keeps θ_t.
+Each optimizer is `update(g, state, hp) -> (step, new_state)` for the gradient
+dθ of one array θ (a run passes all parameters as one flat vector), and
+θ_{t+1} = θ_t − step. Nothing is modified in place: checkpoints keep the state.
 """
 
 import numpy as np
@@ -10,34 +10,34 @@ import numpy as np
 DEFAULTS = {"beta": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
 
 
-def gd(theta, g, state, hp):
+def gd(g, state, hp):
     """θ = θ - α dθ."""
-    return theta - hp["learning_rate"] * g, state
+    return hp["learning_rate"] * g, state
 
 
-def momentum(theta, g, state, hp):
+def momentum(g, state, hp):
     """v = β v + (1-β) dθ;  θ = θ - α v."""
     beta = hp["beta"]
     v = beta * state["v"] + (1.0 - beta) * g
-    return theta - hp["learning_rate"] * v, {"v": v, "t": state["t"] + 1}
+    return hp["learning_rate"] * v, {"v": v, "t": state["t"] + 1}
 
 
-def rmsprop(theta, g, state, hp):
+def rmsprop(g, state, hp):
     """s = β₂ s + (1-β₂) dθ²;  θ = θ - α dθ / (√s + ε)."""
     beta2 = hp["beta2"]
     s = beta2 * state["s"] + (1.0 - beta2) * (g * g)
     step = hp["learning_rate"] * g / (np.sqrt(s) + hp["epsilon"])
-    return theta - step, {"s": s, "t": state["t"] + 1}
+    return step, {"s": s, "t": state["t"] + 1}
 
 
-def adam(theta, g, state, hp):
+def adam(g, state, hp):
     """Adam with bias correction: θ = θ - α v̂ / (√ŝ + ε), t counted from 1."""
     b1, b2, t = hp["beta1"], hp["beta2"], state["t"] + 1
     v = b1 * state["v"] + (1.0 - b1) * g
     s = b2 * state["s"] + (1.0 - b2) * (g * g)
     v_hat, s_hat = v / (1.0 - b1**t), s / (1.0 - b2**t)
     step = hp["learning_rate"] * v_hat / (np.sqrt(s_hat) + hp["epsilon"])
-    return theta - step, {"v": v, "s": s, "t": t}
+    return step, {"v": v, "s": s, "t": t}
 
 
 OPTIMIZERS = {"gd": gd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}

@@ -104,10 +104,11 @@ class Run:
         for t in range(self.config["steps"]):
             if t % self.interval == 0:
                 self._checkpoints[t] = _frozen(theta, state)
-            result = run_step(self.config, self.data, self.layout, t, theta, state)
+            slot = self._series.slot(t)
+            result = run_step(self.config, self.data, self.layout, t, theta, state, slot)
             if on_step is not None:
                 on_step(t, result)
-            if self._diverged_in(self._series.record(t, result)):
+            if self._diverged_in(self._series.record(t, result, queued=slot is not None)):
                 return
             theta, state = result.new_theta, result.new_state
             self.num_steps = self._series.recorded

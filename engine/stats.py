@@ -1,13 +1,14 @@
 """Per-step statistics of every layer, computed for a chunk of steps at once.
 
 Small networks are bound by the count of NumPy calls, not by arithmetic, so a
-run copies each step's Z[l] and A[l] into chunk buffers (T, n_l, m) and reduces
-several steps in a few calls per layer. Big networks use chunks of one step: a
-view of the step's own arrays, no copy. Rows go into a float64 array
-(T, L, len(LAYER_STATS)); NaN means "not measured".
+run's forward writes each step's Z[l] and A[l] into chunk buffers (T, n_l, m),
+and the statistics reduce several steps in a few calls per layer. Rows go into
+a float64 array (T, L, len(LAYER_STATS)); NaN means "not measured".
 """
 
 import numpy as np
+
+from engine.activations import activation_forward
 
 LAYER_STATS = (
     "W_norm", "dW_norm", "db_norm", "update_norm", "update_ratio",
@@ -30,9 +31,10 @@ _POSITIVE = 10.0 ** np.linspace(-6, 3, 37)
 HISTOGRAM_EDGES = np.concatenate([[-np.inf], -_POSITIVE[::-1], [0.0], _POSITIVE, [np.inf]])
 HISTOGRAM_TENSORS = ("Z", "A", "dZ", "dW")
 
-# the chunk's Z and A buffers should stay near a core's L2 cache: copies into them and
-# reductions over them are memory-bound, several times slower once they spill
-MAX_CHUNK, CHUNK_BYTES = 32, 2 * 2**20
+# a chunk's Z and A buffers: the forward writes into them, and the statistics
+# reduce T steps in one call per tensor. Small networks are bound by the count of
+# NumPy calls, so a chunk amortizes them; a few MB keep the buffers in a cache.
+MAX_CHUNK, CHUNK_BYTES = 32, 8 * 2**20
 # above this many parameters, norms take one BLAS dot per tensor instead of squaring
 # a stacked copy of θ, dθ and Δθ: memory passes cost more than calls then
 FEW_PARAMETERS = 65536
@@ -40,7 +42,9 @@ FEW_PARAMETERS = 65536
 
 def chunk_size(layout, m):
     """Steps to summarize together: as many as fit CHUNK_BYTES, 1 to MAX_CHUNK."""
-    step_bytes = 8 * (2 * m * sum(layout.dims[1:]) + 3 * layout.size)
+    # a queued small-θ step holds θ, dθ, the step and θ_{t+1}, and _norms stacks 3 more
+    parameters = 7 * layout.size if layout.size <= FEW_PARAMETERS else 0
+    step_bytes = 8 * (2 * m * sum(layout.dims[1:]) + parameters)
     return int(min(MAX_CHUNK, max(1, CHUNK_BYTES // step_bytes)))
 
 
@@ -55,16 +59,13 @@ def _ones(n):
     return _ONES[:n]
 
 
-def _sums(flat):
-    """Σ x of each row of (T, N): a BLAS matrix-vector product, faster than add.reduce."""
-    return flat @ _ones(flat.shape[1])
-
-
-def _sum_squares(flat):
-    """Σ x² of each row of (T, N): a BLAS dot for one row, einsum for a stack."""
+def _power_sums(flat):
+    """Σx and Σx² of each row of (T, N), as scalars if T = 1: BLAS dots, faster
+    than add.reduce."""
     if flat.shape[0] == 1:
-        return np.array([np.dot(flat[0], flat[0])])
-    return np.einsum("ti,ti->t", flat, flat)
+        x = flat[0]
+        return np.dot(x, _ones(x.size)), np.dot(x, x)
+    return flat @ _ones(flat.shape[1]), np.vecdot(flat, flat)
 
 
 def _std(mean, mean_square, low, high):
@@ -75,29 +76,14 @@ def _std(mean, mean_square, low, high):
     return np.where(high == low, 0.0, np.minimum(std, (high - low) / 2))
 
 
-def _moments(X, out, high=None):
-    """out (T, 4) = mean, std, min, max of each step's entries.  X: (T, n, m).
-
-    high: the maxima when the caller has them already.
-    """
-    flat = X.reshape(X.shape[0], -1)
-    n = flat.shape[1]
-    mean = _sums(flat) / n
-    low = np.minimum.reduce(flat, axis=1)
-    high = np.maximum.reduce(flat, axis=1) if high is None else high
-    out[:, 0], out[:, 1] = mean, _std(mean, _sum_squares(flat) / n, low, high)
-    out[:, 2], out[:, 3] = low, high
-
-
-def _norms(thetas, grads, new_thetas, layout):
-    """(T, 3, 2L) norms of θ, dθ and θ_{t+1} − θ_t per tensor [W1, b1, W2, b2, ...]."""
+def _norms(thetas, grads, steps, layout):
+    """(T, 3, 2L) norms of θ, dθ and the optimizer's step per tensor [W1, b1, W2, b2, ...]."""
     if layout.size > FEW_PARAMETERS:
-        return np.array([_segment_norms((theta, g, new - theta), layout)
-                         for theta, g, new in zip(thetas, grads, new_thetas, strict=True)])
+        return np.array([_segment_norms(vectors, layout)
+                         for vectors in zip(thetas, grads, steps, strict=True)])
     stack = np.empty((len(thetas), 3, layout.size))
-    for k, (theta, g, new) in enumerate(zip(thetas, grads, new_thetas, strict=True)):
-        stack[k, 0], stack[k, 1] = theta, g
-        np.subtract(new, theta, out=stack[k, 2])
+    for k, vectors in enumerate(zip(thetas, grads, steps, strict=True)):
+        stack[k] = vectors
     stack *= stack
     return np.sqrt(np.add.reduceat(stack, layout.starts, axis=2))
 
@@ -107,43 +93,89 @@ def _segment_norms(vectors, layout):
     return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in layout.cuts] for v in vectors]
 
 
-def fill(rows, Zs, As, thetas, grads, new_thetas, layout, activations, dropout=False):
-    """rows (T, L, len(LAYER_STATS)) of T consecutive steps.
+# ‖ΔW‖ is the norm of the optimizer's step, the update it applied: no pass over
+# θ_{t+1} − θ_t. That difference, which a step record holds, is −step + δ, where
+# rounding θ − step leaves |δ| ≤ u·|θ_{t+1}|; the two norms agree to 2u/ratio
+# (relative) at worst, ratio = ‖ΔW‖/‖W‖, and to far less for random rounding.
+# Below this ratio the difference itself is measured.
+EXACT_UPDATE_RATIO = 1e-9
 
-    Zs[l-1], As[l-1]: (T, n_l, m) stacks; thetas, grads, new_thetas: T flat vectors.
-    dropout: hidden A[l] carry their masks, so they are not max(Z, 0).
+
+def fill_norms(rows, thetas, grads, steps, new_thetas, layout):
+    """rows[:, :, 0:5] of T steps (T, L, ...): ‖W‖, ‖dW‖, ‖db‖, ‖ΔW‖ and ‖ΔW‖/‖W‖.
+
+    thetas, grads, steps, new_thetas: T flat vectors θ_t, dθ, the optimizer's step
+    and θ_{t+1} = θ_t − step.
     """
-    norms = _norms(thetas, grads, new_thetas, layout)
-    rows[:, :, 0], rows[:, :, 1], rows[:, :, 2] = norms[:, 0, 0::2], norms[:, 1, 0::2], \
-        norms[:, 1, 1::2]
-    rows[:, :, 3] = norms[:, 2, 0::2]
-    np.divide(rows[:, :, 3], rows[:, :, 0], out=rows[:, :, 4], where=rows[:, :, 0] > 0)
-    for l, activation in enumerate(activations, start=1):
-        Z, A, row = Zs[l - 1], As[l - 1], rows[:, l - 1]
-        if activation == "relu":
-            # a dead unit outputs 0 for every example of the batch; the units' maxima
-            # also give Z's maximum
-            unit_max = Z.max(axis=2)
-            row[:, 13] = np.mean(unit_max <= 0, axis=1)
-            _moments(Z, row[:, 5:9], high=unit_max.max(axis=1))
-        else:
-            _moments(Z, row[:, 5:9])
-        if activation == "relu" and not (dropout and l < len(activations)):
-            _relu_moments(A, row[:, 5:9], row[:, 9:13])
-        else:
-            _moments(A, row[:, 9:13])
-        if activation in SATURATION:
-            row[:, 14] = np.mean(np.abs(Z) > SATURATION[activation], axis=(1, 2))
+    norms = _norms(thetas, grads, steps, layout)
+    W, update = norms[:, 0, 0::2], norms[:, 2, 0::2]
+    for k in np.flatnonzero((update < EXACT_UPDATE_RATIO * W).any(axis=1)):
+        norms[k, 2] = _segment_norms([new_thetas[k] - thetas[k]], layout)[0]
+    rows[:, :, 0], rows[:, :, 1], rows[:, :, 2] = W, norms[:, 1, 0::2], norms[:, 1, 1::2]
+    rows[:, :, 3] = update
+    np.divide(update, W, out=rows[:, :, 4], where=W > 0)
 
 
-def _relu_moments(A, Z_moments, out):
-    """Moments of A = max(Z, 0): min and max follow from Z's, saving two passes."""
-    flat = A.reshape(A.shape[0], -1)
-    n = flat.shape[1]
-    mean = _sums(flat) / n
-    low, high = np.maximum(Z_moments[:, 2], 0.0), np.maximum(Z_moments[:, 3], 0.0)
-    out[:, 0], out[:, 1] = mean, _std(mean, _sum_squares(flat) / n, low, high)
-    out[:, 2], out[:, 3] = low, high
+# A = g(Z) elementwise with g non-decreasing: A's min and max are g of Z's, which
+# saves two passes over A (within an ulp for tanh and sigmoid, whose vector code
+# may round an entry differently from the same value on its own)
+MONOTONE = ("relu", "leaky_relu", "tanh", "sigmoid")
+
+
+def fill_moments(rows, Zs, As, activations, dropout=False):
+    """rows[:, :, 5:15] of T steps (T, L, ...): mean, std, min and max of Z and A,
+    dead and saturated fractions.
+
+    Zs[l-1], As[l-1]: (T, n_l, m) stacks.
+    dropout: hidden A[l] carry their masks, so they are not g(Z).
+    """
+    # the passes over the tensors happen layer by layer, and the arithmetic on their
+    # results for all layers at once: small networks are bound by the count of calls
+    L = len(activations)
+    raw = np.array([_reduce_layer(Zs[l], As[l], activations[l], dropout and l < L - 1)
+                    for l in range(L)], dtype=float).reshape(L, 10, -1)
+    size = np.array([Z[0].size for Z in Zs], dtype=float)[:, None, None]
+    mean, mean_square = raw[:, 0:8:4] / size, raw[:, 1:8:4] / size  # (L, 2, T): Z, A
+    low, high = raw[:, 2:8:4], raw[:, 3:8:4]
+    moments = np.stack([mean, _std(mean, mean_square, low, high), low, high], axis=-1)
+    rows[:, :, 5:13] = moments.transpose(2, 0, 1, 3).reshape(-1, L, 8)  # (T, L, Z's 4, A's 4)
+    rows[:, :, 13:15] = raw[:, 8:10].transpose(2, 0, 1)
+
+
+def _reduce_layer(Z, A, activation, masked):
+    """Σz, Σz², min z, max z, Σa, Σa², min a, max a, dead and saturated fractions
+    (NaN when they do not apply) of each step's Z and A: (T, n, m).  Each is a
+    scalar if T = 1, else (T,).  masked: A carries dropout's mask, so it is not g(Z)."""
+    T = Z.shape[0]
+    axis = 1 if T > 1 else None  # a step's entries: one row, or all of one step
+    flat_Z = Z.reshape(T, -1)
+    dead = saturated = np.full(T, np.nan) if T > 1 else np.nan
+    if activation == "relu":
+        # a dead unit outputs 0 for every example of the batch; the units' maxima
+        # also give Z's maximum
+        unit_max = Z.max(axis=2)
+        dead = np.mean(unit_max <= 0, axis=axis)
+        high = unit_max.max(axis=axis)
+    else:
+        high = np.maximum.reduce(flat_Z, axis=axis)
+    z = (*_power_sums(flat_Z), np.minimum.reduce(flat_Z, axis=axis), high)
+    if activation in SATURATION:
+        saturated = _saturated_fraction(flat_Z, z[2], z[3], SATURATION[activation], axis)
+    if activation == "linear" and not masked:
+        return (*z, *z, dead, saturated)  # A is a copy of Z
+    flat_A = A.reshape(T, -1)
+    if activation in MONOTONE and not masked:
+        extrema = activation_forward(activation, np.array(z[2:4]))[0]
+    else:
+        extrema = np.minimum.reduce(flat_A, axis=axis), np.maximum.reduce(flat_A, axis=axis)
+    return (*z, *_power_sums(flat_A), *extrema, dead, saturated)
+
+
+def _saturated_fraction(flat_Z, low, high, limit, axis):
+    """Fraction of |Z| > limit per step; no pass over Z when its range says none is."""
+    if np.all((low >= -limit) & (high <= limit)):
+        return np.zeros_like(low, dtype=float)
+    return np.mean(np.abs(flat_Z) > limit, axis=axis)
 
 
 def histogram(X):

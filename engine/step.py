@@ -31,6 +31,7 @@ class StepResult:
     g: np.ndarray  # dθ, flat, same layout
     layout: ParamLayout
     loss: str
+    step: np.ndarray = None  # the optimizer's step: θ_{t+1} = θ_t − step
     new_theta: np.ndarray = None  # θ_{t+1}
     new_state: dict = None  # optimizer state after the update
 
@@ -56,13 +57,16 @@ def batch(cfg, data, t):
     return epoch, idx, data.X_train[:, idx], data.Y_train[:, idx]
 
 
-def forward_backward(cfg, data, layout, t, theta):
-    """Forward, cost and backward of step t with θ_t.  A StepResult without the update."""
+def forward_backward(cfg, data, layout, t, theta, out=None):
+    """Forward, cost and backward of step t with θ_t.  A StepResult without the update.
+
+    out: buffers (Z[l], A[l]) per layer for the forward to write into, or None.
+    """
     epoch, idx, X, Y = batch(cfg, data, t)
     keep_prob, acts = cfg["keep_prob"], cfg["activations"]
     rng = dropout_rng(cfg["seed"], t) if keep_prob < 1.0 else None
     params, g = layout.views(theta), np.empty(layout.size)
-    AL, caches, masks = model_forward(X, params, acts, keep_prob, rng)
+    AL, caches, masks = model_forward(X, params, acts, keep_prob, rng, out)
     cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1]) + \
         l2_cost(params, layout.L, cfg["l2"], X.shape[1])
     grads = model_backward(AL, Y, caches, acts, cfg["loss"], masks, keep_prob, cfg["l2"],
@@ -71,9 +75,9 @@ def forward_backward(cfg, data, layout, t, theta):
                       layout, cfg["loss"])
 
 
-def run_step(cfg, data, layout, t, theta, state):
+def run_step(cfg, data, layout, t, theta, state, out=None):
     """The whole step t: a StepResult with θ_{t+1} and the new optimizer state."""
-    result = forward_backward(cfg, data, layout, t, theta)
-    result.new_theta, result.new_state = OPTIMIZERS[cfg["optimizer"]](
-        theta, result.g, state, cfg)
+    result = forward_backward(cfg, data, layout, t, theta, out)
+    result.step, result.new_state = OPTIMIZERS[cfg["optimizer"]](result.g, state, cfg)
+    result.new_theta = theta - result.step
     return result

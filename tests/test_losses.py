@@ -142,6 +142,8 @@ def test_cost_from_logits_equals_cost_from_A(activation, loss, n_y):
     ("softmax", "categorical_cross_entropy",
      [[800.0, 800.0], [-800.0, -800.0], [0.0, 0.0]], [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]],
      800.0),
+    # a = e^-720 is subnormal, with few digits: log a must come from the logits
+    ("softmax", "categorical_cross_entropy", [[0.0], [-720.0]], [[0.0], [1.0]], 720.0),
 ])
 def test_cost_from_logits_is_exact_for_huge_logits(activation, loss, Z, Y, expected):
     Z, Y = np.array(Z), np.array(Y)

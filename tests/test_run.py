@@ -469,12 +469,19 @@ def _check_layer_stats(entry, layer, t):
         "Z_mean": Z.mean(), "Z_min": Z.min(), "Z_max": Z.max(),
         "A_mean": A.mean(), "A_min": A.min(), "A_max": A.max(),
     }
+    # ‖ΔW‖ is the optimizer's step, not θ_{t+1} − θ_t: rounding θ − step moves that
+    # difference by up to u·‖W_{t+1}‖ (engine.stats)
+    update_rel = 1e-12
+    if expected["update_norm"] > 0:
+        update_rel = max(1e-12, 2.3e-16 * np.linalg.norm(lc["W"] + layer["update"]["W"])
+                         / expected["update_norm"])
     for stat, value in expected.items():
         if stat in entry:  # the statistics offered may grow; each one must be right
             # a mean near 0 is a cancelling sum: its error scales with the entries, not itself
             tensor = {"Z": Z, "A": A}.get(stat.split("_")[0])
             scale = 0.0 if tensor is None else 1e-12 * float(np.abs(tensor).max())
-            assert entry[stat][t] == pytest.approx(value, rel=1e-12, abs=scale), (t, stat)
+            rel = update_rel if stat == "update_norm" else 1e-12
+            assert entry[stat][t] == pytest.approx(value, rel=rel, abs=scale), (t, stat)
     # the engine takes std as √(E[x²] − mean²): the difference cancels to ~u·mean², so
     # its square root is off by up to ~√(c·u)·|mean| ≈ 3e-8·|mean| (exactly 0 if constant)
     for name, X in (("Z_std", Z), ("A_std", A)):
@@ -482,7 +489,7 @@ def _check_layer_stats(entry, layer, t):
         assert entry[name][t] == pytest.approx(X.std(), rel=1e-9, abs=floor), (t, name)
     if expected["W_norm"] > 0:
         assert entry["update_ratio"][t] == pytest.approx(
-            expected["update_norm"] / expected["W_norm"], rel=1e-12)
+            expected["update_norm"] / expected["W_norm"], rel=update_rel + 1e-12)
     else:
         assert math.isnan(entry["update_ratio"][t])  # no ratio to a zero matrix
     if layer["activation"] == "relu":
@@ -499,6 +506,22 @@ def _check_layer_stats(entry, layer, t):
             np.mean((g < low) | (g > 0.99)), abs=1e-12)
     else:
         assert math.isnan(entry["saturated_fraction"][t])
+
+
+@pytest.mark.parametrize("learning_rate", [1e-10, 0.5])
+def test_update_norm_is_the_applied_update(learning_rate):
+    """‖ΔW‖ against θ_{t+1} − θ_t: measured on that difference when the update is
+    tiny beside W (the optimizer's step would be off by ~u/ratio), else on the step."""
+    run = Run(normalize_config({"dataset": "moons", "hidden_layers": [5], "steps": 3,
+                                "init": "he", "learning_rate": learning_rate})).train()
+    summary = run.summary()
+    for t in range(run.num_steps):
+        for layer, entry in zip(run.step_record(t)["layers"], summary["layers"], strict=True):
+            difference = np.linalg.norm(layer["update"]["W"])
+            ratio = difference / np.linalg.norm(layer["linear_cache"]["W"])
+            assert (ratio < 1e-9) == (learning_rate < 1e-9)
+            rel = 1e-12 if ratio < 1e-9 else max(1e-12, 2.3e-16 / ratio)
+            assert entry["update_norm"][t] == pytest.approx(difference, rel=rel, abs=0), (t, ratio)
 
 
 def test_std_of_a_constant_tensor_is_zero():
