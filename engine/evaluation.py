@@ -6,11 +6,14 @@ queued and evaluated a chunk at a time: one batched matmul per layer for a
 stack of parameter vectors.
 """
 
+import itertools
+
 import numpy as np
 
 from engine import stats
 from engine.activations import activation_forward
 from engine.batches import batch_size_at
+from engine.step import Buffers
 
 # stacking copies θ once per queued step; beyond this size evaluate them one by one
 STACK_PARAMETERS = 65536
@@ -37,7 +40,7 @@ def metric(task, AL, Y, labels=None):
         residual = np.sum((AL - Y) ** 2, axis=(-2, -1))
         return 1.0 - residual / total if total > 0 else np.full(AL.shape[:-2], np.nan)
     if Y.shape[0] == 1:
-        return np.mean((AL > 0.5) == (Y > 0.5), axis=(-2, -1))
+        return ((AL > 0.5) == (Y > 0.5)).mean(axis=(-2, -1))
     # argmax picks the first of tied maxima, so a column is right when y's output is
     # above every earlier class and not below any later one (a NaN is never right).
     # This is argmax's answer without argmax along the short, strided unit axis,
@@ -45,7 +48,7 @@ def metric(task, AL, Y, labels=None):
     labels = ClassLabels(Y) if labels is None else labels
     own = AL.reshape(*AL.shape[:-2], -1)[..., labels.index][..., None, :]  # y's output
     right = (own > AL) | ((own == AL) & labels.later)
-    return np.mean(right.all(axis=-2), axis=-1)
+    return right.all(axis=-2).mean(axis=-1)
 
 
 def stacked_forward(layout, thetas, X, activations):
@@ -91,7 +94,7 @@ class Series:
         # small θ: norms of a chunk's steps in a few calls on stacked copies
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
         self.m_train = data.X_train.shape[1]
-        self.Z = self.A = None  # chunk buffers, only while training (see buffers())
+        self.Z = self.A = self.G = self._slots = None  # chunk buffers, while training
         self.labels = {"train": ClassLabels(data.Y_train), "test": ClassLabels(data.Y_test)}
         self.recorded = 0  # steps summarized so far
         self._queue = []
@@ -102,16 +105,20 @@ class Series:
         if allocate and self.chunk > 1:
             self.Z = [np.empty((self.chunk, n, self.m)) for n in dims]
             self.A = [np.empty((self.chunk, n, self.m)) for n in dims]
+            # a big θ's dθ is summarized at once (record()), so its steps can share one
+            self.G = np.empty((self.chunk if self.stack_parameters else 1, self.layout.size))
+            self._slots = [Buffers([(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)],
+                                   g, self.layout.views(g))
+                           for k, g in zip(range(self.chunk), itertools.cycle(self.G))]
         else:
-            self.Z = self.A = None
+            self.Z = self.A = self.G = self._slots = None
 
     def slot(self, t):
-        """Chunk buffers [(Z[l], A[l])] for step t's forward to write into, or None:
-        a step summarized alone (a big one, or a remainder batch) keeps its own arrays."""
+        """The chunk's Buffers for step t to write into, or None: a step summarized
+        alone (a big one, or a remainder batch) keeps its own arrays."""
         if self.Z is None or batch_size_at(t, self.m_train, self.cfg["batch_size"]) != self.m:
             return None
-        k = len(self._queue)
-        return [(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)]
+        return self._slots[len(self._queue)]
 
     def record(self, t, result, queued=False):
         """Add step t; queued: its Z and A are in the slot() buffers.  Returns the
@@ -210,7 +217,8 @@ class Series:
 
     def nbytes(self):
         buffers = 0 if self.Z is None else 2 * sum(Z.nbytes for Z in self.Z)
-        return self.layers.nbytes + 4 * self.cost.nbytes + buffers
+        buffers = 0 if self.Z is None else 2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes
+        return self.layers.nbytes + 4 * self.cost.nbytes + buffers + buffers
 
 
 def histograms(run, snapshots):

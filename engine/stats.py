@@ -154,7 +154,7 @@ def _reduce_layer(Z, A, activation, masked):
         # a dead unit outputs 0 for every example of the batch; the units' maxima
         # also give Z's maximum
         unit_max = Z.max(axis=2)
-        dead = np.mean(unit_max <= 0, axis=axis)
+        dead = (unit_max <= 0).mean(axis=axis)
         high = unit_max.max(axis=axis)
     else:
         high = np.maximum.reduce(flat_Z, axis=axis)
@@ -175,7 +175,7 @@ def _saturated_fraction(flat_Z, low, high, limit, axis):
     """Fraction of |Z| > limit per step; no pass over Z when its range says none is."""
     if np.all((low >= -limit) & (high <= limit)):
         return np.zeros_like(low, dtype=float)
-    return np.mean(np.abs(flat_Z) > limit, axis=axis)
+    return (np.abs(flat_Z) > limit).mean(axis=axis)
 
 
 def histogram(X):

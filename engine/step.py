@@ -5,6 +5,7 @@ sequence of floating-point operations as the original, hence bit-identical.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -57,27 +58,38 @@ def batch(cfg, data, t):
     return epoch, idx, data.X_train[:, idx], data.Y_train[:, idx]
 
 
-def forward_backward(cfg, data, layout, t, theta, out=None):
-    """Forward, cost and backward of step t with θ_t.  A StepResult without the update.
+class Buffers(NamedTuple):
+    """Arrays a training step writes into instead of allocating its own (the numbers
+    are the same): the forward's (Z[l], A[l]) per layer, and dθ with its W/b views."""
 
-    out: buffers (Z[l], A[l]) per layer for the forward to write into, or None.
-    """
+    out: list
+    g: np.ndarray
+    grads: dict
+
+
+def forward_backward(cfg, data, layout, t, theta, buffers=None):
+    """Forward, cost and backward of step t with θ_t.  A StepResult without the update."""
     epoch, idx, X, Y = batch(cfg, data, t)
     keep_prob, acts = cfg["keep_prob"], cfg["activations"]
     rng = dropout_rng(cfg["seed"], t) if keep_prob < 1.0 else None
-    params, g = layout.views(theta), np.empty(layout.size)
+    params = layout.views(theta)
+    if buffers is None:
+        g = np.empty(layout.size)
+        out, grad_out = None, layout.views(g)
+    else:
+        out, g, grad_out = buffers
     AL, caches, masks = model_forward(X, params, acts, keep_prob, rng, out)
     cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1]) + \
         l2_cost(params, layout.L, cfg["l2"], X.shape[1])
     grads = model_backward(AL, Y, caches, acts, cfg["loss"], masks, keep_prob, cfg["l2"],
-                           grad_out=layout.views(g), need_dAL=False)
+                           grad_out=grad_out, need_dAL=False)
     return StepResult(epoch, idx, X, Y, AL, caches, masks, cost, grads, params, theta, g,
                       layout, cfg["loss"])
 
 
-def run_step(cfg, data, layout, t, theta, state, out=None):
+def run_step(cfg, data, layout, t, theta, state, buffers=None):
     """The whole step t: a StepResult with θ_{t+1} and the new optimizer state."""
-    result = forward_backward(cfg, data, layout, t, theta, out)
+    result = forward_backward(cfg, data, layout, t, theta, buffers)
     result.step, result.new_state = OPTIMIZERS[cfg["optimizer"]](result.g, state, cfg)
     result.new_theta = theta - result.step
     return result
