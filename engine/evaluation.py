@@ -59,7 +59,9 @@ def stacked_forward(layout, thetas, X, activations):
         s = layout.starts[2 * l - 2]  # W[l] then b[l], as ParamLayout orders them
         W = thetas[:, s:s + r * c].reshape(-1, r, c)
         b = thetas[:, s + r * c:s + r * c + r].reshape(-1, r, 1)
-        A = activation_forward(activations[l - 1], np.matmul(W, A) + b)[0]
+        Z = np.matmul(W, A)
+        Z += b
+        A = activation_forward(activations[l - 1], Z, out=Z)[0]  # Z is not kept: A replaces it
     return A
 
 
@@ -91,10 +93,12 @@ class Series:
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         self.chunk, self.m = stats.chunk_size(layout, m), m
+        # gradient descent steps α·dθ: their norms are α·‖dθ‖ (engine.stats.fill_norms)
+        self.step_scale = cfg["learning_rate"] if cfg["optimizer"] == "gd" else None
         # small θ: norms of a chunk's steps in a few calls on stacked copies
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
         self.m_train = data.X_train.shape[1]
-        self.Z = self.A = self.G = self._slots = None  # chunk buffers, while training
+        self.Z = self.A = self.G = self.Theta = self._slots = None  # while training
         self.labels = {"train": ClassLabels(data.Y_train), "test": ClassLabels(data.Y_test)}
         self.recorded = 0  # steps summarized so far
         self._queue = []
@@ -105,20 +109,27 @@ class Series:
         if allocate and self.chunk > 1:
             self.Z = [np.empty((self.chunk, n, self.m)) for n in dims]
             self.A = [np.empty((self.chunk, n, self.m)) for n in dims]
-            # a big θ's dθ is summarized at once (record()), so its steps can share one
-            self.G = np.empty((self.chunk if self.stack_parameters else 1, self.layout.size))
-            self._slots = [Buffers([(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)],
-                                   g, self.layout.views(g))
-                           for k, g in zip(range(self.chunk), itertools.cycle(self.G))]
+            # the queue holds a small θ's dθ of every step, and θ_t and θ_{t+1}: one dθ a
+            # slot, and a ring of θs one longer than the chunk. A big θ's norms are taken
+            # at once (record()), so one dθ and two θs do.
+            size, small = self.layout.size, self.stack_parameters
+            self.G = np.empty((self.chunk if small else 1, size))
+            self.Theta = np.empty((self.chunk + 1 if small else 2, size))
+            views = self.layout.views
+            self._slots = [([(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)], g,
+                            views(g)) for k, g in zip(range(self.chunk), itertools.cycle(self.G))]
+            self._thetas = [(theta, views(theta)) for theta in self.Theta]
+            self._ring = 0  # the θ ring's row of the latest θ_{t+1}
         else:
-            self.Z = self.A = self.G = self._slots = None
+            self.Z = self.A = self.G = self.Theta = self._slots = None
 
     def slot(self, t):
         """The chunk's Buffers for step t to write into, or None: a step summarized
         alone (a big one, or a remainder batch) keeps its own arrays."""
         if self.Z is None or batch_size_at(t, self.m_train, self.cfg["batch_size"]) != self.m:
             return None
-        return self._slots[len(self._queue)]
+        self._ring = (self._ring + 1) % len(self._thetas)
+        return Buffers(*self._slots[len(self._queue)], *self._thetas[self._ring])
 
     def record(self, t, result, queued=False):
         """Add step t; queued: its Z and A are in the slot() buffers.  Returns the
@@ -166,7 +177,7 @@ class Series:
         with np.errstate(all="ignore"):
             _, _, _, thetas, grads, updates, new_thetas = zip(*queue, strict=True)
             stats.fill_norms(self.layers[steps[0]:steps[-1] + 1], thetas, grads, updates,
-                             new_thetas, self.layout)
+                             new_thetas, self.layout, self.step_scale)
             evaluate = [k for k, t in enumerate(steps)
                         if t % self.every == 0 or t == len(self.cost) - 1]
             self._metrics([steps[k] for k in evaluate], [queue[k][3] for k in evaluate],
@@ -217,7 +228,8 @@ class Series:
 
     def nbytes(self):
         buffers = 0 if self.Z is None else 2 * sum(Z.nbytes for Z in self.Z)
-        buffers = 0 if self.Z is None else 2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes
+        buffers = 0 if self.Z is None else \
+            2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes + self.Theta.nbytes
         return self.layers.nbytes + 4 * self.cost.nbytes + buffers + buffers
 
 

@@ -104,11 +104,14 @@ class Run:
 
     def _train_steps(self, progress, should_stop, on_step):
         theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
+        params = None  # θ_t's views, when a chunk buffer holds θ_t
         for t in range(self.config["steps"]):
             if t % self.interval == 0:
-                self._checkpoints[t] = _frozen(theta, state)
+                # a θ in the chunk buffers' ring will be overwritten: keep a copy
+                self._checkpoints[t] = _frozen(theta if params is None else theta.copy(), state)
             slot = self._series.slot(t)
-            result = run_step(self.config, self.data, self.layout, t, theta, state, slot)
+            result = run_step(self.config, self.data, self.layout, t, theta, state, slot, params)
+            params = None if slot is None else slot.params
             if on_step is not None:
                 on_step(t, result)
             if self._diverged_in(self._series.record(t, result, queued=slot is not None)):

@@ -76,20 +76,19 @@ def _std(mean, mean_square, low, high):
     return np.where(high == low, 0.0, np.minimum(std, (high - low) / 2))
 
 
-def _norms(thetas, grads, steps, layout):
-    """(T, 3, 2L) norms of θ, dθ and the optimizer's step per tensor [W1, b1, W2, b2, ...]."""
+def _norms(steps_vectors, layout):
+    """(T, V, 2L) norms per tensor [W1, b1, W2, b2, ...] of T steps' V flat vectors."""
     if layout.size > FEW_PARAMETERS:
-        return np.array([_segment_norms(vectors, layout)
-                         for vectors in zip(thetas, grads, steps, strict=True)])
-    stack = np.empty((len(thetas), 3, layout.size))
-    for k, vectors in enumerate(zip(thetas, grads, steps, strict=True)):
+        return np.array([_segment_norms(vectors, layout) for vectors in steps_vectors])
+    stack = np.empty((len(steps_vectors), len(steps_vectors[0]), layout.size))
+    for k, vectors in enumerate(steps_vectors):
         stack[k] = vectors
     stack *= stack
     return np.sqrt(np.add.reduceat(stack, layout.starts, axis=2))
 
 
 def _segment_norms(vectors, layout):
-    """(3, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
+    """(V, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
     return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in layout.cuts] for v in vectors]
 
 
@@ -101,13 +100,18 @@ def _segment_norms(vectors, layout):
 EXACT_UPDATE_RATIO = 1e-9
 
 
-def fill_norms(rows, thetas, grads, steps, new_thetas, layout):
+def fill_norms(rows, thetas, grads, steps, new_thetas, layout, step_scale=None):
     """rows[:, :, 0:5] of T steps (T, L, ...): ‖W‖, ‖dW‖, ‖db‖, ‖ΔW‖ and ‖ΔW‖/‖W‖.
 
     thetas, grads, steps, new_thetas: T flat vectors θ_t, dθ, the optimizer's step
-    and θ_{t+1} = θ_t − step.
+    and θ_{t+1} = θ_t − step.  step_scale: α when each step is α·dθ (gradient
+    descent), whose norms are then α·‖dθ‖ to within an ulp: no pass over the steps.
     """
-    norms = _norms(thetas, grads, steps, layout)
+    if step_scale is None:
+        norms = _norms(list(zip(thetas, grads, steps, strict=True)), layout)
+    else:
+        norms = _norms(list(zip(thetas, grads, strict=True)), layout)
+        norms = np.concatenate([norms, step_scale * norms[:, 1:2]], axis=1)
     W, update = norms[:, 0, 0::2], norms[:, 2, 0::2]
     for k in np.flatnonzero((update < EXACT_UPDATE_RATIO * W).any(axis=1)):
         norms[k, 2] = _segment_norms([new_thetas[k] - thetas[k]], layout)[0]

@@ -60,24 +60,30 @@ def batch(cfg, data, t):
 
 class Buffers(NamedTuple):
     """Arrays a training step writes into instead of allocating its own (the numbers
-    are the same): the forward's (Z[l], A[l]) per layer, and dθ with its W/b views."""
+    are the same): the forward's (Z[l], A[l]) per layer, dθ with its W/b views, and
+    θ_{t+1} with its W/b views, which the next step takes as its parameters."""
 
     out: list
     g: np.ndarray
     grads: dict
+    theta: np.ndarray
+    params: dict
 
 
-def forward_backward(cfg, data, layout, t, theta, buffers=None):
-    """Forward, cost and backward of step t with θ_t.  A StepResult without the update."""
+def forward_backward(cfg, data, layout, t, theta, buffers=None, params=None):
+    """Forward, cost and backward of step t with θ_t.  A StepResult without the update.
+
+    params: θ_t's W/b views, if the caller has them already.
+    """
     epoch, idx, X, Y = batch(cfg, data, t)
     keep_prob, acts = cfg["keep_prob"], cfg["activations"]
     rng = dropout_rng(cfg["seed"], t) if keep_prob < 1.0 else None
-    params = layout.views(theta)
+    params = layout.views(theta) if params is None else params
     if buffers is None:
         g = np.empty(layout.size)
         out, grad_out = None, layout.views(g)
     else:
-        out, g, grad_out = buffers
+        out, g, grad_out = buffers.out, buffers.g, buffers.grads
     AL, caches, masks = model_forward(X, params, acts, keep_prob, rng, out)
     cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1]) + \
         l2_cost(params, layout.L, cfg["l2"], X.shape[1])
@@ -87,9 +93,9 @@ def forward_backward(cfg, data, layout, t, theta, buffers=None):
                       layout, cfg["loss"])
 
 
-def run_step(cfg, data, layout, t, theta, state, buffers=None):
+def run_step(cfg, data, layout, t, theta, state, buffers=None, params=None):
     """The whole step t: a StepResult with θ_{t+1} and the new optimizer state."""
-    result = forward_backward(cfg, data, layout, t, theta, buffers)
+    result = forward_backward(cfg, data, layout, t, theta, buffers, params)
     result.step, result.new_state = OPTIMIZERS[cfg["optimizer"]](result.g, state, cfg)
-    result.new_theta = theta - result.step
+    result.new_theta = np.subtract(theta, result.step, out=buffers and buffers.theta)
     return result
