@@ -41,12 +41,17 @@ def metric(task, AL, Y, labels=None):
         return 1.0 - residual / total if total > 0 else np.full(AL.shape[:-2], np.nan)
     if Y.shape[0] == 1:
         return ((AL > 0.5) == (Y > 0.5)).mean(axis=(-2, -1))
-    # argmax picks the first of tied maxima, so a column is right when y's output is
-    # above every earlier class and not below any later one (a NaN is never right).
-    # This is argmax's answer without argmax along the short, strided unit axis,
-    # which is several times slower.
+    # argmax's answer without argmax along the short, strided unit axis, which is
+    # several times slower: with one maximum per column, y is right where its output
+    # is the maximum
     labels = ClassLabels(Y) if labels is None else labels
-    own = AL.reshape(*AL.shape[:-2], -1)[..., labels.index][..., None, :]  # y's output
+    own = np.take(AL.reshape(*AL.shape[:-2], -1), labels.index, axis=-1)  # y's: (..., m)
+    top = AL.max(axis=-2)
+    if np.count_nonzero(top[..., None, :] == AL) == top.size:
+        return np.count_nonzero(own == top, axis=-1) / AL.shape[-1]
+    # tied maxima (or NaN, never right): argmax picks the first, so y is right when its
+    # output is above every earlier class and not below any later one
+    own = own[..., None, :]
     right = (own > AL) | ((own == AL) & labels.later)
     return right.all(axis=-2).mean(axis=-1)
 
