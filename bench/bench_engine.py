@@ -19,7 +19,7 @@ from bench.workloads import workloads
 from engine.run import Run
 from engine.threads import single_blas_thread
 
-STEPS = {"W1": 300, "W2": 300, "W3": 12, "W4": 60, "W5": 40}
+STEPS = {"W1": 1000, "W2": 1000, "W3": 12, "W4": 100, "W5": 50}
 TARGETS = {"W1": 1.5, "W2": 1.5, "W3": 1.25, "W4": 1.25, "W5": 1.25}
 FETCH_TARGET = 8.0
 MEMORY_TARGET_MB = 50
@@ -47,13 +47,20 @@ def time_engine(cfg, data):
 
 
 def measure(name, cfg, data, rounds):
-    """Median seconds of bare and engine training, alternating rounds."""
+    """Median over rounds of engine ÷ bare, each round timing both back to back (in
+    alternating order), so that a machine that speeds up or slows down between rounds
+    moves both sides of a ratio alike."""
     steps = cfg["steps"]
-    bare, engine, run = [], [], None
-    for _ in range(rounds):
-        seconds, run = time_engine(cfg, data)
-        engine.append(seconds)
-        bare.append(time_bare(run, steps))
+    bare, ratios = [], []
+    for k in range(rounds):
+        if k % 2:
+            bare_seconds = time_bare(Run(cfg, data), steps)
+            seconds, run = time_engine(cfg, data)
+        else:
+            seconds, run = time_engine(cfg, data)
+            bare_seconds = time_bare(run, steps)
+        bare.append(bare_seconds)
+        ratios.append(seconds / bare_seconds)
     bare_step = statistics.median(bare) / steps
     rng = np.random.default_rng(0)
     fetch = []
@@ -62,7 +69,7 @@ def measure(name, cfg, data, rounds):
         run.step_record(int(t))
         fetch.append(time.thread_time() - start)
     return {"bare_step_ms": 1e3 * bare_step,
-            "train_ratio": statistics.median(engine) / statistics.median(bare),
+            "train_ratio": statistics.median(ratios),
             "fetch_ratio": statistics.mean(fetch) / bare_step}
 
 
@@ -81,7 +88,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     args = parser.parse_args()
     single_blas_thread()
-    rounds = 3 if args.quick else 7
+    rounds = 3 if args.quick else 11
     print(f"{'workload':<42} {'bare ms/step':>12} {'train÷bare':>11} {'target':>7} "
           f"{'fetch÷step':>11} {'target':>7}")
     for name, (description, cfg, data) in workloads(1).items():
