@@ -125,6 +125,7 @@ class Series:
                             views(g)) for k, g in zip(range(self.chunk), itertools.cycle(self.G))]
             self._thetas = [(theta, views(theta)) for theta in self.Theta]
             self._ring = 0  # the θ ring's row of the latest θ_{t+1}
+            self._buffers = {}
         else:
             self.Z = self.A = self.G = self.Theta = self._slots = None
 
@@ -134,7 +135,10 @@ class Series:
         if self.Z is None or batch_size_at(t, self.m_train, self.cfg["batch_size"]) != self.m:
             return None
         self._ring = (self._ring + 1) % len(self._thetas)
-        return Buffers(*self._slots[len(self._queue)], *self._thetas[self._ring])
+        key = (len(self._queue), self._ring)
+        if key not in self._buffers:  # at most chunk·(chunk + 1) pairs, each made once
+            self._buffers[key] = Buffers(*self._slots[key[0]], *self._thetas[key[1]])
+        return self._buffers[key]
 
     def record(self, t, result, queued=False):
         """Add step t; queued: its Z and A are in the slot() buffers.  Returns the

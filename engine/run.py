@@ -24,9 +24,9 @@ RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
 # a checkpoint every MIN_INTERVAL steps while they fit CHECKPOINT_BUDGET bytes; sparser
 # beyond, but never so sparse that a replay needs more than about MAX_REPLAY_SECONDS.
 # A fetch replays (MIN_INTERVAL - 1) / 2 extra steps on average, which costs less
-# than building the record, while training copies and freezes a third as many θs
+# than building the record, while training copies and freezes half as many θs
 CHECKPOINT_BUDGET = 16 * 2**20
-MIN_INTERVAL = 3
+MIN_INTERVAL = 2
 MAX_REPLAY_SECONDS = 1.0
 MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow machine
 

@@ -21,7 +21,7 @@ from engine.threads import single_blas_thread
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = {"dataset": "moons", "n_samples": 100, "hidden_layers": [5, 4], "steps": 20}
-# 20 steps cross checkpoints every 3 steps, so replays start from each of them
+# 20 steps cross checkpoints every 2 steps, so replays start from each of them
 CONFIGS = {
     "full_batch": BASE,
     # 80 training examples in batches of 30: 30, 30, then the remainder 20
