@@ -104,6 +104,7 @@ class Series:
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
         self.m_train = data.X_train.shape[1]
         self.Z = self.A = self.G = self.Theta = self._slots = None  # while training
+        self._buffers = {}
         self.labels = {"train": ClassLabels(data.Y_train), "test": ClassLabels(data.Y_test)}
         self.recorded = 0  # steps summarized so far
         self._queue = []
@@ -128,6 +129,7 @@ class Series:
             self._buffers = {}
         else:
             self.Z = self.A = self.G = self.Theta = self._slots = None
+            self._buffers = {}  # their Buffers hold views of the chunk buffers
 
     def slot(self, t):
         """The chunk's Buffers for step t to write into, or None: a step summarized

@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from engine import records, stats
 from engine.config import normalize_config
+from engine.datasets import load_dataset
 from engine.gradcheck import THRESHOLD
 from engine.options import options
 from engine.run import Run
@@ -525,6 +527,23 @@ def test_update_norm_is_the_applied_update(learning_rate):
             assert (ratio < 1e-9) == (learning_rate < 1e-9)
             rel = 1e-12 if ratio < 1e-9 else max(1e-12, 2.3e-16 / ratio)
             assert entry["update_norm"][t] == pytest.approx(difference, rel=rel, abs=0), (t, ratio)
+
+
+def test_a_finished_run_lets_go_of_its_training_buffers():
+    """While training, the forward writes into chunk buffers (several MB for digits);
+    afterwards a run holds its checkpoints and series, which nbytes() counts."""
+    cfg = normalize_config({"dataset": "digits", "hidden_layers": [32, 16], "steps": 40})
+    data = load_dataset(cfg["dataset"], cfg["n_samples"], cfg["noise"], cfg["test_fraction"],
+                        cfg["seed"])
+    tracemalloc.start()
+    try:
+        run = Run(cfg, data)
+        run.train()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert run._series.chunk > 1 and peak > 4 * 2**20  # the buffers were there
+    assert held < run.nbytes()  # nbytes() also counts the data, allocated before
 
 
 def test_std_of_a_constant_tensor_is_zero():
