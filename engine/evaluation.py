@@ -238,10 +238,10 @@ class Series:
         return out
 
     def nbytes(self):
-        buffers = 0 if self.Z is None else 2 * sum(Z.nbytes for Z in self.Z)
+        """The series, and the chunk buffers while training (Z and A alike in size)."""
         buffers = 0 if self.Z is None else \
             2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes + self.Theta.nbytes
-        return self.layers.nbytes + 4 * self.cost.nbytes + buffers + buffers
+        return self.layers.nbytes + 4 * self.cost.nbytes + buffers
 
 
 def histograms(run, snapshots):

@@ -535,15 +535,20 @@ def test_a_finished_run_lets_go_of_its_training_buffers():
     cfg = normalize_config({"dataset": "digits", "hidden_layers": [32, 16], "steps": 40})
     data = load_dataset(cfg["dataset"], cfg["n_samples"], cfg["noise"], cfg["test_fraction"],
                         cfg["seed"])
+    data_bytes = sum(a.nbytes for a in (data.X_train, data.Y_train, data.X_test, data.Y_test))
+    counted = []  # nbytes() against what is traced, while training
     tracemalloc.start()
     try:
         run = Run(cfg, data)
-        run.train()
+        run.train(progress=lambda *_: counted.append(
+            (run.nbytes(), tracemalloc.get_traced_memory()[0])))
         held, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert run._series.chunk > 1 and peak > 4 * 2**20  # the buffers were there
     assert held < run.nbytes()  # nbytes() also counts the data, allocated before
+    # while training, nbytes() counts the buffers once (and the data, untraced here)
+    assert counted and all(n <= traced + data_bytes + 2**20 for n, traced in counted)
 
 
 def test_std_of_a_constant_tensor_is_zero():
