@@ -47,7 +47,8 @@ def metric(task, AL, Y, labels=None):
     labels = ClassLabels(Y) if labels is None else labels
     own = np.take(AL.reshape(*AL.shape[:-2], -1), labels.index, axis=-1)  # y's: (..., m)
     top = AL.max(axis=-2)
-    if np.count_nonzero(top[..., None, :] == AL) == top.size:
+    # a NaN column (top is NaN) counts no maximum, which would hide a tied column's two
+    if np.count_nonzero(top[..., None, :] == AL) == top.size and not np.isnan(top).any():
         return np.count_nonzero(own == top, axis=-1) / AL.shape[-1]
     # tied maxima (or NaN, never right): argmax picks the first, so y is right when its
     # output is above every earlier class and not below any later one
@@ -104,7 +105,7 @@ class Series:
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
         self.m_train = data.X_train.shape[1]
         self.Z = self.A = self.G = self.Theta = self._slots = None  # while training
-        self._buffers = {}
+        self._buffers, self._buffer_bytes = {}, 0
         self.labels = {"train": ClassLabels(data.Y_train), "test": ClassLabels(data.Y_test)}
         self.recorded = 0  # steps summarized so far
         self._queue = []
@@ -127,8 +128,12 @@ class Series:
             self._thetas = [(theta, views(theta)) for theta in self.Theta]
             self._ring = 0  # the θ ring's row of the latest θ_{t+1}
             self._buffers = {}
+            # one number, for nbytes() in other threads while the arrays come and go
+            self._buffer_bytes = 2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes + \
+                self.Theta.nbytes
         else:
-            self.Z = self.A = self.G = self.Theta = self._slots = None
+            self._buffer_bytes = 0
+            self.Z = self.A = self.G = self.Theta = self._slots = self._thetas = None
             self._buffers = {}  # their Buffers hold views of the chunk buffers
 
     def slot(self, t):
@@ -238,10 +243,8 @@ class Series:
         return out
 
     def nbytes(self):
-        """The series, and the chunk buffers while training (Z and A alike in size)."""
-        buffers = 0 if self.Z is None else \
-            2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes + self.Theta.nbytes
-        return self.layers.nbytes + 4 * self.cost.nbytes + buffers
+        """The series, and the chunk buffers while training."""
+        return self.layers.nbytes + 4 * self.cost.nbytes + self._buffer_bytes
 
 
 def histograms(run, snapshots):

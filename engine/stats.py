@@ -53,11 +53,13 @@ _ONES = np.ones(0)
 
 
 def _ones(n):
-    """n ones, a view of one shared array that grows to the longest n asked for."""
+    """n ones, a view of one shared array that grows to the longest n asked for
+    (read once: another training thread may replace it meanwhile)."""
     global _ONES
-    if _ONES.size < n:
-        _ONES = np.ones(n)
-    return _ONES[:n]
+    ones = _ONES
+    if ones.size < n:
+        ones = _ONES = np.ones(n)
+    return ones[:n]
 
 
 def _power_sums(flat):
@@ -95,9 +97,9 @@ def _segment_norms(vectors, layout):
 
 # ‖ΔW‖ is the norm of the optimizer's step, the update it applied: no pass over
 # θ_{t+1} − θ_t. That difference, which a step record holds, is −step + δ, where
-# rounding θ − step leaves |δ| ≤ u·|θ_{t+1}|; the two norms agree to 2u/ratio
-# (relative) at worst, ratio = ‖ΔW‖/‖W‖, and to far less for random rounding.
-# Below this ratio the difference itself is measured.
+# rounding θ − step leaves |δ| ≤ u·|θ_{t+1}|; the two norms agree to
+# u·‖W_{t+1}‖/‖ΔW‖ ≈ u·(1 + 1/ratio) (relative) at worst, ratio = ‖ΔW‖/‖W‖, and to
+# far less for random rounding. Below this ratio the difference itself is measured.
 EXACT_UPDATE_RATIO = 1e-9
 
 

@@ -36,7 +36,7 @@ CONFIGS = {
                         "optimizer": "rmsprop", "learning_rate": 0.01, "steps": 20},
     "sine_leaky": {"dataset": "sine", "n_samples": 60, "hidden_layers": [6, 6],
                    "activations": ["leaky_relu", "sigmoid", "linear"], "steps": 12},
-    # 66,177 parameters: norms taken step by step, dθ and θ in buffers shared by steps
+    # 66,561 parameters: norms taken step by step, dθ and θ in buffers shared by steps
     "wide_momentum": {**BASE, "hidden_layers": [128] * 5, "optimizer": "momentum",
                       "learning_rate": 0.05},
 }
@@ -529,10 +529,14 @@ def test_update_norm_is_the_applied_update(learning_rate):
             assert entry["update_norm"][t] == pytest.approx(difference, rel=rel, abs=0), (t, ratio)
 
 
-def test_a_finished_run_lets_go_of_its_training_buffers():
-    """While training, the forward writes into chunk buffers (several MB for digits);
-    afterwards a run holds its checkpoints and series, which nbytes() counts."""
-    cfg = normalize_config({"dataset": "digits", "hidden_layers": [32, 16], "steps": 40})
+@pytest.mark.parametrize("raw", [
+    {"dataset": "digits", "hidden_layers": [32, 16], "steps": 40},  # Z and A: several MB
+    {**BASE, "hidden_layers": [128] * 5, "steps": 30, "learning_rate": 0.05},  # a big θ
+], ids=["digits", "wide"])
+def test_a_finished_run_lets_go_of_its_training_buffers(raw):
+    """While training, the forward writes into chunk buffers, and θ_{t+1} into a ring
+    of rows; afterwards a run holds its checkpoints and series, which nbytes() counts."""
+    cfg = normalize_config(raw)
     data = load_dataset(cfg["dataset"], cfg["n_samples"], cfg["noise"], cfg["test_fraction"],
                         cfg["seed"])
     data_bytes = sum(a.nbytes for a in (data.X_train, data.Y_train, data.X_test, data.Y_test))
@@ -545,8 +549,10 @@ def test_a_finished_run_lets_go_of_its_training_buffers():
         held, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert run._series.chunk > 1 and peak > 4 * 2**20  # the buffers were there
-    assert held < run.nbytes()  # nbytes() also counts the data, allocated before
+    assert run._series.chunk > 1 and peak > 2**20  # the buffers were there
+    # nbytes() also counts the data, allocated before; it leaves out a few small
+    # arrays (class labels, the shared vector of ones)
+    assert held < run.nbytes() + 2**18
     # while training, nbytes() counts the buffers once (and the data, untraced here)
     assert counted and all(n <= traced + data_bytes + 2**20 for n, traced in counted)
 
