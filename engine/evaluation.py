@@ -15,9 +15,6 @@ from engine.activations import activation_forward
 from engine.batches import batch_size_at
 from engine.step import Buffers
 
-# stacking copies θ once per queued step; beyond this size evaluate them one by one
-STACK_PARAMETERS = 65536
-
 
 class ClassLabels:
     """What accuracy needs of one-hot targets Y (n_y, m), precomputed once."""
@@ -212,13 +209,11 @@ class Series:
             self.test[steps] = self._evaluate(thetas, data.X_test, data.Y_test, "test")
 
     def _evaluate(self, thetas, X, Y, split):
-        """Metric of each θ on (X, Y): stacked when θ is small, else one by one."""
+        """Metric of each θ on (X, Y), in one stacked forward pass (a big θ comes
+        alone, from record(), and is not copied)."""
         task, acts, labels = self.data.info.task, self.cfg["activations"], self.labels[split]
-        if self.layout.size <= STACK_PARAMETERS:
-            AL = stacked_forward(self.layout, np.stack(thetas), X, acts)
-            return metric(task, AL, Y, labels)
-        return [metric(task, stacked_forward(self.layout, theta[None], X, acts)[0], Y, labels)
-                for theta in thetas]
+        stack = thetas[0][None] if len(thetas) == 1 else np.stack(thetas)
+        return metric(task, stacked_forward(self.layout, stack, X, acts), Y, labels)
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""

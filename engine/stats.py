@@ -36,8 +36,9 @@ HISTOGRAM_TENSORS = ("Z", "A", "dZ", "dW")
 # NumPy calls, which a chunk amortizes; beyond about 8 MB the buffers leave the
 # cache and steps slow down more than the calls saved (measured on W1, W4, W5)
 MAX_CHUNK, CHUNK_BYTES = 32, 8 * 2**20
-# above this many parameters, norms take one BLAS dot per tensor instead of squaring
-# a stacked copy of θ, dθ and Δθ: memory passes cost more than calls then
+# above this many parameters, a run takes norms and accuracy step by step (one BLAS
+# dot per tensor) instead of on stacked copies of a chunk's θ, dθ and steps: memory
+# passes cost more than calls then
 FEW_PARAMETERS = 65536
 
 
