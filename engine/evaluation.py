@@ -85,14 +85,15 @@ class Series:
     """
 
     def __init__(self, cfg, layout, data):
-        steps, m = cfg["steps"], cfg["batch_size"] or data.X_train.shape[1]
+        self.m_train = data.X_train.shape[1]
+        steps, m = cfg["steps"], cfg["batch_size"] or self.m_train
         self.cfg, self.layout, self.data = cfg, layout, data
         self.cost = np.full(steps, np.nan)
         self.epoch = np.zeros(steps, dtype=np.int64)
         self.train = np.full(steps, np.nan)
         self.test = np.full(steps, np.nan)
         self.layers = np.full((steps, layout.L, len(stats.LAYER_STATS)), np.nan)
-        self.every = eval_every(data.X_train.shape[1], data.X_test.shape[1], cfg["batch_size"])
+        self.every = eval_every(self.m_train, data.X_test.shape[1], cfg["batch_size"])
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         self.chunk, self.m = stats.chunk_size(layout, m), m
@@ -100,8 +101,8 @@ class Series:
         self.step_scale = cfg["learning_rate"] if cfg["optimizer"] == "gd" else None
         # small θ: norms of a chunk's steps in a few calls on stacked copies
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
-        self.m_train = data.X_train.shape[1]
-        self.Z = self.A = self.G = self.Theta = self._slots = None  # while training
+        # chunk buffers, while training (buffers())
+        self.Z = self.A = self.G = self.Theta = self._slots = self._thetas = None
         self._buffers, self._buffer_bytes = {}, 0
         self.labels = {"train": ClassLabels(data.Y_train), "test": ClassLabels(data.Y_test)}
         self.recorded = 0  # steps summarized so far
