@@ -37,7 +37,7 @@ def metric(task, AL, Y, labels=None):
         residual = np.sum((AL - Y) ** 2, axis=(-2, -1))
         return 1.0 - residual / total if total > 0 else np.full(AL.shape[:-2], np.nan)
     if Y.shape[0] == 1:
-        return ((AL > 0.5) == (Y > 0.5)).mean(axis=(-2, -1))
+        return np.add.reduce((AL > 0.5) == (Y > 0.5), axis=(-2, -1)) / Y.shape[1]
     # argmax's answer without argmax along the short, strided unit axis, which is
     # several times slower: with one maximum per column, y is right where its output
     # is the maximum
@@ -46,7 +46,7 @@ def metric(task, AL, Y, labels=None):
     top = AL.max(axis=-2)
     # a NaN column (top is NaN) counts no maximum, which would hide a tied column's two
     if np.count_nonzero(top[..., None, :] == AL) == top.size and not np.isnan(top).any():
-        return np.count_nonzero(own == top, axis=-1) / AL.shape[-1]
+        return np.add.reduce(own == top, axis=-1) / AL.shape[-1]
     # tied maxima (or NaN, never right): argmax picks the first, so y is right when its
     # output is above every earlier class and not below any later one
     own = own[..., None, :]
@@ -137,7 +137,8 @@ class Series:
     def slot(self, t):
         """The chunk's Buffers for step t to write into, or None: a step summarized
         alone (a big one, or a remainder batch) keeps its own arrays."""
-        if self.Z is None or batch_size_at(t, self.m_train, self.cfg["batch_size"]) != self.m:
+        if self.Z is None or (self.cfg["batch_size"] is not None and
+                              batch_size_at(t, self.m_train, self.cfg["batch_size"]) != self.m):
             return None
         self._ring = (self._ring + 1) % len(self._thetas)
         key = (len(self._queue), self._ring)
@@ -192,9 +193,12 @@ class Series:
             _, _, _, thetas, grads, updates, new_thetas = zip(*queue, strict=True)
             stats.fill_norms(self.layers[steps[0]:steps[-1] + 1], thetas, grads, updates,
                              new_thetas, self.layout, self.step_scale)
+            if self.every == 1:  # every step: no copy of the outputs
+                self._metrics(steps, thetas, ALs)
+                return
             evaluate = [k for k, t in enumerate(steps)
                         if t % self.every == 0 or t == len(self.cost) - 1]
-            self._metrics([steps[k] for k in evaluate], [queue[k][3] for k in evaluate],
+            self._metrics([steps[k] for k in evaluate], [thetas[k] for k in evaluate],
                           ALs[evaluate])
 
     def _metrics(self, steps, thetas, ALs):

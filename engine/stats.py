@@ -64,8 +64,7 @@ def _ones(n):
 
 
 def _power_sums(flat):
-    """Σx and Σx² of each row of (T, N), as scalars if T = 1: BLAS dots, faster
-    than add.reduce."""
+    """Σx and Σx² of each row of (T, N): BLAS dots, faster than add.reduce."""
     if flat.shape[0] == 1:
         x = flat[0]
         return np.dot(x, _ones(x.size)), np.dot(x, x)
@@ -139,9 +138,10 @@ def fill_moments(rows, Zs, As, activations, dropout=False):
     """
     # the passes over the tensors happen layer by layer, and the arithmetic on their
     # results for all layers at once: small networks are bound by the count of calls
-    L = len(activations)
-    raw = np.array([_reduce_layer(Zs[l], As[l], activations[l], dropout and l < L - 1)
-                    for l in range(L)], dtype=float).reshape(L, 10, -1)
+    L, T = len(activations), Zs[0].shape[0]
+    raw = np.full((L, 10, T), np.nan)
+    for l in range(L):
+        _reduce_layer(raw[l], Zs[l], As[l], activations[l], dropout and l < L - 1)
     size = np.array([Z[0].size for Z in Zs], dtype=float)[:, None, None]
     mean, mean_square = raw[:, 0:8:4] / size, raw[:, 1:8:4] / size  # (L, 2, T): Z, A
     low, high = raw[:, 2:8:4], raw[:, 3:8:4]
@@ -150,40 +150,42 @@ def fill_moments(rows, Zs, As, activations, dropout=False):
     rows[:, :, 13:15] = raw[:, 8:10].transpose(2, 0, 1)
 
 
-def _reduce_layer(Z, A, activation, masked):
-    """Σz, Σz², min z, max z, Σa, Σa², min a, max a, dead and saturated fractions
-    (NaN when they do not apply) of each step's Z and A: (T, n, m).  Each is a
-    scalar if T = 1, else (T,).  masked: A carries dropout's mask, so it is not g(Z)."""
+def _reduce_layer(raw, Z, A, activation, masked):
+    """Write raw (10, T) of one layer: Σz, Σz², min z, max z, Σa, Σa², min a, max a,
+    dead and saturated fractions of each step's Z and A: (T, n, m).  Entries that do
+    not apply are left alone (NaN).  masked: A carries dropout's mask, so it is not
+    g(Z)."""
     T = Z.shape[0]
-    axis = 1 if T > 1 else None  # a step's entries: one row, or all of one step
     flat_Z = Z.reshape(T, -1)
-    dead = saturated = np.full(T, np.nan) if T > 1 else np.nan
     if activation == "relu":
         # a dead unit outputs 0 for every example of the batch; the units' maxima
         # also give Z's maximum
         unit_max = Z.max(axis=2)
-        dead = (unit_max <= 0).mean(axis=axis)
-        high = unit_max.max(axis=axis)
+        raw[8] = np.add.reduce(unit_max <= 0, axis=1) / Z.shape[1]
+        raw[3] = unit_max.max(axis=1)
     else:
-        high = np.maximum.reduce(flat_Z, axis=axis)
-    z = (*_power_sums(flat_Z), np.minimum.reduce(flat_Z, axis=axis), high)
+        raw[3] = np.maximum.reduce(flat_Z, axis=1)
+    raw[0], raw[1] = _power_sums(flat_Z)
+    raw[2] = np.minimum.reduce(flat_Z, axis=1)
     if activation in SATURATION:
-        saturated = _saturated_fraction(flat_Z, z[2], z[3], SATURATION[activation], axis)
+        raw[9] = _saturated_fraction(flat_Z, raw[2], raw[3], SATURATION[activation])
     if activation == "linear" and not masked:
-        return (*z, *z, dead, saturated)  # A is a copy of Z
+        raw[4:8] = raw[0:4]  # A is a copy of Z
+        return
     flat_A = A.reshape(T, -1)
+    raw[4], raw[5] = _power_sums(flat_A)
     if activation in MONOTONE and not masked:
-        extrema = activation_forward(activation, np.array(z[2:4]))[0]
+        activation_forward(activation, raw[2:4], out=raw[6:8])
     else:
-        extrema = np.minimum.reduce(flat_A, axis=axis), np.maximum.reduce(flat_A, axis=axis)
-    return (*z, *_power_sums(flat_A), *extrema, dead, saturated)
+        raw[6], raw[7] = np.minimum.reduce(flat_A, axis=1), np.maximum.reduce(flat_A, axis=1)
 
 
-def _saturated_fraction(flat_Z, low, high, limit, axis):
-    """Fraction of |Z| > limit per step; no pass over Z when its range says none is."""
+def _saturated_fraction(flat_Z, low, high, limit):
+    """Fraction of |Z| > limit per step (T, N); no pass over Z when its range says
+    none is."""
     if np.all((low >= -limit) & (high <= limit)):
-        return np.zeros_like(low, dtype=float)
-    return (np.abs(flat_Z) > limit).mean(axis=axis)
+        return 0.0
+    return np.add.reduce(np.abs(flat_Z) > limit, axis=1) / flat_Z.shape[1]
 
 
 def histogram(X):

@@ -16,7 +16,7 @@ from engine.model import l2_cost, model_backward, model_forward
 from engine.optimizers import OPTIMIZERS
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
     epoch: int
     indices: np.ndarray | None  # None: the whole training set
@@ -52,6 +52,8 @@ class StepResult:
 
 def batch(cfg, data, t):
     """(epoch, indices, X, Y) of step t."""
+    if cfg["batch_size"] is None:  # the common case, without the calls
+        return t, None, data.X_train, data.Y_train
     epoch, idx = batch_indices(cfg["seed"], t, data.X_train.shape[1], cfg["batch_size"])
     if idx is None:
         return epoch, idx, data.X_train, data.Y_train
@@ -85,8 +87,9 @@ def forward_backward(cfg, data, layout, t, theta, buffers=None, params=None):
     else:
         out, g, grad_out = buffers.out, buffers.g, buffers.grads
     AL, caches, masks = model_forward(X, params, acts, keep_prob, rng, out)
-    cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1]) + \
-        l2_cost(params, layout.L, cfg["l2"], X.shape[1])
+    cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1])
+    if cfg["l2"]:
+        cost += l2_cost(params, layout.L, cfg["l2"], X.shape[1])
     grads = model_backward(AL, Y, caches, acts, cfg["loss"], masks, keep_prob, cfg["l2"],
                            grad_out=grad_out, need_dAL=False)
     return StepResult(epoch, idx, X, Y, AL, caches, masks, cost, grads, params, theta, g,
