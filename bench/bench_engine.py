@@ -68,8 +68,10 @@ def measure(name, cfg, data, rounds):
         start = time.thread_time()
         run.step_record(int(t))
         fetch.append(time.thread_time() - start)
+    quartiles = statistics.quantiles(ratios, n=4)  # the rounds' spread: this machine's noise
     return {"bare_step_ms": 1e3 * bare_step,
             "train_ratio": statistics.median(ratios),
+            "train_spread": (quartiles[0], quartiles[2]),
             "fetch_ratio": statistics.mean(fetch) / bare_step}
 
 
@@ -89,15 +91,17 @@ def main():
     args = parser.parse_args()
     single_blas_thread()
     rounds = 3 if args.quick else 11
-    print(f"{'workload':<42} {'bare ms/step':>12} {'train÷bare':>11} {'target':>7} "
+    print(f"{'workload':<42} {'bare ms/step':>12} {'train÷bare':>11} {'IQR':>11} {'target':>7} "
           f"{'fetch÷step':>11} {'target':>7}")
     for name, (description, cfg, data) in workloads(1).items():
         cfg = {**cfg, "steps": STEPS[name]}
         r = measure(name, cfg, data, rounds)
         ok = "ok" if r["train_ratio"] <= TARGETS[name] and r["fetch_ratio"] <= FETCH_TARGET \
             else "MISS"
+        low, high = r["train_spread"]
         print(f"{name} {description:<39} {r['bare_step_ms']:>12.3f} {r['train_ratio']:>10.2f}× "
-              f"{'≤' + str(TARGETS[name]):>7} {r['fetch_ratio']:>10.2f}× {'≤8':>7}  {ok}")
+              f"{f'{low:.2f}–{high:.2f}':>11} {'≤' + str(TARGETS[name]):>7} "
+              f"{r['fetch_ratio']:>10.2f}× {'≤8':>7}  {ok}")
     _, cfg, data = workloads(1)["W4"]
     held, peak = memory_of_long_run(cfg, data)
     print(f"W4 2,000 steps: {held:.1f} MB held after training, {peak:.1f} MB peak "
