@@ -64,10 +64,15 @@ def compute_cost(AL, Y):
 
 
 def L_model_backward(AL, Y, caches):
-    """Returns grads with keys "dA{l-1}", "dW{l}", "db{l}" for l = 1..L."""
+    """Returns grads with keys "dA{l-1}", "dW{l}", "db{l}" for l = 1..L.
+
+    As the course: dAL = -(Y/AL - (1-Y)/(1-AL)), then sigmoid_backward(dAL, Z[L]),
+    so the Z in the last cache counts even when AL is not sigmoid(Z) (the course's
+    test case draws both at random).
+    """
     activations = ["relu"] * (len(caches) - 1) + ["sigmoid"]
     grads = model.model_backward(AL, Y, caches, activations, "binary_cross_entropy",
-                                 need_dA0=True)
+                                 need_dA0=True, fused=False)
     L = len(caches)
     keys = [f"{name}{l}" for l in range(1, L + 1) for name in ("dW", "db")]
     keys += [f"dA{l - 1}" for l in range(1, L + 1)]

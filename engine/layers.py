@@ -32,10 +32,9 @@ def linear_backward(dZ, cache, out=None, need_dA_prev=True):
     A_prev, W, _ = cache
     m = A_prev.shape[1]
     out_dW, out_db = out or (None, None)
-    dW = np.matmul(dZ, A_prev.T, out=out_dW)
-    dW /= m
-    db = np.add.reduce(dZ, axis=1, keepdims=True, out=out_db)
-    db /= m
+    # divide out of place unless into the caller's buffers: integer inputs work too
+    dW = np.divide(np.matmul(dZ, A_prev.T, out=out_dW), m, out=out_dW)
+    db = np.divide(np.add.reduce(dZ, axis=1, keepdims=True, out=out_db), m, out=out_db)
     dA_prev = W.T @ dZ if need_dA_prev else None
     return dA_prev, dW, db
 

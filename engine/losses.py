@@ -12,16 +12,25 @@ from engine.activations import activation_backward
 EPS = 1e-15
 
 
+def _unsaturated(A):
+    """A with entries within EPS of 0 or 1 moved to EPS or 1 - EPS.  Every other
+    value stays as it is, even outside [0, 1], as in the course's formulas (its
+    L_model_backward test feeds a = 1.79)."""
+    A = np.where((A >= 0.0) & (A < EPS), EPS, A)
+    return np.where((A > 1.0 - EPS) & (A <= 1.0), 1.0 - EPS, A)
+
+
 def binary_cross_entropy(A, Y):
     """J = -(1/m) Σ [y log a + (1-y) log(1-a)].  A, Y: (n_y, m)."""
-    A = np.clip(A, EPS, 1.0 - EPS)
-    return -np.sum(Y * np.log(A) + (1.0 - Y) * np.log1p(-A)) / A.shape[1]
+    A = _unsaturated(A)
+    # the course's order of operations: 1/m times the sum
+    return -(1.0 / A.shape[1]) * np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A))
 
 
 def binary_cross_entropy_backward(A, Y):
-    """dA = -(y/a) + (1-y)/(1-a), per example."""
-    A = np.clip(A, EPS, 1.0 - EPS)
-    return (1.0 - Y) / (1.0 - A) - Y / A
+    """dA = -(y/a - (1-y)/(1-a)), per example."""
+    A = _unsaturated(A)
+    return -(Y / A - (1.0 - Y) / (1.0 - A))
 
 
 def categorical_cross_entropy(A, Y):
@@ -96,13 +105,15 @@ def loss_backward(loss, A, Y):
     return LOSSES[loss][1](A, Y)
 
 
-def output_gradients(loss, activation, A, Y, Z, need_dA=True):
+def output_gradients(loss, activation, A, Y, Z, need_dA=True, fused=True):
     """dA[L] and dZ[L] of the output layer, per example.  All: (n_y, m).
 
     For the fused pairs dZ = A - Y needs no dA, so training skips it (need_dA
     False gives None) and a step record computes it with loss_backward.
+    fused False: dZ = g'(Z) ⊙ dA even for those pairs, as the course's
+    L_model_backward does; it differs from A - Y when A is not g(Z).
     """
-    if (activation, loss) in FUSED:
+    if fused and (activation, loss) in FUSED:
         # σ'(z) and the softmax Jacobian cancel the 1/a terms exactly
         return (loss_backward(loss, A, Y) if need_dA else None), A - Y
     dA = loss_backward(loss, A, Y)

@@ -34,17 +34,18 @@ def model_forward(X, parameters, activations, keep_prob=1.0, rng=None, out=None)
 
 
 def model_backward(AL, Y, caches, activations, loss, masks=None, keep_prob=1.0, l2=0.0,
-                   need_dA0=False, grad_out=None, need_dAL=True):
+                   need_dA0=False, grad_out=None, need_dAL=True, fused=True):
     """Gradients of every layer, the course's scaling.
 
     Returns {"dA{l}", "dZ{l}", "dW{l}", "db{l}"} for l = 1..L, plus "dA0" only when
     need_dA0 (the gradient with respect to X, which training never needs).
     grad_out: {"W1": buffer, "b1": buffer, ...} to write dW and db into, or None.
     need_dAL False leaves "dA{L}" None where dZ[L] does not need it (sigmoid+BCE,
-    softmax+CCE).
+    softmax+CCE).  fused False takes dZ[L] = g'(Z[L]) ⊙ dA[L] for those pairs too,
+    as the course does (engine.losses.output_gradients).
     """
     L, m = len(caches), AL.shape[1]
-    dA, dZ = output_gradients(loss, activations[-1], AL, Y, caches[-1][1], need_dAL)
+    dA, dZ = output_gradients(loss, activations[-1], AL, Y, caches[-1][1], need_dAL, fused)
     grads = {}
     for l in range(L, 0, -1):
         linear_cache, Z = caches[l - 1]

@@ -22,10 +22,14 @@ from engine.step import run_step
 INIT_STREAM = 1
 RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
 # a checkpoint every MIN_INTERVAL steps while they fit CHECKPOINT_BUDGET bytes; sparser
-# beyond, but never so sparse that a replay needs more than about MAX_REPLAY_SECONDS.
+# beyond, but never so sparse that a replay needs more than about MAX_REPLAY_SECONDS,
+# unless the checkpoints would then take more than CHECKPOINT_CAP: a run's memory is
+# bounded first (the biggest valid runs, 6×128 units on 2,000 examples with adam, would
+# otherwise keep about 850 MB), and a fetch of such a run may take up to about 1.5 s.
 # A fetch replays (MIN_INTERVAL - 1) / 2 extra steps on average, which costs less
 # than building the record, while training copies and freezes half as many θs
 CHECKPOINT_BUDGET = 16 * 2**20
+CHECKPOINT_CAP = 128 * 2**20
 MIN_INTERVAL = 2
 MAX_REPLAY_SECONDS = 1.0
 MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow machine
@@ -33,11 +37,13 @@ MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow mac
 
 def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
     """K such that steps/K checkpoints fit the budget, unless replaying K steps
-    would take too long: then memory gives way to response time."""
-    fits = int(CHECKPOINT_BUDGET // max(checkpoint_bytes, 1))
-    by_memory = max(MIN_INTERVAL, -(-steps // max(fits, 1)))
+    would take too long: then memory gives way to response time, up to the cap."""
+    def spacing(budget):  # the interval at which the checkpoints fit this budget
+        return -(-steps // max(int(budget // max(checkpoint_bytes, 1)), 1))
+
+    by_memory = max(MIN_INTERVAL, spacing(CHECKPOINT_BUDGET))
     by_time = MAX_REPLAY_SECONDS * MULTIPLY_ADDS_PER_SECOND / max(step_multiply_adds, 1)
-    return max(1, min(by_memory, int(by_time)))
+    return max(1, spacing(CHECKPOINT_CAP), min(by_memory, int(by_time)))
 
 
 def _frozen(theta, state):

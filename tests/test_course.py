@@ -103,7 +103,28 @@ def test_init_draws_exactly_like_randn():
 def test_compute_cost_course_value():
     cost = course.compute_cost(np.array([[0.8, 0.9, 0.4]]), np.array([[1, 1, 0]]))
     assert np.ndim(cost) == 0 and np.shape(cost) == ()
-    assert float(cost) == pytest.approx(0.2797765635793422, rel=1e-14)
+    assert float(cost) == 0.2797765635793422  # the notebook's digits, all of them
+
+
+def test_L_model_backward_course_test_case():
+    """The notebook's L_model_backward_test_case: AL and Z[L] are drawn independently,
+    so dZ[L] must come from sigmoid_backward(dAL, Z[L]), not from AL - Y."""
+    np.random.seed(3)
+    AL, Y = np.random.randn(1, 2), np.array([[1, 0]])
+    A1, W1, b1, Z1 = (np.random.randn(4, 2), np.random.randn(3, 4), np.random.randn(3, 1),
+                      np.random.randn(3, 2))
+    A2, W2, b2, Z2 = (np.random.randn(3, 2), np.random.randn(1, 3), np.random.randn(1, 1),
+                      np.random.randn(1, 2))
+    grads = course.L_model_backward(AL, Y, (((A1, W1, b1), Z1), ((A2, W2, b2), Z2)))
+    # the notebook's expected output, printed to 8 digits
+    np.testing.assert_allclose(grads["dW1"], [[0.41010002, 0.07807203, 0.13798444, 0.10502167],
+                                              [0, 0, 0, 0],
+                                              [0.05283652, 0.01005865, 0.01777766, 0.0135308]],
+                               atol=5e-9)
+    np.testing.assert_allclose(grads["db1"], [[-0.22007063], [0], [-0.02835349]], atol=5e-9)
+    np.testing.assert_allclose(grads["dA1"], [[0.12913162, -0.44014127],
+                                              [-0.14175655, 0.48317296],
+                                              [0.01663708, -0.05670698]], atol=5e-9)
 
 
 def test_sigmoid_and_relu_return_A_and_Z():

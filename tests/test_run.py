@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 
 from engine import records, stats
+from engine import run as run_module
 from engine.config import normalize_config
 from engine.datasets import load_dataset
 from engine.gradcheck import THRESHOLD
+from engine.optimizers import MOMENTS
 from engine.options import options
 from engine.run import Run
 from engine.threads import single_blas_thread
@@ -845,3 +847,25 @@ def test_progress_callback_and_should_stop():
     assert run.num_steps == 50 and run.status == "stopped"
     assert len(run.summary()["cost"]) == 50
     run.step_record(49)
+
+
+@pytest.mark.parametrize(("raw", "interval"), [
+    # small θ: a checkpoint every MIN_INTERVAL steps
+    ({"dataset": "digits", "hidden_layers": [32, 16], "steps": 1000}, run_module.MIN_INTERVAL),
+    # the biggest valid runs: replay time gives way to the cap on memory
+    ({"dataset": "digits", "hidden_layers": [128] * 6, "optimizer": "adam", "steps": 2000},
+     None),
+    ({"dataset": "moons", "n_samples": 2000, "hidden_layers": [128] * 6, "optimizer": "adam",
+      "steps": 2000}, None),
+    # cheap mini-batch steps of a big θ: the 16 MB budget decides
+    ({"dataset": "digits", "hidden_layers": [128] * 6, "batch_size": 32, "steps": 2000}, None),
+], ids=["small", "biggest_digits", "biggest_moons", "big_minibatch"])
+def test_checkpoints_fit_the_cap(raw, interval):
+    """Checkpoints (θ and the optimizer's moments every K steps) never hold more than
+    CHECKPOINT_CAP, whatever the config (6×128 adam on 2,000 examples once kept 850 MB)."""
+    run = Run(normalize_config(raw))
+    moments = 1 + len(MOMENTS[run.config["optimizer"]])
+    count = -(-run.config["steps"] // run.interval)  # steps 0, K, 2K, ... below steps
+    assert count * run.theta0.nbytes * moments <= run_module.CHECKPOINT_CAP
+    if interval is not None:
+        assert run.interval == interval
