@@ -106,15 +106,83 @@ def test_compute_cost_course_value():
     assert float(cost) == 0.2797765635793422  # the notebook's digits, all of them
 
 
+def _notebook_draws(seed, *shapes):
+    """The notebook's test-case inputs: np.random.randn draws after seeding."""
+    np.random.seed(seed)
+    return [np.random.randn(*shape) for shape in shapes]
+
+
+def test_notebook_linear_forward():
+    A, W, b = _notebook_draws(1, (3, 2), (1, 3), (1, 1))
+    np.testing.assert_allclose(course.linear_forward(A, W, b)[0], [[3.26295337, -1.23429987]],
+                               atol=5e-9)
+
+
+@pytest.mark.parametrize(("activation", "expected"), [
+    ("sigmoid", [[0.96890023, 0.11013289]]),
+    ("relu", [[3.43896131, 0.0]]),
+])
+def test_notebook_linear_activation_forward(activation, expected):
+    A_prev, W, b = _notebook_draws(2, (3, 2), (1, 3), (1, 1))
+    A, _ = course.linear_activation_forward(A_prev, W, b, activation)
+    np.testing.assert_allclose(A, expected, atol=5e-9)
+
+
+def test_notebook_L_model_forward_2hidden():
+    X, W1, b1, W2, b2, W3, b3 = _notebook_draws(6, (5, 4), (4, 5), (4, 1), (3, 4), (3, 1),
+                                                (1, 3), (1, 1))
+    AL, caches = course.L_model_forward(X, {"W1": W1, "b1": b1, "W2": W2, "b2": b2,
+                                            "W3": W3, "b3": b3})
+    np.testing.assert_allclose(AL, [[0.03921668, 0.70498921, 0.19734387, 0.04728177]],
+                               atol=5e-9)
+    assert len(caches) == 3
+
+
+def test_notebook_linear_backward():
+    dZ, A, W, b = _notebook_draws(1, (3, 4), (5, 4), (3, 5), (3, 1))
+    dA_prev, dW, db = course.linear_backward(dZ, (A, W, b))
+    np.testing.assert_allclose(dA_prev[0], [-1.15171336, 0.06718465, -0.3204696, 2.09812712],
+                               atol=5e-9)
+    np.testing.assert_allclose(dW[0], [0.07313866, -0.0976715, -0.87585828, 0.73763362,
+                                       0.00785716], atol=5e-9)
+    np.testing.assert_allclose(db, [[-0.14713786], [-0.11313155], [-0.13209101]], atol=5e-9)
+
+
+@pytest.mark.parametrize(("activation", "dA_prev", "dW", "db"), [
+    ("sigmoid", [[0.11017994, 0.01105339], [0.09466817, 0.00949723],
+                 [-0.05743092, -0.00576154]], [[0.10266786, 0.09778551, -0.01968084]],
+     [[-0.05729622]]),
+    ("relu", [[0.44090989, 0.0], [0.37883606, 0.0], [-0.2298228, 0.0]],
+     [[0.44513824, 0.37371418, -0.10478989]], [[-0.20837892]]),
+])
+def test_notebook_linear_activation_backward(activation, dA_prev, dW, db):
+    dA, A, W, b, Z = _notebook_draws(2, (1, 2), (3, 2), (1, 3), (1, 1), (1, 2))
+    got = course.linear_activation_backward(dA, ((A, W, b), Z), activation)
+    for value, expected in zip(got, (dA_prev, dW, db), strict=True):
+        np.testing.assert_allclose(value, expected, atol=5e-9)
+
+
+def test_notebook_update_parameters():
+    W1, b1, W2, b2 = _notebook_draws(2, (3, 4), (3, 1), (1, 3), (1, 1))
+    dW1, db1, dW2, db2 = _notebook_draws(3, (3, 4), (3, 1), (1, 3), (1, 1))
+    new = course.update_parameters({"W1": W1, "b1": b1, "W2": W2, "b2": b2},
+                                   {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, 0.1)
+    np.testing.assert_allclose(new["W1"], [[-0.59562069, -0.09991781, -2.14584584, 1.82662008],
+                                           [-1.76569676, -0.80627147, 0.51115557, -1.18258802],
+                                           [-1.0535704, -0.86128581, 0.68284052, 2.20374577]],
+                               atol=5e-9)
+    np.testing.assert_allclose(new["b1"], [[-0.04659241], [-1.28888275], [0.53405496]],
+                               atol=5e-9)
+    np.testing.assert_allclose(new["W2"], [[-0.55569196, 0.0354055, 1.32964895]], atol=5e-9)
+    np.testing.assert_allclose(new["b2"], [[-0.84610769]], atol=5e-9)
+
+
 def test_L_model_backward_course_test_case():
     """The notebook's L_model_backward_test_case: AL and Z[L] are drawn independently,
     so dZ[L] must come from sigmoid_backward(dAL, Z[L]), not from AL - Y."""
-    np.random.seed(3)
-    AL, Y = np.random.randn(1, 2), np.array([[1, 0]])
-    A1, W1, b1, Z1 = (np.random.randn(4, 2), np.random.randn(3, 4), np.random.randn(3, 1),
-                      np.random.randn(3, 2))
-    A2, W2, b2, Z2 = (np.random.randn(3, 2), np.random.randn(1, 3), np.random.randn(1, 1),
-                      np.random.randn(1, 2))
+    AL, A1, W1, b1, Z1, A2, W2, b2, Z2 = _notebook_draws(
+        3, (1, 2), (4, 2), (3, 4), (3, 1), (3, 2), (3, 2), (1, 3), (1, 1), (1, 2))
+    Y = np.array([[1, 0]])
     grads = course.L_model_backward(AL, Y, (((A1, W1, b1), Z1), ((A2, W2, b2), Z2)))
     # the notebook's expected output, printed to 8 digits
     np.testing.assert_allclose(grads["dW1"], [[0.41010002, 0.07807203, 0.13798444, 0.10502167],
