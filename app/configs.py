@@ -5,7 +5,6 @@ from itertools import pairwise
 from app.settings import Settings
 from engine.config import ConfigError, layer_dims, normalize_config
 from engine.datasets import split_sizes
-from engine.evaluation import eval_every
 
 # per example and weight: forward 2 flops, backward 4 (dZ A_prevᵀ and Wᵀ dZ)
 TRAIN_FLOPS, EVAL_FLOPS = 6, 2
@@ -22,13 +21,13 @@ def engine_limits(settings: Settings) -> dict:
 
 
 def flops_per_step(config: dict) -> float:
-    """Estimated flops of one step: train on the batch, and the engine's share of
-    evaluating the train and test sets (every step in full batch, less often otherwise)."""
+    """Estimated flops of one step: train on the batch, and evaluate θ_t on the whole
+    train and test sets (accuracy or R² of every step)."""
     dims = layer_dims(config)
     weights = sum(n_prev * n for n_prev, n in pairwise(dims))
     m_train, m_test = split_sizes(config["n_samples"], config["test_fraction"])
     batch = config["batch_size"]
-    per_eval = EVAL_FLOPS * (m_train + m_test) / eval_every(m_train, m_test, batch)
+    per_eval = EVAL_FLOPS * (m_train + m_test)
     return float(weights * (TRAIN_FLOPS * (batch or m_train) + per_eval))
 
 

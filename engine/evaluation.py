@@ -68,12 +68,8 @@ def stacked_forward(layout, thetas, X, activations):
     return A
 
 
-def eval_every(m_train, m_test, batch_size):
-    """Full-batch runs evaluate every step; mini-batch runs about 4 times per epoch,
-    so that evaluating the whole train and test sets stays a small part of training."""
-    if batch_size is None:
-        return 1
-    return max(1, -(-(m_train + m_test) // (4 * batch_size)))
+# a stacked forward holds one (n_l, m) activation per θ: at most this many bytes of them
+EVALUATE_BYTES = 8 * 2**20
 
 
 class Series:
@@ -93,7 +89,6 @@ class Series:
         self.train = np.full(steps, np.nan)
         self.test = np.full(steps, np.nan)
         self.layers = np.full((steps, layout.L, len(stats.LAYER_STATS)), np.nan)
-        self.every = eval_every(self.m_train, data.X_test.shape[1], cfg["batch_size"])
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         self.chunk, self.m = stats.chunk_size(layout, m), m
@@ -193,18 +188,13 @@ class Series:
             _, _, _, thetas, grads, updates, new_thetas = zip(*queue, strict=True)
             stats.fill_norms(self.layers[steps[0]:steps[-1] + 1], thetas, grads, updates,
                              new_thetas, self.layout, self.step_scale)
-            if self.every == 1:  # every step: no copy of the outputs
-                self._metrics(steps, thetas, ALs)
-                return
-            evaluate = [k for k, t in enumerate(steps)
-                        if t % self.every == 0 or t == len(self.cost) - 1]
-            self._metrics([steps[k] for k in evaluate], [thetas[k] for k in evaluate],
-                          ALs[evaluate])
+            self._metrics(steps, thetas, ALs)
 
     def _metrics(self, steps, thetas, ALs):
-        """Train and test metric of these steps.  ALs: (T, n_y, m) their own outputs."""
-        if not steps:
-            return
+        """Train and test metric of these steps.  ALs: (T, n_y, m) their own outputs.
+
+        Mini-batch and dropout steps did not see the whole training set as it is: their
+        train metric takes a forward pass over it, like the test metric."""
         data, task = self.data, self.data.info.task
         if self.own_AL:
             self.train[steps] = metric(task, ALs, data.Y_train, self.labels["train"])
@@ -214,11 +204,16 @@ class Series:
             self.test[steps] = self._evaluate(thetas, data.X_test, data.Y_test, "test")
 
     def _evaluate(self, thetas, X, Y, split):
-        """Metric of each θ on (X, Y), in one stacked forward pass (a big θ comes
-        alone, from record(), and is not copied)."""
+        """Metric of each θ on (X, Y), in stacked forward passes of as many θs as
+        EVALUATE_BYTES allows (a big θ comes alone, from record(), and is not copied)."""
         task, acts, labels = self.data.info.task, self.cfg["activations"], self.labels[split]
-        stack = thetas[0][None] if len(thetas) == 1 else np.stack(thetas)
-        return metric(task, stacked_forward(self.layout, stack, X, acts), Y, labels)
+        group = max(1, EVALUATE_BYTES // (8 * X.shape[1] * max(self.layout.dims[1:])))
+        values = []
+        for k in range(0, len(thetas), group):
+            part = thetas[k:k + group]
+            stack = part[0][None] if len(part) == 1 else np.stack(part)
+            values.append(metric(task, stacked_forward(self.layout, stack, X, acts), Y, labels))
+        return np.concatenate(values)
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""
@@ -230,7 +225,7 @@ class Series:
         """JSON-ready lists of the first n steps (NaN stays NaN; the web layer nulls it)."""
         regression = self.data.info.task == "regression"
         train, test = self.train[:n].tolist(), self.test[:n].tolist()
-        out = {"steps": n, "eval_every": self.every, "cost": self.cost[:n].tolist(),
+        out = {"steps": n, "cost": self.cost[:n].tolist(),
                "epoch": self.epoch[:n].tolist(),
                "train_accuracy": None if regression else train,
                "test_accuracy": None if regression else test}
@@ -247,12 +242,17 @@ class Series:
         return self.layers.nbytes + 4 * self.cost.nbytes + self._buffer_bytes
 
 
-def histograms(run, snapshots):
-    """Counts over fixed edges for Z, A, dZ, dW per layer at evenly spread steps."""
-    steps = np.unique(np.linspace(0, max(run.num_steps - 1, 0), snapshots).round().astype(int))
+def spread_steps(num_steps, snapshots):
+    """Up to `snapshots` steps evenly spread from 0 to num_steps - 1, both included."""
+    steps = np.linspace(0, max(num_steps - 1, 0), snapshots).round().astype(int)
+    return np.unique(steps).tolist()
+
+
+def histograms(run, steps):
+    """Counts over fixed edges for Z, A, dZ, dW per layer at these steps (each replayed)."""
     layers = [{"l": l, **{name: [] for name in stats.HISTOGRAM_TENSORS}}
               for l in range(1, run.L + 1)]
-    for t in steps.tolist():
+    for t in steps:
         result = run.replay(t)
         for l, entry in enumerate(layers, start=1):
             tensors = {"Z": result.caches[l - 1][1], "A": result.A(l),
@@ -260,4 +260,4 @@ def histograms(run, snapshots):
             for name in stats.HISTOGRAM_TENSORS:
                 entry[name].append(stats.histogram(tensors[name]).tolist())
     edges = stats.HISTOGRAM_EDGES[1:-1].tolist()
-    return {"steps": steps.tolist(), "edges": edges, "layers": layers}
+    return {"steps": list(steps), "edges": edges, "layers": layers}

@@ -192,11 +192,19 @@ class Run:
         """Per-step series: cost, accuracy or R², and per-layer statistics."""
         return self._series.as_dict(self.num_steps, self.config["activations"])
 
-    def histograms(self, snapshots=50):
-        """Counts of Z, A, dZ and dW per layer at up to `snapshots` steps (replayed once)."""
+    def histograms(self, snapshots=50, steps=None):
+        """Counts of Z, A, dZ and dW per layer at up to `snapshots` evenly spread steps
+        (replayed once, then kept), or at the given steps (replayed on each call)."""
+        if steps is not None:
+            for t in steps:
+                if not 0 <= t < self.num_steps:
+                    raise IndexError(f"step {t} is not recorded; this run has "
+                                     f"{self.num_steps} steps")
+            return evaluation.histograms(self, steps)
         with self._lock:
             if self._histograms is None:
-                self._histograms = evaluation.histograms(self, snapshots)
+                spread = evaluation.spread_steps(self.num_steps, snapshots)
+                self._histograms = evaluation.histograms(self, spread)
             return self._histograms
 
     def gradcheck(self, t, max_params=2000):

@@ -137,6 +137,31 @@ def test_histograms_of_a_finished_run(client, small_run):
     assert len(histograms["layers"]) == 3
 
 
+def test_histograms_at_named_steps(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "7,3,7"})
+    assert response.status_code == 200
+    histograms = strict_json(response.text)
+    assert histograms["steps"] == [3, 7]
+    record = client.get(f"/api/runs/{small_run['id']}/steps/7", params={"fields": "Z"}).json()
+    Z = record["layers"][0]["activation_cache"]["Z"]
+    assert sum(histograms["layers"][0]["Z"][1]) == len(Z["data"]) * len(Z["data"][0])
+
+
+@pytest.mark.parametrize(("steps", "words"), [
+    ("abc", "separated by commas"), ("", "separated by commas"),
+    ("20", "steps 0 to 19"), ("-1", "steps 0 to 19"),
+    (",".join(map(str, range(20))) + ",0", None),  # 20 distinct steps: fine
+    (",".join(map(str, range(60))), "at most 50"),
+])
+def test_histograms_bad_steps_are_422_naming_steps(client, small_run, steps, words):
+    response = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": steps})
+    if words is None:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("steps:") and words in response.json()["detail"]
+
+
 GRADCHECK_KEYS = {"step", "epsilon", "threshold", "layers", "relative_difference", "passed",
                   "sampled", "skipped_at_kinks", "noise_floor"}
 

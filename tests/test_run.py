@@ -595,8 +595,7 @@ def test_accuracy_and_r2_are_of_theta_t(trained):
     train_key, test_key = ("train_r2", "test_r2") if task == "regression" else \
         ("train_accuracy", "test_accuracy")
     measured = [t for t, v in enumerate(summary[train_key]) if not math.isnan(v)]
-    every = summary["eval_every"]
-    assert measured == sorted({*range(0, run.num_steps, every), run.num_steps - 1})
+    assert measured == list(range(run.num_steps))  # every step, mini-batch runs included
     for t in measured:
         record = run.step_record(t)
         for key, X, Y in ((train_key, data.X_train, data.Y_train),
@@ -709,6 +708,21 @@ def test_histograms_share_fixed_edges_and_count_every_entry():
                 assert sum(counts) == tensor.size
                 np.testing.assert_array_equal(counts, np.histogram(tensor, bins=bins)[0])
     assert run.histograms(snapshots=7) is h  # computed once
+
+
+def test_histograms_at_any_steps():
+    """Any recorded step on demand, by replay: the counts of that step's tensors."""
+    run = Run(normalize_config({**BASE, "steps": 30})).train()
+    h = run.histograms(steps=[13, 29])
+    assert h["steps"] == [13, 29]
+    bins = np.concatenate([[-np.inf], h["edges"], [np.inf]])
+    for entry in h["layers"]:
+        for k, t in enumerate(h["steps"]):
+            Z = run.step_record(t)["layers"][entry["l"] - 1]["activation_cache"]["Z"]
+            np.testing.assert_array_equal(entry["Z"][k], np.histogram(Z, bins=bins)[0])
+    for bad in ([30], [-1]):
+        with pytest.raises(IndexError):
+            run.histograms(steps=bad)
 
 
 # ---------------------------------------------------------------- gradient check

@@ -1,9 +1,10 @@
 """Create a run, and read its info, its per-step summary and its progress events."""
 
 import time
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.configs import check_config
@@ -15,6 +16,9 @@ from app.serialize import dumps
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
+MAX_HISTOGRAM_STEPS = 50  # steps a request may name: each is replayed
+StepsQuery = Annotated[str | None, Query(description="Step numbers, e.g. 0,137 (at most 50); "
+                                                     "default: up to 50 evenly spread steps")]
 EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
 HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet stream
 
@@ -67,14 +71,35 @@ async def summary(ref: RunDep, settings: SettingsDep):
 @router.get("/{run_id}/histograms", responses={
     200: {"description": "{steps, edges, layers}: counts of Z, A, dZ and dW per layer at up "
                          "to 50 steps (not in CONTRACT; for the distributions view)"},
-    404: {"description": "Run not found"}, 409: {"description": "Run still training"}})
-async def histograms(ref: RunDep):
-    """Value histograms per layer over the run; computed once, on first request."""
+    404: {"description": "Run not found"}, 409: {"description": "Run still training"},
+    422: {"description": "Bad `steps`; `detail` says why"}})
+async def histograms(ref: RunDep, steps: StepsQuery = None):
+    """Value histograms per layer: at up to 50 evenly spread steps (computed once, on
+    first request), or at the steps named, each replayed on demand."""
     if public_status(ref.run) not in FINISHED:
         raise HTTPException(409, "histograms: the run is still training; poll the run or "
                                  "follow its events")
-    body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.histograms()))
+    numbers = parse_steps(steps, ref.run.num_steps)
+    body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.histograms(steps=numbers)))
     return Response(body, media_type="application/json")
+
+
+def parse_steps(text: str | None, num_steps: int) -> list[int] | None:
+    """'0,137' -> [0, 137]; None means the evenly spread default."""
+    if text is None:
+        return None
+    try:
+        numbers = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise HTTPException(422, f"steps: give step numbers separated by commas, like 0,137; "
+                                 f"got {text[:60]!r}") from None
+    if len(numbers) > MAX_HISTOGRAM_STEPS:
+        raise HTTPException(422, f"steps: at most {MAX_HISTOGRAM_STEPS} steps a request, "
+                                 f"got {len(numbers)}")
+    if not all(0 <= t < num_steps for t in numbers):
+        raise HTTPException(422, f"steps: this run has steps 0 to {num_steps - 1}, "
+                                 f"got {text[:60]!r}")
+    return numbers
 
 
 def sse(event: str, data: dict) -> bytes:
