@@ -19,6 +19,9 @@ BAD_CONFIGS = [
     ({"steps": 2001}, "steps:"),
     ({"steps": 2.5}, "steps:"),
     ({"steps": True}, "steps:"),
+    ({"steps": "5"}, "steps:"),
+    ({"hidden_layers": [4.5]}, "hidden_layers.0:"),
+    ({"batch_size": 0.0}, "batch_size:"),
     ({"n_samples": 19}, "n_samples:"),
     ({"n_samples": 2001}, "n_samples:"),
     ({"seed": -1}, "seed:"),
@@ -55,6 +58,21 @@ def test_bad_config_is_422_naming_the_field(client, body, field):
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert isinstance(detail, str) and detail.startswith(field), detail
+
+
+def test_whole_numbers_written_as_floats_are_integers(client):
+    """JSON has one number type: 5.0 is the integer 5 (as in JSON Schema), and names the
+    same run as 5."""
+    body = {"steps": 5.0, "seed": 3.0, "hidden_layers": [4.0, 3.0], "batch_size": 16.0,
+            "n_samples": 100.0}
+    response = client.post("/api/runs", json={**SMALL, **body})
+    assert response.status_code in (201, 202)
+    as_ints = client.post("/api/runs", json={**SMALL, **{k: (list(map(int, v)) if isinstance(
+        v, list) else int(v)) for k, v in body.items()}})
+    assert response.json()["id"] == as_ints.json()["id"]
+    config = response.json()["config"]
+    assert config["steps"] == 5 and isinstance(config["steps"], int)
+    assert config["hidden_layers"] == [4, 3] and config["batch_size"] == 16
 
 
 # (raw body, headers, status, detail starts with)
