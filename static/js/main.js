@@ -3,7 +3,7 @@
 import {api, ApiError} from "./api.js";
 import {readUrl, createStore, configOverrides} from "./state.js";
 import {openSession} from "./run_session.js";
-import {createRunForm} from "./run_form.js";
+import {createRunForm, formLabel} from "./run_form.js";
 import {createControls} from "./controls.js";
 import {createRenderer} from "./step_renderer.js";
 import {createPlayer} from "./player.js";
@@ -35,15 +35,19 @@ const VIEWS = [
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
 
+// "steps: input should be ..." names the API's field; the form calls it "iterations"
 function errorText(err) {
-  if (err instanceof ApiError && err.status === 422) return `This run's settings are not valid. ${err.detail}`;
+  if (err instanceof ApiError && err.status === 422) {
+    const field = err.detail.split(/[.:]/)[0], label = formLabel(field);
+    return `This run's settings are not valid. ${err.detail}${label ? ` (the form's “${label}”)` : ""}`;
+  }
   return err instanceof ApiError ? err.detail : `Something went wrong: ${err.message}`;
 }
 
 // the page's moving parts. session: the run on screen; loadedKey: its config as JSON;
-// pendingKey: the config being trained
+// pendingKey: the config being trained; viewBefore: the view when the form was submitted
 function createPage(options) {
-  const page = {options, session: null, loadedKey: null, pendingKey: null};
+  const page = {options, session: null, loadedKey: null, pendingKey: null, viewBefore: null};
   const store = createStore(readUrl(window.location.search, options), options);
   page.store = store;
   page.renderer = createRenderer(VIEWS, (err) => showAlert(errorText(err)));
@@ -52,7 +56,12 @@ function createPage(options) {
     lastStep: () => (page.session ? page.session.run.num_steps - 1 : 0),
     prefetch: (t) => page.session && prefetchFrame(page.session.run, t, store.get().layer),
     onChange: (on) => { page.controls.setPlaying(on); if (!on) redraw(page); }});
-  page.fillForm = createRunForm($("run-form"), options, (config) => store.set({...FIRST_VIEW, config}));
+  // a new run starts at its first view; if its config is refused, the view comes back
+  page.fillForm = createRunForm($("run-form"), options, (config) => {
+    const {iteration, phase, layer} = store.get();
+    page.viewBefore = {iteration, phase, layer};
+    store.set({...FIRST_VIEW, config});
+  });
   $("run-reset").addEventListener("click", () => store.set({...FIRST_VIEW, config: {}}));
   return page;
 }
@@ -87,13 +96,16 @@ async function loadRun(page, {keepAlert = false} = {}) {
       (opened) => { if (opened === page.session) redraw(page); });
   } catch (err) {
     page.pendingKey = null;
-    showAlert(errorText(err));
-    // keep showing the last good run (or the default one) under the alert
+    showAlert(errorText(err), "error", {reveal: true});
+    // keep showing the last good run (or the default one) under the alert, as it was
     const good = page.session ? JSON.parse(page.loadedKey) : {};
-    if (JSON.stringify(good) !== JSON.stringify(s.config)) page.store.set({config: good, runId: null, keepAlert: true});
+    const view = page.viewBefore || {};
+    page.viewBefore = null;
+    if (JSON.stringify(good) !== JSON.stringify(s.config)) page.store.set({config: good, runId: null, keepAlert: true, ...view});
     return;
   }
   page.pendingKey = null;
+  page.viewBefore = null;
   adoptRun(page, page.session, page.store.get());
 }
 

@@ -49,10 +49,14 @@ export function baseLayout(extra = {}) {
   };
 }
 
+// nothing leaves the machine: no "send to cloud" or "edit in Chart Studio" buttons, no links
 export const PLOT_CONFIG = {
   displaylogo: false,
   responsive: true,
-  modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
+  showSendToCloud: false,
+  showEditInChartStudio: false,
+  showLink: false,
+  modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", "sendDataToCloud"],
 };
 
 // Plotly names the first axis "x"/"xaxis", the k-th "x{k}"/"xaxis{k}"

@@ -18,6 +18,12 @@ const FIELDS = [
 ];
 const HYPER = ["beta", "beta1", "beta2", "epsilon"];
 
+// the form's label of a config field, where it differs from the field's name ("iterations")
+export function formLabel(field) {
+  const row = FIELDS.find(([name]) => name === field);
+  return row && row[1] !== field ? row[1] : null;
+}
+
 function limitText(limit) {
   if (!limit) return "";
   if (limit.max_layers) return `up to ${limit.max_layers} layers, widths ${limit.min_width}–${limit.max_width}`;

@@ -2,11 +2,13 @@
 
 const alertBox = () => document.querySelector("[data-testid=alert]");
 
-export function showAlert(text, kind = "error") {
+// reveal: scroll the alert into view (the form that caused it may be far below)
+export function showAlert(text, kind = "error", {reveal = false} = {}) {
   const box = alertBox();
   box.textContent = text;
   box.className = `alert ${kind}`;
   box.hidden = false;
+  if (reveal) box.scrollIntoView({block: "nearest"});
 }
 
 export function hideAlert() {

@@ -35,7 +35,20 @@ def test_first_load_shows_a_trained_default_run(page, server):
     expect(page.locator("#run-summary")).to_contain_text("moons")
     explainer = page.get_by_test_id("cache-explainer")
     expect(explainer).to_contain_text("linear_cache[1] = (A_prev, W, b)")
+    expect(explainer).to_contain_text("Z[1] = W[1]·A[0] + b[1] (A[0] = X)")
     expect(page.get_by_test_id("view-code")).to_contain_text("linear_forward")
+
+
+def test_plots_offer_nothing_that_leaves_the_machine(page, server):
+    """No "send to cloud" / "edit in Chart Studio" button and no link out of any plot."""
+    open_page(page, server)
+    loss = page.get_by_test_id("view-loss").locator(PLOTS)
+    loss.hover()
+    expect(loss.locator(".modebar-btn").first).to_be_attached()
+    titles = page.locator(".modebar-btn").evaluate_all(
+        "buttons => buttons.map(b => b.getAttribute('data-title') || '')")
+    assert titles and not [t for t in titles if re.search("cloud|chart studio|share", t, re.I)]
+    assert page.locator(f"{PLOTS} a[href^='http']").count() == 0
 
 
 # (action, iteration after it), applied in order from iteration 3

@@ -23,6 +23,24 @@ def test_bad_config_in_the_form_names_the_field(page, server):
         page.locator(f"#field-{field}").fill(good)
 
 
+def test_a_refused_form_keeps_the_view_and_says_the_forms_word(page, server):
+    """steps is the form's "iterations": the alert says both, comes into view, and the
+    last good run stays at the iteration, phase and layer it showed."""
+    page.recorder.allow(INVALID_CONFIG_LOG)
+    open_page(page, server, "?it=5&phase=cost&layer=2")
+    page.locator("#configure summary").click()
+    page.locator("#field-steps").fill("0")
+    page.locator("#field-steps").scroll_into_view_if_needed()
+    page.get_by_test_id("run-submit").click()
+    alert = page.get_by_test_id("alert")
+    expect(alert).to_contain_text("steps:")
+    expect(alert).to_contain_text("iterations")
+    expect(alert).to_be_in_viewport()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 5")
+    expect(page.get_by_test_id("phase-label")).to_contain_text("cost")
+    expect(page).to_have_url(re.compile("it=5.*phase=cost.*layer=2"))
+
+
 def test_form_trains_a_new_run(page, server):
     open_page(page, server)
     page.locator("#configure summary").click()

@@ -42,7 +42,7 @@ function html(frame) {
   const aPrevShape = `${frame.run.dims[l - 1]} × ${m}`, zShape = `${frame.run.dims[l]} × ${m}`;
   const next = l < L ? `<p>A[${l}] itself is not in layer ${l}'s cache: it is the next layer's A_prev, so it is stored in linear_cache[${l + 1}].</p>` : "";
   return `<h3>What is inside linear_cache and activation_cache? <span class="muted">(layer ${l}, iteration ${frame.t})</span></h3>
-<p>Forward in layer ${l} computes <code>Z[${l}] = W[${l}]·${aPrev} + b[${l}]</code>, then <code>A[${l}] = ${act}(Z[${l}])</code>${dropoutStep(frame, l)}, and saves what backward will need:</p>
+<p>Forward in layer ${l} computes <code>Z[${l}] = W[${l}]·A[${l - 1}] + b[${l}]</code>${l === 1 ? " (A[0] = X)" : ""}, then <code>A[${l}] = ${act}(Z[${l}])</code>${dropoutStep(frame, l)}, and saves what backward will need:</p>
 <ul>
 <li><code>linear_cache[${l}] = (A_prev, W, b)</code> = (${aPrev} <b>${aPrevShape}</b>, W[${l}] <b>${shapeText(p.W)}</b>, b[${l}] <b>${shapeText(p.b)}</b>): the inputs of the linear step.
   Here W[${l}] row 0 = ${preview(p.W.data[0])}, b[${l}] = ${preview(p.b.data.map((r) => r[0]))}, and column ${ex.j} of A_prev = ${preview(ex.A[l - 1])}.</li>

@@ -68,7 +68,8 @@ export function update(frame) {
   return react(plot, traces, baseLayout({
     margin: {l: 52, r: 52, t: 24, b: 40},
     xaxis: {title: {text: "iteration"}, range: ranges.x},
-    yaxis: {title: {text: "cost J"}, range: ranges.y},
+    // a diverging cost reaches 1e89 and more: the margin grows to hold its tick labels
+    yaxis: {title: {text: "cost J"}, range: ranges.y, automargin: true},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
       range: ranges.y2, dtick: regression ? 0.5 : 0.2, showgrid: false, zeroline: false},
     legend: {orientation: "h", y: 1.01, x: 1, xanchor: "right", yanchor: "bottom"},
