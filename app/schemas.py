@@ -7,7 +7,7 @@ authoritative check (pairings, activation count, batch size against the data).
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.settings import get_settings
 from engine.config import CHOICES, DEFAULT_CONFIG, LIMITS
@@ -20,6 +20,8 @@ Activation = Literal[tuple(CHOICES["activations"])]
 Loss = Literal[tuple(CHOICES["loss"])]
 Init = Literal[tuple(CHOICES["init"])]
 Optimizer = Literal[tuple(CHOICES["optimizer"])]
+Width = Annotated[int, Field(ge=1, le=_settings.max_width)]
+INTEGER_FIELDS = ("n_samples", "batch_size", "steps", "seed")
 
 
 def _integral(value):
@@ -28,10 +30,6 @@ def _integral(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-Integer = Annotated[int, BeforeValidator(_integral)]
-Width = Annotated[Integer, Field(ge=1, le=_settings.max_width)]
 
 
 def _limited(field, description, default=...):
@@ -52,8 +50,7 @@ class RunConfig(BaseModel):
                                   {"dataset": "moons", "hidden_layers": [8, 8], "steps": 300}]})
 
     dataset: Dataset = Field(DEFAULT_CONFIG["dataset"])
-    n_samples: Integer = _limited("n_samples",
-                                  "Examples in total; fixed-size real data ignores it.")
+    n_samples: int = _limited("n_samples", "Examples in total; fixed-size real data ignores it.")
     noise: float | None = _limited("noise", "Null: the dataset's own default.", None)
     test_fraction: float = _limited("test_fraction", "Share of examples held out for testing.")
     hidden_layers: list[Width] = Field(DEFAULT_CONFIG["hidden_layers"],
@@ -66,16 +63,28 @@ class RunConfig(BaseModel):
     init: Init = Field(DEFAULT_CONFIG["init"])
     optimizer: Optimizer = Field(DEFAULT_CONFIG["optimizer"])
     learning_rate: float = _limited("learning_rate", "Step size α.")
-    batch_size: Integer | None = Field(None, ge=1, description="Null: full batch. At most the "
+    batch_size: int | None = Field(None, ge=1, description="Null: full batch. At most the "
                                                            "number of training examples.")
     l2: float = _limited("l2", "L2 strength λ; the cost adds (λ/2m) Σ‖W‖².")
     keep_prob: float = _limited("keep_prob", "Dropout keep probability for hidden layers.")
-    steps: Integer = _limited("steps", "Training steps (iterations).")
-    seed: Integer = _limited("seed", "Seeds the data, the initial weights, batches and dropout.")
+    steps: int = _limited("steps", "Training steps (iterations).")
+    seed: int = _limited("seed", "Seeds the data, the initial weights, batches and dropout.")
     beta: float = _limited("beta", "Momentum's β.")
     beta1: float = _limited("beta1", "Adam's β₁.")
     beta2: float = _limited("beta2", "Adam's and RMSprop's β₂.")
     epsilon: float = _limited("epsilon", "Adam's and RMSprop's ε.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers(cls, data):
+        """Integer fields take whole numbers written as floats (before strict checks, so
+        that the schema keeps its plain integer bounds)."""
+        if not isinstance(data, dict):
+            return data
+        data = {k: _integral(v) if k in INTEGER_FIELDS else v for k, v in data.items()}
+        if isinstance(data.get("hidden_layers"), list):
+            data["hidden_layers"] = [_integral(v) for v in data["hidden_layers"]]
+        return data
 
 
 class Health(BaseModel):

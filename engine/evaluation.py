@@ -68,7 +68,8 @@ def stacked_forward(layout, thetas, X, activations):
     return A
 
 
-# a stacked forward holds one (n_l, m) activation per θ: at most this many bytes of them
+# a stacked forward holds two (n, m) activations per θ at once (a layer's input and its
+# output): at most this many bytes of them
 EVALUATE_BYTES = 8 * 2**20
 
 
@@ -207,7 +208,7 @@ class Series:
         """Metric of each θ on (X, Y), in stacked forward passes of as many θs as
         EVALUATE_BYTES allows (a big θ comes alone, from record(), and is not copied)."""
         task, acts, labels = self.data.info.task, self.cfg["activations"], self.labels[split]
-        group = max(1, EVALUATE_BYTES // (8 * X.shape[1] * max(self.layout.dims[1:])))
+        group = max(1, EVALUATE_BYTES // (2 * 8 * X.shape[1] * max(self.layout.dims[1:])))
         values = []
         for k in range(0, len(thetas), group):
             part = thetas[k:k + group]
@@ -242,10 +243,14 @@ class Series:
         return self.layers.nbytes + 4 * self.cost.nbytes + self._buffer_bytes
 
 
-def spread_steps(num_steps, snapshots):
-    """Up to `snapshots` steps evenly spread from 0 to num_steps - 1, both included."""
-    steps = np.linspace(0, max(num_steps - 1, 0), snapshots).round().astype(int)
-    return np.unique(steps).tolist()
+def spread_steps(num_steps, snapshots, interval=1):
+    """Up to `snapshots` steps spread evenly from 0 to num_steps - 1, both included, the
+    inner ones moved to the nearest multiple of `interval` (a checkpoint: replaying such
+    a step recomputes that step alone)."""
+    last = max(num_steps - 1, 0)
+    points = np.linspace(0, last, snapshots)[:-1]
+    aligned = np.minimum(np.round(points / interval) * interval, last).astype(int)
+    return np.unique(np.append(aligned, last)).tolist()
 
 
 def histograms(run, steps):

@@ -24,8 +24,8 @@ RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
 # a checkpoint every MIN_INTERVAL steps while they fit CHECKPOINT_BUDGET bytes; sparser
 # beyond, but never so sparse that a replay needs more than about MAX_REPLAY_SECONDS,
 # unless the checkpoints would then take more than CHECKPOINT_CAP: a run's memory is
-# bounded first (the biggest valid runs, 6×128 units on 2,000 examples with adam, would
-# otherwise keep about 850 MB), and a fetch of such a run may take up to about 1.5 s.
+# bounded first (the biggest valid runs, 6×128 units on digits or 2,000 moons with adam,
+# would otherwise keep about 850 MB), and a fetch of such a run may take up to about 1.5 s.
 # A fetch replays (MIN_INTERVAL - 1) / 2 extra steps on average, which costs less
 # than building the record, while training copies and freezes half as many θs
 CHECKPOINT_BUDGET = 16 * 2**20
@@ -203,9 +203,20 @@ class Run:
             return evaluation.histograms(self, steps)
         with self._lock:
             if self._histograms is None:
-                spread = evaluation.spread_steps(self.num_steps, snapshots)
+                spread = evaluation.spread_steps(self.num_steps, snapshots, self.interval)
                 self._histograms = evaluation.histograms(self, spread)
             return self._histograms
+
+    def replays_for(self, steps):
+        """Training steps that replaying these steps, in order, recomputes: each from its
+        checkpoint, or from the step before it if that one is in the same interval."""
+        count, previous = 0, None
+        for t in sorted(steps):
+            start = t - t % self.interval
+            if previous is not None and start <= previous < t:
+                start = previous + 1
+            count, previous = count + t - start + 1, t
+        return count
 
     def gradcheck(self, t, max_params=2000):
         """Numerical vs analytic gradients at step t, per layer (CONTRACT "Gradcheck")."""

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from app import __version__
+from app.routes import runs as runs_routes
 from app.run_ids import decode_run_id, encode_run_id
 from app.schemas import RunConfig
 from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
@@ -145,6 +146,16 @@ def test_histograms_at_named_steps(client, small_run):
     record = client.get(f"/api/runs/{small_run['id']}/steps/7", params={"fields": "Z"}).json()
     Z = record["layers"][0]["activation_cache"]["Z"]
     assert sum(histograms["layers"][0]["Z"][1]) == len(Z["data"]) * len(Z["data"][0])
+
+
+def test_histograms_that_recompute_too_much_are_422(client, small_run, monkeypatch):
+    monkeypatch.setattr(runs_routes, "MAX_HISTOGRAM_REPLAYS", 3)
+    # checkpoints every 2 steps: 1, 3 and 5 recompute 2 steps each
+    response = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "1,3,5"})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("steps: these steps recompute 6 training steps")
+    ok = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "0,2,4"})
+    assert ok.status_code == 200
 
 
 @pytest.mark.parametrize(("steps", "words"), [

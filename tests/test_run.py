@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import records, stats
+from engine import evaluation, records, stats
 from engine import run as run_module
 from engine.config import normalize_config
 from engine.datasets import load_dataset
@@ -708,6 +708,29 @@ def test_histograms_share_fixed_edges_and_count_every_entry():
                 assert sum(counts) == tensor.size
                 np.testing.assert_array_equal(counts, np.histogram(tensor, bins=bins)[0])
     assert run.histograms(snapshots=7) is h  # computed once
+
+
+@pytest.mark.parametrize(("raw", "snapshots"), [
+    ({**BASE, "steps": 30}, 7),
+    # the biggest valid run keeps a checkpoint every 34 steps
+    ({"dataset": "digits", "hidden_layers": [128] * 6, "optimizer": "adam", "steps": 2000}, 50),
+], ids=["small", "biggest"])
+def test_default_histograms_sit_on_checkpoints(raw, snapshots):
+    """The spread steps are checkpoints, but for the last: replaying them recomputes about
+    one step each, not up to a checkpoint interval each."""
+    run = Run(normalize_config(raw))
+    run.num_steps = run.config["steps"]  # as if trained: only the step arithmetic is used
+    steps = evaluation.spread_steps(run.num_steps, snapshots, run.interval)
+    assert steps[0] == 0 and steps[-1] == run.num_steps - 1 and len(steps) <= snapshots
+    assert all(t % run.interval == 0 for t in steps[:-1])
+    assert run.replays_for(steps) <= len(steps) - 1 + run.interval
+
+
+def test_replays_for_counts_steps_recomputed_in_order():
+    run = Run(normalize_config({**BASE, "steps": 30}))
+    assert run.interval == 2
+    # 13 from 12; 14 from its checkpoint; 15 continues from 14; 29 from 28
+    assert run.replays_for([29, 13, 14, 15]) == 2 + 1 + 1 + 2
 
 
 def test_histograms_at_any_steps():

@@ -17,6 +17,9 @@ from app.serialize import dumps
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 MAX_HISTOGRAM_STEPS = 50  # steps a request may name: each is replayed
+# training steps a request may recompute: 50 steps at checkpoints take 50, far from them
+# each step takes up to a checkpoint interval (34 steps for the biggest runs)
+MAX_HISTOGRAM_REPLAYS = 200
 StepsQuery = Annotated[str | None, Query(description="Step numbers, e.g. 0,137 (at most 50); "
                                                      "default: up to 50 evenly spread steps")]
 EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
@@ -80,6 +83,13 @@ async def histograms(ref: RunDep, steps: StepsQuery = None):
         raise HTTPException(409, "histograms: the run is still training; poll the run or "
                                  "follow its events")
     numbers = parse_steps(steps, ref.run.num_steps)
+    replays = 0 if numbers is None else ref.run.replays_for(numbers)
+    if replays > MAX_HISTOGRAM_REPLAYS:
+        every = ref.run.interval
+        raise HTTPException(422, f"steps: these steps recompute {replays} training steps, at "
+                                 f"most {MAX_HISTOGRAM_REPLAYS} a request; this run keeps a "
+                                 f"checkpoint every {every} steps, and a multiple of {every} "
+                                 f"recomputes only itself")
     body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.histograms(steps=numbers)))
     return Response(body, media_type="application/json")
 

@@ -136,8 +136,12 @@ async function boot() {
   // a new config trains a new run; anything else is a redraw of the run on screen
   page.store.subscribe((s) => {
     const key = JSON.stringify(s.config);
-    if (key !== page.loadedKey && key !== page.pendingKey) loadRun(page, {keepAlert: Boolean(s.keepAlert)});
-    else if (page.session) redraw(page);
+    if (key !== page.loadedKey && key !== page.pendingKey) {
+      loadRun(page, {keepAlert: Boolean(s.keepAlert)});
+      return;
+    }
+    page.viewBefore = null;  // no load of the submitted config is pending: nothing to restore
+    if (page.session) redraw(page);
   });
   await loadRun(page);
 }
