@@ -33,6 +33,9 @@ CHECKPOINT_CAP = 128 * 2**20
 MIN_INTERVAL = 2
 MAX_REPLAY_SECONDS = 1.0
 MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow machine
+# the default histograms replay their steps once: evenly spread while that replays about
+# this long at most, else placed on checkpoints (about one replayed step each)
+HISTOGRAM_SECONDS = 5.0
 
 
 def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
@@ -75,8 +78,9 @@ class Run:
         self.m = config["batch_size"] or self.data.X_train.shape[1]  # examples a step
         weights = sum(n * n_prev for n, n_prev in zip(self.dims[1:], self.dims, strict=False))
         # forward W A_prev, backward dZ A_prevᵀ and Wᵀ dZ
+        self.step_multiply_adds = 3 * self.m * weights
         self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
-                                            3 * self.m * weights)
+                                            self.step_multiply_adds)
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = {}
         self._series = evaluation.Series(config, self.layout, self.data)
@@ -203,9 +207,17 @@ class Run:
             return evaluation.histograms(self, steps)
         with self._lock:
             if self._histograms is None:
-                spread = evaluation.spread_steps(self.num_steps, snapshots, self.interval)
-                self._histograms = evaluation.histograms(self, spread)
+                self._histograms = evaluation.histograms(self, self.histogram_steps(snapshots))
             return self._histograms
+
+    def histogram_steps(self, snapshots):
+        """The default histograms' steps: up to `snapshots` spread evenly over the run if
+        replaying them takes about HISTOGRAM_SECONDS at most, else moved to checkpoints."""
+        even = evaluation.spread_steps(self.num_steps, snapshots)
+        seconds = self.replays_for(even) * self.step_multiply_adds / MULTIPLY_ADDS_PER_SECOND
+        if seconds <= HISTOGRAM_SECONDS:
+            return even
+        return evaluation.spread_steps(self.num_steps, snapshots, self.interval)
 
     def replays_for(self, steps):
         """Training steps that replaying these steps, in order, recomputes: each from its

@@ -710,20 +710,27 @@ def test_histograms_share_fixed_edges_and_count_every_entry():
     assert run.histograms(snapshots=7) is h  # computed once
 
 
-@pytest.mark.parametrize(("raw", "snapshots"), [
-    ({**BASE, "steps": 30}, 7),
-    # the biggest valid run keeps a checkpoint every 34 steps
-    ({"dataset": "digits", "hidden_layers": [128] * 6, "optimizer": "adam", "steps": 2000}, 50),
-], ids=["small", "biggest"])
-def test_default_histograms_sit_on_checkpoints(raw, snapshots):
-    """The spread steps are checkpoints, but for the last: replaying them recomputes about
-    one step each, not up to a checkpoint interval each."""
+@pytest.mark.parametrize(("raw", "on_checkpoints"), [
+    ({**BASE, "steps": 30}, False),
+    # cheap steps, a checkpoint every 286: 50 evenly spread steps replay quickly
+    ({"dataset": "digits", "hidden_layers": [128] * 6, "batch_size": 1, "steps": 2000}, False),
+    # the biggest valid run keeps a checkpoint every 34 costly steps
+    ({"dataset": "digits", "hidden_layers": [128] * 6, "optimizer": "adam", "steps": 2000}, True),
+], ids=["small", "cheap_sparse", "biggest"])
+def test_default_histogram_steps_bound_their_replay(raw, on_checkpoints):
+    """Evenly spread while replaying them is quick; on checkpoints (but for the last)
+    when it is not, so that each recomputes about one step, not up to an interval."""
     run = Run(normalize_config(raw))
     run.num_steps = run.config["steps"]  # as if trained: only the step arithmetic is used
-    steps = evaluation.spread_steps(run.num_steps, snapshots, run.interval)
-    assert steps[0] == 0 and steps[-1] == run.num_steps - 1 and len(steps) <= snapshots
-    assert all(t % run.interval == 0 for t in steps[:-1])
-    assert run.replays_for(steps) <= len(steps) - 1 + run.interval
+    steps = run.histogram_steps(50)
+    assert steps[0] == 0 and steps[-1] == run.num_steps - 1
+    if on_checkpoints:
+        assert all(t % run.interval == 0 for t in steps[:-1])
+        assert run.replays_for(steps) <= len(steps) - 1 + run.interval
+    else:
+        assert steps == evaluation.spread_steps(run.num_steps, 50)
+    seconds = run.replays_for(steps) * run.step_multiply_adds / run_module.MULTIPLY_ADDS_PER_SECOND
+    assert seconds <= run_module.HISTOGRAM_SECONDS or on_checkpoints
 
 
 def test_replays_for_counts_steps_recomputed_in_order():
