@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.configs import check_config
 from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain
+from app.routes.number_lists import parse_numbers
 from app.run_ids import canonical_json, encode_run_id
 from app.runs import FINISHED, RunCache, public_status, wait_finished
 from app.schemas import RunConfig, RunInfo, Summary
@@ -98,18 +99,8 @@ def parse_steps(text: str | None, num_steps: int) -> list[int] | None:
     """'0,137' -> [0, 137]; None means the evenly spread default."""
     if text is None:
         return None
-    try:
-        numbers = sorted({int(part) for part in text.split(",")})
-    except ValueError:
-        raise HTTPException(422, f"steps: give step numbers separated by commas, like 0,137; "
-                                 f"got {text[:60]!r}") from None
-    if len(numbers) > MAX_HISTOGRAM_STEPS:
-        raise HTTPException(422, f"steps: at most {MAX_HISTOGRAM_STEPS} steps a request, "
-                                 f"got {len(numbers)}")
-    if not all(0 <= t < num_steps for t in numbers):
-        raise HTTPException(422, f"steps: this run has steps 0 to {num_steps - 1}, "
-                                 f"got {text[:60]!r}")
-    return numbers
+    return parse_numbers(text, "steps", "step", "0,137", 0, num_steps - 1, "this run",
+                         most=MAX_HISTOGRAM_STEPS)
 
 
 def sse(event: str, data: dict) -> bytes:

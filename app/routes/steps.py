@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from app.answers import AnswerCache
 from app.deps import AnswersDep, RunDep, RunRef, SettingsDep
+from app.routes.number_lists import parse_numbers
 from app.runs import FINISHED, public_status, wait_finished
 from app.schemas import Gradcheck, StepRecord
 from app.serialize import dumps, with_tensors
@@ -35,14 +36,7 @@ def parse_layers(text: str | None, L: int) -> list[int] | None:
     """'1,3' -> [1, 3]; None means every layer."""
     if text is None:
         return None
-    try:
-        numbers = sorted({int(part) for part in text.split(",")})
-    except ValueError:
-        raise HTTPException(422, f"layers: give layer numbers separated by commas, like "
-                                 f"1,3; got {text[:60]!r}") from None
-    if not all(1 <= n <= L for n in numbers):
-        raise HTTPException(422, f"layers: this network has layers 1 to {L}, got {text[:60]!r}")
-    return numbers
+    return parse_numbers(text, "layers", "layer", "1,3", 1, L, "this network")
 
 
 def parse_fields(text: str | None) -> set[str] | None:
