@@ -8,9 +8,12 @@ standardizes the features with train statistics.
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn import datasets as sk
+
+from engine.losses import one_hot_labels
 
 # task -> natural (output_activation, loss)
 TASK_HEADS = {
@@ -47,6 +50,12 @@ class Dataset:
     Y_train: np.ndarray  # (n_y, m_train)
     X_test: np.ndarray  # (n_x, m_test)
     Y_test: np.ndarray  # (n_y, m_test)
+
+    @cached_property
+    def train_labels(self):
+        """Each training example's class, or None when Y_train is not one-hot
+        (binary and regression targets): see engine.losses.one_hot_labels."""
+        return one_hot_labels(self.Y_train)
 
 
 def _info(name, task, n_x, classes, default_noise, description):

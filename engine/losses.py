@@ -64,18 +64,38 @@ def bce_from_logits(A, Y, Z):
 LOG_TINY = float(np.log(np.finfo(float).tiny))
 
 
-def cce_from_logits(A, Y, Z):
+def one_hot_labels(Y):
+    """The class of each column of Y (n_y, m): the row of its single 1.  None unless
+    Y is one-hot with two rows or more (binary targets are one row of 0/1)."""
+    if Y.shape[0] < 2:
+        return None
+    labels = Y.argmax(axis=0)
+    picked = np.take(Y, labels * Y.shape[1] + np.arange(Y.shape[1]))
+    one_hot = np.count_nonzero(Y) == Y.shape[1] and bool(np.all(picked == 1.0))
+    return labels if one_hot else None
+
+
+def cce_from_logits(A, Y, Z, labels=None):
     """CCE of A = softmax(Z): -(1/m) Σ y log a, from A (as the course does, and in
-    fewer passes) while every a is a normal float; else via log-softmax,
-    log a = z - max - log Σ e^(z - max), which stays exact for huge logits."""
+    fewer passes) while every a that counts is a normal float; else via log-softmax,
+    log a = z - max - log Σ e^(z - max), which stays exact for huge logits.
+
+    labels: one_hot_labels(Y), if the caller has them: then only y's own output in
+    each column is logged, since the other terms are 0 · log a (m logs, not n_y·m).
+    """
+    m = Z.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_A = np.log(A)
-        cost = -(Y * log_A).sum() / Z.shape[1]
+        if labels is None:
+            log_A = np.log(A)
+            cost = -(Y * log_A).sum() / m
+        else:
+            log_A = np.log(np.take(A, labels * m + np.arange(m)))  # log of y's a: (m,)
+            cost = -log_A.sum() / m
     if np.isfinite(cost) and log_A.min() > LOG_TINY:
         return cost
     S = Z - Z.max(axis=0, keepdims=True)
     log_A = S - np.log(np.sum(np.exp(S), axis=0, keepdims=True))
-    return -np.sum(Y * log_A) / Z.shape[1]
+    return -np.sum(Y * log_A) / m
 
 
 LOSSES = {
@@ -92,8 +112,13 @@ FUSED = {
 }
 
 
-def compute_loss(loss, activation, A, Y, Z):
-    """Mean loss J of the output layer (no L2 term)."""
+def compute_loss(loss, activation, A, Y, Z, labels=None):
+    """Mean loss J of the output layer (no L2 term).
+
+    labels: one_hot_labels(Y) or None; softmax + CCE then logs only y's outputs.
+    """
+    if labels is not None and (activation, loss) == ("softmax", "categorical_cross_entropy"):
+        return float(cce_from_logits(A, Y, Z, labels))
     from_logits = FUSED.get((activation, loss))
     if from_logits is not None:
         return float(from_logits(A, Y, Z))

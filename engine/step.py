@@ -51,13 +51,15 @@ class StepResult:
 
 
 def batch(cfg, data, t):
-    """(epoch, indices, X, Y) of step t."""
+    """(epoch, indices, X, Y, labels) of step t; labels: each example's class, or None
+    unless Y is one-hot."""
     if cfg["batch_size"] is None:  # the common case, without the calls
-        return t, None, data.X_train, data.Y_train
+        return t, None, data.X_train, data.Y_train, data.train_labels
     epoch, idx = batch_indices(cfg["seed"], t, data.X_train.shape[1], cfg["batch_size"])
     if idx is None:
-        return epoch, idx, data.X_train, data.Y_train
-    return epoch, idx, data.X_train[:, idx], data.Y_train[:, idx]
+        return epoch, idx, data.X_train, data.Y_train, data.train_labels
+    labels = None if data.train_labels is None else data.train_labels[idx]
+    return epoch, idx, data.X_train[:, idx], data.Y_train[:, idx], labels
 
 
 class Buffers(NamedTuple):
@@ -77,7 +79,7 @@ def forward_backward(cfg, data, layout, t, theta, buffers=None, params=None):
 
     params: θ_t's W/b views, if the caller has them already.
     """
-    epoch, idx, X, Y = batch(cfg, data, t)
+    epoch, idx, X, Y, labels = batch(cfg, data, t)
     keep_prob, acts = cfg["keep_prob"], cfg["activations"]
     rng = dropout_rng(cfg["seed"], t) if keep_prob < 1.0 else None
     params = layout.views(theta) if params is None else params
@@ -87,7 +89,7 @@ def forward_backward(cfg, data, layout, t, theta, buffers=None, params=None):
     else:
         out, g, grad_out = buffers.out, buffers.g, buffers.grads
     AL, caches, masks = model_forward(X, params, acts, keep_prob, rng, out)
-    cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1])
+    cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1], labels)
     if cfg["l2"]:
         cost += l2_cost(params, layout.L, cfg["l2"], X.shape[1])
     grads = model_backward(AL, Y, caches, acts, cfg["loss"], masks, keep_prob, cfg["l2"],

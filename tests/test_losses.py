@@ -128,10 +128,27 @@ def test_cost_from_logits_equals_cost_from_A(activation, loss, n_y):
     Z = np.random.default_rng(5).normal(0.0, 3.0, size=(n_y, M))
     Y = _targets(loss, n_y)
     A = ACTIVATIONS[activation][0](Z)[0]
-    from_logits = losses.compute_loss(loss, activation, A, Y, Z)
-    assert isinstance(from_logits, float)
-    # log(sigmoid) vs the logit form differ by rounding only at |Z| ~ 10
-    assert from_logits == pytest.approx(_contract_cost(loss, A, Y), rel=1e-12)
+    # labels None for binary targets; for one-hot ones, only y's outputs are logged
+    for labels in (None, losses.one_hot_labels(Y)):
+        from_logits = losses.compute_loss(loss, activation, A, Y, Z, labels)
+        assert isinstance(from_logits, float)
+        # log(sigmoid) vs the logit form differ by rounding only at |Z| ~ 10
+        assert from_logits == pytest.approx(_contract_cost(loss, A, Y), rel=1e-12)
+
+
+@pytest.mark.parametrize(("Y", "expected"), [
+    ([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], [1, 0, 2]),
+    ([[1.0, 1.0], [0.0, 0.0]], [0, 0]),
+    ([[0.0, 1.0, 1.0]], None),  # binary targets: one row
+    ([[0.0, 1.0], [0.0, 0.0]], None),  # a column without its 1
+    ([[1.0, 1.0], [1.0, 0.0]], None),  # a column with two
+    ([[0.5, 1.0], [0.5, 0.0]], None),  # soft targets
+    ([[2.0, 1.0], [0.0, 0.0]], None),
+    ([[-1.0, 1.0], [1.0, 0.0]], None),
+])
+def test_one_hot_labels(Y, expected):
+    labels = losses.one_hot_labels(np.array(Y))
+    assert labels is None if expected is None else labels.tolist() == expected
 
 
 @pytest.mark.parametrize(("activation", "loss", "Z", "Y", "expected"), [
@@ -150,10 +167,11 @@ def test_cost_from_logits_is_exact_for_huge_logits(activation, loss, Z, Y, expec
     with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
         warnings.simplefilter("error")
         A = ACTIVATIONS[activation][0](Z)[0]
-        cost = losses.compute_loss(loss, activation, A, Y, Z)
+        # with labels (one-hot targets), only y's outputs are logged
+        costs = [losses.compute_loss(loss, activation, A, Y, Z, labels)
+                 for labels in (None, losses.one_hot_labels(Y))]
         dA, dZ = losses.output_gradients(loss, activation, A, Y, Z)
-    assert np.isfinite(cost)
-    assert cost == pytest.approx(expected, rel=1e-15)
+    assert costs == [pytest.approx(expected, rel=1e-15)] * 2
     np.testing.assert_array_equal(dZ, A - Y)
     assert np.isfinite(dA).all()
 
