@@ -127,6 +127,17 @@ def readme_install() -> list[str]:
     return shlex.split(command)
 
 
+def test_ci_runs_the_readme_test_command():
+    """The quick start's second command is what CI runs, word for word."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
+    test_command = blocks[1]  # the quick start: run the app, then run the tests
+    assert "test" in test_command
+    ci_commands = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+                   if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_commands == [test_command]
+
+
 def test_the_image_installs_the_project_as_the_readme_does():
     pips = [args for name, args in STEPS if name == "RUN" and "pip install" in args]
     assert len(pips) == 1
