@@ -90,7 +90,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     args = parser.parse_args()
     single_blas_thread()
-    rounds = 3 if args.quick else 11
+    rounds = 3 if args.quick else 21
     print(f"{'workload':<42} {'bare ms/step':>12} {'train÷bare':>11} {'IQR':>11} {'target':>7} "
           f"{'fetch÷step':>11} {'target':>7}")
     for name, (description, cfg, data) in workloads(1).items():
