@@ -13,6 +13,7 @@ import numpy as np
 from engine import stats
 from engine.activations import activation_forward
 from engine.batches import batch_size_at
+from engine.losses import label_index
 from engine.step import Buffers
 
 
@@ -21,7 +22,7 @@ class ClassLabels:
 
     def __init__(self, Y):
         labels = Y.argmax(axis=0)
-        self.index = labels * Y.shape[1] + np.arange(Y.shape[1])  # of y's class in flat AL
+        self.index = label_index(labels, Y.shape[1])  # of y's class in flat AL
         self.later = np.arange(Y.shape[0])[:, None] >= labels  # (n_y, m): classes ≥ y
 
 

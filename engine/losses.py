@@ -64,13 +64,19 @@ def bce_from_logits(A, Y, Z):
 LOG_TINY = float(np.log(np.finfo(float).tiny))
 
 
+def label_index(labels, m):
+    """Flat index, in an (n_y, m) array's row-major order, of each column's entry in
+    row labels[i]: the position of y's class among the outputs."""
+    return labels * m + np.arange(m)
+
+
 def one_hot_labels(Y):
     """The class of each column of Y (n_y, m): the row of its single 1.  None unless
     Y is one-hot with two rows or more (binary targets are one row of 0/1)."""
     if Y.shape[0] < 2:
         return None
     labels = Y.argmax(axis=0)
-    picked = np.take(Y, labels * Y.shape[1] + np.arange(Y.shape[1]))
+    picked = np.take(Y, label_index(labels, Y.shape[1]))
     one_hot = np.count_nonzero(Y) == Y.shape[1] and bool(np.all(picked == 1.0))
     return labels if one_hot else None
 
@@ -89,7 +95,7 @@ def cce_from_logits(A, Y, Z, labels=None):
             log_A = np.log(A)
             cost = -(Y * log_A).sum() / m
         else:
-            log_A = np.log(np.take(A, labels * m + np.arange(m)))  # log of y's a: (m,)
+            log_A = np.log(np.take(A, label_index(labels, m)))  # log of y's a: (m,)
             cost = -log_A.sum() / m
     if np.isfinite(cost) and log_A.min() > LOG_TINY:
         return cost
@@ -117,9 +123,9 @@ def compute_loss(loss, activation, A, Y, Z, labels=None):
 
     labels: one_hot_labels(Y) or None; softmax + CCE then logs only y's outputs.
     """
-    if labels is not None and (activation, loss) == ("softmax", "categorical_cross_entropy"):
-        return float(cce_from_logits(A, Y, Z, labels))
     from_logits = FUSED.get((activation, loss))
+    if from_logits is cce_from_logits:
+        return float(cce_from_logits(A, Y, Z, labels))
     if from_logits is not None:
         return float(from_logits(A, Y, Z))
     return float(LOSSES[loss][0](A, Y))
