@@ -15,6 +15,7 @@ from engine.layers import (
     linear_activation_forward,
     linear_backward,
     linear_forward,
+    with_ones,
 )
 from engine.optimizers import gd
 
@@ -54,7 +55,7 @@ def _course_activations(parameters):
 
 def L_model_forward(X, parameters):
     """[LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID.  Returns AL: (1, m) and the L caches."""
-    AL, caches, _ = model.model_forward(X, parameters, _course_activations(parameters))
+    AL, caches, _ = model.model_forward(with_ones(X), parameters, _course_activations(parameters))
     return AL, caches
 
 

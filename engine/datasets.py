@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 from sklearn import datasets as sk
 
+from engine.layers import with_ones
 from engine.losses import one_hot_labels
 
 # task -> natural (output_activation, loss)
@@ -50,6 +51,14 @@ class Dataset:
     Y_train: np.ndarray  # (n_y, m_train)
     X_test: np.ndarray  # (n_x, m_test)
     Y_test: np.ndarray  # (n_y, m_test)
+
+    @cached_property
+    def X_train_ones(self):
+        """X_train with a row of ones below, (n_x + 1, m_train), read-only: a step's
+        forward takes it as it is (engine.model.model_forward)."""
+        X_ones = with_ones(self.X_train)
+        X_ones.flags.writeable = False
+        return X_ones
 
     @cached_property
     def train_labels(self):

@@ -110,7 +110,11 @@ class Series:
         dims = self.layout.dims[1:]
         if allocate and self.chunk > 1:
             self.Z = [np.empty((self.chunk, n, self.m)) for n in dims]
-            self.A = [np.empty((self.chunk, n, self.m)) for n in dims]
+            # a hidden A[l] sits above a row of ones, as model_forward takes it
+            self.A = [np.empty((self.chunk, n + 1, self.m)) for n in dims[:-1]] + \
+                [np.empty((self.chunk, dims[-1], self.m))]
+            for A in self.A[:-1]:
+                A[:, -1] = 1.0
             # the queue holds a small θ's dθ of every step, and θ_t and θ_{t+1}: one dθ a
             # slot, and a ring of θs one longer than the chunk. A big θ's norms are taken
             # at once (record()), so one dθ and two θs do.
@@ -124,7 +128,7 @@ class Series:
             self._ring = 0  # the θ ring's row of the latest θ_{t+1}
             self._buffers = {}
             # one number, for nbytes() in other threads while the arrays come and go
-            self._buffer_bytes = 2 * sum(Z.nbytes for Z in self.Z) + self.G.nbytes + \
+            self._buffer_bytes = sum(Z.nbytes for Z in self.Z + self.A) + self.G.nbytes + \
                 self.Theta.nbytes
         else:
             self._buffer_bytes = 0
@@ -166,7 +170,9 @@ class Series:
         if not queue:
             return []
         T = len(queue)
-        return self._summarize(queue, [Z[:T] for Z in self.Z], [A[:T] for A in self.A])
+        # Z[:T] and A[:T] without the ones rows: (T, n_l, m) views
+        return self._summarize(queue, [Z[:T] for Z in self.Z],
+                               [A[:T, :Z.shape[1]] for Z, A in zip(self.Z, self.A, strict=True)])
 
     def _summarize(self, queue, Zs, As):
         steps = [q[0] for q in queue]

@@ -10,17 +10,41 @@ import numpy as np
 from engine.activations import activation_backward, activation_forward
 
 
+def ones_below(n, m):
+    """An (n + 1, m) buffer whose last row is ones: A goes above it."""
+    A_ones = np.empty((n + 1, m))
+    A_ones[-1] = 1.0
+    return A_ones
+
+
+def with_ones(A):
+    """[A; 1]: A (n, m) with a row of ones below it, (n + 1, m)."""
+    A_ones = ones_below(*A.shape)
+    A_ones[:-1] = A
+    return A_ones
+
+
+def affine_forward(A_ones, W, b, out=None):
+    """Z = W A + b.  A_ones: (n_prev + 1, m), A with a row of ones below (with_ones);
+    W: (n, n_prev); b: (n, 1) -> Z: (n, m).  out: a buffer for Z.
+
+    NumPy adds a broadcast column b at about a third of the speed of a plain add, so
+    while W has fewer entries than Z (n_prev < m) it is cheaper to copy W and b into
+    one matrix and let the product add b: Z = [W b]·[A; 1].
+    """
+    if A_ones.shape[0] <= A_ones.shape[1]:
+        return np.matmul(np.concatenate((W, b), axis=1), A_ones, out=out)
+    Z = np.matmul(W, A_ones[:-1], out=out)
+    Z += b
+    return Z
+
+
 def linear_forward(A, W, b, out=None):
     """Z = W A + b, A being A_prev.  A: (n_prev, m), W: (n, n_prev), b: (n, 1) -> Z: (n, m).
 
     The parameter is called A, as in the course's exercise. out: a buffer for Z.
     """
-    if out is None:
-        Z = W @ A + b
-    else:  # the same sums, into the caller's buffer
-        Z = np.matmul(W, A, out=out)
-        Z += b
-    return Z, (A, W, b)
+    return affine_forward(with_ones(A), W, b, out), (A, W, b)
 
 
 def linear_backward(dZ, cache, out=None, need_dA_prev=True):

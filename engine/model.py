@@ -5,30 +5,42 @@ X: (n_x, m); Y: (n_y, m); caches[l-1] = ((A[l-1], W[l], b[l]), Z[l]) for l = 1..
 
 import numpy as np
 
-from engine.activations import activation_backward
-from engine.layers import linear_activation_forward, linear_backward
+from engine.activations import activation_backward, activation_forward
+from engine.layers import affine_forward, linear_backward, ones_below
 from engine.losses import output_gradients
 
 
-def model_forward(X, parameters, activations, keep_prob=1.0, rng=None, out=None):
+def model_forward(X_ones, parameters, activations, keep_prob=1.0, rng=None, out=None):
     """Forward through all layers.  Returns AL, caches and the dropout masks D[l].
 
+    X_ones: (n_x + 1, m), the examples X with a row of ones below (layers.with_ones).
+    Each hidden A[l] is written above a row of ones too, so that every layer's
+    W A + b is one matrix product (layers.affine_forward); the caches hold A[l-1]
+    without it.
     With keep_prob < 1, each hidden A[l] is multiplied by its 0/1 mask D[l] and
     divided by keep_prob (inverted dropout), so the next layer sees that A[l].
     masks[l-1] is None for the output layer and when dropout is off.
-    out: buffers (Z[l], A[l]) per layer to write into, or None.
+    out: buffers (Z[l], A[l]) per layer to write into, or None; a hidden layer's A
+    buffer is (n_l + 1, m), its last row ones (layers.ones_below).
     """
-    A, caches, masks = X, [], []
-    L = len(activations)
+    A_ones, caches, masks = X_ones, [], []
+    L, m = len(activations), X_ones.shape[1]
     for l in range(1, L + 1):
-        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"],
-                                             activations[l - 1], out and out[l - 1])
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        Z_out, A_out = out[l - 1] if out else (None, None)
+        Z = affine_forward(A_ones, W, b, Z_out)
+        caches.append(((A_ones[:-1], W, b), Z))
+        if l == L:
+            A = activation_forward(activations[l - 1], Z, A_out)[0]
+            masks.append(None)
+            break
+        A_ones = ones_below(W.shape[0], m) if A_out is None else A_out
+        A = activation_forward(activations[l - 1], Z, A_ones[:-1])[0]
         D = None
-        if keep_prob < 1.0 and l < L:
+        if keep_prob < 1.0:
             D = (rng.random(A.shape) < keep_prob).astype(A.dtype)
             A *= D  # A is this layer's own array: (A * D) / keep_prob, in place
             A /= keep_prob
-        caches.append(cache)
         masks.append(D)
     return A, caches, masks
 

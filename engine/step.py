@@ -51,21 +51,23 @@ class StepResult:
 
 
 def batch(cfg, data, t):
-    """(epoch, indices, X, Y, labels) of step t; labels: each example's class, or None
-    unless Y is one-hot."""
+    """(epoch, indices, X_ones, Y, labels) of step t.  X_ones: the batch's X with a row
+    of ones below (model_forward); labels: each example's class, or None unless Y is
+    one-hot."""
     if cfg["batch_size"] is None:  # the common case, without the calls
-        return t, None, data.X_train, data.Y_train, data.train_labels
+        return t, None, data.X_train_ones, data.Y_train, data.train_labels
     epoch, idx = batch_indices(cfg["seed"], t, data.X_train.shape[1], cfg["batch_size"])
     if idx is None:
-        return epoch, idx, data.X_train, data.Y_train, data.train_labels
+        return epoch, idx, data.X_train_ones, data.Y_train, data.train_labels
     labels = None if data.train_labels is None else data.train_labels[idx]
-    return epoch, idx, data.X_train[:, idx], data.Y_train[:, idx], labels
+    return epoch, idx, data.X_train_ones[:, idx], data.Y_train[:, idx], labels
 
 
 class Buffers(NamedTuple):
     """Arrays a training step writes into instead of allocating its own (the numbers
-    are the same): the forward's (Z[l], A[l]) per layer, dθ with its W/b views, and
-    θ_{t+1} with its W/b views, which the next step takes as its parameters."""
+    are the same): the forward's (Z[l], A[l]) per layer (a hidden A[l] above a row of
+    ones, as model_forward takes it), dθ with its W/b views, and θ_{t+1} with its W/b
+    views, which the next step takes as its parameters."""
 
     out: list
     g: np.ndarray
@@ -79,7 +81,8 @@ def forward_backward(cfg, data, layout, t, theta, buffers=None, params=None):
 
     params: θ_t's W/b views, if the caller has them already.
     """
-    epoch, idx, X, Y, labels = batch(cfg, data, t)
+    epoch, idx, X_ones, Y, labels = batch(cfg, data, t)
+    X = X_ones[:-1]
     keep_prob, acts = cfg["keep_prob"], cfg["activations"]
     rng = dropout_rng(cfg["seed"], t) if keep_prob < 1.0 else None
     params = layout.views(theta) if params is None else params
@@ -88,7 +91,7 @@ def forward_backward(cfg, data, layout, t, theta, buffers=None, params=None):
         out, grad_out = None, layout.views(g)
     else:
         out, g, grad_out = buffers.out, buffers.g, buffers.grads
-    AL, caches, masks = model_forward(X, params, acts, keep_prob, rng, out)
+    AL, caches, masks = model_forward(X_ones, params, acts, keep_prob, rng, out)
     cost = compute_loss(cfg["loss"], acts[-1], AL, Y, caches[-1][1], labels)
     if cfg["l2"]:
         cost += l2_cost(params, layout.L, cfg["l2"], X.shape[1])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from finite_differences import numerical_gradient, rel_error, rounding_noise
 
+from engine.layers import with_ones
 from engine.model import l2_cost, model_backward, model_forward
 
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
@@ -119,7 +120,7 @@ def _check_kinks(ref):
 
 
 def _check_all_gradients(X, Y, params, acts, loss, masks=None, keep_prob=1.0, l2=0.0):
-    AL, caches, out_masks = model_forward(X, params, acts, keep_prob,
+    AL, caches, out_masks = model_forward(with_ones(X), params, acts, keep_prob,
                                           np.random.default_rng(0) if masks else None)
     grads = model_backward(AL, Y, caches, acts, loss, masks, keep_prob, l2, need_dA0=True)
     ref = Reference(X, Y, params, acts, loss, masks, keep_prob, l2)
@@ -158,13 +159,13 @@ def test_l2_gradients_match_finite_differences(hidden, out, loss):
 def test_dropout_gradients_match_finite_differences_with_fixed_masks(hidden, out, loss):
     X, Y, params, acts = _problem(hidden, out, loss, seed=13)
     keep_prob = 0.8
-    _, _, masks = model_forward(X, params, acts, keep_prob, np.random.default_rng(0))
+    _, _, masks = model_forward(with_ones(X), params, acts, keep_prob, np.random.default_rng(0))
     _check_all_gradients(X, Y, params, acts, loss, masks, keep_prob, l2=0.7)
 
 
 def test_dropout_masks_are_hidden_only_binary_and_seeded():
     X, _, params, acts = _problem("relu", "sigmoid", "binary_cross_entropy", seed=14)
-    AL, caches, masks = model_forward(X, params, acts, 0.8, np.random.default_rng(7))
+    AL, caches, masks = model_forward(with_ones(X), params, acts, 0.8, np.random.default_rng(7))
     assert masks[-1] is None
     for D, (_, Z) in zip(masks[:-1], caches[:-1], strict=True):
         assert D.shape == Z.shape and D.dtype == np.float64
@@ -174,7 +175,7 @@ def test_dropout_masks_are_hidden_only_binary_and_seeded():
         Z, D = caches[l - 1][1], masks[l - 1]
         np.testing.assert_allclose(caches[l][0][0], _g("relu", Z) * D / 0.8, rtol=1e-15, atol=0)
     # the same generator seed gives the same masks and outputs
-    AL2, _, masks2 = model_forward(X, params, acts, 0.8, np.random.default_rng(7))
+    AL2, _, masks2 = model_forward(with_ones(X), params, acts, 0.8, np.random.default_rng(7))
     np.testing.assert_array_equal(AL, AL2)
     for D, D2 in zip(masks[:-1], masks2[:-1], strict=True):
         np.testing.assert_array_equal(D, D2)
@@ -184,15 +185,15 @@ def test_dropout_keeps_about_keep_prob_of_the_units():
     rng = np.random.default_rng(0)
     params = {"W1": rng.standard_normal((100, 2)), "b1": np.zeros((100, 1)),
               "W2": rng.standard_normal((1, 100)), "b2": np.zeros((1, 1))}
-    _, _, masks = model_forward(rng.standard_normal((2, 200)), params, ["tanh", "sigmoid"],
-                                0.8, np.random.default_rng(1))
+    X_ones = with_ones(rng.standard_normal((2, 200)))
+    _, _, masks = model_forward(X_ones, params, ["tanh", "sigmoid"], 0.8, np.random.default_rng(1))
     # 20 000 Bernoulli(0.8) draws: std of the mean is 0.0028, so ±0.015 is > 5 sigma
     assert abs(masks[0].mean() - 0.8) < 0.015
 
 
 def test_without_dropout_there_are_no_masks():
     X, _, params, acts = _problem("tanh", "sigmoid", "binary_cross_entropy", seed=15)
-    _, _, masks = model_forward(X, params, acts)
+    _, _, masks = model_forward(with_ones(X), params, acts)
     assert masks == [None] * len(acts)
 
 
@@ -204,7 +205,7 @@ def test_without_dropout_there_are_no_masks():
 def test_chain_identities_hold_exactly(hidden, out, loss):
     """dA[l-1] = W[l]ᵀ dZ[l], dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ, as the engine states them."""
     X, Y, params, acts = _problem(hidden, out, loss, seed=16)
-    AL, caches, _ = model_forward(X, params, acts)
+    AL, caches, _ = model_forward(with_ones(X), params, acts)
     grads = model_backward(AL, Y, caches, acts, loss, need_dA0=True)
     m = X.shape[1]
     for l in range(len(acts), 0, -1):
@@ -223,7 +224,7 @@ def test_chain_identities_hold_exactly(hidden, out, loss):
 @pytest.mark.parametrize("need_dA0", [False, True])
 def test_gradient_keys(need_dA0):
     X, Y, params, acts = _problem("relu", "sigmoid", "binary_cross_entropy", seed=17)
-    AL, caches, _ = model_forward(X, params, acts)
+    AL, caches, _ = model_forward(with_ones(X), params, acts)
     grads = model_backward(AL, Y, caches, acts, "binary_cross_entropy", need_dA0=need_dA0)
     L = len(acts)
     expected = {f"{k}{l}" for l in range(1, L + 1) for k in ("dA", "dZ", "dW", "db")}
@@ -236,9 +237,12 @@ def test_gradient_keys(need_dA0):
 
 def test_caches_follow_the_course_layout_and_alias_the_inputs():
     X, _, params, acts = _problem("tanh", "sigmoid", "binary_cross_entropy", seed=18)
-    AL, caches, _ = model_forward(X, params, acts)
+    X_ones = with_ones(X)
+    AL, caches, _ = model_forward(X_ones, params, acts)
     assert len(caches) == len(acts)
-    assert caches[0][0][0] is X
+    # A[0] is X as the caller gave it, above its row of ones: a view, not a copy
+    assert caches[0][0][0].base is X_ones
+    np.testing.assert_array_equal(caches[0][0][0], X)
     for l, ((A_prev, W, b), Z) in enumerate(caches, start=1):
         assert W is params[f"W{l}"] and b is params[f"b{l}"]
         np.testing.assert_allclose(Z, W @ A_prev + b, rtol=1e-14)
@@ -249,7 +253,7 @@ def test_forward_and_backward_do_not_modify_inputs():
     X, Y, params, acts = _problem("relu", "softmax", "categorical_cross_entropy", seed=19)
     before = {k: v.copy() for k, v in params.items()}
     X0, Y0 = X.copy(), Y.copy()
-    AL, caches, masks = model_forward(X, params, acts, 0.8, np.random.default_rng(0))
+    AL, caches, masks = model_forward(with_ones(X), params, acts, 0.8, np.random.default_rng(0))
     AL0 = AL.copy()
     Z0 = [c[1].copy() for c in caches]
     model_backward(AL, Y, caches, acts, "categorical_cross_entropy", masks, 0.8, 0.7, True)
