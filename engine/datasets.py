@@ -54,17 +54,25 @@ class Dataset:
 
     @cached_property
     def X_train_ones(self):
-        """X_train with a row of ones below, (n_x + 1, m_train), read-only: a step's
-        forward takes it as it is (engine.model.model_forward)."""
-        X_ones = with_ones(self.X_train)
-        X_ones.flags.writeable = False
-        return X_ones
+        """X_train with a row of ones below, (n_x + 1, m_train), read-only: forward
+        passes take it as it is (engine.model.model_forward)."""
+        return _read_only(with_ones(self.X_train))
+
+    @cached_property
+    def X_test_ones(self):
+        """X_test with a row of ones below, read-only, as X_train_ones."""
+        return _read_only(with_ones(self.X_test))
 
     @cached_property
     def train_labels(self):
         """Each training example's class, or None when Y_train is not one-hot
         (binary and regression targets): see engine.losses.one_hot_labels."""
         return one_hot_labels(self.Y_train)
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
 
 
 def _info(name, task, n_x, classes, default_noise, description):

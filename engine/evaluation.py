@@ -13,6 +13,7 @@ import numpy as np
 from engine import stats
 from engine.activations import activation_forward
 from engine.batches import batch_size_at
+from engine.layers import affine_forward, ones_below
 from engine.losses import label_index
 from engine.step import Buffers
 
@@ -55,18 +56,20 @@ def metric(task, AL, Y, labels=None):
     return right.all(axis=-2).mean(axis=-1)
 
 
-def stacked_forward(layout, thetas, X, activations):
-    """AL for a stack of parameter vectors.  thetas: (T, P), X: (n_x, m) -> (T, n_y, m)."""
-    A = X
+def stacked_forward(layout, thetas, X_ones, activations):
+    """AL for a stack of parameter vectors.  thetas: (T, P), X_ones: (n_x + 1, m), X
+    with a row of ones below (engine.layers.with_ones) -> (T, n_y, m)."""
+    A_ones = X_ones
     for l in range(1, layout.L + 1):
         _, (r, c) = layout.shapes[2 * l - 2]
         s = layout.starts[2 * l - 2]  # W[l] then b[l], as ParamLayout orders them
         W = thetas[:, s:s + r * c].reshape(-1, r, c)
         b = thetas[:, s + r * c:s + r * c + r].reshape(-1, r, 1)
-        Z = np.matmul(W, A)
-        Z += b
-        A = activation_forward(activations[l - 1], Z, out=Z)[0]  # Z is not kept: A replaces it
-    return A
+        Z = affine_forward(A_ones, W, b)
+        if l == layout.L:
+            return activation_forward(activations[l - 1], Z, out=Z)[0]  # Z is not kept
+        A_ones = ones_below(Z.shape)
+        activation_forward(activations[l - 1], Z, out=A_ones[..., :-1, :])
 
 
 # a stacked forward holds two (n, m) activations per θ at once (a layer's input and its
@@ -207,20 +210,22 @@ class Series:
         if self.own_AL:
             self.train[steps] = metric(task, ALs, data.Y_train, self.labels["train"])
         else:
-            self.train[steps] = self._evaluate(thetas, data.X_train, data.Y_train, "train")
+            self.train[steps] = self._evaluate(thetas, data.X_train_ones, data.Y_train,
+                                               "train")
         if data.X_test.shape[1]:
-            self.test[steps] = self._evaluate(thetas, data.X_test, data.Y_test, "test")
+            self.test[steps] = self._evaluate(thetas, data.X_test_ones, data.Y_test, "test")
 
-    def _evaluate(self, thetas, X, Y, split):
+    def _evaluate(self, thetas, X_ones, Y, split):
         """Metric of each θ on (X, Y), in stacked forward passes of as many θs as
         EVALUATE_BYTES allows (a big θ comes alone, from record(), and is not copied)."""
         task, acts, labels = self.data.info.task, self.cfg["activations"], self.labels[split]
-        group = max(1, EVALUATE_BYTES // (2 * 8 * X.shape[1] * max(self.layout.dims[1:])))
+        group = max(1, EVALUATE_BYTES // (2 * 8 * X_ones.shape[1] * max(self.layout.dims[1:])))
         values = []
         for k in range(0, len(thetas), group):
             part = thetas[k:k + group]
             stack = part[0][None] if len(part) == 1 else np.stack(part)
-            values.append(metric(task, stacked_forward(self.layout, stack, X, acts), Y, labels))
+            values.append(metric(task, stacked_forward(self.layout, stack, X_ones, acts), Y,
+                                 labels))
         return np.concatenate(values)
 
     def truncate(self, n):

@@ -10,31 +10,34 @@ import numpy as np
 from engine.activations import activation_backward, activation_forward
 
 
-def ones_below(n, m):
-    """An (n + 1, m) buffer whose last row is ones: A goes above it."""
-    A_ones = np.empty((n + 1, m))
-    A_ones[-1] = 1.0
+def ones_below(shape):
+    """An array for A of this shape (..., n, m) with a row of ones below it:
+    (..., n + 1, m), its last row ones."""
+    *stack, n, m = shape
+    A_ones = np.empty((*stack, n + 1, m))
+    A_ones[..., -1, :] = 1.0
     return A_ones
 
 
 def with_ones(A):
-    """[A; 1]: A (n, m) with a row of ones below it, (n + 1, m)."""
-    A_ones = ones_below(*A.shape)
-    A_ones[:-1] = A
+    """[A; 1]: A (..., n, m) with a row of ones below it, (..., n + 1, m)."""
+    A_ones = ones_below(A.shape)
+    A_ones[..., :-1, :] = A
     return A_ones
 
 
 def affine_forward(A_ones, W, b, out=None):
     """Z = W A + b.  A_ones: (n_prev + 1, m), A with a row of ones below (with_ones);
-    W: (n, n_prev); b: (n, 1) -> Z: (n, m).  out: a buffer for Z.
+    W: (n, n_prev); b: (n, 1) -> Z: (n, m).  out: a buffer for Z.  Stacks of them
+    work too: (..., n, n_prev) and so on.
 
     NumPy adds a broadcast column b at about a third of the speed of a plain add, so
     while W has fewer entries than Z (n_prev < m) it is cheaper to copy W and b into
     one matrix and let the product add b: Z = [W b]·[A; 1].
     """
-    if A_ones.shape[0] <= A_ones.shape[1]:
-        return np.matmul(np.concatenate((W, b), axis=1), A_ones, out=out)
-    Z = np.matmul(W, A_ones[:-1], out=out)
+    if A_ones.shape[-2] <= A_ones.shape[-1]:
+        return np.matmul(np.concatenate((W, b), axis=-1), A_ones, out=out)
+    Z = np.matmul(W, A_ones[..., :-1, :], out=out)
     Z += b
     return Z
 

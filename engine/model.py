@@ -24,7 +24,7 @@ def model_forward(X_ones, parameters, activations, keep_prob=1.0, rng=None, out=
     buffer is (n_l + 1, m), its last row ones (layers.ones_below).
     """
     A_ones, caches, masks = X_ones, [], []
-    L, m = len(activations), X_ones.shape[1]
+    L = len(activations)
     for l in range(1, L + 1):
         W, b = parameters[f"W{l}"], parameters[f"b{l}"]
         Z_out, A_out = out[l - 1] if out else (None, None)
@@ -34,7 +34,7 @@ def model_forward(X_ones, parameters, activations, keep_prob=1.0, rng=None, out=
             A = activation_forward(activations[l - 1], Z, A_out)[0]
             masks.append(None)
             break
-        A_ones = ones_below(W.shape[0], m) if A_out is None else A_out
+        A_ones = ones_below(Z.shape) if A_out is None else A_out
         A = activation_forward(activations[l - 1], Z, A_ones[:-1])[0]
         D = None
         if keep_prob < 1.0:

@@ -238,8 +238,8 @@ class Run:
 
     def nbytes(self):
         """Approximate memory of this run: data, checkpoints and series."""
-        data = sum(a.nbytes for a in (self.data.X_train, self.data.X_train_ones,
-                                      self.data.Y_train, self.data.X_test, self.data.Y_test))
+        data = sum(a.nbytes for a in (self.data.X_train, self.data.X_train_ones, self.data.Y_train,
+                                      self.data.X_test, self.data.X_test_ones, self.data.Y_test))
         per_checkpoint = self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
         # a replayed step holds about four tensors of every layer's output size
         recent = len(self._recent) * 8 * (4 * self.m * sum(self.dims[1:]) + 3 * self.layout.size)

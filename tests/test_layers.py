@@ -20,6 +20,10 @@ def test_affine_forward_is_W_A_plus_b(n, n_prev, m):
     out = np.empty((n, m))
     assert affine_forward(with_ones(A), W, b, out) is out
     np.testing.assert_array_equal(out, Z)
+    # a stack of two parameter sets on the same A (engine.evaluation's stacked forward)
+    Ws, bs = np.stack([W, 2 * W]), np.stack([b, -b])
+    np.testing.assert_allclose(affine_forward(with_ones(A), Ws, bs), Ws @ A + bs,
+                               rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("m", [1, 2, 4])
@@ -35,8 +39,10 @@ def test_with_ones_puts_a_row_of_ones_below_a_copy():
     np.testing.assert_array_equal(A_ones, [[1, 2, 3], [4, 5, 6], [1, 1, 1]])
     A_ones[0, 0] = 9.0
     assert A[0, 0] == 1.0
-    assert ones_below(3, 2).shape == (4, 2)
-    np.testing.assert_array_equal(ones_below(3, 2)[-1], [1.0, 1.0])
+    assert ones_below((3, 2)).shape == (4, 2)
+    np.testing.assert_array_equal(ones_below((3, 2))[-1], [1.0, 1.0])
+    stack = with_ones(np.zeros((2, 3, 4)))  # (T, n, m) stacks: a row of ones per step
+    np.testing.assert_array_equal(stack.sum(axis=(1, 2)), [4.0, 4.0])
 
 
 def test_the_course_linear_forward_gives_the_models_Z_bit_for_bit():
