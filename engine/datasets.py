@@ -7,7 +7,7 @@ standardizes the features with train statistics.
 """
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -52,27 +52,23 @@ class Dataset:
     X_test: np.ndarray  # (n_x, m_test)
     Y_test: np.ndarray  # (n_y, m_test)
 
-    @cached_property
-    def X_train_ones(self):
-        """X_train with a row of ones below, (n_x + 1, m_train), read-only: forward
-        passes take it as it is (engine.model.model_forward)."""
-        return _read_only(with_ones(self.X_train))
+    # X_train and X_test with a row of ones below, (n_x + 1, m): forward passes take
+    # them as they are (engine.model.model_forward). X_train and X_test become views of
+    # them, so the examples are held once
+    X_train_ones: np.ndarray = field(init=False, repr=False, compare=False)
+    X_test_ones: np.ndarray = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def X_test_ones(self):
-        """X_test with a row of ones below, read-only, as X_train_ones."""
-        return _read_only(with_ones(self.X_test))
+    def __post_init__(self):
+        for name in ("X_train", "X_test"):
+            X_ones = with_ones(getattr(self, name))
+            object.__setattr__(self, f"{name}_ones", X_ones)
+            object.__setattr__(self, name, X_ones[:-1])
 
     @cached_property
     def train_labels(self):
         """Each training example's class, or None when Y_train is not one-hot
         (binary and regression targets): see engine.losses.one_hot_labels."""
         return one_hot_labels(self.Y_train)
-
-
-def _read_only(array):
-    array.flags.writeable = False
-    return array
 
 
 def _info(name, task, n_x, classes, default_noise, description):

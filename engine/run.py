@@ -67,7 +67,8 @@ class Run:
                                          config["noise"], config["test_fraction"],
                                          config["seed"])
         # replays read the data and the checkpoints: nobody may change them in place
-        for array in (self.data.X_train, self.data.Y_train, self.data.X_test, self.data.Y_test):
+        for array in (self.data.X_train_ones, self.data.X_train, self.data.Y_train,
+                      self.data.X_test_ones, self.data.X_test, self.data.Y_test):
             array.flags.writeable = False
         self.dims = [self.data.info.n_x, *config["hidden_layers"], self.data.info.n_y]
         self.L = len(self.dims) - 1
@@ -238,8 +239,9 @@ class Run:
 
     def nbytes(self):
         """Approximate memory of this run: data, checkpoints and series."""
-        data = sum(a.nbytes for a in (self.data.X_train, self.data.X_train_ones, self.data.Y_train,
-                                      self.data.X_test, self.data.X_test_ones, self.data.Y_test))
+        # X_train and X_test are views of X_train_ones and X_test_ones
+        data = sum(a.nbytes for a in (self.data.X_train_ones, self.data.Y_train,
+                                      self.data.X_test_ones, self.data.Y_test))
         per_checkpoint = self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
         # a replayed step holds about four tensors of every layer's output size
         recent = len(self._recent) * 8 * (4 * self.m * sum(self.dims[1:]) + 3 * self.layout.size)

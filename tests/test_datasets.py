@@ -55,6 +55,10 @@ def test_shapes_dtype_and_layout(name, n_samples, test_fraction):
     assert ds.X_test.shape == (n_x, m_test) and ds.Y_test.shape == (n_y, m_test)
     for A in (ds.X_train, ds.Y_train, ds.X_test, ds.Y_test):
         assert A.dtype == np.float64 and A.flags.c_contiguous
+    # the forward's [X; 1], and X as a view of it: the examples are held once
+    for X, X_ones in ((ds.X_train, ds.X_train_ones), (ds.X_test, ds.X_test_ones)):
+        assert X.base is X_ones
+        np.testing.assert_array_equal(X_ones[-1], 1.0)
 
 
 @pytest.mark.parametrize(("n_total", "test_fraction", "expected"), [
