@@ -1,21 +1,21 @@
 # Backprop Lens as one image: `docker run -p 8000:8000 backprop-lens` (docs/deploy.md).
 #
-# Layout: the source tree sits at /app and is installed into /opt/venv the way the README
-# installs it (`pip install -e .`). app/pages.py finds templates/ and static/ beside the
-# `app` package (Path(__file__).parent.parent), and a wheel would not carry them; with the
-# editable install the code runs from /app, so /app/templates and /app/static are found.
-# Both stages use the same paths and the same base image, so the venv copied across
-# still points at the right interpreter and the right source.
+# The builder installs the project into /opt/venv as a plain wheel (`pip install .`, not
+# editable), with every dependency at the version pinned in constraints.txt. The wheel
+# carries app/static and app/templates as package data (app/static and app/templates are
+# links to the top-level static/ and templates/), so the final stage needs only the venv.
+# Both stages use the same venv path and the same base image, so the venv copied across
+# still points at the right interpreter.
 
 FROM python:3.11-slim-bookworm AS builder
 
-WORKDIR /app
+WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# only what the install and the running app need; .dockerignore drops caches and bytecode
-COPY pyproject.toml README.md ./
+# what the wheel is built from; .dockerignore drops caches and bytecode
+COPY pyproject.toml README.md LICENSE constraints.txt ./
 COPY app ./app
 COPY engine ./engine
 COPY templates ./templates
@@ -23,7 +23,7 @@ COPY static ./static
 
 # every dependency has binary wheels (manylinux), so no compiler is needed here either;
 # the `test` extra is not installed
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -c constraints.txt .
 
 
 FROM python:3.11-slim-bookworm
@@ -33,9 +33,8 @@ RUN useradd --system --uid 10001 --user-group --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin lens
 
 COPY --from=builder /opt/venv /opt/venv
-COPY --from=builder /app /app
 
-# the code stays root-owned and read-only for the app's user; the app writes no files
+# the installed code stays root-owned and read-only for the app's user; the app writes no files
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -43,7 +42,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     BPL_WORKERS=1 \
     BPL_BLAS_THREADS=1
 
-WORKDIR /app
+WORKDIR /
 USER 10001:10001
 EXPOSE 8000
 

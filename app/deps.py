@@ -1,17 +1,27 @@
-"""Dependencies as named Annotated aliases: settings, the caches, a run by id."""
+"""Dependencies as named Annotated aliases: settings, the caches, a run by id, and
+the rule that a query parameter comes once."""
 
 from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
 
+from app.answer_size import BigAnswerSlots
 from app.answers import AnswerCache
 from app.configs import check_config
-from app.run_ids import RunIdError, canonical_json, decode_run_id
+from app.run_ids import (
+    RunIdError,
+    canonical_json,
+    decode_legacy_run_id,
+    decode_run_id,
+    encode_run_id,
+    is_legacy,
+)
 from app.runs import RunCache
 from app.settings import Settings
-from engine.config import ConfigError
+from engine.config import ConfigError, normalize_config
 from engine.run import Run
 
 
@@ -29,9 +39,19 @@ async def get_answers(request: Request) -> AnswerCache:
     return request.app.state.answers
 
 
+async def get_big_answers(request: Request) -> BigAnswerSlots:
+    return request.app.state.big_answers
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunCache, Depends(get_runs)]
 AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
+BigAnswersDep = Annotated[BigAnswerSlots, Depends(get_big_answers)]
+
+# the default run's id: an example in /openapi.json that works on any server
+EXAMPLE_RUN_ID = encode_run_id(normalize_config({}))
+RunIdPath = Annotated[str, Path(description="A run id, as POST /api/runs gives it",
+                                examples=[EXAMPLE_RUN_ID])]
 
 
 @dataclass(frozen=True)
@@ -49,16 +69,49 @@ async def obtain(runs: RunCache, config: dict) -> Run:
     return runs.peek(key) or await anyio.to_thread.run_sync(runs.get, key, config)
 
 
-async def run_from_id(run_id: str, runs: RunsDep, settings: SettingsDep) -> RunRef:
-    """The run an id names; 404 for an id this server could not have issued."""
+def _config_of(run_id: str, settings: Settings) -> dict:
+    """The normalized config an id names; 404 for an id this server could not have issued."""
     try:
-        decoded = decode_run_id(run_id)
+        decoded = (decode_legacy_run_id if is_legacy(run_id) else decode_run_id)(run_id)
         config = check_config(decoded, settings)  # in field order, like a POST's answer
         if config != decoded:
             raise RunIdError("run id config is not normalized")
     except (RunIdError, ConfigError) as err:
         raise HTTPException(status_code=404, detail="Run not found") from err
+    return config
+
+
+def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
+    """308 to the same route and query with the run's current id: an r1 link keeps working,
+    and the client learns the one id the run has now."""
+    path = request.url.path.replace(f"/{old_id}", f"/{new_id}", 1)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return HTTPException(status_code=308, headers={"location": path + query},
+                         detail=f"Moved: this run's id is now {new_id}")
+
+
+async def run_from_id(run_id: RunIdPath, request: Request, runs: RunsDep,
+                      settings: SettingsDep) -> RunRef:
+    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id."""
+    config = _config_of(run_id, settings)
+    if is_legacy(run_id):
+        raise _moved(request, run_id, encode_run_id(config))
     return RunRef(run_id, config, await obtain(runs, config))
 
 
 RunDep = Annotated[RunRef, Depends(run_from_id)]
+
+
+async def single_query_values(request: Request):
+    """422 for a query parameter given twice (layers=1&layers=3): FastAPI would silently
+    keep the last one, and a list belongs in one value (layers=1,3)."""
+    counts: dict[str, int] = {}
+    for name, _ in request.query_params.multi_items():
+        counts[name] = counts.get(name, 0) + 1
+    repeated = [(name, n) for name, n in counts.items() if n > 1]
+    if repeated:
+        raise RequestValidationError([
+            {"type": "repeated_parameter", "loc": ("query", name),
+             "msg": f"given {n} times; give it once (a list goes in one value, "
+                    "separated by commas)"}
+            for name, n in repeated])

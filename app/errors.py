@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from app.json_body import MAX_INTEGER_DIGITS, LongInteger
 from app.middleware import security_headers
 from app.serialize import JSONBytes
 from engine.config import ConfigError
@@ -30,6 +31,9 @@ def _echo(value) -> str:
 def describe(error: dict) -> str:
     """One pydantic error as 'field: message, got value'."""
     msg = error["msg"]
+    if isinstance(error.get("input"), LongInteger):
+        return (f"{field_name(error['loc'])}: an integer of {error['input'].digits} digits; "
+                f"no field takes more than {MAX_INTEGER_DIGITS}")
     if error["type"] == "extra_forbidden":
         msg = "unknown field"
     elif error["type"] == "json_invalid":

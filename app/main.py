@@ -5,7 +5,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import __version__, pages
+from app import __version__, api_docs, pages
+from app.answer_size import BigAnswerSlots
 from app.answers import AnswerCache
 from app.errors import add_error_handlers
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
@@ -38,13 +39,18 @@ async def lifespan(app: FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
+    # /docs is app.api_docs (vendored Swagger UI); FastAPI's pages need a CDN and inline
+    # scripts, which the CSP blocks, and ReDoc a blob: worker
     app = FastAPI(title="Backprop Lens", version=__version__, lifespan=lifespan,
-                  default_response_class=JSONBytes,
-                  description="Every cache and gradient of a small network, step by step.")
+                  default_response_class=JSONBytes, docs_url=None, redoc_url=None,
+                  description="Every cache and gradient of a small network, step by step. "
+                              "Reference: docs/api.md.")
     app.state.settings = settings
     app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs,
                               settings.train_threads)
     app.state.answers = AnswerCache(settings.answer_cache_bytes)
+    app.state.big_answers = BigAnswerSlots(settings.big_answers_at_once,
+                                           settings.big_answer_wait_seconds)
     # added innermost first: headers and the access log see every answer, 413s included
     app.add_middleware(Gzip, min_bytes=1000, max_bytes=settings.gzip_max_bytes,
                        level=settings.gzip_level)
@@ -52,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(AccessLog)
     add_error_handlers(app)
-    for router in (meta.router, runs.router, steps.router, pages.router):
+    for router in (meta.router, runs.router, steps.router, pages.router, api_docs.router):
         app.include_router(router)
     pages.mount_static(app)
     return app

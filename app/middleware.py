@@ -109,6 +109,20 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header admits gzip; `gzip;q=0` refuses it (RFC 9110)."""
+    weights = {}
+    for item in accept_encoding.lower().split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        q = next((value for key, _, value in (p.partition("=") for p in params) if key == "q"),
+                 "1")
+        try:
+            weights[name] = float(q)
+        except ValueError:
+            weights[name] = 0.0
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
+
+
 COMPRESSIBLE = (b"application/json", b"text/html", b"text/css", b"text/javascript",
                 b"application/javascript", b"image/svg+xml")
 
@@ -127,7 +141,7 @@ class Gzip:
 
     async def __call__(self, scope, receive, send):
         accepts = dict(scope.get("headers", [])).get(b"accept-encoding", b"")
-        if scope["type"] != "http" or b"gzip" not in accepts:
+        if scope["type"] != "http" or not accepts_gzip(accepts.decode("latin-1")):
             return await self.app(scope, receive, send)
         held = None  # the start message, kept until the body shows the size
 

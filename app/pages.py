@@ -1,21 +1,30 @@
-"""The page: the HTML shell, its static files and Plotly.js from the installed package.
+"""The page: the HTML shell, its static files and Plotly.js from the installed packages.
 
-Paths are fixed relative to the repository; no part of a request picks a file.
+templates/ and static/ are package data of `app` (app/templates and app/static), found
+with importlib.resources: from the checkout, an editable install and a wheel alike. Paths
+are fixed; no part of a request picks a file outside them.
 """
 
-from functools import lru_cache
-from pathlib import Path
+import gzip
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import NamedTuple
 
 import plotly
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+from app.middleware import accepts_gzip
+
+PACKAGE = resources.files("app")
+TEMPLATES_DIR = PACKAGE / "templates"
+STATIC_DIR = PACKAGE / "static"
+PLOTLY_JS = resources.files("plotly") / "package_data" / "plotly.min.js"
 # a year: the file changes only with the installed plotly package, whose version is in the URL
 LONG_CACHE = "public, max-age=31536000, immutable"
 
@@ -23,10 +32,31 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 
-@lru_cache(maxsize=1)
-def plotly_js() -> bytes:
-    """The minified Plotly.js bundle shipped inside the python `plotly` package."""
-    return PLOTLY_JS.read_bytes()
+class Encoded(NamedTuple):
+    """One representation of a file: its bytes, its ETag and its Content-Encoding."""
+
+    body: bytes
+    etag: str
+    encoding: str | None
+
+
+@cache
+def plotly_js(encoding: str | None = None) -> Encoded:
+    """The minified Plotly.js bundle of the python `plotly` package, read (and gzipped,
+    4.8 MB to 1.5 MB) once per process rather than per request."""
+    if encoding is None:
+        raw = PLOTLY_JS.read_bytes()
+        return Encoded(raw, f'"{hashlib.sha256(raw).hexdigest()[:32]}"', None)
+    plain = plotly_js(None)
+    # mtime=0: every process sends the same bytes under the same ETag
+    body = gzip.compress(plain.body, compresslevel=9, mtime=0)
+    return Encoded(body, f'{plain.etag[:-1]}-gzip"', "gzip")
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match holds this ETag (weakly compared, as for GET) or `*`."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -37,12 +67,52 @@ def index(request: Request):
 
 
 @router.api_route("/vendor/plotly.min.js", methods=["GET", "HEAD"])
-def plotly_bundle():
-    """Plotly.js, read once from the installed package and cached by the browser."""
-    return Response(plotly_js(), media_type="text/javascript",
-                    headers={"Cache-Control": LONG_CACHE})
+def plotly_bundle(request: Request):
+    """Plotly.js, gzipped for every client that accepts it, and cached by the browser."""
+    bundle = plotly_js("gzip" if accepts_gzip(request.headers.get("accept-encoding", ""))
+                       else None)
+    headers = {"Cache-Control": LONG_CACHE, "ETag": bundle.etag, "Vary": "Accept-Encoding"}
+    if etag_matches(request.headers.get("if-none-match", ""), bundle.etag):
+        return Response(status_code=304, headers=headers)
+    if bundle.encoding:
+        headers["Content-Encoding"] = bundle.encoding
+    return Response(bundle.body, media_type="text/javascript", headers=headers)
+
+
+# files this big go out gzipped, compressed once per process: above the Gzip middleware's
+# per-answer ceiling (256 KB), which would otherwise send them as they are (Swagger UI's
+# 1.7 MB bundle)
+PRECOMPRESS_BYTES = 128 * 1024
+
+
+@cache
+def gzipped_file(path: str, mtime_ns: int) -> bytes:
+    """A static file's bytes, gzipped once; the mtime in the key retires a changed file."""
+    with open(path, "rb") as f:
+        return gzip.compress(f.read(), compresslevel=9, mtime=0)
+
+
+class CompressedStaticFiles(StaticFiles):
+    """StaticFiles that sends its big files gzipped to clients that accept gzip."""
+
+    def file_response(self, full_path, stat_result, scope, status_code=200):
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        request = Headers(scope=scope)
+        if (not isinstance(response, FileResponse) or response.status_code != 200
+                or stat_result.st_size < PRECOMPRESS_BYTES
+                or not accepts_gzip(request.get("accept-encoding", ""))):
+            return response
+        # a strong ETag names one encoding: the gzipped bytes get their own
+        etag = response.headers["etag"][:-1] + '-gzip"'
+        headers = {"ETag": etag, "Vary": "Accept-Encoding",
+                   "Last-Modified": response.headers["last-modified"]}
+        if etag_matches(request.get("if-none-match", ""), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(gzipped_file(str(full_path), stat_result.st_mtime_ns),
+                        media_type=response.media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
 
 
 def mount_static(app):
     """Serve static/ (the page's JS, CSS and vendored files) at /static."""
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")

@@ -1,22 +1,31 @@
 """Run ids that carry their config, so any process can serve any id with no shared state.
 
-id = "r1" + base64url(raw deflate(canonical JSON of the normalized config)), no padding.
-Canonical JSON: orjson, sorted keys, compact. The deflate dictionary below primes the
-compressor with the usual field names and values, which shortens a typical id to ~60
-characters. It is part of the "r1" format: never edit it; a new dictionary needs "r2".
+id = "r2" + base64url(packed + checksum), no padding, where
+  packed   = raw deflate(canonical JSON of the normalized config), primed with _DICTIONARY;
+  checksum = the first 6 bytes (48 bits) of BLAKE2b(packed), personalized for run ids.
+Canonical JSON: orjson, sorted keys, compact. Each run has exactly one id: decoding
+re-encodes and requires the very same string, which also refuses base64's padding-bit
+aliases. An altered id fails the checksum (a one-in-2⁴⁸ chance to pass) and answers 404.
+
+"r1" ids, the first format (no checksum), are still read, so that links on slides
+survive: `decode_legacy_run_id` gives their config and the routes redirect to the r2 id.
+The dictionary is part of both formats: never edit it; a new dictionary needs "r3".
 """
 
 import base64
 import binascii
+import hashlib
 import re
 import zlib
 
 import orjson
 
-PREFIX = "r1"
-ID_PATTERN = re.compile(r"^r1[A-Za-z0-9_-]{1,2048}$")
+PREFIX, LEGACY_PREFIX = "r2", "r1"
+ID_PATTERN = re.compile(r"^r[12][A-Za-z0-9_-]{1,2048}$")
+CHECKSUM_BYTES = 6
+_PERSON = b"bpl-run-id-r2"  # BLAKE2b personalization: these digests mean nothing elsewhere
 MAX_CONFIG_BYTES = 8192  # a normalized config is ~400 bytes; this bounds a decompression bomb
-_WBITS = -15  # raw deflate: no header or checksum; decode_run_id checks canonical form instead
+_WBITS = -15  # raw deflate: no header or checksum of its own
 _DICTIONARY = (
     b'"circles" "xor" "gaussian" "spiral" "flower" "sine" "digits" "iris" "breast_cancer"'
     b' "leaky_relu" "tanh" "linear" "softmax" "categorical_cross_entropy" "mse" "course"'
@@ -29,7 +38,7 @@ _DICTIONARY = (
 
 
 class RunIdError(ValueError):
-    """Not an id this server issues: malformed, forged or corrupted."""
+    """Not an id this server issues: malformed, forged, altered or not canonical."""
 
 
 def canonical_json(config: dict) -> bytes:
@@ -37,27 +46,80 @@ def canonical_json(config: dict) -> bytes:
     return orjson.dumps(config, option=orjson.OPT_SORT_KEYS)
 
 
+def _checksum(packed: bytes) -> bytes:
+    return hashlib.blake2b(packed, digest_size=CHECKSUM_BYTES, person=_PERSON).digest()
+
+
+def _pack(config: dict) -> bytes:
+    deflate = zlib.compressobj(9, zlib.DEFLATED, _WBITS, zdict=_DICTIONARY)
+    return deflate.compress(canonical_json(config)) + deflate.flush()
+
+
+def _base64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def encode_run_id(config: dict) -> str:
     """The id of a normalized config."""
-    deflate = zlib.compressobj(9, zlib.DEFLATED, _WBITS, zdict=_DICTIONARY)
-    packed = deflate.compress(canonical_json(config)) + deflate.flush()
-    return PREFIX + base64.urlsafe_b64encode(packed).rstrip(b"=").decode("ascii")
+    packed = _pack(config)
+    return PREFIX + _base64(packed + _checksum(packed))
 
 
-def decode_run_id(run_id: str) -> dict:
-    """The config an id carries (not yet re-validated), or RunIdError."""
-    if not ID_PATTERN.match(run_id):
-        raise RunIdError("malformed run id")
-    text = run_id[len(PREFIX):]
+def encode_legacy_run_id(config: dict) -> str:
+    """The r1 id of a normalized config: the first format, frozen (it tells r1 ids apart
+    from their aliases; the server no longer hands these out)."""
+    return LEGACY_PREFIX + _base64(_pack(config))
+
+
+def _unbase64(text: str) -> bytes:
     try:
-        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as err:
+        raise RunIdError("undecodable run id") from err
+
+
+def _unpack(packed: bytes) -> dict:
+    """The config in a deflate stream, which must be canonical JSON of an object."""
+    try:
         inflate = zlib.decompressobj(_WBITS, zdict=_DICTIONARY)
         raw = inflate.decompress(packed, MAX_CONFIG_BYTES)
         config = orjson.loads(raw)
-    except (binascii.Error, zlib.error, orjson.JSONDecodeError) as err:
+    except (zlib.error, orjson.JSONDecodeError) as err:
         raise RunIdError("undecodable run id") from err
     if not inflate.eof or inflate.unconsumed_tail or inflate.unused_data:
         raise RunIdError("truncated or padded run id")
     if not isinstance(config, dict) or canonical_json(config) != raw:
         raise RunIdError("run id is not in canonical form")
     return config
+
+
+def _split(run_id: str, prefix: str) -> str:
+    if not ID_PATTERN.match(run_id) or not run_id.startswith(prefix):
+        raise RunIdError("malformed run id")
+    return run_id[len(prefix):]
+
+
+def decode_run_id(run_id: str) -> dict:
+    """The config an r2 id carries (not yet re-validated), or RunIdError."""
+    data = _unbase64(_split(run_id, PREFIX))
+    packed, checksum = data[:-CHECKSUM_BYTES], data[-CHECKSUM_BYTES:]
+    if len(data) <= CHECKSUM_BYTES or _checksum(packed) != checksum:
+        raise RunIdError("run id fails its checksum")
+    config = _unpack(packed)
+    if encode_run_id(config) != run_id:
+        raise RunIdError("run id is not the run's one id")
+    return config
+
+
+def decode_legacy_run_id(run_id: str) -> dict:
+    """The config an r1 id carries, or RunIdError. Only the id the r1 encoder gave is
+    read, not its padding-bit aliases; r1 has no checksum, so an altered r1 id may still
+    name another valid run (one reason for r2)."""
+    config = _unpack(_unbase64(_split(run_id, LEGACY_PREFIX)))
+    if encode_legacy_run_id(config) != run_id:
+        raise RunIdError("run id is not the run's one id")
+    return config
+
+
+def is_legacy(run_id: str) -> bool:
+    return run_id.startswith(LEGACY_PREFIX)

@@ -22,7 +22,8 @@ FINISHED = ("done", "diverged")
 
 
 def public_status(run) -> str:
-    """CONTRACT's status: a queued or stopping run is still "running"."""
+    """The status the API reports (docs/api.md): a queued or stopping run is still
+    "running"."""
     status = run.status  # once: training, on another thread, may change it meanwhile
     if status == "failed":
         raise RuntimeError("training failed; see the log")  # the catch-all answers 500

@@ -1,13 +1,14 @@
-"""Request and response models: they document the API in /openapi.json.
+"""The run config, run info, options and error models: they document /openapi.json.
 
 RunConfig's types, enums and ranges come from the engine's own tables and this server's
 settings, so the schema cannot drift from the check; normalize_config stays the
 authoritative check (pairings, activation count, batch size against the data).
+The models of a run's data (summary, step record, ...) are in app.record_schemas.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from app.settings import get_settings
 from engine.config import CHOICES, DEFAULT_CONFIG, LIMITS
@@ -102,7 +103,8 @@ class Divergence(BaseModel):
 
 
 class RunInfo(BaseModel):
-    id: str = Field(description="Encodes the normalized config: valid in any server process.")
+    id: str = Field(description="Encodes the normalized config, with a checksum: valid in "
+                                "any server process.")
     config: RunConfig = Field(description="The normalized config, every default filled in.")
     status: Literal["running", "done", "diverged"]
     progress: float = Field(ge=0, le=1)
@@ -110,105 +112,93 @@ class RunInfo(BaseModel):
     diverged: Divergence | None
 
 
-class GradcheckLayer(BaseModel):
-    l: int
-    relative_difference: float | None = Field(
-        description="‖g − g_num‖ / (‖g‖ + ‖g_num‖) over this layer's checked W and b "
-                    "entries; null when not finite.")
-    checked: int = Field(description="Entries of W and b evaluated, kinks included.")
-    total: int = Field(description="Entries of W and b in the layer.")
+class DatasetInfo(BaseModel):
+    name: str
+    task: Literal["binary", "multiclass", "regression"]
+    n_x: int = Field(description="Features: rows of X.")
+    n_y: int = Field(description="Output units: rows of Y.")
+    classes: list[str]
+    output_activation: str
+    loss: str
+    fixed_size: bool = Field(description="Real data of a fixed size ignores n_samples.")
+    default_noise: float
+    description: str
 
 
-class Gradcheck(BaseModel):
-    """Centred differences (ε = epsilon) against the analytic gradients at one step."""
+class Range(BaseModel):
+    type: Literal["int", "float"]
+    min: float
+    max: float | None = Field(description="Null: no fixed maximum (batch_size: the "
+                                          "training examples).")
+    min_exclusive: bool
+    max_exclusive: bool
 
-    step: int
-    epsilon: float
-    threshold: float = Field(description="The course's bound: above it, backprop is wrong.")
-    layers: list[GradcheckLayer]
-    relative_difference: float | None = Field(
-        description="Over every checked entry; null when not finite (passed is then false).")
-    passed: bool = Field(description="relative_difference below threshold, or the "
-                                     "difference within noise_floor; false if not finite.")
-    sampled: bool = Field(description="True when some layer checked only a sample of its "
-                                      "entries (checked < total).")
-    skipped_at_kinks: int = Field(description="Entries left out of the comparison because "
-                                              "the ±ε perturbation flipped a ReLU on or off.")
-    noise_floor: float | None = Field(
-        description="Rounding noise expected in ‖g − g_num‖ with this cost and ε; a "
-                    "difference within it passes. Null when the cost is not finite.")
+
+class HiddenLayersLimit(BaseModel):
+    max_layers: int
+    min_width: int
+    max_width: int
+
+
+# one Range per limited config field, named as in the engine's table
+Limits = create_model("Limits", **{name: (Range, ...) for name in LIMITS},
+                      hidden_layers=(HiddenLayersLimit, ...))
 
 
 class ServerLimits(BaseModel):
     compute_budget: float = Field(description="Estimated flops one run may cost.")
     max_tensor_cells: int = Field(description="Larger tensors are block-averaged.")
+    max_answer_cells: int = Field(description="Cells one step answer may hold; a request "
+                                              "for more answers 422.")
     max_body_bytes: int
     sync_seconds: float = Field(description="POST /api/runs waits this long before 202.")
 
 
 class Options(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow")  # a choice the engine adds is never dropped
 
-    datasets: list[dict[str, Any]]
+    datasets: list[DatasetInfo]
     activations: list[str]
+    output_only_activations: list[str]
     losses: list[str]
     inits: list[str]
     optimizers: list[str]
-    limits: dict[str, dict[str, Any]]
-    default_config: dict[str, Any]
+    optimizer_hyperparameters: dict[str, list[str]] = Field(
+        description="The config fields each optimizer reads.")
+    limits: Limits
+    default_config: RunConfig
+    gradcheck_threshold: float
+    histogram_edges: list[float] = Field(description="Inner bin edges of the histograms.")
     server: ServerLimits
 
 
-class Summary(BaseModel):
-    """Series with one entry per recorded step; null where not measured or non-finite."""
-
-    model_config = ConfigDict(extra="allow")
-
-    cost: list[float | None]
-    train_accuracy: list[float | None] | None = Field(description="Null for regression.")
-    test_accuracy: list[float | None] | None
-    train_r2: list[float | None] | None = Field(description="Regression only.")
-    test_r2: list[float | None] | None
-    layers: list[dict[str, Any]] = Field(description="Per layer: l, activation and one "
-                                                     "series per statistic.")
+class ErrorBody(BaseModel):
+    detail: str = Field(description="Human-readable; starts with the field it is about.")
 
 
-class Tensor(BaseModel):
-    shape: tuple[int, int]
-    data: list[list[float | None]] = Field(description="Rows; non-finite values are null.")
-    downsampled_from: tuple[int, int] | None = Field(
-        None, description="Present when block-averaged to fit max_cells.")
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where: body, query or path, then the field.")
+    msg: str
+    type: str
 
 
-class Batch(BaseModel):
-    X: Tensor | None = None
-    Y: Tensor | None = None
-    indices: list[int]
+class ValidationErrorBody(BaseModel):
+    """Every 422: `detail` names each bad field; `errors` lists them one by one when the
+    request failed validation of its fields (not for a failed check of its values)."""
+
+    detail: str = Field(description="'field: message, got value', joined by '; '.")
+    errors: list[FieldError] = Field(default_factory=list)
 
 
-class Update(BaseModel):
-    W: Tensor
-    b: Tensor
+def error(description: str) -> dict:
+    """An error status's entry in a route's `responses`."""
+    return {"model": ErrorBody, "description": description}
 
 
-class LayerRecord(BaseModel):
-    l: int
-    activation: str
-    linear_cache: dict[Literal["A_prev", "W", "b"], Tensor]
-    activation_cache: dict[Literal["Z"], Tensor]
-    A: Tensor | None = None
-    D: Tensor | None = Field(None, description="Dropout mask; null without dropout.")
-    grads: dict[Literal["dA", "dZ", "dW", "db"], Tensor]
-    update: Update | None = Field(None, description="W_{t+1} - W_t and b_{t+1} - b_t.")
-
-
-class StepRecord(BaseModel):
-    """Step t: θ_t, the caches, the gradients and the applied update. Tensors that the
-    `layers`/`fields` query leaves out are absent."""
-
-    run_id: str
-    step: int
-    epoch: int
-    cost: float | None
-    batch: Batch | None = Field(None, description="Present unless `fields` omits X and Y.")
-    layers: list[LayerRecord]
+INVALID = {422: {"model": ValidationErrorBody,
+                 "description": "Invalid input; `detail` names the field"}}
+NOT_FOUND = {404: error("Run not found (an unknown or altered id)"),
+             308: {**error("An id of the earlier r1 format: Location is the same route "
+                           "with the run's r2 id"),
+                   "headers": {"Location": {"schema": {"type": "string"},
+                                            "description": "The route with the r2 id"}}}}

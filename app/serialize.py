@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import orjson
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -60,7 +60,8 @@ def block_mean(X, fr, fc):
 
 
 def tensor(X, max_cells=None):
-    """CONTRACT's tensor: {"shape", "data"} rows, block-averaged to at most max_cells cells."""
+    """A tensor as docs/api.md gives it: {"shape", "data"} rows, block-averaged to at most
+    max_cells cells."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         X = X.reshape(X.shape[0] if X.ndim else 1, -1)
@@ -95,8 +96,11 @@ def dumps(content) -> bytes:
     return orjson.dumps(content, option=OPTIONS)
 
 
-class JSONBytes(Response):
-    """application/json rendered by orjson: full precision, never a NaN literal."""
+class JSONBytes(JSONResponse):
+    """application/json rendered by orjson: full precision, never a NaN literal.
+
+    A JSONResponse subclass, so that FastAPI documents each route's response_model in
+    /openapi.json (for any other class it writes {"type": "string"})."""
 
     media_type = "application/json"
 

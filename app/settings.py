@@ -9,7 +9,7 @@ MIB = 2**20
 
 
 class Settings(BaseSettings):
-    """Server limits and knobs. Defaults admit every config inside CONTRACT's ranges."""
+    """Server limits and knobs. Defaults admit every config inside docs/api.md's ranges."""
 
     model_config = SettingsConfigDict(env_prefix="BPL_", extra="ignore", frozen=True)
 
@@ -23,15 +23,25 @@ class Settings(BaseSettings):
     max_width: int = Field(128, ge=1)
     max_samples: int = Field(2000, ge=20)
     max_steps: int = Field(2000, ge=1)
-    # estimated flops of a whole run (app.configs.estimate_flops). CONTRACT's largest run,
+    # estimated flops of a whole run (app.configs.estimate_flops). The largest valid run,
     # 2-D data with 2,000 samples, test_fraction 0, 6 x 128 hidden, 2,000 full-batch steps,
     # costs 2000 steps x 82,304 weights x (6 x 2000 + 2 x 2000) = 2.63e12; digits 2.63e12
     compute_budget: float = Field(3.0e12, gt=0)
 
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     # a tensor above this many cells is block-averaged and labelled "downsampled_from";
-    # 2**18 keeps every tensor of a CONTRACT-sized run (at most 128 x 2000) at full size
+    # 2**18 keeps every tensor of a run inside the ranges (at most 128 x 2000) at full size
     max_tensor_cells: int = Field(2**18, ge=1)
+    # cells of one step answer, counted from shapes before it is built; beyond it, a 422
+    # names max_cells, layers and fields. The page's biggest request, the dropout masks D
+    # of 6 hidden layers of 128 on 2,000 examples, is 1,536,000 cells (~6 MB of JSON: 0
+    # or 1/keep_prob); a whole step of that run is ~7.4 million cells (~120 MB)
+    max_answer_cells: int = Field(2**21, ge=1)
+    # answers over big_answer_cells (~5 MB of JSON) are built at most big_answers_at_once
+    # at a time per process; others wait up to big_answer_wait_seconds, then answer 503
+    big_answer_cells: int = Field(2**18, ge=1)
+    big_answers_at_once: int = Field(2, ge=1, le=64)
+    big_answer_wait_seconds: float = Field(10.0, ge=0, le=600)
     cache_bytes: int = Field(512 * MIB, ge=0)
     # training threads per process: a long run then delays other runs (a new visitor's
     # default run) only when every thread is busy

@@ -1,4 +1,4 @@
-"""Run configs: field names, choices, limits and defaults (CONTRACT §4).
+"""Run configs: field names, choices, limits and defaults (docs/api.md).
 
 `normalize_config(raw)` checks a user's dict and returns the complete config
 with every default filled in. A bad value raises ConfigError, a ValueError

@@ -197,8 +197,8 @@ class Series:
         steps = [q[0] for q in queue]
         with np.errstate(all="ignore"):
             _, _, _, thetas, grads, updates, new_thetas = zip(*queue, strict=True)
-            stats.fill_norms(self.layers[steps[0]:steps[-1] + 1], thetas, grads, updates,
-                             new_thetas, self.layout, self.step_scale)
+            stats.fill_parameters(self.layers[steps[0]:steps[-1] + 1], thetas, grads,
+                                  updates, new_thetas, self.layout, self.step_scale)
             self._metrics(steps, thetas, ALs)
 
     def _metrics(self, steps, thetas, ALs):
@@ -266,15 +266,20 @@ def spread_steps(num_steps, snapshots, interval=1):
 
 
 def histograms(run, steps):
-    """Counts over fixed edges for Z, A, dZ, dW per layer at these steps (each replayed)."""
-    layers = [{"l": l, **{name: [] for name in stats.HISTOGRAM_TENSORS}}
-              for l in range(1, run.L + 1)]
+    """Counts over fixed edges for Z, A, dZ, dW per layer at these steps (each replayed),
+    and each tensor's exact finite [min, max] ("Z_range", ...): the bins are a quarter
+    decade wide, and percentiles read from them alone would spread an all-zero tensor
+    over the bin next to 0."""
+    names = [*stats.HISTOGRAM_TENSORS, *(f"{name}_range" for name in stats.HISTOGRAM_TENSORS)]
+    layers = [{"l": l, **{name: [] for name in names}} for l in range(1, run.L + 1)]
     for t in steps:
         result = run.replay(t)
         for l, entry in enumerate(layers, start=1):
             tensors = {"Z": result.caches[l - 1][1], "A": result.A(l),
                        "dZ": result.grads[f"dZ{l}"], "dW": result.grads[f"dW{l}"]}
             for name in stats.HISTOGRAM_TENSORS:
-                entry[name].append(stats.histogram(tensors[name]).tolist())
+                counts, extremes = stats.histogram(tensors[name])
+                entry[name].append(counts.tolist())
+                entry[f"{name}_range"].append(extremes)
     edges = stats.HISTOGRAM_EDGES[1:-1].tolist()
     return {"steps": list(steps), "edges": edges, "layers": layers}

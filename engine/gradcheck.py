@@ -119,7 +119,7 @@ def _layer_check(result, cfg, l, budget, rng):
 
 
 def gradient_check(run, t, max_params=2000):
-    """CONTRACT "Gradcheck" for step t of a run."""
+    """The gradient check of step t of a run, as docs/api.md gives it."""
     result = run.replay(t)
     cfg = run.config
     rng = np.random.default_rng([cfg["seed"], GRADCHECK_STREAM, t])

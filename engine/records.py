@@ -1,4 +1,4 @@
-"""A step's full record in CONTRACT's layout, and where a step first went non-finite."""
+"""A step's full record in the layout of docs/api.md, and where a step first went non-finite."""
 
 import numpy as np
 
@@ -8,7 +8,7 @@ FIELDS = BATCH_FIELDS + LAYER_FIELDS
 
 
 def _layer_tensors(result, l):
-    """Every tensor of layer l (1-based) at this step, by CONTRACT name."""
+    """Every tensor of layer l (1-based) at this step, by its API name."""
     (A_prev, W, b), Z = result.caches[l - 1]
     L = len(result.caches)
     A = result.AL if l == L else result.caches[l][0][0]
@@ -40,7 +40,7 @@ def layer_record(result, l, activation, wanted=None):
 def step_record(result, config, t, layers=None, fields=None):
     """The record of step t: batch, caches, A, D, gradients and the applied update.
 
-    layers: 1-based layer numbers, or None for all; fields: CONTRACT tensor names or None.
+    layers: 1-based layer numbers, or None for all; fields: the API's tensor names or None.
     """
     record = {"step": t, "epoch": result.epoch, "cost": result.cost}
     if fields is None or not set(BATCH_FIELDS).isdisjoint(fields):

@@ -190,7 +190,7 @@ class Run:
         return result
 
     def step_record(self, t, layers=None, fields=None):
-        """CONTRACT's step record of step t, tensors as 2-D float64 arrays."""
+        """The step record of step t (docs/api.md), tensors as 2-D float64 arrays."""
         return step_record(self.replay(t), self.config, t, layers, fields)
 
     def summary(self):
@@ -232,7 +232,7 @@ class Run:
         return count
 
     def gradcheck(self, t, max_params=2000):
-        """Numerical vs analytic gradients at step t, per layer (CONTRACT "Gradcheck")."""
+        """Numerical vs analytic gradients at step t, per layer (docs/api.md, "Gradcheck")."""
         from engine.gradcheck import gradient_check
 
         return gradient_check(self, t, max_params)

@@ -10,15 +10,19 @@ import numpy as np
 
 from engine.activations import activation_forward
 
+# the parameter statistics (fill_extremes): max |·| of W, b, dW and db, a colour range
+# that holds every step, and how far a layer's units are from its first unit
+EXTREMES = ("W_max_abs", "b_max_abs", "dW_max_abs", "db_max_abs", "W_row_spread", "b_spread")
 LAYER_STATS = (
     "W_norm", "dW_norm", "db_norm", "update_norm", "update_ratio",
     "Z_mean", "Z_std", "Z_min", "Z_max", "A_mean", "A_std", "A_min", "A_max",
-    "dead_fraction", "saturated_fraction",
+    "dead_fraction", "saturated_fraction", *EXTREMES,
 )
 INDEX = {name: k for k, name in enumerate(LAYER_STATS)}
-# non-finite values of these mean the step diverged; the others may be NaN by design
+# non-finite values of these mean the step diverged; the others may be NaN by design,
+# and a spread of huge finite weights may overflow
 MUST_BE_FINITE = [INDEX[n] for n in LAYER_STATS
-                  if n not in ("update_ratio", "dead_fraction", "saturated_fraction")]
+                  if n not in ("update_ratio", "dead_fraction", "saturated_fraction", *EXTREMES)]
 
 # |Z| beyond these puts A outside (0.01, 0.99) for sigmoid and (-0.99, 0.99) for tanh:
 # g'(Z) is below ~1-4 % of its peak, and the unit barely learns. Measured on Z, so
@@ -79,13 +83,17 @@ def _std(mean, mean_square, low, high):
     return np.where(high == low, 0.0, np.minimum(std, (high - low) / 2))
 
 
-def _norms(steps_vectors, layout):
-    """(T, V, 2L) norms per tensor [W1, b1, W2, b2, ...] of T steps' V flat vectors."""
+def _norms(steps_vectors, layout, rows):
+    """(T, V, 2L) norms per tensor [W1, b1, W2, b2, ...] of T steps' V flat vectors, and
+    on the way rows[:, :, EXTREMES] of their θ and dθ, the first two vectors."""
     if layout.size > FEW_PARAMETERS:
+        for k, vectors in enumerate(steps_vectors):
+            rows[k, :, _EXTREMES] = _big_extremes(vectors[0], vectors[1], layout)
         return np.array([_segment_norms(vectors, layout) for vectors in steps_vectors])
     stack = np.empty((len(steps_vectors), len(steps_vectors[0]), layout.size))
     for k, vectors in enumerate(steps_vectors):
         stack[k] = vectors
+    _extremes(rows[:, :, _EXTREMES], stack, layout)  # before the squares
     stack *= stack
     return np.sqrt(np.add.reduceat(stack, layout.starts, axis=2))
 
@@ -103,17 +111,18 @@ def _segment_norms(vectors, layout):
 EXACT_UPDATE_RATIO = 1e-9
 
 
-def fill_norms(rows, thetas, grads, steps, new_thetas, layout, step_scale=None):
-    """rows[:, :, 0:5] of T steps (T, L, ...): ‖W‖, ‖dW‖, ‖db‖, ‖ΔW‖ and ‖ΔW‖/‖W‖.
+def fill_parameters(rows, thetas, grads, steps, new_thetas, layout, step_scale=None):
+    """rows[:, :, 0:5] of T steps (T, L, ...): ‖W‖, ‖dW‖, ‖db‖, ‖ΔW‖ and ‖ΔW‖/‖W‖; and
+    rows[:, :, EXTREMES]: max |·| of W, b, dW and db, and the units' spreads.
 
     thetas, grads, steps, new_thetas: T flat vectors θ_t, dθ, the optimizer's step
     and θ_{t+1} = θ_t − step.  step_scale: α when each step is α·dθ (gradient
     descent), whose norms are then α·‖dθ‖ to within an ulp: no pass over the steps.
     """
     if step_scale is None:
-        norms = _norms(list(zip(thetas, grads, steps, strict=True)), layout)
+        norms = _norms(list(zip(thetas, grads, steps, strict=True)), layout, rows)
     else:
-        norms = _norms(list(zip(thetas, grads, strict=True)), layout)
+        norms = _norms(list(zip(thetas, grads, strict=True)), layout, rows)
         norms = np.concatenate([norms, step_scale * norms[:, 1:2]], axis=1)
     W, update = norms[:, 0, 0::2], norms[:, 2, 0::2]
     for k in np.flatnonzero((update < EXACT_UPDATE_RATIO * W).any(axis=1)):
@@ -121,6 +130,68 @@ def fill_norms(rows, thetas, grads, steps, new_thetas, layout, step_scale=None):
     rows[:, :, 0], rows[:, :, 1], rows[:, :, 2] = W, norms[:, 1, 0::2], norms[:, 1, 1::2]
     rows[:, :, 3] = update
     np.divide(update, W, out=rows[:, :, 4], where=W > 0)
+
+
+# EXTREMES: max |·| of W, b, dW and db, a colour range that holds every step; and how
+# far apart a layer's units are: the range of their biases, max_i b[i] − min_i b[i], and
+# max_i ‖W[i,:] − W[0,:]‖. Both about 0 mean that every unit has the same weights and
+# bias: the units compute the same function, get the same gradient and stay the same (the
+# symmetry problem of a constant init). Biases that differ by more than rounding
+# (SAME_BIAS of their size) already tell that the units differ: the weights' spread is
+# then not measured (NaN), which saves passes over W. A big θ (above FEW_PARAMETERS)
+# skips the passes over its weights for their maxima too (NaN).
+_EXTREMES = slice(INDEX[EXTREMES[0]], INDEX[EXTREMES[-1]] + 1)
+SAME_BIAS = 1e-10
+_bias_starts = {}  # layer dims -> where each layer's b starts among all the biases
+
+
+def _extremes(out, stack, layout):
+    """Write out (T, L, 6), the EXTREMES of T steps, from their stack (T, V, P) of flat
+    vectors θ, dθ, ... (the first two are read)."""
+    (T, V, P), L = stack.shape, layout.L
+    # max and min take a pass each, but make no |θ|-sized copy; on the stack as rows
+    # (T·V, P), which reduceat runs faster than on its three axes
+    flat = stack.reshape(T * V, P)
+    high = np.maximum.reduceat(flat, layout.starts, axis=1).reshape(T, V, 2 * L)[:, :2]
+    low = np.minimum.reduceat(flat, layout.starts, axis=1).reshape(T, V, 2 * L)[:, :2]
+    top = np.maximum(high, -low) + 0.0  # + 0.0: an all-zero tensor's -0.0 prints as 0
+    # (T, 2, 2L): [θ, dθ] x [W1, b1, W2, ...] -> (T, L, 4): W, b, dW, db of each layer
+    out[:, :, :4] = top.reshape(T, 2, L, 2).transpose(0, 2, 1, 3).reshape(T, L, 4)
+    out[:, :, 5] = high[:, 0, 1::2] - low[:, 0, 1::2]
+    out[:, :, 4] = np.nan
+    _fill_weight_spreads(out, stack[:, 0], layout)
+
+
+def _big_extremes(theta, grad, layout):
+    """(1, L, 6) EXTREMES of one step of a big θ: its biases', not its weights' maxima."""
+    out = np.full((1, layout.L, 6), np.nan)
+    key = tuple(layout.dims)
+    if key not in _bias_starts:
+        _bias_starts[key] = np.concatenate([[0], np.cumsum(layout.dims[1:-1])]).astype(np.intp)
+    for k, vector in enumerate((theta, grad)):
+        biases = np.concatenate([vector[cut] for cut in layout.cuts[1::2]])
+        high = np.maximum.reduceat(biases, _bias_starts[key])
+        low = np.minimum.reduceat(biases, _bias_starts[key])
+        out[0, :, 2 * k + 1] = np.maximum(high, -low) + 0.0
+        if k == 0:
+            out[0, :, 5] = high - low
+    _fill_weight_spreads(out, theta[None], layout)
+    return out
+
+
+def _fill_weight_spreads(out, thetas, layout):
+    """out[:, l, 4] = max_i ‖W[i,:] − W[0,:]‖ of layer l + 1 at the steps where its biases
+    agree (out[:, l, 5] and out[:, l, 1]: their range and max |b|); thetas: (T, P)."""
+    agree = out[:, :, 5] <= SAME_BIAS * out[:, :, 1]
+    for l in np.flatnonzero(agree.any(axis=0)):
+        _, (n, n_prev) = layout.shapes[2 * l]
+        if n == 1:  # no other unit to differ from
+            out[:, l, 4] = np.where(agree[:, l], 0.0, np.nan)
+            continue
+        W = thetas[:, layout.cuts[2 * l]].reshape(-1, n, n_prev)
+        rows = W[:, 1:] - W[:, :1]
+        spread = np.sqrt(np.einsum("tij,tij->ti", rows, rows).max(axis=1))
+        out[:, l, 4] = np.where(agree[:, l], spread, np.nan)
 
 
 # A = g(Z) elementwise with g non-decreasing: A's min and max are g of Z's, which
@@ -189,6 +260,9 @@ def _saturated_fraction(flat_Z, low, high, limit):
 
 
 def histogram(X):
-    """Counts of X's entries in HISTOGRAM_EDGES' bins (non-finite entries dropped)."""
-    counts, _ = np.histogram(X[np.isfinite(X)], bins=HISTOGRAM_EDGES)
-    return counts
+    """Counts of X's entries in HISTOGRAM_EDGES' bins (non-finite entries dropped), and
+    [min, max] of the finite entries ([NaN, NaN] when there are none)."""
+    finite = X[np.isfinite(X)]
+    counts, _ = np.histogram(finite, bins=HISTOGRAM_EDGES)
+    extremes = [float(finite.min()), float(finite.max())] if finite.size else [np.nan, np.nan]
+    return counts, extremes

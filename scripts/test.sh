@@ -13,7 +13,8 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# the versions of constraints.txt (scripts/lock.sh refreshes it), so every run tests the same
+.venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

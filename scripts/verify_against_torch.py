@@ -39,7 +39,7 @@ CONFIGS = [
 
 
 def cost(name, A, Y):
-    """CONTRACT §2's mean losses."""
+    """the mean losses of docs/engine-interface.md."""
     m = Y.shape[1]
     if name == "binary_cross_entropy":
         return -(Y * torch.log(A) + (1 - Y) * torch.log(1 - A)).sum() / m

@@ -1,4 +1,4 @@
-"""The HTTP API of CONTRACT §4 through the ASGI app: statuses and bodies."""
+"""The HTTP API of docs/api.md through the ASGI app: statuses and bodies."""
 
 import time
 

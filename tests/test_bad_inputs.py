@@ -2,12 +2,13 @@
 
 import pytest
 
-from app.run_ids import encode_run_id
+from app.run_ids import encode_legacy_run_id, encode_run_id
 from engine.config import normalize_config
 from tests.conftest import SMALL
 
 J = {"content-type": "application/json"}
 BIG = b'{"seed": 1, "noise": 0.1' + b", " * 40000 + b"}"
+LONG = b"1" + b"0" * 4999  # 5,000 digits: past Python's int-max-str-digits limit
 
 # (json body, detail starts with) for POST /api/runs; all answer 422
 BAD_CONFIGS = [
@@ -85,20 +86,46 @@ BAD_BODIES = [
     (b'"moons"', J, 422, "body:"),
     (b"[" * 50000, J, 422, "body:"),
     (b"[" * 20000 + b"]" * 20000, J, 422, "body:"),  # nested too deep for the parser
-    (b'{"steps": ' + b"9" * 5000 + b"}", J, 422, "body:"),  # too many digits
+    # integers too long for any field: the detail names where they stand
+    (b'{"steps": ' + LONG + b"}", J, 422, "steps: an integer of 5000 digits"),
+    (b'{"seed": -' + LONG + b"}", J, 422, "seed: an integer of 5000 digits"),
+    (b'{"hidden_layers": [8, ' + LONG + b"]}", J, 422, "hidden_layers.1: an integer of 5000"),
+    (b'{"dataset": ' + LONG + b"}", J, 422, "dataset: an integer of 5000 digits"),
+    (b'{"colour": ' + LONG + b"}", J, 422, "colour: an integer of 5000 digits"),
+    (LONG, J, 422, "body: an integer of 5000 digits"),
+    (b"[" + LONG + b"]", J, 422, "body:"),
     (b'{"learning_rate": NaN}', J, 422, "learning_rate:"),
     (b'{"learning_rate": Infinity}', J, 422, "learning_rate:"),
     (b"\xff\xfe\x00", J, 422, "body:"),
-    (b'{"steps": 5}', {"content-type": "text/plain"}, 422, "body:"),
+    # JSON only: another content type is 415, whatever the bytes hold
+    (b'{"steps": 5}', {"content-type": "text/plain"}, 415,
+     "body: content type 'text/plain' is not accepted; send application/json"),
+    (b"steps=5", {"content-type": "application/x-www-form-urlencoded"}, 415, "body: content"),
+    (b'--x\r\nContent-Disposition: form-data; name="steps"\r\n\r\n5\r\n--x--\r\n',
+     {"content-type": "multipart/form-data; boundary=x"}, 415, "body: content"),
+    (b'{"steps": 5}', {"content-type": ""}, 415, "body: no content type is not accepted"),
+    (b'{"steps": 5}', {"content-type": "application/jsonx"}, 415, "body: content"),
     (BIG, J, 413, "body:"),
 ]
 
 
-@pytest.mark.parametrize(("raw", "headers", "status", "field"), BAD_BODIES)
+@pytest.mark.parametrize(("raw", "headers", "status", "field"), BAD_BODIES,
+                         ids=[f"{status}-{(raw or b'')[:24]!r}"
+                              for raw, _, status, _ in BAD_BODIES])
 def test_bad_body(client, raw, headers, status, field):
     response = client.post("/api/runs", content=raw, headers=headers)
     assert response.status_code == status
     assert response.json()["detail"].startswith(field)
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "Application/JSON",
+    "application/merge-patch+json"])
+def test_json_content_types_are_accepted(client, content_type):
+    response = client.post("/api/runs", content=b'{"dataset": "moons", "n_samples": 100, '
+                           b'"hidden_layers": [4, 3], "steps": 20}',
+                           headers={"content-type": content_type})
+    assert response.status_code == 201
 
 
 def test_chunked_body_over_the_limit_is_413(client):
@@ -118,6 +145,11 @@ BAD_IDS = [
     encode_run_id({**DEFAULT, "activations": None}),  # a config, but not normalized
     encode_run_id({**DEFAULT, "steps": 5000}),  # beyond this server's limits
     encode_run_id({**DEFAULT, "learning_rate": -1.0}),
+    encode_legacy_run_id({"a": 1}),  # the same, in the earlier r1 format
+    encode_legacy_run_id({**DEFAULT, "activations": None}),
+    encode_legacy_run_id({**DEFAULT, "steps": 5000}),
+    "r1Gw1DysMQAB",  # an alias of the default run's r1 id (base64 padding bits)
+    "r2" + encode_run_id(DEFAULT)[2:-1] + "x",  # its r2 id, altered
 ]
 
 
@@ -158,6 +190,15 @@ BAD_STEP_QUERIES = [
     ("/steps/1?max_cells=-5", 422, "max_cells:"),
     ("/steps/1?max_cells=many", 422, "max_cells:"),
     ("/steps/1?max_cells=1e3", 422, "max_cells:"),
+    # a parameter given twice: 422, not the last one silently kept
+    ("/steps/1?layers=1&layers=3", 422, "layers: given 2 times; give it once"),
+    ("/steps/1?fields=Z&fields=dW", 422, "fields: given 2 times"),
+    ("/steps/1?max_cells=1&max_cells=2", 422, "max_cells: given 2 times"),
+    ("/steps/1?max_cells=1&layers=1&max_cells=2&max_cells=3", 422, "max_cells: given 3 times"),
+    ("/steps/1/gradcheck?x=1&x=1", 422, "x: given 2 times"),
+    ("/histograms?steps=1&steps=2", 422, "steps: given 2 times"),
+    ("/summary?steps=1&steps=2", 422, "steps: given 2 times"),
+    ("?layers=1&layers=1", 422, "layers: given 2 times"),
 ]
 
 
@@ -167,6 +208,12 @@ def test_bad_step_or_query(client, small_run, path, status, field):
     response = client.get(f"/api/runs/{small_run['id']}{path}")
     assert response.status_code == status
     assert response.json()["detail"].startswith(field)
+
+
+def test_repeated_parameter_is_listed_like_other_validation_errors(client, small_run):
+    response = client.get(f"/api/runs/{small_run['id']}/steps/1?layers=1&layers=3")
+    assert response.json()["errors"] == [{"loc": ["query", "layers"], "type": "repeated_parameter",
+                                          "msg": response.json()["detail"][len("layers: "):]}]
 
 
 def test_step_not_found_names_the_range(client, small_run):

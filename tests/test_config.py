@@ -1,4 +1,4 @@
-"""Tests for engine.config: defaults, every CONTRACT range end, and named errors."""
+"""Tests for engine.config: defaults, every end of the documented ranges, and named errors."""
 
 import math
 
@@ -57,7 +57,7 @@ def test_input_is_not_modified():
     assert raw == copy
 
 
-# every end of every CONTRACT §4 range, each of which must be served
+# every end of every range in docs/api.md, each of which must be served
 VALID = [
     {"learning_rate": 10},
     {"learning_rate": 10.0},

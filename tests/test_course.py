@@ -244,7 +244,7 @@ def test_L_model_backward_keys_and_finite_differences():
     # FD tolerance: see finite_differences
     for name in ("W1", "b1", "W2", "b2", "W3", "b3"):
         assert rel_error(grads[f"d{name}"], numerical_gradient(cost, params[name])) < 1e-7
-    # dA0 = m ∂J/∂X (per example, CONTRACT §2)
+    # dA0 = m ∂J/∂X (per example, the course's scaling)
     assert rel_error(grads["dA0"], X.shape[1] * numerical_gradient(cost, X)) < 1e-7
     for l in range(1, 3):
         np.testing.assert_allclose(grads[f"dA{l - 1}"], params[f"W{l}"].T @ (
@@ -333,7 +333,7 @@ class TestHandWorkedExample:
 
 
 def test_course_functions_are_the_engines_own():
-    """CONTRACT §3: aliases of the engine's functions, never a second implementation."""
+    """engine.course: aliases of the engine's functions, never a second implementation."""
     from engine import activations, layers
 
     assert course.linear_forward is layers.linear_forward

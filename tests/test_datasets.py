@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn import datasets as sk
 
+from engine.config import CHOICES
 from engine.datasets import (
     CATALOGUE,
     TASK_HEADS,
@@ -181,3 +182,59 @@ def test_catalogue_info_is_consistent(name):
 def test_as_dict_round_trips_through_json(name):
     info = CATALOGUE[name]
     assert DatasetInfo(**json.loads(json.dumps(info.as_dict()))) == info
+
+
+# -- the data a shared link relies on ---------------------------------------------------------
+# A run id is its config, so a link gives the same numbers on any server only while the
+# generators (NumPy's Generator, scikit-learn's make_* and bundled data) give the same data.
+# These digests pin every dataset at a few (seed, n_samples, noise, test_fraction); an
+# upgrade that changes the data fails here. Values are rounded to 12 significant digits of
+# their array's largest magnitude first, so the last bits of a libm function do not matter.
+# After a deliberate change, print the new digests with rounded_digest and review why.
+DIGEST_CONFIGS = [(1, 400, None, 0.2), (7, 57, 0.35, 0.0), (2**32 - 1, 2000, 0.0, 0.5)]
+DIGESTS = {
+    "moons": ("7abcdd61099eb91b", "fb86e8eca242175e", "03dab62c765976ac"),
+    "circles": ("4ddda395f9a808f4", "096ad61b342f8301", "9176ef3f02cf87e2"),
+    "xor": ("2efd9b5d33d5c188", "bfeb45697b804394", "66493128a62877e8"),
+    "gaussian": ("0f64d9c1f80defe5", "6a3942890733d42a", "c76c240668a1352b"),
+    "spiral": ("19defa79e5051edb", "110e10ceeb1b3f5d", "d05c47ae2991610d"),
+    "flower": ("0a579e92021d454d", "36b38348dc256678", "a9a915fd29b05d04"),
+    "sine": ("dcc67786cad8e208", "60d68d7cb9433ec8", "8303a4d6f1f56ea4"),
+    "digits": ("cf7d94564a24f61b", "3ed73c2cc6bffe7b", "d6acdd0b9fc551ac"),
+    "iris": ("30aa0fdeddc47892", "d3343f528ea6db6c", "fdc7626e6d4b6d41"),
+    "breast_cancer": ("b01c3e51ddbc94c9", "9bea5968aab286ab", "b6459c5e4db65136"),
+}
+
+
+def _rounded(A):
+    """A's shape, its largest magnitude to 12 digits, and each value as an integer number
+    of 1e-12 of that magnitude (+ 0 turns -0 into 0)."""
+    scale = float(np.abs(A).max()) if A.size else 0.0
+    steps = np.rint(A / scale * 1e12).astype("<i8") + 0 if scale else np.zeros(0, "<i8")
+    return repr((A.shape, f"{scale:.11e}")).encode() + steps.tobytes()
+
+
+def rounded_digest(ds) -> str:
+    h = hashlib.sha256()
+    for A in (ds.X_train, ds.Y_train, ds.X_test, ds.Y_test):
+        h.update(_rounded(A))
+    return h.hexdigest()[:16]
+
+
+def test_every_dataset_has_pinned_digests():
+    assert list(DIGESTS) == CHOICES["dataset"]
+
+
+@pytest.mark.parametrize("name", CHOICES["dataset"])
+@pytest.mark.parametrize("config", range(len(DIGEST_CONFIGS)))
+def test_dataset_digest_is_pinned(name, config):
+    seed, n_samples, noise, test_fraction = DIGEST_CONFIGS[config]
+    ds = load_dataset(name, n_samples, noise, test_fraction, seed)
+    assert rounded_digest(ds) == DIGESTS[name][config]
+
+
+def test_rounded_digest_sees_a_change_in_the_tenth_digit():
+    ds = load_dataset("moons", 57, 0.35, 0.0, 7)
+    before = rounded_digest(ds)
+    ds.X_train[1, 5] *= 1 + 1e-9
+    assert rounded_digest(ds) != before

@@ -138,27 +138,43 @@ def test_ci_runs_the_readme_test_command():
     assert ci_commands == [test_command]
 
 
-def test_the_image_installs_the_project_as_the_readme_does():
+def test_the_image_installs_a_plain_wheel_with_the_readmes_constraints():
+    """Not editable: the wheel carries the page's files, so no source tree is kept."""
     pips = [args for name, args in STEPS if name == "RUN" and "pip install" in args]
     assert len(pips) == 1
     words = shlex.split(pips[0].split("pip install", 1)[1])
-    assert [w for w in words if w != "--no-cache-dir"] == readme_install()
+    assert [w for w in words if w != "--no-cache-dir"] == \
+        [w for w in readme_install() if w != "-e"]
+    assert "constraints.txt" in words
     assert not any("[" in w for w in words), "no extras: the test extra stays out"
 
 
-def test_the_image_holds_what_the_installed_app_reads():
-    """app/pages.py reads templates/ and static/ beside the packages; an editable
-    install runs the code from the copied tree, so they must be copied too."""
-    from app import pages
+def wheel_sources() -> set[str]:
+    """Top-level paths a wheel is built from: pyproject.toml and the files it names, the
+    packages setuptools finds, and the folders their package data links to."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    setuptools = project["tool"]["setuptools"]
+    packages = {name.split(".")[0] for name in setuptools["packages"]["find"]["include"]}
+    data = {(ROOT / package / pattern.split("/")[0]).resolve().relative_to(ROOT).as_posix()
+            for package, patterns in setuptools["package-data"].items()
+            for pattern in patterns}
+    return {"pyproject.toml", project["project"]["readme"],
+            *project["project"]["license-files"], *packages, *data}
 
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    needed = {*packages["packages"], "pyproject.toml", "README.md",
-              pages.TEMPLATES_DIR.relative_to(ROOT).as_posix(),
-              pages.STATIC_DIR.relative_to(ROOT).as_posix()}
+
+def test_the_builder_copies_what_the_wheel_is_built_from():
+    needed = wheel_sources() | {"constraints.txt"}
+    assert {"app", "engine", "static", "templates", "LICENSE"} <= needed
     copied = {Path(src).as_posix() for name, args in STAGES[0] if name == "COPY"
               for src in args.split()[:-1]}
     assert needed <= copied
     assert all((ROOT / path).exists() for path in needed)
+
+
+def test_the_final_stage_copies_only_the_installed_venv():
+    copied = [args.split() for name, args in STAGES[-1] if name == "COPY"]
+    assert copied == [[copied[0][0], "/opt/venv", "/opt/venv"]]
+    assert "/opt/venv/bin" in FINAL["ENV"]
 
 
 def dockerignore() -> list[str]:
@@ -173,8 +189,10 @@ def test_dockerignore_keeps_out(path):
                or path.startswith(p + "/") for p in dockerignore())
 
 
-@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "app/main.py",
-                                  "engine/run.py", "templates/index.html", "static/js/main.js"])
+@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "constraints.txt",
+                                  "app/main.py", "app/static", "app/templates", "engine/run.py",
+                                  "templates/index.html", "static/js/main.js",
+                                  "static/vendor/swagger-ui/swagger-ui.css"])
 def test_dockerignore_keeps_what_the_image_copies(path):
     parts = [path, *(str(parent) for parent in Path(path).parents if str(parent) != ".")]
     assert not any(fnmatch(part, p) for part in parts for p in dockerignore())

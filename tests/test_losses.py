@@ -1,4 +1,4 @@
-"""Tests for engine.losses: CONTRACT formulas, per-example gradients, fused heads, logits."""
+"""Tests for engine.losses: the documented formulas, per-example gradients, fused heads, logits."""
 
 import warnings
 
@@ -34,7 +34,7 @@ def _probabilities(loss, n_y, m=M, seed=1):
 
 
 def _contract_cost(loss, A, Y):
-    """CONTRACT §2, written out with explicit loops over examples."""
+    """The documented losses, written out with explicit loops over examples."""
     m = A.shape[1]
     total = 0.0
     for i in range(m):
@@ -73,7 +73,7 @@ def test_cost_hand_values(loss, A, Y, expected):
 
 @pytest.mark.parametrize(("loss", "n_y"), LOSS_SHAPES)
 def test_dA_is_m_times_the_gradient_of_J(loss, n_y):
-    """Per-example scaling: dA = m · ∂J/∂A (CONTRACT §2)."""
+    """Per-example scaling: dA = m · ∂J/∂A (the course's scaling)."""
     A, Y = _probabilities(loss, n_y), _targets(loss, n_y)
     cost, backward = losses.LOSSES[loss]
     numeric = numerical_gradient(lambda: cost(A, Y), A)

@@ -24,6 +24,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
     ("GET", "/api/runs/r1AAAA", None, 404),
     ("DELETE", "/healthz", None, 405),
     ("GET", "/openapi.json", None, 200),
+    ("GET", "/docs", None, 200),
 ])
 def test_security_headers_on_every_answer(client, method, path, body, status):
     response = client.request(method, path, json=body)
@@ -65,6 +66,13 @@ def test_middle_sized_answers_are_gzipped(client, small_run):
     assert packed.headers["content-encoding"] == "gzip"
     assert int(packed.headers["content-length"]) < len(raw.content)
     assert packed.content == raw.content  # httpx decoded it
+
+
+@pytest.mark.parametrize("header", ["gzip;q=0", "gzip;q=0, deflate", "identity", "br"])
+def test_answers_go_plain_to_a_client_that_refuses_gzip(client, small_run, header):
+    answer = client.get(f"/api/runs/{small_run['id']}/summary",
+                        headers={"accept-encoding": header})
+    assert answer.status_code == 200 and "content-encoding" not in answer.headers
 
 
 def test_gzip_bytes_are_the_same_every_time(client, small_run):

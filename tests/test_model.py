@@ -83,7 +83,7 @@ class Reference:
         return _J(self.loss, self.forward()[1][-1], self.Y) + reg
 
     def gradient_of(self, kind, l):
-        """m · ∂J/∂Z[l] or m · ∂J/∂A[l]: the per-example gradient of CONTRACT §2."""
+        """m · ∂J/∂Z[l] or m · ∂J/∂A[l]: the per-example gradient of the course's scaling."""
         bump = np.zeros((self.params[f"W{l}"].shape[0], self.X.shape[1]))
         self.bumps[(kind, l)] = bump
         try:

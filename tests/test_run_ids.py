@@ -1,14 +1,25 @@
-"""app.run_ids: ids carry their normalized config; anything else is rejected."""
+"""app.run_ids: each run has one id, with a checksum; altered ids are refused; r1 ids live on."""
 
 import base64
+import contextlib
+import hashlib
 import zlib
 
 import orjson
 import pytest
 
-from app.run_ids import _DICTIONARY, RunIdError, canonical_json, decode_run_id, encode_run_id
+from app.run_ids import (
+    _DICTIONARY,
+    RunIdError,
+    canonical_json,
+    decode_legacy_run_id,
+    decode_run_id,
+    encode_legacy_run_id,
+    encode_run_id,
+)
 from engine.config import normalize_config
 
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 CONFIGS = [
     {},
     {"dataset": "digits", "hidden_layers": [32, 16]},
@@ -16,12 +27,47 @@ CONFIGS = [
      "optimizer": "adam", "learning_rate": 0.01, "seed": 2**32 - 1, "keep_prob": 0.8},
     {"dataset": "spiral", "hidden_layers": [], "batch_size": 32, "l2": 0.7, "noise": 0.05},
 ]
+# ids that the r1 server handed out, copied from it: links on slides hold these
+FROZEN_R1_IDS = {
+    "r1Gw1DysMQAA": {},
+    "r1IxCG-ChYOqBG-EITJMEANjSy0MGCcQc6JFyJCHTcaRkl5A3NLc2Rgt4ANejBqRYz8I0McIQ-AA":
+        {"dataset": "digits", "hidden_layers": [128] * 6, "steps": 2000, "optimizer": "adam",
+         "keep_prob": 0.5},
+}
 
 
-def pack(raw: bytes, zdict=_DICTIONARY) -> str:
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=zdict)
-    return "r1" + base64.urlsafe_b64encode(deflate.compress(raw) + deflate.flush()) \
-        .rstrip(b"=").decode()
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def deflate(raw: bytes, zdict=_DICTIONARY) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=zdict)
+    return packer.compress(raw) + packer.flush()
+
+
+def pack_r1(raw: bytes) -> str:
+    """The r1 encoder as it was, frozen here: the module must keep reading its ids."""
+    return "r1" + b64(deflate(raw))
+
+
+def pack_r2(raw: bytes) -> str:
+    """The r2 format as docs/api.md states it, written out independently."""
+    packed = deflate(raw)
+    digest = hashlib.blake2b(packed, digest_size=6, person=b"bpl-run-id-r2").digest()
+    return "r2" + b64(packed + digest)
+
+
+def one_character_edits(run_id: str):
+    """Every substitution of one character after the prefix by another of the alphabet,
+    every deletion, and every insertion of one alphabet character."""
+    for i in range(2, len(run_id)):
+        for c in ALPHABET:
+            if c != run_id[i]:
+                yield run_id[:i] + c + run_id[i + 1:]
+        yield run_id[:i] + run_id[i + 1:]
+    for i in range(2, len(run_id) + 1):
+        for c in ALPHABET:
+            yield run_id[:i] + c + run_id[i:]
 
 
 @pytest.mark.parametrize("raw", CONFIGS)
@@ -29,6 +75,7 @@ def test_round_trip(raw):
     config = normalize_config(raw)
     run_id = encode_run_id(config)
     assert decode_run_id(run_id) == config
+    assert run_id == pack_r2(canonical_json(config))  # the documented format
     assert len(run_id) < 120  # fits comfortably in a URL
     assert run_id == encode_run_id(dict(reversed(config.items())))  # key order is irrelevant
 
@@ -38,11 +85,36 @@ def test_ids_differ_when_configs_differ():
     assert len(ids) == len(CONFIGS)
 
 
+@pytest.mark.parametrize("raw", CONFIGS)
+def test_every_one_character_edit_is_refused(raw):
+    """No edit decodes, neither to another run nor to an alias of the same one."""
+    run_id = encode_run_id(normalize_config(raw))
+    accepted = []
+    for edited in one_character_edits(run_id):
+        with contextlib.suppress(RunIdError):
+            accepted.append((edited, decode_run_id(edited)))
+    assert accepted == []
+
+
+def test_every_substitution_answers_404_through_the_route(client):
+    run_id = encode_run_id(normalize_config({}))
+    assert client.get(f"/api/runs/{run_id}").status_code == 200
+    statuses = {}
+    for i in range(2, len(run_id)):
+        for c in ALPHABET.replace(run_id[i], ""):
+            edited = run_id[:i] + c + run_id[i + 1:]
+            status = client.get(f"/api/runs/{edited}", follow_redirects=False).status_code
+            statuses[status] = statuses.get(status, 0) + 1
+    assert statuses == {404: 63 * (len(run_id) - 2)}
+
+
 @pytest.mark.parametrize("run_id", [
-    "", "r1", "r2Gw1DysMQAA", "Gw1DysMQAA", "r1Gw1D!sMQAA", "r1" + "A" * 3000, "r1====",
-    "r1Gw1DysMQA", "r1Gw1DysMQAAAAAA", "r1/../../etc/passwd", "r1 Gw1DysMQAA",
-    pack(b"[1, 2]"), pack(b'{"b":1,"a":2}'), pack(b'{"a": 1}'), pack(b"not json"),
-    pack(b" " * 100000),
+    "", "r2", "r1Gw1DysMQAA", "Gw1DysMQAA", "r2Gw1D!sMQAA", "r2" + "A" * 3000, "r2====",
+    "r2Gw1DysMQA", "r2/../../etc/passwd", "r2 Gw1DysMQAA", "r3" + pack_r2(b"{}")[2:],
+    pack_r2(b"[1, 2]"), pack_r2(b'{"b":1,"a":2}'), pack_r2(b'{"a": 1}'), pack_r2(b"not json"),
+    pack_r2(b" " * 100000),  # a decompression bomb, correctly checksummed
+    "r2" + b64(deflate(b'{"a":1}') + b"\0" * 6),  # no checksum
+    pack_r2(b'{"a":1}')[:-1],  # checksum cut short
 ])
 def test_malformed_or_forged_ids_are_rejected(run_id):
     with pytest.raises(RunIdError):
@@ -52,3 +124,46 @@ def test_malformed_or_forged_ids_are_rejected(run_id):
 def test_canonical_json_is_sorted_and_compact():
     assert canonical_json({"b": [1, 2], "a": 0.5}) == b'{"a":0.5,"b":[1,2]}'
     assert orjson.loads(canonical_json(normalize_config({}))) == normalize_config({})
+
+
+@pytest.mark.parametrize(("run_id", "raw"), FROZEN_R1_IDS.items())
+def test_frozen_r1_ids_still_decode(run_id, raw):
+    config = normalize_config(raw)
+    assert decode_legacy_run_id(run_id) == config
+    assert encode_legacy_run_id(config) == run_id == pack_r1(canonical_json(config))
+
+
+@pytest.mark.parametrize("raw", CONFIGS)
+def test_r1_ids_from_the_old_encoder_decode(raw):
+    config = normalize_config(raw)
+    assert decode_legacy_run_id(pack_r1(canonical_json(config))) == config
+
+
+@pytest.mark.parametrize("run_id", [
+    "r1Gw1DysMQAB",  # the default run's r1 id with other padding bits: an alias
+    "r1Gw1DysMQAA" + "A",
+    pack_r1(b'{"b":1,"a":2}'), pack_r1(b"[1, 2]"), pack_r1(b" " * 100000),
+    encode_run_id(normalize_config({})),  # an r2 id is not an r1 id
+])
+def test_r1_aliases_and_forgeries_are_rejected(run_id):
+    with pytest.raises(RunIdError):
+        decode_legacy_run_id(run_id)
+
+
+@pytest.mark.parametrize("run_id", list(FROZEN_R1_IDS)[:1])
+@pytest.mark.parametrize("path", ["", "/summary", "/histograms?steps=0,1", "/steps/3?fields=W",
+                                  "/steps/3/gradcheck"])
+def test_r1_links_redirect_to_the_r2_id(client, run_id, path):
+    r2 = encode_run_id(decode_legacy_run_id(run_id))
+    moved = client.get(f"/api/runs/{run_id}{path}", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/api/runs/{r2}{path}"
+    assert moved.json() == {"detail": f"Moved: this run's id is now {r2}"}
+    followed = client.get(f"/api/runs/{run_id}{path}")
+    assert followed.status_code == 200
+    assert followed.json() == client.get(f"/api/runs/{r2}{path}").json()
+
+
+def test_an_r1_run_info_names_the_r2_id(client):
+    info = client.get("/api/runs/r1Gw1DysMQAA").json()
+    assert info["id"] == encode_run_id(normalize_config({}))

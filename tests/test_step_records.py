@@ -1,5 +1,5 @@
 """Step records: served tensors equal an independent NumPy recomputation; narrowing
-by layers, fields and max_cells works as CONTRACT §4 says."""
+by layers, fields and max_cells works as docs/api.md says."""
 
 import math
 

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-import engine
 from app import __version__
 from app.configs import engine_limits
 from app.deps import SettingsDep
 from app.schemas import Health, Options
+from engine.options import options as engine_options
 
 router = APIRouter(tags=["meta"])
 
@@ -22,6 +22,7 @@ async def options(settings: SettingsDep):
     effective ones) and a complete default config."""
     server = {"compute_budget": settings.compute_budget,
               "max_tensor_cells": settings.max_tensor_cells,
+              "max_answer_cells": settings.max_answer_cells,
               "max_body_bytes": settings.max_body_bytes,
               "sync_seconds": settings.sync_seconds}
-    return {**engine.options(**engine_limits(settings)), "server": server}
+    return {**engine_options(**engine_limits(settings)), "server": server}

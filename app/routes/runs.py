@@ -4,31 +4,36 @@ import time
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.configs import check_config
-from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain
+from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain, single_query_values
+from app.json_body import JSONBodyRoute
+from app.record_schemas import Histograms, Summary
 from app.routes.number_lists import parse_numbers
 from app.run_ids import canonical_json, encode_run_id
 from app.runs import FINISHED, RunCache, public_status, wait_finished
-from app.schemas import RunConfig, RunInfo, Summary
+from app.schemas import INVALID, NOT_FOUND, RunConfig, RunInfo, error
 from app.serialize import dumps
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=JSONBodyRoute,
+                   dependencies=[Depends(single_query_values)], responses=INVALID)
 
 MAX_HISTOGRAM_STEPS = 50  # steps a request may name: each is replayed
 # training steps a request may recompute: 50 steps at checkpoints take 50, far from them
 # each step takes up to a checkpoint interval (34 steps for the biggest runs)
 MAX_HISTOGRAM_REPLAYS = 200
 StepsQuery = Annotated[str | None, Query(description="Step numbers, e.g. 0,137 (at most 50); "
-                                                     "default: up to 50 evenly spread steps")]
+                                                     "default: up to 50 evenly spread steps",
+                                         examples=["0,1"])]
 EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
 HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet stream
 
 
 def run_info(ref: RunRef) -> dict:
-    """CONTRACT's run info, read without a lock while training runs on another thread."""
+    """The run info (docs/api.md), read without a lock while training runs on another
+    thread."""
     run = ref.run
     # status first: the engine assigns num_steps and diverged before the status, so once
     # "done" or "diverged" is read here, the fields read after it are already final.
@@ -43,7 +48,8 @@ def run_info(ref: RunRef) -> dict:
 
 @router.post("", response_model=RunInfo, status_code=201,
              responses={202: {"model": RunInfo, "description": "Accepted, still training"},
-                        422: {"description": "Invalid config; `detail` names the field"}})
+                        413: error("Body larger than this server's limit"),
+                        415: error("Body not sent as application/json")})
 async def create_run(body: RunConfig, response: Response, runs: RunsDep,
                      settings: SettingsDep):
     """Train a run. 201 once complete; 202 (status "running") if it takes longer than
@@ -55,15 +61,13 @@ async def create_run(body: RunConfig, response: Response, runs: RunsDep,
     return run_info(ref)
 
 
-@router.get("/{run_id}", response_model=RunInfo,
-            responses={404: {"description": "Run not found"}})
+@router.get("/{run_id}", response_model=RunInfo, responses=NOT_FOUND)
 async def get_run(ref: RunDep):
     """The run's status and progress; starts training it here if this process lacks it."""
     return run_info(ref)
 
 
-@router.get("/{run_id}/summary", response_model=Summary,
-            responses={404: {"description": "Run not found"}})
+@router.get("/{run_id}/summary", response_model=Summary, responses=NOT_FOUND)
 async def summary(ref: RunDep, settings: SettingsDep):
     """Per-step series of the steps recorded so far (waiting up to about a second
     for a run that this process is still training)."""
@@ -72,11 +76,8 @@ async def summary(ref: RunDep, settings: SettingsDep):
     return Response(body, media_type="application/json")
 
 
-@router.get("/{run_id}/histograms", responses={
-    200: {"description": "{steps, edges, layers}: counts of Z, A, dZ and dW per layer at up "
-                         "to 50 steps (not in CONTRACT; for the distributions view)"},
-    404: {"description": "Run not found"}, 409: {"description": "Run still training"},
-    422: {"description": "Bad `steps`; `detail` says why"}})
+@router.get("/{run_id}/histograms", response_model=Histograms, responses={
+    **NOT_FOUND, 409: error("Run still training")})
 async def histograms(ref: RunDep, steps: StepsQuery = None):
     """Value histograms per layer: at up to 50 evenly spread steps (computed once, on
     first request), or at the steps named, each replayed on demand."""
@@ -151,7 +152,7 @@ async def progress_events(ref: RunRef, runs: RunCache):
                                             "diverged; each data line is the run info. An "
                                             "error event ({detail}) ends the stream if "
                                             "this process stops first."},
-                       404: {"description": "Run not found"}})
+                       **NOT_FOUND})
 async def events(ref: RunDep, runs: RunsDep):
     return StreamingResponse(progress_events(ref, runs), media_type="text/event-stream",
                              headers={"cache-control": "no-cache"})

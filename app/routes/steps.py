@@ -1,34 +1,42 @@
 """One step's full record, narrowed by query, and its gradient check.
 
-A finished run's step answers are kept as JSON bytes (app.answers), so repeated fetches,
-such as a class opening the same steps, skip the replay and the serialization.
+An answer's size is counted from shapes before it is built (app.answer_size): beyond the
+ceiling it is refused, and big ones take turns. A finished run's step answers are kept as
+JSON bytes (app.answers), so repeated fetches, such as a class opening the same steps,
+skip the replay and the serialization.
 """
 
+from contextlib import nullcontext
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
+from app.answer_size import check_ceiling, step_answer_shapes
 from app.answers import AnswerCache
-from app.deps import AnswersDep, RunDep, RunRef, SettingsDep
+from app.deps import AnswersDep, BigAnswersDep, RunDep, RunRef, SettingsDep, single_query_values
+from app.record_schemas import Gradcheck, StepRecord
 from app.routes.number_lists import parse_numbers
 from app.runs import FINISHED, public_status, wait_finished
-from app.schemas import Gradcheck, StepRecord
+from app.schemas import INVALID, NOT_FOUND, error
 from app.serialize import dumps, with_tensors
 from engine.records import FIELDS
 
-router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"])
+router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
+                   dependencies=[Depends(single_query_values)], responses=INVALID)
 
-ERRORS = {404: {"description": "Run or step not found"},
-          409: {"description": "Step not computed yet"},
-          422: {"description": "Bad query parameter; `detail` names it"}}
-LayersQuery = Annotated[str | None, Query(description="Layer numbers, e.g. 1,3")]
+ERRORS = {**NOT_FOUND, 404: error("Run or step not found"),
+          409: error("Step not computed yet")}
+LayersQuery = Annotated[str | None, Query(description="Layer numbers, e.g. 1,3",
+                                          examples=["1"])]
 FieldsQuery = Annotated[str | None, Query(description=f"Tensor names ({', '.join(FIELDS)}), "
-                                                      "e.g. Z,dW")]
+                                                      "e.g. Z,dW", examples=["W,dW"])]
 CellsQuery = Annotated[int | None, Query(ge=1, description="Block-average each tensor to "
-                                                           "at most this many cells")]
-# a string, so that any t that names no step (-1, 1.5, abc) is CONTRACT's 404, not a 422
-StepPath = Annotated[str, Path(description="Step number, from 0 to num_steps - 1")]
+                                                           "at most this many cells",
+                                         examples=[64])]
+# a string, so that any t that names no step (-1, 1.5, abc) is a 404, not a 422
+StepPath = Annotated[str, Path(description="Step number, from 0 to num_steps - 1",
+                               examples=["0"])]
 MAX_STEP_DIGITS = 12
 
 
@@ -74,32 +82,39 @@ def step_json(ref: RunRef, t: int, layers, fields, max_cells: int) -> bytes:
 
 
 async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fields,
-                           max_cells: int, final: bool) -> bytes:
-    """step_json from the answer cache; `final` (the run had finished) lets it be kept."""
+                           max_cells: int, final: bool, big) -> bytes:
+    """step_json from the answer cache; `final` (the run had finished) lets it be kept.
+    big: None, or the slots a big answer takes its turn from."""
     key = (ref.id, t, None if layers is None else tuple(layers),
            None if fields is None else tuple(sorted(fields)), max_cells)
     body = answers.get(key)
     if body is None:
-        body = await anyio.to_thread.run_sync(step_json, ref, t, layers, fields, max_cells)
+        async with big.turn() if big is not None else nullcontext():
+            body = await anyio.to_thread.run_sync(step_json, ref, t, layers, fields, max_cells)
         if final:
             answers.put(key, body)
     return body
 
 
-@router.get("/{t}", response_model=StepRecord, responses=ERRORS)
+@router.get("/{t}", response_model=StepRecord, responses={
+    **ERRORS, 503: error("Busy building other large answers; see Retry-After")})
 async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
-               layers: LayersQuery = None, fields: FieldsQuery = None,
-               max_cells: CellsQuery = None):
+               big_answers: BigAnswersDep, layers: LayersQuery = None,
+               fields: FieldsQuery = None, max_cells: CellsQuery = None):
     """Step t: θ_t, its caches, gradients and the update applied. Tensors are full size
-    up to the server's limit (max_tensor_cells in /api/options), else block-averaged."""
+    up to the server's limit (max_tensor_cells in /api/options), else block-averaged; an
+    answer over max_answer_cells cells in all is a 422."""
     numbers = parse_layers(layers, len(ref.config["activations"]))
     names = parse_fields(fields)
     await wait_finished(ref.run, settings.sync_seconds)
     # read before the record is made: a run still training may yet diverge and truncate it
     final = public_status(ref.run) in FINISHED
     step_t = check_step(ref, t)
-    cells = min(max_cells or settings.max_tensor_cells, settings.max_tensor_cells)
-    body = await cached_step_json(answers, ref, step_t, numbers, names, cells, final)
+    per_tensor = min(max_cells or settings.max_tensor_cells, settings.max_tensor_cells)
+    shapes = step_answer_shapes(ref.run, step_t, numbers, names)
+    cells = check_ceiling(shapes, per_tensor, settings.max_answer_cells)
+    big = big_answers if cells > settings.big_answer_cells else None
+    body = await cached_step_json(answers, ref, step_t, numbers, names, per_tensor, final, big)
     return Response(body, media_type="application/json")
 
 

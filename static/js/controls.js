@@ -1,23 +1,30 @@
 // step controls: slider, previous/next, jump, phase walk, layer, colour scale, keyboard.
 // every control only asks the store for a new state; sync() mirrors the state back.
-import {phaseList, phaseKey, phaseIndex, phaseLabel} from "./phases.js";
+import {phaseList, phaseKey, phaseIndex, phaseLabel, phaseStep} from "./phases.js";
 
 const $ = (id) => document.getElementById(id);
-const TEXT_INPUTS = new Set(["text", "number", "search"]);
+const TEXT_INPUTS = new Set(["text", "number", "search", "email", "url", "tel", "password"]);
 
-function isTyping(target) {
-  return target && (target.tagName === "TEXTAREA" || target.tagName === "SELECT" ||
+// the keys belong to the page everywhere but in a field that takes text
+function isTextField(target) {
+  return Boolean(target) && (target.tagName === "TEXTAREA" || target.isContentEditable ||
     (target.tagName === "INPUT" && TEXT_INPUTS.has(target.type)));
 }
+
+// a drop-down keeps ↑/↓ and space to choose its option; ←/→ step the iteration there too
+const OWN_KEYS = {SELECT: new Set(["ArrowUp", "ArrowDown", " "])};
+const ownsKey = (target, key) => Boolean(target && OWN_KEYS[target.tagName] && OWN_KEYS[target.tagName].has(key));
+// a phase chip is a button: Enter and space choose it
+const isChip = (target) => Boolean(target && target.closest && target.closest("#phase-strip button"));
 
 export function createControls(store, actions) {
   const limits = {steps: 1, L: 1};
   const clampStep = (t) => Math.max(0, Math.min(limits.steps - 1, t));
   const goStep = (t) => store.set({iteration: clampStep(t)});
   const walkPhase = (delta) => {
-    const list = phaseList(limits.L), s = store.get();
-    const next = list[Math.max(0, Math.min(list.length - 1, phaseIndex(s.phase, limits.L) + delta))];
-    store.set({phase: phaseKey(next), ...(next.l ? {layer: next.l} : {})});
+    const s = store.get(), k = phaseIndex(s.phase, limits.L);
+    const {iteration, phase} = phaseStep(s.iteration, k, delta, limits.L, limits.steps);
+    store.set({iteration, phase: phaseKey(phase), ...(phase.l ? {layer: phase.l} : {})});
   };
   $("step-prev").addEventListener("click", () => goStep(store.get().iteration - 1));
   $("step-next").addEventListener("click", () => goStep(store.get().iteration + 1));
@@ -32,8 +39,8 @@ export function createControls(store, actions) {
   $("big-fonts").addEventListener("change", (e) => store.set({big: e.target.checked}));
   $("play-toggle").addEventListener("click", () => actions.togglePlay());
   $("phase-strip").addEventListener("click", (e) => {
-    const key = e.target.dataset && e.target.dataset.phase;
-    if (key) store.set({phase: key, ...(e.target.dataset.layer ? {layer: Number(e.target.dataset.layer)} : {})});
+    const chip = e.target.closest("button[data-phase]");
+    if (chip) store.set({phase: chip.dataset.phase, ...(chip.dataset.layer ? {layer: Number(chip.dataset.layer)} : {})});
   });
   bindKeys(store, {goStep, walkPhase, togglePlay: actions.togglePlay});
   return {
@@ -52,9 +59,14 @@ export function createControls(store, actions) {
   };
 }
 
+// the page's own keys: not in a text field, not with a modifier, not a key that the
+// focused drop-down or phase chip uses itself
+const pageKey = (e) => !isTextField(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey &&
+  !ownsKey(e.target, e.key) && !(e.key === " " && isChip(e.target));
+
 function bindKeys(store, {goStep, walkPhase, togglePlay}) {
   const onKey = (e) => {
-    if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!pageKey(e)) return;
     const t = store.get().iteration;
     const moves = {
       ArrowLeft: () => (e.shiftKey ? walkPhase(-1) : goStep(t - 1)),
@@ -62,22 +74,26 @@ function bindKeys(store, {goStep, walkPhase, togglePlay}) {
       ArrowUp: () => walkPhase(-1), ArrowDown: () => walkPhase(1), " ": togglePlay,
     };
     if (!moves[e.key]) return;
-    e.preventDefault();  // no scrolling, no slider nudge, no button click on space
-    if (e.type === "keydown") moves[e.key]();
+    e.preventDefault();  // no scrolling, no slider nudge, no drop-down change, no button click on space
+    moves[e.key]();
   };
   document.addEventListener("keydown", onKey);
   // a focused button would click itself on the space key's keyup
-  document.addEventListener("keyup", (e) => { if (e.key === " " && !isTyping(e.target)) e.preventDefault(); });
+  document.addEventListener("keyup", (e) => { if (e.key === " " && pageKey(e)) e.preventDefault(); });
 }
 
+// one button per phase: reachable with Tab, chosen with a click, Enter or space
 function drawStrip(L) {
   $("phase-strip").replaceChildren(...phaseList(L).map((p) => {
-    const li = document.createElement("li");
+    const li = document.createElement("li"), chip = document.createElement("button");
     li.className = p.kind;
-    li.dataset.phase = phaseKey(p);
-    if (p.l && p.kind !== "cost") li.dataset.layer = String(p.l);
-    li.textContent = p.kind === "forward" ? `F${p.l}` : p.kind === "backward" ? `B${p.l}` : p.kind;
-    li.title = phaseLabel(p);
+    chip.type = "button";
+    chip.dataset.phase = phaseKey(p);
+    if (p.l && p.kind !== "cost") chip.dataset.layer = String(p.l);
+    chip.textContent = p.kind === "forward" ? `F${p.l}` : p.kind === "backward" ? `B${p.l}` : p.kind;
+    chip.title = phaseLabel(p);
+    chip.setAttribute("aria-label", phaseLabel(p));
+    li.append(chip);
     return li;
   }));
 }
@@ -89,7 +105,12 @@ function sync(state, limits) {
   if (document.activeElement !== $("jump")) $("jump").value = String(t);
   const p = phaseList(limits.L)[phaseIndex(state.phase, limits.L)];
   $("phase-label").textContent = phaseLabel(p);
-  for (const li of $("phase-strip").children) li.classList.toggle("current", li.dataset.phase === phaseKey(p));
+  for (const li of $("phase-strip").children) {
+    const current = li.firstChild.dataset.phase === phaseKey(p);
+    li.classList.toggle("current", current);
+    if (current) li.firstChild.setAttribute("aria-current", "step");
+    else li.firstChild.removeAttribute("aria-current");
+  }
   $("layer-select").value = String(state.layer);
   $("scale").value = state.scale;
   $("speed").value = String(state.speed);

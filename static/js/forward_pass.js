@@ -1,10 +1,14 @@
 // the network in plain JS, for what the server does not send: one example's forward and
 // backward pass for the diagram, and the forward pass over a grid for the decision boundary.
 // W: (n_l, n_{l-1}) and b: (n_l, 1) as plain row arrays; examples are columns, as the course.
+// non-finite entries come in as NaN (tensors.js withNaN), never as null, which JS would
+// read as 0; they come out as NaN or ±∞, which the views mark.
 
+// a NaN input stays NaN, as in NumPy (np.maximum(0, NaN) is NaN): a diverged step's
+// non-finite values must reach the picture, not turn into zeros
 const G = {
-  relu: (z) => (z > 0 ? z : 0),
-  leaky_relu: (z) => (z > 0 ? z : 0.01 * z),
+  relu: (z) => (z <= 0 ? 0 : z),
+  leaky_relu: (z) => (z <= 0 ? 0.01 * z : z),
   tanh: Math.tanh,
   sigmoid: (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))),
   linear: (z) => z,

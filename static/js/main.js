@@ -26,7 +26,7 @@ import {showAlert, hideAlert, describeRun, describeDivergence} from "./run_statu
 const $ = (id) => document.getElementById(id);
 // [module, element id, extra render argument, marker: only moves a step marker]
 const VIEWS = [
-  [networkView, "view-network"], [cacheView, "view-cache", (cell) => formulaView.explain(cell)],
+  [networkView, "view-network"], [cacheView, "view-cache", (cell, at) => formulaView.explain(cell, at)],
   [formulaView, "cell-formula"], [lossView, "view-loss", null, true], [modelView, "view-boundary"],
   [gradientFlowView, "view-gradient-flow", null, true], [distributionsView, "view-distributions", null, true],
   [codeView, "view-code"], [cacheExplainerView, "cache-explainer"], [gradcheckView, "gradcheck"],
@@ -50,7 +50,12 @@ function createPage(options) {
   const page = {options, session: null, loadedKey: null, pendingKey: null, viewBefore: null};
   const store = createStore(readUrl(window.location.search, options), options);
   page.store = store;
-  page.renderer = createRenderer(VIEWS, (err) => showAlert(errorText(err)));
+  // a view that cannot draw says so, after the divergence when there is one: the alert
+  // must keep naming the step, layer and tensor that went non-finite
+  page.renderer = createRenderer(VIEWS, (err) => {
+    const run = page.session && page.session.run;
+    showAlert(run && run.diverged ? `${describeDivergence(run)} (${errorText(err)})` : errorText(err));
+  });
   page.controls = createControls(store, {togglePlay: () => page.player.toggle()});
   page.player = createPlayer({store, renderer: page.renderer,
     lastStep: () => (page.session ? page.session.run.num_steps - 1 : 0),

@@ -17,6 +17,15 @@ export function phaseIndex(key, L) {
   return i < 0 ? 0 : i;
 }
 
+// the phase `delta` steps from phase index k of iteration t, as {iteration, phase}: past
+// the update comes the next iteration's forward 1, before forward 1 the previous
+// iteration's update; the walk stops at the run's first and last phase
+export function phaseStep(t, k, delta, L, steps) {
+  const list = phaseList(L), n = list.length;
+  const at = Math.max(0, Math.min(steps * n - 1, t * n + k + delta));
+  return {iteration: Math.floor(at / n), phase: list[at % n]};
+}
+
 export function parsePhase(key, L) {
   return phaseList(L)[phaseIndex(key, L)];
 }

@@ -18,9 +18,13 @@ export const CLASS_COLOURS = ["#542788", "#E69F00", "#009E73", "#56B4E9", "#D55E
 export const LAYER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
   "#56B4E9", "#000000"];
 export const INACTIVE = "#d0d0d0";
+// a cell or neuron whose value is not a finite number (NaN or ±∞; null in JSON): a mid
+// grey, which no scale above uses, named in each view's legend
+export const NON_FINITE = "#7f7f7f";
 
 // the colour a value v in [-1, 1] gets on DIVERGING
 export function divergingColour(v) {
+  if (!Number.isFinite(v)) return NON_FINITE;
   const x = Math.min(1, Math.max(0, (v + 1) / 2));
   return DIVERGING[Math.round(x * 10)][1];
 }

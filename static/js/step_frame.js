@@ -4,7 +4,7 @@
 // with dropout, every hidden layer's mask D at full size (the example's column of it).
 import {api} from "./api.js";
 import {forwardColumn, backwardColumn} from "./forward_pass.js";
-import {column, layerTensors} from "./tensors.js";
+import {column, layerTensors, withNaN, hasNonFinite} from "./tensors.js";
 import {parsePhase} from "./phases.js";
 
 // cells per heatmap: a few hundred columns fill a panel at 1280 px; more is not visible
@@ -60,7 +60,7 @@ function maskColumns(run, maskRecord, j) {
 // step's batch and its dropout masks: the numbers the engine recorded for that column
 function examplePass(run, params, batch, example, maskRecord) {
   const j = Math.min(example, batch.X.shape[1] - 1);
-  const plain = params.map((p) => ({W: p.W.data, b: p.b.data}));
+  const plain = params.map((p) => ({W: withNaN(p.W).data, b: withNaN(p.b).data}));
   const {activations: acts, loss, keep_prob: keepProb} = run.config;
   const masks = maskRecord && maskColumns(run, maskRecord, j);
   const pass = forwardColumn(plain, acts, column(batch.X, j), masks, keepProb);
@@ -68,18 +68,29 @@ function examplePass(run, params, batch, example, maskRecord) {
   return {j, index: batch.indices ? batch.indices[j] : j, masks, ...pass, ...grads};
 }
 
+// θ_{t+1}, which the update phase writes: the parameters of step t + 1 (the request that
+// the next iteration makes, so usually fetched already), or null after the last step
+async function paramsAfter(run, t, phase) {
+  if (phase.kind !== "update" || t + 1 >= run.num_steps) return null;
+  const record = await api.step(run.id, t + 1, {fields: PARAM_FIELDS});
+  return record.layers.map(layerTensors);
+}
+
 export async function loadFrame(session, view) {
   const {run} = session;
   const t = Math.min(view.iteration, run.num_steps - 1);
-  const layer = Math.min(Math.max(view.layer, 1), run.L);
-  const [paramRecord, layerRecord, outputRecord, maskRecord] = await Promise.all(requests(run, t, layer));
+  const layer = Math.min(Math.max(view.layer, 1), run.L), phase = parsePhase(view.phase, run.L);
+  const [[paramRecord, layerRecord, outputRecord, maskRecord], after] = await Promise.all(
+    [Promise.all(requests(run, t, layer)), paramsAfter(run, t, phase)]);
   const X = outputRecord.batch.X || await runInputs(run);
   const batch = {...outputRecord.batch, X, AL: outputRecord.layers[0].A};
   const params = paramRecord.layers.map(layerTensors);
   return {
     run, summary: session.summary, histograms: session.histograms, options: session.options,
     t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
-    phase: parsePhase(view.phase, run.L), params, selected: layerTensors(layerRecord.layers[0]),
+    phase, params, paramsAfter: after, selected: layerTensors(layerRecord.layers[0]),
+    // a diverged step: the views say that θ or the output holds non-finite values
+    finite: !params.some((p) => hasNonFinite(p.W) || hasNonFinite(p.b)) && !hasNonFinite(batch.AL),
     batch, example: examplePass(run, params, batch, view.example, maskRecord),
     scale: view.scale, big: view.big,
   };

@@ -11,15 +11,24 @@ const MARKER_MS = 250;
 export function createRenderer(views, onError) {
   let session = null, wanted = null, running = null, drawn = false;
 
+  // one view that fails must not keep the others from drawing this step: each draws on
+  // its own, and the first failure is reported once all have had their turn
+  async function drawView(v, frame, now) {
+    v.drawnAt = now;
+    if (v.drawn) return v.module.update(frame);
+    await v.module.render(v.element, frame, v.extra);
+    v.drawn = true;
+    return null;
+  }
+
   async function drawFrame({view, started}) {
     const frame = {...await loadFrame(session, view), playing: view.playing};
     const now = performance.now();
     const due = (v) => !drawn || !view.playing || !v.marker || now - (v.drawnAt || 0) >= MARKER_MS;
-    await Promise.all(views.filter(due).map((v) => {
-      v.drawnAt = now;
-      return drawn ? v.module.update(frame) : v.module.render(v.element, frame, v.extra);
-    }));
+    const results = await Promise.allSettled(views.filter(due).map(async (v) => drawView(v, frame, now)));
     drawn = true;
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
     performance.mark("step-rendered");
     performance.measure("step-redraw", {start: started, end: performance.now()});
     if (performance.getEntriesByType("measure").length > MAX_ENTRIES) performance.clearMeasures();

@@ -3,6 +3,8 @@
 // redraw and ten of them ~60 ms in headless Chromium on the 2-core target machine; a
 // canvas repaint costs well under 1 ms, so a step change stays within its budget.
 
+import {NON_FINITE} from "./plot_theme.js";
+
 const LUT_SIZE = 256;
 const luts = new Map();
 
@@ -30,8 +32,10 @@ export function lookupTable(scale) {
 const scratch = document.createElement("canvas");
 const scratchContext = scratch.getContext("2d");
 
+const GREY = hexToRgb(NON_FINITE);
+
 // rows of numbers as a canvas of one pixel per cell (shared: draw it before the next call);
-// value v maps to (v - low) / (high - low) on the scale; null (non-finite) is black
+// value v maps to (v - low) / (high - low) on the scale; null (non-finite) is NON_FINITE
 export function matrixCanvas(data, low, high, scale) {
   const R = data.length, C = R ? data[0].length : 0;
   scratch.width = Math.max(C, 1);
@@ -42,7 +46,7 @@ export function matrixCanvas(data, low, high, scale) {
     for (let j = 0; j < C; j++) {
       const v = data[i][j], o = 4 * (i * C + j);
       px[o + 3] = 255;
-      if (v === null || Number.isNaN(v)) continue;
+      if (!Number.isFinite(v)) { px[o] = GREY[0]; px[o + 1] = GREY[1]; px[o + 2] = GREY[2]; continue; }
       const k = Math.max(0, Math.min(LUT_SIZE - 1, Math.round(((v - low) / span) * (LUT_SIZE - 1))));
       px[o] = lut[3 * k]; px[o + 1] = lut[3 * k + 1]; px[o + 2] = lut[3 * k + 2];
     }

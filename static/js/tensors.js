@@ -8,18 +8,32 @@ export const fullShape = (t) => t.downsampled_from || t.shape;
 
 export const shapeText = (t) => `${fullShape(t)[0]} × ${fullShape(t)[1]}`;
 
+// JSON carries NaN and ±∞ as null (CONTRACT §4), so null cannot say which of them it was
 export function formatNumber(x, digits = 4) {
-  if (x === null || x === undefined) return "NaN/∞";
+  // the JSON's null is NaN or ±∞ alike: say so in words
+  if (x === null || x === undefined || Number.isNaN(x)) return "not finite";
+  if (x === Infinity || x === -Infinity) return x > 0 ? "∞" : "−∞";
   if (x === 0) return "0";
   const a = Math.abs(x);
-  if (a >= 1e4 || a < 1e-3) return x.toExponential(digits - 1).replace("e+", "e");
+  // 4e-6, not 4.000e-6: trailing zeros of the mantissa say nothing
+  if (a >= 1e4 || a < 1e-3) return x.toExponential(digits - 1).replace(/\.?0+e/, "e").replace("e+", "e");
   return Number(x.toPrecision(digits)).toString();
 }
 
 export function absMax(t) {
   let m = 0;
-  for (const row of t.data) for (const v of row) if (v !== null && Math.abs(v) > m) m = Math.abs(v);
+  for (const row of t.data) for (const v of row) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
   return m;
+}
+
+export function hasNonFinite(t) {
+  return t.data.some((row) => row.some((v) => !Number.isFinite(v)));
+}
+
+// a copy whose non-finite cells (null in JSON) are NaN, so that arithmetic on them stays
+// NaN instead of reading null as 0
+export function withNaN(t) {
+  return {...t, data: t.data.map((row) => row.map((v) => (v === null ? NaN : v)))};
 }
 
 export function column(t, j) {
@@ -32,10 +46,13 @@ export function frobenius(t) {
   return Math.sqrt(s);
 }
 
-// the entry (i, j) of the full-size tensor that a cell of a downsampled copy stands for
-export function blockOrigin(t, i, j) {
-  const [R, C] = fullShape(t);
-  return [Math.floor(i * R / t.shape[0]), Math.floor(j * C / t.shape[1])];
+// the block of the full-size tensor that cell (i, j) of a block-averaged copy is the mean
+// of: rows [r0, r1) and columns [c0, c1). the server's blocks are fr × fc with the
+// smallest factors that give the copy's shape, the last ones cut short (app/serialize)
+export function blockOf(t, i, j) {
+  const [R, C] = fullShape(t), fr = Math.ceil(R / t.shape[0]), fc = Math.ceil(C / t.shape[1]);
+  const r0 = i * fr, c0 = j * fc, r1 = Math.min(R, r0 + fr), c1 = Math.min(C, c0 + fc);
+  return {r0, r1, c0, c1, count: (r1 - r0) * (c1 - c0)};
 }
 
 // the flat list of a layer's tensors from a step record layer entry, by CONTRACT name

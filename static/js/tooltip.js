@@ -36,7 +36,8 @@ export function paperPoint(gd, event) {
   return {x: (event.clientX - box.left - size.l) / size.w, y: 1 - (event.clientY - box.top - size.t) / size.h};
 }
 
-// attach hover (text or null for the point) and click handlers to a figure
+// attach hover (text or null for the point) and click handlers to a figure; onClick gets
+// the paper point and the mouse event (where on screen the learner is looking)
 export function pointAt(gd, describe, onClick) {
   gd.addEventListener("mousemove", (e) => {
     const p = paperPoint(gd, e);
@@ -48,7 +49,7 @@ export function pointAt(gd, describe, onClick) {
   if (onClick) {
     gd.addEventListener("mousedown", (e) => {
       const p = e.button === 0 && paperPoint(gd, e);
-      if (p) onClick(p);
+      if (p) onClick(p, e);
     });
   }
 }

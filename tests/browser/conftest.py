@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -33,11 +34,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen):
+def wait_healthy(url: str, process: subprocess.Popen, log):
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
+            log.seek(0)
+            raise RuntimeError(f"the server exited with {process.returncode}: "
+                               f"{log.read().decode(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=1) as answer:
                 if answer.status == 200:
@@ -51,19 +54,22 @@ def wait_healthy(url: str, process: subprocess.Popen):
 def server():
     """Base URL of `python -m app serve` on a free port of 127.0.0.1."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
-                               cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
+    # the server logs every request: into a file, since a pipe that nobody reads fills
+    # after some hundred requests and then blocks the server
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                                   cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                   stdout=subprocess.DEVNULL, stderr=log)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_healthy(url, process, log)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +148,19 @@ def wait_redrawn(page, before: int):
 def is_run_post(response) -> bool:
     """The answer to POST /api/runs: the run info with the normalized config."""
     return response.request.method == "POST" and response.url.endswith("/api/runs")
+
+
+def slot_point(page, name: str, fx: float, fy: float):
+    """The screen point at fractions (fx, fy) across and down the cache inspector's heatmap
+    of tensor `name` (its test-id'd slot box: cache-slot-Z, ...), whatever the layout."""
+    box = page.get_by_test_id(f"cache-slot-{name}").bounding_box()
+    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+
+def step_tensor(page, server, run_id, t, layer, field):
+    """One recorded tensor of step t at full size, from the JSON API, as rows."""
+    answer = page.request.get(f"{server}/api/runs/{run_id}/steps/{t}?layers={layer}&fields={field}")
+    entry = answer.json()["layers"][0]
+    tensors = {**entry.get("linear_cache", {}), **entry.get("activation_cache", {}),
+               **entry.get("grads", {}), **{k: entry[k] for k in ("A", "D") if k in entry}}
+    return tensors[field]["data"]

@@ -7,30 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import is_run_post, open_page
+from tests.browser.conftest import is_run_post, open_page, slot_point, step_tensor
 
 DROPOUT_VIEW = "?keep_prob=0.8&activations=tanh,tanh,sigmoid&it=20&phase=backward-2&layer=2"
-# paper x of the dZ heatmap's middle, and paper y of rows down the bottom row of the
-# cache inspector (CACHE SLOTS in cache_view.js: dZ spans x 0.51..0.74, y 0.05..0.35)
-DZ_X = 0.62
-DZ_YS = [0.30, 0.26, 0.22, 0.18, 0.14, 0.10]
+# clicks across the middle of the dZ heatmap, from its top row down (fractions of its box)
+DZ_X = 0.5
+DZ_YS = [0.08, 0.22, 0.36, 0.5, 0.64, 0.78]
 NUMBER = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
-
-
-def step_tensor(page, server, run_id, t, layer, field):
-    """One recorded tensor of step t, full size, from the JSON API."""
-    answer = page.request.get(f"{server}/api/runs/{run_id}/steps/{t}?layers={layer}&fields={field}")
-    entry = answer.json()["layers"][0]
-    tensors = {**entry.get("linear_cache", {}), **entry.get("activation_cache", {}),
-               **entry.get("grads", {}), **{k: entry[k] for k in ("A", "D") if k in entry}}
-    return tensors[field]["data"]
-
-
-def click_cache(page, px, py):
-    """Click the cache inspector at paper point (px, py) of its 8 px-margin plot area."""
-    box = page.get_by_test_id("view-cache").bounding_box()
-    page.mouse.click(box["x"] + 8 + px * (box["width"] - 16),
-                     box["y"] + 8 + (1 - py) * (box["height"] - 16))
 
 
 def shown_dz(page):
@@ -51,7 +34,8 @@ def test_dropout_dz_formula_multiplies_out_to_the_recorded_value(page, server):
     page.get_by_test_id("view-cache").evaluate("el => el.scrollIntoView({block: 'center'})")
     checked = 0
     for y in DZ_YS:
-        click_cache(page, DZ_X, y)
+        page.keyboard.press("Escape")  # the last formula's popover may cover this cell
+        page.mouse.click(*slot_point(page, "dZ", DZ_X, y))
         expect(page.get_by_test_id("cell-formula")).to_contain_text("dZ[2]")
         formula = page.get_by_test_id("cell-formula").inner_text()
         assert "D[2]" in formula and "/ 0.8" in formula and "tanh′(Z[2]" in formula

@@ -11,6 +11,7 @@ from tests.browser.conftest import (
     Recorder,
     open_page,
     redraws,
+    slot_point,
     wait_redrawn,
 )
 
@@ -78,16 +79,40 @@ def test_slider_and_jump_set_the_iteration(page, server):
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 7")
 
 
-def test_phase_buttons_walk_one_iteration(page, server):
-    open_page(page, server)
-    label = page.get_by_test_id("phase-label")
+def test_phase_buttons_walk_one_iteration_into_the_next(page, server):
+    """phase ▶ at the update goes on to the next iteration's forward, layer 1; ◀ phase at
+    forward, layer 1 goes back to the previous iteration's update."""
+    open_page(page, server, "?it=3")
+    label, step = page.get_by_test_id("phase-label"), page.get_by_test_id("step-label")
     for text in PHASES:
         expect(label).to_have_text(text)
+        expect(step).to_contain_text("iteration 3 ")
         page.get_by_test_id("phase-next").click()
-    expect(label).to_have_text("update")  # the walk stops at the last phase
+    expect(label).to_have_text("forward · layer 1")
+    expect(step).to_contain_text("iteration 4 ")
+    expect(page.get_by_test_id("layer-select")).to_have_value("1")
+    page.get_by_test_id("phase-prev").click()
+    expect(label).to_have_text("update")
+    expect(step).to_contain_text("iteration 3 ")
     for text in reversed(PHASES[:-1]):
         page.get_by_test_id("phase-prev").click()
         expect(label).to_have_text(text)
+    expect(page).to_have_url(re.compile("[?&]it=3&phase=forward-1&layer=1"))
+
+
+# (view, button): the walk stops at the run's first and last phase
+PHASE_ENDS = [("?it=0&phase=forward-1&layer=1", "phase-prev", "forward · layer 1", 0),
+              ("?it=299&phase=update&layer=1", "phase-next", "update", 299)]
+
+
+@pytest.mark.parametrize(("query", "button", "phase", "iteration"), PHASE_ENDS,
+                         ids=["first", "last"])
+def test_phase_walk_stops_at_the_runs_ends(page, server, query, button, phase, iteration):
+    open_page(page, server, query)
+    page.get_by_test_id(button).click()
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("phase-label")).to_have_text(phase)
+    expect(page.get_by_test_id("step-label")).to_contain_text(f"iteration {iteration} ")
 
 
 # (query, the phase banner): dropout's backward reads the mask D; L2's cost reads every W
@@ -170,11 +195,7 @@ def test_clicking_a_cell_shows_its_formula(page, server):
     open_page(page, server, "?it=5&phase=forward-2&layer=2")
     # centred, clear of the sticky step controls
     page.get_by_test_id("view-cache").evaluate("el => el.scrollIntoView({block: 'center'})")
-    box = page.get_by_test_id("view-cache").bounding_box()
-    # the Z heatmap: paper x in [0.49, 0.73], y in [0.56, 0.86] of the 8 px-margin plot area
-    x = box["x"] + 8 + 0.6 * (box["width"] - 16)
-    y = box["y"] + 8 + (1 - 0.7) * (box["height"] - 16)
-    page.mouse.click(x, y)
+    page.mouse.click(*slot_point(page, "Z", 0.4, 0.5))
     formula = page.get_by_test_id("cell-formula")
     expect(formula).to_contain_text("Z[2]")
     expect(formula).to_contain_text("Σ")
@@ -240,7 +261,7 @@ def test_distributions_draw_the_summary_until_histograms_arrive(page, server):
 # panels (the code panel's long lines) that would need a horizontal scrollbar
 OVERLAPS = """() => {
   const parts = '.controls button, .controls select, .controls input, .controls .step-label, ' +
-    '.controls .phase-label, .phase-strip li';
+    '.controls .phase-label';  // the phase chips are buttons
   const boxes = [...document.querySelectorAll(parts)].map(e => e.getBoundingClientRect());
   const cut = boxes.filter(b => b.left < 0 || b.right > window.innerWidth).length;
   const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 &&

@@ -25,22 +25,39 @@ function percentile(counts, edges, q) {
   return hi(counts.length - 1);
 }
 
-// panels: [{title, x, bands: [[low, high], ...] palest first, mid}]. the bins are a
-// quarter decade wide, so where the summary has the exact extremes (Z and A) they
-// replace the binned 0th and 100th percentiles
+// the exact [min, max] of tensor `name` at each histogram step: served with the
+// histograms, or (an older server) the summary's, which has them for Z and A only
+function exactRanges(h, summary, l, name) {
+  const served = h.layers[l - 1][`${name}_range`], stats = summary.layers[l - 1];
+  if (served) return served;
+  if (!stats[`${name}_min`]) return null;
+  return h.steps.map((t) => [stats[`${name}_min`][t], stats[`${name}_max`][t]]);
+}
+
+// percentile value v held inside the tensor's exact range [low, high]: the bins are a
+// quarter decade wide, and reading one as evenly filled would spread an all-zero tensor
+// over the bin next to 0, a band of values that no entry has
+function within(v, range) {
+  if (v === null || !range || !Number.isFinite(range[0]) || !Number.isFinite(range[1])) return v;
+  return Math.min(range[1], Math.max(range[0], v));
+}
+
+// panels: [{title, x, bands: [[low, high], ...] palest first, mid}]; the exact extremes
+// are the 0th and 100th percentiles
 function histogramPanels(h, summary, l) {
-  const layer = h.layers[l - 1], stats = summary.layers[l - 1];
+  const layer = h.layers[l - 1];
   return TENSORS.map((name) => {
-    const p = PERCENTILES.map((q) => layer[name].map((counts) => percentile(counts, h.edges, q)));
-    const exact = Boolean(stats[`${name}_min`]);
-    if (exact) {
-      p[0] = h.steps.map((t) => stats[`${name}_min`][t]);
-      p[8] = h.steps.map((t) => stats[`${name}_max`][t]);
+    const ranges = exactRanges(h, summary, l, name);
+    const p = PERCENTILES.map((q) => layer[name].map((counts, k) =>
+      within(percentile(counts, h.edges, q), ranges && ranges[k])));
+    if (ranges) {
+      p[0] = ranges.map((r) => r[0]);
+      p[8] = ranges.map((r) => r[1]);
     }
-    // gradients are mostly near 0 with rare large entries: their binned extremes would
-    // squash every other band flat, so the axis fits the inner bands and clips the palest
+    // gradients are mostly near 0 with rare large entries: their extremes would squash
+    // every other band flat, so the axis fits the inner bands and clips the palest
     return {title: `${name}[${l}]`, x: h.steps,
-      bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4], clipOuter: !exact};
+      bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4], clipOuter: name.startsWith("d")};
   });
 }
 

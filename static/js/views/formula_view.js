@@ -1,12 +1,16 @@
 // the formula of one clicked entry of the cache inspector, with the live numbers of this
-// step: Z = Σₖ W·A_prev + b, dZ = dA ⊙ g'(Z), dW = (1/m) Σ dZ·A_prev, and so on.
-// it fetches the selected layer (and the next one, for dA) at full size, once per step.
+// step: Z = Σₖ W·A_prev + b, dZ = dA ⊙ g'(Z), dW = (1/m) Σ dZ·A_prev, and so on. it
+// opens beside the clicked cell (a popover kept on screen), and gives the entry's exact
+// value: it fetches the selected layer (and the next one, for dA) at full size, one
+// request per click or step.
 import {api} from "../api.js";
 import {activate, activationSlope, isFused} from "../forward_pass.js";
-import {formatNumber as f, layerTensors} from "../tensors.js";
+import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
 const SHOWN_TERMS = 4;
-let container = null, cell = null, last = null;
+const GAP = 14;  // px between the clicked point and the popover
+// anchor: the clicked point in the panel's coordinates, so the popover scrolls with it
+let container = null, cell = null, last = null, anchor = null;
 
 const sub = (...idx) => `<sub>${idx.join(",")}</sub>`;
 
@@ -102,10 +106,9 @@ function plainEntry(name, T, l, i, j, frame) {
   const what = {W: `W[${l}]${sub(i, j)}: weight from unit ${j} of layer ${l - 1} to unit ${i} of layer ${l}`,
     b: `b[${l}]${sub(i)}: bias of unit ${i}`, A_prev: `A[${l - 1}]${sub(i, j)}: unit ${i} of layer ${l - 1}, example ${j}; linear_cache[${l}] keeps it for backward`,
     D: `D[${l}]${sub(i, j)}: 1 keeps unit ${i} for example ${j}, 0 drops it`}[name];
-  const value = name === "W" || name === "b" ? frame.params[l - 1][name].data[i][j] : at(T[name], i, j);
-  const lines = [what, `= ${f(value)}`];
+  const value = at(T[name], i, j), lines = [what, `= ${f(value)}`];
   if (name === "W" || name === "b") {
-    const delta = frame.params[l - 1][name === "W" ? "updateW" : "updateB"].data[i][j];
+    const delta = frame.params[l - 1][name === "W" ? "updateW" : "updateB"].data[i][j] ?? NaN;
     lines.push(`after the update: ${f(value)} + (${f(delta)}) = ${f(value + delta)}`);
   }
   return lines;
@@ -122,19 +125,68 @@ function formula(frame, T, next, {name, row: i, col: j}) {
   return plainEntry(name, T, l, i, j, frame);
 }
 
+// the update phase shows W and b after the update, θ_{t+1} (cache_view.js)
+const updated = (frame, name) => frame.phase.kind === "update" && (name === "W" || name === "b");
+
+// the value the clicked entry has at full size (W, b, dW and db are always full size):
+// θ_{t+1}'s in the update phase, iteration t + 1's W or, after the last, W + ΔW
+function exactValue(frame, T, {name, row, col}) {
+  const p = frame.params[frame.layer - 1], value = T[name] ? T[name].data[row][col] : null;
+  if (!updated(frame, name)) return value;
+  if (frame.paramsAfter) return frame.paramsAfter[frame.layer - 1][name].data[row][col];
+  return value + (p[name === "W" ? "updateW" : "updateB"].data[row][col] ?? NaN);
+}
+
 async function show(frame) {
   const {run, t, layer: l} = frame;
   const layers = l < run.L ? [l, l + 1] : [l];
   const record = await api.step(run.id, t, {layers, fields: ["A_prev", "Z", "A", "D", "dA", "dZ"]});
-  const p = frame.params[l - 1], T = {...layerTensors(record.layers[0]), W: p.W, b: p.b, dW: p.dW, db: p.db};
-  const next = l < run.L ? {...layerTensors(record.layers[1]), W: frame.params[l].W} : null;
+  // non-finite entries (a diverged step) are null in JSON: NaN keeps them out of the sums
+  const nan = (tensors) => Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v && v.data ? withNaN(v) : v]));
+  const p = frame.params[l - 1], T = nan({...layerTensors(record.layers[0]), W: p.W, b: p.b, dW: p.dW, db: p.db});
+  const next = l < run.L ? nan({...layerTensors(record.layers[1]), W: frame.params[l].W}) : null;
   const lines = formula(frame, T, next, cell);
-  container.innerHTML = `<p class="formula-where">iteration ${t}, layer ${l}: ${cell.name} at row ${cell.row}, column ${cell.col}</p>` +
+  container.innerHTML = '<button type="button" class="formula-close" aria-label="close the formula">×</button>' +
+    `<p class="formula-where">iteration ${t}, layer ${l}: ${cell.name} at row ${cell.row}, column ${cell.col}` +
+    `${updated(frame, cell.name) ? " after the update" : ""} = ` +
+    `<b>${f(exactValue(frame, T, cell), 10)}</b> (exact)</p>` +
     lines.map((line) => `<div class="formula-line">${line}</div>`).join("");
+  container.hidden = false;
+  place();
 }
 
-export function explain(clicked) {
+// beside the clicked point, flipped to its left where the right has no room, and kept in
+// the part of the panel that is on screen below the sticky step controls
+function place() {
+  const panel = container.parentElement;  // positioned (lens.css); offsetParent is null while hidden
+  if (!panel || !anchor) return;
+  const box = panel.getBoundingClientRect(), w = container.offsetWidth, h = container.offsetHeight;
+  const controls = document.querySelector(".controls"), under = controls ? controls.getBoundingClientRect().bottom : 0;
+  let top = Math.max(0, under - box.top), bottom = Math.min(box.height, window.innerHeight - box.top);
+  if (bottom - top < h) [top, bottom] = [0, box.height];  // the panel is mostly off screen
+  const left = Math.max(0, -box.left), right = Math.min(box.width, window.innerWidth - box.left);
+  let x = anchor.x + GAP;
+  if (x + w > right) x = anchor.x - GAP - w;
+  x = Math.max(left, Math.min(x, right - w));
+  const y = Math.max(top, Math.min(anchor.y - h / 3, bottom - h));
+  container.style.left = `${Math.round(x)}px`;
+  container.style.top = `${Math.round(y)}px`;
+}
+
+function close() {
+  cell = null;
+  container.hidden = true;
+  container.replaceChildren();
+}
+
+// clicked: {name, row, col}; at: the clicked point on screen {x, y}
+export function explain(clicked, at) {
   cell = clicked;
+  const panel = container.parentElement;  // positioned (lens.css); offsetParent is null while hidden
+  if (panel && at) {
+    const box = panel.getBoundingClientRect();
+    anchor = {x: at.x - box.left, y: at.y - box.top};
+  }
   if (last) return show(last);
   return null;
 }
@@ -142,15 +194,15 @@ export function explain(clicked) {
 export function update(frame) {
   const stale = !last || last.layer !== frame.layer || last.run.id !== frame.run.id;
   last = frame;
-  if (stale) cell = null;
-  if (!cell) {
-    container.innerHTML = "<p class=\"muted\">Click any cell of a heatmap to see how that number is computed, with this step's values.</p>";
-    return null;
-  }
+  if (stale) close();
+  if (!cell) return null;
   return frame.playing ? null : show(frame);
 }
 
 export function render(element, frame) {
   container = element;
+  container.hidden = true;
+  container.addEventListener("click", (e) => { if (e.target.closest(".formula-close")) close(); });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && cell) close(); });
   return update(frame);
 }

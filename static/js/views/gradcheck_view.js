@@ -16,14 +16,18 @@ function logRange(values) {
   return [Math.floor(Math.min(...logs)) - 1, Math.ceil(Math.max(...logs)) + 1];
 }
 
+// a layer whose difference is not finite gets no bar (a bar would invent a value), only a
+// label on the axis
+const finite = (r) => typeof r.relative_difference === "number" && Number.isFinite(r.relative_difference);
+
 function draw(result) {
-  const names = result.layers.map((r) => `layer ${r.l}`);
-  const values = result.layers.map((r) => Math.max(r.relative_difference ?? 1, 1e-18));
+  const names = result.layers.map((r) => (finite(r) ? `layer ${r.l}` : `layer ${r.l} (not finite)`));
+  const values = result.layers.map((r) => (finite(r) ? Math.max(r.relative_difference, 1e-18) : null));
   // green: under the threshold; grey: over it, but the check passed on the noise floor
-  const colour = (r) => ((r.relative_difference ?? 1) < result.threshold ? "#009E73"
+  const colour = (r) => (finite(r) && r.relative_difference < result.threshold ? "#009E73"
     : withinNoise(result) ? "#999999" : "#D55E00");
   plot.hidden = false;
-  const span = logRange([...values, result.threshold]);
+  const span = logRange([...values.filter((v) => v !== null), result.threshold]);
   return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map(colour)},
   hovertemplate: "%{x}: %{y:.3g}<extra></extra>"}], baseLayout({
     margin: {l: 56, r: 10, t: 10, b: 30}, xaxis: {type: "category"},
@@ -44,7 +48,8 @@ const withinNoise = (r) => r.passed && !(r.relative_difference < r.threshold);
 function verdict(result) {
   const diff = result.relative_difference, measured = `relative difference ${formatNumber(diff)}`;
   if (diff === null || diff === undefined) {
-    return `${measured}: a gradient is not a finite number, so the check cannot say anything`;
+    return "no relative difference: a gradient at this step is not a finite number (NaN or ±∞), " +
+      "so the check cannot say anything";
   }
   if (result.passed && diff < result.threshold) {
     return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient`;

@@ -41,7 +41,21 @@ function metricsText(summary, keys, name, t) {
 function title(frame) {
   const {summary, t, run} = frame, regression = run.task === "regression";
   const keys = regression ? ["train_r2", "test_r2"] : ["train_accuracy", "test_accuracy"];
-  return `iteration ${t}: J = ${formatNumber(summary.cost[t])}, ${metricsText(summary, keys, regression ? "R²" : "accuracy", t)}`;
+  const cost = Number.isFinite(summary.cost[t]) ? formatNumber(summary.cost[t]) : "not a finite number";
+  return `iteration ${t}: J = ${cost}, ${metricsText(summary, keys, regression ? "R²" : "accuracy", t)}` +
+    (ranges.note ? `. ${ranges.note}` : "");
+}
+
+// a cost that grows by more than LOG_SPAN (a diverging run reaches 1e165) would press
+// every other step flat against 0 on a linear axis: then the axis is logarithmic
+const LOG_SPAN = 1e4;
+
+function costAxis(cost) {
+  const finite = cost.filter((v) => Number.isFinite(v) && v > 0);
+  const low = Math.min(...finite), high = Math.max(...finite);
+  if (!finite.length || high / low <= LOG_SPAN) return {type: "linear", range: seriesRange([cost], {zero: true})};
+  return {type: "log", range: seriesRange([cost], {log: true}), exponentformat: "power",
+    note: `The cost axis is logarithmic: J spans ${formatNumber(low, 2)} to ${formatNumber(high, 2)}`};
 }
 
 // R² is at most 1 and unbounded below; below -1 (worse than predicting the mean) the
@@ -56,20 +70,23 @@ export function update(frame) {
     runId = frame.run.id;
     traces = buildTraces(frame.summary, frame.run.task);
     const regression = frame.run.task === "regression", s = frame.summary;
-    ranges = {x: [0, Math.max(1, s.cost.length - 1)], y: seriesRange([s.cost], {zero: true}),
+    const {note, ...y} = costAxis(s.cost);
+    ranges = {x: [0, Math.max(1, s.cost.length - 1)], y, note,
       y2: regression ? r2Range(s) : [0, 1.02]};
   }
   caption.textContent = title(frame);
-  const regression = frame.run.task === "regression";
-  // the "you are here" dot is a shape: moving it needs no recalculation of the traces
+  const regression = frame.run.task === "regression", J = frame.summary.cost[frame.t];
+  // the "you are here" dot is a shape: moving it needs no recalculation of the traces. a
+  // cost that is not finite has no place on the axis: the caption says so instead
   const dot = {type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel",
-    xanchor: frame.t, yanchor: frame.summary.cost[frame.t] ?? 0, x0: -6, x1: 6, y0: -6, y1: 6,
+    xanchor: frame.t, yanchor: Number.isFinite(J) ? J : 0, x0: -6, x1: 6, y0: -6, y1: 6,
+    visible: Number.isFinite(J) && (ranges.y.type !== "log" || J > 0),
     fillcolor: "#D55E00", line: {color: "#fff", width: 1}};
   return react(plot, traces, baseLayout({
     margin: {l: 52, r: 52, t: 24, b: 40},
     xaxis: {title: {text: "iteration"}, range: ranges.x},
     // a diverging cost reaches 1e89 and more: the margin grows to hold its tick labels
-    yaxis: {title: {text: "cost J"}, range: ranges.y, automargin: true},
+    yaxis: {title: {text: ranges.y.type === "log" ? "cost J (log)" : "cost J"}, ...ranges.y, automargin: true},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
       range: ranges.y2, dtick: regression ? 0.5 : 0.2, showgrid: false, zeroline: false},
     legend: {orientation: "h", y: 1.01, x: 1, xanchor: "right", yanchor: "bottom"},

@@ -6,14 +6,17 @@ import {react, baseLayout, fontSize, PROBABILITY, CLASS_COLOURS} from "../plot_t
 import {forwardMany} from "../forward_pass.js";
 import {pixelCanvas, scaleColour, underlay, hexToRgb} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
-import {formatNumber} from "../tensors.js";
+import {formatNumber, withNaN} from "../tensors.js";
 import {boundarySegments} from "../contour.js";
 
 const GRID = 60;
 const BLUES = [[0, "#f7fbff"], [0.3, "#c6dbef"], [0.6, "#6baed6"], [1, "#08519c"]];
 let container = null, caption = null, box = null, current = null, legend = null;
 
-const plainParams = (frame) => frame.params.map((p) => ({W: p.W.data, b: p.b.data}));
+const plainParams = (frame) => frame.params.map((p) => ({W: withNaN(p.W).data, b: withNaN(p.b).data}));
+// a diverged step's θ or output holds NaN or ±∞: no boundary or curve can be drawn from it
+const NOT_FINITE = "; θ or the output holds values that are not finite numbers (NaN or ±∞), " +
+  "so only the data is drawn";
 const linspace = (a, b, n) => [...Array(n).keys()].map((i) => a + (b - a) * i / (n - 1));
 const classOf = (Y, j) => (Y.shape[0] === 1 ? (Y.data[0][j] > 0.5 ? 1 : 0)
   : Y.data.reduce((best, row, k) => (row[j] > Y.data[best][j] ? k : best), 0));
@@ -59,6 +62,7 @@ function drawPoints(ctx, frame, toPx) {
 }
 
 function paintBoundary(ctx, frame, ext, size, toPx) {
+  if (!frame.finite) return drawPoints(ctx, frame, toPx);
   const f = fieldCanvas(frame, ext);
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(f.canvas, 0, 0, size.w, size.h);
@@ -74,6 +78,7 @@ function paintBoundary(ctx, frame, ext, size, toPx) {
 }
 
 function paintCurve(ctx, frame, ext, size, toPx) {
+  if (!frame.finite) return drawPoints(ctx, frame, toPx);
   const grid = linspace(...ext.x, 200);
   const out = forwardMany(plainParams(frame), frame.run.config.activations, grid.map((x) => [x]));
   drawPoints(ctx, frame, toPx);
@@ -98,7 +103,8 @@ function paintCounts(ctx, counts, size) {
 }
 
 function confusion(frame) {
-  const {AL, Y} = frame.batch, K = Math.max(Y.shape[0], 2), counts = [...Array(K)].map(() => new Array(K).fill(0));
+  const {Y} = frame.batch, K = Math.max(Y.shape[0], 2), counts = [...Array(K)].map(() => new Array(K).fill(0));
+  const AL = withNaN(frame.batch.AL);  // a NaN output is never above 0.5 or another class's
   let right = 0;
   for (let j = 0; j < Y.shape[1]; j++) {
     const t = classOf(Y, j), p = classOf(AL, j);
@@ -111,23 +117,24 @@ function confusion(frame) {
 // {ext, paint, axes, caption}: the axes stay fixed through a run, so a step change
 // repaints the canvas and leaves Plotly's layout untouched
 function figure(frame) {
-  const {t} = frame;
+  const {t} = frame, note = frame.finite ? "" : NOT_FINITE;
   if (frame.run.dims[0] === 2) {
     const ext = extent(frame);
     return {ext, paint: paintBoundary, axes: {xaxis: {title: {text: "x₁"}, range: ext.x}, yaxis: {title: {text: "x₂"}, range: ext.y}},
-      caption: `Decision boundary of θ at iteration ${t}, over this step's batch${frame.run.dims[frame.run.L] === 1 ? "; black line: P(y = 1) = 0.5" : "; shade: the predicted class"}`};
+      caption: `Decision boundary of θ at iteration ${t}, over this step's batch${frame.run.dims[frame.run.L] === 1 ? "; black line: P(y = 1) = 0.5" : "; shade: the predicted class"}${note}`};
   }
   if (frame.run.task === "regression") {
     const ext = extent(frame);
     return {ext, paint: paintCurve, axes: {xaxis: {title: {text: "x"}, range: ext.x}, yaxis: {title: {text: "y"}, range: ext.y}},
-      caption: `Fitted curve ŷ(x) of θ at iteration ${t}; dots: this step's batch`};
+      caption: `Fitted curve ŷ(x) of θ at iteration ${t}; dots: this step's batch${note}`};
   }
   const {counts, accuracy} = confusion(frame), K = counts.length;
   const ticks = {tickvals: [...Array(K).keys()], ticktext: frame.run.classes.map(String)};
   return {ext: {x: [-0.5, K - 0.5], y: [K - 0.5, -0.5], counts}, paint: (ctx, f, e, size) => paintCounts(ctx, counts, size),
     axes: {xaxis: {title: {text: "predicted"}, range: [-0.5, K - 0.5], ...ticks},
       yaxis: {title: {text: "true"}, range: [K - 0.5, -0.5], ...ticks}},
-    caption: `Confusion matrix of this step's training batch (m = ${frame.batch.Y.shape[1]}) at iteration ${t}: accuracy ${(100 * accuracy).toFixed(1)} %`};
+    caption: `Confusion matrix of this step's training batch (m = ${frame.batch.Y.shape[1]}) at iteration ${t}: accuracy ${(100 * accuracy).toFixed(1)} %` +
+      (frame.finite ? "" : "; an output that is not a finite number counts as class 0")};
 }
 
 // static legend entries (no data), made once per run: they never make Plotly recalculate

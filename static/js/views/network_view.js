@@ -34,18 +34,22 @@ function nodeValues(frame, l) {
   return {v: ex.A[l], name: l === 0 ? "X" : "A"};
 }
 
-const maxAbs = (rows) => Math.max(1e-12, ...rows.flat().map((v) => Math.abs(v || 0)));
+// the largest finite |value|: the colour range (non-finite values are drawn grey)
+const maxAbs = (values) => Math.max(1e-12, ...values.filter(Number.isFinite).map(Math.abs));
+
+// a JSON null is a non-finite value: NaN, which every colour and width below marks
+const finiteOrNaN = (v) => (v === null ? NaN : v);
 
 function drawEdges(ctx, frame, px) {
   const dims = frame.run.dims;
   for (let l = 1; l < dims.length; l++) {
-    const source = edgeSource(frame, l), top = source ? maxAbs(source.tensor.data) : 1;
+    const source = edgeSource(frame, l), top = source ? maxAbs(source.tensor.data.flat()) : 1;
     for (let i = 0; i < shown(dims[l]); i++) {
       for (let k = 0; k < shown(dims[l - 1]); k++) {
-        const v = source ? (source.tensor.data[i][k] || 0) / top : 0;
+        const v = source ? finiteOrNaN(source.tensor.data[i][k]) / top : 0;
         const a = px(position(dims, l - 1, k)), b = px(position(dims, l, i));
         ctx.strokeStyle = source ? divergingColour(v) : INACTIVE;
-        ctx.lineWidth = source ? 0.6 + 3.4 * Math.abs(v) : 0.6;
+        ctx.lineWidth = !source ? 0.6 : Number.isFinite(v) ? 0.6 + 3.4 * Math.abs(v) : 2;
         ctx.beginPath();
         ctx.moveTo(a.x, a.y);
         ctx.lineTo(b.x, b.y);
@@ -87,17 +91,30 @@ function nodeText(frame, s, l, i, off) {
 
 function drawNodes(ctx, frame, px, radius) {
   const dims = frame.run.dims, values = dims.map((_, l) => nodeValues(frame, l));
-  const top = Math.max(1e-12, ...values.filter(Boolean).flatMap((s) => s.v.map((v) => Math.abs(v || 0))));
+  const top = maxAbs(values.filter(Boolean).flatMap((s) => s.v));
   nodes = [];
   dims.forEach((n, l) => {
     for (let i = 0; i < shown(n); i++) {
       const p = position(dims, l, i), s = values[l], off = Boolean(s) && dropped(frame, l, i);
-      drawNode(ctx, px(p), radius, s ? divergingColour((s.v[i] || 0) / top) : "#eeeeee",
+      drawNode(ctx, px(p), radius, s ? divergingColour(s.v[i] / top) : "#eeeeee",
         s ? "#333" : "#aaa", off);
       nodes.push({...p, text: nodeText(frame, s, l, i, off)});
     }
   });
   return top;
+}
+
+// whether the diagram shows a value that is not a finite number (a diverged step)
+function showsNonFinite(frame) {
+  const dims = frame.run.dims, cut = (rows) => rows.slice(0, MAX_SHOWN).map((r) => r.slice(0, MAX_SHOWN));
+  const nodesBad = dims.some((_, l) => {
+    const s = nodeValues(frame, l);
+    return s && s.v.slice(0, MAX_SHOWN).some((v) => !Number.isFinite(v));
+  });
+  return nodesBad || dims.slice(1).some((_, k) => {
+    const source = edgeSource(frame, k + 1);
+    return source && cut(source.tensor.data).flat().some((v) => !Number.isFinite(v));
+  });
 }
 
 // the colour key of the neurons, with its range: text on the canvas, so that a step
@@ -122,8 +139,10 @@ function drawLegend(ctx, w, h, top, name) {
 function showKey(frame) {
   const key = document.getElementById("network-key");
   if (!key) return;
+  const bad = showsNonFinite(frame);
   key.textContent = "neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW" +
-    (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "");
+    (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
+    (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
 }
 
 // the cost under the output layer's lowest neuron, on a white box over the edges

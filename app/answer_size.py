@@ -1,0 +1,92 @@
+"""The size of a step answer, known from shapes before it is built, and a bound on how
+many big answers a process builds at once.
+
+One full-size step of the biggest runs is ~100 MB of JSON and takes ~300 MiB of memory
+while it is built; a few such requests at once would get a small container killed. So a
+request over the ceiling is refused before any array is touched, and big answers under it
+take turns.
+"""
+
+import time
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import HTTPException
+
+from app.serialize import block_factors
+from engine.batches import batch_size_at
+from engine.run import Run
+
+
+def shown_cells(shape: tuple[int, int], max_cells: int) -> int:
+    """Cells of a tensor of this shape once block-averaged to at most max_cells."""
+    (R, C), (fr, fc) = shape, block_factors(shape, max_cells)
+    return -(-R // fr) * -(-C // fc)
+
+
+def layer_shapes(dims: list[int], m: int, l: int, dropout: bool) -> dict[str, list[tuple]]:
+    """Shapes of layer l's tensors by field name; update is ΔW and Δb, D only with dropout."""
+    n, n_prev = dims[l], dims[l - 1]
+    batch, weights, bias = (n, m), (n, n_prev), (n, 1)
+    return {"A_prev": [(n_prev, m)], "W": [weights], "b": [bias], "Z": [batch],
+            "A": [batch], "D": [batch] if dropout else [], "dA": [batch], "dZ": [batch],
+            "dW": [weights], "db": [bias], "update": [weights, bias]}
+
+
+def answer_shapes(dims: list[int], m: int, keep_prob: float, layers, fields) -> list[tuple]:
+    """Shape of every tensor in a step answer for this query (as engine.records builds it).
+    dims: [n_x, n_1, ..., n_L]; m: the step's batch size; dropout acts on hidden layers."""
+    L = len(dims) - 1
+    wanted = set(fields) if fields is not None else None
+    shapes = [shape for name, shape in (("X", (dims[0], m)), ("Y", (dims[L], m)))
+              if wanted is None or name in wanted]
+    for l in range(1, L + 1) if layers is None else layers:
+        for name, group in layer_shapes(dims, m, l, keep_prob < 1 and l < L).items():
+            if wanted is None or name in wanted:
+                shapes += group
+    return shapes
+
+
+def step_answer_shapes(run: Run, t: int, layers, fields) -> list[tuple]:
+    m = batch_size_at(t, run.data.X_train.shape[1], run.config["batch_size"])
+    return answer_shapes(run.dims, m, run.config["keep_prob"], layers, fields)
+
+
+def check_ceiling(shapes: list[tuple], max_cells: int, ceiling: int) -> int:
+    """The answer's cells; a 422 naming max_cells, layers and fields beyond the ceiling."""
+    cells = sum(shown_cells(shape, max_cells) for shape in shapes)
+    if cells <= ceiling:
+        return cells
+    fit = ceiling // max(len(shapes), 1)
+    hint = f"; max_cells={fit} fits" if fit >= 1 else ""
+    raise HTTPException(422, f"max_cells, layers, fields: this answer would hold {cells} "
+                             f"cells, over this server's ceiling of {ceiling} cells an "
+                             "answer; ask for fewer layers (layers=1,3), fewer tensors "
+                             f"(fields=Z,dW) or smaller ones (max_cells=N){hint}")
+
+
+class BigAnswerSlots:
+    """At most `slots` big answers built at once in this process; more wait up to
+    wait_seconds for a turn, then answer 503 with Retry-After.
+
+    The count is only touched on the event loop, with no await between the test and the
+    decrement, so it needs no lock; waiting polls, like app.runs.wait_finished.
+    """
+
+    def __init__(self, slots: int, wait_seconds: float):
+        self.free, self.wait_seconds = slots, wait_seconds
+
+    @asynccontextmanager
+    async def turn(self):
+        deadline, pause = time.monotonic() + self.wait_seconds, 0.005
+        while self.free <= 0:
+            if time.monotonic() >= deadline:
+                raise HTTPException(503, "server: busy building other large answers; try "
+                                         "again shortly", headers={"retry-after": "1"})
+            await anyio.sleep(pause)
+            pause = min(pause * 2, 0.1)
+        self.free -= 1
+        try:
+            yield
+        finally:
+            self.free += 1

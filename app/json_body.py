@@ -1,0 +1,81 @@
+"""Request bodies: JSON only (415 otherwise), and integers too long for any field named.
+
+FastAPI hands a body of any other content type to validation as bytes, which answers a
+422 about "a valid dictionary"; and Python's json refuses an integer of more than 4,300
+digits with a ValueError that names no field. Both answers are replaced here.
+"""
+
+import json
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+ACCEPTED = "application/json"
+# no field takes an integer of more than 10 digits (seed < 2³²); past this many digits an
+# integer is not converted at all (conversion time grows with the square of the digits)
+MAX_INTEGER_DIGITS = 100
+
+
+class LongInteger:
+    """An integer literal too long for any field: validation refuses it where it stands,
+    so the error names its field (`steps`, `hidden_layers.0`, or `body` itself)."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+    def __repr__(self):
+        return f"<an integer of {self.digits} digits>"
+
+
+def parse_integer(text: str):
+    digits = len(text.lstrip("-"))
+    return LongInteger(digits) if digits > MAX_INTEGER_DIGITS else int(text)
+
+
+def is_json(content_type: str | None) -> bool:
+    """application/json or application/<anything>+json, parameters (charset) aside."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == ACCEPTED or (media.startswith("application/") and media.endswith("+json"))
+
+
+class JSONBodyRequest(Request):
+    async def json(self):
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), parse_int=parse_integer)
+        return self._json
+
+
+async def check_body(request: JSONBodyRequest):
+    """415 for a body that is not JSON; a 422 naming `body` for one long integer alone.
+    (Validation would read that integer as an object to take fields from, and find none.)
+    Other parse errors are left to FastAPI, which reports them."""
+    content_type = request.headers.get("content-type")
+    if not await request.body():
+        return
+    if not is_json(content_type):
+        given = f"content type {content_type[:60]!r}" if content_type else "no content type"
+        raise HTTPException(415, f"body: {given} is not accepted; send {ACCEPTED}")
+    try:
+        value = await request.json()
+    except (ValueError, RecursionError):
+        return
+    if isinstance(value, LongInteger):
+        raise RequestValidationError([{"type": "int_too_long", "loc": ("body",),
+                                       "msg": "Integer too long", "input": value}])
+
+
+class JSONBodyRoute(APIRoute):
+    """A route whose body, if any, must be JSON; its integers are read as above."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+        if self.body_field is None:
+            return handle
+
+        async def handle_json(request: Request):
+            request = JSONBodyRequest(request.scope, request.receive)
+            await check_body(request)
+            return await handle(request)
+
+        return handle_json

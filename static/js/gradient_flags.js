@@ -1,0 +1,110 @@
+// plain diagnoses of one step, from the summary's per-layer statistics, in the order a
+// learner should read them: a gradient that is not finite; units that are all the same
+// (the symmetry problem); a gradient of exactly 0; a vanishing or exploding gradient,
+// against fixed bounds and against the other layers; an update too large or too small.
+// every number is the engine's: the page only compares them.
+import {formatNumber} from "./tensors.js";
+
+export const VANISHING = 1e-7;
+export const EXPLODING = 1e3;
+// a layer whose ‖dW‖ is below 1/RELATIVE of the largest layer's vanishes beside it, one
+// above RELATIVE × the smallest layer's explodes
+export const RELATIVE = 1e3;
+// cs231n's rule of thumb: a healthy update changes W by about 1e-3 of its size per step
+const RATIO_LOW = 1e-5, RATIO_HIGH = 1e-1;
+// units differ by no more than rounding: BLAS may round one row of a product differently
+// from another, so units that a constant init made equal drift apart by ~1e-16
+const SAME_UNITS = 1e-10;
+
+const finite = Number.isFinite;
+
+// all units of hidden layer s are the same at step t: their biases and weights spread
+// (engine.stats) no further than rounding of their size. the engine measures the weights'
+// spread only where the biases agree (else null); a layer of one unit has nothing to compare
+export function identicalUnits(s, t, units) {
+  const spread = s.W_row_spread && s.W_row_spread[t], bias = s.b_spread && s.b_spread[t];
+  return units > 1 && finite(spread) && finite(bias) &&
+    spread <= SAME_UNITS * s.W_norm[t] && bias <= SAME_UNITS * s.b_max_abs[t];
+}
+
+// ‖ΔW‖/‖W‖, or "—" and why there is none
+export function ratioText(s, t) {
+  const r = s.update_ratio[t], W = s.W_norm[t];
+  if (finite(r)) return formatNumber(r, 3);
+  if (W === 0) return "— (W is all zeros)";
+  return finite(W) ? "— (ΔW is not finite)" : "— (W is not finite)";
+}
+
+// a null norm is a divergence only when the run says so: a norm can overflow to ∞ while
+// every entry of dW is still a finite number
+function notFinite(frame, l) {
+  const d = frame.run.diverged;
+  if (d && frame.t >= d.step) return `layer ${l}: ‖dW‖ is not a finite number: training diverged at iteration ${d.step}`;
+  return `layer ${l}: ‖dW‖ overflowed (too large for a float), though dW's entries are finite: an exploding gradient`;
+}
+
+// the layers' largest and smallest non-zero ‖dW‖ at step t, with their layer numbers, and
+// which side of a gap of more than RELATIVE is flagged. a gap makes the small layers
+// vanish beside the large ones and the large ones explode beside the small ones: the
+// output layer, whose gradient comes straight from the loss and not through the chain of
+// the layers above it, tells which. small layers vanish unless the output layer is one of
+// them; large layers explode unless the output layer is one of them
+function extremes(layers, t) {
+  const norms = layers.filter((s) => finite(s.dW_norm[t]) && s.dW_norm[t] > 0).map((s) => [s.dW_norm[t], s.l]);
+  if (!norms.length) return null;
+  const by = (pick) => norms.reduce((a, b) => (pick(a[0], b[0]) === a[0] ? a : b));
+  const [top, topLayer] = by(Math.max), [low, lowLayer] = by(Math.min);
+  const out = layers[layers.length - 1].dW_norm[t];
+  const small = out < top / RELATIVE, large = out > low * RELATIVE, both = small && large;
+  return {top, topLayer, low, lowLayer, vanish: both || !small, explode: both || !large};
+}
+
+const times = (a, b) => `${formatNumber(a / b, 2)} × `;
+
+// the gradient's flag for one layer, or null: symmetry is named before the size of dW
+function gradientFlag(frame, s, x) {
+  const t = frame.t, g = s.dW_norm[t], l = s.l, run = frame.run;
+  if (!finite(g)) return ["bad", notFinite(frame, l)];
+  const exact = g === 0 ? "; ‖dW‖ = 0 exactly" : "";
+  if (l < run.L && identicalUnits(s, t, run.dims[l])) {
+    return ["bad", `layer ${l}: all ${run.dims[l]} units are identical (the symmetry problem): they ` +
+      `compute the same function, get the same gradient and stay the same${exact}. ` +
+      "A constant init does this; random weights break the symmetry"];
+  }
+  if (g === 0) return ["warn", `layer ${l}: ‖dW‖ = 0 exactly: this layer does not learn at this step${zeroInput(frame, l)}`];
+  if (x && x.vanish && g < x.top / RELATIVE) {
+    return ["warn", `layer ${l}: vanishing gradient: ‖dW‖ = ${formatNumber(g)}, ${times(g, x.top)}layer ${x.topLayer}'s (${formatNumber(x.top)})`];
+  }
+  if (g < VANISHING) return ["warn", `layer ${l}: vanishing gradient, ‖dW‖ = ${formatNumber(g)} < ${VANISHING}: this layer barely learns`];
+  if (x && x.explode && g > x.low * RELATIVE) {
+    return ["bad", `layer ${l}: exploding gradient: ‖dW‖ = ${formatNumber(g)}, ${times(g, x.low)}layer ${x.lowLayer}'s (${formatNumber(x.low)})`];
+  }
+  if (g > EXPLODING) return ["bad", `layer ${l}: exploding gradient, ‖dW‖ = ${formatNumber(g)} > ${EXPLODING}`];
+  return null;
+}
+
+// dW = (1/m) dZ·A_prevᵀ is 0 whenever A_prev is: say so when the summary shows it
+function zeroInput(frame, l) {
+  const below = frame.summary.layers[l - 2];
+  const zero = below && below.A_min[frame.t] === 0 && below.A_max[frame.t] === 0;
+  return zero ? `: its input A[${l - 1}] is all zeros, so dW = (1/m) dZ·A[${l - 1}]ᵀ is 0` : "";
+}
+
+function ratioFlag(s, t, quiet) {
+  const r = s.update_ratio[t];
+  if (finite(r) && r > RATIO_HIGH) return ["warn", `layer ${s.l}: this update changes W by ${formatNumber(100 * r, 2)} % — the learning rate may be too large`];
+  // a flagged gradient already says the update is tiny
+  if (finite(r) && r > 0 && r < RATIO_LOW && !quiet) return ["info", `layer ${s.l}: updates change W by only ${formatNumber(r)} of its size`];
+  return null;
+}
+
+// [[kind, text], ...] for step frame.t: kind is "bad", "warn", "info" or "ok"
+export function flagLines(frame) {
+  const {summary, t} = frame, x = extremes(summary.layers, t), lines = [];
+  for (const s of summary.layers) {
+    const gradient = gradientFlag(frame, s, x), ratio = ratioFlag(s, t, Boolean(gradient));
+    lines.push(...[gradient, ratio].filter(Boolean));
+  }
+  return lines.length ? lines : [["ok", `iteration ${t}: every layer's ‖dW‖ is between ${VANISHING} and ` +
+    `${EXPLODING}, and within ${RELATIVE}× of the other layers'`]];
+}

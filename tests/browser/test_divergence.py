@@ -1,0 +1,96 @@
+"""A diverged run in the page (CONTRACT §6): every view draws every phase of the step that
+went non-finite, non-finite cells are marked and named in the legend, the alert keeps
+naming the step, layer and tensor, and the exploding cost leaves the loss curve readable."""
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import open_page, redraws, wait_redrawn
+
+# learning rate 5 on sine: the cost reaches 1e165 at iteration 5, Z[3] is not finite at 6
+DIVERGED = "?dataset=sine&hidden_layers=16,16&learning_rate=5&it=6"
+# (phase label, words of the phase banner, words of the code panel, selected layer)
+PHASES = [
+    ("forward · layer 1", "forward, layer 1: reads", "# layer 1 of 3", 1),
+    ("forward · layer 2", "forward, layer 2: reads", "# layer 2 of 3", 2),
+    ("forward · layer 3", "forward, layer 3: reads", "# layer 3 of 3", 3),
+    ("cost", "cost: reads A[3], Y", "# cost: mse", 3),
+    ("backward · layer 3", "backward, layer 3: reads", "# layer 3: linear_activation_backward", 3),
+    ("backward · layer 2", "backward, layer 2: reads", "# layer 2: linear_activation_backward", 2),
+    ("backward · layer 1", "backward, layer 1: reads", "# layer 1: linear_activation_backward", 1),
+    ("update", "update: reads W[1..3]", "# update_parameters: gd", 1),
+]
+NON_FINITE_GREY = [127, 127, 127, 255]
+
+# the colour of the middle pixel of a cache inspector slot's heatmap
+SLOT_PIXEL = """name => {
+  const gd = document.getElementById('view-cache'), c = gd.querySelector('canvas.underlay');
+  const s = gd.querySelector(`[data-testid=cache-slot-${name}]`).getBoundingClientRect();
+  const r = c.getBoundingClientRect();
+  const x = Math.floor((s.left + s.width / 2 - r.left) * c.width / r.width);
+  const y = Math.floor((s.top + s.height / 2 - r.top) * c.height / r.height);
+  return [...c.getContext('2d').getImageData(x, y, 1, 1).data];
+}"""
+
+
+def test_every_view_draws_every_phase_of_a_diverged_step(page, server):
+    open_page(page, server, DIVERGED)
+    alert = page.get_by_test_id("alert")
+    for k, (label, banner, code, layer) in enumerate(PHASES):
+        expect(page.get_by_test_id("phase-label")).to_have_text(label)
+        expect(alert).to_contain_text("Training diverged at iteration 6: Z of layer 3")
+        expect(alert).not_to_contain_text("went wrong")
+        expect(page.locator("#phase-io")).to_contain_text(banner)
+        expect(page.get_by_test_id("view-code")).to_contain_text(code)
+        expect(page.get_by_test_id("view-cache")).to_contain_text(f"Z[{layer}]")
+        explainer = page.get_by_test_id("cache-explainer")
+        expect(explainer).to_contain_text(f"layer {layer}, iteration 6")
+        loss = page.locator("#view-loss .caption")
+        expect(loss).to_contain_text("iteration 6: J = not a finite number")
+        expect(page.locator("#view-boundary .caption")).to_contain_text("iteration 6")
+        expect(page.get_by_test_id("gradient-bars")).to_contain_text("iteration 6")
+        expect(page.get_by_test_id("gradient-bars")).not_to_contain_text("NaN")
+        if k < len(PHASES) - 1:
+            before = redraws(page)
+            page.get_by_test_id("phase-next").click()
+            wait_redrawn(page, before)
+
+
+def test_non_finite_cells_are_grey_and_named(page, server):
+    open_page(page, server, DIVERGED + "&phase=forward-3&layer=3")
+    expect(page.get_by_test_id("non-finite-key")).to_be_visible()
+    expect(page.get_by_test_id("view-cache")).to_contain_text("Z[3]")
+    assert page.evaluate(SLOT_PIXEL, "Z") == NON_FINITE_GREY  # every entry of Z[3] is NaN or ±∞
+    assert page.evaluate(SLOT_PIXEL, "W") != NON_FINITE_GREY  # W[3] is still finite
+    # the diagram's output neuron is not a finite number either: its key says what grey is
+    expect(page.locator("#network-key")).to_contain_text("grey: not a finite number")
+    expect(page.locator("#view-boundary .caption")).to_contain_text("not finite numbers")
+
+
+def test_an_exploding_cost_gets_a_log_axis(page, server):
+    open_page(page, server, DIVERGED.replace("it=6", "it=2"))
+    loss = page.locator("#view-loss .plot")
+    assert loss.evaluate("gd => gd._fullLayout.yaxis.type") == "log"
+    # the curve's first steps (J below 1) and the last (1e165) are both on the axis
+    low, high = loss.evaluate("gd => gd._fullLayout.yaxis.range")
+    assert low < 0 and high > 165
+    expect(page.locator("#view-loss .caption")).to_contain_text("The cost axis is logarithmic")
+
+
+def test_a_healthy_cost_keeps_a_linear_axis(page, server):
+    open_page(page, server, "?it=2")
+    assert page.locator("#view-loss .plot").evaluate("gd => gd._fullLayout.yaxis.type") == "linear"
+    expect(page.locator("#view-loss .caption")).not_to_contain_text("logarithmic")
+
+
+def test_the_gradient_check_of_a_diverged_step_says_so_and_draws_no_bars(page, server):
+    open_page(page, server, DIVERGED)
+    check = page.get_by_test_id("gradcheck")
+    expect(check).to_contain_text("a gradient at this step is not a finite number")
+    expect(check).not_to_contain_text("NaN/∞")
+    plot = check.locator(".js-plotly-plot")
+    expect(plot).to_be_visible()
+    # every layer of iteration 6 is non-finite: no bar may stand for an invented value
+    heights = plot.evaluate("gd => gd.data[0].y")
+    assert heights == [None] * len(heights) and len(heights) == 3
+    labels = plot.evaluate("gd => gd.data[0].x")
+    assert all(label.endswith("(not finite)") for label in labels)

@@ -1,0 +1,85 @@
+"""The diagnosis flags of the gradient flow view and the distributions' bands name the real
+problem of the classic demos: the symmetry of a zero init, a ratio to an all-zero W, and
+layers whose gradients vanish or explode beside the others."""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import open_page
+
+ZEROS = "?init=zeros&it=20"
+
+
+def test_a_zero_init_is_named_the_symmetry_problem(page, server):
+    open_page(page, server, ZEROS)
+    flags = page.get_by_test_id("gradient-flags")
+    for layer in (1, 2):
+        expect(flags).to_contain_text(
+            f"layer {layer}: all 8 units are identical (the symmetry problem)")
+    expect(flags).to_contain_text("‖dW‖ = 0 exactly")
+    expect(flags).to_contain_text("layer 3: ‖dW‖ = 0 exactly: this layer does not learn at this "
+                                  "step: its input A[2] is all zeros")
+    expect(flags).not_to_contain_text("vanishing")
+    bars = page.get_by_test_id("gradient-bars")
+    expect(bars).to_contain_text("‖ΔW‖/‖W‖ — (W is all zeros)")
+    expect(bars).not_to_contain_text("NaN")
+
+
+# every y of every trace of the distributions view (bands and middle line)
+TRACE_VALUES = """() => document.getElementById('view-distributions').data
+  .flatMap(t => t.y || []).filter(v => v !== null && v !== undefined)"""
+
+
+def test_an_all_zero_tensor_gets_no_invented_bands(page, server):
+    """Z[1], A[1], dZ[1] and dW[1] of a zero init are 0 at every step: every band is 0."""
+    open_page(page, server, ZEROS)
+    view = page.get_by_test_id("view-distributions")
+    expect(view).to_contain_text("dZ[1]")  # the histograms have arrived
+    values = page.evaluate(TRACE_VALUES)
+    assert values and set(values) == {0}
+
+
+def patch_summary(page, t, changes):
+    """Serve the real summary with layer statistics at step t replaced: {(l, stat): value}."""
+    def handle(route):
+        summary = route.fetch().json()
+        for (l, stat), value in changes.items():
+            summary["layers"][l - 1][stat][t] = value
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(summary))
+    page.route(re.compile(r"/summary$"), handle)
+
+
+# ({(layer, statistic): value} at step 5 of the default run, flags shown, flags not shown)
+CASES = [
+    ({(1, "dW_norm"): 4e-6, (2, "dW_norm"): 0.3, (3, "dW_norm"): 0.5},
+     ["layer 1: vanishing gradient: ‖dW‖ = 4e-6, 8e-6 × layer 3's (0.5)"],
+     ["layer 2:", "exploding"]),
+    ({(1, "dW_norm"): 5.0, (2, "dW_norm"): 0.3, (3, "dW_norm"): 0.002},
+     ["layer 1: exploding gradient: ‖dW‖ = 5, 2500 × layer 3's (0.002)"],
+     ["vanishing", "layer 2:"]),
+    # the output layer among the small ones or among the large ones decides the words
+    ({(1, "dW_norm"): 0.002, (2, "dW_norm"): 0.3, (3, "dW_norm"): 5.0},
+     ["layer 1: vanishing gradient: ‖dW‖ = 0.002, 4e-4 × layer 3's (5)"],
+     ["exploding", "layer 2:"]),
+    ({(1, "dW_norm"): 1e-9, (1, "W_row_spread"): 0.0, (1, "b_spread"): 0.0,
+      (2, "dW_norm"): 0.3, (3, "dW_norm"): 0.5},
+     ["layer 1: all 8 units are identical (the symmetry problem)"], ["vanishing", "exploding"]),
+    ({(1, "update_ratio"): None, (1, "W_norm"): None},
+     ["‖ΔW‖/‖W‖ — (W is not finite)"], ["NaN"]),
+]
+
+
+@pytest.mark.parametrize(("changes", "shown", "absent"), CASES,
+                         ids=["vanishing", "exploding", "vanishing_below_output", "symmetry_first",
+                              "no_ratio"])
+def test_flags_compare_the_layers_with_each_other(page, server, changes, shown, absent):
+    patch_summary(page, 5, changes)
+    open_page(page, server, "?it=5")
+    view = page.get_by_test_id("view-gradient-flow")
+    for text in shown:
+        expect(view).to_contain_text(text)
+    for text in absent:
+        expect(page.get_by_test_id("gradient-flags")).not_to_contain_text(text)

@@ -1,0 +1,57 @@
+"""The page with the keyboard only: ←/→ step the iteration wherever the focus is, except in
+a text field, and the phase chips are buttons that Tab reaches and Enter or space choose."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import open_page, redraws, wait_redrawn
+
+# (drop-down, the option chosen from it): the focus stays on it after the choice
+DROP_DOWNS = [("[data-testid=layer-select]", "2"), ("#speed", "5"), ("#scale", "run")]
+
+
+@pytest.mark.parametrize(("control", "value"), DROP_DOWNS, ids=["layer", "speed", "scale"])
+def test_arrows_step_the_iteration_after_a_drop_down_choice(page, server, control, value):
+    open_page(page, server, "?it=3")
+    select = page.locator(control)
+    select.focus()
+    before = redraws(page)
+    select.select_option(value)
+    wait_redrawn(page, before)
+    expect(select).to_be_focused()
+    step = page.get_by_test_id("step-label")
+    for key, iteration in (("ArrowRight", 4), ("ArrowRight", 5), ("ArrowLeft", 4)):
+        page.keyboard.press(key)
+        expect(step).to_contain_text(f"iteration {iteration} ")
+        expect(select).to_have_value(value)  # the drop-down keeps its choice
+
+
+def test_arrows_move_the_caret_in_a_text_field(page, server):
+    open_page(page, server, "?it=3")
+    jump = page.locator("#jump")
+    jump.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 3 ")
+
+
+def test_phase_chips_are_reached_with_tab_and_chosen_with_enter_or_space(page, server):
+    open_page(page, server)
+    page.get_by_test_id("phase-next").focus()
+    page.keyboard.press("Tab")  # the strip follows the phase buttons
+    chip = page.locator("#phase-strip button").first
+    expect(chip).to_be_focused()
+    expect(chip).to_have_attribute("aria-current", "step")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    expect(page.locator("#phase-strip button", has_text="cost")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("phase-label")).to_have_text("cost")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # space chooses the chip; it does not start playing
+    expect(page.get_by_test_id("phase-label")).to_have_text("backward · layer 3")
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Play")
+    expect(page).to_have_url(re.compile(r"[?&]phase=backward-3&layer=3"))

@@ -1,0 +1,169 @@
+"""app.answer_size: a step answer's cells are known from shapes, exactly, before it is
+built; beyond the ceiling the route refuses it without building it; big ones take turns."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import anyio
+import pytest
+from fastapi import HTTPException
+
+from app.answer_size import BigAnswerSlots, answer_shapes, check_ceiling, step_answer_shapes
+from app.routes import steps as steps_routes
+from app.serialize import with_tensors
+from app.settings import Settings
+from engine.config import normalize_config
+from engine.run import Run
+
+CONFIGS = {
+    "moons full batch": {"dataset": "moons", "n_samples": 120, "hidden_layers": [5, 4],
+                         "steps": 6},
+    "spiral mini-batch, last batch short": {
+        "dataset": "spiral", "n_samples": 150, "hidden_layers": [6], "batch_size": 32,
+        "activations": ["tanh", "softmax"], "steps": 6},
+    "sine dropout": {"dataset": "sine", "n_samples": 80, "hidden_layers": [7, 5],
+                     "activations": ["tanh", "tanh", "linear"], "keep_prob": 0.8,
+                     "steps": 6},
+    "iris, no hidden layer": {"dataset": "iris", "hidden_layers": [], "steps": 6,
+                              "activations": ["softmax"]},
+}
+QUERIES = [  # (layers, fields, max_cells per tensor)
+    (None, None, 2**18), (None, None, 7), ([1], None, 2**18), (None, ["W", "dW"], 2**18),
+    (None, ["X"], 2**18), (None, ["Y", "A", "D"], 5), ([1], ["A_prev", "update"], 3),
+    (None, ["D"], 2**18),
+]
+
+
+def served_cells(obj) -> int:
+    """Cells of every tensor in a (tensor-converted) record, counting each occurrence."""
+    if isinstance(obj, dict) and "shape" in obj and "data" in obj:
+        assert obj["shape"] == list(obj["data"].shape)
+        return obj["data"].size
+    if isinstance(obj, dict):
+        return sum(served_cells(v) for v in obj.values())
+    if isinstance(obj, list):
+        return sum(served_cells(v) for v in obj if isinstance(v, dict | list))
+    return 0
+
+
+@pytest.fixture(scope="module", params=list(CONFIGS))
+def run(request):
+    return Run(normalize_config(CONFIGS[request.param])).train()
+
+
+@pytest.mark.parametrize(("layers", "fields", "max_cells"), QUERIES)
+def test_counted_cells_are_the_served_cells(run, layers, fields, max_cells):
+    layers = None if layers is None else [l for l in layers if l <= run.L]
+    for t in (0, 4, 5):  # step 4 of the spiral run is an epoch's short last batch
+        record = with_tensors(run.step_record(t, layers, fields), max_cells)
+        shapes = step_answer_shapes(run, t, layers, fields)
+        assert check_ceiling(shapes, max_cells, 10**9) == served_cells(record)
+
+
+def the_pages_requests(dims, L):
+    """(layers, fields, max_cells) of what static/js/step_frame.js asks for one frame (the
+    selected layer's activations at 2048 cells; L's are the widest), and X once a run."""
+    full, hidden = 2**18, list(range(1, L))
+    return [(None, ["W", "b", "dW", "db", "update"], full),
+            ([L], ["A_prev", "Z", "A", "D", "dA", "dZ"], 2048), ([1], ["A_prev", "Z"], 2048),
+            ([L], ["A", "X", "Y"], full), (hidden, ["D"], full), (None, ["X"], full)]
+
+
+@pytest.mark.parametrize(("dims", "m"), [
+    ([2, *[128] * 6, 1], 2000),  # 2,000 moons, test_fraction 0: the biggest batch
+    ([64, *[128] * 6, 10], 1438),  # digits
+    ([30, *[128] * 6, 1], 569),  # breast_cancer
+])
+def test_every_request_of_the_page_fits_the_default_ceiling(dims, m):
+    ceiling = Settings().max_answer_cells
+    for layers, fields, cells in the_pages_requests(dims, len(dims) - 1):
+        check_ceiling(answer_shapes(dims, m, 0.5, layers, fields), cells, ceiling)
+    whole = answer_shapes(dims, m, 0.5, None, None)
+    with pytest.raises(HTTPException):
+        check_ceiling(whole, 2**18, ceiling)
+
+
+# the issue's case: one full-size step of this is 96-122 MB of JSON
+BIG = {"dataset": "moons", "n_samples": 2000, "hidden_layers": [128] * 6, "steps": 5}
+
+
+@pytest.fixture(scope="module")
+def big_run(client):
+    info = client.post("/api/runs", json=BIG).json()
+    assert info["status"] == "done"
+    return info
+
+
+def test_an_answer_over_the_ceiling_is_refused_unbuilt(client, big_run, monkeypatch):
+    def refuse(*args):
+        raise AssertionError("the answer was built")
+
+    monkeypatch.setattr(steps_routes, "step_json", refuse)
+    response = client.get(f"/api/runs/{big_run['id']}/steps/4")
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail.startswith("max_cells, layers, fields: this answer would hold ")
+    # every tensor at full size: 6 hidden layers of 128 and 1,600 training examples
+    shapes = answer_shapes([2, *[128] * 6, 1], 1600, 1.0, None, None)
+    cells = sum(rows * cols for rows, cols in shapes)
+    assert cells > 6_000_000
+    assert f"would hold {cells} cells, over this server's ceiling of 2097152 cells" in detail
+    for word in ("layers=", "fields=", "max_cells="):
+        assert word in detail
+
+
+@pytest.mark.parametrize("query", [
+    "?fields=W,b,dW,db,update", "?layers=3&fields=A_prev,Z,A,D,dA,dZ&max_cells=2048",
+    "?layers=7&fields=A,X,Y", "?layers=1,2", "?max_cells=24000",
+])
+def test_a_narrowed_request_is_served(client, big_run, query):
+    response = client.get(f"/api/runs/{big_run['id']}/steps/4{query}")
+    assert response.status_code == 200
+    assert response.json()["step"] == 4
+
+
+def test_the_ceiling_is_a_setting(make_client):
+    small = make_client(max_answer_cells=100)
+    run_id = small.post("/api/runs", json={"dataset": "moons", "n_samples": 100,
+                                           "hidden_layers": [4], "steps": 3}).json()["id"]
+    assert small.get(f"/api/runs/{run_id}/steps/1").status_code == 422
+    assert small.get(f"/api/runs/{run_id}/steps/1?fields=W").status_code == 200
+    assert small.get(f"/api/runs/{run_id}/steps/1?max_cells=4").status_code == 200
+
+
+def test_big_answers_beyond_the_slots_answer_503(make_client):
+    busy = make_client(big_answer_cells=10, big_answers_at_once=1,
+                       big_answer_wait_seconds=0.05)
+    run_id = busy.post("/api/runs", json={"dataset": "moons", "n_samples": 100,
+                                          "hidden_layers": [4], "steps": 3}).json()["id"]
+    busy.app.state.big_answers.free = 0  # another big answer is being built
+    response = busy.get(f"/api/runs/{run_id}/steps/1")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["detail"].startswith("server: busy")
+    assert busy.get(f"/api/runs/{run_id}/steps/1?fields=b").status_code == 200  # small
+    busy.app.state.big_answers.free = 1
+    assert busy.get(f"/api/runs/{run_id}/steps/1").status_code == 200
+
+
+def test_slots_let_a_waiting_answer_through_once_one_is_free():
+    slots = BigAnswerSlots(1, wait_seconds=5)
+    order = []
+
+    async def build(name, seconds):
+        async with slots.turn():
+            order.append(f"{name} starts")
+            await anyio.sleep(seconds)
+            order.append(f"{name} ends")
+
+    async def main():
+        async with anyio.create_task_group() as group:
+            group.start_soon(build, "first", 0.05)
+            await anyio.sleep(0.01)
+            group.start_soon(build, "second", 0)
+
+    # on a thread of its own: a browser test's Playwright (sync API) may have left an event
+    # loop running on this worker's main thread, and anyio.run refuses to nest
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, main).result()
+    assert order == ["first starts", "first ends", "second starts", "second ends"]
+    assert slots.free == 1
