@@ -1,0 +1,182 @@
+"""Classic mistakes of the backward functions and the update, each as the course's code
+with that one mistake in it (engine.check.mistakes gives each its hint).
+
+Each mutation has the signature of the function it breaks and reuses engine.course for
+what it gets right, so it stays a one-line change of the reference.
+"""
+
+import numpy as np
+
+from engine import course
+
+# -- activations: dZ = dA * g'(Z) -------------------------------------------------------
+
+
+def sigmoid_backward_of_Z_as_A(dA, Z):
+    return dA * Z * (1 - Z)
+
+
+def sigmoid_backward_without_dA(dA, Z):
+    s, _ = course.sigmoid(Z)
+    return s * (1 - s)
+
+
+def relu_mask_inverted(dA, Z):
+    return dA * (Z <= 0)
+
+
+def relu_mask_keeps_0(dA, Z):
+    return dA * (Z >= 0)
+
+
+def relu_mask_keeps_negative(dA, Z):
+    return dA * (Z < 0)
+
+
+def relu_mask_of_dA(dA, Z):
+    return dA * (dA > 0)
+
+
+def relu_backward_in_place(dA, Z):
+    dA[Z <= 0] = 0
+    return dA
+
+
+# -- one layer -------------------------------------------------------------------------
+
+
+def _m(cache):
+    return cache[0].shape[1]
+
+
+def dW_without_1_over_m(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW * _m(cache), db
+
+
+def db_without_1_over_m(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW, db * _m(cache)
+
+
+def dW_db_without_1_over_m(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW * _m(cache), db * _m(cache)
+
+
+def dA_prev_with_1_over_m(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev / _m(cache), dW, db
+
+
+def dW_with_1_over_m_twice(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW / _m(cache), db
+
+
+def db_with_1_over_m_twice(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW, db / _m(cache)
+
+
+def db_without_keepdims(dZ, cache):
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW, db.reshape(-1)
+
+
+def db_summed_over_everything(dZ, cache):
+    dA_prev, dW, _ = course.linear_backward(dZ, cache)
+    return dA_prev, dW, np.sum(dZ) / _m(cache)
+
+
+def _layer_backward(dA, cache, dZ_of):
+    """linear_activation_backward with dZ = dZ_of(dA, Z) written out in place of the
+    activation's backward, as some learners do."""
+    linear_cache, Z = cache
+    return course.linear_backward(dZ_of(dA, Z), linear_cache)
+
+
+def layer_activations_swapped(dA, cache, activation):
+    other = "relu" if activation == "sigmoid" else "sigmoid"
+    return course.linear_activation_backward(dA, cache, other)
+
+
+def layer_without_activation_derivative(dA, cache, activation):
+    return _layer_backward(dA, cache, lambda dA, Z: dA)
+
+
+def _relu_layer(mask):
+    """A linear_activation_backward whose ReLU branch computes dZ with that mask."""
+    def linear_activation_backward(dA, cache, activation):
+        if activation == "relu":
+            return _layer_backward(dA, cache, mask)
+        return course.linear_activation_backward(dA, cache, activation)
+    linear_activation_backward.__name__ = f"layer_{mask.__name__}"
+    return linear_activation_backward
+
+
+layer_relu_mask_inverted = _relu_layer(relu_mask_inverted)
+layer_relu_mask_keeps_0 = _relu_layer(relu_mask_keeps_0)
+
+
+# -- the whole net -------------------------------------------------------------------------
+
+
+def _model_backward(AL, Y, caches, hidden="relu", output="sigmoid", dAL_sign=1.0):
+    """The course's L_model_backward, its activations and the sign of dAL as parameters."""
+    grads, L = {}, len(caches)
+    Y = Y.reshape(AL.shape)
+    dA = -dAL_sign * (np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    for l in range(L, 0, -1):
+        activation = output if l == L else hidden
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = course.linear_activation_backward(
+            dA, caches[l - 1], activation)
+        grads[f"dA{l - 1}"] = dA
+    return grads
+
+
+def dAL_sign_flipped(AL, Y, caches):
+    return _model_backward(AL, Y, caches, dAL_sign=-1.0)
+
+
+def output_backward_relu(AL, Y, caches):
+    return _model_backward(AL, Y, caches, output="relu")
+
+
+def hidden_backward_sigmoid(AL, Y, caches):
+    return _model_backward(AL, Y, caches, hidden="sigmoid")
+
+
+def dA_keys_one_up(AL, Y, caches):
+    grads = _model_backward(AL, Y, caches)
+    return {(f"dA{int(k[2:]) + 1}" if k.startswith("dA") else k): g for k, g in grads.items()}
+
+
+def dZL_as_AL_minus_Y(AL, Y, caches):
+    """dZ[L] = AL - Y straight into linear_backward: right only where AL = sigmoid(Z[L])."""
+    grads, L = {}, len(caches)
+    dA, grads[f"dW{L}"], grads[f"db{L}"] = course.linear_backward(AL - Y, caches[L - 1][0])
+    grads[f"dA{L - 1}"] = dA
+    for l in range(L - 1, 0, -1):
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = course.linear_activation_backward(
+            dA, caches[l - 1], "relu")
+        grads[f"dA{l - 1}"] = dA
+    return grads
+
+
+# -- the update ----------------------------------------------------------------------------
+
+
+def update_adds(parameters, grads, learning_rate):
+    return {k: p + learning_rate * grads[f"d{k}"] for k, p in parameters.items()}
+
+
+def update_without_learning_rate(parameters, grads, learning_rate):
+    return {k: p - grads[f"d{k}"] for k, p in parameters.items()}
+
+
+def update_misses_last_layer(parameters, grads, learning_rate):
+    L = len(parameters) // 2
+    last = {f"W{L}", f"b{L}"}
+    return {k: p if k in last else p - learning_rate * grads[f"d{k}"]
+            for k, p in parameters.items()}

@@ -1,0 +1,178 @@
+"""Classic mistakes of the forward functions, each as the course's code with that one
+mistake in it (engine.check.mistakes gives each its hint).
+
+Each mutation has the signature of the function it breaks and reuses engine.course for
+what it gets right, so it stays a one-line change of the reference.
+"""
+
+import numpy as np
+
+from engine import course
+
+# -- activations -------------------------------------------------------------------
+
+
+def sigmoid_caches_A(Z):
+    A, _ = course.sigmoid(Z)
+    return A, A
+
+
+def sigmoid_without_minus(Z):
+    return 1 / (1 + np.exp(Z)), Z
+
+
+def relu_caches_A(Z):
+    A, _ = course.relu(Z)
+    return A, A
+
+
+def relu_with_np_max(Z):
+    """np.max(Z, 0): each column's largest entry, not max(Z, 0) entry by entry."""
+    return np.max(Z, 0), Z
+
+
+# -- initialization: layer_dims [n_x, n_1, ..., n_L] --------------------------------
+
+
+def _init(layer_dims, weights, b_shape=lambda n: (n, 1), last=0):
+    """The course's loop with W[l] = weights(n[l], n[l-1]); last=-1 stops a layer early."""
+    parameters = {}
+    for l in range(1, len(layer_dims) + last):
+        parameters[f"W{l}"] = weights(layer_dims[l], layer_dims[l - 1])
+        parameters[f"b{l}"] = np.zeros(b_shape(layer_dims[l]))
+    return parameters
+
+
+def init_not_scaled(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev))
+
+
+def init_over_sqrt_n(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) / np.sqrt(n_prev))
+
+
+def init_he(layer_dims):
+    return _init(layer_dims,
+                 lambda n, n_prev: np.random.randn(n, n_prev) * np.sqrt(2 / n_prev))
+
+
+def init_uniform(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.rand(n, n_prev) * 0.01)
+
+
+def init_transposed(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n_prev, n) * 0.01)
+
+
+def init_b_flat(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01,
+                 b_shape=lambda n: (n,))
+
+
+def init_one_layer_short(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01, last=-1)
+
+
+def two_layer(deep):
+    """initialize_parameters(n_x, n_h, n_y) with the mistake of deep(layer_dims)."""
+    def initialize_parameters(n_x, n_h, n_y):
+        return deep([n_x, n_h, n_y])
+    initialize_parameters.__name__ = deep.__name__
+    return initialize_parameters
+
+
+# -- one layer -----------------------------------------------------------------------
+
+
+def linear_cache_holds_Z(A, W, b):
+    Z, _ = course.linear_forward(A, W, b)
+    return Z, (Z, W, b)
+
+
+def linear_cache_is_Z(A, W, b):
+    Z, _ = course.linear_forward(A, W, b)
+    return Z, Z
+
+
+def linear_forward_without_b(A, W, b):
+    return np.dot(W, A), (A, W, b)
+
+
+def activation_cache_holds_A(A_prev, W, b, activation):
+    A, (linear_cache, _) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, (linear_cache, A)
+
+
+def layer_linear_cache_holds_Z(A_prev, W, b, activation):
+    A, ((_, W, b), Z) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, ((Z, W, b), Z)
+
+
+def layer_linear_cache_is_Z(A_prev, W, b, activation):
+    A, (_, Z) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, (Z, Z)
+
+
+def layer_cache_order_swapped(A_prev, W, b, activation):
+    A, (linear_cache, Z) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, (Z, linear_cache)
+
+
+def activations_swapped(A_prev, W, b, activation):
+    other = "relu" if activation == "sigmoid" else "sigmoid"
+    return course.linear_activation_forward(A_prev, W, b, other)
+
+
+# -- the whole net ---------------------------------------------------------------------
+
+
+def _model_forward(X, parameters, hidden="relu", output="sigmoid", keep_last_cache=True):
+    """The course's L_model_forward, its activations and last cache as parameters."""
+    caches, A = [], X
+    L = len(parameters) // 2
+    for l in range(1, L):
+        A, cache = course.linear_activation_forward(A, parameters[f"W{l}"],
+                                                    parameters[f"b{l}"], hidden)
+        caches.append(cache)
+    AL, cache = course.linear_activation_forward(A, parameters[f"W{L}"], parameters[f"b{L}"],
+                                                 output)
+    if keep_last_cache:
+        caches.append(cache)
+    return AL, caches
+
+
+def hidden_layers_sigmoid(X, parameters):
+    return _model_forward(X, parameters, hidden="sigmoid")
+
+
+def output_layer_relu(X, parameters):
+    return _model_forward(X, parameters, output="relu")
+
+
+def output_cache_missing(X, parameters):
+    return _model_forward(X, parameters, keep_last_cache=False)
+
+
+# -- the cost ----------------------------------------------------------------------------
+
+
+def cost_without_1_over_m(AL, Y):
+    return course.compute_cost(AL, Y) * AL.shape[1]
+
+
+def cost_without_minus(AL, Y):
+    return -course.compute_cost(AL, Y)
+
+
+def cost_not_squeezed(AL, Y):
+    return np.array([[course.compute_cost(AL, Y)]])
+
+
+def cost_broadcast_to_m_by_m(AL, Y):
+    """Y (1, m) times log(AL).T (m, 1): broadcasting makes an (m, m) matrix of all pairs."""
+    m = AL.shape[1]
+    return np.squeeze(-np.sum(Y * np.log(AL).T + (1 - Y) * np.log(1 - AL).T) / m)
+
+
+def cost_of_y_1_only(AL, Y):
+    return np.squeeze(-np.sum(Y * np.log(AL)) / AL.shape[1])

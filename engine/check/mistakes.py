@@ -1,0 +1,170 @@
+"""The classic mistakes `check` recognises, with the hint a learner reads for each.
+
+A mistake is recognised by what it does, never by reading the learner's source: each is
+a mutation of the reference (forward_mistakes, backward_mistakes), run on the same cases
+as the learner's function. The one whose results are the learner's on every case names
+the mistake; failing that, one that gives the learner's value where it first differs.
+"""
+
+from typing import NamedTuple
+
+from engine.check import backward_mistakes as back
+from engine.check import forward_mistakes as fwd
+from engine.check.compare import Difference, first_difference
+from engine.check.course_functions import CourseFunction
+from engine.check.observe import MISSING, Observation, difference, observe, value_at
+
+
+class Mistake(NamedTuple):
+    function: str  # the course function it breaks
+    code: object  # the mutation: that function with this mistake
+    hint: str
+
+    @property
+    def name(self) -> str:
+        return self.code.__name__
+
+
+LINEAR_CACHE_HOLDS_Z = "linear_cache should be (A_prev, W, b); yours holds Z."
+ACTIVATION_CACHE_HOLDS_A = ("activation_cache should be Z; yours holds A. Backward computes "
+                            "g'(Z), so it needs Z.")
+MASK_INVERTED = "The ReLU mask is inverted: dZ is dA where Z > 0, and 0 where Z <= 0."
+MASK_KEEPS_0 = ("relu'(0) is 0 in the course: keep dA only where Z > 0; your mask also lets "
+                "it through where Z is exactly 0.")
+INIT = {
+    fwd.init_not_scaled: "W should be np.random.randn(...) * 0.01; yours is not scaled by 0.01.",
+    fwd.init_over_sqrt_n: "The course scales W by 0.01; yours divides by √n instead "
+                          "(Xavier's init, for a later lesson).",
+    fwd.init_he: "The course scales W by 0.01; yours uses He's √(2/n) instead "
+                 "(for a later lesson).",
+    fwd.init_uniform: "W comes from np.random.randn (a normal distribution), not "
+                      "np.random.rand (uniform on [0, 1)).",
+    fwd.init_transposed: "W[l] has shape (n[l], n[l-1]), one row per unit of layer l; "
+                         "yours is transposed.",
+    fwd.init_b_flat: "b[l] is a column: np.zeros((n[l], 1)); yours has shape (n[l],).",
+}
+
+MISTAKES = (
+    Mistake("sigmoid", fwd.sigmoid_caches_A, "sigmoid returns (A, cache) with cache = Z; yours "
+            "caches A. sigmoid_backward needs Z."),
+    Mistake("sigmoid", fwd.sigmoid_without_minus, "sigmoid is 1 / (1 + np.exp(-Z)); yours has "
+            "np.exp(Z), without the minus."),
+    Mistake("relu", fwd.relu_caches_A, "relu returns (A, cache) with cache = Z; yours caches A. "
+            "relu_backward needs Z."),
+    Mistake("relu", fwd.relu_with_np_max, "np.max(Z, 0) takes the largest entry of each "
+            "column; ReLU is np.maximum(0, Z), entry by entry."),
+    Mistake("sigmoid_backward", back.sigmoid_backward_of_Z_as_A, "sigmoid_backward receives Z, "
+            "not A: compute s = 1 / (1 + np.exp(-Z)) first, then dZ = dA * s * (1 - s)."),
+    Mistake("sigmoid_backward", back.sigmoid_backward_without_dA, "dZ = dA * s * (1 - s); yours "
+            "leaves out the factor dA."),
+    Mistake("relu_backward", back.relu_mask_inverted, MASK_INVERTED),
+    Mistake("relu_backward", back.relu_mask_keeps_0, MASK_KEEPS_0),
+    Mistake("relu_backward", back.relu_mask_keeps_negative, "The ReLU mask is inverted: dZ is dA "
+            "where Z > 0 and 0 elsewhere; yours keeps it where Z < 0."),
+    Mistake("relu_backward", back.relu_mask_of_dA, "The ReLU mask depends on Z, not on dA: "
+            "dZ is dA where Z > 0."),
+    Mistake("relu_backward", back.relu_backward_in_place, "relu_backward changed dA in place; "
+            "copy it first: dZ = np.array(dA, copy=True), then dZ[Z <= 0] = 0."),
+    *(Mistake("initialize_parameters", fwd.two_layer(code), hint) for code, hint in INIT.items()),
+    *(Mistake("initialize_parameters_deep", code, hint) for code, hint in INIT.items()),
+    Mistake("initialize_parameters_deep", fwd.init_one_layer_short, "One W and b per layer: "
+            "for l in range(1, len(layer_dims)); your loop stops a layer early."),
+    Mistake("linear_forward", fwd.linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
+    Mistake("linear_forward", fwd.linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
+    Mistake("linear_forward", fwd.linear_forward_without_b, "Z = np.dot(W, A) + b; yours "
+            "leaves out b."),
+    Mistake("linear_activation_forward", fwd.activation_cache_holds_A, ACTIVATION_CACHE_HOLDS_A),
+    Mistake("linear_activation_forward", fwd.layer_linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
+    Mistake("linear_activation_forward", fwd.layer_linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
+    Mistake("linear_activation_forward", fwd.layer_cache_order_swapped, "cache is "
+            "(linear_cache, activation_cache), in that order; yours swaps them."),
+    Mistake("linear_activation_forward", fwd.activations_swapped, 'activation="sigmoid" should '
+            'apply sigmoid and "relu" relu; yours swaps them.'),
+    Mistake("L_model_forward", fwd.hidden_layers_sigmoid, "Hidden layers use ReLU: "
+            "[LINEAR -> RELU] x (L-1), then LINEAR -> SIGMOID; yours use sigmoid."),
+    Mistake("L_model_forward", fwd.output_layer_relu, "The output layer uses sigmoid, so that "
+            "AL is a probability; yours uses relu."),
+    Mistake("L_model_forward", fwd.output_cache_missing, "caches holds one cache per layer: "
+            "append the output layer's cache too."),
+    Mistake("compute_cost", fwd.cost_without_1_over_m, "The cost is a mean: multiply the sum "
+            "by 1/m; yours is the sum over the m examples."),
+    Mistake("compute_cost", fwd.cost_without_minus, "Cross-entropy has a minus sign: "
+            "J = -(1/m) Σ [y log a + (1-y) log(1-a)]; yours is -J."),
+    Mistake("compute_cost", fwd.cost_not_squeezed, "compute_cost should return a number: "
+            "np.squeeze(cost) turns [[0.28]] into 0.28."),
+    Mistake("compute_cost", fwd.cost_broadcast_to_m_by_m, "Y and AL both have shape (1, m); "
+            "with a transpose on one side, Y * np.log(AL).T broadcasts into an (m, m) matrix "
+            "of every pair."),
+    Mistake("compute_cost", fwd.cost_of_y_1_only, "The cost has two terms, y log(a) and "
+            "(1-y) log(1-a); yours has only the first."),
+    Mistake("linear_backward", back.dW_without_1_over_m, "dW = (1/m) dZ A_prevᵀ; yours lacks "
+            "the 1/m."),
+    Mistake("linear_backward", back.db_without_1_over_m, "db = (1/m) Σ dZ over the examples; "
+            "yours lacks the 1/m."),
+    Mistake("linear_backward", back.dW_db_without_1_over_m, "dW and db both take 1/m: "
+            "dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ; yours lack it."),
+    Mistake("linear_backward", back.dA_prev_with_1_over_m, "dA_prev = Wᵀ dZ, without 1/m: the "
+            "1/m belongs to dW and db only."),
+    Mistake("linear_backward", back.dW_with_1_over_m_twice, "dW takes 1/m once; yours divides "
+            "by m twice."),
+    Mistake("linear_backward", back.db_with_1_over_m_twice, "db takes 1/m once; yours divides "
+            "by m twice."),
+    Mistake("linear_backward", back.db_without_keepdims, "db has shape (n, 1): "
+            "np.sum(dZ, axis=1, keepdims=True) / m. Without keepdims it is (n,), which "
+            "broadcasting hides until later."),
+    Mistake("linear_backward", back.db_summed_over_everything, "db sums dZ over the examples "
+            "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
+    Mistake("linear_activation_backward", back.layer_activations_swapped, 'activation="relu" '
+            'should use relu_backward and "sigmoid" sigmoid_backward; yours swaps them.'),
+    Mistake("linear_activation_backward", back.layer_without_activation_derivative, "dZ = dA * "
+            "g'(Z): call relu_backward or sigmoid_backward(dA, activation_cache) before "
+            "linear_backward."),
+    Mistake("linear_activation_backward", back.layer_relu_mask_inverted, MASK_INVERTED),
+    Mistake("linear_activation_backward", back.layer_relu_mask_keeps_0, MASK_KEEPS_0),
+    Mistake("L_model_backward", back.dAL_sign_flipped, "dAL = -(np.divide(Y, AL) - "
+            "np.divide(1 - Y, 1 - AL)); yours has the opposite sign."),
+    Mistake("L_model_backward", back.output_backward_relu, 'The output layer is sigmoid, so '
+            'its backward uses activation="sigmoid"; yours uses relu.'),
+    Mistake("L_model_backward", back.hidden_backward_sigmoid, 'Hidden layers are ReLU, so '
+            'their backward uses activation="relu"; yours uses sigmoid.'),
+    Mistake("L_model_backward", back.dA_keys_one_up, "Layer l's backward gives dA_prev, kept as "
+            'grads["dA" + str(l - 1)]: dA0 to dA{L-1}; yours are numbered one higher.'),
+    Mistake("L_model_backward", back.dZL_as_AL_minus_Y, "The course computes dAL = "
+            "-(Y/AL - (1-Y)/(1-AL)) and passes it through sigmoid_backward; AL - Y equals "
+            "that dZ only where AL = sigmoid(Z[L])."),
+    Mistake("update_parameters", back.update_adds, "Gradient descent subtracts: "
+            "W = W - learning_rate * dW; yours adds."),
+    Mistake("update_parameters", back.update_without_learning_rate, "Multiply the gradient by "
+            "the learning rate: W = W - learning_rate * dW."),
+    Mistake("update_parameters", back.update_misses_last_layer, "Update every layer, l = 1 to "
+            "L (L = len(parameters) // 2); yours leaves the last one as it was."),
+)
+
+
+def mistakes_of(name: str) -> tuple[Mistake, ...]:
+    return tuple(m for m in MISTAKES if m.function == name)
+
+
+def observations(code, spec: CourseFunction, cases) -> list[Observation] | None:
+    """A mutation's observation of every case; None if it raises on one."""
+    try:
+        return [observe(code, spec, case) for case in cases]
+    except Exception:  # a mutation that cannot run there explains nothing
+        return None
+
+
+def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
+              diff: Difference) -> Mistake | None:
+    """The known mistake that explains the learner's results: one that gives all of them,
+    else one that gives their value where it first differs from the course's."""
+    runs = [(m, observations(m.code, spec, cases)) for m in mistakes_of(spec.name)]
+    runs = [(m, obs) for m, obs in runs if obs is not None]
+    for mistake, obs in runs:
+        if all(difference(o, g) is None for o, g in zip(obs, got, strict=True)):
+            return mistake
+    theirs = value_at(got[failing], diff.path)
+    for mistake, obs in runs:
+        ours = value_at(obs[failing], diff.path)
+        if ours is not MISSING and first_difference(ours, theirs) is None:
+            return mistake
+    return None

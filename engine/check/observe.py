@@ -1,0 +1,91 @@
+"""Call a function on a case and keep what it did: what it returned, and its inputs
+afterwards (a function that changes an input in place has done something too).
+
+The learner's function, the reference and every known mistake are observed the same
+way, so their observations compare directly.
+"""
+
+import contextlib
+import io
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.check.cases import Case
+from engine.check.compare import Difference, first_difference
+from engine.check.course_functions import CourseFunction
+
+# the seed the course's initialize_parameters_deep sets (CONTRACT §8)
+SEED = 3
+
+
+class Observation(NamedTuple):
+    returned: object
+    inputs: tuple | None  # after the call; None where changing them is allowed
+
+
+class Discard(io.TextIOBase):
+    """A text stream that forgets what is written to it: a learner's prints."""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        return len(text)
+
+
+@contextlib.contextmanager
+def quiet():
+    """No prints, warnings or floating-point complaints from the learner's code."""
+    with (contextlib.redirect_stdout(Discard()), contextlib.redirect_stderr(Discard()),
+          warnings.catch_warnings(), np.errstate(all="ignore")):
+        warnings.simplefilter("ignore")
+        yield
+
+
+@contextlib.contextmanager
+def seeded(draws: bool):
+    """np.random.seed(3), and np.random.seed made a no-op while the function runs: the
+    course's own init functions seed themselves (initialize_parameters with 1), and
+    the check compares draws after the same seed for everyone."""
+    if not draws:
+        yield
+        return
+    seed = np.random.seed
+    seed(SEED)
+    np.random.seed = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        np.random.seed = seed
+
+
+def observe(function, spec: CourseFunction, case: Case) -> Observation:
+    """Call function on a fresh copy of the case's arguments; exceptions propagate."""
+    args = case.make()
+    with quiet(), seeded(spec.draws):
+        returned = function(*args)
+    return Observation(returned, None if spec.may_change_inputs else args)
+
+
+def difference(expected: Observation, got: Observation) -> Difference | None:
+    """The first difference of the returned values, then of the inputs afterwards."""
+    found = first_difference(expected.returned, got.returned, ("return",))
+    if found or expected.inputs is None:
+        return found
+    return first_difference(expected.inputs, got.inputs, ("input",))
+
+
+MISSING = object()
+
+
+def value_at(observation: Observation, path: tuple):
+    """The value at a Difference's path, or MISSING if the observation has none there."""
+    value = observation.returned if path[0] == "return" else observation.inputs
+    for key in path[1:]:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return value

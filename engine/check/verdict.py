@@ -1,0 +1,171 @@
+"""Check a learner's course functions against engine.course, each alone.
+
+While one function is checked, the course functions it calls are the reference's, so a
+mistake in linear_forward does not fail L_model_forward too: each verdict stands on its
+own. The learner's namespace is never changed; the function is checked as a copy that
+sees the reference's callees.
+"""
+
+import linecache
+import traceback
+import types
+from typing import NamedTuple
+
+import numpy as np
+
+from engine import course
+from engine.check.cases import CASES
+from engine.check.compare import Difference, describe
+from engine.check.course_functions import (
+    FUNCTIONS,
+    NAMES,
+    CourseFunction,
+    layer_named,
+    meaning,
+    what,
+)
+from engine.check.mistakes import recognise
+from engine.check.observe import difference, observe
+
+
+def in_backward_order(L_model_backward):
+    """The reference's grads, keys in the order backward computes them: layer L's dA[L-1],
+    dW[L], db[L] first. The first difference found is then the first one made."""
+    def ordered(AL, Y, caches):
+        grads = L_model_backward(AL, Y, caches)
+        return {k: grads[k] for l in range(len(caches), 0, -1)
+                for k in (f"dA{l - 1}", f"dW{l}", f"db{l}")}
+    return ordered
+
+
+REFERENCE = {name: getattr(course, name) for name in NAMES}
+REFERENCE["L_model_backward"] = in_backward_order(course.L_model_backward)
+HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")  # the course's dnn_utils
+
+
+class Failure(NamedTuple):
+    """What differs first, for CONTRACT §8's first_failure (and a few harmless extras)."""
+
+    function: str
+    what: str
+    expected: str
+    got: str
+    hint: str | None
+    case: str | None  # None where it is not known (the process was stopped)
+    differs: str  # type, length, keys, shape, values, or error
+    means: str | None = None  # what sits there: "A_prev in linear_cache"
+    mistake: str | None = None  # the recognised mistake's name
+    layer: int | None = None  # the layer `what` names, if it names one
+
+
+class FunctionResult(NamedTuple):
+    name: str
+    status: str  # pass, fail, missing or error
+    detail: str
+    failure: Failure | None = None
+
+
+def learner_functions(namespace) -> dict:
+    """The functions defined in the namespace itself (not imported), by name."""
+    module = namespace.get("__name__")
+    return {name: value for name, value in list(namespace.items())
+            if isinstance(value, types.FunctionType)
+            and (module is None or value.__module__ == module)}
+
+
+def alone(function, name: str):
+    """A copy of function that calls the reference's course functions (itself aside)."""
+    callees = {n: getattr(course, n) for n in NAMES if n != name}
+    copy = types.FunctionType(function.__code__, {**function.__globals__, **callees},
+                              function.__name__, function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy
+
+
+def check_namespace(namespace) -> list[FunctionResult]:
+    """Every course function in §8's order, checked in this process (a learner's kernel,
+    whose np.random state is left as it was)."""
+    state = np.random.get_state()
+    try:
+        return [check_named(spec, namespace) for spec in FUNCTIONS]
+    finally:
+        np.random.set_state(state)
+
+
+def check_named(spec: CourseFunction, namespace) -> FunctionResult:
+    """The verdict on the namespace's own function of that name: missing if it has none."""
+    function = learner_functions(namespace).get(spec.name)
+    if function is not None:
+        return check_function(spec, function)
+    found = namespace.get(spec.name)
+    if callable(found):
+        source = getattr(found, "__module__", None) or "elsewhere"
+        detail = f"imported from {source}, not defined here: not checked"
+    elif spec.name in HELPERS:
+        detail = "not defined: the engine's own is used where it is needed"
+    else:
+        detail = "not defined"
+    return FunctionResult(spec.name, "missing", detail)
+
+
+def check_function(spec: CourseFunction, function) -> FunctionResult:
+    """Pass, fail or error: the learner's function against the reference on every case."""
+    learner, cases = alone(function, spec.name), CASES[spec.name]
+    got = []
+    for case in cases:
+        try:
+            got.append(observe(learner, spec, case))
+        except (Exception, SystemExit) as err:
+            expected = describe(observe(REFERENCE[spec.name], spec, case).returned)
+            return errored(spec, case.label, expected, err, function.__code__.co_filename)
+    for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
+        found = difference(observe(REFERENCE[spec.name], spec, case), theirs)
+        if found:
+            mistake = recognise(spec, cases, got, index, found)
+            return failed(spec, case.label, found, mistake)
+    return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases")
+
+
+def failed(spec, case: str, found: Difference, mistake) -> FunctionResult:
+    failure = Failure(spec.name, what(spec, found.path), found.expected, found.got,
+                      mistake.hint if mistake else None, case, found.kind,
+                      meaning(spec, found.path), mistake.name if mistake else None,
+                      layer_named(spec, found.path))
+    means = f" ({failure.means})" if failure.means else ""
+    return FunctionResult(spec.name, "fail",
+                          f"{failure.what}{means}: {found.summary}, in {case}", failure)
+
+
+def errored(spec, case: str, expected: str, err: BaseException, filename: str
+            ) -> FunctionResult:
+    """It raised: say what, and the learner's line where it happened."""
+    message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    where = learner_line(err, filename)
+    failure = Failure(spec.name, "the call", expected, f"raised {message}", error_hint(err),
+                      case, "error")
+    return FunctionResult(spec.name, "error",
+                          f"raised {message}{f' ({where})' if where else ''}, in {case}",
+                          failure)
+
+
+def error_hint(err: BaseException) -> str | None:
+    if isinstance(err, MemoryError):
+        return "It ran out of memory: does a loop keep growing a list or an array?"
+    if isinstance(err, NameError) and getattr(err, "name", None) == "np":
+        return "Add `import numpy as np` above your functions."
+    if isinstance(err, SystemExit):
+        return "Your function ends the program (exit()); return its results instead."
+    return None
+
+
+def learner_line(err: BaseException, filename: str) -> str:
+    """"line 5: Z = np.dot(W, A) + b" of the last frame in the learner's file."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    text = (frame.line or linecache.getline(filename, frame.lineno)).strip()
+    # a notebook cell's file is "<notebook>, code cell 3": say the cell and its line
+    cell = filename.split(", ", 1)[1] + ", " if ", code cell " in filename else ""
+    place = f"{cell}line {frame.lineno}"
+    return f"{place}: {text}" if text else place

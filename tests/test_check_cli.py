@@ -1,0 +1,148 @@
+"""Tests for `backprop-lens check` (app.cli's check command), and for the server never
+running a visitor's code: no route imports engine.check."""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from app.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "tests" / "check_solutions"
+SCRIPT = Path(sys.executable).with_name("backprop-lens")
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app"]
+
+
+@pytest.fixture
+def settings_from(monkeypatch):
+    def use(**variables):
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+    yield use
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """main() with check's work replaced by a record of its arguments."""
+    calls = []
+    monkeypatch.setitem(cli.COMMANDS, "check", cli.COMMANDS["check"]._replace(
+        run=lambda args: calls.append(vars(args))))
+    return calls
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["check", "mine.py"], {"path": "mine.py", "json": False, "url": "http://127.0.0.1:8000",
+                            "time_limit": 10.0, "memory_limit": 1024.0}),
+    (["check", "nb.ipynb", "--json", "--url", "http://lens:9000", "--time-limit", "2.5",
+      "--memory-limit", "300"], {"json": True, "url": "http://lens:9000", "time_limit": 2.5,
+                                 "memory_limit": 300.0}),
+])
+def test_check_arguments(argv, expected, checked, settings_from):
+    settings_from()
+    cli.main(argv)
+    [args] = checked
+    assert {k: args[k] for k in expected} == expected
+
+
+def test_the_link_follows_the_servers_port(checked, settings_from):
+    settings_from(BPL_PORT="9123")
+    cli.main(["check", "mine.py"])
+    assert checked[0]["url"] == "http://127.0.0.1:9123"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["check"], "the following arguments are required: path"),
+    (["check", "x.py", "--time-limit", "0"], "argument --time-limit: 0 is not above 0"),
+    (["check", "x.py", "--memory-limit", "lots"], "argument --memory-limit: not a number: 'lots'"),
+])
+def test_bad_check_command_lines(argv, message, checked, settings_from, capsys):
+    settings_from()
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2 and not checked
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("notes.ipynb", "these are not JSON", "notes.ipynb is not a notebook: it is not JSON"),
+    ("broken.py", "def f(:\n", "broken.py is not Python that parses: line 1"),
+    ("missing.py", None, "missing.py: no such file"),
+])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_file_that_cannot_be_read_exits_2(tmp_path, name, content, message, as_json,
+                                           settings_from, capsys):
+    settings_from()
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["check", str(path), *(["--json"] if as_json else [])])
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("backprop-lens check: error: ") and message in err
+    if as_json:
+        answer = json.loads(out)
+        assert (answer["passed"], answer["functions"], answer["first_failure"]) == (False, [], None)
+        assert message in answer["error"]
+    else:
+        assert out == ""
+
+
+def run_check(*args):
+    return subprocess.run([*COMMAND, "check", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=180, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def test_the_real_command_passes_the_course_notebook():
+    done = run_check(SOLUTIONS / "solution.ipynb")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "All 10 of your course functions give the course's results. Well done!" in done.stdout
+    assert "skipped `from testCases import *`" in done.stdout
+
+
+def test_the_real_command_names_a_mistake_in_json(tmp_path):
+    mine = tmp_path / "mine.py"
+    mine.write_text((SOLUTIONS / "solution.py").read_text().replace(
+        "np.sum(dZ, axis=1, keepdims=True)", "np.sum(dZ, axis=1)"))
+    done = run_check(mine, "--json", "--url", "http://lens:9000")
+    assert done.returncode == 1, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["passed"] is False
+    assert {k: answer["first_failure"][k] for k in ("function", "what")} == {
+        "function": "linear_backward", "what": "db"}
+    assert "keepdims" in answer["first_failure"]["hint"]
+    assert answer["lens"] == "http://lens:9000/?it=0&phase=backward-2&layer=2"
+
+
+# -- the server never runs a visitor's code --------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [p for p in sorted((ROOT / "app").rglob("*.py"))
+                                  if p.name != "cli.py"], ids=lambda p: p.name)
+def test_no_module_of_the_server_imports_the_checker(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            names = {a.name for a in node.names}
+        else:
+            continue
+        assert not any(n == "engine.check" or n.startswith("engine.check.") for n in names)
+
+
+def test_serving_loads_no_checker():
+    code = ("import sys; from app.main import create_app; from app.settings import Settings; "
+            "create_app(Settings()); import app.cli; "
+            "assert not [m for m in sys.modules if m.startswith('engine.check')]")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,97 @@
+"""Tests for engine.check.mistakes and the mutations in forward_ and backward_mistakes:
+each classic mistake, made in a function, is recognised by running the mutations."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import course
+from engine.check import backward_mistakes as back
+from engine.check import forward_mistakes as fwd
+from engine.check.cases import CASES
+from engine.check.course_functions import BY_NAME
+from engine.check.mistakes import MISTAKES, mistakes_of
+from engine.check.observe import difference, observe
+from engine.check.verdict import REFERENCE, check_function
+
+# the issue's list of mistakes that must be recognised, by the mutations that make them
+REQUIRED = {
+    "linear_cache holding Z": ["linear_cache_holds_Z", "layer_linear_cache_holds_Z"],
+    "activation_cache holding A": ["activation_cache_holds_A", "sigmoid_caches_A",
+                                   "relu_caches_A"],
+    "a missing 1/m in dW, db": ["dW_without_1_over_m", "db_without_1_over_m"],
+    "an extra 1/m in dW, db, dA_prev": ["dW_with_1_over_m_twice", "db_with_1_over_m_twice",
+                                        "dA_prev_with_1_over_m"],
+    "keepdims forgotten": ["db_without_keepdims"],
+    "the sign of dAL": ["dAL_sign_flipped"],
+    "+ in the update": ["update_adds"],
+    "an inverted or shifted ReLU mask": ["relu_mask_inverted", "relu_mask_keeps_0",
+                                         "layer_relu_mask_inverted", "layer_relu_mask_keeps_0"],
+    "hidden layers with the wrong activation": ["hidden_layers_sigmoid",
+                                                "hidden_backward_sigmoid"],
+    "the wrong init scale": ["init_not_scaled", "init_over_sqrt_n", "init_he"],
+    "backward with the wrong output activation": ["output_backward_relu"],
+    "the cost without 1/m": ["cost_without_1_over_m"],
+}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.function}-{m.name}")
+def test_each_mistake_is_recognised_when_a_learner_makes_it(mistake):
+    result = check_function(BY_NAME[mistake.function], mistake.code)
+    assert result.status == "fail"
+    assert (result.failure.mistake, result.failure.hint) == (mistake.name, mistake.hint)
+
+
+@pytest.mark.parametrize("required", REQUIRED)
+def test_the_issues_mistakes_are_all_known(required):
+    known = {m.name for m in MISTAKES}
+    assert set(REQUIRED[required]) <= known
+
+
+def test_hints_are_short_and_unique_per_function():
+    for mistake in MISTAKES:
+        assert len(mistake.hint) <= 200 and mistake.hint.endswith(".")
+    for function in BY_NAME:
+        names = [m.name for m in mistakes_of(function)]
+        assert len(names) == len(set(names))
+
+
+# the parametrized mutations, without their mistake, are the reference itself
+@pytest.mark.parametrize(("name", "mutation"), [
+    ("L_model_forward", fwd._model_forward),
+    ("L_model_backward", back._model_backward),
+    ("initialize_parameters_deep",
+     lambda dims: fwd._init(dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01)),
+])
+def test_a_mutation_without_its_mistake_is_the_reference(name, mutation):
+    spec = BY_NAME[name]
+    for case in CASES[name]:
+        assert difference(observe(REFERENCE[name], spec, case),
+                          observe(mutation, spec, case)) is None, case.label
+
+
+def test_two_mistakes_in_one_function_name_the_one_that_shows_first():
+    def linear_backward(dZ, cache):  # no 1/m in dW, and no keepdims in db
+        A_prev, W, _ = cache
+        return np.dot(W.T, dZ), np.dot(dZ, A_prev.T), np.sum(dZ, axis=1) / A_prev.shape[1]
+
+    result = check_function(BY_NAME["linear_backward"], linear_backward)
+    assert result.failure.what == "dW"
+    assert result.failure.mistake == "dW_without_1_over_m"
+
+
+def test_an_unknown_mistake_has_no_hint():
+    def linear_backward(dZ, cache):
+        dA_prev, dW, db = course.linear_backward(dZ, cache)
+        return dA_prev, 2 * dW, db
+
+    result = check_function(BY_NAME["linear_backward"], linear_backward)
+    assert result.status == "fail" and result.failure.what == "dW"
+    assert result.failure.hint is None and result.failure.mistake is None
+
+
+def test_the_learners_guide_explains_every_hint():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "check-my-code.md").read_text()
+    missing = [m.hint for m in MISTAKES if m.hint not in guide]
+    assert not missing

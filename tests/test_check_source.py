@@ -1,0 +1,130 @@
+"""Tests for engine.check.source: the imports and functions of a .py file or a notebook,
+read without running the rest; a file that cannot be read says why."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.check.source import UnreadableFileError, read_program
+
+SOLUTIONS = Path(__file__).resolve().parent / "check_solutions"
+
+PYTHON = '''"""A learner's file."""
+import numpy as np; train_for_hours()
+from testCases import *
+
+%matplotlib inline
+!pip install h5py
+
+def helper(x):
+    return x
+
+@decorated
+def linear_forward(A, W, b):
+    return np.dot(W, A) + b, (A, W, b)
+
+parameters = train_for_hours()
+'''
+
+
+def notebook(*cells, key="cells"):
+    return json.dumps({key: [{"cell_type": kind, "source": source} for kind, source in cells]})
+
+
+@pytest.fixture
+def python_file(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text(PYTHON)
+    return path
+
+
+def test_a_python_file_gives_its_imports_and_functions_only(python_file):
+    program = read_program(python_file)
+    assert [(p.kind, p.name) for p in program.pieces] == [
+        ("import", "import numpy as np"), ("import", "from testCases import *"),
+        ("def", "helper"), ("def", "linear_forward")]
+    assert program.label == "mine.py" and program.folder == str(python_file.parent)
+    assert program.notes == ()
+    assert all("train_for_hours" not in p.code for p in program.pieces)
+
+
+def test_a_piece_keeps_its_line_numbers_and_decorators(python_file):
+    piece = read_program(python_file).pieces[3]
+    code = compile(piece.code, piece.filename, "exec")
+    function = next(c for c in code.co_consts if hasattr(c, "co_firstlineno"))
+    assert function.co_firstlineno == 11  # the decorator's line, as in the file
+    assert piece.code.splitlines()[10:] == ["@decorated", "def linear_forward(A, W, b):",
+                                            "    return np.dot(W, A) + b, (A, W, b)"]
+    assert piece.filename == str(python_file)
+
+
+def test_the_course_notebook_is_read_cell_by_cell():
+    program = read_program(SOLUTIONS / "solution.ipynb")
+    defs = [p.name for p in program.pieces if p.kind == "def"]
+    assert defs == ["initialize_parameters", "initialize_parameters_deep", "linear_forward",
+                    "linear_activation_forward", "L_model_forward", "compute_cost",
+                    "linear_backward", "linear_activation_backward", "L_model_backward",
+                    "update_parameters"]
+    assert program.pieces[0].filename == "solution.ipynb, code cell 1"
+    assert "from public_tests import *" in [p.name for p in program.pieces]
+    assert program.notes == ("code cell 21 does not parse (line 2: '(' was never closed); "
+                             "its functions were not read",)
+
+
+@pytest.mark.parametrize(("cells", "defs", "notes"), [
+    ([("code", "def f():\n    return 1")], ["f"], 0),  # source as one string
+    ([("code", ["def f():\n", "    return 1\n"])], ["f"], 0),  # or as a list of lines
+    ([("markdown", "def f(): pass"), ("raw", "def g(): pass")], [], 0),
+    ([("code", "%%time\ndef f():\n    pass")], ["f"], 0),  # a cell magic whose body is Python
+    ([("code", "%%bash\ndef f() { echo; }")], [], 0),  # and one whose body is not
+    ([("code", "!ls\n%timeit f()\ndef f():\n    pass")], ["f"], 0),
+    ([("code", "def f(:\n    pass"), ("code", "def g():\n    pass")], ["g"], 1),
+    ([("code", "x = !ls\ndef f():\n    pass")], [], 1),
+])
+def test_notebook_cells(tmp_path, cells, defs, notes):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook(*cells))
+    program = read_program(path)
+    assert [p.name for p in program.pieces if p.kind == "def"] == defs
+    assert len(program.notes) == notes
+
+
+def test_an_nbformat_3_notebook_is_read(tmp_path):
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps({"worksheets": [{"cells": [
+        {"cell_type": "code", "input": ["def relu(Z):\n", "    return Z, Z\n"]}]}]}))
+    assert [p.name for p in read_program(path).pieces] == ["relu"]
+
+
+def test_a_byte_order_mark_is_fine(tmp_path):
+    path = tmp_path / "bom.py"
+    path.write_bytes(b"\xef\xbb\xbfdef relu(Z):\n    return Z, Z\n")
+    assert [p.name for p in read_program(path).pieces] == ["relu"]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("gone.py", None, "gone.py: no such file"),
+    ("folder.py", "folder", "folder.py is a folder, not a file"),
+    ("latin.py", b"# caf\xe9\n", "latin.py is not UTF-8 text (byte 5)"),
+    ("broken.py", b"def f(:\n    pass\n", "broken.py is not Python that parses: line 1: "),
+    ("text.ipynb", b"def relu(Z): pass", "text.ipynb is not a notebook: it is not JSON (line 1, "
+                                         "column 1: Expecting value)"),
+    ("list.ipynb", b"[1, 2]", "list.ipynb is not a Jupyter notebook: it has no cells"),
+    ("empty.ipynb", b"{}", "empty.ipynb is not a Jupyter notebook: it has no cells"),
+])
+def test_a_file_that_cannot_be_read_says_why(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(UnreadableFileError) as raised:
+        read_program(path)
+    assert message in str(raised.value)
+
+
+def test_an_empty_file_is_read_and_holds_nothing(tmp_path):
+    path = tmp_path / "empty.py"
+    path.write_text("")
+    assert read_program(path).pieces == ()

@@ -1,0 +1,138 @@
+"""Tests for engine.check.verdict: each learner function checked alone, in this process."""
+
+import linecache
+
+import numpy as np
+import pytest
+
+from engine import course
+from engine.check import backward_mistakes as back
+from engine.check.course_functions import BY_NAME, NAMES
+from engine.check.verdict import alone, check_function, check_namespace, learner_functions
+
+GOOD = '''
+import numpy as np
+
+def linear_forward(A, W, b):
+    return np.dot(W, A) + b, (A, W, b)
+
+def linear_activation_forward(A_prev, W, b, activation):
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    A, activation_cache = sigmoid(Z) if activation == "sigmoid" else relu(Z)
+    return A, [linear_cache, activation_cache]  # a list where the course has a tuple
+
+def L_model_forward(X, parameters):
+    caches, A, L = [], X, len(parameters) // 2
+    for l in range(1, L):
+        A, cache = linear_activation_forward(A, parameters["W" + str(l)],
+                                             parameters["b" + str(l)], "relu")
+        caches.append(cache)
+    AL, cache = linear_activation_forward(A, parameters["W" + str(L)],
+                                          parameters["b" + str(L)], "sigmoid")
+    return AL, caches + [cache]
+
+def initialize_parameters(n_x, n_h, n_y):
+    np.random.seed(1)  # as the course's template does
+    return {"W1": np.random.randn(n_h, n_x) * 0.01, "b1": np.zeros((n_h, 1)),
+            "W2": np.random.randn(n_y, n_h) * 0.01, "b2": np.zeros((n_y, 1))}
+
+def update_parameters(parameters, grads, learning_rate):
+    L = len(parameters) // 2
+    for l in range(1, L + 1):  # in place, as the course's first version did
+        parameters["W" + str(l)] -= learning_rate * grads["dW" + str(l)]
+        parameters["b" + str(l)] -= learning_rate * grads["db" + str(l)]
+    return parameters
+'''
+
+
+def namespace_of(source, **extra):
+    """The namespace of a notebook cell that ran this source."""
+    namespace = {"__name__": "__main__", **extra}
+    # IPython keeps each cell's source where tracebacks look for it
+    linecache.cache["mine.py"] = (len(source), None, source.splitlines(True), "mine.py")
+    exec(compile(source, "mine.py", "exec"), namespace)
+    return namespace
+
+
+def verdicts(namespace):
+    return {r.name: r for r in check_namespace(namespace)}
+
+
+def test_the_reference_passes_itself():
+    results = check_namespace({name: getattr(course, name) for name in NAMES})
+    assert [r.status for r in results] == ["pass"] * len(NAMES)
+
+
+def test_a_learners_functions_pass_and_the_rest_are_missing():
+    results = verdicts(namespace_of(GOOD))
+    passing = {"linear_forward", "linear_activation_forward", "L_model_forward",
+               "initialize_parameters", "update_parameters"}
+    assert {n for n, r in results.items() if r.status == "pass"} == passing
+    assert {n for n, r in results.items() if r.status == "missing"} == set(NAMES) - passing
+    assert results["relu"].detail == "not defined: the engine's own is used where it is needed"
+    assert results["compute_cost"].detail == "not defined"
+
+
+def test_each_function_is_checked_alone_with_the_references_callees():
+    """A broken linear_forward fails itself only; the learner's namespace is unchanged."""
+    source = GOOD.replace("return np.dot(W, A) + b, (A, W, b)", "return np.dot(W, A), (A, W, b)")
+    namespace = namespace_of(source)
+    mine = namespace["linear_forward"]
+    results = verdicts(namespace)
+    assert results["linear_forward"].status == "fail"
+    assert results["linear_activation_forward"].status == "pass"
+    assert results["L_model_forward"].status == "pass"
+    assert namespace["linear_forward"] is mine
+    assert alone(mine, "linear_forward").__globals__["linear_activation_forward"] is \
+        course.linear_activation_forward
+
+
+def test_imported_functions_are_not_the_learners():
+    namespace = namespace_of("from engine.course import relu\ndef sigmoid(Z):\n    return 0, Z")
+    assert set(learner_functions(namespace)) == {"sigmoid"}
+    relu = verdicts(namespace)["relu"]
+    assert (relu.status, relu.detail) == ("missing", "imported from engine.activations, not "
+                                                     "defined here: not checked")
+
+
+def test_the_learners_random_state_and_output_are_left_alone(capsys):
+    namespace = namespace_of(GOOD.replace("    np.random.seed(1)", "    print('hello' * 1000)\n"
+                                          "    np.random.seed(1)"))
+    np.random.seed(7)
+    before = np.random.get_state()[1].copy()
+    verdicts(namespace)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(("source", "detail", "hint"), [
+    ("def relu(Z):\n    return np.maximum(0, Z), Z", "raised NameError: name 'np' is not "
+     "defined (line 2: return np.maximum(0, Z), Z), in Z with entries exactly 0",
+     "Add `import numpy as np` above your functions."),
+    ("import numpy as np\ndef relu(Z):\n    A = np.maximum(0, Z)\n    raise KeyError('A')",
+     "raised KeyError: 'A' (line 4: raise KeyError('A')), in Z with entries exactly 0", None),
+    ("def relu(Z):\n    import sys\n    sys.exit(1)", "raised SystemExit: 1 (line 3: "
+     "sys.exit(1)), in Z with entries exactly 0", "Your function ends the program (exit()); "
+     "return its results instead."),
+])
+def test_a_function_that_raises_is_an_error(source, detail, hint):
+    result = verdicts(namespace_of(source))["relu"]
+    assert (result.status, result.detail) == ("error", detail)
+    assert result.failure.hint == hint
+    assert result.failure.expected == "a tuple of 2: (an array (4, 5), an array (4, 5))"
+
+
+def test_a_changed_input_is_a_failure():
+    def linear_backward(dZ, cache):
+        dA_prev, dW, db = course.linear_backward(dZ, cache)
+        cache[0][:] = 0  # tidies A_prev away, in the caller's cache
+        return dA_prev, dW, db
+
+    result = check_function(BY_NAME["linear_backward"], linear_backward)
+    assert result.failure.what == "input cache[0]" and result.failure.means == "A_prev"
+
+
+def test_grads_are_compared_in_the_order_backward_computes_them():
+    """A wrong dAL shows first where it is made, at layer L, not in dW1."""
+    result = check_function(BY_NAME["L_model_backward"], back.dAL_sign_flipped)
+    assert (result.failure.what, result.failure.layer) == ('grads["dA1"]', 2)
