@@ -5,6 +5,7 @@ import argparse
 import contextlib
 import errno
 import json
+import os
 import socket
 import sys
 import threading
@@ -161,14 +162,20 @@ UNREADABLE = 2  # §8: the file cannot be read
 CHECK_FAILURE = 3  # the check itself could not run (its child process did not start)
 
 
-def positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not above 0")
-    return value
+def limit(field: str) -> Callable[[str], float]:
+    """An argparse type: a number in the sane range of that field of engine.check.Limits."""
+    def parse(text: str) -> float:
+        # imported here: building the parser for `serve` never loads the checker
+        from engine.check.sandbox import limit_error
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if error := limit_error(field, value):
+            raise argparse.ArgumentTypeError(error)
+        return value
+    return parse
 
 
 def check_arguments(p: argparse.ArgumentParser, settings: Settings):
@@ -177,9 +184,9 @@ def check_arguments(p: argparse.ArgumentParser, settings: Settings):
     p.add_argument("--url", default=page_url(LOOPBACK.get(settings.host, settings.host),
                                              settings.port).rstrip("/"),
                    help="the lens the report links to (default %(default)s)")
-    p.add_argument("--time-limit", type=positive_number, default=10.0, metavar="SECONDS",
-                   help="for each function of yours (default %(default)s)")
-    p.add_argument("--memory-limit", type=positive_number, default=1024.0, metavar="MB",
+    p.add_argument("--time-limit", type=limit("seconds"), default=10.0, metavar="SECONDS",
+                   help="for each function of yours (default %(default)s, at most an hour)")
+    p.add_argument("--memory-limit", type=limit("memory_mb"), default=1024.0, metavar="MB",
                    help="memory your code may take, on Linux (default %(default)s)")
 
 
@@ -192,16 +199,25 @@ def check(args: argparse.Namespace):
         report = check_file(args.path, url=args.url, limits=limits)
     except (UnreadableFileError, CheckerError) as err:
         if args.json:
-            print(json.dumps({"passed": False, "functions": [], "first_failure": None,
-                              "error": str(err)}, indent=2))
+            print_quietly(json.dumps({"passed": False, "functions": [], "first_failure": None,
+                                      "error": str(err)}, indent=2))
         print(f"{PROG} check: error: {err}", file=sys.stderr)
         sys.exit(UNREADABLE if isinstance(err, UnreadableFileError) else CHECK_FAILURE)
     # the hints write the course's maths (dZ A_prevᵀ, √n): a console that cannot show a
     # character gets a replacement, not a traceback; JSON stays ASCII (\u escapes)
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="replace")
-    print(json.dumps(report.to_json(), indent=2) if args.json else report)
+    print_quietly(json.dumps(report.to_json(), indent=2) if args.json else str(report))
     sys.exit(report.exit_status)
+
+
+def print_quietly(text: str):
+    """Print to stdout; a reader that has gone (`check x.py --json | head`) is no error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 # -- the commands --------------------------------------------------------------------------

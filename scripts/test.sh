@@ -17,4 +17,6 @@ fi
 .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 
 .venv/bin/ruff check .
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# one worker per core (pytest-xdist); a test file's tests stay on one worker, so its
+# module-wide fixtures (a trained run, a checked file, a server) are made once
+.venv/bin/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile "$@"

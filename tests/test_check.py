@@ -38,5 +38,5 @@ def test_in_a_notebook_the_report_is_a_table_with_the_first_failures_hint():
 def test_check_file_on_a_file_that_cannot_be_read_raises_before_running_anything(tmp_path):
     path = tmp_path / "notes.ipynb"
     path.write_text("these are not JSON")
-    with pytest.raises(UnreadableFileError, match=r"notes\.ipynb is not a notebook"):
+    with pytest.raises(UnreadableFileError, match=r"notes\.ipynb is not a notebook I can read"):
         check_file(path)

@@ -12,7 +12,13 @@ import time
 
 import pytest
 
-from engine.check.child import OutOfTime, as_json, remember_source, time_limit
+from engine.check.child import (
+    MEMORY_MARGIN_MB,
+    OutOfTime,
+    as_json,
+    remember_source,
+    time_limit,
+)
 from engine.check.sandbox import child_env
 from engine.check.source import Piece
 from engine.check.verdict import Failure, FunctionResult
@@ -43,15 +49,39 @@ def test_a_result_goes_as_json_and_back():
     assert json.loads(json.dumps(as_json(result)))["failure"]["what"] == "A"
 
 
-def test_the_protocol_is_the_only_thing_on_stdout():
-    """The learner's prints, from Python and straight to fd 1, go elsewhere."""
-    job = {"tasks": [{"program": 0, "folder": os.getcwd(), "functions": ["relu"], "pieces": [
-        [0, ["def", "relu", "import os\ndef relu(Z):\n    print('hi')\n    os.write(1, b'x')\n"
-                            "    return Z * (Z > 0), Z", "mine.py"]]]}],
-           "seconds": 10, "memory_mb": 500}
-    done = subprocess.run([sys.executable, "-m", "engine.check.child"], input=json.dumps(job),
+def run_child(job):
+    return subprocess.run([sys.executable, "-m", "engine.check.child"], input=json.dumps(job),
                           capture_output=True, text=True, env=child_env(), timeout=120)
-    events = [json.loads(line) for line in done.stdout.splitlines()]
+
+
+RELU_JOB = {"tasks": [{"program": 0, "folder": os.getcwd(), "functions": ["relu"], "pieces": [
+    [0, ["def", "relu", "import os\ndef relu(Z):\n    print('hi')\n    os.write(1, b'x')\n"
+                        "    return Z * (Z > 0), Z", "mine.py"]]]}],
+            "seconds": 10, "memory_mb": 500, "token": "t0k3n"}
+
+
+def test_the_protocol_is_the_only_thing_on_stdout():
+    """The learner's prints, from Python and straight to fd 1, go elsewhere; every event
+    carries the job's token."""
+    done = run_child(RELU_JOB)
+    assert all(line.startswith("t0k3n {") for line in done.stdout.splitlines())
+    events = [json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines()]
     assert [e["event"] for e in events] == ["ready", "piece", "loaded", "start", "result", "end"]
     assert events[4]["result"]["status"] == "pass"
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_a_memory_limit_too_small_for_the_check_itself_is_said_before_any_learner_code():
+    done = run_child({**RELU_JOB, "memory_mb": 1})
+    [line] = done.stdout.splitlines()
+    event = json.loads(line.split(" ", 1)[1])
+    assert event["event"] == "too_small" and event["need_mb"] >= MEMORY_MARGIN_MB
+    assert done.returncode == 0
+
+
+def test_the_childs_own_start_up_errors_reach_its_stderr():
+    """fd 2 goes to the null device only once the limits are set."""
+    job = {key: value for key, value in RELU_JOB.items() if key != "memory_mb"}
+    done = run_child(job)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "KeyError: 'memory_mb'" in done.stderr

@@ -60,8 +60,22 @@ def test_the_link_follows_the_servers_port(checked, settings_from):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["check"], "the following arguments are required: path"),
-    (["check", "x.py", "--time-limit", "0"], "argument --time-limit: 0 is not above 0"),
+    (["check", "x.py", "--time-limit", "0"], "argument --time-limit: 0 is not from 0.01 to 3600"),
+    (["check", "x.py", "--time-limit", "-1"], "argument --time-limit: -1 is not from 0.01 to "
+                                              "3600"),
+    (["check", "x.py", "--time-limit", "inf"], "argument --time-limit: inf is not from 0.01 to "
+                                               "3600"),
+    (["check", "x.py", "--time-limit", "1e300"], "argument --time-limit: 1e+300 is not from "
+                                                 "0.01 to 3600"),
+    (["check", "x.py", "--time-limit", "nan"], "argument --time-limit: nan is not from 0.01 to "
+                                               "3600"),
     (["check", "x.py", "--memory-limit", "lots"], "argument --memory-limit: not a number: 'lots'"),
+    (["check", "x.py", "--memory-limit", "1e15"], "argument --memory-limit: 1e+15 is not from "
+                                                  "1 to 1048576"),
+    (["check", "x.py", "--memory-limit", "inf"], "argument --memory-limit: inf is not from 1 to "
+                                                 "1048576"),
+    (["check", "x.py", "--memory-limit", "0"], "argument --memory-limit: 0 is not from 1 to "
+                                               "1048576"),
 ])
 def test_bad_check_command_lines(argv, message, checked, settings_from, capsys):
     settings_from()
@@ -72,8 +86,13 @@ def test_bad_check_command_lines(argv, message, checked, settings_from, capsys):
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("notes.ipynb", "these are not JSON", "notes.ipynb is not a notebook: it is not JSON"),
+    ("notes.ipynb", "these are not JSON", "notes.ipynb is not a notebook I can read: it is not "
+                                          "JSON"),
+    ("odd.ipynb", '{"worksheets": [1]}', "odd.ipynb is not a notebook I can read: its "
+                                         "worksheets are not a list of sheets with cells"),
     ("broken.py", "def f(:\n", "broken.py is not Python that parses: line 1"),
+    ("deep.py", "x = " + "1+" * 200000 + "1\n", "deep.py is not Python that parses: it is "
+                                                "nested too deeply for Python's parser"),
     ("missing.py", None, "missing.py: no such file"),
 ])
 @pytest.mark.parametrize("as_json", [False, True])
@@ -120,7 +139,28 @@ def test_the_real_command_names_a_mistake_in_json(tmp_path):
     assert {k: answer["first_failure"][k] for k in ("function", "what")} == {
         "function": "linear_backward", "what": "db"}
     assert "keepdims" in answer["first_failure"]["hint"]
-    assert answer["lens"] == "http://lens:9000/?it=0&phase=backward-2&layer=2"
+    assert answer["lens"] == "http://lens:9000/?it=0&phase=backward-1&layer=1"
+
+
+def test_a_memory_limit_too_small_for_the_check_exits_3():
+    done = run_check(SOLUTIONS / "solution.py", "--memory-limit", "1")
+    assert done.returncode == 3 and done.stdout == ""
+    assert done.stderr.startswith("backprop-lens check: error: memory limit too small for "
+                                  "NumPy: at least ")
+
+
+@pytest.mark.parametrize(("name", "args", "status", "said"), [
+    ("none.py", ["--json"], 2, "backprop-lens check: error: none.py: no such file\n"),
+    ("solution.py", [], 0, ""),
+])
+def test_a_reader_that_goes_away_is_no_error(name, args, status, said):
+    """`backprop-lens check x.py | head`: the pipe closes before the report comes."""
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "wb") as gone:
+        done = subprocess.run([*COMMAND, "check", name, *args], stdout=gone,
+                              stderr=subprocess.PIPE, text=True, cwd=SOLUTIONS, timeout=180)
+    assert (done.returncode, done.stderr) == (status, said)
 
 
 # -- the server never runs a visitor's code --------------------------------------------------

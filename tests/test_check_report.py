@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from engine.check import report as report_module
 from engine.check.course_functions import NAMES
-from engine.check.report import Report, lens_link
+from engine.check.report import Report
 from engine.check.verdict import Failure, FunctionResult
 
 
@@ -62,29 +61,35 @@ def test_a_file_that_defines_none_names_its_misspellings():
                              "a misspelling?")
 
 
-@pytest.mark.parametrize(("function", "layer", "url"), [
-    ("linear_activation_backward", None, "/?it=0&phase=backward-2&layer=2"),
-    ("L_model_backward", 1, "/?it=0&phase=backward-1&layer=1"),
-    ("L_model_backward", 5, "/?it=0&phase=backward-3&layer=3"),  # deeper than the page's run
-    ("L_model_forward", 2, "/?it=0&phase=forward-2&layer=2"),
-    ("initialize_parameters_deep", None, "/?init=course&it=0&phase=forward-1&layer=1"),
-    ("compute_cost", None, "/?it=0&phase=cost&layer=3"),
-    ("update_parameters", 2, "/?it=0&phase=update&layer=2"),
-    ("relu_backward", None, "/?it=0&phase=backward-2&layer=2"),
-    (None, None, "/"),
+def test_the_report_links_to_the_lens_view_of_its_first_failure():
+    report = Report(results(compute_cost="fail"), url="http://lens:9000/")
+    assert report["lens"] == "http://lens:9000/?it=0&phase=cost&layer=3"
+    assert Report(results(), url="http://lens:9000")["lens"] == "http://lens:9000/"
+
+
+@pytest.mark.parametrize(("statuses", "defined", "summary"), [
+    ({}, (), "All 14 of your course functions give the course's results. Well done!"),
+    ({name: "missing" for name in NAMES if name != "relu"}, (),
+     "Your course function gives the course's results. Well done!"),
+    ({**{name: "missing" for name in NAMES if name != "relu"}, "relu": "fail"}, (),
+     "Your course function does not give the course's results yet."),
+    ({"relu": "fail", "sigmoid": "missing"}, (),
+     "12 of your 13 course functions give the course's results; 1 does not yet."),
+    ({"relu": "fail", "sigmoid": "error"}, (),
+     "12 of your 14 course functions give the course's results; 2 do not yet."),
+    ({"L_model_forward": "missing"}, ("L_model_foward",),
+     "All 13 of your course functions give the course's results; 1 probable misspelling: "
+     "L_model_foward → L_model_forward (rename it to have it checked)."),
+    ({"relu": "missing", "sigmoid": "missing", "compute_cost": "fail"}, ("sigmoidd", "rellu"),
+     "11 of your 12 course functions give the course's results; 1 does not yet; 2 probable "
+     "misspellings: sigmoidd → sigmoid, rellu → relu (rename them to have them checked)."),
+    ({name: "missing" for name in NAMES}, (),
+     "None of the course's functions is defined, so there is nothing to check."),
 ])
-def test_the_link_opens_the_view_of_the_failure(function, layer, url):
-    found = failure(function, layer=layer) if function else None
-    assert lens_link("http://127.0.0.1:8000", found) == "http://127.0.0.1:8000" + url
-    assert lens_link("http://host:9000/", found) == "http://host:9000" + url
-
-
-def test_the_link_names_the_lesson_and_bug_once_lessons_exist(monkeypatch):
-    monkeypatch.setitem(report_module.LESSONS, "dW_without_1_over_m",
-                        {"lesson": "missing-1-over-m", "bug": "missing_1_over_m"})
-    link = lens_link("http://x", failure(mistake="dW_without_1_over_m"))
-    assert link == ("http://x/?it=0&phase=backward-2&layer=2&lesson=missing-1-over-m"
-                    "&bug=missing_1_over_m")
+def test_the_summary_line(statuses, defined, summary):
+    report = Report(results(**statuses), defined=defined)
+    assert report.summary() == summary
+    assert f"\n{summary}\n" in str(report)
 
 
 def test_the_text_says_what_to_fix_first():
@@ -97,7 +102,7 @@ def test_the_text_says_what_to_fix_first():
             "  expected: an array (3, 1): [[1], [2], [3]]\n"
             "  got:      an array (3,): [1, 2, 3]\n"
             "  hint:     db has shape (n, 1).") in text
-    assert text.endswith("http://127.0.0.1:8000/?it=0&phase=backward-2&layer=2\n\nNotes:\n"
+    assert text.endswith("http://127.0.0.1:8000/?it=0&phase=backward-1&layer=1\n\nNotes:\n"
                          "  - skipped `import x`")
     assert repr(Report(results())) == str(Report(results()))
 

@@ -6,10 +6,17 @@ child is stopped and restarted where it must be), and each test reads one verdic
 Limits are small so that the suite stays fast.
 """
 
+import contextlib
 import io
+import os
+import re
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +24,7 @@ from engine.check import CheckerError, Limits, check_files, sandbox
 from engine.check.source import Piece, Program
 
 LIMITS = Limits(seconds=1.0, memory_mb=300)
+SOLUTION = Path(__file__).resolve().parent / "check_solutions" / "solution.py"
 LINUX = sys.platform.startswith("linux")
 
 MISBEHAVING = '''
@@ -67,6 +75,22 @@ def initialize_parameters(n_x, n_h, n_y):
 def update_parameters(parameters, grads, learning_rate):
     import os
     os._exit(7)
+
+def sigmoid_backward(dA, Z):
+    import os
+    forged = b'{"event": "result", "program": 0, "result": {"name": "sigmoid_backward", '
+    forged += b'"status": "pass", "detail": "forged", "failure": null}}'
+    for fd in range(3, 30):  # the child's channel is one of these
+        try:
+            os.write(fd, b"hello from the learner\\n" + forged + b"\\n")
+        except OSError:
+            pass
+    return dA  # wrong, and the forged pass must not hide it
+
+def L_model_backward(AL, Y, caches):
+    import os
+    os.closerange(3, 1000)  # the child's channel with the rest
+    return {}
 '''
 
 
@@ -86,6 +110,10 @@ def row(report, name):
 @pytest.mark.parametrize(("name", "status", "detail"), [
     ("linear_forward", "error", "ran longer than 1 s and was stopped"),
     ("relu", "error", "ran longer than 1 s and was stopped"),
+    ("sigmoid_backward", "error", "wrote to a file descriptor it did not open (the check's "
+                                  "own channel): 'hello from the learner'"),
+    ("L_model_backward", "error", "closed the check's own channel, a file descriptor it did "
+                                  "not open"),
     ("relu_backward", "error", "raised ValueError: not written yet (line 25: raise "
                                'ValueError("not written yet")), in the course\'s test case'),
     ("update_parameters", "error", "ended the check process (exit status 7)"),
@@ -109,8 +137,16 @@ def test_an_allocation_without_bound_runs_out_of_memory(report):
 
 def test_a_hanging_import_and_a_failing_one_are_skipped_with_a_note(report):
     assert report["notes"][:2] == [
-        "skipped `import slow_module`: it ran longer than 1 s",
+        "skipped `import slow_module`: it ran longer than 1 s and was stopped",
         "skipped `from testCases import *`: ModuleNotFoundError: No module named 'testCases'"]
+
+
+def test_a_timeout_reads_the_same_whichever_process_stops_it(report):
+    """linear_forward's loop is stopped by the child's alarm; relu blocks the alarm and is
+    stopped by the parent."""
+    by_name = {r.name: r for r in report.results}
+    child, parent = by_name["linear_forward"], by_name["relu"]
+    assert parent == child._replace(name="relu", failure=child.failure._replace(function="relu"))
 
 
 def test_the_report_of_a_misbehaving_file_is_complete(report):
@@ -126,7 +162,7 @@ def silent_child(code):
     """A start_child that runs this Python code instead of the checker's child."""
     def start(errors):
         return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=errors, text=True)
+                                stdout=subprocess.PIPE, stderr=errors)
     return start
 
 
@@ -139,13 +175,133 @@ def test_a_child_that_cannot_start_is_the_checkers_error(monkeypatch):
         sandbox.check_programs([program], LIMITS)
 
 
-def test_a_piece_that_stops_the_child_is_skipped_and_noted():
-    program = Program("x.py", ".", (Piece("import", "import stuck", "", "x.py"),), ())
+@pytest.mark.parametrize(("piece", "why", "note", "result"), [
+    (Piece("import", "import stuck", "", "x.py"), "time",
+     "skipped `import stuck`: it ran longer than 1 s and was stopped", None),
+    (Piece("constant", "LR", "", "x.py"), 9, "skipped `LR`: it ended the check process (exit "
+                                            "status 9)", None),
+    (Piece("def", "helper", "", "x.py"), -9, "skipped `helper`: it ended the check process "
+                                              "(SIGKILL)", None),
+    # a course function whose def stops the child (a decorator that loops) is an error
+    (Piece("def", "relu", "", "x.py"), "time", None,
+     ("relu", "error", "its definition ran longer than 1 s and was stopped")),
+])
+def test_a_piece_that_stops_the_child_is_skipped(piece, why, note, result):
+    program = Program("x.py", ".", (piece,), ())
     progress = [sandbox.Progress(program)]
-    sandbox.interrupted(("piece", 0, 0), progress, "time", LIMITS, io.BytesIO())
+    sandbox.interrupted(("piece", 0, 0), progress, why, LIMITS, io.BytesIO())
     assert progress[0].skipped == {0}
-    assert progress[0].notes == ["skipped `import stuck`: it ran longer than 1 s and was stopped"]
+    assert progress[0].notes == ([note] if note else [])
     assert progress[0].task(0)["pieces"] == []
+    if result:
+        got = progress[0].results[result[0]]
+        assert (got.name, got.status, got.detail) == result
+
+
+@pytest.mark.parametrize(("limits", "message"), [
+    (Limits(seconds=float("inf")), "Limits.seconds: inf is not from 0.01 to 3600"),
+    (Limits(seconds=float("nan")), "Limits.seconds: nan is not from 0.01 to 3600"),
+    (Limits(seconds=-1), "Limits.seconds: -1 is not from 0.01 to 3600"),
+    (Limits(memory_mb=1e15), "Limits.memory_mb: 1e+15 is not from 1 to 1048576"),
+    (Limits(memory_mb=0), "Limits.memory_mb: 0 is not from 1 to 1048576"),
+])
+def test_limits_out_of_their_range_are_refused(limits, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sandbox.check_programs([Program("x.py", ".", (), ())], limits)
+
+
+def test_a_memory_limit_too_small_for_numpy_is_the_checkers_error_and_names_the_least(
+        tmp_path):
+    """A limit below what the check itself needs is not blamed on the learner's code; the
+    least it names is enough for a correct solution."""
+    with pytest.raises(CheckerError, match=r"memory limit too small for NumPy: at least "
+                                           r"(\d+) MB \(it is 1 MB\)") as raised:
+        check_files([SOLUTION], limits=Limits(seconds=5, memory_mb=1))
+    least = int(re.search(r"at least (\d+) MB", str(raised.value)).group(1))
+    [report] = check_files([SOLUTION], limits=Limits(seconds=5, memory_mb=least))
+    assert report["passed"] is True
+
+
+HANGING_FORK = '''
+import os, time
+import numpy as np
+
+def linear_forward(A, W, b):
+    if os.fork() == 0:  # a process of its own that keeps the child's pipe open
+        os.setsid()
+        with open({pids!r}, "a") as pids:
+            pids.write(f"{{os.getpid()}}\\n")
+        for _ in range(2400):  # until the test lets it go, 2 minutes at most
+            if not os.path.exists({hold!r}):
+                break
+            time.sleep(0.05)
+        os._exit(0)
+    return np.dot(W, A) + b, (A, W, b)
+'''
+
+
+FORK = '''
+import os, time
+import numpy as np
+
+def relu(Z):
+    if os.fork() == 0:  # left running, in the child's process group
+        with open({pids!r}, "a") as pids:
+            pids.write(f"{{os.getpid()}}\\n")
+        time.sleep(120)
+        os._exit(0)
+    return np.maximum(0, Z), Z
+'''
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs (a zombie that nobody reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_a_process_the_learners_code_forks_ends_with_the_check(tmp_path):
+    pids = tmp_path / "pids"
+    mine = tmp_path / "forks.py"
+    mine.write_text(FORK.format(pids=str(pids)))
+    try:
+        [report] = check_files([mine], limits=Limits(seconds=5))
+        assert report["functions"][1]["status"] == "pass"
+        forked = [int(pid) for pid in pids.read_text().split()]
+        assert len(forked) == 3
+        # SIGKILL is delivered a moment after the check returns
+        deadline = time.monotonic() + 10
+        while [pid for pid in forked if running(pid)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in forked if running(pid)]
+    finally:
+        for pid in map(int, pids.read_text().split() if pids.exists() else []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_process_that_keeps_the_pipe_open_does_not_hang_the_check(tmp_path):
+    hold, pids = tmp_path / "hold", tmp_path / "pids"
+    hold.touch()
+    mine = tmp_path / "forks.py"
+    mine.write_text(HANGING_FORK.format(pids=str(pids), hold=str(hold)))
+    reports = []
+    checking = threading.Thread(target=lambda: reports.extend(
+        check_files([mine], limits=Limits(seconds=5))), daemon=True)
+    try:
+        checking.start()
+        checking.join(timeout=60)
+        assert not checking.is_alive(), "the check waited for the learner's process"
+    finally:
+        hold.unlink()
+        for pid in map(int, pids.read_text().split() if pids.exists() else []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    row = next(f for f in reports[0]["functions"] if f["name"] == "linear_forward")
+    assert (row["status"], row["detail"]) == ("pass", "matches the course on 4 cases")
 
 
 def test_the_child_gets_one_blas_thread_and_finds_the_engine():

@@ -82,12 +82,50 @@ VARIANTS = {
                                 "compute_cost", "cost", "cost_broadcast_to_m_by_m"),
     "cost without 1/m": ("    cost = -1 / m * np.sum(", "    cost = -np.sum(", "compute_cost",
                          "cost", "cost_without_1_over_m"),
+    "m = len(Y)": ("    m = Y.shape[1]", "    m = len(Y)", "compute_cost", "cost",
+                   "cost_without_1_over_m"),
+    "m = Y.shape[0]": ("    m = Y.shape[1]", "    m = Y.shape[0]", "compute_cost", "cost",
+                       "cost_without_1_over_m"),
+    "cost of shape (1,)": ("(1 - Y) * np.log(1 - AL))\n    cost = np.squeeze(cost)",
+                           "(1 - Y) * np.log(1 - AL), axis=1)", "compute_cost", "cost",
+                           "cost_of_shape_1"),
+    "L = len(parameters) in L_model_forward": ("    L = len(parameters) // 2\n    for l in "
+                                               "range(1, L):", "    L = len(parameters)\n    "
+                                               "for l in range(1, L):", "L_model_forward",
+                                               "the call", "forward_L_is_len_parameters"),
+    "L = len(parameters) in update_parameters": ("    L = len(parameters) // 2\n    for l in "
+                                                 "range(L):", "    L = len(parameters)\n    "
+                                                 "for l in range(L):", "update_parameters",
+                                                 "the call", "update_L_is_len_parameters"),
+    "dAL kept in grads": ('    grads["dA" + str(L - 1)] = dA_prev_temp',
+                          '    grads["dA" + str(L)] = dAL\n    grads["dA" + str(L - 1)] = '
+                          "dA_prev_temp", "L_model_backward", "grads", "dAL_kept_in_grads"),
+    "Z in linear_cache too": ("    cache = (A, W, b)", "    cache = (A, W, b, Z)",
+                              "linear_forward", "cache", "linear_cache_with_Z"),
+    # linear_backward written out in linear_activation_backward's relu branch
+    "inlined backward without 1/m": (
+        "        dA_prev, dW, db = linear_backward(dZ, linear_cache)",
+        "        A_prev, W, b = linear_cache\n        dW = np.dot(dZ, A_prev.T)\n"
+        "        db = np.sum(dZ, axis=1, keepdims=True)\n        dA_prev = np.dot(W.T, dZ)",
+        "linear_activation_backward", "dW", "layer_dW_without_1_over_m"),
+    "inlined backward without keepdims": (
+        "        dA_prev, dW, db = linear_backward(dZ, linear_cache)",
+        "        A_prev, W, b = linear_cache\n        m = A_prev.shape[1]\n"
+        "        dW = np.dot(dZ, A_prev.T) / m\n        db = np.sum(dZ, axis=1) / m\n"
+        "        dA_prev = np.dot(W.T, dZ)", "linear_activation_backward", "db",
+        "layer_db_without_keepdims"),
 }
+UPDATE = "def update_parameters(parameters, grads, learning_rate):"
 SPECIAL = {
     "misspelled": SOLUTION.replace("def L_model_forward(", "def L_model_foward("),
     "empty": "",
     "raises": SOLUTION.replace("    m = A_prev.shape[1]\n",
                                "    m = A_prev.shape[1]\n    raise ValueError('not yet')\n"),
+    # a default argument that names a constant of the file, or that needs a call
+    "default from a constant": SOLUTION.replace(UPDATE, "LR = 0.0075\n\n\n" + UPDATE.replace(
+        "learning_rate)", "learning_rate=LR)")),
+    "default from a call": SOLUTION.replace(UPDATE, UPDATE.replace(
+        "learning_rate)", "learning_rate=rate())")),
 }
 
 
@@ -112,6 +150,8 @@ def reports(tmp_path_factory):
     texts = {name: variant(*row[:2]) for name, row in VARIANTS.items()} | SPECIAL
     texts["notebook raises"] = notebook_variant("dW = 1 / m * np.dot(dZ, A_prev.T)",
                                                 "dW = 1 / m * np.dot(dZ, A_prev)")
+    texts["notebook with a graded cell that does not parse"] = notebook_variant(
+        "dW = 1 / m * np.dot(dZ, A_prev.T)", "dW = 1 / m * np.dot(dZ, A_prev.T")
     for number, (name, text) in enumerate(texts.items()):
         suffix = ".ipynb" if name.startswith("notebook") else ".py"
         files[name] = folder / f"variant{number}{suffix}"
@@ -166,6 +206,36 @@ def test_a_misspelled_name_is_reported_and_is_not_a_failure(reports):
     assert row["detail"] == "not defined; you defined L_model_foward, a letter or two away: " \
                             "a misspelling?"
     assert report.exit_status == 0  # §8: a function not defined is not a failure
+    assert report.summary() == ("All 13 of your course functions give the course's results; "
+                                "1 probable misspelling: L_model_foward → L_model_forward "
+                                "(rename it to have it checked).")
+
+
+@pytest.mark.parametrize(("name", "detail", "hint"), [
+    ("notebook with a graded cell that does not parse",
+     "could not be read: code cell 15 does not parse (line 6: '(' was never closed)",
+     "Python cannot parse that cell"),
+    ("default from a call", "its definition raised NameError: name 'rate' is not defined "
+                            "(line 135: def update_parameters(parameters, grads, "
+                            "learning_rate=rate()):)", "The `def` statement itself failed"),
+])
+def test_a_function_that_could_not_be_loaded_is_an_error_not_missing(reports, name, detail,
+                                                                       hint):
+    report = reports[name]
+    function = "linear_backward" if name.startswith("notebook") else "update_parameters"
+    row = next(f for f in report["functions"] if f["name"] == function)
+    assert (row["status"], row["detail"]) == ("error", detail)
+    assert report["first_failure"]["function"] == function
+    assert report["first_failure"]["hint"].startswith(hint)
+    assert report.exit_status == 1
+    others = [f["status"] for f in report["functions"] if f["name"] != function]
+    assert set(others) <= {"pass", "missing"}
+
+
+def test_a_default_argument_may_name_a_constant_of_the_file(reports):
+    report = reports["default from a constant"]
+    assert report.exit_status == 0
+    assert {f["status"] for f in report["functions"]} == {"pass"}
 
 
 def test_an_empty_file_fails(reports):

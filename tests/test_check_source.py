@@ -25,6 +25,7 @@ def linear_forward(A, W, b):
     return np.dot(W, A) + b, (A, W, b)
 
 parameters = train_for_hours()
+LR = 0.0075
 '''
 
 
@@ -43,9 +44,9 @@ def test_a_python_file_gives_its_imports_and_functions_only(python_file):
     program = read_program(python_file)
     assert [(p.kind, p.name) for p in program.pieces] == [
         ("import", "import numpy as np"), ("import", "from testCases import *"),
-        ("def", "helper"), ("def", "linear_forward")]
+        ("def", "helper"), ("def", "linear_forward"), ("constant", "LR")]
     assert program.label == "mine.py" and program.folder == str(python_file.parent)
-    assert program.notes == ()
+    assert program.notes == () and program.broken == ()
     assert all("train_for_hours" not in p.code for p in program.pieces)
 
 
@@ -70,6 +71,7 @@ def test_the_course_notebook_is_read_cell_by_cell():
     assert "from public_tests import *" in [p.name for p in program.pieces]
     assert program.notes == ("code cell 21 does not parse (line 2: '(' was never closed); "
                              "its functions were not read",)
+    assert program.broken == ()  # that cell is a test cell: it defines no course function
 
 
 @pytest.mark.parametrize(("cells", "defs", "notes"), [
@@ -108,10 +110,26 @@ def test_a_byte_order_mark_is_fine(tmp_path):
     ("folder.py", "folder", "folder.py is a folder, not a file"),
     ("latin.py", b"# caf\xe9\n", "latin.py is not UTF-8 text (byte 5)"),
     ("broken.py", b"def f(:\n    pass\n", "broken.py is not Python that parses: line 1: "),
-    ("text.ipynb", b"def relu(Z): pass", "text.ipynb is not a notebook: it is not JSON (line 1, "
-                                         "column 1: Expecting value)"),
-    ("list.ipynb", b"[1, 2]", "list.ipynb is not a Jupyter notebook: it has no cells"),
-    ("empty.ipynb", b"{}", "empty.ipynb is not a Jupyter notebook: it has no cells"),
+    ("nul.py", b"x = 1\0\n", "nul.py is not Python that parses: source code string cannot "
+                              "contain null bytes"),
+    ("deep.py", ("x = " + "1+" * 200000 + "1\n").encode(),
+     "deep.py is not Python that parses: it is nested too deeply for Python's parser"),
+    ("text.ipynb", b"def relu(Z): pass", "text.ipynb is not a notebook I can read: it is not JSON "
+                                         "(line 1, column 1: Expecting value)"),
+    ("list.ipynb", b"[1, 2]", "list.ipynb is not a notebook I can read: it has no cells"),
+    ("empty.ipynb", b"{}", "empty.ipynb is not a notebook I can read: it has no cells"),
+    ("ints.ipynb", b'{"cells": [{"cell_type": "code", "source": [1, 2]}]}',
+     "ints.ipynb is not a notebook I can read: the source of cell 1 is not text"),
+    ("null.ipynb", b'{"cells": [{"cell_type": "markdown"}, {"cell_type": "code", "source": null}]}',
+     "null.ipynb is not a notebook I can read: the source of cell 2 is not text"),
+    ("number.ipynb", b'{"cells": [3]}', "number.ipynb is not a notebook I can read: cell 1 is "
+                                         "not a JSON object"),
+    ("sheets.ipynb", b'{"worksheets": [1]}', "sheets.ipynb is not a notebook I can read: its "
+                                             "worksheets are not a list of sheets with cells"),
+    ("sheet.ipynb", b'{"worksheets": "x"}', "sheet.ipynb is not a notebook I can read: its "
+                                            "worksheets are not a list of sheets with cells"),
+    ("nested.ipynb", b"[" * 100000 + b"]" * 100000,
+     "nested.ipynb is not a notebook I can read: its JSON is nested too deeply"),
 ])
 def test_a_file_that_cannot_be_read_says_why(tmp_path, name, content, message):
     path = tmp_path / name
@@ -128,3 +146,42 @@ def test_an_empty_file_is_read_and_holds_nothing(tmp_path):
     path = tmp_path / "empty.py"
     path.write_text("")
     assert read_program(path).pieces == ()
+
+
+@pytest.mark.parametrize(("cells", "broken"), [
+    # a course function in a cell that does not parse is broken, with why
+    ([("code", "def linear_backward(dZ, cache):\n    return [dZ")],
+     [("linear_backward", "code cell 1 does not parse (line 2: '[' was never closed)")]),
+    # a helper of the learner's is not a course function: the note is enough
+    ([("code", "def helper(x):\n    return [x")], []),
+    # the cell that defines it last has the last word, as when the notebook runs top down
+    ([("code", "def relu(Z):\n    return (Z"), ("code", "def relu(Z):\n    return Z, Z")], []),
+    ([("code", "def relu(Z):\n    return Z, Z"), ("code", "import numpy as np\n"
+      "def relu(Z):\n    return np.maximum(0, Z, Z")],
+     [("relu", "code cell 2 does not parse (line 3: '(' was never closed)")]),
+    ([("code", "def sigmoid(Z):\n    return " + "(" * 300 + "Z" + ")" * 300)],
+     [("sigmoid", "code cell 1 does not parse (line 2: too many nested parentheses)")]),
+    ([("code", "x = " + "1+" * 200000 + "1\ndef relu(Z):\n    return Z, Z")],
+     [("relu", "code cell 1 does not parse (it is nested too deeply for Python's parser)")]),
+])
+def test_a_course_function_in_a_cell_that_does_not_parse_is_broken(tmp_path, cells, broken):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook(*cells))
+    assert list(read_program(path).broken) == broken
+
+
+@pytest.mark.parametrize(("source", "constants"), [
+    ("LR = 0.0075", ["LR"]),
+    ("layers_dims = [12288, 20, 7, 5, 1]", ["layers_dims"]),
+    ("rate: float = -1e-3", ["rate"]),
+    ("a = b = 'relu'", ["a, b"]),
+    ("shape = (3, 1)\nnames = {'W1': 1}", ["shape", "names"]),
+    ("parameters = initialize_parameters_deep([5, 4])", []),  # a call is not run
+    ("LR = 0.1 * 2", []),  # nor arithmetic
+    ("x, y = 1, 2", []),  # nor unpacking
+    ("import numpy as np\nnp.random.seed(1)", []),
+])
+def test_plain_constants_are_kept(tmp_path, source, constants):
+    path = tmp_path / "mine.py"
+    path.write_text(source)
+    assert [p.name for p in read_program(path).pieces if p.kind == "constant"] == constants

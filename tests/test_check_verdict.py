@@ -136,3 +136,26 @@ def test_grads_are_compared_in_the_order_backward_computes_them():
     """A wrong dAL shows first where it is made, at layer L, not in dW1."""
     result = check_function(BY_NAME["L_model_backward"], back.dAL_sign_flipped)
     assert (result.failure.what, result.failure.layer) == ('grads["dA1"]', 2)
+
+
+@pytest.mark.parametrize(("source", "detail", "hint"), [
+    # X where A should be: the error is raised inside the course's function, on what the
+    # learner's line gave it
+    (GOOD.replace("        A, cache = linear_activation_forward(A, ", "        A, cache = "
+                  "linear_activation_forward(X, "),
+     "in the course's linear_activation_forward, given A_prev of shape (5, 4), W of shape "
+     "(3, 4), b of shape (3, 1), activation = 'relu'), in the course's test case (3 layers)",
+     "It stopped inside the course's linear_activation_forward, which your line called: "
+     "check the shapes of what you pass it."),
+    # a KeyError that a known mistake raises too names it
+    (GOOD.replace("caches, A, L = [], X, len(parameters) // 2",
+                  "caches, A, L = [], X, len(parameters)"),
+     "raised KeyError: 'W4' (line 15: A, cache = linear_activation_forward(A, parameters[\"W\" + "
+     "str(l)],), in the course's test case (3 layers)",
+     "L = len(parameters) // 2: parameters holds a W and a b per layer."),
+])
+def test_an_error_says_where_and_what_was_passed(source, detail, hint):
+    result = verdicts(namespace_of(source))["L_model_forward"]
+    assert result.status == "error"
+    assert result.detail.endswith(detail)
+    assert result.failure.hint == hint

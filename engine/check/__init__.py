@@ -9,8 +9,9 @@ text and shows as a table in Jupyter. docs/check-my-code.md is the learner's gui
 The parts: course_functions (the functions, their order and words), source (reading the
 file), cases (the inputs), observe and compare (calling a function, and what differs),
 forward_mistakes, backward_mistakes and mistakes (the classic mistakes, recognised by
-running them), verdict (one function checked alone), child and sandbox (the child
-process and its limits), report (the report and its renderings).
+running them), verdict (one function checked alone), child, child_events and sandbox
+(the child process, its events and its limits), report and lens (the report, its
+renderings and its link to the lens).
 """
 
 from engine.check.report import DEFAULT_URL, Report

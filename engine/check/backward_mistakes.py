@@ -96,6 +96,17 @@ def _layer_backward(dA, cache, dZ_of):
     return course.linear_backward(dZ_of(dA, Z), linear_cache)
 
 
+def layer_with(linear_backward_mistake):
+    """linear_activation_backward with linear_backward written out inside it, with that
+    mistake: dZ = dA * g'(Z), then dA_prev, dW, db as linear_backward_mistake has them."""
+    def linear_activation_backward(dA, cache, activation):
+        linear_cache, Z = cache
+        backward = course.relu_backward if activation == "relu" else course.sigmoid_backward
+        return linear_backward_mistake(backward(dA, Z), linear_cache)
+    linear_activation_backward.__name__ = f"layer_{linear_backward_mistake.__name__}"
+    return linear_activation_backward
+
+
 def layer_activations_swapped(dA, cache, activation):
     other = "relu" if activation == "sigmoid" else "sigmoid"
     return course.linear_activation_backward(dA, cache, other)
@@ -152,6 +163,14 @@ def dA_keys_one_up(AL, Y, caches):
     return {(f"dA{int(k[2:]) + 1}" if k.startswith("dA") else k): g for k, g in grads.items()}
 
 
+def dAL_kept_in_grads(AL, Y, caches):
+    """grads also holds dAL, as grads["dA" + str(L)]."""
+    grads = _model_backward(AL, Y, caches)
+    Y = Y.reshape(AL.shape)
+    grads[f"dA{len(caches)}"] = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    return grads
+
+
 def dZL_as_AL_minus_Y(AL, Y, caches):
     """dZ[L] = AL - Y straight into linear_backward: right only where AL = sigmoid(Z[L])."""
     grads, L = {}, len(caches)
@@ -173,6 +192,15 @@ def update_adds(parameters, grads, learning_rate):
 
 def update_without_learning_rate(parameters, grads, learning_rate):
     return {k: p - grads[f"d{k}"] for k, p in parameters.items()}
+
+
+def update_L_is_len_parameters(parameters, grads, learning_rate):
+    """L = len(parameters), twice the layers: the loop asks for W[L + 1] (a KeyError)."""
+    updated = dict(parameters)
+    for l in range(1, len(parameters) + 1):
+        updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
+        updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+    return updated
 
 
 def update_misses_last_layer(parameters, grads, learning_rate):

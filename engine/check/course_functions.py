@@ -10,11 +10,13 @@ from typing import NamedTuple
 
 
 class LensView(NamedTuple):
-    """Where the page shows a function's work: its phase key (static/js/phases.js) and
-    layer in the default run (moons, hidden layers [8, 8], so L = 3), at iteration 0."""
+    """Where the page shows a function's work (engine.check.lens makes the link): the
+    phase ("forward", "backward", "cost" or "update") and its layer, which is "hidden"
+    (layer 1), "output" (layer L), "named" (the layer `what` names, else L) or
+    "activation" (the failing case's: relu is a hidden layer's, sigmoid the output's)."""
 
     phase: str
-    layer: int
+    layer: str
     config: tuple[tuple[str, str], ...] = ()  # config fields the view needs, (name, value)
 
 
@@ -27,32 +29,32 @@ class CourseFunction(NamedTuple):
     may_change_inputs: bool = False  # the course's own update_parameters updates in place
 
 
-LENS_LAYERS = 3  # layers of the page's default run
 COURSE_INIT = (("init", "course"),)  # the page's default run uses He's init
 
 FUNCTIONS = (
-    CourseFunction("sigmoid", ("Z",), ("A", "cache"), LensView("forward-3", 3)),
-    CourseFunction("relu", ("Z",), ("A", "cache"), LensView("forward-1", 1)),
-    CourseFunction("sigmoid_backward", ("dA", "Z"), ("dZ",), LensView("backward-3", 3)),
-    CourseFunction("relu_backward", ("dA", "Z"), ("dZ",), LensView("backward-2", 2)),
+    CourseFunction("sigmoid", ("Z",), ("A", "cache"), LensView("forward", "output")),
+    CourseFunction("relu", ("Z",), ("A", "cache"), LensView("forward", "hidden")),
+    CourseFunction("sigmoid_backward", ("dA", "Z"), ("dZ",), LensView("backward", "output")),
+    CourseFunction("relu_backward", ("dA", "Z"), ("dZ",), LensView("backward", "hidden")),
     CourseFunction("initialize_parameters", ("n_x", "n_h", "n_y"), ("parameters",),
-                   LensView("forward-1", 1, COURSE_INIT), draws=True),
+                   LensView("forward", "named", COURSE_INIT), draws=True),
     CourseFunction("initialize_parameters_deep", ("layer_dims",), ("parameters",),
-                   LensView("forward-1", 1, COURSE_INIT), draws=True),
-    CourseFunction("linear_forward", ("A", "W", "b"), ("Z", "cache"), LensView("forward-1", 1)),
+                   LensView("forward", "named", COURSE_INIT), draws=True),
+    CourseFunction("linear_forward", ("A", "W", "b"), ("Z", "cache"),
+                   LensView("forward", "hidden")),
     CourseFunction("linear_activation_forward", ("A_prev", "W", "b", "activation"),
-                   ("A", "cache"), LensView("forward-2", 2)),
+                   ("A", "cache"), LensView("forward", "activation")),
     CourseFunction("L_model_forward", ("X", "parameters"), ("AL", "caches"),
-                   LensView("forward-3", 3)),
-    CourseFunction("compute_cost", ("AL", "Y"), ("cost",), LensView("cost", 3)),
+                   LensView("forward", "named")),
+    CourseFunction("compute_cost", ("AL", "Y"), ("cost",), LensView("cost", "output")),
     CourseFunction("linear_backward", ("dZ", "cache"), ("dA_prev", "dW", "db"),
-                   LensView("backward-2", 2)),
+                   LensView("backward", "hidden")),
     CourseFunction("linear_activation_backward", ("dA", "cache", "activation"),
-                   ("dA_prev", "dW", "db"), LensView("backward-2", 2)),
+                   ("dA_prev", "dW", "db"), LensView("backward", "activation")),
     CourseFunction("L_model_backward", ("AL", "Y", "caches"), ("grads",),
-                   LensView("backward-3", 3)),
+                   LensView("backward", "named")),
     CourseFunction("update_parameters", ("parameters", "grads", "learning_rate"),
-                   ("parameters",), LensView("update", 1), may_change_inputs=True),
+                   ("parameters",), LensView("update", "named"), may_change_inputs=True),
 )
 BY_NAME = {f.name: f for f in FUNCTIONS}
 NAMES = tuple(BY_NAME)

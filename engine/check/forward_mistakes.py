@@ -94,6 +94,12 @@ def linear_cache_is_Z(A, W, b):
     return Z, Z
 
 
+def linear_cache_with_Z(A, W, b):
+    """(A_prev, W, b, Z): Z added to the linear cache."""
+    Z, cache = course.linear_forward(A, W, b)
+    return Z, (*cache, Z)
+
+
 def linear_forward_without_b(A, W, b):
     return np.dot(W, A), (A, W, b)
 
@@ -113,6 +119,11 @@ def layer_linear_cache_is_Z(A_prev, W, b, activation):
     return A, (Z, Z)
 
 
+def layer_linear_cache_with_Z(A_prev, W, b, activation):
+    A, (linear_cache, Z) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, ((*linear_cache, Z), Z)
+
+
 def layer_cache_order_swapped(A_prev, W, b, activation):
     A, (linear_cache, Z) = course.linear_activation_forward(A_prev, W, b, activation)
     return A, (Z, linear_cache)
@@ -126,10 +137,12 @@ def activations_swapped(A_prev, W, b, activation):
 # -- the whole net ---------------------------------------------------------------------
 
 
-def _model_forward(X, parameters, hidden="relu", output="sigmoid", keep_last_cache=True):
-    """The course's L_model_forward, its activations and last cache as parameters."""
+def _model_forward(X, parameters, hidden="relu", output="sigmoid", keep_last_cache=True,
+                   layers=lambda parameters: len(parameters) // 2):
+    """The course's L_model_forward, its activations, last cache and count of layers as
+    parameters."""
     caches, A = [], X
-    L = len(parameters) // 2
+    L = layers(parameters)
     for l in range(1, L):
         A, cache = course.linear_activation_forward(A, parameters[f"W{l}"],
                                                     parameters[f"b{l}"], hidden)
@@ -153,6 +166,11 @@ def output_cache_missing(X, parameters):
     return _model_forward(X, parameters, keep_last_cache=False)
 
 
+def forward_L_is_len_parameters(X, parameters):
+    """L = len(parameters), twice the layers: the loop asks for W[L + 1] (a KeyError)."""
+    return _model_forward(X, parameters, layers=len)
+
+
 # -- the cost ----------------------------------------------------------------------------
 
 
@@ -166,6 +184,11 @@ def cost_without_minus(AL, Y):
 
 def cost_not_squeezed(AL, Y):
     return np.array([[course.compute_cost(AL, Y)]])
+
+
+def cost_of_shape_1(AL, Y):
+    """np.sum(..., axis=1) without np.squeeze: an array of shape (1,)."""
+    return np.array([course.compute_cost(AL, Y)])
 
 
 def cost_broadcast_to_m_by_m(AL, Y):

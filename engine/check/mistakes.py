@@ -10,8 +10,9 @@ from typing import NamedTuple
 
 from engine.check import backward_mistakes as back
 from engine.check import forward_mistakes as fwd
+from engine.check.cases import Case
 from engine.check.compare import Difference, first_difference
-from engine.check.course_functions import CourseFunction
+from engine.check.course_functions import CourseFunction, LensView
 from engine.check.observe import MISSING, Observation, difference, observe, value_at
 
 
@@ -19,6 +20,7 @@ class Mistake(NamedTuple):
     function: str  # the course function it breaks
     code: object  # the mutation: that function with this mistake
     hint: str
+    lens: LensView | None = None  # where the lens shows it, if not where the function works
 
     @property
     def name(self) -> str:
@@ -26,6 +28,12 @@ class Mistake(NamedTuple):
 
 
 LINEAR_CACHE_HOLDS_Z = "linear_cache should be (A_prev, W, b); yours holds Z."
+LINEAR_CACHE_WITH_Z = ("linear_cache should be (A_prev, W, b); yours holds 4 items: Z belongs "
+                       "in the activation cache.")
+SQUEEZE = ("compute_cost should return a number: np.squeeze(cost) turns [[0.28]] or [0.28] "
+           "into 0.28.")
+L_FROM_PARAMETERS = "L = len(parameters) // 2: parameters holds a W and a b per layer."
+OUTPUT_BACKWARD = LensView("backward", "output")
 ACTIVATION_CACHE_HOLDS_A = ("activation_cache should be Z; yours holds A. Backward computes "
                             "g'(Z), so it needs Z.")
 MASK_INVERTED = "The ReLU mask is inverted: dZ is dA where Z > 0, and 0 where Z <= 0."
@@ -43,6 +51,26 @@ INIT = {
                          "yours is transposed.",
     fwd.init_b_flat: "b[l] is a column: np.zeros((n[l], 1)); yours has shape (n[l],).",
 }
+
+LINEAR_BACKWARD = (
+    Mistake("linear_backward", back.dW_without_1_over_m, "dW = (1/m) dZ A_prevᵀ; yours lacks "
+            "the 1/m."),
+    Mistake("linear_backward", back.db_without_1_over_m, "db = (1/m) Σ dZ over the examples; "
+            "yours lacks the 1/m."),
+    Mistake("linear_backward", back.dW_db_without_1_over_m, "dW and db both take 1/m: "
+            "dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ; yours lack it."),
+    Mistake("linear_backward", back.dA_prev_with_1_over_m, "dA_prev = Wᵀ dZ, without 1/m: the "
+            "1/m belongs to dW and db only."),
+    Mistake("linear_backward", back.dW_with_1_over_m_twice, "dW takes 1/m once; yours divides "
+            "by m twice."),
+    Mistake("linear_backward", back.db_with_1_over_m_twice, "db takes 1/m once; yours divides "
+            "by m twice."),
+    Mistake("linear_backward", back.db_without_keepdims, "db has shape (n, 1): "
+            "np.sum(dZ, axis=1, keepdims=True) / m. Without keepdims it is (n,), which "
+            "broadcasting hides until later."),
+    Mistake("linear_backward", back.db_summed_over_everything, "db sums dZ over the examples "
+            "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
+)
 
 MISTAKES = (
     Mistake("sigmoid", fwd.sigmoid_caches_A, "sigmoid returns (A, cache) with cache = Z; yours "
@@ -71,49 +99,42 @@ MISTAKES = (
             "for l in range(1, len(layer_dims)); your loop stops a layer early."),
     Mistake("linear_forward", fwd.linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_forward", fwd.linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
+    Mistake("linear_forward", fwd.linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
     Mistake("linear_forward", fwd.linear_forward_without_b, "Z = np.dot(W, A) + b; yours "
             "leaves out b."),
     Mistake("linear_activation_forward", fwd.activation_cache_holds_A, ACTIVATION_CACHE_HOLDS_A),
     Mistake("linear_activation_forward", fwd.layer_linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_activation_forward", fwd.layer_linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
+    Mistake("linear_activation_forward", fwd.layer_linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
     Mistake("linear_activation_forward", fwd.layer_cache_order_swapped, "cache is "
             "(linear_cache, activation_cache), in that order; yours swaps them."),
     Mistake("linear_activation_forward", fwd.activations_swapped, 'activation="sigmoid" should '
             'apply sigmoid and "relu" relu; yours swaps them.'),
     Mistake("L_model_forward", fwd.hidden_layers_sigmoid, "Hidden layers use ReLU: "
-            "[LINEAR -> RELU] x (L-1), then LINEAR -> SIGMOID; yours use sigmoid."),
+            "[LINEAR -> RELU] x (L-1), then LINEAR -> SIGMOID; yours use sigmoid.",
+            LensView("forward", "hidden")),
     Mistake("L_model_forward", fwd.output_layer_relu, "The output layer uses sigmoid, so that "
-            "AL is a probability; yours uses relu."),
+            "AL is a probability; yours uses relu.", LensView("forward", "output")),
     Mistake("L_model_forward", fwd.output_cache_missing, "caches holds one cache per layer: "
-            "append the output layer's cache too."),
+            "append the output layer's cache too.", LensView("forward", "output")),
+    Mistake("L_model_forward", fwd.forward_L_is_len_parameters, L_FROM_PARAMETERS),
+    # m = len(Y) and m = Y.shape[0] are 1 for Y of shape (1, m): the same results
     Mistake("compute_cost", fwd.cost_without_1_over_m, "The cost is a mean: multiply the sum "
-            "by 1/m; yours is the sum over the m examples."),
+            "by 1/m, m = Y.shape[1], the number of examples (Y is (1, m), so len(Y) and "
+            "Y.shape[0] are 1); yours is the sum."),
     Mistake("compute_cost", fwd.cost_without_minus, "Cross-entropy has a minus sign: "
             "J = -(1/m) Σ [y log a + (1-y) log(1-a)]; yours is -J."),
-    Mistake("compute_cost", fwd.cost_not_squeezed, "compute_cost should return a number: "
-            "np.squeeze(cost) turns [[0.28]] into 0.28."),
+    Mistake("compute_cost", fwd.cost_not_squeezed, SQUEEZE),
+    Mistake("compute_cost", fwd.cost_of_shape_1, SQUEEZE),
     Mistake("compute_cost", fwd.cost_broadcast_to_m_by_m, "Y and AL both have shape (1, m); "
             "with a transpose on one side, Y * np.log(AL).T broadcasts into an (m, m) matrix "
             "of every pair."),
     Mistake("compute_cost", fwd.cost_of_y_1_only, "The cost has two terms, y log(a) and "
             "(1-y) log(1-a); yours has only the first."),
-    Mistake("linear_backward", back.dW_without_1_over_m, "dW = (1/m) dZ A_prevᵀ; yours lacks "
-            "the 1/m."),
-    Mistake("linear_backward", back.db_without_1_over_m, "db = (1/m) Σ dZ over the examples; "
-            "yours lacks the 1/m."),
-    Mistake("linear_backward", back.dW_db_without_1_over_m, "dW and db both take 1/m: "
-            "dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ; yours lack it."),
-    Mistake("linear_backward", back.dA_prev_with_1_over_m, "dA_prev = Wᵀ dZ, without 1/m: the "
-            "1/m belongs to dW and db only."),
-    Mistake("linear_backward", back.dW_with_1_over_m_twice, "dW takes 1/m once; yours divides "
-            "by m twice."),
-    Mistake("linear_backward", back.db_with_1_over_m_twice, "db takes 1/m once; yours divides "
-            "by m twice."),
-    Mistake("linear_backward", back.db_without_keepdims, "db has shape (n, 1): "
-            "np.sum(dZ, axis=1, keepdims=True) / m. Without keepdims it is (n,), which "
-            "broadcasting hides until later."),
-    Mistake("linear_backward", back.db_summed_over_everything, "db sums dZ over the examples "
-            "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
+    *LINEAR_BACKWARD,
+    # the same mistakes, with linear_backward written out inside linear_activation_backward
+    *(Mistake("linear_activation_backward", back.layer_with(m.code), m.hint)
+      for m in LINEAR_BACKWARD),
     Mistake("linear_activation_backward", back.layer_activations_swapped, 'activation="relu" '
             'should use relu_backward and "sigmoid" sigmoid_backward; yours swaps them.'),
     Mistake("linear_activation_backward", back.layer_without_activation_derivative, "dZ = dA * "
@@ -122,20 +143,25 @@ MISTAKES = (
     Mistake("linear_activation_backward", back.layer_relu_mask_inverted, MASK_INVERTED),
     Mistake("linear_activation_backward", back.layer_relu_mask_keeps_0, MASK_KEEPS_0),
     Mistake("L_model_backward", back.dAL_sign_flipped, "dAL = -(np.divide(Y, AL) - "
-            "np.divide(1 - Y, 1 - AL)); yours has the opposite sign."),
+            "np.divide(1 - Y, 1 - AL)); yours has the opposite sign.", OUTPUT_BACKWARD),
     Mistake("L_model_backward", back.output_backward_relu, 'The output layer is sigmoid, so '
-            'its backward uses activation="sigmoid"; yours uses relu.'),
+            'its backward uses activation="sigmoid"; yours uses relu.', OUTPUT_BACKWARD),
     Mistake("L_model_backward", back.hidden_backward_sigmoid, 'Hidden layers are ReLU, so '
-            'their backward uses activation="relu"; yours uses sigmoid.'),
+            'their backward uses activation="relu"; yours uses sigmoid.',
+            LensView("backward", "hidden")),
     Mistake("L_model_backward", back.dA_keys_one_up, "Layer l's backward gives dA_prev, kept as "
             'grads["dA" + str(l - 1)]: dA0 to dA{L-1}; yours are numbered one higher.'),
     Mistake("L_model_backward", back.dZL_as_AL_minus_Y, "The course computes dAL = "
             "-(Y/AL - (1-Y)/(1-AL)) and passes it through sigmoid_backward; AL - Y equals "
-            "that dZ only where AL = sigmoid(Z[L])."),
+            "that dZ only where AL = sigmoid(Z[L]).", OUTPUT_BACKWARD),
+    Mistake("L_model_backward", back.dAL_kept_in_grads, "grads holds dA0 to dA{L-1}, dW1 to "
+            'dWL and db1 to dbL, nothing else; yours also keeps dAL as grads["dA" + str(L)].',
+            OUTPUT_BACKWARD),
     Mistake("update_parameters", back.update_adds, "Gradient descent subtracts: "
             "W = W - learning_rate * dW; yours adds."),
     Mistake("update_parameters", back.update_without_learning_rate, "Multiply the gradient by "
             "the learning rate: W = W - learning_rate * dW."),
+    Mistake("update_parameters", back.update_L_is_len_parameters, L_FROM_PARAMETERS),
     Mistake("update_parameters", back.update_misses_last_layer, "Update every layer, l = 1 to "
             "L (L = len(parameters) // 2); yours leaves the last one as it was."),
 )
@@ -167,4 +193,16 @@ def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
         ours = value_at(obs[failing], diff.path)
         if ours is not MISSING and first_difference(ours, theirs) is None:
             return mistake
+    return None
+
+
+def recognise_error(spec: CourseFunction, case: Case, err: BaseException) -> Mistake | None:
+    """The known mistake that raises what the learner's function raised on that case: the
+    same exception with the same message (KeyError: 'W4' of L = len(parameters))."""
+    for mistake in mistakes_of(spec.name):
+        try:
+            observe(mistake.code, spec, case)
+        except Exception as theirs:  # any exception may be the learner's
+            if type(theirs) is type(err) and str(theirs) == str(err):
+                return mistake
     return None

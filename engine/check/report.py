@@ -2,40 +2,18 @@
 
 A Report is a read-only mapping of §8's object (report["passed"]), prints as text for a
 person, and shows as a table in Jupyter (_repr_html_). It ends with a link to the view
-of the lens that shows what differs: the function's phase and layer at iteration 0.
+of the lens that shows what differs (engine.check.lens).
 """
 
 import html
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
-from engine.check.course_functions import (
-    BY_NAME,
-    LENS_LAYERS,
-    NAMES,
-    probable_misspellings,
-)
+from engine.check.course_functions import NAMES, probable_misspellings
+from engine.check.lens import lens_link
 from engine.check.verdict import Failure, FunctionResult
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-# the Lessons issue fills this in: a recognised mistake's name -> {"lesson": id, "bug": the
-# §7 bug whose run shows what the mistake does to training}; the link then carries them
-LESSONS: dict[str, dict[str, str]] = {}
 STATUS_WORDS = {"pass": "pass", "fail": "FAIL", "missing": "missing", "error": "ERROR"}
-
-
-def lens_link(url: str, failure: Failure | None) -> str:
-    """The page's URL state (static/js/state.js): config fields, then it, phase, layer."""
-    if failure is None or failure.function is None:
-        return f"{url.rstrip('/')}/"
-    view = BY_NAME[failure.function].lens
-    kind = view.phase.split("-")[0]
-    if failure.layer and 1 <= failure.layer <= LENS_LAYERS:  # the layer `what` names
-        phase = f"{kind}-{failure.layer}" if kind in ("forward", "backward") else view.phase
-        view = view._replace(phase=phase, layer=failure.layer)
-    query = {**dict(view.config), "it": 0, "phase": view.phase, "layer": view.layer,
-             **LESSONS.get(failure.mistake or "", {})}
-    return f"{url.rstrip('/')}/?{urlencode(query)}"
 
 
 def nothing_defined(defined) -> Failure:
@@ -100,17 +78,31 @@ class Report(Mapping):
     __repr__ = __str__
 
     def summary(self) -> str:
+        """One line: how many of the functions give the course's results, and the names
+        that look misspelled (they were not checked)."""
+        line = self.count_text()
+        if self.misspellings:
+            n = len(self.misspellings)
+            them = "it" if n == 1 else "them"
+            pairs = ", ".join(f"{yours} → {ours}" for yours, ours in self.misspellings)
+            line += (f"; {n} probable misspelling{'s' if n > 1 else ''}: {pairs} (rename "
+                     f"{them} to have {them} checked)")
+        return line + (". Well done!" if self.passed and not self.misspellings else ".")
+
+    def count_text(self) -> str:
         counts = {s: sum(r.status == s for r in self.results) for s in STATUS_WORDS}
         defined = len(self.results) - counts["missing"]
-        if self.passed:
-            return (f"All {defined} of your course functions give the course's results. "
-                    "Well done!")
-        if not defined:
-            return "None of the course's functions is defined, so there is nothing to check."
         passing, wrong = counts["pass"], counts["fail"] + counts["error"]
+        if not defined:
+            return "None of the course's functions is defined, so there is nothing to check"
+        if defined == 1:
+            return ("Your course function gives the course's results" if self.passed else
+                    "Your course function does not give the course's results yet")
+        if self.passed:
+            return f"All {defined} of your course functions give the course's results"
         return (f"{passing} of your {defined} course functions "
                 f"{'gives' if passing == 1 else 'give'} the course's results; {wrong} "
-                f"{'does' if wrong == 1 else 'do'} not yet.")
+                f"{'does' if wrong == 1 else 'do'} not yet")
 
     def failure_lines(self) -> list[str]:
         f = self.failure

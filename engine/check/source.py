@@ -1,18 +1,29 @@
-"""Read a learner's .py file or .ipynb notebook: its imports and top-level functions.
+"""Read a learner's .py file or .ipynb notebook: its imports, constants and top-level
+functions.
 
-Parse, don't run: only import statements and `def`s are kept, so a cell that trains for
+Parse, don't run: only import statements, `def`s and assignments of plain constants
+(`LR = 0.0075`, which a default argument may use) are kept, so a cell that trains for
 minutes, or a test cell that calls the course's missing helpers, never runs. IPython
 lines (%magics, !shell commands) are left out; a cell that still does not parse is noted
-and skipped, and the other cells are read.
+and skipped, and the other cells are read. A course function whose cell does not parse
+is `broken`: the check reports it as an error, not as missing.
 """
 
 import ast
 import json
+import re
 from pathlib import Path
 from typing import NamedTuple
 
+from engine.check.course_functions import NAMES
+
 # cell magics whose body is Python; the body of any other (%%bash, %%html) is not
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+# a `def` line in a cell that does not parse, found without the parser
+DEF_LINE = re.compile(r"^[ \t]*def[ \t]+(\w+)[ \t]*\(", re.MULTILINE)
+# what ast.parse raises besides SyntaxError: RecursionError or MemoryError on code nested
+# thousands deep ('1+' * 200000), ValueError on a null byte (Python 3.11)
+PARSE_ERRORS = (SyntaxError, RecursionError, MemoryError, ValueError)
 
 
 class UnreadableFileError(ValueError):
@@ -20,8 +31,8 @@ class UnreadableFileError(ValueError):
 
 
 class Piece(NamedTuple):
-    kind: str  # "import" or "def"
-    name: str  # the function's name, or the import statement as written
+    kind: str  # "import", "constant" or "def"
+    name: str  # the function's or constant's name, or the import statement as written
     code: str  # the statement, after blank lines that keep its line numbers
     filename: str  # its file in tracebacks: the path, or "<name>, code cell 3"
 
@@ -31,6 +42,7 @@ class Program(NamedTuple):
     folder: str  # where it is: its own modules import from there
     pieces: tuple[Piece, ...]
     notes: tuple[str, ...]  # what could not be read, for the learner
+    broken: tuple[tuple[str, str], ...] = ()  # (course function, why it could not be read)
 
 
 def read_program(path) -> Program:
@@ -38,14 +50,15 @@ def read_program(path) -> Program:
     path = Path(path)
     text = read_text(path)
     if path.suffix.lower() == ".ipynb":
-        pieces, notes = notebook_pieces(path, text)
-    else:
-        try:
-            pieces, notes = module_pieces(text, str(path)), ()
-        except SyntaxError as err:
-            raise UnreadableFileError(f"{path.name} is not Python that parses: line "
-                                      f"{err.lineno}: {err.msg}") from None
-    return Program(path.name, str(path.resolve().parent), tuple(pieces), tuple(notes))
+        pieces, notes, broken = notebook_pieces(path, text)
+        return Program(path.name, str(path.resolve().parent), tuple(pieces), tuple(notes),
+                       tuple(broken.items()))
+    try:
+        pieces = module_pieces(text, str(path))
+    except PARSE_ERRORS as err:
+        raise UnreadableFileError(f"{path.name} is not Python that parses: "
+                                  f"{parse_error(err)}") from None
+    return Program(path.name, str(path.resolve().parent), tuple(pieces), ())
 
 
 def read_text(path: Path) -> str:
@@ -59,6 +72,15 @@ def read_text(path: Path) -> str:
         raise UnreadableFileError(f"{path.name} is not UTF-8 text (byte {err.start})") from None
     except OSError as err:
         raise UnreadableFileError(f"{path}: {err.strerror or err}") from None
+
+
+def parse_error(err: Exception) -> str:
+    """Why the parser gave up, for a person: "line 2: '(' was never closed"."""
+    if isinstance(err, RecursionError | MemoryError):
+        return "it is nested too deeply for Python's parser"
+    if isinstance(err, SyntaxError) and err.lineno is not None:
+        return f"line {err.lineno}: {err.msg}"
+    return str(getattr(err, "msg", None) or err)
 
 
 def parse(source: str, filename: str) -> ast.Module:
@@ -81,8 +103,26 @@ def without_ipython(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
 
 
+def constant_names(node: ast.stmt) -> list[str]:
+    """The names an assignment of a plain constant binds (`LR = 0.0075`, `dims = [5, 4]`),
+    else []: a call, or anything that computes, is not run."""
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        targets, value = [node.target], node.value
+    else:
+        return []
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return []
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return []
+    return [t.id for t in targets]
+
+
 def module_pieces(source: str, filename: str) -> list[Piece]:
-    """The top-level imports and function definitions of some Python source."""
+    """The top-level imports, constants and function definitions of some Python source."""
     lines = source.split("\n")
     pieces = []
     for node in parse(source, filename).body:
@@ -90,6 +130,9 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
             # unparsed, not sliced: `import numpy as np; train()` keeps only the import
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("import", ast.unparse(node), code, filename))
+        elif names := constant_names(node):
+            code = "\n" * (node.lineno - 1) + ast.unparse(node)
+            pieces.append(Piece("constant", ", ".join(names), code, filename))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             code = "\n" * (start - 1) + "\n".join(lines[start - 1:node.end_lineno])
@@ -97,17 +140,24 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
     return pieces
 
 
-def notebook_pieces(path: Path, text: str) -> tuple[list[Piece], list[str]]:
-    """The pieces of every code cell that parses, and a note for each one that does not."""
-    pieces, notes = [], []
+def notebook_pieces(path: Path, text: str) -> tuple[list[Piece], list[str], dict[str, str]]:
+    """The pieces of every code cell that parses, a note for each one that does not, and
+    the course functions such a cell defines, with why they could not be read (the last
+    cell that defines a function has the last word, as when a notebook runs top down)."""
+    pieces, notes, broken = [], [], {}
     for number, source in enumerate(code_cells(path, text), start=1):
         cell = f"{path.name}, code cell {number}"
         try:
-            pieces += module_pieces(source, cell)
-        except SyntaxError as err:
-            notes.append(f"code cell {number} does not parse (line {err.lineno}: {err.msg}); "
-                         "its functions were not read")
-    return pieces, notes
+            found = module_pieces(source, cell)
+        except PARSE_ERRORS as err:
+            why = f"code cell {number} does not parse ({parse_error(err)})"
+            notes.append(f"{why}; its functions were not read")
+            broken |= {name: why for name in DEF_LINE.findall(source) if name in NAMES}
+            continue
+        pieces += found
+        for name in (piece.name for piece in found if piece.kind == "def"):
+            broken.pop(name, None)
+    return pieces, notes, broken
 
 
 def code_cells(path: Path, text: str) -> list[str]:
@@ -115,16 +165,42 @@ def code_cells(path: Path, text: str) -> list[str]:
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as err:
-        raise UnreadableFileError(f"{path.name} is not a notebook: it is not JSON (line "
-                                  f"{err.lineno}, column {err.colno}: {err.msg})") from None
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if cells is None and isinstance(notebook, dict) and notebook.get("worksheets"):
-        cells = notebook["worksheets"][0].get("cells")
-    if not isinstance(cells, list):
-        raise UnreadableFileError(f"{path.name} is not a Jupyter notebook: it has no cells")
+        raise unreadable(path, f"it is not JSON (line {err.lineno}, column {err.colno}: "
+                               f"{err.msg})") from None
+    except RecursionError:
+        raise unreadable(path, "its JSON is nested too deeply") from None
     sources = []
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", cell.get("input", ""))
-            sources.append("".join(source) if isinstance(source, list) else str(source))
+    for number, cell in enumerate(notebook_cells(path, notebook), start=1):
+        if not isinstance(cell, dict):
+            raise unreadable(path, f"cell {number} is not a JSON object")
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", cell.get("input", ""))
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise unreadable(path, f"the source of cell {number} is not text")
+        sources.append(source)
     return sources
+
+
+def notebook_cells(path: Path, notebook) -> list:
+    """The notebook's list of cells: "cells" (nbformat 4), or the cells of each worksheet
+    (nbformat 3)."""
+    if not isinstance(notebook, dict):
+        raise unreadable(path, "it has no cells")
+    if "cells" not in notebook and "worksheets" in notebook:
+        worksheets = notebook["worksheets"]
+        if not (isinstance(worksheets, list)
+                and all(isinstance(w, dict) and isinstance(w.get("cells", []), list)
+                        for w in worksheets)):
+            raise unreadable(path, "its worksheets are not a list of sheets with cells")
+        return [cell for sheet in worksheets for cell in sheet.get("cells", [])]
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        raise unreadable(path, "it has no cells")
+    return cells
+
+
+def unreadable(path: Path, why: str) -> UnreadableFileError:
+    return UnreadableFileError(f"{path.name} is not a notebook I can read: {why}")

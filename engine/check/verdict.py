@@ -14,9 +14,10 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import course
-from engine.check.cases import CASES
+from engine.check.cases import CASES, Case
 from engine.check.compare import Difference, describe
 from engine.check.course_functions import (
+    BY_NAME,
     FUNCTIONS,
     NAMES,
     CourseFunction,
@@ -24,7 +25,7 @@ from engine.check.course_functions import (
     meaning,
     what,
 )
-from engine.check.mistakes import recognise
+from engine.check.mistakes import recognise, recognise_error
 from engine.check.observe import difference, observe
 
 
@@ -40,7 +41,10 @@ def in_backward_order(L_model_backward):
 
 REFERENCE = {name: getattr(course, name) for name in NAMES}
 REFERENCE["L_model_backward"] = in_backward_order(course.L_model_backward)
+# the code of each course function, to name the one an error was raised in
+COURSE_CODE = {getattr(course, name).__code__: name for name in NAMES}
 HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")  # the course's dnn_utils
+TIME_HINT = "An endless loop? Check that every loop ends."
 
 
 class Failure(NamedTuple):
@@ -117,7 +121,7 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
             got.append(observe(learner, spec, case))
         except (Exception, SystemExit) as err:
             expected = describe(observe(REFERENCE[spec.name], spec, case).returned)
-            return errored(spec, case.label, expected, err, function.__code__.co_filename)
+            return errored(spec, case, expected, err, function.__code__.co_filename)
     for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
         found = difference(observe(REFERENCE[spec.name], spec, case), theirs)
         if found:
@@ -136,16 +140,39 @@ def failed(spec, case: str, found: Difference, mistake) -> FunctionResult:
                           f"{failure.what}{means}: {found.summary}, in {case}", failure)
 
 
-def errored(spec, case: str, expected: str, err: BaseException, filename: str
+def errored(spec, case: Case, expected: str, err: BaseException, filename: str
             ) -> FunctionResult:
-    """It raised: say what, and the learner's line where it happened."""
+    """It raised: say what, the learner's line where it happened, and the classic mistake
+    that raises the same, or what the course function it called was given."""
     message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-    where = learner_line(err, filename)
-    failure = Failure(spec.name, "the call", expected, f"raised {message}", error_hint(err),
-                      case, "error")
+    callee = course_callee(err, filename)
+    given = f"in the course's {callee[0]}, given {callee[1]}" if callee else ""
+    where = "; ".join(filter(None, [learner_line(err, filename), given]))
+    mistake = recognise_error(spec, case, err)
+    hint = mistake.hint if mistake else error_hint(err)
+    if hint is None and callee:
+        hint = (f"It stopped inside the course's {callee[0]}, which your line called: check "
+                "the shapes of what you pass it.")
+    failure = Failure(spec.name, "the call", expected, f"raised {message}", hint, case.label,
+                      "error", mistake=mistake.name if mistake else None)
     return FunctionResult(spec.name, "error",
-                          f"raised {message}{f' ({where})' if where else ''}, in {case}",
+                          f"raised {message}{f' ({where})' if where else ''}, in {case.label}",
                           failure)
+
+
+def timed_out(name: str, seconds: float) -> FunctionResult:
+    """Stopped at its time limit, whichever process stopped it."""
+    said = f"ran longer than {seconds:g} s and was stopped"
+    failure = Failure(name, "the call", f"its results within {seconds:g} s", said, TIME_HINT,
+                      None, "error")
+    return FunctionResult(name, "error", said, failure)
+
+
+def not_read(name: str, why: str, hint: str) -> FunctionResult:
+    """A function of the learner's whose definition could not be read or run."""
+    failure = Failure(name, "the definition", "a definition the check can read and run", why,
+                      hint, None, "error")
+    return FunctionResult(name, "error", why, failure)
 
 
 def error_hint(err: BaseException) -> str | None:
@@ -156,6 +183,30 @@ def error_hint(err: BaseException) -> str | None:
     if isinstance(err, SystemExit):
         return "Your function ends the program (exit()); return its results instead."
     return None
+
+
+def describe_argument(name: str, value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{name} of shape {value.shape}"
+    return f"{name} = {value!r}" if isinstance(value, str | int | float) else \
+        f"{name} = {describe(value).split(':')[0]}"
+
+
+def course_callee(err: BaseException, filename: str) -> tuple[str, str] | None:
+    """(the course function, what it was given: "A of shape (5, 4), ...") when the error
+    was raised inside a course function that the learner's file called, most often with
+    the wrong shapes."""
+    tb, callee = err.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            callee = tb.tb_next  # the frame the learner's line called, if it is Python's
+        tb = tb.tb_next
+    name = COURSE_CODE.get(callee.tb_frame.f_code) if callee else None
+    if name is None:
+        return None
+    values = callee.tb_frame.f_locals
+    return name, ", ".join(describe_argument(a, values[a]) for a in BY_NAME[name].params
+                           if a in values)
 
 
 def learner_line(err: BaseException, filename: str) -> str:

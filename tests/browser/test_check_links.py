@@ -1,0 +1,50 @@
+"""The link at the end of a check's report opens the lens where the mistake shows: the phase
+and layer of the failure, in a run whose layers are those of the failing case (the course's
+L_model_backward case has 2 layers, the page's default run 3)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from engine import course
+from engine.check import backward_mistakes as back
+from engine.check import check_functions
+from engine.check import forward_mistakes as fwd
+from tests.browser.conftest import open_page
+
+
+def fails_with_one_layer(X, parameters):
+    """L_model_forward, wrong only for a net of one layer (logistic regression)."""
+    AL, caches = course.L_model_forward(X, parameters)
+    return (AL, caches) if len(parameters) > 2 else (AL, [])
+
+
+# (the learner's function, the phase banner, the layers of the run the link opens)
+LINKS = {
+    "the sign of dAL": (("L_model_backward", back.dAL_sign_flipped), "backward · layer 2",
+                        ["layer 1 (relu, 3 units)", "layer 2 (sigmoid, 1 unit)"]),
+    "hidden layers with sigmoid": (("L_model_forward", fwd.hidden_layers_sigmoid),
+                                   "forward · layer 1",
+                                   ["layer 1 (relu, 4 units)", "layer 2 (relu, 3 units)",
+                                    "layer 3 (sigmoid, 1 unit)"]),
+    "+ in the update": (("update_parameters", back.update_adds), "update",
+                        ["layer 1 (relu, 3 units)", "layer 2 (sigmoid, 1 unit)"]),
+    "activation_cache holds A": (("linear_activation_forward", fwd.activation_cache_holds_A),
+                                 "forward · layer 3",
+                                 ["layer 1 (relu, 8 units)", "layer 2 (relu, 8 units)",
+                                  "layer 3 (sigmoid, 1 unit)"]),
+    "a one-layer net": (("L_model_forward", fails_with_one_layer), "forward · layer 1",
+                        ["layer 1 (sigmoid, 1 unit)"]),
+}
+
+
+@pytest.mark.parametrize("name", LINKS)
+def test_the_reports_link_opens_the_view_of_the_mistake(page, server, name):
+    (function, code), phase, layers = LINKS[name]
+    report = check_functions({function: code}, url=server)
+    assert report["first_failure"]["function"] == function
+    open_page(page, server, report["lens"].removeprefix(server + "/"))
+    expect(page.get_by_test_id("phase-label")).to_have_text(phase)
+    options = page.get_by_test_id("layer-select").locator("option")
+    expect(options).to_have_text(layers)
+    layer = report["lens"].rsplit("layer=", 1)[1]
+    expect(page.get_by_test_id("layer-select")).to_have_value(layer)
