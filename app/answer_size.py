@@ -15,6 +15,7 @@ from fastapi import HTTPException
 
 from app.serialize import block_factors
 from engine.batches import batch_size_at
+from engine.records import BATCH_AXIS
 from engine.run import Run
 
 
@@ -33,31 +34,47 @@ def layer_shapes(dims: list[int], m: int, l: int, dropout: bool) -> dict[str, li
             "dW": [weights], "db": [bias], "update": [weights, bias]}
 
 
-def answer_shapes(dims: list[int], m: int, keep_prob: float, layers, fields) -> list[tuple]:
-    """Shape of every tensor in a step answer for this query (as engine.records builds it).
-    dims: [n_x, n_1, ..., n_L]; m: the step's batch size; dropout acts on hidden layers."""
+def named_shapes(dims: list[int], m: int, keep_prob: float, layers,
+                 fields) -> list[tuple[str, tuple]]:
+    """(field, shape) of every tensor in a step answer for this query (as engine.records
+    builds it). dims: [n_x, n_1, ..., n_L]; m: the step's batch size; dropout acts on
+    hidden layers."""
     L = len(dims) - 1
     wanted = set(fields) if fields is not None else None
-    shapes = [shape for name, shape in (("X", (dims[0], m)), ("Y", (dims[L], m)))
-              if wanted is None or name in wanted]
+    named = [(name, shape) for name, shape in (("X", (dims[0], m)), ("Y", (dims[L], m)))
+             if wanted is None or name in wanted]
     for l in range(1, L + 1) if layers is None else layers:
         for name, group in layer_shapes(dims, m, l, keep_prob < 1 and l < L).items():
             if wanted is None or name in wanted:
-                shapes += group
-    return shapes
+                named += [(name, shape) for shape in group]
+    return named
 
 
-def step_answer_shapes(run: Run, t: int, layers, fields) -> list[tuple]:
-    m = batch_size_at(t, run.data.X_train.shape[1], run.config["batch_size"])
-    return answer_shapes(run.dims, m, run.config["keep_prob"], layers, fields)
+def answer_shapes(dims: list[int], m: int, keep_prob: float, layers, fields) -> list[tuple]:
+    """Shape of every tensor in a step answer for this query (see named_shapes)."""
+    return [shape for _, shape in named_shapes(dims, m, keep_prob, layers, fields)]
 
 
-def check_ceiling(shapes: list[tuple], max_cells: int, ceiling: int) -> int:
-    """The answer's cells; a 422 naming max_cells, layers and fields beyond the ceiling."""
-    cells = sum(shown_cells(shape, max_cells) for shape in shapes)
+def step_answer_shapes(run: Run, t: int, layers, fields,
+                       example=None) -> tuple[list[tuple], list[tuple]]:
+    """(shapes that max_cells block-averages, shapes served whole) of step t's answer:
+    with an example, its columns (n, 1) are whole and the rest as usual."""
+    if example is None:
+        m = batch_size_at(t, run.data.X_train.shape[1], run.config["batch_size"])
+        return answer_shapes(run.dims, m, run.config["keep_prob"], layers, fields), []
+    named = named_shapes(run.dims, 1, run.config["keep_prob"], layers, fields)
+    return ([shape for name, shape in named if name not in BATCH_AXIS],
+            [shape for name, shape in named if name in BATCH_AXIS])
+
+
+def check_ceiling(shapes: list[tuple], max_cells: int, ceiling: int, whole=()) -> int:
+    """The answer's cells: shapes block-averaged to max_cells, and those in `whole` at full
+    size. A 422 naming max_cells, layers and fields beyond the ceiling."""
+    fixed = sum(rows * cols for rows, cols in whole)
+    cells = fixed + sum(shown_cells(shape, max_cells) for shape in shapes)
     if cells <= ceiling:
         return cells
-    fit = ceiling // max(len(shapes), 1)
+    fit = (ceiling - fixed) // max(len(shapes), 1)
     hint = f"; max_cells={fit} fits" if fit >= 1 else ""
     raise HTTPException(422, f"max_cells, layers, fields: this answer would hold {cells} "
                              f"cells, over this server's ceiling of {ceiling} cells an "

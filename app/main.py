@@ -10,7 +10,7 @@ from app.answer_size import BigAnswerSlots
 from app.answers import AnswerCache
 from app.errors import add_error_handlers
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
-from app.routes import meta, runs, steps
+from app.routes import boundary, meta, runs, steps
 from app.runs import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(AccessLog)
     add_error_handlers(app)
-    for router in (meta.router, runs.router, steps.router, pages.router, api_docs.router):
+    for router in (meta.router, runs.router, steps.router, boundary.router, pages.router,
+                   api_docs.router):
         app.include_router(router)
     pages.mount_static(app)
     return app

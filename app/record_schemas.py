@@ -7,7 +7,7 @@ narrowed request leaves out as not required (TypedDict keys, NotRequired). Per-l
 statistics and histogram tensors come from the engine's own tables.
 """
 
-from typing import Annotated, NotRequired
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import BaseModel, Field, create_model
 from typing_extensions import TypedDict
@@ -95,6 +95,8 @@ class Summary(TypedDict):
     test_accuracy: Series | None
     train_r2: NotRequired[Series]
     test_r2: NotRequired[Series]
+    X_max_abs: Annotated[Series, Field(description="max |X| of each step's batch: with the "
+                                                   "layers' ranges, a colour scale's range.")]
     layers: list[SummaryLayer]
 
 
@@ -111,6 +113,24 @@ class Histograms(TypedDict):
     steps: list[int]
     edges: list[float]
     layers: list[HistogramLayer]
+
+
+class Boundary(TypedDict):
+    """The model θ_t over a grid that spans the run's data, padded by 12 % (engine.boundary).
+    kind "none" (more than 2 features) has no grid."""
+
+    step: int
+    kind: Literal["classification", "multiclass", "regression", "none"]
+    x: NotRequired[Annotated[list[float], Field(description="The grid's first feature, "
+                                                            "ascending.")]]
+    y: NotRequired[Annotated[list[float], Field(description="The second feature, ascending "
+                                                            "(2-D data only).")]]
+    output: NotRequired[Annotated[Tensor, Field(
+        description="(R, R), row i at y[i], column j at x[j]: P(y=1) for classification, "
+                    "the predicted class for multiclass; (1, R), the prediction at x[j], for "
+                    "regression. Null where not finite.")]]
+    probability: NotRequired[Annotated[Tensor, Field(
+        description="Multiclass only: the predicted class's output (R, R).")]]
 
 
 class GradcheckLayer(BaseModel):

@@ -73,21 +73,23 @@ def tensor(X, max_cells=None):
     return {"shape": list(small.shape), "data": small, "downsampled_from": list(X.shape)}
 
 
-def with_tensors(obj, max_cells=None, _seen=None):
-    """A copy of a record where every ndarray is a tensor dict.
+def with_tensors(obj, max_cells=None, whole=(), _seen=None):
+    """A copy of a record where every ndarray is a tensor dict; the arrays under a key in
+    `whole` (one example's columns) stay full size whatever max_cells says.
 
     A record shares arrays (A_prev of layer l is A of layer l-1; X is A_prev of layer 1
     in full batch), so each array is converted once and its tensor reused.
     """
     seen = {} if _seen is None else _seen
     if isinstance(obj, np.ndarray):
-        if id(obj) not in seen:
-            seen[id(obj)] = tensor(obj, max_cells)
-        return seen[id(obj)]
+        if (id(obj), max_cells) not in seen:
+            seen[id(obj), max_cells] = tensor(obj, max_cells)
+        return seen[id(obj), max_cells]
     if isinstance(obj, dict):
-        return {k: with_tensors(v, max_cells, seen) for k, v in obj.items()}
+        return {k: with_tensors(v, None if k in whole else max_cells, whole, seen)
+                for k, v in obj.items()}
     if isinstance(obj, list | tuple) and obj and isinstance(obj[0], dict | list | np.ndarray):
-        return [with_tensors(v, max_cells, seen) for v in obj]
+        return [with_tensors(v, max_cells, whole, seen) for v in obj]
     return obj  # scalars, and lists of scalars such as the batch indices
 
 

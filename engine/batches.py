@@ -44,3 +44,17 @@ def batch_size_at(t, m, batch_size):
 def dropout_rng(seed, t):
     """The generator of step t's dropout masks."""
     return np.random.default_rng([seed, DROPOUT_STREAM, t])
+
+
+def example_column(indices, m, i):
+    """The column of a batch that holds training example i.  indices: the batch's examples
+    (batch_indices; None: the whole training set, in order), m: the batch's width."""
+    if indices is None:
+        if 0 <= i < m:
+            return i
+    else:
+        hits = np.flatnonzero(indices == i)
+        if hits.size:
+            return int(hits[0])
+    raise ValueError(f"example: training example {str(i)[:20]} is not in this step's batch; "
+                     "choose one of its batch.indices")

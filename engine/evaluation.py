@@ -14,7 +14,7 @@ from engine import stats
 from engine.activations import activation_forward
 from engine.batches import batch_size_at
 from engine.layers import affine_forward, ones_below
-from engine.losses import label_index
+from engine.losses import FUSED, label_index
 from engine.step import Buffers
 
 
@@ -94,6 +94,16 @@ class Series:
         self.train = np.full(steps, np.nan)
         self.test = np.full(steps, np.nan)
         self.layers = np.full((steps, layout.L, len(stats.LAYER_STATS)), np.nan)
+        # max |X| of each step's batch, from each example's max |x| (m_train,)
+        self.X_max_abs = np.full(steps, np.nan)
+        self._example_max_abs = np.abs(data.X_train).max(axis=0, initial=0.0)
+        self._all_max_abs = self._example_max_abs.max(initial=0.0)
+        # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
+        # outputs and targets, the targets of queued mini-batches kept until then
+        self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED
+        self._Ys = []
+        self._dZ_keys, self._dA_keys = ([f"{name}{l}" for l in range(1, layout.L + 1)]
+                                        for name in ("dZ", "dA"))
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         self.chunk, self.m = stats.chunk_size(layout, m), m
@@ -155,6 +165,8 @@ class Series:
         summarized steps whose numbers are not all finite."""
         light = (t, result.cost, result.epoch, result.theta, result.g, result.step,
                  result.new_theta)
+        self.gradient_extremes(t, result)
+        Y = result.Y if self.output_dA_left_out and self.cfg["batch_size"] else None
         if not self.stack_parameters:
             # a big θ: its norms and metrics now, so that the queue holds no θ-sized arrays
             self._parameters([light], result.AL[None])
@@ -163,21 +175,36 @@ class Series:
             suspects = self.flush()
             Zs = [cache[1][None] for cache in result.caches]
             As = [result.A(l)[None] for l in range(1, self.layout.L + 1)]
-            return suspects + self._summarize([light], Zs, As)
+            return suspects + self._summarize([light], Zs, As, [Y])
         self._queue.append(light)
+        self._Ys.append(Y)
         return self.flush() if len(self._queue) == self.chunk else []
+
+    def gradient_extremes(self, t, result, exact=False):
+        """Step t's max |X|, and max |·| of every layer's dZ and dA (the output layer's dA
+        where training computed it); exact: see stats.fill_gradient_extremes."""
+        self.X_max_abs[t] = self._all_max_abs if result.indices is None else \
+            self._example_max_abs[result.indices].max()
+        grads = result.grads
+        dAs = [grads[key] for key in self._dA_keys]
+        stats.fill_gradient_extremes(self.layers[t], [grads[key] for key in self._dZ_keys],
+                                     dAs[:-1] if dAs[-1] is None else dAs, exact)
 
     def flush(self):
         """Summarize the queued steps.  Returns those whose numbers are not all finite."""
         queue, self._queue = self._queue, []
+        Ys, self._Ys = self._Ys, []
         if not queue:
             return []
         T = len(queue)
         # Z[:T] and A[:T] without the ones rows: (T, n_l, m) views
         return self._summarize(queue, [Z[:T] for Z in self.Z],
-                               [A[:T, :Z.shape[1]] for Z, A in zip(self.Z, self.A, strict=True)])
+                               [A[:T, :Z.shape[1]] for Z, A in zip(self.Z, self.A, strict=True)],
+                               Ys)
 
-    def _summarize(self, queue, Zs, As):
+    def _summarize(self, queue, Zs, As, Ys):
+        """Ys: each step's targets where output_dA_left_out needs them (mini-batches), else
+        None: the whole training set's."""
         steps = [q[0] for q in queue]
         rows = self.layers[steps[0]:steps[-1] + 1]
         with np.errstate(all="ignore"):
@@ -186,6 +213,10 @@ class Series:
             if self.stack_parameters:
                 self._parameters(queue, As[-1])
             stats.fill_moments(rows, Zs, As, self.cfg["activations"], self.cfg["keep_prob"] < 1.0)
+            if self.output_dA_left_out:
+                Y = self.data.Y_train if Ys[0] is None else np.stack(Ys)
+                rows[:, -1, stats.INDEX["dA_max_abs"]] = stats.output_dA_max_abs(
+                    self.cfg["loss"], As[-1], Y)
         finite = np.isfinite(self.cost[steps]) & \
             np.isfinite(rows[:, :, stats.MUST_BE_FINITE]).all(axis=(1, 2))
         self.recorded = steps[-1] + 1
@@ -230,7 +261,7 @@ class Series:
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""
-        for series in (self.cost, self.train, self.test, self.layers):
+        for series in (self.cost, self.train, self.test, self.layers, self.X_max_abs):
             series[n:] = np.nan
         self.recorded = min(self.recorded, n)
 
@@ -244,6 +275,7 @@ class Series:
                "test_accuracy": None if regression else test}
         if regression:
             out["train_r2"], out["test_r2"] = train, test
+        out["X_max_abs"] = self.X_max_abs[:n].tolist()
         out["layers"] = [
             {"l": l + 1, "activation": activations[l],
              **{name: self.layers[:n, l, k].tolist() for name, k in stats.INDEX.items()}}
@@ -252,7 +284,8 @@ class Series:
 
     def nbytes(self):
         """The series, and the chunk buffers while training."""
-        return self.layers.nbytes + 4 * self.cost.nbytes + self._buffer_bytes
+        # cost, epoch, train, test and X_max_abs: one float a step each
+        return self.layers.nbytes + 5 * self.cost.nbytes + self._buffer_bytes
 
 
 def spread_steps(num_steps, snapshots, interval=1):

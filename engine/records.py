@@ -2,9 +2,13 @@
 
 import numpy as np
 
+from engine.batches import example_column
+
 LAYER_FIELDS = ("A_prev", "W", "b", "Z", "A", "D", "dA", "dZ", "dW", "db", "update")
 BATCH_FIELDS = ("X", "Y")
 FIELDS = BATCH_FIELDS + LAYER_FIELDS
+# the tensors with one column per example of the batch: example=i keeps one column of each
+BATCH_AXIS = ("X", "Y", "A_prev", "Z", "A", "D", "dA", "dZ")
 
 
 def _layer_tensors(result, l):
@@ -24,9 +28,18 @@ def _pick(tensors, names, wanted):
     return {n: tensors[n] for n in names if wanted is None or n in wanted}
 
 
-def layer_record(result, l, activation, wanted=None):
-    """One entry of the record's "layers" list; `wanted` narrows the tensors."""
+def _at_column(tensors, k):
+    """The tensors, those with the batch axis cut to their column k: (n, 1)."""
+    return {n: X[:, k:k + 1] if n in BATCH_AXIS and X is not None else X
+            for n, X in tensors.items()}
+
+
+def layer_record(result, l, activation, wanted=None, column=None):
+    """One entry of the record's "layers" list; `wanted` narrows the tensors, and
+    `column` (an index into the batch) keeps one example."""
     T = _layer_tensors(result, l)
+    if column is not None:
+        T = _at_column(T, column)
     record = {"l": l, "activation": activation,
               "linear_cache": _pick(T, ("A_prev", "W", "b"), wanted),
               "activation_cache": _pick(T, ("Z",), wanted),
@@ -37,23 +50,33 @@ def layer_record(result, l, activation, wanted=None):
     return record
 
 
-def step_record(result, config, t, layers=None, fields=None):
+def _batch(result, fields, example, column):
+    """The record's "batch": X, Y and the examples' indices in the training set."""
+    m = result.X.shape[1]
+    indices = list(range(m) if result.indices is None else result.indices.tolist())
+    tensors = {"X": result.X, "Y": result.Y}
+    if column is not None:
+        indices, tensors = [example], _at_column(tensors, column)
+    return {**_pick(tensors, BATCH_FIELDS, fields), "indices": indices}
+
+
+def step_record(result, config, t, layers=None, fields=None, example=None):
     """The record of step t: batch, caches, A, D, gradients and the applied update.
 
-    layers: 1-based layer numbers, or None for all; fields: the API's tensor names or None.
+    layers: 1-based layer numbers, or None for all; fields: the API's tensor names or None;
+    example: a training example's index (in batch.indices) to keep alone, or None.
     """
+    column = None if example is None else \
+        example_column(result.indices, result.X.shape[1], example)
     record = {"step": t, "epoch": result.epoch, "cost": result.cost}
     if fields is None or not set(BATCH_FIELDS).isdisjoint(fields):
-        m = result.X.shape[1]
-        indices = range(m) if result.indices is None else result.indices.tolist()
-        record["batch"] = {**_pick({"X": result.X, "Y": result.Y}, BATCH_FIELDS, fields),
-                           "indices": list(indices)}
+        record["batch"] = _batch(result, fields, example, column)
     L = len(result.caches)
     numbers = range(1, L + 1) if layers is None else layers
     if not all(1 <= l <= L for l in numbers):
         raise ValueError(f"layers: this network has layers 1 to {L}, got {list(numbers)}")
     acts = config["activations"]
-    record["layers"] = [layer_record(result, l, acts[l - 1], fields) for l in numbers]
+    record["layers"] = [layer_record(result, l, acts[l - 1], fields, column) for l in numbers]
     return record
 
 

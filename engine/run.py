@@ -146,7 +146,9 @@ class Run:
         A statistic can overflow while every tensor is finite; such a step goes on.
         """
         for t in suspects:
-            where = divergence_point(self._recent_replay(t))
+            result = self._recent_replay(t)
+            self._series.gradient_extremes(t, result, exact=True)  # NaN counts here
+            where = divergence_point(result)
             if where is not None:
                 # readers in other threads see num_steps and diverged before the status
                 self._series.truncate(t + 1)
@@ -189,9 +191,10 @@ class Run:
                 theta, state = result.new_theta, result.new_state
         return result
 
-    def step_record(self, t, layers=None, fields=None):
-        """The step record of step t (docs/api.md), tensors as 2-D float64 arrays."""
-        return step_record(self.replay(t), self.config, t, layers, fields)
+    def step_record(self, t, layers=None, fields=None, example=None):
+        """The step record of step t (docs/api.md), tensors as 2-D float64 arrays;
+        example: keep only this training example's column (it must be in the batch)."""
+        return step_record(self.replay(t), self.config, t, layers, fields, example)
 
     def summary(self):
         """Per-step series: cost, accuracy or R², and per-layer statistics."""

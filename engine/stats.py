@@ -7,22 +7,28 @@ a float64 array (T, L, len(LAYER_STATS)); NaN means "not measured".
 """
 
 import numpy as np
+from scipy.linalg.blas import idamax
 
 from engine.activations import activation_forward
+from engine.losses import loss_backward
 
 # the parameter statistics (fill_extremes): max |·| of W, b, dW and db, a colour range
 # that holds every step, and how far a layer's units are from its first unit
 EXTREMES = ("W_max_abs", "b_max_abs", "dW_max_abs", "db_max_abs", "W_row_spread", "b_spread")
+# max |·| of each layer's dZ and dA (fill_gradient_extremes): with Z's and A's min and
+# max and the EXTREMES, every tensor of a step record has its exact range, a colour scale's
+GRADIENT_EXTREMES = ("dZ_max_abs", "dA_max_abs")
 LAYER_STATS = (
     "W_norm", "dW_norm", "db_norm", "update_norm", "update_ratio",
     "Z_mean", "Z_std", "Z_min", "Z_max", "A_mean", "A_std", "A_min", "A_max",
-    "dead_fraction", "saturated_fraction", *EXTREMES,
+    "dead_fraction", "saturated_fraction", *EXTREMES, *GRADIENT_EXTREMES,
 )
 INDEX = {name: k for k, name in enumerate(LAYER_STATS)}
 # non-finite values of these mean the step diverged; the others may be NaN by design,
 # and a spread of huge finite weights may overflow
 MUST_BE_FINITE = [INDEX[n] for n in LAYER_STATS
-                  if n not in ("update_ratio", "dead_fraction", "saturated_fraction", *EXTREMES)]
+                  if n not in ("update_ratio", "dead_fraction", "saturated_fraction", *EXTREMES,
+                               *GRADIENT_EXTREMES)]
 
 # |Z| beyond these puts A outside (0.01, 0.99) for sigmoid and (-0.99, 0.99) for tanh:
 # g'(Z) is below ~1-4 % of its peak, and the unit barely learns. Measured on Z, so
@@ -192,6 +198,44 @@ def _fill_weight_spreads(out, thetas, layout):
         rows = W[:, 1:] - W[:, :1]
         spread = np.sqrt(np.einsum("tij,tij->ti", rows, rows).max(axis=1))
         out[:, l, 4] = np.where(agree[:, l], spread, np.nan)
+
+
+_DZ, _DA = (INDEX[name] for name in GRADIENT_EXTREMES)
+
+
+def finite_max_abs(X):
+    """max |x| of X in one pass: BLAS idamax, the first entry of largest |x|.  It may
+    skip a NaN: exact for X without one."""
+    flat = X.ravel()
+    return abs(flat[idamax(flat)])
+
+
+def max_abs(X, axis=None):
+    """max |x| of X (along axis) without an |X|-sized copy; NaN where X holds a NaN."""
+    return np.maximum(X.max(axis=axis), -X.min(axis=axis)) + 0.0  # -0.0 prints as 0
+
+
+def fill_gradient_extremes(row, dZs, dAs, exact=False):
+    """row[:, GRADIENT_EXTREMES] (L, ...) of one step: max |·| of each layer's dZ[l] and of
+    the first len(dAs) layers' dA[l].
+
+    exact False: one idamax pass each instead of a max and a min (half the passes, and one
+    call instead of two, which is what small networks pay for), which may miss a NaN. A
+    NaN in dZ[l] makes db[l] = Σ dZ[l] / m NaN, and one in dA[l] makes dZ[l] = g'(Z[l]) ⊙
+    dA[l] NaN (⊙ D[l] / keep_prob): db_norm then marks the step, which training measures
+    again with exact True (engine.run). A dA[L] that dZ[L] = A - Y did not use is not
+    covered: output_dA_max_abs measures it.
+    """
+    measure = max_abs if exact else finite_max_abs
+    row[:, _DZ] = [measure(dZ) for dZ in dZs]
+    row[:len(dAs), _DA] = [measure(dA) for dA in dAs]
+
+
+def output_dA_max_abs(loss, ALs, Y):
+    """max |dA[L]| of T steps (T,) where training left dA[L] out (dZ[L] = A - Y): from
+    their outputs ALs (T, n_y, m) and targets Y, (n_y, m) or (T, n_y, m), as a step
+    record computes it (engine.losses.loss_backward), for the T steps in a few calls."""
+    return max_abs(loss_backward(loss, ALs, Y), axis=(1, 2))
 
 
 # A = g(Z) elementwise with g non-decreasing: A's min and max are g of Z's, which

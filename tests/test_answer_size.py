@@ -11,7 +11,9 @@ from app.answer_size import BigAnswerSlots, answer_shapes, check_ceiling, step_a
 from app.routes import steps as steps_routes
 from app.serialize import with_tensors
 from app.settings import Settings
+from engine.boundary import MAX_RESOLUTION
 from engine.config import normalize_config
+from engine.records import BATCH_AXIS
 from engine.run import Run
 
 CONFIGS = {
@@ -55,17 +57,33 @@ def test_counted_cells_are_the_served_cells(run, layers, fields, max_cells):
     layers = None if layers is None else [l for l in layers if l <= run.L]
     for t in (0, 4, 5):  # step 4 of the spiral run is an epoch's short last batch
         record = with_tensors(run.step_record(t, layers, fields), max_cells)
-        shapes = step_answer_shapes(run, t, layers, fields)
+        shapes, _ = step_answer_shapes(run, t, layers, fields)
         assert check_ceiling(shapes, max_cells, 10**9) == served_cells(record)
 
 
-def the_pages_requests(dims, L):
-    """(layers, fields, max_cells) of what static/js/step_frame.js asks for one frame (the
-    selected layer's activations at 2048 cells; L's are the widest), and X once a run."""
-    full, hidden = 2**18, list(range(1, L))
-    return [(None, ["W", "b", "dW", "db", "update"], full),
-            ([L], ["A_prev", "Z", "A", "D", "dA", "dZ"], 2048), ([1], ["A_prev", "Z"], 2048),
-            ([L], ["A", "X", "Y"], full), (hidden, ["D"], full), (None, ["X"], full)]
+@pytest.mark.parametrize(("layers", "fields", "max_cells"), QUERIES)
+def test_one_examples_cells_are_counted_whole(run, layers, fields, max_cells):
+    """example=i: its columns are served at full size, the rest block-averaged."""
+    layers = None if layers is None else [l for l in layers if l <= run.L]
+    for t in (0, 4, 5):
+        example = int(run.replay(t).indices[-1]) if run.config["batch_size"] else 3
+        record = with_tensors(run.step_record(t, layers, fields, example), max_cells, BATCH_AXIS)
+        shapes, whole = step_answer_shapes(run, t, layers, fields, example)
+        assert all(cols == 1 for _, cols in whole)
+        assert check_ceiling(shapes, max_cells, 10**9, whole) == served_cells(record)
+
+
+PARAMS = ["W", "b", "dW", "db", "update"]
+EXAMPLE = ["X", "Z", "A", "D", "dA", "dZ"]
+
+
+def the_pages_requests(m, L):
+    """(layers, fields, max_cells, examples) of what static/js/step_frame.js asks for one
+    frame: the parameters (alone, or with one example's column, example=i: 1 column), the
+    selected layer's activations at 2048 cells (L's are the widest), and the output."""
+    full = 2**18
+    return [(None, PARAMS, full, m), (None, EXAMPLE + PARAMS, full, 1),
+            ([L], ["A_prev", "Z", "A", "D", "dA", "dZ"], 2048, m), ([L], ["A", "X", "Y"], full, m)]
 
 
 @pytest.mark.parametrize(("dims", "m"), [
@@ -75,11 +93,13 @@ def the_pages_requests(dims, L):
 ])
 def test_every_request_of_the_page_fits_the_default_ceiling(dims, m):
     ceiling = Settings().max_answer_cells
-    for layers, fields, cells in the_pages_requests(dims, len(dims) - 1):
-        check_ceiling(answer_shapes(dims, m, 0.5, layers, fields), cells, ceiling)
+    for layers, fields, cells, columns in the_pages_requests(m, len(dims) - 1):
+        check_ceiling(answer_shapes(dims, columns, 0.5, layers, fields), cells, ceiling)
     whole = answer_shapes(dims, m, 0.5, None, None)
     with pytest.raises(HTTPException):
         check_ceiling(whole, 2**18, ceiling)
+    # the boundary at the route's largest resolution: a class and a probability a point
+    assert ceiling >= 2 * MAX_RESOLUTION**2
 
 
 # the issue's case: one full-size step of this is 96-122 MB of JSON

@@ -43,9 +43,9 @@ def computed(monkeypatch):
     """The (t, layers, fields, max_cells) of every step answer actually computed."""
     calls, step_json = [], app.routes.steps.step_json
 
-    def counting(ref, t, layers, fields, max_cells):
+    def counting(ref, t, layers, fields, max_cells, example=None):
         calls.append((t, layers, fields, max_cells))
-        return step_json(ref, t, layers, fields, max_cells)
+        return step_json(ref, t, layers, fields, max_cells, example)
 
     monkeypatch.setattr(app.routes.steps, "step_json", counting)
     return calls
@@ -55,12 +55,13 @@ def test_a_finished_runs_step_is_computed_once_per_query(make_client, computed):
     client = make_client()
     run_id = client.post("/api/runs", json=SMALL).json()["id"]
     queries = ["", "?layers=2", "?layers=2&fields=dW,W", "?fields=W,dW&layers=2",
-               "?max_cells=7", ""]
+               "?max_cells=7", "?example=3", "?example=4", "", "?example=3"]
     bodies = [client.get(f"/api/runs/{run_id}/steps/5{query}").content for query in queries]
-    assert bodies[0] == bodies[-1]
+    assert bodies[0] == bodies[-2] and bodies[5] == bodies[-1]
     assert bodies[2] == bodies[3]  # the same tensors asked in another order
-    assert len(computed) == 4
-    assert len(client.app.state.answers) == 4
+    assert bodies[5] != bodies[6]  # one example is not another
+    assert len(computed) == 6
+    assert len(client.app.state.answers) == 6
 
 
 def test_answers_of_a_run_still_training_are_not_kept(make_client, computed):

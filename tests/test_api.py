@@ -222,7 +222,8 @@ def test_divergence_is_reported_and_served_as_valid_json(client):
     assert check["relative_difference"] is None and check["passed"] is False
 
 
-@pytest.mark.parametrize("path", ["", "/summary", "/events", "/steps/0", "/steps/0/gradcheck"])
+@pytest.mark.parametrize("path", ["", "/summary", "/events", "/steps/0", "/steps/0/gradcheck",
+                                  "/steps/0/boundary", "/steps/0?example=0"])
 def test_unknown_run_is_404(client, path):
     response = client.get(f"/api/runs/r1AAAA{path}")
     assert response.status_code == 404

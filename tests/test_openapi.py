@@ -47,8 +47,8 @@ def test_every_2xx_json_answer_is_an_object_with_properties(openapi):
                 assert schema.get("type") == "object" and schema.get("properties"), \
                     f"{name} {status}: {schema}"
                 seen.append(f"{name} {status}")
-    assert len(seen) == 9  # healthz, options, POST 201 and 202, run, summary,
-    # histograms, step, gradcheck; the events stream is text/event-stream
+    assert len(seen) == 10  # healthz, options, POST 201 and 202, run, summary,
+    # histograms, step, gradcheck, boundary; the events stream is text/event-stream
 
 
 def test_every_operation_with_parameters_documents_the_422_the_app_sends(openapi):
@@ -98,6 +98,8 @@ ANSWERS = [
     ("/histograms?steps=0,1", "Histograms"), ("/steps/{last}", "StepRecord"),
     ("/steps/0?layers=1&fields=Z,dW", "StepRecord"), ("/steps/{last}?fields=X", "StepRecord"),
     ("/steps/1?max_cells=3", "StepRecord"), ("/steps/{last}/gradcheck", "Gradcheck"),
+    ("/steps/1?example={example}&max_cells=2", "StepRecord"),
+    ("/steps/{last}/boundary?resolution=7", "Boundary"),
 ]
 
 
@@ -106,11 +108,30 @@ def test_served_answers_match_their_schemas(client, openapi, config):
     info = client.post("/api/runs", json=config).json()
     assert validator(openapi, "RunInfo").is_valid(info)
     for path, name in ANSWERS:
-        url = f"/api/runs/{info['id']}{path.format(last=info['num_steps'] - 1)}"
+        example = client.get(f"/api/runs/{info['id']}/steps/1?fields=Y").json()["batch"]
+        path = path.format(last=info["num_steps"] - 1, example=example["indices"][-1])
+        url = f"/api/runs/{info['id']}{path}"
         response = client.get(url)
         assert response.status_code == 200, url
         errors = [e.message[:200] for e in validator(openapi, name).iter_errors(response.json())]
         assert errors == [], url
+
+
+@pytest.mark.parametrize("dataset", ["spiral", "iris"])
+def test_boundary_answers_of_every_kind_match_their_schema(client, openapi, dataset):
+    info = client.post("/api/runs", json={"dataset": dataset, "hidden_layers": [3],
+                                          "steps": 2}).json()
+    answer = client.get(f"/api/runs/{info['id']}/steps/1/boundary?resolution=5").json()
+    assert list(validator(openapi, "Boundary").iter_errors(answer)) == []
+
+
+@pytest.mark.parametrize("step_route", ["/api/runs/{run_id}/steps/{t}",
+                                        "/api/runs/{run_id}/steps/{t}/boundary"])
+def test_the_step_routes_document_their_parameters(openapi, step_route):
+    names = {p["name"] for p in openapi["paths"][step_route]["get"]["parameters"]}
+    expected = {"layers", "fields", "max_cells", "example"} if step_route.endswith("{t}") \
+        else {"resolution"}
+    assert names == {"run_id", "t", *expected}
 
 
 @pytest.mark.parametrize(("url", "name"), [("/healthz", "Health"), ("/api/options", "Options")])

@@ -22,6 +22,11 @@ CONFIGS = {
                      "keep_prob": 0.8, "optimizer": "adam", "learning_rate": 0.01},
     # more than FEW_PARAMETERS: the step-by-step path, without stacked copies
     "big": {"dataset": "digits", "hidden_layers": [128] * 5, "steps": 3, "init": "he"},
+    # mini-batches, the last one of an epoch short (a step summarized alone); softmax
+    "mini_batch": {"dataset": "spiral", "n_samples": 150, "hidden_layers": [6, 5],
+                   "batch_size": 32, "steps": 6, "activations": ["tanh", "sigmoid", "softmax"]},
+    # mse on a linear output: dA[L] = A - Y is the one training computes
+    "regression": {"dataset": "sine", "hidden_layers": [6], "steps": 6, "keep_prob": 0.7},
 }
 
 
@@ -64,6 +69,54 @@ def test_extremes_match_the_step_records(trained):
                 # max |·| is exact; a spread sums squares in another order
                 rel = 0.0 if stat.endswith("max_abs") else 1e-12
                 assert entry[stat][t] == pytest.approx(value, rel=rel, abs=0.0), (t, stat)
+
+
+def test_served_ranges_match_the_step_records(trained):
+    """max |·| of each step's X, and of each layer's dZ and dA (the output layer's dA too,
+    which training itself leaves out where dZ = A - Y), exactly."""
+    _, run = trained
+    summary = run.summary()
+    assert len(summary["X_max_abs"]) == run.num_steps
+    for t in range(run.num_steps):
+        record = run.step_record(t)
+        assert summary["X_max_abs"][t] == np.abs(record["batch"]["X"]).max(), t
+        for entry, layer in zip(summary["layers"], record["layers"], strict=True):
+            for name in stats.GRADIENT_EXTREMES:
+                tensor = layer["grads"][name.removesuffix("_max_abs")]
+                assert entry[name][t] == np.abs(tensor).max(), (t, layer["l"], name)
+
+
+def test_a_non_finite_gradient_has_no_range():
+    """The diverged step's dZ and dA: NaN where one holds a NaN, inf where one holds an inf
+    (null in JSON either way), as np.abs(·).max() says; the steps before are finite."""
+    raw = {"dataset": "sine", "learning_rate": 10, "steps": 50, "hidden_layers": [32] * 3,
+           "init": "uniform"}
+    run = Run(normalize_config(raw)).train()
+    step, summary = run.diverged["step"], run.summary()
+    layers = run.step_record(step)["layers"]
+    for entry, layer in zip(summary["layers"], layers, strict=True):
+        for name in stats.GRADIENT_EXTREMES:
+            expected = np.abs(layer["grads"][name.removesuffix("_max_abs")]).max()
+            value = entry[name][step]
+            assert value == expected or (math.isnan(expected) and math.isnan(value)), \
+                (layer["l"], name)
+            assert all(math.isfinite(v) for v in entry[name][:step])
+    # a NaN beside an inf: a pass that skips NaN would say inf
+    dZ = layers[2]["grads"]["dZ"]
+    assert np.isnan(dZ).any() and np.isinf(dZ).any()
+
+
+@pytest.mark.parametrize(("values", "exact", "expected"), [
+    ([[1.0, -3.0], [2.0, 0.5]], False, 3.0), ([[1.0, -3.0], [2.0, 0.5]], True, 3.0),
+    ([[-0.0, 0.0]], True, 0.0), ([[1.0, -np.inf]], False, np.inf),
+    ([[1.0, np.nan], [np.inf, 0.0]], True, np.nan),
+])
+def test_gradient_extremes_of_one_step(values, exact, expected):
+    row = np.full((1, len(stats.LAYER_STATS)), np.nan)
+    X = np.array(values)
+    stats.fill_gradient_extremes(row, [X], [2 * X], exact)
+    np.testing.assert_equal(row[0, [stats.INDEX["dZ_max_abs"], stats.INDEX["dA_max_abs"]]],
+                            [expected, 2 * expected])
 
 
 def test_a_big_zero_init_measures_its_weights_spread():

@@ -20,7 +20,8 @@ from app.routes.number_lists import parse_numbers
 from app.runs import FINISHED, public_status, wait_finished
 from app.schemas import INVALID, NOT_FOUND, error
 from app.serialize import dumps, with_tensors
-from engine.records import FIELDS
+from engine.batches import batch_indices, example_column
+from engine.records import BATCH_AXIS, FIELDS
 
 router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
                    dependencies=[Depends(single_query_values)], responses=INVALID)
@@ -34,6 +35,10 @@ FieldsQuery = Annotated[str | None, Query(description=f"Tensor names ({', '.join
 CellsQuery = Annotated[int | None, Query(ge=1, description="Block-average each tensor to "
                                                            "at most this many cells",
                                          examples=[64])]
+ExampleQuery = Annotated[int | None, Query(ge=0, description="Keep only this training "
+                                           "example (one of batch.indices) of every tensor "
+                                           "with the batch axis, at full size: (n, 1)",
+                                           examples=[0])]
 # a string, so that any t that names no step (-1, 1.5, abc) is a 404, not a 422
 StepPath = Annotated[str, Path(description="Step number, from 0 to num_steps - 1",
                                examples=["0"])]
@@ -76,21 +81,36 @@ def check_step(ref: RunRef, text: str) -> int:
     return t
 
 
-def step_json(ref: RunRef, t: int, layers, fields, max_cells: int) -> bytes:
-    record = ref.run.step_record(t, layers, fields)
-    return dumps({"run_id": ref.id, **with_tensors(record, max_cells)})
+def check_example(ref: RunRef, t: int, example: int | None) -> int | None:
+    """The example, if step t's batch holds it (batch.indices); else a 422 naming example."""
+    if example is None:
+        return None
+    m, cfg = ref.run.data.X_train.shape[1], ref.config
+    _, indices = batch_indices(cfg["seed"], t, m, cfg["batch_size"])
+    try:
+        example_column(indices, m, example)
+    except ValueError as err:
+        raise HTTPException(422, f"{err} (step {t})") from err
+    return example
+
+
+def step_json(ref: RunRef, t: int, layers, fields, max_cells: int, example=None) -> bytes:
+    record = ref.run.step_record(t, layers, fields, example)
+    whole = () if example is None else BATCH_AXIS  # one example's columns stay full size
+    return dumps({"run_id": ref.id, **with_tensors(record, max_cells, whole)})
 
 
 async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fields,
-                           max_cells: int, final: bool, big) -> bytes:
+                           max_cells: int, final: bool, big, example=None) -> bytes:
     """step_json from the answer cache; `final` (the run had finished) lets it be kept.
     big: None, or the slots a big answer takes its turn from."""
     key = (ref.id, t, None if layers is None else tuple(layers),
-           None if fields is None else tuple(sorted(fields)), max_cells)
+           None if fields is None else tuple(sorted(fields)), max_cells, example)
     body = answers.get(key)
     if body is None:
         async with big.turn() if big is not None else nullcontext():
-            body = await anyio.to_thread.run_sync(step_json, ref, t, layers, fields, max_cells)
+            body = await anyio.to_thread.run_sync(step_json, ref, t, layers, fields,
+                                                  max_cells, example)
         if final:
             answers.put(key, body)
     return body
@@ -100,21 +120,24 @@ async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fi
     **ERRORS, 503: error("Busy building other large answers; see Retry-After")})
 async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
                big_answers: BigAnswersDep, layers: LayersQuery = None,
-               fields: FieldsQuery = None, max_cells: CellsQuery = None):
+               fields: FieldsQuery = None, max_cells: CellsQuery = None,
+               example: ExampleQuery = None):
     """Step t: θ_t, its caches, gradients and the update applied. Tensors are full size
     up to the server's limit (max_tensor_cells in /api/options), else block-averaged; an
-    answer over max_answer_cells cells in all is a 422."""
+    answer over max_answer_cells cells in all is a 422. example=i keeps one example."""
     numbers = parse_layers(layers, len(ref.config["activations"]))
     names = parse_fields(fields)
     await wait_finished(ref.run, settings.sync_seconds)
     # read before the record is made: a run still training may yet diverge and truncate it
     final = public_status(ref.run) in FINISHED
     step_t = check_step(ref, t)
+    example = check_example(ref, step_t, example)
     per_tensor = min(max_cells or settings.max_tensor_cells, settings.max_tensor_cells)
-    shapes = step_answer_shapes(ref.run, step_t, numbers, names)
-    cells = check_ceiling(shapes, per_tensor, settings.max_answer_cells)
+    shapes, whole = step_answer_shapes(ref.run, step_t, numbers, names, example)
+    cells = check_ceiling(shapes, per_tensor, settings.max_answer_cells, whole)
     big = big_answers if cells > settings.big_answer_cells else None
-    body = await cached_step_json(answers, ref, step_t, numbers, names, per_tensor, final, big)
+    body = await cached_step_json(answers, ref, step_t, numbers, names, per_tensor, final,
+                                  big, example)
     return Response(body, media_type="application/json")
 
 

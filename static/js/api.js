@@ -95,11 +95,14 @@ function cached(url) {
   return promise;
 }
 
-export function stepUrl(runId, t, {layers, fields, maxCells} = {}) {
+// example: one training example's column (its index in the training set, as in
+// batch.indices); the server answers 422 for one that is not in step t's batch
+export function stepUrl(runId, t, {layers, fields, maxCells, example} = {}) {
   const query = new URLSearchParams();
   if (layers) query.set("layers", layers.join(","));
   if (fields) query.set("fields", fields.join(","));
   if (maxCells) query.set("max_cells", String(maxCells));
+  if (example !== undefined) query.set("example", String(example));
   const qs = query.toString();
   return `/api/runs/${encodeURIComponent(runId)}/steps/${t}${qs ? "?" + qs : ""}`;
 }
@@ -115,6 +118,9 @@ export const api = {
   summary: (id, numSteps = 0) => completeSummary(id, numSteps),
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
   step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),
+  // the model θ_t evaluated by the engine over a resolution × resolution grid (CONTRACT §4)
+  boundary: (id, t, resolution) =>
+    cached(`/api/runs/${encodeURIComponent(id)}/steps/${t}/boundary?resolution=${resolution}`),
   gradcheck: (id, t, signal) =>
     request(`/api/runs/${encodeURIComponent(id)}/steps/${t}/gradcheck`, {signal}),
 };

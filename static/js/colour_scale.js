@@ -1,52 +1,112 @@
-// the colour range of a heatmap: per tensor (its own max |value| at this step) or per run
-// (one range for all steps, so colours compare across iterations). a run's range comes
-// only from the summary, which the server computes over every step, so a shared link
-// shows the same colours whatever steps this browser fetched before.
+// the colour scale of each cache inspector heatmap. every range is exact: it comes from
+// the summary's statistics of the step (or of the whole run), which the server computes
+// on the full tensors, never from the block-averaged heatmap, whose means underestimate
+// the extremes. scales:
+//   shared: one range for the layer's forward tensors (A_prev, W, b, Z, A) and one for its
+//           gradients (dA, dZ, dW, db) at this step, so a tiny Z reads as near zero next to
+//           X ≈ ±2 (the default);
+//   tensor: each tensor its own range at this step;
+//   run:    each tensor its range over every step, so colours compare across iterations;
+//   symlog: the shared ranges on sign(x)·log10(1 + |x|/ε), ε = range / SYMLOG_DECADES_RATIO.
+// zero is always the middle colour (white).
 import {absMax} from "./tensors.js";
 
-// tensor -> the summary statistics of layer (l + offset) that bound its |values|
-const RUN_STATS = {
+export const SCALES = ["shared", "tensor", "run", "symlog"];
+export const FORWARD = ["A_prev", "W", "b", "Z", "A"];
+export const GRADIENTS = ["dA", "dZ", "dW", "db"];
+// symlog's ε is this fraction of the range: the colours span 3 decades below the top
+export const SYMLOG_EPSILON = 1e-3;
+const TINY = 1e-300;  // an all-zero tensor: every cell is 0, so white, whatever the top
+
+// tensor -> [layer offset, summary statistics whose |values| bound it]; A_prev of layer 1
+// is X, whose statistic is the summary's top-level X_max_abs
+const STATS = {
   W: [0, ["W_max_abs"]], b: [0, ["b_max_abs"]], dW: [0, ["dW_max_abs"]], db: [0, ["db_max_abs"]],
   Z: [0, ["Z_min", "Z_max"]], A: [0, ["A_min", "A_max"]], A_prev: [-1, ["A_min", "A_max"]],
+  dZ: [0, ["dZ_max_abs"]], dA: [0, ["dA_max_abs"]],
 };
-const cache = new WeakMap();  // summary -> Map("name:l" -> max |value| over the run, or null)
 
-// the largest finite |value| of a series, or null when none is finite
-function maxAbsSeries(series) {
-  let m = null;
-  for (const v of series) if (Number.isFinite(v) && (m === null || Math.abs(v) > m)) m = Math.abs(v);
-  return m;
+// the statistic's series of tensor `name` of layer l: [series, ...] or null when the
+// summary does not serve them (an older server, or a big network's skipped maxima)
+function seriesOf(summary, name, l) {
+  if (name === "A_prev" && l === 1) return Array.isArray(summary.X_max_abs) ? [summary.X_max_abs] : null;
+  if (!STATS[name]) return null;
+  const [offset, keys] = STATS[name], layer = summary.layers[l + offset - 1];
+  if (!layer || !keys.every((k) => Array.isArray(layer[k]))) return null;
+  return keys.map((k) => layer[k]);
 }
 
-// max |value| of tensor `name` of layer l over every step, or null without a statistic
-// (none for dZ and dA; a big network's W and dW are not measured: all null)
-function summaryRange(summary, name, l) {
-  if (!RUN_STATS[name]) return null;
-  const [offset, keys] = RUN_STATS[name], layer = summary.layers[l + offset - 1];
-  if (!layer || !keys.every((k) => Array.isArray(layer[k]))) return null;
-  const tops = keys.map((k) => maxAbsSeries(layer[k]));
+const finiteAbs = (v) => (typeof v === "number" && Number.isFinite(v) ? Math.abs(v) : null);
+
+// max |value| of the tensor at step t, or null where a statistic is missing or not finite
+export function stepTop(summary, name, l, t) {
+  const series = seriesOf(summary, name, l);
+  if (!series) return null;
+  const tops = series.map((s) => finiteAbs(s[t]));
   return tops.includes(null) ? null : Math.max(...tops);
 }
 
-function runRange(frame, name, l) {
-  // X, layer 1's A_prev, is the same at every step of full-batch training: its own range
-  // is the run's
-  if (name === "A_prev" && l === 1 && frame.run.config.batch_size === null) return absMax(frame.selected.A_prev);
-  if (!cache.has(frame.summary)) cache.set(frame.summary, new Map());
-  const known = cache.get(frame.summary), key = `${name}:${l}`;
-  if (!known.has(key)) known.set(key, summaryRange(frame.summary, name, l));
+const runCache = new WeakMap();  // summary -> Map("name:l" -> max over the run, or null)
+
+// max |value| of the tensor over every step of the run, or null without a statistic
+export function runTop(summary, name, l) {
+  if (!runCache.has(summary)) runCache.set(summary, new Map());
+  const known = runCache.get(summary), key = `${name}:${l}`;
+  if (!known.has(key)) {
+    const series = seriesOf(summary, name, l);
+    let top = null;
+    if (series) {
+      for (const s of series) for (const v of s) { const a = finiteAbs(v); if (a !== null && (top === null || a > top)) top = a; }
+    }
+    known.set(key, top);
+  }
   return known.get(key);
 }
 
-// {top: max |value| for the colour scale of tensor `name` of layer l (zmid is always 0),
-// perRun: whether it is the run's range}. asked for the run's range, a tensor whose range
-// the server does not serve (dZ, dA, a mini-batch's X) keeps its own, and says so
-export function colourRange(frame, name, l, tensor) {
-  const own = absMax(tensor) || 1e-12;
-  if (frame.scale !== "run") return {top: own, perRun: false};
-  const run = runRange(frame, name, l);
-  return run === null ? {top: own, perRun: false} : {top: run || 1e-12, perRun: true};
+// {top, exact, from} of one tensor: its step's statistic (θ_{t+1}'s for the W and b that
+// the update phase shows), the run's, or, without one, the largest value drawn, which
+// is exact for a full-size tensor and a lower bound for a block-averaged one
+function tensorTop(frame, name, tensor, perRun) {
+  const {summary, layer: l, run} = frame;
+  const after = frame.phase.kind === "update" && (name === "W" || name === "b");
+  const t = after ? frame.t + 1 : frame.t;
+  const served = perRun ? runTop(summary, name, l) : t < run.num_steps ? stepTop(summary, name, l, t) : null;
+  if (served !== null) return {top: served, exact: true, from: perRun ? "run" : "step"};
+  return {top: absMax(tensor), exact: !tensor.downsampled_from, from: "heatmap"};
 }
 
-// whether the run's range of this tensor is served (else the heatmap falls back)
-export const hasRunRange = (frame, name, l) => name === "D" || runRange(frame, name, l) !== null;
+// the shared range of a group: the largest of its members' ranges
+function groupTop(tops, names) {
+  const members = names.map((n) => tops[n]).filter(Boolean);
+  return {top: Math.max(0, ...members.map((m) => m.top)), exact: members.every((m) => m.exact),
+    from: members.some((m) => m.from === "heatmap") ? "heatmap" : "step"};
+}
+
+// {name: {top, exact, from, eps, group}} for every tensor of T (the D mask has its own
+// fixed 0..1 scale and is left out). scale: one of SCALES (anything else reads as shared)
+export function colourScales(frame, T) {
+  const scale = SCALES.includes(frame.scale) ? frame.scale : "shared";
+  const tops = {};
+  for (const name of [...FORWARD, ...GRADIENTS]) if (T[name]) tops[name] = tensorTop(frame, name, T[name], scale === "run");
+  if (scale === "tensor" || scale === "run") return tops;
+  const out = {};
+  for (const [group, names] of [["forward", FORWARD], ["gradients", GRADIENTS]]) {
+    const shared = groupTop(tops, names);
+    const eps = scale === "symlog" ? Math.max(shared.top * SYMLOG_EPSILON, TINY) : null;
+    // own: the tensor's own range, so a tensor that the shared range washes out can say so
+    for (const n of names) if (tops[n]) out[n] = {...shared, eps, group, own: tops[n].top};
+  }
+  return out;
+}
+
+const symlog = (x, eps) => Math.sign(x) * Math.log10(1 + Math.abs(x) / eps);
+
+// value -> its place on the colour scale, 0 (−top) .. 0.5 (zero) .. 1 (+top)
+export function positionOf(range) {
+  const top = Math.max(range.top, TINY);
+  if (range.eps) {
+    const span = symlog(top, range.eps);
+    return (v) => 0.5 + symlog(v, range.eps) / (2 * span);
+  }
+  return (v) => 0.5 + v / (2 * top);
+}

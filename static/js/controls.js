@@ -1,4 +1,5 @@
-// step controls: slider, previous/next, jump, phase walk, layer, colour scale, keyboard.
+// step controls: slider, previous/next, jump, phase walk, layer, colour scale, keyboard,
+// and the bar's own disclosures (the keys, "more" on a phone) and the presenter layout.
 // every control only asks the store for a new state; sync() mirrors the state back.
 import {phaseList, phaseKey, phaseIndex, phaseLabel, phaseStep} from "./phases.js";
 
@@ -38,6 +39,9 @@ export function createControls(store, actions) {
   $("example").addEventListener("change", (e) => store.set({example: Math.max(0, Number(e.target.value) || 0)}));
   $("big-fonts").addEventListener("change", (e) => store.set({big: e.target.checked}));
   $("play-toggle").addEventListener("click", () => actions.togglePlay());
+  $("presenter").addEventListener("click", () =>
+    store.set({layout: store.get().layout === "presenter" ? "page" : "presenter"}));
+  bindDisclosures();
   $("phase-strip").addEventListener("click", (e) => {
     const chip = e.target.closest("button[data-phase]");
     if (chip) store.set({phase: chip.dataset.phase, ...(chip.dataset.layer ? {layer: Number(chip.dataset.layer)} : {})});
@@ -116,4 +120,21 @@ function sync(state, limits) {
   $("speed").value = String(state.speed);
   $("example").value = String(state.example);
   $("big-fonts").checked = state.big;
+  $("presenter").setAttribute("aria-pressed", String(state.layout === "presenter"));
+}
+
+// a button that shows or hides what it controls, and says so in aria-expanded
+function disclosure(button, toggle) {
+  const set = (open) => { button.setAttribute("aria-expanded", String(open)); toggle(open); };
+  button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
+  return set;
+}
+
+// "?" shows the keys (Esc or a click elsewhere hides them); on a phone, "more" shows the
+// secondary controls that the bar hides to stay within a quarter of the screen
+function bindDisclosures() {
+  const keys = disclosure($("keys-toggle"), (open) => { $("keys-help").hidden = !open; });
+  disclosure($("more-controls"), (open) => document.querySelector(".controls").classList.toggle("expanded", open));
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape") keys(false); });
+  document.addEventListener("click", (e) => { if (!e.target.closest("#keys-toggle, #keys-help")) keys(false); });
 }

@@ -74,12 +74,20 @@ function createPage(options) {
 // every view for the current state; paused, the next move is most likely one step either
 // way, so both are fetched once this one is drawn
 function redraw(page) {
-  const s = page.store.get();
-  document.documentElement.classList.toggle("big", s.big);
-  setBigFonts(s.big);
+  const s = page.store.get(), presenter = s.layout === "presenter";
+  // the presenter layout is large text too: the figures' fonts and heatmaps grow with it
+  document.documentElement.classList.toggle("big", s.big || presenter);
+  document.documentElement.classList.toggle("presenter", presenter);
+  setBigFonts(s.big || presenter);
   page.controls.sync(s);
   const drawn = page.renderer.draw({...s, playing: page.player.playing});
   if (!page.player.playing) drawn.then(() => prefetchNeighbours(page));
+  // figures drawn while the presenter layout hid them have no size: once they show, the
+  // window's resize event makes Plotly measure them again (PLOT_CONFIG.responsive)
+  if (page.layoutShown !== undefined && page.layoutShown !== s.layout) {
+    drawn.then(() => window.dispatchEvent(new Event("resize")));
+  }
+  page.layoutShown = s.layout;
   return drawn;
 }
 

@@ -18,6 +18,10 @@ export const CLASS_COLOURS = ["#542788", "#E69F00", "#009E73", "#56B4E9", "#D55E
 export const LAYER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
   "#56B4E9", "#000000"];
 export const INACTIVE = "#d0d0d0";
+// text on the figures' white paper, each at least 4.5:1 (WCAG AA): ink for values and
+// titles, muted for notes, pending for a tensor not computed yet (a fainter frame or a
+// faded picture says "not yet"; its words stay readable)
+export const TEXT = {ink: "#222222", muted: "#595959", pending: "#595959"};
 // a cell or neuron whose value is not a finite number (NaN or ±∞; null in JSON): a mid
 // grey, which no scale above uses, named in each view's legend
 export const NON_FINITE = "#7f7f7f";
@@ -42,7 +46,7 @@ function scaledMargin(margin) {
 export function baseLayout(extra = {}) {
   return {
     font: {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: fontSize(),
-      color: "#222"},
+      color: TEXT.ink},
     paper_bgcolor: "#fff",
     plot_bgcolor: "#fff",
     // a fixed uirevision keeps zoom and pan across Plotly.react updates
@@ -51,6 +55,13 @@ export function baseLayout(extra = {}) {
     ...extra,
     margin: scaledMargin(extra.margin || {l: 52, r: 12, t: 30, b: 40}),
   };
+}
+
+// a figure's text alternative: its gist in words, which changes with the step. role="img"
+// makes the figure one picture to assistive technology, instead of a soup of tick labels
+export function describePlot(element, text) {
+  element.setAttribute("role", "img");
+  if (element.getAttribute("aria-label") !== text) element.setAttribute("aria-label", text);
 }
 
 // nothing leaves the machine: no "send to cloud" or "edit in Chart Studio" buttons, no links

@@ -43,6 +43,7 @@ function activationSelects(box, options, count, values) {
     const el = select(k === count - 1 ? options.activations : hidden, values[k] || "relu");
     el.name = `activation-${k + 1}`;
     el.title = k === count - 1 ? `output layer ${k + 1}` : `hidden layer ${k + 1}`;
+    el.setAttribute("aria-label", `activation of ${el.title}`);  // a title is no label
     return el;
   }));
 }
@@ -81,6 +82,10 @@ export function createRunForm(form, options, onSubmit) {
     if (kind === "activations") {
       activationBox = document.createElement("div");
       activationBox.className = "activations";
+      // one label for several selects: the box is a named group, each select names its layer
+      title.id = `label-${field}`;
+      activationBox.setAttribute("role", "group");
+      activationBox.setAttribute("aria-labelledby", title.id);
       wrap.append(title, activationBox, help);
     } else {
       inputs[field] = input(field, kind, options.default_config[field], options);

@@ -10,9 +10,11 @@ const VIEW_FIELDS = {
   phase: {param: "phase", kind: "text", fallback: "forward-1", always: true},
   layer: {param: "layer", kind: "int", fallback: 1, always: true},
   example: {param: "ex", kind: "int", fallback: 0},
-  scale: {param: "scale", kind: "text", fallback: "tensor"},
+  scale: {param: "scale", kind: "text", fallback: "shared", choices: ["shared", "tensor", "run", "symlog"]},
   speed: {param: "speed", kind: "number", fallback: 15},
   big: {param: "big", kind: "bool", fallback: false},
+  // "presenter": controls, network, inspector
+  layout: {param: "layout", kind: "text", fallback: "page", choices: ["page", "presenter"]},
   runId: {param: "run", kind: "text", fallback: null},
 };
 const LIST_FIELDS = new Set(["hidden_layers", "activations"]);
@@ -84,7 +86,9 @@ export function readUrl(search, options) {
   for (const [key, field] of Object.entries(VIEW_FIELDS)) {
     const text = query.get(field.param);
     const value = text === null ? undefined : KINDS[field.kind].parse(text);
-    state[key] = value === undefined ? field.fallback : value;
+    // a choice the page does not know (an old link's scale=per_run) falls back to the default
+    const known = value !== undefined && (!field.choices || field.choices.includes(value));
+    state[key] = known ? value : field.fallback;
   }
   for (const [param, text] of query) {
     if (!viewParams.has(param)) state.config[param] = parseConfigValue(param, text);

@@ -1,7 +1,8 @@
-// pictures of tensors and models on canvases under Plotly figures. Plotly draws the axes,
-// titles and frames; the pixels are painted here. a Plotly heatmap trace costs ~6 ms to
-// redraw and ten of them ~60 ms in headless Chromium on the 2-core target machine; a
-// canvas repaint costs well under 1 ms, so a step change stays within its budget.
+// pictures of tensors and models on canvases: the cache inspector's heatmaps (a canvas of
+// one pixel per cell, stretched by CSS), and pictures under Plotly figures, which draw
+// the axes and titles. a Plotly heatmap trace costs ~6 ms to redraw and ten of them
+// ~60 ms in headless Chromium on the 2-core target machine; a canvas repaint costs well
+// under 1 ms, so a step change stays within its budget.
 
 import {NON_FINITE} from "./plot_theme.js";
 
@@ -29,30 +30,26 @@ export function lookupTable(scale) {
   return lut;
 }
 
-const scratch = document.createElement("canvas");
-const scratchContext = scratch.getContext("2d");
-
 const GREY = hexToRgb(NON_FINITE);
 
-// rows of numbers as a canvas of one pixel per cell (shared: draw it before the next call);
-// value v maps to (v - low) / (high - low) on the scale; null (non-finite) is NON_FINITE
-export function matrixCanvas(data, low, high, scale) {
+// rows of numbers painted into `canvas`, one pixel per cell (CSS stretches it, pixelated);
+// position(v) places value v on the colour scale, 0..1; null (non-finite) is NON_FINITE
+export function paintMatrix(canvas, data, position, scale) {
   const R = data.length, C = R ? data[0].length : 0;
-  scratch.width = Math.max(C, 1);
-  scratch.height = Math.max(R, 1);
-  const image = scratchContext.createImageData(scratch.width, scratch.height), px = image.data;
-  const lut = lookupTable(scale), span = high - low || 1;
+  if (canvas.width !== Math.max(C, 1)) canvas.width = Math.max(C, 1);
+  if (canvas.height !== Math.max(R, 1)) canvas.height = Math.max(R, 1);
+  const ctx = canvas.getContext("2d"), image = ctx.createImageData(canvas.width, canvas.height), px = image.data;
+  const lut = lookupTable(scale);
   for (let i = 0; i < R; i++) {
     for (let j = 0; j < C; j++) {
       const v = data[i][j], o = 4 * (i * C + j);
       px[o + 3] = 255;
       if (!Number.isFinite(v)) { px[o] = GREY[0]; px[o + 1] = GREY[1]; px[o + 2] = GREY[2]; continue; }
-      const k = Math.max(0, Math.min(LUT_SIZE - 1, Math.round(((v - low) / span) * (LUT_SIZE - 1))));
+      const k = Math.max(0, Math.min(LUT_SIZE - 1, Math.round(position(v) * (LUT_SIZE - 1))));
       px[o] = lut[3 * k]; px[o + 1] = lut[3 * k + 1]; px[o + 2] = lut[3 * k + 2];
     }
   }
-  scratchContext.putImageData(image, 0, 0);
-  return scratch;
+  ctx.putImageData(image, 0, 0);
 }
 
 // a canvas laid under a Plotly figure (whose background is transparent), covering the box

@@ -36,16 +36,6 @@ export function withNaN(t) {
   return {...t, data: t.data.map((row) => row.map((v) => (v === null ? NaN : v)))};
 }
 
-export function column(t, j) {
-  return t.data.map((row) => row[j]);
-}
-
-export function frobenius(t) {
-  let s = 0;
-  for (const row of t.data) for (const v of row) if (v !== null) s += v * v;
-  return Math.sqrt(s);
-}
-
 // the block of the full-size tensor that cell (i, j) of a block-averaged copy is the mean
 // of: rows [r0, r1) and columns [c0, c1). the server's blocks are fr × fc with the
 // smallest factors that give the copy's shape, the last ones cut short (app/serialize)

@@ -129,10 +129,11 @@ PLOTS = ".js-plotly-plot"
 INVALID_CONFIG_LOG = "the server responded with a status of 422"
 
 
-def open_page(page, server, query=""):
-    """Load the page and wait until the run is trained and every view has drawn."""
+def open_page(page, server, query="", plots=6):
+    """Load the page and wait until the run is trained and every view has drawn (`plots`:
+    how many Plotly figures show; the presenter layout shows only the network's)."""
     page.goto(f"{server}/{query}")
-    page.locator(PLOTS).nth(5).wait_for()
+    page.locator(PLOTS).nth(plots - 1).wait_for()
     page.wait_for_function("() => performance.getEntriesByName('step-redraw').length > 0")
     return page
 

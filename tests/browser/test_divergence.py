@@ -21,14 +21,10 @@ PHASES = [
 ]
 NON_FINITE_GREY = [127, 127, 127, 255]
 
-# the colour of the middle pixel of a cache inspector slot's heatmap
+# the colour of the middle cell of a cache inspector heatmap (a canvas of one pixel per cell)
 SLOT_PIXEL = """name => {
-  const gd = document.getElementById('view-cache'), c = gd.querySelector('canvas.underlay');
-  const s = gd.querySelector(`[data-testid=cache-slot-${name}]`).getBoundingClientRect();
-  const r = c.getBoundingClientRect();
-  const x = Math.floor((s.left + s.width / 2 - r.left) * c.width / r.width);
-  const y = Math.floor((s.top + s.height / 2 - r.top) * c.height / r.height);
-  return [...c.getContext('2d').getImageData(x, y, 1, 1).data];
+  const c = document.querySelector(`#view-cache [data-testid=cache-slot-${name}]`);
+  return [...c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data];
 }"""
 
 

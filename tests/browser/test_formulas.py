@@ -1,5 +1,5 @@
-"""What the page computes in front of the learner agrees with what the engine recorded: a
-clicked dZ entry with dropout, the cache explainer's columns, and the gradient check's words."""
+"""What the page shows in front of the learner is what the engine recorded: a clicked dZ
+entry with dropout, the cache explainer's columns, and the gradient check's words."""
 
 import json
 import re
@@ -17,16 +17,17 @@ NUMBER = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
 
 
 def shown_dz(page):
-    """(row, col, computed product, recorded value) from the formula on screen."""
+    """(row, col, the factors line, the value the formula ends with) from the formula."""
     formula = page.get_by_test_id("cell-formula")
-    expect(formula).to_contain_text("recorded:")
+    expect(formula).to_contain_text("recorded by the engine")
     text = formula.inner_text()
     where = re.search(r"dZ at row (\d+), column (\d+)", text)
-    values = re.search(rf"= ({NUMBER})\s+\(recorded: ({NUMBER})\)", text)
-    return int(where[1]), int(where[2]), float(values[1]), float(values[2])
+    factors = re.search(r"\n= (\(.*)\n", text)[1]
+    value = re.search(rf"= ({NUMBER})\s+\(recorded by the engine\)", text)
+    return int(where[1]), int(where[2]), factors, float(value[1])
 
 
-def test_dropout_dz_formula_multiplies_out_to_the_recorded_value(page, server):
+def test_dropout_dz_formula_shows_its_served_factors_and_value(page, server):
     with page.expect_response(is_run_post) as answer:
         open_page(page, server, DROPOUT_VIEW)
     run_id = answer.value.json()["id"]
@@ -39,10 +40,14 @@ def test_dropout_dz_formula_multiplies_out_to_the_recorded_value(page, server):
         expect(page.get_by_test_id("cell-formula")).to_contain_text("dZ[2]")
         formula = page.get_by_test_id("cell-formula").inner_text()
         assert "D[2]" in formula and "/ 0.8" in formula and "tanh′(Z[2]" in formula
-        row, col, product, recorded = shown_dz(page)
-        # both are printed to 4 significant digits
-        assert product == pytest.approx(dZ[row][col], rel=1e-3, abs=1e-12)
-        assert recorded == pytest.approx(dZ[row][col], rel=1e-3, abs=1e-12)
+        row, col, factors, shown = shown_dz(page)
+        # dA ⊙ D / keep_prob ⊙ tanh′(Z), with this cell's served dA, D and Z (4 digits)
+        dA, D, Z = (step_tensor(page, server, run_id, 20, 2, name)[row][col]
+                    for name in ("dA", "D", "Z"))
+        numbers = [float(v) for v in re.findall(NUMBER, factors.replace("tanh²", "tanh"))]
+        assert numbers[:3] == pytest.approx([dA, D, 0.8], rel=1e-3, abs=1e-12)
+        assert numbers[-1] == pytest.approx(Z, rel=1e-3, abs=1e-12)
+        assert shown == pytest.approx(dZ[row][col], rel=1e-3, abs=1e-12)
         checked += dZ[row][col] != 0  # a kept unit: the mask and g'(Z) both matter
     assert checked >= 2
     code = page.get_by_test_id("view-code")

@@ -1,9 +1,10 @@
 // cache explainer: a plain answer to "what is inside linear_cache and activation_cache?",
 // filled with the selected layer's real shapes and a few of this step's values: W and b as
-// served, and the chosen example's column recomputed from θ_t, the batch and this step's
-// dropout masks (so it equals the recorded A_prev and Z).
+// served, and the chosen example's column as the engine recorded it (example=i), dropout
+// masks included.
 import {formatNumber as f, shapeText} from "../tensors.js";
-import {isFused} from "../forward_pass.js";
+import {isFused} from "../fused_heads.js";
+import {setHTML} from "../dom.js";
 
 const PREVIEW = 4;
 let container = null;
@@ -13,12 +14,12 @@ const G_PRIME = {relu: "dZ = dA · (Z > 0)", leaky_relu: "dZ = dA · (1 if Z > 0
   tanh: "dZ = dA · (1 − tanh²(Z))", sigmoid: "dZ = dA · σ(Z)(1 − σ(Z))", linear: "dZ = dA",
   softmax: "dZ = A ⊙ (dA − Σₖ dAₖ Aₖ)"};
 
-// the example's column is this step's only when the masks it went through were applied
+// the example's column is the recorded one (example=i): with dropout, after its masks
 function exampleNote(frame) {
   const ex = frame.example, {keep_prob: keepProb} = frame.run.config;
-  if (keepProb >= 1 || frame.run.L < 2) return `this step's values for example ${ex.j}`;
-  return ex.masks ? `this step's values for example ${ex.j}, with its dropout masks D`
-    : `example ${ex.j} recomputed <b>without</b> this step's dropout masks, so not the recorded values`;
+  const which = ex.index === ex.j ? `example ${ex.j}` : `example ${ex.index} (column ${ex.j} of this batch)`;
+  if (keepProb >= 1 || frame.run.L < 2) return `this step's values for ${which}`;
+  return `this step's values for ${which}, with its dropout masks D`;
 }
 
 function dropoutStep(frame, l) {
@@ -56,7 +57,7 @@ ${next}`;
 }
 
 export function update(frame) {
-  container.innerHTML = html(frame);
+  setHTML(container, html(frame));
   return null;
 }
 

@@ -1,7 +1,7 @@
 // code panel: the course's NumPy lines for the current phase, with this run's live shapes
 // and numbers in the comments.
 import {formatNumber} from "../tensors.js";
-import {isFused} from "../forward_pass.js";
+import {isFused} from "../fused_heads.js";
 
 let container = null;
 

@@ -3,7 +3,8 @@
 // bins at evenly spread steps). the darkest band is the middle 38 %, the palest the full
 // range. until the histograms arrive (or without them) it draws the summary instead: Z and
 // A's min, mean ± std and max, and the norms of db and dW.
-import {react, baseLayout, stepMarker, seriesRange, axisSuffix} from "../plot_theme.js";
+import {react, baseLayout, stepMarker, seriesRange, axisSuffix, describePlot} from "../plot_theme.js";
+import {formatNumber} from "../tensors.js";
 
 const TENSORS = ["Z", "A", "dZ", "dW"];
 // TensorBoard's percentiles: the normal distribution's 0, ±1.5σ, ±σ, ±σ/2 and median
@@ -57,7 +58,7 @@ function histogramPanels(h, summary, l) {
     // gradients are mostly near 0 with rare large entries: their extremes would squash
     // every other band flat, so the axis fits the inner bands and clips the palest
     return {title: `${name}[${l}]`, x: h.steps,
-      bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4], clipOuter: name.startsWith("d")};
+      bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4], midName: "median", clipOuter: name.startsWith("d")};
   });
 }
 
@@ -65,11 +66,11 @@ function statPanels(summary, l) {
   const s = summary.layers[l - 1], x = [...Array(summary.cost.length).keys()];
   const spread = (name) => {
     const mean = s[`${name}_mean`], std = s[`${name}_std`];
-    return {title: `${name}[${l}]: min, mean ± std, max`, x, mid: mean, bands: [[s[`${name}_min`], s[`${name}_max`]],
+    return {title: `${name}[${l}]: min, mean ± std, max`, x, mid: mean, midName: "mean", bands: [[s[`${name}_min`], s[`${name}_max`]],
       [mean.map((m, t) => m - std[t]), mean.map((m, t) => m + std[t])]]};
   };
-  return [spread("Z"), spread("A"), {title: `‖db[${l}]‖`, x, bands: [], mid: s.db_norm},
-    {title: `‖dW[${l}]‖`, x, bands: [], mid: s.dW_norm}];
+  return [spread("Z"), spread("A"), {title: `‖db[${l}]‖`, x, bands: [], mid: s.db_norm, midName: "="},
+    {title: `‖dW[${l}]‖`, x, bands: [], mid: s.dW_norm, midName: "="}];
 }
 
 function panelTraces(panel, k) {
@@ -110,6 +111,18 @@ function layout(frame, panels) {
   return layout;
 }
 
+const valueText = (v) => (v === null || v === undefined ? "—" : Number.isFinite(v) ? formatNumber(v, 3) : "not finite");
+
+// the plot in words: each panel's middle and full range at the last drawn step at or
+// before iteration t (the histograms are taken at evenly spread steps)
+function gist(frame, panels) {
+  const x = panels[0].x, k = Math.max(0, x.findLastIndex((s) => s <= frame.t));
+  const at = x[k] === frame.t ? "" : ` (last histogram: iteration ${x[k]})`;
+  const words = panels.map((p) => `${p.title.split(":")[0]} ${p.midName} ${valueText(p.mid[k])}` +
+    (p.bands.length ? `, from ${valueText(p.bands[0][0][k])} to ${valueText(p.bands[0][1][k])}` : ""));
+  return `Distributions of layer ${frame.layer} over the iterations. At iteration ${frame.t}${at}: ${words.join("; ")}.`;
+}
+
 export function update(frame) {
   const key = `${frame.run.id}:${frame.layer}:${Boolean(frame.histograms)}`;
   if (!cache || cache.key !== key) {
@@ -117,6 +130,7 @@ export function update(frame) {
       : statPanels(frame.summary, frame.layer)};
     cache.traces = cache.panels.flatMap(panelTraces);
   }
+  describePlot(container, gist(frame, cache.panels));
   return react(container, cache.traces, layout(frame, cache.panels));
 }
 

@@ -1,10 +1,12 @@
 // the formula of one clicked entry of the cache inspector, with the live numbers of this
-// step: Z = Σₖ W·A_prev + b, dZ = dA ⊙ g'(Z), dW = (1/m) Σ dZ·A_prev, and so on. it
+// step: Z = Σₖ W·A_prev + b, dZ = dA ⊙ g'(Z), dW = (1/m) Σ dZ·A_prev, and so on. every
+// number in it is served: the terms are the engine's inputs and the result is the engine's
+// value, never a sum or an activation recomputed here. it
 // opens beside the clicked cell (a popover kept on screen), and gives the entry's exact
 // value: it fetches the selected layer (and the next one, for dA) at full size, one
 // request per click or step.
 import {api} from "../api.js";
-import {activate, activationSlope, isFused} from "../forward_pass.js";
+import {isFused} from "../fused_heads.js";
 import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
 const SHOWN_TERMS = 4;
@@ -14,82 +16,79 @@ let container = null, cell = null, last = null, anchor = null;
 
 const sub = (...idx) => `<sub>${idx.join(",")}</sub>`;
 
-// "(w)(a) + (w)(a) + … + 5 more" and the exact sum of all terms
-function sumOf(pairs) {
-  const total = pairs.reduce((s, [p, q]) => s + p * q, 0);
+// "(w)(a) + (w)(a) + … (5 more terms)": the terms of a sum, each a served number. the sum
+// itself is not taken here: each formula ends with the engine's value
+function termsOf(pairs) {
   const shown = pairs.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
-  const more = pairs.length > SHOWN_TERMS ? ` + … (${pairs.length - SHOWN_TERMS} more terms)` : "";
-  return {total, text: shown + more};
+  return shown + (pairs.length > SHOWN_TERMS ? ` + … (${pairs.length - SHOWN_TERMS} more terms)` : "");
 }
 
 const at = (t, i, j) => (t ? t.data[i][j] : null);
+// the last line of every formula: the value the engine recorded for the entry
+const served = (v) => `= ${f(v)}   (recorded by the engine)`;
 
 function zFormula(T, l, i, j) {
-  const s = sumOf(T.W.data[i].map((w, k) => [w, at(T.A_prev, k, j)]));
-  const b = T.b.data[i][0];
+  const terms = termsOf(T.W.data[i].map((w, k) => [w, at(T.A_prev, k, j)]));
   return [`Z[${l}]${sub(i, j)} = Σ<sub>k</sub> W[${l}]${sub(i, "k")} A[${l - 1}]${sub("k", j)} + b[${l}]${sub(i)}`,
-    `= ${s.text} + (${f(b)})`, `= ${f(s.total + b)}   (recorded by the engine: ${f(at(T.Z, i, j))})`];
+    `= ${terms} + (${f(T.b.data[i][0])})`, served(at(T.Z, i, j))];
 }
 
 function aFormula(T, l, i, j, frame) {
   const act = frame.run.config.activations[l - 1], z = at(T.Z, i, j);
   const lines = [`A[${l}]${sub(i, j)} = ${act}(Z[${l}]${sub(i, j)}) = ${act}(${f(z)})`];
-  let a;
-  if (act === "softmax") {
-    const col = T.Z.data.map((row) => row[j]), top = Math.max(...col);
-    const e = col.map((v) => Math.exp(v - top)), s = e.reduce((p, q) => p + q, 0);
-    a = e[i] / s;
-    lines.push(`= e^z${sub(i)} / Σ<sub>k</sub> e^z${sub("k")} = ${f(a)}`);
-  } else {
-    a = activate(act, z);
-    lines.push(`= ${f(a)}`);
-  }
+  if (act === "softmax") lines.push(`= e<sup>Z${sub(i, j)}</sup> / Σ<sub>k</sub> e<sup>Z${sub("k", j)}</sup>  (over column ${j} of Z)`);
   if (T.D) {
-    const d = at(T.D, i, j), keep = frame.run.config.keep_prob;
-    lines.push(`then dropout: × D[${l}]${sub(i, j)} / keep_prob = (${f(a)}) × ${f(d)} / ${keep} = ${f((a * d) / keep)}`);
+    lines.push(`then dropout: × D[${l}]${sub(i, j)} / keep_prob = × ${f(at(T.D, i, j))} / ${frame.run.config.keep_prob}`);
   }
-  lines.push(`(recorded by the engine: ${f(at(T.A, i, j))})`);
+  lines.push(served(at(T.A, i, j)));
   return lines;
 }
 
-// dZ = dA ⊙ g′(Z), with g′ from Z (the recorded A may carry the dropout mask); in a hidden
-// layer with dropout the engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z)
+// g′(Z) in words for the served Z: relu′(Z) = 1 since Z = 0.42 > 0. the derivative's value
+// is not computed here; the engine's dZ follows
+function slopeText(act, z) {
+  if (!Number.isFinite(z)) return `${act}′(${f(z)})`;
+  if (act === "relu" || act === "leaky_relu") {
+    const off = act === "relu" ? "0" : "0.01";
+    return z > 0 ? `1  (${act}′(Z) = 1 since Z = ${f(z)} > 0)` : `${off}  (${act}′(Z) = ${off} since Z = ${f(z)} ≤ 0)`;
+  }
+  if (act === "linear") return "1";
+  if (act === "tanh") return `(1 − tanh²(${f(z)}))`;
+  return `σ(${f(z)}) (1 − σ(${f(z)}))`;
+}
+
+// dZ = dA ⊙ g′(Z), with g′ of Z (activation_cache); in a hidden layer with dropout the
+// engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z)
 function dzFormula(T, l, i, j, frame) {
   const {activations, loss, keep_prob: keep} = frame.run.config, act = activations[l - 1];
   if (l === frame.run.L && isFused(act, loss)) {
-    const a = at(T.A, i, j), y = at(frame.batch.Y, i, j);
     return [`dZ[${l}]${sub(i, j)} = A[${l}]${sub(i, j)} − Y${sub(i, j)}  (${act} with ${loss})`,
-      `= ${f(a)} − ${f(y)} = ${f(a - y)}   (recorded: ${f(at(T.dZ, i, j))})`];
+      `= (${f(at(T.A, i, j))}) − (${f(at(frame.batch.Y, i, j))})`, served(at(T.dZ, i, j))];
   }
   if (act === "softmax") {
-    const col = (t) => t.data.map((row) => row[j]), A = col(T.A), dA = col(T.dA);
-    const dot = dA.reduce((sum, v, k) => sum + v * A[k], 0);
+    const terms = termsOf(T.dA.data.map((row, k) => [row[j], at(T.A, k, j)]));
     return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
-      `= (${f(A[i])}) × ((${f(dA[i])}) − (${f(dot)})) = ${f(A[i] * (dA[i] - dot))}   (recorded: ${f(at(T.dZ, i, j))})`];
+      `= (${f(at(T.A, i, j))}) × ((${f(at(T.dA, i, j))}) − [${terms}])`, served(at(T.dZ, i, j))];
   }
-  const dA = at(T.dA, i, j), z = at(T.Z, i, j), slope = activationSlope(act, z);
-  const d = T.D ? at(T.D, i, j) : 1, scale = T.D ? d / keep : 1;
-  const masked = T.D ? ` ⊙ D[${l}]${sub(i, j)} / keep_prob` : "";
-  const factors = T.D ? `(${f(dA)}) × ${f(d)} / ${keep}` : `(${f(dA)})`;
+  const z = at(T.Z, i, j), masked = T.D ? ` ⊙ D[${l}]${sub(i, j)} / keep_prob` : "";
+  const factors = T.D ? `(${f(at(T.dA, i, j))}) × ${f(at(T.D, i, j))} / ${keep}` : `(${f(at(T.dA, i, j))})`;
   return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${masked} ⊙ ${act}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
-    `= ${factors} × (${f(slope)}) = ${f(dA * scale * slope)}   (recorded: ${f(at(T.dZ, i, j))})`];
+    `= ${factors} × ${slopeText(act, z)}`, served(at(T.dZ, i, j))];
 }
 
 function dwFormula(T, l, i, k, frame) {
   const m = T.dZ.shape[1], l2 = frame.run.config.l2;
-  const s = sumOf(T.dZ.data[i].map((dz, j) => [dz, at(T.A_prev, k, j)]));
+  const terms = termsOf(T.dZ.data[i].map((dz, j) => [dz, at(T.A_prev, k, j)]));
   const reg = l2 ? ` + (λ/m) W[${l}]${sub(i, k)}` : "";
-  const regValue = l2 ? (l2 / m) * T.W.data[i][k] : 0;
   return [`dW[${l}]${sub(i, k)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")} A[${l - 1}]${sub(k, "j")}${reg},  m = ${m}`,
-    `= (1/${m}) [${s.text}]${l2 ? ` + ${f(regValue)}` : ""}`,
-    `= ${f(s.total / m + regValue)}   (recorded: ${f(T.dW.data[i][k])})`];
+    `= (1/${m}) [${terms}]${l2 ? ` + (${l2}/${m}) (${f(T.W.data[i][k])})` : ""}`, served(T.dW.data[i][k])];
 }
 
 function dbFormula(T, l, i) {
-  const row = T.dZ.data[i], m = row.length, total = row.reduce((s, v) => s + v, 0);
+  const row = T.dZ.data[i], m = row.length;
   return [`db[${l}]${sub(i)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")},  m = ${m}`,
     `= (1/${m}) (${row.slice(0, SHOWN_TERMS).map(f).join(" + ")}${m > SHOWN_TERMS ? " + …" : ""})`,
-    `= ${f(total / m)}   (recorded: ${f(T.db.data[i][0])})`];
+    served(T.db.data[i][0])];
 }
 
 function daFormula(T, next, l, i, j, frame) {
@@ -97,9 +96,9 @@ function daFormula(T, next, l, i, j, frame) {
     return [`dA[${l}]${sub(i, j)} = ∂loss/∂A[${l}]${sub(i, j)}  (${frame.run.config.loss}, per example)`,
       `= ${f(at(T.dA, i, j))}   with A = ${f(at(T.A, i, j))}, Y = ${f(at(frame.batch.Y, i, j))}`];
   }
-  const s = sumOf(next.W.data.map((row, k) => [row[i], at(next.dZ, k, j)]));
+  const terms = termsOf(next.W.data.map((row, k) => [row[i], at(next.dZ, k, j)]));
   return [`dA[${l}]${sub(i, j)} = Σ<sub>k</sub> W[${l + 1}]${sub("k", i)} dZ[${l + 1}]${sub("k", j)}  (dA_prev = Wᵀ dZ of layer ${l + 1})`,
-    `= ${s.text}`, `= ${f(s.total)}   (recorded: ${f(at(T.dA, i, j))})`];
+    `= ${terms}`, served(at(T.dA, i, j))];
 }
 
 function plainEntry(name, T, l, i, j, frame) {
@@ -108,8 +107,10 @@ function plainEntry(name, T, l, i, j, frame) {
     D: `D[${l}]${sub(i, j)}: 1 keeps unit ${i} for example ${j}, 0 drops it`}[name];
   const value = at(T[name], i, j), lines = [what, `= ${f(value)}`];
   if (name === "W" || name === "b") {
+    // the sum is θ_{t+1}: recorded as iteration t + 1's parameters, shown in the update phase
     const delta = frame.params[l - 1][name === "W" ? "updateW" : "updateB"].data[i][j] ?? NaN;
-    lines.push(`after the update: ${f(value)} + (${f(delta)}) = ${f(value + delta)}`);
+    const after = frame.paramsAfter ? ` = ${f(frame.paramsAfter[l - 1][name].data[i][j])}  (iteration ${frame.t + 1}'s ${name})` : "";
+    lines.push(`after the update: ${name} + Δ${name} = (${f(value)}) + (${f(delta)})${after}`);
   }
   return lines;
 }

@@ -3,7 +3,7 @@
 // it costs the server a second or so, so it runs on demand or once the step rests,
 // never inside the play loop.
 import {api} from "../api.js";
-import {react, baseLayout} from "../plot_theme.js";
+import {react, baseLayout, describePlot} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 
 const SETTLE_MS = 700;  // the step must rest this long before an automatic check
@@ -27,6 +27,9 @@ function draw(result) {
   const colour = (r) => (finite(r) && r.relative_difference < result.threshold ? "#009E73"
     : withinNoise(result) ? "#999999" : "#D55E00");
   plot.hidden = false;
+  describePlot(plot, `Relative difference between backprop's gradients and the numerical ones at iteration ` +
+    `${result.step}, per layer, on a log scale against the threshold ${result.threshold}: ${coverage(result)} ` +
+    `Verdict: ${verdict(result)}.`);
   const span = logRange([...values.filter((v) => v !== null), result.threshold]);
   return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map(colour)},
   hovertemplate: "%{x}: %{y:.3g}<extra></extra>"}], baseLayout({

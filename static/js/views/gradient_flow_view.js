@@ -2,7 +2,7 @@
 // ‖dW[l]‖ and update ratio ‖ΔW[l]‖/‖W[l]‖ as bars on a log scale, and plain flags
 // (gradient_flags.js): symmetry, vanishing or exploding gradients. the bars are HTML, so a
 // step change moves only the plot's marker and Plotly recalculates nothing.
-import {react, baseLayout, stepMarker, seriesRange, LAYER_COLOURS} from "../plot_theme.js";
+import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {flagLines, ratioText, VANISHING, RELATIVE} from "../gradient_flags.js";
 
@@ -63,6 +63,15 @@ function showFlags(frame) {
   }));
 }
 
+// the plot in words: each layer's ‖dW‖ at this step, and the largest and smallest
+function gist(frame) {
+  const norms = frame.summary.layers.map((s) => ({l: s.l, g: s.dW_norm[frame.t]}));
+  const finite = norms.filter((n) => Number.isFinite(n.g)).sort((p, q) => p.g - q.g);
+  const ends = finite.length > 1 ? ` (smallest in layer ${finite[0].l}, largest in layer ${finite[finite.length - 1].l})` : "";
+  return `Gradient norms ‖dW[l]‖ over the iterations, log scale. At iteration ${frame.t}: ` +
+    norms.map((n) => `‖dW[${n.l}]‖ = ${normText(n.g)}`).join(", ") + ends + ".";
+}
+
 export function update(frame) {
   if (frame.run.id !== runId) {
     runId = frame.run.id;
@@ -76,6 +85,7 @@ export function update(frame) {
   }
   showBars(frame);
   showFlags(frame);
+  describePlot(plot, gist(frame));
   return react(plot, series, baseLayout({
     margin: {l: 56, r: 10, t: 12, b: 40},
     xaxis: {title: {text: "iteration", standoff: 4}, range: ranges.x},

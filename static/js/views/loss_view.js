@@ -1,6 +1,6 @@
 // loss and accuracy: the cost J of every step, train and test accuracy (R² for regression),
 // and a marker at the current step. the series come from the summary, once per run.
-import {react, baseLayout, stepMarker, seriesRange, LAYER_COLOURS} from "../plot_theme.js";
+import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 
 let plot = null, caption = null, traces = null, runId = null, ranges = null;
@@ -46,6 +46,16 @@ function title(frame) {
     (ranges.note ? `. ${ranges.note}` : "");
 }
 
+const costText = (J) => (Number.isFinite(J) ? formatNumber(J, 3) : "not a finite number");
+
+// the plot in words: the cost's course over the run, then this step's numbers
+function gist(frame) {
+  const cost = frame.summary.cost, last = cost.length - 1, [a, b] = [cost[0], cost[last]];
+  const trend = !Number.isFinite(a) || !Number.isFinite(b) ? "then" : b < a ? "falling to" : b > a ? "rising to" : "staying at";
+  return `Cost over ${last + 1} iterations: ${costText(a)} at iteration 0, ${trend} ${costText(b)} at ` +
+    `iteration ${last}. Now ${title(frame)}`;
+}
+
 // a cost that grows by more than LOG_SPAN (a diverging run reaches 1e165) would press
 // every other step flat against 0 on a linear axis: then the axis is logarithmic
 const LOG_SPAN = 1e4;
@@ -75,6 +85,7 @@ export function update(frame) {
       y2: regression ? r2Range(s) : [0, 1.02]};
   }
   caption.textContent = title(frame);
+  describePlot(plot, gist(frame));
   const regression = frame.run.task === "regression", J = frame.summary.cost[frame.t];
   // the "you are here" dot is a shape: moving it needs no recalculation of the traces. a
   // cost that is not finite has no place on the axis: the caption says so instead

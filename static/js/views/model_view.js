@@ -1,50 +1,51 @@
-// what the model does: the decision boundary of θ_t for 2-D data (the forward pass over a
-// grid runs here, from the served W and b), the fitted curve for 1-D regression, and the
-// confusion matrix of this step's training batch for the real data sets. Plotly draws the
-// axes on fixed ranges; the picture is painted on a canvas under them (tensor_image.js).
-import {react, baseLayout, fontSize, PROBABILITY, CLASS_COLOURS} from "../plot_theme.js";
-import {forwardMany} from "../forward_pass.js";
+// what the model does: the decision boundary of θ_t for 2-D data, the fitted curve for
+// 1-D regression, both evaluated by the engine over a grid (the boundary route, CONTRACT
+// §4), and the confusion matrix of this step's training batch for the real data sets.
+// Plotly draws the axes on fixed ranges; the picture is painted on a canvas under them
+// (tensor_image.js). The page computes no network maths here: it draws served numbers.
+import {react, baseLayout, fontSize, PROBABILITY, CLASS_COLOURS, NON_FINITE} from "../plot_theme.js";
 import {pixelCanvas, scaleColour, underlay, hexToRgb} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {formatNumber, withNaN} from "../tensors.js";
 import {boundarySegments} from "../contour.js";
 
-const GRID = 60;
 const BLUES = [[0, "#f7fbff"], [0.3, "#c6dbef"], [0.6, "#6baed6"], [1, "#08519c"]];
+const GREY = [...hexToRgb(NON_FINITE), 230];
 let container = null, caption = null, box = null, current = null, legend = null;
 
-const plainParams = (frame) => frame.params.map((p) => ({W: withNaN(p.W).data, b: withNaN(p.b).data}));
 // a diverged step's θ or output holds NaN or ±∞: no boundary or curve can be drawn from it
 const NOT_FINITE = "; θ or the output holds values that are not finite numbers (NaN or ±∞), " +
   "so only the data is drawn";
-const linspace = (a, b, n) => [...Array(n).keys()].map((i) => a + (b - a) * i / (n - 1));
 const classOf = (Y, j) => (Y.shape[0] === 1 ? (Y.data[0][j] > 0.5 ? 1 : 0)
   : Y.data.reduce((best, row, k) => (row[j] > Y.data[best][j] ? k : best), 0));
 const range = (v) => [Math.min(...v), Math.max(...v)];
+const spacing = (v) => (v[v.length - 1] - v[0]) / Math.max(v.length - 1, 1);
+// the grid's first and last points: the same at every resolution (the route pads the data's
+// range by 12 %), so the axes stay put when playing asks for a coarser grid
+const ends = (v) => [v[0], v[v.length - 1]];
 
-// the plotted area grows to hold every batch seen in this run, so it never jumps back
-function extent(frame) {
-  const rows = frame.batch.X.data, [a, b] = range(rows[0]);
-  const [c, d] = range(rows.length > 1 ? rows[1] : frame.batch.Y.data[0]);
-  const mx = 0.12 * Math.max(b - a, 1e-9), my = 0.12 * Math.max(d - c, 1e-9);
-  if (!box || box.run !== frame.run.id) box = {run: frame.run.id, x: [a - mx, b + mx], y: [c - my, d + my]};
-  box.x = [Math.min(box.x[0], a - mx), Math.max(box.x[1], b + mx)];
+// the y range of a fit: every batch seen in this run, padded, so that it never jumps back
+function fitRange(frame) {
+  const [c, d] = range(frame.batch.Y.data[0]), my = 0.12 * Math.max(d - c, 1e-9);
+  if (!box || box.run !== frame.run.id) box = {run: frame.run.id, y: [c - my, d + my]};
   box.y = [Math.min(box.y[0], c - my), Math.max(box.y[1], d + my)];
-  return {x: [...box.x], y: [...box.y]};
+  return [...box.y];
 }
 
-function fieldCanvas(frame, ext) {
-  const xs = linspace(...ext.x, GRID), ys = linspace(ext.y[1], ext.y[0], GRID);  // row 0 on top
-  const out = forwardMany(plainParams(frame), frame.run.config.activations, ys.flatMap((y) => xs.map((x) => [x, y])));
-  if (out[0].length === 1) {
-    const z = ys.map((_, r) => xs.map((__, c) => out[r * GRID + c][0]));
-    return {z, canvas: pixelCanvas(GRID, GRID, (r, c) => [...scaleColour(PROBABILITY, z[r][c]), 230])};
+// the served grid's rows from the top (largest y first), as the canvas and contour.js read them
+const fromTop = (rows) => [...rows].reverse();
+
+// binary: P(y = 1) on the probability scale; multiclass: the served class's colour, more
+// opaque where the served top-class probability is higher; a null cell is grey
+function fieldCanvas(boundary) {
+  const R = boundary.y.length, C = boundary.x.length, z = fromTop(boundary.output.data);
+  if (boundary.kind === "classification") {
+    return pixelCanvas(R, C, (r, c) => (z[r][c] === null ? GREY
+      : [...scaleColour(PROBABILITY, z[r][c]), 230]));
   }
-  const rgb = CLASS_COLOURS.map(hexToRgb);
-  return {z: null, canvas: pixelCanvas(GRID, GRID, (r, c) => {
-    const o = out[r * GRID + c], k = o.indexOf(Math.max(...o));
-    return [...rgb[k], Math.round(60 + 120 * o[k])];
-  })};
+  const rgb = CLASS_COLOURS.map(hexToRgb), p = fromTop(boundary.probability.data);
+  return pixelCanvas(R, C, (r, c) => (z[r][c] === null || p[r][c] === null ? GREY
+    : [...rgb[z[r][c]], Math.round(60 + 120 * p[r][c])]));
 }
 
 function drawPoints(ctx, frame, toPx) {
@@ -61,31 +62,46 @@ function drawPoints(ctx, frame, toPx) {
   }
 }
 
-function paintBoundary(ctx, frame, ext, size, toPx) {
-  if (!frame.finite) return drawPoints(ctx, frame, toPx);
-  const f = fieldCanvas(frame, ext);
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(f.canvas, 0, 0, size.w, size.h);
-  if (f.z) {
-    ctx.strokeStyle = "#222";
-    ctx.lineWidth = 2;
-    for (const [a, b] of boundarySegments(f.z, ext, 0.5)) {
-      const p = toPx(...a), q = toPx(...b);
-      ctx.beginPath(); ctx.moveTo(p.x, p.y); ctx.lineTo(q.x, q.y); ctx.stroke();
-    }
+// the served P(y = 1) = 0.5 line (marching squares draws it; the numbers are the engine's)
+function drawContour(ctx, boundary, toPx) {
+  const z = fromTop(boundary.output.data).map((row) => row.map((v) => (v === null ? NaN : v)));
+  const ext = {x: ends(boundary.x), y: ends(boundary.y)};
+  ctx.strokeStyle = "#222";
+  ctx.lineWidth = 2;
+  for (const [a, b] of boundarySegments(z, ext, 0.5)) {
+    const p = toPx(...a), q = toPx(...b);
+    ctx.beginPath(); ctx.moveTo(p.x, p.y); ctx.lineTo(q.x, q.y); ctx.stroke();
+  }
+}
+
+function paintBoundary(ctx, frame, size, toPx) {
+  if (frame.finite) {
+    ctx.imageSmoothingEnabled = true;
+    // each grid value is the centre of its pixel: the picture reaches half a cell past
+    // the first and last grid points (the canvas clips it to the axes)
+    const {x, y} = frame.boundary, half = (v) => (v[v.length - 1] - v[0]) / (2 * (v.length - 1));
+    const p = toPx(x[0] - half(x), y[y.length - 1] + half(y)), q = toPx(x[x.length - 1] + half(x), y[0] - half(y));
+    ctx.drawImage(fieldCanvas(frame.boundary), p.x, p.y, q.x - p.x, q.y - p.y);
+    if (frame.boundary.kind === "classification") drawContour(ctx, frame.boundary, toPx);
   }
   drawPoints(ctx, frame, toPx);
 }
 
-function paintCurve(ctx, frame, ext, size, toPx) {
-  if (!frame.finite) return drawPoints(ctx, frame, toPx);
-  const grid = linspace(...ext.x, 200);
-  const out = forwardMany(plainParams(frame), frame.run.config.activations, grid.map((x) => [x]));
+function paintCurve(ctx, frame, size, toPx) {
   drawPoints(ctx, frame, toPx);
+  if (!frame.finite) return;
+  const {x, output} = frame.boundary;
   ctx.strokeStyle = CLASS_COLOURS[4];
   ctx.lineWidth = 3;
   ctx.beginPath();
-  grid.forEach((x, i) => { const p = toPx(x, out[i][0]); if (i) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y); });
+  let drawing = false;  // a null (non-finite) prediction breaks the curve
+  x.forEach((v, i) => {
+    const y = output.data[0][i];
+    if (y === null) { drawing = false; return; }
+    const p = toPx(v, y);
+    if (drawing) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y);
+    drawing = true;
+  });
   ctx.stroke();
 }
 
@@ -102,6 +118,8 @@ function paintCounts(ctx, counts, size) {
   }));
 }
 
+// counts of (true class, predicted class) over the batch: the served A read as a class
+// (argmax, or A > 0.5 for one output unit), the served Y as the truth
 function confusion(frame) {
   const {Y} = frame.batch, K = Math.max(Y.shape[0], 2), counts = [...Array(K)].map(() => new Array(K).fill(0));
   const AL = withNaN(frame.batch.AL);  // a NaN output is never above 0.5 or another class's
@@ -114,23 +132,24 @@ function confusion(frame) {
   return {counts, accuracy: right / Y.shape[1]};
 }
 
-// {ext, paint, axes, caption}: the axes stay fixed through a run, so a step change
-// repaints the canvas and leaves Plotly's layout untouched
+// {ext, paint, axes, caption}: the served grid spans every example of the run's data, so
+// the axes stay fixed through a run and a step change only repaints the canvas
 function figure(frame) {
-  const {t} = frame, note = frame.finite ? "" : NOT_FINITE;
-  if (frame.run.dims[0] === 2) {
-    const ext = extent(frame);
+  const {t, boundary} = frame, note = frame.finite ? "" : NOT_FINITE;
+  if (boundary && boundary.kind !== "regression" && boundary.y) {
+    const ext = {x: ends(boundary.x), y: ends(boundary.y)};
+    const shade = boundary.kind === "classification" ? "black line: P(y = 1) = 0.5" : "shade: the predicted class";
     return {ext, paint: paintBoundary, axes: {xaxis: {title: {text: "x₁"}, range: ext.x}, yaxis: {title: {text: "x₂"}, range: ext.y}},
-      caption: `Decision boundary of θ at iteration ${t}, over this step's batch${frame.run.dims[frame.run.L] === 1 ? "; black line: P(y = 1) = 0.5" : "; shade: the predicted class"}${note}`};
+      caption: `Decision boundary of θ at iteration ${t}, evaluated by the engine on a ${boundary.x.length} × ${boundary.y.length} grid, over this step's batch; ${shade}${note}`};
   }
-  if (frame.run.task === "regression") {
-    const ext = extent(frame);
+  if (boundary && boundary.kind === "regression") {
+    const ext = {x: ends(boundary.x), y: fitRange(frame)};
     return {ext, paint: paintCurve, axes: {xaxis: {title: {text: "x"}, range: ext.x}, yaxis: {title: {text: "y"}, range: ext.y}},
-      caption: `Fitted curve ŷ(x) of θ at iteration ${t}; dots: this step's batch${note}`};
+      caption: `Fitted curve ŷ(x) of θ at iteration ${t}, evaluated by the engine at ${boundary.x.length} points; dots: this step's batch${note}`};
   }
   const {counts, accuracy} = confusion(frame), K = counts.length;
   const ticks = {tickvals: [...Array(K).keys()], ticktext: frame.run.classes.map(String)};
-  return {ext: {x: [-0.5, K - 0.5], y: [K - 0.5, -0.5], counts}, paint: (ctx, f, e, size) => paintCounts(ctx, counts, size),
+  return {ext: {x: [-0.5, K - 0.5], y: [K - 0.5, -0.5], counts}, paint: (ctx, f, size) => paintCounts(ctx, counts, size),
     axes: {xaxis: {title: {text: "predicted"}, range: [-0.5, K - 0.5], ...ticks},
       yaxis: {title: {text: "true"}, range: [K - 0.5, -0.5], ...ticks}},
     caption: `Confusion matrix of this step's training batch (m = ${frame.batch.Y.shape[1]}) at iteration ${t}: accuracy ${(100 * accuracy).toFixed(1)} %` +
@@ -154,6 +173,7 @@ export async function update(frame) {
   const fig = figure(frame);
   current = {frame, ext: fig.ext};
   caption.textContent = fig.caption;
+  container.setAttribute("aria-label", fig.caption);
   const axes = Object.fromEntries(Object.entries(fig.axes).map(([k, v]) =>
     [k, {...v, fixedrange: true, showgrid: false, zeroline: false}]));
   await react(container, legendTraces(frame), baseLayout({
@@ -162,7 +182,22 @@ export async function update(frame) {
     legend: {orientation: "h", y: 1.0, x: 1, xanchor: "right", yanchor: "bottom"}, ...axes}));
   const size = container._fullLayout._size, ext = fig.ext;
   const toPx = (x, y) => ({x: ((x - ext.x[0]) / (ext.x[1] - ext.x[0])) * size.w, y: ((ext.y[1] - y) / (ext.y[1] - ext.y[0])) * size.h});
-  fig.paint(underlay(container, size), frame, ext, size, toPx);
+  fig.paint(underlay(container, size), frame, size, toPx);
+}
+
+// the served grid point nearest to v along the grid axis `points` (ascending, evenly spaced)
+const nearest = (points, v) => Math.max(0, Math.min(points.length - 1, Math.round((v - points[0]) / spacing(points))));
+
+// what the engine served at the grid point under the mouse
+function servedAt(boundary, x, y) {
+  const j = nearest(boundary.x, x);
+  if (boundary.kind === "regression") {
+    return `x = ${formatNumber(boundary.x[j], 3)}: ŷ = ${formatNumber(boundary.output.data[0][j])}`;
+  }
+  const i = nearest(boundary.y, y), where = `x₁ = ${formatNumber(boundary.x[j], 4)}, x₂ = ${formatNumber(boundary.y[i], 4)}\n`;
+  const out = boundary.output.data[i][j];
+  if (boundary.kind === "classification") return `${where}P(y = 1) = ${formatNumber(out)}`;
+  return `${where}predicted class ${out === null ? "–" : out} with P = ${formatNumber(boundary.probability.data[i][j])}`;
 }
 
 function describe(p) {
@@ -172,11 +207,7 @@ function describe(p) {
     const t = Math.round(y), q = Math.round(x), names = frame.run.classes;
     return ext.counts[t] && q in ext.counts[t] ? `true ${names[t]}, predicted ${names[q]}: ${ext.counts[t][q]} examples` : null;
   }
-  const params = plainParams(frame), acts = frame.run.config.activations;
-  if (frame.run.dims[0] === 1) return `x = ${formatNumber(x, 3)}: ŷ = ${formatNumber(forwardMany(params, acts, [[x]])[0][0])}`;
-  const out = forwardMany(params, acts, [[x, y]])[0];
-  return `x₁ = ${formatNumber(x, 3)}, x₂ = ${formatNumber(y, 3)}\n` + (out.length === 1
-    ? `P(y = 1) = ${formatNumber(out[0])}` : out.map((v, k) => `P(class ${k}) = ${formatNumber(v, 3)}`).join("\n"));
+  return frame.finite && frame.boundary ? servedAt(frame.boundary, x, y) : null;
 }
 
 export async function render(element, frame) {
@@ -184,6 +215,7 @@ export async function render(element, frame) {
   caption.className = "caption";
   container = document.createElement("div");
   container.className = "plot";
+  container.setAttribute("role", "figure");
   element.replaceChildren(caption, container);
   await update(frame);
   pointAt(container, describe);

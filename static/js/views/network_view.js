@@ -1,7 +1,9 @@
 // network diagram: neurons coloured by one example's A (forward) or dZ (backward), edges
 // by W in forward, by dW in backward and by the applied update ΔW in the update phase.
+// the example's values are the engine's, served with example=i (step_frame.js).
 // layers the current phase has not reached stay grey. neurons and edges are drawn on a
-// canvas under the Plotly figure (see tensor_image.js for why); labels are annotations.
+// canvas under the Plotly figure (see tensor_image.js for why); labels are annotations;
+// the figure's aria-label carries the drawn values as text.
 import {react, baseLayout, INACTIVE, divergingColour, fontSize} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {underlay} from "../tensor_image.js";
@@ -85,7 +87,7 @@ function drawNode(ctx, c, radius, fill, stroke, off) {
 
 function nodeText(frame, s, l, i, off) {
   if (!s) return `layer ${l}, unit ${i}: not computed yet in this phase`;
-  const value = `${s.name}[${l}]${i} = ${formatNumber(s.v[i], 6)} (example ${frame.example.j})`;
+  const value = `${s.name}[${l}]${i} = ${formatNumber(s.v[i], 6)} (example ${frame.example.index})`;
   return off ? `${value}\ndropped: D[${l}]${i} = 0 for this example in this iteration` : value;
 }
 
@@ -140,7 +142,9 @@ function showKey(frame) {
   const key = document.getElementById("network-key");
   if (!key) return;
   const bad = showsNonFinite(frame);
+  const {wanted, index, choices} = frame.example;
   key.textContent = "neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW" +
+    (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch, so its first is shown` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
 }
@@ -189,7 +193,39 @@ function drawHighlight(ctx, frame, w, h) {
   ctx.fillRect(x0 * w, 0, (x1 - x0) * w, h);
 }
 
+// the example control offers this step's batch only (all of the training set in full-batch
+// training), so that no example=i request can be refused; rebuilt when the batch changes
+let choiceKey = null;
+
+function syncExampleChoice(frame) {
+  const select = document.getElementById("example");
+  if (!select || select.tagName !== "SELECT") return;
+  const {choices, index} = frame.example;
+  const key = `${frame.run.id}:${frame.run.config.batch_size === null ? "all" : frame.t}`;
+  if (key !== choiceKey) {
+    choiceKey = key;
+    const options = document.createDocumentFragment();
+    for (const i of choices) options.append(new Option(String(i), String(i)));
+    select.replaceChildren(options);
+  }
+  select.value = String(index);
+}
+
+// the drawn values as text: "A[1] = 0.12, -0.5, …" per layer, for screen readers and tests
+function valuesText(frame) {
+  const dims = frame.run.dims, parts = [];
+  dims.forEach((n, l) => {
+    const s = nodeValues(frame, l);
+    if (!s) return;
+    const shownValues = s.v.slice(0, MAX_SHOWN).map((v) => formatNumber(v, 6)).join(", ");
+    parts.push(`${s.name}${l ? `[${l}]` : ""} = ${shownValues}${n > MAX_SHOWN ? ` (+${n - MAX_SHOWN} more)` : ""}`);
+  });
+  return `Network diagram, iteration ${frame.t}, example ${frame.example.index}: ${parts.join("; ")}`;
+}
+
 export function update(frame) {
+  syncExampleChoice(frame);
+  container.setAttribute("aria-label", valuesText(frame));
   const w = container.clientWidth, h = container.clientHeight;
   const radius = Math.max(6, Math.min(11, ((TOP - BOTTOM) * h) / (2.6 * MAX_SHOWN)));
   const px = (p) => ({x: p.x * w, y: (1 - p.y) * h});
@@ -219,6 +255,7 @@ function nearestNode(p) {
 
 export async function render(element, frame) {
   container = element;
+  container.setAttribute("role", "figure");
   await update(frame);
   pointAt(container, nearestNode);
 }

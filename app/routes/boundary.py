@@ -1,0 +1,60 @@
+"""The model θ_t over a grid that spans the data: the decision boundary or the fit that
+the page draws, computed by the engine (engine.boundary)."""
+
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+
+from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_values
+from app.record_schemas import Boundary
+from app.routes.steps import ERRORS, StepPath, check_step
+from app.runs import FINISHED, public_status, wait_finished
+from app.schemas import INVALID
+from app.serialize import dumps, with_tensors
+from engine.boundary import (
+    DEFAULT_RESOLUTION,
+    MAX_RESOLUTION,
+    MIN_RESOLUTION,
+    boundary,
+    boundary_kind,
+)
+
+router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
+                   dependencies=[Depends(single_query_values)], responses=INVALID)
+
+ResolutionQuery = Annotated[int, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION,
+                                       description="Grid points along each axis")]
+
+
+def check_cells(kind: str, resolution: int, ceiling: int):
+    """A 422 naming resolution for an answer over the server's ceiling of cells."""
+    grids = {"classification": 1, "multiclass": 2}.get(kind, 0)
+    cells = grids * resolution**2 + (resolution if kind == "regression" else 0)
+    if cells > ceiling:
+        raise HTTPException(422, f"resolution: this answer would hold {cells} cells, over "
+                                 f"this server's ceiling of {ceiling} cells an answer; ask "
+                                 "for a lower resolution")
+
+
+def boundary_json(ref: RunRef, t: int, resolution: int) -> bytes:
+    return dumps(with_tensors(boundary(ref.run, t, resolution)))
+
+
+@router.get("/{t}/boundary", response_model=Boundary, responses=ERRORS)
+async def step_boundary(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
+                        resolution: ResolutionQuery = DEFAULT_RESOLUTION):
+    """The model θ_t over a grid spanning the data: P(y=1) (2-D binary), the predicted class
+    and its probability (2-D multiclass), or the fit (1-D regression); kind "none" for data
+    with more features."""
+    await wait_finished(ref.run, settings.sync_seconds)
+    final = public_status(ref.run) in FINISHED  # before the step: see the step route
+    step_t = check_step(ref, t)
+    check_cells(boundary_kind(ref.run.data.info), resolution, settings.max_answer_cells)
+    key = ("boundary", ref.id, step_t, resolution)
+    body = answers.get(key)
+    if body is None:
+        body = await anyio.to_thread.run_sync(boundary_json, ref, step_t, resolution)
+        if final:
+            answers.put(key, body)
+    return Response(body, media_type="application/json")

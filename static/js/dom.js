@@ -1,0 +1,27 @@
+// writes to the page that happen on every frame of playback: each one only when the value
+// changes, since any write to the DOM makes the browser lay the page out again
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+const shownHTML = new WeakMap();  // element -> the HTML string it was last given
+
+export function setHTML(el, html) {
+  if (shownHTML.get(el) !== html) {
+    el.innerHTML = html;
+    shownHTML.set(el, html);
+  }
+}
+
+const shownStyle = new WeakMap();  // element -> {property: the value it was last given}
+
+// (the browser reads a style back normalized, "#fff" as "rgb(255, 255, 255)": compare
+// with what was written instead)
+export function setStyle(el, property, value) {
+  if (!shownStyle.has(el)) shownStyle.set(el, {});
+  const shown = shownStyle.get(el);
+  if (shown[property] !== value) {
+    el.style[property] = value;
+    shown[property] = value;
+  }
+}

@@ -1,0 +1,176 @@
+// one heatmap of the cache inspector: its title (name and shape), a canvas of one pixel
+// per drawn cell, a cursor cell for the keyboard and its colour bar. the canvas takes the
+// focus with Tab: arrow keys move the cursor over the drawn cells, Enter opens the
+// formula of the entry under it (the first entry of its block, where the heatmap is
+// block-averaged), as a click does. hover names the cell, or the block a drawn cell is
+// the mean of.
+import {DIVERGING} from "../plot_theme.js";
+import {paintMatrix} from "../tensor_image.js";
+import {positionOf} from "../colour_scale.js";
+import {fullShape, shapeText, formatNumber, blockOf} from "../tensors.js";
+import {showTip, hideTip} from "../tooltip.js";
+import {setText, setHTML, setStyle} from "../dom.js";
+
+const MASK = [[0, "#ffffff"], [1, "#252525"]];
+const MOVES = {ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0]};
+const STOPS = DIVERGING.map(([p, c]) => `${c} ${100 * p}%`).join(", ");
+// b and db are one column: their bar stands beside them, negative at the bottom
+const VECTORS = new Set(["b", "db"]);
+const FAINT = 0.05;  // a tensor below this share of its shared range is called faint
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// the entry of the full tensor that drawn cell (i, j) stands for; (fy, fx): where inside
+// the drawn cell, 0..1, picks an entry of its block (the block's first for the keyboard)
+function entryAt(t, i, j, fy = 0, fx = 0) {
+  const block = blockOf(t, i, j);
+  return {row: block.r0 + Math.floor(fy * (block.r1 - block.r0)), col: block.c0 + Math.floor(fx * (block.c1 - block.c0)),
+    value: t.data[i][j], block: t.downsampled_from ? block : null};
+}
+
+// the colour bar: numbers at both ends and 0 in the middle (the mask: 0 and 1)
+function drawBar(slot, range) {
+  const bar = slot.bar;
+  if (!range) {
+    bar.dataset.low = "0";
+    bar.dataset.high = "1";
+    setStyle(bar.strip, "background", `linear-gradient(${slot.direction}, #ffffff, #252525)`);
+    bar.labels.forEach((el, k) => { el.textContent = ["0 dropped", "", "1 kept"][k]; });
+    bar.title = "dropout mask: 0 drops the unit, 1 keeps it";
+    return;
+  }
+  const top = range.top, own = range.from === "heatmap";
+  Object.assign(bar.dataset, {low: String(-top), high: String(top), from: range.from, eps: range.eps ? String(range.eps) : ""});
+  setStyle(bar.strip, "background", `linear-gradient(${slot.direction}, ${STOPS})`);
+  setText(bar.labels[0], `${top ? "−" : ""}${formatNumber(top, 2)}`);
+  // under a shared range, a tensor far smaller than its group's largest is near white:
+  // honest, and the bar says how small it is (per tensor shows its pattern)
+  const faint = !range.eps && range.own !== undefined && range.own < FAINT * top;
+  // ε of symlog, a range that is not served (the heatmap's own), and a faint tensor, say
+  // so in the bar (a narrow bar has no room for "faint": cache.css hides it, the title says it)
+  setHTML(bar.labels[1], `0${range.eps ? ` · ε ${formatNumber(range.eps, 2)}` : ""}${own ? " · own max" : ""}` +
+    (faint ? `<span class="faint-note"> · faint: its max ${formatNumber(range.own, 2)}</span>` : ""));
+  bar.classList.toggle("faint", faint);
+  setText(bar.labels[2], formatNumber(top, 2));
+  bar.classList.toggle("approx", !range.exact);
+  const source = {step: "this iteration's exact range", run: "the exact range over the whole run",
+    heatmap: range.exact ? "this tensor's own range (no served statistic)" : "the largest drawn block mean (no served statistic): the true range may be wider"}[range.from];
+  bar.title = `colours from −${formatNumber(top, 6)} to ${formatNumber(top, 6)}: ${source}` +
+    (faint ? `; this tensor's own max |value| is ${formatNumber(range.own, 6)}, so it is drawn near white (colours: per tensor shows its pattern)` : "") +
+    (range.eps ? `; symlog: sign(x)·log10(1 + |x|/ε), ε = ${formatNumber(range.eps, 4)}` : "");
+}
+
+function cursorBox(slot) {
+  const t = slot.tensor, [i, j] = slot.cursor;
+  return {left: (100 * j) / t.shape[1], top: (100 * i) / t.shape[0], width: 100 / t.shape[1], height: 100 / t.shape[0]};
+}
+
+function placeCursor(slot) {
+  const box = cursorBox(slot);
+  Object.assign(slot.cursorEl.style, {left: `${box.left}%`, top: `${box.top}%`, width: `${box.width}%`, height: `${box.height}%`});
+}
+
+// the drawn cell under a pointer event, with where inside it the pointer is
+function cellUnder(slot, e) {
+  const r = slot.canvas.getBoundingClientRect(), t = slot.tensor;
+  const y = ((e.clientY - r.top) / r.height) * t.shape[0], x = ((e.clientX - r.left) / r.width) * t.shape[1];
+  const i = Math.min(t.shape[0] - 1, Math.max(0, Math.floor(y))), j = Math.min(t.shape[1] - 1, Math.max(0, Math.floor(x)));
+  return {i, j, fy: y - Math.floor(y), fx: x - Math.floor(x)};
+}
+
+function cellOf(slot, i, j, fy, fx) {
+  return {name: slot.name, ...entryAt(slot.tensor, i, j, fy, fx)};
+}
+
+// the cursor cell's middle on screen: where its formula opens
+function cursorPoint(slot) {
+  const r = slot.canvas.getBoundingClientRect(), t = slot.tensor, [i, j] = slot.cursor;
+  return {x: r.left + ((j + 0.5) / t.shape[1]) * r.width, y: r.top + ((i + 0.5) / t.shape[0]) * r.height};
+}
+
+// the slot's own keys: plain arrows move the cursor and stay here (they would otherwise
+// step the iteration: controls.js listens on the document), Enter opens the formula;
+// Escape and the other keys go on to the page
+function onKey(slot, e, hooks) {
+  if (!slot.tensor || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (MOVES[e.key] && !e.shiftKey) {
+    const [di, dj] = MOVES[e.key], t = slot.tensor;
+    slot.cursor = [Math.max(0, Math.min(t.shape[0] - 1, slot.cursor[0] + di)), Math.max(0, Math.min(t.shape[1] - 1, slot.cursor[1] + dj))];
+    placeCursor(slot);
+    hooks.announce(hooks.describe(cellOf(slot, ...slot.cursor)));
+  } else if (e.key === "Enter") {
+    hooks.open(cellOf(slot, ...slot.cursor), cursorPoint(slot));
+  } else {
+    return;
+  }
+  e.preventDefault();
+  e.stopPropagation();
+}
+
+function listen(slot, hooks) {
+  const c = slot.canvas;
+  c.addEventListener("keydown", (e) => onKey(slot, e, hooks));
+  c.addEventListener("focus", () => slot.tensor && hooks.announce(hooks.describe(cellOf(slot, ...slot.cursor))));
+  c.addEventListener("mousemove", (e) => {
+    if (!slot.tensor) return;
+    const {i, j, fy, fx} = cellUnder(slot, e);
+    showTip(e, hooks.describe(cellOf(slot, i, j, fy, fx)) + "\nclick: its exact value and formula");
+  });
+  c.addEventListener("mouseleave", hideTip);
+  // a click opens the formula and moves the cursor there, without taking the focus: the
+  // arrow keys keep stepping the iteration for a mouse user
+  c.addEventListener("mousedown", (e) => {
+    if (e.button !== 0 || !slot.tensor) return;
+    e.preventDefault();
+    const {i, j, fy, fx} = cellUnder(slot, e);
+    slot.cursor = [i, j];
+    placeCursor(slot);
+    hooks.open(cellOf(slot, i, j, fy, fx), {x: e.clientX, y: e.clientY});
+  });
+}
+
+// hooks: {describe(cell) -> text, open(cell, point), announce(text)}
+export function createSlot(name, hooks) {
+  const el = element("div", "slot"), title = element("div", "slot-title");
+  const box = element("div", "heatmap-box"), canvas = element("canvas", "heatmap");
+  const cursorEl = element("div", "cell-cursor"), bar = element("div", "colour-bar");
+  el.dataset.name = name;
+  el.classList.toggle("vector", VECTORS.has(name));
+  Object.assign(canvas.dataset, {testid: `cache-slot-${name}`, name});
+  canvas.tabIndex = 0;
+  box.append(canvas, cursorEl);
+  bar.strip = element("div", "bar-strip");
+  bar.labels = [element("span", "bar-low"), element("span", "bar-zero"), element("span", "bar-high")];
+  const ticks = element("div", "bar-ticks");
+  ticks.append(...bar.labels);
+  bar.append(bar.strip, ticks);
+  el.append(title, box, bar);
+  const slot = {name, el, title, canvas, cursorEl, bar, tensor: null, cursor: [0, 0],
+    direction: VECTORS.has(name) ? "to top" : "to right"};
+  listen(slot, hooks);
+  return slot;
+}
+
+// draw tensor t (or nothing: the slot hides) under `label`; range: its colour scale
+// (null for the dropout mask); faded: the phase has not computed it yet
+export function paintSlot(slot, t, {label, range, faded, note = ""}) {
+  slot.el.hidden = !t;
+  slot.tensor = t || null;
+  if (!t) return;
+  const [R, C] = fullShape(t);
+  setHTML(slot.title, `<b>${label}</b> <span class="shape">${shapeText(t)}</span>${note}`);
+  slot.title.title = `${label}: ${shapeText(t)}`;
+  slot.canvas.setAttribute("aria-label", `${label}, ${R} × ${C}${t.downsampled_from ? `, drawn as ${t.shape[0]} × ${t.shape[1]} block means` : ""}: arrow keys move the cursor, Enter opens the formula`);
+  Object.assign(slot.canvas.dataset, {rows: R, cols: C});
+  slot.cursor = [Math.min(slot.cursor[0], t.shape[0] - 1), Math.min(slot.cursor[1], t.shape[1] - 1)];
+  placeCursor(slot);
+  slot.canvas.classList.toggle("faded", faded);
+  slot.el.classList.toggle("faded", faded);
+  paintMatrix(slot.canvas, t.data, range ? positionOf(range) : (v) => v, range ? DIVERGING : MASK);
+  drawBar(slot, range);
+}

@@ -1,0 +1,118 @@
+"""Honest colours: every heatmap's colour bar shows the exact range its colours span, from
+the summary the server computed on the full tensors (never the block-averaged heatmap's
+own maximum), for each of the scales shared, tensor, run and symlog; and under the default
+shared scale a zero-init sigmoid run's tiny Z reads as near zero (near white) beside
+X ≈ ±2, while per tensor it would not."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import is_run_post, open_page
+
+FORWARD = ["A_prev", "W", "b", "Z", "A"]
+GRADIENTS = ["dA", "dZ", "dW", "db"]
+SYMLOG_EPSILON = 1e-3  # ε = the shared range / 1000
+
+
+def step_top(summary, name, l, t):
+    """max |value| of tensor `name` of layer l at step t, from the summary's statistics."""
+    layers = summary["layers"]
+    if name == "A_prev":
+        if l == 1:
+            return summary["X_max_abs"][t]
+        name, l = "A", l - 1
+    if name in ("Z", "A"):
+        return max(abs(layers[l - 1][f"{name}_min"][t]), abs(layers[l - 1][f"{name}_max"][t]))
+    return layers[l - 1][f"{name}_max_abs"][t]
+
+
+def expected_tops(summary, scale, l, t):
+    steps = len(summary["cost"])
+    if scale == "run":
+        return {n: max(step_top(summary, n, l, s) for s in range(steps))
+                for n in FORWARD + GRADIENTS}
+    tops = {n: step_top(summary, n, l, t) for n in FORWARD + GRADIENTS}
+    if scale == "tensor":
+        return tops
+    shared = {g: max(tops[n] for n in group) for g, group in (("f", FORWARD), ("g", GRADIENTS))}
+    return {n: shared["f" if n in FORWARD else "g"] for n in tops}
+
+
+def shown_bars(page):
+    return page.locator(".slot:not([hidden]) .colour-bar").evaluate_all("""bars => bars.map(b => ({
+      name: b.closest('.slot').dataset.name, high: Number(b.dataset.high),
+      low: Number(b.dataset.low), from: b.dataset.from, eps: b.dataset.eps,
+      labels: [...b.querySelectorAll('.bar-ticks > span')].map(s => s.textContent)}))""")
+
+
+def number(label):
+    return float(label.split(" ")[0].replace("−", "-"))
+
+
+CASES = [("shared", 1), ("shared", 2), ("tensor", 1), ("tensor", 3), ("run", 2), ("symlog", 2)]
+
+
+@pytest.mark.parametrize(("scale", "layer"), CASES, ids=[f"{s}-layer{l}" for s, l in CASES])
+def test_each_colour_bar_spans_the_served_range(page, server, scale, layer):
+    t = 7
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, f"?it={t}&phase=forward-1&layer={layer}&scale={scale}")
+    summary = page.request.get(f"{server}/api/runs/{answer.value.json()['id']}/summary").json()
+    expect(page.locator("#scale")).to_have_value(scale)
+    tops = expected_tops(summary, scale, layer, t)
+    bars = shown_bars(page)
+    assert {b["name"] for b in bars} == set(tops), "every heatmap has its colour bar"
+    for bar in bars:
+        top = tops[bar["name"]]
+        assert bar["from"] == ("run" if scale == "run" else "step"), bar  # a served statistic
+        assert bar["high"] == pytest.approx(top, rel=1e-12) and bar["low"] == -bar["high"], bar
+        low, zero, high = bar["labels"]
+        # numbers at both ends and 0 between them, printed to 2 digits
+        assert number(high) == pytest.approx(top, rel=0.05) and number(low) == -number(high), bar
+        assert zero.startswith("0")
+        if scale == "symlog":
+            assert float(bar["eps"]) == pytest.approx(SYMLOG_EPSILON * top, rel=1e-12)
+            assert "ε" in zero
+    expect(page.locator("#scale-note")).to_contain_text(f"colours ({scale})")
+
+
+ZERO_INIT = "?init=zeros&activations=sigmoid,sigmoid,sigmoid&it=20&phase=forward-1&layer=1"
+# the palest channel of every pixel of a heatmap, and the least pale one
+PALENESS = """name => {
+  const c = document.querySelector(`[data-testid=cache-slot-${name}]`);
+  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let least = 255;
+  for (let k = 0; k < px.length; k += 4) least = Math.min(least, px[k], px[k + 1], px[k + 2]);
+  return least;
+}"""
+
+
+@pytest.mark.parametrize(("scale", "z_near_white"),
+                         [("shared", True), ("symlog", True), ("tensor", False)])
+def test_a_zero_init_runs_tiny_z_reads_as_zero_beside_x(page, server, scale, z_near_white):
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, f"{ZERO_INIT}&scale={scale}")
+    run_id = answer.value.json()["id"]
+    Z = page.request.get(f"{server}/api/runs/{run_id}/steps/20?layers=1&fields=Z").json()
+    z_top = max(abs(v) for row in Z["layers"][0]["activation_cache"]["Z"]["data"] for v in row)
+    assert 0 < z_top < 1e-5  # the run this test is about: Z ≈ 1e-6, A ≈ 0.5, X ≈ ±2
+    assert (page.evaluate(PALENESS, "Z") >= 235) == z_near_white
+    assert page.evaluate(PALENESS, "A_prev") < 150  # X ≈ ±2 keeps its strong colours
+    # the shared bar says that Z is faint, and how small it is; X is not faint
+    middles = {bar["name"]: bar["labels"][1] for bar in shown_bars(page)}
+    if scale == "shared":
+        assert "faint: its max" in middles["Z"]
+        assert number(middles["Z"].split("its max ")[1]) == pytest.approx(z_top, rel=0.05)
+    else:
+        assert "faint" not in middles["Z"]
+    assert "faint" not in middles["A_prev"]
+
+
+def test_a_scale_the_page_does_not_know_falls_back_to_shared(page, server):
+    highs = []
+    for scale in ("shared", "per_run"):  # per_run: an old link's name
+        open_page(page, server, f"?it=7&layer=2&scale={scale}")
+        expect(page.locator("#scale")).to_have_value("shared")
+        highs.append({bar["name"]: bar["high"] for bar in shown_bars(page)})
+    assert highs[0] == highs[1]
+    assert highs[0]["Z"] == highs[0]["A"] and highs[0]["dZ"] == highs[0]["dW"]

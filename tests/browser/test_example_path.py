@@ -1,0 +1,111 @@
+"""The network diagram follows one training example with the engine's own numbers: the
+values it draws are the served step's column of that example (example=i, CONTRACT §4), and
+the page computes none of them (it loads no forward pass of its own)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import is_run_post, open_page, redraws, wait_redrawn
+
+LABEL = "#view-network"
+
+
+def drawn_values(page) -> dict[str, list[float]]:
+    """{"X": [...], "A[1]": [...], ...}: the diagram's neuron values from its text alternative."""
+    text = page.get_attribute(LABEL, "aria-label")
+    parts = text.split(": ", 1)[1].split("; ")
+    values = {}
+    for part in parts:
+        name, numbers = part.split(" = ", 1)
+        numbers = re.sub(r" \(\+\d+ more\)$", "", numbers)
+        values[name] = [float("nan") if v == "not finite" else float(v)
+                        for v in numbers.split(", ")]
+    return values
+
+
+def drawn_example(page) -> int:
+    return int(re.search(r"example (\d+):", page.get_attribute(LABEL, "aria-label"))[1])
+
+
+def full_step(page, server, run_id, t):
+    return page.request.get(f"{server}/api/runs/{run_id}/steps/{t}").json()
+
+
+def served_column(step, example) -> dict[str, list[float]]:
+    """The same names from the full step record: column `example` of X, A[l] and dZ[l]."""
+    j = step["batch"]["indices"].index(example)
+    col = lambda t: [row[j] for row in t["data"]]  # noqa: E731
+    out = {"X": col(step["batch"]["X"])}
+    for entry in step["layers"]:
+        out[f"A[{entry['l']}]"] = col(entry["A"])
+        out[f"dZ[{entry['l']}]"] = col(entry["grads"]["dZ"])
+    return out
+
+
+def assert_drawn_equals_served(page, step, example):
+    drawn, served = drawn_values(page), served_column(step, example)
+    assert drawn, "the diagram shows no values"
+    for name, values in drawn.items():
+        # printed to 6 significant digits; 10 units per layer at most are drawn
+        assert values == pytest.approx(served[name][:len(values)], rel=1e-5, abs=1e-12), name
+
+
+def open_run(page, server, query):
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, query)
+    return answer.value.json()["id"]
+
+
+# (view, the names the diagram draws in it): every A in the cost phase, every dZ in the
+# first backward phase's reach (backward of layer 1 has reached all layers)
+PHASES = [("cost", ["X", "A[1]", "A[2]", "A[3]"]), ("backward-1", ["dZ[1]", "dZ[2]", "dZ[3]"])]
+
+
+@pytest.mark.parametrize(("phase", "names"), PHASES, ids=["forward", "backward"])
+def test_diagram_draws_the_served_column_of_the_example(page, server, phase, names):
+    run_id = open_run(page, server, f"?it=5&ex=7&phase={phase}")
+    assert drawn_example(page) == 7
+    assert sorted(drawn_values(page)) == sorted(names)
+    assert_drawn_equals_served(page, full_step(page, server, run_id, 5), 7)
+
+
+def test_changing_the_example_changes_the_drawn_values(page, server):
+    run_id = open_run(page, server, "?it=5&ex=7&phase=cost")
+    before_values = drawn_values(page)
+    before = redraws(page)
+    page.locator("#example").select_option("12")
+    wait_redrawn(page, before)
+    expect(page).to_have_url(re.compile(r"[?&]ex=12"))
+    assert drawn_example(page) == 12
+    assert drawn_values(page) != before_values
+    assert_drawn_equals_served(page, full_step(page, server, run_id, 5), 12)
+
+
+def test_a_mini_batch_run_offers_only_the_batch_and_is_never_refused(page, server):
+    refused = []
+    page.on("response", lambda r: r.status >= 400 and refused.append(f"{r.status} {r.url}"))
+    # example 5 is (almost surely) not in iteration 7's batch of 16: the page shows another
+    run_id = open_run(page, server, "?batch_size=16&it=7&ex=5&phase=cost")
+    for t in (7, 8):
+        step = full_step(page, server, run_id, t)
+        offered = page.locator("#example option").evaluate_all("os => os.map(o => Number(o.value))")
+        assert offered == sorted(step["batch"]["indices"])
+        shown = drawn_example(page)
+        assert shown in step["batch"]["indices"]
+        assert_drawn_equals_served(page, step, shown)
+        before = redraws(page)
+        page.get_by_test_id("step-next").click()
+        wait_redrawn(page, before)
+    page.wait_for_load_state("networkidle")  # the prefetched neighbours too
+    assert refused == []
+    assert any("example=" in url for url in page.recorder.requests)
+
+
+def test_the_page_loads_no_forward_pass_of_its_own(page, server):
+    open_page(page, server, "?it=3")
+    page.wait_for_load_state("networkidle")
+    scripts = [u for u in page.recorder.requests if u.endswith(".js")]
+    assert any("step_frame.js" in u for u in scripts)
+    assert not [u for u in scripts if "forward_pass" in u]

@@ -1,0 +1,137 @@
+"""One screen for a projector, a presenter layout and a phone: where the step controls, the
+network diagram and the cache inspector land at the window sizes a class meets."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import open_page, redraws, slot_point, wait_redrawn
+
+# the boxes of the sticky controls and the two views of the first screen, and the scroll
+BOXES = """() => {
+  const box = (sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height}; };
+  return {controls: box('.controls'), network: box('[data-testid=view-network]'),
+    cache: box('[data-testid=view-cache]'), scrollY: window.scrollY,
+    scrollWidth: document.scrollingElement.scrollWidth};
+}"""
+DEEP_SIGMOID = ("?hidden_layers=8,8,8,8,8"
+                "&activations=sigmoid,sigmoid,sigmoid,sigmoid,sigmoid,sigmoid")
+# (width, height, query): a projector, a full-HD screen; the default run and a deep one
+FIRST_SCREENS = [(1280, 720, ""), (1280, 720, DEEP_SIGMOID), (1920, 1080, "")]
+
+
+@pytest.mark.parametrize(("width", "height", "query"), FIRST_SCREENS,
+                         ids=["720p", "720p-deep", "1080p"])
+def test_first_screen_holds_the_controls_network_and_whole_inspector(page, server, width, height,
+                                                                     query):
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, server, query)
+    boxes = page.evaluate(BOXES)
+    assert boxes["scrollY"] == 0
+    for name in ("controls", "network", "cache"):
+        assert 0 <= boxes[name]["top"] < height, (name, boxes[name])
+    # the inspector is wholly on screen, and beside the network rather than under it
+    assert boxes["cache"]["bottom"] <= height, boxes["cache"]
+    assert boxes["cache"]["left"] >= boxes["network"]["right"], boxes
+    assert boxes["scrollWidth"] <= width
+
+
+def test_a_clicked_cells_formula_opens_beside_it_on_the_first_screen(page, server):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?it=5&phase=forward-2&layer=2")
+    x, y = slot_point(page, "Z", 0.5, 0.5)
+    assert y < 720 and page.evaluate("() => window.scrollY") == 0
+    page.mouse.click(x, y)
+    formula = page.get_by_test_id("cell-formula")
+    expect(formula).to_contain_text("Z[2]")
+    box = formula.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1280 and box["y"] + box["height"] <= 720
+    dx = max(box["x"] - x, 0, x - box["x"] - box["width"])
+    dy = max(box["y"] - y, 0, y - box["y"] - box["height"])
+    assert dx <= 60 and dy <= 60, (box, x, y)
+
+
+# panels that the presenter layout hides: everything but the network and the inspector
+HIDDEN_BY_PRESENTER = ["view-code", "cache-explainer", "view-loss", "view-boundary",
+                       "view-gradient-flow", "view-distributions", "gradcheck", "run-form"]
+
+
+def test_presenter_layout_shows_only_the_controls_network_and_inspector_large(page, server):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter", plots=1)
+    for test_id in HIDDEN_BY_PRESENTER:
+        expect(page.get_by_test_id(test_id)).to_be_hidden()
+    expect(page.locator("header.top")).to_be_hidden()
+    boxes = page.evaluate(BOXES)
+    assert boxes["scrollY"] == 0
+    assert boxes["cache"]["bottom"] <= 720 and boxes["network"]["bottom"] <= 720, boxes
+    assert boxes["cache"]["left"] >= boxes["network"]["right"], boxes
+    # large enough for the back of a room: bigger text, a taller inspector than the page's
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 18
+    # the way out is in the controls, and the URL follows it both ways
+    before = redraws(page)
+    page.locator("#presenter").click()
+    wait_redrawn(page, before)
+    expect(page.get_by_test_id("view-loss")).to_be_visible()
+    expect(page).not_to_have_url(re.compile("layout="))
+    assert boxes["cache"]["height"] > 1.2 * page.evaluate(BOXES)["cache"]["height"]
+    page.locator("#presenter").click()
+    expect(page).to_have_url(re.compile("[?&]layout=presenter"))
+    expect(page.get_by_test_id("view-loss")).to_be_hidden()
+
+
+def test_presenter_layout_keeps_the_formula_beside_the_cell(page, server):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter&it=5&phase=backward-2&layer=2", plots=1)
+    x, y = slot_point(page, "dZ", 0.5, 0.5)
+    page.mouse.click(x, y)
+    formula = page.get_by_test_id("cell-formula")
+    expect(formula).to_contain_text("dZ[2]")
+    box = formula.bounding_box()
+    assert box["y"] + box["height"] <= 720
+    dx = max(box["x"] - x, 0, x - box["x"] - box["width"])
+    dy = max(box["y"] - y, 0, y - box["y"] - box["height"])
+    assert dx <= 60 and dy <= 60, (box, x, y)
+
+
+# every visible control of the sticky bar, cut off at the window's edge or not
+CONTROL_BOXES = """() => [...document.querySelectorAll('.controls :is(button, select, input)')]
+  .filter(e => e.offsetParent !== null).map(e => { const r = e.getBoundingClientRect();
+    return {id: e.id || e.textContent, left: r.left, right: r.right}; })"""
+
+
+@pytest.mark.parametrize("query", ["", DEEP_SIGMOID], ids=["default", "deep"])
+def test_phone_scrolls_only_down_and_the_sticky_bar_keeps_to_a_quarter(page, server, query):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server, query)
+    boxes = page.evaluate(BOXES)
+    assert boxes["scrollWidth"] <= 390
+    assert boxes["controls"]["height"] <= 844 / 4, boxes["controls"]
+    cut = [b for b in page.evaluate(CONTROL_BOXES) if b["left"] < 0 or b["right"] > 390]
+    assert cut == []
+    # the bar stays on top while the page scrolls
+    page.get_by_test_id("view-cache").scroll_into_view_if_needed()
+    assert page.evaluate(BOXES)["controls"]["top"] == 0
+    # the secondary controls wait behind a disclosure, and it opens
+    layer = page.get_by_test_id("layer-select")
+    expect(layer).to_be_hidden()
+    more = page.locator("#more-controls")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.click()
+    expect(more).to_have_attribute("aria-expanded", "true")
+    expect(layer).to_be_visible()
+    expect(page.locator("#speed")).to_be_visible()
+    assert page.evaluate(BOXES)["scrollWidth"] <= 390
+
+
+def test_keys_help_is_one_click_away(page, server):
+    open_page(page, server)
+    keys = page.locator("#keys-help")
+    expect(keys).to_be_hidden()
+    page.locator("#keys-toggle").click()
+    expect(keys).to_be_visible()
+    expect(keys).to_contain_text("Shift+←/→")
+    page.keyboard.press("Escape")
+    expect(keys).to_be_hidden()

@@ -1,0 +1,122 @@
+""""What the model does" draws the engine's numbers: the decision boundary, the class map
+and the fitted curve are the boundary route's grid (CONTRACT §4), read back from what the
+page shows under the mouse; data with more features shows the confusion matrix."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import is_run_post, open_page
+
+NUMBER = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
+# points of the plot area, as fractions across and up
+POINTS = [(0.1, 0.1), (0.3, 0.7), (0.5, 0.5), (0.62, 0.38), (0.9, 0.85)]
+RESOLUTION = re.compile(r"/steps/(\d+)/boundary\?resolution=(\d+)$")
+
+
+def plot_area(page):
+    """The screen box of the model view's axes (Plotly's plot area)."""
+    return page.evaluate("""() => {
+      const gd = document.querySelector('#view-boundary .plot'), s = gd._fullLayout._size;
+      const box = gd.getBoundingClientRect();
+      return {x: box.left + s.l, y: box.top + s.t, w: s.w, h: s.h};
+    }""")
+
+
+def tip_at(page, fx, fy) -> str:
+    box = plot_area(page)
+    page.mouse.move(box["x"] + fx * box["w"], box["y"] + (1 - fy) * box["h"])
+    tip = page.locator(".tooltip")
+    expect(tip).to_be_visible()
+    return tip.inner_text()
+
+
+def served_boundary(page, server, run_id, t, resolution):
+    url = f"{server}/api/runs/{run_id}/steps/{t}/boundary?resolution={resolution}"
+    return page.request.get(url).json()
+
+
+def grid_index(points, v):
+    index = min(range(len(points)), key=lambda k: abs(points[k] - v))
+    assert points[index] == pytest.approx(v, rel=1e-3, abs=1e-3)  # printed to 4 digits
+    return index
+
+
+def opened(page, server, query):
+    """(run id, the boundary request the page made: (step, resolution) or None)."""
+    asked = []
+    page.on("request", lambda r: (m := RESOLUTION.search(r.url)) and asked.append(
+        (int(m[1]), int(m[2]))))
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, query)
+    page.locator("#view-boundary").scroll_into_view_if_needed()
+    return answer.value.json()["id"], asked
+
+
+def test_boundary_heatmap_is_the_served_probability(page, server):
+    run_id, asked = opened(page, server, "?it=10")
+    t, resolution = next(a for a in asked if a[0] == 10)
+    served = served_boundary(page, server, run_id, t, resolution)
+    assert served["kind"] == "classification"
+    for fx, fy in POINTS:
+        text = tip_at(page, fx, fy)
+        x1, x2, p = (float(v) for v in re.search(
+            rf"x₁ = ({NUMBER}), x₂ = ({NUMBER})\nP\(y = 1\) = ({NUMBER})", text).groups())
+        i, j = grid_index(served["y"], x2), grid_index(served["x"], x1)
+        assert p == pytest.approx(served["output"]["data"][i][j], rel=1e-3, abs=1e-9)
+    expect(page.locator("#view-boundary .caption")).to_contain_text("evaluated by the engine")
+
+
+def test_boundary_follows_the_iteration(page, server):
+    run_id, asked = opened(page, server, "?it=10")
+    page.get_by_test_id("step-next").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 11 ")
+    page.wait_for_function("() => document.querySelector('#view-boundary .caption')"
+                           ".textContent.includes('iteration 11')")
+    assert any(t == 11 for t, _ in asked)
+    before = served_boundary(page, server, run_id, 10, 60)["output"]["data"]
+    after = served_boundary(page, server, run_id, 11, 60)["output"]["data"]
+    text = tip_at(page, 0.5, 0.5)
+    x1, x2, p = (float(v) for v in re.search(
+        rf"x₁ = ({NUMBER}), x₂ = ({NUMBER})\nP\(y = 1\) = ({NUMBER})", text).groups())
+    served = served_boundary(page, server, run_id, 11, 60)
+    i, j = grid_index(served["y"], x2), grid_index(served["x"], x1)
+    assert before[i][j] != after[i][j]
+    assert p == pytest.approx(after[i][j], rel=1e-3, abs=1e-9)
+
+
+def test_multiclass_map_is_the_served_class_and_probability(page, server):
+    run_id, asked = opened(page, server, "?dataset=spiral&hidden_layers=16,16&it=150")
+    t, resolution = next(a for a in asked if a[0] == 150)
+    served = served_boundary(page, server, run_id, t, resolution)
+    assert served["kind"] == "multiclass"
+    classes = set()
+    for fx, fy in POINTS:
+        text = tip_at(page, fx, fy)
+        x1, x2, k, p = re.search(rf"x₁ = ({NUMBER}), x₂ = ({NUMBER})\npredicted class (\d+) "
+                                 rf"with P = ({NUMBER})", text).groups()
+        i, j = grid_index(served["y"], float(x2)), grid_index(served["x"], float(x1))
+        assert int(k) == served["output"]["data"][i][j]
+        assert float(p) == pytest.approx(served["probability"]["data"][i][j], rel=1e-3)
+        classes.add(int(k))
+    assert len(classes) >= 2
+
+
+def test_fitted_curve_is_the_served_fit(page, server):
+    run_id, asked = opened(page, server, "?dataset=sine&it=100")
+    t, resolution = next(a for a in asked if a[0] == 100)
+    served = served_boundary(page, server, run_id, t, resolution)
+    assert served["kind"] == "regression" and "y" not in served
+    for fx, _ in POINTS:
+        x, y_hat = (float(v) for v in re.search(rf"x = ({NUMBER}): ŷ = ({NUMBER})",
+                                                tip_at(page, fx, 0.5)).groups())
+        j = min(range(len(served["x"])), key=lambda k: abs(served["x"][k] - x))
+        assert served["x"][j] == pytest.approx(x, rel=1e-2, abs=1e-2)  # printed to 3 digits
+        assert y_hat == pytest.approx(served["output"]["data"][0][j], rel=1e-3, abs=1e-9)
+
+
+def test_wide_data_shows_the_confusion_matrix_and_asks_no_grid(page, server):
+    _, asked = opened(page, server, "?dataset=iris&it=20")
+    expect(page.locator("#view-boundary .caption")).to_contain_text("Confusion matrix")
+    assert asked == []

@@ -1,0 +1,78 @@
+"""The first load teaches: a "myth and truth" card states the forum's answer and refutes
+it with this run's own shapes and values; closed, it stays closed across reloads, and the
+inspector's "myth and truth" button opens it again."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import is_run_post, open_page
+
+NUMBER = r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+KEY = "backprop-lens:myth-card"
+
+
+def fresh_visit(page, server, query=""):
+    """The page as a first visitor sees it: nothing remembered about the card."""
+    open_page(page, server, query)  # drawn, so its own run's answer is not awaited below
+    page.evaluate(f"() => localStorage.removeItem('{KEY}')")
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, query)
+    return answer.value.json()["id"]
+
+
+def served(page, server, run_id, t, layer):
+    answer = page.request.get(
+        f"{server}/api/runs/{run_id}/steps/{t}?layers={layer}&fields=A_prev,W,b,Z,A")
+    entry = answer.json()["layers"][0]
+    return {**entry["linear_cache"], **entry["activation_cache"], "A": entry["A"]}
+
+
+ZERO_INIT = "?init=zeros&activations=sigmoid,sigmoid,sigmoid&it=20&layer=2"
+
+
+@pytest.mark.parametrize(("query", "t", "layer"), [("", 0, 1), (ZERO_INIT, 20, 2)],
+                         ids=["default", "zeros-sigmoid-layer2"])
+def test_the_card_refutes_the_myth_with_this_runs_numbers(page, server, query, t, layer):
+    run_id = fresh_visit(page, server, query)
+    card = page.get_by_test_id("myth-card")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("“linear_cache stores Z, activation_cache stores A.”")
+    expect(card).to_contain_text(f"iteration {t}")
+    T = served(page, server, run_id, t, layer)
+    shape = lambda name: " × ".join(map(str, T[name]["shape"]))  # noqa: E731
+    expect(card).to_contain_text(
+        f"linear_cache[{layer}] holds A_prev ({shape('A_prev')}), W[{layer}] ({shape('W')}) "
+        f"and b[{layer}] ({shape('b')}) — not Z")
+    expect(card).to_contain_text(f"activation_cache[{layer}] holds Z[{layer}] ({shape('Z')})")
+    text = card.inner_text()
+    z = re.search(rf"Z\[{layer}\] \([^)]*\), whose entry \[(\d+), (\d+)\] is ({NUMBER})", text)
+    a = re.search(rf"not A\[{layer}\], whose entry \[(\d+), (\d+)\] is ({NUMBER})", text)
+    assert z and a, text
+    i, j = int(z[1]), int(z[2])
+    assert (int(a[1]), int(a[2])) == (i, j)
+    # printed to 3 digits
+    assert float(z[3]) == pytest.approx(T["Z"]["data"][i][j], rel=5e-3, abs=1e-12)
+    assert float(a[3]) == pytest.approx(T["A"]["data"][i][j], rel=5e-3, abs=1e-12)
+    assert float(z[3]) != float(a[3]), "the entry shows Z and A apart"
+
+
+def test_the_card_closes_by_keyboard_stays_closed_and_reopens(page, server):
+    fresh_visit(page, server)
+    card, reopen = page.get_by_test_id("myth-card"), page.get_by_test_id("myth-reopen")
+    expect(card).to_be_visible()
+    expect(reopen).to_be_hidden()
+    close = card.get_by_role("button", name="close the myth and truth card")
+    close.focus()
+    page.keyboard.press("Enter")
+    expect(card).to_be_hidden()
+    expect(reopen).to_be_focused()
+    open_page(page, server)  # a reload: the card stays closed
+    expect(reopen).to_be_visible()
+    page.wait_for_timeout(300)
+    expect(card).to_be_hidden()
+    reopen.click()
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("linear_cache[1] holds A_prev")
+    assert page.evaluate(f"() => localStorage.getItem('{KEY}')") is None
