@@ -1,4 +1,4 @@
-"""Shared fixtures for the API tests: one in-process app, small runs, strict JSON."""
+"""Shared fixtures: one in-process app, small runs, strict JSON, and BPL_* settings."""
 
 import json
 
@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.settings import Settings
+from app.settings import Settings, get_settings
 
 # small enough to train in well under a second, so POST answers 201
 SMALL = {"dataset": "moons", "n_samples": 100, "hidden_layers": [4, 3], "steps": 20}
@@ -49,3 +49,14 @@ def small_run(client):
     response = client.post("/api/runs", json=SMALL)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest.fixture
+def env_settings(monkeypatch):
+    """Set BPL_* variables for an in-process main(); settings are read afresh."""
+    def set_env(**variables):
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+    yield set_env
+    get_settings.cache_clear()

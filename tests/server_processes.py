@@ -12,6 +12,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# the installed `backprop-lens`, or the same program through `python -m app`
+SCRIPT = Path(sys.executable).with_name("backprop-lens")
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app"]
 
 
 def free_port() -> int:
@@ -46,11 +49,16 @@ def serving(command=None, workers=1, env=None):
         wait_healthy(url, process)
         yield url, process
     finally:
-        # the whole session: uvicorn's worker processes too
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_session(process, timeout=10)
+
+
+def stop_session(process, timeout):
+    """Stop the process's whole session (uvicorn's worker processes too): SIGTERM, and
+    SIGKILL if it has not ended within timeout seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

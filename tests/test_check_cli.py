@@ -6,27 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from app import cli
-from app.settings import get_settings
+from tests.server_processes import COMMAND, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "tests" / "check_solutions"
-SCRIPT = Path(sys.executable).with_name("backprop-lens")
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app"]
-
-
-@pytest.fixture
-def settings_from(monkeypatch):
-    def use(**variables):
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-    yield use
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -45,15 +31,15 @@ def checked(monkeypatch):
       "--memory-limit", "300"], {"json": True, "url": "http://lens:9000", "time_limit": 2.5,
                                  "memory_limit": 300.0}),
 ])
-def test_check_arguments(argv, expected, checked, settings_from):
-    settings_from()
+def test_check_arguments(argv, expected, checked, env_settings):
+    env_settings()
     cli.main(argv)
     [args] = checked
     assert {k: args[k] for k in expected} == expected
 
 
-def test_the_link_follows_the_servers_port(checked, settings_from):
-    settings_from(BPL_PORT="9123")
+def test_the_link_follows_the_servers_port(checked, env_settings):
+    env_settings(BPL_PORT="9123")
     cli.main(["check", "mine.py"])
     assert checked[0]["url"] == "http://127.0.0.1:9123"
 
@@ -77,8 +63,8 @@ def test_the_link_follows_the_servers_port(checked, settings_from):
     (["check", "x.py", "--memory-limit", "0"], "argument --memory-limit: 0 is not from 1 to "
                                                "1048576"),
 ])
-def test_bad_check_command_lines(argv, message, checked, settings_from, capsys):
-    settings_from()
+def test_bad_check_command_lines(argv, message, checked, env_settings, capsys):
+    env_settings()
     with pytest.raises(SystemExit) as stop:
         cli.main(argv)
     assert stop.value.code == 2 and not checked
@@ -97,8 +83,8 @@ def test_bad_check_command_lines(argv, message, checked, settings_from, capsys):
 ])
 @pytest.mark.parametrize("as_json", [False, True])
 def test_a_file_that_cannot_be_read_exits_2(tmp_path, name, content, message, as_json,
-                                           settings_from, capsys):
-    settings_from()
+                                           env_settings, capsys):
+    env_settings()
     path = tmp_path / name
     if content is not None:
         path.write_text(content)

@@ -6,23 +6,17 @@ exit status); argument handling is checked in-process.
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from uvicorn.config import LOG_LEVELS
 
 from app import cli
-from app.settings import get_settings
-from tests.server_processes import ROOT, free_port, wait_healthy
-
-SCRIPT = Path(sys.executable).with_name("backprop-lens")
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app"]
+from tests.server_processes import COMMAND, ROOT, free_port, stop_session, wait_healthy
 
 
 def run_command(args, env=None, timeout=60):
@@ -43,24 +37,7 @@ def running(args, tmp_path, env=None):
     try:
         yield f"http://127.0.0.1:{port}", process, out, err
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture
-def env_settings(monkeypatch):
-    """Set BPL_* variables for an in-process main(); settings are read afresh."""
-    def set_env(**variables):
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-    yield set_env
-    get_settings.cache_clear()
+        stop_session(process, timeout=15)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ function words(frame, T) {
 
 export function update(frame, T) {
   last = {frame, T};
-  if (card.hidden || frame.playing || !T.Z || !T.A_prev) return;
+  if (card.hidden || !T.Z || !T.A_prev) return;
   setHTML(text, words(frame, T));
 }
 

@@ -57,27 +57,24 @@ async function exampleColumn(run, t, wanted) {
   return {indices, wanted, record: await api.step(run.id, t, {example, fields: EXAMPLE_FIELDS})};
 }
 
-// every request of step t, at once. once a full-batch run's examples are known, the
-// parameters come with the example's column (example=i leaves W, b, dW, db and the update
-// whole): one request fewer per step
-const withExample = (run, t, indices, wanted) => api.step(run.id, t,
-  {example: chosen(indices, wanted), fields: [...EXAMPLE_FIELDS, ...PARAM_FIELDS]});
-
-// step t's parameters: with the example's column where the run's examples are known
+// step t's parameters. once a full-batch run's examples are known, they come with the
+// example's column (example=i leaves W, b, dW, db and the update whole): one request
+// fewer per step
 function parameters(run, t, wanted) {
   const indices = knownIndices(run);
-  return indices ? withExample(run, t, indices, wanted) : api.step(run.id, t, {fields: PARAM_FIELDS});
+  return indices ? api.step(run.id, t, {example: chosen(indices, wanted), fields: [...EXAMPLE_FIELDS, ...PARAM_FIELDS]})
+    : api.step(run.id, t, {fields: PARAM_FIELDS});
 }
 
+// every request of step t, at once
 function requests(run, t, layer, wanted, playing) {
   const resolution = playing ? PLAYING_RESOLUTION : BOUNDARY_RESOLUTION;
-  const indices = knownIndices(run);
-  const both = indices && withExample(run, t, indices, wanted);
+  const indices = knownIndices(run), params = parameters(run, t, wanted);
   return [
-    both || api.step(run.id, t, {fields: PARAM_FIELDS}),
+    params,
     api.step(run.id, t, {layers: [layer], fields: LAYER_FIELDS, maxCells: HEATMAP_CELLS}),
     outputRequest(run, t),
-    both ? both.then((record) => ({indices, wanted, record})) : exampleColumn(run, t, wanted),
+    indices ? params.then((record) => ({indices, wanted, record})) : exampleColumn(run, t, wanted),
     hasBoundary(run) ? api.boundary(run.id, t, resolution) : Promise.resolve(null),
   ];
 }
