@@ -34,10 +34,14 @@ RUN useradd --system --uid 10001 --user-group --no-create-home \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# the installed code stays root-owned and read-only for the app's user; the app writes no files
+# the installed code stays root-owned and read-only for the app's user; the app writes no
+# files (with BPL_METRICS_PORT set, `serve` keeps the workers' metrics in a folder of /tmp).
+# MALLOC_ARENA_MAX=2: glibc's malloc keeps 2 arenas instead of 8 per core, so memory that
+# runs and answers free on one thread is reused by the next (docs/deploy.md, "Sizing")
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     BPL_PORT=8000 \
     BPL_WORKERS=1 \
     BPL_BLAS_THREADS=1

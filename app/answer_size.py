@@ -87,7 +87,7 @@ class BigAnswerSlots:
     wait_seconds for a turn, then answer 503 with Retry-After.
 
     The count is only touched on the event loop, with no await between the test and the
-    decrement, so it needs no lock; waiting polls, like app.runs.wait_finished.
+    decrement, so it needs no lock; waiting polls.
     """
 
     def __init__(self, slots: int, wait_seconds: float):

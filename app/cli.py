@@ -19,6 +19,7 @@ from uvicorn.config import LOG_LEVELS
 from uvicorn.supervisors import Multiprocess
 
 from app import __version__
+from app.metrics import serving_metrics
 from app.settings import Settings, get_settings
 
 PROG = "backprop-lens"
@@ -140,8 +141,21 @@ def serve(args: argparse.Namespace):
     # an import string, so that every worker process builds its own app
     config = uvicorn.Config("app.main:app", host=args.host, port=args.port,
                             workers=args.workers, access_log=False, log_level=args.log_level,
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
-    if args.workers > 1:
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                            forwarded_allow_ips=get_settings().forwarded_allow_ips)
+    # before any worker starts: the workers write their metrics where this names
+    port = get_settings().metrics_port
+    with contextlib.ExitStack() as metrics:
+        try:
+            metrics.enter_context(serving_metrics(args.host, port))
+        except OSError as err:
+            sys.exit(f"{PROG}: error: BPL_METRICS_PORT={port}: cannot listen on "
+                     f"{args.host}:{port}: {err.strerror or err}")
+        run_server(config, sock, announce, args.workers)
+
+
+def run_server(config: uvicorn.Config, sock: socket.socket, announce, workers: int):
+    if workers > 1:
         # the workers accept on this socket; until the first one is up the kernel queues
         # the connections, so the address is announced as soon as it listens
         sock.listen(config.backlog)

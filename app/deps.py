@@ -1,5 +1,5 @@
-"""Dependencies as named Annotated aliases: settings, the caches, a run by id, and
-the rule that a query parameter comes once."""
+"""Dependencies as named Annotated aliases: settings, the caches, the client, a run by id
+(admitted if it has to train), and the rule that a query parameter comes once."""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -8,6 +8,7 @@ import anyio
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from app.admission import AdmissionError, Client, client_of
 from app.answer_size import BigAnswerSlots
 from app.answers import AnswerCache
 from app.configs import check_config
@@ -43,10 +44,15 @@ async def get_big_answers(request: Request) -> BigAnswerSlots:
     return request.app.state.big_answers
 
 
+async def get_client(request: Request) -> Client:
+    return client_of(request)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunsDep = Annotated[RunCache, Depends(get_runs)]
 AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
 BigAnswersDep = Annotated[BigAnswerSlots, Depends(get_big_answers)]
+ClientDep = Annotated[Client, Depends(get_client)]
 
 # the default run's id: an example in /openapi.json that works on any server
 EXAMPLE_RUN_ID = encode_run_id(normalize_config({}))
@@ -63,10 +69,18 @@ class RunRef:
     run: Run
 
 
-async def obtain(runs: RunCache, config: dict) -> Run:
-    """The Run of a normalized config: from the cache, or built (off the loop) and queued."""
+async def obtain(runs: RunCache, config: dict, client: Client | None = None) -> Run:
+    """The Run of a normalized config: from the cache, or admitted for `client`, built (off
+    the loop) and queued; 429 or 403 (with the limit in its detail) if it is not admitted."""
     key = canonical_json(config)
-    return runs.peek(key) or await anyio.to_thread.run_sync(runs.get, key, config)
+    # another site's page does not keep a run from being cancelled as left alone
+    run = runs.peek(key, asked=client is None or not client.cross_site)
+    if run is not None:
+        return run
+    try:
+        return await anyio.to_thread.run_sync(runs.get, key, config, client)
+    except AdmissionError as refusal:
+        raise refusal.http() from None
 
 
 def _config_of(run_id: str, settings: Settings) -> dict:
@@ -91,12 +105,13 @@ def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
 
 
 async def run_from_id(run_id: RunIdPath, request: Request, runs: RunsDep,
-                      settings: SettingsDep) -> RunRef:
-    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id."""
+                      settings: SettingsDep, client: ClientDep) -> RunRef:
+    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id; one that
+    this process does not hold is admitted (429, 403) and queued, as a POST would be."""
     config = _config_of(run_id, settings)
     if is_legacy(run_id):
         raise _moved(request, run_id, encode_run_id(config))
-    return RunRef(run_id, config, await obtain(runs, config))
+    return RunRef(run_id, config, await obtain(runs, config, client))
 
 
 RunDep = Annotated[RunRef, Depends(run_from_id)]

@@ -6,11 +6,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__, api_docs, pages
+from app.admission import Admission, ClientCookie
 from app.answer_size import BigAnswerSlots
 from app.answers import AnswerCache
 from app.errors import add_error_handlers
+from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
-from app.routes import boundary, meta, runs, steps
+from app.routes import boundary, examples, meta, runs, steps, units
 from app.runs import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
@@ -32,7 +34,8 @@ def configure_logging():
 async def lifespan(app: FastAPI):
     # pinned once per worker, for the whole process: runs are then bit-identical everywhere
     single_blas_thread(app.state.settings.blas_threads)
-    yield
+    async with exported(app):
+        yield
     app.state.runs.close()
 
 
@@ -47,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "Reference: docs/api.md.")
     app.state.settings = settings
     app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs,
-                              settings.train_threads)
+                              settings.train_threads, Admission.from_settings(settings))
     app.state.answers = AnswerCache(settings.answer_cache_bytes)
     app.state.big_answers = BigAnswerSlots(settings.big_answers_at_once,
                                            settings.big_answer_wait_seconds)
@@ -56,10 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        level=settings.gzip_level)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(ClientCookie)  # the page's anonymous client token (app.admission)
     app.add_middleware(AccessLog)
+    app.state.metrics = Metrics()
+    app.add_middleware(CountAnswers, metrics=app.state.metrics)  # outermost: bytes as sent
     add_error_handlers(app)
-    for router in (meta.router, runs.router, steps.router, boundary.router, pages.router,
-                   api_docs.router):
+    for router in (meta.router, runs.router, steps.router, boundary.router, units.router,
+                   examples.router, pages.router, api_docs.router):
         app.include_router(router)
     pages.mount_static(app)
     return app

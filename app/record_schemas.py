@@ -26,32 +26,51 @@ class Tensor(TypedDict):
         min_length=2, max_length=2, description="Present when block-averaged to max_cells.")]]
 
 
+class ByteTensor(TypedDict):
+    """A matrix as a byte per cell, sent when asked for with encoding=u8 or u8delta: byte
+    k < 255 is lo (1 - k/254) + hi k/254, within (hi - lo)/508 of the value; byte 255 is
+    not finite."""
+
+    shape: Annotated[list[int], Field(min_length=2, max_length=2, description="[rows, cols]")]
+    lo: Annotated[float | None, Field(description="The least finite value; null if none.")]
+    hi: Annotated[float | None, Field(description="The greatest finite value; null if none.")]
+    bytes: Annotated[str, Field(description="Base64 of rows·cols bytes, row after row.")]
+    delta: NotRequired[Annotated[bool, Field(
+        description="encoding=u8delta: each row after the first holds (k - k_above) mod "
+                    "255, where a non-finite cell above counts as 0; 255 stays not finite.")]]
+    downsampled_from: NotRequired[Annotated[list[int], Field(
+        min_length=2, max_length=2, description="Present when block-averaged to max_cells.")]]
+
+
+AnyTensor = Tensor | ByteTensor  # rows of numbers, or bytes with encoding=u8
+
+
 class Batch(TypedDict):
-    X: NotRequired[Tensor]
-    Y: NotRequired[Tensor]
+    X: NotRequired[AnyTensor]
+    Y: NotRequired[AnyTensor]
     indices: list[int]
 
 
 class LinearCache(TypedDict, total=False):
-    A_prev: Tensor
-    W: Tensor
-    b: Tensor
+    A_prev: AnyTensor
+    W: AnyTensor
+    b: AnyTensor
 
 
 class ActivationCache(TypedDict, total=False):
-    Z: Tensor
+    Z: AnyTensor
 
 
 class Grads(TypedDict, total=False):
-    dA: Tensor
-    dZ: Tensor
-    dW: Tensor
-    db: Tensor
+    dA: AnyTensor
+    dZ: AnyTensor
+    dW: AnyTensor
+    db: AnyTensor
 
 
 class Update(TypedDict):
-    W: Annotated[Tensor, Field(description="W_{t+1} - W_t")]
-    b: Annotated[Tensor, Field(description="b_{t+1} - b_t")]
+    W: Annotated[AnyTensor, Field(description="W_{t+1} - W_t")]
+    b: Annotated[AnyTensor, Field(description="b_{t+1} - b_t")]
 
 
 class LayerRecord(TypedDict):
@@ -59,9 +78,9 @@ class LayerRecord(TypedDict):
     activation: str
     linear_cache: LinearCache
     activation_cache: ActivationCache
-    A: NotRequired[Tensor]
-    D: NotRequired[Annotated[Tensor | None, Field(description="Dropout mask; null without "
-                                                              "dropout.")]]
+    A: NotRequired[AnyTensor]
+    D: NotRequired[Annotated[AnyTensor | None, Field(description="Dropout mask; null "
+                                                                 "without dropout.")]]
     grads: Grads
     update: NotRequired[Update]
 
@@ -125,12 +144,63 @@ class Boundary(TypedDict):
                                                             "ascending.")]]
     y: NotRequired[Annotated[list[float], Field(description="The second feature, ascending "
                                                             "(2-D data only).")]]
-    output: NotRequired[Annotated[Tensor, Field(
+    output: NotRequired[Annotated[AnyTensor, Field(
         description="(R, R), row i at y[i], column j at x[j]: P(y=1) for classification, "
-                    "the predicted class for multiclass; (1, R), the prediction at x[j], for "
-                    "regression. Null where not finite.")]]
-    probability: NotRequired[Annotated[Tensor, Field(
+                    "the predicted class for multiclass (always rows of numbers); (1, R), "
+                    "the prediction at x[j], for regression. Null where not finite.")]]
+    probability: NotRequired[Annotated[AnyTensor, Field(
         description="Multiclass only: the predicted class's output (R, R).")]]
+
+
+class Predictions(TypedDict):
+    """The class the network predicts for each example of step t's batch."""
+
+    step: int
+    classes: Annotated[list[int | None], Field(
+        description="In the order of batch.indices: the first largest output (A > 0.5 for "
+                    "one output unit); null where the example's output is not finite.")]
+
+
+class ExampleImage(TypedDict):
+    """One training example as the data had it, before standardizing: a picture of whole
+    grey levels (engine.datasets.example_image)."""
+
+    index: Annotated[int, Field(description="The training example, as in batch.indices.")]
+    image_shape: Annotated[list[int], Field(min_length=2, max_length=2,
+                                            description="[rows, cols]: [8, 8] for digits.")]
+    pixels: Annotated[list[list[int]], Field(description="Rows from the top, each from the "
+                                                         "left: the grey level of a pixel.")]
+    levels: Annotated[list[int], Field(min_length=2, max_length=2,
+                                       description="[no ink, full ink]: [0, 16] for digits.")]
+
+
+class UnitMap(TypedDict):
+    """One unit's A over the grid, a byte a point: byte k < 255 is lo + (hi - lo) k / 254,
+    byte 255 a value that is not finite."""
+
+    unit: Annotated[int, Field(description="The row of A[l], from 0.")]
+    lo: Annotated[float | None, Field(description="The least finite value; null if none.")]
+    hi: Annotated[float | None, Field(description="The greatest finite value; null if none.")]
+    bytes: Annotated[str, Field(description="Base64 of R·R bytes: row i (at the i-th y, "
+                                            "ascending) after row i - 1, column j at the "
+                                            "j-th x.")]
+
+
+class UnitMaps(TypedDict):
+    """What each hidden unit has learned: A[l] of θ_t, without dropout, over an R × R grid
+    that spans the run's 2-D data, padded by 12 % (engine.unit_maps)."""
+
+    step: int
+    layer: int
+    activation: str
+    resolution: Annotated[int, Field(description="R: grid points along each axis.")]
+    x: Annotated[list[float], Field(min_length=2, max_length=2,
+                                    description="The grid's first and last x₁, evenly spaced.")]
+    y: Annotated[list[float], Field(min_length=2, max_length=2,
+                                    description="The grid's first and last x₂, evenly spaced.")]
+    units: list[UnitMap]
+    levels: Annotated[int, Field(description="Bytes 0 to levels carry values (254).")]
+    non_finite: Annotated[int, Field(description="The byte of NaN, inf and -inf (255).")]
 
 
 class GradcheckLayer(BaseModel):

@@ -110,6 +110,9 @@ class RunInfo(BaseModel):
     progress: float = Field(ge=0, le=1)
     num_steps: int = Field(description="Steps recorded so far (the final count when done).")
     diverged: Divergence | None
+    queue_position: int | None = Field(None, ge=0, description=(
+        "While the run waits for a training thread of this process: how many waiting runs "
+        "train before it (0: it is next). Null once it trains, and when it is done."))
 
 
 class DatasetInfo(BaseModel):
@@ -197,7 +200,16 @@ def error(description: str) -> dict:
 
 INVALID = {422: {"model": ValidationErrorBody,
                  "description": "Invalid input; `detail` names the field"}}
-NOT_FOUND = {404: error("Run not found (an unknown or altered id)"),
+# a route that would have to train (a new config, or an id whose run this process does
+# not hold) goes through admission (app.admission)
+ADMISSION = {429: {**error("Too many runs in flight for this client or address; `detail` "
+                           "names the limit"),
+                   "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                               "description": "Seconds to wait"}}},
+             403: error("A cross-site request (Sec-Fetch-Site: cross-site) would have to "
+                        "train this run; it is served only if this process holds it")}
+# every route that names a run by id
+NOT_FOUND = {**ADMISSION, 404: error("Run not found (an unknown or altered id)"),
              308: {**error("An id of the earlier r1 format: Location is the same route "
                            "with the run's r2 id"),
                    "headers": {"Location": {"schema": {"type": "string"},

@@ -4,15 +4,40 @@ orjson writes doubles as their shortest round-trip repr (full precision) and wri
 inf and -inf as null, for Python floats and NumPy arrays alike, so no `NaN` literal can
 leave the server. Arrays go to orjson directly (OPT_SERIALIZE_NUMPY), never through
 Python lists, which is what keeps a large step record fast.
+
+A client that only draws may ask for a lean Form (docs/api.md, "Lean answers"): numbers
+rounded to a few significant digits, or a byte per cell on the tensor's own range, in the
+code of engine.unit_maps (byte k <= LEVELS is lo (1 - k/LEVELS) + hi k/LEVELS, byte
+NON_FINITE a value that is not finite), so that a step change costs kilobytes, not
+hundreds of them; "u8delta" sends each row of bytes as its difference from the row above,
+which gzip packs into half the size for a smooth map (the decision boundary). Without a
+form, tensors are sent in full precision, as CONTRACT §4 says.
 """
 
+import base64
 import math
+from typing import Literal, NamedTuple
 
 import numpy as np
 import orjson
 from fastapi.responses import JSONResponse
 
+from engine.unit_maps import LEVELS, NON_FINITE, quantise
+
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+MAX_DIGITS = 17  # a double's shortest round-trip form never needs more
+EXACT_POWER = 22  # 10**p is exactly a double up to p = 22
+
+
+class Form(NamedTuple):
+    """How a tensor's numbers are sent. digits: significant digits of each JSON number
+    (None: full precision); encoding "u8": a byte per cell instead of JSON numbers."""
+
+    digits: int | None = None
+    encoding: Literal["json", "u8", "u8delta"] = "json"
+
+
+FULL = Form()
 
 
 def block_factors(shape, max_cells):
@@ -59,23 +84,72 @@ def block_mean(X, fr, fc):
     return sums / counts
 
 
-def tensor(X, max_cells=None):
+def significant(X, digits: int):
+    """X with every finite value rounded to `digits` significant digits; NaN and ±inf kept.
+
+    Each result is the double nearest the rounded decimal, so its shortest repr (what orjson
+    writes) has at most those digits: k / 10**p and k * 10**p are correctly rounded while
+    10**p is exact (p <= EXACT_POWER); the rare values further out are formatted one by one.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        exponent = np.floor(np.log10(np.abs(X)))  # -inf for 0, NaN for NaN
+        decimals = np.where(np.isfinite(exponent), digits - 1 - exponent, 0)
+        scale = 10.0 ** np.minimum(np.abs(decimals), EXACT_POWER)
+        rounded = np.where(decimals >= 0, np.round(X * scale) / scale,
+                           np.round(X / scale) * scale)
+    far = np.isfinite(X) & (np.abs(decimals) > EXACT_POWER)
+    if far.any():
+        rounded[far] = [float(f"{v:.{digits - 1}e}") for v in X[far].tolist()]
+    # a value that would round past the largest double keeps its own digits
+    return np.where(np.isfinite(rounded) | ~np.isfinite(X), rounded, X)
+
+
+def row_deltas(codes):
+    """codes (R, C) with each row after the first as its difference from the row above,
+    modulo LEVELS + 1; NON_FINITE stays, and counts as code 0 for the row below it."""
+    above = np.where(codes == NON_FINITE, 0, codes).astype(np.int16)
+    deltas = codes.astype(np.int16)
+    deltas[1:] = (deltas[1:] - above[:-1]) % (LEVELS + 1)
+    return np.where(codes == NON_FINITE, NON_FINITE, deltas).astype(np.uint8)
+
+
+def byte_cells(X, delta: bool = False) -> dict:
+    """{"lo", "hi", "bytes"}: X (R, C) as R·C bytes, row after row, on its own finite
+    range (engine.unit_maps.quantise); lo and hi are null when no value is finite. delta:
+    rows as differences (row_deltas), marked "delta": true."""
+    codes, lo, hi = quantise(X.reshape(1, -1))
+    codes = row_deltas(codes.reshape(X.shape)) if delta else codes
+    finite = math.isfinite(lo[0])
+    return {"lo": float(lo[0]) if finite else None, "hi": float(hi[0]) if finite else None,
+            "bytes": base64.b64encode(codes.tobytes()).decode("ascii"),
+            **({"delta": True} if delta else {})}
+
+
+def cells(X, form: Form) -> dict:
+    """The numbers of a tensor in the requested form: {"data": rows} or the byte cells."""
+    if form.encoding != "json":
+        return byte_cells(X, delta=form.encoding == "u8delta")
+    return {"data": X if form.digits is None else significant(X, form.digits)}
+
+
+def tensor(X, max_cells=None, form: Form = FULL):
     """A tensor as docs/api.md gives it: {"shape", "data"} rows, block-averaged to at most
-    max_cells cells."""
+    max_cells cells; a lean form rounds its numbers or sends them as bytes."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         X = X.reshape(X.shape[0] if X.ndim else 1, -1)
     fr, fc = (1, 1) if max_cells is None else block_factors(X.shape, max_cells)
     if (fr, fc) == (1, 1):
-        return {"shape": list(X.shape), "data": np.ascontiguousarray(X)}
+        return {"shape": list(X.shape), **cells(np.ascontiguousarray(X), form)}
     with np.errstate(all="ignore"):  # a block holding inf and -inf averages to NaN: null
         small = block_mean(X, fr, fc)
-    return {"shape": list(small.shape), "data": small, "downsampled_from": list(X.shape)}
+    return {"shape": list(small.shape), **cells(small, form), "downsampled_from": list(X.shape)}
 
 
-def with_tensors(obj, max_cells=None, whole=(), _seen=None):
-    """A copy of a record where every ndarray is a tensor dict; the arrays under a key in
-    `whole` (one example's columns) stay full size whatever max_cells says.
+def with_tensors(obj, max_cells=None, whole=(), form: Form = FULL, _seen=None):
+    """A copy of a record where every ndarray is a tensor dict (in `form`); the arrays under
+    a key in `whole` (one example's columns) stay full size whatever max_cells says.
 
     A record shares arrays (A_prev of layer l is A of layer l-1; X is A_prev of layer 1
     in full batch), so each array is converted once and its tensor reused.
@@ -83,13 +157,13 @@ def with_tensors(obj, max_cells=None, whole=(), _seen=None):
     seen = {} if _seen is None else _seen
     if isinstance(obj, np.ndarray):
         if (id(obj), max_cells) not in seen:
-            seen[id(obj), max_cells] = tensor(obj, max_cells)
+            seen[id(obj), max_cells] = tensor(obj, max_cells, form)
         return seen[id(obj), max_cells]
     if isinstance(obj, dict):
-        return {k: with_tensors(v, None if k in whole else max_cells, whole, seen)
+        return {k: with_tensors(v, None if k in whole else max_cells, whole, form, seen)
                 for k, v in obj.items()}
     if isinstance(obj, list | tuple) and obj and isinstance(obj[0], dict | list | np.ndarray):
-        return [with_tensors(v, max_cells, whole, seen) for v in obj]
+        return [with_tensors(v, max_cells, whole, form, seen) for v in obj]
     return obj  # scalars, and lists of scalars such as the batch indices
 
 

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     train_threads: int = Field(2, ge=1, le=64)
     # runs waiting for a training thread; older waiting ones are dropped
     max_queued_runs: int = Field(64, ge=1)
+    # admission (app.admission, docs/deploy.md): runs queued or training at once per client
+    # (the page's cookie; without it, its address) and per address (a classroom behind one
+    # NAT is one address); beyond them, 429. Caps are per process: see docs/deploy.md
+    max_runs_per_client: int = Field(3, ge=1)
+    max_runs_per_address: int = Field(64, ge=1)
+    # runs estimated (app.configs.estimate_flops) at most this many flops take the fast
+    # lane, ahead of heavy ones; 2e9 trains in about 0.3 s. 0: no fast lane
+    fast_lane_flops: float = Field(2e9, ge=0)
+    # training nobody asked about for this long is cancelled. The page asks every 250 ms,
+    # but a browser wakes a page hidden for 5 minutes once a minute
+    idle_cancel_seconds: float = Field(90.0, gt=0)
+    # proxies whose X-Forwarded-For uvicorn trusts for the client address (its
+    # --forwarded-allow-ips); None: uvicorn's default, $FORWARDED_ALLOW_IPS or loopback
+    forwarded_allow_ips: str | None = None
     # serialized step answers of finished runs kept per process, so that a class opening
     # the same steps is served from memory; 0 turns it off
     answer_cache_bytes: int = Field(64 * MIB, ge=0)
@@ -58,6 +72,9 @@ class Settings(BaseSettings):
     # spend more time deflating than a local link saves. Raise it for a slow remote link.
     gzip_max_bytes: int = Field(256 * 1024, ge=0)
     gzip_level: int = Field(1, ge=1, le=9)  # float text: level 1 is ~2x faster than 4, ~5% bigger
+    # Prometheus metrics at /metrics on this port of the serving address (app.metrics);
+    # 0 serves none. A port of its own, so that publishing the app never publishes them
+    metrics_port: int = Field(0, ge=0, le=65535)
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,7 @@
-"""Step-fetch latency, size and throughput against real uvicorn servers on loopback.
+"""Step-fetch latency, size and throughput against real uvicorn servers on loopback; and
+train + record through one POST against the bare loop (bench/training_overhead.py).
 
-    .venv/bin/python bench/bench_server.py [--quick]
+    .venv/bin/python bench/bench_server.py [--quick] [--only fetch|training]
 
 W1: [2, 8, 8, 1] on moons, 500 training points; W4: [64, 32, 16, 10] on digits (1438).
 Every figure comes in two kinds, because the server keeps finished runs' step answers:
@@ -29,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import training_overhead  # noqa: E402
 from tests.server_processes import serving  # noqa: E402
 
 STEPS = 300
@@ -221,16 +223,24 @@ def print_table(rows, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer fetches, shorter runs")
+    parser.add_argument("--only", choices=("fetch", "training"),
+                        help="only the step fetches, or only train + record (W4, one POST)")
     args = parser.parse_args()
     count, seconds = (40, 2.0) if args.quick else (300, 8.0)
     before = os.getloadavg()
-    rows = measure(1, count, seconds) + measure(2, count, seconds)
+    rows = [] if args.only == "training" else measure(1, count, seconds) + measure(2, count,
+                                                                                    seconds)
+    overhead = None if args.only == "fetch" else training_overhead.measure(3 if args.quick
+                                                                            else 11)
     after = os.getloadavg()
     print(f"{os.cpu_count()} cores; load average (1, 5, 15 min) "
           f"{before[0]:.1f} {before[1]:.1f} {before[2]:.1f} before, "
           f"{after[0]:.1f} {after[1]:.1f} {after[2]:.1f} after "
           "(the bench itself adds about 2)\n")
-    print_table(rows, seconds)
+    if rows:
+        print_table(rows, seconds)
+    if overhead:
+        training_overhead.print_overhead(overhead)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 Examples are columns: X is (n_x, m), Y is (n_y, m). Every generator takes
 `(n, noise, rng)` and returns `X: (n_x, n), y: (n,)` (class ids or targets);
 `load_dataset` turns `y` into `Y`, splits with a seeded permutation and
-standardizes the features with train statistics.
+standardizes the features with train statistics, which the Dataset keeps, so that an
+example can be shown as the data had it (a digit as the picture it was written as).
 """
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 from sklearn import datasets as sk
@@ -58,11 +59,23 @@ class Dataset:
     X_train_ones: np.ndarray = field(init=False, repr=False, compare=False)
     X_test_ones: np.ndarray = field(init=False, repr=False, compare=False)
 
+    # the train statistics that standardized X, X = (X_raw - mean) / std: (n_x, 1) each;
+    # None for data given as they are (the benchmarks' random arrays)
+    mean: np.ndarray | None = field(default=None, repr=False, compare=False)
+    std: np.ndarray | None = field(default=None, repr=False, compare=False)
+
     def __post_init__(self):
         for name in ("X_train", "X_test"):
             X_ones = with_ones(getattr(self, name))
             object.__setattr__(self, f"{name}_ones", X_ones)
             object.__setattr__(self, name, X_ones[:-1])
+
+    def raw_features(self, X):
+        """X: (n_x, k) standardized columns -> (n_x, k) as the data had them, X * std + mean
+        (equal to float rounding)."""
+        if self.mean is None:
+            return np.array(X, dtype=np.float64)
+        return X * self.std + self.mean
 
     @cached_property
     def train_labels(self):
@@ -149,10 +162,18 @@ def _sine(n, noise, rng):
 
 
 def _bundled(loader):
-    """Generator for a sklearn bundled set: offline, ignores n, noise and rng."""
-    def generate(n, noise, rng):
+    """Generator for a sklearn bundled set: offline, ignores n, noise and rng. Read once per
+    process (parsing digits' file costs ~25 ms, a few percent of a run that trains in a
+    second), and read-only: every load_dataset copies what it takes."""
+    @cache
+    def arrays():
         X, y = loader(return_X_y=True)
-        return X.T, y
+        X, y = np.ascontiguousarray(X.T), np.asarray(y)
+        X.flags.writeable = y.flags.writeable = False
+        return X, y
+
+    def generate(n, noise, rng):
+        return arrays()
     return generate
 
 
@@ -187,6 +208,42 @@ _TABLE: dict[str, tuple[DatasetInfo, Callable]] = {
 CATALOGUE: dict[str, DatasetInfo] = {name: info for name, (info, _) in _TABLE.items()}
 
 
+@dataclass(frozen=True)
+class ImageShape:
+    """How an image set's n_x = rows * cols features lie: feature k is the pixel at row
+    k // cols, column k % cols, a whole grey level from levels[0] (no ink) to levels[1]."""
+
+    rows: int
+    cols: int
+    levels: tuple[int, int]
+
+
+# the datasets whose examples are pictures: sklearn's digits are 8 × 8 at 17 grey levels
+IMAGES: dict[str, ImageShape] = {"digits": ImageShape(8, 8, (0, 16))}
+
+
+def image_shape(name: str) -> ImageShape:
+    """The picture shape of dataset name; a ValueError naming dataset for data that are not
+    images."""
+    if name not in IMAGES:
+        raise ValueError(f"dataset: the examples of {name!r} are not images; only those of "
+                         f"{', '.join(IMAGES)} are")
+    return IMAGES[name]
+
+
+def example_image(data: Dataset, i: int) -> np.ndarray:
+    """Training example i (a column of X_train, 0 <= i < m_train) as the picture it was:
+    (rows, cols) whole grey levels. ValueError naming dataset for data that are not images,
+    IndexError for an i outside the training set."""
+    shape = image_shape(data.info.name)
+    m = data.X_train.shape[1]
+    if not 0 <= i < m:
+        raise IndexError(f"example: training example {i} is not one of 0 to {m - 1}")
+    # back to whole levels: X * std + mean misses them by float rounding only
+    raw = np.rint(data.raw_features(data.X_train[:, i:i + 1]))
+    return np.clip(raw, *shape.levels).astype(np.int64).reshape(shape.rows, shape.cols)
+
+
 def _lookup(name):
     """(info, generator) for name, or a ValueError that lists the choices."""
     if name not in _TABLE:
@@ -217,12 +274,17 @@ def _targets(info, y):
     return y.reshape(1, -1)
 
 
-def _standardize(X_train, X_test):
-    """Scale features to mean 0, std 1 using train statistics only (no test leakage)."""
+def _train_statistics(X_train):
+    """X_train: (n_x, m) -> (mean, std), (n_x, 1) each; std 1 for a constant feature."""
     mean = X_train.mean(axis=1, keepdims=True)
     std = X_train.std(axis=1, keepdims=True)
     std = np.where(std > 1e-12, std, 1.0)  # constant features (digits' border pixels)
-    return (X_train - mean) / std, (X_test - mean) / std
+    return mean, std
+
+
+def _standardize(X, mean, std):
+    """Scale features to mean 0, std 1 with the train statistics (no test leakage)."""
+    return (X - mean) / std
 
 
 def _as_f64(A):
@@ -233,7 +295,8 @@ def load_dataset(name: str, n_samples: int, noise: float | None,
                  test_fraction: float, seed: int) -> Dataset:
     """Generate (or load) name, split it with a seeded permutation, standardize X.
 
-    X_train: (n_x, m_train), Y_train: (n_y, m_train); test arrays are (., m_test).
+    X_train: (n_x, m_train), Y_train: (n_y, m_train); test arrays are (., m_test); the
+    train mean and std that standardized X: (n_x, 1) each.
     """
     info, generate = _lookup(name)
     noise = info.default_noise if noise is None else noise
@@ -245,7 +308,8 @@ def load_dataset(name: str, n_samples: int, noise: float | None,
     m_train, _ = split_sizes(X.shape[1], test_fraction)
     order = split_rng.permutation(X.shape[1])
     train, test = order[:m_train], order[m_train:]
-    X_train, X_test = _standardize(X[:, train], X[:, test])
+    mean, std = _train_statistics(X[:, train])
+    X_train, X_test = _standardize(X[:, train], mean, std), _standardize(X[:, test], mean, std)
     Y = _targets(info, y)
     return Dataset(info, _as_f64(X_train), _as_f64(Y[:, train]), _as_f64(X_test),
-                   _as_f64(Y[:, test]))
+                   _as_f64(Y[:, test]), _as_f64(mean), _as_f64(std))

@@ -56,6 +56,14 @@ def metric(task, AL, Y, labels=None):
     return right.all(axis=-2).mean(axis=-1)
 
 
+def predicted_classes(AL) -> list[int | None]:
+    """Each column's class, as metric() counts it: A > 0.5 for one output unit, else the
+    first largest output; None where a column is not finite.  AL: (n_y, m) -> m entries."""
+    finite = np.isfinite(AL).all(axis=0)
+    classes = AL[0] > 0.5 if AL.shape[0] == 1 else np.argmax(AL, axis=0)
+    return [int(c) if ok else None for c, ok in zip(classes.tolist(), finite, strict=True)]
+
+
 def stacked_forward(layout, thetas, X_ones, activations):
     """AL for a stack of parameter vectors.  thetas: (T, P), X_ones: (n_x + 1, m), X
     with a row of ones below (engine.layers.with_ones) -> (T, n_y, m)."""
@@ -286,6 +294,17 @@ class Series:
         """The series, and the chunk buffers while training."""
         # cost, epoch, train, test and X_max_abs: one float a step each
         return self.layers.nbytes + 5 * self.cost.nbytes + self._buffer_bytes
+
+    def peak_nbytes(self):
+        """The series with the chunk buffers, as while training (buffers(allocate=True))."""
+        buffers = 0
+        if self.chunk > 1:
+            dims, size = self.layout.dims[1:], self.layout.size
+            Z = sum(n * self.m for n in dims)
+            A = sum((n + 1) * self.m for n in dims[:-1]) + dims[-1] * self.m
+            G, Theta = (self.chunk, self.chunk + 1) if self.stack_parameters else (1, 2)
+            buffers = 8 * (self.chunk * (Z + A) + (G + Theta) * size)
+        return self.layers.nbytes + 5 * self.cost.nbytes + buffers
 
 
 def spread_steps(num_steps, snapshots, interval=1):

@@ -87,6 +87,7 @@ class Run:
         self._series = evaluation.Series(config, self.layout, self.data)
         self._lock = threading.Lock()
         self._histograms = None
+        self._trained, self._when_trained = False, []  # callbacks waiting for the end
         # the page asks for several parts of one step at once: replay it once
         self._recent, self._replay_lock = OrderedDict(), threading.Lock()
 
@@ -111,7 +112,24 @@ class Run:
                 self._train_steps(progress, should_stop, on_step)
         finally:
             self._series.buffers(allocate=False)
+            self._end_training()
         return self
+
+    def when_trained(self, callback):
+        """Call callback() once training has ended, however it ended: on the training
+        thread, or at once if it has ended already. A server wakes a waiting request with
+        it, rather than polling the status."""
+        with self._lock:
+            if not self._trained:
+                self._when_trained.append(callback)
+                return
+        callback()
+
+    def _end_training(self):
+        with self._lock:
+            self._trained, callbacks, self._when_trained = True, self._when_trained, []
+        for callback in callbacks:
+            callback()
 
     def _train_steps(self, progress, should_stop, on_step):
         theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
@@ -241,11 +259,31 @@ class Run:
         return gradient_check(self, t, max_params)
 
     def nbytes(self):
-        """Approximate memory of this run: data, checkpoints and series."""
+        """Approximate memory of this run now: data, checkpoints, series, recent replays."""
+        return (self._data_nbytes() + len(self._checkpoints) * self._checkpoint_nbytes()
+                + self._series.nbytes() + len(self._recent) * self._replay_nbytes())
+
+    def peak_nbytes(self):
+        """The most this run will hold: its data, every checkpoint, the series with its
+        training buffers (until it has trained), and RECENT_STEPS replays. What a cache
+        counts for a run that trains or is read, so that neither grows it past its budget."""
+        if self.status in ("done", "diverged", "stopped", "failed"):
+            held = len(self._checkpoints) * self._checkpoint_nbytes() + self._series.nbytes()
+        else:
+            checkpoints = max(-(-self.config["steps"] // self.interval), len(self._checkpoints))
+            held = checkpoints * self._checkpoint_nbytes() + self._series.peak_nbytes()
+        replays = max(RECENT_STEPS, len(self._recent)) * self._replay_nbytes()
+        return self._data_nbytes() + held + replays
+
+    def _data_nbytes(self):
         # X_train and X_test are views of X_train_ones and X_test_ones
-        data = sum(a.nbytes for a in (self.data.X_train_ones, self.data.Y_train,
+        return sum(a.nbytes for a in (self.data.X_train_ones, self.data.Y_train,
                                       self.data.X_test_ones, self.data.Y_test))
-        per_checkpoint = self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
-        # a replayed step holds about four tensors of every layer's output size
-        recent = len(self._recent) * 8 * (4 * self.m * sum(self.dims[1:]) + 3 * self.layout.size)
-        return data + len(self._checkpoints) * per_checkpoint + self._series.nbytes() + recent
+
+    def _checkpoint_nbytes(self):
+        return self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
+
+    def _replay_nbytes(self):
+        """A replayed step: about four tensors of every layer's output size, and θ, dθ and
+        the new θ."""
+        return 8 * (4 * self.m * sum(self.dims[1:]) + 3 * self.layout.size)

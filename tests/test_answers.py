@@ -43,9 +43,9 @@ def computed(monkeypatch):
     """The (t, layers, fields, max_cells) of every step answer actually computed."""
     calls, step_json = [], app.routes.steps.step_json
 
-    def counting(ref, t, layers, fields, max_cells, example=None):
+    def counting(ref, t, layers, fields, max_cells, *more):  # more: example, form
         calls.append((t, layers, fields, max_cells))
-        return step_json(ref, t, layers, fields, max_cells, example)
+        return step_json(ref, t, layers, fields, max_cells, *more)
 
     monkeypatch.setattr(app.routes.steps, "step_json", counting)
     return calls

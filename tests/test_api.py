@@ -11,7 +11,7 @@ from app.schemas import RunConfig
 from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
 from tests.conftest import DIVERGENT, SMALL, strict_json
 
-INFO_KEYS = {"id", "config", "status", "progress", "num_steps", "diverged"}
+INFO_KEYS = {"id", "config", "status", "progress", "num_steps", "diverged", "queue_position"}
 
 
 def wait_done(client, run_id, seconds=30.0):

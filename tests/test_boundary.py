@@ -12,7 +12,10 @@ from engine.layers import with_ones
 from engine.model import model_forward
 from engine.run import Run
 from tests.conftest import strict_json
+from tests.test_serialize import within_digits
 from tests.test_step_records import G
+from tests.test_steps_route import has_digits
+from tests.test_steps_route import values as served_values
 
 CONFIGS = {  # kind -> config
     "classification": {"dataset": "moons", "n_samples": 120, "hidden_layers": [5, 4],
@@ -119,6 +122,51 @@ def test_a_diverged_step_answers_nulls(client, kind):
     answer = strict_json(response.text)  # no NaN or Infinity literal
     outputs = [answer["output"], answer.get("probability", answer["output"])]
     assert all(any(v is None for row in o["data"] for v in row) for o in outputs)
+
+
+LEAN = "resolution=24&digits=4&encoding=u8delta"  # as the page asks, at a smaller grid
+
+
+def test_a_lean_boundary_is_the_exact_one_at_display_precision(client, served):
+    """digits rounds the grid's axes; encoding=u8delta sends each float map as a byte a point,
+    within (hi - lo)/508 of the engine's value; a multiclass map's classes stay exact."""
+    kind, info = served
+    url = f"/api/runs/{info['id']}/steps/5/boundary?resolution=24"
+    exact, lean = get(client, url), get(client, f"/api/runs/{info['id']}/steps/5/boundary?{LEAN}")
+    for axis in ("x", "y")[:2 if kind != "regression" else 1]:
+        assert has_digits(np.array(lean[axis]), 4)
+        assert within_digits(lean[axis], exact[axis], 4)
+    maps = ["output", "probability"] if kind == "multiclass" else ["output"]
+    for name in maps:
+        if kind == "multiclass" and name == "output":
+            assert lean[name] == exact[name]  # classes: whole numbers, as rows
+            continue
+        want = arr(exact[name])
+        assert (lean[name]["lo"], lean[name]["hi"]) == (want.min(), want.max())
+        error = np.max(np.abs(served_values(lean[name]) - want))
+        assert error <= (want.max() - want.min()) / 508 * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("encoding", ["u8", "u8delta"])
+@pytest.mark.parametrize("kind", list(DIVERGED))
+def test_a_lean_diverged_step_marks_its_non_finite_points(client, kind, encoding):
+    info = client.post("/api/runs", json=DIVERGED[kind]).json()
+    url = f"/api/runs/{info['id']}/steps/{info['diverged']['step']}/boundary?resolution=30"
+    exact, lean = get(client, url), get(client, f"{url}&encoding={encoding}")
+    name = "probability" if kind == "multiclass" else "output"
+    assert np.array_equal(np.isnan(served_values(lean[name])), np.isnan(arr(exact[name])))
+    assert np.isnan(arr(exact[name])).any()
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("digits=0", "digits: input should be greater than or equal to 1"),
+    ("digits=18", "digits: input should be less than or equal to 17"),
+    ("encoding=png", "encoding: input should be 'json', 'u8' or 'u8delta'"),
+])
+def test_a_bad_form_is_422_naming_the_field(client, small_run, query, words):
+    response = client.get(f"/api/runs/{small_run['id']}/steps/1/boundary?{query}")
+    assert response.status_code == 422
+    assert words in response.json()["detail"]
 
 
 @pytest.mark.parametrize(("query", "words"), [

@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 from sklearn import datasets as sk
 
+from engine import datasets
 from engine.config import CHOICES
 from engine.datasets import (
     CATALOGUE,
+    IMAGES,
     TASK_HEADS,
     DatasetInfo,
     dataset_size,
+    example_image,
     load_dataset,
     split_sizes,
 )
@@ -144,6 +147,79 @@ def test_real_data_size_is_fixed_and_noise_ignored(name, size, n_samples):
     ds = load_dataset(name, n_samples, 0.7, 0.0, seed=4)
     assert ds.X_train.shape[1] == size
     assert _digest(ds) == _digest(load_dataset(name, 100, None, 0.0, seed=4))
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_data_is_read_once_and_shared_read_only(name):
+    """A server builds a run per request: sklearn's file is parsed once per process (issue
+    15, server overhead), and no run can change what the others read."""
+    generate = datasets._lookup(name)[1]
+    (X, y), (X_again, y_again) = generate(0, 0.0, None), generate(0, 0.0, None)
+    assert X is X_again and y is y_again
+    assert not X.flags.writeable and not y.flags.writeable
+    assert load_dataset(name, 100, None, 0.2, seed=1).X_train.flags.writeable  # a copy
+
+
+def generated(name, n_samples, seed):
+    """X: (n_x, n) as load_dataset's generator made it, before the split and the scaling,
+    from the seed's first stream, as load_dataset draws it."""
+    data_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
+    generate = datasets._lookup(name)[1]
+    return generate(dataset_size(name, n_samples), CATALOGUE[name].default_noise, data_rng)[0]
+
+
+def split_order(seed, n_total):
+    """The permutation load_dataset splits with (training examples first), from the seed's
+    second stream."""
+    split_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
+    return split_rng.permutation(n_total)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("seed", "n_samples", "test_fraction"), [(3, 80, 0.25), (9, 200, 0.0)])
+def test_raw_features_are_the_examples_as_generated(name, seed, n_samples, test_fraction):
+    """The kept train mean and std undo the standardizing, test examples included."""
+    ds = load_dataset(name, n_samples, None, test_fraction, seed)
+    X = generated(name, n_samples, seed)
+    order, m = split_order(seed, X.shape[1]), ds.X_train.shape[1]
+    scale = np.abs(X).max()
+    for standardized, columns in ((ds.X_train, order[:m]), (ds.X_test, order[m:])):
+        np.testing.assert_allclose(ds.raw_features(standardized), X[:, columns], rtol=1e-12,
+                                   atol=1e-12 * scale)
+    assert (ds.mean.shape, ds.std.shape) == ((ds.info.n_x, 1),) * 2
+
+
+@pytest.mark.parametrize(("seed", "test_fraction"), [(1, 0.2), (7, 0.0), (2**32 - 1, 0.5)])
+def test_a_digit_example_is_the_picture_sklearn_holds(seed, test_fraction):
+    ds = load_dataset("digits", 0, None, test_fraction, seed)
+    images, m = sk.load_digits().images, ds.X_train.shape[1]
+    order = split_order(seed, len(images))
+    for i in (0, 5, m // 2, m - 1):
+        image = example_image(ds, i)
+        assert image.dtype.kind == "i" and image.shape == (8, 8)
+        np.testing.assert_array_equal(image, images[order[i]])  # every grey level exact
+
+
+@pytest.mark.parametrize(("name", "i", "error", "message"), [
+    ("moons", 0, ValueError, "dataset: the examples of 'moons' are not images"),
+    ("iris", 0, ValueError, "dataset: the examples of 'iris'"),
+    ("digits", -1, IndexError, "example: training example -1 is not one of 0 to 79"),
+    ("digits", 80, IndexError, "example: training example 80 "),
+])
+def test_example_image_refuses_what_is_no_picture(name, i, error, message):
+    ds = load_dataset(name, 100, None, 0.2, 1)
+    if name == "digits":  # 80 training examples, so that the limits are short to write
+        ds = datasets.Dataset(ds.info, ds.X_train[:, :80], ds.Y_train[:, :80], ds.X_test,
+                              ds.Y_test, ds.mean, ds.std)
+    with pytest.raises(error, match=message):
+        example_image(ds, i)
+
+
+@pytest.mark.parametrize(("name", "shape"), IMAGES.items())
+def test_image_shapes_fit_their_datasets(name, shape):
+    assert shape.rows * shape.cols == CATALOGUE[name].n_x
+    X = generated(name, 0, 0)
+    assert (X.min(), X.max()) == shape.levels and np.array_equal(X, np.rint(X))
 
 
 @pytest.mark.parametrize(("name", "loader"), [

@@ -26,6 +26,8 @@ from app import cli
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+METRICS_PORT = 9100
+ALLOCATOR = {"MALLOC_ARENA_MAX": "2"}
 DOCKERFILE = ROOT / "Dockerfile"
 DEPLOY = ROOT / "deploy"
 DOCS = ROOT / "docs" / "deploy.md"
@@ -198,16 +200,29 @@ def test_dockerignore_keeps_what_the_image_copies(path):
     assert not any(fnmatch(part, p) for part in parts for p in dockerignore())
 
 
-# -- docker compose and nginx ----------------------------------------------------------------
+# -- docker compose (nginx.conf: tests/test_nginx.py) ----------------------------------------------
 
 COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-NGINX = (DEPLOY / "nginx.conf").read_text()
 
 
 def test_compose_file_follows_the_compose_spec():
     schema = json.loads((resources.files("check_jsonschema.builtin_schemas.vendor")
                          / "compose-spec.json").read_text())
     jsonschema.validate(COMPOSE, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_compose_prometheus_scrapes_every_replica_on_the_metrics_port():
+    app, prometheus = COMPOSE["services"]["app"], COMPOSE["services"]["prometheus"]
+    assert app["environment"]["BPL_METRICS_PORT"] == str(METRICS_PORT)
+    assert str(METRICS_PORT) in app["expose"]
+    assert prometheus["image"].startswith("prom/prometheus:v")
+    assert prometheus["profiles"] == ["metrics"]  # started on demand
+    assert all(port.startswith("127.0.0.1:") for port in prometheus["ports"])
+    config = prometheus["volumes"][0].split(":")
+    scrape = yaml.safe_load((DEPLOY / config[0]).read_text())["scrape_configs"]
+    assert config[1] == "/etc/prometheus/prometheus.yml"
+    assert [c["dns_sd_configs"] for c in scrape] == [
+        [{"names": ["app"], "type": "A", "port": METRICS_PORT, "refresh_interval": "30s"}]]
 
 
 def test_compose_runs_replicas_of_the_image_behind_nginx():
@@ -222,40 +237,6 @@ def test_compose_runs_replicas_of_the_image_behind_nginx():
     config = nginx["volumes"][0].split(":")
     assert (DEPLOY / config[0]).resolve() == DEPLOY / "nginx.conf"
     assert config[1] == "/etc/nginx/nginx.conf"
-
-
-def directives(block: str) -> list[list[str]]:
-    return [line.split() for line in re.sub(r"#.*", "", block).split(";") if line.strip()]
-
-
-def nginx_blocks(header: str) -> dict[str, list[list[str]]]:
-    """{argument: directives} of the blocks `header argument { ... }` (no nested braces)."""
-    found = re.findall(r"^\s*" + header + r"\s+([^{;]+?)\s*\{([^{}]*)\}", NGINX, re.M)
-    return {argument: directives(body) for argument, body in found}
-
-
-def test_nginx_round_robins_over_the_app_service():
-    upstreams = nginx_blocks("upstream")
-    assert list(upstreams) == ["backprop_lens"]
-    upstream = upstreams["backprop_lens"]
-    assert [d[1] for d in upstream if d[0] == "server"] == [f"app:{PORT}"]
-    # round robin: no hash, ip_hash, least_conn or sticky
-    assert {d[0] for d in upstream} <= {"server", "keepalive", "zone"}
-    assert NGINX.count("{") == NGINX.count("}")
-    assert set(re.findall(r"proxy_pass\s+([^;]+);", NGINX)) == {"http://backprop_lens"}
-
-
-def test_nginx_streams_events_unbuffered_and_leaves_json_to_the_app():
-    locations = nginx_blocks("location")
-    events = [body for argument, body in locations.items() if argument.startswith("~ ")
-              and re.search(argument[2:], "/api/runs/r1Gw1DysMQAA/events")]
-    assert len(events) == 1
-    assert ["proxy_buffering", "off"] in events[0]
-    assert ["gzip", "off"] in events[0]
-    assert not any(re.search(argument[2:], "/api/runs/r1Gw1DysMQAA/summary")
-                   for argument in locations if argument.startswith("~ "))
-    gzip_types = re.search(r"gzip_types([^;]*);", NGINX)[1].split()
-    assert "application/json" not in gzip_types
 
 
 # -- Kubernetes ------------------------------------------------------------------------------
@@ -286,13 +267,40 @@ def test_probes_ask_healthz(probe):
 
 
 def test_container_runs_the_image_unprivileged_with_limits():
-    assert [p["containerPort"] for p in CONTAINER["ports"]] == [PORT]
+    ports = {p["name"]: p["containerPort"] for p in CONTAINER["ports"]}
+    assert ports == {"http": PORT, "metrics": METRICS_PORT}
     assert {"cpu", "memory"} <= set(CONTAINER["resources"]["requests"])
     assert {"cpu", "memory"} <= set(CONTAINER["resources"]["limits"])
     security = POD["spec"]["securityContext"]
     assert security["runAsNonRoot"] is True
     assert str(security["runAsUser"]) == FINAL["USER"].split(":")[0]
     assert CONTAINER["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def container_env(container) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in container["env"]}
+
+
+def image_env() -> dict[str, str]:
+    return dict(word.split("=", 1) for word in shlex.split(FINAL["ENV"]))
+
+
+@pytest.mark.parametrize("where", ["Dockerfile", "compose", "k8s"])
+def test_the_allocator_is_set_everywhere_the_app_runs(where):
+    """glibc's malloc with 2 arenas: measured in bench/load_test.py (docs/load-test.md)"""
+    env = {"Dockerfile": image_env, "k8s": lambda: container_env(CONTAINER),
+           "compose": lambda: COMPOSE["services"]["app"]["environment"]}[where]()
+    assert {name: env.get(name) for name in ALLOCATOR} == ALLOCATOR
+
+
+def test_prometheus_finds_the_pods_metrics_port_which_the_service_leaves_out():
+    annotations = POD["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == str(METRICS_PORT)
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert container_env(CONTAINER)["BPL_METRICS_PORT"] == str(METRICS_PORT)
+    service_ports = RESOURCES["Service"]["spec"]["ports"]
+    assert [p["targetPort"] for p in service_ports] == ["http"]
 
 
 def test_service_and_autoscaler_point_at_the_deployment():
@@ -331,17 +339,18 @@ def test_every_setting_is_documented():
     assert set(FIELDS) <= env_vars_in(DOCS.read_text())
 
 
-def documented_defaults() -> dict[str, str]:
-    """`BPL_NAME` -> the default written in the docs' table of settings."""
-    rows = re.findall(r"^\| `(BPL_[A-Z0-9_]+)` \| `([^`]*)` \|", DOCS.read_text(), re.M)
-    return dict(rows)
+def documented_defaults() -> dict[str, str | None]:
+    """`BPL_NAME` -> the default written in the docs' table of settings; None for unset."""
+    rows = re.findall(r"^\| `(BPL_[A-Z0-9_]+)` \| (`[^`]*`|unset) \|", DOCS.read_text(), re.M)
+    return {name: None if value == "unset" else value.strip("`") for name, value in rows}
 
 
 @pytest.mark.parametrize("var", sorted(FIELDS))
 def test_documented_default_is_the_code_default(var, monkeypatch):
     defaults = documented_defaults()
     assert var in defaults, f"{var} has no row in the table of docs/deploy.md"
-    monkeypatch.setenv(var, defaults[var])
+    if defaults[var] is not None:
+        monkeypatch.setenv(var, defaults[var])
     assert getattr(Settings(), FIELDS[var]) == Settings.model_fields[FIELDS[var]].default
 
 

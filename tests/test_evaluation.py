@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.evaluation import ClassLabels, metric
+from engine.evaluation import ClassLabels, metric, predicted_classes
 
 NAN = np.nan
 
@@ -47,3 +47,19 @@ def test_stacked_steps_are_scored_each_on_its_own():
 ])
 def test_binary_accuracy_and_r2(task, AL, Y, expected):
     assert metric(task, np.array(AL), np.array(Y)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("AL", "classes"), [
+    ([[0.2, 0.5, 0.51]], [0, 0, 1]),  # one unit: A > 0.5, as accuracy counts it
+    ([[0.1, 0.7], [0.6, 0.7], [0.3, 0.0]], [1, 0]),  # a tie: the first largest
+    ([[np.nan, 0.2, np.inf], [0.5, 0.8, 0.1]], [None, 1, None]),  # not finite: no class
+])
+def test_predicted_classes(AL, classes):
+    assert predicted_classes(np.array(AL)) == classes
+
+
+def test_predicted_classes_count_as_accuracy_does():
+    rng = np.random.default_rng(0)
+    AL, Y = rng.random((4, 50)), np.eye(4)[rng.integers(0, 4, 50)].T
+    right = np.array(predicted_classes(AL)) == Y.argmax(axis=0)
+    assert right.mean() == pytest.approx(metric("multiclass", AL, Y))

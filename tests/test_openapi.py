@@ -11,6 +11,7 @@ from app.settings import Settings
 from engine.records import FIELDS
 from engine.stats import HISTOGRAM_TENSORS, LAYER_STATS
 from tests.conftest import DIVERGENT, SMALL
+from tests.test_steps_route import DIVERGED_SPIRAL as DIVERGENT_CLASSIFIER
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -47,8 +48,9 @@ def test_every_2xx_json_answer_is_an_object_with_properties(openapi):
                 assert schema.get("type") == "object" and schema.get("properties"), \
                     f"{name} {status}: {schema}"
                 seen.append(f"{name} {status}")
-    assert len(seen) == 10  # healthz, options, POST 201 and 202, run, summary,
-    # histograms, step, gradcheck, boundary; the events stream is text/event-stream
+    assert len(seen) == 13  # healthz, options, POST 201 and 202, run, summary,
+    # histograms, step, gradcheck, boundary, units, predictions, examples; the events
+    # stream is text/event-stream
 
 
 def test_every_operation_with_parameters_documents_the_422_the_app_sends(openapi):
@@ -100,6 +102,8 @@ ANSWERS = [
     ("/steps/1?max_cells=3", "StepRecord"), ("/steps/{last}/gradcheck", "Gradcheck"),
     ("/steps/1?example={example}&max_cells=2", "StepRecord"),
     ("/steps/{last}/boundary?resolution=7", "Boundary"),
+    ("/steps/{last}?encoding=u8", "StepRecord"), ("/steps/1?digits=3&max_cells=3", "StepRecord"),
+    ("/steps/{last}/boundary?resolution=7&digits=3&encoding=u8", "Boundary"),
 ]
 
 
@@ -121,8 +125,16 @@ def test_served_answers_match_their_schemas(client, openapi, config):
 def test_boundary_answers_of_every_kind_match_their_schema(client, openapi, dataset):
     info = client.post("/api/runs", json={"dataset": dataset, "hidden_layers": [3],
                                           "steps": 2}).json()
-    answer = client.get(f"/api/runs/{info['id']}/steps/1/boundary?resolution=5").json()
-    assert list(validator(openapi, "Boundary").iter_errors(answer)) == []
+    for form in ("", "&digits=2&encoding=u8"):
+        answer = client.get(f"/api/runs/{info['id']}/steps/1/boundary?resolution=5{form}").json()
+        assert list(validator(openapi, "Boundary").iter_errors(answer)) == []
+
+
+@pytest.mark.parametrize("config", [SMALL, DIVERGENT_CLASSIFIER], ids=["binary", "diverged"])
+def test_predictions_match_their_schema(client, openapi, config):
+    info = client.post("/api/runs", json=config).json()
+    answer = client.get(f"/api/runs/{info['id']}/steps/{info['num_steps'] - 1}/predictions")
+    assert list(validator(openapi, "Predictions").iter_errors(answer.json())) == []
 
 
 @pytest.mark.parametrize("step_route", ["/api/runs/{run_id}/steps/{t}",
@@ -131,7 +143,7 @@ def test_the_step_routes_document_their_parameters(openapi, step_route):
     names = {p["name"] for p in openapi["paths"][step_route]["get"]["parameters"]}
     expected = {"layers", "fields", "max_cells", "example"} if step_route.endswith("{t}") \
         else {"resolution"}
-    assert names == {"run_id", "t", *expected}
+    assert names == {"run_id", "t", "digits", "encoding", *expected}
 
 
 @pytest.mark.parametrize(("url", "name"), [("/healthz", "Health"), ("/api/options", "Options")])

@@ -560,6 +560,37 @@ def test_a_finished_run_lets_go_of_its_training_buffers(raw):
     assert counted and all(n <= traced + data_bytes + 2**20 for n, traced in counted)
 
 
+@pytest.mark.parametrize("raw", [
+    {"dataset": "digits", "hidden_layers": [32, 16], "steps": 40},
+    {**BASE, "optimizer": "adam", "steps": 25},
+], ids=["digits", "adam"])
+def test_peak_nbytes_bounds_what_a_run_holds_from_queued_to_read(raw):
+    """What a cache counts for a run (issue 15, memory within the budget): before it trains,
+    while it trains and while its steps are read, nbytes() never exceeds peak_nbytes(), and
+    a trained run whose recent replays are full holds exactly that."""
+    run = Run(normalize_config(raw))
+    peak = run.peak_nbytes()
+    seen = []
+    run.train(progress=lambda *_: seen.append((run.nbytes(), run.peak_nbytes())))
+    for t in (1, 7, 13, 19):  # more than RECENT_STEPS steps, far apart
+        run.step_record(t)
+        seen.append((run.nbytes(), run.peak_nbytes()))
+    assert seen and all(now <= most <= peak for now, most in seen)
+    assert len(run._recent) == run_module.RECENT_STEPS
+    assert run.nbytes() == run.peak_nbytes()
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_when_trained_calls_back_once_training_has_ended_however(stop):
+    run = Run(normalize_config({**BASE, "steps": 30}))
+    calls = []
+    run.when_trained(lambda: calls.append(run.status))
+    assert calls == []
+    run.train(should_stop=(lambda: True) if stop else None)
+    run.when_trained(lambda: calls.append("at once"))  # after the end: called right away
+    assert calls == ["stopped" if stop else "done", "at once"]
+
+
 def test_std_of_a_constant_tensor_is_zero():
     run = Run(normalize_config(EDGE_CONFIGS["zeros_init"])).train()
     summary = run.summary()

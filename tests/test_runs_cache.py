@@ -25,6 +25,7 @@ class FakeRun:
     def __init__(self, config):
         type(self).built += 1
         self.config, self.status, self.size = config, "pending", config.get("size", 100)
+        self.peak = config.get("peak", self.size)  # what it will hold once trained
         self.num_steps, self.diverged = 0, None
         self.release = threading.Event()
         if config.get("quick"):
@@ -44,6 +45,9 @@ class FakeRun:
 
     def nbytes(self):
         return self.size
+
+    def peak_nbytes(self):
+        return self.peak
 
 
 @pytest.fixture
@@ -115,6 +119,32 @@ def test_running_runs_and_the_newest_run_stay(fake_runs):
     assert list(cache._slots) == [b"queued"]  # the newest stays even over budget
 
 
+def test_a_run_that_starts_training_makes_room_for_all_it_will_hold(fake_runs):
+    """Memory within the budget (issue 15): a training run counts for its peak, before it
+    has grown to it, so finished runs leave first."""
+    cache = fake_runs(250)
+    finish(cache, b"a")
+    finish(cache, b"b")
+    growing = cache.get(b"c", {"size": 10, "peak": 150})
+    wait_for(lambda: growing.status == "running")
+    assert (b"a" in cache, b"b" in cache, b"c" in cache) == (False, True, True)
+    assert cache.nbytes() == 100 + 150
+    growing.release.set()
+
+
+def test_a_queued_run_counts_only_what_it_holds(fake_runs):
+    """Waiting for a thread, a run holds its data: a queue of big runs does not push out
+    the finished runs a class is reading."""
+    cache = fake_runs(250, threads=1)
+    finish(cache, b"a")
+    training = cache.get(b"training", {"size": 10})
+    wait_for(lambda: training.status == "running")
+    cache.get(b"queued", {"size": 10, "peak": 10**6})
+    cache.evict()
+    assert b"a" in cache and cache.nbytes() == 100 + 10 + 10
+    training.release.set()
+
+
 def test_a_failed_training_is_dropped_so_the_next_request_retries(fake_runs):
     cache = fake_runs(10**6)
     run = cache.get(b"bad", {"explode": True})
@@ -139,7 +169,7 @@ def test_real_runs_train_on_the_background_thread():
     try:
         run = cache.get(canonical_json(config), config)
         wait_for(lambda: run.status == "done")
-        assert run.num_steps == 5 and 0 < cache.nbytes() == run.nbytes()
+        assert run.num_steps == 5 and 0 < run.nbytes() <= cache.nbytes() == run.peak_nbytes()
     finally:
         cache.close()
 
@@ -281,3 +311,56 @@ def test_events_end_with_an_error_when_training_fails(fake_runs, fast_events):
     cache = fake_runs(10**6)
     events = follow(cache, {"quick": True, "explode": True, "steps": 3})
     assert events[-1] == ("error", '{"detail":"training failed; see the server log"}')
+
+
+class WatchedRun:
+    """A run whose status reads are counted; training ends when the test says."""
+
+    def __init__(self):
+        self._status, self.reads, self.waiting = "running", 0, []
+
+    @property
+    def status(self):
+        self.reads += 1
+        return self._status
+
+    def when_trained(self, callback):
+        self.waiting.append(callback)
+
+    def end(self, status):
+        self._status = status
+        for callback in self.waiting:
+            callback()
+
+
+@pytest.mark.parametrize(("status", "finished"), [("done", True), ("stopped", False)])
+def test_a_waiting_request_is_woken_when_training_ends_not_by_polling(status, finished):
+    run = WatchedRun()
+
+    async def scenario():
+        async with anyio.create_task_group() as tasks:
+            result = []
+
+            async def wait():
+                result.append(await app.runs.wait_finished(run, 30))
+
+            tasks.start_soon(wait)
+            with anyio.fail_after(5):
+                while not run.waiting:
+                    await anyio.sleep(0.01)
+            await anyio.sleep(0.3)  # polling would have read the status a dozen times
+            reads = run.reads
+            await anyio.to_thread.run_sync(run.end, status)  # the training thread
+        return result[0], reads
+
+    assert anyio.run(scenario) == (finished, 1)
+
+
+def test_evicting_gives_the_freed_memory_back(fake_runs):
+    cache = fake_runs(150)
+    trims = []
+    cache.freed = app.runs.FreedMemory(0.0, trims.append)
+    finish(cache, b"a")
+    assert trims == []  # nothing evicted, nothing to give back
+    finish(cache, b"b")
+    assert b"a" not in cache and trims

@@ -1,11 +1,25 @@
-"""app.serialize: tensors as JSON, block averaging, full precision, no NaN literals."""
+"""app.serialize: tensors as JSON, block averaging, full precision, no NaN literals; and
+the lean forms a client that only draws may ask for (significant digits, a byte a cell)."""
 
+import base64
+import gzip
 import math
 
 import numpy as np
 import pytest
 
-from app.serialize import JSONBytes, block_factors, block_mean, dumps, tensor, with_tensors
+from app.serialize import (
+    MAX_DIGITS,
+    Form,
+    JSONBytes,
+    block_factors,
+    block_mean,
+    dumps,
+    significant,
+    tensor,
+    with_tensors,
+)
+from engine.unit_maps import LEVELS, NON_FINITE, dequantise
 from tests.conftest import strict_json
 
 
@@ -95,3 +109,120 @@ def test_response_class_never_writes_nan():
     response = JSONBytes({"a": [float("nan"), float("inf")]})
     assert response.body == b'{"a":[null,null]}'
     assert response.media_type == "application/json"
+
+
+def within_digits(shown, exact, digits):
+    """shown is exact rounded to `digits` significant digits: half a unit of the last one."""
+    shown, exact = np.asarray(shown, dtype=float), np.asarray(exact, dtype=float)
+    with np.errstate(divide="ignore"):
+        unit = 10.0 ** (np.floor(np.log10(np.abs(exact))) - digits + 1)
+    return np.all(np.abs(shown - exact) <= np.where(exact == 0, 0, 0.5 * unit * (1 + 1e-9)))
+
+
+@pytest.mark.parametrize(("value", "digits", "rounded"), [
+    (0.123456789, 4, 0.1235), (-0.123456789, 3, -0.123), (123456.789, 2, 120000.0),
+    (9.99951, 4, 10.0), (1.5e-7, 1, 2e-7), (2.5e-300, 2, 2.5e-300), (0.0, 4, 0.0),
+    (-0.0, 4, -0.0), (1.7976931348623157e308, 3, 1.7976931348623157e308), (7.0, MAX_DIGITS, 7.0),
+])
+def test_significant_rounds_to_the_digits_and_prints_them(value, digits, rounded):
+    out = significant(np.array([[value]]), digits)[0, 0]
+    assert out == rounded
+    assert repr(float(out)) == repr(rounded)  # the shortest form: no 0.12350000000000001
+
+
+def test_significant_keeps_the_digits_of_any_magnitude():
+    X = np.random.default_rng(1).standard_normal((40, 60)) * 10.0 ** np.arange(-300, 300, 10)
+    for digits in (1, 3, 4, 6, 10):
+        rounded = significant(X, digits)
+        assert within_digits(rounded, X, digits)
+        # as JSON writes them: the shortest repr of each has at most `digits` digits
+        mantissas = [repr(v).split("e")[0].replace("-", "").replace(".", "").strip("0")
+                     for v in rounded.ravel().tolist()]
+        assert max(len(m) for m in mantissas) <= digits
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_significant_keeps_non_finite_values_null(value):
+    X = np.array([[1.23456, value]])
+    out = strict_json(dumps(tensor(X, form=Form(digits=3))))
+    assert out == {"shape": [1, 2], "data": [[1.23, None]]}
+
+
+def byte_codes(out):
+    """The bytes of a tensor sent as bytes, (rows, cols); with "delta", rows undone."""
+    codes = np.frombuffer(base64.b64decode(out["bytes"]), dtype=np.uint8).reshape(out["shape"])
+    if not out.get("delta"):
+        return codes
+    rows = [codes[0]]
+    for row in codes[1:]:
+        above = np.where(rows[-1] == NON_FINITE, 0, rows[-1]).astype(int)
+        rows.append(np.where(row == NON_FINITE, NON_FINITE, (row + above) % (LEVELS + 1)))
+    return np.array(rows, dtype=np.uint8)
+
+
+def decoded(out):
+    """The values of a tensor sent as bytes, NaN for byte 255: (rows, cols)."""
+    codes = byte_codes(out)
+    lo = np.nan if out["lo"] is None else out["lo"]
+    hi = np.nan if out["hi"] is None else out["hi"]
+    return dequantise(codes, np.full(len(codes), lo), np.full(len(codes), hi))
+
+
+@pytest.mark.parametrize("encoding", ["u8", "u8delta"])
+def test_bytes_come_back_within_half_a_step_of_the_range(encoding):
+    X = np.random.default_rng(2).standard_normal((30, 70)) * 3 + 1
+    out = strict_json(dumps(tensor(X, form=Form(encoding=encoding))))
+    marked = {"delta"} if encoding == "u8delta" else set()
+    assert set(out) == {"shape", "lo", "hi", "bytes"} | marked
+    assert out["shape"] == [30, 70] and (out["lo"], out["hi"]) == (X.min(), X.max())
+    assert np.max(np.abs(decoded(out) - X)) <= (X.max() - X.min()) / (2 * LEVELS) * (1 + 1e-12)
+
+
+def test_bytes_of_a_block_averaged_tensor_are_its_block_means():
+    X = np.random.default_rng(3).standard_normal((8, 320))
+    out = strict_json(dumps(tensor(X, max_cells=2048, form=Form(encoding="u8"))))
+    small = tensor(X, max_cells=2048)["data"]
+    assert out["downsampled_from"] == [8, 320] and out["shape"] == list(small.shape)
+    assert np.max(np.abs(decoded(out) - small)) <= (small.max() - small.min()) / 508 * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("encoding", ["u8", "u8delta"])
+@pytest.mark.parametrize(("X", "lo", "hi"), [
+    ([[1.0, np.nan], [-np.inf, 3.0], [2.0, 1.5]], 1.0, 3.0),
+    ([[np.nan, np.inf]], None, None),
+    ([[2.0, 2.0]], 2.0, 2.0),  # one value: every byte 0
+])
+def test_non_finite_cells_are_byte_255(X, lo, hi, encoding):
+    X = np.array(X)
+    out = strict_json(dumps(tensor(X, form=Form(encoding=encoding))))
+    assert (out["lo"], out["hi"]) == (lo, hi)
+    sent = np.frombuffer(base64.b64decode(out["bytes"]), dtype=np.uint8).reshape(X.shape)
+    assert np.array_equal(sent == NON_FINITE, ~np.isfinite(X))
+    assert np.array_equal(byte_codes(out) == NON_FINITE, ~np.isfinite(X))
+    finite = np.isfinite(X)
+    step = 0 if lo is None else (hi - lo) / LEVELS
+    assert np.all(np.abs(decoded(out)[finite] - X[finite]) <= step / 2 * (1 + 1e-12))
+
+
+def test_the_full_form_is_the_default():
+    X = np.random.default_rng(4).standard_normal((3, 4))
+    assert dumps(tensor(X, 5, Form())) == dumps(tensor(X, 5))
+    assert list(strict_json(dumps(tensor(X, 5)))) == ["shape", "data", "downsampled_from"]
+    assert strict_json(dumps(tensor(X)))["data"] == X.tolist()  # no digit lost
+
+
+def test_with_tensors_sends_every_array_of_a_record_in_the_form():
+    record = {"step": 3, "cost": 0.123456789, "layers": [{"W": np.full((2, 2), 0.123456789)}]}
+    out = strict_json(dumps(with_tensors(record, form=Form(digits=2))))
+    assert out["cost"] == 0.123456789  # a scalar is no tensor: it keeps its digits
+    assert out["layers"][0]["W"]["data"] == [[0.12, 0.12], [0.12, 0.12]]
+
+
+def test_row_deltas_pack_a_smooth_map():
+    """A smooth map (a decision boundary) sent as row differences: mostly a few small
+    bytes, which gzip packs into far less than the bytes themselves."""
+    x = np.linspace(-3, 3, 60)
+    P = 1 / (1 + np.exp(-(x[None, :] ** 2 / 2 - x[:, None] + np.sin(np.outer(x, x) / 2))))
+    plain, delta = (strict_json(dumps(tensor(P, form=Form(encoding=e)))) for e in ("u8", "u8delta"))
+    np.testing.assert_array_equal(decoded(delta), decoded(plain))
+    assert len(gzip.compress(dumps(delta))) < 0.7 * len(gzip.compress(dumps(plain)))

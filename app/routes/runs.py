@@ -7,14 +7,23 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
+from app.admission import Client
 from app.configs import check_config
-from app.deps import RunDep, RunRef, RunsDep, SettingsDep, obtain, single_query_values
+from app.deps import (
+    ClientDep,
+    RunDep,
+    RunRef,
+    RunsDep,
+    SettingsDep,
+    obtain,
+    single_query_values,
+)
 from app.json_body import JSONBodyRoute
 from app.record_schemas import Histograms, Summary
 from app.routes.number_lists import parse_numbers
 from app.run_ids import canonical_json, encode_run_id
 from app.runs import FINISHED, RunCache, public_status, wait_finished
-from app.schemas import INVALID, NOT_FOUND, RunConfig, RunInfo, error
+from app.schemas import ADMISSION, INVALID, NOT_FOUND, RunConfig, RunInfo, error
 from app.serialize import dumps
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=JSONBodyRoute,
@@ -31,9 +40,9 @@ EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
 HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet stream
 
 
-def run_info(ref: RunRef) -> dict:
+def run_info(ref: RunRef, queue_position: int | None = None) -> dict:
     """The run info (docs/api.md), read without a lock while training runs on another
-    thread."""
+    thread. queue_position: runs that train before this waiting one (None: not waiting)."""
     run = ref.run
     # status first: the engine assigns num_steps and diverged before the status, so once
     # "done" or "diverged" is read here, the fields read after it are already final.
@@ -43,28 +52,31 @@ def run_info(ref: RunRef) -> dict:
     num_steps, diverged = run.num_steps, run.diverged
     progress = 1.0 if status in FINISHED else min(num_steps / ref.config["steps"], 1.0)
     return {"id": ref.id, "config": ref.config, "status": status, "progress": progress,
-            "num_steps": num_steps, "diverged": diverged}
+            "num_steps": num_steps, "diverged": diverged, "queue_position": queue_position}
 
 
 @router.post("", response_model=RunInfo, status_code=201,
-             responses={202: {"model": RunInfo, "description": "Accepted, still training"},
+             responses={**ADMISSION,
+                        202: {"model": RunInfo, "description": "Accepted, still training"},
                         413: error("Body larger than this server's limit"),
                         415: error("Body not sent as application/json")})
 async def create_run(body: RunConfig, response: Response, runs: RunsDep,
-                     settings: SettingsDep):
+                     settings: SettingsDep, client: ClientDep):
     """Train a run. 201 once complete; 202 (status "running") if it takes longer than
-    about a second: then poll GET /api/runs/{id} or follow its events."""
+    about a second: then poll GET /api/runs/{id} or follow its events. 429 beyond this
+    client's runs in flight."""
     config = check_config(body.model_dump(exclude_unset=True), settings)
-    ref = RunRef(encode_run_id(config), config, await obtain(runs, config))
+    ref = RunRef(encode_run_id(config), config, await obtain(runs, config, client))
     if not await wait_finished(ref.run, settings.sync_seconds):
         response.status_code = 202
-    return run_info(ref)
+    return run_info(ref, runs.queue_position(ref.run))
 
 
 @router.get("/{run_id}", response_model=RunInfo, responses=NOT_FOUND)
-async def get_run(ref: RunDep):
-    """The run's status and progress; starts training it here if this process lacks it."""
-    return run_info(ref)
+async def get_run(ref: RunDep, runs: RunsDep):
+    """The run's status, progress and place in the queue; starts training it here if
+    this process lacks it."""
+    return run_info(ref, runs.queue_position(ref.run))
 
 
 @router.get("/{run_id}/summary", response_model=Summary, responses=NOT_FOUND)
@@ -112,33 +124,42 @@ def sse_error(detail: str) -> bytes:
     return sse("error", {"detail": detail})
 
 
-async def current_run(runs: RunCache, config: dict, run):
-    """`run`, unless it was dropped from the training queue before it started: then the
-    cache's run of its config, built and queued again if need be."""
-    if run.status != "pending" or runs.peek(canonical_json(config)) is run:
+async def current_run(runs: RunCache, config: dict, run, client: Client | None = None):
+    """`run`, unless the cache let it go before it finished (dropped from the queue, or
+    cancelled): then the cache's run of its config, admitted, built and queued again if
+    need be. A failed run stays: its stream ends with an error."""
+    if run.status in (*FINISHED, "failed") or runs.peek(canonical_json(config)) is run:
         return run
-    return await obtain(runs, config)
+    return await obtain(runs, config, client)
 
 
-async def progress_events(ref: RunRef, runs: RunCache):
+async def progress_events(ref: RunRef, runs: RunCache, client: Client | None = None):
     """"progress" events while training, then one "done" or "diverged" event; or one
-    "error" event if training stops here first (the client may reconnect)."""
+    "error" event if training stops here first or is not admitted again (the client may
+    reconnect)."""
     last, quiet_since = None, time.monotonic()
     while True:
         if runs.closing:  # queued runs were cancelled and the running ones stopped
             yield sse_error("server: shutting down; reconnect to follow the run")
             return
-        # checked on every round, or a dropped run would stay "pending" for ever
-        ref = RunRef(ref.id, ref.config, await current_run(runs, ref.config, ref.run))
-        if ref.run.status == "failed":
+        # checked on every round, or a dropped run would stay "pending" for ever; asking
+        # keeps it from being cancelled as left alone
+        try:
+            run = await current_run(runs, ref.config, ref.run, client)
+        except HTTPException as refused:
+            yield sse_error(refused.detail)
+            return
+        ref = RunRef(ref.id, ref.config, run)
+        try:
+            info = run_info(ref, runs.queue_position(run))
+        except RuntimeError:  # public_status: training failed (the status is read once)
             yield sse_error("training failed; see the server log")
             return
-        info = run_info(ref)
         if info["status"] in FINISHED:
             yield sse(info["status"], info)
             return
-        if info["num_steps"] != last:
-            last, quiet_since = info["num_steps"], time.monotonic()
+        if (info["num_steps"], info["queue_position"]) != last:
+            last, quiet_since = (info["num_steps"], info["queue_position"]), time.monotonic()
             yield sse("progress", info)
         elif time.monotonic() - quiet_since > HEARTBEAT:
             quiet_since = time.monotonic()
@@ -153,6 +174,6 @@ async def progress_events(ref: RunRef, runs: RunCache):
                                             "error event ({detail}) ends the stream if "
                                             "this process stops first."},
                        **NOT_FOUND})
-async def events(ref: RunDep, runs: RunsDep):
-    return StreamingResponse(progress_events(ref, runs), media_type="text/event-stream",
+async def events(ref: RunDep, runs: RunsDep, client: ClientDep):
+    return StreamingResponse(progress_events(ref, runs, client), media_type="text/event-stream",
                              headers={"cache-control": "no-cache"})

@@ -1,4 +1,5 @@
-"""One step's full record, narrowed by query, and its gradient check.
+"""One step's full record, narrowed by query and sent at full or display precision
+(digits, encoding: app.serialize's forms), its gradient check, and the classes it predicts.
 
 An answer's size is counted from shapes before it is built (app.answer_size): beyond the
 ceiling it is refused, and big ones take turns. A finished run's step answers are kept as
@@ -7,7 +8,7 @@ skip the replay and the serialization.
 """
 
 from contextlib import nullcontext
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
@@ -15,12 +16,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from app.answer_size import check_ceiling, step_answer_shapes
 from app.answers import AnswerCache
 from app.deps import AnswersDep, BigAnswersDep, RunDep, RunRef, SettingsDep, single_query_values
-from app.record_schemas import Gradcheck, StepRecord
+from app.record_schemas import Gradcheck, Predictions, StepRecord
 from app.routes.number_lists import parse_numbers
 from app.runs import FINISHED, public_status, wait_finished
 from app.schemas import INVALID, NOT_FOUND, error
-from app.serialize import dumps, with_tensors
+from app.serialize import FULL, MAX_DIGITS, Form, dumps, with_tensors
 from engine.batches import batch_indices, example_column
+from engine.evaluation import predicted_classes
 from engine.records import BATCH_AXIS, FIELDS
 
 router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
@@ -39,6 +41,13 @@ ExampleQuery = Annotated[int | None, Query(ge=0, description="Keep only this tra
                                            "example (one of batch.indices) of every tensor "
                                            "with the batch axis, at full size: (n, 1)",
                                            examples=[0])]
+DigitsQuery = Annotated[int | None, Query(
+    ge=1, le=MAX_DIGITS, description="Round every number of every tensor to this many "
+    "significant digits (default: full precision)", examples=[4])]
+EncodingQuery = Annotated[Literal["json", "u8", "u8delta"], Query(
+    description="json: rows of numbers (default); u8: each tensor as a byte per cell on "
+    "its own range, {shape, lo, hi, bytes}; u8delta: the same with each row of bytes as "
+    "its difference from the row above (docs/api.md, Lean answers)")]
 # a string, so that any t that names no step (-1, 1.5, abc) is a 404, not a 422
 StepPath = Annotated[str, Path(description="Step number, from 0 to num_steps - 1",
                                examples=["0"])]
@@ -94,23 +103,25 @@ def check_example(ref: RunRef, t: int, example: int | None) -> int | None:
     return example
 
 
-def step_json(ref: RunRef, t: int, layers, fields, max_cells: int, example=None) -> bytes:
+def step_json(ref: RunRef, t: int, layers, fields, max_cells: int, example=None,
+              form: Form = FULL) -> bytes:
     record = ref.run.step_record(t, layers, fields, example)
     whole = () if example is None else BATCH_AXIS  # one example's columns stay full size
-    return dumps({"run_id": ref.id, **with_tensors(record, max_cells, whole)})
+    return dumps({"run_id": ref.id, **with_tensors(record, max_cells, whole, form)})
 
 
 async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fields,
-                           max_cells: int, final: bool, big, example=None) -> bytes:
+                           max_cells: int, final: bool, big, example=None,
+                           form: Form = FULL) -> bytes:
     """step_json from the answer cache; `final` (the run had finished) lets it be kept.
     big: None, or the slots a big answer takes its turn from."""
     key = (ref.id, t, None if layers is None else tuple(layers),
-           None if fields is None else tuple(sorted(fields)), max_cells, example)
+           None if fields is None else tuple(sorted(fields)), max_cells, example, form)
     body = answers.get(key)
     if body is None:
         async with big.turn() if big is not None else nullcontext():
             body = await anyio.to_thread.run_sync(step_json, ref, t, layers, fields,
-                                                  max_cells, example)
+                                                  max_cells, example, form)
         if final:
             answers.put(key, body)
     return body
@@ -121,10 +132,12 @@ async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fi
 async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
                big_answers: BigAnswersDep, layers: LayersQuery = None,
                fields: FieldsQuery = None, max_cells: CellsQuery = None,
-               example: ExampleQuery = None):
+               example: ExampleQuery = None, digits: DigitsQuery = None,
+               encoding: EncodingQuery = "json"):
     """Step t: θ_t, its caches, gradients and the update applied. Tensors are full size
     up to the server's limit (max_tensor_cells in /api/options), else block-averaged; an
-    answer over max_answer_cells cells in all is a 422. example=i keeps one example."""
+    answer over max_answer_cells cells in all is a 422. example=i keeps one example;
+    digits and encoding ask for display precision."""
     numbers = parse_layers(layers, len(ref.config["activations"]))
     names = parse_fields(fields)
     await wait_finished(ref.run, settings.sync_seconds)
@@ -137,7 +150,7 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: Answers
     cells = check_ceiling(shapes, per_tensor, settings.max_answer_cells, whole)
     big = big_answers if cells > settings.big_answer_cells else None
     body = await cached_step_json(answers, ref, step_t, numbers, names, per_tensor, final,
-                                  big, example)
+                                  big, example, Form(digits, encoding))
     return Response(body, media_type="application/json")
 
 
@@ -146,3 +159,29 @@ async def gradcheck(ref: RunDep, t: StepPath, settings: SettingsDep):
     """Numerical against analytic gradients at step t, per layer (sampled parameters)."""
     await wait_finished(ref.run, settings.sync_seconds)
     return await anyio.to_thread.run_sync(ref.run.gradcheck, check_step(ref, t))
+
+
+def predictions_json(ref: RunRef, t: int) -> bytes:
+    L = len(ref.config["activations"])
+    AL = ref.run.step_record(t, [L], {"A"})["layers"][0]["A"]
+    return dumps({"step": t, "classes": predicted_classes(AL)})
+
+
+@router.get("/{t}/predictions", response_model=Predictions, responses=ERRORS)
+async def predictions(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep):
+    """The class the network predicts for each example of step t's batch, in the order of
+    batch.indices: what a confusion matrix counts, in a few bytes an example instead of
+    the output A's n_y numbers. Classification only."""
+    await wait_finished(ref.run, settings.sync_seconds)
+    final = public_status(ref.run) in FINISHED  # before the step: see the step route
+    step_t = check_step(ref, t)
+    if ref.run.data.info.task == "regression":
+        raise HTTPException(422, f"dataset: {ref.config['dataset']} is a regression; only "
+                                 "classification has predicted classes")
+    key = ("predictions", ref.id, step_t)
+    body = answers.get(key)
+    if body is None:
+        body = await anyio.to_thread.run_sync(predictions_json, ref, step_t)
+        if final:
+            answers.put(key, body)
+    return Response(body, media_type="application/json")

@@ -1,7 +1,12 @@
 // the one module that talks to the server (CONTRACT §4). step answers are cached in a
 // small LRU keyed by URL, so replaying a step, prefetching and re-rendering cost one request.
+// tensors sent as bytes (encoding=u8) are decoded here, once, into the rows of numbers
+// every view reads (tensors.js decodeTensors).
+import {decodeTensors} from "./tensors.js";
 
-const STEP_CACHE_SIZE = 64;
+// a frame asks for about six answers; the player keeps LOOKAHEAD steps ahead and paused
+// pages fetch both neighbours: this many keeps them all
+const STEP_CACHE_SIZE = 96;
 const stepCache = new Map();  // url -> Promise<json>; Map keeps insertion order for the LRU
 
 export class ApiError extends Error {
@@ -88,23 +93,39 @@ function cached(url) {
     stepCache.set(url, hit);
     return hit;
   }
-  const promise = request(url);
+  const promise = request(url).then(decodeTensors);
   promise.catch(() => stepCache.delete(url));  // failures are not cached
   stepCache.set(url, promise);
   while (stepCache.size > STEP_CACHE_SIZE) stepCache.delete(stepCache.keys().next().value);
   return promise;
 }
 
+// display precision (docs/api.md, "Lean answers"): digits rounds the numbers to that many
+// significant digits; encoding "u8" sends a byte per cell. without them, full precision
+function setForm(query, {digits, encoding} = {}) {
+  if (digits) query.set("digits", String(digits));
+  if (encoding) query.set("encoding", encoding);
+}
+
+const runPath = (runId, t) => `/api/runs/${encodeURIComponent(runId)}/steps/${t}`;
+
 // example: one training example's column (its index in the training set, as in
 // batch.indices); the server answers 422 for one that is not in step t's batch
-export function stepUrl(runId, t, {layers, fields, maxCells, example} = {}) {
+export function stepUrl(runId, t, {layers, fields, maxCells, example, digits, encoding} = {}) {
   const query = new URLSearchParams();
   if (layers) query.set("layers", layers.join(","));
   if (fields) query.set("fields", fields.join(","));
   if (maxCells) query.set("max_cells", String(maxCells));
   if (example !== undefined) query.set("example", String(example));
+  setForm(query, {digits, encoding});
   const qs = query.toString();
-  return `/api/runs/${encodeURIComponent(runId)}/steps/${t}${qs ? "?" + qs : ""}`;
+  return `${runPath(runId, t)}${qs ? "?" + qs : ""}`;
+}
+
+export function boundaryUrl(runId, t, resolution, form) {
+  const query = new URLSearchParams({resolution: String(resolution)});
+  setForm(query, form);
+  return `${runPath(runId, t)}/boundary?${query}`;
 }
 
 export const api = {
@@ -119,8 +140,17 @@ export const api = {
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
   step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),
   // the model θ_t evaluated by the engine over a resolution × resolution grid (CONTRACT §4)
-  boundary: (id, t, resolution) =>
-    cached(`/api/runs/${encodeURIComponent(id)}/steps/${t}/boundary?resolution=${resolution}`),
+  // form: {digits, encoding}, as for a step
+  boundary: (id, t, resolution, form) => cached(boundaryUrl(id, t, resolution, form)),
+  // the class the network predicts for each example of step t's batch (classification)
+  predictions: (id, t) => cached(`${runPath(id, t)}/predictions`),
+  // what each hidden unit of `layer` learned: its A over the input plane, a byte a point
+  // (units: an array of unit numbers, at most 8; see docs/api.md)
+  units: (id, t, {layer, units, resolution}) =>
+    cached(`/api/runs/${encodeURIComponent(id)}/steps/${t}/units?layer=${layer}&units=${units.join(",")}&resolution=${resolution}`),
+  // training example i as the picture it was (image data: digits), whole grey levels
+  // {index, image_shape, pixels: rows, levels: [no ink, full ink]}; needs no trained step
+  exampleImage: (id, i) => cached(`/api/runs/${encodeURIComponent(id)}/examples/${i}`),
   gradcheck: (id, t, signal) =>
     request(`/api/runs/${encodeURIComponent(id)}/steps/${t}/gradcheck`, {signal}),
 };

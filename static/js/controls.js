@@ -2,12 +2,13 @@
 // and the bar's own disclosures (the keys, "more" on a phone) and the presenter layout.
 // every control only asks the store for a new state; sync() mirrors the state back.
 import {phaseList, phaseKey, phaseIndex, phaseLabel, phaseStep} from "./phases.js";
+import {PACES} from "./phase_player.js";
 
 const $ = (id) => document.getElementById(id);
 const TEXT_INPUTS = new Set(["text", "number", "search", "email", "url", "tel", "password"]);
 
 // the keys belong to the page everywhere but in a field that takes text
-function isTextField(target) {
+export function isTextField(target) {
   return Boolean(target) && (target.tagName === "TEXTAREA" || target.isContentEditable ||
     (target.tagName === "INPUT" && TEXT_INPUTS.has(target.type)));
 }
@@ -39,14 +40,19 @@ export function createControls(store, actions) {
   $("example").addEventListener("change", (e) => store.set({example: Math.max(0, Number(e.target.value) || 0)}));
   $("big-fonts").addEventListener("change", (e) => store.set({big: e.target.checked}));
   $("play-toggle").addEventListener("click", () => actions.togglePlay());
+  $("phase-play").addEventListener("click", () => actions.togglePhasePlay());
+  $("pace").replaceChildren(...Object.keys(PACES).map((name) => new Option(name, name)));
+  $("pace").title = `seconds per phase while the phases play: ${Object.entries(PACES).map(([name, ms]) => `${name} ${ms / 1000} s`).join(", ")}`;
+  $("pace").addEventListener("change", (e) => store.set({pace: e.target.value}));
   $("presenter").addEventListener("click", () =>
     store.set({layout: store.get().layout === "presenter" ? "page" : "presenter"}));
+  $("quiz-toggle").addEventListener("click", () => store.set({quiz: !store.get().quiz}));
   bindDisclosures();
   $("phase-strip").addEventListener("click", (e) => {
     const chip = e.target.closest("button[data-phase]");
     if (chip) store.set({phase: chip.dataset.phase, ...(chip.dataset.layer ? {layer: Number(chip.dataset.layer)} : {})});
   });
-  bindKeys(store, {goStep, walkPhase, togglePlay: actions.togglePlay});
+  bindKeys(store, {goStep, walkPhase, togglePlay: actions.togglePlay, togglePhasePlay: actions.togglePhasePlay});
   return {
     setRun(run) {
       limits.steps = run.num_steps;
@@ -60,15 +66,22 @@ export function createControls(store, actions) {
     },
     sync: (state) => sync(state, limits),
     setPlaying(on) { $("play-toggle").textContent = on ? "❚❚ Pause" : "▶ Play"; },
+    setPhasePlaying(on) {
+      $("phase-play").setAttribute("aria-pressed", String(on));
+      $("phase-play").firstChild.textContent = on ? "❚❚" : "▶";
+    },
   };
 }
 
 // the page's own keys: not in a text field, not with a modifier, not a key that the
 // focused drop-down or phase chip uses itself
 const pageKey = (e) => !isTextField(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey &&
-  !ownsKey(e.target, e.key) && !(e.key === " " && isChip(e.target));
+  !ownsKey(e.target, e.key) && !(e.key === " " && (isChip(e.target) || ownsSpace(e.target)));
+// space is the one key that ticks a box, and it opens and closes a disclosure's summary
+const ownsSpace = (target) => Boolean(target && (target.tagName === "SUMMARY" ||
+  (target.tagName === "INPUT" && (target.type === "checkbox" || target.type === "radio"))));
 
-function bindKeys(store, {goStep, walkPhase, togglePlay}) {
+function bindKeys(store, {goStep, walkPhase, togglePlay, togglePhasePlay}) {
   const onKey = (e) => {
     if (!pageKey(e)) return;
     const t = store.get().iteration;
@@ -76,6 +89,7 @@ function bindKeys(store, {goStep, walkPhase, togglePlay}) {
       ArrowLeft: () => (e.shiftKey ? walkPhase(-1) : goStep(t - 1)),
       ArrowRight: () => (e.shiftKey ? walkPhase(1) : goStep(t + 1)),
       ArrowUp: () => walkPhase(-1), ArrowDown: () => walkPhase(1), " ": togglePlay,
+      p: togglePhasePlay, P: togglePhasePlay,
     };
     if (!moves[e.key]) return;
     e.preventDefault();  // no scrolling, no slider nudge, no drop-down change, no button click on space
@@ -118,9 +132,11 @@ function sync(state, limits) {
   $("layer-select").value = String(state.layer);
   $("scale").value = state.scale;
   $("speed").value = String(state.speed);
+  $("pace").value = state.pace;
   $("example").value = String(state.example);
   $("big-fonts").checked = state.big;
   $("presenter").setAttribute("aria-pressed", String(state.layout === "presenter"));
+  $("quiz-toggle").setAttribute("aria-pressed", String(Boolean(state.quiz)));
 }
 
 // a button that shows or hides what it controls, and says so in aria-expanded

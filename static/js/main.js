@@ -7,6 +7,7 @@ import {createRunForm, formLabel} from "./run_form.js";
 import {createControls} from "./controls.js";
 import {createRenderer} from "./step_renderer.js";
 import {createPlayer} from "./player.js";
+import {createPhasePlayer} from "./phase_player.js";
 import {prefetchFrame} from "./step_frame.js";
 import {phaseList, phaseKey, phaseIndex} from "./phases.js";
 import {setBigFonts} from "./plot_theme.js";
@@ -21,7 +22,10 @@ import * as codeView from "./views/code_view.js";
 import * as cacheExplainerView from "./views/cache_explainer_view.js";
 import * as gradcheckView from "./views/gradcheck_view.js";
 import * as phaseView from "./views/phase_view.js";
-import {showAlert, hideAlert, describeRun, describeDivergence} from "./run_status.js";
+import * as unitsView from "./views/units_view.js";
+import * as digitsView from "./views/digits_view.js";
+import * as quizView from "./views/quiz_view.js";
+import {showAlert, hideAlert, describeRun, describeDivergence, trainingText} from "./run_status.js";
 
 const $ = (id) => document.getElementById(id);
 // [module, element id, extra render argument, marker: only moves a step marker]
@@ -30,7 +34,7 @@ const VIEWS = [
   [formulaView, "cell-formula"], [lossView, "view-loss", null, true], [modelView, "view-boundary"],
   [gradientFlowView, "view-gradient-flow", null, true], [distributionsView, "view-distributions", null, true],
   [codeView, "view-code"], [cacheExplainerView, "cache-explainer"], [gradcheckView, "gradcheck"],
-  [phaseView, "phase-io"],
+  [phaseView, "phase-io"], [unitsView, "view-units"], [digitsView, "view-digits"], [quizView, "quiz-card"],
 ].map(([module, id, extra, marker]) => ({module, element: $(id), extra, marker}));
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
@@ -56,11 +60,21 @@ function createPage(options) {
     const run = page.session && page.session.run;
     showAlert(run && run.diverged ? `${describeDivergence(run)} (${errorText(err)})` : errorText(err));
   });
-  page.controls = createControls(store, {togglePlay: () => page.player.toggle()});
+  // the iteration player and the phase player: pressing one stops the other
+  page.controls = createControls(store, {
+    togglePlay: () => { page.phasePlayer.stop(); page.player.toggle(); },
+    togglePhasePlay: () => { if (page.player.playing) page.player.stop(); page.phasePlayer.toggle(); }});
   page.player = createPlayer({store, renderer: page.renderer,
     lastStep: () => (page.session ? page.session.run.num_steps - 1 : 0),
     prefetch: (t) => page.session && prefetchFrame(page.session.run, t, store.get().layer),
     onChange: (on) => { page.controls.setPlaying(on); if (!on) redraw(page); }});
+  page.phasePlayer = createPhasePlayer({store, renderer: page.renderer,
+    limits: () => (page.session ? {L: page.session.run.L, steps: page.session.run.num_steps} : null),
+    prefetch: (t, layer) => page.session && prefetchFrame(page.session.run, t, layer),
+    onChange: (on) => { page.controls.setPhasePlaying(on); redraw(page); }});
+  // predict, then reveal: a question holds the phase's result back, and phase play with it
+  quizView.connect(store, {nextPhase: () => $("phase-next").click(), onReveal: () => replayPhase(page)});
+  page.phasePlayer.hold(quizView.hold);
   // a new run starts at its first view; if its config is refused, the view comes back
   page.fillForm = createRunForm($("run-form"), options, (config) => {
     const {iteration, phase, layer} = store.get();
@@ -80,8 +94,9 @@ function redraw(page) {
   document.documentElement.classList.toggle("presenter", presenter);
   setBigFonts(s.big || presenter);
   page.controls.sync(s);
-  const drawn = page.renderer.draw({...s, playing: page.player.playing});
-  if (!page.player.playing) drawn.then(() => prefetchNeighbours(page));
+  const drawn = page.renderer.draw({...s, playing: page.player.playing, motion: page.phasePlayer.motion()});
+  // (the players fetch ahead themselves)
+  if (!page.player.playing && !page.phasePlayer.playing) drawn.then(() => prefetchNeighbours(page));
   // figures drawn while the presenter layout hid them have no size: once they show, the
   // window's resize event makes Plotly measure them again (PLOT_CONFIG.responsive)
   if (page.layoutShown !== undefined && page.layoutShown !== s.layout) {
@@ -89,6 +104,13 @@ function redraw(page) {
   }
   page.layoutShown = s.layout;
   return drawn;
+}
+
+// a quiz's reveal while the phases play: the diagram plays the phase that was hidden again
+function replayPhase(page) {
+  const motion = page.phasePlayer.motion();
+  if (!motion) return;
+  page.renderer.draw({...page.store.get(), playing: page.player.playing, motion: {...motion, replay: true}});
 }
 
 function prefetchNeighbours(page) {
@@ -101,6 +123,7 @@ function prefetchNeighbours(page) {
 // trains (or finds) the run of the state's config; a bad config leaves the last good run
 async function loadRun(page, {keepAlert = false} = {}) {
   page.player.stop();
+  page.phasePlayer.stop();
   if (!keepAlert) hideAlert();
   const s = page.store.get();
   page.pendingKey = JSON.stringify(s.config);
@@ -137,11 +160,12 @@ function adoptRun(page, opened, s) {
     layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
 }
 
-function showProgress(fraction) {
+function showProgress(fraction, queuePosition = null) {
   $("run-progress").hidden = fraction >= 1;
   $("run-progress").value = fraction;
-  $("run-progress-text").textContent = fraction >= 1 ? "" : `training… ${Math.round(100 * fraction)} %`;
-  if (fraction < 1) $("run-summary").textContent = `Training… ${Math.round(100 * fraction)} %`;
+  const text = fraction >= 1 ? "" : trainingText(fraction, queuePosition);
+  $("run-progress-text").textContent = text;
+  if (fraction < 1) $("run-summary").textContent = text[0].toUpperCase() + text.slice(1);
 }
 
 async function boot() {

@@ -1,5 +1,6 @@
 // a run as the page uses it: created (or found again) from a config, trained on the
-// server, with its summary. long runs answer 202; then we poll and report progress.
+// server, with its summary. long runs answer 202; then we poll and report progress, or
+// the place in the server's queue while the run waits its turn.
 import {api} from "./api.js";
 
 const POLL_MS = 250;
@@ -17,13 +18,16 @@ function describe(options, info) {
     dataset: data};
 }
 
+// onProgress(fraction, queuePosition): queuePosition counts the runs that train before
+// this one while it waits for a training thread (null once it trains). polling also tells
+// the server someone still wants the run: runs nobody asks about are cancelled.
 async function waitUntilTrained(info, onProgress) {
   while (info.status === "running" || info.status === "pending") {
-    onProgress(info.progress || 0);
+    onProgress(info.progress || 0, info.queue_position ?? null);
     await sleep(POLL_MS);
     info = await api.run(info.id);
   }
-  onProgress(1);
+  onProgress(1, null);
   return info;
 }
 

@@ -17,6 +17,14 @@ export function hideAlert() {
   box.textContent = "";
 }
 
+// the header's words while a run trains, or waits its turn for one of the server's
+// training threads (queuePosition: the waiting runs that train before it, or null)
+export function trainingText(fraction, queuePosition = null) {
+  if (queuePosition === 0) return "waiting: next in line to train";
+  if (queuePosition > 0) return `waiting: ${queuePosition} run${queuePosition === 1 ? "" : "s"} ahead`;
+  return `training… ${Math.round(100 * fraction)} %`;
+}
+
 export function describeRun(run) {
   const c = run.config;
   const batch = c.batch_size === null ? "full batch" : `mini-batches of ${c.batch_size}`;

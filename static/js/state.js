@@ -12,9 +12,13 @@ const VIEW_FIELDS = {
   example: {param: "ex", kind: "int", fallback: 0},
   scale: {param: "scale", kind: "text", fallback: "shared", choices: ["shared", "tensor", "run", "symlog"]},
   speed: {param: "speed", kind: "number", fallback: 15},
+  // seconds per phase while the phases play (phase_player.js's PACES)
+  pace: {param: "pace", kind: "text", fallback: "normal", choices: ["slow", "normal", "fast"]},
   big: {param: "big", kind: "bool", fallback: false},
   // "presenter": controls, network, inspector
   layout: {param: "layout", kind: "text", fallback: "page", choices: ["page", "presenter"]},
+  // predict, then reveal: each phase asks a question before it shows its result
+  quiz: {param: "quiz", kind: "bool", fallback: false},
   runId: {param: "run", kind: "text", fallback: null},
 };
 const LIST_FIELDS = new Set(["hidden_layers", "activations"]);

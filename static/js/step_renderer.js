@@ -22,7 +22,8 @@ export function createRenderer(views, onError) {
   }
 
   async function drawFrame({view, started}) {
-    const frame = {...await loadFrame(session, view), playing: view.playing};
+    // motion: the network diagram's move to this phase while the phases play (phase_player.js)
+    const frame = {...await loadFrame(session, view), playing: view.playing, motion: view.motion};
     const now = performance.now();
     const due = (v) => !drawn || !view.playing || !v.marker || now - (v.drawnAt || 0) >= MARKER_MS;
     const results = await Promise.allSettled(views.filter(due).map(async (v) => drawView(v, frame, now)));

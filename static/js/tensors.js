@@ -54,3 +54,61 @@ export function layerTensors(entry) {
     ...(entry.update ? {updateW: entry.update.W, updateB: entry.update.b} : {}),
   };
 }
+
+// tensors sent as bytes (encoding=u8, docs/api.md "Lean answers"): byte k ≤ LEVELS stands
+// for lo (1 − k/LEVELS) + hi k/LEVELS, within (hi − lo)/(2 LEVELS) of the engine's value;
+// NON_FINITE is NaN or ±∞, which JSON sends as null (and so does the decoded tensor)
+const LEVELS = 254, NON_FINITE = 255;
+
+// v to the digits its precision carries (half a byte's step), so that a hover prints no
+// digit that the server did not send: 0.4717 with precision 0.002 reads 0.472
+export function roundedTo(v, precision) {
+  if (!(precision > 0) || v === 0 || !Number.isFinite(v)) return v;
+  const digits = Math.floor(Math.log10(Math.abs(v))) - Math.floor(Math.log10(precision)) + 1;
+  return digits < 1 ? 0 : Number(v.toPrecision(Math.min(digits, 17)));
+}
+
+// the value of every byte of one tensor, at display precision (null: not finite)
+function byteValues(lo, hi) {
+  const values = new Array(NON_FINITE + 1).fill(null);
+  if (lo === null || hi === null) return values;
+  const precision = (hi - lo) / (2 * LEVELS);
+  for (let k = 0; k <= LEVELS; k++) values[k] = roundedTo(lo * (1 - k / LEVELS) + hi * (k / LEVELS), precision);
+  return values;
+}
+
+// the bytes of a tensor, row after row; with delta (encoding=u8delta) each row after the
+// first came as (k − k_above) mod 255, a non-finite cell above counting as 0
+function byteCodes(t) {
+  const text = atob(t.bytes), codes = new Uint8Array(text.length), C = t.shape[1];
+  for (let n = 0; n < text.length; n++) {
+    const k = text.charCodeAt(n), above = t.delta && n >= C ? codes[n - C] : 0;
+    codes[n] = k === NON_FINITE ? k : (k + (above === NON_FINITE ? 0 : above)) % NON_FINITE;
+  }
+  return codes;
+}
+
+// {shape, lo, hi, bytes, delta?, downsampled_from?} -> {shape, data, downsampled_from?,
+// precision}: the rows of numbers that every view reads; precision: a value's largest error
+export function decodeTensor(t) {
+  const [R, C] = t.shape, codes = byteCodes(t), values = byteValues(t.lo, t.hi);
+  const data = new Array(R);
+  for (let i = 0; i < R; i++) {
+    const row = new Array(C);
+    for (let j = 0; j < C; j++) row[j] = values[codes[i * C + j]];
+    data[i] = row;
+  }
+  const precision = t.lo === null ? 0 : (t.hi - t.lo) / (2 * LEVELS);
+  return {shape: t.shape, data, ...(t.downsampled_from ? {downsampled_from: t.downsampled_from} : {}), precision};
+}
+
+const isByteTensor = (v) => typeof v.bytes === "string" && Array.isArray(v.shape);
+
+// an answer with every byte tensor in it decoded (a copy where one was; others as they are)
+export function decodeTensors(value) {
+  if (Array.isArray(value)) return value.some((v) => v && typeof v === "object") ? value.map(decodeTensors) : value;
+  if (!value || typeof value !== "object") return value;
+  if (isByteTensor(value)) return decodeTensor(value);
+  if (Array.isArray(value.data)) return value;  // a tensor of rows: nothing inside to decode
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeTensors(v)]));
+}

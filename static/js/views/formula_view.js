@@ -1,10 +1,12 @@
 // the formula of one clicked entry of the cache inspector, with the live numbers of this
 // step: Z = Σₖ W·A_prev + b, dZ = dA ⊙ g'(Z), dW = (1/m) Σ dZ·A_prev, and so on. every
 // number in it is served: the terms are the engine's inputs and the result is the engine's
-// value, never a sum or an activation recomputed here. it
-// opens beside the clicked cell (a popover kept on screen), and gives the entry's exact
-// value: it fetches the selected layer (and the next one, for dA) at full size, one
-// request per click or step.
+// value, never a sum or an activation recomputed here. it opens beside the clicked cell (a
+// popover kept on screen), and gives the entry's exact value. the views draw numbers at
+// display precision (step_frame.js); the formula fetches the exact ones it shows, in
+// narrow requests at full precision: the clicked example's column of the selected layer
+// (and the next one, for dA) with example=i, the columns of the first terms of a sum over
+// the batch (dW, db), and the parameters the formula reads. one set per click or step.
 import {api} from "../api.js";
 import {isFused} from "../fused_heads.js";
 import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
@@ -16,31 +18,39 @@ let container = null, cell = null, last = null, anchor = null;
 
 const sub = (...idx) => `<sub>${idx.join(",")}</sub>`;
 
-// "(w)(a) + (w)(a) + … (5 more terms)": the terms of a sum, each a served number. the sum
-// itself is not taken here: each formula ends with the engine's value
-function termsOf(pairs) {
+// the tensors with one column per example of the batch: the formula holds one column of
+// each (example=i), the clicked example's (or the first one's)
+const BATCH_AXIS = new Set(["A_prev", "Z", "A", "D", "dA", "dZ"]);
+const COLUMN_FIELDS = ["Y", ...BATCH_AXIS];
+// the parameters each formula reads (dA: W of layer l + 1)
+const PARAMS_READ = {Z: ["W", "b"], dA: ["W"], dW: ["W", "dW"], db: ["db"], W: ["W", "update"], b: ["b", "update"]};
+
+// "(w)(a) + (w)(a) + … (5 more terms)": the terms of a sum of `total` terms, each a served
+// number. the sum itself is not taken here: each formula ends with the engine's value
+function termsOf(pairs, total = pairs.length) {
   const shown = pairs.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
-  return shown + (pairs.length > SHOWN_TERMS ? ` + … (${pairs.length - SHOWN_TERMS} more terms)` : "");
+  return shown + (total > SHOWN_TERMS ? ` + … (${total - SHOWN_TERMS} more terms)` : "");
 }
 
-const at = (t, i, j) => (t ? t.data[i][j] : null);
+// entry (i, j) of tensor t: a batch tensor is held as the one column j of the clicked example
+const at = (t, i) => (t ? t.data[i][0] : null);
 // the last line of every formula: the value the engine recorded for the entry
 const served = (v) => `= ${f(v)}   (recorded by the engine)`;
 
 function zFormula(T, l, i, j) {
-  const terms = termsOf(T.W.data[i].map((w, k) => [w, at(T.A_prev, k, j)]));
+  const terms = termsOf(T.W.data[i].map((w, k) => [w, at(T.A_prev, k)]));
   return [`Z[${l}]${sub(i, j)} = Σ<sub>k</sub> W[${l}]${sub(i, "k")} A[${l - 1}]${sub("k", j)} + b[${l}]${sub(i)}`,
-    `= ${terms} + (${f(T.b.data[i][0])})`, served(at(T.Z, i, j))];
+    `= ${terms} + (${f(T.b.data[i][0])})`, served(at(T.Z, i))];
 }
 
 function aFormula(T, l, i, j, frame) {
-  const act = frame.run.config.activations[l - 1], z = at(T.Z, i, j);
+  const act = frame.run.config.activations[l - 1], z = at(T.Z, i);
   const lines = [`A[${l}]${sub(i, j)} = ${act}(Z[${l}]${sub(i, j)}) = ${act}(${f(z)})`];
   if (act === "softmax") lines.push(`= e<sup>Z${sub(i, j)}</sup> / Σ<sub>k</sub> e<sup>Z${sub("k", j)}</sup>  (over column ${j} of Z)`);
   if (T.D) {
-    lines.push(`then dropout: × D[${l}]${sub(i, j)} / keep_prob = × ${f(at(T.D, i, j))} / ${frame.run.config.keep_prob}`);
+    lines.push(`then dropout: × D[${l}]${sub(i, j)} / keep_prob = × ${f(at(T.D, i))} / ${frame.run.config.keep_prob}`);
   }
-  lines.push(served(at(T.A, i, j)));
+  lines.push(served(at(T.A, i)));
   return lines;
 }
 
@@ -63,53 +73,57 @@ function dzFormula(T, l, i, j, frame) {
   const {activations, loss, keep_prob: keep} = frame.run.config, act = activations[l - 1];
   if (l === frame.run.L && isFused(act, loss)) {
     return [`dZ[${l}]${sub(i, j)} = A[${l}]${sub(i, j)} − Y${sub(i, j)}  (${act} with ${loss})`,
-      `= (${f(at(T.A, i, j))}) − (${f(at(frame.batch.Y, i, j))})`, served(at(T.dZ, i, j))];
+      `= (${f(at(T.A, i))}) − (${f(at(T.Y, i))})`, served(at(T.dZ, i))];
   }
   if (act === "softmax") {
-    const terms = termsOf(T.dA.data.map((row, k) => [row[j], at(T.A, k, j)]));
+    const terms = termsOf(T.dA.data.map((row, k) => [row[0], at(T.A, k)]));
     return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
-      `= (${f(at(T.A, i, j))}) × ((${f(at(T.dA, i, j))}) − [${terms}])`, served(at(T.dZ, i, j))];
+      `= (${f(at(T.A, i))}) × ((${f(at(T.dA, i))}) − [${terms}])`, served(at(T.dZ, i))];
   }
-  const z = at(T.Z, i, j), masked = T.D ? ` ⊙ D[${l}]${sub(i, j)} / keep_prob` : "";
-  const factors = T.D ? `(${f(at(T.dA, i, j))}) × ${f(at(T.D, i, j))} / ${keep}` : `(${f(at(T.dA, i, j))})`;
+  const z = at(T.Z, i), masked = T.D ? ` ⊙ D[${l}]${sub(i, j)} / keep_prob` : "";
+  const factors = T.D ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
   return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${masked} ⊙ ${act}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
-    `= ${factors} × ${slopeText(act, z)}`, served(at(T.dZ, i, j))];
+    `= ${factors} × ${slopeText(act, z)}`, served(at(T.dZ, i))];
 }
 
+// a sum over the batch: T.first holds the first examples' columns, T.m counts them all
 function dwFormula(T, l, i, k, frame) {
-  const m = T.dZ.shape[1], l2 = frame.run.config.l2;
-  const terms = termsOf(T.dZ.data[i].map((dz, j) => [dz, at(T.A_prev, k, j)]));
+  const {m} = T, l2 = frame.run.config.l2;
+  const terms = termsOf(T.first.map((c) => [at(c.dZ, i), at(c.A_prev, k)]), m);
   const reg = l2 ? ` + (λ/m) W[${l}]${sub(i, k)}` : "";
   return [`dW[${l}]${sub(i, k)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")} A[${l - 1}]${sub(k, "j")}${reg},  m = ${m}`,
     `= (1/${m}) [${terms}]${l2 ? ` + (${l2}/${m}) (${f(T.W.data[i][k])})` : ""}`, served(T.dW.data[i][k])];
 }
 
 function dbFormula(T, l, i) {
-  const row = T.dZ.data[i], m = row.length;
+  const {m} = T, row = T.first.map((c) => at(c.dZ, i));
   return [`db[${l}]${sub(i)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")},  m = ${m}`,
-    `= (1/${m}) (${row.slice(0, SHOWN_TERMS).map(f).join(" + ")}${m > SHOWN_TERMS ? " + …" : ""})`,
+    `= (1/${m}) (${row.slice(0, SHOWN_TERMS).map((v) => f(v)).join(" + ")}${m > SHOWN_TERMS ? " + …" : ""})`,
     served(T.db.data[i][0])];
 }
 
 function daFormula(T, next, l, i, j, frame) {
   if (l === frame.run.L) {
     return [`dA[${l}]${sub(i, j)} = ∂loss/∂A[${l}]${sub(i, j)}  (${frame.run.config.loss}, per example)`,
-      `= ${f(at(T.dA, i, j))}   with A = ${f(at(T.A, i, j))}, Y = ${f(at(frame.batch.Y, i, j))}`];
+      `= ${f(at(T.dA, i))}   with A = ${f(at(T.A, i))}, Y = ${f(at(T.Y, i))}`];
   }
-  const terms = termsOf(next.W.data.map((row, k) => [row[i], at(next.dZ, k, j)]));
+  const terms = termsOf(next.W.data.map((row, k) => [row[i], at(next.dZ, k)]));
   return [`dA[${l}]${sub(i, j)} = Σ<sub>k</sub> W[${l + 1}]${sub("k", i)} dZ[${l + 1}]${sub("k", j)}  (dA_prev = Wᵀ dZ of layer ${l + 1})`,
-    `= ${terms}`, served(at(T.dA, i, j))];
+    `= ${terms}`, served(at(T.dA, i))];
 }
+
+// entry (i, j) of T's tensor `name`: of a batch tensor, its one column held
+const entry = (T, name, i, j) => (BATCH_AXIS.has(name) ? at(T[name], i) : T[name].data[i][j]);
 
 function plainEntry(name, T, l, i, j, frame) {
   const what = {W: `W[${l}]${sub(i, j)}: weight from unit ${j} of layer ${l - 1} to unit ${i} of layer ${l}`,
     b: `b[${l}]${sub(i)}: bias of unit ${i}`, A_prev: `A[${l - 1}]${sub(i, j)}: unit ${i} of layer ${l - 1}, example ${j}; linear_cache[${l}] keeps it for backward`,
     D: `D[${l}]${sub(i, j)}: 1 keeps unit ${i} for example ${j}, 0 drops it`}[name];
-  const value = at(T[name], i, j), lines = [what, `= ${f(value)}`];
+  const value = entry(T, name, i, j), lines = [what, `= ${f(value)}`];
   if (name === "W" || name === "b") {
     // the sum is θ_{t+1}: recorded as iteration t + 1's parameters, shown in the update phase
-    const delta = frame.params[l - 1][name === "W" ? "updateW" : "updateB"].data[i][j] ?? NaN;
-    const after = frame.paramsAfter ? ` = ${f(frame.paramsAfter[l - 1][name].data[i][j])}  (iteration ${frame.t + 1}'s ${name})` : "";
+    const delta = T[name === "W" ? "updateW" : "updateB"].data[i][j] ?? NaN;
+    const after = T.after ? ` = ${f(T.after[name].data[i][j])}  (iteration ${frame.t + 1}'s ${name})` : "";
     lines.push(`after the update: ${name} + Δ${name} = (${f(value)}) + (${f(delta)})${after}`);
   }
   return lines;
@@ -129,28 +143,53 @@ function formula(frame, T, next, {name, row: i, col: j}) {
 // the update phase shows W and b after the update, θ_{t+1} (cache_view.js)
 const updated = (frame, name) => frame.phase.kind === "update" && (name === "W" || name === "b");
 
-// the value the clicked entry has at full size (W, b, dW and db are always full size):
-// θ_{t+1}'s in the update phase, iteration t + 1's W or, after the last, W + ΔW
+// the clicked entry's exact value: θ_{t+1}'s in the update phase, iteration t + 1's W or,
+// after the last, W + ΔW
 function exactValue(frame, T, {name, row, col}) {
-  const p = frame.params[frame.layer - 1], value = T[name] ? T[name].data[row][col] : null;
+  const value = T[name] ? entry(T, name, row, col) : null;
   if (!updated(frame, name)) return value;
-  if (frame.paramsAfter) return frame.paramsAfter[frame.layer - 1][name].data[row][col];
-  return value + (p[name === "W" ? "updateW" : "updateB"].data[row][col] ?? NaN);
+  if (T.after) return T.after[name].data[row][col];
+  return value + (T[name === "W" ? "updateW" : "updateB"].data[row][col] ?? NaN);
+}
+
+// the batch columns whose numbers the formula shows: the clicked example's, or the first
+// terms of a sum over the batch (dW, db); the first for a parameter's own entry
+function columnsOf({name, col}, m) {
+  if (BATCH_AXIS.has(name)) return [col];
+  if (name === "dW" || name === "db") return [...Array(Math.min(SHOWN_TERMS, m)).keys()];
+  return [0];
+}
+
+// non-finite entries (a diverged step) are null in JSON: NaN keeps them out of the sums
+const withNaNs = (tensors) => Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v && v.data ? withNaN(v) : v]));
+
+// {T, next}: layer l's (and l + 1's) exact numbers that the clicked entry's formula reads:
+// one request per batch column shown, the last with the parameters read, and θ_{t+1}'s
+async function exactNumbers(frame, clicked) {
+  const {run, t, layer: l} = frame, {indices} = frame.batch;
+  const layers = l < run.L ? [l, l + 1] : [l], params = PARAMS_READ[clicked.name] || [];
+  const columns = columnsOf(clicked, indices.length);
+  const records = Promise.all(columns.map((c, k) => api.step(run.id, t,
+    {layers, fields: [...COLUMN_FIELDS, ...(k === columns.length - 1 ? params : [])], example: indices[c]})));
+  const after = updated(frame, clicked.name) && t + 1 < run.num_steps
+    ? api.step(run.id, t + 1, {layers: [l], fields: [clicked.name]}) : null;
+  const [first, afterRecord] = await Promise.all([records, after]);
+  const layerOf = (record, k) => withNaNs(layerTensors(record && record.layers[k]));
+  const clickedColumn = first[first.length - 1], Y = clickedColumn.batch.Y && withNaN(clickedColumn.batch.Y);
+  const T = {...layerOf(clickedColumn, 0), Y, m: indices.length, first: first.map((r) => layerOf(r, 0)),
+    after: afterRecord ? layerOf(afterRecord, 0) : null};
+  return {T, next: l < run.L ? layerOf(clickedColumn, 1) : null};
 }
 
 async function show(frame) {
-  const {run, t, layer: l} = frame;
-  const layers = l < run.L ? [l, l + 1] : [l];
-  const record = await api.step(run.id, t, {layers, fields: ["A_prev", "Z", "A", "D", "dA", "dZ"]});
-  // non-finite entries (a diverged step) are null in JSON: NaN keeps them out of the sums
-  const nan = (tensors) => Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v && v.data ? withNaN(v) : v]));
-  const p = frame.params[l - 1], T = nan({...layerTensors(record.layers[0]), W: p.W, b: p.b, dW: p.dW, db: p.db});
-  const next = l < run.L ? nan({...layerTensors(record.layers[1]), W: frame.params[l].W}) : null;
-  const lines = formula(frame, T, next, cell);
+  const {t, layer: l} = frame, clicked = cell;
+  const {T, next} = await exactNumbers(frame, clicked);
+  if (cell !== clicked || last !== frame) return;  // another entry or step came meanwhile
+  const lines = formula(frame, T, next, clicked);
   container.innerHTML = '<button type="button" class="formula-close" aria-label="close the formula">×</button>' +
-    `<p class="formula-where">iteration ${t}, layer ${l}: ${cell.name} at row ${cell.row}, column ${cell.col}` +
-    `${updated(frame, cell.name) ? " after the update" : ""} = ` +
-    `<b>${f(exactValue(frame, T, cell), 10)}</b> (exact)</p>` +
+    `<p class="formula-where">iteration ${t}, layer ${l}: ${clicked.name} at row ${clicked.row}, column ${clicked.col}` +
+    `${updated(frame, clicked.name) ? " after the update" : ""} = ` +
+    `<b>${f(exactValue(frame, T, clicked), 10)}</b> (exact)</p>` +
     lines.map((line) => `<div class="formula-line">${line}</div>`).join("");
   container.hidden = false;
   place();

@@ -118,14 +118,22 @@ function paintCounts(ctx, counts, size) {
   }));
 }
 
-// counts of (true class, predicted class) over the batch: the served A read as a class
-// (argmax, or A > 0.5 for one output unit), the served Y as the truth
+// the predicted class of example j: the engine's (the predictions route, batch.classes;
+// null where the output is not finite), else the served A read as a class (argmax, or
+// A > 0.5 for one output unit); a NaN output is never above 0.5 or another class's
+function predictor(batch) {
+  if (batch.classes) return (j) => batch.classes[j] ?? 0;
+  const AL = withNaN(batch.AL);
+  return (j) => classOf(AL, j);
+}
+
+// counts of (true class, predicted class) over the batch, the served Y as the truth
 function confusion(frame) {
   const {Y} = frame.batch, K = Math.max(Y.shape[0], 2), counts = [...Array(K)].map(() => new Array(K).fill(0));
-  const AL = withNaN(frame.batch.AL);  // a NaN output is never above 0.5 or another class's
+  const predicted = predictor(frame.batch);
   let right = 0;
   for (let j = 0; j < Y.shape[1]; j++) {
-    const t = classOf(Y, j), p = classOf(AL, j);
+    const t = classOf(Y, j), p = predicted(j);
     counts[t][p] += 1;
     right += t === p;
   }

@@ -1,70 +1,35 @@
-// network diagram: neurons coloured by one example's A (forward) or dZ (backward), edges
-// by W in forward, by dW in backward and by the applied update ΔW in the update phase.
-// the example's values are the engine's, served with example=i (step_frame.js).
-// layers the current phase has not reached stay grey. neurons and edges are drawn on a
-// canvas under the Plotly figure (see tensor_image.js for why); labels are annotations;
-// the figure's aria-label carries the drawn values as text.
-import {react, baseLayout, INACTIVE, divergingColour, fontSize} from "../plot_theme.js";
+// network diagram: one example's path through the network, with the engine's values
+// (served with example=i, step_frame.js). network_scene.js says what each phase shows
+// (neurons: A forward, dZ backward; edges: W, dW, the update ΔW; grey: not reached yet);
+// network_motion.js moves between scenes while the phases play. neurons and edges are
+// drawn on a canvas under the Plotly figure (see tensor_image.js for why); labels are
+// annotations; the figure's aria-label carries the drawn values as text.
+import {react, baseLayout, divergingColour, fontSize} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
+import {phaseKey, phaseList, phaseIndex} from "../phases.js";
+import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, TOP_EDGES, position, nodeValues, scene,
+  showsNonFinite, thinnedPairs} from "./network_scene.js";
+import {createMotion, reducedMotion} from "./network_motion.js";
 
-const MAX_SHOWN = 10;  // neurons drawn per layer; wider layers show "+N more"
-const DIAGRAM_WIDTH = 0.86;  // of the figure; the colour legend takes the rest
-const TOP = 0.84, BOTTOM = 0.06;  // vertical band of the neurons, in paper units
-let container = null, nodes = [];  // nodes: [{x, y, text}] in paper units, for hover
+let container = null, nodes = [];  // nodes: [{at: {x, y}, text}], at in paper units, for hover
+let painting = null;  // {frame, w, h, radius}: what paint() draws on
 
-const shown = (n) => Math.min(n, MAX_SHOWN);
+const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
 
-function position(dims, l, i) {
-  const tallest = shown(Math.max(...dims)), n = shown(dims[l]);
-  const step = (TOP - BOTTOM) / Math.max(tallest, 2);
-  return {x: ((l + 0.5) / dims.length) * DIAGRAM_WIDTH, y: (TOP + BOTTOM) / 2 + ((n - 1) / 2 - i) * step};
-}
-
-function edgeSource(frame, l) {
-  const {kind, l: at} = frame.phase, p = frame.params[l - 1];
-  if (kind === "update") return {tensor: p.updateW, name: "ΔW"};
-  if (kind === "backward") return l >= at ? {tensor: p.dW, name: "dW"} : null;
-  return kind === "cost" || l <= at ? {tensor: p.W, name: "W"} : null;
-}
-
-function nodeValues(frame, l) {
-  const {kind, l: at} = frame.phase, ex = frame.example;
-  if (kind === "backward") return l >= at && l > 0 ? {v: ex.dZ[l], name: "dZ"} : null;
-  if (kind === "forward" && l > at) return null;
-  return {v: ex.A[l], name: l === 0 ? "X" : "A"};
-}
-
-// the largest finite |value|: the colour range (non-finite values are drawn grey)
-const maxAbs = (values) => Math.max(1e-12, ...values.filter(Number.isFinite).map(Math.abs));
-
-// a JSON null is a non-finite value: NaN, which every colour and width below marks
-const finiteOrNaN = (v) => (v === null ? NaN : v);
-
-function drawEdges(ctx, frame, px) {
-  const dims = frame.run.dims;
-  for (let l = 1; l < dims.length; l++) {
-    const source = edgeSource(frame, l), top = source ? maxAbs(source.tensor.data.flat()) : 1;
-    for (let i = 0; i < shown(dims[l]); i++) {
-      for (let k = 0; k < shown(dims[l - 1]); k++) {
-        const v = source ? finiteOrNaN(source.tensor.data[i][k]) / top : 0;
-        const a = px(position(dims, l - 1, k)), b = px(position(dims, l, i));
-        ctx.strokeStyle = source ? divergingColour(v) : INACTIVE;
-        ctx.lineWidth = !source ? 0.6 : Number.isFinite(v) ? 0.6 + 3.4 * Math.abs(v) : 2;
-        ctx.beginPath();
-        ctx.moveTo(a.x, a.y);
-        ctx.lineTo(b.x, b.y);
-        ctx.stroke();
-      }
-    }
+function drawEdges(ctx, edges) {
+  for (const e of edges) {
+    if (e.alpha <= 0) continue;
+    ctx.globalAlpha = e.alpha;
+    ctx.strokeStyle = rgb(e.rgb);
+    ctx.lineWidth = e.width;
+    ctx.beginPath();
+    ctx.moveTo(e.a.x, e.a.y);
+    ctx.lineTo(e.b.x, e.b.y);
+    ctx.stroke();
   }
-}
-
-// a unit that this step's dropout mask D[l] switched off for the example: dashed, crossed
-function dropped(frame, l, i) {
-  const masks = frame.example.masks;
-  return Boolean(masks && masks[l] && masks[l][i] === 0);
+  ctx.globalAlpha = 1;
 }
 
 function drawNode(ctx, c, radius, fill, stroke, off) {
@@ -85,38 +50,33 @@ function drawNode(ctx, c, radius, fill, stroke, off) {
   ctx.stroke();
 }
 
-function nodeText(frame, s, l, i, off) {
-  if (!s) return `layer ${l}, unit ${i}: not computed yet in this phase`;
-  const value = `${s.name}[${l}]${i} = ${formatNumber(s.v[i], 6)} (example ${frame.example.index})`;
-  return off ? `${value}\ndropped: D[${l}]${i} = 0 for this example in this iteration` : value;
+function drawNodes(ctx, list, radius) {
+  for (const n of list) drawNode(ctx, n.c, radius, rgb(n.rgb), n.stroke, n.off);
 }
 
-function drawNodes(ctx, frame, px, radius) {
-  const dims = frame.run.dims, values = dims.map((_, l) => nodeValues(frame, l));
-  const top = maxAbs(values.filter(Boolean).flatMap((s) => s.v));
-  nodes = [];
-  dims.forEach((n, l) => {
-    for (let i = 0; i < shown(n); i++) {
-      const p = position(dims, l, i), s = values[l], off = Boolean(s) && dropped(frame, l, i);
-      drawNode(ctx, px(p), radius, s ? divergingColour(s.v[i] / top) : "#eeeeee",
-        s ? "#333" : "#aaa", off);
-      nodes.push({...p, text: nodeText(frame, s, l, i, off)});
-    }
-  });
-  return top;
+// backward's pulse: dots on their way from layer l to layer l-1
+function drawPulses(ctx, dots) {
+  ctx.fillStyle = "#D55E00";
+  for (const d of dots) {
+    ctx.beginPath();
+    ctx.arc(d.x, d.y, 2.6, 0, 2 * Math.PI);
+    ctx.fill();
+  }
 }
 
-// whether the diagram shows a value that is not a finite number (a diverged step)
-function showsNonFinite(frame) {
-  const dims = frame.run.dims, cut = (rows) => rows.slice(0, MAX_SHOWN).map((r) => r.slice(0, MAX_SHOWN));
-  const nodesBad = dims.some((_, l) => {
-    const s = nodeValues(frame, l);
-    return s && s.v.slice(0, MAX_SHOWN).some((v) => !Number.isFinite(v));
-  });
-  return nodesBad || dims.slice(1).some((_, k) => {
-    const source = edgeSource(frame, k + 1);
-    return source && cut(source.tensor.data).flat().some((v) => !Number.isFinite(v));
-  });
+// what the moving layer's units show ("dA[2]", then "dZ[2]"), over its top unit
+function drawTag(ctx, s, radius) {
+  const {kind, l} = s.phase, top = kind === "update" ? null : s.nodes.find((n) => n.l === l && n.i === 0);
+  const x = top ? top.c.x : (DIAGRAM_WIDTH / 2) * painting.w, y = top ? top.c.y - radius - 3 : painting.h * (1 - TOP) - 4;
+  ctx.font = `bold ${fontSize()}px system-ui, sans-serif`;
+  const width = ctx.measureText(s.tag).width;
+  ctx.fillStyle = "rgba(255,255,255,0.9)";
+  ctx.fillRect(x - width / 2 - 3, y - fontSize() - 3, width + 6, fontSize() + 4);
+  ctx.fillStyle = "#b34700";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  ctx.fillText(s.tag, x, y);
+  ctx.textAlign = "left";
 }
 
 // the colour key of the neurons, with its range: text on the canvas, so that a step
@@ -131,10 +91,13 @@ function drawLegend(ctx, w, h, top, name) {
   ctx.strokeRect(x, y0, 14, y1 - y0);
   ctx.fillStyle = "#222";
   ctx.font = `${fontSize()}px system-ui, sans-serif`;
+  // on a narrow figure (a phone) the words end at its right edge rather than past it
+  const left = (text) => Math.min(x - 4, w - ctx.measureText(text).width - 2);
+  const high = `${name} ${formatNumber(top, 2)}`, low = `−${formatNumber(top, 2)}`;
   ctx.textBaseline = "bottom";
-  ctx.fillText(`${name} ${formatNumber(top, 2)}`, x - 4, y0 - 3);
+  ctx.fillText(high, left(high), y0 - 3);
   ctx.textBaseline = "top";
-  ctx.fillText(`−${formatNumber(top, 2)}`, x - 4, y1 + 3);
+  ctx.fillText(low, left(low), y1 + 3);
 }
 
 // the key under the panel title; with dropout it also explains the crossed units
@@ -149,10 +112,14 @@ function showKey(frame) {
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
 }
 
-// the cost under the output layer's lowest neuron, on a white box over the edges
-function drawCost(ctx, frame, px, radius) {
-  const dims = frame.run.dims, L = dims.length - 1, p = px(position(dims, L, shown(dims[L]) - 1));
-  const text = `J = ${formatNumber(frame.cost)}`, y = p.y + radius + 4;
+// the cost under the output layer's lowest neuron (at the foot of the figure when the notes
+// on thinned edges take the room under the neurons), on a white box over the edges; it fades
+// in while the phases play (opacity 0..1)
+function drawCost(ctx, s, radius, opacity) {
+  const {frame, h} = painting, L = frame.run.L, p = s.nodes.filter((n) => n.l === L).at(-1).c;
+  const noted = thinnedPairs(frame.run.dims).length > 0;
+  const text = `J = ${formatNumber(frame.cost)}`, y = noted ? h - fontSize() - 7 : p.y + radius + 4;
+  ctx.globalAlpha = opacity;
   ctx.font = `bold ${fontSize() + 1}px system-ui, sans-serif`;
   const width = ctx.measureText(text).width;
   ctx.fillStyle = "rgba(255,255,255,0.9)";
@@ -162,6 +129,7 @@ function drawCost(ctx, frame, px, radius) {
   ctx.textBaseline = "top";
   ctx.fillText(text, p.x, y + 2);
   ctx.textAlign = "left";
+  ctx.globalAlpha = 1;
 }
 
 // labels shrink when many layers share the width (large text, deep networks)
@@ -173,20 +141,25 @@ function labelSize(frame, w) {
 function annotations(frame, w) {
   const {dims, config} = frame.run, font = {size: labelSize(frame, w)};
   // xanchor "auto" would left-align labels in the left third of the paper: centre them
-  const notes = dims.map((n, l) => ({x: position(dims, l, 0).x, y: 0.99, xref: "paper", yref: "paper",
-    xanchor: "center", yanchor: "top", showarrow: false, font,
-    text: l === 0 ? `X = A[0]<br>${n} inputs` : `layer ${l}<br>${config.activations[l - 1]} · ${n}`}));
+  const at = (x, y, text, extra = {}) => ({x, y, xref: "paper", yref: "paper", xanchor: "center",
+    yanchor: y > 0.5 ? "top" : "bottom", showarrow: false, font, text, ...extra});
+  const notes = dims.map((n, l) => at(position(dims, l, 0).x, 0.99,
+    l === 0 ? `X = A[0]<br>${n} inputs` : `layer ${l}<br>${config.activations[l - 1]} · ${n}`));
   dims.forEach((n, l) => {
-    if (n > MAX_SHOWN) notes.push({x: position(dims, l, 0).x, y: 0.0, xref: "paper", yref: "paper",
-      xanchor: "center", yanchor: "bottom", showarrow: false, font, text: `+${n - MAX_SHOWN} more`});
+    if (n > MAX_SHOWN) notes.push(at(position(dims, l, 0).x, 0.0, `+${n - MAX_SHOWN} more`));
   });
+  // between the two columns, under the edges it speaks of (the neurons leave room for it)
+  for (const {l, between} of thinnedPairs(dims)) {
+    const x = (position(dims, l - 1, 0).x + position(dims, l, 0).x) / 2;
+    notes.push(at(x, 0.05, `strongest ${TOP_EDGES}<br>of ${between} drawn`, {font: {...font, color: "#595959"}}));
+  }
   return notes;
 }
 
-// the band behind the layers the current phase works on
-function drawHighlight(ctx, frame, w, h) {
-  const {kind, l} = frame.phase, L = frame.run.L, dims = frame.run.dims;
-  const cols = kind === "forward" || kind === "backward" ? [l - 1, l] : kind === "cost" ? [L, L] : [0, L];
+// the band behind the layers the phase works on
+function drawHighlight(ctx, phase, dims, w, h) {
+  const {kind, l} = phase, L = dims.length - 1;
+  const cols = kind === "forward" || kind === "backward" ? [Math.max(0, l - 1), l] : kind === "cost" ? [L, L] : [0, L];
   const half = (0.4 / dims.length) * DIAGRAM_WIDTH;
   const x0 = position(dims, cols[0], 0).x - half, x1 = position(dims, cols[1], 0).x + half;
   ctx.fillStyle = "#fff3c4";
@@ -215,7 +188,7 @@ function syncExampleChoice(frame) {
 function valuesText(frame) {
   const dims = frame.run.dims, parts = [];
   dims.forEach((n, l) => {
-    const s = nodeValues(frame, l);
+    const s = nodeValues(frame, frame.phase, l);
     if (!s) return;
     const shownValues = s.v.slice(0, MAX_SHOWN).map((v) => formatNumber(v, 6)).join(", ");
     parts.push(`${s.name}${l ? `[${l}]` : ""} = ${shownValues}${n > MAX_SHOWN ? ` (+${n - MAX_SHOWN} more)` : ""}`);
@@ -223,19 +196,50 @@ function valuesText(frame) {
   return `Network diagram, iteration ${frame.t}, example ${frame.example.index}: ${parts.join("; ")}`;
 }
 
+// one picture of the diagram: a scene of network_scene.js, or one on its way (motion)
+function paint(s) {
+  const {frame, w, h, radius} = painting;
+  const ctx = underlay(container, {l: 0, t: 0, w, h});
+  drawHighlight(ctx, s.phase, frame.run.dims, w, h);
+  drawEdges(ctx, s.edges);
+  if (s.pulses) drawPulses(ctx, s.pulses);
+  drawNodes(ctx, s.nodes, radius);
+  drawLegend(ctx, w, h, s.top, s.legend);
+  if (s.tag) drawTag(ctx, s, radius);
+  if (s.cost > 0) drawCost(ctx, s, radius, s.cost);
+}
+
+const motion = createMotion(paint);
+
+// the phase before the frame's, on the same step: where a replayed phase starts from
+// (before forward 1, only X is known: "forward 0")
+function previousPhase(frame) {
+  const L = frame.run.L, k = phaseIndex(phaseKey(frame.phase), L);
+  return k === 0 ? {kind: "forward", l: 0} : phaseList(L)[k - 1];
+}
+
+// while the phases play (frame.motion = {ms, replay}), the diagram moves from what it shows
+// to the new scene; otherwise, and with reduced motion, it shows the new scene at once.
+// replay: the phase on screen plays again, from the phase before it
+function moveTo(frame, end, size) {
+  const key = [frame.run.id, frame.t, phaseKey(frame.phase), frame.example.index, size.w, size.h, fontSize()].join("|");
+  const wanted = frame.motion;
+  if (!wanted || !wanted.ms || reducedMotion() || !motion.onScreen) return motion.show(end, key);
+  if (wanted.replay) return motion.animate(scene(frame, size, previousPhase(frame)), end, wanted.ms, key);
+  if (motion.heading === key) return null;  // there, or on its way: a redraw does not restart it
+  return motion.animate(motion.onScreen, end, wanted.ms, key);
+}
+
 export function update(frame) {
   syncExampleChoice(frame);
   container.setAttribute("aria-label", valuesText(frame));
   const w = container.clientWidth, h = container.clientHeight;
   const radius = Math.max(6, Math.min(11, ((TOP - BOTTOM) * h) / (2.6 * MAX_SHOWN)));
-  const px = (p) => ({x: p.x * w, y: (1 - p.y) * h});
-  const ctx = underlay(container, {l: 0, t: 0, w, h});
-  drawHighlight(ctx, frame, w, h);
-  drawEdges(ctx, frame, px);
-  const top = drawNodes(ctx, frame, px, radius);
-  drawLegend(ctx, w, h, top, frame.phase.kind === "backward" ? "dZ" : "A");
+  painting = {frame, w, h, radius};
+  const end = scene(frame, {w, h});
+  nodes = end.nodes;
+  moveTo(frame, end, {w, h});
   showKey(frame);
-  if (frame.phase.kind === "cost") drawCost(ctx, frame, px, radius);
   return react(container, [], baseLayout({
     margin: {l: 0, r: 0, t: 0, b: 0}, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
@@ -247,7 +251,7 @@ function nearestNode(p) {
   const w = container.clientWidth, h = container.clientHeight;
   let best = null, bestD = 14 * 14;
   for (const n of nodes) {
-    const d = ((n.x - p.x) * w) ** 2 + ((n.y - p.y) * h) ** 2;
+    const d = ((n.at.x - p.x) * w) ** 2 + ((n.at.y - p.y) * h) ** 2;
     if (d < bestD) { best = n; bestD = d; }
   }
   return best && best.text;

@@ -1,0 +1,202 @@
+"""The training threads of one process: a fast lane, fair turns, and cancellation.
+
+A fixed number of threads (settings.train_threads) trains every run of the process, and
+nothing else trains. Small runs (by app.configs.estimate_flops) take the fast lane: they go
+first, and a thread that trains a heavy run trains the waiting small ones between two of its
+steps. A student's small run so finishes in a fraction of a second however many heavy runs
+train or wait, without a thread beyond the cap. Among heavy runs, the next is one of the
+client with the fewest runs training, the oldest first.
+
+No library fits this: executors and task queues have no notion of a run that yields to
+others between its steps, nor of the run's own cost; this is a condition variable and a
+list of at most max_queued jobs.
+"""
+
+import itertools
+import logging
+import threading
+import time
+from collections import Counter
+
+from app.admission import Admission, Client
+
+log = logging.getLogger("app.training_queue")
+
+
+class Job:
+    """One run's turn: queued, then training, then gone. `asked` is when a request last
+    asked about the run (time.monotonic); the cache sets it."""
+
+    __slots__ = ("asked", "cancelled", "client", "fast", "key", "run", "seq")
+
+    def __init__(self, key: bytes, run, client: Client | None, fast: bool):
+        self.key, self.run, self.client, self.fast = key, run, client, fast
+        self.asked, self.cancelled, self.seq = time.monotonic(), False, 0
+
+
+class TrainingQueue:
+    """Jobs waiting for a thread, and those training.
+
+    train(job, should_stop) trains job.run, calling should_stop() after every step.
+    on_dropped(job) is told of a job that leaves before it trains (cancelled or pushed out
+    of a full queue), outside the queue's lock.
+    """
+
+    def __init__(self, train, on_dropped, threads: int = 2, max_queued: int = 64,
+                 admission: Admission | None = None):
+        self._train, self._on_dropped = train, on_dropped
+        self.threads, self.max_queued = threads, max_queued
+        self.admission = admission or Admission()
+        self._cond = threading.Condition()
+        self._waiting: list[Job] = []
+        self._training: list[Job] = []
+        self._workers: list[threading.Thread] = []
+        self._seq = itertools.count()
+        self._closing = False
+        self.cancelled = 0  # runs cancelled: unasked for too long, or left for a newer one
+        self.dropped = 0  # waiting runs pushed out of a full queue
+
+    @property
+    def queued(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def training(self) -> int:
+        return len(self._training)
+
+    def check(self, client: Client | None):
+        """An AdmissionError if a run of this client would not be admitted now, before the
+        run is built (a request refused here does not reach submit)."""
+        with self._cond:
+            self.admission.room_for(client, self._in_flight(), time.monotonic())
+
+    def submit(self, key: bytes, run, client: Client | None) -> Job | None:
+        """Queue the run's training: the job, or None after close(); an AdmissionError
+        if admission refuses it."""
+        job = Job(key, run, client, self.admission.is_fast(run.config))
+        with self._cond:
+            if self._closing:
+                return None
+            left = self.admission.room_for(client, self._in_flight(), time.monotonic())
+            dropped = [j for j in left if self._cancel(j)]
+            job.seq = next(self._seq)
+            self._waiting.append(job)
+            dropped += self._trim()
+            self._start_workers()
+            self._cond.notify()
+        for old in dropped:
+            self._on_dropped(old)
+        return job
+
+    def position(self, run) -> int | None:
+        """How many waiting runs go before this one; None if it is not waiting."""
+        with self._cond:
+            order = self._in_turn()
+        return next((i for i, job in enumerate(order) if job.run is run), None)
+
+    def close(self):
+        """Stop training at the next step, and forget the waiting runs (they stay pending)."""
+        with self._cond:
+            self._closing = True
+            self._waiting.clear()
+            self._cond.notify_all()
+
+    # -- under the lock -------------------------------------------------------------------
+
+    def _in_flight(self) -> list[Job]:
+        return [j for j in self._waiting + self._training if not j.cancelled]
+
+    def _in_turn(self) -> list[Job]:
+        """The waiting jobs in the order they will train: fast ones first, then heavy ones
+        of the clients with the fewest runs training, each lane oldest first."""
+        busy = Counter(j.client and j.client.key for j in self._training)
+        return sorted(self._waiting, key=lambda j: (0, 0, j.seq) if j.fast else
+                      (1, busy[j.client and j.client.key], j.seq))
+
+    def _cancel(self, job: Job) -> bool:
+        """Cancel a job: True if it was waiting (it leaves now), else it stops at its next
+        step."""
+        job.cancelled = True
+        self.cancelled += 1
+        if job in self._waiting:
+            self._waiting.remove(job)
+            return True
+        return False
+
+    def _trim(self) -> list[Job]:
+        """Push out waiting jobs beyond max_queued: of the client with the most waiting,
+        the least recently asked, so that one client's flood cannot push out the others."""
+        dropped = []
+        while len(self._waiting) > self.max_queued:
+            waiting = Counter(j.client and j.client.key for j in self._waiting)
+            job = min(self._waiting, key=lambda j: (-waiting[j.client and j.client.key],
+                                                    j.asked, j.seq))
+            self._waiting.remove(job)
+            self.dropped += 1
+            dropped.append(job)
+        return dropped
+
+    def _start_workers(self):
+        while len(self._workers) < min(self.threads, len(self._waiting) + len(self._training)):
+            worker = threading.Thread(target=self._work, daemon=True,
+                                      name=f"train-{len(self._workers)}")
+            self._workers.append(worker)
+            worker.start()
+
+    def _take(self, fast_only: bool) -> Job | None:
+        """The next job to train (of the fast lane only: the oldest fast one), moved to
+        training; None if there is none. Asked after every step of a heavy run: cheap."""
+        if fast_only:
+            job = min((j for j in self._waiting if j.fast), key=lambda j: j.seq, default=None)
+        else:
+            job = next(iter(self._in_turn()), None)
+        if job is None:
+            return None
+        self._waiting.remove(job)
+        self._training.append(job)
+        return job
+
+    # -- on a training thread -------------------------------------------------------------
+
+    def _work(self):
+        while True:
+            with self._cond:
+                while not self._closing and not self._waiting:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                job = self._take(fast_only=False)
+            self._run(job)
+
+    def _run(self, job: Job):
+        try:
+            if self._stale(job):  # nobody asked while it waited: it never starts
+                self._on_dropped(job)
+            else:
+                self._train(job, lambda: self._between_steps(job))
+        except Exception:  # train() handles the engine's errors; this thread must live on
+            log.exception("training job failed for %s", job.key.decode(errors="replace"))
+        finally:
+            with self._cond:
+                self._training.remove(job)
+
+    def _stale(self, job: Job) -> bool:
+        """Cancel the job if nobody asked about it for admission.idle_seconds."""
+        with self._cond:
+            if not job.cancelled and self.admission.is_idle(job.asked, time.monotonic()):
+                job.cancelled = True
+                self.cancelled += 1
+            return job.cancelled
+
+    def _between_steps(self, job: Job) -> bool:
+        """should_stop of a training run: True to stop it; a heavy run first trains the
+        fast lane's waiting runs on this thread."""
+        if self._closing or self._stale(job):
+            return True
+        while not job.fast:
+            with self._cond:
+                fast = None if self._closing else self._take(fast_only=True)
+            if fast is None:
+                break
+            self._run(fast)
+        return False

@@ -1,0 +1,192 @@
+"""app.training_queue.TrainingQueue: the fast lane, fair turns among heavy runs, the
+thread cap, cancellation of runs nobody asks about, and a full queue."""
+
+import threading
+import time
+
+import pytest
+
+import app.admission
+from app.admission import Admission, AdmissionError, Client
+from app.training_queue import TrainingQueue
+
+FAST_FLOPS = 1e6
+LIGHT, HEAVY = 1e3, 1e12
+
+
+class Held:
+    """A run that trains until released (at once if quick), asking should_stop every few
+    milliseconds as the engine does after every step."""
+
+    def __init__(self, flops=HEAVY, quick=False, finished=None):
+        self.config = {"flops": flops, "steps": 10}
+        self.status, self.num_steps, self.thread = "pending", 0, None
+        self.release, self.finished = threading.Event(), finished
+        if quick:
+            self.release.set()
+
+    def train(self, should_stop):
+        self.status, self.thread = "running", threading.get_ident()
+        while not self.release.wait(0.002):
+            if should_stop():
+                self.status = "stopped"
+                return
+        self.status = "done"
+        if self.finished is not None:
+            self.finished.append(self)
+
+
+def client(name, address="10.0.0.1"):
+    return Client(f"{name:_<22}", address)
+
+
+@pytest.fixture
+def make_queue():
+    """TrainingQueue(threads, max_queued, admission) with a fast lane below FAST_FLOPS;
+    each queue has .dropped_jobs, the jobs it let go before they trained."""
+    queues = []
+
+    def make(threads=1, max_queued=64, **rules):
+        admission = Admission(fast_lane_flops=FAST_FLOPS, cost=lambda c: c["flops"], **rules)
+        dropped = []
+        queue = TrainingQueue(lambda job, stop: job.run.train(stop), dropped.append,
+                              threads, max_queued, admission)
+        queue.dropped_jobs = dropped
+        queues.append(queue)
+        return queue
+
+    yield make
+    for queue in queues:
+        queue.close()
+
+
+def wait_for(predicate, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
+def submit(queue, run, who=None, key=b"k"):
+    return queue.submit(key, run, who)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_small_run_finishes_while_eight_heavy_ones_train_or_wait(make_queue, threads):
+    queue, finished = make_queue(threads=threads), []
+    heavy = [Held(finished=finished) for _ in range(8)]
+    for n, run in enumerate(heavy):
+        submit(queue, run, client(f"other{n}"))
+    wait_for(lambda: sum(r.status == "running" for r in heavy) == threads)
+    small = Held(LIGHT, quick=True, finished=finished)
+    submit(queue, small, client("student"))
+    wait_for(lambda: small.status == "done")
+    assert finished == [small]  # before every heavy run, without waiting for one
+    assert [r.status for r in heavy].count("running") == threads
+    assert small.thread in {r.thread for r in heavy if r.thread}  # no thread of its own
+    for run in heavy:
+        run.release.set()
+
+
+def test_waiting_runs_fast_ones_first_then_heavy_ones_by_client(make_queue):
+    queue = make_queue(threads=1)
+    busy = Held(LIGHT)  # a fast run trains no other between its steps
+    submit(queue, busy, client("x"))
+    wait_for(lambda: busy.status == "running")
+    x2, x3, y1, fast = Held(), Held(), Held(), Held(LIGHT)
+    for run, who in [(x2, "x"), (x3, "x"), (y1, "y"), (fast, "z")]:
+        submit(queue, run, client(who))
+    # x has a run training: y's heavy run goes before x's, which keep their order
+    assert [queue.position(r) for r in (fast, y1, x2, x3, busy)] == [0, 1, 2, 3, None]
+    busy.release.set()
+    wait_for(lambda: fast.status == "running")
+    # nobody's run trains now (fast is z's): oldest first
+    assert [queue.position(r) for r in (x2, x3, y1)] == [0, 1, 2]
+    fast.release.set()
+
+
+def test_no_more_threads_train_than_the_cap(make_queue):
+    queue, finished = make_queue(threads=2), []
+    runs = [Held(quick=True, finished=finished) for _ in range(10)]
+    runs += [Held(LIGHT, quick=True, finished=finished) for _ in range(5)]
+    for n, run in enumerate(runs):
+        submit(queue, run, client(f"c{n}"))
+    wait_for(lambda: len(finished) == len(runs))
+    assert len({run.thread for run in runs}) <= 2
+    assert len(queue._workers) == 2
+
+
+def test_a_run_nobody_asks_about_is_cancelled_at_its_next_step(make_queue):
+    queue = make_queue(idle_seconds=0.05)
+    run = Held()
+    submit(queue, run, client("x"))
+    wait_for(lambda: run.status == "stopped" and queue.training == 0)
+    assert queue.cancelled == 1
+
+
+def test_a_run_asked_about_trains_and_one_left_waiting_never_starts(make_queue):
+    queue = make_queue(idle_seconds=0.2)
+    busy, left = Held(), Held()
+    asked = submit(queue, busy, client("x"), b"busy")
+    submit(queue, left, client("y"), b"left")
+    wait_for(lambda: busy.status == "running")
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:  # asked about every 10 ms, as a polling page does
+        asked.asked = time.monotonic()
+        time.sleep(0.01)
+    busy.release.set()
+    wait_for(lambda: queue.dropped_jobs)
+    assert busy.status == "done"
+    assert [job.run for job in queue.dropped_jobs] == [left] and left.status == "pending"
+    assert queue.cancelled == 1
+
+
+def test_a_full_queue_drops_from_the_client_with_the_most_waiting(make_queue):
+    queue = make_queue(threads=1, max_queued=2)
+    busy = Held()
+    submit(queue, busy, client("busy"))
+    wait_for(lambda: busy.status == "running")
+    x1, x2, y1 = Held(), Held(), Held()
+    for run, who in [(x1, "x"), (x2, "x"), (y1, "y")]:
+        submit(queue, run, client(who))
+    assert [job.run for job in queue.dropped_jobs] == [x1]
+    assert (queue.queued, queue.dropped) == (2, 1)
+    busy.release.set()
+
+
+def test_a_left_run_gives_way_to_the_same_clients_new_one(make_queue, monkeypatch):
+    monkeypatch.setattr(app.admission, "LEFT_SECONDS", 0.05)
+    queue = make_queue(threads=2, per_client=1)
+    old, new = Held(), Held()
+    submit(queue, old, client("x"))
+    wait_for(lambda: old.status == "running")
+    time.sleep(0.1)  # nobody asked about `old` since it was queued
+    submit(queue, new, client("x"))
+    wait_for(lambda: old.status == "stopped" and new.status == "running")
+    assert queue.cancelled == 1
+    with pytest.raises(AdmissionError) as refused:  # `new` is fresh: it stays
+        submit(queue, Held(), client("x"))
+    assert refused.value.status == 429 and refused.value.reason == "max_runs_per_client"
+    new.release.set()
+
+
+def test_a_thread_lives_on_when_training_raises(make_queue):
+    queue, finished = make_queue(threads=1), []
+    broken = Held(quick=True)
+    broken.train = None  # calling it raises TypeError on the training thread
+    submit(queue, broken)
+    after = Held(quick=True, finished=finished)
+    submit(queue, after)
+    wait_for(lambda: finished == [after])
+    assert queue.training == 0
+
+
+def test_close_stops_training_and_forgets_the_waiting_runs(make_queue):
+    queue = make_queue(threads=1)
+    busy, waiting = Held(), Held()
+    submit(queue, busy)
+    submit(queue, waiting)
+    wait_for(lambda: busy.status == "running")
+    queue.close()
+    wait_for(lambda: busy.status == "stopped")
+    assert waiting.status == "pending" and submit(queue, Held()) is None
