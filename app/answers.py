@@ -9,6 +9,8 @@ diverges later truncates its record).
 import threading
 from collections import OrderedDict
 
+import anyio
+
 # bookkeeping per entry (key tuple, dict slot, bytes object header), roughly
 ENTRY_OVERHEAD = 200
 
@@ -44,6 +46,16 @@ class AnswerCache:
             while self.nbytes > self.budget_bytes:
                 _, dropped = self._answers.popitem(last=False)
                 self.nbytes -= len(dropped) + ENTRY_OVERHEAD
+
+    async def answer(self, key: tuple, final: bool, build, *args) -> bytes:
+        """The kept answer of key, else build(*args) on a worker thread, kept when
+        `final` (the run had finished before the step was checked)."""
+        body = self.get(key)
+        if body is None:
+            body = await anyio.to_thread.run_sync(build, *args)
+            if final:
+                self.put(key, body)
+        return body
 
     def __len__(self):
         return len(self._answers)

@@ -4,7 +4,6 @@ at display precision (app.serialize): the page's 60 × 60 picture in ~3 KB, not 
 
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_values
@@ -67,9 +66,5 @@ async def step_boundary(ref: RunDep, t: StepPath, settings: SettingsDep, answers
     check_cells(boundary_kind(ref.run.data.info), resolution, settings.max_answer_cells)
     form = Form(digits, encoding)
     key = ("boundary", ref.id, step_t, resolution, form)
-    body = answers.get(key)
-    if body is None:
-        body = await anyio.to_thread.run_sync(boundary_json, ref, step_t, resolution, form)
-        if final:
-            answers.put(key, body)
+    body = await answers.answer(key, final, boundary_json, ref, step_t, resolution, form)
     return Response(body, media_type="application/json")

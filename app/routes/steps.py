@@ -178,10 +178,6 @@ async def predictions(ref: RunDep, t: StepPath, settings: SettingsDep, answers: 
     if ref.run.data.info.task == "regression":
         raise HTTPException(422, f"dataset: {ref.config['dataset']} is a regression; only "
                                  "classification has predicted classes")
-    key = ("predictions", ref.id, step_t)
-    body = answers.get(key)
-    if body is None:
-        body = await anyio.to_thread.run_sync(predictions_json, ref, step_t)
-        if final:
-            answers.put(key, body)
+    body = await answers.answer(("predictions", ref.id, step_t), final, predictions_json, ref,
+                                step_t)
     return Response(body, media_type="application/json")

@@ -10,7 +10,6 @@ import base64
 import math
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_values
@@ -93,10 +92,5 @@ async def step_units(ref: RunDep, t: StepPath, settings: SettingsDep, answers: A
     final = public_status(ref.run) in FINISHED  # before the step: see the step route
     step_t = check_step(ref, t)
     key = ("units", ref.id, step_t, layer, None if picked is None else tuple(picked), resolution)
-    body = answers.get(key)
-    if body is None:
-        body = await anyio.to_thread.run_sync(units_json, ref, step_t, layer, picked,
-                                              resolution)
-        if final:
-            answers.put(key, body)
+    body = await answers.answer(key, final, units_json, ref, step_t, layer, picked, resolution)
     return Response(body, media_type="application/json")
