@@ -17,7 +17,7 @@ from typing import NamedTuple
 from fastapi import HTTPException, Request
 from starlette.requests import cookie_parser
 
-from app.configs import estimate_flops
+from app.config_limits import estimate_flops
 from app.settings import Settings
 from engine.run import MULTIPLY_ADDS_PER_SECOND
 

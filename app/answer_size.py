@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import HTTPException
 
+from app.bulk_share import BulkShare
 from app.serialize import block_factors
 from engine.batches import batch_size_at
 from engine.records import BATCH_AXIS
@@ -84,14 +85,33 @@ def check_ceiling(shapes: list[tuple], max_cells: int, ceiling: int, whole=()) -
 
 class BigAnswerSlots:
     """At most `slots` big answers built at once in this process; more wait up to
-    wait_seconds for a turn, then answer 503 with Retry-After.
+    wait_seconds for a turn, then answer 503 with Retry-After. With `bulk`, a big answer
+    is bulk work (app.bulk_share): while the process answers requests, its turn starts
+    once the bulk work before it is paid for, and its CPU is charged.
 
     The count is only touched on the event loop, with no await between the test and the
     decrement, so it needs no lock; waiting polls.
     """
 
-    def __init__(self, slots: int, wait_seconds: float):
-        self.free, self.wait_seconds = slots, wait_seconds
+    def __init__(self, slots: int, wait_seconds: float, bulk: BulkShare | None = None):
+        self.free, self.wait_seconds, self.bulk = slots, wait_seconds, bulk
+
+    async def build(self, make, *args):
+        """make(*args) on a worker thread, in turn."""
+        async with self.turn():
+            if self.bulk is None:
+                return await anyio.to_thread.run_sync(make, *args)
+            due = self.bulk.due()
+            await anyio.sleep(due)
+            self.bulk.waited(due)
+            return await anyio.to_thread.run_sync(self._charged, make, *args)
+
+    def _charged(self, make, *args):
+        start = time.thread_time()
+        try:
+            return make(*args)
+        finally:
+            self.bulk.charge(time.thread_time() - start)
 
     @asynccontextmanager
     async def turn(self):

@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 
 from app.admission import AdmissionError, Client, client_of
 from app.answer_size import BigAnswerSlots
-from app.answers import AnswerCache
-from app.configs import check_config
+from app.config_limits import check_config
+from app.run_cache import RunCache
 from app.run_ids import (
     RunIdError,
     canonical_json,
@@ -20,8 +20,8 @@ from app.run_ids import (
     encode_run_id,
     is_legacy,
 )
-from app.runs import RunCache
 from app.settings import Settings
+from app.step_answer_cache import AnswerCache
 from engine.config import ConfigError, normalize_config
 from engine.run import Run
 

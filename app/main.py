@@ -8,14 +8,15 @@ from fastapi import FastAPI
 from app import __version__, api_docs, pages
 from app.admission import Admission, ClientCookie
 from app.answer_size import BigAnswerSlots
-from app.answers import AnswerCache
+from app.bulk_share import BulkShare, ServingClock, ServingTime
 from app.errors import add_error_handlers
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
 from app.routes import boundary, examples, meta, runs, steps, units
-from app.runs import RunCache
+from app.run_cache import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
+from app.step_answer_cache import AnswerCache
 from engine.threads import single_blas_thread
 
 
@@ -49,11 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Every cache and gradient of a small network, step by step. "
                               "Reference: docs/api.md.")
     app.state.settings = settings
+    # heavy training and big answers pace themselves while requests come (app.bulk_share)
+    app.state.serving = ServingTime()
+    app.state.bulk = BulkShare(settings.bulk_cores, app.state.serving)
     app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs,
-                              settings.train_threads, Admission.from_settings(settings))
+                              settings.train_threads, Admission.from_settings(settings),
+                              app.state.bulk)
     app.state.answers = AnswerCache(settings.answer_cache_bytes)
     app.state.big_answers = BigAnswerSlots(settings.big_answers_at_once,
-                                           settings.big_answer_wait_seconds)
+                                           settings.big_answer_wait_seconds, app.state.bulk)
     # added innermost first: headers and the access log see every answer, 413s included
     app.add_middleware(Gzip, min_bytes=1000, max_bytes=settings.gzip_max_bytes,
                        level=settings.gzip_level)
@@ -61,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(ClientCookie)  # the page's anonymous client token (app.admission)
     app.add_middleware(AccessLog)
+    app.add_middleware(ServingClock, serving=app.state.serving)
     app.state.metrics = Metrics()
     app.add_middleware(CountAnswers, metrics=app.state.metrics)  # outermost: bytes as sent
     add_error_handlers(app)

@@ -94,6 +94,9 @@ class Metrics:
                                  "(against BPL_ANSWER_CACHE_BYTES)", ["cache"], **live)
         self.budget = Gauge("backprop_lens_cache_budget_bytes", "The caches' byte budgets, "
                             "summed over the worker processes", ["cache"], **live)
+        self.paused = Counter("backprop_lens_bulk_paused_seconds", "Seconds heavy training "
+                              "and big answers waited so that the class's requests go first "
+                              "(BPL_BULK_CORES, app.bulk_share)", **counted)
         self._carried = {}  # counter -> the total already carried over
 
     def answered(self, route: str, status: int, size: int):
@@ -110,6 +113,7 @@ class Metrics:
             self._carry(self.ended.labels(reason), counts.get(reason, 0))
         for reason, total in state.runs.admission.refused.items():
             self._carry(self.refused.labels(reason), total)
+        self._carry(self.paused, state.bulk.paused)
         self.resident.set(resident_bytes())
         self.cache_bytes.labels("runs").set(state.runs.nbytes())
         self.cache_bytes.labels("answers").set(state.answers.nbytes)

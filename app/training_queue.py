@@ -1,11 +1,12 @@
 """The training threads of one process: a fast lane, fair turns, and cancellation.
 
 A fixed number of threads (settings.train_threads) trains every run of the process, and
-nothing else trains. Small runs (by app.configs.estimate_flops) take the fast lane: they go
+nothing else trains. Small runs (by app.config_limits.estimate_flops) take the fast lane: they go
 first, and a thread that trains a heavy run trains the waiting small ones between two of its
 steps. A student's small run so finishes in a fraction of a second however many heavy runs
 train or wait, without a thread beyond the cap. Among heavy runs, the next is one of the
-client with the fewest runs training, the oldest first.
+client with the fewest runs training, the oldest first. While the process answers
+requests, heavy runs pace their steps to a share of a core (app.bulk_share).
 
 No library fits this: executors and task queues have no notion of a run that yields to
 others between its steps, nor of the run's own cost; this is a condition variable and a
@@ -19,6 +20,7 @@ import time
 from collections import Counter
 
 from app.admission import Admission, Client
+from app.bulk_share import BulkShare
 
 log = logging.getLogger("app.training_queue")
 
@@ -27,11 +29,12 @@ class Job:
     """One run's turn: queued, then training, then gone. `asked` is when a request last
     asked about the run (time.monotonic); the cache sets it."""
 
-    __slots__ = ("asked", "cancelled", "client", "fast", "key", "run", "seq")
+    __slots__ = ("asked", "cancelled", "client", "cpu_at", "fast", "key", "run", "seq")
 
     def __init__(self, key: bytes, run, client: Client | None, fast: bool):
         self.key, self.run, self.client, self.fast = key, run, client, fast
         self.asked, self.cancelled, self.seq = time.monotonic(), False, 0
+        self.cpu_at = 0.0  # the training thread's CPU time (time.thread_time) at its last step
 
 
 class TrainingQueue:
@@ -39,14 +42,16 @@ class TrainingQueue:
 
     train(job, should_stop) trains job.run, calling should_stop() after every step.
     on_dropped(job) is told of a job that leaves before it trains (cancelled or pushed out
-    of a full queue), outside the queue's lock.
+    of a full queue), outside the queue's lock. bulk: heavy runs pace their steps by it
+    (app.bulk_share) while the process answers requests; None: they never wait.
     """
 
     def __init__(self, train, on_dropped, threads: int = 2, max_queued: int = 64,
-                 admission: Admission | None = None):
+                 admission: Admission | None = None, bulk: BulkShare | None = None):
         self._train, self._on_dropped = train, on_dropped
         self.threads, self.max_queued = threads, max_queued
         self.admission = admission or Admission()
+        self.bulk = bulk
         self._cond = threading.Condition()
         self._waiting: list[Job] = []
         self._training: list[Job] = []
@@ -83,7 +88,10 @@ class TrainingQueue:
             self._waiting.append(job)
             dropped += self._trim()
             self._start_workers()
-            self._cond.notify()
+            if job.fast:  # it also wakes the heavy runs' threads that pace themselves (_pace)
+                self._cond.notify_all()
+            else:
+                self._cond.notify()
         for old in dropped:
             self._on_dropped(old)
         return job
@@ -173,6 +181,7 @@ class TrainingQueue:
             if self._stale(job):  # nobody asked while it waited: it never starts
                 self._on_dropped(job)
             else:
+                job.cpu_at = time.thread_time()
                 self._train(job, lambda: self._between_steps(job))
         except Exception:  # train() handles the engine's errors; this thread must live on
             log.exception("training job failed for %s", job.key.decode(errors="replace"))
@@ -189,14 +198,31 @@ class TrainingQueue:
             return job.cancelled
 
     def _between_steps(self, job: Job) -> bool:
-        """should_stop of a training run: True to stop it; a heavy run first trains the
-        fast lane's waiting runs on this thread."""
+        """should_stop of a training run: True to stop it. A heavy run first trains the
+        fast lane's waiting runs on this thread, and paces itself (_pace)."""
         if self._closing or self._stale(job):
             return True
-        while not job.fast:
+        if not job.fast:
+            self._pace(time.thread_time() - job.cpu_at)
+            job.cpu_at = time.thread_time()
+        return False
+
+    def _pace(self, step_seconds: float):
+        """Charge a heavy step's CPU to the bulk share, then wait until it is paid, training
+        the fast lane's runs first and as they come (they wait for nobody)."""
+        if self.bulk is not None:
+            self.bulk.charge(step_seconds)
+        start = time.monotonic()
+        end = start + (self.bulk.due() if self.bulk is not None else 0.0)
+        while True:
             with self._cond:
                 fast = None if self._closing else self._take(fast_only=True)
-            if fast is None:
-                break
+                if fast is None:
+                    left = end - time.monotonic()
+                    if self._closing or left <= 0:
+                        break
+                    self._cond.wait(left)
+                    continue
             self._run(fast)
-        return False
+        if self.bulk is not None:
+            self.bulk.waited(time.monotonic() - start)

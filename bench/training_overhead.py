@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from app.configs import check_config
+from app.config_limits import check_config
 from app.settings import Settings
 from bench import bare_loop
 from engine.run import Run

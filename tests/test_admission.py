@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import app.routes.runs
-import app.runs
+import app.run_cache
 from app.admission import COOKIE, TOKEN
-from app.configs import check_config
+from app.config_limits import check_config
 from app.run_ids import canonical_json, encode_run_id
 from app.settings import Settings
 from tests.conftest import strict_json
@@ -74,7 +74,7 @@ def key(config):
 @pytest.fixture
 def held(monkeypatch, make_client):
     """make_client for an app whose runs are HeldRuns; POSTs answer at once."""
-    monkeypatch.setattr(app.runs, "Run", HeldRun)
+    monkeypatch.setattr(app.run_cache, "Run", HeldRun)
     HeldRun.built = []
 
     def make(**settings):

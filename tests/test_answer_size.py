@@ -8,6 +8,7 @@ import pytest
 from fastapi import HTTPException
 
 from app.answer_size import BigAnswerSlots, answer_shapes, check_ceiling, step_answer_shapes
+from app.bulk_share import BulkShare
 from app.routes import steps as steps_routes
 from app.serialize import with_tensors
 from app.settings import Settings
@@ -186,4 +187,24 @@ def test_slots_let_a_waiting_answer_through_once_one_is_free():
     with ThreadPoolExecutor(1) as pool:
         pool.submit(anyio.run, main).result()
     assert order == ["first starts", "first ends", "second starts", "second ends"]
+    assert slots.free == 1
+
+
+def test_a_big_answer_waits_for_the_bulk_work_before_it_and_is_charged():
+    clock = [0.0]
+    bulk = BulkShare(1.0, serving=type("Busy", (), {"share": lambda self: 1.0})(),
+                     clock=lambda: clock[0])
+    bulk.charge(0.05)  # a heavy step just took 50 ms of CPU: the next piece waits 50 ms
+    slots = BigAnswerSlots(1, wait_seconds=5, bulk=bulk)
+
+    def make(n):
+        total = 0
+        for k in range(200_000):  # some CPU to charge
+            total += k % n
+        return total
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(anyio.run, slots.build, make, 7).result() == make(7)
+    assert bulk.paused == pytest.approx(0.05)
+    assert bulk.due() > 0.05  # its own CPU time, on top of the unpaid 50 ms
     assert slots.free == 1

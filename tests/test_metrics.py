@@ -68,6 +68,13 @@ def test_memory_and_the_cache_budgets(make_client):
     assert found["backprop_lens_cache_bytes", ("cache", "runs")] == held
 
 
+def test_the_seconds_bulk_work_waited(make_client):
+    client = make_client()
+    assert scrape(client)["backprop_lens_bulk_paused_seconds_total",] == 0
+    client.app.state.bulk.waited(1.5)
+    assert scrape(client)["backprop_lens_bulk_paused_seconds_total",] == 1.5
+
+
 def test_refusals_are_counted_by_reason(make_client):
     client = make_client(max_runs_per_client=1, sync_seconds=0)
     heavy = {"dataset": "digits", "hidden_layers": [64], "steps": 2000}

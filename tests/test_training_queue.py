@@ -42,15 +42,15 @@ def client(name, address="10.0.0.1"):
 
 @pytest.fixture
 def make_queue():
-    """TrainingQueue(threads, max_queued, admission) with a fast lane below FAST_FLOPS;
+    """TrainingQueue(threads, max_queued, admission, bulk) with a fast lane below FAST_FLOPS;
     each queue has .dropped_jobs, the jobs it let go before they trained."""
     queues = []
 
-    def make(threads=1, max_queued=64, **rules):
+    def make(threads=1, max_queued=64, bulk=None, **rules):
         admission = Admission(fast_lane_flops=FAST_FLOPS, cost=lambda c: c["flops"], **rules)
         dropped = []
         queue = TrainingQueue(lambda job, stop: job.run.train(stop), dropped.append,
-                              threads, max_queued, admission)
+                              threads, max_queued, admission, bulk)
         queue.dropped_jobs = dropped
         queues.append(queue)
         return queue
@@ -190,3 +190,48 @@ def test_close_stops_training_and_forgets_the_waiting_runs(make_queue):
     queue.close()
     wait_for(lambda: busy.status == "stopped")
     assert waiting.status == "pending" and submit(queue, Held()) is None
+
+
+class Pacer:
+    """A BulkShare stand-in: every heavy step is charged, then waits `due` seconds."""
+
+    def __init__(self, due):
+        self.due_seconds, self.charged, self.paused = due, [], 0.0
+
+    def charge(self, seconds):
+        self.charged.append(seconds)
+
+    def due(self):
+        return self.due_seconds
+
+    def waited(self, seconds):
+        self.paused += seconds
+
+
+def test_a_pacing_heavy_run_waits_between_steps_while_fast_runs_go(make_queue):
+    pacer = Pacer(due=60)
+    queue, finished = make_queue(threads=1, bulk=pacer), []
+    heavy = Held()
+    submit(queue, heavy, client("teacher"))
+    wait_for(lambda: len(pacer.charged) == 1)  # one step done: it waits a minute now
+    small = Held(LIGHT, quick=True, finished=finished)
+    submit(queue, small, client("student"))
+    wait_for(lambda: small.status == "done")  # on the waiting thread, not after it
+    assert small.thread == heavy.thread
+    assert heavy.status == "running" and len(pacer.charged) == 1
+    assert pacer.charged[0] >= 0
+    queue.close()  # the server leaves: the wait ends, and the run stops at once
+    wait_for(lambda: heavy.status == "stopped")
+    assert 0 < pacer.paused < 60
+
+
+def test_fast_runs_do_not_pace_themselves(make_queue):
+    pacer = Pacer(due=60)
+    queue = make_queue(threads=1, bulk=pacer)
+    fast = Held(LIGHT)
+    submit(queue, fast, client("student"))
+    wait_for(lambda: fast.status == "running")
+    time.sleep(0.05)  # many steps (should_stop calls) go by
+    fast.release.set()
+    wait_for(lambda: fast.status == "done")
+    assert pacer.charged == [] and pacer.paused == 0

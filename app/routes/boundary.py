@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import Boundary
 from app.routes.steps import ERRORS, DigitsQuery, EncodingQuery, StepPath, check_step
-from app.runs import FINISHED, public_status, wait_finished
+from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID
 from app.serialize import FULL, Form, dumps, significant, with_tensors
 from engine.boundary import (

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from app import __version__
-from app.configs import engine_limits
+from app.config_limits import engine_limits
 from app.deps import SettingsDep
 from app.schemas import Health, Options
 from engine.options import options as engine_options

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.admission import Client
-from app.configs import check_config
+from app.config_limits import check_config
 from app.deps import (
     ClientDep,
     RunDep,
@@ -21,8 +21,8 @@ from app.deps import (
 from app.json_body import JSONBodyRoute
 from app.record_schemas import Histograms, Summary
 from app.routes.number_lists import parse_numbers
+from app.run_cache import FINISHED, RunCache, public_status, wait_finished
 from app.run_ids import canonical_json, encode_run_id
-from app.runs import FINISHED, RunCache, public_status, wait_finished
 from app.schemas import ADMISSION, INVALID, NOT_FOUND, RunConfig, RunInfo, error
 from app.serialize import dumps
 

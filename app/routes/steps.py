@@ -3,24 +3,23 @@
 
 An answer's size is counted from shapes before it is built (app.answer_size): beyond the
 ceiling it is refused, and big ones take turns. A finished run's step answers are kept as
-JSON bytes (app.answers), so repeated fetches, such as a class opening the same steps,
+JSON bytes (app.step_answer_cache), so repeated fetches, such as a class opening the same steps,
 skip the replay and the serialization.
 """
 
-from contextlib import nullcontext
 from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from app.answer_size import check_ceiling, step_answer_shapes
-from app.answers import AnswerCache
 from app.deps import AnswersDep, BigAnswersDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import Gradcheck, Predictions, StepRecord
 from app.routes.number_lists import parse_numbers
-from app.runs import FINISHED, public_status, wait_finished
+from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID, NOT_FOUND, error
 from app.serialize import FULL, MAX_DIGITS, Form, dumps, with_tensors
+from app.step_answer_cache import AnswerCache
 from engine.batches import batch_indices, example_column
 from engine.evaluation import predicted_classes
 from engine.records import BATCH_AXIS, FIELDS
@@ -119,9 +118,8 @@ async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fi
            None if fields is None else tuple(sorted(fields)), max_cells, example, form)
     body = answers.get(key)
     if body is None:
-        async with big.turn() if big is not None else nullcontext():
-            body = await anyio.to_thread.run_sync(step_json, ref, t, layers, fields,
-                                                  max_cells, example, form)
+        args = (step_json, ref, t, layers, fields, max_cells, example, form)
+        body = await (big.build(*args) if big is not None else anyio.to_thread.run_sync(*args))
         if final:
             answers.put(key, body)
     return body

@@ -16,7 +16,7 @@ from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_value
 from app.record_schemas import UnitMaps
 from app.routes.number_lists import parse_numbers
 from app.routes.steps import ERRORS, StepPath, check_step
-from app.runs import FINISHED, public_status, wait_finished
+from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID
 from app.serialize import dumps
 from engine.unit_maps import (

@@ -9,11 +9,13 @@ import {decodeTensors} from "./tensors.js";
 const STEP_CACHE_SIZE = 96;
 const stepCache = new Map();  // url -> Promise<json>; Map keeps insertion order for the LRU
 
+// retryAfter: the seconds a 429 or 503 said to wait (Retry-After), else null
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, retryAfter = null) {
     super(detail);
     this.status = status;
     this.detail = detail;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -36,12 +38,12 @@ export function detailText(detail) {
 const RETRY_MS = 120000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// calls attempt() until it says done, with backoff, for up to RETRY_MS; then gives
-// its last value, or throws its last error
+// calls attempt() until it says done, with backoff (or the pause it asks for), for up to
+// RETRY_MS; then gives its last value, or throws its last error
 async function withBackoff(attempt) {
   const deadline = Date.now() + RETRY_MS;
-  for (let pause = 100; ; pause = Math.min(2 * pause, 1000)) {
-    const {done, value, error} = await attempt();
+  for (let backoff = 100; ; backoff = Math.min(2 * backoff, 1000)) {
+    const {done, value, error, pause = backoff} = await attempt();
     if (done || Date.now() + pause >= deadline) {
       if (error) throw error;
       return value;
@@ -50,13 +52,20 @@ async function withBackoff(attempt) {
   }
 }
 
-// a read answered 409 is tried again; anything else is final
-function request(path, options = {}) {
+// a read answered 409 is tried again. a 429 (this browser's runs already fill its share of
+// the server's training) or 503 (busy) is tried again after its Retry-After, telling
+// onBusy(seconds) first: asking for a run again is safe, its config names it. anything
+// else is final
+function request(path, options = {}, onBusy = null) {
   return withBackoff(async () => {
     try {
       return {done: true, value: await requestOnce(path, options)};
     } catch (error) {
       if (error.status === 409 && !options.method) return {done: false, error};
+      if (error.retryAfter !== null) {
+        if (onBusy) onBusy(error.retryAfter);
+        return {done: false, error, pause: 1000 * error.retryAfter};
+      }
       throw error;
     }
   });
@@ -81,7 +90,8 @@ async function requestOnce(path, options) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const text = detailText(body && body.detail) || `${response.status} ${response.statusText}`;
-    throw new ApiError(response.status, text);
+    const retryAfter = [429, 503].includes(response.status) ? response.headers.get("Retry-After") : null;
+    throw new ApiError(response.status, text, retryAfter === null ? null : Math.max(1, Number(retryAfter) || 1));
   }
   return body;
 }
@@ -130,12 +140,13 @@ export function boundaryUrl(runId, t, resolution, form) {
 
 export const api = {
   options: () => request("/api/options"),
-  createRun: (config) => request("/api/runs", {
+  // onBusy(seconds): the server refused for now (429, 503) and is asked again that much later
+  createRun: (config, onBusy) => request("/api/runs", {
     method: "POST",
     headers: {"Content-Type": "application/json", "Accept": "application/json"},
     body: JSON.stringify(config),
-  }),
-  run: (id) => request(`/api/runs/${encodeURIComponent(id)}`),
+  }, onBusy),
+  run: (id, onBusy) => request(`/api/runs/${encodeURIComponent(id)}`, {}, onBusy),
   summary: (id, numSteps = 0) => completeSummary(id, numSteps),
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
   step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),

@@ -18,14 +18,16 @@ function describe(options, info) {
     dataset: data};
 }
 
-// onProgress(fraction, queuePosition): queuePosition counts the runs that train before
-// this one while it waits for a training thread (null once it trains). polling also tells
-// the server someone still wants the run: runs nobody asks about are cancelled.
+// onProgress(fraction, queuePosition, retryIn): queuePosition counts the runs that train
+// before this one while it waits for a training thread (null once it trains); retryIn, the
+// seconds until the page asks again after the server refused for now (429). polling also
+// tells the server someone still wants the run: runs nobody asks about are cancelled.
 async function waitUntilTrained(info, onProgress) {
+  const onBusy = (seconds) => onProgress(info.progress || 0, null, seconds);
   while (info.status === "running" || info.status === "pending") {
     onProgress(info.progress || 0, info.queue_position ?? null);
     await sleep(POLL_MS);
-    info = await api.run(info.id);
+    info = await api.run(info.id, onBusy);
   }
   onProgress(1, null);
   return info;
@@ -35,9 +37,10 @@ async function waitUntilTrained(info, onProgress) {
 // histograms replay a few dozen steps on the server, so they arrive later: until then
 // the distributions view draws the summary's statistics, then onHistograms() redraws.
 export async function openSession(options, source, onProgress, onHistograms) {
+  const onBusy = (seconds) => onProgress(0, null, seconds);
   let info = source.runId && !Object.keys(source.config).length
-    ? await api.run(source.runId)
-    : await api.createRun(source.config);
+    ? await api.run(source.runId, onBusy)
+    : await api.createRun(source.config, onBusy);
   info = await waitUntilTrained(info, onProgress);
   const run = describe(options, info);
   const session = {options, run, summary: await api.summary(run.id, run.num_steps),

@@ -18,8 +18,12 @@ export function hideAlert() {
 }
 
 // the header's words while a run trains, or waits its turn for one of the server's
-// training threads (queuePosition: the waiting runs that train before it, or null)
-export function trainingText(fraction, queuePosition = null) {
+// training threads (queuePosition: the waiting runs that train before it, or null), or
+// waits to ask again after the server refused for now (retryIn seconds, or null)
+export function trainingText(fraction, queuePosition = null, retryIn = null) {
+  if (retryIn !== null) {
+    return `waiting: this server already trains as many runs as it allows you; asking again in ${retryIn} s`;
+  }
   if (queuePosition === 0) return "waiting: next in line to train";
   if (queuePosition > 0) return `waiting: ${queuePosition} run${queuePosition === 1 ? "" : "s"} ahead`;
   return `training… ${Math.round(100 * fraction)} %`;

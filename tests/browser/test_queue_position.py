@@ -21,3 +21,41 @@ def test_a_waiting_run_shows_how_many_runs_are_ahead(page):
         expect(page.locator("#run-progress-text")).to_have_text("waiting: 1 run ahead")
         expect(page.locator("#run-summary")).to_have_text("Waiting: 1 run ahead")
         page.goto("about:blank")  # stop polling before the server stops
+
+
+BUSY_LOG = "the server responded with a status of 429"
+
+
+def test_a_refused_run_says_so_and_is_asked_for_again(page):
+    """The server's own 429: this browser already has its one run in flight."""
+    page.recorder.allow(BUSY_LOG)
+    with serving(env={**ONE_THREAD, "BPL_MAX_RUNS_PER_CLIENT": "1"}) as (url, _):
+        page.request.get(f"{url}/healthz")  # the context now holds this server's cookie
+        first = page.request.post(f"{url}/api/runs", data={**HEAVY, "seed": 1})
+        assert first.status == 202
+        page.goto(f"{url}/?dataset=digits&hidden_layers=128,128,128&steps=2000&seed=2")
+        expect(page.locator("#run-progress-text")).to_contain_text(
+            "waiting: this server already trains as many runs as it allows you; asking again in")
+        expect(page.get_by_test_id("alert")).to_be_hidden()  # a wait, not an error
+        page.goto("about:blank")
+
+
+def test_after_retry_after_the_run_opens(page, server):
+    """A 429 with Retry-After: 1 (from the route, so that it ends soon), then the server."""
+    page.recorder.allow(BUSY_LOG)
+    refusals = []
+
+    def refuse_once(route):
+        if refusals:
+            return route.continue_()
+        refusals.append(route.request.url)
+        route.fulfill(status=429, headers={"Retry-After": "1"}, content_type="application/json",
+                      body='{"detail": "max_runs_per_client: this client already has 3 runs"}')
+
+    page.route("**/api/runs", refuse_once)
+    page.goto(f"{server}/?seed=7")
+    expect(page.locator("#run-progress-text")).to_contain_text("asking again in 1 s")
+    expect(page.get_by_test_id("step-label")).to_contain_text("0")
+    page.locator(".js-plotly-plot").nth(5).wait_for()
+    assert len(refusals) == 1
+    expect(page.get_by_test_id("alert")).to_be_hidden()

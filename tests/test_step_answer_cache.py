@@ -1,11 +1,11 @@
-"""app.answers.AnswerCache and its use by the step route: finished runs' answers only."""
+"""app.step_answer_cache.AnswerCache and its use by the step route: finished runs' answers only."""
 
 import time
 
 import pytest
 
 import app.routes.steps
-from app.answers import ENTRY_OVERHEAD, AnswerCache
+from app.step_answer_cache import ENTRY_OVERHEAD, AnswerCache
 from tests.conftest import SMALL
 
 

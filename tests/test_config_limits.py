@@ -1,10 +1,10 @@
-"""app.configs: the server's limits and compute budget on top of normalize_config."""
+"""app.config_limits: the server's limits and compute budget on top of normalize_config."""
 
 import itertools
 
 import pytest
 
-from app.configs import check_config, estimate_flops
+from app.config_limits import check_config, estimate_flops
 from app.settings import Settings
 from engine.config import CHOICES, ConfigError
 

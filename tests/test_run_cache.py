@@ -1,4 +1,4 @@
-"""app.runs.RunCache: one Run per config, trained off the caller's thread, LRU by bytes;
+"""app.run_cache.RunCache: one Run per config, trained off the caller's thread, LRU by bytes;
 and the event stream that follows a run through it."""
 
 import threading
@@ -9,11 +9,11 @@ import anyio
 import pytest
 
 import app.routes.runs
-import app.runs
+import app.run_cache
 from app.deps import RunRef
 from app.routes.runs import progress_events
+from app.run_cache import RunCache
 from app.run_ids import canonical_json
-from app.runs import RunCache
 from engine.config import normalize_config
 
 
@@ -52,7 +52,7 @@ class FakeRun:
 
 @pytest.fixture
 def fake_runs(monkeypatch):
-    monkeypatch.setattr(app.runs, "Run", FakeRun)
+    monkeypatch.setattr(app.run_cache, "Run", FakeRun)
     FakeRun.built = 0
     caches = []
 
@@ -342,7 +342,7 @@ def test_a_waiting_request_is_woken_when_training_ends_not_by_polling(status, fi
             result = []
 
             async def wait():
-                result.append(await app.runs.wait_finished(run, 30))
+                result.append(await app.run_cache.wait_finished(run, 30))
 
             tasks.start_soon(wait)
             with anyio.fail_after(5):
@@ -359,7 +359,7 @@ def test_a_waiting_request_is_woken_when_training_ends_not_by_polling(status, fi
 def test_evicting_gives_the_freed_memory_back(fake_runs):
     cache = fake_runs(150)
     trims = []
-    cache.freed = app.runs.FreedMemory(0.0, trims.append)
+    cache.freed = app.run_cache.FreedMemory(0.0, trims.append)
     finish(cache, b"a")
     assert trims == []  # nothing evicted, nothing to give back
     finish(cache, b"b")

@@ -17,11 +17,12 @@ from collections import OrderedDict
 import anyio
 
 from app.admission import Admission, AdmissionError, Client
+from app.bulk_share import BulkShare
 from app.memory import FreedMemory
 from app.training_queue import TrainingQueue
 from engine.run import Run
 
-log = logging.getLogger("app.runs")
+log = logging.getLogger("app.run_cache")
 
 FINISHED = ("done", "diverged")
 
@@ -54,18 +55,19 @@ class _Slot:
 class RunCache:
     """Runs by key (the canonical config), least recently used first.
 
-    Runs train on a TrainingQueue under the admission's rules (app.admission): a request
-    that builds a run may raise AdmissionError. counts() and admission.refused are for /metrics.
+    Runs train on a TrainingQueue under the admission's rules (app.admission), heavy ones
+    paced by `bulk` (app.bulk_share): a request that builds a run may raise
+    AdmissionError. counts() and admission.refused are for /metrics.
     """
 
     def __init__(self, budget_bytes: int, max_queued: int = 64, threads: int = 2,
-                 admission: Admission | None = None):
+                 admission: Admission | None = None, bulk: BulkShare | None = None):
         self.budget_bytes, self.max_queued = budget_bytes, max_queued
         self.admission = admission or Admission()
         self._slots: OrderedDict[bytes, _Slot] = OrderedDict()
         self._lock = threading.Lock()
         self._trainer = TrainingQueue(self._train, self._forget, threads, max_queued,
-                                      self.admission)
+                                      self.admission, bulk)
         self._closing = False
         self.freed = FreedMemory()
 

@@ -1,0 +1,91 @@
+"""Pinned digests of whole step records and cost series: a refactor of the engine must
+keep replays bit-identical (issue 16), or explain the change and bump the run id's format
+version, so that a teacher's old link does not silently show other numbers.
+
+The digests hold for one BLAS kernel: another CPU's OpenBLAS kernels may round a product
+differently. They are pinned per OpenBLAS architecture; elsewhere the test is skipped and
+says what it would pin (`pytest -s` prints it), to be added here.
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from engine.config import normalize_config
+from engine.run import Run
+from engine.threads import single_blas_thread
+
+CONFIGS = {
+    "moons default": {"dataset": "moons", "steps": 40},
+    "deep sigmoid": {"dataset": "circles", "hidden_layers": [8, 8, 8, 8],
+                     "activations": ["sigmoid"] * 5, "steps": 30},
+    "digits adam mini-batch": {"dataset": "digits", "hidden_layers": [16], "optimizer": "adam",
+                               "batch_size": 64, "learning_rate": 0.01, "steps": 30},
+    "dropout l2 momentum": {"dataset": "spiral", "hidden_layers": [16, 8], "keep_prob": 0.8,
+                            "l2": 0.1, "optimizer": "momentum", "init": "he", "steps": 30},
+    "sine mse tanh": {"dataset": "sine", "hidden_layers": [8], "activations": ["tanh", "linear"],
+                      "loss": "mse", "steps": 30},
+    "diverged": {"dataset": "sine", "learning_rate": 5, "hidden_layers": [16], "steps": 100},
+}
+STEPS = (0, 1, 17, -1)  # -1: the last recorded step
+
+# {architecture: {config name: (step records' digest, cost series' digest)}}
+PINNED = {
+    "Haswell": {
+        "moons default": ("24f0e6a36963600d509e3d53", "cf59af585c2603fd64265155"),
+        "deep sigmoid": ("f05d7f5fe6e35fb13eb8370a", "1e674b14b6a33e30bc63e44f"),
+        "digits adam mini-batch": ("ef33ac1c985d6bb93213dd32", "dd025a8ff9995fffc5bb620b"),
+        "dropout l2 momentum": ("0b9aca20750cb21c33ecd345", "f64bb50986dba4ee734f112f"),
+        "sine mse tanh": ("e92fba4e969fe0e2b8ed42d6", "32abf9c84187a864c4264e9a"),
+        "diverged": ("6e2dca7c66e02756da3857a8", "e5946725cd917179ca399723"),
+    },
+}
+
+
+def blas_architecture() -> str:
+    infos = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    return infos[0].get("architecture") or "unknown" if infos else "none"
+
+
+def feed(digest, value):
+    """Add a record's value to the digest: arrays by dtype, shape and bytes, in key order."""
+    if isinstance(value, dict):
+        for key in sorted(value):
+            digest.update(key.encode())
+            feed(digest, value[key])
+    elif isinstance(value, list | tuple):
+        for item in value:
+            feed(digest, item)
+    elif isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    else:
+        digest.update(repr(value).encode())
+
+
+def digests(raw):
+    single_blas_thread(1)
+    run = Run(normalize_config(raw)).train()
+    records = hashlib.sha256()
+    for t in STEPS:
+        feed(records, run.step_record(t % run.num_steps))
+    costs = hashlib.sha256(np.asarray(run.summary()["cost"], dtype=np.float64).tobytes())
+    return records.hexdigest()[:24], costs.hexdigest()[:24]
+
+
+def test_the_diverged_config_diverges():
+    run = Run(normalize_config(CONFIGS["diverged"])).train()
+    assert run.status == "diverged" and run.num_steps < CONFIGS["diverged"]["steps"]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_step_records_are_the_pinned_bits(name):
+    got = digests(CONFIGS[name])
+    pinned = PINNED.get(blas_architecture(), {}).get(name)
+    if pinned is None:
+        print(f"\n{blas_architecture()}: {name!r}: {got},")
+        pytest.skip(f"no digest pinned for {name} on OpenBLAS {blas_architecture()}")
+    assert got == pinned
