@@ -17,16 +17,14 @@ from typing import NamedTuple
 from fastapi import HTTPException, Request
 from starlette.requests import cookie_parser
 
-from app.config_limits import estimate_flops
 from app.settings import Settings
-from engine.run import MULTIPLY_ADDS_PER_SECOND
+from engine.cost import run_flops, seconds_of_flops
 
 COOKIE = "bpl_client"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
 # the page asks about a run it waits for every 250 ms: a run of this client that nobody
 # asked about for this long was left for a newer config, and gives way to it
 LEFT_SECONDS = 5.0
-FLOPS_PER_SECOND = 2 * MULTIPLY_ADDS_PER_SECOND  # a multiply-add is 2 flops
 MAX_RETRY_AFTER = 60
 
 
@@ -105,12 +103,12 @@ class Admission:
     the fast lane by the engine's cost estimate, and how long training goes on unasked.
 
     Counts refusals by reason in `refused` (for /metrics). The defaults admit everything,
-    have no fast lane and cancel nothing.
+    have no fast lane and cancel nothing. cost(config): a run's flops (engine.cost).
     """
 
     def __init__(self, per_client: int | None = None, per_address: int | None = None,
                  fast_lane_flops: float = 0.0, idle_seconds: float | None = None,
-                 cost=estimate_flops):
+                 cost=run_flops):
         self.per_client, self.per_address = per_client, per_address
         self.fast_lane_flops, self.idle_seconds, self.cost = fast_lane_flops, idle_seconds, cost
         self.refused = Counter({"max_runs_per_client": 0, "max_runs_per_address": 0,
@@ -165,4 +163,5 @@ class Admission:
         left, at the engine's rate), from 1 to MAX_RETRY_AFTER."""
         left = min((self.cost(j.run.config) * (1 - j.run.num_steps / j.run.config["steps"])
                     for j in jobs), default=0.0)
-        return int(min(MAX_RETRY_AFTER, max(1, math.ceil(left / FLOPS_PER_SECOND))))
+        seconds = seconds_of_flops(left)
+        return int(min(MAX_RETRY_AFTER, max(1, math.ceil(seconds))))

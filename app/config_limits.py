@@ -1,13 +1,8 @@
 """A user's run config checked against the engine's rules and this server's limits."""
 
-from itertools import pairwise
-
 from app.settings import Settings
-from engine.config import ConfigError, layer_dims, normalize_config
-from engine.datasets import split_sizes
-
-# per example and weight: forward 2 flops, backward 4 (dZ A_prevᵀ and Wᵀ dZ)
-TRAIN_FLOPS, EVAL_FLOPS = 6, 2
+from engine.config import ConfigError, normalize_config
+from engine.cost import run_flops, step_flops
 
 
 def engine_limits(settings: Settings) -> dict:
@@ -20,29 +15,14 @@ def engine_limits(settings: Settings) -> dict:
     }
 
 
-def flops_per_step(config: dict) -> float:
-    """Estimated flops of one step: train on the batch, and evaluate θ_t on the whole
-    train and test sets (accuracy or R² of every step)."""
-    dims = layer_dims(config)
-    weights = sum(n_prev * n for n_prev, n in pairwise(dims))
-    m_train, m_test = split_sizes(config["n_samples"], config["test_fraction"])
-    batch = config["batch_size"]
-    per_eval = EVAL_FLOPS * (m_train + m_test)
-    return float(weights * (TRAIN_FLOPS * (batch or m_train) + per_eval))
-
-
-def estimate_flops(config: dict) -> float:
-    """Estimated flops of the whole run."""
-    return config["steps"] * flops_per_step(config)
-
-
 def check_config(raw, settings: Settings) -> dict:
-    """The normalized config, or a ConfigError naming the field (the budget names steps)."""
+    """The normalized config, or a ConfigError naming the field: the budget (in flops, by
+    engine.cost's estimate) names steps."""
     config = normalize_config(raw, **engine_limits(settings))
-    per_step = flops_per_step(config)
-    if config["steps"] * per_step > settings.compute_budget:
-        fit = int(settings.compute_budget // per_step)
+    flops = run_flops(config)
+    if flops > settings.compute_budget:
+        fit = int(settings.compute_budget // step_flops(config))
         raise ConfigError("steps", f"{config['steps']} steps of this network on this data need "
-                          f"about {config['steps'] * per_step:.2g} flops, over this server's "
-                          f"budget of {settings.compute_budget:.2g}; at most {fit} steps fit")
+                          f"about {flops:.2g} flops, over this server's budget of "
+                          f"{settings.compute_budget:.2g}; at most {fit} steps fit")
     return config

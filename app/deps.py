@@ -32,12 +32,12 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_runs(request: Request) -> RunCache:
-    return request.app.state.runs
+async def get_run_cache(request: Request) -> RunCache:
+    return request.app.state.run_cache
 
 
-async def get_answers(request: Request) -> AnswerCache:
-    return request.app.state.answers
+async def get_answer_cache(request: Request) -> AnswerCache:
+    return request.app.state.answer_cache
 
 
 async def get_big_answers(request: Request) -> BigAnswerSlots:
@@ -49,8 +49,8 @@ async def get_client(request: Request) -> Client:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-RunsDep = Annotated[RunCache, Depends(get_runs)]
-AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
+RunCacheDep = Annotated[RunCache, Depends(get_run_cache)]
+AnswerCacheDep = Annotated[AnswerCache, Depends(get_answer_cache)]
 BigAnswersDep = Annotated[BigAnswerSlots, Depends(get_big_answers)]
 ClientDep = Annotated[Client, Depends(get_client)]
 
@@ -69,16 +69,16 @@ class RunRef:
     run: Run
 
 
-async def obtain(runs: RunCache, config: dict, client: Client | None = None) -> Run:
+async def obtain(run_cache: RunCache, config: dict, client: Client | None = None) -> Run:
     """The Run of a normalized config: from the cache, or admitted for `client`, built (off
     the loop) and queued; 429 or 403 (with the limit in its detail) if it is not admitted."""
     key = canonical_json(config)
     # another site's page does not keep a run from being cancelled as left alone
-    run = runs.peek(key, asked=client is None or not client.cross_site)
+    run = run_cache.peek(key, asked=client is None or not client.cross_site)
     if run is not None:
         return run
     try:
-        return await anyio.to_thread.run_sync(runs.get, key, config, client)
+        return await anyio.to_thread.run_sync(run_cache.get, key, config, client)
     except AdmissionError as refusal:
         raise refusal.http() from None
 
@@ -104,14 +104,14 @@ def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
                          detail=f"Moved: this run's id is now {new_id}")
 
 
-async def run_from_id(run_id: RunIdPath, request: Request, runs: RunsDep,
+async def run_from_id(run_id: RunIdPath, request: Request, run_cache: RunCacheDep,
                       settings: SettingsDep, client: ClientDep) -> RunRef:
     """The run an id names: 404 for an unknown or altered id, 308 for an r1 id; one that
     this process does not hold is admitted (429, 403) and queued, as a POST would be."""
     config = _config_of(run_id, settings)
     if is_legacy(run_id):
         raise _moved(request, run_id, encode_run_id(config))
-    return RunRef(run_id, config, await obtain(runs, config, client))
+    return RunRef(run_id, config, await obtain(run_cache, config, client))
 
 
 RunDep = Annotated[RunRef, Depends(run_from_id)]

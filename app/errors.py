@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 
 from app.json_body import MAX_INTEGER_DIGITS, LongInteger
 from app.middleware import security_headers
+from app.run_cache import TrainingFailedError
 from app.serialize import JSONBytes
 from engine.config import ConfigError
 
@@ -65,6 +66,12 @@ async def config_error(request: Request, exc: ConfigError):
     return JSONBytes({"detail": str(exc)}, status_code=422)
 
 
+async def training_failed(request: Request, exc: TrainingFailedError):
+    # the engine's traceback went to the log from the training thread; the answer only says
+    # that training failed (a 500: the fault is the server's, and the next request retries)
+    return JSONBytes({"detail": TrainingFailedError.detail}, status_code=500)
+
+
 async def internal_error(request: Request, exc: Exception):
     # the traceback goes to the log only; this answer leaves starlette's outermost
     # middleware, outside ours, so it carries the security headers itself
@@ -77,4 +84,5 @@ def add_error_handlers(app: FastAPI):
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(ConfigError, config_error)
+    app.add_exception_handler(TrainingFailedError, training_failed)
     app.add_exception_handler(Exception, internal_error)

@@ -37,7 +37,7 @@ async def lifespan(app: FastAPI):
     single_blas_thread(app.state.settings.blas_threads)
     async with exported(app):
         yield
-    app.state.runs.close()
+    app.state.run_cache.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,10 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # heavy training and big answers pace themselves while requests come (app.bulk_share)
     app.state.serving = ServingTime()
     app.state.bulk = BulkShare(settings.bulk_cores, app.state.serving)
-    app.state.runs = RunCache(settings.cache_bytes, settings.max_queued_runs,
-                              settings.train_threads, Admission.from_settings(settings),
-                              app.state.bulk)
-    app.state.answers = AnswerCache(settings.answer_cache_bytes)
+    app.state.run_cache = RunCache(settings.cache_bytes, settings.max_queued_runs,
+                                   settings.train_threads, Admission.from_settings(settings),
+                                   app.state.bulk)
+    app.state.answer_cache = AnswerCache(settings.answer_cache_bytes)
     app.state.big_answers = BigAnswerSlots(settings.big_answers_at_once,
                                            settings.big_answer_wait_seconds, app.state.bulk)
     # added innermost first: headers and the access log see every answer, 413s included
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(CountAnswers, metrics=app.state.metrics)  # outermost: bytes as sent
     add_error_handlers(app)
+    api_docs.document_settings(app, settings)
     for router in (meta.router, runs.router, steps.router, boundary.router, units.router,
                    examples.router, pages.router, api_docs.router):
         app.include_router(router)

@@ -106,17 +106,17 @@ class Metrics:
     def refresh(self, state):
         """Set the gauges, and carry over the totals, from app.state: its run cache (with
         admission control), answer cache and settings."""
-        counts = state.runs.counts()
+        counts = state.run_cache.counts()
         for name in RUN_STATES:
             self.runs.labels(name).set(counts.get(name, 0))
         for reason in ENDINGS:
             self._carry(self.ended.labels(reason), counts.get(reason, 0))
-        for reason, total in state.runs.admission.refused.items():
+        for reason, total in state.run_cache.admission.refused.items():
             self._carry(self.refused.labels(reason), total)
         self._carry(self.paused, state.bulk.paused)
         self.resident.set(resident_bytes())
-        self.cache_bytes.labels("runs").set(state.runs.nbytes())
-        self.cache_bytes.labels("answers").set(state.answers.nbytes)
+        self.cache_bytes.labels("runs").set(state.run_cache.nbytes())
+        self.cache_bytes.labels("answers").set(state.answer_cache.nbytes)
         self.budget.labels("runs").set(state.settings.cache_bytes)
         self.budget.labels("answers").set(state.settings.answer_cache_bytes)
 

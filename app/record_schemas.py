@@ -12,7 +12,8 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import BaseModel, Field, create_model
 from typing_extensions import TypedDict
 
-from engine.stats import HISTOGRAM_TENSORS, LAYER_STATS
+from engine.histograms import HISTOGRAM_TENSORS
+from engine.stats import LAYER_STATS
 
 Series = list[float | None]  # one entry per recorded step; null: not measured or not finite
 
@@ -105,13 +106,25 @@ SummaryLayer = create_model(
 
 class Summary(TypedDict):
     """Series with one entry per recorded step; null where not measured or non-finite.
-    The accuracies are null for regression, which has train_r2 and test_r2 instead."""
+    The accuracies are null for regression, which has batch_r2, train_r2 and test_r2
+    instead."""
 
     steps: Annotated[int, Field(description="Steps recorded: the length of every series.")]
     cost: Series
     epoch: list[int]
-    train_accuracy: Series | None
-    test_accuracy: Series | None
+    batch_accuracy: Annotated[Series | None, Field(
+        description="Every step's accuracy on its own batch, from the output the step "
+                    "computed (with dropout's masks, if any).")]
+    train_accuracy: Annotated[Series | None, Field(
+        description="θ_t's accuracy on the whole training set, at the steps evaluated "
+                    "(evaluated_every); null at the others.")]
+    test_accuracy: Annotated[Series | None, Field(
+        description="θ_t's accuracy on the test set, at the steps evaluated; null at the "
+                    "others, and at every step without a test set.")]
+    evaluated_every: Annotated[int, Field(
+        description="k: the whole training and test sets are scored at every k-th step and "
+                    "at the last one; 1 for full-batch runs (every step).", ge=1)]
+    batch_r2: NotRequired[Series]
     train_r2: NotRequired[Series]
     test_r2: NotRequired[Series]
     X_max_abs: Annotated[Series, Field(description="max |X| of each step's batch: with the "

@@ -27,12 +27,19 @@ log = logging.getLogger("app.run_cache")
 FINISHED = ("done", "diverged")
 
 
+class TrainingFailedError(Exception):
+    """The engine raised while training this run (logged where it happened): requests
+    about it answer 500 (app.errors), and its event stream ends with an error event."""
+
+    detail = "training failed; see the server log"
+
+
 def public_status(run) -> str:
     """The status the API reports (docs/api.md): a queued or stopping run is still
-    "running"."""
+    "running"; TrainingFailedError for a run whose training raised."""
     status = run.status  # once: training, on another thread, may change it meanwhile
     if status == "failed":
-        raise RuntimeError("training failed; see the log")  # the catch-all answers 500
+        raise TrainingFailedError(TrainingFailedError.detail)
     return status if status in FINISHED else "running"
 
 
@@ -132,14 +139,14 @@ class RunCache:
 
     def _train(self, job, should_stop):
         run = job.run
-        # room for all it will hold, before it grows: still queued, it counts its data only
-        self.evict(reserve=run.peak_nbytes() - run.nbytes())
         try:
+            # room for all it will hold, before it grows: still queued, it counts its data
+            self.evict(reserve=run.peak_nbytes() - run.nbytes())
             run.train(should_stop=should_stop)
         except Exception:
-            # an engine bug: the route layer answers 500, and the next request retries
+            # an engine bug: requests about this run answer 500, and the next one retries
             log.exception("training failed for %s", job.key.decode())
-            run.status = "failed"
+            run.fail()
             self._forget(job)
         if run.status == "stopped":  # cancelled: the next request queues it again
             self._forget(job)

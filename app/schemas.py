@@ -1,27 +1,29 @@
 """The run config, run info, options and error models: they document /openapi.json.
 
-RunConfig's types, enums and ranges come from the engine's own tables and this server's
-settings, so the schema cannot drift from the check; normalize_config stays the
-authoritative check (pairings, activation count, batch size against the data).
-The models of a run's data (summary, step record, ...) are in app.record_schemas.
+RunConfig's types, enums and ranges come from the engine's own tables, so the schema
+cannot drift from the check; normalize_config stays the authoritative check (pairings,
+activation count, batch size against the data). The bounds that a server's settings set
+(SERVER_BOUNDED: samples, steps, layers and widths) are not in the models, which serve
+every app: check_config applies them, and with_server_bounds writes them into the
+OpenAPI document of each app. The models of a run's data (summary, step record, ...) are
+in app.record_schemas.
 """
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from app.settings import get_settings
+from app.settings import Settings
 from engine.config import CHOICES, DEFAULT_CONFIG, LIMITS
 
-_settings = get_settings()
-_SERVER_MAX = {"n_samples": _settings.max_samples, "steps": _settings.max_steps}
+SERVER_BOUNDED = ("n_samples", "steps")  # maxima set by the settings (and hidden_layers)
 
 Dataset = Literal[tuple(CHOICES["dataset"])]
 Activation = Literal[tuple(CHOICES["activations"])]
 Loss = Literal[tuple(CHOICES["loss"])]
 Init = Literal[tuple(CHOICES["init"])]
 Optimizer = Literal[tuple(CHOICES["optimizer"])]
-Width = Annotated[int, Field(ge=1, le=_settings.max_width)]
+Width = Annotated[int, Field(ge=1)]
 INTEGER_FIELDS = ("n_samples", "batch_size", "steps", "seed")
 
 
@@ -34,9 +36,10 @@ def _integral(value):
 
 
 def _limited(field, description, default=...):
-    """A Field with the engine's range for `field` (the server may raise a maximum)."""
+    """A Field with the engine's range for `field`, less a maximum that settings set
+    (SERVER_BOUNDED)."""
     _, low, high, low_open, high_open = LIMITS[field]
-    high = _SERVER_MAX.get(field, high)
+    high = None if field in SERVER_BOUNDED else high
     bounds = {"gt" if low_open else "ge": low,
               **({} if high is None else {"lt" if high_open else "le": high})}
     default = DEFAULT_CONFIG[field] if default is ... else default
@@ -55,7 +58,6 @@ class RunConfig(BaseModel):
     noise: float | None = _limited("noise", "Null: the dataset's own default.", None)
     test_fraction: float = _limited("test_fraction", "Share of examples held out for testing.")
     hidden_layers: list[Width] = Field(DEFAULT_CONFIG["hidden_layers"],
-                                       max_length=_settings.max_hidden_layers,
                                        description="Width of each hidden layer.")
     activations: list[Activation] | None = Field(
         None, description="One per layer, the output layer included (softmax: output only). "
@@ -214,3 +216,20 @@ NOT_FOUND = {**ADMISSION, 404: error("Run not found (an unknown or altered id)")
                            "with the run's r2 id"),
                    "headers": {"Location": {"schema": {"type": "string"},
                                             "description": "The route with the r2 id"}}}}
+
+
+def server_bounds(settings: Settings) -> dict:
+    """RunConfig's JSON Schema keywords that this server's settings set, by field."""
+    return {"n_samples": {"maximum": settings.max_samples},
+            "steps": {"maximum": settings.max_steps},
+            "hidden_layers": {"maxItems": settings.max_hidden_layers,
+                              "items": {"type": "integer", "minimum": 1,
+                                        "maximum": settings.max_width}}}
+
+
+def with_server_bounds(document: dict, settings: Settings) -> dict:
+    """An OpenAPI document with this server's bounds in RunConfig's fields (in place)."""
+    fields = document["components"]["schemas"]["RunConfig"]["properties"]
+    for field, keywords in server_bounds(settings).items():
+        fields[field].update(keywords)
+    return document

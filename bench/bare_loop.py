@@ -1,8 +1,12 @@
 """The baseline: a bare, course-style NumPy training loop, with nothing recorded.
 
 Same maths as the engine (ReLU/tanh hidden layers, sigmoid+BCE or softmax+CCE
-output, plain gradient descent) and, like the engine, no dA[0].
+output, plain gradient descent) and, like the engine, no dA[0]. Mini-batches as the
+course's loop takes them: each epoch a new shuffle, cut into batches (the last one holds
+the remainder).
 """
+
+import itertools
 
 import numpy as np
 
@@ -44,10 +48,28 @@ def backward(AL, Y, caches, hidden):
     return grads[::-1]
 
 
+def mini_batches(X, Y, batch_size, seed=0):
+    """Endless (X_batch, Y_batch) pairs as the course's random_mini_batches cuts them:
+    every epoch X and Y shuffled by columns, then consecutive column slices."""
+    rng, m = np.random.default_rng(seed), X.shape[1]
+    while True:
+        order = rng.permutation(m)
+        X_shuffled, Y_shuffled = X[:, order], Y[:, order]
+        for k in range(0, m, batch_size):
+            yield X_shuffled[:, k:k + batch_size], Y_shuffled[:, k:k + batch_size]
+
+
 def train(params, X, Y, steps, learning_rate, hidden="relu", output="sigmoid"):
-    """Plain gradient descent; returns the final parameters and cost."""
+    """Plain gradient descent on the whole set; returns the final parameters and cost."""
+    return train_batches(params, itertools.repeat((X, Y)), steps, learning_rate, hidden,
+                         output)
+
+
+def train_batches(params, batches, steps, learning_rate, hidden="relu", output="sigmoid"):
+    """Plain gradient descent, one step per (X, Y) of batches; the final parameters and
+    cost."""
     J = None
-    for _ in range(steps):
+    for X, Y in itertools.islice(batches, steps):
         AL, caches = forward(X, params, hidden, output)
         J = cost(AL, Y, output)
         grads = backward(AL, Y, caches, hidden)

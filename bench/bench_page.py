@@ -12,8 +12,10 @@ Starts the server, opens the page on two workloads and prints, for each:
 - phase play (issue 13): ms of the network diagram's animation frames (the paint, and the
   gap between two frames: what the eye sees) and of each phase change (from the phase's
   start until every view has drawn it), p50, p95 and max over whole iterations of phase
-  play, on a deep sigmoid run and on digits, against the 100 ms goal. --phases-only
-  measures only these.
+  play, on a deep sigmoid run and on digits, against the 100 ms goal; and the main
+  thread's long tasks (over 50 ms, PerformanceObserver "longtask") while the phases play
+  and in the second after they stop, max, p95 and count, the two runs side by side, with
+  the load average. --phases-only measures only these.
 
 --root runs the server (and so the page) of another checkout; --baseline DIR measures a
 second one (e.g. a `git archive HEAD` export) right before it on each workload, so that a
@@ -214,25 +216,39 @@ def report_bytes(name, root, goal, r):
           flush=True)
 
 
+# the main thread's long tasks from now on, as [start ms, duration ms]
+WATCH_LONG_TASKS = ("() => { window.longTasks = []; new PerformanceObserver((list) => { "
+                    "for (const e of list.getEntries()) "
+                    "window.longTasks.push([e.startTime, e.duration]); "
+                    "}).observe({type: 'longtask'}); }")
+STOP_S = 1.0  # after the phases stop: the views they left waiting draw
+
+
 def phase_play_times(page, iterations, pace):
-    """{"paint", "gap", "change"}: ms of each animation frame's paint, between animation
-    frames, and of each phase change, over `iterations` whole iterations of phase play."""
+    """{"paint", "gap", "change", "long", "long_stop"}: ms of each animation frame's paint,
+    between animation frames, of each phase change, and of each long task while the phases
+    play and in the STOP_S after they stop, over `iterations` whole iterations of phase play."""
     page.locator("#pace").select_option(pace)
     phases = page.locator("#phase-strip button").count() * iterations
     page.evaluate("() => { performance.clearMarks('phase-frame'); "
                   "performance.clearMeasures('phase-change'); }")
+    page.evaluate(WATCH_LONG_TASKS)
     page.get_by_test_id("phase-play").click()
     page.wait_for_function(f"() => performance.getEntriesByName('phase-change').length >= {phases}",
                            timeout=phases * (PACE_S[pace] + 2) * 1000)
     time.sleep(PACE_S[pace])  # the last phase's move ends
+    stopped = page.evaluate("() => performance.now()")
     page.get_by_test_id("phase-play").click()
+    time.sleep(STOP_S)
     frames = page.evaluate("() => performance.getEntriesByName('phase-frame')"
                            ".map(e => [e.detail.paint, e.detail.gap])")
     changes = page.evaluate("() => performance.getEntriesByName('phase-change')"
                             ".map(e => e.duration)")
+    long_tasks = page.evaluate("() => window.longTasks")
     # a move's first frame has no gap before it (0)
     return {"paint": [d for d, _ in frames], "gap": [g for _, g in frames if g > 0],
-            "change": changes}
+            "change": changes, "long": [d for t, d in long_tasks if t < stopped],
+            "long_stop": [d for t, d in long_tasks if t >= stopped]}
 
 
 def bench_phases(browser, url, query, args):
@@ -241,9 +257,10 @@ def bench_phases(browser, url, query, args):
     page.wait_for_function(REDRAWS.replace("=>", "=> 0 <"), timeout=60_000)
     page.wait_for_load_state("networkidle")
     time.sleep(1.5)  # let the first gradient check finish
+    load = load_text()
     result = phase_play_times(page, args.iterations, args.pace)
     page.close()
-    return result
+    return {**result, "load": load}
 
 
 def spread(durations):
@@ -255,12 +272,41 @@ def spread(durations):
             f"max {ordered[-1]:6.1f} ms   ({len(ordered)})")
 
 
+def long_task_text(durations):
+    """max, p95 and count of long tasks (each over 50 ms); none is the best answer."""
+    if not durations:
+        return "none"
+    ordered = sorted(durations)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return f"max {ordered[-1]:4.0f}  p95 {p95:4.0f}  n {len(ordered):2d}"
+
+
+def load_text():
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def report_phases(name, root, r, pace):
-    print(f"{name}   [{root}]   phase play at the {pace} pace")
+    print(f"{name}   [{root}]   phase play at the {pace} pace   ({r['load']})")
     print(f"  animation frame, paint:          {spread(r['paint'])}")
     print(f"  animation frame, frame to frame: {spread(r['gap'])}   "
           f"(goal: max <= {FRAME_GOAL_MS} ms)")
-    print(f"  phase change, until drawn:       {spread(r['change'])}", flush=True)
+    print(f"  phase change, until drawn:       {spread(r['change'])}")
+    print(f"  long tasks, playing:             {long_task_text(r['long'])}   "
+          f"(goal: max <= {FRAME_GOAL_MS} ms)")
+    print(f"  long tasks, {STOP_S:.0f} s after the stop:  {long_task_text(r['long_stop'])}",
+          flush=True)
+
+
+def report_long_tasks(results):
+    """The long tasks of phase play, the workloads side by side: {(name, root): result}."""
+    names = list(dict.fromkeys(name for name, _ in results))
+    width = 34
+    print(f"\nlong tasks (> 50 ms) while the phases play, ms   (goal: max <= {FRAME_GOAL_MS} ms)")
+    print(" " * 12 + "".join(f"{name.split(' [')[0][:width - 2]:<{width}}" for name in names))
+    for root in dict.fromkeys(root for _, root in results):
+        cells = [long_task_text(results[name, root]["long"]) if (name, root) in results else "—"
+                 for name in names]
+        print(f"{root.name[:10]:<12}" + "".join(f"{cell:<{width}}" for cell in cells), flush=True)
 
 
 def main():
@@ -294,11 +340,15 @@ def main():
                         continue
                     report_bytes(name, root, goal, bench_bytes(browser, url, query, thumbnails,
                                                                args))
+            phase_results = {}
             for name, query in PHASE_WORKLOADS.items():
                 if args.bytes_only or (args.only and name.split()[0] not in args.only):
                     continue
                 for root, (_, url) in zip(roots, servers, strict=True):
-                    report_phases(name, root, bench_phases(browser, url, query, args), args.pace)
+                    phase_results[name, root] = bench_phases(browser, url, query, args)
+                    report_phases(name, root, phase_results[name, root], args.pace)
+            if phase_results:
+                report_long_tasks(phase_results)
             browser.close()
     finally:
         for process, _ in servers:

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 import httpx
 
 OK = (200, 201, 202)
-RETRY_409 = 120.0  # seconds a request retries 409, as the page's api.js does
+RETRY_409 = 120.0  # seconds a request retries 409 (and 429/503), as the page's api.js does
 POLL = 0.25  # seconds between polls of a training run, as the page does
 PLAY_RATE = 15.0  # iterations a second while playing
 STEP_THINK = (0.3, 1.0)  # seconds between two clicks on "next"
@@ -58,20 +58,18 @@ class Stats:
         """One request, timed under `kind`; the response, or None after an error."""
         start, pause = time.perf_counter(), 0.1
         try:
-            try:
-                response = await client.request(method, url, **kwargs)
-            except (httpx.RemoteProtocolError, httpx.ReadError):
-                if method != "GET":
-                    raise
-                # a keep-alive connection the server closed as the request left: a browser
-                # sends a GET again on a new connection, unseen by the page
-                self.retried[f"{kind} on a closed connection"] += 1
-                response = await client.request(method, url, **kwargs)
-            while response.status_code == 409 and time.perf_counter() - start < RETRY_409:
-                self.retried[kind] += 1
-                await asyncio.sleep(pause)
-                pause = min(2 * pause, 1.0)
-                response = await client.request(method, url, **kwargs)
+            response = await self.send(client, kind, method, url, **kwargs)
+            while time.perf_counter() - start < RETRY_409:
+                if response.status_code == 409:  # not trained here yet: the page backs off
+                    wait, pause = pause, min(2 * pause, 1.0)
+                elif (response.status_code in (429, 503) and response.status_code not in ok
+                      and "retry-after" in response.headers):
+                    wait = float(response.headers["retry-after"])  # as the page waits
+                else:
+                    break
+                self.retried[f"{kind} {response.status_code}"] += 1
+                await asyncio.sleep(wait)
+                response = await self.send(client, kind, method, url, **kwargs)
         except httpx.HTTPError as err:
             self.errors[f"{kind} {type(err).__name__}"] += 1
             return None
@@ -80,6 +78,19 @@ class Stats:
             self.errors[f"{kind} {response.status_code}"] += 1
             return None
         return response
+
+    async def send(self, client, kind, method, url, **kwargs):
+        """A request; a GET that meets a keep-alive connection the server closed as the
+        request left is sent again, as a browser does unseen by the page (an overloaded
+        server's keep-alive timer fires late, so this happens under load)."""
+        for _ in range(2):
+            try:
+                return await client.request(method, url, **kwargs)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                if method != "GET":
+                    raise
+                self.retried[f"{kind} on a closed connection"] += 1
+        return await client.request(method, url, **kwargs)
 
     def merge(self, other: "Stats"):
         for kind, values in other.ms.items():
@@ -147,7 +158,9 @@ async def explore(client, stats, info, rng, deadline):
 async def learner(i, url, deadline, stats, seed):
     rng = random.Random(seed * 7919 + i)
     await asyncio.sleep(rng.uniform(0, 2))  # the class does not click at the same instant
-    limits = httpx.Limits(max_connections=6)  # a browser's connections per host
+    # a browser's connections per host; idle ones closed before uvicorn's 5 s keep-alive
+    # ends, or a request may leave on a connection the server is closing
+    limits = httpx.Limits(max_connections=6, keepalive_expiry=4)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         await stats.call(client, "page", "GET", "/")  # the page: and the client's cookie
         await stats.call(client, "options", "GET", "/api/options")
@@ -162,7 +175,9 @@ async def learner(i, url, deadline, stats, seed):
 # -- hostile clients --------------------------------------------------------------------------
 
 HEAVY = {"dataset": "digits", "hidden_layers": [128, 128, 128], "steps": 2000}
-BIG = {"dataset": "digits", "hidden_layers": [64, 32], "steps": 300, "seed": 1}
+# full-size steps of this run are ~700,000 cells (~12 MB of JSON); its 20 steps train in
+# the fast lane, so that the fetches start at once rather than when heavy work may train
+BIG = {"dataset": "digits", "hidden_layers": [64, 32], "steps": 20, "seed": 1}
 
 
 async def heavy_runs(client, stats, deadline, rng):

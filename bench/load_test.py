@@ -58,20 +58,36 @@ def session_cpu(sid: int) -> float:
     return total / TICKS
 
 
-def run_load(workers, learners, hostiles, seconds, generators, seed, env=None):
+def set_autogroup_nice(pid: int, nice: int | None):
+    """Give pid's autogroup (Linux: its session) this nice value; None leaves it alone.
+
+    On a machine shared with other sessions, the kernel shares the cores between sessions
+    first: a server in a session of its own gets 1/(busy sessions) of them, whatever its
+    load. A negative value (root) lets the server and the load generators have the machine
+    as if it were theirs, so that phases measured minutes apart compare."""
+    if nice is not None:
+        with open(f"/proc/{pid}/autogroup", "w") as autogroup:
+            autogroup.write(str(nice))
+
+
+def run_load(workers, learners, hostiles, seconds, generators, seed, env=None, nice=None):
     """One phase against a fresh server, with hostile clients of these kinds: its figures."""
     env = {"BPL_METRICS_PORT": str(free_port()), **(env or {})}
     with serving(workers=workers, env=env) as (url, process):
+        set_autogroup_nice(process.pid, nice)
         time.sleep(1.0)  # every worker up (the supervisor's second one starts later)
         sampler = RssSampler(process.pid)
         initial = len(sampler.pids)
         sampler.start()
         idle, cpu, start = session_rss(process.pid), session_cpu(process.pid), time.monotonic()
-        shares = [(range(k, learners, generators),
-                   list(enumerate(hostiles))[k::generators]) for k in range(generators)]
-        with ProcessPoolExecutor(generators, mp_context=get_context("spawn")) as pool:
-            parts = list(pool.map(generate, [url] * generators, *zip(*shares, strict=True),
-                                  [seconds] * generators, [seed] * generators))
+        # the hostile clients are other machines: in a process of their own, so that the
+        # learners' event loops do not parse their 10 MB answers (h11 is Python) and time that
+        shares = [(range(k, learners, generators), []) for k in range(generators)]
+        if hostiles:
+            shares.append((range(0), list(enumerate(hostiles, start=learners))))
+        with ProcessPoolExecutor(len(shares), mp_context=get_context("spawn")) as pool:
+            parts = list(pool.map(generate, [url] * len(shares), *zip(*shares, strict=True),
+                                  [seconds] * len(shares), [seed] * len(shares)))
         elapsed, cpu = time.monotonic() - start, session_cpu(process.pid) - cpu
         peak, _, seen = sampler.stop()
         replaced = seen - initial  # uvicorn replaces a worker that misses its health ping
@@ -116,7 +132,7 @@ def print_load(result, quiet_p95=None):
           + (f" + {r['hostiles']} hostile clients ({r['hostile_mix']})" if r["hostiles"]
              else "")
           + f", {r['seconds']:.0f} s; learners' errors: {sum(r['errors'].values())} "
-            f"{r['errors'] or ''}; 409s retried: {r['retried_409'] or 0}")
+            f"{r['errors'] or ''}; retried (as the page does): {r['retried_409'] or 0}")
     total = sum(row["count"] for row in r["latency"].values()) - \
         r["latency"]["step change"]["count"]
     print(f"  {total / r['seconds']:.0f} learner requests/s; server RSS idle "
@@ -167,6 +183,9 @@ def main():
     p.add_argument("--hostile", default=HOSTILE_MIX,
                    help="phase hostile's clients by kind (heavy runs, full-size fetches, "
                         "altered ids and cross-site); default %(default)s")
+    p.add_argument("--autogroup-nice", type=int, default=None,
+                   help="on a shared Linux machine (as root): this nice value for the "
+                        "sessions of the server and of the load generators, e.g. -10")
     p.add_argument("--quick", action="store_true", help="10 s phases, 100 runs")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     p.add_argument("--seed", type=int, default=0)
@@ -174,6 +193,7 @@ def main():
     if args.quick:
         args.seconds, args.runs = 10.0, 100
     phases = args.phases.split(",")
+    set_autogroup_nice(os.getpid(), args.autogroup_nice)  # the generators are our children
     env = {"MALLOC_ARENA_MAX": args.malloc_arena_max} if args.malloc_arena_max else {}
     print(f"{os.cpu_count()} cores; load average (1, 5, 15 min) "
           + " ".join(f"{x:.1f}" for x in os.getloadavg()) + " before")
@@ -182,13 +202,15 @@ def main():
         quiet = None
         if "class" in phases:
             results["class"].append(run_load(args.workers, learners, [], args.seconds,
-                                             args.generators, args.seed, env))
+                                             args.generators, args.seed, env,
+                                             args.autogroup_nice))
             print_load(results["class"][-1])
             quiet = results["class"][-1]["latency"]["step change"]["p95"]
         if "hostile" in phases:
             results["hostile"].append(run_load(args.workers, learners,
                                                hostile_kinds(args.hostile), args.seconds,
-                                               args.generators, args.seed, env))
+                                               args.generators, args.seed, env,
+                                               args.autogroup_nice))
             print_load(results["hostile"][-1], quiet)
     if "memory" in phases:
         results["memory"] = run_memory(args.runs, args.budget_mib * MIB, env, seed=args.seed)

@@ -1,4 +1,5 @@
-"""The benchmark workloads W1–W5 of the engine issue, as engine configs plus data."""
+"""The benchmark workloads of the engine issues, as engine configs plus data: W1–W5 train on
+the whole training set, W6–W8 in mini-batches (issue 16)."""
 
 import numpy as np
 
@@ -34,6 +35,10 @@ def workloads(steps):
                  learning_rate=0.0075)
     w4 = _config(steps, dataset="digits", test_fraction=0.0, hidden_layers=[32, 16])
     w5 = _config(steps, dataset="digits", hidden_layers=[128, 64])
+    # issue 16's mini-batch runs: [64, 32, 16, 10] on digits with its test set (1,438
+    # train + 359 test), in batches of 256, 64 and 16
+    w6, w7, w8 = (_config(steps, dataset="digits", hidden_layers=[32, 16], batch_size=size)
+                  for size in (256, 64, 16))
 
     def data(cfg):
         return load_dataset(cfg["dataset"], cfg["n_samples"], cfg["noise"],
@@ -45,4 +50,7 @@ def workloads(steps):
         "W3": ("[12288,20,7,5,1] on 209 random", w3, random_dataset(12288, 1, 209)),
         "W4": ("[64,32,16,10] digits, 1797, softmax", w4, data(w4)),
         "W5": ("[784,128,64,10] on 256 random", w5, random_dataset(784, 10, 256)),
+        "W6": ("[64,32,16,10] digits, batches of 256", w6, data(w6)),
+        "W7": ("[64,32,16,10] digits, batches of 64", w7, data(w7)),
+        "W8": ("[64,32,16,10] digits, batches of 16", w8, data(w8)),
     }

@@ -2,17 +2,15 @@
 
 Each forward takes `Z: (n, m)` and returns `(A, Z)`; the returned `Z` is the
 activation cache. Each backward takes `(dA, Z)` and returns `dZ = dA ⊙ g'(Z)`.
-Forwards also work on stacks `(T, n, m)` of several steps (softmax normalizes
-axis -2, the units), and write A into `out` when given one shaped like Z (a
-training run's chunk buffers); the numbers are the same without it.
+(The training path writes A into buffers instead: engine.fast_step.activate.)
 """
 
 import numpy as np
 
 
-def relu(Z, out=None):
+def relu(Z):
     """A = max(0, Z)."""
-    return np.maximum(Z, 0.0, out=out), Z
+    return np.maximum(Z, 0.0), Z
 
 
 def relu_backward(dA, Z):
@@ -24,9 +22,9 @@ def relu_backward(dA, Z):
 LEAKY_SLOPE = 0.01
 
 
-def leaky_relu(Z, out=None):
+def leaky_relu(Z):
     """A = Z for Z > 0, 0.01 Z otherwise (= max(Z, 0.01 Z) since the slope is < 1)."""
-    return np.maximum(Z, LEAKY_SLOPE * Z, out=out), Z
+    return np.maximum(Z, LEAKY_SLOPE * Z), Z
 
 
 def leaky_relu_backward(dA, Z):
@@ -34,9 +32,9 @@ def leaky_relu_backward(dA, Z):
     return np.where(Z > 0, dA, LEAKY_SLOPE * dA)
 
 
-def tanh(Z, out=None):
+def tanh(Z):
     """A = tanh(Z)."""
-    return np.tanh(Z, out=out), Z
+    return np.tanh(Z), Z
 
 
 def tanh_backward(dA, Z):
@@ -45,13 +43,11 @@ def tanh_backward(dA, Z):
     return dA * (1.0 - A * A)
 
 
-def sigmoid(Z, out=None):
+def sigmoid(Z):
     """A = 1 / (1 + e^-Z)."""
     # for Z < -709, e^-Z overflows to inf and A to the correct limit 0
     with np.errstate(over="ignore"):
-        E = np.exp(-Z)
-    E += 1.0
-    return np.divide(1.0, E, out=out), Z
+        return 1.0 / (1.0 + np.exp(-Z)), Z
 
 
 def sigmoid_backward(dA, Z):
@@ -60,12 +56,9 @@ def sigmoid_backward(dA, Z):
     return dA * s * (1.0 - s)
 
 
-def linear(Z, out=None):
+def linear(Z):
     """A = Z (identity, for regression outputs)."""
-    if out is None:
-        return Z.copy(), Z
-    np.copyto(out, Z)
-    return out, Z
+    return Z.copy(), Z
 
 
 def linear_backward(dA, Z):
@@ -73,12 +66,10 @@ def linear_backward(dA, Z):
     return dA.copy()
 
 
-def softmax(Z, out=None):
+def softmax(Z):
     """A = e^Z / Σ e^Z over each column, shifted by the column max for stability."""
-    E = np.subtract(Z, Z.max(axis=-2, keepdims=True), out=out)
-    np.exp(E, out=E)
-    E /= E.sum(axis=-2, keepdims=True)
-    return E, Z
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True), Z
 
 
 def softmax_backward(dA, Z):
@@ -106,9 +97,9 @@ def _pair(name):
     return ACTIVATIONS[name]
 
 
-def activation_forward(name, Z, out=None):
-    """Apply the named activation: returns (A, Z); A is written into out if given."""
-    return _pair(name)[0](Z, out)
+def activation_forward(name, Z):
+    """Apply the named activation: returns (A, Z)."""
+    return _pair(name)[0](Z)
 
 
 def activation_backward(name, dA, Z):

@@ -1,7 +1,7 @@
 """The model's output over a grid that spans the data: the decision boundary of 2-D
 classification and the fitted curve of 1-D regression, at step t.
 
-The outputs come from the training forward pass (engine.model.model_forward) with θ_t,
+The outputs come from the training forward pass (engine.fast_step.forward) with θ_t,
 without dropout, so the page draws the engine's numbers. The grid spans every training and
 test example, padded by PADDING of each feature's range: it depends on the data alone, so
 it stays put from step to step.
@@ -9,8 +9,7 @@ it stays put from step to step.
 
 import numpy as np
 
-from engine.layers import with_ones
-from engine.model import model_forward
+from engine.fast_step import forward, with_ones
 
 PADDING = 0.12
 MIN_RESOLUTION, MAX_RESOLUTION, DEFAULT_RESOLUTION = 2, 200, 60
@@ -48,7 +47,7 @@ def predict(params, activations, X):
     forward pass, a slice of points at a time (its caches hold every layer's Z and A)."""
     widths = sum(W.shape[0] for name, W in params.items() if name.startswith("W"))
     step = max(1, FORWARD_BYTES // (16 * widths))
-    parts = [model_forward(with_ones(X[:, k:k + step]), params, activations)[0]
+    parts = [forward(with_ones(X[:, k:k + step]), params, activations)[0]
              for k in range(0, X.shape[1], step)]
     return np.concatenate(parts, axis=1)
 
@@ -80,7 +79,7 @@ def boundary(run, t, resolution=DEFAULT_RESOLUTION):
     answer = {"step": t, "kind": kind}
     if kind == "none":
         return answer
-    params, activations = run.replay(t).params, run.config["activations"]
+    params, activations = run.replay(t).forward.params, run.config["activations"]
     axes = grid_axes(run.data, resolution)
     with np.errstate(all="ignore"):  # a diverged θ gives inf and NaN: null in the answer
         if kind == "regression":

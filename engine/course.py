@@ -1,8 +1,10 @@
-"""The course's step-by-step API, as thin aliases of the engine's own functions.
+"""The course's step-by-step API, read as the course writes it.
 
 Names, signatures, cache layouts and gradient keys follow the classic
 "Building your Deep Neural Network: Step by Step" exercise:
 linear_cache = (A_prev, W, b), activation_cache = Z, cache = (linear_cache, Z).
+The layer functions are engine.layers' own, and the whole-network ones are
+engine.model's with the course's activations: ReLU hidden layers, a sigmoid output.
 The init functions draw from np.random's global state, as the course does.
 """
 
@@ -15,9 +17,7 @@ from engine.layers import (
     linear_activation_forward,
     linear_backward,
     linear_forward,
-    with_ones,
 )
-from engine.optimizers import gd
 
 __all__ = [
     "L_model_backward",
@@ -47,20 +47,21 @@ def initialize_parameters_deep(layer_dims):
     return initializers.initialize_parameters(layer_dims, "course", np.random)
 
 
-def _course_activations(parameters):
+def _course_activations(L):
     """ReLU for the L-1 hidden layers, sigmoid for the output."""
-    L = len(parameters) // 2
     return ["relu"] * (L - 1) + ["sigmoid"]
 
 
 def L_model_forward(X, parameters):
-    """[LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID.  Returns AL: (1, m) and the L caches."""
-    AL, caches, _ = model.model_forward(with_ones(X), parameters, _course_activations(parameters))
+    """[LINEAR->RELU]*(L-1) -> LINEAR->SIGMOID.  X: (n_x, m).  Returns AL: (1, m) and the
+    L caches."""
+    AL, caches, _ = model.model_forward(X, parameters, _course_activations(len(parameters) // 2))
     return AL, caches
 
 
 def compute_cost(AL, Y):
-    """Binary cross-entropy -(1/m) Σ [y log a + (1-y) log(1-a)], as a 0-d float."""
+    """Binary cross-entropy -(1/m) Σ [y log a + (1-y) log(1-a)], as a 0-d float.
+    AL, Y: (1, m)."""
     return np.float64(losses.binary_cross_entropy(AL, Y))
 
 
@@ -71,10 +72,9 @@ def L_model_backward(AL, Y, caches):
     so the Z in the last cache counts even when AL is not sigmoid(Z) (the course's
     test case draws both at random).
     """
-    activations = ["relu"] * (len(caches) - 1) + ["sigmoid"]
-    grads = model.model_backward(AL, Y, caches, activations, "binary_cross_entropy",
-                                 need_dA0=True, fused=False)
     L = len(caches)
+    dAL = losses.binary_cross_entropy_backward(AL, Y)
+    grads = model.model_backward(dAL, caches, _course_activations(L))
     keys = [f"{name}{l}" for l in range(1, L + 1) for name in ("dW", "db")]
     keys += [f"dA{l - 1}" for l in range(1, L + 1)]
     return {k: grads[k] for k in keys}
@@ -82,5 +82,4 @@ def L_model_backward(AL, Y, caches):
 
 def update_parameters(parameters, grads, learning_rate):
     """W[l] = W[l] - α dW[l], b[l] = b[l] - α db[l]; returns new arrays."""
-    hp = {"learning_rate": learning_rate}
-    return {k: p - gd(grads[f"d{k}"], None, hp)[0] for k, p in parameters.items()}
+    return {k: p - learning_rate * grads[f"d{k}"] for k, p in parameters.items()}

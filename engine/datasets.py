@@ -14,7 +14,7 @@ from functools import cache, cached_property
 import numpy as np
 from sklearn import datasets as sk
 
-from engine.layers import with_ones
+from engine.fast_step import with_ones
 from engine.losses import one_hot_labels
 
 # task -> natural (output_activation, loss)
@@ -54,7 +54,7 @@ class Dataset:
     Y_test: np.ndarray  # (n_y, m_test)
 
     # X_train and X_test with a row of ones below, (n_x + 1, m): forward passes take
-    # them as they are (engine.model.model_forward). X_train and X_test become views of
+    # them as they are (engine.fast_step.forward). X_train and X_test become views of
     # them, so the examples are held once
     X_train_ones: np.ndarray = field(init=False, repr=False, compare=False)
     X_test_ones: np.ndarray = field(init=False, repr=False, compare=False)

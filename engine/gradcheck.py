@@ -15,6 +15,7 @@ g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Three things keep it honest and fast:
 
 import numpy as np
 
+from engine import cost
 from engine.activations import activation_forward
 from engine.losses import compute_loss
 from engine.model import l2_cost
@@ -22,8 +23,9 @@ from engine.model import l2_cost
 EPSILON = 1e-7
 THRESHOLD = 2e-7  # the course: above 2e-7, "there is a mistake in backward propagation"
 GRADCHECK_STREAM = 4
-# multiply-adds spent on cost evaluations, about a second on one core
-BUDGET = 1.5e9
+# cost evaluations of one check take about this long ("within a second or two")
+CHECK_SECONDS = 0.75
+BUDGET = cost.multiply_adds_in(CHECK_SECONDS)  # multiply-adds
 MIN_PER_LAYER = 4
 KINKED = ("relu", "leaky_relu")
 # relative rounding error of a computed cost, generously: a few ulps per layer
@@ -33,7 +35,8 @@ COST_ROUNDING = 1e-15
 def _cost_from(result, cfg, l, Z_l):
     """J with layer l's pre-activation replaced by Z_l, and the on/off pattern of the
     ReLU units from layer l up (to spot a perturbation that crossed a kink)."""
-    acts, keep_prob, params = cfg["activations"], cfg["keep_prob"], result.params
+    forward = result.forward
+    acts, keep_prob, params = cfg["activations"], cfg["keep_prob"], forward.params
     L, A, pattern = len(acts), None, []
     for k in range(l, L + 1):
         if k > l:
@@ -41,18 +44,18 @@ def _cost_from(result, cfg, l, Z_l):
         if acts[k - 1] in KINKED:
             pattern.append(Z_l > 0)
         A = activation_forward(acts[k - 1], Z_l)[0]
-        D = result.masks[k - 1]
+        D = forward.masks[k - 1]
         if D is not None:
             A = A * D / keep_prob
-    m = result.X.shape[1]
-    J = compute_loss(cfg["loss"], acts[-1], A, result.Y, Z_l) + l2_cost(params, L, cfg["l2"], m)
+    m = forward.X.shape[1]
+    J = compute_loss(cfg["loss"], acts[-1], A, forward.Y, Z_l) + l2_cost(params, L, cfg["l2"], m)
     return J, pattern
 
 
 def _numerical(result, cfg, l, name, i, j):
     """(g_num, crossed_kink) for parameter name[l][i, j], name "W" or "b"."""
-    (A_prev, W, _), Z = result.caches[l - 1]
-    m, l2 = result.X.shape[1], cfg["l2"]
+    (A_prev, W, _), Z = result.forward.caches[l - 1]
+    m, l2 = result.forward.X.shape[1], cfg["l2"]
     # ∂Z[l]ᵢ/∂W[l]ᵢⱼ = A[l-1]ⱼ and ∂Z[l]ᵢ/∂b[l]ᵢ = 1
     direction = A_prev[j] if name == "W" else 1.0
     costs, patterns = [], []
@@ -77,15 +80,15 @@ def _sample(rng, shape, k):
     return [divmod(int(f), shape[1]) for f in flat]
 
 
-def _per_layer_budget(result, max_params):
-    """Parameters to check in each layer: what BUDGET's multiply-adds pay for."""
-    dims, m = result.layout.dims, result.X.shape[1]
+def _per_layer_budget(dims, m, max_params):
+    """Parameters to check in each layer: what BUDGET's multiply-adds pay for, on a batch
+    of m examples.  dims: [n_x, n_1, ..., n_L]."""
     L = len(dims) - 1
     budgets = []
     for l in range(1, L + 1):
         # one evaluation: layer l's activation, then layers l+1..L in full
-        cost = m * (dims[l] + sum(dims[k] * dims[k - 1] for k in range(l + 1, L + 1)))
-        affordable = int(BUDGET / L / (2 * max(cost, 1)))
+        evaluation = m * dims[l] + cost.forward_multiply_adds(dims, m, first=l + 1)
+        affordable = int(BUDGET / L / (2 * max(evaluation, 1)))
         budgets.append(max(MIN_PER_LAYER, min(max_params // L, affordable)))
     return budgets
 
@@ -99,11 +102,11 @@ def _relative_difference(g, g_num):
 
 def _layer_check(result, cfg, l, budget, rng):
     """Analytic and numerical gradients of layer l's sampled W and b entries."""
-    W, b = result.params[f"W{l}"], result.params[f"b{l}"]
+    W, b = result.forward.params[f"W{l}"], result.forward.params[f"b{l}"]
     n_b = min(b.size, max(1, budget // 4))
     analytic, numeric, kinks, checked = [], [], 0, 0
     for name, shape, k in (("W", W.shape, max(1, budget - n_b)), ("b", b.shape, n_b)):
-        grad = result.grads[f"d{name}{l}"]
+        grad = result.backward.grads[f"d{name}{l}"]
         for i, j in _sample(rng, shape, k):
             checked += 1
             g_num, crossed = _numerical(result, cfg, l, name, i, j)
@@ -125,7 +128,8 @@ def gradient_check(run, t, max_params=2000):
     rng = np.random.default_rng([cfg["seed"], GRADCHECK_STREAM, t])
     layers, all_g, all_num, kinks = [], [], [], 0
     with np.errstate(all="ignore"):
-        for l, budget in enumerate(_per_layer_budget(result, max_params), start=1):
+        budgets = _per_layer_budget(run.dims, result.forward.X.shape[1], max_params)
+        for l, budget in enumerate(budgets, start=1):
             entry, g, g_num, crossed = _layer_check(result, cfg, l, budget, rng)
             layers.append(entry)
             all_g.append(g)
@@ -133,7 +137,7 @@ def gradient_check(run, t, max_params=2000):
             kinks += crossed
         g, g_num = np.concatenate(all_g), np.concatenate(all_num)
         diff = _relative_difference(g, g_num)
-        noise = COST_ROUNDING * abs(result.cost) / EPSILON * np.sqrt(max(g.size, 1))
+        noise = COST_ROUNDING * abs(result.forward.cost) / EPSILON * np.sqrt(max(g.size, 1))
         # inconclusive rather than failed: the gradient itself is below the rounding
         # noise of the differences, and so is the disagreement (never for a huge cost
         # with a gradient to match, whose noise floor is huge too)

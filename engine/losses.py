@@ -6,8 +6,6 @@ per-example: dA = m · ∂J/∂A, so that dW = (1/m) dZ A_prevᵀ holds downstre
 
 import numpy as np
 
-from engine.activations import activation_backward
-
 # keeps log() and 1/a finite when a probability saturates at 0 or 1
 EPS = 1e-15
 
@@ -81,27 +79,23 @@ def one_hot_labels(Y):
     return labels if one_hot else None
 
 
-def cce_from_logits(A, Y, Z, labels=None):
-    """CCE of A = softmax(Z): -(1/m) Σ y log a, from A (as the course does, and in
-    fewer passes) while every a that counts is a normal float; else via log-softmax,
-    log a = z - max - log Σ e^(z - max), which stays exact for huge logits.
-
-    labels: one_hot_labels(Y), if the caller has them: then only y's own output in
-    each column is logged, since the other terms are 0 · log a (m logs, not n_y·m).
-    """
-    m = Z.shape[1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if labels is None:
-            log_A = np.log(A)
-            cost = -(Y * log_A).sum() / m
-        else:
-            log_A = np.log(np.take(A, label_index(labels, m)))  # log of y's a: (m,)
-            cost = -log_A.sum() / m
-    if np.isfinite(cost) and log_A.min() > LOG_TINY:
-        return cost
+def cce_of_log_softmax(Y, Z):
+    """CCE from the logits: -(1/m) Σ y log a with log a = z - max - log Σ e^(z - max),
+    which stays exact for huge logits.  Y, Z: (K, m)."""
     S = Z - Z.max(axis=0, keepdims=True)
     log_A = S - np.log(np.sum(np.exp(S), axis=0, keepdims=True))
-    return -np.sum(Y * log_A) / m
+    return -np.sum(Y * log_A) / Z.shape[1]
+
+
+def cce_from_logits(A, Y, Z):
+    """CCE of A = softmax(Z): -(1/m) Σ y log a, from A (as the course does) while every
+    a is a normal float; else from the logits (cce_of_log_softmax)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_A = np.log(A)
+        cost = -(Y * log_A).sum() / Z.shape[1]
+    if np.isfinite(cost) and log_A.min() > LOG_TINY:
+        return cost
+    return cce_of_log_softmax(Y, Z)
 
 
 LOSSES = {
@@ -118,14 +112,13 @@ FUSED = {
 }
 
 
-def compute_loss(loss, activation, A, Y, Z, labels=None):
-    """Mean loss J of the output layer (no L2 term).
+def compute_loss(loss, activation, A, Y, Z):
+    """Mean loss J of the output layer (no L2 term).  A, Y, Z: (n_y, m).
 
-    labels: one_hot_labels(Y) or None; softmax + CCE then logs only y's outputs.
+    Sigmoid + BCE and softmax + CCE take their cost from the logits Z, so that it
+    stays finite and exact when a saturates at 0 or 1.
     """
     from_logits = FUSED.get((activation, loss))
-    if from_logits is cce_from_logits:
-        return float(cce_from_logits(A, Y, Z, labels))
     if from_logits is not None:
         return float(from_logits(A, Y, Z))
     return float(LOSSES[loss][0](A, Y))
@@ -134,18 +127,3 @@ def compute_loss(loss, activation, A, Y, Z, labels=None):
 def loss_backward(loss, A, Y):
     """dA[L] = m · ∂J/∂A[L], per example.  A, Y: (n_y, m)."""
     return LOSSES[loss][1](A, Y)
-
-
-def output_gradients(loss, activation, A, Y, Z, need_dA=True, fused=True):
-    """dA[L] and dZ[L] of the output layer, per example.  All: (n_y, m).
-
-    For the fused pairs dZ = A - Y needs no dA, so training skips it (need_dA
-    False gives None) and a step record computes it with loss_backward.
-    fused False: dZ = g'(Z) ⊙ dA even for those pairs, as the course's
-    L_model_backward does; it differs from A - Y when A is not g(Z).
-    """
-    if fused and (activation, loss) in FUSED:
-        # σ'(z) and the softmax Jacobian cancel the 1/a terms exactly
-        return (loss_backward(loss, A, Y) if need_dA else None), A - Y
-    dA = loss_backward(loss, A, Y)
-    return dA, activation_backward(activation, dA, Z)

@@ -10,7 +10,7 @@ from engine.config import (
 )
 from engine.datasets import CATALOGUE
 from engine.gradcheck import THRESHOLD
-from engine.stats import HISTOGRAM_EDGES
+from engine.histograms import HISTOGRAM_EDGES
 
 OPTIMIZER_HYPERPARAMETERS = {
     "gd": [], "momentum": ["beta"], "rmsprop": ["beta2", "epsilon"],

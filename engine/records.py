@@ -3,6 +3,7 @@
 import numpy as np
 
 from engine.batches import example_column
+from engine.losses import loss_backward
 
 LAYER_FIELDS = ("A_prev", "W", "b", "Z", "A", "D", "dA", "dZ", "dW", "db", "update")
 BATCH_FIELDS = ("X", "Y")
@@ -11,16 +12,22 @@ FIELDS = BATCH_FIELDS + LAYER_FIELDS
 BATCH_AXIS = ("X", "Y", "A_prev", "Z", "A", "D", "dA", "dZ")
 
 
-def _layer_tensors(result, l):
+def layer_dA(result, l, loss):
+    """dA[l] of a StepResult; dA[L] is recomputed where training left it out (the fused
+    output gradient of engine.fast_step)."""
+    forward, backward = result.forward, result.backward
+    dA = backward.grads[f"dA{l}"]
+    return loss_backward(loss, forward.AL, forward.Y) if dA is None else dA
+
+
+def _layer_tensors(result, l, loss):
     """Every tensor of layer l (1-based) at this step, by its API name."""
-    (A_prev, W, b), Z = result.caches[l - 1]
-    L = len(result.caches)
-    A = result.AL if l == L else result.caches[l][0][0]
-    g, new = result.grads, result.new_params
+    forward, grads, new = result.forward, result.backward.grads, result.update.new_params
+    (A_prev, W, b), Z = forward.caches[l - 1]
     return {
-        "A_prev": A_prev, "W": W, "b": b, "Z": Z, "A": A, "D": result.masks[l - 1],
-        "dA": result.dA(l), "dZ": g[f"dZ{l}"], "dW": g[f"dW{l}"], "db": g[f"db{l}"],
-        "update_W": new[f"W{l}"] - W, "update_b": new[f"b{l}"] - b,
+        "A_prev": A_prev, "W": W, "b": b, "Z": Z, "A": forward.A(l), "D": forward.masks[l - 1],
+        "dA": layer_dA(result, l, loss), "dZ": grads[f"dZ{l}"], "dW": grads[f"dW{l}"],
+        "db": grads[f"db{l}"], "update_W": new[f"W{l}"] - W, "update_b": new[f"b{l}"] - b,
     }
 
 
@@ -34,27 +41,27 @@ def _at_column(tensors, k):
             for n, X in tensors.items()}
 
 
-def layer_record(result, l, activation, wanted=None, column=None):
+def layer_record(result, l, config, wanted=None, column=None):
     """One entry of the record's "layers" list; `wanted` narrows the tensors, and
     `column` (an index into the batch) keeps one example."""
-    T = _layer_tensors(result, l)
+    tensors = _layer_tensors(result, l, config["loss"])
     if column is not None:
-        T = _at_column(T, column)
-    record = {"l": l, "activation": activation,
-              "linear_cache": _pick(T, ("A_prev", "W", "b"), wanted),
-              "activation_cache": _pick(T, ("Z",), wanted),
-              **_pick(T, ("A", "D"), wanted),
-              "grads": _pick(T, ("dA", "dZ", "dW", "db"), wanted)}
+        tensors = _at_column(tensors, column)
+    record = {"l": l, "activation": config["activations"][l - 1],
+              "linear_cache": _pick(tensors, ("A_prev", "W", "b"), wanted),
+              "activation_cache": _pick(tensors, ("Z",), wanted),
+              **_pick(tensors, ("A", "D"), wanted),
+              "grads": _pick(tensors, ("dA", "dZ", "dW", "db"), wanted)}
     if wanted is None or "update" in wanted:
-        record["update"] = {"W": T["update_W"], "b": T["update_b"]}
+        record["update"] = {"W": tensors["update_W"], "b": tensors["update_b"]}
     return record
 
 
-def _batch(result, fields, example, column):
+def _batch(forward, fields, example, column):
     """The record's "batch": X, Y and the examples' indices in the training set."""
-    m = result.X.shape[1]
-    indices = list(range(m) if result.indices is None else result.indices.tolist())
-    tensors = {"X": result.X, "Y": result.Y}
+    m = forward.X.shape[1]
+    indices = list(range(m) if forward.indices is None else forward.indices.tolist())
+    tensors = {"X": forward.X, "Y": forward.Y}
     if column is not None:
         indices, tensors = [example], _at_column(tensors, column)
     return {**_pick(tensors, BATCH_FIELDS, fields), "indices": indices}
@@ -66,17 +73,17 @@ def step_record(result, config, t, layers=None, fields=None, example=None):
     layers: 1-based layer numbers, or None for all; fields: the API's tensor names or None;
     example: a training example's index (in batch.indices) to keep alone, or None.
     """
+    forward = result.forward
     column = None if example is None else \
-        example_column(result.indices, result.X.shape[1], example)
-    record = {"step": t, "epoch": result.epoch, "cost": result.cost}
+        example_column(forward.indices, forward.X.shape[1], example)
+    record = {"step": t, "epoch": forward.epoch, "cost": forward.cost}
     if fields is None or not set(BATCH_FIELDS).isdisjoint(fields):
-        record["batch"] = _batch(result, fields, example, column)
-    L = len(result.caches)
+        record["batch"] = _batch(forward, fields, example, column)
+    L = len(forward.caches)
     numbers = range(1, L + 1) if layers is None else layers
     if not all(1 <= l <= L for l in numbers):
         raise ValueError(f"layers: this network has layers 1 to {L}, got {list(numbers)}")
-    acts = config["activations"]
-    record["layers"] = [layer_record(result, l, acts[l - 1], fields, column) for l in numbers]
+    record["layers"] = [layer_record(result, l, config, fields, column) for l in numbers]
     return record
 
 
@@ -87,18 +94,19 @@ def _first_non_finite(named):
     return None
 
 
-def divergence_point(result):
+def divergence_point(result, config):
     """{"layer", "tensor"} of the first non-finite value in computation order, or None.
 
     Order: forward Z, A per layer; the cost; backward dA, dZ, dW, db from layer L
     down; then the update of each layer.
     """
-    L = len(result.caches)
-    T = {l: _layer_tensors(result, l) for l in range(1, L + 1)}
-    order = [(l, [(n, T[l][n]) for n in ("Z", "A")]) for l in range(1, L + 1)]
-    order.append((L, [("cost", np.array(result.cost))]))
-    order += [(l, [(n, T[l][n]) for n in ("dA", "dZ", "dW", "db")]) for l in range(L, 0, -1)]
-    order += [(l, [("update", T[l]["update_W"]), ("update", T[l]["update_b"])])
+    L = len(result.forward.caches)
+    by_layer = {l: _layer_tensors(result, l, config["loss"]) for l in range(1, L + 1)}
+    order = [(l, [(n, by_layer[l][n]) for n in ("Z", "A")]) for l in range(1, L + 1)]
+    order.append((L, [("cost", np.array(result.forward.cost))]))
+    order += [(l, [(n, by_layer[l][n]) for n in ("dA", "dZ", "dW", "db")])
+              for l in range(L, 0, -1)]
+    order += [(l, [("update", by_layer[l]["update_W"]), ("update", by_layer[l]["update_b"])])
               for l in range(1, L + 1)]
     for l, named in order:
         name = _first_non_finite(named)

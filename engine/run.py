@@ -2,7 +2,7 @@
 
 Memory stays small: the run keeps θ and the optimizer state every K steps
 (a checkpoint) plus a few floats per step and layer. `step_record(t)` replays
-from the checkpoint before t; replay runs the very same `run_step`, so the
+from the checkpoint before t; replay runs the very same `StepRunner.run`, so the
 record is bit-identical to what training computed.
 """
 
@@ -11,13 +11,16 @@ from collections import OrderedDict
 
 import numpy as np
 
-from engine import evaluation
+from engine import cost, histograms, stats
+from engine.batches import batch_size_at
 from engine.datasets import load_dataset
 from engine.initializers import initialize_parameters
 from engine.layout import ParamLayout
 from engine.optimizers import MOMENTS, init_state
 from engine.records import divergence_point, step_record
-from engine.step import run_step
+from engine.series import Series
+from engine.step import StepRunner
+from engine.step_buffers import StepBuffers
 
 INIT_STREAM = 1
 RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
@@ -31,10 +34,10 @@ RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
 CHECKPOINT_BUDGET = 16 * 2**20
 CHECKPOINT_CAP = 128 * 2**20
 MIN_INTERVAL = 2
-MAX_REPLAY_SECONDS = 1.0
-MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow machine
+MAX_REPLAY_SECONDS = 1.0  # seconds here are engine.cost's estimate, not measured
 # the default histograms replay their steps once: evenly spread while that replays about
-# this long at most, else placed on checkpoints (about one replayed step each)
+# this long at most, else placed on checkpoints (about one replayed step each); steps
+# that a request names may replay as long, or one step each
 HISTOGRAM_SECONDS = 5.0
 
 
@@ -45,8 +48,8 @@ def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
         return -(-steps // max(int(budget // max(checkpoint_bytes, 1)), 1))
 
     by_memory = max(MIN_INTERVAL, spacing(CHECKPOINT_BUDGET))
-    by_time = MAX_REPLAY_SECONDS * MULTIPLY_ADDS_PER_SECOND / max(step_multiply_adds, 1)
-    return max(1, spacing(CHECKPOINT_CAP), min(by_memory, int(by_time)))
+    by_time = cost.steps_in(MAX_REPLAY_SECONDS, step_multiply_adds)
+    return max(1, spacing(CHECKPOINT_CAP), min(by_memory, by_time))
 
 
 def _frozen(theta, state):
@@ -73,18 +76,20 @@ class Run:
         self.dims = [self.data.info.n_x, *config["hidden_layers"], self.data.info.n_y]
         self.L = len(self.dims) - 1
         self.layout = ParamLayout(self.dims)
+        self._steps = StepRunner(config, self.data, self.layout)
         rng = np.random.default_rng([config["seed"], INIT_STREAM])
         self.theta0 = self.layout.flatten(initialize_parameters(self.dims, config["init"], rng))
         moments = 1 + len(MOMENTS[config["optimizer"]])
         self.m = config["batch_size"] or self.data.X_train.shape[1]  # examples a step
-        weights = sum(n * n_prev for n, n_prev in zip(self.dims[1:], self.dims, strict=False))
-        # forward W A_prev, backward dZ A_prevᵀ and Wᵀ dZ
-        self.step_multiply_adds = 3 * self.m * weights
+        # what replaying a step costs: its training, not its evaluation
+        self.step_multiply_adds = cost.train_multiply_adds(self.dims, self.m)
         self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
                                             self.step_multiply_adds)
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = {}
-        self._series = evaluation.Series(config, self.layout, self.data)
+        self._series = Series(config, self.layout, self.data)
+        # steps summarized together, their Z and A in chunk buffers while training
+        self.chunk, self._buffers = stats.chunk_size(self.layout, self.m), None
         self._lock = threading.Lock()
         self._histograms = None
         self._trained, self._when_trained = False, []  # callbacks waiting for the end
@@ -106,14 +111,25 @@ class Run:
         every StepResult as training computed it (tests compare replays to it).
         """
         self.status = "running"
-        self._series.buffers(allocate=True)
+        if self.chunk > 1:
+            self._buffers = StepBuffers(self.layout, self.chunk, self.m,
+                                        self._series.stack_parameters)
         try:
             with np.errstate(all="ignore"):
                 self._train_steps(progress, should_stop, on_step)
+        except Exception:
+            self.fail()  # the status says so before anyone waiting is woken
+            raise
         finally:
-            self._series.buffers(allocate=False)
+            self._buffers = None
             self._end_training()
         return self
+
+    def fail(self):
+        """Mark the run failed and end its training, waking whoever waits for it (a
+        training that raised, or a caller that could not train it at all)."""
+        self.status = "failed"
+        self._end_training()
 
     def when_trained(self, callback):
         """Call callback() once training has ended, however it ended: on the training
@@ -133,30 +149,62 @@ class Run:
 
     def _train_steps(self, progress, should_stop, on_step):
         theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
-        params = None  # θ_t's views, when a chunk buffer holds θ_t
+        slot = None
         for t in range(self.config["steps"]):
             if t % self.interval == 0:
-                # a θ in the chunk buffers' ring will be overwritten: keep a copy
-                self._checkpoints[t] = _frozen(theta if params is None else theta.copy(), state)
-            slot = self._series.slot(t)
-            result = run_step(self.config, self.data, self.layout, t, theta, state, slot, params)
-            params = None if slot is None else slot.params
+                # θ_t in a θ row of the chunk buffers will be overwritten: keep a copy
+                self._checkpoints[t] = _frozen(theta if slot is None else theta.copy(), state)
+            slot = self._slot(t, theta)
+            if slot is None:
+                result = self._steps.run(t, theta, state)
+            else:
+                result = self._steps.run(t, slot.theta, state, slot.buffers, slot.params)
             if on_step is not None:
                 on_step(t, result)
-            if self._diverged_in(self._series.record(t, result, queued=slot is not None)):
+            if self._diverged_in(self._record(t, result, slot)):
                 return
-            theta, state = result.new_theta, result.new_state
+            theta, state = result.update.new_theta, result.update.new_state
             self.num_steps = self._series.recorded
             if progress is not None and t % 25 == 24:
                 progress(self.num_steps, self.config["steps"])
             if should_stop is not None and should_stop():
                 self.status = "stopped"
                 break
-        if self._diverged_in(self._series.flush()):
+        if self._diverged_in(self._flush()):
             return
+        self._score_last(self._series.recorded - 1)
         self.num_steps = self._series.recorded
         if self.status == "running":
             self.status = "done"
+
+    def _slot(self, t, theta):
+        """The chunk buffers' Slot for step t from θ_t, or None: a step summarized alone
+        (without buffers, or a remainder batch narrower than the others) keeps its own
+        arrays."""
+        batch_size = self.config["batch_size"]
+        if self._buffers is None or (batch_size is not None and batch_size_at(
+                t, self.data.X_train.shape[1], batch_size) != self.m):
+            return None
+        return self._buffers.slot(self._series.queued, theta)
+
+    def _record(self, t, result, slot):
+        """Summarize step t, or queue it if its Z and A are in the chunk buffers (slot).
+        Returns the summarized steps whose numbers are not all finite."""
+        if slot is None:
+            return self._flush() + self._series.record(t, result)
+        self._series.queue(t, result)
+        return self._flush() if self._series.queued == self.chunk else []
+
+    def _flush(self):
+        """Summarize the steps queued in the chunk buffers; the suspects, as _record."""
+        T = self._series.queued
+        return self._series.flush(self._buffers) if T else []
+
+    def _score_last(self, t):
+        """Score θ_t of the last recorded step on the whole sets, if the cadence did not
+        (a run that stopped early)."""
+        if t >= 0 and not self._series.evaluated(t):
+            self._series.score_last(t, self._recent_replay(t).forward.theta)
 
     def _diverged_in(self, suspects):
         """Stop at the first suspect step that holds a non-finite tensor, if any.
@@ -165,11 +213,12 @@ class Run:
         """
         for t in suspects:
             result = self._recent_replay(t)
-            self._series.gradient_extremes(t, result, exact=True)  # NaN counts here
-            where = divergence_point(result)
+            self._series.gradient_extremes(t, result.backward.grads, exact=True)  # NaN counts
+            where = divergence_point(result, self.config)
             if where is not None:
                 # readers in other threads see num_steps and diverged before the status
                 self._series.truncate(t + 1)
+                self._score_last(t)
                 self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= t}
                 self.num_steps = t + 1
                 self.diverged = {"step": t, **where}
@@ -202,11 +251,12 @@ class Run:
         recent = [s for s in self._recent if start <= s < t]
         if recent:
             start = max(recent) + 1
-            theta, state = self._recent[start - 1].new_theta, self._recent[start - 1].new_state
+            update = self._recent[start - 1].update
+            theta, state = update.new_theta, update.new_state
         with np.errstate(all="ignore"):
             for s in range(start, t + 1):
-                result = run_step(self.config, self.data, self.layout, s, theta, state)
-                theta, state = result.new_theta, result.new_state
+                result = self._steps.run(s, theta, state)
+                theta, state = result.update.new_theta, result.update.new_state
         return result
 
     def step_record(self, t, layers=None, fields=None, example=None):
@@ -216,7 +266,7 @@ class Run:
 
     def summary(self):
         """Per-step series: cost, accuracy or R², and per-layer statistics."""
-        return self._series.as_dict(self.num_steps, self.config["activations"])
+        return self._series.as_dict(self.num_steps)
 
     def histograms(self, snapshots=50, steps=None):
         """Counts of Z, A, dZ and dW per layer at up to `snapshots` evenly spread steps
@@ -226,20 +276,19 @@ class Run:
                 if not 0 <= t < self.num_steps:
                     raise IndexError(f"step {t} is not recorded; this run has "
                                      f"{self.num_steps} steps")
-            return evaluation.histograms(self, steps)
+            return histograms.histograms(self, steps)
         with self._lock:
             if self._histograms is None:
-                self._histograms = evaluation.histograms(self, self.histogram_steps(snapshots))
+                self._histograms = histograms.histograms(self, self.histogram_steps(snapshots))
             return self._histograms
 
     def histogram_steps(self, snapshots):
         """The default histograms' steps: up to `snapshots` spread evenly over the run if
         replaying them takes about HISTOGRAM_SECONDS at most, else moved to checkpoints."""
-        even = evaluation.spread_steps(self.num_steps, snapshots)
-        seconds = self.replays_for(even) * self.step_multiply_adds / MULTIPLY_ADDS_PER_SECOND
-        if seconds <= HISTOGRAM_SECONDS:
+        even = histograms.spread_steps(self.num_steps, snapshots)
+        if self.replay_seconds(even) <= HISTOGRAM_SECONDS:
             return even
-        return evaluation.spread_steps(self.num_steps, snapshots, self.interval)
+        return histograms.spread_steps(self.num_steps, snapshots, self.interval)
 
     def replays_for(self, steps):
         """Training steps that replaying these steps, in order, recomputes: each from its
@@ -252,6 +301,16 @@ class Run:
             count, previous = count + t - start + 1, t
         return count
 
+    def replay_seconds(self, steps):
+        """About how long replaying these steps takes, by engine.cost's estimate."""
+        return cost.seconds(self.replays_for(steps) * self.step_multiply_adds)
+
+    def max_replays(self, steps):
+        """Training steps that replaying these named steps may recompute: as many as
+        HISTOGRAM_SECONDS pays for, and never fewer than one for each step (a step on a
+        checkpoint recomputes only itself)."""
+        return max(len(set(steps)), cost.steps_in(HISTOGRAM_SECONDS, self.step_multiply_adds))
+
     def gradcheck(self, t, max_params=2000):
         """Numerical vs analytic gradients at step t, per layer (docs/api.md, "Gradcheck")."""
         from engine.gradcheck import gradient_check
@@ -259,9 +318,12 @@ class Run:
         return gradient_check(self, t, max_params)
 
     def nbytes(self):
-        """Approximate memory of this run now: data, checkpoints, series, recent replays."""
+        """Approximate memory of this run now: data, checkpoints, series, the chunk buffers
+        while training, recent replays."""
+        buffers = self._buffers  # read once: training drops them meanwhile
         return (self._data_nbytes() + len(self._checkpoints) * self._checkpoint_nbytes()
-                + self._series.nbytes() + len(self._recent) * self._replay_nbytes())
+                + self._series.nbytes() + (0 if buffers is None else buffers.nbytes)
+                + len(self._recent) * self._replay_nbytes())
 
     def peak_nbytes(self):
         """The most this run will hold: its data, every checkpoint, the series with its
@@ -271,7 +333,9 @@ class Run:
             held = len(self._checkpoints) * self._checkpoint_nbytes() + self._series.nbytes()
         else:
             checkpoints = max(-(-self.config["steps"] // self.interval), len(self._checkpoints))
-            held = checkpoints * self._checkpoint_nbytes() + self._series.peak_nbytes()
+            buffers = 0 if self.chunk == 1 else StepBuffers.planned_nbytes(
+                self.layout, self.chunk, self.m, self._series.stack_parameters)
+            held = checkpoints * self._checkpoint_nbytes() + self._series.nbytes() + buffers
         replays = max(RECENT_STEPS, len(self._recent)) * self._replay_nbytes()
         return self._data_nbytes() + held + replays
 

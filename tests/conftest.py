@@ -1,12 +1,16 @@
-"""Shared fixtures: one in-process app, small runs, strict JSON, and BPL_* settings."""
+"""Shared fixtures: one in-process app, small runs, strict JSON, BPL_* settings, and run
+caches of stand-in runs."""
 
 import json
 
 import pytest
 from fastapi.testclient import TestClient
 
+import app.run_cache
 from app.main import create_app
+from app.run_cache import RunCache
 from app.settings import Settings, get_settings
+from tests.fake_runs import FakeRun
 
 # small enough to train in well under a second, so POST answers 201
 SMALL = {"dataset": "moons", "n_samples": 100, "hidden_layers": [4, 3], "steps": 20}
@@ -60,3 +64,20 @@ def env_settings(monkeypatch):
         get_settings.cache_clear()
     yield set_env
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def fake_runs(monkeypatch):
+    """make(budget, max_queued, threads): a RunCache whose runs are FakeRuns (tests.fake_runs);
+    closed after the test."""
+    monkeypatch.setattr(app.run_cache, "Run", FakeRun)
+    FakeRun.built = 0
+    caches = []
+
+    def make(budget, max_queued=64, threads=1):
+        caches.append(RunCache(budget, max_queued, threads))
+        return caches[-1]
+
+    yield make
+    for cache in caches:
+        cache.close()

@@ -8,7 +8,7 @@ from typing import ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
-import app.routes.runs
+import app.events
 import app.run_cache
 from app.admission import COOKIE, TOKEN
 from app.config_limits import check_config
@@ -142,8 +142,8 @@ def test_beyond_the_client_cap_a_run_to_train_answers_429(held, route):
     detail = refused.json()["detail"]
     assert detail.startswith("max_runs_per_client: this client already has 2 runs queued "
                              "or training") and "(max_runs_per_client = 2)" in detail
-    assert key(heavy(3)) not in client.app.state.runs  # nothing was queued
-    assert client.app.state.runs.admission.refused["max_runs_per_client"] == 1
+    assert key(heavy(3)) not in client.app.state.run_cache  # nothing was queued
+    assert client.app.state.run_cache.admission.refused["max_runs_per_client"] == 1
 
 
 def test_runs_held_already_are_served_beyond_the_cap(held):
@@ -187,7 +187,7 @@ def test_a_get_that_would_retrain_an_evicted_run_is_admitted(held):
     wait_for(lambda: client.get(f"/api/runs/{evicted['id']}").json()["status"] == "done")
     newest = client.post("/api/runs", json=quick(2)).json()  # the older finished one goes
     wait_for(lambda: client.get(f"/api/runs/{newest['id']}").json()["status"] == "done")
-    assert key(quick(1)) not in client.app.state.runs
+    assert key(quick(1)) not in client.app.state.run_cache
     assert client.post("/api/runs", json=heavy()).status_code == 202  # the one in flight
     refused = client.get(f"/api/runs/{evicted['id']}")
     assert refused.status_code == 429
@@ -207,8 +207,8 @@ def test_a_cross_site_request_does_not_start_training(held, route):
     assert refused.status_code == 403
     assert refused.json()["detail"].startswith("Sec-Fetch-Site: cross-site: another site's "
                                                "page cannot start training")
-    assert HeldRun.built == [] and len(client.app.state.runs) == 0
-    assert client.app.state.runs.admission.refused["cross_site"] == 1
+    assert HeldRun.built == [] and len(client.app.state.run_cache) == 0
+    assert client.app.state.run_cache.admission.refused["cross_site"] == 1
 
 
 def test_a_cross_site_request_reads_a_run_held_already(held):
@@ -230,7 +230,7 @@ def test_cross_site_requests_do_not_keep_a_run_from_being_cancelled(held):
         assert time.monotonic() < deadline, "still held: cross-site requests kept it"
         time.sleep(0.01)
     assert asked.status_code == 403
-    assert client.app.state.runs.counts()["cancelled"] == 1
+    assert client.app.state.run_cache.counts()["cancelled"] == 1
 
 
 # -- cancellation -------------------------------------------------------------------------
@@ -238,13 +238,13 @@ def test_cross_site_requests_do_not_keep_a_run_from_being_cancelled(held):
 def test_a_run_nobody_asks_about_is_cancelled_and_a_later_request_queues_it(held):
     client = held(idle_cancel_seconds=0.1)
     info = client.post("/api/runs", json=heavy()).json()
-    runs = client.app.state.runs
-    wait_for(lambda: runs.counts()["cancelled"] == 1)
-    wait_for(lambda: key(heavy()) not in runs)
+    run_cache = client.app.state.run_cache
+    wait_for(lambda: run_cache.counts()["cancelled"] == 1)
+    wait_for(lambda: key(heavy()) not in run_cache)
     assert HeldRun.built[0].status == "stopped"
     again = client.get(f"/api/runs/{info['id']}")
     assert again.status_code == 200 and again.json()["status"] == "running"
-    assert len(HeldRun.built) == 2 and key(heavy()) in runs
+    assert len(HeldRun.built) == 2 and key(heavy()) in run_cache
     wait_for(lambda: HeldRun.built[1].status != "pending")  # queued again, and trains
 
 
@@ -261,12 +261,12 @@ def test_a_waiting_run_tells_its_queue_position_until_it_trains(held):
                for c, seed in ((second, 2), (third, 3))]
     assert [w["queue_position"] for w in waiting] == [0, 1]
     assert third.get(f"/api/runs/{waiting[1]['id']}").json()["queue_position"] == 1
-    assert first.app.state.runs.counts() == {"queued": 2, "training": 1, "cached": 0,
+    assert first.app.state.run_cache.counts() == {"queued": 2, "training": 1, "cached": 0,
                                              "cancelled": 0, "dropped": 0}
 
 
 def test_the_event_stream_carries_the_queue_position(held, monkeypatch):
-    monkeypatch.setattr(app.routes.runs, "EVENT_INTERVAL", 0.005)
+    monkeypatch.setattr(app.events, "EVENT_INTERVAL", 0.005)
     client = held(train_threads=1, fast_lane_flops=0, idle_cancel_seconds=0.5)
     client.post("/api/runs", json=heavy())  # trains until cancelled: nobody asks about it
     wait_for(lambda: HeldRun.built[0].status == "running")

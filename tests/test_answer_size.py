@@ -67,7 +67,7 @@ def test_one_examples_cells_are_counted_whole(run, layers, fields, max_cells):
     """example=i: its columns are served at full size, the rest block-averaged."""
     layers = None if layers is None else [l for l in layers if l <= run.L]
     for t in (0, 4, 5):
-        example = int(run.replay(t).indices[-1]) if run.config["batch_size"] else 3
+        example = int(run.replay(t).forward.indices[-1]) if run.config["batch_size"] else 3
         record = with_tensors(run.step_record(t, layers, fields, example), max_cells, BATCH_AXIS)
         shapes, whole = step_answer_shapes(run, t, layers, fields, example)
         assert all(cols == 1 for _, cols in whole)

@@ -5,10 +5,10 @@ import time
 import pytest
 
 from app import __version__
-from app.routes import runs as runs_routes
 from app.run_ids import decode_run_id, encode_run_id
-from app.schemas import RunConfig
+from engine import run as run_module
 from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
+from engine.run import Run
 from tests.conftest import DIVERGENT, SMALL, strict_json
 
 INFO_KEYS = {"id", "config", "status", "progress", "num_steps", "diverged", "queue_position"}
@@ -126,7 +126,24 @@ def test_regression_summary_gives_r2_instead_of_accuracy(client):
     run = client.post("/api/runs", json={"dataset": "sine", "steps": 10}).json()
     summary = client.get(f"/api/runs/{run['id']}/summary").json()
     assert summary["train_accuracy"] is None and summary["test_accuracy"] is None
-    assert len(summary["train_r2"]) == len(summary["test_r2"]) == 10
+    assert summary["batch_accuracy"] is None
+    assert len(summary["train_r2"]) == len(summary["test_r2"]) == len(summary["batch_r2"]) == 10
+
+
+def test_a_mini_batch_summary_says_which_steps_scored_the_whole_sets(client):
+    """Every step's batch accuracy; train and test accuracy every k-th step and at the
+    last, null at the others (docs/api.md, "Summary")."""
+    config = {"dataset": "digits", "hidden_layers": [16], "batch_size": 64, "steps": 50}
+    run = client.post("/api/runs", json=config).json()
+    response = client.get(f"/api/runs/{run['id']}/summary")
+    assert response.status_code == 200
+    summary = strict_json(response.text)
+    k = summary["evaluated_every"]
+    assert 1 < k < 49
+    assert all(0 <= a <= 1 for a in summary["batch_accuracy"])
+    for key in ("train_accuracy", "test_accuracy"):
+        scored = [t for t, a in enumerate(summary[key]) if a is not None]
+        assert scored == [t for t in range(50) if t % k == 0 or t == 49], key
 
 
 def test_histograms_of_a_finished_run(client, small_run):
@@ -149,11 +166,13 @@ def test_histograms_at_named_steps(client, small_run):
 
 
 def test_histograms_that_recompute_too_much_are_422(client, small_run, monkeypatch):
-    monkeypatch.setattr(runs_routes, "MAX_HISTOGRAM_REPLAYS", 3)
+    # no time to replay: one step each, which steps on checkpoints take
+    monkeypatch.setattr(run_module, "HISTOGRAM_SECONDS", 0.0)
     # checkpoints every 2 steps: 1, 3 and 5 recompute 2 steps each
     response = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "1,3,5"})
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("steps: these steps recompute 6 training steps")
+    assert response.json()["detail"].startswith("steps: these steps recompute 6 training steps, "
+                                                "at most 3 a request for this run")
     ok = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "0,2,4"})
     assert ok.status_code == 200
 
@@ -250,5 +269,44 @@ def test_openapi_documents_every_config_field(client):
         assert path in schema["paths"]
 
 
-def test_config_model_defaults_are_the_engine_defaults():
-    assert RunConfig().model_dump() == DEFAULT_CONFIG
+@pytest.fixture
+def failing_training(monkeypatch):
+    """Every run's training raises, as an engine bug would (before any step: the cache,
+    not Run.train, marks the run failed)."""
+    def engine_bug(run, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(Run, "train", engine_bug)
+
+
+def test_a_run_whose_training_raises_is_a_500_that_says_so(make_client, failing_training):
+    response = make_client().post("/api/runs", json=SMALL)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "training failed; see the server log"}
+
+
+def test_the_events_of_a_run_whose_training_raises_end_with_an_error(make_client,
+                                                                     failing_training):
+    client = make_client(sync_seconds=0)
+    run_id = encode_run_id(normalize_config(SMALL))
+    response = client.get(f"/api/runs/{run_id}/events")
+    assert response.status_code == 200
+    last = response.text.strip().split("\n\n")[-1].split("\n")
+    assert last == ["event: error", 'data: {"detail":"training failed; see the server log"}']
+
+
+@pytest.mark.parametrize(("changes", "body", "status", "detail"), [
+    ({"max_steps": 50}, {"steps": 60}, 422, "steps: must be <= 50, got 60"),
+    ({"max_steps": 50}, {"steps": 50}, 201, None),
+    ({"max_steps": 5000}, {"steps": 2500}, 201, None),  # beyond the contract's 2,000
+    ({"max_width": 16}, {"hidden_layers": [17]}, 422, "hidden_layers: must be <= 16, got 17"),
+    ({"max_width": 256}, {"hidden_layers": [200]}, 201, None),
+    ({"max_samples": 300}, {"n_samples": 301}, 422, "n_samples: must be <= 300, got 301"),
+])
+def test_posts_are_checked_against_the_settings_of_the_app(make_client, changes, body, status,
+                                                           detail):
+    client = make_client(sync_seconds=60, **changes)  # 201 once trained, however busy
+    response = client.post("/api/runs", json={**SMALL, "steps": 2, **body})
+    assert response.status_code == status, response.text
+    if detail is not None:
+        assert response.json()["detail"] == detail

@@ -8,8 +8,7 @@ from engine import boundary as engine_boundary
 from engine.boundary import PADDING, boundary, grid_axes, grid_points
 from engine.config import normalize_config
 from engine.datasets import load_dataset
-from engine.layers import with_ones
-from engine.model import model_forward
+from engine.fast_step import forward, with_ones
 from engine.run import Run
 from tests.conftest import strict_json
 from tests.test_serialize import within_digits
@@ -216,15 +215,15 @@ def test_the_ceiling_names_resolution(make_client, small_run):
 
 @pytest.mark.parametrize("forward_bytes", [16 * 2**20, 5000])
 def test_the_engine_evaluates_theta_t_with_its_training_forward(monkeypatch, forward_bytes):
-    """engine.boundary against model_forward over every grid point at once, also when the
+    """engine.boundary against the training forward over every grid point at once, also when the
     grid goes through in slices (a wide network)."""
     monkeypatch.setattr(engine_boundary, "FORWARD_BYTES", forward_bytes)
     run = Run(normalize_config({**CONFIGS["multiclass"], "keep_prob": 0.6})).train()
     answer = boundary(run, 5, resolution=23)
     x, y = grid_axes(run.data, 23)
     assert (answer["x"], answer["y"]) == (x.tolist(), y.tolist())
-    AL = model_forward(with_ones(grid_points(x, y)), run.replay(5).params,
-                       run.config["activations"])[0]  # no dropout: keep_prob 1
+    AL = forward(with_ones(grid_points(x, y)), run.replay(5).forward.params,
+                 run.config["activations"])[0]  # no dropout: keep_prob 1
     np.testing.assert_allclose(answer["probability"], AL.max(axis=0).reshape(23, 23),
                                rtol=1e-14)
     assert np.array_equal(answer["output"], AL.argmax(axis=0).reshape(23, 23))

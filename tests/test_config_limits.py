@@ -4,9 +4,10 @@ import itertools
 
 import pytest
 
-from app.config_limits import check_config, estimate_flops
+from app.config_limits import check_config
 from app.settings import Settings
 from engine.config import CHOICES, ConfigError
+from engine.cost import run_flops
 
 DEFAULTS = Settings()
 
@@ -17,7 +18,7 @@ def test_every_contract_sized_run_fits_the_default_budget(dataset, test_fraction
     biggest = {"dataset": dataset, "n_samples": 2000, "test_fraction": test_fraction,
                "hidden_layers": [128] * 6, "steps": 2000, "batch_size": batch_size}
     config = check_config(biggest, DEFAULTS)
-    assert estimate_flops(config) <= DEFAULTS.compute_budget
+    assert run_flops(config) <= DEFAULTS.compute_budget
 
 
 def test_a_run_beyond_the_contract_and_the_budget_is_refused_naming_steps():

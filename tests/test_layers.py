@@ -1,57 +1,122 @@
-"""Tests for engine.layers: Z = W A + b however it is computed, and the [A; 1] helpers."""
+"""Tests for engine.layers: each layer's forward and its backward against centred finite
+differences, with the course's caches and scaling.
+
+The backward of a layer is checked as a vector-Jacobian product: for an upstream gradient
+G, J = (1/m) Σ G ⊙ out, so that m·∂J/∂A_prev is the per-example dA_prev and ∂J/∂W, ∂J/∂b
+are dW and db, as the course scales them.
+"""
 
 import numpy as np
 import pytest
+from finite_differences import numerical_gradient, rel_error
 
-from engine.layers import affine_forward, linear_forward, ones_below, with_ones
-from engine.model import model_forward
+from engine.activations import ACTIVATIONS
+from engine.layers import (
+    dropout_backward,
+    dropout_forward,
+    linear_activation_backward,
+    linear_activation_forward,
+    linear_backward,
+    linear_forward,
+)
+
+SHAPES = [(3, 2, 5), (1, 4, 1), (4, 4, 7), (2, 6, 3)]  # (n, n_prev, m)
 
 
-@pytest.mark.parametrize(("n", "n_prev", "m"), [
-    (3, 2, 5), (4, 4, 5),  # n_prev < m: one product, [W b]·[A; 1]
-    (2, 5, 5), (2, 7, 3), (1, 1, 1), (5, 40, 6),  # else: W A, then + b
-])
-def test_affine_forward_is_W_A_plus_b(n, n_prev, m):
-    rng = np.random.default_rng(n * 100 + n_prev * 10 + m)
-    A, W, b = (rng.standard_normal(s) for s in ((n_prev, m), (n, n_prev), (n, 1)))
-    Z = affine_forward(with_ones(A), W, b)
+def _layer(n, n_prev, m, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n_prev, m)), rng.standard_normal((n, n_prev)) / np.sqrt(n_prev),
+            rng.normal(0.0, 0.5, size=(n, 1)))
+
+
+@pytest.mark.parametrize(("n", "n_prev", "m"), SHAPES)
+def test_linear_forward_is_W_A_plus_b_with_the_inputs_as_cache(n, n_prev, m):
+    A, W, b = _layer(n, n_prev, m)
+    Z, cache = linear_forward(A, W, b)
     assert Z.shape == (n, m)
-    np.testing.assert_allclose(Z, W @ A + b, rtol=1e-13, atol=1e-13)
-    out = np.empty((n, m))
-    assert affine_forward(with_ones(A), W, b, out) is out
-    np.testing.assert_array_equal(out, Z)
-    # a stack of two parameter sets on the same A (engine.evaluation's stacked forward)
-    Ws, bs = np.stack([W, 2 * W]), np.stack([b, -b])
-    np.testing.assert_allclose(affine_forward(with_ones(A), Ws, bs), Ws @ A + bs,
-                               rtol=1e-13, atol=1e-13)
+    expected = np.array([[sum(W[i, k] * A[k, j] for k in range(n_prev)) + b[i, 0]
+                          for j in range(m)] for i in range(n)])
+    np.testing.assert_allclose(Z, expected, rtol=1e-13, atol=1e-13)
+    assert cache[0] is A and cache[1] is W and cache[2] is b
 
 
-@pytest.mark.parametrize("m", [1, 2, 4])
-def test_affine_forward_is_exact_on_small_integers(m):
-    A = np.arange(2 * m, dtype=float).reshape(2, m)
-    W, b = np.array([[1.0, -2.0], [3.0, 0.5]]), np.array([[4.0], [-1.0]])
-    np.testing.assert_array_equal(affine_forward(with_ones(A), W, b), W @ A + b)
+def test_linear_forward_and_backward_take_integers():
+    """The course's test cases are floats, but a learner may pass integers."""
+    A, W, b = np.array([[1, 2], [3, 4]]), np.array([[1, -1]]), np.array([[2]])
+    Z, cache = linear_forward(A, W, b)
+    np.testing.assert_array_equal(Z, [[0, 0]])
+    dA_prev, dW, db = linear_backward(np.array([[1, 3]]), cache)
+    np.testing.assert_array_equal(dW, [[3.5, 7.5]])  # (1/2) dZ Aᵀ
+    np.testing.assert_array_equal(db, [[2.0]])
+    np.testing.assert_array_equal(dA_prev, [[1, 3], [-1, -3]])
 
 
-def test_with_ones_puts_a_row_of_ones_below_a_copy():
-    A = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    A_ones = with_ones(A)
-    np.testing.assert_array_equal(A_ones, [[1, 2, 3], [4, 5, 6], [1, 1, 1]])
-    A_ones[0, 0] = 9.0
-    assert A[0, 0] == 1.0
-    assert ones_below((3, 2)).shape == (4, 2)
-    np.testing.assert_array_equal(ones_below((3, 2))[-1], [1.0, 1.0])
-    stack = with_ones(np.zeros((2, 3, 4)))  # (T, n, m) stacks: a row of ones per step
-    np.testing.assert_array_equal(stack.sum(axis=(1, 2)), [4.0, 4.0])
+@pytest.mark.parametrize(("n", "n_prev", "m"), SHAPES)
+def test_linear_backward_matches_finite_differences(n, n_prev, m):
+    A, W, b = _layer(n, n_prev, m, seed=n + m)
+    dZ = np.random.default_rng(9).standard_normal((n, m))
+
+    def J():
+        return np.sum(dZ * linear_forward(A, W, b)[0]) / m
+
+    dA_prev, dW, db = linear_backward(dZ, (A, W, b))
+    assert (dA_prev.shape, dW.shape, db.shape) == (A.shape, W.shape, b.shape)
+    assert rel_error(dW, numerical_gradient(J, W)) < 1e-7
+    assert rel_error(db, numerical_gradient(J, b)) < 1e-7
+    assert rel_error(dA_prev, m * numerical_gradient(J, A)) < 1e-7
 
 
-def test_the_course_linear_forward_gives_the_models_Z_bit_for_bit():
-    """Training, replay and engine.course share the same arithmetic for Z."""
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((3, 7))
-    params = {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal((4, 1)),
-              "W2": rng.standard_normal((9, 4)), "b2": rng.standard_normal((9, 1)),
-              "W3": rng.standard_normal((1, 9)), "b3": rng.standard_normal((1, 1))}
-    _, caches, _ = model_forward(with_ones(X), params, ["relu", "tanh", "sigmoid"])
-    for (A_prev, W, b), Z in caches:
-        np.testing.assert_array_equal(linear_forward(A_prev, W, b)[0], Z)
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid", "linear",
+                                        "softmax"])
+def test_linear_activation_pair_matches_finite_differences(activation):
+    A_prev, W, b = _layer(3, 4, 5, seed=2)
+    dA = np.random.default_rng(3).standard_normal((3, 5))
+    A, cache = linear_activation_forward(A_prev, W, b, activation)
+    (cached_A, cached_W, cached_b), Z = cache
+    assert cached_A is A_prev and cached_W is W and cached_b is b
+    np.testing.assert_array_equal(A, ACTIVATIONS[activation][0](Z)[0])
+    if activation in ("relu", "leaky_relu"):
+        assert np.abs(Z).min() > 1e-4  # no kink within the difference's reach
+
+    def J():
+        return np.sum(dA * linear_activation_forward(A_prev, W, b, activation)[0]) / 5
+
+    dA_prev, dW, db = linear_activation_backward(dA, cache, activation)
+    assert rel_error(dW, numerical_gradient(J, W)) < 1e-7
+    assert rel_error(db, numerical_gradient(J, b)) < 1e-7
+    assert rel_error(dA_prev, 5 * numerical_gradient(J, A_prev)) < 1e-7
+
+
+def test_backward_never_modifies_its_inputs():
+    A_prev, W, b = _layer(3, 4, 5, seed=4)
+    _, cache = linear_activation_forward(A_prev, W, b, "relu")
+    dA = np.random.default_rng(5).standard_normal((3, 5))
+    before = [x.copy() for x in (dA, A_prev, W, b, cache[1])]
+    linear_activation_backward(dA, cache, "relu")
+    for x, x0 in zip((dA, A_prev, W, b, cache[1]), before, strict=True):
+        np.testing.assert_array_equal(x, x0)
+
+
+@pytest.mark.parametrize("keep_prob", [0.5, 0.8])
+def test_dropout_forward_keeps_units_with_keep_prob_and_scales_them(keep_prob):
+    A = np.random.default_rng(6).uniform(0.5, 1.5, size=(100, 200))
+    A_dropped, D = dropout_forward(A, keep_prob, np.random.default_rng(7))
+    assert D.shape == A.shape and D.dtype == np.float64
+    assert set(np.unique(D)) == {0.0, 1.0}
+    np.testing.assert_array_equal(A_dropped, A * D / keep_prob)
+    # 20 000 Bernoulli(keep_prob) draws: the mean's std is at most 0.0036; ±0.02 is > 5 sigma
+    assert abs(D.mean() - keep_prob) < 0.02
+    # seeded: the same generator seed draws the same mask
+    np.testing.assert_array_equal(dropout_forward(A, keep_prob, np.random.default_rng(7))[1], D)
+
+
+def test_dropout_backward_is_the_gradient_of_the_masked_layer():
+    rng = np.random.default_rng(8)
+    A, dA = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    _, D = dropout_forward(A, 0.7, np.random.default_rng(9))
+
+    def J():
+        return np.sum(dA * A * D / 0.7)
+
+    assert rel_error(dropout_backward(dA, D, 0.7), numerical_gradient(J, A)) < 1e-7
+    np.testing.assert_array_equal(dropout_backward(dA, D, 0.7)[D == 0], 0.0)

@@ -1,4 +1,6 @@
-"""Tests for engine.losses: the documented formulas, per-example gradients, fused heads, logits."""
+"""Tests for engine.losses: the documented formulas, per-example gradients, fused heads, logits.
+
+(The fused output gradient A − Y and the one-hot cost of training: tests/test_fast_step.py.)"""
 
 import warnings
 
@@ -87,14 +89,16 @@ def test_dA_is_m_times_the_gradient_of_J(loss, n_y):
     ("sigmoid", "binary_cross_entropy", 3),
     ("softmax", "categorical_cross_entropy", 4),
 ])
-def test_fused_heads_give_A_minus_Y_equal_to_m_dJ_dZ(activation, loss, n_y):
+def test_fused_heads_dZ_through_dA_is_A_minus_Y_and_m_dJ_dZ(activation, loss, n_y):
+    """The course's way, dZ[L] = g'(Z[L]) ⊙ dA[L]: A − Y (engine.fast_step fuses it)."""
     Z = np.random.default_rng(2).normal(0.0, 2.0, size=(n_y, M))
     Y = _targets(loss, n_y)
-    forward = ACTIVATIONS[activation][0]
+    forward, backward = ACTIVATIONS[activation]
     A = forward(Z)[0]
-    dA, dZ = losses.output_gradients(loss, activation, A, Y, Z)
-    np.testing.assert_allclose(dZ, A - Y, rtol=0, atol=0)
-    np.testing.assert_allclose(dA, losses.LOSSES[loss][1](A, Y), rtol=0, atol=0)
+    dA = losses.loss_backward(loss, A, Y)
+    np.testing.assert_array_equal(dA, losses.LOSSES[loss][1](A, Y))
+    dZ = backward(dA, Z)
+    np.testing.assert_allclose(dZ, A - Y, rtol=1e-13, atol=1e-15)
     numeric = numerical_gradient(lambda: losses.LOSSES[loss][0](forward(Z)[0], Y), Z)
     assert rel_error(dZ, M * numeric) < 1e-7
     # and the cost from logits has the same gradient
@@ -112,7 +116,8 @@ def test_mse_head_dZ_is_m_dJ_dZ(activation):
     Y = _targets("mse", n_y)
     forward = ACTIVATIONS[activation][0]
     A = forward(Z)[0]
-    dA, dZ = losses.output_gradients("mse", activation, A, Y, Z)
+    dA = losses.loss_backward("mse", A, Y)
+    dZ = ACTIVATIONS[activation][1](dA, Z)
     np.testing.assert_array_equal(dA, A - Y)
     numeric = numerical_gradient(
         lambda: losses.compute_loss("mse", activation, forward(Z)[0], Y, Z), Z)
@@ -128,12 +133,10 @@ def test_cost_from_logits_equals_cost_from_A(activation, loss, n_y):
     Z = np.random.default_rng(5).normal(0.0, 3.0, size=(n_y, M))
     Y = _targets(loss, n_y)
     A = ACTIVATIONS[activation][0](Z)[0]
-    # labels None for binary targets; for one-hot ones, only y's outputs are logged
-    for labels in (None, losses.one_hot_labels(Y)):
-        from_logits = losses.compute_loss(loss, activation, A, Y, Z, labels)
-        assert isinstance(from_logits, float)
-        # log(sigmoid) vs the logit form differ by rounding only at |Z| ~ 10
-        assert from_logits == pytest.approx(_contract_cost(loss, A, Y), rel=1e-12)
+    from_logits = losses.compute_loss(loss, activation, A, Y, Z)
+    assert isinstance(from_logits, float)
+    # log(sigmoid) vs the logit form differ by rounding only at |Z| ~ 10
+    assert from_logits == pytest.approx(_contract_cost(loss, A, Y), rel=1e-12)
 
 
 @pytest.mark.parametrize(("Y", "expected"), [
@@ -167,12 +170,9 @@ def test_cost_from_logits_is_exact_for_huge_logits(activation, loss, Z, Y, expec
     with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
         warnings.simplefilter("error")
         A = ACTIVATIONS[activation][0](Z)[0]
-        # with labels (one-hot targets), only y's outputs are logged
-        costs = [losses.compute_loss(loss, activation, A, Y, Z, labels)
-                 for labels in (None, losses.one_hot_labels(Y))]
-        dA, dZ = losses.output_gradients(loss, activation, A, Y, Z)
-    assert costs == [pytest.approx(expected, rel=1e-15)] * 2
-    np.testing.assert_array_equal(dZ, A - Y)
+        cost = losses.compute_loss(loss, activation, A, Y, Z)
+        dA = losses.loss_backward(loss, A, Y)
+    assert cost == pytest.approx(expected, rel=1e-15)
     assert np.isfinite(dA).all()
 
 

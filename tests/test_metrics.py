@@ -63,7 +63,7 @@ def test_memory_and_the_cache_budgets(make_client):
     assert found["backprop_lens_resident_memory_bytes",] > 50 * 2**20  # NumPy alone
     assert found["backprop_lens_cache_budget_bytes", ("cache", "runs")] == 123 * 2**20
     assert found["backprop_lens_cache_budget_bytes", ("cache", "answers")] == 7 * 2**20
-    held = client.app.state.runs.nbytes()
+    held = client.app.state.run_cache.nbytes()
     assert held > 0
     assert found["backprop_lens_cache_bytes", ("cache", "runs")] == held
 

@@ -5,12 +5,14 @@ formulas (no engine code): it can add a perturbation to any Z[l] or A[l], so
 finite differences give ∂J/∂W, ∂J/∂b, ∂J/∂Z[l], ∂J/∂A[l] and ∂J/∂X directly.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from finite_differences import numerical_gradient, rel_error, rounding_noise
 
-from engine.layers import with_ones
-from engine.model import l2_cost, model_backward, model_forward
+from engine.losses import loss_backward
+from engine.model import l2_cost, l2_gradients, model_backward, model_forward
 
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
 HEADS = [("sigmoid", "binary_cross_entropy"), ("softmax", "categorical_cross_entropy")] + \
@@ -119,10 +121,17 @@ def _check_kinks(ref):
             assert np.min(np.abs(Z)) > 1e-4, "pick another seed: a Z sits on the kink"
 
 
+def _gradients(AL, Y, caches, acts, loss, masks=None, keep_prob=1.0):
+    """The course's L_model_backward, generalised: dA[L] from the loss, then every layer."""
+    return model_backward(loss_backward(loss, AL, Y), caches, acts, masks, keep_prob)
+
+
 def _check_all_gradients(X, Y, params, acts, loss, masks=None, keep_prob=1.0, l2=0.0):
-    AL, caches, out_masks = model_forward(with_ones(X), params, acts, keep_prob,
+    AL, caches, out_masks = model_forward(X, params, acts, keep_prob,
                                           np.random.default_rng(0) if masks else None)
-    grads = model_backward(AL, Y, caches, acts, loss, masks, keep_prob, l2, need_dA0=True)
+    grads = _gradients(AL, Y, caches, acts, loss, out_masks, keep_prob)
+    if l2:
+        grads = l2_gradients(grads, params, l2, X.shape[1])
     ref = Reference(X, Y, params, acts, loss, masks, keep_prob, l2)
     _check_kinks(ref)
     L, m = len(acts), X.shape[1]
@@ -159,13 +168,13 @@ def test_l2_gradients_match_finite_differences(hidden, out, loss):
 def test_dropout_gradients_match_finite_differences_with_fixed_masks(hidden, out, loss):
     X, Y, params, acts = _problem(hidden, out, loss, seed=13)
     keep_prob = 0.8
-    _, _, masks = model_forward(with_ones(X), params, acts, keep_prob, np.random.default_rng(0))
+    _, _, masks = model_forward(X, params, acts, keep_prob, np.random.default_rng(0))
     _check_all_gradients(X, Y, params, acts, loss, masks, keep_prob, l2=0.7)
 
 
 def test_dropout_masks_are_hidden_only_binary_and_seeded():
     X, _, params, acts = _problem("relu", "sigmoid", "binary_cross_entropy", seed=14)
-    AL, caches, masks = model_forward(with_ones(X), params, acts, 0.8, np.random.default_rng(7))
+    AL, caches, masks = model_forward(X, params, acts, 0.8, np.random.default_rng(7))
     assert masks[-1] is None
     for D, (_, Z) in zip(masks[:-1], caches[:-1], strict=True):
         assert D.shape == Z.shape and D.dtype == np.float64
@@ -175,7 +184,7 @@ def test_dropout_masks_are_hidden_only_binary_and_seeded():
         Z, D = caches[l - 1][1], masks[l - 1]
         np.testing.assert_allclose(caches[l][0][0], _g("relu", Z) * D / 0.8, rtol=1e-15, atol=0)
     # the same generator seed gives the same masks and outputs
-    AL2, _, masks2 = model_forward(with_ones(X), params, acts, 0.8, np.random.default_rng(7))
+    AL2, _, masks2 = model_forward(X, params, acts, 0.8, np.random.default_rng(7))
     np.testing.assert_array_equal(AL, AL2)
     for D, D2 in zip(masks[:-1], masks2[:-1], strict=True):
         np.testing.assert_array_equal(D, D2)
@@ -185,15 +194,15 @@ def test_dropout_keeps_about_keep_prob_of_the_units():
     rng = np.random.default_rng(0)
     params = {"W1": rng.standard_normal((100, 2)), "b1": np.zeros((100, 1)),
               "W2": rng.standard_normal((1, 100)), "b2": np.zeros((1, 1))}
-    X_ones = with_ones(rng.standard_normal((2, 200)))
-    _, _, masks = model_forward(X_ones, params, ["tanh", "sigmoid"], 0.8, np.random.default_rng(1))
+    X = rng.standard_normal((2, 200))
+    _, _, masks = model_forward(X, params, ["tanh", "sigmoid"], 0.8, np.random.default_rng(1))
     # 20 000 Bernoulli(0.8) draws: std of the mean is 0.0028, so ±0.015 is > 5 sigma
     assert abs(masks[0].mean() - 0.8) < 0.015
 
 
 def test_without_dropout_there_are_no_masks():
     X, _, params, acts = _problem("tanh", "sigmoid", "binary_cross_entropy", seed=15)
-    _, _, masks = model_forward(with_ones(X), params, acts)
+    _, _, masks = model_forward(X, params, acts)
     assert masks == [None] * len(acts)
 
 
@@ -205,8 +214,8 @@ def test_without_dropout_there_are_no_masks():
 def test_chain_identities_hold_exactly(hidden, out, loss):
     """dA[l-1] = W[l]ᵀ dZ[l], dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ, as the engine states them."""
     X, Y, params, acts = _problem(hidden, out, loss, seed=16)
-    AL, caches, _ = model_forward(with_ones(X), params, acts)
-    grads = model_backward(AL, Y, caches, acts, loss, need_dA0=True)
+    AL, caches, _ = model_forward(X, params, acts)
+    grads = _gradients(AL, Y, caches, acts, loss)
     m = X.shape[1]
     for l in range(len(acts), 0, -1):
         (A_prev, W, _), Z = caches[l - 1]
@@ -221,14 +230,14 @@ def test_chain_identities_hold_exactly(hidden, out, loss):
             np.testing.assert_allclose(dZ, grads[f"dA{l}"] * g_prime(Z), rtol=1e-13, atol=1e-16)
 
 
-@pytest.mark.parametrize("need_dA0", [False, True])
-def test_gradient_keys(need_dA0):
+def test_gradient_keys():
     X, Y, params, acts = _problem("relu", "sigmoid", "binary_cross_entropy", seed=17)
-    AL, caches, _ = model_forward(with_ones(X), params, acts)
-    grads = model_backward(AL, Y, caches, acts, "binary_cross_entropy", need_dA0=need_dA0)
+    AL, caches, _ = model_forward(X, params, acts)
+    grads = _gradients(AL, Y, caches, acts, "binary_cross_entropy")
     L = len(acts)
     expected = {f"{k}{l}" for l in range(1, L + 1) for k in ("dA", "dZ", "dW", "db")}
-    assert set(grads) == expected | ({"dA0"} if need_dA0 else set())
+    assert set(grads) == expected | {"dA0"}
+    assert grads["dA0"].shape == X.shape
     for l in range(1, L + 1):
         assert grads[f"dW{l}"].shape == params[f"W{l}"].shape
         assert grads[f"db{l}"].shape == params[f"b{l}"].shape
@@ -237,12 +246,12 @@ def test_gradient_keys(need_dA0):
 
 def test_caches_follow_the_course_layout_and_alias_the_inputs():
     X, _, params, acts = _problem("tanh", "sigmoid", "binary_cross_entropy", seed=18)
-    X_ones = with_ones(X)
-    AL, caches, _ = model_forward(X_ones, params, acts)
+    AL, caches, _ = model_forward(X, params, acts)
     assert len(caches) == len(acts)
-    # A[0] is X as the caller gave it, above its row of ones: a view, not a copy
-    assert caches[0][0][0].base is X_ones
-    np.testing.assert_array_equal(caches[0][0][0], X)
+    # A[0] is X as the caller gave it, not a copy; each A_prev is the A below it
+    assert caches[0][0][0] is X
+    for below, above in itertools.pairwise(caches):
+        np.testing.assert_array_equal(above[0][0], _g("tanh", below[1]))
     for l, ((A_prev, W, b), Z) in enumerate(caches, start=1):
         assert W is params[f"W{l}"] and b is params[f"b{l}"]
         np.testing.assert_allclose(Z, W @ A_prev + b, rtol=1e-14)
@@ -253,10 +262,17 @@ def test_forward_and_backward_do_not_modify_inputs():
     X, Y, params, acts = _problem("relu", "softmax", "categorical_cross_entropy", seed=19)
     before = {k: v.copy() for k, v in params.items()}
     X0, Y0 = X.copy(), Y.copy()
-    AL, caches, masks = model_forward(with_ones(X), params, acts, 0.8, np.random.default_rng(0))
+    AL, caches, masks = model_forward(X, params, acts, 0.8, np.random.default_rng(0))
     AL0 = AL.copy()
     Z0 = [c[1].copy() for c in caches]
-    model_backward(AL, Y, caches, acts, "categorical_cross_entropy", masks, 0.8, 0.7, True)
+    dAL = loss_backward("categorical_cross_entropy", AL, Y)
+    dAL0 = dAL.copy()
+    grads = model_backward(dAL, caches, acts, masks, 0.8)
+    dW0 = {k: v.copy() for k, v in grads.items()}
+    l2_gradients(grads, params, 0.7, X.shape[1])
+    np.testing.assert_array_equal(dAL, dAL0)
+    for k, v in grads.items():
+        np.testing.assert_array_equal(v, dW0[k])
     for k, v in params.items():
         np.testing.assert_array_equal(v, before[k])
     np.testing.assert_array_equal(X, X0)
@@ -271,3 +287,15 @@ def test_l2_cost_formula(l2, expected):
     params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([[100.0]]),
               "W2": np.array([[3.0], [4.0]]), "b2": np.array([[100.0], [100.0]])}
     assert l2_cost(params, 2, l2, 5) == pytest.approx(expected, rel=1e-15)
+
+
+def test_l2_gradients_add_lambda_over_m_W_to_dW_only():
+    params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([[3.0]])}
+    grads = {"dA1": np.ones((1, 4)), "dZ1": np.ones((1, 4)), "dW1": np.array([[0.5, 0.25]]),
+             "db1": np.array([[1.0]]), "dA0": np.ones((2, 4))}
+    new = l2_gradients(grads, params, 0.8, 4)
+    np.testing.assert_array_equal(new["dW1"], [[0.5 + 0.2, 0.25 - 0.4]])
+    assert set(new) == set(grads)
+    for key in ("dA1", "dZ1", "db1", "dA0"):
+        assert new[key] is grads[key]
+    np.testing.assert_array_equal(grads["dW1"], [[0.5, 0.25]])  # a new dict, a new dW

@@ -8,8 +8,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from app.settings import Settings
+from engine.histograms import HISTOGRAM_TENSORS
 from engine.records import FIELDS
-from engine.stats import HISTOGRAM_TENSORS, LAYER_STATS
+from engine.stats import LAYER_STATS
 from tests.conftest import DIVERGENT, SMALL
 from tests.test_steps_route import DIVERGED_SPIRAL as DIVERGENT_CLASSIFIER
 

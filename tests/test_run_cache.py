@@ -1,5 +1,6 @@
-"""app.run_cache.RunCache: one Run per config, trained off the caller's thread, LRU by bytes;
-and the event stream that follows a run through it."""
+"""app.run_cache: one Run per config, trained off the caller's thread, LRU by bytes; a
+failed training; and requests woken when training ends (the event stream that follows a
+run through the cache: tests/test_events.py)."""
 
 import threading
 import time
@@ -8,68 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 import anyio
 import pytest
 
-import app.routes.runs
 import app.run_cache
-from app.deps import RunRef
-from app.routes.runs import progress_events
-from app.run_cache import RunCache
+from app.run_cache import RunCache, TrainingFailedError, public_status
 from app.run_ids import canonical_json
 from engine.config import normalize_config
-
-
-class FakeRun:
-    """Trains until released (at once if its config says "quick"); counts the builds."""
-
-    built = 0
-
-    def __init__(self, config):
-        type(self).built += 1
-        self.config, self.status, self.size = config, "pending", config.get("size", 100)
-        self.peak = config.get("peak", self.size)  # what it will hold once trained
-        self.num_steps, self.diverged = 0, None
-        self.release = threading.Event()
-        if config.get("quick"):
-            self.release.set()
-
-    def train(self, progress=None, should_stop=None):
-        self.status = "running"
-        while not self.release.wait(0.005):
-            if should_stop is not None and should_stop():
-                self.status = "stopped"
-                return self
-        if self.config.get("explode"):
-            raise RuntimeError("engine bug")
-        self.num_steps = self.config.get("steps", 1)
-        self.status = "done"
-        return self
-
-    def nbytes(self):
-        return self.size
-
-    def peak_nbytes(self):
-        return self.peak
-
-
-@pytest.fixture
-def fake_runs(monkeypatch):
-    monkeypatch.setattr(app.run_cache, "Run", FakeRun)
-    FakeRun.built = 0
-    caches = []
-
-    def make(budget, max_queued=64, threads=1):
-        caches.append(RunCache(budget, max_queued, threads))
-        return caches[-1]
-
-    yield make
-    for cache in caches:
-        cache.close()
-
-
-def wait_for(predicate, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
+from tests.event_loops import run_async
+from tests.fake_runs import FakeRun, wait_for
 
 
 def test_concurrent_requests_build_a_run_once(fake_runs):
@@ -149,7 +94,9 @@ def test_a_failed_training_is_dropped_so_the_next_request_retries(fake_runs):
     cache = fake_runs(10**6)
     run = cache.get(b"bad", {"explode": True})
     run.release.set()
-    wait_for(lambda: run.status == "failed")
+    wait_for(lambda: run.status == "failed")  # the cache called run.fail()
+    with pytest.raises(TrainingFailedError):
+        public_status(run)
     wait_for(lambda: b"bad" not in cache)
     assert cache.get(b"bad", {}) is not run
 
@@ -214,105 +161,6 @@ def test_after_close_a_run_is_built_but_not_trained(fake_runs):
     assert cache.closing and run.status == "pending"
 
 
-class DivergesWhileRead:
-    """A run that the engine marks diverged at step 4 while run_info reads it: in the
-    engine's order, num_steps and diverged first, the status last."""
-
-    def __init__(self):
-        self.reads, self._status = [], "running"
-
-    def __getattr__(self, name):  # num_steps, diverged, progress
-        self.reads.append(name)
-        return {"num_steps": 5, "diverged": {"step": 4, "layer": 2, "tensor": "cost"},
-                "progress": 1.0}[name]
-
-    @property
-    def status(self):
-        self.reads.append("status")
-        return self._status
-
-
-def test_run_info_reads_the_status_before_the_fields_it_vouches_for():
-    run = DivergesWhileRead()
-    info = app.routes.runs.run_info(RunRef("r1test", {"steps": 10}, run))
-    assert run.reads == ["status", "num_steps", "diverged"]
-    # "running" with the final fields is consistent (the next poll says "diverged");
-    # "diverged" with the old fields, which reading status last allows, would not be
-    assert (info["status"], info["num_steps"], info["progress"]) == ("running", 5, 0.5)
-
-
-# -- the event stream of GET /api/runs/{id}/events ---------------------------------------
-
-def follow(cache, config, run=None, seconds=5.0):
-    """Every event of the stream of this config's run, as (name, data text) pairs; the
-    stream starts from `run` if given, else from the cache's run."""
-    async def collect():
-        ref = RunRef("r1test", config, run or cache.get(canonical_json(config), config))
-        with anyio.fail_after(seconds):  # the bug was a stream that never ends
-            return [chunk async for chunk in progress_events(ref, cache)]
-
-    # on a thread of its own: the browser tests' Playwright keeps an event loop
-    # running in the main thread for the whole session
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        chunks = pool.submit(anyio.run, collect).result()
-    events = [chunk.decode().split("\n")[:2] for chunk in chunks
-              if chunk.startswith(b"event: ")]
-    return [(name.removeprefix("event: "), data.removeprefix("data: "))
-            for name, data in events]
-
-
-@pytest.fixture
-def fast_events(monkeypatch):
-    monkeypatch.setattr(app.routes.runs, "EVENT_INTERVAL", 0.005)
-
-
-def test_events_follow_a_run_to_done(fake_runs, fast_events):
-    cache = fake_runs(10**6)
-    events = follow(cache, {"quick": True, "steps": 20})
-    assert events[-1][0] == "done" and '"num_steps":20' in events[-1][1]
-    assert {name for name, _ in events[:-1]} <= {"progress"}
-
-
-def test_events_of_a_run_dropped_from_the_queue_requeue_it_and_end(fake_runs, fast_events):
-    cache = fake_runs(10**6, max_queued=1, threads=1)
-    blocker = cache.get(b"blocker", {})
-    wait_for(lambda: blocker.status == "running")
-    followed = {"quick": True, "steps": 3}
-    dropped = cache.get(canonical_json(followed), followed)  # waits behind the blocker
-    cache.get(b"newer", {"quick": True})  # one waiting run at most: drops `followed`
-    assert canonical_json(followed) not in cache
-    threading.Timer(0.05, blocker.release.set).start()
-    events = follow(cache, followed, dropped)
-    assert dropped.status == "pending"  # cancelled: this one never trains
-    assert events[-1][0] == "done"  # the stream queued the run again and saw it finish
-
-
-def test_events_end_with_an_error_when_the_server_shuts_down(fake_runs, fast_events):
-    cache = fake_runs(10**6, threads=1)
-    blocker = cache.get(b"blocker", {})
-    wait_for(lambda: blocker.status == "running")
-    queued = {"steps": 3}
-
-    def shut_down():
-        wait_for(lambda: FakeRun.built == 2)
-        time.sleep(0.02)  # a few "still queued" rounds
-        cache.close()
-
-    helper = threading.Thread(target=shut_down)
-    helper.start()
-    events = follow(cache, queued)
-    helper.join()
-    wait_for(lambda: blocker.status == "stopped")
-    assert events[-1] == ("error", '{"detail":"server: shutting down; reconnect to follow '
-                                   'the run"}')
-
-
-def test_events_end_with_an_error_when_training_fails(fake_runs, fast_events):
-    cache = fake_runs(10**6)
-    events = follow(cache, {"quick": True, "explode": True, "steps": 3})
-    assert events[-1] == ("error", '{"detail":"training failed; see the server log"}')
-
-
 class WatchedRun:
     """A run whose status reads are counted; training ends when the test says."""
 
@@ -353,7 +201,14 @@ def test_a_waiting_request_is_woken_when_training_ends_not_by_polling(status, fi
             await anyio.to_thread.run_sync(run.end, status)  # the training thread
         return result[0], reads
 
-    assert anyio.run(scenario) == (finished, 1)
+    assert run_async(scenario) == (finished, 1)
+
+
+def test_a_waiting_request_hears_that_training_failed():
+    run = WatchedRun()
+    threading.Timer(0.05, run.end, ["failed"]).start()  # the training thread
+    with pytest.raises(TrainingFailedError):
+        run_async(app.run_cache.wait_finished, run, 30)
 
 
 def test_evicting_gives_the_freed_memory_back(fake_runs):

@@ -1,8 +1,7 @@
-"""engine.stats: the parameter statistics of the summary (max |·| of W, b, dW, db and the
-units' spread) and the histograms' exact ranges, against NumPy on the step records."""
+"""engine.stats: the table of per-layer statistics, Z's and A's moments over a chunk of
+steps, and the served ranges of dZ, dA and X, against NumPy on the step records."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -28,16 +27,8 @@ CONFIGS = {
     # mse on a linear output: dA[L] = A - Y is the one training computes
     "regression": {"dataset": "sine", "hidden_layers": [6], "steps": 6, "keep_prob": 0.7},
 }
-
-
-def expected_extremes(layer):
-    """The statistics of one step record's layer, recomputed plainly."""
-    W, b = layer["linear_cache"]["W"], layer["linear_cache"]["b"]
-    dW, db = layer["grads"]["dW"], layer["grads"]["db"]
-    return {"W_max_abs": np.abs(W).max(), "b_max_abs": np.abs(b).max(),
-            "dW_max_abs": np.abs(dW).max(), "db_max_abs": np.abs(db).max(),
-            "W_row_spread": max(np.linalg.norm(W[i] - W[0]) for i in range(W.shape[0])),
-            "b_spread": b.max() - b.min()}
+GROUPS = {"NORMS": stats.NORMS, "MOMENTS": stats.MOMENTS, "FRACTIONS": stats.FRACTIONS,
+          "EXTREMES": stats.EXTREMES, "GRADIENT_EXTREMES": stats.GRADIENT_EXTREMES}
 
 
 @pytest.fixture(scope="module", params=list(CONFIGS))
@@ -45,30 +36,67 @@ def trained(request):
     return request.param, Run(normalize_config(CONFIGS[request.param])).train()
 
 
-def measured(stat, big, expected):
-    """Whether the engine measures this statistic: not the weights' spread where the
-    biases differ, nor a big θ's weight maxima (engine.stats)."""
-    if stat == "W_row_spread":
-        return expected["b_spread"] <= stats.SAME_BIAS * expected["b_max_abs"]
-    return not big or stat in ("b_max_abs", "db_max_abs", "b_spread")
+@pytest.mark.parametrize("group", GROUPS)
+def test_a_group_of_statistics_is_its_columns(group):
+    """Statistics are read and written by name: each group's columns hold its names."""
+    names = GROUPS[group]
+    assert stats.LAYER_STATS[stats.columns(names)] == names
+    assert [stats.INDEX[name] for name in names] == list(range(len(stats.LAYER_STATS)))[
+        stats.columns(names)]
 
 
-def test_extremes_match_the_step_records(trained):
-    name, run = trained
-    big = run.layout.size > stats.FEW_PARAMETERS
-    assert big == (name == "big")
+def test_the_groups_make_the_table():
+    assert sum(GROUPS.values(), ()) == stats.LAYER_STATS
+    assert len(set(stats.LAYER_STATS)) == len(stats.LAYER_STATS)
+
+
+@pytest.mark.parametrize(("activation", "dropout"), [
+    ("relu", False), ("tanh", False), ("sigmoid", True), ("linear", False), ("softmax", False),
+])
+def test_moments_of_a_chunk_are_each_steps_own(activation, dropout):
+    """fill_moments on a chunk (T, n, m) writes mean, std, min and max of each step's Z and
+    A, and the dead and saturated fractions, into their columns, and nothing else."""
+    rng = np.random.default_rng(3)
+    Z = 3 * rng.standard_normal((4, 5, 7))
+    Z[:, 0] = -1.0  # a unit that a ReLU leaves dead
+    A = np.where(rng.random(Z.shape) < 0.5, 0.0, 2.0) if dropout else {
+        "relu": np.maximum(Z, 0), "tanh": np.tanh(Z), "sigmoid": 1 / (1 + np.exp(-Z)),
+        "linear": Z.copy(), "softmax": np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True),
+    }[activation]
+    activations = [activation, "sigmoid"]
+    rows = np.full((4, 2, len(stats.LAYER_STATS)), np.nan)
+    out_Z = rng.standard_normal((4, 2, 7))
+    stats.fill_moments(rows, [Z, out_Z], [A, 1 / (1 + np.exp(-out_Z))], activations, dropout)
+    written = {*stats.MOMENTS, *stats.FRACTIONS}
+    for t in range(4):
+        expected = {f"{name}_{stat}": f(X[t]) for name, X in (("Z", Z), ("A", A))
+                    for stat, f in (("mean", np.mean), ("std", np.std), ("min", np.min),
+                                    ("max", np.max))}
+        expected["dead_fraction"] = np.mean(Z[t].max(axis=1) <= 0) if activation == "relu" \
+            else np.nan
+        limit = stats.SATURATION.get(activation)
+        expected["saturated_fraction"] = np.nan if limit is None else np.mean(
+            np.abs(Z[t]) > limit)
+        for name, value in expected.items():
+            assert rows[t, 0, stats.INDEX[name]] == pytest.approx(value, rel=1e-9, abs=1e-12,
+                                                                 nan_ok=True), (t, name)
+        for name in set(stats.LAYER_STATS) - written:
+            assert math.isnan(rows[t, 0, stats.INDEX[name]]), name
+
+
+def test_std_of_a_constant_tensor_is_zero():
+    raw = {"dataset": "circles", "n_samples": 40, "init": "zeros", "steps": 10,
+           "optimizer": "adam"}
+    run = Run(normalize_config(raw)).train()
     summary = run.summary()
+    wrong = []
     for t in range(run.num_steps):
-        for entry, layer in zip(summary["layers"], run.step_record(t)["layers"], strict=True):
-            expected = expected_extremes(layer)
-            for stat, value in expected.items():
-                if not measured(stat, big, expected):
-                    assert math.isnan(entry[stat][t]), (t, stat)
-                    continue
-                assert math.isfinite(entry[stat][t]), (t, stat)
-                # max |·| is exact; a spread sums squares in another order
-                rel = 0.0 if stat.endswith("max_abs") else 1e-12
-                assert entry[stat][t] == pytest.approx(value, rel=rel, abs=0.0), (t, stat)
+        for layer, entry in zip(run.step_record(t)["layers"], summary["layers"], strict=True):
+            for name, X in (("Z", layer["activation_cache"]["Z"]), ("A", layer["A"])):
+                if np.ptp(X) == 0 and entry[f"{name}_std"][t] != 0.0:
+                    wrong.append((t, layer["l"], name, entry[f"{name}_std"][t]))
+    # e.g. step 2, layer 3: every A is 0.43621..., std reported as 1.29e-8
+    assert not wrong
 
 
 def test_served_ranges_match_the_step_records(trained):
@@ -117,70 +145,3 @@ def test_gradient_extremes_of_one_step(values, exact, expected):
     stats.fill_gradient_extremes(row, [X], [2 * X], exact)
     np.testing.assert_equal(row[0, [stats.INDEX["dZ_max_abs"], stats.INDEX["dA_max_abs"]]],
                             [expected, 2 * expected])
-
-
-def test_a_big_zero_init_measures_its_weights_spread():
-    """Equal biases: the units may be the same, so a big θ measures the weights' spread."""
-    run = Run(normalize_config({**CONFIGS["big"], "init": "zeros", "steps": 2})).train()
-    assert run.layout.size > stats.FEW_PARAMETERS
-    for entry in run.summary()["layers"][:-1]:
-        assert entry["W_row_spread"] == [0.0, 0.0] and entry["b_spread"] == [0.0, 0.0]
-        assert all(math.isnan(v) for v in entry["W_max_abs"])
-
-
-@pytest.mark.parametrize("name", ["zeros", "sigmoid_zeros"])
-def test_a_constant_init_keeps_every_hidden_unit_the_same(name):
-    """The symmetry problem: no spread in any hidden layer at any step, beyond the last
-    bits that BLAS may round differently in one row of a product than in another."""
-    run = Run(normalize_config(CONFIGS[name])).train()
-    for entry in run.summary()["layers"][:-1]:
-        for t in range(run.num_steps):
-            assert entry["W_row_spread"][t] <= 1e-12 * entry["W_max_abs"][t], t
-            assert entry["b_spread"][t] <= stats.SAME_BIAS * entry["b_max_abs"][t], t
-    # the output layer's one unit has no other unit to differ from
-    assert run.summary()["layers"][-1]["W_row_spread"] == [0.0] * run.num_steps
-
-
-def test_a_random_init_spreads_the_units():
-    run = Run(normalize_config(CONFIGS["relu"])).train()
-    for entry in run.summary()["layers"][:-1]:
-        # b starts at 0: the weights tell the units apart; then the biases do
-        assert entry["b_spread"][0] == 0.0 and entry["W_row_spread"][0] > 0
-        assert min(entry["b_spread"][1:]) > 0
-        assert all(math.isnan(v) for v in entry["W_row_spread"][1:])
-
-
-def test_histogram_ranges_are_each_tensors_finite_extremes():
-    run = Run(normalize_config({**CONFIGS["dropout_adam"], "steps": 12})).train()
-    h = run.histograms(snapshots=4)
-    for entry in h["layers"]:
-        for k, t in enumerate(h["steps"]):
-            layer = run.step_record(t)["layers"][entry["l"] - 1]
-            tensors = {"Z": layer["activation_cache"]["Z"], "A": layer["A"],
-                       "dZ": layer["grads"]["dZ"], "dW": layer["grads"]["dW"]}
-            for name, tensor in tensors.items():
-                assert entry[f"{name}_range"][k] == [tensor.min(), tensor.max()], (t, name)
-
-
-def test_an_all_zero_tensor_has_the_range_zero():
-    run = Run(normalize_config(CONFIGS["zeros"])).train()
-    first = run.histograms(snapshots=3)["layers"][0]
-    assert all(r == [0.0, 0.0] for name in stats.HISTOGRAM_TENSORS for r in first[f"{name}_range"])
-
-
-def test_a_diverged_step_has_no_finite_extremes_and_no_warning():
-    raw = {"dataset": "sine", "hidden_layers": [16, 16], "learning_rate": 5, "steps": 50}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no RuntimeWarning may leak from numpy
-        run = Run(normalize_config(raw)).train()
-        summary = run.summary()
-        histograms = run.histograms(steps=[run.num_steps - 1])
-    step = run.diverged["step"]
-    assert step == run.num_steps - 1
-    last = summary["layers"][-1]
-    assert not all(math.isfinite(last[stat][step]) for stat in stats.EXTREMES)
-    assert all(math.isfinite(last[stat][step - 1]) for stat in stats.EXTREMES)
-    # a non-finite statistic of these does not make a step count as diverged by itself
-    assert not set(stats.EXTREMES) & {stats.LAYER_STATS[k] for k in stats.MUST_BE_FINITE}
-    for entry in histograms["layers"]:
-        assert all(len(r) == 2 for r in entry["Z_range"])

@@ -61,7 +61,7 @@ def test_a_finished_runs_step_is_computed_once_per_query(make_client, computed):
     assert bodies[2] == bodies[3]  # the same tensors asked in another order
     assert bodies[5] != bodies[6]  # one example is not another
     assert len(computed) == 6
-    assert len(client.app.state.answers) == 6
+    assert len(client.app.state.answer_cache) == 6
 
 
 def test_answers_of_a_run_still_training_are_not_kept(make_client, computed):
@@ -75,7 +75,7 @@ def test_answers_of_a_run_still_training_are_not_kept(make_client, computed):
     for _ in range(2):
         response = slow.get(f"/api/runs/{run_id}/steps/0?fields=W")
         assert response.status_code == 200
-    assert len(computed) == 2 and len(slow.app.state.answers) == 0
+    assert len(computed) == 2 and len(slow.app.state.answer_cache) == 0
 
 
 def test_the_cache_can_be_turned_off(make_client, computed):
@@ -83,4 +83,4 @@ def test_the_cache_can_be_turned_off(make_client, computed):
     run_id = client.post("/api/runs", json=SMALL).json()["id"]
     for _ in range(2):
         assert client.get(f"/api/runs/{run_id}/steps/3").status_code == 200
-    assert len(computed) == 2 and len(client.app.state.answers) == 0
+    assert len(computed) == 2 and len(client.app.state.answer_cache) == 0

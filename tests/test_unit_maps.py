@@ -48,7 +48,7 @@ def diverged():
 
 def course_A(run, t, layer, resolution):
     """A[layer] at the grid points, layer by layer with engine.course, no dropout: (n, R·R)."""
-    params, activations = run.replay(t).params, run.config["activations"]
+    params, activations = run.replay(t).forward.params, run.config["activations"]
     A = grid_points(*grid_axes(run.data, resolution))
     with np.errstate(all="ignore"):  # a diverged θ: inf and NaN
         for l in range(1, layer + 1):
@@ -91,7 +91,7 @@ def test_the_grid_is_the_boundarys_and_rows_ascend_in_x2(run):
     assert (answer["step"], answer["layer"], answer["resolution"]) == (3, 1, 5)
     assert answer["activation"] == run.config["activations"][0]
     # entry i·R + j of a map is the point (x[j], y[i])
-    params, (i, j) = run.replay(3).params, (4, 1)
+    params, (i, j) = run.replay(3).forward.params, (4, 1)
     A, _ = course.linear_activation_forward(np.array([[x[j]], [y[i]]]), params["W1"],
                                             params["b1"], run.config["activations"][0])
     values, lo, hi = decoded(answer)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_values
+from app.deps import AnswerCacheDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import Boundary
 from app.routes.steps import ERRORS, DigitsQuery, EncodingQuery, StepPath, check_step
 from app.run_cache import FINISHED, public_status, wait_finished
@@ -54,7 +54,8 @@ def boundary_json(ref: RunRef, t: int, resolution: int, form: Form = FULL) -> by
 
 
 @router.get("/{t}/boundary", response_model=Boundary, responses=ERRORS)
-async def step_boundary(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
+async def step_boundary(ref: RunDep, t: StepPath, settings: SettingsDep,
+                        answer_cache: AnswerCacheDep,
                         resolution: ResolutionQuery = DEFAULT_RESOLUTION,
                         digits: DigitsQuery = None, encoding: EncodingQuery = "json"):
     """The model θ_t over a grid spanning the data: P(y=1) (2-D binary), the predicted class
@@ -66,5 +67,5 @@ async def step_boundary(ref: RunDep, t: StepPath, settings: SettingsDep, answers
     check_cells(boundary_kind(ref.run.data.info), resolution, settings.max_answer_cells)
     form = Form(digits, encoding)
     key = ("boundary", ref.id, step_t, resolution, form)
-    body = await answers.answer(key, final, boundary_json, ref, step_t, resolution, form)
+    body = await answer_cache.answer(key, final, boundary_json, ref, step_t, resolution, form)
     return Response(body, media_type="application/json")

@@ -13,7 +13,14 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from app.answer_size import check_ceiling, step_answer_shapes
-from app.deps import AnswersDep, BigAnswersDep, RunDep, RunRef, SettingsDep, single_query_values
+from app.deps import (
+    AnswerCacheDep,
+    BigAnswersDep,
+    RunDep,
+    RunRef,
+    SettingsDep,
+    single_query_values,
+)
 from app.record_schemas import Gradcheck, Predictions, StepRecord
 from app.routes.number_lists import parse_numbers
 from app.run_cache import FINISHED, public_status, wait_finished
@@ -21,8 +28,8 @@ from app.schemas import INVALID, NOT_FOUND, error
 from app.serialize import FULL, MAX_DIGITS, Form, dumps, with_tensors
 from app.step_answer_cache import AnswerCache
 from engine.batches import batch_indices, example_column
-from engine.evaluation import predicted_classes
 from engine.records import BATCH_AXIS, FIELDS
+from engine.scores import predicted_classes
 
 router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
                    dependencies=[Depends(single_query_values)], responses=INVALID)
@@ -109,25 +116,25 @@ def step_json(ref: RunRef, t: int, layers, fields, max_cells: int, example=None,
     return dumps({"run_id": ref.id, **with_tensors(record, max_cells, whole, form)})
 
 
-async def cached_step_json(answers: AnswerCache, ref: RunRef, t: int, layers, fields,
+async def cached_step_json(answer_cache: AnswerCache, ref: RunRef, t: int, layers, fields,
                            max_cells: int, final: bool, big, example=None,
                            form: Form = FULL) -> bytes:
     """step_json from the answer cache; `final` (the run had finished) lets it be kept.
     big: None, or the slots a big answer takes its turn from."""
     key = (ref.id, t, None if layers is None else tuple(layers),
            None if fields is None else tuple(sorted(fields)), max_cells, example, form)
-    body = answers.get(key)
+    body = answer_cache.get(key)
     if body is None:
         args = (step_json, ref, t, layers, fields, max_cells, example, form)
         body = await (big.build(*args) if big is not None else anyio.to_thread.run_sync(*args))
         if final:
-            answers.put(key, body)
+            answer_cache.put(key, body)
     return body
 
 
 @router.get("/{t}", response_model=StepRecord, responses={
     **ERRORS, 503: error("Busy building other large answers; see Retry-After")})
-async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
+async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answer_cache: AnswerCacheDep,
                big_answers: BigAnswersDep, layers: LayersQuery = None,
                fields: FieldsQuery = None, max_cells: CellsQuery = None,
                example: ExampleQuery = None, digits: DigitsQuery = None,
@@ -147,7 +154,7 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answers: Answers
     shapes, whole = step_answer_shapes(ref.run, step_t, numbers, names, example)
     cells = check_ceiling(shapes, per_tensor, settings.max_answer_cells, whole)
     big = big_answers if cells > settings.big_answer_cells else None
-    body = await cached_step_json(answers, ref, step_t, numbers, names, per_tensor, final,
+    body = await cached_step_json(answer_cache, ref, step_t, numbers, names, per_tensor, final,
                                   big, example, Form(digits, encoding))
     return Response(body, media_type="application/json")
 
@@ -166,7 +173,8 @@ def predictions_json(ref: RunRef, t: int) -> bytes:
 
 
 @router.get("/{t}/predictions", response_model=Predictions, responses=ERRORS)
-async def predictions(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep):
+async def predictions(ref: RunDep, t: StepPath, settings: SettingsDep,
+                      answer_cache: AnswerCacheDep):
     """The class the network predicts for each example of step t's batch, in the order of
     batch.indices: what a confusion matrix counts, in a few bytes an example instead of
     the output A's n_y numbers. Classification only."""
@@ -176,6 +184,6 @@ async def predictions(ref: RunDep, t: StepPath, settings: SettingsDep, answers: 
     if ref.run.data.info.task == "regression":
         raise HTTPException(422, f"dataset: {ref.config['dataset']} is a regression; only "
                                  "classification has predicted classes")
-    body = await answers.answer(("predictions", ref.id, step_t), final, predictions_json, ref,
-                                step_t)
+    key = ("predictions", ref.id, step_t)
+    body = await answer_cache.answer(key, final, predictions_json, ref, step_t)
     return Response(body, media_type="application/json")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from app.deps import AnswersDep, RunDep, RunRef, SettingsDep, single_query_values
+from app.deps import AnswerCacheDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import UnitMaps
 from app.routes.number_lists import parse_numbers
 from app.routes.steps import ERRORS, StepPath, check_step
@@ -79,8 +79,8 @@ def units_json(ref: RunRef, t: int, layer: int, units, resolution: int) -> bytes
 
 
 @router.get("/{t}/units", response_model=UnitMaps, responses=ERRORS)
-async def step_units(ref: RunDep, t: StepPath, settings: SettingsDep, answers: AnswersDep,
-                     layer: LayerQuery = 1, units: UnitsQuery = None,
+async def step_units(ref: RunDep, t: StepPath, settings: SettingsDep,
+                     answer_cache: AnswerCacheDep, layer: LayerQuery = 1, units: UnitsQuery = None,
                      resolution: ResolutionQuery = DEFAULT_RESOLUTION):
     """What each hidden unit of layer l has learned at step t: its A over a grid of the
     input plane (2-D data), for at most 8 units, one byte a point (docs/api.md)."""
@@ -92,5 +92,6 @@ async def step_units(ref: RunDep, t: StepPath, settings: SettingsDep, answers: A
     final = public_status(ref.run) in FINISHED  # before the step: see the step route
     step_t = check_step(ref, t)
     key = ("units", ref.id, step_t, layer, None if picked is None else tuple(picked), resolution)
-    body = await answers.answer(key, final, units_json, ref, step_t, layer, picked, resolution)
+    body = await answer_cache.answer(key, final, units_json, ref, step_t, layer, picked,
+                                     resolution)
     return Response(body, media_type="application/json")

@@ -28,14 +28,16 @@ import * as quizView from "./views/quiz_view.js";
 import {showAlert, hideAlert, describeRun, describeDivergence, trainingText} from "./run_status.js";
 
 const $ = (id) => document.getElementById(id);
-// [module, element id, extra render argument, marker: only moves a step marker]
+// [module, element id, {extra: a render argument, marker: only moves a step marker, later:
+// not what a phase changes, drawn after the views that are (step_renderer.js)}]
 const VIEWS = [
-  [networkView, "view-network"], [cacheView, "view-cache", (cell, at) => formulaView.explain(cell, at)],
-  [formulaView, "cell-formula"], [lossView, "view-loss", null, true], [modelView, "view-boundary"],
-  [gradientFlowView, "view-gradient-flow", null, true], [distributionsView, "view-distributions", null, true],
-  [codeView, "view-code"], [cacheExplainerView, "cache-explainer"], [gradcheckView, "gradcheck"],
-  [phaseView, "phase-io"], [unitsView, "view-units"], [digitsView, "view-digits"], [quizView, "quiz-card"],
-].map(([module, id, extra, marker]) => ({module, element: $(id), extra, marker}));
+  [networkView, "view-network"], [cacheView, "view-cache", {extra: (cell, at) => formulaView.explain(cell, at)}],
+  [formulaView, "cell-formula"], [lossView, "view-loss", {marker: true, later: true}],
+  [modelView, "view-boundary", {later: true}], [gradientFlowView, "view-gradient-flow", {marker: true, later: true}],
+  [distributionsView, "view-distributions", {marker: true, later: true}], [codeView, "view-code"],
+  [cacheExplainerView, "cache-explainer"], [gradcheckView, "gradcheck", {later: true}], [phaseView, "phase-io"],
+  [unitsView, "view-units", {later: true}], [digitsView, "view-digits", {later: true}], [quizView, "quiz-card"],
+].map(([module, id, how = {}]) => ({module, element: $(id), ...how}));
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
 
@@ -160,10 +162,10 @@ function adoptRun(page, opened, s) {
     layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
 }
 
-function showProgress(fraction, queuePosition = null) {
+function showProgress(fraction, queuePosition = null, retryIn = null) {
   $("run-progress").hidden = fraction >= 1;
   $("run-progress").value = fraction;
-  const text = fraction >= 1 ? "" : trainingText(fraction, queuePosition);
+  const text = fraction >= 1 ? "" : trainingText(fraction, queuePosition, retryIn);
   $("run-progress-text").textContent = text;
   if (fraction < 1) $("run-summary").textContent = text[0].toUpperCase() + text.slice(1);
 }

@@ -5,7 +5,7 @@ is always visible."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PLOTS, open_page, redraws, wait_redrawn
+from tests.browser.conftest import PAGE_PLOTS, PLOTS, open_page, redraws, wait_redrawn
 
 DEEP_SIGMOID = ("?hidden_layers=8,8,8,8,8"
                 "&activations=sigmoid,sigmoid,sigmoid,sigmoid,sigmoid,sigmoid")
@@ -32,9 +32,11 @@ def test_every_input_has_a_label(page, server, query):
     assert page.evaluate(UNLABELLED) == []
 
 
-# the text alternative of a view's Plotly figure (the view itself, or inside it)
+# the text alternative of a view's Plotly figure (the view itself, or inside it; the
+# distributions' four figures are one picture: the view)
 PLOT_TEXT = """(view) => {
-  const plot = view.matches('.js-plotly-plot') ? view : view.querySelector('.js-plotly-plot');
+  const plot = view.matches('.js-plotly-plot, [role=img]') ? view
+    : view.querySelector('.js-plotly-plot');
   if (!plot) return null;
   const by = (plot.getAttribute('aria-labelledby') || '').split(/\\s+/)
     .map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
@@ -128,7 +130,7 @@ CONTRAST_STATES = [("", None), ("?it=5&phase=backward-2&layer=2", None),
 @pytest.mark.parametrize(("query", "opened"), CONTRAST_STATES,
                          ids=["forward", "backward", "form", "keys", "presenter"])
 def test_text_contrast_is_at_least_4_5(page, server, query, opened):
-    open_page(page, server, query, plots=1 if "presenter" in query else 6)
+    open_page(page, server, query, plots=1 if "presenter" in query else PAGE_PLOTS)
     if opened:
         page.locator(opened).click()
     assert page.evaluate(CONTRAST) == []

@@ -28,9 +28,9 @@ def test_a_zero_init_is_named_the_symmetry_problem(page, server):
     expect(bars).not_to_contain_text("NaN")
 
 
-# every y of every trace of the distributions view (bands and middle line)
-TRACE_VALUES = """() => document.getElementById('view-distributions').data
-  .flatMap(t => t.y || []).filter(v => v !== null && v !== undefined)"""
+# every y of every trace of the distributions view (bands and middle line; a figure a panel)
+TRACE_VALUES = """() => [...document.querySelectorAll('#view-distributions .js-plotly-plot')]
+  .flatMap(p => p.data).flatMap(t => t.y || []).filter(v => v !== null && v !== undefined)"""
 
 
 def test_an_all_zero_tensor_gets_no_invented_bands(page, server):

@@ -202,3 +202,133 @@ def test_the_strongest_edges_are_the_largest_values(page, server):
     edges = page.evaluate(TOP_EDGES)
     assert len(edges["drawn"]) == 40
     assert edges["drawn"] == edges["strongest"]
+
+
+# what a phase changes: the diagram and the inspector. the views of the iteration (loss,
+# gradient flow, boundary, distributions, units, digits) keep their picture until the
+# iteration (or, for the distributions and units, the layer) changes
+ITERATION_VIEWS = ["view-loss", "view-gradient-flow", "view-boundary", "view-distributions",
+                   "view-units", "view-digits"]
+PHASE_VIEWS = ["view-network", "view-cache"]
+# every Plotly.react of the page, by the test id of the view it draws in (before the page loads)
+COUNT_REACTS = """(() => {
+  window.reacts = [];
+  let plotly;
+  Object.defineProperty(window, 'Plotly', {configurable: true, get: () => plotly, set: (P) => {
+    const react = P.react;
+    P.react = function (gd, ...rest) {
+      const view = gd.closest('[data-testid]');
+      window.reacts.push(view ? view.dataset.testid : gd.id);
+      return react.call(this, gd, ...rest);
+    };
+    plotly = P;
+  }});
+})()"""
+# from now on: per view, the Plotly.react calls and the changes to its DOM (a redraw rewrites
+# its captions, bars or figure; a repaint of a canvas alone does not show here)
+WATCH = """(ids) => {
+  window.reacts = [];
+  const changes = Object.fromEntries(ids.map(id => [id, 0]));
+  for (const id of ids) {
+    new MutationObserver((records) => { changes[id] += records.length; })
+      .observe(document.querySelector(`[data-testid=${id}]`),
+               {subtree: true, childList: true, attributes: true, characterData: true});
+  }
+  window.redrawn = () => Object.fromEntries(Object.entries(changes).map(([id, n]) =>
+    [id, n + window.reacts.filter(r => r === id).length]));
+}"""
+REDRAWN = "() => window.redrawn()"
+# a snapshot of REDRAWN whenever the phase label changes: the frame of the phase before it
+# has drawn by then (phase play draws a phase, then waits, then moves on)
+SNAPSHOTS = """() => {
+  window.snapshots = [];
+  const label = document.querySelector('[data-testid=phase-label]');
+  let last = label.textContent;
+  new MutationObserver(() => {
+    if (label.textContent === last) return;
+    last = label.textContent;
+    window.snapshots.push([last, window.redrawn()]);
+  }).observe(label, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def wait_histograms(page, layer):
+    """The distributions draw the summary until the histograms arrive, then redraw."""
+    expect(page.get_by_test_id("view-distributions")).to_contain_text(f"dZ[{layer}]")
+
+
+def test_a_phase_change_within_an_iteration_redraws_only_what_the_phase_changes(page, server):
+    page.add_init_script(COUNT_REACTS)
+    # forward 3, the cost and backward 3 of the default run all work on layer 3
+    open_page(page, server, "?it=2&phase=forward-3&layer=3")
+    wait_histograms(page, 3)
+    page.evaluate(WATCH, ITERATION_VIEWS + PHASE_VIEWS)
+    for label in ["cost", "backward · layer 3"]:
+        before = redraws(page)
+        press(page, "phase-next")
+        wait_redrawn(page, before)
+        expect(page.get_by_test_id("phase-label")).to_have_text(label)
+    redrawn = page.evaluate(REDRAWN)
+    assert {view: redrawn[view] for view in ITERATION_VIEWS} == dict.fromkeys(ITERATION_VIEWS, 0)
+    assert all(redrawn[view] > 0 for view in PHASE_VIEWS), redrawn
+
+
+# what each view says about the iteration it shows, once it has drawn iteration {t}
+SHOWS_ITERATION = [("view-network", "aria-label", "Network diagram, iteration {t},"),
+                   ("view-cache", "text", "· iteration {t}(?!\\d)"),
+                   ("view-loss", "text", "iteration {t}: J ="),
+                   ("gradient-bars", "text", "iteration {t}, log scale"),
+                   ("view-boundary", "text", "θ at iteration {t},"),
+                   ("view-distributions", "aria-label", "At iteration {t}(?!\\d)"),
+                   ("gradcheck", "text", "Check iteration {t} now")]
+
+
+def expect_iteration(page, t):
+    for test_id, where, words in SHOWS_ITERATION:
+        view, text = page.get_by_test_id(test_id), re.compile(words.format(t=t))
+        if where == "text":
+            expect(view).to_contain_text(text)
+        else:
+            expect(view).to_have_attribute(where, text)
+
+
+def test_phase_play_redraws_the_iteration_views_only_when_the_iteration_changes(page, server):
+    page.add_init_script(COUNT_REACTS)
+    open_page(page, server, "?pace=fast")
+    wait_histograms(page, 1)
+    page.evaluate(RECORD)
+    page.evaluate(WATCH, ITERATION_VIEWS + PHASE_VIEWS)
+    page.evaluate(SNAPSHOTS)
+    press(page)
+    wait_shown(page, len(ONE_ITERATION))  # on into iteration 1
+    press(page)
+    playing(page).to_have_attribute("aria-pressed", "false")
+    # when iteration 1's forward 1 shows, every phase of iteration 0 has drawn
+    label, redrawn = page.evaluate("() => window.snapshots")[len(ONE_ITERATION) - 3]
+    assert label == ONE_ITERATION[-2][1] and shown(page)[len(ONE_ITERATION) - 2][0] == 1
+    assert {view: redrawn[view] for view in ITERATION_VIEWS} == dict.fromkeys(ITERATION_VIEWS, 0)
+    assert all(redrawn[view] > 0 for view in PHASE_VIEWS), redrawn
+    # stopped, every view shows the iteration on screen; a step on, the next one
+    t = shown(page)[-1][0]
+    expect_iteration(page, t)
+    press(page, "step-next")
+    expect_iteration(page, t + 1)
+
+
+def distributions_of(layer):
+    return re.compile(f"Distributions of layer {layer} over")
+
+
+def test_a_view_off_screen_waits_while_the_phases_play_and_draws_once_in_view(page, server):
+    open_page(page, server)  # the normal pace: layer 3 stays selected for three phases
+    wait_histograms(page, 1)
+    view = page.get_by_test_id("view-distributions")
+    page.evaluate(RECORD)
+    press(page)
+    wait_shown(page, 3)  # forward 3: layer 3 is selected, the distributions are off screen
+    expect(view).to_have_attribute("aria-label", distributions_of(1))
+    view.scroll_into_view_if_needed()
+    # in view, it draws the layer on screen, and follows the phases back to layer 1
+    for layer in [3, 2, 1]:
+        expect(view).to_have_attribute("aria-label", distributions_of(layer))
+    press(page)

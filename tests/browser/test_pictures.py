@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import is_run_post, open_page, redraws, wait_redrawn
+from tests.browser.conftest import PAGE_PLOTS, is_run_post, open_page, redraws, wait_redrawn
 
 UNITS = re.compile(r"/steps/(\d+)/units\?layer=(\d+)&units=([\d,]+)&resolution=(\d+)$")
 NUMBER = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
@@ -24,7 +24,7 @@ def units_asked(page):
             for url in page.recorder.requests if (m := UNITS.search(url))]
 
 
-def open_run(page, server, query, plots=6):
+def open_run(page, server, query, plots=PAGE_PLOTS):
     with page.expect_response(is_run_post) as answer:
         open_page(page, server, query, plots)
     return answer.value.json()["id"]

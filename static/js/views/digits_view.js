@@ -126,6 +126,9 @@ function drawOutput(frame) {
 // the pictures drawn: a redraw of the same step and example (a phase change) keeps them
 let drawnKey = null;
 
+// what the pictures are of (step_renderer.js redraws them when one changes)
+export const inputs = (frame) => [frame.t, frame.example.index];
+
 export function update(frame) {
   view.panel.hidden = !isDigits(frame.run);
   const key = `${frame.run.id}/${frame.t}/${frame.example.index}`;

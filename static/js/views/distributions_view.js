@@ -3,14 +3,20 @@
 // bins at evenly spread steps). the darkest band is the middle 38 %, the palest the full
 // range. until the histograms arrive (or without them) it draws the summary instead: Z and
 // A's min, mean ± std and max, and the norms of db and dW.
-import {react, baseLayout, stepMarker, seriesRange, axisSuffix, describePlot} from "../plot_theme.js";
+// the four panels are four Plotly figures laid over one another, each with its axes where
+// one figure's 2 × 2 grid puts them: a layer change redraws all four, and the page may paint
+// between two (as one figure, 40 to 100 ms of the page's thread at once)
+import {react, baseLayout, stepMarker, seriesRange, describePlot} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
+import {giveWay} from "../task_slices.js";
 
 const TENSORS = ["Z", "A", "dZ", "dW"];
 // TensorBoard's percentiles: the normal distribution's 0, ±1.5σ, ±σ, ±σ/2 and median
 const PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100];
 const BAND_ALPHA = [0.15, 0.25, 0.35, 0.5];
-let container = null, cache = null;
+// the 2 × 2 grid's gaps, each a fraction of a cell, as Plotly's layout.grid takes them
+const GRID_GAP = {x: 0.15, y: 0.3};
+let container = null, figures = null, cache = null;
 
 // percentile q of counts over bins whose inner edges are `edges` (outer bins clamp)
 function percentile(counts, edges, q) {
@@ -73,17 +79,16 @@ function statPanels(summary, l) {
     {title: `‖dW[${l}]‖`, x, bands: [], mid: s.dW_norm, midName: "="}];
 }
 
-function panelTraces(panel, k) {
-  const n = axisSuffix(k), axes = {xaxis: `x${n}`, yaxis: `y${n}`, showlegend: false};
+function panelTraces(panel) {
   const out = [];
   panel.bands.forEach(([low, high], b) => {
     const line = {width: 0, color: "#0072B2"};
-    out.push({type: "scatter", mode: "lines", x: panel.x, y: low, line, hoverinfo: "skip", ...axes});
+    out.push({type: "scatter", mode: "lines", x: panel.x, y: low, line, hoverinfo: "skip", showlegend: false});
     out.push({type: "scatter", mode: "lines", x: panel.x, y: high, line, fill: "tonexty", hoverinfo: "skip",
-      fillcolor: `rgba(0,114,178,${BAND_ALPHA[b + BAND_ALPHA.length - panel.bands.length]})`, ...axes});
+      fillcolor: `rgba(0,114,178,${BAND_ALPHA[b + BAND_ALPHA.length - panel.bands.length]})`, showlegend: false});
   });
   out.push({type: "scatter", mode: "lines", x: panel.x, y: panel.mid, line: {color: "#053061", width: 1.5},
-    hovertemplate: `step %{x}: ${panel.title.split(":")[0]} middle = %{y:.3g}<extra></extra>`, ...axes});
+    hovertemplate: `step %{x}: ${panel.title.split(":")[0]} middle = %{y:.3g}<extra></extra>`, showlegend: false});
   return out;
 }
 
@@ -96,19 +101,27 @@ function yRange(panel) {
   return {range, clipped};
 }
 
-function layout(frame, panels) {
-  const layout = baseLayout({margin: {l: 50, r: 10, t: 24, b: 30}, annotations: [], shapes: [],
-    grid: {rows: 2, columns: 2, pattern: "independent", xgap: 0.15, ygap: 0.3}});
-  panels.forEach((panel, k) => {
-    const n = axisSuffix(k), y = yRange(panel), x = panel.x;
-    const note = y.clipped ? " <span style=\"font-weight:normal\">(palest band clipped)</span>" : "";
-    layout.annotations.push({text: `<b>${panel.title}</b>${note}`, showarrow: false, xref: `x${n} domain`,
-      yref: `y${n} domain`, x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"});
-    layout.shapes.push({...stepMarker(frame.t, `x${n}`), yref: `y${n} domain`});
-    layout[`xaxis${n}`] = {range: [x[0], Math.max(x[x.length - 1], x[0] + 1)]};
-    layout[`yaxis${n}`] = {exponentformat: "power", type: panel.bands.length ? "linear" : "log", range: y.range};
-  });
-  return layout;
+// cell k's [start, end] of the two along one axis, as layout.grid computes it
+function cellDomain(k, gap) {
+  const step = 1 / (2 - gap);
+  return [k * step, k * step + step * (1 - gap)];
+}
+
+// panel k's figure: Z, A on the top row, dZ, dW below; the figures above the first are
+// see-through, so that its paper is the background of all four
+function panelLayout(frame, panel, k) {
+  const y = yRange(panel), x = panel.x;
+  const note = y.clipped ? " <span style=\"font-weight:normal\">(palest band clipped)</span>" : "";
+  return baseLayout({margin: {l: 50, r: 10, t: 24, b: 30}, ...(k ? {paper_bgcolor: "rgba(0,0,0,0)"} : {}),
+    annotations: [{text: `<b>${panel.title}</b>${note}`, showarrow: false, xref: "x domain", yref: "y domain",
+      x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"}],
+    shapes: [{...stepMarker(frame.t), yref: "y domain"}],
+    // the tick labels stay inside the figure: Plotly need not measure each one to hide those
+    // that would not (its default, "hide past div"), which took a quarter of a layer change
+    xaxis: {domain: cellDomain(k % 2, GRID_GAP.x), range: [x[0], Math.max(x[x.length - 1], x[0] + 1)],
+      ticklabeloverflow: "allow"},
+    yaxis: {domain: cellDomain(1 - Math.floor(k / 2), GRID_GAP.y), exponentformat: "power",
+      type: panel.bands.length ? "linear" : "log", range: y.range, ticklabeloverflow: "allow"}});
 }
 
 const valueText = (v) => (v === null || v === undefined ? "—" : Number.isFinite(v) ? formatNumber(v, 3) : "not finite");
@@ -123,18 +136,26 @@ function gist(frame, panels) {
   return `Distributions of layer ${frame.layer} over the iterations. At iteration ${frame.t}${at}: ${words.join("; ")}.`;
 }
 
-export function update(frame) {
+// what the panels draw from (step_renderer.js redraws them when one changes)
+export const inputs = (frame) => [frame.summary, frame.histograms, frame.layer, frame.t];
+
+export async function update(frame) {
   const key = `${frame.run.id}:${frame.layer}:${Boolean(frame.histograms)}`;
   if (!cache || cache.key !== key) {
     cache = {key, panels: frame.histograms ? histogramPanels(frame.histograms, frame.summary, frame.layer)
       : statPanels(frame.summary, frame.layer)};
-    cache.traces = cache.panels.flatMap(panelTraces);
+    cache.traces = cache.panels.map(panelTraces);
   }
   describePlot(container, gist(frame, cache.panels));
-  return react(container, cache.traces, layout(frame, cache.panels));
+  for (const [k, panel] of cache.panels.entries()) {
+    if (k) await giveWay();
+    await react(figures[k], cache.traces[k], panelLayout(frame, panel, k));
+  }
 }
 
 export function render(element, frame) {
   container = element;
+  figures = TENSORS.map(() => Object.assign(document.createElement("div"), {className: "dist-panel"}));
+  container.replaceChildren(...figures);
   return update(frame);
 }

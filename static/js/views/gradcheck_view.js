@@ -101,6 +101,9 @@ async function check(frame) {
   }
 }
 
+// the step checked, and whether it rests (step_renderer.js calls update when one changes)
+export const inputs = (frame) => [frame.t, frame.playing];
+
 export function update(frame) {
   last = frame;
   clearTimeout(timer);

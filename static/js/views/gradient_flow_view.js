@@ -72,6 +72,9 @@ function gist(frame) {
     norms.map((n) => `‖dW[${n.l}]‖ = ${normText(n.g)}`).join(", ") + ends + ".";
 }
 
+// what the plot, bars and flags draw from (step_renderer.js redraws them when one changes)
+export const inputs = (frame) => [frame.summary, frame.t];
+
 export function update(frame) {
   if (frame.run.id !== runId) {
     runId = frame.run.id;

@@ -1,5 +1,6 @@
-// loss and accuracy: the cost J of every step, train and test accuracy (R² for regression),
-// and a marker at the current step. the series come from the summary, once per run.
+// loss and accuracy: the cost J of every step, each step's accuracy on its batch, train and
+// test accuracy on the whole sets (R² for regression; every k-th step in mini-batch runs, a
+// dot each), and a marker at the current step. the series come from the summary, once per run.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 
@@ -7,19 +8,38 @@ let plot = null, caption = null, traces = null, runId = null, ranges = null;
 
 const steps = (n) => [...Array(n).keys()];
 
+// the summary's score series: [key, name in the legend and caption] of batch, train, test
+function scoreSeries(summary, task) {
+  const [suffix, label] = task === "regression" ? ["r2", "R²"] : ["accuracy", "accuracy"];
+  const every = summary.evaluated_every || 1;
+  const sets = every > 1 ? ` (every ${every} steps)` : "";
+  return [[`batch_${suffix}`, `batch ${label}`], [`train_${suffix}`, `train ${label}${sets}`],
+    [`test_${suffix}`, `test ${label}${sets}`]];
+}
+
+// the batch's own score, unless it is the train score at every step (a full batch)
+function showsBatch(summary, task) {
+  const [[batch], [train]] = scoreSeries(summary, task);
+  return Array.isArray(summary[batch]) && summary[batch].some((v, t) => v !== summary[train][t]);
+}
+
 function buildTraces(summary, task) {
-  const x = steps(summary.cost.length);
-  const regression = task === "regression";
-  const metric = regression ? ["train_r2", "test_r2"] : ["train_accuracy", "test_accuracy"];
-  const label = regression ? "R²" : "accuracy";
+  const x = steps(summary.cost.length), every = summary.evaluated_every || 1;
+  const [batch, ...sets] = scoreSeries(summary, task);
+  const scores = sets.map(([key, name], k) => ({type: "scatter", yaxis: "y2", x, y: summary[key] || [],
+    // every step scored: a step whose score is not finite (divergence) is null, and the
+    // line bridges it. every k-th step: a dot each, and gaps (not zeros) between
+    mode: every > 1 ? "markers" : "lines", connectgaps: every === 1, name,
+    line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
+    marker: {color: LAYER_COLOURS[k], size: 7, symbol: k ? "diamond" : "circle"},
+    hovertemplate: `step %{x}: ${name.split(" (")[0]} = %{y:.4f}<extra></extra>`}));
+  const own = showsBatch(summary, task) ? [{type: "scatter", mode: "lines", yaxis: "y2", x,
+    y: summary[batch[0]], name: batch[1], line: {color: LAYER_COLOURS[2], width: 1},
+    opacity: 0.6, hovertemplate: `step %{x}: ${batch[1]} = %{y:.4f}<extra></extra>`}] : [];
   return [
     {type: "scatter", mode: "lines", name: "cost J", x, y: summary.cost,
       line: {color: "#222", width: 2}, hovertemplate: "step %{x}: J = %{y:.5g}<extra></extra>"},
-    // a step whose metric is not finite (divergence) is null: the line bridges it
-    ...metric.map((key, k) => ({type: "scatter", mode: "lines", yaxis: "y2", x, y: summary[key] || [],
-      connectgaps: true, name: `${k ? "test" : "train"} ${label}`,
-      line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
-      hovertemplate: `step %{x}: ${k ? "test" : "train"} ${label} = %{y:.4f}<extra></extra>`})),
+    ...own, ...scores,
   ];
 }
 
@@ -29,20 +49,24 @@ function measuredAt(series, t) {
   return null;
 }
 
-// "train accuracy 0.87, test accuracy 0.84 (measured at iteration 40)": the last finite values
-function metricsText(summary, keys, name, t) {
-  const [train, test] = keys.map((key) => measuredAt(summary[key], t));
+// "batch accuracy 0.91, train accuracy 0.87, test accuracy 0.84 (measured at iteration 38)":
+// this step's batch score, and the last values measured on the whole sets
+function metricsText(summary, task, t) {
+  const [[batchKey, batchName], ...sets] = scoreSeries(summary, task);
+  const [train, test] = sets.map(([key]) => measuredAt(summary[key], t));
   const value = (m) => (m ? formatNumber(m.value, 3) : "—");
   const steps = [...new Set([train, test].filter(Boolean).map((m) => m.step))];
   const when = steps.some((s) => s !== t) ? `measured at iteration ${steps.join(" and ")}` : "";
-  return `train ${name} ${value(train)}, test ${name} ${value(test)}${when ? ` (${when})` : ""}`;
+  const names = sets.map(([, name]) => name.split(" (")[0]);
+  const batch = showsBatch(summary, task) ? summary[batchKey][t] : undefined;
+  const own = batch === undefined ? "" : `${batchName} ${value(batch === null ? null : {value: batch})}, `;
+  return `${own}${names[0]} ${value(train)}, ${names[1]} ${value(test)}${when ? ` (${when})` : ""}`;
 }
 
 function title(frame) {
-  const {summary, t, run} = frame, regression = run.task === "regression";
-  const keys = regression ? ["train_r2", "test_r2"] : ["train_accuracy", "test_accuracy"];
+  const {summary, t, run} = frame;
   const cost = Number.isFinite(summary.cost[t]) ? formatNumber(summary.cost[t]) : "not a finite number";
-  return `iteration ${t}: J = ${cost}, ${metricsText(summary, keys, regression ? "R²" : "accuracy", t)}` +
+  return `iteration ${t}: J = ${cost}, ${metricsText(summary, run.task, t)}` +
     (ranges.note ? `. ${ranges.note}` : "");
 }
 
@@ -74,6 +98,9 @@ function r2Range(summary) {
   const [low] = seriesRange([summary.train_r2, summary.test_r2]);
   return [Math.max(-1, Math.min(0, low)), 1.02];
 }
+
+// what the plot draws from (step_renderer.js redraws it when one changes)
+export const inputs = (frame) => [frame.summary, frame.t];
 
 export function update(frame) {
   if (frame.run.id !== runId) {

@@ -177,6 +177,10 @@ function legendTraces(frame) {
   return traces;
 }
 
+// what the picture draws from: θ_t's served grid or predictions, and the batch (step_renderer.js
+// redraws it when one changes)
+export const inputs = ({t, boundary, finite, batch}) => [t, boundary, finite, batch.X, batch.Y, batch.classes, batch.AL];
+
 export async function update(frame) {
   const fig = figure(frame);
   current = {frame, ext: fig.ext};

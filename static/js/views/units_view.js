@@ -171,6 +171,9 @@ function drawIfWanted() {
   if (lastFrame && stale && shown()) draw(lastFrame).catch(showFailure);
 }
 
+// what the maps are of (step_renderer.js asks for them again when one changes)
+export const inputs = (frame) => [frame.t, frame.layer];
+
 export function update(frame) {
   lastFrame = frame;
   view.panel.hidden = !isPlane(frame.run);

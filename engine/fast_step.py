@@ -1,0 +1,205 @@
+"""The training step's fast path: the maths of engine.layers and engine.model, in fewer
+passes and with fewer allocations.
+
+Training and replay both take this path (engine.step), so a replayed step is the same
+sequence of floating-point operations as the step it replays, hence bit-identical. The
+course's plain functions compute the same numbers in the course's way, and
+tests/test_fast_step.py holds the two equal on every tensor of a step (relative
+difference ≤ 1e-12).
+
+What it does differently, and why:
+- A row of ones. X and every hidden A[l] sit above a row of ones, [A; 1], so that
+  Z = W A + b is one matrix product, [W b]·[A; 1], while W has fewer entries than Z:
+  NumPy adds a broadcast column b at about a third of the speed of a plain add. The
+  caches hold A[l-1] without its row (views).
+- Buffers. Z[l], A[l], dW[l], db[l] and θ_{t+1} are written into arrays that the caller
+  hands in (`out`, `Buffers`: a training run's chunk buffers and dθ, whose W/b views are
+  the gradients), so a step allocates little and the statistics read a chunk of steps at
+  once.
+- A fused output gradient. For sigmoid + BCE and softmax + CCE, dZ[L] = A[L] − Y: σ' and
+  the softmax Jacobian cancel the 1/a terms of dA[L] exactly. dA[L] is then not computed
+  (a step record recomputes it, engine.records), and dZ[L] stays exact when a saturates.
+- No dA[0]: nothing below X needs it.
+- The softmax + CCE cost logs only each example's own output when Y is one-hot (m logs,
+  not n_y·m).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.activations import LEAKY_SLOPE, activation_backward
+from engine.losses import (
+    FUSED,
+    LOG_TINY,
+    cce_of_log_softmax,
+    compute_loss,
+    label_index,
+    loss_backward,
+)
+
+
+class Buffers(NamedTuple):
+    """Arrays a training step writes into instead of allocating its own (the numbers
+    are the same): the forward's (Z[l], A[l]) per layer (a hidden A[l] above a row of
+    ones, as forward() takes it), dθ with its W/b views, and θ_{t+1} with its W/b
+    views, which the next step takes as its parameters."""
+
+    out: list
+    g: np.ndarray
+    grads: dict
+    theta: np.ndarray
+    params: dict
+
+
+def ones_below(shape):
+    """An array for A of this shape (..., n, m) with a row of ones below it:
+    (..., n + 1, m), its last row ones."""
+    *stack, n, m = shape
+    A_ones = np.empty((*stack, n + 1, m))
+    A_ones[..., -1, :] = 1.0
+    return A_ones
+
+
+def with_ones(A):
+    """[A; 1]: A (..., n, m) with a row of ones below it, (..., n + 1, m)."""
+    A_ones = ones_below(A.shape)
+    A_ones[..., :-1, :] = A
+    return A_ones
+
+
+def affine_forward(A_ones, W, b, out=None):
+    """Z = W A + b.  A_ones: (n_prev + 1, m), A with a row of ones below (with_ones);
+    W: (n, n_prev); b: (n, 1) -> Z: (n, m).  out: a buffer for Z.  Stacks of them
+    work too: (..., n, n_prev) and so on.
+
+    While W has fewer entries than Z (n_prev < m), copying W and b into one matrix and
+    letting the product add b, Z = [W b]·[A; 1], is cheaper than adding b.
+    """
+    if A_ones.shape[-2] <= A_ones.shape[-1]:
+        return np.matmul(np.concatenate((W, b), axis=-1), A_ones, out=out)
+    Z = np.matmul(W, A_ones[..., :-1, :], out=out)
+    Z += b
+    return Z
+
+
+def _sigmoid_into(Z, out):
+    # for Z < -709, e^-Z overflows to inf and A to the correct limit 0
+    with np.errstate(over="ignore"):
+        E = np.exp(-Z)
+    E += 1.0
+    return np.divide(1.0, E, out=out)
+
+
+def _linear_into(Z, out):
+    if out is None:
+        return Z.copy()
+    np.copyto(out, Z)
+    return out
+
+
+def _softmax_into(Z, out):
+    # axis -2, the units: stacks (T, n, m) of several θs normalize each column too
+    E = np.subtract(Z, Z.max(axis=-2, keepdims=True), out=out)
+    np.exp(E, out=E)
+    E /= E.sum(axis=-2, keepdims=True)
+    return E
+
+
+# name -> g(Z, out): engine.activations' forwards, writing A into out (a new array if None)
+ACTIVATE = {
+    "relu": lambda Z, out: np.maximum(Z, 0.0, out=out),
+    "leaky_relu": lambda Z, out: np.maximum(Z, LEAKY_SLOPE * Z, out=out),
+    "tanh": lambda Z, out: np.tanh(Z, out=out),
+    "sigmoid": _sigmoid_into,
+    "linear": _linear_into,
+    "softmax": _softmax_into,
+}
+
+
+def activate(name, Z, out=None):
+    """A = g(Z) for the named activation, written into out if given.  Z: (..., n, m)."""
+    return ACTIVATE[name](Z, out)
+
+
+def _dropout_in_place(A, keep_prob, rng):
+    """Inverted dropout on a hidden A that this step owns: A ⊙ D / keep_prob.  Returns D."""
+    D = (rng.random(A.shape) < keep_prob).astype(A.dtype)
+    A *= D
+    A /= keep_prob
+    return D
+
+
+def forward(X_ones, params, activations, keep_prob=1.0, rng=None, out=None):
+    """engine.model.model_forward on [X; 1].  Returns AL, caches and masks as it does.
+
+    X_ones: (n_x + 1, m), X with a row of ones below (with_ones).  Each hidden A[l] is
+    written above a row of ones too; the caches hold A[l-1] without it.
+    out: buffers (Z[l], A[l]) per layer to write into, or None; a hidden layer's A
+    buffer is (n_l + 1, m), its last row ones (ones_below).
+    """
+    A_ones, caches, masks = X_ones, [], []
+    L = len(activations)
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        Z_out, A_out = out[l - 1] if out else (None, None)
+        Z = affine_forward(A_ones, W, b, Z_out)
+        caches.append(((A_ones[:-1], W, b), Z))
+        if l < L:
+            A_ones = ones_below(Z.shape) if A_out is None else A_out
+            A = activate(activations[l - 1], Z, A_ones[:-1])
+            masks.append(_dropout_in_place(A, keep_prob, rng) if keep_prob < 1.0 else None)
+    masks.append(None)
+    return activate(activations[-1], Z, A_out), caches, masks
+
+
+def mean_loss(loss, activation, AL, Y, Z, labels=None):
+    """losses.compute_loss; labels: each column's class when Y is one-hot
+    (losses.one_hot_labels), or None.  With them, softmax + CCE logs only y's outputs."""
+    if labels is None or (activation, loss) != ("softmax", "categorical_cross_entropy"):
+        return compute_loss(loss, activation, AL, Y, Z)
+    m = Z.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_A = np.log(np.take(AL, label_index(labels, m)))  # log of y's a: (m,)
+        J = -log_A.sum() / m
+    if np.isfinite(J) and log_A.min() > LOG_TINY:
+        return float(J)
+    return float(cce_of_log_softmax(Y, Z))
+
+
+def output_gradient(loss, activation, AL, Y, Z):
+    """dA[L] and dZ[L], per example: (n_y, m) each.  For the fused pairs dZ = A - Y and
+    dA[L] is None (not computed); otherwise dZ = g'(Z) ⊙ dA[L], as in engine.model."""
+    if (activation, loss) in FUSED:
+        return None, AL - Y
+    dA = loss_backward(loss, AL, Y)
+    return dA, activation_backward(activation, dA, Z)
+
+
+def backward(dZ, caches, activations, masks, keep_prob, grad_out):
+    """engine.model.model_backward from dZ[L] (output_gradient), without dA[0] and dA[L].
+
+    grad_out: {"W1": buffer, "b1": buffer, ...} (views of dθ) that dW[l] and db[l] are
+    written into.  Returns {"dA{l}" (l < L), "dZ{l}", "dW{l}", "db{l}"}.
+    """
+    grads, m = {}, dZ.shape[1]
+    for l in range(len(caches), 0, -1):
+        (A_prev, W, _), _ = caches[l - 1]
+        dW, db = grad_out[f"W{l}"], grad_out[f"b{l}"]
+        # dW = (1/m) dZ A_prevᵀ and db = (1/m) Σᵢ dZ, into dθ's views
+        np.divide(np.matmul(dZ, A_prev.T, out=dW), m, out=dW)
+        np.divide(np.add.reduce(dZ, axis=1, keepdims=True, out=db), m, out=db)
+        grads[f"dZ{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dZ, dW, db
+        if l > 1:
+            dA = grads[f"dA{l - 1}"] = W.T @ dZ
+            D, Z = masks[l - 2], caches[l - 2][1]
+            # dropout passes the gradient only through kept units, scaled as forward
+            dZ = activation_backward(activations[l - 2], dA if D is None else dA * D / keep_prob,
+                                     Z)
+    return grads
+
+
+def add_l2(grads, params, l2, m):
+    """dW[l] += (λ/m) W[l] for every layer, in place: dW[l] are views of dθ."""
+    for l in range(1, len(params) // 2 + 1):
+        grads[f"dW{l}"] += (l2 / m) * params[f"W{l}"]

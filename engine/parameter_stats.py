@@ -1,0 +1,143 @@
+"""Statistics of a step's parameters, for a chunk of steps at once: the norms of W, dW,
+db and the update, and the EXTREMES (max |·| of W, b, dW and db, and how far apart a
+layer's units are). Rows as engine.stats lays them out.
+
+A small θ (up to stats.FEW_PARAMETERS) is stacked, a chunk's θ, dθ and steps in one
+array, and reduced in a few calls; a big one takes one BLAS dot per tensor instead,
+since memory passes cost more than calls then.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.stats import EXTREMES, FEW_PARAMETERS, INDEX, NORMS, columns
+
+
+def _norms(stacks, layout, rows):
+    """(T, V, 2L) norms per tensor [W1, b1, W2, b2, ...] of V stacks (T, P) of T steps'
+    flat vectors, and on the way rows[:, :, EXTREMES] of θ and dθ, the first two stacks."""
+    if layout.size > FEW_PARAMETERS:
+        for k in range(len(stacks[0])):
+            rows[k, :, columns(EXTREMES)] = _big_extremes(stacks[0][k], stacks[1][k], layout)
+        return np.array([_segment_norms([stack[k] for stack in stacks], layout)
+                         for k in range(len(stacks[0]))])
+    _extremes(rows[:, :, columns(EXTREMES)], stacks[0], stacks[1], layout)
+    # Σx² per tensor: a square and a sum along each row, as for one vector at a time
+    return np.sqrt(np.stack([np.add.reduceat(stack * stack, layout.starts, axis=1)
+                             for stack in stacks], axis=1))
+
+
+def _segment_norms(vectors, layout):
+    """(V, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
+    return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in layout.cuts] for v in vectors]
+
+
+# ‖ΔW‖ is the norm of the optimizer's step, the update it applied: no pass over
+# θ_{t+1} − θ_t. That difference, which a step record holds, is −step + δ, where
+# rounding θ − step leaves |δ| ≤ u·|θ_{t+1}|; the two norms agree to
+# u·‖W_{t+1}‖/‖ΔW‖ ≈ u·(1 + 1/ratio) (relative) at worst, ratio = ‖ΔW‖/‖W‖, and to
+# far less for random rounding. Below this ratio the difference itself is measured.
+EXACT_UPDATE_RATIO = 1e-9
+
+
+_THETA, _GRAD, _STEP = range(3)  # the first three StepVectors, as _norms stacks them
+
+
+class StepVectors(NamedTuple):
+    """The flat vectors (engine.layout) of T consecutive steps, (T, P) each (views of a
+    run's chunk buffers, engine.step_buffers, or one step's own arrays): θ_{t+1} = θ_t −
+    step."""
+
+    thetas: np.ndarray  # θ_t
+    grads: np.ndarray  # dθ
+    steps: np.ndarray | None  # the optimizer's steps; None where step_scale gives them
+    new_thetas: np.ndarray  # θ_{t+1}
+
+
+def fill_parameters(rows, vectors, layout, step_scale=None):
+    """rows[:, :, NORMS] of T steps (T, L, ...): ‖W‖, ‖dW‖, ‖db‖, ‖ΔW‖ and ‖ΔW‖/‖W‖; and
+    rows[:, :, EXTREMES]: max |·| of W, b, dW and db, and the units' spreads.
+
+    vectors: StepVectors of the T steps.  step_scale: α when each step is α·dθ (gradient
+    descent), whose norms are then α·‖dθ‖ to within an ulp: no pass over the steps.
+    """
+    if step_scale is None:
+        norms = _norms(vectors[:3], layout, rows)
+    else:
+        norms = _norms(vectors[:2], layout, rows)
+        norms = np.concatenate([norms, step_scale * norms[:, _GRAD:_GRAD + 1]], axis=1)
+    # norms: (T, [θ, dθ, step], 2L): tensors [W1, b1, W2, b2, ...], the W[l] at even places
+    W, update = norms[:, _THETA, 0::2], norms[:, _STEP, 0::2]
+    for k in np.flatnonzero((update < EXACT_UPDATE_RATIO * W).any(axis=1)):
+        norms[k, _STEP] = _segment_norms([vectors.new_thetas[k] - vectors.thetas[k]],
+                                         layout)[0]
+    column = {name: rows[:, :, INDEX[name]] for name in NORMS}  # (T, L) views
+    column["W_norm"][:], column["update_norm"][:] = W, update
+    column["dW_norm"][:], column["db_norm"][:] = norms[:, _GRAD, 0::2], norms[:, _GRAD, 1::2]
+    np.divide(update, W, out=column["update_ratio"], where=W > 0)
+
+
+# EXTREMES: max |·| of W, b, dW and db, a colour range that holds every step; and how
+# far apart a layer's units are: the range of their biases, max_i b[i] − min_i b[i], and
+# max_i ‖W[i,:] − W[0,:]‖. Both about 0 mean that every unit has the same weights and
+# bias: the units compute the same function, get the same gradient and stay the same (the
+# symmetry problem of a constant init). Biases that differ by more than rounding
+# (SAME_BIAS of their size) already tell that the units differ: the weights' spread is
+# then not measured (NaN), which saves passes over W. A big θ (above FEW_PARAMETERS)
+# skips the passes over its weights for their maxima too (NaN).
+SAME_BIAS = 1e-10
+_bias_starts = {}  # layer dims -> where each layer's b starts among all the biases
+# positions in a row of EXTREMES; max |·| of W, b, dW and db come first, in that order
+_MAXIMA = slice(0, 4)
+_B_MAX, _DB_MAX, _W_SPREAD, _B_SPREAD = (EXTREMES.index(name) for name in (
+    "b_max_abs", "db_max_abs", "W_row_spread", "b_spread"))
+
+
+def _extremes(out, thetas, grads, layout):
+    """Write out (T, L, 6), the EXTREMES of T steps, from their θ and dθ: (T, P) each."""
+    T, L = len(thetas), layout.L
+    # max and min take a pass each, but make no |θ|-sized copy: (T, 2, 2L), [θ, dθ]
+    high = np.stack([np.maximum.reduceat(v, layout.starts, axis=1) for v in (thetas, grads)],
+                    axis=1)
+    low = np.stack([np.minimum.reduceat(v, layout.starts, axis=1) for v in (thetas, grads)],
+                   axis=1)
+    top = np.maximum(high, -low) + 0.0  # + 0.0: an all-zero tensor's -0.0 prints as 0
+    # (T, 2, 2L): [θ, dθ] x [W1, b1, W2, ...] -> (T, L, 4): W, b, dW, db of each layer
+    out[:, :, _MAXIMA] = top.reshape(T, 2, L, 2).transpose(0, 2, 1, 3).reshape(T, L, 4)
+    out[:, :, _B_SPREAD] = high[:, 0, 1::2] - low[:, 0, 1::2]
+    out[:, :, _W_SPREAD] = np.nan
+    _fill_weight_spreads(out, thetas, layout)
+
+
+def _big_extremes(theta, grad, layout):
+    """(1, L, 6) EXTREMES of one step of a big θ: its biases', not its weights' maxima."""
+    out = np.full((1, layout.L, 6), np.nan)
+    key = tuple(layout.dims)
+    if key not in _bias_starts:
+        _bias_starts[key] = np.concatenate([[0], np.cumsum(layout.dims[1:-1])]).astype(np.intp)
+    for vector, column in ((theta, _B_MAX), (grad, _DB_MAX)):
+        biases = np.concatenate([vector[cut] for cut in layout.cuts[1::2]])
+        high = np.maximum.reduceat(biases, _bias_starts[key])
+        low = np.minimum.reduceat(biases, _bias_starts[key])
+        out[0, :, column] = np.maximum(high, -low) + 0.0
+        if vector is theta:
+            out[0, :, _B_SPREAD] = high - low
+    _fill_weight_spreads(out, theta[None], layout)
+    return out
+
+
+def _fill_weight_spreads(out, thetas, layout):
+    """out[:, l, W_row_spread] = max_i ‖W[i,:] − W[0,:]‖ of layer l + 1 at the steps where
+    its biases agree (b_spread within SAME_BIAS of b_max_abs); out: (T, L, EXTREMES),
+    thetas: (T, P)."""
+    agree = out[:, :, _B_SPREAD] <= SAME_BIAS * out[:, :, _B_MAX]
+    for l in np.flatnonzero(agree.any(axis=0)):
+        _, (n, n_prev) = layout.shapes[2 * l]
+        if n == 1:  # no other unit to differ from
+            out[:, l, _W_SPREAD] = np.where(agree[:, l], 0.0, np.nan)
+            continue
+        W = thetas[:, layout.cuts[2 * l]].reshape(-1, n, n_prev)
+        rows = W[:, 1:] - W[:, :1]
+        spread = np.sqrt(np.einsum("tij,tij->ti", rows, rows).max(axis=1))
+        out[:, l, _W_SPREAD] = np.where(agree[:, l], spread, np.nan)

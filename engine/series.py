@@ -1,0 +1,248 @@
+"""A run's per-step summaries: cost, scores (accuracy or R²) and every layer's statistics.
+
+Arrays hold one row per step, NaN where not measured. Steps are summarized a chunk at a
+time: a training step writes its Z and A into a run's chunk buffers
+(engine.step_buffers) and is queued here; when the chunk is full, the statistics reduce
+all its steps in a few calls per layer (engine.stats, engine.parameter_stats). A step
+counts as recorded once its chunk is summarized.
+
+Scores. Every step scores its own batch, from the output AL it computed (with dropout's
+masks, if any). A full batch without dropout is the training set: its batch score is the
+train score. Otherwise θ_t is scored on the whole training and test sets every
+`evaluated_every` steps and at the last one (engine.cost.evaluation_interval), so that a
+mini-batch run costs about what a full-batch one does; the other steps stay NaN.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from engine import cost, parameter_stats, stats
+from engine.losses import FUSED
+from engine.parameter_stats import StepVectors
+from engine.scores import ClassLabels, SetScorer, score
+
+
+class QueuedStep(NamedTuple):
+    """What a step leaves for its chunk's summary, beside its Z, A, θ and dθ in the chunk
+    buffers (engine.step_buffers)."""
+
+    t: int
+    cost: float
+    epoch: int
+    indices: np.ndarray | None  # the batch's examples; None: the whole training set
+    Y: np.ndarray | None  # the batch's targets (n_y, m); None: the whole training set's
+    step: np.ndarray | None  # the optimizer's step, where step_scale does not give it
+
+
+def _own_vectors(result):
+    """The StepVectors of one step (engine.step.StepResult), (1, P) views of its arrays."""
+    forward, backward, update = result
+    return StepVectors(forward.theta[None], backward.g[None], update.step[None],
+                       update.new_theta[None])
+
+
+class Series:
+    """The summaries of a run of a normalized config, its ParamLayout and Dataset."""
+
+    def __init__(self, cfg, layout, data):
+        self.cfg, self.layout, self.data, self.task = cfg, layout, data, data.info.task
+        steps = cfg["steps"]
+        self.cost, self.X_max_abs = np.full(steps, np.nan), np.full(steps, np.nan)
+        self.epoch = np.zeros(steps, dtype=np.int64)
+        self.batch, self.train, self.test = (np.full(steps, np.nan) for _ in range(3))
+        self.layers = np.full((steps, layout.L, len(stats.LAYER_STATS)), np.nan)
+        # max |X| of a batch, from each example's max |x| (m_train,)
+        self._example_max_abs = np.abs(data.X_train).max(axis=0, initial=0.0)
+        self._all_max_abs = self._example_max_abs.max(initial=0.0)
+        self._scorers(cfg, layout, data)
+        # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
+        # outputs and targets
+        self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED
+        self._dZ_keys, self._dA_keys = ([f"{name}{l}" for l in range(1, layout.L + 1)]
+                                        for name in ("dZ", "dA"))
+        # gradient descent steps α·dθ: their norms are α·‖dθ‖ (parameter_stats)
+        self.step_scale = cfg["learning_rate"] if cfg["optimizer"] == "gd" else None
+        # small θ: norms of a chunk's steps in a few calls on the stacked rows
+        self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
+        self.recorded = 0  # steps summarized so far
+        self._queue = []
+
+    def _scorers(self, cfg, layout, data):
+        """What the scores need: the cadence of the whole sets' and their SetScorers."""
+        m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
+        self.full_batch = cfg["batch_size"] is None or cfg["batch_size"] >= m_train
+        self.evaluated_every = cost.evaluation_interval(
+            layout.dims, cfg["batch_size"] or m_train, m_train, m_test)
+        self._last = cfg["steps"] - 1
+        # the step's own AL is the train prediction when it saw all data without dropout
+        self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
+        acts = cfg["activations"]
+        self._train = SetScorer(self.task, layout, acts, data.X_train_ones, data.Y_train)
+        self._test = SetScorer(self.task, layout, acts, data.X_test_ones, data.Y_test) \
+            if m_test else None
+        self._train_labels = self._train.labels
+
+    @property
+    def queued(self):
+        """Steps waiting for their chunk's summary."""
+        return len(self._queue)
+
+    def evaluated(self, t):
+        """Whether step t's θ is scored on the whole training and test sets."""
+        return t % self.evaluated_every == 0 or t == self._last
+
+    def record(self, t, result):
+        """Summarize step t alone, from its own arrays (engine.step.StepResult); the steps
+        queued before it are flushed first.  Returns [t] if its numbers are not all
+        finite, else []."""
+        step = self._enter(t, result)
+        forward = result.forward
+        Zs = [cache[1][None] for cache in forward.caches]
+        As = [forward.A(l)[None] for l in range(1, self.layout.L + 1)]
+        return self._summarize([step], Zs, As, _own_vectors(result))
+
+    def queue(self, t, result):
+        """Queue step t, whose Z, A, θ and dθ sit in the chunk buffers (its Slot's)."""
+        self._queue.append(self._enter(t, result))
+
+    def flush(self, buffers):
+        """Summarize the queued steps from the chunk buffers they wrote into
+        (engine.step_buffers.StepBuffers).  Returns the summarized steps whose numbers are
+        not all finite."""
+        queue, self._queue = self._queue, []
+        if not queue:
+            return []
+        T = len(queue)
+        vectors = None
+        if self.stack_parameters:
+            steps = None if self.step_scale is not None else np.stack([q.step for q in queue])
+            vectors = buffers.vectors(T, steps)
+        return self._summarize(queue, *buffers.outputs(T), vectors)
+
+    def _enter(self, t, result):
+        """Step t's QueuedStep.  A big θ has its norms and scores taken now, so that no
+        θ-sized array waits for the chunk."""
+        forward, backward, update = result
+        self.gradient_extremes(t, backward.grads)
+        Y = None if self.full_batch else forward.Y
+        if not self.stack_parameters:
+            batches = None if forward.indices is None else forward.indices[None]
+            self._parameters(slice(t, t + 1), _own_vectors(result), forward.AL[None],
+                             self._targets([Y]), batches)
+        step = update.step if self.step_scale is None and self.stack_parameters else None
+        return QueuedStep(t, forward.cost, forward.epoch, forward.indices, Y, step)
+
+    def gradient_extremes(self, t, grads, exact=False):
+        """Step t's max |·| of every layer's dZ and dA (the output layer's dA where training
+        computed it) from its gradients (engine.step.Backward.grads); exact: see
+        stats.fill_gradient_extremes."""
+        dAs = [grads[key] for key in self._dA_keys]
+        stats.fill_gradient_extremes(self.layers[t], [grads[key] for key in self._dZ_keys],
+                                     dAs[:-1] if dAs[-1] is None else dAs, exact)
+
+    def _targets(self, Ys):
+        """The targets of consecutive steps: the training set's Y (n_y, m) for full
+        batches, else their batches' stacked (T, n_y, m)."""
+        return self.data.Y_train if Ys[0] is None else np.stack(Ys)
+
+    def _summarize(self, queue, Zs, As, vectors):
+        """Write the rows of consecutive QueuedSteps; Zs, As: their Z[l] and A[l], (T, n_l,
+        m) each; vectors: their StepVectors (read for a small θ only)."""
+        span = slice(queue[0].t, queue[-1].t + 1)  # the steps, consecutive
+        rows = self.layers[span]
+        with np.errstate(all="ignore"):
+            self.cost[span] = [q.cost for q in queue]
+            self.epoch[span] = [q.epoch for q in queue]
+            batches = None if queue[0].indices is None else np.stack([q.indices for q in queue])
+            self.X_max_abs[span] = self._X_max_abs(batches)
+            Y = self._targets([q.Y for q in queue])
+            if self.stack_parameters:
+                self._parameters(span, vectors, As[-1], Y, batches)
+            stats.fill_moments(rows, Zs, As, self.cfg["activations"], self.cfg["keep_prob"] < 1.0)
+            if self.output_dA_left_out:
+                rows[:, -1, stats.INDEX["dA_max_abs"]] = stats.output_dA_max_abs(
+                    self.cfg["loss"], As[-1], Y)
+        finite = np.isfinite(self.cost[span]) & \
+            np.isfinite(rows[:, :, stats.MUST_BE_FINITE]).all(axis=(1, 2))
+        self.recorded = span.stop
+        return (span.start + np.flatnonzero(~finite)).tolist()
+
+    def _X_max_abs(self, batches):
+        """max |X| of consecutive steps' batches from their examples (T, m); None: the
+        whole training set."""
+        if batches is None:
+            return self._all_max_abs
+        return self._example_max_abs[batches].max(axis=1)
+
+    def _parameters(self, span, vectors, ALs, Y, batches):
+        """Norms and scores of the steps of a span (a slice of consecutive steps) from their
+        StepVectors, outputs ALs (T, n_y, m), targets Y (see _targets) and examples (see
+        _scores)."""
+        with np.errstate(all="ignore"):
+            parameter_stats.fill_parameters(self.layers[span], vectors, self.layout,
+                                            self.step_scale)
+            self._scores(span, vectors.thetas, ALs, Y, batches)
+
+    def _scores(self, span, thetas, ALs, Y, batches=None):
+        """Each step's score on its batch, from its own output ALs (T, n_y, m) and targets
+        Y; and on the whole sets, of its θ_t (thetas: (T, P)), at the steps evaluated.
+        batches: the steps' examples (T, m), for their classes; None: the training set."""
+        self.batch[span] = score(self.task, ALs, Y, self._batch_labels(Y, batches))
+        if self.own_AL:
+            self.train[span] = self.batch[span]
+        due = [t for t in range(span.start, span.stop) if self.evaluated(t)]
+        if due:
+            self._score_sets(due, [thetas[t - span.start] for t in due])
+
+    def _batch_labels(self, Y, batches):
+        """ClassLabels of the targets Y of steps whose examples are batches, or None: the
+        classes of the training set's examples are known, which argmax need not find."""
+        if batches is None:
+            return self._train_labels
+        classes = self.data.train_labels
+        return None if classes is None or self.task == "regression" else \
+            ClassLabels(Y, classes[batches])
+
+    def _score_sets(self, steps, thetas):
+        """Scores of θ_t on the whole training and test sets at these steps."""
+        if not self.own_AL:
+            self.train[steps] = self._train(thetas)
+        if self._test is not None:
+            self.test[steps] = self._test(thetas)
+
+    def score_last(self, t, theta):
+        """Score θ_t on the whole sets at step t, the last one recorded when a run stops
+        or diverges early: the summary ends with a train and test score."""
+        with np.errstate(all="ignore"):
+            self._score_sets([t], [theta])
+
+    def truncate(self, n):
+        """Forget everything from step n on (steps after a divergence)."""
+        for series in (self.cost, self.batch, self.train, self.test, self.layers,
+                       self.X_max_abs):
+            series[n:] = np.nan
+        self.recorded = min(self.recorded, n)
+
+    def as_dict(self, n):
+        """JSON-ready lists of the first n steps (NaN stays NaN; the web layer nulls it)."""
+        regression = self.task == "regression"
+        scores = {name: getattr(self, name)[:n].tolist() for name in ("batch", "train", "test")}
+        out = {"steps": n, "cost": self.cost[:n].tolist(), "epoch": self.epoch[:n].tolist(),
+               **{f"{name}_accuracy": None if regression else values
+                  for name, values in scores.items()},
+               "evaluated_every": self.evaluated_every}
+        if regression:
+            out.update({f"{name}_r2": values for name, values in scores.items()})
+        out["X_max_abs"] = self.X_max_abs[:n].tolist()
+        activations = self.cfg["activations"]
+        out["layers"] = [
+            {"l": l + 1, "activation": activations[l],
+             **{name: self.layers[:n, l, k].tolist() for name, k in stats.INDEX.items()}}
+            for l in range(len(activations))]
+        return out
+
+    def nbytes(self):
+        """The arrays of the series."""
+        return sum(a.nbytes for a in (self.cost, self.epoch, self.batch, self.train, self.test,
+                                      self.X_max_abs, self.layers))

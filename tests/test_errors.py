@@ -1,0 +1,68 @@
+"""app.errors: every error is JSON with a `detail` that names the field; a failed training
+is a 500 that says so; nothing else leaks."""
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.errors import add_error_handlers, describe, field_name
+from app.json_body import LongInteger
+from app.run_cache import TrainingFailedError
+from app.settings import Settings
+from engine.config import ConfigError
+
+
+@pytest.mark.parametrize(("loc", "name"), [
+    (("body", "steps"), "steps"),
+    (("body", "hidden_layers", 2), "hidden_layers.2"),
+    (("body",), "body"),
+    (("body", 17), "body"),  # a JSON decode error's position, not a field
+    (("query", "max_cells"), "max_cells"),
+    (("path", "t"), "t"),
+])
+def test_field_name_is_the_field_a_client_sent(loc, name):
+    assert field_name(loc) == name
+
+
+@pytest.mark.parametrize(("error", "text"), [
+    ({"loc": ("body", "colour"), "msg": "Extra inputs are not permitted",
+      "type": "extra_forbidden", "input": "red"}, "colour: unknown field, got 'red'"),
+    ({"loc": ("body", "steps"), "msg": "Input should be a valid integer",
+      "type": "int_type", "input": "5"}, "steps: input should be a valid integer, got '5'"),
+    ({"loc": ("query", "layers"), "msg": "Field required", "type": "missing",
+      "input": None}, "layers: field required"),
+    ({"loc": ("body", 3), "msg": "JSON decode error", "type": "json_invalid",
+      "ctx": {"error": "Expecting value"}}, "body: invalid JSON (Expecting value)"),
+    ({"loc": ("body", "seed"), "msg": "Input should be a valid integer", "type": "int_type",
+      "input": LongInteger(5000)},
+     "seed: an integer of 5000 digits; no field takes more than 100"),
+    ({"loc": ("body", "noise"), "msg": "Input should be a valid number", "type": "float_type",
+      "input": "x" * 100}, "noise: input should be a valid number, got '" + "x" * 59 + "…"),
+])
+def test_describe_names_the_field_then_what_is_wrong(error, text):
+    assert describe(error) == text
+
+
+def app_raising(exc: Exception) -> TestClient:
+    """An app with the error handlers whose one route raises exc."""
+    app = FastAPI()
+    app.state.settings = Settings()
+    add_error_handlers(app)
+
+    @app.get("/raise")
+    async def raising():
+        raise exc
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize(("exc", "status", "detail"), [
+    (TrainingFailedError(TrainingFailedError.detail), 500,
+     "training failed; see the server log"),
+    (ConfigError("steps", "must be <= 50, got 60"), 422, "steps: must be <= 50, got 60"),
+    (RuntimeError("secret internals"), 500, "Internal error"),
+])
+def test_exceptions_answer_json_with_a_detail(exc, status, detail):
+    response = app_raising(exc).get("/raise")
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}

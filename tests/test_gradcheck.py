@@ -1,0 +1,149 @@
+"""engine.gradcheck: centred differences against the analytic gradients of a recorded step,
+within a bounded amount of work, and honest at kinks, vanishing and non-finite gradients."""
+
+import collections
+import warnings
+
+import numpy as np
+import pytest
+
+from engine import cost, gradcheck
+from engine.config import normalize_config
+from engine.gradcheck import THRESHOLD
+from engine.run import Run
+from engine.threads import single_blas_thread
+
+BASE = {"dataset": "moons", "n_samples": 100, "hidden_layers": [5, 4], "steps": 20}
+# small layers, checked whole; digits' layers would be sampled (a test of its own below)
+GRADCHECK_CONFIGS = {
+    "full_batch": BASE,
+    # 80 training examples in batches of 30: 30, 30, then the remainder 20
+    "minibatch_remainder": {**BASE, "batch_size": 30},
+    "dropout": {**BASE, "keep_prob": 0.8, "batch_size": 16},
+    "adam_l2": {**BASE, "optimizer": "adam", "l2": 0.7, "learning_rate": 0.01},
+    "momentum_tanh": {**BASE, "optimizer": "momentum",
+                      "activations": ["tanh", "tanh", "sigmoid"]},
+    "rmsprop_softmax": {"dataset": "spiral", "n_samples": 90, "hidden_layers": [6],
+                        "optimizer": "rmsprop", "learning_rate": 0.01, "steps": 20},
+    "sine_leaky": {"dataset": "sine", "n_samples": 60, "hidden_layers": [6, 6],
+                   "activations": ["leaky_relu", "sigmoid", "linear"], "steps": 12},
+    "logistic": {"dataset": "moons", "n_samples": 60, "hidden_layers": [], "steps": 12},
+    "batch_of_one": {"dataset": "moons", "n_samples": 20, "hidden_layers": [3], "batch_size": 1,
+                     "keep_prob": 0.5, "steps": 40},
+    "no_test_set": {"dataset": "xor", "n_samples": 20, "test_fraction": 0.0,
+                    "hidden_layers": [1, 1], "steps": 10},
+    "multi_sigmoid_bce": {"dataset": "iris", "hidden_layers": [4], "steps": 10,
+                          "activations": ["tanh", "sigmoid"], "loss": "binary_cross_entropy"},
+    "adam_dropout_minibatch_l2": {**BASE, "optimizer": "adam", "learning_rate": 0.01,
+                                  "keep_prob": 0.7, "batch_size": 25, "l2": 0.3},
+    "momentum_l2_dropout": {**BASE, "optimizer": "momentum", "keep_prob": 0.8, "l2": 1.0},
+    "rmsprop_minibatch": {**BASE, "optimizer": "rmsprop", "learning_rate": 0.01,
+                          "batch_size": 10},
+    "sigmoid_tanh": {**BASE, "activations": ["sigmoid", "tanh", "sigmoid"], "init": "xavier"},
+    "softmax_mse": {"dataset": "iris", "hidden_layers": [5], "loss": "mse", "steps": 10,
+                    "activations": ["tanh", "softmax"]},
+}
+# sine through three wide uniform layers at lr 10: the mse cost overflows at step 4
+DIVERGES_AT_COST = {"dataset": "sine", "learning_rate": 10, "steps": 50,
+                    "hidden_layers": [32, 32, 32], "init": "uniform"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pinned_blas():
+    # results of a matmul may depend on the thread count; the server pins it the same way
+    single_blas_thread()
+
+
+def _exact_kinks(record):
+    """Count of relu / leaky relu pre-activations exactly at the kink Z = 0."""
+    return sum(int(np.count_nonzero(e["activation_cache"]["Z"] == 0)) for e in record["layers"]
+               if e["activation"] in ("relu", "leaky_relu"))
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK_CONFIGS))
+def test_gradcheck_passes(name):
+    raw = GRADCHECK_CONFIGS[name]
+    run = Run(normalize_config(raw)).train()
+    for t in (1, run.num_steps - 1):
+        # a centred difference across relu's kink measures neither slope (the kink test
+        # below covers those); these steps have no Z exactly at 0
+        assert _exact_kinks(run.step_record(t)) == 0
+        check = run.gradcheck(t)
+        assert {"step", "epsilon", "threshold", "layers", "relative_difference",
+                "passed"} <= set(check)
+        assert all(set(e) == {"l", "relative_difference", "checked", "total"}
+                   for e in check["layers"])
+        assert check["step"] == t and check["threshold"] == THRESHOLD
+        assert check["passed"] is True, check
+        assert check["relative_difference"] < check["threshold"]
+        assert [e["l"] for e in check["layers"]] == list(range(1, run.L + 1))
+        for e, (n, n_prev) in zip(check["layers"], zip(run.dims[1:], run.dims, strict=False),
+                                  strict=True):
+            assert e["total"] == n * n_prev + n
+            assert e["checked"] == e["total"]  # small layers are checked whole
+            assert 0 <= e["relative_difference"] < THRESHOLD
+
+
+@pytest.mark.parametrize("raw", [{"seed": 2, "steps": 1}, {"keep_prob": 0.7, "steps": 1}],
+                         ids=["default_seed2", "dropout"])
+def test_gradcheck_does_not_fail_a_correct_backprop_at_a_kink(raw):
+    run = Run(normalize_config(raw)).train()
+    assert _exact_kinks(run.step_record(0)) > 0  # the situation under test
+    assert run.gradcheck(0)["passed"]
+
+
+def test_gradcheck_does_not_fail_vanishing_gradients():
+    run = Run(normalize_config({"steps": 300, "hidden_layers": [8, 8, 8, 8], "init": "course",
+                                "activations": ["sigmoid"] * 5})).train()
+    check = run.gradcheck(299)
+    assert check["passed"] is not False, check
+
+
+def test_gradcheck_does_not_pass_non_finite_gradients():
+    run = Run(normalize_config(DIVERGES_AT_COST)).train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check = run.gradcheck(run.diverged["step"])
+    assert not check["passed"]
+    assert not check["relative_difference"] < THRESHOLD
+
+
+def test_gradcheck_samples_big_layers_within_a_bounded_amount_of_work(monkeypatch):
+    """docs/api.md: "any valid run answers within a second or two". Counted, not timed (a busy
+    machine would make seconds flaky; timings belong in bench/): the cost evaluations of a
+    check on a big net stay within gradcheck.BUDGET multiply-adds, about a second."""
+    run = Run(normalize_config({"dataset": "digits", "hidden_layers": [128, 128, 128],
+                                "steps": 2})).train()
+    dims, m, L = run.dims, run.m, run.L  # full batch: every step takes all m examples
+    evaluations = collections.Counter()
+    cost_from = gradcheck._cost_from
+
+    def counted(result, cfg, l, Z_l):
+        evaluations[l] += 1
+        return cost_from(result, cfg, l, Z_l)
+
+    monkeypatch.setattr(gradcheck, "_cost_from", counted)
+    check = run.gradcheck(1)
+    # one evaluation: layer l's activation of Z_l, then W[k] @ A[k-1] for every later layer
+    work = sum(n * m * (dims[l] + sum(dims[k] * dims[k - 1] for k in range(l + 1, L + 1)))
+               for l, n in evaluations.items())
+    assert sorted(evaluations) == list(range(1, L + 1))
+    assert work <= gradcheck.BUDGET
+    assert cost.seconds(gradcheck.BUDGET) <= 1.0
+    assert check["passed"]
+    assert any(e["checked"] < e["total"] for e in check["layers"])
+    assert sum(e["checked"] for e in check["layers"]) <= 2000
+
+
+def test_gradcheck_reports_sampling_of_a_big_layer():
+    """The sampling itself, on a net that checks quickly: breast_cancer into 128 units."""
+    run = Run(normalize_config({"dataset": "breast_cancer", "hidden_layers": [128],
+                                "steps": 2, "test_fraction": 0.5})).train()
+    check = run.gradcheck(1, max_params=400)
+    first, last = check["layers"]
+    assert first["total"] == 30 * 128 + 128 and first["checked"] < first["total"]
+    assert last["total"] == 129 and last["checked"] <= last["total"]
+    assert sum(e["checked"] for e in check["layers"]) <= 400
+    assert check["passed"], check
+    # deterministic: the same positions every time
+    assert run.gradcheck(1, max_params=400) == check

@@ -1,0 +1,84 @@
+"""engine.histograms: counts of Z, A, dZ and dW over fixed edges at replayed steps, each
+tensor's exact range, and the evenly spread steps of the default histograms."""
+
+import numpy as np
+import pytest
+from trained_runs import BASE
+
+from engine.config import normalize_config
+from engine.histograms import HISTOGRAM_TENSORS, spread_steps
+from engine.options import options
+from engine.run import Run
+from engine.threads import single_blas_thread
+
+DROPOUT_ADAM = {"dataset": "circles", "hidden_layers": [6, 4], "steps": 12, "keep_prob": 0.8,
+                "optimizer": "adam", "learning_rate": 0.01}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pinned_blas():
+    single_blas_thread()
+
+
+def _tensors(layer):
+    return {"Z": layer["activation_cache"]["Z"], "A": layer["A"], "dZ": layer["grads"]["dZ"],
+            "dW": layer["grads"]["dW"]}
+
+
+def test_histograms_share_fixed_edges_and_count_every_entry():
+    run = Run(normalize_config({**BASE, "steps": 30, "keep_prob": 0.9})).train()
+    h = run.histograms(snapshots=7)
+    assert h["edges"] == options()["histogram_edges"]
+    assert h["edges"] == sorted(h["edges"]) and len(set(h["edges"])) == len(h["edges"])
+    assert h["steps"] == sorted(set(h["steps"])) and h["steps"][0] == 0
+    assert h["steps"][-1] == run.num_steps - 1 and len(h["steps"]) == 7
+    bins = np.concatenate([[-np.inf], h["edges"], [np.inf]])
+    for entry in h["layers"]:
+        for k, t in enumerate(h["steps"]):
+            for name, tensor in _tensors(run.step_record(t)["layers"][entry["l"] - 1]).items():
+                counts = entry[name][k]
+                assert len(counts) == len(h["edges"]) + 1
+                assert sum(counts) == tensor.size
+                np.testing.assert_array_equal(counts, np.histogram(tensor, bins=bins)[0])
+    assert run.histograms(snapshots=7) is h  # computed once
+
+
+def test_histograms_at_any_steps():
+    """Any recorded step on demand, by replay: the counts of that step's tensors."""
+    run = Run(normalize_config({**BASE, "steps": 30})).train()
+    h = run.histograms(steps=[13, 29])
+    assert h["steps"] == [13, 29]
+    bins = np.concatenate([[-np.inf], h["edges"], [np.inf]])
+    for entry in h["layers"]:
+        for k, t in enumerate(h["steps"]):
+            Z = run.step_record(t)["layers"][entry["l"] - 1]["activation_cache"]["Z"]
+            np.testing.assert_array_equal(entry["Z"][k], np.histogram(Z, bins=bins)[0])
+    for bad in ([30], [-1]):
+        with pytest.raises(IndexError):
+            run.histograms(steps=bad)
+
+
+def test_histogram_ranges_are_each_tensors_finite_extremes():
+    run = Run(normalize_config(DROPOUT_ADAM)).train()
+    h = run.histograms(snapshots=4)
+    for entry in h["layers"]:
+        for k, t in enumerate(h["steps"]):
+            for name, tensor in _tensors(run.step_record(t)["layers"][entry["l"] - 1]).items():
+                assert entry[f"{name}_range"][k] == [tensor.min(), tensor.max()], (t, name)
+
+
+def test_an_all_zero_tensor_has_the_range_zero():
+    raw = {"dataset": "moons", "hidden_layers": [8, 8], "steps": 6, "init": "zeros",
+           "learning_rate": 0.5}
+    first = Run(normalize_config(raw)).train().histograms(snapshots=3)["layers"][0]
+    assert all(r == [0.0, 0.0] for name in HISTOGRAM_TENSORS for r in first[f"{name}_range"])
+
+
+@pytest.mark.parametrize(("num_steps", "snapshots", "interval", "steps"), [
+    (30, 7, 1, [0, 5, 10, 14, 19, 24, 29]),
+    (30, 7, 4, [0, 4, 8, 16, 20, 24, 29]),  # inner steps on checkpoints, the last kept
+    (3, 50, 1, [0, 1, 2]),  # fewer steps than snapshots: each once
+    (1, 50, 2, [0]),
+])
+def test_spread_steps(num_steps, snapshots, interval, steps):
+    assert spread_steps(num_steps, snapshots, interval) == steps
