@@ -12,28 +12,15 @@ from engine.config import normalize_config
 from engine.gradcheck import THRESHOLD
 from engine.run import Run
 from engine.threads import single_blas_thread
+from tests.trained_runs import ALL_CONFIGS, BASE
 
-BASE = {"dataset": "moons", "n_samples": 100, "hidden_layers": [5, 4], "steps": 20}
-# small layers, checked whole; digits' layers would be sampled (a test of its own below)
+# small layers, checked whole; digits' layers would be sampled (a test of its own below):
+# the shared recorded runs' configs (tests/trained_runs.py), and a few mixtures of their own
+SHARED = ("full_batch", "minibatch_remainder", "dropout", "adam_l2", "momentum_tanh",
+          "rmsprop_softmax", "sine_leaky", "logistic", "batch_of_one", "no_test_set",
+          "multi_sigmoid_bce")
 GRADCHECK_CONFIGS = {
-    "full_batch": BASE,
-    # 80 training examples in batches of 30: 30, 30, then the remainder 20
-    "minibatch_remainder": {**BASE, "batch_size": 30},
-    "dropout": {**BASE, "keep_prob": 0.8, "batch_size": 16},
-    "adam_l2": {**BASE, "optimizer": "adam", "l2": 0.7, "learning_rate": 0.01},
-    "momentum_tanh": {**BASE, "optimizer": "momentum",
-                      "activations": ["tanh", "tanh", "sigmoid"]},
-    "rmsprop_softmax": {"dataset": "spiral", "n_samples": 90, "hidden_layers": [6],
-                        "optimizer": "rmsprop", "learning_rate": 0.01, "steps": 20},
-    "sine_leaky": {"dataset": "sine", "n_samples": 60, "hidden_layers": [6, 6],
-                   "activations": ["leaky_relu", "sigmoid", "linear"], "steps": 12},
-    "logistic": {"dataset": "moons", "n_samples": 60, "hidden_layers": [], "steps": 12},
-    "batch_of_one": {"dataset": "moons", "n_samples": 20, "hidden_layers": [3], "batch_size": 1,
-                     "keep_prob": 0.5, "steps": 40},
-    "no_test_set": {"dataset": "xor", "n_samples": 20, "test_fraction": 0.0,
-                    "hidden_layers": [1, 1], "steps": 10},
-    "multi_sigmoid_bce": {"dataset": "iris", "hidden_layers": [4], "steps": 10,
-                          "activations": ["tanh", "sigmoid"], "loss": "binary_cross_entropy"},
+    **{name: ALL_CONFIGS[name] for name in SHARED},
     "adam_dropout_minibatch_l2": {**BASE, "optimizer": "adam", "learning_rate": 0.01,
                                   "keep_prob": 0.7, "batch_size": 25, "l2": 0.3},
     "momentum_l2_dropout": {**BASE, "optimizer": "momentum", "keep_prob": 0.8, "l2": 1.0},
