@@ -10,7 +10,9 @@ import app.run_cache
 from app.main import create_app
 from app.run_cache import RunCache
 from app.settings import Settings, get_settings
+from engine.threads import single_blas_thread
 from tests.fake_runs import FakeRun
+from tests.trained_runs import ALL_CONFIGS, trained_run
 
 # small enough to train in well under a second, so POST answers 201
 SMALL = {"dataset": "moons", "n_samples": 100, "hidden_layers": [4, 3], "steps": 20}
@@ -81,3 +83,16 @@ def fake_runs(monkeypatch):
     yield make
     for cache in caches:
         cache.close()
+
+
+@pytest.fixture(scope="module")
+def pinned_blas():
+    """One BLAS thread, as the server pins it: a matmul's result may depend on the count."""
+    single_blas_thread()
+
+
+@pytest.fixture(scope="module", params=list(ALL_CONFIGS))
+def trained(request, pinned_blas):
+    """(name, run, the records training computed) of each shared recorded run
+    (tests/trained_runs.py), trained once per session."""
+    return request.param, *trained_run(request.param)

@@ -29,7 +29,6 @@ from engine.fast_step import (
 )
 from engine.optimizers import OPTIMIZERS, init_state
 from engine.run import Run
-from engine.threads import single_blas_thread
 
 TORCH_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "verify_against_torch.py"
 # scripts/verify_against_torch.py's CONFIGS (it imports torch, so they are copied here;
@@ -61,9 +60,8 @@ STEP_CONFIGS = {f"torch {k}": raw for k, raw in enumerate(TORCH_CONFIGS)} | MORE
 RELATIVE = 1e-12
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _pinned_blas():
-    single_blas_thread()
+# matmul results may depend on the BLAS thread count: pinned as the server pins it
+pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 
 def relative_difference(fast, plain):

@@ -11,7 +11,6 @@ from engine import cost, gradcheck
 from engine.config import normalize_config
 from engine.gradcheck import THRESHOLD
 from engine.run import Run
-from engine.threads import single_blas_thread
 from tests.trained_runs import ALL_CONFIGS, BASE
 
 # small layers, checked whole; digits' layers would be sampled (a test of its own below):
@@ -35,10 +34,8 @@ DIVERGES_AT_COST = {"dataset": "sine", "learning_rate": 10, "steps": 50,
                     "hidden_layers": [32, 32, 32], "init": "uniform"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _pinned_blas():
-    # results of a matmul may depend on the thread count; the server pins it the same way
-    single_blas_thread()
+# matmul results may depend on the BLAS thread count: pinned as the server pins it
+pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 
 def _exact_kinks(record):

@@ -3,7 +3,7 @@ layers and fields, dA[L] where training left it out, and where a step went non-f
 
 import numpy as np
 import pytest
-from trained_runs import ACTIVATIONS, ALL_CONFIGS, BASE, assert_same_bytes, trained_run
+from trained_runs import ACTIVATIONS, BASE, assert_same_bytes
 
 from engine import records
 from engine.config import normalize_config
@@ -11,18 +11,9 @@ from engine.losses import loss_backward
 from engine.optimizers import init_state
 from engine.run import Run
 from engine.step import StepRunner
-from engine.threads import single_blas_thread
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _pinned_blas():
-    # results of a matmul may depend on the thread count; the server pins it the same way
-    single_blas_thread()
-
-
-@pytest.fixture(scope="module", params=list(ALL_CONFIGS))
-def trained(request):
-    return request.param, *trained_run(request.param)
+# matmul results may depend on the BLAS thread count: pinned as the server pins it
+pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 
 # ---------------------------------------------------------------- layout and narrowing

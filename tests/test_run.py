@@ -19,7 +19,6 @@ from trained_runs import (
     CONFIGS,
     assert_same_bytes,
     record_tensors,
-    trained_run,
 )
 
 from engine import cost, histograms
@@ -28,7 +27,6 @@ from engine.config import normalize_config
 from engine.datasets import load_dataset
 from engine.optimizers import MOMENTS
 from engine.run import Run
-from engine.threads import single_blas_thread
 
 REPO = Path(__file__).resolve().parents[1]
 # sine through three wide uniform layers at lr 10: the mse cost overflows at step 4
@@ -39,15 +37,8 @@ DIVERGES_IN_Z = {"dataset": "moons", "learning_rate": 10, "steps": 50,
                  "hidden_layers": [64, 64, 64, 64], "init": "uniform"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _pinned_blas():
-    # results of a matmul may depend on the thread count; the server pins it the same way
-    single_blas_thread()
-
-
-@pytest.fixture(scope="module", params=list(ALL_CONFIGS))
-def trained(request):
-    return request.param, *trained_run(request.param)
+# matmul results may depend on the BLAS thread count: pinned as the server pins it
+pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 
 # ---------------------------------------------------------------- replay exactness

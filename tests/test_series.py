@@ -7,23 +7,15 @@ import math
 
 import numpy as np
 import pytest
-from trained_runs import ACTIVATIONS, ALL_CONFIGS, BASE, trained_run
+from trained_runs import ACTIVATIONS, BASE, trained_run
 
 from engine import cost, stats
 from engine.config import normalize_config
 from engine.run import Run
 from engine.series import QueuedStep, Series
-from engine.threads import single_blas_thread
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _pinned_blas():
-    single_blas_thread()
-
-
-@pytest.fixture(scope="module", params=list(ALL_CONFIGS))
-def trained(request):
-    return request.param, *trained_run(request.param)
+# matmul results may depend on the BLAS thread count: pinned as the server pins it
+pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 
 def _own_forward(record, X):

@@ -11,7 +11,6 @@ from trained_runs import (
     CONFIGS,
     DERIVATIVES,
     assert_same_bytes,
-    trained_run,
 )
 
 from engine.config import normalize_config
@@ -19,18 +18,9 @@ from engine.fast_step import Buffers, ones_below
 from engine.optimizers import init_state
 from engine.run import Run
 from engine.step import Backward, Forward, StepResult, StepRunner, Update
-from engine.threads import single_blas_thread
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _pinned_blas():
-    # results of a matmul may depend on the thread count; the server pins it the same way
-    single_blas_thread()
-
-
-@pytest.fixture(scope="module", params=list(ALL_CONFIGS))
-def trained(request):
-    return request.param, *trained_run(request.param)
+# matmul results may depend on the BLAS thread count: pinned as the server pins it
+pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 
 def _runner(raw):
