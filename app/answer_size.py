@@ -26,44 +26,52 @@ def shown_cells(shape: tuple[int, int], max_cells: int) -> int:
     return -(-R // fr) * -(-C // fc)
 
 
-def layer_shapes(dims: list[int], m: int, l: int, dropout: bool) -> dict[str, list[tuple]]:
-    """Shapes of layer l's tensors by field name; update is ΔW and Δb, D only with dropout."""
+def layer_shapes(dims: list[int], m: int, l: int, dropout: bool,
+                 true_grads: bool = False) -> dict[str, list[tuple]]:
+    """Shapes of layer l's tensors by field name; update is ΔW and Δb, D only with dropout;
+    each gradient twice with true_grads (a bug run's grads and true_grads)."""
     n, n_prev = dims[l], dims[l - 1]
     batch, weights, bias = (n, m), (n, n_prev), (n, 1)
+    copies = 2 if true_grads else 1
     return {"A_prev": [(n_prev, m)], "W": [weights], "b": [bias], "Z": [batch],
-            "A": [batch], "D": [batch] if dropout else [], "dA": [batch], "dZ": [batch],
-            "dW": [weights], "db": [bias], "update": [weights, bias]}
+            "A": [batch], "D": [batch] if dropout else [], "dA": [batch] * copies,
+            "dZ": [batch] * copies, "dW": [weights] * copies, "db": [bias] * copies,
+            "update": [weights, bias]}
 
 
 def named_shapes(dims: list[int], m: int, keep_prob: float, layers,
-                 fields) -> list[tuple[str, tuple]]:
+                 fields, true_grads: bool = False) -> list[tuple[str, tuple]]:
     """(field, shape) of every tensor in a step answer for this query (as engine.records
     builds it). dims: [n_x, n_1, ..., n_L]; m: the step's batch size; dropout acts on
-    hidden layers."""
+    hidden layers; true_grads: the run's config names a bug."""
     L = len(dims) - 1
     wanted = set(fields) if fields is not None else None
     named = [(name, shape) for name, shape in (("X", (dims[0], m)), ("Y", (dims[L], m)))
              if wanted is None or name in wanted]
     for l in range(1, L + 1) if layers is None else layers:
-        for name, group in layer_shapes(dims, m, l, keep_prob < 1 and l < L).items():
+        for name, group in layer_shapes(dims, m, l, keep_prob < 1 and l < L,
+                                        true_grads).items():
             if wanted is None or name in wanted:
                 named += [(name, shape) for shape in group]
     return named
 
 
-def answer_shapes(dims: list[int], m: int, keep_prob: float, layers, fields) -> list[tuple]:
+def answer_shapes(dims: list[int], m: int, keep_prob: float, layers, fields,
+                  true_grads: bool = False) -> list[tuple]:
     """Shape of every tensor in a step answer for this query (see named_shapes)."""
-    return [shape for _, shape in named_shapes(dims, m, keep_prob, layers, fields)]
+    return [shape for _, shape in named_shapes(dims, m, keep_prob, layers, fields, true_grads)]
 
 
 def step_answer_shapes(run: Run, t: int, layers, fields,
                        example=None) -> tuple[list[tuple], list[tuple]]:
     """(shapes that max_cells block-averages, shapes served whole) of step t's answer:
     with an example, its columns (n, 1) are whole and the rest as usual."""
+    true_grads = run.config.get("bug") is not None
     if example is None:
         m = batch_size_at(t, run.data.X_train.shape[1], run.config["batch_size"])
-        return answer_shapes(run.dims, m, run.config["keep_prob"], layers, fields), []
-    named = named_shapes(run.dims, 1, run.config["keep_prob"], layers, fields)
+        return answer_shapes(run.dims, m, run.config["keep_prob"], layers, fields,
+                             true_grads), []
+    named = named_shapes(run.dims, 1, run.config["keep_prob"], layers, fields, true_grads)
     return ([shape for name, shape in named if name not in BATCH_AXIS],
             [shape for name, shape in named if name in BATCH_AXIS])
 

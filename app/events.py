@@ -16,6 +16,7 @@ from app.deps import RunRef, obtain
 from app.run_cache import FINISHED, RunCache, TrainingFailedError, public_status
 from app.run_ids import canonical_json
 from app.serialize import dumps
+from engine.mistakes import bug_active
 
 EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
 HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet stream
@@ -34,7 +35,8 @@ def run_info(ref: RunRef, queue_position: int | None = None) -> dict:
     num_steps, diverged = run.num_steps, run.diverged
     progress = 1.0 if status in FINISHED else min(num_steps / ref.config["steps"], 1.0)
     return {"id": ref.id, "config": ref.config, "status": status, "progress": progress,
-            "num_steps": num_steps, "diverged": diverged, "queue_position": queue_position}
+            "num_steps": num_steps, "diverged": diverged, "bug_active": bug_active(ref.config),
+            "queue_position": queue_position}
 
 
 def sse(event: str, data: dict) -> bytes:

@@ -10,9 +10,10 @@ from app.admission import Admission, ClientCookie
 from app.answer_size import BigAnswerSlots
 from app.bulk_share import BulkShare, ServingClock, ServingTime
 from app.errors import add_error_handlers
+from app.lessons import load_lessons
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
-from app.routes import boundary, examples, meta, runs, steps, units
+from app.routes import boundary, examples, exports, lessons, meta, runs, steps, units
 from app.run_cache import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                    settings.train_threads, Admission.from_settings(settings),
                                    app.state.bulk)
     app.state.answer_cache = AnswerCache(settings.answer_cache_bytes)
+    app.state.lessons = load_lessons(settings)  # a bad built-in lesson stops the app here
     app.state.big_answers = BigAnswerSlots(settings.big_answers_at_once,
                                            settings.big_answer_wait_seconds, app.state.bulk)
     # added innermost first: headers and the access log see every answer, 413s included
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_error_handlers(app)
     api_docs.document_settings(app, settings)
     for router in (meta.router, runs.router, steps.router, boundary.router, units.router,
-                   examples.router, pages.router, api_docs.router):
+                   examples.router, exports.router, lessons.router, pages.router,
+                   api_docs.router):
         app.include_router(router)
     pages.mount_static(app)
     return app

@@ -83,6 +83,9 @@ class LayerRecord(TypedDict):
     D: NotRequired[Annotated[AnyTensor | None, Field(description="Dropout mask; null "
                                                                  "without dropout.")]]
     grads: Grads
+    true_grads: NotRequired[Annotated[Grads, Field(
+        description="A run whose config names a bug: the correct gradients at the same θ, "
+                    "narrowed as grads.")]]
     update: NotRequired[Update]
 
 

@@ -3,9 +3,11 @@
 id = "r2" + base64url(packed + checksum), no padding, where
   packed   = raw deflate(canonical JSON of the normalized config), primed with _DICTIONARY;
   checksum = the first 6 bytes (48 bits) of BLAKE2b(packed), personalized for run ids.
-Canonical JSON: orjson, sorted keys, compact. Each run has exactly one id: decoding
-re-encodes and requires the very same string, which also refuses base64's padding-bit
-aliases. An altered id fails the checksum (a one-in-2⁴⁸ chance to pass) and answers 404.
+Canonical JSON: orjson, sorted keys, compact; a null `bug` is left out (ids made before
+the field existed stay valid and unchanged) and decoding adds it back. Each run has
+exactly one id: decoding re-encodes and requires the very same string, which also refuses
+base64's padding-bit aliases. An altered id fails the checksum (a one-in-2⁴⁸ chance to
+pass) and answers 404.
 
 "r1" ids, the first format (no checksum), are still read, so that links on slides
 survive: `decode_legacy_run_id` gives their config and the routes redirect to the r2 id.
@@ -50,9 +52,20 @@ def _checksum(packed: bytes) -> bytes:
     return hashlib.blake2b(packed, digest_size=CHECKSUM_BYTES, person=_PERSON).digest()
 
 
+def _packed_fields(config: dict) -> dict:
+    """The config as an id carries it: a null bug is left out, so that the ids of configs
+    made before the bug field existed stay the same."""
+    return {k: v for k, v in config.items() if not (k == "bug" and v is None)}
+
+
+def _unpacked_fields(config: dict) -> dict:
+    """The config an id carries, a left-out bug added back as null (_packed_fields)."""
+    return config if "bug" in config else {**config, "bug": None}
+
+
 def _pack(config: dict) -> bytes:
     deflate = zlib.compressobj(9, zlib.DEFLATED, _WBITS, zdict=_DICTIONARY)
-    return deflate.compress(canonical_json(config)) + deflate.flush()
+    return deflate.compress(canonical_json(_packed_fields(config))) + deflate.flush()
 
 
 def _base64(data: bytes) -> str:
@@ -90,7 +103,7 @@ def _unpack(packed: bytes) -> dict:
         raise RunIdError("truncated or padded run id")
     if not isinstance(config, dict) or canonical_json(config) != raw:
         raise RunIdError("run id is not in canonical form")
-    return config
+    return _unpacked_fields(config)
 
 
 def _split(run_id: str, prefix: str) -> str:

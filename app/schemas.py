@@ -23,6 +23,7 @@ Activation = Literal[tuple(CHOICES["activations"])]
 Loss = Literal[tuple(CHOICES["loss"])]
 Init = Literal[tuple(CHOICES["init"])]
 Optimizer = Literal[tuple(CHOICES["optimizer"])]
+Bug = Literal[tuple(CHOICES["bug"])]
 Width = Annotated[int, Field(ge=1)]
 INTEGER_FIELDS = ("n_samples", "batch_size", "steps", "seed")
 
@@ -76,6 +77,9 @@ class RunConfig(BaseModel):
     beta1: float = _limited("beta1", "Adam's β₁.")
     beta2: float = _limited("beta2", "Adam's and RMSprop's β₂.")
     epsilon: float = _limited("epsilon", "Adam's and RMSprop's ε.")
+    bug: Bug | None = Field(None, description="Null: correct code. Else a classic mistake "
+                                              "that training runs (its recorded gradients "
+                                              "and updates are the mistaken ones).")
 
     @model_validator(mode="before")
     @classmethod
@@ -112,6 +116,8 @@ class RunInfo(BaseModel):
     progress: float = Field(ge=0, le=1)
     num_steps: int = Field(description="Steps recorded so far (the final count when done).")
     diverged: Divergence | None
+    bug_active: bool = Field(description="False without a bug, or when the config's bug "
+                                         "cannot change any number of this run.")
     queue_position: int | None = Field(None, ge=0, description=(
         "While the run waits for a training thread of this process: how many waiting runs "
         "train before it (0: it is next). Null once it trains, and when it is done."))
@@ -128,6 +134,10 @@ class DatasetInfo(BaseModel):
     fixed_size: bool = Field(description="Real data of a fixed size ignores n_samples.")
     default_noise: float
     description: str
+    default_config: RunConfig = Field(description=(
+        "The complete config a run of this dataset gets when only the dataset is given."))
+    default_hidden_activation: str = Field(description=(
+        "Each hidden layer's activation when a config names none."))
 
 
 class Range(BaseModel):
@@ -168,6 +178,7 @@ class Options(BaseModel):
     losses: list[str]
     inits: list[str]
     optimizers: list[str]
+    bugs: list[str] = Field(description="The classic mistakes a config's bug may name.")
     optimizer_hyperparameters: dict[str, list[str]] = Field(
         description="The config fields each optimizer reads.")
     limits: Limits

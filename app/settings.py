@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import DirectoryPath, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 2**20
@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # Prometheus metrics at /metrics on this port of the serving address (app.metrics);
     # 0 serves none. A port of its own, so that publishing the app never publishes them
     metrics_port: int = Field(0, ge=0, le=65535)
+    # a folder of a teacher's own lesson files (*.json, docs/lessons.md), served after the
+    # built-in ones; a bad file is skipped with a warning. It must exist: a mistyped path
+    # stops the server rather than quietly serving no lessons
+    lessons_dir: DirectoryPath | None = None
 
 
 @lru_cache(maxsize=1)

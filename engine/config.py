@@ -12,6 +12,7 @@ from engine.activations import ACTIVATIONS, OUTPUT_ONLY
 from engine.datasets import CATALOGUE, dataset_size, split_sizes
 from engine.initializers import INITS
 from engine.losses import LOSSES
+from engine.mistakes import BUGS
 from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
 from engine.optimizers import OPTIMIZERS
 
@@ -53,6 +54,8 @@ LIMITS = {
 }
 MAX_HIDDEN_LAYERS = 6
 MAX_WIDTH = 128
+# a hidden layer's activation when the config names none (the output's is the dataset's)
+HIDDEN_ACTIVATION = "relu"
 
 DEFAULT_CONFIG = {
     "dataset": "moons",
@@ -71,6 +74,7 @@ DEFAULT_CONFIG = {
     "steps": 300,
     "seed": 1,
     **OPTIMIZER_DEFAULTS,
+    "bug": None,  # or a classic mistake that training then runs (engine.mistakes)
 }
 CHOICES = {
     "dataset": list(CATALOGUE),
@@ -78,6 +82,7 @@ CHOICES = {
     "loss": list(LOSSES),
     "init": list(INITS),
     "optimizer": list(OPTIMIZERS),
+    "bug": list(BUGS),
 }
 
 
@@ -114,7 +119,7 @@ def _hidden_layers(value, max_layers, max_width):
 
 def _activations(value, L, info):
     if value is None:
-        return ["relu"] * (L - 1) + [info.output_activation]
+        return [HIDDEN_ACTIVATION] * (L - 1) + [info.output_activation]
     if not isinstance(value, list) or len(value) != L:
         raise ConfigError("activations", f"give one activation per layer, output included: "
                           f"{L} for {L - 1} hidden layers, got {value!r}")
@@ -153,6 +158,8 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
     info = CATALOGUE[_choice("dataset", cfg["dataset"], CHOICES["dataset"])]
     for field in ("init", "optimizer"):
         _choice(field, cfg[field], CHOICES[field])
+    if cfg["bug"] is not None:
+        _choice("bug", cfg["bug"], CHOICES["bug"])
     for field in limits:
         if cfg.get(field) is not None and field != "batch_size":
             cfg[field] = _number(field, cfg[field], limits[field])

@@ -6,7 +6,8 @@ Every budget reads this estimate: the server's compute budget and fast lane
 (engine.run), and the sampling of a gradient check (engine.gradcheck). Only the matrix
 products count: per example and weight, forward Z = W A_prev is one multiply-add, and
 backward two more (dW from dZ A_prevᵀ, dA_prev from Wᵀ dZ); the elementwise work beside
-them is a few percent.
+them is a few percent. A run with an active bug (engine.mistakes) takes two backward passes
+a step: the mistaken gradients, and the true ones.
 """
 
 import math
@@ -14,6 +15,7 @@ from itertools import pairwise
 
 from engine.config import layer_dims
 from engine.datasets import split_sizes
+from engine.mistakes import bug_active
 
 MULTIPLY_ADDS_PER_SECOND = 2e9  # one core, NumPy's BLAS, measured on a slow machine
 FLOPS_PER_MULTIPLY_ADD = 2
@@ -31,9 +33,16 @@ def forward_multiply_adds(dims, m, first=1) -> int:
     return FORWARD * m * weights(dims[first - 1:])
 
 
-def train_multiply_adds(dims, m) -> int:
-    """One training step on a batch of m examples: forward, then backward."""
-    return (FORWARD + BACKWARD) * m * weights(dims)
+def train_multiply_adds(dims, m, backward_passes=1) -> int:
+    """One training step on a batch of m examples: forward, then backward (twice for a
+    run with an active bug: backward_passes)."""
+    return (FORWARD + backward_passes * BACKWARD) * m * weights(dims)
+
+
+def backward_passes(config) -> int:
+    """Backward passes of a step of a normalized config: 2 with an active bug (the
+    mistaken gradients and the true ones), else 1."""
+    return 2 if bug_active(config) else 1
 
 
 def scored_steps(steps, every) -> int:
@@ -49,7 +58,7 @@ def run_multiply_adds(config) -> int:
     m_train, m_test = split_sizes(config["n_samples"], config["test_fraction"])
     m = config["batch_size"] or m_train
     every = evaluation_interval(dims, m, m_train, m_test)
-    return (steps * train_multiply_adds(dims, m)
+    return (steps * train_multiply_adds(dims, m, backward_passes(config))
             + scored_steps(steps, every) * forward_multiply_adds(dims, m_train + m_test))
 
 

@@ -14,7 +14,6 @@ from functools import cache, cached_property
 import numpy as np
 from sklearn import datasets as sk
 
-from engine.fast_step import with_ones
 from engine.losses import one_hot_labels
 
 # task -> natural (output_activation, loss)
@@ -53,22 +52,10 @@ class Dataset:
     X_test: np.ndarray  # (n_x, m_test)
     Y_test: np.ndarray  # (n_y, m_test)
 
-    # X_train and X_test with a row of ones below, (n_x + 1, m): forward passes take
-    # them as they are (engine.fast_step.forward). X_train and X_test become views of
-    # them, so the examples are held once
-    X_train_ones: np.ndarray = field(init=False, repr=False, compare=False)
-    X_test_ones: np.ndarray = field(init=False, repr=False, compare=False)
-
     # the train statistics that standardized X, X = (X_raw - mean) / std: (n_x, 1) each;
     # None for data given as they are (the benchmarks' random arrays)
     mean: np.ndarray | None = field(default=None, repr=False, compare=False)
     std: np.ndarray | None = field(default=None, repr=False, compare=False)
-
-    def __post_init__(self):
-        for name in ("X_train", "X_test"):
-            X_ones = with_ones(getattr(self, name))
-            object.__setattr__(self, f"{name}_ones", X_ones)
-            object.__setattr__(self, name, X_ones[:-1])
 
     def raw_features(self, X):
         """X: (n_x, k) standardized columns -> (n_x, k) as the data had them, X * std + mean

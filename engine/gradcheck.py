@@ -11,6 +11,9 @@ g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Three things keep it honest and fast:
 - With tiny gradients the difference quotients are mostly rounding noise
   (about u·|J|/ε each); a gradient and a difference both within that noise floor
   pass, as inconclusive.
+The analytic side is the step's recorded gradients: a run with a bug (engine.mistakes)
+records the mistaken ones, while the differences take the true cost (with the step's own
+dropout masks), so the check fails where the mistake changes dW or db.
 """
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 from engine.config import (
     CHOICES,
+    HIDDEN_ACTIVATION,
     LIMITS,
     MAX_HIDDEN_LAYERS,
     MAX_WIDTH,
@@ -18,16 +19,27 @@ OPTIMIZER_HYPERPARAMETERS = {
 }
 
 
+def dataset_options(name):
+    """A dataset's facts and the complete config a run of it gets by default, as the
+    engine normalizes it: the page reads its defaults here instead of re-deriving them.
+    With other hidden layers, each hidden layer takes `default_hidden_activation`.
+    Like the top-level default_config, it is not checked against a server's narrower
+    limits (a server of one hidden layer still serves its options)."""
+    return {**CATALOGUE[name].as_dict(), "default_config": normalize_config({"dataset": name}),
+            "default_hidden_activation": HIDDEN_ACTIVATION}
+
+
 def options(max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
     """Everything a client needs to build the config form."""
     merged = {**LIMITS, **(limits or {})}
     return {
-        "datasets": [info.as_dict() for info in CATALOGUE.values()],
+        "datasets": [dataset_options(name) for name in CATALOGUE],
         "activations": CHOICES["activations"],
         "output_only_activations": ["softmax"],
         "losses": CHOICES["loss"],
         "inits": CHOICES["init"],
         "optimizers": CHOICES["optimizer"],
+        "bugs": CHOICES["bug"],
         "optimizer_hyperparameters": OPTIMIZER_HYPERPARAMETERS,
         "limits": {
             **{field: {"type": kind, "min": low, "max": high, "min_exclusive": low_open,

@@ -1,4 +1,7 @@
-"""A step's full record in the layout of docs/api.md, and where a step first went non-finite."""
+"""A step's full record in the layout of docs/api.md, and where a step first went non-finite.
+
+A run whose config names a bug (engine.mistakes) records the mistaken gradients as
+`grads`, and the correct ones at the same θ as `true_grads`, narrowed alike."""
 
 import numpy as np
 
@@ -10,24 +13,35 @@ BATCH_FIELDS = ("X", "Y")
 FIELDS = BATCH_FIELDS + LAYER_FIELDS
 # the tensors with one column per example of the batch: example=i keeps one column of each
 BATCH_AXIS = ("X", "Y", "A_prev", "Z", "A", "D", "dA", "dZ")
+GRAD_FIELDS = ("dA", "dZ", "dW", "db")
+TRUE = "true_"  # the prefix of a true gradient's name among a layer's tensors
 
 
-def layer_dA(result, l, loss):
-    """dA[l] of a StepResult; dA[L] is recomputed where training left it out (the fused
-    output gradient of engine.fast_step)."""
-    forward, backward = result.forward, result.backward
-    dA = backward.grads[f"dA{l}"]
+def layer_dA(result, l, loss, grads=None):
+    """dA[l] of a StepResult's grads (or of the given ones: its true_grads); dA[L] is
+    recomputed where training left it out (the fused output gradient of engine.fast_step)."""
+    forward = result.forward
+    dA = (result.backward.grads if grads is None else grads)[f"dA{l}"]
     return loss_backward(loss, forward.AL, forward.Y) if dA is None else dA
 
 
+def _grad_tensors(result, l, loss, grads, prefix=""):
+    """dA, dZ, dW, db of layer l in grads, named with the prefix."""
+    return {prefix + "dA": layer_dA(result, l, loss, grads),
+            **{prefix + n: grads[f"{n}{l}"] for n in GRAD_FIELDS[1:]}}
+
+
 def _layer_tensors(result, l, loss):
-    """Every tensor of layer l (1-based) at this step, by its API name."""
-    forward, grads, new = result.forward, result.backward.grads, result.update.new_params
+    """Every tensor of layer l (1-based) at this step, by its API name; a bug run's
+    true gradients too, as true_dA, true_dZ, true_dW, true_db."""
+    forward, backward, new = result.forward, result.backward, result.update.new_params
     (A_prev, W, b), Z = forward.caches[l - 1]
+    true_grads = backward.true_grads
     return {
         "A_prev": A_prev, "W": W, "b": b, "Z": Z, "A": forward.A(l), "D": forward.masks[l - 1],
-        "dA": layer_dA(result, l, loss), "dZ": grads[f"dZ{l}"], "dW": grads[f"dW{l}"],
-        "db": grads[f"db{l}"], "update_W": new[f"W{l}"] - W, "update_b": new[f"b{l}"] - b,
+        **_grad_tensors(result, l, loss, backward.grads),
+        **({} if true_grads is None else _grad_tensors(result, l, loss, true_grads, TRUE)),
+        "update_W": new[f"W{l}"] - W, "update_b": new[f"b{l}"] - b,
     }
 
 
@@ -37,7 +51,7 @@ def _pick(tensors, names, wanted):
 
 def _at_column(tensors, k):
     """The tensors, those with the batch axis cut to their column k: (n, 1)."""
-    return {n: X[:, k:k + 1] if n in BATCH_AXIS and X is not None else X
+    return {n: X[:, k:k + 1] if n.removeprefix(TRUE) in BATCH_AXIS and X is not None else X
             for n, X in tensors.items()}
 
 
@@ -51,7 +65,10 @@ def layer_record(result, l, config, wanted=None, column=None):
               "linear_cache": _pick(tensors, ("A_prev", "W", "b"), wanted),
               "activation_cache": _pick(tensors, ("Z",), wanted),
               **_pick(tensors, ("A", "D"), wanted),
-              "grads": _pick(tensors, ("dA", "dZ", "dW", "db"), wanted)}
+              "grads": _pick(tensors, GRAD_FIELDS, wanted)}
+    if TRUE + "dA" in tensors:  # a bug run: the correct gradients beside the mistaken ones
+        record["true_grads"] = {n: tensors[TRUE + n] for n in GRAD_FIELDS
+                                if wanted is None or n in wanted}
     if wanted is None or "update" in wanted:
         record["update"] = {"W": tensors["update_W"], "b": tensors["update_b"]}
     return record

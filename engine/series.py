@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine import cost, parameter_stats, stats
+from engine import cost, fast_step, parameter_stats, stats
 from engine.losses import FUSED
 from engine.parameter_stats import StepVectors
 from engine.scores import ClassLabels, SetScorer, score
@@ -43,9 +43,10 @@ def _own_vectors(result):
 
 
 class Series:
-    """The summaries of a run of a normalized config, its ParamLayout and Dataset."""
+    """The summaries of a run of a normalized config, its ParamLayout and Dataset.
+    with_ones: the Dataset's fast_step.ExamplesWithOnes, if the caller holds them."""
 
-    def __init__(self, cfg, layout, data):
+    def __init__(self, cfg, layout, data, with_ones=None):
         self.cfg, self.layout, self.data, self.task = cfg, layout, data, data.info.task
         steps = cfg["steps"]
         self.cost, self.X_max_abs = np.full(steps, np.nan), np.full(steps, np.nan)
@@ -55,7 +56,8 @@ class Series:
         # max |X| of a batch, from each example's max |x| (m_train,)
         self._example_max_abs = np.abs(data.X_train).max(axis=0, initial=0.0)
         self._all_max_abs = self._example_max_abs.max(initial=0.0)
-        self._scorers(cfg, layout, data)
+        self._scorers(cfg, layout, data,
+                      fast_step.examples_with_ones(data)[1] if with_ones is None else with_ones)
         # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
         # outputs and targets
         self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED
@@ -68,7 +70,7 @@ class Series:
         self.recorded = 0  # steps summarized so far
         self._queue = []
 
-    def _scorers(self, cfg, layout, data):
+    def _scorers(self, cfg, layout, data, with_ones):
         """What the scores need: the cadence of the whole sets' and their SetScorers."""
         m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
         self.full_batch = cfg["batch_size"] is None or cfg["batch_size"] >= m_train
@@ -78,8 +80,8 @@ class Series:
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
         acts = cfg["activations"]
-        self._train = SetScorer(self.task, layout, acts, data.X_train_ones, data.Y_train)
-        self._test = SetScorer(self.task, layout, acts, data.X_test_ones, data.Y_test) \
+        self._train = SetScorer(self.task, layout, acts, with_ones.train, data.Y_train)
+        self._test = SetScorer(self.task, layout, acts, with_ones.test, data.Y_test) \
             if m_test else None
         self._train_labels = self._train.labels
 

@@ -3,14 +3,16 @@
 A step's numbers come in three records, one per phase (Forward, Backward, Update),
 each complete when it is made. Training and replay both call `StepRunner.run`, which
 takes the fast path (engine.fast_step), so a replayed step is the same sequence of
-floating-point operations as the original, hence bit-identical.
+floating-point operations as the original, hence bit-identical. A config whose bug is
+active (engine.mistakes) backpropagates with the mistaken code, and with the fast path
+beside it for its true gradients; its update applies the mistaken gradients.
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from engine import fast_step
+from engine import fast_step, mistakes
 from engine.batches import batch_indices, dropout_rng
 from engine.model import l2_cost
 from engine.optimizers import OPTIMIZERS
@@ -50,10 +52,13 @@ class Backward(NamedTuple):
 
     grads: dict  # dA{l}, dZ{l}, dW{l}, db{l}; dA{L} None where training skipped it
     g: np.ndarray  # dθ, flat: the dW{l}, db{l} are views of it
+    # a config with a bug: the correct gradients at the same θ (grads as the bug-free
+    # engine computes them; grads itself where the bug is inactive); None without a bug
+    true_grads: dict | None = None
 
 
 class Update(NamedTuple):
-    """The optimizer's update of step t: θ_{t+1} = θ_t − step."""
+    """The optimizer's update of step t: θ_{t+1} = θ_t − step (+ step: wrong_update_sign)."""
 
     step: np.ndarray
     new_theta: np.ndarray  # θ_{t+1}
@@ -67,16 +72,29 @@ class StepResult(NamedTuple):
     update: Update
 
 
-class StepRunner:
-    """The steps of one run: its normalized config, Dataset and ParamLayout."""
+def _written_into(grads, grad_out):
+    """grads with each dW[l] and db[l] copied into grad_out's views of dθ, and replaced
+    by those views, as the fast path writes them."""
+    for key, view in grad_out.items():  # keys W1, b1, ...
+        np.copyto(view, grads[f"d{key}"])
+        grads[f"d{key}"] = view
+    return grads
 
-    def __init__(self, cfg, data, layout):
+
+class StepRunner:
+    """The steps of one run: its normalized config, Dataset and ParamLayout.  X_ones:
+    the training set's [X; 1] (fast_step.examples_with_ones), if the caller holds it."""
+
+    def __init__(self, cfg, data, layout, X_ones=None):
         self.cfg, self.data, self.layout = cfg, data, layout
+        self.X_ones = fast_step.with_ones(data.X_train) if X_ones is None else X_ones
+        # a bug that cannot change a number trains on the bug-free path (bug_active)
+        self.bug = cfg.get("bug") if mistakes.bug_active(cfg) else None
 
     def batch(self, t):
         """Step t's Batch: the whole training set, or mini-batch t of its epoch."""
         cfg, data = self.cfg, self.data
-        X_ones, Y, labels = data.X_train_ones, data.Y_train, data.train_labels
+        X_ones, Y, labels = self.X_ones, data.Y_train, data.train_labels
         if cfg["batch_size"] is None:  # the common case, without the calls
             return Batch(t, None, X_ones, Y, labels)
         epoch, idx = batch_indices(cfg["seed"], t, data.X_train.shape[1], cfg["batch_size"])
@@ -99,10 +117,21 @@ class StepRunner:
                        caches, masks, AL, cost)
 
     def backward(self, forward, buffers=None):
-        """The gradients of a Forward, written into buffers.g if given."""
-        cfg, acts, L = self.cfg, self.cfg["activations"], self.layout.L
+        """The gradients of a Forward, written into buffers.g if given; with an active
+        bug, the mistaken ones (engine.mistakes), and the correct ones as true_grads."""
         g = np.empty(self.layout.size) if buffers is None else buffers.g
         grad_out = self.layout.views(g) if buffers is None else buffers.grads
+        if self.bug is None:
+            grads = self.correct_grads(forward, grad_out)
+            return Backward(grads, g, None if self.cfg.get("bug") is None else grads)
+        true_grads = self.correct_grads(forward, self.layout.views(np.empty(self.layout.size)))
+        # the optimizer reads dθ: the mistaken gradients
+        grads = _written_into(mistakes.backward(self.bug, forward, self.cfg), grad_out)
+        return Backward(grads, g, true_grads)
+
+    def correct_grads(self, forward, grad_out):
+        """The gradients of a Forward, dW[l] and db[l] written into grad_out's views."""
+        cfg, acts, L = self.cfg, self.cfg["activations"], self.layout.L
         dAL, dZL = fast_step.output_gradient(cfg["loss"], acts[-1], forward.AL, forward.Y,
                                              forward.caches[-1][1])
         grads = fast_step.backward(dZL, forward.caches, acts, forward.masks, cfg["keep_prob"],
@@ -110,15 +139,15 @@ class StepRunner:
         grads[f"dA{L}"] = dAL
         if cfg["l2"]:
             fast_step.add_l2(grads, forward.params, cfg["l2"], forward.Y.shape[1])
-        return Backward(grads, g)
+        return grads
 
     def update(self, forward, backward, state, buffers=None):
         """The optimizer's step from dθ, and θ_{t+1} (into buffers.theta if given)."""
         step, new_state = OPTIMIZERS[self.cfg["optimizer"]](backward.g, state, self.cfg)
         if buffers is None:
-            new_theta = np.subtract(forward.theta, step)
+            new_theta = mistakes.apply_step(self.bug, forward.theta, step)
             return Update(step, new_theta, self.layout.views(new_theta), new_state)
-        new_theta = np.subtract(forward.theta, step, out=buffers.theta)
+        new_theta = mistakes.apply_step(self.bug, forward.theta, step, out=buffers.theta)
         return Update(step, new_theta, buffers.params, new_state)
 
     def run(self, t, theta, state, buffers=None, params=None):

@@ -40,21 +40,25 @@ class StepBuffers:
         self.A = [ones_below((chunk, n, m)) for n in dims[:-1]] + [np.empty((chunk, dims[-1], m))]
         self.G = np.empty((chunk if keep_thetas else 1, layout.size))
         self.Theta = np.empty((chunk + 1 if keep_thetas else 2, layout.size))
-        # views made once: a small step spends more on making views than on arithmetic
-        self._slots = [([(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)], g,
-                        layout.views(g)) for k, g in zip(range(chunk), itertools.cycle(self.G))]
-        self._thetas = [(theta, layout.views(theta)) for theta in self.Theta]
+        # views and Slots made once: a small step spends more on making views than on
+        # arithmetic. Step k reads θ row k and writes row k + 1 (of two in turns, without
+        # keep_thetas)
+        thetas = [(theta, layout.views(theta)) for theta in self.Theta]
+        self._slots = [
+            Slot(Buffers([(Z[k], A[k]) for Z, A in zip(self.Z, self.A, strict=True)], g,
+                         layout.views(g), *thetas[(k + 1) % len(thetas)]),
+                 *thetas[k % len(thetas)])
+            for k, g in zip(range(chunk), itertools.cycle(self.G))]
         self.nbytes = sum(a.nbytes for a in (*self.Z, *self.A, self.G, self.Theta))
 
     def slot(self, k, theta):
         """The Slot of the chunk's step k (0 ≤ k < chunk), whose θ_t is theta: θ row k holds
         it (step k - 1 wrote it there; step 0 copies it in), and the step writes θ_{t+1}
         into row k + 1 (the two rows in turns, without keep_thetas)."""
-        rows = len(self._thetas)
-        row, params = self._thetas[k % rows]
-        if theta is not row:
-            row[:] = theta
-        return Slot(Buffers(*self._slots[k], *self._thetas[(k + 1) % rows]), row, params)
+        slot = self._slots[k]
+        if theta is not slot.theta:
+            slot.theta[:] = theta
+        return slot
 
     def outputs(self, T):
         """Z[l] and A[l] of the chunk's first T steps: (T, n_l, m) views, without the ones."""

@@ -28,6 +28,9 @@ CONFIGS = {
                      "steps": 6},
     "iris, no hidden layer": {"dataset": "iris", "hidden_layers": [], "steps": 6,
                               "activations": ["softmax"]},
+    # a bug run's answer holds true_grads beside grads
+    "moons with a bug": {"dataset": "moons", "n_samples": 120, "hidden_layers": [5, 4],
+                         "batch_size": 32, "steps": 6, "bug": "missing_1_over_m"},
 }
 QUERIES = [  # (layers, fields, max_cells per tensor)
     (None, None, 2**18), (None, None, 7), ([1], None, 2**18), (None, ["W", "dW"], 2**18),

@@ -11,7 +11,8 @@ from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
 from engine.run import Run
 from tests.conftest import DIVERGENT, SMALL, strict_json
 
-INFO_KEYS = {"id", "config", "status", "progress", "num_steps", "diverged", "queue_position"}
+INFO_KEYS = {"id", "config", "status", "progress", "num_steps", "diverged", "bug_active",
+             "queue_position"}
 
 
 def wait_done(client, run_id, seconds=30.0):
@@ -36,8 +37,9 @@ def test_options_offer_choices_limits_and_a_complete_default(client):
     options = response.json()
     assert [d["name"] for d in options["datasets"]] == CHOICES["dataset"]
     for key, field in [("activations", "activations"), ("losses", "loss"), ("inits", "init"),
-                       ("optimizers", "optimizer")]:
+                       ("optimizers", "optimizer"), ("bugs", "bug")]:
         assert options[key] == CHOICES[field]
+    assert len(options["bugs"]) == 6
     assert options["limits"]["steps"]["max"] == 2000
     assert options["limits"]["hidden_layers"] == {"max_layers": 6, "min_width": 1,
                                                   "max_width": 128}
@@ -56,6 +58,7 @@ def test_post_answers_201_with_the_normalized_config(client):
     assert decode_run_id(info["id"]) == info["config"]
     assert (info["status"], info["progress"], info["num_steps"], info["diverged"]) == \
         ("done", 1.0, 20, None)
+    assert info["bug_active"] is False and info["config"]["bug"] is None
 
 
 def test_the_same_config_is_the_same_run(client, small_run):
@@ -254,6 +257,9 @@ def test_openapi_documents_every_config_field(client):
     fields = schema["components"]["schemas"]["RunConfig"]["properties"]
     assert set(fields) == set(DEFAULT_CONFIG)
     assert fields["dataset"]["enum"] == CHOICES["dataset"]
+    assert {"enum": CHOICES["bug"], "type": "string"} in fields["bug"]["anyOf"]
+    assert {"type": "null"} in fields["bug"]["anyOf"]
+    assert "bug_active" in schema["components"]["schemas"]["RunInfo"]["required"]
     assert fields["learning_rate"]["exclusiveMinimum"] == 0 and \
         fields["learning_rate"]["maximum"] == 10
     assert fields["steps"]["minimum"] == 1 and fields["steps"]["maximum"] == 2000
@@ -310,3 +316,57 @@ def test_posts_are_checked_against_the_settings_of_the_app(make_client, changes,
     assert response.status_code == status, response.text
     if detail is not None:
         assert response.json()["detail"] == detail
+
+
+# the six classic mistakes (CONTRACT §7): each is a run of its own, served like any other
+BUG_RUN = {**SMALL, "keep_prob": 0.8, "l2": 0.2, "batch_size": 16,
+           "activations": ["tanh", "relu", "sigmoid"]}
+
+
+@pytest.mark.parametrize("bug", CHOICES["bug"])
+def test_a_bug_run_is_served_with_true_grads(client, bug):
+    response = client.post("/api/runs", json={**BUG_RUN, "bug": bug})
+    assert response.status_code in (201, 202), response.text
+    info = wait_done(client, response.json()["id"])
+    assert info["config"]["bug"] == bug and info["bug_active"] is True
+    assert client.get(f"/api/runs/{info['id']}").json()["bug_active"] is True
+    record = strict_json(client.get(f"/api/runs/{info['id']}/steps/3").text)
+    for layer in record["layers"]:
+        assert set(layer["true_grads"]) == {"dA", "dZ", "dW", "db"}
+        for name, tensor in layer["true_grads"].items():
+            assert tensor["shape"] == layer["grads"][name]["shape"]
+    narrowed = client.get(f"/api/runs/{info['id']}/steps/3?fields=dW&layers=2").json()
+    assert narrowed["layers"][0]["true_grads"].keys() == {"dW"}
+    assert narrowed["layers"][0]["true_grads"]["dW"]["shape"] == [3, 4]
+    index = record["batch"]["indices"][5]
+    one = client.get(f"/api/runs/{info['id']}/steps/3?example={index}&fields=dZ,db").json()
+    column = [row[5] for row in record["layers"][0]["true_grads"]["dZ"]["data"]]
+    assert [row[0] for row in one["layers"][0]["true_grads"]["dZ"]["data"]] == column
+    assert one["layers"][0]["true_grads"]["db"] == record["layers"][0]["true_grads"]["db"]
+    small = client.get(f"/api/runs/{info['id']}/steps/3?max_cells=4&fields=dZ").json()
+    assert small["layers"][0]["true_grads"]["dZ"]["downsampled_from"] == [4, 16]
+
+
+def test_an_inactive_bug_says_so(client):
+    response = client.post("/api/runs", json={**SMALL, "bug": "l2_gradient_missing"})
+    assert response.status_code == 201
+    info = response.json()
+    assert info["bug_active"] is False and info["config"]["bug"] == "l2_gradient_missing"
+    plain = client.get(f"/api/runs/{encode_run_id(normalize_config(SMALL))}/steps/2").json()
+    record = client.get(f"/api/runs/{info['id']}/steps/2").json()
+    for layer, same in zip(record["layers"], plain["layers"], strict=True):
+        assert layer["grads"] == same["grads"] == layer["true_grads"]
+        assert layer["update"] == same["update"]
+
+
+@pytest.mark.parametrize("bug", ["off_by_one", "", 3, ["wrong_update_sign"], True])
+def test_an_unknown_bug_is_422_naming_bug(client, bug):
+    response = client.post("/api/runs", json={**SMALL, "bug": bug})
+    assert response.status_code == 422
+    assert "bug" in response.json()["detail"]
+
+
+def test_the_gradient_check_shows_the_mistake(client):
+    info = client.post("/api/runs", json={**SMALL, "bug": "missing_1_over_m"}).json()
+    check = client.get(f"/api/runs/{info['id']}/steps/0/gradcheck").json()
+    assert check["passed"] is False and check["relative_difference"] > 0.1

@@ -3,10 +3,11 @@ in a run whose layers are the failing case's."""
 
 import pytest
 
+from app.lessons import built_in_lessons
 from engine.check import lens
 from engine.check.cases import CASES
 from engine.check.course_functions import BY_NAME
-from engine.check.lens import lens_link, lens_query
+from engine.check.lens import BY_MISTAKE, lens_link, lens_query
 from engine.check.mistakes import MISTAKES
 from engine.check.verdict import Failure, check_function
 from engine.config import normalize_config
@@ -15,6 +16,7 @@ URL = "http://127.0.0.1:8000"
 COURSE_2 = "the course's test case (2 layers)"
 COURSE_3 = "the course's test case (3 layers)"
 DEEP = "a deep net, layer_dims [4, 6, 5, 4, 3, 1]"
+CACHE_HOLDS_A = "&lesson=bug-activation-cache-holds-a&bug=activation_cache_holds_A"
 
 
 def failure(function, case=None, mistake=None, layer=None):
@@ -31,9 +33,9 @@ def failure(function, case=None, mistake=None, layer=None):
      "it=0&phase=cost&layer=3"),
     # ... as the failing case's activation says
     ("linear_activation_forward", 'the course\'s test case, activation="sigmoid"',
-     "activation_cache_holds_A", None, "it=0&phase=forward-3&layer=3"),
+     "activation_cache_holds_A", None, "it=0&phase=forward-3&layer=3" + CACHE_HOLDS_A),
     ("linear_activation_forward", 'one example (m = 1), activation="relu"',
-     "activation_cache_holds_A", None, "it=0&phase=forward-1&layer=1"),
+     "activation_cache_holds_A", None, "it=0&phase=forward-1&layer=1" + CACHE_HOLDS_A),
     ("linear_activation_backward", 'the course\'s test case, activation="relu"', None, None,
      "it=0&phase=backward-1&layer=1"),
     # a whole-net function: a run with the failing case's layers, and the layer it names
@@ -57,7 +59,8 @@ def failure(function, case=None, mistake=None, layer=None):
     ("L_model_forward", "one layer (logistic regression)", None, None,
      "hidden_layers=&it=0&phase=forward-1&layer=1"),
     ("update_parameters", "the course's test case, learning_rate 0.1", "update_adds", 1,
-     "hidden_layers=3&it=0&phase=update&layer=1"),
+     "hidden_layers=3&it=0&phase=update&layer=1&lesson=bug-wrong-update-sign"
+     "&bug=wrong_update_sign"),
     ("initialize_parameters_deep", DEEP, "init_not_scaled", 1,
      "init=course&hidden_layers=6,5,4,3&it=0&phase=forward-1&layer=1"),
     # no case known (the process was stopped): the default run
@@ -104,9 +107,24 @@ def test_a_whole_net_case_knows_its_hidden_layers(name):
         assert case.hidden == tuple(layer_widths(name, case.make())[:-1]), case.label
 
 
-def test_the_link_names_the_lesson_and_bug_once_lessons_exist(monkeypatch):
-    monkeypatch.setitem(lens.LESSONS, "dW_without_1_over_m",
-                        {"lesson": "missing-1-over-m", "bug": "missing_1_over_m"})
-    link = lens_link("http://x", failure("linear_backward", mistake="dW_without_1_over_m"))
-    assert link == ("http://x/?it=0&phase=backward-1&layer=1&lesson=missing-1-over-m"
-                    "&bug=missing_1_over_m")
+@pytest.mark.parametrize(("function", "mistake", "query"), [
+    ("linear_backward", "dW_without_1_over_m", "it=0&phase=backward-1&layer=1"
+     "&lesson=bug-missing-1-over-m&bug=missing_1_over_m"),
+    ("linear_activation_backward", "layer_without_activation_derivative",
+     "it=0&phase=backward-3&layer=3&lesson=bug-no-activation-derivative"
+     "&bug=no_activation_derivative"),
+    ("sigmoid", "sigmoid_caches_A", "it=0&phase=forward-3&layer=3" + CACHE_HOLDS_A),
+    # a mistake that no bug lesson shows: the link names no lesson
+    ("linear_backward", "dA_prev_with_1_over_m", "it=0&phase=backward-1&layer=1"),
+])
+def test_the_link_names_the_lesson_and_bug_that_show_the_mistake(function, mistake, query):
+    found = check_function(BY_NAME[function], BY_MISTAKE[(function, mistake)].code).failure
+    assert found.mistake == mistake
+    assert lens_link("http://x", found) == f"http://x/?{query}"
+
+
+@pytest.mark.parametrize(("mistake", "target"), sorted(lens.LESSONS.items()))
+def test_each_linked_lesson_is_a_built_in_lesson_of_that_bug(mistake, target):
+    lessons = {lesson["id"]: lesson for lesson in built_in_lessons()}
+    assert mistake in {m.name for m in MISTAKES}
+    assert lessons[target["lesson"]]["config"]["bug"] == target["bug"]

@@ -245,11 +245,13 @@ import os, time
 import numpy as np
 
 def relu(Z):
-    if os.fork() == 0:  # left running, in the child's process group
-        with open({pids!r}, "a") as pids:
-            pids.write(f"{{os.getpid()}}\\n")
+    child = os.fork()
+    if child == 0:  # left running, in the child's process group
         time.sleep(120)
         os._exit(0)
+    # the parent writes the pid: a child killed before it ran a line is still counted
+    with open({pids!r}, "a") as pids:
+        pids.write(f"{{child}}\\n")
     return np.maximum(0, Z), Z
 '''
 

@@ -44,6 +44,26 @@ def test_dataset_natural_head_is_the_default(dataset, output, loss):
     assert layer_dims(cfg) == [info.n_x, 5, info.n_y]
 
 
+@pytest.mark.parametrize("bug", [None, *CHOICES["bug"]])
+def test_bug_is_null_or_a_classic_mistake(bug):
+    cfg = normalize_config({"bug": bug})
+    assert cfg["bug"] == bug
+    assert normalize_config(cfg) == cfg
+    assert normalize_config({})["bug"] is None
+
+
+def test_an_unknown_bug_lists_the_mistakes():
+    with pytest.raises(ConfigError, match=r"^bug: unknown name 'off_by_one'; choose one of "
+                                          r"activation_cache_holds_A, missing_1_over_m"):
+        normalize_config({"bug": "off_by_one"})
+
+
+def test_the_six_classic_mistakes():
+    assert CHOICES["bug"] == [
+        "activation_cache_holds_A", "missing_1_over_m", "no_activation_derivative",
+        "wrong_update_sign", "dropout_mask_forgotten_in_backward", "l2_gradient_missing"]
+
+
 def test_real_data_ignores_n_samples():
     assert normalize_config({"dataset": "iris", "n_samples": 20})["n_samples"] == 150
 
@@ -178,6 +198,10 @@ INVALID = [
     ({"beta": 1.5}, "beta"),
     ({"test_fraction": 0.9}, "test_fraction"),
     ({"noise": -0.1}, "noise"),
+    ({"bug": "off_by_one"}, "bug"),
+    ({"bug": "Missing_1_over_m"}, "bug"),
+    ({"bug": 1}, "bug"),
+    ({"bug": ["wrong_update_sign"]}, "bug"),
 ]
 
 

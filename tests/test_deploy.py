@@ -157,7 +157,8 @@ def wheel_sources() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     setuptools = project["tool"]["setuptools"]
     packages = {name.split(".")[0] for name in setuptools["packages"]["find"]["include"]}
-    data = {(ROOT / package / pattern.split("/")[0]).resolve().relative_to(ROOT).as_posix()
+    # the top folder of each: app/lessons is in app itself, app/static links to static
+    data = {(ROOT / package / pattern.split("/")[0]).resolve().relative_to(ROOT).parts[0]
             for package, patterns in setuptools["package-data"].items()
             for pattern in patterns}
     return {"pyproject.toml", project["project"]["readme"],

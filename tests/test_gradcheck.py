@@ -9,8 +9,9 @@ import pytest
 
 from engine import cost, gradcheck
 from engine.config import normalize_config
-from engine.gradcheck import THRESHOLD
+from engine.gradcheck import THRESHOLD, gradient_check
 from engine.run import Run
+from tests import bug_configs
 from tests.trained_runs import ALL_CONFIGS, BASE
 
 # small layers, checked whole; digits' layers would be sampled (a test of its own below):
@@ -131,3 +132,26 @@ def test_gradcheck_reports_sampling_of_a_big_layer():
     assert check["passed"], check
     # deterministic: the same positions every time
     assert run.gradcheck(1, max_params=400) == check
+
+
+# the gradient check compares the recorded (mistaken) gradients with the true cost's
+# differences: it fails for every active mistake but wrong_update_sign, whose gradients are
+# right (the update is wrong), and passes for an inactive one
+GRADCHECK_PASSES = {
+    **{name: name.startswith("wrong_update_sign") for name in bug_configs.ACTIVE},
+    **{f"inactive {bug}": True for bug in bug_configs.INACTIVE},
+}
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK_PASSES))
+@pytest.mark.parametrize("t", [0, bug_configs.LATER])
+def test_gradcheck_verdict_per_bug(name, t):
+    if name.startswith("inactive "):
+        bug = name.removeprefix("inactive ")
+        config = normalize_config({**bug_configs.INACTIVE[bug], "bug": bug})
+    else:
+        config = bug_configs.active_config(name)
+    check = gradient_check(Run(config).train(), t)
+    assert check["passed"] is GRADCHECK_PASSES[name], (name, check["relative_difference"])
+    if not GRADCHECK_PASSES[name]:
+        assert check["relative_difference"] > 1e-3

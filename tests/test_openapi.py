@@ -46,12 +46,14 @@ def test_every_2xx_json_answer_is_an_object_with_properties(openapi):
         for status, response in operation["responses"].items():
             if status.startswith("2") and "application/json" in response.get("content", {}):
                 schema = json_schema(openapi, response)
+                if schema.get("type") == "array":  # a list (of lessons): of such objects
+                    schema = resolve(openapi, schema["items"])
                 assert schema.get("type") == "object" and schema.get("properties"), \
                     f"{name} {status}: {schema}"
                 seen.append(f"{name} {status}")
-    assert len(seen) == 13  # healthz, options, POST 201 and 202, run, summary,
-    # histograms, step, gradcheck, boundary, units, predictions, examples; the events
-    # stream is text/event-stream
+    assert len(seen) == 15  # healthz, options, POST 201 and 202, run, summary,
+    # histograms, step, gradcheck, boundary, units, predictions, examples, the lessons and
+    # one lesson; the events stream is text/event-stream
 
 
 def test_every_operation_with_parameters_documents_the_422_the_app_sends(openapi):

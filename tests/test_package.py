@@ -7,6 +7,7 @@ dependency versions of constraints.txt and without compiling bytecode.
 """
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -98,6 +99,11 @@ def test_the_wheel_holds_every_page_file_inside_app(wheel, folder):
     assert {top for top in tops if not top.endswith(".dist-info")} == {"app", "engine"}
 
 
+def test_the_wheel_holds_every_built_in_lesson(wheel):
+    lessons = {f"app/lessons/{path.name}" for path in (ROOT / "app" / "lessons").glob("*.json")}
+    assert lessons and lessons <= wheel_names(wheel)
+
+
 def test_the_wheel_carries_the_mit_license(wheel):
     with zipfile.ZipFile(wheel) as archive:
         info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
@@ -144,6 +150,8 @@ def test_the_installed_program_serves_the_page_its_files_and_plotly(venv, elsewh
         assets = page_assets(fetch) + page_assets(fetch, "/docs")
         assert "/static/js/main.js" in assets and "/static/css/lens.css" in assets
         assert any(path.startswith("/static/vendor/swagger-ui/") for path in assets)
+        lessons = json.loads(fetch("/api/lessons"))
+        assert len(lessons) == len(list((ROOT / "app" / "lessons").glob("*.json")))
         status, headers, body = get(url + "/vendor/plotly.min.js",
                                     {"Accept-Encoding": "gzip"})
     finally:

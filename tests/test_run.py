@@ -21,7 +21,7 @@ from trained_runs import (
     record_tensors,
 )
 
-from engine import cost, histograms
+from engine import checkpoints, cost, histograms
 from engine import run as run_module
 from engine.config import normalize_config
 from engine.datasets import load_dataset
@@ -142,6 +142,19 @@ def test_hashes_match_a_fresh_process(name):
 # ---------------------------------------------------------------- memory and the end of training
 
 
+def test_a_run_holds_its_examples_once_under_its_row_of_ones():
+    """The fast path's [X; 1] is the run's (engine.fast_step.examples_with_ones): its
+    Dataset's X_train and X_test are views of them, read-only, and equal to the course's."""
+    cfg = normalize_config({**BASE, "steps": 2})
+    run, data = Run(cfg), load_dataset(cfg["dataset"], cfg["n_samples"], cfg["noise"],
+                                       cfg["test_fraction"], cfg["seed"])
+    for X, X_ones, course in ((run.data.X_train, run._with_ones.train, data.X_train),
+                              (run.data.X_test, run._with_ones.test, data.X_test)):
+        assert X.base is X_ones and not X_ones.flags.writeable
+        np.testing.assert_array_equal(X_ones[-1], 1.0)
+        assert_same_bytes(np.ascontiguousarray(X), course, "X")
+
+
 @pytest.mark.parametrize("raw", [
     {"dataset": "digits", "hidden_layers": [32, 16], "steps": 40},  # Z and A: several MB
     {**BASE, "hidden_layers": [128] * 5, "steps": 30, "learning_rate": 0.05},  # a big θ
@@ -163,9 +176,10 @@ def test_a_finished_run_lets_go_of_its_training_buffers(raw):
     finally:
         tracemalloc.stop()
     assert run.chunk > 1 and peak > 2**20  # the buffers were there
-    # nbytes() also counts the data, allocated before; it leaves out a few small
-    # arrays (class labels, the shared vector of ones)
-    assert held < run.nbytes() + 2**18
+    # nbytes() counts the data too: Y, allocated before, and the run's own [X; 1]; it
+    # leaves out a few small arrays (class labels, engine.stats' shared vector of ones,
+    # 0.35 MB here)
+    assert held < run.nbytes() + 2**19
     # while training, nbytes() counts the buffers once (and the data, untraced here)
     assert counted and all(n <= traced + data_bytes + 2**20 for n, traced in counted)
 
@@ -186,7 +200,7 @@ def test_peak_nbytes_bounds_what_a_run_holds_from_queued_to_read(raw):
         run.step_record(t)
         seen.append((run.nbytes(), run.peak_nbytes()))
     assert seen and all(now <= most <= peak for now, most in seen)
-    assert len(run._recent) == run_module.RECENT_STEPS
+    assert len(run._checkpoints.recent) == checkpoints.RECENT_STEPS
     assert run.nbytes() == run.peak_nbytes()
 
 
@@ -357,7 +371,7 @@ def test_progress_callback_and_should_stop():
 
 @pytest.mark.parametrize(("raw", "interval"), [
     # small θ: a checkpoint every MIN_INTERVAL steps
-    ({"dataset": "digits", "hidden_layers": [32, 16], "steps": 1000}, run_module.MIN_INTERVAL),
+    ({"dataset": "digits", "hidden_layers": [32, 16], "steps": 1000}, checkpoints.MIN_INTERVAL),
     # the biggest valid runs: replay time gives way to the cap on memory
     ({"dataset": "digits", "hidden_layers": [128] * 6, "optimizer": "adam", "steps": 2000},
      None),
@@ -372,6 +386,24 @@ def test_checkpoints_fit_the_cap(raw, interval):
     run = Run(normalize_config(raw))
     moments = 1 + len(MOMENTS[run.config["optimizer"]])
     count = -(-run.config["steps"] // run.interval)  # steps 0, K, 2K, ... below steps
-    assert count * run.theta0.nbytes * moments <= run_module.CHECKPOINT_CAP
+    assert count * run.theta0.nbytes * moments <= checkpoints.CHECKPOINT_CAP
     if interval is not None:
         assert run.interval == interval
+
+
+@pytest.mark.parametrize("bug", [None, "activation_cache_holds_A"])
+def test_the_replays_a_run_keeps_are_counted(bug):
+    """A run counts the replayed steps it keeps at about what they hold: a bug run's replay
+    holds the mistaken gradients beside the true ones (issue 17), half as much again."""
+    run = Run(normalize_config({"dataset": "moons", "n_samples": 2000, "hidden_layers": [32, 32],
+                                "activations": ["tanh", "tanh", "sigmoid"], "steps": 40,
+                                "bug": bug}))
+    run.train()
+    tracemalloc.start()
+    try:
+        for t in (1, 13, 25, 37):  # one more than RECENT_STEPS, in different intervals
+            run.step_record(t)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held <= 1.1 * checkpoints.RECENT_STEPS * run._replay_nbytes()

@@ -36,6 +36,11 @@ FROZEN_R1_IDS = {
 }
 
 
+def carried(config: dict) -> dict:
+    """The config as an id carries it: without a null bug (docs/api.md)."""
+    return {k: v for k, v in config.items() if not (k == "bug" and v is None)}
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -75,7 +80,7 @@ def test_round_trip(raw):
     config = normalize_config(raw)
     run_id = encode_run_id(config)
     assert decode_run_id(run_id) == config
-    assert run_id == pack_r2(canonical_json(config))  # the documented format
+    assert run_id == pack_r2(canonical_json(carried(config)))  # the documented format
     assert len(run_id) < 120  # fits comfortably in a URL
     assert run_id == encode_run_id(dict(reversed(config.items())))  # key order is irrelevant
 
@@ -130,13 +135,13 @@ def test_canonical_json_is_sorted_and_compact():
 def test_frozen_r1_ids_still_decode(run_id, raw):
     config = normalize_config(raw)
     assert decode_legacy_run_id(run_id) == config
-    assert encode_legacy_run_id(config) == run_id == pack_r1(canonical_json(config))
+    assert encode_legacy_run_id(config) == run_id == pack_r1(canonical_json(carried(config)))
 
 
 @pytest.mark.parametrize("raw", CONFIGS)
 def test_r1_ids_from_the_old_encoder_decode(raw):
     config = normalize_config(raw)
-    assert decode_legacy_run_id(pack_r1(canonical_json(config))) == config
+    assert decode_legacy_run_id(pack_r1(canonical_json(carried(config)))) == config
 
 
 @pytest.mark.parametrize("run_id", [
@@ -167,3 +172,37 @@ def test_r1_links_redirect_to_the_r2_id(client, run_id, path):
 def test_an_r1_run_info_names_the_r2_id(client):
     info = client.get("/api/runs/r1Gw1DysMQAA").json()
     assert info["id"] == encode_run_id(normalize_config({}))
+
+
+# r2 ids made before configs had a bug field, copied from that server: they must not change
+FROZEN_R2_IDS = {
+    "r2Gw1DysMQANwqLqWwNw": {},
+    "r2IxSG0LhGC0MzE5JDEJrkCAYhJKZxBqKBngUsEA3xBiLutIkSkobmluZIQWmAGpTgVEh8YAIA4x0PaAkD":
+        {"dataset": "digits", "hidden_layers": [32, 16], "optimizer": "adam", "keep_prob": 0.8,
+         "l2": 0.1, "batch_size": 64},
+}
+
+
+@pytest.mark.parametrize(("run_id", "raw"), FROZEN_R2_IDS.items())
+def test_ids_without_a_bug_are_unchanged(run_id, raw):
+    config = normalize_config(raw)
+    assert config["bug"] is None
+    assert encode_run_id(config) == run_id
+    assert decode_run_id(run_id) == config  # the left-out bug comes back as null
+
+
+@pytest.mark.parametrize("bug", ["missing_1_over_m", "wrong_update_sign"])
+def test_a_bug_is_carried_by_the_id(bug):
+    config = normalize_config({"bug": bug})
+    run_id = encode_run_id(config)
+    assert decode_run_id(run_id) == config
+    assert run_id == pack_r2(canonical_json(config))
+    assert run_id != encode_run_id(normalize_config({}))
+
+
+def test_an_id_that_spells_out_a_null_bug_is_an_alias():
+    """A run has one id: the same config with "bug": null written in is refused."""
+    spelled_out = pack_r2(canonical_json(normalize_config({})))
+    assert b'"bug":null' in canonical_json(normalize_config({}))
+    with pytest.raises(RunIdError):
+        decode_run_id(spelled_out)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from engine.config import normalize_config
+from engine.fast_step import with_ones
 from engine.layout import ParamLayout
 from engine.run import Run
 from engine.scores import ClassLabels, SetScorer, predicted_classes, score
@@ -119,7 +120,8 @@ def test_a_set_scorer_scores_each_theta_by_a_plain_forward(raw, monkeypatch):
     cfg = normalize_config({**raw, "steps": 1})
     data, layout = Run(cfg).data, ParamLayout(Run(cfg).dims)
     thetas = list(np.random.default_rng(2).standard_normal((5, layout.size)))
-    scorer = SetScorer(data.info.task, layout, cfg["activations"], data.X_test_ones, data.Y_test)
+    scorer = SetScorer(data.info.task, layout, cfg["activations"], with_ones(data.X_test),
+                       data.Y_test)
     scorer.group = 2
     expected = [_plain_score(data.info.task, _plain_forward(layout, theta, data.X_test,
                                                             cfg["activations"]), data.Y_test)

@@ -3,6 +3,7 @@ statistics), and its scores: each step's batch score, and θ_t's train and test 
 the cadence of engine.cost.evaluation_interval and at the last step, as a recomputation
 from the records gives them."""
 
+import itertools
 import math
 
 import numpy as np
@@ -185,8 +186,9 @@ def test_a_full_batch_scores_its_batch_as_the_training_set(name):
 def test_a_run_that_ends_early_scores_its_last_step(raw, how):
     """The summary ends with a train and test score, at the last recorded step, however
     the run ended."""
-    run = Run(normalize_config(raw))
-    run.train(should_stop=lambda: run.num_steps >= 23 if how == "stopped" else None)
+    run, steps = Run(normalize_config(raw)), itertools.count(1)
+    # should_stop is asked after each step: stop after the 23rd, wherever a chunk ends
+    run.train(should_stop=lambda: next(steps) >= 23 if how == "stopped" else None)
     assert run.status == how
     summary, n = run.summary(), run.num_steps
     every = summary["evaluated_every"]
@@ -230,3 +232,37 @@ def test_queued_steps_are_named(hidden_layers, small):
     assert queued[2].cost == run.summary()["cost"][2]
     # the norms of a big θ's step are there before its chunk is summarized
     assert math.isnan(series.layers[1, 0, stats.INDEX["W_norm"]]) == small
+
+
+def _numbers(summary):
+    """{name: float array} of a summary's series, each layer's as "name/l"."""
+    flat = {key: values for key, values in summary.items() if isinstance(values, list)
+            and key != "layers"}
+    for layer in summary["layers"]:
+        flat.update({f"{key}/{layer['l']}": values for key, values in layer.items()
+                     if isinstance(values, list)})
+    return {key: np.array([math.nan if v is None else v for v in values], dtype=float)
+            for key, values in flat.items()}
+
+
+@pytest.mark.parametrize("raw", [
+    # full batches: chunks of up to stats.MAX_CHUNK steps, then the rest
+    {**BASE, "steps": 150},
+    # 80 examples in batches of 30: two steps a chunk, the remainder alone
+    {**BASE, "batch_size": 30, "steps": 40, "optimizer": "adam"},
+], ids=["full_batch", "minibatch"])
+def test_a_chunks_summary_is_each_steps_own(raw, monkeypatch):
+    """Steps summarized a chunk at a time get, to within rounding, the numbers that each
+    step summarized alone gets: whatever the chunk's size."""
+    chunked = Run(normalize_config(raw)).train()
+    monkeypatch.setattr(stats, "MAX_CHUNK", 1)
+    alone = Run(normalize_config(raw)).train()
+    assert chunked.chunk > 1 and alone.chunk == 1
+    expected = _numbers(alone.summary())
+    got = _numbers(chunked.summary())
+    assert got.keys() == expected.keys()
+    for key, values in expected.items():
+        # a sum that cancels (a mean near 0) differs by rounding of its terms' size
+        scale = np.nanmax(np.abs(values), initial=0.0)
+        np.testing.assert_allclose(got[key], values, rtol=1e-12, atol=1e-12 * scale,
+                                   err_msg=key)

@@ -15,9 +15,23 @@ from engine.check.course_functions import BY_NAME
 from engine.check.mistakes import MISTAKES
 
 DEFAULT_LAYERS = 3  # L of the page's default run: hidden layers [8, 8]
-# the Lessons issue fills this in: a recognised mistake's name -> {"lesson": id, "bug": the
-# §7 bug whose run shows what the mistake does to training}; the link then carries them
-LESSONS: dict[str, dict[str, str]] = {}
+# a recognised mistake's name -> {"lesson": id, "bug": the §7 bug whose run shows what the
+# mistake does to training}; the link then carries them. The lessons are app/lessons/*.json
+# (the engine names them only: tests/test_check_lens.py checks that each exists, with that bug)
+_MISSING_1_OVER_M = {"lesson": "bug-missing-1-over-m", "bug": "missing_1_over_m"}
+_CACHE_HOLDS_A = {"lesson": "bug-activation-cache-holds-a", "bug": "activation_cache_holds_A"}
+LESSONS: dict[str, dict[str, str]] = {
+    **{name: _MISSING_1_OVER_M for name in (
+        "dW_without_1_over_m", "db_without_1_over_m", "dW_db_without_1_over_m",
+        "layer_dW_without_1_over_m", "layer_db_without_1_over_m",
+        "layer_dW_db_without_1_over_m")},
+    # relu'(A) = relu'(Z): the lesson says why a relu layer hides this one
+    **{name: _CACHE_HOLDS_A for name in (
+        "activation_cache_holds_A", "sigmoid_caches_A", "relu_caches_A")},
+    "layer_without_activation_derivative": {"lesson": "bug-no-activation-derivative",
+                                            "bug": "no_activation_derivative"},
+    "update_adds": {"lesson": "bug-wrong-update-sign", "bug": "wrong_update_sign"},
+}
 BY_MISTAKE = {(m.function, m.name): m for m in MISTAKES}
 
 

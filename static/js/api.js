@@ -140,6 +140,8 @@ export function boundaryUrl(runId, t, resolution, form) {
 
 export const api = {
   options: () => request("/api/options"),
+  // the lessons of CONTRACT §7, each with its config, view, words and tour
+  lessons: () => request("/api/lessons"),
   // onBusy(seconds): the server refused for now (429, 503) and is asked again that much later
   createRun: (config, onBusy) => request("/api/runs", {
     method: "POST",

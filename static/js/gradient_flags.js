@@ -67,6 +67,7 @@ function gradientFlag(frame, s, x) {
   if (!finite(g)) return ["bad", notFinite(frame, l)];
   const exact = g === 0 ? "; ‖dW‖ = 0 exactly" : "";
   if (l < run.L && identicalUnits(s, t, run.dims[l])) {
+    if (g === 0 && noGradientThrough(frame, l)) return ["bad", noGradientText(l, run.dims[l])];
     return ["bad", `layer ${l}: all ${run.dims[l]} units are identical (the symmetry problem): they ` +
       `compute the same function, get the same gradient and stay the same${exact}. ` +
       "A constant init does this; random weights break the symmetry"];
@@ -81,6 +82,22 @@ function gradientFlag(frame, s, x) {
   }
   if (g > EXPLODING) return ["bad", `layer ${l}: exploding gradient, ‖dW‖ = ${formatNumber(g)} > ${EXPLODING}`];
   return null;
+}
+
+// a zero init with g(0) = 0 (relu, tanh) is not the symmetry problem (units that learn, all
+// alike): no W learns at all. A[l] = g(0) = 0 keeps dW[l+1] = (1/m) dZ[l+1]·A[l]ᵀ at 0, so
+// W[l+1] stays 0, and so does dA[l] = W[l+1]ᵀ dZ[l+1], which keeps dW[l] at 0. the summary
+// shows it: W[l] and W[l+1] are both all zeros
+function noGradientThrough(frame, l) {
+  const {layers} = frame.summary, t = frame.t;
+  return layers[l - 1].W_norm[t] === 0 && layers[l].W_norm[t] === 0;
+}
+
+function noGradientText(l, units) {
+  return `layer ${l}: no gradient reaches W[${l}], which is all zeros: dA[${l}] = W[${l + 1}]ᵀ dZ[${l + 1}] ` +
+    `is 0 while W[${l + 1}] is all zeros too, so ‖dW‖ = 0 exactly and its ${units} units stay identical. ` +
+    "A zero init does this where g(0) = 0 (relu, tanh); with sigmoid the units learn, but all alike " +
+    "(the symmetry problem)";
 }
 
 // dW = (1/m) dZ·A_prevᵀ is 0 whenever A_prev is: say so when the summary shows it

@@ -25,7 +25,10 @@ import * as phaseView from "./views/phase_view.js";
 import * as unitsView from "./views/units_view.js";
 import * as digitsView from "./views/digits_view.js";
 import * as quizView from "./views/quiz_view.js";
+import * as compareView from "./views/compare_view.js";
 import {showAlert, hideAlert, describeRun, describeDivergence, trainingText} from "./run_status.js";
+import {updateDownloads} from "./downloads.js";
+import {connectLessons} from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
 // [module, element id, {extra: a render argument, marker: only moves a step marker, later:
@@ -37,6 +40,7 @@ const VIEWS = [
   [distributionsView, "view-distributions", {marker: true, later: true}], [codeView, "view-code"],
   [cacheExplainerView, "cache-explainer"], [gradcheckView, "gradcheck", {later: true}], [phaseView, "phase-io"],
   [unitsView, "view-units", {later: true}], [digitsView, "view-digits", {later: true}], [quizView, "quiz-card"],
+  [compareView, "compare-body", {later: true}],
 ].map(([module, id, how = {}]) => ({module, element: $(id), ...how}));
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
@@ -77,6 +81,8 @@ function createPage(options) {
   // predict, then reveal: a question holds the phase's result back, and phase play with it
   quizView.connect(store, {nextPhase: () => $("phase-next").click(), onReveal: () => replayPhase(page)});
   page.phasePlayer.hold(quizView.hold);
+  // a second run (?compare=<id>) steps with this one: its view draws from each frame
+  compareView.connect(store, options);
   // a new run starts at its first view; if its config is refused, the view comes back
   page.fillForm = createRunForm($("run-form"), options, (config) => {
     const {iteration, phase, layer} = store.get();
@@ -96,6 +102,7 @@ function redraw(page) {
   document.documentElement.classList.toggle("presenter", presenter);
   setBigFonts(s.big || presenter);
   page.controls.sync(s);
+  updateDownloads($("downloads"), page.session && page.session.run, s);
   const drawn = page.renderer.draw({...s, playing: page.player.playing, motion: page.phasePlayer.motion()});
   // (the players fetch ahead themselves)
   if (!page.player.playing && !page.phasePlayer.playing) drawn.then(() => prefetchNeighbours(page));
@@ -171,7 +178,12 @@ function showProgress(fraction, queuePosition = null, retryIn = null) {
 }
 
 async function boot() {
-  const page = createPage(await api.options());
+  // (a server without lessons still serves runs: the menu stays hidden)
+  const [options, lessons] = await Promise.all([api.options(), api.lessons().catch(() => [])]);
+  const page = createPage(options);
+  // before the first run loads: a ?lesson= link sets that lesson's run and view
+  const lessonAlert = connectLessons(page.store, lessons, {options,
+    lastStep: () => (page.session && !page.pendingKey ? page.session.run.num_steps - 1 : Infinity)});
   // a new config trains a new run; anything else is a redraw of the run on screen
   page.store.subscribe((s) => {
     const key = JSON.stringify(s.config);
@@ -182,7 +194,8 @@ async function boot() {
     page.viewBefore = null;  // no load of the submitted config is pending: nothing to restore
     if (page.session) redraw(page);
   });
-  await loadRun(page);
+  if (lessonAlert) showAlert(lessonAlert);
+  await loadRun(page, {keepAlert: Boolean(lessonAlert)});
 }
 
 boot().catch((err) => showAlert(errorText(err)));

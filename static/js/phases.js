@@ -34,38 +34,85 @@ export function phaseLabel(p) {
   return p.kind === "forward" || p.kind === "backward" ? `${p.kind} · layer ${p.l}` : p.kind;
 }
 
-const A = (l) => (l === 0 ? "A[0] = X" : `A[${l}]`);
+// ---- the one table of what each phase reads and writes; the banner (phaseIO), the cache
+// inspector's frames (layerRoles) and the quiz (readNames) all read it ----
 
-const hasMask = (l, L, config) => config.keep_prob < 1 && l < L;
+// an entry's layer for W[1..L] and the like; Y and J have none (null)
+export const EVERY = "1..L";
 
-// {reads, writes}: plain strings for the phase banner
-export function phaseIO(p, L, config) {
-  const l = p.l;
+// dropout masks the hidden layers only (CONTRACT §2)
+export const hasMask = (l, L, config) => config.keep_prob < 1 && l < L;
+
+const entry = (name, l, note = "") => ({name, l, note});
+
+// {reads, writes}: lists of {name, l, note} in course notation. "A_prev" of layer l is
+// A[l-1], the phase's input as linear_forward(A_prev, W, b) names it; forward l writes
+// (stores) linear_cache[l] and activation_cache[l], and backward l reads them
+export function phaseTensors(p, L, config) {
+  const l = p.l, mask = (note) => (hasMask(l, L, config) ? [entry("D", l, note)] : []);
   if (p.kind === "forward") {
-    return {
-      reads: [`${A(l - 1)}`, `W[${l}]`, `b[${l}]`],
-      writes: [`Z[${l}]`, `A[${l}]${hasMask(l, L, config) ? `, D[${l}]` : ""}`,
-        `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`, `activation_cache[${l}] = Z[${l}]`],
-    };
+    return {reads: [entry("A_prev", l), entry("W", l), entry("b", l)],
+      writes: [entry("Z", l), entry("A", l), ...mask(), entry("linear_cache", l), entry("activation_cache", l)]};
   }
   if (p.kind === "cost") {
     // the L2 term (λ/2m) Σ‖W[l]‖² reads every layer's weights
-    const reads = [`A[${L}]`, "Y", ...(config.l2 > 0 ? [`W[1..${L}] (L2 term)`] : [])];
-    return {reads, writes: ["J (the cost)", `dA[${L}] (start of backward)`]};
+    const l2 = config.l2 > 0 ? [entry("W", EVERY, "(L2 term)")] : [];
+    return {reads: [entry("A", L), entry("Y", null), ...l2],
+      writes: [entry("J", null, "(the cost)"), entry("dA", L, "(start of backward)")]};
   }
   if (p.kind === "backward") {
-    const writes = [`dZ[${l}]`, `dW[${l}]`, `db[${l}]`];
-    if (l > 1) writes.push(`dA[${l - 1}]`);
-    return {
-      reads: [`dA[${l}]`, ...(hasMask(l, L, config) ? [`D[${l}] (dropout mask)`] : []),
-        `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`, `activation_cache[${l}] = Z[${l}]`],
-      writes,
-    };
+    return {reads: [entry("dA", l), ...mask("(dropout mask)"), entry("linear_cache", l), entry("activation_cache", l)],
+      writes: [entry("dZ", l), entry("dW", l), entry("db", l), ...(l > 1 ? [entry("dA", l - 1)] : [])]};
   }
-  return {
-    reads: [`W[1..${L}]`, `b[1..${L}]`, `dW[1..${L}]`, `db[1..${L}]`],
-    writes: [`W[1..${L}], b[1..${L}] for the next iteration (${config.optimizer})`],
-  };
+  return {reads: ["W", "b", "dW", "db"].map((name) => entry(name, EVERY)),
+    writes: [entry("W", EVERY), entry("b", EVERY, `for the next iteration (${config.optimizer})`)]};
+}
+
+// an entry in the banner's words: "A[0] = X", "W[1..3] (L2 term)", "linear_cache[2] = (A[1], W[2], b[2])"
+function entryText({name, l, note}, L) {
+  const at = (k) => (k === EVERY ? `[1..${L}]` : k === null ? "" : `[${k}]`);
+  const text = name === "A_prev" ? (l === 1 ? "A[0] = X" : `A[${l - 1}]`)
+    : name === "linear_cache" ? `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`
+      : name === "activation_cache" ? `activation_cache[${l}] = Z[${l}]` : `${name}${at(l)}`;
+  return note ? `${text} ${note}` : text;
+}
+
+// {reads, writes}: plain strings for the phase banner
+export function phaseIO(p, L, config) {
+  const {reads, writes} = phaseTensors(p, L, config);
+  return {reads: reads.map((e) => entryText(e, L)), writes: writes.map((e) => entryText(e, L))};
+}
+
+// the tensors a cache holds: reading the cache reads them; storing it writes none of them
+// (it keeps what forward read and computed)
+const CACHED = {linear_cache: ["A_prev", "W", "b"], activation_cache: ["Z"]};
+
+// [name, layer] pairs an entry touches: an EVERY entry, every layer's; an opened cache, its
+// tensors too
+function touched({name, l}, L, opened) {
+  if (l === EVERY) return [...Array(L).keys()].map((k) => [name, k + 1]);
+  return [[name, l], ...(opened && CACHED[name] ? CACHED[name].map((n) => [n, l]) : [])];
+}
+
+// the tensors phase p reads, caches opened ("A_prev": the phase's own input A[l-1])
+export function readNames(p, L, config) {
+  const pairs = phaseTensors(p, L, config).reads.flatMap((e) => touched(e, L, true));
+  return new Set(pairs.map(([name]) => name).filter((name) => !CACHED[name]));
+}
+
+// A[k] is layer k's A and layer k + 1's A_prev: one array
+const sameArray = ([name, k]) => (name === "A" ? [["A", k], ["A_prev", k + 1]] : [[name, k]]);
+
+// {name: "read" | "write"} for layer l's tensors and caches (linear_cache,
+// activation_cache) in phase p; a tensor both read and written (W in the update) is written
+export function layerRoles(p, l, L, config) {
+  const {reads, writes} = phaseTensors(p, L, config), roles = {};
+  for (const [list, role, opened] of [[reads, "read", true], [writes, "write", false]]) {
+    for (const [name, k] of list.flatMap((e) => touched(e, L, opened)).flatMap(sameArray)) {
+      if (k === l) roles[name] = role;
+    }
+  }
+  return roles;
 }
 
 export function phaseSentence(p, L, config) {

@@ -6,7 +6,7 @@
 // option's `right` is true, false, or null for "either counts"; its note says why, in the
 // reveal. kinds: "shape" (quiz_shapes.js), "reads", "relu" (where dZ must be 0), "direction"
 // (which way a weight moves in the update).
-import {phaseIO, phaseKey, phaseIndex, phaseLabel, phaseList} from "./phases.js";
+import {hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames} from "./phases.js";
 import {fullShape, formatNumber as f} from "./tensors.js";
 import {shapeQuestion} from "./quiz_shapes.js";
 import {isFused} from "./fused_heads.js";
@@ -19,23 +19,10 @@ export function runFacts(frame) {
 
 const optimizerText = (config) => `${config.optimizer}, α = ${config.learning_rate}`;
 
-// ---- which cache entries the phase reads: the truth is phases.js's phaseIO, parsed ----
+// ---- which cache entries the phase reads: the truth is phases.js's table ----
 
-// a tensor name in phaseIO's words ("linear_cache[2] = (A[1], W[2], b[2])", "dW[1..3]")
-const TOKEN = /(?<![\w])(dW|db|dA|A|W|b|Z|D|Y)(?![\w])(?:\[(\d+)(?:\.\.\d+)?\])?/g;
-
-// the option ids that phase p reads: A[l−1] is the phase's A_prev
-export function readIds(p, L, config) {
-  const ids = new Set();
-  for (const text of phaseIO(p, L, config).reads) {
-    for (const [, name, index] of text.matchAll(TOKEN)) {
-      ids.add(name === "A" && p.kind !== "cost" && Number(index) === p.l - 1 ? "A_prev" : name);
-    }
-  }
-  return ids;
-}
-
-const hasMask = (p, L, config) => config.keep_prob < 1 && p.l < L;
+// the option ids that phase p reads (A_prev: the phase's input A[l−1])
+export const readIds = readNames;
 
 // [id, label, note when read, note when not read] per phase kind
 function readChoices(p, {L, config}) {
@@ -60,7 +47,7 @@ function readChoices(p, {L, config}) {
     ["Z", `Z[${l}]`, `activation_cache: g′(Z[${l}]) in dZ = dA ∗ g′(Z)`, `forward writes Z[${l}] into activation_cache`],
     ["A", `A[${l}]`, "", forward ? `forward writes A[${l}] = g(Z[${l}])` : `backward evaluates g′ at Z, not at A[${l}]: that is why activation_cache holds Z`],
   ];
-  if (hasMask(p, L, config)) {
+  if (hasMask(p.l, L, config)) {
     choices.push(["D", `D[${l}]`, `dA[${l}] is masked again: dA ∗ D / keep_prob`, `forward draws the mask D[${l}]: it writes it`]);
   }
   return choices;

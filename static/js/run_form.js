@@ -100,13 +100,15 @@ export function createRunForm(form, options, onSubmit) {
 }
 
 // a dataset change resets the output activation, loss and noise to the new dataset's
-// natural ones, unless they held something other than the old dataset's: the user's choice
-function followDataset(inputs, options, activationBox, from, to) {
+// defaults (its default_config, as the engine normalizes it), unless they held something
+// other than the old dataset's: the user's choice
+function followDataset(inputs, activationBox, from, to) {
+  const was = from.default_config, now = to.default_config;
   const outputSelect = [...activationBox.querySelectorAll("select")].pop();
-  if (outputSelect.value === from.output_activation) outputSelect.value = to.output_activation;
-  if (inputs.loss.value === from.loss) inputs.loss.value = to.loss;
-  if (readValue("number", inputs.noise.value) === from.default_noise) inputs.noise.value = String(to.default_noise);
-  if (from.fixed_size && !to.fixed_size) inputs.n_samples.value = String(options.default_config.n_samples);
+  if (outputSelect.value === was.activations.at(-1)) outputSelect.value = now.activations.at(-1);
+  if (inputs.loss.value === was.loss) inputs.loss.value = now.loss;
+  if (readValue("number", inputs.noise.value) === was.noise) inputs.noise.value = String(now.noise);
+  if (from.fixed_size && !to.fixed_size) inputs.n_samples.value = String(now.n_samples);
   inputs.n_samples.disabled = to.fixed_size;
 }
 
@@ -140,7 +142,7 @@ function wireForm(form, options, inputs, activationBox, onSubmit) {
   inputs.hidden_layers.addEventListener("change", relayoutActivations);
   inputs.dataset.addEventListener("change", () => {
     const next = datasetNamed(inputs.dataset.value);
-    followDataset(inputs, options, activationBox, shownDataset, next);
+    followDataset(inputs, activationBox, shownDataset, next);
     shownDataset = next;
   });
   inputs.optimizer.addEventListener("change", showHyper);

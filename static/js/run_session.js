@@ -33,6 +33,15 @@ async function waitUntilTrained(info, onProgress) {
   return info;
 }
 
+// a run named by its id, trained on demand, with its summary and no histograms: the
+// second run of a comparison (views/compare_view.js), whose distributions are not drawn
+export async function openRunById(options, runId, onProgress) {
+  const onBusy = (seconds) => onProgress(0, null, seconds);
+  const info = await waitUntilTrained(await api.run(runId, onBusy), onProgress);
+  const run = describe(options, info);
+  return {options, run, summary: await api.summary(run.id, run.num_steps), histograms: null};
+}
+
 // {run, summary, histograms}; throws ApiError (422 names the field) on a bad config.
 // histograms replay a few dozen steps on the server, so they arrive later: until then
 // the distributions view draws the summary's statistics, then onHistograms() redraws.

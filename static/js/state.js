@@ -20,6 +20,11 @@ const VIEW_FIELDS = {
   // predict, then reveal: each phase asks a question before it shows its result
   quiz: {param: "quiz", kind: "bool", fallback: false},
   runId: {param: "run", kind: "text", fallback: null},
+  // a second run beside the first, by its id (views/compare_view.js)
+  compare: {param: "compare", kind: "text", fallback: null},
+  // the open lesson (lessons.js) and the step of its tour (0: the lesson's own view)
+  lesson: {param: "lesson", kind: "text", fallback: null},
+  tour: {param: "tour", kind: "int", fallback: 0},
 };
 const LIST_FIELDS = new Set(["hidden_layers", "activations"]);
 const NUMBER_LIST_FIELDS = new Set(["hidden_layers"]);
@@ -60,14 +65,16 @@ const NULL_MEANS_NATURAL = new Set(["noise", "activations", "loss"]);
 const datasetOf = (config, options) =>
   options.datasets.find((d) => d.name === (config.dataset ?? options.default_config.dataset));
 
-// the config a run gets when only its dataset and layers are chosen: the server's default
-// run with that dataset's natural activations (relu hidden layers), loss and noise
+// each field's default once the dataset and layers are chosen, as the engine normalizes
+// it: /api/options serves each dataset's default_config and the activation a hidden layer
+// gets when none is named (the page derives no default of its own). dataset and
+// hidden_layers keep the server's defaults: a choice of them differs from those
 export function defaultsFor(config, options) {
-  const base = options.default_config, data = datasetOf(config, options);
-  if (!data) return base;
-  const hidden = Array.isArray(config.hidden_layers) ? config.hidden_layers : base.hidden_layers;
-  return {...base, activations: [...hidden.map(() => "relu"), data.output_activation],
-    loss: data.loss, noise: data.default_noise};
+  const data = datasetOf(config, options), top = options.default_config;
+  if (!data) return top;
+  const base = {...data.default_config, dataset: top.dataset, hidden_layers: top.hidden_layers};
+  const hidden = Array.isArray(config.hidden_layers) ? config.hidden_layers : top.hidden_layers;
+  return {...base, activations: [...hidden.map(() => data.default_hidden_activation), base.activations.at(-1)]};
 }
 
 // the part of `config` that differs from its defaults: what the URL and a POST carry.

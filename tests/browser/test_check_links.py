@@ -2,6 +2,8 @@
 and layer of the failure, in a run whose layers are those of the failing case (the course's
 L_model_backward case has 2 layers, the page's default run 3)."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -46,5 +48,7 @@ def test_the_reports_link_opens_the_view_of_the_mistake(page, server, name):
     expect(page.get_by_test_id("phase-label")).to_have_text(phase)
     options = page.get_by_test_id("layer-select").locator("option")
     expect(options).to_have_text(layers)
-    layer = report["lens"].rsplit("layer=", 1)[1]
-    expect(page.get_by_test_id("layer-select")).to_have_value(layer)
+    query = parse_qs(urlsplit(report["lens"]).query)
+    expect(page.get_by_test_id("layer-select")).to_have_value(query["layer"][0])
+    if "lesson" in query:  # a mistake that a lesson teaches opens that lesson beside it
+        expect(page.get_by_test_id("lesson-panel")).to_be_visible()

@@ -1,6 +1,7 @@
 """The diagnosis flags of the gradient flow view and the distributions' bands name the real
-problem of the classic demos: the symmetry of a zero init, a ratio to an all-zero W, and
-layers whose gradients vanish or explode beside the others."""
+problem of the classic demos: a zero init that lets no gradient through (relu, tanh) or
+keeps the units alike (sigmoid: the symmetry problem), a ratio to an all-zero W, and layers
+whose gradients vanish or explode beside the others."""
 
 import json
 import re
@@ -13,13 +14,38 @@ from tests.browser.conftest import open_page
 ZEROS = "?init=zeros&it=20"
 
 
-def test_a_zero_init_is_named_the_symmetry_problem(page, server):
+SYMMETRY = "units are identical (the symmetry problem)"
+NO_GRADIENT = "no gradient reaches W"
+
+# (a zero-init run, what its hidden layers' flags say, what they must not say): relu and
+# tanh output g(0) = 0, so every W stays 0; sigmoid's units learn, all alike
+ZERO_INITS = [
+    (ZEROS, ["layer 1: no gradient reaches W[1], which is all zeros: dA[1] = W[2]ᵀ dZ[2] is 0 "
+             "while W[2] is all zeros too, so ‖dW‖ = 0 exactly and its 8 units stay identical",
+             "layer 2: no gradient reaches W[2]"], [SYMMETRY]),
+    ("?init=zeros&activations=tanh,tanh,sigmoid&it=20", ["layer 1: no gradient reaches W[1]",
+                                                         "layer 2: no gradient reaches W[2]"],
+     [SYMMETRY]),
+    ("?init=zeros&activations=sigmoid,sigmoid,sigmoid&it=20",
+     [f"layer 1: all 8 {SYMMETRY}", f"layer 2: all 8 {SYMMETRY}"], [NO_GRADIENT, "= 0 exactly"]),
+]
+
+
+@pytest.mark.parametrize(("query", "shown", "absent"), ZERO_INITS,
+                         ids=["relu", "tanh", "sigmoid"])
+def test_a_zero_init_is_named_for_what_it_does(page, server, query, shown, absent):
+    open_page(page, server, query)
+    flags = page.get_by_test_id("gradient-flags")
+    for words in shown:
+        expect(flags).to_contain_text(words)
+    for words in absent:
+        expect(flags).not_to_contain_text(words)
+    expect(flags).not_to_contain_text("vanishing")
+
+
+def test_a_zero_inits_output_layer_and_ratios(page, server):
     open_page(page, server, ZEROS)
     flags = page.get_by_test_id("gradient-flags")
-    for layer in (1, 2):
-        expect(flags).to_contain_text(
-            f"layer {layer}: all 8 units are identical (the symmetry problem)")
-    expect(flags).to_contain_text("‖dW‖ = 0 exactly")
     expect(flags).to_contain_text("layer 3: ‖dW‖ = 0 exactly: this layer does not learn at this "
                                   "step: its input A[2] is all zeros")
     expect(flags).not_to_contain_text("vanishing")

@@ -6,7 +6,7 @@
 // are faded; the update phase shows the W and b it writes, θ_{t+1}. every heatmap has a
 // colour bar (colour_scale.js); a click or Enter on a cell asks the formula view to explain
 // the exact entry (cache_slot.js).
-import {computedAt} from "../phases.js";
+import {computedAt, layerRoles, phaseIO} from "../phases.js";
 import {colourScales} from "../colour_scale.js";
 import {formatNumber} from "../tensors.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
@@ -16,39 +16,24 @@ import {setText, setHTML} from "../dom.js";
 const GROUPS = {linear: ["A_prev", "W", "b"], activation: ["Z"], output: ["A"], gradients: ["dA", "dZ", "dW", "db", "D"]};
 let container = null, parts = null, shown = null;  // shown: {tensors, layer} of the last drawing
 
-// {name: "read" | "write"} for the selected layer l in phase p (phases.js says the same
-// in words): backward also reads the dropout mask D, and the cost reads W when L2 is on
-export function roles(p, l, L, config) {
-  const r = {};
-  const set = (names, role) => names.forEach((n) => { r[n] = role; });
-  if (p.kind === "forward" && p.l === l) { set(["A_prev", "W", "b"], "read"); set(["Z", "A", "D"], "write"); }
-  if (p.kind === "forward" && p.l === l - 1) set(["A_prev"], "write");
-  if (p.kind === "cost" && config.l2 > 0) set(["W"], "read");
-  if (p.kind === "cost" && l === L) { set(["A"], "read"); set(["dA"], "write"); }
-  if (p.kind === "backward" && p.l === l) {
-    set(["dA", "D", "A_prev", "W", "b", "Z"], "read"); set(["dZ", "dW", "db"], "write");
-  }
-  if (p.kind === "backward" && p.l === l + 1) set(["dA"], "write");
-  if (p.kind === "update") { set(["dW", "db"], "read"); set(["W", "b"], "write"); }
-  return r;
-}
-
 function labels(l, L) {
   return {A_prev: l === 1 ? "A_prev = X" : `A_prev = A[${l - 1}]`, W: `W[${l}]`, b: `b[${l}]`, Z: `Z[${l}]`,
     A: l === L ? `A[${l}] = ŷ` : `A[${l}]`, D: `D[${l}] mask`, dA: `dA[${l}]`, dZ: `dZ[${l}]`, dW: `dW[${l}]`, db: `db[${l}]`};
 }
 
-// what phase p does with cache[l], in one sentence
-function readsSentence(p, l, L, config) {
-  const mask = config.keep_prob < 1 && l < L;
+// "a, b and c"
+const listText = (items) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
+
+// what phase p does with cache[l], in one sentence; role: layerRoles of layer l
+function readsSentence(p, l, L, config, role) {
   if (p.kind === "forward" && p.l === l) {
     return `forward, layer ${l} reads A_prev, W[${l}] and b[${l}], computes Z[${l}] and A[${l}], and stores ` +
       `cache[${l}]: linear_cache = (A_prev, W[${l}], b[${l}]) and activation_cache = Z[${l}], for backward.`;
   }
   if (p.kind === "backward" && p.l === l) {
     return `backward, layer ${l} reads cache[${l}]: Z from activation_cache for g′(Z), A_prev and W from ` +
-      `linear_cache (b only for its shape), and dA[${l}]${mask ? ` with the mask D[${l}]` : ""}; ` +
-      `it writes dZ[${l}], dW[${l}], db[${l}]${l > 1 ? ` and dA[${l - 1}]` : ""}.`;
+      `linear_cache (b only for its shape), and dA[${l}]${role.D === "read" ? ` with the mask D[${l}]` : ""}; ` +
+      `it writes ${listText(phaseIO(p, L, config).writes)}.`;
   }
   if (p.kind === "forward" && p.l === l - 1) return `forward, layer ${l - 1} writes A[${l - 1}], which linear_cache[${l}] keeps as A_prev.`;
   if (p.kind === "backward" && p.l === l + 1) return `backward, layer ${l + 1} writes dA[${l}] = W[${l + 1}]ᵀ dZ[${l + 1}], which backward, layer ${l} reads next.`;
@@ -130,11 +115,6 @@ function build(onCell) {
   return {slots, title, note, reads, linear, activation, nextText, nextLink, gradTitle, scaleNote: document.getElementById("scale-note")};
 }
 
-function frameRole(role, names) {
-  if (names.every((n) => role[n] === "read")) return "read";
-  return "";
-}
-
 const SCALE_WORDS = {shared: "one range for the forward tensors, one for the gradients",
   tensor: "each heatmap its own range", run: "each heatmap its range over the whole run",
   symlog: "sign(x)·log10(1 + |x|/ε), ε = shared range / 1000"};
@@ -152,24 +132,22 @@ function words(frame, T) {
   setText(parts.gradTitle, `gradients of layer ${l} (backward)${T.D ? ` and the dropout mask D[${l}]` : ""}`);
   setText(parts.note, T.note || "");
   parts.note.hidden = !T.note;
-  setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config));
+  setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config, layerRoles(frame.phase, l, L, frame.run.config)));
   const scale = SCALE_WORDS[frame.scale] ? frame.scale : "shared";
   setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}; white: 0`);
 }
 
 function paint(frame, T) {
-  const l = frame.layer, L = frame.run.L, role = roles(frame.phase, l, L, frame.run.config);
+  const l = frame.layer, L = frame.run.L, role = layerRoles(frame.phase, l, L, frame.run.config);
   const done = computedAt(frame.phase, l, L), ranges = colourScales(frame, T), label = labels(l, L);
   for (const [name, slot] of Object.entries(parts.slots)) {
     paintSlot(slot, T[name], {label: label[name], range: name === "D" ? null : ranges[name], faded: !done[name]});
     slot.el.classList.toggle("role-read", role[name] === "read");
     slot.el.classList.toggle("role-write", role[name] === "write");
   }
-  parts.linear.dataset.role = frameRole(role, GROUPS.linear);
-  parts.activation.dataset.role = frameRole(role, GROUPS.activation);
-  // forward l stores the tuple: both frames are written
-  const stores = frame.phase.kind === "forward" && frame.phase.l === l;
-  if (stores) parts.linear.dataset.role = parts.activation.dataset.role = "write";
+  // a frame is read when backward reads its cache, written when forward stores it
+  parts.linear.dataset.role = role.linear_cache || "";
+  parts.activation.dataset.role = role.activation_cache || "";
 }
 
 export function update(frame) {

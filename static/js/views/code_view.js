@@ -2,6 +2,7 @@
 // and numbers in the comments.
 import {formatNumber} from "../tensors.js";
 import {isFused} from "../fused_heads.js";
+import {hasMask} from "../phases.js";
 
 let container = null;
 
@@ -25,7 +26,7 @@ function forwardLines(frame, l) {
     ["", `Z ${shape(dims[l], m)} = W ${shape(dims[l], dims[l - 1])} · A_prev ${shape(dims[l - 1], m)} + b ${shape(dims[l], 1)}`],
     [`A, activation_cache = ${act}(Z)`, `${G_CODE[act]}  → ${shape(dims[l], m)}`],
   ];
-  if (config.keep_prob < 1 && l < L) lines.push(
+  if (hasMask(l, L, config)) lines.push(
     ["D = np.random.rand(*A.shape) < keep_prob", `dropout mask, keep_prob = ${config.keep_prob}`],
     ["A = A * D / keep_prob", `the next layer sees this A[${l}]; D[${l}] is kept for backward`]);
   lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), Z[${l}])`],
@@ -56,7 +57,7 @@ function dZLines(frame, l, act, m) {
   const {dims, config, L} = frame.run, out = shape(dims[l], m);
   if (l === L && isFused(act, config.loss)) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
   const lines = [];
-  if (config.keep_prob < 1 && l < L) {
+  if (hasMask(l, L, config)) {
     lines.push(["dA = dA * D / keep_prob", `dropout: D[${l}] of forward, keep_prob = ${config.keep_prob}; dropped units get no gradient`]);
   }
   lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
@@ -64,7 +65,7 @@ function dZLines(frame, l, act, m) {
 }
 
 function backwardLines(frame, l) {
-  const {dims, config} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
+  const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
   return [[`# layer ${l}: linear_activation_backward(dA, caches[${l - 1}], "${act}")`],
     ["linear_cache, activation_cache = cache", `cache[${l}] from the forward pass`],
     ...dZLines(frame, l, act, m),
@@ -73,7 +74,7 @@ function backwardLines(frame, l) {
     [`dW = 1/m * np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${shape(dims[l], dims[l - 1])}`],
     ["db = 1/m * np.sum(dZ, axis=1, keepdims=True)", `${shape(dims[l], 1)}`],
     ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` +
-      (config.keep_prob < 1 ? `, whose backward applies D[${l - 1}]` : "") : "dA[0] (not needed: X is not learned)"]];
+      (hasMask(l - 1, L, config) ? `, whose backward applies D[${l - 1}]` : "") : "dA[0] (not needed: X is not learned)"]];
 }
 
 const UPDATE_CODE = {

@@ -1,0 +1,47 @@
+// the lessons menu (CONTRACT §5 `lessons`): a disclosure button in the header and a list
+// of one button per lesson, by title. a disclosure rather than a <select>: a closed
+// select changes its value on ↑/↓, and every change here trains a lesson's run.
+
+const make = (tag, props = {}) => Object.assign(document.createElement(tag), props);
+
+function lessonButton(lesson) {
+  const button = make("button", {type: "button", className: "lesson-choice", textContent: lesson.title,
+    title: lesson.summary});
+  button.dataset.lesson = lesson.id;
+  return make("li").appendChild(button).parentNode;
+}
+
+// box: the `lessons` element; onChoose(id) opens a lesson. an empty list (a server without
+// lessons) leaves the menu hidden
+export function createLessonMenu(box, lessons, onChoose) {
+  const toggle = box.querySelector("button.lessons-toggle"), list = box.querySelector("ul");
+  box.hidden = lessons.length === 0;
+  list.replaceChildren(...lessons.map(lessonButton));
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    list.hidden = !open;
+  };
+  toggle.addEventListener("click", () => setOpen(list.hidden));
+  list.addEventListener("click", (e) => {
+    const choice = e.target.closest("button[data-lesson]");
+    if (!choice) return;
+    setOpen(false);
+    onChoose(choice.dataset.lesson);
+  });
+  box.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || list.hidden) return;
+    setOpen(false);
+    toggle.focus();
+  });
+  document.addEventListener("click", (e) => { if (!box.contains(e.target)) setOpen(false); });
+  return {
+    // the open lesson is marked in the list
+    mark(id) {
+      for (const b of list.querySelectorAll("button[data-lesson]")) {
+        if (b.dataset.lesson === id) b.setAttribute("aria-current", "true");
+        else b.removeAttribute("aria-current");
+      }
+    },
+    focus: () => toggle.focus(),
+  };
+}

@@ -1,0 +1,93 @@
+// the open lesson's words (CONTRACT §5 `lesson-panel`): title, summary, what to look for,
+// the tour step's words with back / next and "2 / 5", and at the tour's end the question.
+// lesson text is plain text from the server or a teacher's JSON file: it goes in as
+// textContent only, never as HTML, so "<img onerror=…>" in a title shows as characters.
+
+const make = (tag, props = {}, testId = null) => {
+  const el = Object.assign(document.createElement(tag), props);
+  if (testId) el.dataset.testid = testId;
+  return el;
+};
+
+// the panel's fixed parts, filled by show()
+function build(aside) {
+  const parts = {
+    title: make("h2", {className: "lesson-title", id: "lesson-title", tabIndex: -1}),
+    close: make("button", {type: "button", className: "lesson-close", textContent: "×"}, "lesson-close"),
+    summary: make("p", {className: "lesson-summary"}),
+    runs: make("p", {className: "lesson-runs muted"}),
+    look: make("ul", {className: "lesson-look"}),
+    say: make("p", {className: "lesson-say"}, "lesson-say"),
+    prev: make("button", {type: "button", textContent: "◀ back"}, "lesson-prev"),
+    count: make("span", {className: "lesson-count"}, "lesson-count"),
+    next: make("button", {type: "button", textContent: "next ▶"}, "lesson-next"),
+    question: make("p", {className: "lesson-question"}, "lesson-question"),
+  };
+  parts.close.setAttribute("aria-label", "close the lesson");
+  parts.prev.setAttribute("aria-label", "previous step of the lesson");
+  parts.next.setAttribute("aria-label", "next step of the lesson");
+  parts.say.setAttribute("aria-live", "polite");
+  const head = make("div", {className: "lesson-head"});
+  head.append(make("p", {className: "lesson-kicker", textContent: "Lesson"}), parts.title, parts.close);
+  const nav = make("div", {className: "lesson-nav"});
+  nav.append(parts.prev, parts.count, parts.next);
+  const tour = make("div", {className: "lesson-tour"});
+  tour.append(parts.say, nav, parts.question);
+  aside.setAttribute("aria-labelledby", "lesson-title");
+  aside.replaceChildren(head, parts.summary, parts.runs,
+    make("h3", {textContent: "Look for"}), parts.look, tour);
+  return parts;
+}
+
+// "you see: with the bug · beside it: correct code", for a lesson that compares two runs
+function runsText(lesson) {
+  if (!lesson.compare) return "";
+  return `This run: ${lesson.label || "the lesson's run"} · beside it: ${lesson.compare.label || "the other run"}`;
+}
+
+// the words of tour step n; at 0 (the lesson's own view) what the tour is
+const sayText = (lesson, n, steps = lesson.tour.length) => (n > 0 ? lesson.tour[n - 1].say
+  : `A tour of ${steps} step${steps === 1 ? "" : "s"}: “next” moves the views to each one.`);
+
+// n: the tour step, 0 (the lesson's own view) to N
+function fill(parts, lesson, n) {
+  const steps = lesson.tour.length, last = n >= steps;
+  parts.title.textContent = lesson.title;
+  parts.summary.textContent = lesson.summary;
+  parts.runs.textContent = runsText(lesson);
+  parts.runs.hidden = !lesson.compare;
+  parts.look.replaceChildren(...lesson.look_for.map((line) => make("li", {textContent: line})));
+  parts.say.textContent = steps ? sayText(lesson, n) : "";
+  parts.count.textContent = steps ? `${n} / ${steps}` : "";
+  parts.prev.disabled = n <= 0;
+  parts.next.disabled = last;
+  parts.question.replaceChildren(make("strong", {textContent: "Question: "}), lesson.question);
+  parts.question.hidden = !last;
+}
+
+// actions: {walk(delta), close()}. show(lesson, n) opens the panel at tour step n (0 to
+// N), show(null) hides it; onToggle(open) hears when the panel appears or goes
+export function createLessonPanel(aside, actions, onToggle) {
+  const parts = build(aside);
+  parts.prev.addEventListener("click", () => actions.walk(-1));
+  parts.next.addEventListener("click", () => actions.walk(1));
+  parts.close.addEventListener("click", () => actions.close());
+  aside.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); actions.close(); }
+  });
+  return {
+    show(lesson, n) {
+      const wasOpen = !aside.hidden;
+      if (lesson) fill(parts, lesson, n);
+      aside.hidden = !lesson;
+      aside.dataset.lesson = lesson ? lesson.id : "";
+      if (wasOpen !== Boolean(lesson)) onToggle(Boolean(lesson));
+    },
+    focus: () => parts.title.focus(),
+    // a button that goes disabled under the focus would drop it to the page
+    keepFocus() {
+      if (parts.next.disabled && document.activeElement === parts.next) parts.prev.focus();
+      if (parts.prev.disabled && document.activeElement === parts.prev) parts.next.focus();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// lessons (CONTRACT §7): curated runs with a view and words. a lesson is a URL:
+// ?lesson=<id>&tour=<n> names it and the step of its tour (0, left out: the lesson's own
+// view, where it opens; 1..N: the tour's steps); the rest of the URL (the config,
+// it, phase, layer, compare) is the view it opened, as for any run. so a reload restores
+// the lesson from its URL, and a bare ?lesson=<id> (a link on a teacher's slide) opens it.
+import {configOverrides} from "./state.js";
+import {createLessonMenu} from "./lesson_menu.js";
+import {createLessonPanel} from "./lesson_panel.js";
+
+// the view of tour step n: the lesson's own view (n = 0), or the step's over it
+function tourView(lesson, n) {
+  const step = n > 0 ? lesson.tour[n - 1] : null;
+  return {...lesson.view, ...(step ? step.view : {})};
+}
+
+// the state's part of a view {it, phase, layer}; lastStep: the run's last iteration
+function viewPatch(view, lastStep) {
+  const patch = {};
+  if (Number.isInteger(view.it)) patch.iteration = Math.max(0, Math.min(view.it, lastStep));
+  if (typeof view.phase === "string") patch.phase = view.phase;
+  if (Number.isInteger(view.layer)) patch.layer = view.layer;
+  return patch;
+}
+
+const clampTour = (lesson, n) => Math.max(0, Math.min(n, lesson.tour.length));
+
+// the whole state of lesson `lesson` at tour step n: its run, its view, its comparison.
+// (the run's length is not known before it trains: the page clamps the iteration then)
+function openPatch(lesson, n, options) {
+  return {config: configOverrides(lesson.config, options), runId: null, lesson: lesson.id, tour: n,
+    compare: lesson.compare ? lesson.compare.run_id : null, ...viewPatch(tourView(lesson, n), Infinity)};
+}
+
+// the menu, the panel and the URL's lesson, kept in step with the store. lastStep(): the
+// last iteration of the run on screen (Infinity while one loads). returns the alert's words
+// when the URL names a lesson that this server does not have, else null
+export function connectLessons(store, lessons, {options, lastStep}) {
+  const byId = new Map(lessons.map((lesson) => [lesson.id, lesson]));
+  const open = (id) => {
+    store.set(openPatch(byId.get(id), 0, options));
+    panel.focus();
+  };
+  const walk = (delta) => {
+    const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
+    store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep())});
+    panel.keepFocus();
+  };
+  const close = () => {
+    store.set({lesson: null, tour: 0});
+    menu.focus();
+  };
+  // the panel keeps under the sticky controls (lessons.css); plotly's figures measure
+  // their boxes again on the window's resize event
+  const relayout = () => {
+    const bar = document.querySelector(".controls");
+    if (bar) document.documentElement.style.setProperty("--controls-height", `${bar.offsetHeight}px`);
+    requestAnimationFrame(() => window.dispatchEvent(new Event("resize")));
+  };
+  const panel = createLessonPanel(document.getElementById("lesson-panel"), {walk, close}, relayout);
+  const menu = createLessonMenu(document.querySelector("[data-testid=lessons]"), lessons, open);
+  const show = (s) => {
+    const lesson = byId.get(s.lesson) || null;
+    panel.show(lesson, lesson ? clampTour(lesson, s.tour) : 0);
+    menu.mark(s.lesson);
+  };
+  store.subscribe((s, before) => { if (s.lesson !== before.lesson || s.tour !== before.tour) show(s); });
+  return openLinked(store, byId, options, show);
+}
+
+// the URL's lesson when the page loads: one the page wrote itself (it has `it`) is restored
+// as it stands; a bare link opens the lesson's run and view at its tour step
+function openLinked(store, byId, options, show) {
+  const s = store.get();
+  if (s.lesson === null) return null;
+  const lesson = byId.get(s.lesson);
+  if (!lesson) {
+    store.set({lesson: null, tour: 0});
+    return `There is no lesson named “${s.lesson}” on this server: showing the run without it.`;
+  }
+  const n = clampTour(lesson, s.tour);
+  if (!new URLSearchParams(window.location.search).has("it")) store.set(openPatch(lesson, n, options));
+  else if (n !== s.tour) store.set({tour: n});
+  show(store.get());
+  return null;
+}

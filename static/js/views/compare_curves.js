@@ -1,0 +1,113 @@
+// the comparison's curves: the cost, the accuracy (R² for regression) and ‖dW[l]‖ of every
+// layer over the iterations, run A solid and run B dashed, one figure each, with a marker
+// at the current iteration. the series are the two summaries' (served once per run).
+import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
+import {formatNumber} from "../tensors.js";
+
+const DASH = ["solid", "dash"];
+const RUN_COLOURS = ["#222222", LAYER_COLOURS[1]];
+// a cost that grows by more than this factor (a diverging run) gets a log axis, as the loss view's
+const LOG_SPAN = 1e4;
+const positive = (v) => (v !== null && v > 0 ? v : null);  // log axes cannot show 0
+const steps = (n) => [...Array(n).keys()];
+const scoreKey = (run) => (run.task === "regression" ? "train_r2" : "train_accuracy");
+
+// runs: [{name: "A" | "B", label, run, summary}]
+const FIGURES = {
+  cost: (runs) => runs.map((r, k) => line(r, k, r.summary.cost, `J`, RUN_COLOURS[k])),
+  score: (runs) => runs.map((r, k) => ({...line(r, k, r.summary[scoreKey(r.run)] || [],
+    scoreKey(r.run).replace("_", " "), RUN_COLOURS[k]), connectgaps: true})),
+  flow: (runs) => runs.flatMap((r, k) => r.summary.layers.map((layer) => line(r, k,
+    layer.dW_norm.map(positive), `‖dW[${layer.l}]‖`, LAYER_COLOURS[(layer.l - 1) % LAYER_COLOURS.length]))),
+};
+
+function line(r, k, y, what, color) {
+  return {type: "scatter", mode: "lines", x: steps(y.length), y, name: `${r.name} (${r.label}): ${what}`,
+    line: {color, width: 2, dash: DASH[k]},
+    hovertemplate: `${r.name}, step %{x}: ${what} = %{y:.4g}<extra></extra>`};
+}
+
+function costAxis(traces) {
+  const finite = traces.flatMap((t) => t.y).filter((v) => Number.isFinite(v) && v > 0);
+  const low = Math.min(...finite), high = Math.max(...finite);
+  if (!finite.length || high / low <= LOG_SPAN) {
+    return {type: "linear", range: seriesRange(traces.map((t) => t.y), {zero: true}), title: {text: "cost J"}};
+  }
+  return {type: "log", range: seriesRange(traces.map((t) => t.y), {log: true}), exponentformat: "power",
+    title: {text: "cost J (log)"}};
+}
+
+function axes(kind, traces, runs) {
+  if (kind === "cost") return costAxis(traces);
+  if (kind === "flow") {
+    return {type: "log", exponentformat: "power", range: seriesRange(traces.map((t) => t.y), {log: true}),
+      title: {text: "‖dW[l]‖ (log)"}};
+  }
+  const regression = runs.every((r) => r.run.task === "regression");
+  const [low] = seriesRange(traces.map((t) => t.y));
+  return {type: "linear", range: regression ? [Math.max(-1, Math.min(0, low)), 1.02] : [0, 1.02],
+    title: {text: regression ? "train R²" : "train accuracy"}};
+}
+
+// the value of `series` at step t in words; past the run's end, says where it ended
+// (missing: what a null means in this series)
+function valueAt(series, t, missing = "not finite") {
+  if (t >= series.length) return `— (ended at iteration ${series.length - 1})`;
+  const v = series[t];
+  return v === null || v === undefined ? missing : formatNumber(v, 3);
+}
+
+// what a null score means: a mini-batch run scores the whole set every k-th step only
+const unscored = (summary) => ((summary.evaluated_every || 1) > 1
+  ? `not scored at this step (the whole set every ${summary.evaluated_every} steps)` : "not finite");
+
+const CAPTIONS = {
+  cost: (runs, t) => `cost J at iteration ${t}: ` + runs.map((r) => `${r.name} ${valueAt(r.summary.cost, t)}`).join(", "),
+  score: (runs, t) => `${scoreKey(runs[0].run).replace("_", " ")} at iteration ${t}: ` +
+    runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", "),
+  flow: (runs, t) => `‖dW[l]‖ at iteration ${t}: ` + runs.map((r) => `${r.name} ` +
+    r.summary.layers.map((s) => `[${s.l}] ${valueAt(s.dW_norm, t)}`).join(" ")).join("; "),
+};
+
+// {element, update(runs, t)}: the three figures under their captions
+export function createCurves() {
+  const figures = Object.keys(FIGURES).map((kind) => {
+    const caption = document.createElement("p"), plot = document.createElement("div");
+    caption.className = "caption";
+    plot.className = "plot compare-plot";
+    plot.dataset.testid = `compare-${kind}`;
+    const box = document.createElement("div");
+    box.className = "compare-figure";
+    box.append(caption, plot);
+    return {kind, caption, plot, box};
+  });
+  const element = document.createElement("div");
+  element.className = "compare-curves";
+  element.append(...figures.map((f) => f.box));
+  let key = null, built = null;
+  return {
+    element,
+    update(runs, t) {
+      // the traces and their axes once per pair of runs: a step moves only the marker
+      const pair = runs.map((r) => r.run.id).join(" ");
+      if (pair !== key) {
+        key = pair;
+        built = figures.map((f) => { const traces = FIGURES[f.kind](runs); return {traces, axis: axes(f.kind, traces, runs)}; });
+      }
+      const last = Math.max(1, ...runs.map((r) => r.summary.cost.length - 1));
+      return Promise.all(figures.map((f, k) => draw(f, built[k], runs, t, last)));
+    },
+  };
+}
+
+function draw(f, {traces, axis}, runs, t, last) {
+  f.caption.textContent = CAPTIONS[f.kind](runs, t);
+  describePlot(f.plot, `${f.caption.textContent}. Solid: run A (${runs[0].label}); dashed: run B (${runs[1].label}).`);
+  return react(f.plot, traces, baseLayout({
+    margin: {l: 56, r: 10, t: 8, b: 36},
+    xaxis: {title: {text: "iteration", standoff: 2}, range: [0, last]},
+    yaxis: {...axis, automargin: true},
+    showlegend: false,
+    shapes: [stepMarker(t)],
+  }));
+}

@@ -1,0 +1,150 @@
+// two runs side by side (CONTRACT §5 compare-toggle, view-compare): the page's run (A) and
+// a second run (B, ?compare=<run id>) at the same iteration, phase and layer, stepping
+// together since this is one of the page's views: overlaid curves (compare_curves.js), one
+// tensor of both runs and its difference, and a mistaken gradient against the true one
+// (compare_tensors.js). connect() wires the toggle and the chooser; the state owns the id.
+import {ApiError} from "../api.js";
+import {openRunById} from "../run_session.js";
+import {trainingText} from "../run_status.js";
+import {runIdOf, createRunHistory} from "../compare_session.js";
+import {runLabels} from "../compare_labels.js";
+import {createCurves} from "./compare_curves.js";
+import {createTensors, loadTensors} from "./compare_tensors.js";
+
+const $ = (id) => document.getElementById(id);
+const history = createRunHistory();
+// open: the panel shows; id: run B's id; other: its {run, summary} once trained; frame: the
+// last frame drawn; version: changes whenever what the view draws from changes
+const view = {open: false, id: null, other: null, choice: "auto", frame: null, version: 0, token: 0, parts: null};
+
+function setStatus(text) {
+  view.parts.status.textContent = text;
+}
+
+function messageOf(err, id) {
+  if (err instanceof ApiError && err.status === 404) return `No run has the id “${id}”.`;
+  if (err instanceof ApiError && err.status === 422) return `That link's settings are not valid: ${err.detail}`;
+  return err instanceof ApiError ? err.detail : err.message;
+}
+
+function showPanel(open) {
+  view.open = open;
+  $("view-compare").hidden = !open;
+  $("compare-toggle").setAttribute("aria-pressed", String(open));
+}
+
+// the frame drawn again by the view itself (run B arrived, the select changed)
+function redraw() {
+  view.version++;
+  if (view.frame) draw(view.frame).catch((err) => setStatus(messageOf(err, view.id)));
+}
+
+// run B follows the state's `compare`: opened (trained on demand), or dropped
+async function follow(id, options) {
+  view.id = id;
+  view.other = null;
+  redraw();
+  if (!id) return;
+  showPanel(true);
+  setStatus("Opening run B…");
+  try {
+    const other = await openRunById(options, id, (f, queue, retry) => setStatus(`Run B: ${trainingText(f, queue, retry)}`));
+    if (view.id !== id) return;
+    view.other = other;
+    setStatus("");
+    redraw();
+  } catch (err) {
+    if (view.id === id) setStatus(messageOf(err, id));
+  }
+}
+
+// a run id from getId() becomes the state's `compare`
+async function choose(store, getId) {
+  setStatus("Finding that run…");
+  let id = null;
+  try {
+    id = await getId();
+  } catch (err) {
+    setStatus(messageOf(err, id));
+    return;
+  }
+  if (id === store.get().compare) setStatus(view.other ? "" : "Opening run B…");
+  store.set({compare: id});
+}
+
+function build(options, store) {
+  const curves = createCurves(), tensors = createTensors();
+  const legend = document.createElement("p");
+  legend.className = "compare-legend";
+  legend.dataset.testid = "compare-legend";
+  $("compare-body").replaceChildren(legend, curves.element, tensors.element);
+  tensors.select.addEventListener("change", () => { view.choice = tensors.select.value; redraw(); });
+  $("compare-choose").addEventListener("submit", (e) => {
+    e.preventDefault();
+    choose(store, () => runIdOf($("compare-source").value, options));
+  });
+  $("compare-previous").addEventListener("click", () => choose(store, () => history.previous()));
+  return {curves, tensors, legend, status: $("compare-status")};
+}
+
+// wires the toggle, the chooser and the state's `compare` (?compare=<run id>)
+export function connect(store, options) {
+  view.parts = build(options, store);
+  $("compare-toggle").addEventListener("click", () => {
+    if (view.open) {
+      showPanel(false);
+      store.set({compare: null});
+      return;
+    }
+    showPanel(true);
+    $("compare-source").focus();
+  });
+  store.subscribe((s) => { if (s.compare !== view.id) follow(s.compare, options); });
+  if (store.get().compare) follow(store.get().compare, options);
+}
+
+// the two runs as the curves and tensors read them; labels: how their configs differ
+function sides(frame) {
+  const [a, b] = runLabels(frame.run.config, view.other.run.config);
+  return [{name: "A", label: a, run: frame.run, summary: frame.summary},
+    {name: "B", label: b, run: view.other.run, summary: view.other.summary}];
+}
+
+function showLegend(runs) {
+  const items = runs.map((r, k) => {
+    const item = document.createElement("span");
+    item.className = `compare-key compare-key-${k ? "b" : "a"}`;
+    item.textContent = `run ${r.name}${k ? "" : " (this page's)"}: ${r.label}, ${r.run.num_steps} iterations` +
+      (r.run.diverged ? `, diverged at ${r.run.diverged.step}` : "");
+    item.title = `run id ${r.run.id}`;
+    return item;
+  });
+  view.parts.legend.replaceChildren(...items);
+}
+
+async function draw(frame) {
+  view.frame = frame;
+  history.saw(frame.run.id);
+  $("compare-previous").disabled = !history.previous();
+  const body = $("compare-body");
+  if (!view.open || !view.other) {
+    body.hidden = true;
+    return;
+  }
+  const token = ++view.token, runs = sides(frame);
+  const data = await loadTensors(runs, {t: frame.t, layer: frame.layer, phase: frame.phase}, view.choice);
+  if (token !== view.token) return;  // a newer frame, or another run B, draws instead
+  body.hidden = false;
+  showLegend(runs);
+  view.parts.tensors.show(data);
+  await view.parts.curves.update(runs, frame.t);
+}
+
+// what the view draws from (step_renderer.js redraws it when one changes)
+export const inputs = (frame) => [frame.summary, frame.t, frame.layer, frame.phase.kind, view.version];
+
+export const update = (frame) => draw(frame);
+
+export function render(element, frame) {
+  return update(frame);
+}

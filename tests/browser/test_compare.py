@@ -1,0 +1,289 @@
+"""Two runs side by side (CONTRACT §5 `compare-toggle`, `view-compare`; issue 17 point 3):
+a second run chosen by its id, its link or as the run shown before; both runs step
+together; the URL restores the comparison; a tensor of both runs and their difference, a
+mistaken gradient against the true one, shapes that differ and a run that diverged."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import open_page, redraws, wait_redrawn
+from tests.browser.test_accessibility import CONTRAST, UNLABELLED
+
+SINE = "dataset=sine&hidden_layers=16,16"
+# learning rate 5 on sine diverges: Z[3] is not finite at iteration 6, the last one recorded
+DIVERGED = {"dataset": "sine", "hidden_layers": [16, 16], "learning_rate": 5}
+NON_FINITE_GREY = [127, 127, 127, 255]
+
+# the colour of the middle cell of one of the comparison's heatmaps (a pixel per cell)
+MAP_PIXEL = """testid => {
+  const c = document.querySelector(`[data-testid=${testid}] canvas`);
+  return [...c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data];
+}"""
+
+
+def run_id(page, server, config):
+    """The id of the run of `config` (POST /api/runs; the page trains it on demand)."""
+    answer = page.request.post(f"{server}/api/runs", data=config)
+    assert answer.status in (201, 202), answer.text()
+    return answer.json()["id"]
+
+
+def traces(page, testid):
+    return page.get_by_test_id(testid).evaluate("gd => gd.data.length")
+
+
+def marker_at(page, testid):
+    return page.get_by_test_id(testid).evaluate("gd => gd.layout.shapes[0].x0")
+
+
+def max_abs(page, testid):
+    return float(page.get_by_test_id(testid).get_attribute("data-max-abs"))
+
+
+def figure_of(page, testid):
+    """A comparison figure with its caption."""
+    return page.get_by_test_id(testid).locator("xpath=..")
+
+
+def compare_with(page, text):
+    """Open the comparison with the toggle and paste `text` into its field."""
+    toggle = page.get_by_test_id("compare-toggle")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("compare-source")).to_be_focused()
+    page.get_by_test_id("compare-source").fill(text)
+    page.get_by_test_id("compare-source").press("Enter")
+
+
+def test_a_pasted_id_shows_both_runs_with_two_traces_per_curve(page, server):
+    open_page(page, server, "?it=3")
+    expect(page.get_by_test_id("view-compare")).to_be_hidden()
+    other = run_id(page, server, {"learning_rate": 2.0})
+    compare_with(page, other)
+    view = page.get_by_test_id("view-compare")
+    expect(view).to_be_visible()
+    legend = page.get_by_test_id("compare-legend")
+    expect(legend).to_contain_text("run A (this page's): lr 0.5")
+    expect(legend).to_contain_text("run B: lr 2")
+    expect(page.get_by_test_id("compare-cost")).to_have_class(re.compile("js-plotly-plot"))
+    assert traces(page, "compare-cost") == 2
+    assert traces(page, "compare-score") == 2
+    assert traces(page, "compare-flow") == 2 * 3  # ‖dW[l]‖ of each of the 3 layers, per run
+    expect(page).to_have_url(re.compile(f"compare={re.escape(other)}"))
+    # the toggle again: the comparison closes and leaves the URL
+    page.get_by_test_id("compare-toggle").click()
+    expect(view).to_be_hidden()
+    expect(page).not_to_have_url(re.compile("compare="))
+
+
+def test_a_pasted_page_link_is_compared(page, server):
+    """The page's own URL holds a config, not an id: its run is asked for by that config."""
+    open_page(page, server, "?steps=40")
+    compare_with(page, f"{server}/?steps=40&learning_rate=0.1&it=7")
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 0.1")
+    expected = run_id(page, server, {"steps": 40, "learning_rate": 0.1})
+    expect(page).to_have_url(re.compile(f"compare={re.escape(expected)}"))
+    # a link that names its run by id: that id
+    other = run_id(page, server, {"steps": 40, "learning_rate": 0.2})
+    page.get_by_test_id("compare-source").fill(f"{server}/?run={other}&it=3")
+    page.get_by_test_id("compare-open").click()
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 0.2")
+    expect(page).to_have_url(re.compile(f"compare={re.escape(other)}"))
+
+
+def test_an_unknown_id_says_so(page, server):
+    page.recorder.allow("status of 404")
+    open_page(page, server)
+    compare_with(page, "r2notarunatall")
+    expect(page.locator("#compare-status")).to_contain_text("No run has the id “r2notarunatall”")
+    expect(page.get_by_test_id("compare-cost")).to_be_hidden()
+
+
+def test_both_runs_step_together(page, server):
+    other = run_id(page, server, {"learning_rate": 2.0})
+    open_page(page, server, f"?it=0&compare={other}")
+    pair = page.get_by_test_id("compare-pair")
+    expect(pair).to_have_attribute("data-iteration", "0")
+    expect(page.get_by_test_id("compare-cost")).to_have_class(re.compile("js-plotly-plot"))
+    for t in (1, 2):
+        page.get_by_test_id("step-next").click()
+        expect(page.get_by_test_id("step-label")).to_contain_text(f"iteration {t}")
+        expect(pair).to_have_attribute("data-iteration", str(t))
+        expect(figure_of(page, "compare-cost")).to_contain_text(f"cost J at iteration {t}:")
+        for figure in ("compare-cost", "compare-score", "compare-flow"):
+            assert marker_at(page, figure) == t
+    # the phase and the layer follow too: forward 1 -> forward 2 shows Z[2] of both runs
+    expect(pair).to_contain_text("layer 1: Z[1] of run A and of run B")
+    page.get_by_test_id("phase-next").click()
+    expect(page.get_by_test_id("phase-label")).to_have_text("forward · layer 2")
+    expect(pair).to_contain_text("iteration 2, layer 2: Z[2] of run A and of run B")
+    # the slider moves both
+    page.get_by_test_id("step-slider").fill("40")
+    expect(pair).to_have_attribute("data-iteration", "40")
+    assert marker_at(page, "compare-cost") == 40
+    # play moves both: once paused, the comparison shows the iteration the page stopped at
+    page.get_by_test_id("play-toggle").click()
+    page.wait_for_function("() => /iteration (4[3-9]|[5-9]\\d)/.test("
+                           "document.querySelector('[data-testid=step-label]').textContent)")
+    page.get_by_test_id("play-toggle").click()
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Play")
+    stopped = re.search(r"iteration (\d+)", page.get_by_test_id("step-label").inner_text())[1]
+    assert int(stopped) > 42
+    expect(pair).to_have_attribute("data-iteration", stopped)
+    page.wait_for_function(f"() => document.querySelector('[data-testid=compare-cost]')"
+                           f".layout.shapes[0].x0 === {stopped}")
+
+
+def test_the_url_restores_the_comparison(page, server, context):
+    first = run_id(page, server, {"learning_rate": 0.1})
+    other = run_id(page, server, {"learning_rate": 2.0})
+    open_page(page, server, f"?run={first}&compare={other}&it=12&phase=backward-2&layer=2")
+    expect(page.get_by_test_id("compare-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run A (this page's): lr 0.1")
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 2")
+    pair = page.get_by_test_id("compare-pair")
+    expect(pair).to_contain_text("iteration 12, layer 2: dW[2]")
+    # the URL the page leaves opens the same comparison in a new page
+    again = context.new_page()
+    try:
+        open_page(again, server, page.url.split("/", 3)[3])
+        expect(again.get_by_test_id("compare-legend")).to_contain_text("run B: lr 2")
+        expect(again.get_by_test_id("compare-pair")).to_contain_text("iteration 12, layer 2: dW[2]")
+    finally:
+        again.close()
+
+
+def test_the_previous_run_is_offered(page, server):
+    open_page(page, server, "?steps=40")
+    page.get_by_test_id("compare-toggle").click()
+    expect(page.get_by_test_id("compare-previous")).to_be_disabled()
+    page.locator("#configure summary").click()
+    page.locator("#field-learning_rate").fill("2")
+    page.get_by_test_id("run-submit").click()
+    expect(page).to_have_url(re.compile("learning_rate=2"))
+    previous = page.get_by_test_id("compare-previous")
+    expect(previous).to_be_enabled()
+    previous.click()
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run A (this page's): lr 2")
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 0.5")
+    expected = run_id(page, server, {"steps": 40})
+    expect(page).to_have_url(re.compile(f"compare={re.escape(expected)}"))
+
+
+def test_a_mistake_against_the_correct_code(page, server):
+    """missing_1_over_m beside the same config without the bug: their dW differ at the
+    first iteration already (the same θ: dW without 1/m is m times the true one), and the
+    mistaken dW is shown against the served true gradient of the same step."""
+    correct = run_id(page, server, {"steps": 40, "learning_rate": 0.01})
+    open_page(page, server, f"?steps=40&learning_rate=0.01&bug=missing_1_over_m&compare={correct}"
+              "&it=0&phase=backward-1&layer=1")
+    legend = page.get_by_test_id("compare-legend")
+    expect(legend).to_contain_text("run A (this page's): bug missing_1_over_m")
+    expect(legend).to_contain_text("run B: correct code")
+    pair = page.get_by_test_id("compare-pair")
+    expect(pair).to_contain_text("layer 1: dW[1] of run A and of run B")
+    expect(page.get_by_test_id("compare-pair-diff")).to_be_visible()
+    assert max_abs(page, "compare-pair-diff") > 0
+    truth = page.get_by_test_id("compare-truth")
+    expect(truth).to_be_visible()
+    expect(truth).to_contain_text("what the mistaken code computed vs the true gradient")
+    expect(page.get_by_test_id("compare-truth-true")).to_be_visible()
+    # the true dW at θ_0 is run B's dW at iteration 0 (the same θ, the same batch)
+    true_dW = max_abs(page, "compare-truth-true")
+    assert true_dW == pytest.approx(max_abs(page, "compare-pair-b"), rel=1e-5)
+    assert max_abs(page, "compare-truth-diff") > 0
+    # m = 320 times smaller, the true dW is near white on the shared colours: the words say so
+    faint = "faint: its own largest |value|"
+    expect(page.get_by_test_id("compare-truth-true")).to_contain_text(faint)
+    # each map on its own range: the true dW shows its pattern, the mistaken one's
+    page.get_by_test_id("compare-colours").select_option("own")
+    expect(page.get_by_test_id("compare-truth-true")).not_to_contain_text(faint)
+    expect(page.get_by_test_id("compare-truth-true")).to_contain_text("colours −")
+    page.get_by_test_id("compare-colours").select_option("shared")
+    # at a later step θ differ, and the mistaken gradient still stands beside its own true one
+    page.get_by_test_id("step-next").click()
+    expect(truth).to_have_attribute("data-iteration", "1")
+    assert max_abs(page, "compare-truth-diff") > 0
+
+
+def test_shapes_that_differ_are_named(page, server):
+    wider = run_id(page, server, {"hidden_layers": [16, 16]})
+    open_page(page, server, f"?compare={wider}&it=0&phase=forward-1&layer=1")
+    note = page.get_by_test_id("compare-pair").locator(".compare-note")
+    expect(note).to_contain_text("The shapes differ (A: Z[1]: 8 × 320, B: Z[1]: 16 × 320)")
+    expect(page.get_by_test_id("compare-pair-a")).to_be_visible()
+    expect(page.get_by_test_id("compare-pair-b")).to_be_visible()
+    expect(page.get_by_test_id("compare-pair-diff")).to_be_hidden()
+    # b[l] has the same shape in both at the output layer: its difference is drawn
+    page.get_by_test_id("compare-tensor").select_option("b")
+    page.get_by_test_id("layer-select").select_option("3")
+    expect(page.get_by_test_id("compare-pair")).to_contain_text("layer 3: b[3]")
+    expect(page.get_by_test_id("compare-pair-diff")).to_be_visible()
+    expect(note).to_be_hidden()
+
+
+def test_a_diverged_run_in_the_comparison_draws(page, server):
+    """Run B diverged at iteration 6: its non-finite Z[3] is grey, its curves end there,
+    and beyond its end the comparison says so instead of failing."""
+    diverged = run_id(page, server, DIVERGED)
+    open_page(page, server, f"?{SINE}&learning_rate=0.05&compare={diverged}"
+              "&it=6&phase=forward-3&layer=3")
+    legend = page.get_by_test_id("compare-legend")
+    expect(legend).to_contain_text("run B: lr 5, 7 iterations, diverged at 6")
+    expect(page.get_by_test_id("compare-pair")).to_contain_text("iteration 6, layer 3: Z[3]")
+    expect(page.get_by_test_id("compare-pair-b")).to_have_attribute("data-non-finite", "true")
+    assert page.evaluate(MAP_PIXEL, "compare-pair-b") == NON_FINITE_GREY
+    assert page.evaluate(MAP_PIXEL, "compare-pair-a") != NON_FINITE_GREY
+    assert page.evaluate(MAP_PIXEL, "compare-pair-diff") == NON_FINITE_GREY
+    assert traces(page, "compare-cost") == 2
+    costs = page.get_by_test_id("compare-cost").evaluate("gd => gd.data.map((t) => t.y.length)")
+    assert costs[1] == 7 and costs[0] > 7
+    before = redraws(page)
+    page.get_by_test_id("step-next").click()
+    wait_redrawn(page, before)
+    note = page.get_by_test_id("compare-pair").locator(".compare-note")
+    expect(note).to_contain_text(
+        "run B has no iteration 7: it diverged at iteration 6 and stopped there")
+    expect(figure_of(page, "compare-cost")).to_contain_text("B — (ended at iteration 6)")
+    expect(page.get_by_test_id("compare-pair-a")).to_be_visible()
+    expect(page.get_by_test_id("compare-pair-diff")).to_be_hidden()
+
+
+# the accessibility suite's contrast check, over the comparison panel only
+PANEL_CONTRAST = (CONTRAST.replace("querySelectorAll('body *')",
+                                   "querySelectorAll('#view-compare *')")
+                  .replace("querySelectorAll('.js-plotly-plot svg text')",
+                           "querySelectorAll('#view-compare .js-plotly-plot svg text')"))
+
+
+def test_the_panel_is_labelled_readable_and_keyboard_operable(page, server):
+    assert PANEL_CONTRAST.count("#view-compare") == 2
+    other = run_id(page, server, {"learning_rate": 2.0})
+    open_page(page, server, "?it=4&phase=backward-1")
+    page.get_by_test_id("compare-toggle").focus()
+    page.keyboard.press("Enter")  # the toggle takes the focus to the field
+    page.keyboard.type(other)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 2")
+    page.get_by_test_id("compare-tensor").focus()
+    page.keyboard.press("ArrowDown")  # the drop-down keeps ↑/↓; its choice redraws
+    expect(page.get_by_test_id("compare-pair")).to_contain_text("iteration 4, layer 1: A_prev[1]")
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 4")
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(PANEL_CONTRAST) == []
+
+
+def test_a_score_that_was_not_taken_says_so(page, server):
+    """A mini-batch run scores the whole training set every k-th step: between, the caption
+    says the score was not taken, not that it is not finite."""
+    open_page(page, server, "?it=1&batch_size=16&steps=60")
+    every = page.request.get(f"{server}/api/runs/"
+                             f"{run_id(page, server, {'batch_size': 16, 'steps': 60})}/summary"
+                             ).json()["evaluated_every"]
+    assert every > 1
+    compare_with(page, run_id(page, server, {"steps": 60}))
+    caption = figure_of(page, "compare-score")
+    expect(caption).to_contain_text(
+        f"A not scored at this step (the whole set every {every} steps), B 0.")

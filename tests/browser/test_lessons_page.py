@@ -1,0 +1,271 @@
+"""Lessons in the page (CONTRACT §5 `lessons`, `lesson-panel`; §7): the menu lists the
+server's lessons, choosing one opens its run, its view and its panel beside the views, next
+and back walk its tour, the URL restores it, and its words are shown as text."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import is_run_post, open_page
+from tests.browser.test_accessibility import CONTRAST
+
+# the boxes the layout tests compare, and the page's horizontal scroll
+BOXES = """() => {
+  const box = (sel) => { const e = document.querySelector(sel); if (!e || e.hidden) return null;
+    const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height}; };
+  return {panel: box('[data-testid=lesson-panel]'), network: box('[data-testid=view-network]'),
+    cache: box('[data-testid=view-cache]'), controls: box('.controls'), header: box('header.top'),
+    scrollWidth: document.scrollingElement.scrollWidth};
+}"""
+
+
+def served_lessons(page, server):
+    return page.request.get(f"{server}/api/lessons").json()
+
+
+def lesson_named(lessons, lesson_id):
+    return next(lesson for lesson in lessons if lesson["id"] == lesson_id)
+
+
+def longest_tour(lessons):
+    """The lesson whose tour has the most steps (the first such): the one to walk."""
+    return max(lessons, key=lambda lesson: len(lesson["tour"]))
+
+
+def phase_label(key):
+    """The phase label the page shows for a phase key ("backward-2" -> "backward · layer 2")."""
+    kind, _, layer = key.partition("-")
+    return f"{kind} · layer {layer}" if layer else kind
+
+
+def last_step(page, server, lesson):
+    return page.request.get(f"{server}/api/runs/{lesson['run_id']}").json()["num_steps"] - 1
+
+
+def view_at(lesson, n):
+    """The view of tour step n: the lesson's own where it opens (n = 0), else the step's."""
+    return {**lesson["view"], **(lesson["tour"][n - 1]["view"] if n > 0 else {})}
+
+
+def expect_view(page, view, last):
+    """The step controls show `view`, its iteration clamped to the run's `last` step."""
+    expect(page.get_by_test_id("step-label")).to_contain_text(f"iteration {min(view['it'], last)} ")
+    expect(page.get_by_test_id("phase-label")).to_have_text(phase_label(view["phase"]))
+    expect(page.get_by_test_id("layer-select")).to_have_value(str(view["layer"]))
+
+
+def expect_tour_step(page, lesson, n):
+    panel = page.get_by_test_id("lesson-panel")
+    steps = len(lesson["tour"])
+    expect(panel.get_by_test_id("lesson-count")).to_have_text(f"{n} / {steps}")
+    say = panel.get_by_test_id("lesson-say")
+    if n > 0:
+        expect(say).to_have_text(lesson["tour"][n - 1]["say"])
+    else:
+        expect(say).to_contain_text(f"A tour of {steps} step")
+    prev = expect(page.get_by_test_id("lesson-prev"))
+    if n > 0:
+        prev.to_be_enabled()
+    else:
+        prev.to_be_disabled()
+    question = panel.get_by_test_id("lesson-question")
+    if n == steps:
+        expect(question).to_have_text(f"Question: {lesson['question']}")
+        expect(page.get_by_test_id("lesson-next")).to_be_disabled()
+    else:
+        expect(question).to_be_hidden()
+        expect(page.get_by_test_id("lesson-next")).to_be_enabled()
+
+
+def choose(page, lesson_id):
+    page.locator("#lessons-toggle").click()
+    page.locator(f"[data-testid=lessons] button[data-lesson='{lesson_id}']").click()
+
+
+def test_the_menu_lists_every_lesson_of_the_server_by_title(page, server):
+    open_page(page, server)
+    lessons = served_lessons(page, server)
+    menu = page.get_by_test_id("lessons")
+    expect(menu).to_be_visible()
+    choices = menu.locator("button[data-lesson]")
+    expect(choices.first).to_be_hidden()
+    page.locator("#lessons-toggle").click()
+    expect(page.locator("#lessons-toggle")).to_have_attribute("aria-expanded", "true")
+    expect(choices).to_have_text([lesson["title"] for lesson in lessons])
+    # a click elsewhere closes the list
+    page.locator("h1").click()
+    expect(choices.first).to_be_hidden()
+
+
+def test_choosing_divergence_opens_its_run_view_and_panel(page, server):
+    open_page(page, server)
+    lesson = lesson_named(served_lessons(page, server), "divergence")
+    with page.expect_response(is_run_post) as answer:
+        choose(page, "divergence")
+    assert answer.value.json()["id"] == lesson["run_id"]
+    panel = page.get_by_test_id("lesson-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("h2")).to_have_text(lesson["title"])
+    expect(panel).to_contain_text(lesson["summary"])
+    expect(panel.locator("li")).to_have_text(lesson["look_for"])
+    expect(page.get_by_test_id("alert")).to_contain_text("diverged")
+    expect_tour_step(page, lesson, 0)
+    expect_view(page, view_at(lesson, 0), last_step(page, server, lesson))
+    expect(page).to_have_url(re.compile(r"[?&]lesson=divergence(&|$)"))
+    expect(page.locator("button[data-lesson=divergence]")).to_have_attribute("aria-current", "true")
+
+
+def test_next_and_back_walk_the_tour_and_a_reload_restores_the_step(page, server):
+    open_page(page, server)
+    lesson = longest_tour(served_lessons(page, server))
+    steps = len(lesson["tour"])
+    assert steps >= 2, "a lesson's tour has steps to walk"
+    choose(page, lesson["id"])
+    last = last_step(page, server, lesson)
+    for n in range(steps + 1):
+        expect_tour_step(page, lesson, n)
+        expect_view(page, view_at(lesson, n), last)
+        if n < steps:
+            page.get_by_test_id("lesson-next").click()
+    page.get_by_test_id("lesson-prev").click()
+    expect_tour_step(page, lesson, steps - 1)
+    expect_view(page, view_at(lesson, steps - 1), last)
+    expect(page).to_have_url(re.compile(rf"[?&]tour={steps - 1}(&|$)"))
+    page.reload()
+    expect_tour_step(page, lesson, steps - 1)
+    expect_view(page, view_at(lesson, steps - 1), last)
+    expect(page.get_by_test_id("lesson-panel").locator("h2")).to_have_text(lesson["title"])
+
+
+def test_a_bare_link_opens_a_bug_lesson_beside_its_correct_run(page, server):
+    """A teacher's link names only the lesson and a tour step: the page trains the lesson's
+    own run (its id is the lesson's run_id), moves to that step, and puts the correct run
+    beside it."""
+    lessons = served_lessons(page, server)
+    lesson = next(lesson for lesson in lessons if lesson["config"].get("bug"))
+    n = min(2, len(lesson["tour"]))
+    with page.expect_response(is_run_post) as answer:
+        page.goto(f"{server}/?lesson={lesson['id']}&tour={n}")
+    assert answer.value.json()["id"] == lesson["run_id"]
+    expect_tour_step(page, lesson, n)
+    expect_view(page, view_at(lesson, n), last_step(page, server, lesson))
+    expect(page).to_have_url(re.compile(rf"[?&]compare={re.escape(lesson['compare']['run_id'])}(&|$)"))
+    expect(page).to_have_url(re.compile(rf"[?&]bug={lesson['config']['bug']}(&|$)"))
+
+
+def test_an_unknown_lesson_shows_the_alert_and_the_run_without_it(page, server):
+    open_page(page, server, "?lesson=no-such-lesson")
+    expect(page.get_by_test_id("alert")).to_contain_text("no lesson named “no-such-lesson”")
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+    expect(page.locator("#run-summary")).to_contain_text("moons")
+    expect(page).not_to_have_url(re.compile("lesson="))
+
+
+def test_the_keyboard_opens_walks_and_escapes_a_lesson(page, server):
+    open_page(page, server)
+    lessons = served_lessons(page, server)
+    k, lesson = next((k, lesson) for k, lesson in enumerate(lessons) if len(lesson["tour"]) >= 2)
+    toggle = page.locator("#lessons-toggle")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=lessons] button[data-lesson]").first).to_be_visible()
+    for _ in range(k + 1):
+        page.keyboard.press("Tab")
+    expect(page.locator(f"button[data-lesson='{lesson['id']}']")).to_be_focused()
+    page.keyboard.press("Enter")
+    panel = page.get_by_test_id("lesson-panel")
+    expect(panel).to_be_visible()
+    expect_tour_step(page, lesson, 0)
+    # the panel takes the focus; its buttons follow in Tab order (back is disabled at 0)
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("lesson-close")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("lesson-next")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_tour_step(page, lesson, 1)
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(toggle).to_be_focused()
+    expect(page).not_to_have_url(re.compile("lesson="))
+
+
+def test_lesson_text_is_shown_as_text_never_as_html(page, server):
+    config = page.request.get(f"{server}/api/options").json()["default_config"]
+    bait = '<img src="/no-such.png" onerror="window.__lessonRan = 1">'
+    view = {"it": 1, "phase": "cost", "layer": 3}
+    lesson = {"id": "bait", "title": f"Title {bait}", "summary": f"Summary <b>{bait}</b>",
+              "config": config, "run_id": "", "view": view, "look_for": [f"look {bait}"],
+              "tour": [{"view": view, "say": f"say {bait}"}], "question": f"question {bait}",
+              "compare": None, "label": "this run"}
+    page.route("**/api/lessons", lambda route: route.fulfill(json=[lesson]))
+    open_page(page, server, "?lesson=bait&tour=1")
+    panel = page.get_by_test_id("lesson-panel")
+    expect(panel.locator("h2")).to_have_text(lesson["title"])
+    expect(panel).to_contain_text(lesson["summary"])
+    expect(panel.locator("li")).to_have_text(lesson["look_for"])
+    expect(panel.get_by_test_id("lesson-say")).to_have_text(lesson["tour"][0]["say"])
+    expect(panel.get_by_test_id("lesson-question")).to_have_text(f"Question: {lesson['question']}")
+    page.locator("#lessons-toggle").click()
+    expect(page.locator("button[data-lesson=bait]")).to_have_text(lesson["title"])
+    markup = "[data-testid=lessons] img, [data-testid=lesson-panel] :is(img, b)"
+    assert page.locator(markup).count() == 0
+    assert page.evaluate("() => window.__lessonRan") is None
+
+
+def test_beside_the_views_at_1280x720_and_the_menu_adds_no_line(page, server):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server)
+    before = page.evaluate(BOXES)
+    # the menu shares the header's one line: hidden, the header is as tall
+    page.evaluate("() => { document.querySelector('[data-testid=lessons]').hidden = true; }")
+    assert page.evaluate(BOXES)["header"]["height"] == before["header"]["height"]
+    page.evaluate("() => { document.querySelector('[data-testid=lessons]').hidden = false; }")
+    lesson = longest_tour(served_lessons(page, server))
+    choose(page, lesson["id"])
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    expect_view(page, view_at(lesson, 0), last_step(page, server, lesson))
+    boxes = page.evaluate(BOXES)
+    panel = boxes["panel"]
+    for view in ("network", "cache"):
+        box = boxes[view]
+        apart = (panel["left"] >= box["right"] or panel["right"] <= box["left"]
+                 or panel["top"] >= box["bottom"] or panel["bottom"] <= box["top"])
+        assert apart, (view, box, panel)
+    assert panel["left"] >= boxes["cache"]["right"], "the panel is beside the views, at the right"
+    assert 0 <= panel["top"] < 720 and panel["right"] <= 1280
+    assert boxes["controls"]["height"] == before["controls"]["height"]
+    assert boxes["scrollWidth"] <= 1280
+    page.locator("#lessons-toggle").click()
+    assert page.evaluate(BOXES)["scrollWidth"] <= 1280
+
+
+def test_on_a_phone_the_panel_is_above_the_views_and_nothing_scrolls_sideways(page, server):
+    page.set_viewport_size({"width": 390, "height": 844})
+    lesson = longest_tour(served_lessons(page, server))
+    open_page(page, server, f"?lesson={lesson['id']}")
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    boxes = page.evaluate(BOXES)
+    assert boxes["panel"]["bottom"] <= boxes["network"]["top"], boxes
+    assert boxes["scrollWidth"] <= 390
+    page.locator("#lessons-toggle").click()
+    expect(page.locator(f"button[data-lesson='{lesson['id']}']")).to_be_visible()
+    assert page.evaluate(BOXES)["scrollWidth"] <= 390
+    box = page.locator("#lesson-list").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+
+# test_accessibility's contrast check over the menu and the panel only
+LESSON_CONTRAST = CONTRAST.replace("document.querySelectorAll('body *')",
+                                   "document.querySelectorAll('.lessons *, .lesson-panel *')")
+
+
+def test_the_panel_and_the_menu_read_at_4_5_to_1(page, server):
+    assert LESSON_CONTRAST != CONTRAST
+    lesson = longest_tour(served_lessons(page, server))
+    open_page(page, server, f"?lesson={lesson['id']}&tour={len(lesson['tour'])}")
+    expect(page.get_by_test_id("lesson-question")).to_be_visible()
+    page.locator("#lessons-toggle").click()
+    expect(page.locator("#lesson-list")).to_be_visible()
+    assert page.evaluate(LESSON_CONTRAST) == []

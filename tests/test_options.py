@@ -1,0 +1,43 @@
+"""engine.options and GET /api/options: each dataset's defaults are the engine's own
+normalize_config, so that the page reads them instead of deriving them (issue 16)."""
+
+import pytest
+
+from engine.config import CHOICES, HIDDEN_ACTIVATION, normalize_config
+from engine.options import dataset_options, options
+
+HIDDEN = [[], [4], [16, 8, 4]]
+
+
+@pytest.mark.parametrize("dataset", CHOICES["dataset"])
+def test_a_datasets_defaults_are_its_normalized_config(dataset):
+    served = dataset_options(dataset)
+    assert served["default_config"] == normalize_config({"dataset": dataset})
+    # other hidden layers: each takes default_hidden_activation, the output keeps its own
+    for hidden in HIDDEN:
+        expected = normalize_config({"dataset": dataset, "hidden_layers": hidden})
+        assert expected["activations"] == ([served["default_hidden_activation"]] * len(hidden)
+                                           + served["default_config"]["activations"][-1:])
+
+
+def test_a_server_narrower_than_the_defaults_still_serves_them():
+    """Limits check a run's config, not the defaults the options show."""
+    narrow = options(max_layers=1, max_width=4)
+    assert [d["default_config"] for d in narrow["datasets"]] == [
+        normalize_config({"dataset": d}) for d in CHOICES["dataset"]]
+
+
+@pytest.mark.parametrize("dataset", CHOICES["dataset"])
+def test_the_served_options_carry_the_datasets_defaults(client, dataset):
+    response = client.get("/api/options")
+    assert response.status_code == 200
+    served = next(d for d in response.json()["datasets"] if d["name"] == dataset)
+    assert served["default_config"] == normalize_config({"dataset": dataset})
+    assert served["default_hidden_activation"] == HIDDEN_ACTIVATION
+
+
+def test_a_narrow_server_answers_its_options(make_client):
+    client = make_client(max_hidden_layers=1, max_width=4)
+    response = client.get("/api/options")
+    assert response.status_code == 200, response.text
+    assert response.json()["datasets"][0]["default_config"]["hidden_layers"] == [8, 8]
