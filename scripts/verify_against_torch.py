@@ -35,6 +35,11 @@ CONFIGS = [
      "steps": 20},
     {"dataset": "breast_cancer", "hidden_layers": [20, 7, 5], "init": "course", "steps": 20,
      "keep_prob": 0.7},
+    # a classic mistake (issue 17): its true_grads are the autograd gradients at its θ
+    {"hidden_layers": [8, 8], "activations": ["tanh", "sigmoid", "sigmoid"], "steps": 30,
+     "bug": "activation_cache_holds_A"},
+    {"dataset": "spiral", "hidden_layers": [16, 8], "steps": 30, "keep_prob": 0.8, "l2": 0.3,
+     "optimizer": "adam", "learning_rate": 0.01, "bug": "missing_1_over_m"},
 ]
 
 
@@ -54,7 +59,8 @@ def relative(served, reference):
 
 
 def autograd_errors(cfg, record):
-    """Relative error of each served tensor against torch's forward and autograd."""
+    """Relative error of each served tensor against torch's forward and autograd (a bug
+    run's true_grads: its grads are the mistaken code's by design)."""
     Y = torch.tensor(record["batch"]["Y"])
     m, A, tensors = Y.shape[1], torch.tensor(record["batch"]["X"]), []
     for layer in record["layers"]:
@@ -71,7 +77,7 @@ def autograd_errors(cfg, record):
     J.backward()
     errors = {"cost": abs(J.item() - record["cost"]) / abs(J.item())}
     for l, (layer, (W, b, Z, A)) in enumerate(zip(record["layers"], tensors, strict=True), 1):
-        g = layer["grads"]
+        g = layer.get("true_grads") or layer["grads"]
         errors |= {f"Z{l}": relative(layer["activation_cache"]["Z"], Z.detach()),
                    f"A{l}": relative(layer["A"], A.detach()),
                    f"dW{l}": relative(g["dW"], W.grad), f"db{l}": relative(g["db"], b.grad),
