@@ -13,12 +13,20 @@ function tourView(lesson, n) {
   return {...lesson.view, ...(step ? step.view : {})};
 }
 
-// the state's part of a view {it, phase, layer}; lastStep: the run's last iteration
-function viewPatch(view, lastStep) {
+// a phase key within L layers: "backward-3" of a lesson shown on a 2-layer run (a check
+// report's link keeps the failing case's layers) is that run's "backward-2"
+function phaseWithin(key, L) {
+  const [kind, l] = key.split("-");
+  return l === undefined || Number(l) <= L ? key : `${kind}-${L}`;
+}
+
+// the state's part of a view {it, phase, layer} on the run on screen: lastStep, its last
+// iteration, and L, its number of layers (Infinity while it loads)
+function viewPatch(view, lastStep, L = Infinity) {
   const patch = {};
   if (Number.isInteger(view.it)) patch.iteration = Math.max(0, Math.min(view.it, lastStep));
-  if (typeof view.phase === "string") patch.phase = view.phase;
-  if (Number.isInteger(view.layer)) patch.layer = view.layer;
+  if (typeof view.phase === "string") patch.phase = phaseWithin(view.phase, L);
+  if (Number.isInteger(view.layer)) patch.layer = Math.max(1, Math.min(view.layer, L));
   return patch;
 }
 
@@ -31,10 +39,10 @@ function openPatch(lesson, n, options) {
     compare: lesson.compare ? lesson.compare.run_id : null, ...viewPatch(tourView(lesson, n), Infinity)};
 }
 
-// the menu, the panel and the URL's lesson, kept in step with the store. lastStep(): the
-// last iteration of the run on screen (Infinity while one loads). returns the alert's words
-// when the URL names a lesson that this server does not have, else null
-export function connectLessons(store, lessons, {options, lastStep}) {
+// the menu, the panel and the URL's lesson, kept in step with the store. lastStep() and
+// layers(): the last iteration and L of the run on screen (Infinity while one loads).
+// returns the alert's words when the URL names a lesson this server does not have, else null
+export function connectLessons(store, lessons, {options, lastStep, layers}) {
   const byId = new Map(lessons.map((lesson) => [lesson.id, lesson]));
   const open = (id) => {
     store.set(openPatch(byId.get(id), 0, options));
@@ -42,7 +50,7 @@ export function connectLessons(store, lessons, {options, lastStep}) {
   };
   const walk = (delta) => {
     const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
-    store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep())});
+    store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep(), layers())});
     panel.keepFocus();
   };
   const close = () => {

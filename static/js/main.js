@@ -183,7 +183,8 @@ async function boot() {
   const page = createPage(options);
   // before the first run loads: a ?lesson= link sets that lesson's run and view
   const lessonAlert = connectLessons(page.store, lessons, {options,
-    lastStep: () => (page.session && !page.pendingKey ? page.session.run.num_steps - 1 : Infinity)});
+    lastStep: () => (page.session && !page.pendingKey ? page.session.run.num_steps - 1 : Infinity),
+    layers: () => (page.session && !page.pendingKey ? page.session.run.L : Infinity)});
   // a new config trains a new run; anything else is a redraw of the run on screen
   page.store.subscribe((s) => {
     const key = JSON.stringify(s.config);
