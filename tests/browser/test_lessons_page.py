@@ -3,6 +3,7 @@ server's lessons, choosing one opens its run, its view and its panel beside the 
 and back walk its tour, the URL restores it, and its words are shown as text."""
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -40,7 +41,14 @@ def phase_label(key):
 
 
 def last_step(page, server, lesson):
-    return page.request.get(f"{server}/api/runs/{lesson['run_id']}").json()["num_steps"] - 1
+    """The last step of the lesson's run, once it has trained (the page may still be
+    training it: its info then counts the steps done so far)."""
+    deadline = time.monotonic() + 120
+    while True:
+        info = page.request.get(f"{server}/api/runs/{lesson['run_id']}").json()
+        if info["status"] not in ("pending", "running") or time.monotonic() > deadline:
+            return info["num_steps"] - 1
+        time.sleep(0.2)
 
 
 def view_at(lesson, n):
