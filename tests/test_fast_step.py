@@ -76,7 +76,9 @@ def test_the_torch_configs_are_the_scripts():
     tree = ast.parse(TORCH_SCRIPT.read_text())
     assigned = next(node.value for node in tree.body if isinstance(node, ast.Assign)
                     and [target.id for target in node.targets] == ["CONFIGS"])
-    assert ast.literal_eval(assigned) == TORCH_CONFIGS
+    # the script's bug runs check their true_grads, which the fast path computes for
+    # configs like these (tests/test_mistakes.py holds them equal to the bug-free run's)
+    assert [c for c in ast.literal_eval(assigned) if "bug" not in c] == TORCH_CONFIGS
 
 
 # ---------------------------------------------------------------- a whole step, both ways
