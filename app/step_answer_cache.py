@@ -47,12 +47,14 @@ class AnswerCache:
                 _, dropped = self._answers.popitem(last=False)
                 self.nbytes -= len(dropped) + ENTRY_OVERHEAD
 
-    async def answer(self, key: tuple, final: bool, build, *args) -> bytes:
+    async def answer(self, key: tuple, final: bool, build, *args, big=None) -> bytes:
         """The kept answer of key, else build(*args) on a worker thread, kept when
-        `final` (the run had finished before the step was checked)."""
+        `final` (the run had finished before the step was checked).  big: None, or the
+        slots a big answer takes its turn from (app.answer_size.BigAnswerSlots)."""
         body = self.get(key)
         if body is None:
-            body = await anyio.to_thread.run_sync(build, *args)
+            body = await (big.build(build, *args) if big is not None
+                          else anyio.to_thread.run_sync(build, *args))
             if final:
                 self.put(key, body)
         return body

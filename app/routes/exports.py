@@ -86,16 +86,6 @@ def gzipped_report(*args) -> bytes:
     return gzip.compress(report_html(*args), compresslevel=6, mtime=0)
 
 
-async def built(answer_cache: AnswerCacheDep, big: BigAnswersDep, key: tuple, make, *args):
-    """make(*args) in its turn among big answers, kept in the answer cache (the run has
-    finished, so its bytes never change)."""
-    body = answer_cache.get(key)
-    if body is None:
-        body = await big.build(make, *args)
-        answer_cache.put(key, body)
-    return body
-
-
 @router.get("/export.npz", response_class=Response, responses={
     **ERRORS, 200: {"content": {"application/octet-stream": {}},
                     "description": "A NumPy .npz file (docs/api.md, Exports)"}})
@@ -106,8 +96,9 @@ async def export(ref: RunDep, settings: SettingsDep, answer_cache: AnswerCacheDe
     await finished_run(ref, settings.sync_seconds)
     numbers = export_steps(ref, steps, MAX_EXPORT_STEPS)
     check_export_cells(export_cells(ref.run, numbers), numbers, settings.max_answer_cells)
-    body = await built(answer_cache, big_answers, ("export.npz", ref.id, tuple(numbers)),
-                       export_npz, ref.run, numbers)
+    # the run has finished (finished_run): its bytes never change, so they are kept
+    body = await answer_cache.answer(("export.npz", ref.id, tuple(numbers)), True, export_npz,
+                                     ref.run, numbers, big=big_answers)
     return download(body, ref, ".npz", "application/octet-stream")
 
 
@@ -124,8 +115,9 @@ async def report(ref: RunDep, request: Request, settings: SettingsDep,
         raise HTTPException(422, f"layer: this network has layers 1 to {L}, got {layer}")
     await finished_run(ref, settings.sync_seconds)
     numbers = export_steps(ref, steps, MAX_REPORT_STEPS)
-    body = await built(answer_cache, big_answers, ("report.html", ref.id, tuple(numbers), layer),
-                       gzipped_report, ref.id, ref.run, numbers, layer)
+    body = await answer_cache.answer(("report.html", ref.id, tuple(numbers), layer), True,
+                                     gzipped_report, ref.id, ref.run, numbers, layer,
+                                     big=big_answers)
     html = "text/html; charset=utf-8"
     if accepts_gzip(request.headers.get("accept-encoding", "")):
         return download(body, ref, ".html", html, {"content-encoding": "gzip",

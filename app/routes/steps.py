@@ -123,13 +123,8 @@ async def cached_step_json(answer_cache: AnswerCache, ref: RunRef, t: int, layer
     big: None, or the slots a big answer takes its turn from."""
     key = (ref.id, t, None if layers is None else tuple(layers),
            None if fields is None else tuple(sorted(fields)), max_cells, example, form)
-    body = answer_cache.get(key)
-    if body is None:
-        args = (step_json, ref, t, layers, fields, max_cells, example, form)
-        body = await (big.build(*args) if big is not None else anyio.to_thread.run_sync(*args))
-        if final:
-            answer_cache.put(key, body)
-    return body
+    return await answer_cache.answer(key, final, step_json, ref, t, layers, fields, max_cells,
+                                     example, form, big=big)
 
 
 @router.get("/{t}", response_model=StepRecord, responses={
