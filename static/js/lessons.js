@@ -4,6 +4,7 @@
 // it, phase, layer, compare) is the view it opened, as for any run. so a reload restores
 // the lesson from its URL, and a bare ?lesson=<id> (a link on a teacher's slide) opens it.
 import {configOverrides} from "./state.js";
+import {phaseWithin} from "./phases.js";
 import {createLessonMenu} from "./lesson_menu.js";
 import {createLessonPanel} from "./lesson_panel.js";
 
@@ -13,15 +14,9 @@ function tourView(lesson, n) {
   return {...lesson.view, ...(step ? step.view : {})};
 }
 
-// a phase key within L layers: "backward-3" of a lesson shown on a 2-layer run (a check
-// report's link keeps the failing case's layers) is that run's "backward-2"
-function phaseWithin(key, L) {
-  const [kind, l] = key.split("-");
-  return l === undefined || Number(l) <= L ? key : `${kind}-${L}`;
-}
-
 // the state's part of a view {it, phase, layer} on the run on screen: lastStep, its last
-// iteration, and L, its number of layers (Infinity while it loads)
+// iteration, and L, its number of layers (Infinity while it loads). a lesson shown on a
+// smaller run (a check report's link keeps the failing case's layers) keeps to its layers
 function viewPatch(view, lastStep, L = Infinity) {
   const patch = {};
   if (Number.isInteger(view.it)) patch.iteration = Math.max(0, Math.min(view.it, lastStep));

@@ -26,6 +26,12 @@ export function phaseStep(t, k, delta, L, steps) {
   return {iteration: Math.floor(at / n), phase: list[at % n]};
 }
 
+// a phase key within L layers: "backward-3" is "backward-2" of a 2-layer run
+export function phaseWithin(key, L) {
+  const [kind, l] = key.split("-");
+  return l === undefined || Number(l) <= L ? key : `${kind}-${L}`;
+}
+
 export function parsePhase(key, L) {
   return phaseList(L)[phaseIndex(key, L)];
 }
