@@ -13,10 +13,10 @@ What it does differently, and why:
   NumPy adds a broadcast column b at about a third of the speed of a plain add. The
   caches hold A[l-1] without its row (views). A run builds its examples' [X; 1] once
   (examples_with_ones); the course's Dataset holds X as the course has it.
-- Buffers. Z[l], A[l], dW[l], db[l] and θ_{t+1} are written into arrays that the caller
-  hands in (`out`, `Buffers`: a training run's chunk buffers and dθ, whose W/b views are
-  the gradients), so a step allocates little and the statistics read a chunk of steps at
-  once.
+- Buffers. Z[l], A[l], dZ[l], dA[l], dW[l], db[l] and θ_{t+1} are written into arrays
+  that the caller hands in (`out`, `Buffers`: a training run's chunk buffers and dθ, whose
+  W/b views are the gradients), so a step allocates little and the statistics read a
+  chunk of steps at once.
 - A fused output gradient. For sigmoid + BCE and softmax + CCE, dZ[L] = A[L] − Y: σ' and
   the softmax Jacobian cancel the 1/a terms of dA[L] exactly. dA[L] is then not computed
   (a step record recomputes it, engine.records), and dZ[L] stays exact when a saturates.
@@ -44,14 +44,26 @@ from engine.losses import (
 class Buffers(NamedTuple):
     """Arrays a training step writes into instead of allocating its own (the numbers
     are the same): the forward's (Z[l], A[l]) per layer (a hidden A[l] above a row of
-    ones, as forward() takes it), dθ with its W/b views, and θ_{t+1} with its W/b
-    views, which the next step takes as its parameters."""
+    ones, as forward() takes it), dθ with its W/b views, the backward's dZ[l] and dA[l]
+    per layer, and θ_{t+1} with its W/b views, which the next step takes as its
+    parameters."""
 
     out: list
     g: np.ndarray
     grads: dict
+    dZ: list  # (n_l, m) per layer
+    dA: list  # (n_l, m) per layer; dA[L] None where training leaves it out (FUSED)
     theta: np.ndarray
     params: dict
+
+
+class GradientOut(NamedTuple):
+    """Where backward() writes: dW[l] and db[l] into views of dθ ({"W1": …, "b1": …}), and
+    dZ[l] and dA[l] into buffers (lists of (n_l, m), or None: new arrays)."""
+
+    params: dict
+    dZ: list | None = None
+    dA: list | None = None
 
 
 def ones_below(shape):
@@ -194,35 +206,57 @@ def _columns(m):
     return columns
 
 
-def output_gradient(loss, activation, AL, Y, Z):
+def _into(out, X):
+    """X, or X copied into out if out is given."""
+    if out is None:
+        return X
+    np.copyto(out, X)
+    return out
+
+
+def _derivative_into(name, dA, Z, out):
+    """dZ = g'(Z) ⊙ dA, engine.activations' backward of name, written into out (None: a
+    new array); the same numbers, bit for bit."""
+    if out is None:
+        return activation_backward(name, dA, Z)
+    if name == "relu":  # the common case, without a copy: relu_backward's own product
+        return np.multiply(dA, (Z > 0).astype(dA.dtype), out=out)
+    return _into(out, activation_backward(name, dA, Z))
+
+
+def output_gradient(loss, activation, AL, Y, Z, out=(None, None)):
     """dA[L] and dZ[L], per example: (n_y, m) each.  For the fused pairs dZ = A - Y and
-    dA[L] is None (not computed); otherwise dZ = g'(Z) ⊙ dA[L], as in engine.model."""
+    dA[L] is None (not computed); otherwise dZ = g'(Z) ⊙ dA[L], as in engine.model.
+    out: buffers (dA[L], dZ[L]) to write into, or None each."""
+    dA_out, dZ_out = out
     if (activation, loss) in FUSED:
-        return None, AL - Y
-    dA = loss_backward(loss, AL, Y)
-    return dA, activation_backward(activation, dA, Z)
+        return None, np.subtract(AL, Y, out=dZ_out)
+    dA = _into(dA_out, loss_backward(loss, AL, Y))
+    return dA, _derivative_into(activation, dA, Z, dZ_out)
 
 
-def backward(dZ, caches, activations, masks, keep_prob, grad_out):
+def backward(dZ, caches, activations, masks, keep_prob, out):
     """engine.model.model_backward from dZ[L] (output_gradient), without dA[0] and dA[L].
 
-    grad_out: {"W1": buffer, "b1": buffer, ...} (views of dθ) that dW[l] and db[l] are
-    written into.  Returns {"dA{l}" (l < L), "dZ{l}", "dW{l}", "db{l}"}.
+    out: a GradientOut, where dW[l] and db[l] are written (views of dθ) and dZ[l] and
+    dA[l] too, if it has buffers for them.  Returns {"dA{l}" (l < L), "dZ{l}", "dW{l}",
+    "db{l}"}.
     """
     grads, m = {}, dZ.shape[1]
     for l in range(len(caches), 0, -1):
         (A_prev, W, _), _ = caches[l - 1]
-        dW, db = grad_out[f"W{l}"], grad_out[f"b{l}"]
+        dW, db = out.params[f"W{l}"], out.params[f"b{l}"]
         # dW = (1/m) dZ A_prevᵀ and db = (1/m) Σᵢ dZ, into dθ's views
         np.divide(np.matmul(dZ, A_prev.T, out=dW), m, out=dW)
         np.divide(np.add.reduce(dZ, axis=1, keepdims=True, out=db), m, out=db)
         grads[f"dZ{l}"], grads[f"dW{l}"], grads[f"db{l}"] = dZ, dW, db
         if l > 1:
-            dA = grads[f"dA{l - 1}"] = W.T @ dZ
+            dA_out, dZ_out = (None, None) if out.dZ is None else (out.dA[l - 2], out.dZ[l - 2])
+            dA = grads[f"dA{l - 1}"] = np.matmul(W.T, dZ, out=dA_out)
             D, Z = masks[l - 2], caches[l - 2][1]
             # dropout passes the gradient only through kept units, scaled as forward
-            dZ = activation_backward(activations[l - 2], dA if D is None else dA * D / keep_prob,
-                                     Z)
+            dZ = _derivative_into(activations[l - 2], dA if D is None else dA * D / keep_prob,
+                                  Z, dZ_out)
     return grads
 
 

@@ -7,6 +7,7 @@ array, and reduced in a few calls; a big one takes one BLAS dot per tensor inste
 since memory passes cost more than calls then.
 """
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -14,18 +15,22 @@ import numpy as np
 from engine.stats import EXTREMES, FEW_PARAMETERS, INDEX, NORMS, columns
 
 
-def _norms(stacks, layout, rows):
-    """(T, V, 2L) norms per tensor [W1, b1, W2, b2, ...] of V stacks (T, P) of T steps'
-    flat vectors, and on the way rows[:, :, EXTREMES] of θ and dθ, the first two stacks."""
+def _norms(vectors, layout, rows, with_steps):
+    """(T, V, 2L) norms per tensor [W1, b1, W2, b2, ...] of T steps' θ, dθ and, with_steps,
+    their optimizer's steps (StepVectors), and on the way rows[:, :, EXTREMES] of θ and
+    dθ."""
+    stacks = vectors[:3] if with_steps else vectors[:2]
     if layout.size > FEW_PARAMETERS:
         for k in range(len(stacks[0])):
             rows[k, :, columns(EXTREMES)] = _big_extremes(stacks[0][k], stacks[1][k], layout)
         return np.array([_segment_norms([stack[k] for stack in stacks], layout)
                          for k in range(len(stacks[0]))])
-    _extremes(rows[:, :, columns(EXTREMES)], stacks[0], stacks[1], layout)
+    pairs = np.stack(stacks[:2], axis=1) if vectors.pairs is None else vectors.pairs
+    _extremes(rows[:, :, columns(EXTREMES)], pairs, layout)
     # Σx² per tensor: a square and a sum along each row, as for one vector at a time
-    return np.sqrt(np.stack([np.add.reduceat(stack * stack, layout.starts, axis=1)
-                             for stack in stacks], axis=1))
+    squares = pairs * pairs if not with_steps else np.concatenate(
+        [pairs * pairs, (vectors.steps * vectors.steps)[:, None]], axis=1)
+    return np.sqrt(np.add.reduceat(squares, layout.starts, axis=2))
 
 
 def _segment_norms(vectors, layout):
@@ -53,6 +58,9 @@ class StepVectors(NamedTuple):
     grads: np.ndarray  # dθ
     steps: np.ndarray | None  # the optimizer's steps; None where step_scale gives them
     new_thetas: np.ndarray  # θ_{t+1}
+    # θ_t and dθ side by side, (T, 2, P), where the buffers hold them so: one reduction
+    # then serves both; None: stacked when needed
+    pairs: np.ndarray | None = None
 
 
 def fill_parameters(rows, vectors, layout, step_scale=None):
@@ -62,20 +70,27 @@ def fill_parameters(rows, vectors, layout, step_scale=None):
     vectors: StepVectors of the T steps.  step_scale: α when each step is α·dθ (gradient
     descent), whose norms are then α·‖dθ‖ to within an ulp: no pass over the steps.
     """
-    if step_scale is None:
-        norms = _norms(vectors[:3], layout, rows)
-    else:
-        norms = _norms(vectors[:2], layout, rows)
+    norms = _norms(vectors, layout, rows, with_steps=step_scale is None)
+    if step_scale is not None:
         norms = np.concatenate([norms, step_scale * norms[:, _GRAD:_GRAD + 1]], axis=1)
     # norms: (T, [θ, dθ, step], 2L): tensors [W1, b1, W2, b2, ...], the W[l] at even places
     W, update = norms[:, _THETA, 0::2], norms[:, _STEP, 0::2]
-    for k in np.flatnonzero((update < EXACT_UPDATE_RATIO * W).any(axis=1)):
-        norms[k, _STEP] = _segment_norms([vectors.new_thetas[k] - vectors.thetas[k]],
-                                         layout)[0]
-    column = {name: rows[:, :, INDEX[name]] for name in NORMS}  # (T, L) views
-    column["W_norm"][:], column["update_norm"][:] = W, update
-    column["dW_norm"][:], column["db_norm"][:] = norms[:, _GRAD, 0::2], norms[:, _GRAD, 1::2]
-    np.divide(update, W, out=column["update_ratio"], where=W > 0)
+    small = update < EXACT_UPDATE_RATIO * W
+    if small.any():
+        for k in np.flatnonzero(small.any(axis=1)):
+            norms[k, _STEP] = _segment_norms([vectors.new_thetas[k] - vectors.thetas[k]],
+                                             layout)[0]
+    # W_norm, dW_norm, db_norm and update_norm of each layer, in one gather
+    rows[:, :, columns(NORMS[:4])] = norms.reshape(len(norms), -1)[:, _norm_places(layout.L)]
+    np.divide(update, W, out=rows[:, :, INDEX["update_ratio"]], where=W > 0)
+
+
+@lru_cache(maxsize=16)
+def _norm_places(L):
+    """(L, 4): where ‖W‖, ‖dW‖, ‖db‖ and ‖ΔW‖ of each layer sit in the flat norms of
+    [θ, dθ, step] x [W1, b1, W2, ...]."""
+    return np.array([[_THETA * 2 * L + 2 * l, _GRAD * 2 * L + 2 * l, _GRAD * 2 * L + 2 * l + 1,
+                      _STEP * 2 * L + 2 * l] for l in range(L)])
 
 
 # EXTREMES: max |·| of W, b, dW and db, a colour range that holds every step; and how
@@ -94,20 +109,19 @@ _B_MAX, _DB_MAX, _W_SPREAD, _B_SPREAD = (EXTREMES.index(name) for name in (
     "b_max_abs", "db_max_abs", "W_row_spread", "b_spread"))
 
 
-def _extremes(out, thetas, grads, layout):
-    """Write out (T, L, 6), the EXTREMES of T steps, from their θ and dθ: (T, P) each."""
-    T, L = len(thetas), layout.L
+def _extremes(out, pairs, layout):
+    """Write out (T, L, 6), the EXTREMES of T steps, from their θ and dθ side by side:
+    pairs (T, 2, P)."""
+    T, L = len(pairs), layout.L
     # max and min take a pass each, but make no |θ|-sized copy: (T, 2, 2L), [θ, dθ]
-    high = np.stack([np.maximum.reduceat(v, layout.starts, axis=1) for v in (thetas, grads)],
-                    axis=1)
-    low = np.stack([np.minimum.reduceat(v, layout.starts, axis=1) for v in (thetas, grads)],
-                   axis=1)
+    high = np.maximum.reduceat(pairs, layout.starts, axis=2)
+    low = np.minimum.reduceat(pairs, layout.starts, axis=2)
     top = np.maximum(high, -low) + 0.0  # + 0.0: an all-zero tensor's -0.0 prints as 0
     # (T, 2, 2L): [θ, dθ] x [W1, b1, W2, ...] -> (T, L, 4): W, b, dW, db of each layer
     out[:, :, _MAXIMA] = top.reshape(T, 2, L, 2).transpose(0, 2, 1, 3).reshape(T, L, 4)
     out[:, :, _B_SPREAD] = high[:, 0, 1::2] - low[:, 0, 1::2]
     out[:, :, _W_SPREAD] = np.nan
-    _fill_weight_spreads(out, thetas, layout)
+    _fill_weight_spreads(out, pairs[:, 0], layout)
 
 
 def _big_extremes(theta, grad, layout):
@@ -132,6 +146,8 @@ def _fill_weight_spreads(out, thetas, layout):
     its biases agree (b_spread within SAME_BIAS of b_max_abs); out: (T, L, EXTREMES),
     thetas: (T, P)."""
     agree = out[:, :, _B_SPREAD] <= SAME_BIAS * out[:, :, _B_MAX]
+    if not agree.any():  # the common case, without the calls
+        return
     for l in np.flatnonzero(agree.any(axis=0)):
         _, (n, n_prev) = layout.shapes[2 * l]
         if n == 1:  # no other unit to differ from

@@ -11,11 +11,12 @@ import threading
 import numpy as np
 
 from engine import cost, fast_step, histograms, mistakes, stats
-from engine.batches import batch_size_at
+from engine.batches import steps_per_epoch
 from engine.checkpoints import RECENT_STEPS, Checkpoints, checkpoint_interval
 from engine.datasets import load_dataset
 from engine.initializers import initialize_parameters
 from engine.layout import ParamLayout
+from engine.losses import FUSED
 from engine.optimizers import MOMENTS, init_state
 from engine.records import divergence_point, step_record
 from engine.series import Series
@@ -60,8 +61,15 @@ class Run:
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = Checkpoints(self._steps, self.interval)
         self._series = Series(config, self.layout, self.data, self._with_ones)
-        # steps summarized together, their Z and A in chunk buffers while training
-        self.chunk, self._buffers = stats.chunk_size(self.layout, self.m), None
+        # steps summarized together, their tensors in chunk buffers while training: one
+        # set for the batches of m examples, and one step's for an epoch's narrower last
+        self.chunk, self._buffers = stats.chunk_size(self.layout, self.m), {}
+        self._queued_in = None  # the buffers of the queued steps
+        # (steps an epoch, the width of its last batch) where that batch is narrower
+        m_train = self.data.X_train.shape[1]
+        steps = steps_per_epoch(m_train, self.m)
+        last = m_train - (steps - 1) * self.m
+        self._narrow = None if last == self.m else (steps, last)
         self._lock = threading.Lock()
         self._histograms = None
         self._trained, self._when_trained = False, []  # callbacks waiting for the end
@@ -87,9 +95,6 @@ class Run:
         every StepResult as training computed it (tests compare replays to it).
         """
         self.status = "running"
-        if self.chunk > 1:
-            self._buffers = StepBuffers(self.layout, self.chunk, self.m,
-                                        self._series.stack_parameters)
         try:
             with np.errstate(all="ignore"):
                 self._train_steps(progress, should_stop, on_step)
@@ -97,7 +102,7 @@ class Run:
             self.fail()  # the status says so before anyone waiting is woken
             raise
         finally:
-            self._buffers = None
+            self._buffers, self._queued_in = {}, None
             self._end_training()
         return self
 
@@ -125,19 +130,21 @@ class Run:
 
     def _train_steps(self, progress, should_stop, on_step):
         theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
-        slot = None
         for t in range(self.config["steps"]):
             if t % self.interval == 0:
                 # θ_t in a θ row of the chunk buffers will be overwritten: keep a copy
-                self._checkpoints.keep(t, theta if slot is None else theta.copy(), state)
-            slot = self._slot(t, theta)
-            if slot is None:
-                result = self._steps.run(t, theta, state)
-            else:
-                result = self._steps.run(t, slot.theta, state, slot.buffers, slot.params)
+                self._checkpoints.keep(t, theta if t == 0 else theta.copy(), state)
+            buffers = self._buffers_for(t)
+            if buffers is not self._queued_in:  # a batch of another width: flush the queue
+                if self._diverged_in(self._flush()):
+                    return
+                self._queued_in = buffers
+            slot = buffers.slot(self._series.queued, theta)
+            result = self._steps.run(t, slot.theta, state, slot.buffers, slot.params)
             if on_step is not None:
                 on_step(t, result)
-            if self._diverged_in(self._record(t, result, slot)):
+            self._series.queue(t, result)
+            if self._series.queued == buffers.chunk and self._diverged_in(self._flush()):
                 return
             theta, state = result.update.new_theta, result.update.new_state
             self.num_steps = self._series.recorded
@@ -153,28 +160,26 @@ class Run:
         if self.status == "running":
             self.status = "done"
 
-    def _slot(self, t, theta):
-        """The chunk buffers' Slot for step t from θ_t, or None: a step summarized alone
-        (without buffers, or a remainder batch narrower than the others) keeps its own
-        arrays."""
-        batch_size = self.config["batch_size"]
-        if self._buffers is None or (batch_size is not None and batch_size_at(
-                t, self.data.X_train.shape[1], batch_size) != self.m):
-            return None
-        return self._buffers.slot(self._series.queued, theta)
+    def _buffers_for(self, t):
+        """The StepBuffers that step t writes into: those of the run's batch width m, or,
+        for an epoch's last batch when it is narrower, a step's of its own width."""
+        m = self.m
+        if self._narrow is not None and t % self._narrow[0] == self._narrow[0] - 1:
+            m = self._narrow[1]  # an epoch's last step
+        if m not in self._buffers:
+            self._buffers[m] = StepBuffers(*self._buffers_plan(m))
+        return self._buffers[m]
 
-    def _record(self, t, result, slot):
-        """Summarize step t, or queue it if its Z and A are in the chunk buffers (slot).
-        Returns the summarized steps whose numbers are not all finite."""
-        if slot is None:
-            return self._flush() + self._series.record(t, result)
-        self._series.queue(t, result)
-        return self._flush() if self._series.queued == self.chunk else []
+    def _buffers_plan(self, m):
+        """StepBuffers' arguments for steps of m examples."""
+        output_dA = (self.config["activations"][-1], self.config["loss"]) not in FUSED
+        return (self.layout, self.chunk if m == self.m else 1, m,
+                self._series.stack_parameters, output_dA)
 
     def _flush(self):
-        """Summarize the steps queued in the chunk buffers; the suspects, as _record."""
-        T = self._series.queued
-        return self._series.flush(self._buffers) if T else []
+        """Summarize the steps queued in the chunk buffers; returns those whose numbers are
+        not all finite."""
+        return self._series.flush(self._queued_in) if self._series.queued else []
 
     def _score_last(self, t):
         """Score θ_t of the last recorded step on the whole sets, if the cadence did not
@@ -188,9 +193,7 @@ class Run:
         A statistic can overflow while every tensor is finite; such a step goes on.
         """
         for t in suspects:
-            result = self._checkpoints.replay(t)
-            self._series.gradient_extremes(t, result.backward.grads, exact=True)  # NaN counts
-            where = divergence_point(result, self.config)
+            where = divergence_point(self._checkpoints.replay(t), self.config)
             if where is not None:
                 # readers in other threads see num_steps and diverged before the status
                 self._series.truncate(t + 1)
@@ -265,7 +268,7 @@ class Run:
         while training, recent replays."""
         buffers = self._buffers  # read once: training drops them meanwhile
         return (self._data_nbytes() + len(self._checkpoints) * self._checkpoint_nbytes()
-                + self._series.nbytes() + (0 if buffers is None else buffers.nbytes)
+                + self._series.nbytes() + sum(b.nbytes for b in list(buffers.values()))
                 + len(self._checkpoints.recent) * self._replay_nbytes())
 
     def peak_nbytes(self):
@@ -276,8 +279,8 @@ class Run:
             held = len(self._checkpoints) * self._checkpoint_nbytes() + self._series.nbytes()
         else:
             checkpoints = max(-(-self.config["steps"] // self.interval), len(self._checkpoints))
-            buffers = 0 if self.chunk == 1 else StepBuffers.planned_nbytes(
-                self.layout, self.chunk, self.m, self._series.stack_parameters)
+            widths = [self.m] if self._narrow is None else [self.m, self._narrow[1]]
+            buffers = sum(StepBuffers.planned_nbytes(*self._buffers_plan(m)) for m in widths)
             held = checkpoints * self._checkpoint_nbytes() + self._series.nbytes() + buffers
         replays = max(RECENT_STEPS, len(self._checkpoints.recent)) * self._replay_nbytes()
         return self._data_nbytes() + held + replays

@@ -1,10 +1,10 @@
 """A run's per-step summaries: cost, scores (accuracy or R²) and every layer's statistics.
 
 Arrays hold one row per step, NaN where not measured. Steps are summarized a chunk at a
-time: a training step writes its Z and A into a run's chunk buffers
+time: a training step writes its tensors, θ and dθ into a run's chunk buffers
 (engine.step_buffers) and is queued here; when the chunk is full, the statistics reduce
-all its steps in a few calls per layer (engine.stats, engine.parameter_stats). A step
-counts as recorded once its chunk is summarized.
+all its steps in a few calls (engine.stats, engine.parameter_stats). A step counts as
+recorded once its chunk is summarized.
 
 Scores. Every step scores its own batch, from the output AL it computed (with dropout's
 masks, if any). A full batch without dropout is the training set: its batch score is the
@@ -24,8 +24,8 @@ from engine.scores import ClassLabels, SetScorer, score
 
 
 class QueuedStep(NamedTuple):
-    """What a step leaves for its chunk's summary, beside its Z, A, θ and dθ in the chunk
-    buffers (engine.step_buffers)."""
+    """What a step leaves for its chunk's summary, beside its tensors, θ and dθ in the
+    chunk buffers (engine.step_buffers)."""
 
     t: int
     cost: float
@@ -61,8 +61,6 @@ class Series:
         # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
         # outputs and targets
         self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED
-        self._dZ_keys, self._dA_keys = ([f"{name}{l}" for l in range(1, layout.L + 1)]
-                                        for name in ("dZ", "dA"))
         # gradient descent steps α·dθ: their norms are α·‖dθ‖ (parameter_stats)
         self.step_scale = cfg["learning_rate"] if cfg["optimizer"] == "gd" else None
         # small θ: norms of a chunk's steps in a few calls on the stacked rows
@@ -94,18 +92,8 @@ class Series:
         """Whether step t's θ is scored on the whole training and test sets."""
         return t % self.evaluated_every == 0 or t == self._last
 
-    def record(self, t, result):
-        """Summarize step t alone, from its own arrays (engine.step.StepResult); the steps
-        queued before it are flushed first.  Returns [t] if its numbers are not all
-        finite, else []."""
-        step = self._enter(t, result)
-        forward = result.forward
-        Zs = [cache[1][None] for cache in forward.caches]
-        As = [forward.A(l)[None] for l in range(1, self.layout.L + 1)]
-        return self._summarize([step], Zs, As, _own_vectors(result))
-
     def queue(self, t, result):
-        """Queue step t, whose Z, A, θ and dθ sit in the chunk buffers (its Slot's)."""
+        """Queue step t, whose tensors, θ and dθ sit in the chunk buffers (its Slot's)."""
         self._queue.append(self._enter(t, result))
 
     def flush(self, buffers):
@@ -119,14 +107,13 @@ class Series:
         vectors = None
         if self.stack_parameters:
             steps = None if self.step_scale is not None else np.stack([q.step for q in queue])
-            vectors = buffers.vectors(T, steps)
-        return self._summarize(queue, *buffers.outputs(T), vectors)
+            vectors = buffers.vectors_of(T, steps)
+        return self._summarize(queue, buffers.tensors[:T], buffers.rows, vectors)
 
     def _enter(self, t, result):
         """Step t's QueuedStep.  A big θ has its norms and scores taken now, so that no
         θ-sized array waits for the chunk."""
-        forward, backward, update = result
-        self.gradient_extremes(t, backward.grads)
+        forward, update = result.forward, result.update
         Y = None if self.full_batch else forward.Y
         if not self.stack_parameters:
             batches = None if forward.indices is None else forward.indices[None]
@@ -135,24 +122,18 @@ class Series:
         step = update.step if self.step_scale is None and self.stack_parameters else None
         return QueuedStep(t, forward.cost, forward.epoch, forward.indices, Y, step)
 
-    def gradient_extremes(self, t, grads, exact=False):
-        """Step t's max |·| of every layer's dZ and dA (the output layer's dA where training
-        computed it) from its gradients (engine.step.Backward.grads); exact: see
-        stats.fill_gradient_extremes."""
-        dAs = [grads[key] for key in self._dA_keys]
-        stats.fill_gradient_extremes(self.layers[t], [grads[key] for key in self._dZ_keys],
-                                     dAs[:-1] if dAs[-1] is None else dAs, exact)
-
     def _targets(self, Ys):
         """The targets of consecutive steps: the training set's Y (n_y, m) for full
         batches, else their batches' stacked (T, n_y, m)."""
         return self.data.Y_train if Ys[0] is None else np.stack(Ys)
 
-    def _summarize(self, queue, Zs, As, vectors):
-        """Write the rows of consecutive QueuedSteps; Zs, As: their Z[l] and A[l], (T, n_l,
-        m) each; vectors: their StepVectors (read for a small θ only)."""
+    def _summarize(self, queue, tensors, layout, vectors):
+        """Write the rows of consecutive QueuedSteps; tensors: their Z, A, dZ and dA, a row
+        (T, S) each as layout (step_buffers.RowLayout) lays them out; vectors: their
+        StepVectors (read for a small θ only)."""
         span = slice(queue[0].t, queue[-1].t + 1)  # the steps, consecutive
         rows = self.layers[span]
+        ALs = layout.tensor(tensors, "A", self.layout.L)  # (T, n_y, m)
         with np.errstate(all="ignore"):
             self.cost[span] = [q.cost for q in queue]
             self.epoch[span] = [q.epoch for q in queue]
@@ -160,11 +141,12 @@ class Series:
             self.X_max_abs[span] = self._X_max_abs(batches)
             Y = self._targets([q.Y for q in queue])
             if self.stack_parameters:
-                self._parameters(span, vectors, As[-1], Y, batches)
-            stats.fill_moments(rows, Zs, As, self.cfg["activations"], self.cfg["keep_prob"] < 1.0)
+                self._parameters(span, vectors, ALs, Y, batches)
+            stats.fill_tensor_stats(rows, tensors, layout, self.cfg["activations"],
+                                    self.cfg["keep_prob"] < 1.0)
             if self.output_dA_left_out:
                 rows[:, -1, stats.INDEX["dA_max_abs"]] = stats.output_dA_max_abs(
-                    self.cfg["loss"], As[-1], Y)
+                    self.cfg["loss"], ALs, Y)
         finite = np.isfinite(self.cost[span]) & \
             np.isfinite(rows[:, :, stats.MUST_BE_FINITE]).all(axis=(1, 2))
         self.recorded = span.stop

@@ -1,28 +1,28 @@
 """Per-step statistics of every layer, computed for a chunk of steps at once.
 
 Small networks are bound by the count of NumPy calls, not by arithmetic, so a
-run's forward writes each step's Z[l] and A[l] into chunk buffers (T, n_l, m),
-and the statistics reduce several steps in a few calls per layer. Rows go into
-a float64 array (T, L, len(LAYER_STATS)), a statistic's column named by INDEX;
-NaN means "not measured".
+run's steps write their Z[l], A[l], dZ[l] and dA[l] into a row each of a chunk's
+buffers (engine.step_buffers), and a statistic of every tensor of every step of the
+chunk is one reduceat over the rows. Rows of statistics go into a float64 array
+(T, L, len(LAYER_STATS)), a statistic's column named by INDEX; NaN means "not
+measured".
 """
 
 import numpy as np
-from scipy.linalg.blas import idamax
 
 from engine.fast_step import activate
 from engine.losses import loss_backward
 
 # the parameters' norms (engine.parameter_stats)
 NORMS = ("W_norm", "dW_norm", "db_norm", "update_norm", "update_ratio")
-# Z's and A's moments and ranges (fill_moments), in this order: each tensor's 4
+# Z's and A's moments and ranges (fill_tensor_stats), in this order: each tensor's 4
 MOMENTS = ("Z_mean", "Z_std", "Z_min", "Z_max", "A_mean", "A_std", "A_min", "A_max")
-# dead ReLU units, and units saturated by sigmoid or tanh (fill_moments)
+# dead ReLU units, and units saturated by sigmoid or tanh (fill_tensor_stats)
 FRACTIONS = ("dead_fraction", "saturated_fraction")
 # the parameter statistics (engine.parameter_stats): max |·| of W, b, dW and db, a colour
 # range that holds every step, and how far a layer's units are from its first unit
 EXTREMES = ("W_max_abs", "b_max_abs", "dW_max_abs", "db_max_abs", "W_row_spread", "b_spread")
-# max |·| of each layer's dZ and dA (fill_gradient_extremes): with Z's and A's min and
+# max |·| of each layer's dZ and dA (fill_tensor_stats): with Z's and A's min and
 # max and the EXTREMES, every tensor of a step record has its exact range, a colour scale's
 GRADIENT_EXTREMES = ("dZ_max_abs", "dA_max_abs")
 LAYER_STATS = (*NORMS, *MOMENTS, *FRACTIONS, *EXTREMES, *GRADIENT_EXTREMES)
@@ -46,8 +46,8 @@ MUST_BE_FINITE = [INDEX[n] for n in LAYER_STATS
 # that dropout's zeros and 1/keep_prob scaling of A do not count.
 SATURATION = {"sigmoid": float(np.log(0.99 / 0.01)), "tanh": float(np.arctanh(0.99))}
 
-# a chunk's Z and A buffers: the forward writes into them, and the statistics
-# reduce T steps in one call per tensor. Small networks are bound by the count of
+# a chunk's buffers: the steps write their tensors into them, and the statistics
+# reduce T steps in a few calls. Small networks are bound by the count of
 # NumPy calls, which a chunk amortizes; beyond about 8 MB the buffers leave the
 # cache and steps slow down more than the calls saved (measured on W1, W4, W5)
 MAX_CHUNK, CHUNK_BYTES = 32, 8 * 2**20
@@ -59,12 +59,14 @@ FEW_PARAMETERS = 65536
 
 def chunk_size(layout, m):
     """Steps to summarize together: as many as fit CHUNK_BYTES, 1 to MAX_CHUNK."""
-    # a small-θ step of a chunk keeps θ and dθ in the chunk buffers, and its statistics
-    # stack the optimizer's step and squares: about 7 θ-sized vectors in all
-    parameters = 7 * layout.size if layout.size <= FEW_PARAMETERS else 0
-    step_bytes = 8 * (2 * m * sum(layout.dims[1:]) + parameters)
+    # a step's Z, A, dZ and dA; a small-θ step keeps θ and dθ in the chunk buffers, and
+    # its statistics stack the optimizer's step and its squares: 4 θ-sized vectors
+    parameters = 4 * layout.size if layout.size <= FEW_PARAMETERS else 0
+    step_bytes = 8 * (4 * m * sum(layout.dims[1:]) + parameters)
     return int(min(MAX_CHUNK, max(1, CHUNK_BYTES // step_bytes)))
 
+
+_GRADIENTS = [INDEX[name] for name in GRADIENT_EXTREMES]  # dZ's, then dA's
 
 _ONES = np.ones(0)
 
@@ -79,14 +81,6 @@ def _ones(n):
     return ones[:n]
 
 
-def _power_sums(flat):
-    """Σx and Σx² of each row of (T, N): BLAS dots, faster than add.reduce."""
-    if flat.shape[0] == 1:
-        x = flat[0]
-        return np.dot(x, _ones(x.size)), np.dot(x, x)
-    return flat @ _ones(flat.shape[1]), np.vecdot(flat, flat)
-
-
 def _std(mean, mean_square, low, high):
     """√(E[x²] − mean²), which cancels when |mean| ≫ std (its error is about
     √u·|mean|); a constant tensor (min = max) gets exactly 0, and no std exceeds
@@ -95,35 +89,9 @@ def _std(mean, mean_square, low, high):
     return np.where(high == low, 0.0, np.minimum(std, (high - low) / 2))
 
 
-_DZ, _DA = (INDEX[name] for name in GRADIENT_EXTREMES)
-
-
-def finite_max_abs(X):
-    """max |x| of X in one pass: BLAS idamax, the first entry of largest |x|.  It may
-    skip a NaN: exact for X without one."""
-    flat = X.ravel()
-    return abs(flat[idamax(flat)])
-
-
 def max_abs(X, axis=None):
     """max |x| of X (along axis) without an |X|-sized copy; NaN where X holds a NaN."""
     return np.maximum(X.max(axis=axis), -X.min(axis=axis)) + 0.0  # -0.0 prints as 0
-
-
-def fill_gradient_extremes(row, dZs, dAs, exact=False):
-    """row[:, GRADIENT_EXTREMES] (L, ...) of one step: max |·| of each layer's dZ[l] and of
-    the first len(dAs) layers' dA[l].
-
-    exact False: one idamax pass each instead of a max and a min (half the passes, and one
-    call instead of two, which is what small networks pay for), which may miss a NaN. A
-    NaN in dZ[l] makes db[l] = Σ dZ[l] / m NaN, and one in dA[l] makes dZ[l] = g'(Z[l]) ⊙
-    dA[l] NaN (⊙ D[l] / keep_prob): db_norm then marks the step, which training measures
-    again with exact True (engine.run). A dA[L] that dZ[L] = A - Y did not use is not
-    covered: output_dA_max_abs measures it.
-    """
-    measure = max_abs if exact else finite_max_abs
-    row[:, _DZ] = [measure(dZ) for dZ in dZs]
-    row[:len(dAs), _DA] = [measure(dA) for dA in dAs]
 
 
 def output_dA_max_abs(loss, ALs, Y):
@@ -133,69 +101,84 @@ def output_dA_max_abs(loss, ALs, Y):
     return max_abs(loss_backward(loss, ALs, Y), axis=(1, 2))
 
 
+def fill_tensor_stats(rows, X, layout, activations, masked=False):
+    """rows[:, :, MOMENTS, FRACTIONS and GRADIENT_EXTREMES] of T steps (T, L, ...): mean,
+    std, min and max of Z and A, dead and saturated fractions, and max |·| of dZ and dA
+    (those training computed: dA[L] only where it is not fused with the loss), exactly
+    (NaN where a tensor holds one).
+
+    X: the steps' tensors, a row (T, S) each, laid out as layout says
+    (engine.step_buffers.RowLayout).  masked: hidden A[l] carry dropout's masks.
+    """
+    # one call reduces a statistic of every tensor of every step: small networks are
+    # bound by the count of calls. Σx and Σx² go row by row (a unit's m examples, in
+    # BLAS), then the rows' add up per tensor
+    T, L, m = len(X), len(activations), layout.m
+    units = X[:, :layout.a_end].reshape(T, -1, m)
+    by_row = np.empty((T, 2, units.shape[1]))  # (T, [Σx, Σx²], rows)
+    np.matmul(units, _ones(m), out=by_row[:, 0])
+    np.vecdot(units, units, out=by_row[:, 1])
+    moments = np.empty((T, 4, 2, L))  # (T, [mean, E[x²] then std, min, max], [Z, A], L)
+    moments[:, :2] = np.add.reduceat(by_row, layout.moment_rows,
+                                     axis=2)[:, :, layout.moment_columns]
+    moments[:, :2] /= layout.units * m
+    _fill_ranges(moments[:, 2:], X, layout, activations, masked)
+    mean, mean_square, low, high = moments.transpose(1, 0, 2, 3)
+    moments[:, 1] = _std(mean, mean_square, low, high)
+    # (T, [mean, std, min, max], [Z, A], L) -> (T, L, MOMENTS)
+    rows[:, :, columns(MOMENTS)] = moments.transpose(0, 3, 2, 1).reshape(T, L, len(MOMENTS))
+    gradients, starts = X[:, layout.a_end:], layout.gradient_starts
+    top = np.full((T, len(starts) + 1), np.nan)  # one more: a dA[L] training left out
+    np.maximum(np.maximum.reduceat(gradients, starts, axis=1),
+               -np.minimum.reduceat(gradients, starts, axis=1), out=top[:, :-1])
+    rows[:, :, _GRADIENTS] = top[:, layout.gradient_columns] + 0.0  # -0.0 prints as 0
+    _fill_fractions(rows, X, layout, activations, (by_row[:, 0], low[:, 0], high[:, 0], masked))
+
+
 # A = g(Z) elementwise with g non-decreasing: A's min and max are g of Z's, which
 # saves two passes over A (within an ulp for tanh and sigmoid, whose vector code
 # may round an entry differently from the same value on its own)
-MONOTONE = ("relu", "leaky_relu", "tanh", "sigmoid")
+MONOTONE = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 
 
-# a tensor's reductions over each step (fill_moments): rows of its (4, T) sums
-SUM, SUM_SQUARES, LOW, HIGH = range(4)
-RANGE = slice(LOW, HIGH + 1)
+def _fill_ranges(ranges, X, layout, activations, masked):
+    """ranges (T, [min, max], [Z, A], L): each Z[l]'s and A[l]'s min and max."""
+    np.minimum.reduceat(X[:, :layout.z_end], layout.z_starts, axis=1, out=ranges[:, 0, 0])
+    np.maximum.reduceat(X[:, :layout.z_end], layout.z_starts, axis=1, out=ranges[:, 1, 0])
+    L = len(activations)
+    for name in set(activations):
+        layers = [l for l, g in enumerate(activations) if g == name]
+        if name in MONOTONE and not (masked and layers[0] < L - 1):  # only A[L] unmasked
+            ranges[:, :, 1, layers] = activate(name, ranges[:, :, 0, layers])
+            continue
+        for l in layers:
+            A = layout.tensor(X, "A", l + 1).reshape(len(X), -1)
+            ranges[:, 0, 1, l], ranges[:, 1, 1, l] = A.min(axis=1), A.max(axis=1)
 
 
-def fill_moments(rows, Zs, As, activations, dropout=False):
-    """rows[:, :, MOMENTS and FRACTIONS] of T steps (T, L, ...): mean, std, min and max of
-    Z and A, dead and saturated fractions.
-
-    Zs[l-1], As[l-1]: (T, n_l, m) stacks.
-    dropout: hidden A[l] carry their masks, so they are not g(Z).
-    """
-    # the passes over the tensors happen layer by layer, and the arithmetic on their
-    # results for all layers at once: small networks are bound by the count of calls
-    L, T = len(activations), Zs[0].shape[0]
-    sums = np.full((L, 2, 4, T), np.nan)  # layer, [Z, A], [SUM, SUM_SQUARES, LOW, HIGH]
-    fractions = np.full((L, len(FRACTIONS), T), np.nan)
-    for l in range(L):
-        _reduce_layer(sums[l], fractions[l], Zs[l], As[l], activations[l],
-                      dropout and l < L - 1)
-    size = np.array([Z[0].size for Z in Zs], dtype=float)[:, None, None]
-    mean, mean_square = sums[:, :, SUM] / size, sums[:, :, SUM_SQUARES] / size  # (L, 2, T)
-    low, high = sums[:, :, LOW], sums[:, :, HIGH]
-    moments = np.stack([mean, _std(mean, mean_square, low, high), low, high], axis=-1)
-    # (L, [Z, A], T, [mean, std, min, max]) -> (T, L, MOMENTS)
-    rows[:, :, columns(MOMENTS)] = moments.transpose(2, 0, 1, 3).reshape(T, L, len(MOMENTS))
-    rows[:, :, columns(FRACTIONS)] = fractions.transpose(2, 0, 1)
-
-
-def _reduce_layer(sums, fractions, Z, A, activation, masked):
-    """One layer's reductions of each step's Z and A: (T, n, m).  Writes sums (2, 4, T):
-    [Z, A] x [Σx, Σx², min, max], and fractions (FRACTIONS, T); entries that do not apply
-    are left alone (NaN).  masked: A carries dropout's mask, so it is not g(Z)."""
-    (z, a), (dead, saturated) = sums, fractions
-    T = Z.shape[0]
-    flat_Z = Z.reshape(T, -1)
-    if activation == "relu":
-        # a dead unit outputs 0 for every example of the batch; the units' maxima
-        # also give Z's maximum
-        unit_max = Z.max(axis=2)
-        dead[:] = np.add.reduce(unit_max <= 0, axis=1) / Z.shape[1]
-        z[HIGH] = unit_max.max(axis=1)
-    else:
-        z[HIGH] = np.maximum.reduce(flat_Z, axis=1)
-    z[SUM], z[SUM_SQUARES] = _power_sums(flat_Z)
-    z[LOW] = np.minimum.reduce(flat_Z, axis=1)
-    if activation in SATURATION:
-        saturated[:] = _saturated_fraction(flat_Z, z[LOW], z[HIGH], SATURATION[activation])
-    if activation == "linear" and not masked:
-        a[:] = z  # A is a copy of Z
-        return
-    flat_A = A.reshape(T, -1)
-    a[SUM], a[SUM_SQUARES] = _power_sums(flat_A)
-    if activation in MONOTONE and not masked:
-        activate(activation, z[RANGE], out=a[RANGE])
-    else:
-        a[LOW], a[HIGH] = np.minimum.reduce(flat_A, axis=1), np.maximum.reduce(flat_A, axis=1)
+def _fill_fractions(rows, X, layout, activations, seen):
+    """rows[:, :, FRACTIONS]: dead ReLU units, and units saturated by sigmoid or tanh.
+    X, layout: as fill_tensor_stats; seen: the sums of each row of Z and A (T, rows),
+    each Z[l]'s min and max (T, L), and whether hidden A[l] carry dropout's masks."""
+    row_sums, low, high, masked = seen
+    relu = [l for l, name in enumerate(activations) if name == "relu"]
+    if relu:
+        # a dead unit outputs 0 for every example of the batch: its row of A = max(Z, 0)
+        # sums to 0 (no cancellation: A ≥ 0); under dropout's mask, its row of Z has max ≤ 0
+        if masked:
+            dead = np.maximum.reduceat(X[:, :layout.z_end],
+                                       np.arange(0, layout.z_end, layout.m),
+                                       axis=1) <= 0
+            counts = np.add.reduceat(dead, layout.moment_rows[:len(activations)], axis=1)
+        else:
+            counts = np.add.reduceat(row_sums == 0, layout.moment_rows,
+                                     axis=1)[:, layout.moment_columns[1]]
+        rows[:, relu, INDEX["dead_fraction"]] = counts[:, relu] / layout.units[relu]
+    for l, name in enumerate(activations):
+        if name in SATURATION:
+            Z = layout.tensor(X, "Z", l + 1).reshape(len(X), -1)
+            rows[:, l, INDEX["saturated_fraction"]] = _saturated_fraction(
+                Z, low[:, l], high[:, l], SATURATION[name])
 
 
 def _saturated_fraction(flat_Z, low, high, limit):

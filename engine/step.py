@@ -72,12 +72,18 @@ class StepResult(NamedTuple):
     update: Update
 
 
-def _written_into(grads, grad_out):
-    """grads with each dW[l] and db[l] copied into grad_out's views of dθ, and replaced
-    by those views, as the fast path writes them."""
-    for key, view in grad_out.items():  # keys W1, b1, ...
+def _written_into(grads, out):
+    """grads with each dW[l] and db[l] copied into out's views of dθ, and each dZ[l] and
+    dA[l] into its buffers if it has them (fast_step.GradientOut), and replaced by those
+    views, as the fast path writes them."""
+    for key, view in out.params.items():  # keys W1, b1, ...
         np.copyto(view, grads[f"d{key}"])
         grads[f"d{key}"] = view
+    for name, views in (("dZ", out.dZ or []), ("dA", out.dA or [])):
+        for l, view in enumerate(views, start=1):
+            if view is not None and grads.get(f"{name}{l}") is not None:
+                np.copyto(view, grads[f"{name}{l}"])
+                grads[f"{name}{l}"] = view
     return grads
 
 
@@ -119,23 +125,28 @@ class StepRunner:
     def backward(self, forward, buffers=None):
         """The gradients of a Forward, written into buffers.g if given; with an active
         bug, the mistaken ones (engine.mistakes), and the correct ones as true_grads."""
-        g = np.empty(self.layout.size) if buffers is None else buffers.g
-        grad_out = self.layout.views(g) if buffers is None else buffers.grads
+        if buffers is None:
+            g = np.empty(self.layout.size)
+            out = fast_step.GradientOut(self.layout.views(g))
+        else:
+            g, out = buffers.g, fast_step.GradientOut(buffers.grads, buffers.dZ, buffers.dA)
         if self.bug is None:
-            grads = self.correct_grads(forward, grad_out)
+            grads = self.correct_grads(forward, out)
             return Backward(grads, g, None if self.cfg.get("bug") is None else grads)
-        true_grads = self.correct_grads(forward, self.layout.views(np.empty(self.layout.size)))
+        own = fast_step.GradientOut(self.layout.views(np.empty(self.layout.size)))
+        true_grads = self.correct_grads(forward, own)
         # the optimizer reads dθ: the mistaken gradients
-        grads = _written_into(mistakes.backward(self.bug, forward, self.cfg), grad_out)
+        grads = _written_into(mistakes.backward(self.bug, forward, self.cfg), out)
         return Backward(grads, g, true_grads)
 
-    def correct_grads(self, forward, grad_out):
-        """The gradients of a Forward, dW[l] and db[l] written into grad_out's views."""
+    def correct_grads(self, forward, out):
+        """The gradients of a Forward, written where out (fast_step.GradientOut) says."""
         cfg, acts, L = self.cfg, self.cfg["activations"], self.layout.L
+        last = (None, None) if out.dZ is None else (out.dA[-1], out.dZ[-1])
         dAL, dZL = fast_step.output_gradient(cfg["loss"], acts[-1], forward.AL, forward.Y,
-                                             forward.caches[-1][1])
+                                             forward.caches[-1][1], last)
         grads = fast_step.backward(dZL, forward.caches, acts, forward.masks, cfg["keep_prob"],
-                                   grad_out)
+                                   out)
         grads[f"dA{L}"] = dAL
         if cfg["l2"]:
             fast_step.add_l2(grads, forward.params, cfg["l2"], forward.Y.shape[1])

@@ -15,7 +15,6 @@ ALLOWED = {
     "numpy": "the maths: every tensor is a NumPy array",
     "engine": "the engine's own modules",
     "sklearn": "engine.datasets: the toy and real datasets (moons, circles, digits, iris, ...)",
-    "scipy": "engine.stats: BLAS idamax, the largest |entry| without a temporary array",
     "threadpoolctl": "engine.threads: BLAS on one thread, so that replays are bit-identical",
 }
 WEB = {"app", "fastapi", "starlette", "uvicorn", "jinja2", "plotly", "pydantic",

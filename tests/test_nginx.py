@@ -215,7 +215,7 @@ class Replica(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = handle_any  # noqa: N815 (http.server's names)
+    do_GET = do_POST = handle_any  # http.server's names
 
     def log_message(self, *args):
         pass

@@ -9,6 +9,7 @@ import pytest
 from engine import stats
 from engine.config import normalize_config
 from engine.run import Run
+from engine.step_buffers import RowLayout
 
 # (config, what it covers); each trains a few steps
 CONFIGS = {
@@ -50,24 +51,48 @@ def test_the_groups_make_the_table():
     assert len(set(stats.LAYER_STATS)) == len(stats.LAYER_STATS)
 
 
+def _chunk(Zs, As, dZs, dAs):
+    """The rows (T, S) of a chunk whose steps hold these tensors, (T, n_l, m) per layer, and
+    their RowLayout; dAs has L entries (dA[L] kept) or L - 1."""
+    T, m = Zs[0].shape[0], Zs[0].shape[2]
+    dims = [3] + [Z.shape[1] for Z in Zs]
+    layout = RowLayout(dims, m, output_dA=len(dAs) == len(Zs))
+    X = np.full((T, layout.size), np.nan)
+    for l in range(1, len(Zs) + 1):
+        for name, tensors in (("Z", Zs), ("A", As), ("dZ", dZs), ("dA", dAs)):
+            if l <= len(tensors):
+                layout.tensor(X, name, l)[:] = tensors[l - 1]
+        if l < len(Zs):
+            layout.tensor(X, "A", l, 1)[:, -1] = 1.0  # the row of ones below
+    return X, layout
+
+
 @pytest.mark.parametrize(("activation", "dropout"), [
-    ("relu", False), ("tanh", False), ("sigmoid", True), ("linear", False), ("softmax", False),
+    ("relu", False), ("relu", True), ("tanh", False), ("sigmoid", True), ("linear", False),
+    ("leaky_relu", False), ("softmax", False),
 ])
-def test_moments_of_a_chunk_are_each_steps_own(activation, dropout):
-    """fill_moments on a chunk (T, n, m) writes mean, std, min and max of each step's Z and
-    A, and the dead and saturated fractions, into their columns, and nothing else."""
+def test_the_statistics_of_a_chunk_are_each_steps_own(activation, dropout):
+    """fill_tensor_stats on a chunk writes mean, std, min and max of each step's Z and A,
+    the dead and saturated fractions and max |dZ| and |dA| into their columns, and
+    nothing else."""
     rng = np.random.default_rng(3)
     Z = 3 * rng.standard_normal((4, 5, 7))
     Z[:, 0] = -1.0  # a unit that a ReLU leaves dead
-    A = np.where(rng.random(Z.shape) < 0.5, 0.0, 2.0) if dropout else {
-        "relu": np.maximum(Z, 0), "tanh": np.tanh(Z), "sigmoid": 1 / (1 + np.exp(-Z)),
-        "linear": Z.copy(), "softmax": np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True),
-    }[activation]
+    Z[1, 2, 3] = 0.0  # relu'(0) = 0: a unit whose largest Z is 0 is dead too
+    Z[1, 2] = np.minimum(Z[1, 2], 0.0)
+    A = {"relu": np.maximum(Z, 0), "tanh": np.tanh(Z), "sigmoid": 1 / (1 + np.exp(-Z)),
+         "linear": Z.copy(), "leaky_relu": np.maximum(Z, 0.01 * Z),
+         "softmax": np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)}[activation]
+    if dropout:  # inverted dropout's mask on the hidden layer: A is not g(Z)
+        A = np.where(rng.random(Z.shape) < 0.5, 0.0, 2 * A)
+    out_Z = rng.standard_normal((4, 2, 7))
+    dZs, dAs = [rng.standard_normal(Z.shape), rng.standard_normal(out_Z.shape)], \
+        [-5 * rng.random(Z.shape)]
+    X, layout = _chunk([Z, out_Z], [A, 1 / (1 + np.exp(-out_Z))], dZs, dAs)
     activations = [activation, "sigmoid"]
     rows = np.full((4, 2, len(stats.LAYER_STATS)), np.nan)
-    out_Z = rng.standard_normal((4, 2, 7))
-    stats.fill_moments(rows, [Z, out_Z], [A, 1 / (1 + np.exp(-out_Z))], activations, dropout)
-    written = {*stats.MOMENTS, *stats.FRACTIONS}
+    stats.fill_tensor_stats(rows, X, layout, activations, dropout)
+    written = {*stats.MOMENTS, *stats.FRACTIONS, *stats.GRADIENT_EXTREMES}
     for t in range(4):
         expected = {f"{name}_{stat}": f(X[t]) for name, X in (("Z", Z), ("A", A))
                     for stat, f in (("mean", np.mean), ("std", np.std), ("min", np.min),
@@ -77,11 +102,17 @@ def test_moments_of_a_chunk_are_each_steps_own(activation, dropout):
         limit = stats.SATURATION.get(activation)
         expected["saturated_fraction"] = np.nan if limit is None else np.mean(
             np.abs(Z[t]) > limit)
+        expected["dZ_max_abs"], expected["dA_max_abs"] = (np.abs(dZs[0][t]).max(),
+                                                          np.abs(dAs[0][t]).max())
         for name, value in expected.items():
             assert rows[t, 0, stats.INDEX[name]] == pytest.approx(value, rel=1e-9, abs=1e-12,
                                                                  nan_ok=True), (t, name)
         for name in set(stats.LAYER_STATS) - written:
             assert math.isnan(rows[t, 0, stats.INDEX[name]]), name
+        # the output layer: dA[L] has no segment (fused with the loss), so no range here
+        assert rows[t, 1, stats.INDEX["dZ_max_abs"]] == np.abs(dZs[1][t]).max()
+        assert math.isnan(rows[t, 1, stats.INDEX["dA_max_abs"]])
+    assert expected["dead_fraction"] != 0 or activation != "relu"
 
 
 def test_std_of_a_constant_tensor_is_zero():
@@ -134,14 +165,19 @@ def test_a_non_finite_gradient_has_no_range():
     assert np.isnan(dZ).any() and np.isinf(dZ).any()
 
 
-@pytest.mark.parametrize(("values", "exact", "expected"), [
-    ([[1.0, -3.0], [2.0, 0.5]], False, 3.0), ([[1.0, -3.0], [2.0, 0.5]], True, 3.0),
-    ([[-0.0, 0.0]], True, 0.0), ([[1.0, -np.inf]], False, np.inf),
-    ([[1.0, np.nan], [np.inf, 0.0]], True, np.nan),
-])
-def test_gradient_extremes_of_one_step(values, exact, expected):
-    row = np.full((1, len(stats.LAYER_STATS)), np.nan)
-    X = np.array(values)
-    stats.fill_gradient_extremes(row, [X], [2 * X], exact)
-    np.testing.assert_equal(row[0, [stats.INDEX["dZ_max_abs"], stats.INDEX["dA_max_abs"]]],
+@pytest.mark.parametrize(("values", "expected"), [
+    ([[1.0, -3.0], [2.0, 0.5]], 3.0), ([[-0.0, 0.0]], 0.0), ([[1.0, -np.inf]], np.inf),
+    ([[1.0, np.nan], [np.inf, 0.0]], np.nan), ([[np.nan, np.inf]], np.nan),
+], ids=["finite", "zeros", "inf", "nan_after_inf", "nan_first"])
+def test_gradient_extremes_of_one_step(values, expected):
+    """max |dZ| and |dA|, exactly: a NaN anywhere gives NaN (null in JSON), an inf inf,
+    and -0.0 prints as 0."""
+    G = np.array(values)[None]
+    Z = np.zeros((1, 1, G.shape[2]))
+    X, layout = _chunk([np.zeros((1, G.shape[1], G.shape[2])), Z],
+                       [np.zeros((1, G.shape[1], G.shape[2])), Z], [G, Z], [2 * G, Z])
+    rows = np.full((1, 2, len(stats.LAYER_STATS)), np.nan)
+    stats.fill_tensor_stats(rows, X, layout, ["relu", "linear"])
+    np.testing.assert_equal(rows[0, 0, [stats.INDEX["dZ_max_abs"], stats.INDEX["dA_max_abs"]]],
                             [expected, 2 * expected])
+    assert str(rows[0, 0, stats.INDEX["dZ_max_abs"]]) != "-0.0"

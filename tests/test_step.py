@@ -14,10 +14,10 @@ from trained_runs import (
 )
 
 from engine.config import normalize_config
-from engine.fast_step import Buffers, ones_below
 from engine.optimizers import init_state
 from engine.run import Run
 from engine.step import Backward, Forward, StepResult, StepRunner, Update
+from engine.step_buffers import StepBuffers
 
 # matmul results may depend on the BLAS thread count: pinned as the server pins it
 pytestmark = pytest.mark.usefixtures("pinned_blas")
@@ -55,13 +55,9 @@ def test_a_step_is_three_complete_records(name):
     np.testing.assert_array_equal(update.new_theta, forward.theta - update.step)
 
 
-def _buffers(run):
-    """Buffers shaped for a full-batch step of this run, as a training run's chunk holds."""
-    m, dims = run.data.X_train.shape[1], run.dims
-    out = [(np.empty((n, m)), ones_below((n, m))) for n in dims[1:-1]]
-    out.append((np.empty((dims[-1], m)), np.empty((dims[-1], m))))
-    g, theta = np.empty(run.layout.size), np.empty(run.layout.size)
-    return Buffers(out, g, run.layout.views(g), theta, run.layout.views(theta))
+def _slot(run, theta):
+    """A slot for a full-batch step of this run from θ_t, as a training run's chunk holds."""
+    return StepBuffers(*run._buffers_plan(run.m)).slot(0, theta)
 
 
 def _arrays(result):
@@ -76,26 +72,41 @@ def _arrays(result):
     return named
 
 
-@pytest.mark.parametrize("name", ["full_batch", "adam_l2", "momentum_tanh", "rmsprop_softmax",
-                                  "sine_leaky", "logistic", "multi_sigmoid_bce"])
-def test_buffers_change_no_bit(name):
-    """A step written into buffers (training) equals the same step that allocates its own
-    arrays (a replay), byte for byte, for three steps in a row."""
-    run, steps = _runner(ALL_CONFIGS[name])
+BUG_CONFIGS = {bug: {**ALL_CONFIGS["adam_l2"], "keep_prob": 0.8, "bug": bug,
+                     "activations": ["sigmoid", "tanh", "sigmoid"]}
+               for bug in ("activation_cache_holds_A", "no_activation_derivative",
+                           "dropout_mask_forgotten_in_backward")}
+
+
+@pytest.mark.parametrize("raw", [
+    *[ALL_CONFIGS[name] for name in ("full_batch", "adam_l2", "momentum_tanh",
+                                     "rmsprop_softmax", "sine_leaky", "logistic",
+                                     "multi_sigmoid_bce")],
+    *BUG_CONFIGS.values(),
+], ids=["full_batch", "adam_l2", "momentum_tanh", "rmsprop_softmax", "sine_leaky", "logistic",
+        "multi_sigmoid_bce", *BUG_CONFIGS])
+def test_buffers_change_no_bit(raw):
+    """A step written into a chunk's buffers (training: its tensors, dθ and θ_{t+1}) equals
+    the same step that allocates its own arrays (a replay), byte for byte, for three steps
+    in a row; a bug's mistaken gradients too."""
+    run, steps = _runner(raw)
     theta = run.theta0
     state = init_state(run.config["optimizer"], theta)
-    buffered_theta, buffered_state, params = theta, state, None
+    buffered_theta, buffered_state = theta, state
     for t in range(3):
         plain = steps.run(t, theta, state)
-        buffered = steps.run(t, buffered_theta, buffered_state, _buffers(run), params)
+        slot = _slot(run, buffered_theta)
+        buffered = steps.run(t, slot.theta, buffered_state, slot.buffers, slot.params)
         want, got = _arrays(plain), _arrays(buffered)
         assert sorted(got) == sorted(want)
         for key in want:
             assert_same_bytes(got[key], want[key], (t, key))
         assert buffered.forward.cost == plain.forward.cost
+        for name, views in (("dZ", slot.buffers.dZ), ("dA", slot.buffers.dA)):
+            for l, view in enumerate(views, start=1):  # the statistics read these rows
+                assert view is None or buffered.backward.grads[f"{name}{l}"] is view
         theta, state = plain.update.new_theta, plain.update.new_state
         buffered_theta, buffered_state = buffered.update.new_theta, buffered.update.new_state
-        params = buffered.update.new_params
 
 
 # ---------------------------------------------------------------- batches and updates
