@@ -41,29 +41,28 @@ from engine.losses import (
 )
 
 
-class Buffers(NamedTuple):
-    """Arrays a training step writes into instead of allocating its own (the numbers
-    are the same): the forward's (Z[l], A[l]) per layer (a hidden A[l] above a row of
-    ones, as forward() takes it), dθ with its W/b views, the backward's dZ[l] and dA[l]
-    per layer, and θ_{t+1} with its W/b views, which the next step takes as its
-    parameters."""
-
-    out: list
-    g: np.ndarray
-    grads: dict
-    dZ: list  # (n_l, m) per layer
-    dA: list  # (n_l, m) per layer; dA[L] None where training leaves it out (FUSED)
-    theta: np.ndarray
-    params: dict
-
-
 class GradientOut(NamedTuple):
     """Where backward() writes: dW[l] and db[l] into views of dθ ({"W1": …, "b1": …}), and
-    dZ[l] and dA[l] into buffers (lists of (n_l, m), or None: new arrays)."""
+    dZ[l] and dA[l] into buffers (lists of (n_l, m), dA[L] None where training leaves it
+    out), or into new arrays (None)."""
 
     params: dict
     dZ: list | None = None
     dA: list | None = None
+
+
+class Buffers(NamedTuple):
+    """Arrays a training step writes into instead of allocating its own (the numbers
+    are the same): the forward's (Z[l], A[l]) per layer (a hidden A[l] above a row of
+    ones, as forward() takes it), dθ, the backward's GradientOut (dθ's W/b views, dZ[l]
+    and dA[l]), and θ_{t+1} with its W/b views, which the next step takes as its
+    parameters."""
+
+    out: list
+    g: np.ndarray
+    grads: GradientOut
+    theta: np.ndarray
+    params: dict
 
 
 def ones_below(shape):

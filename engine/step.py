@@ -129,7 +129,7 @@ class StepRunner:
             g = np.empty(self.layout.size)
             out = fast_step.GradientOut(self.layout.views(g))
         else:
-            g, out = buffers.g, fast_step.GradientOut(buffers.grads, buffers.dZ, buffers.dA)
+            g, out = buffers.g, buffers.grads
         if self.bug is None:
             grads = self.correct_grads(forward, out)
             return Backward(grads, g, None if self.cfg.get("bug") is None else grads)

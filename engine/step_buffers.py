@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.fast_step import Buffers
+from engine.fast_step import Buffers, GradientOut
 from engine.parameter_stats import StepVectors
 
 
@@ -112,7 +112,8 @@ class StepBuffers:
         dA = [rows.tensor(tensors, "dA", l)[0] if ("dA", l) in rows.segment else None
               for l in range(1, L + 1)]
         theta, g = vectors
-        buffers = Buffers(out, g, layout.views(g), dZ, dA, new_theta, layout.views(new_theta))
+        grads = GradientOut(layout.views(g), dZ, dA)
+        buffers = Buffers(out, g, grads, new_theta, layout.views(new_theta))
         return Slot(buffers, theta, layout.views(theta))
 
     def slot(self, k, theta):

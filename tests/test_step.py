@@ -102,7 +102,7 @@ def test_buffers_change_no_bit(raw):
         for key in want:
             assert_same_bytes(got[key], want[key], (t, key))
         assert buffered.forward.cost == plain.forward.cost
-        for name, views in (("dZ", slot.buffers.dZ), ("dA", slot.buffers.dA)):
+        for name, views in (("dZ", slot.buffers.grads.dZ), ("dA", slot.buffers.grads.dA)):
             for l, view in enumerate(views, start=1):  # the statistics read these rows
                 assert view is None or buffered.backward.grads[f"{name}{l}"] is view
         theta, state = plain.update.new_theta, plain.update.new_state

@@ -37,13 +37,14 @@ def test_a_slot_writes_into_its_rows(keep_thetas):
             assert Z.flags.c_contiguous and A.flags.c_contiguous  # as BLAS writes them
             if l < LAYOUT.L:
                 assert np.all(A[-1] == 1.0)  # the ones, as fast_step.forward takes A
-        assert [dZ.shape for dZ in slot.buffers.dZ] == [(n, 6) for n in LAYOUT.dims[1:]]
-        assert all(np.shares_memory(dZ, row) for dZ in slot.buffers.dZ)
-        assert all(np.shares_memory(dA, row) for dA in slot.buffers.dA[:-1])
-        assert slot.buffers.dA[-1] is None  # dA[L] is fused with the loss: not computed
+        grads = slot.buffers.grads
+        assert [dZ.shape for dZ in grads.dZ] == [(n, 6) for n in LAYOUT.dims[1:]]
+        assert all(np.shares_memory(dZ, row) for dZ in grads.dZ)
+        assert all(np.shares_memory(dA, row) for dA in grads.dA[:-1])
+        assert grads.dA[-1] is None  # dA[L] is fused with the loss: not computed
         g = slot.buffers.g
         assert np.shares_memory(g, buffers.vectors[k if keep_thetas else k % 2])
-        assert all(np.shares_memory(view, g) for view in slot.buffers.grads.values())
+        assert all(np.shares_memory(view, g) for view in grads.params.values())
         for theta, params in ((slot.theta, slot.params),
                               (slot.buffers.theta, slot.buffers.params)):
             assert all(np.shares_memory(view, theta) for view in params.values())
