@@ -135,3 +135,40 @@ def test_keys_help_is_one_click_away(page, server):
     expect(keys).to_contain_text("Shift+←/→")
     page.keyboard.press("Escape")
     expect(keys).to_be_hidden()
+
+
+# the words the network diagram writes (Plotly annotations): each column's name, "+n more",
+# and the notes under the edges between two columns that show only their strongest edges
+NETWORK_WORDS = """() => [...document.querySelectorAll(
+    '[data-testid=view-network] .annotation-text')].map(e => {
+  const r = e.getBoundingClientRect();
+  return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+})"""
+
+
+DEEP_WIDE = "?dataset=digits&hidden_layers=128,128,128,128,128,128&steps=20"
+
+
+@pytest.mark.parametrize(("width", "height", "query", "notes"), [
+    (390, 844, "?dataset=digits&hidden_layers=32,16", 3),
+    (1280, 720, "?dataset=digits&hidden_layers=32,16", 3),
+    (390, 844, DEEP_WIDE, 7),
+    (1280, 720, DEEP_WIDE + "&big=1", 7),
+], ids=["phone", "720p", "phone-deep", "720p-deep-large-text"])
+def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, width, height,
+                                                               query, notes):
+    """Digits draws 10 units of each wide layer and the strongest 40 of the edges between
+    two columns: the columns' names, "+n more" and the notes between the columns take
+    shorter forms where the columns stand close (a phone, a deep network, large text)
+    rather than run into their neighbours."""
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, server, query)
+    words = page.evaluate(NETWORK_WORDS)
+    between = [w["text"] for w in words if "40" in w["text"] and "of 100" in w["text"]]
+    assert len(between) == notes and len({*between}) == 1  # one form for all
+    hit = [(a["text"], b["text"]) for k, a in enumerate(words) for b in words[k + 1:]
+           if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1
+           and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1]
+    assert not hit
+    if width == 1280 and "big" not in query:  # room enough: the whole words
+        assert between[0] == "strongest 40of 100 drawn"

@@ -143,17 +143,34 @@ function annotations(frame, w) {
   // xanchor "auto" would left-align labels in the left third of the paper: centre them
   const at = (x, y, text, extra = {}) => ({x, y, xref: "paper", yref: "paper", xanchor: "center",
     yanchor: y > 0.5 ? "top" : "bottom", showarrow: false, font, text, ...extra});
-  const notes = dims.map((n, l) => at(position(dims, l, 0).x, 0.99,
-    l === 0 ? `X = A[0]<br>${n} inputs` : `layer ${l}<br>${config.activations[l - 1]} · ${n}`));
-  dims.forEach((n, l) => {
-    if (n > MAX_SHOWN) notes.push(at(position(dims, l, 0).x, 0.0, `+${n - MAX_SHOWN} more`));
-  });
+  const fit = fitting((position(dims, 1, 0).x - position(dims, 0, 0).x) * w, font.size);
+  const names = fit(dims.map((n, l) => (l === 0
+    ? [["X = A[0]", `${n} inputs`], ["X", `${n} in`], ["X", `${n} in`]]
+    : [[`layer ${l}`, `${config.activations[l - 1]} · ${n}`], [`layer ${l}`, config.activations[l - 1]],
+      [`[${l}]`, config.activations[l - 1]]])));
+  const notes = dims.map((n, l) => at(position(dims, l, 0).x, 0.99, names[l]));
+  const cut = dims.flatMap((n, l) => (n > MAX_SHOWN ? [l] : []));
+  fit(cut.map((l) => [[`+${dims[l] - MAX_SHOWN} more`], [`+${dims[l] - MAX_SHOWN}`]]))
+    .forEach((text, k) => notes.push(at(position(dims, cut[k], 0).x, 0.0, text)));
   // between the two columns, under the edges it speaks of (the neurons leave room for it)
-  for (const {l, between} of thinnedPairs(dims)) {
-    const x = (position(dims, l - 1, 0).x + position(dims, l, 0).x) / 2;
-    notes.push(at(x, 0.05, `strongest ${TOP_EDGES}<br>of ${between} drawn`, {font: {...font, color: "#595959"}}));
-  }
+  const pairs = thinnedPairs(dims);
+  fit(pairs.map(({between}) => [[`strongest ${TOP_EDGES}`, `of ${between} drawn`],
+    ["strongest", `${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES}`, `of ${between}`]]))
+    .forEach((text, k) => notes.push(at((position(dims, pairs[k].l - 1, 0).x + position(dims, pairs[k].l, 0).x) / 2,
+      0.05, text, {font: {...font, color: "#595959"}})));
   return notes;
+}
+
+// labels whose centres are `spacing` px apart, so that neighbours do not run into each
+// other (a phone, a deep network): each label's forms (lines of text) from the longest to
+// the shortest, and all labels of a kind take the first form in which every one fits
+function fitting(spacing, size) {
+  const fits = (lines) => Math.max(...lines.map((line) => line.length)) * 0.6 * size <= spacing - 6;
+  return (labels) => {
+    const count = labels.length ? labels[0].length : 0;
+    const form = [...Array(count).keys()].find((k) => labels.every((forms) => fits(forms[k]))) ?? count - 1;
+    return labels.map((forms) => forms[form].join("<br>"));
+  };
 }
 
 // the band behind the layers the phase works on
