@@ -108,7 +108,7 @@ class Series:
         if self.stack_parameters:
             steps = None if self.step_scale is not None else np.stack([q.step for q in queue])
             vectors = buffers.vectors_of(T, steps)
-        return self._summarize(queue, buffers.tensors[:T], buffers.rows, vectors)
+        return self._summarize(queue, buffers.tensors[:T], buffers.row_layout, vectors)
 
     def _enter(self, t, result):
         """Step t's QueuedStep.  A big θ has its norms and scores taken now, so that no

@@ -88,9 +88,9 @@ class StepBuffers:
 
     def __init__(self, layout, chunk, m, keep_thetas, output_dA):
         self.chunk, self.keep_thetas = chunk, keep_thetas
-        self.rows = RowLayout(layout.dims, m, output_dA)
-        self.tensors = np.empty((chunk, self.rows.size))
-        for start in self.rows.ones:
+        self.row_layout = RowLayout(layout.dims, m, output_dA)
+        self.tensors = np.empty((chunk, self.row_layout.size))
+        for start in self.row_layout.ones:
             self.tensors[:, start:start + m] = 1.0  # as fast_step.forward takes A
         self.vectors = np.empty((chunk + 1 if keep_thetas else 2, 2, layout.size))
         # views and Slots made once: a small step spends more on making views than on
@@ -104,12 +104,14 @@ class StepBuffers:
     def _slot(self, layout, row, vectors, new_theta):
         """The Slot of a step that writes its tensors into row (S,), reads θ_t from
         vectors[0], writes dθ into vectors[1] and θ_{t+1} into new_theta."""
-        rows, L = self.rows, layout.L
-        tensors = row[None]
-        out = [(rows.tensor(tensors, "Z", l)[0], rows.tensor(tensors, "A", l, l < L)[0])
-               for l in range(1, L + 1)]
-        dZ = [rows.tensor(tensors, "dZ", l)[0] for l in range(1, L + 1)]
-        dA = [rows.tensor(tensors, "dA", l)[0] if ("dA", l) in rows.segment else None
+        L, tensors = layout.L, row[None]
+
+        def tensor(name, l, extra=0):  # a view of the row: (n_l + extra, m)
+            return self.row_layout.tensor(tensors, name, l, extra)[0]
+
+        out = [(tensor("Z", l), tensor("A", l, l < L)) for l in range(1, L + 1)]
+        dZ = [tensor("dZ", l) for l in range(1, L + 1)]
+        dA = [tensor("dA", l) if ("dA", l) in self.row_layout.segment else None
               for l in range(1, L + 1)]
         theta, g = vectors
         grads = GradientOut(layout.views(g), dZ, dA)

@@ -109,7 +109,7 @@ def test_a_tensor_of_the_chunks_first_steps():
     """RowLayout.tensor: a (T, n, m) view of one tensor in the first T rows, with or without
     the row of ones below a hidden A."""
     buffers = StepBuffers(LAYOUT, 4, 6, True, output_dA=True)
-    rows = buffers.rows
+    rows = buffers.row_layout
     for l in range(1, LAYOUT.L + 1):
         rows.tensor(buffers.tensors, "A", l)[:] = -1.0 - l
     for l in range(1, LAYOUT.L + 1):
@@ -142,5 +142,5 @@ def test_an_epochs_narrower_last_batch_has_buffers_of_its_width():
                                 "hidden_layers": [5], "batch_size": 30, "steps": 6}))
     widths = []
     run.train(on_step=lambda t, result: widths.append(
-        {m: (b.chunk, b.rows.m) for m, b in run._buffers.items()}))
+        {m: (b.chunk, b.row_layout.m) for m, b in run._buffers.items()}))
     assert widths[-1] == {30: (run.chunk, 30), 20: (1, 20)}
