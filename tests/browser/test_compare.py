@@ -208,6 +208,32 @@ def test_a_mistake_against_the_correct_code(page, server):
     assert max_abs(page, "compare-truth-diff") > 0
 
 
+def test_two_mistakes_each_beside_its_true_gradient(page, server):
+    """Two runs with two different bugs: each shows what its own mistaken code computed
+    beside its true gradient, run A's first, then run B's."""
+    other = run_id(page, server, {"steps": 40, "learning_rate": 0.01,
+                                  "bug": "no_activation_derivative"})
+    open_page(page, server, f"?steps=40&learning_rate=0.01&bug=missing_1_over_m&compare={other}"
+              "&it=2&phase=backward-1&layer=1")
+    truths = [page.get_by_test_id(testid) for testid in ("compare-truth", "compare-truth-b")]
+    for truth, (run, bug) in zip(truths, [("A", "missing_1_over_m"),
+                                          ("B", "no_activation_derivative")], strict=True):
+        expect(truth).to_be_visible()
+        expect(truth).to_contain_text(f"run {run} (bug {bug}), dW[1] at iteration 2")
+    # run A's dW lacks 1/m: m = 320 times the true one; run B's forgets g'(Z)
+    for prefix in ("compare-truth", "compare-truth-b"):
+        assert max_abs(page, f"{prefix}-diff") > 0
+    assert max_abs(page, "compare-truth-mistaken") == pytest.approx(
+        320 * max_abs(page, "compare-truth-true"), rel=1e-4)
+    assert max_abs(page, "compare-truth-b-mistaken") == pytest.approx(
+        max_abs(page, "compare-pair-b"), rel=1e-5)  # the gradient run B trains on
+    # one run with a bug: the second trio is hidden
+    open_page(page, server, f"?steps=40&learning_rate=0.01&compare={other}&it=2&layer=1")
+    expect(page.get_by_test_id("compare-truth")).to_contain_text(
+        "run B (bug no_activation_derivative)")
+    expect(page.get_by_test_id("compare-truth-b")).to_be_hidden()
+
+
 def test_shapes_that_differ_are_named(page, server):
     wider = run_id(page, server, {"hidden_layers": [16, 16]})
     open_page(page, server, f"?compare={wider}&it=0&phase=forward-1&layer=1")

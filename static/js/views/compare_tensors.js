@@ -1,6 +1,6 @@
 // the comparison's tensors at the current iteration and layer: one tensor (the current
 // phase's, or the one the select names) of run A and run B side by side, and where their
-// shapes match, run A − run B elementwise; and for a run whose config has a `bug`, the
+// shapes match, run A − run B elementwise; and for each run whose config has a `bug`, the
 // gradient its mistaken code computed beside the served true gradient (true_grads) at the
 // same step. the differences are display arithmetic on served numbers, not network maths.
 import {api} from "../api.js";
@@ -40,14 +40,14 @@ async function sideOf(side, t, l, name) {
 }
 
 // what both runs show at view {t, layer, phase}, choice: a name of TENSORS or "auto";
-// and, for the first run with a bug, its gradient and the true one
+// and, for each run with a bug, its gradient and the true one
 export async function loadTensors(runs, view, choice) {
   const name = choice === "auto" ? OF_PHASE[view.phase.kind] : choice, {t, layer: l} = view;
-  const buggy = runs.find((r) => r.run.config.bug);
+  const buggy = runs.filter((r) => r.run.config.bug);
   const truthName = GRADIENTS.includes(name) ? name : "dW";
-  const [a, b, mistaken] = await Promise.all([sideOf(runs[0], t, l, name), sideOf(runs[1], t, l, name),
-    buggy ? sideOf(buggy, t, l, truthName) : null]);
-  return {t, l, name, sides: [a, b], truth: buggy ? {run: buggy, name: truthName, ...mistaken} : null};
+  const [a, b, ...mistaken] = await Promise.all([sideOf(runs[0], t, l, name), sideOf(runs[1], t, l, name),
+    ...buggy.map((run) => sideOf(run, t, l, truthName))]);
+  return {t, l, name, sides: [a, b], truths: buggy.map((run, k) => ({run, name: truthName, ...mistaken[k]}))};
 }
 
 const sameShape = (a, b) => JSON.stringify([fullShape(a), a.shape]) === JSON.stringify([fullShape(b), b.shape]);
@@ -141,25 +141,32 @@ export function createTensors() {
     ...TENSORS.map((n) => [n, n === "update" ? "ΔW (update)" : n])]);
   const colours = choice("compare-colours", "colours", [["shared", "one range for the two"], ["own", "each its own range"]]);
   const pair = createTrio("compare-pair", ["a", "b", "diff"]);
-  const truth = createTrio("compare-truth", ["mistaken", "true", "diff"]);
+  // one for each run with a bug: run A's, or run B's when only B has one; then run B's
+  const truths = ["compare-truth", "compare-truth-b"].map((id) => createTrio(id, ["mistaken", "true", "diff"]));
   const tools = el("div", "compare-tools");
   tools.append(tensor.label, colours.label);
   const element = el("div", "compare-tensors");
-  element.append(tools, pair.el, truth.el);
+  element.append(tools, pair.el, ...truths.map((trio) => trio.el));
   let last = null;
-  const draw = (data) => { last = data; show(pair, truth, data, colours.select.value === "shared"); };
+  const draw = (data) => { last = data; show(pair, truths, data, colours.select.value === "shared"); };
   colours.select.addEventListener("change", () => last && draw(last));
   return {element, select: tensor.select, show: draw};
 }
 
-function show(pair, truth, {t, l, name, sides, truth: mistake}, shared) {
+function show(pair, truths, {t, l, name, sides, truths: mistakes}, shared) {
   const what = tensorLabel(name, l);
   pair.caption.textContent = `iteration ${t}, layer ${l}: ${what} of run A and of run B, and run A − run B, elementwise`;
   pair.el.dataset.iteration = String(t);
   paintTrio(pair, sides.map((s) => s.tensor || null), [`A: ${what}`, `B: ${what}`],
     sides.map((s) => s.why).filter(Boolean).join(" "), shared);
-  truth.el.hidden = !mistake;
-  if (!mistake) return;
+  truths.forEach((truth, k) => {
+    truth.el.hidden = !mistakes[k];
+    if (mistakes[k]) showTruth(truth, t, l, mistakes[k], shared);
+  });
+}
+
+// the gradient a run's mistaken code computed, the true one, and their difference
+function showTruth(truth, t, l, mistake, shared) {
   const g = tensorLabel(mistake.name, l);
   truth.caption.textContent = `what the mistaken code computed vs the true gradient: run ${mistake.run.name} ` +
     `(bug ${mistake.run.run.config.bug}), ${g} at iteration ${t}: the mistaken one, the true one (true_grads), and mistaken − true`;
