@@ -213,13 +213,33 @@ def _into(out, X):
     return out
 
 
+# name -> dZ = g'(Z) ⊙ dA written into out: engine.activations' backward, the same
+# operations in the same order (so the same numbers, bit for bit), the last one into out
+DERIVATIVE_INTO = {
+    "relu": lambda dA, Z, out: np.multiply(dA, (Z > 0).astype(dA.dtype), out=out),
+    # dA·1 is dA and dA·0.01 is 0.01·dA, exactly: np.where's choice, without a copy
+    "leaky_relu": lambda dA, Z, out: np.multiply(dA, np.where(Z > 0, 1.0, LEAKY_SLOPE), out=out),
+    "tanh": lambda dA, Z, out: _tanh_derivative_into(dA, np.tanh(Z), out),
+    "sigmoid": lambda dA, Z, out: _sigmoid_derivative_into(dA, _sigmoid_into(Z, None), out),
+    "linear": lambda dA, Z, out: _linear_into(dA, out),
+}
+
+
+def _tanh_derivative_into(dA, A, out):
+    return np.multiply(dA, 1.0 - A * A, out=out)
+
+
+def _sigmoid_derivative_into(dA, s, out):
+    return np.multiply(dA * s, 1.0 - s, out=out)
+
+
 def _derivative_into(name, dA, Z, out):
     """dZ = g'(Z) ⊙ dA, engine.activations' backward of name, written into out (None: a
-    new array); the same numbers, bit for bit."""
+    new array); softmax, an output's only, goes through its own backward and a copy."""
     if out is None:
         return activation_backward(name, dA, Z)
-    if name == "relu":  # the common case, without a copy: relu_backward's own product
-        return np.multiply(dA, (Z > 0).astype(dA.dtype), out=out)
+    if name in DERIVATIVE_INTO:
+        return DERIVATIVE_INTO[name](dA, Z, out)
     return _into(out, activation_backward(name, dA, Z))
 
 

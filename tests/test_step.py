@@ -82,9 +82,10 @@ BUG_CONFIGS = {bug: {**ALL_CONFIGS["adam_l2"], "keep_prob": 0.8, "bug": bug,
     *[ALL_CONFIGS[name] for name in ("full_batch", "adam_l2", "momentum_tanh",
                                      "rmsprop_softmax", "sine_leaky", "logistic",
                                      "multi_sigmoid_bce")],
+    {**ALL_CONFIGS["sine_leaky"], "keep_prob": 0.8},  # dropout's mask before g'
     *BUG_CONFIGS.values(),
 ], ids=["full_batch", "adam_l2", "momentum_tanh", "rmsprop_softmax", "sine_leaky", "logistic",
-        "multi_sigmoid_bce", *BUG_CONFIGS])
+        "multi_sigmoid_bce", "sine_leaky_dropout", *BUG_CONFIGS])
 def test_buffers_change_no_bit(raw):
     """A step written into a chunk's buffers (training: its tensors, dθ and θ_{t+1}) equals
     the same step that allocates its own arrays (a replay), byte for byte, for three steps
