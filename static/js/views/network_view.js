@@ -113,21 +113,25 @@ function showKey(frame) {
 }
 
 // the cost under the output layer's lowest neuron (at the foot of the figure when the notes
-// on thinned edges take the room under the neurons), on a white box over the edges; it fades
-// in while the phases play (opacity 0..1)
+// on thinned edges, two lines above the foot, take the room under it), on a white box over
+// the edges; it fades in while the phases play (opacity 0..1)
 function drawCost(ctx, s, radius, opacity) {
-  const {frame, h} = painting, L = frame.run.L, p = s.nodes.filter((n) => n.l === L).at(-1).c;
-  const noted = thinnedPairs(frame.run.dims).length > 0;
-  const text = `J = ${formatNumber(frame.cost)}`, y = noted ? h - fontSize() - 7 : p.y + radius + 4;
+  const {frame, w, h} = painting, L = frame.run.L, p = s.nodes.filter((n) => n.l === L).at(-1).c;
+  const notes = thinnedPairs(frame.run.dims).length > 0 ? h * 0.95 - 2.6 * labelSize(frame, w) : h;
+  const below = p.y + radius + 4;
+  const text = `J = ${formatNumber(frame.cost)}`;
+  const y = below + fontSize() + 5 <= notes ? below : h - fontSize() - 7;
   ctx.globalAlpha = opacity;
   ctx.font = `bold ${fontSize() + 1}px system-ui, sans-serif`;
   const width = ctx.measureText(text).width;
+  // under the output neurons, but on a narrow figure (a phone) not into the colour key
+  const x = Math.min(p.x, w * DIAGRAM_WIDTH - width / 2 - 5);
   ctx.fillStyle = "rgba(255,255,255,0.9)";
-  ctx.fillRect(p.x - width / 2 - 3, y, width + 6, fontSize() + 5);
+  ctx.fillRect(x - width / 2 - 3, y, width + 6, fontSize() + 5);
   ctx.fillStyle = "#222";
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  ctx.fillText(text, p.x, y + 2);
+  ctx.fillText(text, x, y + 2);
   ctx.textAlign = "left";
   ctx.globalAlpha = 1;
 }
