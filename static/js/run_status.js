@@ -43,6 +43,6 @@ export function describeDivergence(run) {
   const {step, layer, tensor} = run.diverged;
   const where = tensor === "cost" ? "the cost" : `${tensor} of layer ${layer}`;
   return `Training diverged at iteration ${step}: ${where} became infinite or not a number, ` +
-    `so training stopped there (${run.num_steps} iterations recorded). ` +
+    `so training stopped there: iterations 0 to ${run.num_steps - 1} are recorded. ` +
     `The learning rate (${run.config.learning_rate}) is probably too large for this network; try a smaller one.`;
 }

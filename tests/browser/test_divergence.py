@@ -34,6 +34,8 @@ def test_every_view_draws_every_phase_of_a_diverged_step(page, server):
     for k, (label, banner, code, layer) in enumerate(PHASES):
         expect(page.get_by_test_id("phase-label")).to_have_text(label)
         expect(alert).to_contain_text("Training diverged at iteration 6: Z of layer 3")
+        # the iterations as the step label counts them, from 0: "iteration 6 of 6"
+        expect(alert).to_contain_text("iterations 0 to 6 are recorded")
         expect(alert).not_to_contain_text("went wrong")
         expect(page.locator("#phase-io")).to_contain_text(banner)
         expect(page.get_by_test_id("view-code")).to_contain_text(code)
