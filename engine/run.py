@@ -16,7 +16,6 @@ from engine.checkpoints import RECENT_STEPS, Checkpoints, checkpoint_interval
 from engine.datasets import load_dataset
 from engine.initializers import initialize_parameters
 from engine.layout import ParamLayout
-from engine.losses import FUSED
 from engine.optimizers import MOMENTS, init_state
 from engine.records import divergence_point, step_record
 from engine.series import Series
@@ -172,9 +171,8 @@ class Run:
 
     def _buffers_plan(self, m):
         """StepBuffers' arguments for steps of m examples."""
-        output_dA = (self.config["activations"][-1], self.config["loss"]) not in FUSED
         return (self.layout, self.chunk if m == self.m else 1, m,
-                self._series.stack_parameters, output_dA)
+                self._series.stack_parameters, not self._series.output_dA_left_out)
 
     def _flush(self):
         """Summarize the steps queued in the chunk buffers; returns those whose numbers are

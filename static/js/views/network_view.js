@@ -149,7 +149,7 @@ function annotations(frame, w) {
     yanchor: y > 0.5 ? "top" : "bottom", showarrow: false, font, text, ...extra});
   const fit = fitting((position(dims, 1, 0).x - position(dims, 0, 0).x) * w, font.size);
   const names = fit(dims.map((n, l) => (l === 0
-    ? [["X = A[0]", `${n} inputs`], ["X", `${n} in`], ["X", `${n} in`]]
+    ? [["X = A[0]", `${n} inputs`], ["X", `${n} in`]]
     : [[`layer ${l}`, `${config.activations[l - 1]} · ${n}`], [`layer ${l}`, config.activations[l - 1]],
       [`[${l}]`, config.activations[l - 1]]])));
   const notes = dims.map((n, l) => at(position(dims, l, 0).x, 0.99, names[l]));
@@ -167,13 +167,15 @@ function annotations(frame, w) {
 
 // labels whose centres are `spacing` px apart, so that neighbours do not run into each
 // other (a phone, a deep network): each label's forms (lines of text) from the longest to
-// the shortest, and all labels of a kind take the first form in which every one fits
+// the shortest, and all labels of a kind take the first form k in which every one fits (a
+// label with fewer forms keeps its last)
 function fitting(spacing, size) {
   const fits = (lines) => Math.max(...lines.map((line) => line.length)) * 0.6 * size <= spacing - 6;
   return (labels) => {
-    const count = labels.length ? labels[0].length : 0;
-    const form = [...Array(count).keys()].find((k) => labels.every((forms) => fits(forms[k]))) ?? count - 1;
-    return labels.map((forms) => forms[form].join("<br>"));
+    const form = (forms, k) => forms[Math.min(k, forms.length - 1)];
+    const count = Math.max(0, ...labels.map((forms) => forms.length));
+    const k = [...Array(count).keys()].find((j) => labels.every((forms) => fits(form(forms, j)))) ?? count - 1;
+    return labels.map((forms) => form(forms, k).join("<br>"));
   };
 }
 
