@@ -24,13 +24,19 @@ def epoch_permutation(seed, epoch, m):
     return order
 
 
+def batch_columns(t, m, batch_size):
+    """(epoch, columns) of step t in mini-batch training: its batch is the columns (a
+    slice) of its epoch's shuffled order, as the course's random_mini_batches cuts them."""
+    epoch, k = divmod(t, steps_per_epoch(m, batch_size))
+    return epoch, slice(k * batch_size, (k + 1) * batch_size)
+
+
 def batch_indices(seed, t, m, batch_size):
     """(epoch, indices) of step t; indices is None for full-batch training."""
     if batch_size is None or batch_size >= m:
         return t, None
-    epoch, k = divmod(t, steps_per_epoch(m, batch_size))
-    order = epoch_permutation(seed, epoch, m)
-    return epoch, order[k * batch_size:(k + 1) * batch_size]
+    epoch, columns = batch_columns(t, m, batch_size)
+    return epoch, epoch_permutation(seed, epoch, m)[columns]
 
 
 def batch_size_at(t, m, batch_size):

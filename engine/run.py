@@ -284,14 +284,18 @@ class Run:
         return self._data_nbytes() + held + replays
 
     def _data_nbytes(self):
-        # X_train and X_test are views of the [X; 1] of _with_ones
-        return sum(a.nbytes for a in (*self._with_ones, self.data.Y_train, self.data.Y_test))
+        # X_train and X_test are views of the [X; 1] of _with_ones; mini-batches are views
+        # of an epoch's shuffled copy, if the set is small (step.SHUFFLED_COPY_BYTES)
+        return (sum(a.nbytes for a in (*self._with_ones, self.data.Y_train, self.data.Y_test))
+                + self._steps.shuffled_nbytes)
 
     def _checkpoint_nbytes(self):
         return self.theta0.nbytes * (1 + len(MOMENTS[self.config["optimizer"]]))
 
     def _replay_nbytes(self):
         """A replayed step: about four tensors of every layer's output size, and θ, dθ and
-        the new θ; an active bug adds its mistaken dA and dZ and a second dθ (true_grads)."""
+        the new θ; an active bug adds its mistaken dA and dZ and a second dθ (true_grads).
+        A mini-batch's X and Y are views that keep their epoch's shuffled copy."""
         tensors, vectors = (6, 4) if self.bug_active else (4, 3)
-        return 8 * (tensors * self.m * sum(self.dims[1:]) + vectors * self.layout.size)
+        return (8 * (tensors * self.m * sum(self.dims[1:]) + vectors * self.layout.size)
+                + self._steps.shuffled_nbytes)

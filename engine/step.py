@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import fast_step, mistakes
-from engine.batches import batch_indices, dropout_rng
+from engine.batches import batch_columns, dropout_rng, epoch_permutation
 from engine.model import l2_cost
 from engine.optimizers import OPTIMIZERS
 
@@ -26,6 +26,34 @@ class Batch(NamedTuple):
     X_ones: np.ndarray  # (n_x + 1, m)
     Y: np.ndarray  # (n_y, m)
     labels: np.ndarray | None  # each example's class where Y is one-hot (losses.one_hot_labels)
+
+
+class EpochSet(NamedTuple):
+    """The training set as one epoch of mini-batches takes it: each batch is consecutive
+    positions of the epoch's shuffled order, as the course's random_mini_batches cuts them."""
+
+    epoch: int
+    order: np.ndarray  # the training examples' indices, shuffled (m,)
+    X_ones: np.ndarray  # (n_x + 1, m), [X; 1]: in that order if shuffled, else as it is
+    Y: np.ndarray  # (n_y, m), likewise
+    labels: np.ndarray | None  # as Batch.labels, likewise
+    shuffled: bool  # whether the arrays are copies in the shuffled order
+
+    def batch(self, columns):
+        """The Batch at these positions (a slice) of the order: views of the shuffled
+        copies, or the examples gathered by index."""
+        indices = self.order[columns]
+        take = columns if self.shuffled else indices
+        labels = None if self.labels is None else self.labels[take]
+        return Batch(self.epoch, indices, self.X_ones[:, take], self.Y[:, take], labels)
+
+
+# a training set's [X; 1] up to this size is copied in each epoch's shuffled order, and a
+# step's batch is a view of the copy, as in the course's loop (gathering each batch by
+# index made W7 and W8 2 to 3 % slower); a bigger one is not copied, and a step gathers
+# its batch by index. The numbers are the same either way: BLAS reads a batch's columns
+# where they are (tests/test_step.py)
+SHUFFLED_COPY_BYTES = 8 * 2**20
 
 
 class Forward(NamedTuple):
@@ -96,17 +124,38 @@ class StepRunner:
         self.X_ones = fast_step.with_ones(data.X_train) if X_ones is None else X_ones
         # a bug that cannot change a number trains on the bug-free path (bug_active)
         self.bug = cfg.get("bug") if mistakes.bug_active(cfg) else None
+        m = data.X_train.shape[1]
+        self.full_batch = cfg["batch_size"] is None or cfg["batch_size"] >= m
+        self.shuffled_copy = not self.full_batch and self.X_ones.nbytes <= SHUFFLED_COPY_BYTES
+        self._epoch_set = None  # the EpochSet of the last epoch asked for
 
     def batch(self, t):
         """Step t's Batch: the whole training set, or mini-batch t of its epoch."""
-        cfg, data = self.cfg, self.data
+        if self.full_batch:  # the common case, without the calls
+            return Batch(t, None, self.X_ones, self.data.Y_train, self.data.train_labels)
+        epoch, columns = batch_columns(t, self.data.X_train.shape[1], self.cfg["batch_size"])
+        epoch_set = self._epoch_set  # read once: a replay in another thread may replace it
+        if epoch_set is None or epoch_set.epoch != epoch:
+            epoch_set = self._epoch_set = self.epoch_set(epoch)
+        return epoch_set.batch(columns)
+
+    def epoch_set(self, epoch):
+        """The EpochSet of an epoch: copies of the training set in its order if
+        shuffled_copy, else the training set as it is."""
+        data = self.data
+        order = epoch_permutation(self.cfg["seed"], epoch, data.X_train.shape[1])
         X_ones, Y, labels = self.X_ones, data.Y_train, data.train_labels
-        if cfg["batch_size"] is None:  # the common case, without the calls
-            return Batch(t, None, X_ones, Y, labels)
-        epoch, idx = batch_indices(cfg["seed"], t, data.X_train.shape[1], cfg["batch_size"])
-        if idx is None:
-            return Batch(epoch, idx, X_ones, Y, labels)
-        return Batch(epoch, idx, X_ones[:, idx], Y[:, idx], None if labels is None else labels[idx])
+        if not self.shuffled_copy:
+            return EpochSet(epoch, order, X_ones, Y, labels, False)
+        X_ones, Y = X_ones.take(order, axis=1), Y.take(order, axis=1)
+        X_ones.flags.writeable = Y.flags.writeable = False  # replays read them
+        return EpochSet(epoch, order, X_ones, Y, None if labels is None else labels[order],
+                        True)
+
+    @property
+    def shuffled_nbytes(self):
+        """What an epoch's shuffled copies hold (shuffled_copy), while training or replaying."""
+        return self.X_ones.nbytes + self.data.Y_train.nbytes if self.shuffled_copy else 0
 
     def forward(self, t, theta, params=None, out=None):
         """Forward and cost of step t with θ_t.  params: θ_t's W/b views, if the caller has

@@ -13,6 +13,7 @@ from trained_runs import (
     assert_same_bytes,
 )
 
+from engine import step as step_module
 from engine.config import normalize_config
 from engine.optimizers import init_state
 from engine.run import Run
@@ -111,6 +112,40 @@ def test_buffers_change_no_bit(raw):
 
 
 # ---------------------------------------------------------------- batches and updates
+
+
+@pytest.mark.parametrize("raw", [
+    {"dataset": "digits", "hidden_layers": [16, 8], "batch_size": 64, "steps": 30},
+    {"dataset": "moons", "n_samples": 200, "hidden_layers": [5],
+     "activations": ["tanh", "sigmoid"], "batch_size": 16, "optimizer": "adam",
+     "keep_prob": 0.8, "steps": 30},
+    {"dataset": "sine", "hidden_layers": [8], "activations": ["tanh", "linear"], "loss": "mse",
+     "batch_size": 1, "steps": 30},
+    {"dataset": "iris", "hidden_layers": [6], "batch_size": 32, "bug": "missing_1_over_m",
+     "steps": 30},
+], ids=["digits_64_remainder", "moons_16_dropout_adam", "sine_batch_1", "iris_bug"])
+def test_a_shuffled_copy_changes_no_bit(raw, monkeypatch):
+    """A mini-batch taken as a view of its epoch's shuffled copy of the training set (how a
+    small set trains) equals the same batch gathered by index (a set above
+    SHUFFLED_COPY_BYTES), on every array of its steps, byte for byte, across epochs."""
+    run, copied = _runner(raw)
+    assert copied.shuffled_copy and copied.shuffled_nbytes > 0
+    monkeypatch.setattr(step_module, "SHUFFLED_COPY_BYTES", 0)
+    gathered = StepRunner(run.config, run.data, run.layout)
+    assert not gathered.shuffled_copy and gathered.shuffled_nbytes == 0
+    theta, state = run.theta0, init_state(run.config["optimizer"], run.theta0)
+    for t in range(run.config["steps"]):
+        batch = copied.batch(t)
+        assert np.shares_memory(batch.X_ones, copied._epoch_set.X_ones)  # a view, no copy
+        want, got = gathered.run(t, theta, state), copied.run(t, theta, state)
+        np.testing.assert_array_equal(got.forward.indices, want.forward.indices)
+        want_arrays, got_arrays = _arrays(want), _arrays(got)
+        assert sorted(got_arrays) == sorted(want_arrays)
+        for key in want_arrays:
+            assert_same_bytes(got_arrays[key], want_arrays[key], (t, key))
+        assert got.forward.cost == want.forward.cost
+        theta, state = want.update.new_theta, want.update.new_state
+
 
 
 def test_update_links_consecutive_steps(trained):
