@@ -14,9 +14,9 @@ What it does differently, and why:
   caches hold A[l-1] without its row (views). A run builds its examples' [X; 1] once
   (examples_with_ones); the course's Dataset holds X as the course has it.
 - Buffers. Z[l], A[l], dZ[l], dA[l], dW[l], db[l] and θ_{t+1} are written into arrays
-  that the caller hands in (`out`, `Buffers`: a training run's chunk buffers and dθ, whose
-  W/b views are the gradients), so a step allocates little and the statistics read a
-  chunk of steps at once.
+  that the caller hands in (`out`, `Buffers`: a training run's buffers and dθ, whose
+  W/b views are the gradients), so a step allocates little and the statistics reduce a
+  group of steps' tensors at once.
 - A fused output gradient. For sigmoid + BCE and softmax + CCE, dZ[L] = A[L] − Y: σ' and
   the softmax Jacobian cancel the 1/a terms of dA[L] exactly. dA[L] is then not computed
   (a step record recomputes it, engine.records), and dZ[L] stays exact when a saturates.

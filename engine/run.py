@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from engine import cost, fast_step, histograms, mistakes, stats
+from engine import cost, fast_step, histograms, mistakes
 from engine.batches import steps_per_epoch
 from engine.checkpoints import RECENT_STEPS, Checkpoints, checkpoint_interval
 from engine.datasets import load_dataset
@@ -60,10 +60,8 @@ class Run:
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = Checkpoints(self._steps, self.interval)
         self._series = Series(config, self.layout, self.data, self._with_ones)
-        # steps summarized together, their tensors in chunk buffers while training: one
-        # set for the batches of m examples, and one step's for an epoch's narrower last
-        self.chunk, self._buffers = stats.chunk_size(self.layout, self.m), {}
-        self._queued_in = None  # the buffers of the queued steps
+        # steps summarized together, written into buffers while training
+        self.chunk, self._buffers = self._series.chunk, None
         # (steps an epoch, the width of its last batch) where that batch is narrower
         m_train = self.data.X_train.shape[1]
         steps = steps_per_epoch(m_train, self.m)
@@ -101,7 +99,7 @@ class Run:
             self.fail()  # the status says so before anyone waiting is woken
             raise
         finally:
-            self._buffers, self._queued_in = {}, None
+            self._buffers = None
             self._end_training()
         return self
 
@@ -129,20 +127,17 @@ class Run:
 
     def _train_steps(self, progress, should_stop, on_step):
         theta, state = self.theta0, init_state(self.config["optimizer"], self.theta0)
+        buffers = self._buffers = StepBuffers(*self._buffers_plan())
         for t in range(self.config["steps"]):
             if t % self.interval == 0:
                 # θ_t in a θ row of the chunk buffers will be overwritten: keep a copy
                 self._checkpoints.keep(t, theta if t == 0 else theta.copy(), state)
-            buffers = self._buffers_for(t)
-            if buffers is not self._queued_in:  # a batch of another width: flush the queue
-                if self._diverged_in(self._flush()):
-                    return
-                self._queued_in = buffers
-            slot = buffers.slot(self._series.queued, theta)
+            last = self._narrow is not None and t % self._narrow[0] == self._narrow[0] - 1
+            slot = buffers.slot(self._series.queued, theta, last)
             result = self._steps.run(t, slot.theta, state, slot.buffers, slot.params)
             if on_step is not None:
                 on_step(t, result)
-            self._series.queue(t, result)
+            self._series.queue(t, result, buffers, last)
             if self._series.queued == buffers.chunk and self._diverged_in(self._flush()):
                 return
             theta, state = result.update.new_theta, result.update.new_state
@@ -159,25 +154,15 @@ class Run:
         if self.status == "running":
             self.status = "done"
 
-    def _buffers_for(self, t):
-        """The StepBuffers that step t writes into: those of the run's batch width m, or,
-        for an epoch's last batch when it is narrower, a step's of its own width."""
-        m = self.m
-        if self._narrow is not None and t % self._narrow[0] == self._narrow[0] - 1:
-            m = self._narrow[1]  # an epoch's last step
-        if m not in self._buffers:
-            self._buffers[m] = StepBuffers(*self._buffers_plan(m))
-        return self._buffers[m]
-
-    def _buffers_plan(self, m):
-        """StepBuffers' arguments for steps of m examples."""
-        return (self.layout, self.chunk if m == self.m else 1, m,
-                self._series.stack_parameters, not self._series.output_dA_left_out)
+    def _buffers_plan(self):
+        """StepBuffers' arguments: the batches' width, and an epoch's last where narrower."""
+        widths = (self.m,) if self._narrow is None else (self.m, self._narrow[1])
+        return (self.layout, self.chunk, widths, self._series.stack_parameters,
+                not self._series.output_dA_left_out)
 
     def _flush(self):
-        """Summarize the steps queued in the chunk buffers; returns those whose numbers are
-        not all finite."""
-        return self._series.flush(self._queued_in) if self._series.queued else []
+        """Summarize the queued steps; returns those whose numbers are not all finite."""
+        return self._series.flush(self._buffers) if self._series.queued else []
 
     def _score_last(self, t):
         """Score θ_t of the last recorded step on the whole sets, if the cadence did not
@@ -266,7 +251,7 @@ class Run:
         while training, recent replays."""
         buffers = self._buffers  # read once: training drops them meanwhile
         return (self._data_nbytes() + len(self._checkpoints) * self._checkpoint_nbytes()
-                + self._series.nbytes() + sum(b.nbytes for b in list(buffers.values()))
+                + self._series.nbytes() + (0 if buffers is None else buffers.nbytes)
                 + len(self._checkpoints.recent) * self._replay_nbytes())
 
     def peak_nbytes(self):
@@ -277,8 +262,7 @@ class Run:
             held = len(self._checkpoints) * self._checkpoint_nbytes() + self._series.nbytes()
         else:
             checkpoints = max(-(-self.config["steps"] // self.interval), len(self._checkpoints))
-            widths = [self.m] if self._narrow is None else [self.m, self._narrow[1]]
-            buffers = sum(StepBuffers.planned_nbytes(*self._buffers_plan(m)) for m in widths)
+            buffers = StepBuffers.planned_nbytes(*self._buffers_plan())
             held = checkpoints * self._checkpoint_nbytes() + self._series.nbytes() + buffers
         replays = max(RECENT_STEPS, len(self._checkpoints.recent)) * self._replay_nbytes()
         return self._data_nbytes() + held + replays

@@ -1,10 +1,11 @@
 """A run's per-step summaries: cost, scores (accuracy or R²) and every layer's statistics.
 
 Arrays hold one row per step, NaN where not measured. Steps are summarized a chunk at a
-time: a training step writes its tensors, θ and dθ into a run's chunk buffers
-(engine.step_buffers) and is queued here; when the chunk is full, the statistics reduce
-all its steps in a few calls (engine.stats, engine.parameter_stats). A step counts as
-recorded once its chunk is summarized.
+time: a training step writes its tensors, θ and dθ into a run's buffers
+(engine.step_buffers) and is queued here, its tensors reduced at once
+(engine.stats.TensorReductions); when the chunk is full, the statistics of all its steps
+come in a few calls (engine.stats, engine.parameter_stats). A step counts as recorded
+once its chunk is summarized.
 
 Scores. Every step scores its own batch, from the output AL it computed (with dropout's
 masks, if any). A full batch without dropout is the training set: its batch score is the
@@ -21,11 +22,22 @@ from engine import cost, fast_step, parameter_stats, stats
 from engine.losses import FUSED
 from engine.parameter_stats import StepVectors
 from engine.scores import ClassLabels, SetScorer, score
+from engine.step_buffers import RowLayout
+
+
+class Alone(NamedTuple):
+    """The numbers of an epoch's narrower last batch that the others of its chunk take
+    together, taken when it is queued: its output and batch do not stack with theirs."""
+
+    m: int  # the batch's width
+    batch: float  # the score on its batch
+    X_max_abs: float
+    dA_max_abs: float  # max |dA[L]| where training left dA[L] out; else NaN
 
 
 class QueuedStep(NamedTuple):
-    """What a step leaves for its chunk's summary, beside its tensors, θ and dθ in the
-    chunk buffers (engine.step_buffers)."""
+    """What a step leaves for its chunk's summary, beside its tensors' reductions, its
+    output, θ and dθ in the chunk buffers (engine.step_buffers)."""
 
     t: int
     cost: float
@@ -33,6 +45,7 @@ class QueuedStep(NamedTuple):
     indices: np.ndarray | None  # the batch's examples; None: the whole training set
     Y: np.ndarray | None  # the batch's targets (n_y, m); None: the whole training set's
     step: np.ndarray | None  # the optimizer's step, where step_scale does not give it
+    alone: Alone | None = None  # an epoch's narrower last batch: what does not stack
 
 
 def _own_vectors(result):
@@ -65,8 +78,17 @@ class Series:
         self.step_scale = cfg["learning_rate"] if cfg["optimizer"] == "gd" else None
         # small θ: norms of a chunk's steps in a few calls on the stacked rows
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
+        # steps summarized together, of m examples each (or an epoch's narrower last
+        # batch), and their tensors' reductions while they wait
+        self.m = m = cfg["batch_size"] or data.X_train.shape[1]
+        self.chunk = stats.chunk_size(layout, m)
+        self._reductions = stats.TensorReductions(
+            RowLayout(layout.dims, m, not self.output_dA_left_out), cfg["activations"],
+            cfg["keep_prob"] < 1.0, self.chunk)
+        # where an epoch's narrower last batch sits in the stacks of a chunk's batches
+        self._no_batch = (np.zeros(m, dtype=np.intp), np.zeros((data.info.n_y, m)))
         self.recorded = 0  # steps summarized so far
-        self._queue = []
+        self._queue, self._reduced = [], 0  # queued steps, and how many are reduced
 
     def _scorers(self, cfg, layout, data, with_ones):
         """What the scores need: the cadence of the whole sets' and their SetScorers."""
@@ -92,23 +114,57 @@ class Series:
         """Whether step t's θ is scored on the whole training and test sets."""
         return t % self.evaluated_every == 0 or t == self._last
 
-    def queue(self, t, result):
-        """Queue step t, whose tensors, θ and dθ sit in the chunk buffers (its Slot's)."""
-        self._queue.append(self._enter(t, result))
+    def queue(self, t, result, buffers, last=False):
+        """Queue step t, whose tensors, θ and dθ sit in buffers (engine.step_buffers.
+        StepBuffers: its Slot's).  Its output A[L] waits in the chunk's outputs; its
+        tensors are reduced with its group's, whose rows the next group writes again.
+        last: an epoch's narrower last batch, which wrote the last row: reduced now, with
+        the numbers that do not stack taken now (Alone)."""
+        k = len(self._queue)
+        entry = self._enter(t, result)
+        if last:
+            self._reduce_rows(buffers, k)  # the group's steps before it
+            self._reductions.reduce(k, buffers.last_row, buffers.last_layout)
+            self._reduced = k + 1
+            entry = entry._replace(alone=self._alone(result.forward))
+        else:
+            np.copyto(buffers.outputs[k], result.forward.AL)
+            if (k + 1) % buffers.group == 0:
+                self._reduce_rows(buffers, k + 1)
+        self._queue.append(entry)
+
+    def _reduce_rows(self, buffers, end):
+        """Reduce the rows of the queued steps not reduced yet, up to step end (excluded):
+        steps of one group, which wrote rows k % group."""
+        start = self._reduced
+        if end > start:
+            first = start % buffers.group
+            self._reductions.reduce(start, buffers.rows[first:first + end - start],
+                                    buffers.row_layout)
+        self._reduced = end
+
+    def _alone(self, forward):
+        """The Alone numbers of a step's Forward."""
+        AL, Y, batches = forward.AL[None], forward.Y[None], forward.indices[None]
+        dA = stats.output_dA_max_abs(self.cfg["loss"], AL, Y)[0] if self.output_dA_left_out \
+            else np.nan
+        return Alone(forward.Y.shape[1], score(self.task, AL, Y, self._batch_labels(Y, batches))[0],
+                     self._X_max_abs(batches)[0], dA)
 
     def flush(self, buffers):
-        """Summarize the queued steps from the chunk buffers they wrote into
-        (engine.step_buffers.StepBuffers).  Returns the summarized steps whose numbers are
-        not all finite."""
+        """Summarize the queued steps from the buffers they wrote into.  Returns the
+        summarized steps whose numbers are not all finite."""
         queue, self._queue = self._queue, []
         if not queue:
             return []
         T = len(queue)
+        self._reduce_rows(buffers, T)
+        self._reduced = 0
         vectors = None
         if self.stack_parameters:
             steps = None if self.step_scale is not None else np.stack([q.step for q in queue])
             vectors = buffers.vectors_of(T, steps)
-        return self._summarize(queue, buffers.tensors[:T], buffers.row_layout, vectors)
+        return self._summarize(queue, buffers.outputs[:T], buffers.row_layout, vectors)
 
     def _enter(self, t, result):
         """Step t's QueuedStep.  A big θ has its norms and scores taken now, so that no
@@ -127,26 +183,35 @@ class Series:
         batches, else their batches' stacked (T, n_y, m)."""
         return self.data.Y_train if Ys[0] is None else np.stack(Ys)
 
-    def _summarize(self, queue, tensors, layout, vectors):
-        """Write the rows of consecutive QueuedSteps; tensors: their Z, A, dZ and dA, a row
-        (T, S) each as layout (step_buffers.RowLayout) lays them out; vectors: their
-        StepVectors (read for a small θ only)."""
+    def _summarize(self, queue, ALs, layout, vectors):
+        """Write the rows of consecutive QueuedSteps, whose tensors are the first T
+        reductions; ALs: their outputs (T, n_y, m); layout: their step_buffers.RowLayout;
+        vectors: their StepVectors (read for a small θ only)."""
         span = slice(queue[0].t, queue[-1].t + 1)  # the steps, consecutive
-        rows = self.layers[span]
-        ALs = layout.tensor(tensors, "A", self.layout.L)  # (T, n_y, m)
+        rows, widths = self.layers[span], np.full(len(queue), float(self.m))
+        alone = [(k, q.alone) for k, q in enumerate(queue) if q.alone is not None]
+        for k, numbers in alone:
+            widths[k] = numbers.m
         with np.errstate(all="ignore"):
+            self._reductions.fill(rows, layout, widths)
             self.cost[span] = [q.cost for q in queue]
             self.epoch[span] = [q.epoch for q in queue]
-            batches = None if queue[0].indices is None else np.stack([q.indices for q in queue])
+            batches = Y = None  # the whole training set
+            if not self.full_batch:  # an Alone step's place holds zeros
+                batches, Y = (np.stack(stack) for stack in zip(
+                    *[self._no_batch if q.alone else (q.indices, q.Y) for q in queue], strict=True))
             self.X_max_abs[span] = self._X_max_abs(batches)
-            Y = self._targets([q.Y for q in queue])
+            Y = self.data.Y_train if Y is None else Y
             if self.stack_parameters:
                 self._parameters(span, vectors, ALs, Y, batches)
-            stats.fill_tensor_stats(rows, tensors, layout, self.cfg["activations"],
-                                    self.cfg["keep_prob"] < 1.0)
             if self.output_dA_left_out:
                 rows[:, -1, stats.INDEX["dA_max_abs"]] = stats.output_dA_max_abs(
                     self.cfg["loss"], ALs, Y)
+            for k, numbers in alone:
+                self.batch[span.start + k] = numbers.batch
+                self.X_max_abs[span.start + k] = numbers.X_max_abs
+                if self.output_dA_left_out:
+                    rows[k, -1, stats.INDEX["dA_max_abs"]] = numbers.dA_max_abs
         finite = np.isfinite(self.cost[span]) & \
             np.isfinite(rows[:, :, stats.MUST_BE_FINITE]).all(axis=(1, 2))
         self.recorded = span.stop
@@ -227,6 +292,7 @@ class Series:
         return out
 
     def nbytes(self):
-        """The arrays of the series."""
-        return sum(a.nbytes for a in (self.cost, self.epoch, self.batch, self.train, self.test,
-                                      self.X_max_abs, self.layers))
+        """The arrays of the series, and the reductions of queued steps."""
+        return self._reductions.nbytes + sum(
+            a.nbytes for a in (self.cost, self.epoch, self.batch, self.train, self.test,
+                               self.X_max_abs, self.layers))

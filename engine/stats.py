@@ -1,28 +1,28 @@
 """Per-step statistics of every layer, computed for a chunk of steps at once.
 
-Small networks are bound by the count of NumPy calls, not by arithmetic, so a
-run's steps write their Z[l], A[l], dZ[l] and dA[l] into a row each of a chunk's
-buffers (engine.step_buffers), and a statistic of every tensor of every step of the
-chunk is one reduceat over the rows. Rows of statistics go into a float64 array
+Small networks are bound by the count of NumPy calls, not by arithmetic, so a step
+writes its Z[l], A[l], dZ[l] and dA[l] into one row (engine.step_buffers), which a few
+reductions summarize for every tensor at once while it is still in the cache
+(TensorReductions); the arithmetic that turns sums and ranges into statistics then
+runs once for a chunk of steps. Rows of statistics go into a float64 array
 (T, L, len(LAYER_STATS)), a statistic's column named by INDEX; NaN means "not
 measured".
 """
 
 import numpy as np
 
-from engine.fast_step import activate
 from engine.losses import loss_backward
 
 # the parameters' norms (engine.parameter_stats)
 NORMS = ("W_norm", "dW_norm", "db_norm", "update_norm", "update_ratio")
-# Z's and A's moments and ranges (fill_tensor_stats), in this order: each tensor's 4
+# Z's and A's moments and ranges (TensorReductions), in this order: each tensor's 4
 MOMENTS = ("Z_mean", "Z_std", "Z_min", "Z_max", "A_mean", "A_std", "A_min", "A_max")
-# dead ReLU units, and units saturated by sigmoid or tanh (fill_tensor_stats)
+# dead ReLU units, and units saturated by sigmoid or tanh (TensorReductions)
 FRACTIONS = ("dead_fraction", "saturated_fraction")
 # the parameter statistics (engine.parameter_stats): max |·| of W, b, dW and db, a colour
 # range that holds every step, and how far a layer's units are from its first unit
 EXTREMES = ("W_max_abs", "b_max_abs", "dW_max_abs", "db_max_abs", "W_row_spread", "b_spread")
-# max |·| of each layer's dZ and dA (fill_tensor_stats): with Z's and A's min and
+# max |·| of each layer's dZ and dA (TensorReductions): with Z's and A's min and
 # max and the EXTREMES, every tensor of a step record has its exact range, a colour scale's
 GRADIENT_EXTREMES = ("dZ_max_abs", "dA_max_abs")
 LAYER_STATS = (*NORMS, *MOMENTS, *FRACTIONS, *EXTREMES, *GRADIENT_EXTREMES)
@@ -46,10 +46,9 @@ MUST_BE_FINITE = [INDEX[n] for n in LAYER_STATS
 # that dropout's zeros and 1/keep_prob scaling of A do not count.
 SATURATION = {"sigmoid": float(np.log(0.99 / 0.01)), "tanh": float(np.arctanh(0.99))}
 
-# a chunk's buffers: the steps write their tensors into them, and the statistics
-# reduce T steps in a few calls. Small networks are bound by the count of
-# NumPy calls, which a chunk amortizes; beyond about 8 MB the buffers leave the
-# cache and steps slow down more than the calls saved (measured on W1, W4, W5)
+# a chunk: the steps summarized together, whose reductions, outputs and (a small θ)
+# θ and dθ wait in buffers meanwhile. Small networks are bound by the count of NumPy
+# calls, which a chunk amortizes; beyond about 8 MB the buffers leave the cache
 MAX_CHUNK, CHUNK_BYTES = 32, 8 * 2**20
 # above this many parameters, a run takes norms and accuracy step by step (one BLAS
 # dot per tensor) instead of on a chunk's stacked θ, dθ and steps: memory passes cost
@@ -59,10 +58,12 @@ FEW_PARAMETERS = 65536
 
 def chunk_size(layout, m):
     """Steps to summarize together: as many as fit CHUNK_BYTES, 1 to MAX_CHUNK."""
-    # a step's Z, A, dZ and dA; a small-θ step keeps θ and dθ in the chunk buffers, and
-    # its statistics stack the optimizer's step and its squares: 4 θ-sized vectors
+    # a step's output A[L] and TensorReductions (about 5 numbers a unit); a small-θ step
+    # keeps θ and dθ in the chunk buffers, and its statistics stack the optimizer's step
+    # and its squares: 4 θ-sized vectors
     parameters = 4 * layout.size if layout.size <= FEW_PARAMETERS else 0
-    step_bytes = 8 * (4 * m * sum(layout.dims[1:]) + parameters)
+    units, L = sum(layout.dims[1:]), len(layout.dims) - 1
+    step_bytes = 8 * (layout.dims[-1] * m + 5 * units + 16 * L + parameters)
     return int(min(MAX_CHUNK, max(1, CHUNK_BYTES // step_bytes)))
 
 
@@ -101,89 +102,95 @@ def output_dA_max_abs(loss, ALs, Y):
     return max_abs(loss_backward(loss, ALs, Y), axis=(1, 2))
 
 
-def fill_tensor_stats(rows, X, layout, activations, masked=False):
-    """rows[:, :, MOMENTS, FRACTIONS and GRADIENT_EXTREMES] of T steps (T, L, ...): mean,
-    std, min and max of Z and A, dead and saturated fractions, and max |·| of dZ and dA
-    (those training computed: dA[L] only where it is not fused with the loss), exactly
-    (NaN where a tensor holds one).
+class TensorReductions:
+    """What the statistics keep of each queued step's Z, A, dZ and dA.
 
-    X: the steps' tensors, a row (T, S) each, laid out as layout says
-    (engine.step_buffers.RowLayout).  masked: hidden A[l] carry dropout's masks.
+    A step writes its tensors into a row (engine.step_buffers), and a group of rows is
+    reduced in a few calls for every tensor of every layer of every step: a group as big
+    as the cache holds (step_buffers.GROUP_BYTES), one step if its row is bigger. fill()
+    then turns a chunk's reductions into statistics, arithmetic on small arrays. So the
+    steps' tensors need buffers for a group of steps, not for a chunk.
+
+    For queued step k: sums[k] (2, R), Σx and Σx² of each row of m examples of the Z[l]
+    and A[l] regions (the rows of ones too); ranges[k] (2, G), each segment's min and max
+    (a NaN propagates); unit_max[k], each unit's largest Z (dead units under dropout's
+    mask); saturated[k] (L,), how many |Z[l]| exceed SATURATION. R and G do not depend on
+    m, so steps of any width reduce into the same arrays.
     """
-    # one call reduces a statistic of every tensor of every step: small networks are
-    # bound by the count of calls. Σx and Σx² go row by row (a unit's m examples, in
-    # BLAS), then the rows' add up per tensor
-    T, L, m = len(X), len(activations), layout.m
-    units = X[:, :layout.a_end].reshape(T, -1, m)
-    by_row = np.empty((T, 2, units.shape[1]))  # (T, [Σx, Σx²], rows)
-    np.matmul(units, _ones(m), out=by_row[:, 0])
-    np.vecdot(units, units, out=by_row[:, 1])
-    moments = np.empty((T, 4, 2, L))  # (T, [mean, E[x²] then std, min, max], [Z, A], L)
-    moments[:, :2] = np.add.reduceat(by_row, layout.moment_rows,
-                                     axis=2)[:, :, layout.moment_columns]
-    moments[:, :2] /= layout.units * m
-    _fill_ranges(moments[:, 2:], X, layout, activations, masked)
-    mean, mean_square, low, high = moments.transpose(1, 0, 2, 3)
-    moments[:, 1] = _std(mean, mean_square, low, high)
-    # (T, [mean, std, min, max], [Z, A], L) -> (T, L, MOMENTS)
-    rows[:, :, columns(MOMENTS)] = moments.transpose(0, 3, 2, 1).reshape(T, L, len(MOMENTS))
-    gradients, starts = X[:, layout.a_end:], layout.gradient_starts
-    top = np.full((T, len(starts) + 1), np.nan)  # one more: a dA[L] training left out
-    np.maximum(np.maximum.reduceat(gradients, starts, axis=1),
-               -np.minimum.reduceat(gradients, starts, axis=1), out=top[:, :-1])
-    rows[:, :, _GRADIENTS] = top[:, layout.gradient_columns] + 0.0  # -0.0 prints as 0
-    _fill_fractions(rows, X, layout, activations, (by_row[:, 0], low[:, 0], high[:, 0], masked))
 
+    def __init__(self, row_layout, activations, masked, capacity):
+        """row_layout: a step's RowLayout (of any m); masked: hidden A[l] carry dropout's
+        masks; capacity: the most steps queued at once."""
+        L, units = len(activations), row_layout.a_end // row_layout.m
+        self.activations = activations
+        self.sums = np.empty((capacity, 2, units))
+        self.ranges = np.empty((capacity, 2, len(row_layout.starts)))
+        self._relu = [l for l, name in enumerate(activations) if name == "relu"]
+        z_units = row_layout.z_end // row_layout.m
+        self.unit_max = np.empty((capacity, z_units)) if masked and self._relu else None
+        # (layer, |Z| limit) of sigmoid and tanh layers; Z[l] is segment l
+        self._saturating = [(l, SATURATION[name]) for l, name in enumerate(activations)
+                            if name in SATURATION]
+        self.saturated = np.zeros((capacity, L))
+        self.nbytes = sum(a.nbytes for a in (self.sums, self.ranges, self.saturated,
+                                             *([] if self.unit_max is None else [self.unit_max])))
 
-# A = g(Z) elementwise with g non-decreasing: A's min and max are g of Z's, which
-# saves two passes over A (within an ulp for tanh and sigmoid, whose vector code
-# may round an entry differently from the same value on its own)
-MONOTONE = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
+    def reduce(self, k, X, layout):
+        """Reduce the rows X (g, S) of g consecutive queued steps, laid out as layout (a
+        RowLayout) says, into entries k to k + g - 1."""
+        g, m = len(X), layout.m
+        units = X[:, :layout.a_end].reshape(g, -1, m)
+        np.matmul(units, _ones(m), out=self.sums[k:k + g, 0])
+        np.vecdot(units, units, out=self.sums[k:k + g, 1])
+        np.minimum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 0])
+        np.maximum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 1])
+        if self.unit_max is not None:
+            np.max(X[:, :layout.z_end].reshape(g, -1, m), axis=2, out=self.unit_max[k:k + g])
+        for l, limit in self._saturating:
+            low, high = self.ranges[k:k + g, :, l].T
+            # no pass over Z when its range says that no |z| exceeds the limit (nor a NaN)
+            if (low < -limit).any() or (high > limit).any():
+                Z = X[:, layout.starts[l]:layout.starts[l + 1]]
+                self.saturated[k:k + g, l] = np.count_nonzero(np.abs(Z) > limit, axis=1)
+            else:
+                self.saturated[k:k + g, l] = 0
 
+    def fill(self, rows, layout, widths):
+        """rows[:, :, MOMENTS, FRACTIONS and GRADIENT_EXTREMES] of the first T = len(rows)
+        queued steps (T, L, ...): mean, std, min and max of Z and A, the dead and saturated
+        fractions, and max |·| of dZ and dA (those training computed: dA[L] only where it
+        is not fused with the loss), exactly (NaN where a tensor holds one).  layout: a
+        RowLayout of the steps (of any width); widths: each step's m, (T,)."""
+        T, L = len(rows), len(self.activations)
+        moments = np.empty((T, 4, 2, L))  # (T, [mean, E[x²] then std, min, max], [Z, A], L)
+        moments[:, :2] = np.add.reduceat(self.sums[:T], layout.moment_rows,
+                                         axis=2)[:, :, layout.moment_columns]
+        moments[:, :2] /= layout.units * widths[:, None, None, None]
+        ranges = self.ranges[:T]
+        moments[:, 2:] = ranges[:, :, layout.moment_columns]
+        mean, mean_square, low, high = moments.transpose(1, 0, 2, 3)
+        moments[:, 1] = _std(mean, mean_square, low, high)
+        # (T, [mean, std, min, max], [Z, A], L) -> (T, L, MOMENTS)
+        rows[:, :, columns(MOMENTS)] = moments.transpose(0, 3, 2, 1).reshape(T, L, len(MOMENTS))
+        first = layout.first_gradient
+        top = np.full((T, ranges.shape[2] - first + 1), np.nan)  # one more: a dA[L] left out
+        np.maximum(ranges[:, 1, first:], -ranges[:, 0, first:], out=top[:, :-1])
+        rows[:, :, _GRADIENTS] = top[:, layout.gradient_columns] + 0.0  # -0.0 prints as 0
+        self._fill_fractions(rows, layout, widths)
 
-def _fill_ranges(ranges, X, layout, activations, masked):
-    """ranges (T, [min, max], [Z, A], L): each Z[l]'s and A[l]'s min and max."""
-    np.minimum.reduceat(X[:, :layout.z_end], layout.z_starts, axis=1, out=ranges[:, 0, 0])
-    np.maximum.reduceat(X[:, :layout.z_end], layout.z_starts, axis=1, out=ranges[:, 1, 0])
-    L = len(activations)
-    for name in set(activations):
-        layers = [l for l, g in enumerate(activations) if g == name]
-        if name in MONOTONE and not (masked and layers[0] < L - 1):  # only A[L] unmasked
-            ranges[:, :, 1, layers] = activate(name, ranges[:, :, 0, layers])
-            continue
-        for l in layers:
-            A = layout.tensor(X, "A", l + 1).reshape(len(X), -1)
-            ranges[:, 0, 1, l], ranges[:, 1, 1, l] = A.min(axis=1), A.max(axis=1)
-
-
-def _fill_fractions(rows, X, layout, activations, seen):
-    """rows[:, :, FRACTIONS]: dead ReLU units, and units saturated by sigmoid or tanh.
-    X, layout: as fill_tensor_stats; seen: the sums of each row of Z and A (T, rows),
-    each Z[l]'s min and max (T, L), and whether hidden A[l] carry dropout's masks."""
-    row_sums, low, high, masked = seen
-    relu = [l for l, name in enumerate(activations) if name == "relu"]
-    if relu:
-        # a dead unit outputs 0 for every example of the batch: its row of A = max(Z, 0)
-        # sums to 0 (no cancellation: A ≥ 0); under dropout's mask, its row of Z has max ≤ 0
-        if masked:
-            dead = np.maximum.reduceat(X[:, :layout.z_end],
-                                       np.arange(0, layout.z_end, layout.m),
-                                       axis=1) <= 0
-            counts = np.add.reduceat(dead, layout.moment_rows[:len(activations)], axis=1)
-        else:
-            counts = np.add.reduceat(row_sums == 0, layout.moment_rows,
-                                     axis=1)[:, layout.moment_columns[1]]
-        rows[:, relu, INDEX["dead_fraction"]] = counts[:, relu] / layout.units[relu]
-    for l, name in enumerate(activations):
-        if name in SATURATION:
-            Z = layout.tensor(X, "Z", l + 1).reshape(len(X), -1)
-            rows[:, l, INDEX["saturated_fraction"]] = _saturated_fraction(
-                Z, low[:, l], high[:, l], SATURATION[name])
-
-
-def _saturated_fraction(flat_Z, low, high, limit):
-    """Fraction of |Z| > limit per step (T, N); no pass over Z when its range says
-    none is."""
-    if np.all((low >= -limit) & (high <= limit)):
-        return 0.0
-    return np.add.reduce(np.abs(flat_Z) > limit, axis=1) / flat_Z.shape[1]
+    def _fill_fractions(self, rows, layout, widths):
+        """rows[:, :, FRACTIONS]: dead ReLU units, and units saturated by sigmoid or tanh."""
+        T, relu, L = len(rows), self._relu, len(self.activations)
+        if relu:
+            # a dead unit outputs 0 for every example of the batch: its row of A = max(Z, 0)
+            # sums to 0 (no cancellation: A ≥ 0); under dropout's mask, its row of Z has
+            # max ≤ 0
+            if self.unit_max is not None:
+                counts = np.add.reduceat(self.unit_max[:T] <= 0, layout.moment_rows[:L], axis=1)
+            else:
+                counts = np.add.reduceat(self.sums[:T, 0] == 0, layout.moment_rows,
+                                         axis=1)[:, layout.moment_columns[1]]
+            rows[:, relu, INDEX["dead_fraction"]] = counts[:, relu] / layout.units[relu]
+        for l, _ in self._saturating:
+            rows[:, l, INDEX["saturated_fraction"]] = self.saturated[:T, l] / (
+                layout.units[l] * widths)

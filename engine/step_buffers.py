@@ -1,13 +1,14 @@
 """The arrays a run's training steps write into, a chunk of steps at a time.
 
-Step k of a chunk writes every tensor that the statistics read into row k of one array,
-`tensors` (chunk, S): each tensor is a segment of the row (RowLayout). So one reduceat
-over a chunk's rows reduces every tensor of every step, whatever the count of layers:
-small networks are bound by the count of NumPy calls, not by arithmetic. θ_t and dθ sit
-side by side in `vectors` (rows, 2, P): step k reads θ_t from vectors[k, 0], writes dθ
-into vectors[k, 1] and θ_{t+1} into vectors[k + 1, 0], where the next step reads it.
-Nothing is copied for the statistics (engine.series). A run allocates the buffers when
-training starts and drops them when it ends (engine.run).
+A step writes every tensor that the statistics read into a row of `rows` (group, S):
+each tensor is a segment of the row (RowLayout), so that a few reductions summarize every
+tensor of a group of steps at once (engine.stats.TensorReductions). A group's rows fit
+the cache (GROUP_BYTES), and the next group writes them again. A step's output A[L]
+waits for its chunk's summary in `outputs` (chunk, n_y, m). θ_t and dθ sit side by side in `vectors`
+(rows, 2, P): step k reads θ_t from vectors[k, 0], writes dθ into vectors[k, 1] and
+θ_{t+1} into vectors[k + 1, 0], where the next step reads it. Nothing is copied for the
+statistics but A[L] (engine.series). A run allocates the buffers when training starts
+and drops them when it ends (engine.run).
 """
 
 from typing import NamedTuple
@@ -41,20 +42,19 @@ class RowLayout:
         self.starts = np.cumsum([0, *sizes[:-1]]).astype(np.intp)  # each segment's
         self.segment = {(name, l): k for k, (name, l, _) in enumerate(pieces)}
         self.ones = [self.start("ones", l) for l in range(1, L)]
-        # two regions, as the statistics read them (engine.stats): the Z[l] and A[l] with
-        # the ones, a whole number of rows of m; then the gradients
+        # three regions, as the statistics read them (engine.stats): the Z[l], then the
+        # A[l] with the ones (the two a whole number of rows of m), then the gradients
         self.z_end, self.a_end = self.start("A", 1), self.start("dZ", 1)
-        self.z_starts = self.starts[:L]
-        first = self.segment["dZ", 1]  # the first gradient segment
+        first = self.first_gradient = self.segment["dZ", 1]  # the first gradient segment
         self.moment_rows = self.starts[:first] // m  # each Z and A segment's first row
+        # (2, L): the segments of the Z[l] and the A[l], which index moment_rows too
         self.moment_columns = np.array([[self.segment[name, l] for l in range(1, L + 1)]
-                                        for name in ("Z", "A")])  # (2, L) of moment_rows
-        self.gradient_starts = self.starts[first:] - self.a_end
+                                        for name in ("Z", "A")])
         # (L, [dZ, dA]): each layer's gradient segments, counted from the first; a dA[L]
         # without a segment points one past the last (engine.stats puts NaN there)
         self.gradient_columns = np.array(
             [[self.segment[name, l] - first if (name, l) in self.segment
-              else len(self.gradient_starts) for name in ("dZ", "dA")]
+              else len(pieces) - first for name in ("dZ", "dA")]
              for l in range(1, L + 1)])
         self.units = np.asarray(widths, dtype=float)  # (L,)
 
@@ -69,6 +69,17 @@ class RowLayout:
         return rows[:, start:start + n * self.m].reshape(-1, n, self.m)
 
 
+# a group of steps' rows, reduced together: few enough bytes to stay in the core's cache
+# between the steps that write them and the reductions that read them; a group of one
+# step if its row is bigger
+GROUP_BYTES = 2**20
+
+
+def group_size(chunk, row_size):
+    """Steps whose rows of row_size numbers are reduced together: 1 to chunk."""
+    return int(min(chunk, max(1, GROUP_BYTES // (8 * row_size))))
+
+
 class Slot(NamedTuple):
     """Step k of a chunk: the Buffers it writes into, and its θ_t as a θ row."""
 
@@ -78,51 +89,67 @@ class Slot(NamedTuple):
 
 
 class StepBuffers:
-    """Chunk buffers for `chunk` steps of m examples each.
+    """Buffers for chunks of up to `chunk` steps of m examples each, and of an epoch's last
+    batch, where it is narrower.
 
+    widths: (m,), or (m, m_last) for an epoch's narrower last batch: such a step writes a
+    row of its own width (`last_row`, laid out by `last_layout`), which is reduced at
+    once, and joins the chunk of the others.
     keep_thetas: a chunk's steps keep their θ and dθ until the chunk is summarized (a
     small θ, whose norms are taken on the stacked rows): the vectors have a row per step
     and one more for the last θ_{t+1}. Otherwise two rows, taken in turns, do.
     output_dA: training computes dA[L] (RowLayout).
     """
 
-    def __init__(self, layout, chunk, m, keep_thetas, output_dA):
+    def __init__(self, layout, chunk, widths, keep_thetas, output_dA):
+        m = widths[0]
         self.chunk, self.keep_thetas = chunk, keep_thetas
         self.row_layout = RowLayout(layout.dims, m, output_dA)
-        self.tensors = np.empty((chunk, self.row_layout.size))
-        for start in self.row_layout.ones:
-            self.tensors[:, start:start + m] = 1.0  # as fast_step.forward takes A
+        self.group = group_size(chunk, self.row_layout.size)
+        self.rows = self._rows(self.group, self.row_layout)
+        self.last_layout = RowLayout(layout.dims, widths[-1], output_dA)
+        self.last_row = self._rows(1, self.last_layout) if len(widths) > 1 else None
+        self.outputs = np.empty((chunk, layout.dims[-1], m))
         self.vectors = np.empty((chunk + 1 if keep_thetas else 2, 2, layout.size))
         # views and Slots made once: a small step spends more on making views than on
-        # arithmetic. Step k reads θ row k and writes row k + 1 (of two in turns, without
-        # keep_thetas)
+        # arithmetic. Step k writes row k % group (or the last row), reads θ row k and
+        # writes θ row k + 1 (of two in turns, without keep_thetas)
         rows = len(self.vectors)
-        self._slots = [self._slot(layout, self.tensors[k], self.vectors[k % rows],
+        tensors = [_tensors(row, self.row_layout, layout.L) for row in self.rows]
+        self._slots = [self._slot(layout, tensors[k % self.group], self.vectors[k % rows],
                                   self.vectors[(k + 1) % rows, 0]) for k in range(chunk)]
-        self.nbytes = self.tensors.nbytes + self.vectors.nbytes
+        if self.last_row is not None:
+            last = _tensors(self.last_row[0], self.last_layout, layout.L)
+            self._last_slots = [self._slot(layout, last, self.vectors[k % rows],
+                                           self.vectors[(k + 1) % rows, 0])
+                                for k in range(chunk)]
+        self.nbytes = sum(a.nbytes for a in (self.rows, self.outputs, self.vectors,
+                                             *([] if self.last_row is None else [self.last_row])))
 
-    def _slot(self, layout, row, vectors, new_theta):
-        """The Slot of a step that writes its tensors into row (S,), reads θ_t from
+    @staticmethod
+    def _rows(count, row_layout):
+        """count rows for steps laid out by row_layout, their rows of ones set."""
+        rows = np.empty((count, row_layout.size))
+        for start in row_layout.ones:
+            rows[:, start:start + row_layout.m] = 1.0  # as fast_step.forward takes A
+        return rows
+
+    @staticmethod
+    def _slot(layout, tensors, vectors, new_theta):
+        """The Slot of a step that writes its tensors into the row's views, reads θ_t from
         vectors[0], writes dθ into vectors[1] and θ_{t+1} into new_theta."""
-        L, tensors = layout.L, row[None]
-
-        def tensor(name, l, extra=0):  # a view of the row: (n_l + extra, m)
-            return self.row_layout.tensor(tensors, name, l, extra)[0]
-
-        out = [(tensor("Z", l), tensor("A", l, l < L)) for l in range(1, L + 1)]
-        dZ = [tensor("dZ", l) for l in range(1, L + 1)]
-        dA = [tensor("dA", l) if ("dA", l) in self.row_layout.segment else None
-              for l in range(1, L + 1)]
+        out, dZ, dA = tensors
         theta, g = vectors
         grads = GradientOut(layout.views(g), dZ, dA)
         buffers = Buffers(out, g, grads, new_theta, layout.views(new_theta))
         return Slot(buffers, theta, layout.views(theta))
 
-    def slot(self, k, theta):
+    def slot(self, k, theta, last=False):
         """The Slot of the chunk's step k (0 ≤ k < chunk), whose θ_t is theta: θ row k holds
         it (step k - 1 wrote it there; step 0 copies it in), and the step writes θ_{t+1}
-        into row k + 1 (the two rows in turns, without keep_thetas)."""
-        slot = self._slots[k]
+        into row k + 1 (the two rows in turns, without keep_thetas).  last: the step is an
+        epoch's narrower last batch, which writes last_row."""
+        slot = self._last_slots[k] if last else self._slots[k]
         if theta is not slot.theta:
             slot.theta[:] = theta
         return slot
@@ -134,7 +161,25 @@ class StepBuffers:
         return StepVectors(pairs[:, 0], pairs[:, 1], steps, self.vectors[1:T + 1, 0], pairs)
 
     @staticmethod
-    def planned_nbytes(layout, chunk, m, keep_thetas, output_dA):
-        """The bytes that StepBuffers(layout, chunk, m, keep_thetas, output_dA) would hold."""
-        rows = chunk + 1 if keep_thetas else 2
-        return 8 * (chunk * RowLayout(layout.dims, m, output_dA).size + rows * 2 * layout.size)
+    def planned_nbytes(layout, chunk, widths, keep_thetas, output_dA):
+        """The bytes that StepBuffers(layout, chunk, widths, keep_thetas, output_dA) would
+        hold."""
+        vectors = chunk + 1 if keep_thetas else 2
+        size = RowLayout(layout.dims, widths[0], output_dA).size
+        last = RowLayout(layout.dims, widths[-1], output_dA).size if len(widths) > 1 else 0
+        return 8 * (group_size(chunk, size) * size + last + chunk * layout.dims[-1] * widths[0]
+                    + vectors * 2 * layout.size)
+
+
+def _tensors(row, row_layout, L):
+    """Views of a row (S,) laid out by row_layout: (Z[l], A[l]) per layer (a hidden A[l]
+    with its row of ones), and the dZ[l] and dA[l] (None where dA[L] has no segment)."""
+    row = row[None]
+
+    def tensor(name, l, extra=0):  # (n_l + extra, m)
+        return row_layout.tensor(row, name, l, extra)[0]
+
+    out = [(tensor("Z", l), tensor("A", l, l < L)) for l in range(1, L + 1)]
+    dZ = [tensor("dZ", l) for l in range(1, L + 1)]
+    dA = [tensor("dA", l) if ("dA", l) in row_layout.segment else None for l in range(1, L + 1)]
+    return out, dZ, dA

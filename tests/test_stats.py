@@ -1,5 +1,6 @@
 """engine.stats: the table of per-layer statistics, Z's and A's moments over a chunk of
-steps, and the served ranges of dZ, dA and X, against NumPy on the step records."""
+steps (TensorReductions), and the served ranges of dZ, dA and X, against NumPy on the step
+records."""
 
 import math
 
@@ -67,12 +68,21 @@ def _chunk(Zs, As, dZs, dAs):
     return X, layout
 
 
+def _fill(rows, X, layout, activations, masked=False):
+    """rows' tensor statistics of the steps whose rows are X, reduced two steps at a time
+    (the last alone if T is odd), as a run reduces a group of rows."""
+    reductions = stats.TensorReductions(layout, activations, masked, len(X))
+    for k in range(0, len(X), 2):
+        reductions.reduce(k, X[k:k + 2], layout)
+    reductions.fill(rows, layout, np.full(len(X), float(layout.m)))
+
+
 @pytest.mark.parametrize(("activation", "dropout"), [
     ("relu", False), ("relu", True), ("tanh", False), ("sigmoid", True), ("linear", False),
     ("leaky_relu", False), ("softmax", False),
 ])
 def test_the_statistics_of_a_chunk_are_each_steps_own(activation, dropout):
-    """fill_tensor_stats on a chunk writes mean, std, min and max of each step's Z and A,
+    """TensorReductions of a chunk write mean, std, min and max of each step's Z and A,
     the dead and saturated fractions and max |dZ| and |dA| into their columns, and
     nothing else."""
     rng = np.random.default_rng(3)
@@ -91,7 +101,7 @@ def test_the_statistics_of_a_chunk_are_each_steps_own(activation, dropout):
     X, layout = _chunk([Z, out_Z], [A, 1 / (1 + np.exp(-out_Z))], dZs, dAs)
     activations = [activation, "sigmoid"]
     rows = np.full((4, 2, len(stats.LAYER_STATS)), np.nan)
-    stats.fill_tensor_stats(rows, X, layout, activations, dropout)
+    _fill(rows, X, layout, activations, dropout)
     written = {*stats.MOMENTS, *stats.FRACTIONS, *stats.GRADIENT_EXTREMES}
     for t in range(4):
         expected = {f"{name}_{stat}": f(X[t]) for name, X in (("Z", Z), ("A", A))
@@ -177,7 +187,33 @@ def test_gradient_extremes_of_one_step(values, expected):
     X, layout = _chunk([np.zeros((1, G.shape[1], G.shape[2])), Z],
                        [np.zeros((1, G.shape[1], G.shape[2])), Z], [G, Z], [2 * G, Z])
     rows = np.full((1, 2, len(stats.LAYER_STATS)), np.nan)
-    stats.fill_tensor_stats(rows, X, layout, ["relu", "linear"])
+    _fill(rows, X, layout, ["relu", "linear"])
     np.testing.assert_equal(rows[0, 0, [stats.INDEX["dZ_max_abs"], stats.INDEX["dA_max_abs"]]],
                             [expected, 2 * expected])
     assert str(rows[0, 0, stats.INDEX["dZ_max_abs"]]) != "-0.0"
+
+
+def test_steps_of_two_widths_reduce_into_one_chunk():
+    """An epoch's narrower last batch reduces its own row, laid out for its width, into the
+    chunk's reductions beside the others: each step's statistics are its own."""
+    rng = np.random.default_rng(5)
+    widths = [7, 7, 4, 7]
+    Zs = [rng.standard_normal((5, m)) for m in widths]
+    reductions = None
+    for k, Z in enumerate(Zs):
+        A = np.maximum(Z, 0)
+        out_Z = rng.standard_normal((2, Z.shape[1]))
+        X, layout = _chunk([Z[None], out_Z[None]], [A[None], out_Z[None]],
+                           [3 * Z[None], out_Z[None]], [-A[None]])
+        if reductions is None:
+            reductions = stats.TensorReductions(layout, ["relu", "linear"], False, len(Zs))
+        reductions.reduce(k, X, layout)
+    rows = np.full((len(Zs), 2, len(stats.LAYER_STATS)), np.nan)
+    reductions.fill(rows, layout, np.array(widths, dtype=float))
+    for k, Z in enumerate(Zs):
+        A = np.maximum(Z, 0)
+        for name, value in (("Z_mean", Z.mean()), ("Z_std", Z.std()), ("A_mean", A.mean()),
+                            ("A_std", A.std()), ("A_max", A.max()), ("Z_min", Z.min()),
+                            ("dZ_max_abs", 3 * np.abs(Z).max()), ("dA_max_abs", A.max()),
+                            ("dead_fraction", np.mean(Z.max(axis=1) <= 0))):
+            assert rows[k, 0, stats.INDEX[name]] == pytest.approx(value, rel=1e-12), (k, name)

@@ -58,7 +58,7 @@ def test_a_step_is_three_complete_records(name):
 
 def _slot(run, theta):
     """A slot for a full-batch step of this run from θ_t, as a training run's chunk holds."""
-    return StepBuffers(*run._buffers_plan(run.m)).slot(0, theta)
+    return StepBuffers(*run._buffers_plan()).slot(0, theta)
 
 
 def _arrays(result):
