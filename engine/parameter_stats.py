@@ -27,10 +27,14 @@ def _norms(vectors, layout, rows, with_steps):
                          for k in range(len(stacks[0]))])
     pairs = np.stack(stacks[:2], axis=1) if vectors.pairs is None else vectors.pairs
     _extremes(rows[:, :, columns(EXTREMES)], pairs, layout)
-    # Σx² per tensor: a square and a sum along each row, as for one vector at a time
-    squares = pairs * pairs if not with_steps else np.concatenate(
-        [pairs * pairs, (vectors.steps * vectors.steps)[:, None]], axis=1)
-    return np.sqrt(np.add.reduceat(squares, layout.starts, axis=2))
+    # Σx² per tensor: one dot product along each row of a tensor's segment (BLAS), for
+    # every row at once: no θ-sized array of squares
+    sums = np.empty((len(pairs), 3 if with_steps else 2, len(layout.cuts)))
+    for j, cut in enumerate(layout.cuts):
+        np.vecdot(pairs[:, :, cut], pairs[:, :, cut], out=sums[:, :2, j])
+        if with_steps:
+            np.vecdot(vectors.steps[:, cut], vectors.steps[:, cut], out=sums[:, 2, j])
+    return np.sqrt(sums, out=sums)
 
 
 def _segment_norms(vectors, layout):
