@@ -49,7 +49,7 @@ SATURATION = {"sigmoid": float(np.log(0.99 / 0.01)), "tanh": float(np.arctanh(0.
 # a chunk: the steps summarized together, whose reductions, outputs and (a small θ)
 # θ and dθ wait in buffers meanwhile. Small networks are bound by the count of NumPy
 # calls, which a chunk amortizes; beyond about 8 MB the buffers leave the cache
-MAX_CHUNK, CHUNK_BYTES = 32, 8 * 2**20
+MAX_CHUNK, CHUNK_BYTES = 64, 8 * 2**20
 # above this many parameters, a run takes norms and accuracy step by step (one BLAS
 # dot per tensor) instead of on a chunk's stacked θ, dθ and steps: memory passes cost
 # more than calls then
