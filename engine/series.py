@@ -85,8 +85,11 @@ class Series:
         self._reductions = stats.TensorReductions(
             RowLayout(layout.dims, m, not self.output_dA_left_out), cfg["activations"],
             cfg["keep_prob"] < 1.0, self.chunk)
-        # where an epoch's narrower last batch sits in the stacks of a chunk's batches
-        self._no_batch = (np.zeros(m, dtype=np.intp), np.zeros((data.info.n_y, m)))
+        # what stands in the stacks of a chunk's batches, targets and outputs where an
+        # epoch's narrower last batch sits: finite, untied (class 0), and overwritten
+        placeholder = np.zeros((data.info.n_y, m))
+        placeholder[0] = 1.0
+        self._no_batch = (np.zeros(m, dtype=np.intp), placeholder)
         self.recorded = 0  # steps summarized so far
         self._queue, self._reduced = [], 0  # queued steps, and how many are reduced
 
@@ -127,6 +130,7 @@ class Series:
             self._reductions.reduce(k, buffers.last_row, buffers.last_layout)
             self._reduced = k + 1
             entry = entry._replace(alone=self._alone(result.forward))
+            np.copyto(buffers.outputs[k], self._no_batch[1])
         else:
             np.copyto(buffers.outputs[k], result.forward.AL)
             if (k + 1) % buffers.group == 0:
@@ -197,7 +201,7 @@ class Series:
             self.cost[span] = [q.cost for q in queue]
             self.epoch[span] = [q.epoch for q in queue]
             batches = Y = None  # the whole training set
-            if not self.full_batch:  # an Alone step's place holds zeros
+            if not self.full_batch:  # an Alone step's place holds the placeholders
                 batches, Y = (np.stack(stack) for stack in zip(
                     *[self._no_batch if q.alone else (q.indices, q.Y) for q in queue], strict=True))
             self.X_max_abs[span] = self._X_max_abs(batches)
