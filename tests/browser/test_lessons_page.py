@@ -192,6 +192,10 @@ def test_the_keyboard_opens_walks_and_escapes_a_lesson(page, server):
     expect(page.get_by_test_id("lesson-next")).to_be_focused()
     page.keyboard.press("Enter")
     expect_tour_step(page, lesson, 1)
+    # space presses the panel's buttons too, as on any button: it does not start the player
+    page.keyboard.press(" ")
+    expect_tour_step(page, lesson, 2)
+    expect(page.get_by_test_id("play-toggle")).to_have_text("▶ Play")
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     expect(toggle).to_be_focused()
