@@ -100,6 +100,7 @@ class Run:
             raise
         finally:
             self._buffers = None
+            self._series.end_training()
             self._end_training()
         return self
 

@@ -295,8 +295,13 @@ class Series:
             for l in range(len(activations))]
         return out
 
+    def end_training(self):
+        """Drop what only training needs: the reductions of queued steps."""
+        self._reductions = None
+
     def nbytes(self):
-        """The arrays of the series, and the reductions of queued steps."""
-        return self._reductions.nbytes + sum(
+        """The arrays of the series, and the reductions of queued steps while training."""
+        reductions = self._reductions  # read once: training may drop them meanwhile
+        return (0 if reductions is None else reductions.nbytes) + sum(
             a.nbytes for a in (self.cost, self.epoch, self.batch, self.train, self.test,
                                self.X_max_abs, self.layers))

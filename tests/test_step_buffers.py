@@ -169,9 +169,13 @@ def test_planned_bytes_are_the_buffers_bytes(keep_thetas, widths):
 def test_a_run_owns_its_buffers_while_it_trains():
     run = Run(normalize_config({"dataset": "moons", "hidden_layers": [5], "steps": 40}))
     seen = []
-    run.train(progress=lambda *_: seen.append(run._buffers))
+    reductions = []
+    run.train(progress=lambda *_: (seen.append(run._buffers),
+                                   reductions.append(run._series._reductions)))
     assert run.chunk > 1 and seen and all(isinstance(b, StepBuffers) for b in seen)
-    assert run._buffers is None
+    assert all(r is not None for r in reductions)
+    # what only training needs goes with it: the buffers, and the series' reductions
+    assert run._buffers is None and run._series._reductions is None
 
 
 def test_an_epochs_narrower_last_batch_joins_the_chunk():
