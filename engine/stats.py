@@ -1,10 +1,10 @@
 """Per-step statistics of every layer, computed for a chunk of steps at once.
 
 Small networks are bound by the count of NumPy calls, not by arithmetic, so a step
-writes its Z[l], A[l], dZ[l] and dA[l] into one row (engine.step_buffers), which a few
-reductions summarize for every tensor at once while it is still in the cache
-(TensorReductions); the arithmetic that turns sums and ranges into statistics then
-runs once for a chunk of steps. Rows of statistics go into a float64 array
+writes its Z[l], A[l], dZ[l] and dA[l] into a row (engine.step_buffers), and a few
+reductions summarize every tensor of a group of such rows at once (TensorReductions);
+the arithmetic that turns sums and ranges into statistics then runs once for a chunk
+of steps. Rows of statistics go into a float64 array
 (T, L, len(LAYER_STATS)), a statistic's column named by INDEX; NaN means "not
 measured".
 """
