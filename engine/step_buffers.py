@@ -80,6 +80,15 @@ def group_size(chunk, row_size):
     return int(min(chunk, max(1, GROUP_BYTES // (8 * row_size))))
 
 
+class _Vectors(NamedTuple):
+    """A row of StepBuffers.vectors: θ and dθ, and their W/b views."""
+
+    theta: np.ndarray
+    theta_views: dict
+    grad: np.ndarray
+    grad_views: dict
+
+
 class Slot(NamedTuple):
     """Step k of a chunk: the Buffers it writes into, and its θ_t as a θ row."""
 
@@ -113,16 +122,15 @@ class StepBuffers:
         self.vectors = np.empty((chunk + 1 if keep_thetas else 2, 2, layout.size))
         # views and Slots made once: a small step spends more on making views than on
         # arithmetic. Step k writes row k % group (or the last row), reads θ row k and
-        # writes θ row k + 1 (of two in turns, without keep_thetas)
-        rows = len(self.vectors)
+        # writes θ row k + 1 (of two in turns, without keep_thetas): one array for θ row k
+        # as step k - 1's θ_{t+1} and step k's θ_t, which slot() sees is in place
+        vectors = [_Vectors(theta, layout.views(theta), g, layout.views(g))
+                   for theta, g in self.vectors]
         tensors = [_tensors(row, self.row_layout, layout.L) for row in self.rows]
-        self._slots = [self._slot(layout, tensors[k % self.group], self.vectors[k % rows],
-                                  self.vectors[(k + 1) % rows, 0]) for k in range(chunk)]
+        self._slots = [self._slot(tensors[k % self.group], vectors, k) for k in range(chunk)]
         if self.last_row is not None:
             last = _tensors(self.last_row[0], self.last_layout, layout.L)
-            self._last_slots = [self._slot(layout, last, self.vectors[k % rows],
-                                           self.vectors[(k + 1) % rows, 0])
-                                for k in range(chunk)]
+            self._last_slots = [self._slot(last, vectors, k) for k in range(chunk)]
         self.nbytes = sum(a.nbytes for a in (self.rows, self.outputs, self.vectors,
                                              *([] if self.last_row is None else [self.last_row])))
 
@@ -135,14 +143,15 @@ class StepBuffers:
         return rows
 
     @staticmethod
-    def _slot(layout, tensors, vectors, new_theta):
-        """The Slot of a step that writes its tensors into the row's views, reads θ_t from
-        vectors[0], writes dθ into vectors[1] and θ_{t+1} into new_theta."""
+    def _slot(tensors, vectors, k):
+        """The Slot of step k, which writes its tensors into the row's views (tensors),
+        reads θ_t from θ row k, writes dθ into dθ row k and θ_{t+1} into θ row k + 1 (of
+        vectors, a _Vectors per row, taken in turns)."""
         out, dZ, dA = tensors
-        theta, g = vectors
-        grads = GradientOut(layout.views(g), dZ, dA)
-        buffers = Buffers(out, g, grads, new_theta, layout.views(new_theta))
-        return Slot(buffers, theta, layout.views(theta))
+        now, later = vectors[k % len(vectors)], vectors[(k + 1) % len(vectors)]
+        grads = GradientOut(now.grad_views, dZ, dA)
+        buffers = Buffers(out, now.grad, grads, later.theta, later.theta_views)
+        return Slot(buffers, now.theta, now.theta_views)
 
     def slot(self, k, theta, last=False):
         """The Slot of the chunk's step k (0 ≤ k < chunk), whose θ_t is theta: θ row k holds

@@ -116,6 +116,9 @@ def test_the_theta_rows_hold_a_chunks_steps_in_order():
     assert slots[0].theta is not first and np.all(slots[0].theta == 7.0)
     assert all(np.shares_memory(slot.theta, buffers.vectors[k, 0])
                for k, slot in enumerate(slots))
+    # step k's θ_t is the very array step k - 1 wrote θ_{t+1} into: nothing to copy
+    assert all(later.theta is now.buffers.theta and later.params is now.buffers.params
+               for now, later in zip(slots, slots[1:]))
     vectors = buffers.vectors_of(3)
     assert vectors.thetas[:, 0].tolist() == [7.0, 8.0, 9.0]
     assert vectors.new_thetas[:, 0].tolist() == [8.0, 9.0, 10.0]
