@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from engine import cost, fast_step, histograms, mistakes
-from engine.batches import steps_per_epoch
+from engine.batches import batch_size_at, steps_per_epoch
 from engine.checkpoints import RECENT_STEPS, Checkpoints, checkpoint_interval
 from engine.datasets import load_dataset
 from engine.initializers import initialize_parameters
@@ -51,7 +51,9 @@ class Run:
         rng = np.random.default_rng([config["seed"], INIT_STREAM])
         self.theta0 = self.layout.flatten(initialize_parameters(self.dims, config["init"], rng))
         moments = 1 + len(MOMENTS[config["optimizer"]])
-        self.m = config["batch_size"] or self.data.X_train.shape[1]  # examples a step
+        # examples a step (a batch as big as the training set, such as a benchmark's own
+        # smaller data under a config's batch size, is the whole set)
+        self.m = batch_size_at(0, self.data.X_train.shape[1], config["batch_size"])
         # what replaying a step costs: its training, not its evaluation
         self.step_multiply_adds = cost.train_multiply_adds(self.dims, self.m,
                                                            cost.backward_passes(config))

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import cost, fast_step, parameter_stats, stats
+from engine.batches import batch_size_at
 from engine.losses import FUSED
 from engine.parameter_stats import StepVectors
 from engine.scores import ClassLabels, SetScorer, score
@@ -80,7 +81,7 @@ class Series:
         self.stack_parameters = layout.size <= stats.FEW_PARAMETERS
         # steps summarized together, of m examples each (or an epoch's narrower last
         # batch), and their tensors' reductions while they wait
-        self.m = m = cfg["batch_size"] or data.X_train.shape[1]
+        self.m = m = batch_size_at(0, data.X_train.shape[1], cfg["batch_size"])
         self.chunk = stats.chunk_size(layout, m)
         self._reductions = stats.TensorReductions(
             RowLayout(layout.dims, m, not self.output_dA_left_out), cfg["activations"],

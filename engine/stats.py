@@ -148,8 +148,9 @@ class TensorReductions:
             np.max(X[:, :layout.z_end].reshape(g, -1, m), axis=2, out=self.unit_max[k:k + g])
         for l, limit in self._saturating:
             low, high = self.ranges[k:k + g, :, l].T
-            # no pass over Z when its range says that no |z| exceeds the limit (nor a NaN)
-            if (low < -limit).any() or (high > limit).any():
+            # no pass over Z when its range says that no |z| exceeds the limit; a NaN
+            # range is counted, so that a step's count does not depend on its group's
+            if not np.all((low >= -limit) & (high <= limit)):
                 Z = X[:, layout.starts[l]:layout.starts[l + 1]]
                 self.saturated[k:k + g, l] = np.count_nonzero(np.abs(Z) > limit, axis=1)
             else:

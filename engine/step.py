@@ -53,7 +53,7 @@ class EpochSet(NamedTuple):
 # index made W7 and W8 2 to 3 % slower); a bigger one is not copied, and a step gathers
 # its batch by index. The numbers are the same either way: BLAS reads a batch's columns
 # where they are (tests/test_step.py)
-SHUFFLED_COPY_BYTES = 8 * 2**20
+SHUFFLED_COPY_BYTES = 2 * 2**20
 
 
 class Forward(NamedTuple):

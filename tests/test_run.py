@@ -155,6 +155,21 @@ def test_a_run_holds_its_examples_once_under_its_row_of_ones():
         assert_same_bytes(np.ascontiguousarray(X), course, "X")
 
 
+
+def test_a_batch_as_big_as_its_data_trains_the_whole_set():
+    """A Run handed data with fewer training examples than the config's batch size (a
+    benchmark's own data) trains on the whole set each step, as a full batch."""
+    cfg = normalize_config({"dataset": "moons", "n_samples": 400, "batch_size": 300,
+                            "steps": 5})
+    data = load_dataset("moons", 100, None, 0.2, 1)  # 80 training examples
+    run = Run(cfg, data).train()
+    assert run.status == "done" and run.m == 80 and run._narrow is None
+    summary = run.summary()
+    assert summary["epoch"] == [0, 1, 2, 3, 4]
+    assert run.step_record(3)["batch"]["indices"] == list(range(80))
+    assert all(math.isfinite(v) for v in summary["batch_accuracy"])
+
+
 @pytest.mark.parametrize("raw", [
     {"dataset": "digits", "hidden_layers": [32, 16], "steps": 40},  # Z and A: several MB
     {**BASE, "hidden_layers": [128] * 5, "steps": 30, "learning_rate": 0.05},  # a big θ

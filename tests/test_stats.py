@@ -217,3 +217,25 @@ def test_steps_of_two_widths_reduce_into_one_chunk():
                             ("dZ_max_abs", 3 * np.abs(Z).max()), ("dA_max_abs", A.max()),
                             ("dead_fraction", np.mean(Z.max(axis=1) <= 0))):
             assert rows[k, 0, stats.INDEX[name]] == pytest.approx(value, rel=1e-12), (k, name)
+
+
+def test_a_steps_saturated_fraction_does_not_depend_on_its_group():
+    """A step whose Z holds a NaN counts its saturated units alone as beside a step that
+    saturates: the reductions of a group give each step its own fraction."""
+    rng = np.random.default_rng(2)
+    Z = 5 * rng.standard_normal((2, 4, 6))  # |z| > 4.6 somewhere: saturated sigmoid units
+    Z[0, 0, 0] = np.nan
+    A = 1 / (1 + np.exp(-Z))
+    out_Z = rng.standard_normal((2, 1, 6))
+    X, layout = _chunk([Z, out_Z], [A, out_Z], [Z, out_Z], [Z])
+    fractions = []
+    for groups in ([(0, 2)], [(0, 1), (1, 2)]):
+        reductions = stats.TensorReductions(layout, ["sigmoid", "linear"], False, 2)
+        for start, stop in groups:
+            reductions.reduce(start, X[start:stop], layout)
+        rows = np.full((2, 2, len(stats.LAYER_STATS)), np.nan)
+        reductions.fill(rows, layout, np.full(2, 6.0))
+        fractions.append(rows[:, 0, stats.INDEX["saturated_fraction"]].tolist())
+    assert fractions[0] == fractions[1]
+    assert fractions[0][1] == np.mean(np.abs(Z[1]) > stats.SATURATION["sigmoid"]) > 0
+    assert fractions[0][0] == np.sum(np.abs(Z[0]) > stats.SATURATION["sigmoid"]) / 24

@@ -3,6 +3,8 @@ laid out by RowLayout, a group of rows taken in turns, and a row of its own for 
 narrower last batch), their outputs and the θ rows; a run allocates them for its training
 and drops them after (engine.run)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -118,7 +120,7 @@ def test_the_theta_rows_hold_a_chunks_steps_in_order():
                for k, slot in enumerate(slots))
     # step k's θ_t is the very array step k - 1 wrote θ_{t+1} into: nothing to copy
     assert all(later.theta is now.buffers.theta and later.params is now.buffers.params
-               for now, later in zip(slots, slots[1:]))
+               for now, later in itertools.pairwise(slots))
     vectors = buffers.vectors_of(3)
     assert vectors.thetas[:, 0].tolist() == [7.0, 8.0, 9.0]
     assert vectors.new_thetas[:, 0].tolist() == [8.0, 9.0, 10.0]
