@@ -179,14 +179,9 @@ class Series:
         if not self.stack_parameters:
             batches = None if forward.indices is None else forward.indices[None]
             self._parameters(slice(t, t + 1), _own_vectors(result), forward.AL[None],
-                             self._targets([Y]), batches)
+                             self.data.Y_train if Y is None else Y[None], batches)
         step = update.step if self.step_scale is None and self.stack_parameters else None
         return QueuedStep(t, forward.cost, forward.epoch, forward.indices, Y, step)
-
-    def _targets(self, Ys):
-        """The targets of consecutive steps: the training set's Y (n_y, m) for full
-        batches, else their batches' stacked (T, n_y, m)."""
-        return self.data.Y_train if Ys[0] is None else np.stack(Ys)
 
     def _summarize(self, queue, ALs, layout, vectors):
         """Write the rows of consecutive QueuedSteps, whose tensors are the first T
@@ -231,8 +226,8 @@ class Series:
 
     def _parameters(self, span, vectors, ALs, Y, batches):
         """Norms and scores of the steps of a span (a slice of consecutive steps) from their
-        StepVectors, outputs ALs (T, n_y, m), targets Y (see _targets) and examples (see
-        _scores)."""
+        StepVectors, outputs ALs (T, n_y, m), targets Y (the training set's (n_y, m), or each
+        step's batch's, (T, n_y, m)) and examples (see _scores)."""
         with np.errstate(all="ignore"):
             parameter_stats.fill_parameters(self.layers[span], vectors, self.layout,
                                             self.step_scale)

@@ -116,8 +116,10 @@ class StepBuffers:
         self.row_layout = RowLayout(layout.dims, m, output_dA)
         self.group = group_size(chunk, self.row_layout.size)
         self.rows = self._rows(self.group, self.row_layout)
-        self.last_layout = RowLayout(layout.dims, widths[-1], output_dA)
-        self.last_row = self._rows(1, self.last_layout) if len(widths) > 1 else None
+        self.last_layout = self.last_row = None
+        if len(widths) > 1:
+            self.last_layout = RowLayout(layout.dims, widths[-1], output_dA)
+            self.last_row = self._rows(1, self.last_layout)
         self.outputs = np.empty((chunk, layout.dims[-1], m))
         self.vectors = np.empty((chunk + 1 if keep_thetas else 2, 2, layout.size))
         # views and Slots made once: a small step spends more on making views than on
