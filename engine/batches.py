@@ -11,6 +11,12 @@ import numpy as np
 SHUFFLE_STREAM, DROPOUT_STREAM = 2, 3
 
 
+def is_full_batch(m, batch_size):
+    """Whether every step trains on all m training examples: no batch size, or one as big
+    as the set (a config names that None; a benchmark's own smaller data may not)."""
+    return batch_size is None or batch_size >= m
+
+
 def steps_per_epoch(m, batch_size):
     """ceil(m / batch_size): the last mini-batch holds the remainder, as the course."""
     return -(-m // batch_size)
@@ -33,7 +39,7 @@ def batch_columns(t, m, batch_size):
 
 def batch_indices(seed, t, m, batch_size):
     """(epoch, indices) of step t; indices is None for full-batch training."""
-    if batch_size is None or batch_size >= m:
+    if is_full_batch(m, batch_size):
         return t, None
     epoch, columns = batch_columns(t, m, batch_size)
     return epoch, epoch_permutation(seed, epoch, m)[columns]
@@ -41,7 +47,7 @@ def batch_indices(seed, t, m, batch_size):
 
 def batch_size_at(t, m, batch_size):
     """Examples in step t's batch: batch_size, m, or an epoch's remainder."""
-    if batch_size is None or batch_size >= m:
+    if is_full_batch(m, batch_size):
         return m
     k = t % steps_per_epoch(m, batch_size)
     return min(batch_size, m - k * batch_size)

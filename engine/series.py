@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import cost, fast_step, parameter_stats, stats
-from engine.batches import batch_size_at
+from engine.batches import batch_size_at, is_full_batch
 from engine.losses import FUSED
 from engine.parameter_stats import StepVectors
 from engine.scores import ClassLabels, SetScorer, score
@@ -97,12 +97,12 @@ class Series:
     def _scorers(self, cfg, layout, data, with_ones):
         """What the scores need: the cadence of the whole sets' and their SetScorers."""
         m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
-        self.full_batch = cfg["batch_size"] is None or cfg["batch_size"] >= m_train
+        self.full_batch = is_full_batch(m_train, cfg["batch_size"])
         self.evaluated_every = cost.evaluation_interval(
             layout.dims, cfg["batch_size"] or m_train, m_train, m_test)
         self._last = cfg["steps"] - 1
         # the step's own AL is the train prediction when it saw all data without dropout
-        self.own_AL = cfg["batch_size"] is None and cfg["keep_prob"] == 1.0
+        self.own_AL = self.full_batch and cfg["keep_prob"] == 1.0
         acts = cfg["activations"]
         self._train = SetScorer(self.task, layout, acts, with_ones.train, data.Y_train)
         self._test = SetScorer(self.task, layout, acts, with_ones.test, data.Y_test) \

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import fast_step, mistakes
-from engine.batches import batch_columns, dropout_rng, epoch_permutation
+from engine.batches import batch_columns, dropout_rng, epoch_permutation, is_full_batch
 from engine.model import l2_cost
 from engine.optimizers import OPTIMIZERS
 
@@ -124,8 +124,7 @@ class StepRunner:
         self.X_ones = fast_step.with_ones(data.X_train) if X_ones is None else X_ones
         # a bug that cannot change a number trains on the bug-free path (bug_active)
         self.bug = cfg.get("bug") if mistakes.bug_active(cfg) else None
-        m = data.X_train.shape[1]
-        self.full_batch = cfg["batch_size"] is None or cfg["batch_size"] >= m
+        self.full_batch = is_full_batch(data.X_train.shape[1], cfg["batch_size"])
         self.shuffled_copy = not self.full_batch and self.X_ones.nbytes <= SHUFFLED_COPY_BYTES
         self._epoch_set = None  # the EpochSet of the last epoch asked for
 

@@ -168,6 +168,10 @@ def test_a_batch_as_big_as_its_data_trains_the_whole_set():
     assert summary["epoch"] == [0, 1, 2, 3, 4]
     assert run.step_record(3)["batch"]["indices"] == list(range(80))
     assert all(math.isfinite(v) for v in summary["batch_accuracy"])
+    # the same numbers as the config without a batch size, scores included (NaN where
+    # a statistic does not apply: compared as text, NaN equals NaN)
+    full = Run({**cfg, "batch_size": None}, data).train().summary()
+    assert json.dumps(summary) == json.dumps(full)
 
 
 @pytest.mark.parametrize("raw", [
