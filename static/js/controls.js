@@ -16,8 +16,6 @@ export function isTextField(target) {
 // a drop-down keeps ↑/↓ and space to choose its option; ←/→ step the iteration there too
 const OWN_KEYS = {SELECT: new Set(["ArrowUp", "ArrowDown", " "])};
 const ownsKey = (target, key) => Boolean(target && OWN_KEYS[target.tagName] && OWN_KEYS[target.tagName].has(key));
-// a phase chip is a button: Enter and space choose it
-const isChip = (target) => Boolean(target && target.closest && target.closest("#phase-strip button"));
 
 export function createControls(store, actions) {
   const limits = {steps: 1, L: 1};
@@ -74,12 +72,15 @@ export function createControls(store, actions) {
 }
 
 // the page's own keys: not in a text field, not with a modifier, not a key that the
-// focused drop-down or phase chip uses itself
+// focused drop-down, button or box uses itself
 const pageKey = (e) => !isTextField(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey &&
-  !ownsKey(e.target, e.key) && !(e.key === " " && (isChip(e.target) || ownsSpace(e.target)));
-// space is the one key that ticks a box, and it opens and closes a disclosure's summary
-const ownsSpace = (target) => Boolean(target && (target.tagName === "SUMMARY" ||
-  (target.tagName === "INPUT" && (target.type === "checkbox" || target.type === "radio"))));
+  !ownsKey(e.target, e.key) && !(e.key === " " && ownsSpace(e.target));
+// space presses a focused button (a phase chip, "iteration ▶", play itself), as on any
+// page, ticks a box and opens and closes a disclosure's summary; with none of these
+// focused, it plays and pauses
+const ownsSpace = (target) => Boolean(target && target.closest &&
+  (target.closest("button, summary, [role=button]") ||
+   (target.tagName === "INPUT" && ["checkbox", "radio", "button", "submit", "reset"].includes(target.type))));
 
 function bindKeys(store, {goStep, walkPhase, togglePlay, togglePhasePlay}) {
   const onKey = (e) => {
@@ -92,11 +93,11 @@ function bindKeys(store, {goStep, walkPhase, togglePlay, togglePhasePlay}) {
       p: togglePhasePlay, P: togglePhasePlay,
     };
     if (!moves[e.key]) return;
-    e.preventDefault();  // no scrolling, no slider nudge, no drop-down change, no button click on space
+    e.preventDefault();  // no scrolling, no slider nudge, no drop-down change
     moves[e.key]();
   };
   document.addEventListener("keydown", onKey);
-  // a focused button would click itself on the space key's keyup
+  // space that plays does not also scroll the page on its keyup
   document.addEventListener("keyup", (e) => { if (e.key === " " && pageKey(e)) e.preventDefault(); });
 }
 

@@ -65,12 +65,6 @@ function fill(parts, lesson, n) {
   parts.question.hidden = !last;
 }
 
-// space on the panel's buttons is theirs, as on any button: it does not start the
-// iteration player (controls.js takes it elsewhere)
-function keepSpace(e) {
-  if (e.key === " " && e.target.closest("button")) e.stopPropagation();
-}
-
 // actions: {walk(delta), close()}. show(lesson, n) opens the panel at tour step n (0 to
 // N), show(null) hides it; onToggle(open) hears when the panel appears or goes
 export function createLessonPanel(aside, actions, onToggle) {
@@ -80,9 +74,7 @@ export function createLessonPanel(aside, actions, onToggle) {
   parts.close.addEventListener("click", () => actions.close());
   aside.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }
-    keepSpace(e);
   });
-  aside.addEventListener("keyup", keepSpace);
   return {
     show(lesson, n) {
       const wasOpen = !aside.hidden;

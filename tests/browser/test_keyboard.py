@@ -1,5 +1,6 @@
 """The page with the keyboard only: ←/→ step the iteration wherever the focus is, except in
-a text field, and the phase chips are buttons that Tab reaches and Enter or space choose."""
+a text field, the phase chips are buttons that Tab reaches and Enter or space choose, and
+space presses any focused button."""
 
 import re
 
@@ -55,3 +56,22 @@ def test_phase_chips_are_reached_with_tab_and_chosen_with_enter_or_space(page, s
     expect(page.get_by_test_id("phase-label")).to_have_text("backward · layer 3")
     expect(page.get_by_test_id("play-toggle")).to_contain_text("Play")
     expect(page).to_have_url(re.compile(r"[?&]phase=backward-3&layer=3"))
+
+
+@pytest.mark.parametrize(("button", "iteration"), [("step-next", 4), ("step-prev", 2)])
+def test_space_presses_a_focused_button_and_plays_elsewhere(page, server, button, iteration):
+    """Space on a focused button presses it, as on any page (it used to start the player);
+    with no button focused it plays and pauses."""
+    open_page(page, server, "?it=3")
+    toggle, step = page.get_by_test_id("play-toggle"), page.get_by_test_id("step-label")
+    page.get_by_test_id(button).focus()
+    page.keyboard.press("Space")
+    expect(step).to_contain_text(f"iteration {iteration} ")
+    page.wait_for_timeout(400)
+    expect(toggle).to_contain_text("Play")
+    expect(step).to_contain_text(f"iteration {iteration} ")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Space")
+    expect(toggle).to_contain_text("Pause")
+    page.keyboard.press("Space")
+    expect(toggle).to_contain_text("Play")

@@ -124,11 +124,6 @@ function onKey(e) {
   }
 }
 
-// space on the card's buttons is theirs: it does not start the iteration player
-function keepSpace(e) {
-  if (e.key === " " && e.target.closest("button")) e.stopPropagation();
-}
-
 // the question moves the focus onto the card only from where the learner walked the phases
 function takeFocus() {
   const a = document.activeElement;
@@ -186,8 +181,6 @@ export function render(element, frame) {
       if (entry && entry.revealed) goOn();
       else if (entry) reveal(entry);
     }});
-  card.addEventListener("keydown", keepSpace);
-  card.addEventListener("keyup", keepSpace);
   document.addEventListener("keydown", onKey);
   // the first frame of a page opened with quiz=1 asks, as an arrival does
   if (store.get().quiz) armed = true;
