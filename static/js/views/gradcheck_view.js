@@ -44,8 +44,9 @@ function draw(result) {
 }
 
 // the verdict in words. `passed` has two reasons: a relative difference under the
-// threshold, or (newer servers) a difference within the rounding noise of tiny gradients,
-// where the relative difference says nothing; the sentence names the one that applied
+// threshold, or a difference within the rounding noise of the numerical gradient, where
+// gradients small against that noise make the relative difference say nothing; the
+// sentence names the one that applied
 const withinNoise = (r) => r.passed && !(r.relative_difference < r.threshold);
 
 function verdict(result) {
@@ -58,8 +59,8 @@ function verdict(result) {
     return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient`;
   }
   if (withinNoise(result)) {
-    return `${measured} ≥ ${result.threshold}, but the gradients are too small to check at ` +
-      `ε = ${result.epsilon}: the difference is within rounding noise` +
+    return `${measured} ≥ ${result.threshold}, but the gradients are too small for a relative ` +
+      `check at ε = ${result.epsilon}: the difference is within the rounding noise of the numerical gradient` +
       (typeof result.noise_floor === "number" ? ` (‖g − g_num‖ ≤ ${formatNumber(result.noise_floor, 2)})` : "") +
       ", so this is not a sign of a bug";
   }
