@@ -137,16 +137,20 @@ class Summary(TypedDict):
 
 # per tensor: its counts per bin, one list per step; and, where the engine gives them,
 # the exact [min, max] of its finite entries per step ([null, null] when there are none)
+# and their exact percentiles at `percentiles` (nulls when there are none)
+_EXACT = [f"{name}_{kind}" for kind in ("range", "percentiles") for name in HISTOGRAM_TENSORS]
 HistogramLayer = TypedDict("HistogramLayer", {
     "l": int, **{name: list[list[int]] for name in HISTOGRAM_TENSORS},
-    **{f"{name}_range": NotRequired[list[list[float | None]]] for name in HISTOGRAM_TENSORS}})
+    **{key: NotRequired[list[list[float | None]]] for key in _EXACT}})
 
 
 class Histograms(TypedDict):
-    """Counts over fixed bins: (-inf, edges[0]), [edges[0], edges[1]), ..., [edges[-1], inf)."""
+    """Counts over fixed bins: (-inf, edges[0]), [edges[0], edges[1]), ..., [edges[-1], inf);
+    and the percentiles (in %) at which each tensor's `{name}_percentiles` are taken."""
 
     steps: list[int]
     edges: list[float]
+    percentiles: NotRequired[list[float]]
     layers: list[HistogramLayer]
 
 

@@ -1,7 +1,9 @@
 """Histograms of a run's Z, A, dZ and dW per layer, at chosen steps (each replayed).
 
 The bins are fixed, TensorBoard-style: ±10^k for k in [-6, 3] at 4 bins a decade, and
-0, so that the histograms of any step and any tensor share their bins.
+0, so that the histograms of any step and any tensor share their bins. Beside them, each
+tensor's exact percentiles at TensorBoard's PERCENTILES: the bins say nothing of where in
+(1000, ∞) the entries of a diverging run's gradients lie, nor where in a quarter decade.
 """
 
 import numpy as np
@@ -9,15 +11,33 @@ import numpy as np
 _POSITIVE = 10.0 ** np.linspace(-6, 3, 37)
 HISTOGRAM_EDGES = np.concatenate([[-np.inf], -_POSITIVE[::-1], [0.0], _POSITIVE, [np.inf]])
 HISTOGRAM_TENSORS = ("Z", "A", "dZ", "dW")
+# TensorBoard's bands: the normal distribution's 0, ±1.5σ, ±σ, ±σ/2 and median, in %
+PERCENTILES = (0.0, 6.68, 15.87, 30.85, 50.0, 69.15, 84.13, 93.32, 100.0)
 
 
 def histogram(X):
-    """Counts of X's entries in HISTOGRAM_EDGES' bins (non-finite entries dropped), and
-    [min, max] of the finite entries ([NaN, NaN] when there are none)."""
-    finite = X[np.isfinite(X)]
-    counts, _ = np.histogram(finite, bins=HISTOGRAM_EDGES)
-    extremes = [float(finite.min()), float(finite.max())] if finite.size else [np.nan, np.nan]
-    return counts, extremes
+    """What the histograms hold of tensor X, from one sort of its finite entries
+    (non-finite ones are dropped): its counts in HISTOGRAM_EDGES' bins (as np.histogram
+    counts them: each bin [low, high), the last closed), [min, max] ([NaN, NaN] when there
+    are none) and its values at PERCENTILES (NaN each when there are none)."""
+    ordered = X[np.isfinite(X)]  # a copy, flat
+    ordered.sort()
+    below = np.searchsorted(ordered, HISTOGRAM_EDGES[:-1])  # entries below each lower edge
+    counts = np.diff(np.append(below, ordered.size))
+    if not ordered.size:
+        return counts, [np.nan, np.nan], [np.nan] * len(PERCENTILES)
+    return counts, [float(ordered[0]), float(ordered[-1])], _percentiles(ordered)
+
+
+def _percentiles(ordered):
+    """ordered's values at PERCENTILES, linear between neighbours (NumPy's default method),
+    each a weighted mean of two finite entries, which cannot overflow as their difference
+    can."""
+    position = np.array(PERCENTILES) / 100 * (ordered.size - 1)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, ordered.size - 1)
+    weight = position - low
+    return (ordered[low] * (1 - weight) + ordered[high] * weight).tolist()
 
 
 def spread_steps(num_steps, snapshots, interval=1):
@@ -39,18 +59,22 @@ def _tensors(result, l):
 
 def histograms(run, steps):
     """Counts over fixed edges for Z, A, dZ, dW per layer at these steps (each replayed),
-    and each tensor's exact finite [min, max] ("Z_range", ...): the bins are a quarter
-    decade wide, and percentiles read from them alone would spread an all-zero tensor
-    over the bin next to 0."""
-    names = [*HISTOGRAM_TENSORS, *(f"{name}_range" for name in HISTOGRAM_TENSORS)]
+    each tensor's exact finite [min, max] ("Z_range", ...) and its exact percentiles
+    ("Z_percentiles", ...): the bins are a quarter decade wide and end at ±1000, and
+    percentiles read from them alone would spread an all-zero tensor over the bin next
+    to 0, and hold a diverging gradient's at ±1000."""
+    names = [*HISTOGRAM_TENSORS, *(f"{name}_{kind}" for kind in ("range", "percentiles")
+                                   for name in HISTOGRAM_TENSORS)]
     layers = [{"l": l, **{name: [] for name in names}} for l in range(1, run.L + 1)]
     for t in steps:
         result = run.replay(t)
         for l, entry in enumerate(layers, start=1):
             tensors = _tensors(result, l)
             for name in HISTOGRAM_TENSORS:
-                counts, extremes = histogram(tensors[name])
+                counts, extremes, values = histogram(tensors[name])
                 entry[name].append(counts.tolist())
                 entry[f"{name}_range"].append(extremes)
+                entry[f"{name}_percentiles"].append(values)
     edges = HISTOGRAM_EDGES[1:-1].tolist()
-    return {"steps": list(steps), "edges": edges, "layers": layers}
+    return {"steps": list(steps), "edges": edges, "percentiles": list(PERCENTILES),
+            "layers": layers}

@@ -1,12 +1,13 @@
 """engine.histograms: counts of Z, A, dZ and dW over fixed edges at replayed steps, each
-tensor's exact range, and the evenly spread steps of the default histograms."""
+tensor's exact range and percentiles, and the evenly spread steps of the default
+histograms."""
 
 import numpy as np
 import pytest
 from trained_runs import BASE
 
 from engine.config import normalize_config
-from engine.histograms import HISTOGRAM_TENSORS, spread_steps
+from engine.histograms import HISTOGRAM_TENSORS, PERCENTILES, spread_steps
 from engine.options import options
 from engine.run import Run
 
@@ -63,6 +64,50 @@ def test_histogram_ranges_are_each_tensors_finite_extremes():
         for k, t in enumerate(h["steps"]):
             for name, tensor in _tensors(run.step_record(t)["layers"][entry["l"] - 1]).items():
                 assert entry[f"{name}_range"][k] == [tensor.min(), tensor.max()], (t, name)
+
+
+def _percentile(values, q):
+    """q % of the way along the sorted values, linear between neighbours (the definition
+    NumPy's default and TensorBoard's reading of a distribution share)."""
+    ordered = sorted(values)
+    position = q / 100 * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+# a run whose gradients grow past the bins' last edge (±1000) for a few steps before Z
+# goes non-finite at step 6
+GROWS_PAST_THE_BINS = {"dataset": "sine", "hidden_layers": [16, 16], "learning_rate": 5.0,
+                       "steps": 50}
+
+
+@pytest.mark.parametrize("raw", [DROPOUT_ADAM, GROWS_PAST_THE_BINS], ids=["adam", "diverges"])
+def test_histogram_percentiles_are_each_tensors_own(raw):
+    run = Run(normalize_config(raw)).train()
+    h = run.histograms(steps=list(range(run.num_steps)))
+    assert h["percentiles"] == list(PERCENTILES)
+    for entry in h["layers"]:
+        for k, t in enumerate(h["steps"]):
+            for name, tensor in _tensors(run.step_record(t)["layers"][entry["l"] - 1]).items():
+                finite = tensor[np.isfinite(tensor)].ravel().tolist()
+                served = entry[f"{name}_percentiles"][k]
+                if not finite:
+                    assert all(np.isnan(v) for v in served)
+                    continue
+                expected = [_percentile(finite, q) for q in PERCENTILES]
+                np.testing.assert_allclose(served, expected, rtol=1e-12, err_msg=f"{t} {name}")
+                assert served[0] == min(finite) and served[-1] == max(finite)
+
+
+def test_percentiles_reach_past_the_last_bin_where_the_bins_cannot():
+    """A diverging run's gradients beyond ±1000 all fall in the last bin, which says nothing
+    of where; the percentiles say it (the page once drew them flat at ±1000)."""
+    run = Run(normalize_config(GROWS_PAST_THE_BINS)).train()
+    h = run.histograms(steps=list(range(run.num_steps)))
+    medians = [abs(p[4]) for entry in h["layers"] for p in entry["dW_percentiles"]
+               if np.isfinite(p[4])]
+    assert max(medians) > 1e6
 
 
 def test_an_all_zero_tensor_has_the_range_zero():

@@ -68,6 +68,23 @@ def test_an_all_zero_tensor_gets_no_invented_bands(page, server):
     assert values and set(values) == {0}
 
 
+# the middle line (the median) of each distributions panel: Z, A, dZ, dW
+MEDIANS = """() => [...document.querySelectorAll('#view-distributions .js-plotly-plot')]
+  .map(p => p.data[p.data.length - 1].y.filter(v => v !== null && v !== undefined))"""
+
+
+def test_gradients_past_the_last_bin_are_drawn_where_they_are(page, server):
+    """sine at α = 5 grows dW[1] past 1e6 before it diverges at step 6: the bins end at
+    ±1000, and percentiles read from them drew its bands flat there; the served
+    percentiles put them where they are."""
+    open_page(page, server, "?dataset=sine&hidden_layers=16,16&learning_rate=5&layer=1")
+    view = page.get_by_test_id("view-distributions")
+    expect(view).to_contain_text("dZ[1]")  # the histograms have arrived
+    page.wait_for_function(f"() => ({MEDIANS})().length === 4")
+    medians = page.evaluate(MEDIANS)
+    assert max(abs(v) for v in medians[3]) > 1e6, medians[3]
+
+
 def patch_summary(page, t, changes):
     """Serve the real summary with layer statistics at step t replaced: {(l, stat): value}."""
     def handle(route):

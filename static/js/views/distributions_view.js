@@ -1,6 +1,6 @@
 // distributions, TensorBoard style: for the selected layer, bands of percentiles of Z, A,
-// dZ and dW over the iterations, from the histograms in the summary (counts over fixed
-// bins at evenly spread steps). the darkest band is the middle 38 %, the palest the full
+// dZ and dW over the iterations, from the histograms route (each tensor's exact
+// percentiles at evenly spread steps, beside counts over fixed bins). the darkest band is the middle 38 %, the palest the full
 // range. until the histograms arrive (or without them) it draws the summary instead: Z and
 // A's min, mean ± std and max, and the norms of db and dW.
 // the four panels are four Plotly figures laid over one another, each with its axes where
@@ -49,14 +49,25 @@ function within(v, range) {
   return Math.min(range[1], Math.max(range[0], v));
 }
 
+// percentile q (of PERCENTILES) at every histogram step: the tensor's exact one where the
+// server sends them, else read from the bins, which end at ±1000 (a diverging gradient's
+// percentiles would sit flat there) and are a quarter decade wide
+function percentileSeries(h, layer, name, ranges) {
+  const exact = layer[`${name}_percentiles`], columns = h.percentiles || [];
+  return PERCENTILES.map((q) => {
+    const k = columns.indexOf(q);
+    if (exact && k >= 0) return exact.map((values) => values[k]);
+    return layer[name].map((counts, s) => within(percentile(counts, h.edges, q), ranges && ranges[s]));
+  });
+}
+
 // panels: [{title, x, bands: [[low, high], ...] palest first, mid}]; the exact extremes
 // are the 0th and 100th percentiles
 function histogramPanels(h, summary, l) {
   const layer = h.layers[l - 1];
   return TENSORS.map((name) => {
     const ranges = exactRanges(h, summary, l, name);
-    const p = PERCENTILES.map((q) => layer[name].map((counts, k) =>
-      within(percentile(counts, h.edges, q), ranges && ranges[k])));
+    const p = percentileSeries(h, layer, name, ranges);
     if (ranges) {
       p[0] = ranges.map((r) => r[0]);
       p[8] = ranges.map((r) => r[1]);
