@@ -116,3 +116,31 @@ def test_a_scale_the_page_does_not_know_falls_back_to_shared(page, server):
         highs.append({bar["name"]: bar["high"] for bar in shown_bars(page)})
     assert highs[0] == highs[1]
     assert highs[0]["Z"] == highs[0]["A"] and highs[0]["dZ"] == highs[0]["dW"]
+
+
+# every shown label of the bars under the heatmaps whose text is cut ("−9.8e…"), and the
+# text each bar shows
+CLIPPED_LABELS = """() => [...document.querySelectorAll('.slot:not([hidden]) .bar-ticks > span')]
+  .filter(s => s.offsetParent !== null && s.scrollWidth > s.clientWidth + 1)
+  .map(s => `${s.closest('.slot').dataset.name}: ${s.textContent}`)"""
+SHOWN_TEXT = """() => Object.fromEntries([...document.querySelectorAll('.slot:not([hidden])')]
+  .map(s => [s.dataset.name, [...s.querySelectorAll('.bar-ticks > span')]
+    .filter(span => span.offsetParent !== null)
+    .map(span => getComputedStyle(span, '::before').content.replace(/^none$/, '').replace(/"/g, '')
+                 + span.innerText).join(' ')]))"""
+HUGE = "?dataset=sine&hidden_layers=16,16&learning_rate=5&it=6&phase=forward-3&layer=3"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_narrow_bar_shows_a_huge_range_whole(page, server, width):
+    """sine at α = 5: A[2] reaches ±9.8e250 at its last step, and its bar under a heatmap
+    80 px wide has no room for "−9.8e250  0 · own max  9.8e250": it says "±9.8e250" whole
+    rather than three clipped labels; b's bar, beside its heatmap, keeps all three."""
+    page.set_viewport_size({"width": width, "height": 800})
+    open_page(page, server, HUGE)
+    page.wait_for_function(
+        "() => document.querySelector('.slot[data-name=A_prev] .colour-bar.tight')")
+    assert page.evaluate(CLIPPED_LABELS) == []
+    shown = page.evaluate(SHOWN_TEXT)
+    assert shown["A_prev"].strip() == "±9.8e250", shown
+    assert "9.8e250" in shown["b"] and "−9.8e250" in shown["b"], shown

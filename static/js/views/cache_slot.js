@@ -17,6 +17,30 @@ const STOPS = DIVERGING.map(([p, c]) => `${c} ${100 * p}%`).join(", ");
 // b and db are one column: their bar stands beside them, negative at the bottom
 const VECTORS = new Set(["b", "db"]);
 const FAINT = 0.05;  // a tensor below this share of its shared range is called faint
+// a bar's labels in font-size units a character (a generous average of this font's
+// digits and signs), and the width below which cache.css hides "faint: its max …"
+const CHAR_EM = 0.62, NOTE_ROOM = 140;
+
+// a bar too narrow for "−9.8e250  0 · own max  9.8e250" shows "±9.8e250" alone rather than
+// three clipped labels ("−9.8e…"), the size being what the bar must tell (its title says
+// the rest); the width comes from a ResizeObserver, so drawing never forces a layout
+function fitTicks(bar) {
+  const width = Number(bar.dataset.width);
+  if (!width || bar.closest(".vector")) return;  // a vector's labels stand beside its bar
+  const [low, zero, high] = bar.labels;
+  const note = zero.querySelector(".faint-note");
+  const zeroChars = zero.textContent.length - (note && width < NOTE_ROOM ? note.textContent.length : 0);
+  const size = document.documentElement.classList.contains("big") ? 12 : 10;
+  const needed = (low.textContent.length + zeroChars + high.textContent.length) * CHAR_EM * size + 12;
+  bar.classList.toggle("tight", !bar.mask && needed > width);
+}
+
+const barWidths = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    entry.target.dataset.width = String(entry.contentRect.width);
+    fitTicks(entry.target);
+  }
+});
 
 function element(tag, className, text) {
   const el = document.createElement(tag);
@@ -41,9 +65,12 @@ function drawBar(slot, range) {
     bar.dataset.high = "1";
     setStyle(bar.strip, "background", `linear-gradient(${slot.direction}, #ffffff, #252525)`);
     bar.labels.forEach((el, k) => { el.textContent = ["0 dropped", "", "1 kept"][k]; });
+    bar.mask = true;
+    bar.classList.remove("tight");
     bar.title = "dropout mask: 0 drops the unit, 1 keeps it";
     return;
   }
+  bar.mask = false;
   const top = range.top, own = range.from === "heatmap";
   Object.assign(bar.dataset, {low: String(-top), high: String(top), from: range.from, eps: range.eps ? String(range.eps) : ""});
   setStyle(bar.strip, "background", `linear-gradient(${slot.direction}, ${STOPS})`);
@@ -57,6 +84,7 @@ function drawBar(slot, range) {
     (faint ? `<span class="faint-note"> · faint: its max ${formatNumber(range.own, 2)}</span>` : ""));
   bar.classList.toggle("faint", faint);
   setText(bar.labels[2], formatNumber(top, 2));
+  fitTicks(bar);
   bar.classList.toggle("approx", !range.exact);
   const source = {step: "this iteration's exact range", run: "the exact range over the whole run",
     heatmap: range.exact ? "this tensor's own range (no served statistic)" : "the largest drawn block mean (no served statistic): the true range may be wider"}[range.from];
@@ -149,6 +177,7 @@ export function createSlot(name, hooks) {
   const ticks = element("div", "bar-ticks");
   ticks.append(...bar.labels);
   bar.append(bar.strip, ticks);
+  if (barWidths) barWidths.observe(bar);
   el.append(title, box, bar);
   const slot = {name, el, title, canvas, cursorEl, bar, tensor: null, cursor: [0, 0],
     direction: VECTORS.has(name) ? "to top" : "to right"};
