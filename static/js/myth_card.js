@@ -33,13 +33,28 @@ function contrastRow(Z, A) {
   return best;
 }
 
+// Z[l]'s entry [i, j] against A[l]'s, where they differ; where this example's Z[l] and
+// A[l] are equal at every unit (a linear layer; a ReLU layer of a zero init, all 0; a
+// diverged step, not finite), an entry of each would contrast two equal numbers: say why
+function entryWords(frame, l, i) {
+  const {Z, A, j} = frame.example, z = Z[l][i], a = A[l][i];
+  const value = (v, name) => `<b class="myth-${name}">${f(v, 3)}</b>`;
+  const finite = Number.isFinite(z);
+  if (finite ? z !== a : Number.isFinite(a)) return `, whose entry [${i}, ${j}] is ${value(z, "z")} — not A[${l}], whose entry [${i}, ${j}] is ${value(a, "a")}`;
+  if (frame.run.config.activations[l - 1] === "linear") {
+    return `; layer ${l} is linear, so A[${l}] = Z[${l}] holds the same numbers (entry [${i}, ${j}]: ` +
+      `${value(z, "z")}), and the cache still holds Z[${l}], the input of g′`;
+  }
+  const same = finite ? `equal (entry [${i}, ${j}]: ${value(z, "z")})` : "not finite";
+  return `; for this example every unit's Z[${l}] and A[${l}] are ${same} at this iteration, so ` +
+    "no entry of theirs tells them apart here";
+}
+
 // the card's words for layer l at step t, with the diagram's example: its Z[l] and A[l]
 // columns as the engine recorded them (example=i), and j, its column in the batch
 function words(frame, T) {
-  const l = frame.layer, {Z, A, j} = frame.example;
-  const i = contrastRow(Z[l], A[l]);
-  const entry = `, whose entry [${i}, ${j}] is <b class="myth-z">${f(Z[l][i], 3)}</b> — not A[${l}], ` +
-    `whose entry [${i}, ${j}] is <b class="myth-a">${f(A[l][i], 3)}</b>`;
+  const l = frame.layer, {Z, A} = frame.example;
+  const entry = entryWords(frame, l, contrastRow(Z[l], A[l]));
   return `<b>Myth:</b> “linear_cache stores Z, activation_cache stores A.” ` +
     `<b>Truth, in this run</b> (iteration ${frame.t}): linear_cache[${l}] holds A_prev (${shapeText(T.A_prev)}), ` +
     `W[${l}] (${shapeText(T.W)}) and b[${l}] (${shapeText(T.b)}) — not Z; activation_cache[${l}] holds ` +

@@ -76,3 +76,17 @@ def test_the_card_closes_by_keyboard_stays_closed_and_reopens(page, server):
     expect(card).to_be_visible()
     expect(card).to_contain_text("linear_cache[1] holds A_prev")
     assert page.evaluate(f"() => localStorage.getItem('{KEY}')") is None
+
+
+@pytest.mark.parametrize(("query", "said", "layer"), [
+    ("?dataset=sine&it=3&layer=3", "layer 3 is linear, so A[3] = Z[3] holds the same numbers", 3),
+    ("?init=zeros&it=5&layer=1", "every unit's Z[1] and A[1] are equal (entry [0, ", 1),
+], ids=["linear-output", "relu-zero-init"])
+def test_the_card_does_not_contrast_two_equal_numbers(page, server, query, said, layer):
+    """A linear layer's A is its Z, and a zero init's ReLU layer has Z = A = 0: an entry of
+    each would read "is 0 — not A, whose entry is 0"; the card says why they agree."""
+    fresh_visit(page, server, query)
+    card = page.get_by_test_id("myth-card")
+    expect(card).to_contain_text(said)
+    expect(card).not_to_contain_text(f"not A[{layer}], whose entry")
+    expect(card).to_contain_text(f"activation_cache[{layer}] holds Z[{layer}]")
