@@ -82,6 +82,19 @@ def test_presenter_layout_shows_only_the_controls_network_and_inspector_large(pa
     expect(page.get_by_test_id("view-loss")).to_be_hidden()
 
 
+def test_presenter_layout_with_a_lesson_open_keeps_its_two_panels_on_one_screen(page, server):
+    """The presenter layout hides an open lesson's panel; the page left the panel's column
+    empty beside the views, and the inspector ran 95 px below a 720 px projector."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter&lesson=caches", plots=1)
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+    boxes = page.evaluate(BOXES)
+    assert boxes["cache"]["bottom"] <= 720 and boxes["network"]["bottom"] <= 720, boxes
+    assert boxes["cache"]["right"] >= 1280 - 40, boxes  # the views take the whole width
+    page.locator("#presenter").click()  # the page layout shows the lesson again
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+
+
 def test_presenter_layout_keeps_the_formula_beside_the_cell(page, server):
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, server, "?layout=presenter&it=5&phase=backward-2&layer=2", plots=1)
