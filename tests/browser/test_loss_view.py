@@ -44,3 +44,16 @@ def test_a_full_batch_run_draws_its_train_accuracy_at_every_step(page, server):
     assert traces["train accuracy"]["mode"] == "lines"
     assert None not in traces["train accuracy"]["y"]
     expect(page.locator("#view-loss .caption")).not_to_contain_text("batch accuracy")
+
+
+def test_the_current_step_and_an_r2_off_the_plot_are_told_apart(page, server):
+    """sine at α = 5 diverges: its R² falls to about −4e165, far below the axis's −1, and the
+    caption says so; the current step's marker is a ring unlike any score's dots."""
+    open_page(page, server, "?dataset=sine&hidden_layers=16,16&learning_rate=5&it=3")
+    caption = page.locator("#view-loss .caption")
+    expect(caption).to_contain_text("R² below −1 (worse than predicting the mean) is off the plot")
+    colours = page.locator("#view-loss .plot").evaluate(
+        "gd => gd.data.flatMap(d => [d.marker && d.marker.color, d.line && d.line.color])")
+    ring = page.locator("#view-loss .plot").evaluate(
+        "gd => gd.layout.shapes.filter(s => s.type === 'circle')[0].fillcolor")
+    assert ring not in colours, (ring, colours)

@@ -99,6 +99,16 @@ function r2Range(summary) {
   return [Math.max(-1, Math.min(0, low)), 1.02];
 }
 
+// R² below the axis (a diverging run's reaches −4e165): the line leaves the plot, and the
+// caption says how low it went
+function r2Note(summary) {
+  const values = ["batch_r2", "train_r2", "test_r2"].flatMap((key) => summary[key] || [])
+    .filter((v) => Number.isFinite(v));
+  const low = Math.min(...values);
+  return values.length && low < -1
+    ? `R² below −1 (worse than predicting the mean) is off the plot: it falls to ${formatNumber(low, 2)}` : null;
+}
+
 // what the plot draws from (step_renderer.js redraws it when one changes)
 export const inputs = (frame) => [frame.summary, frame.t];
 
@@ -108,7 +118,8 @@ export function update(frame) {
     traces = buildTraces(frame.summary, frame.run.task);
     const regression = frame.run.task === "regression", s = frame.summary;
     const {note, ...y} = costAxis(s.cost);
-    ranges = {x: [0, Math.max(1, s.cost.length - 1)], y, note,
+    const notes = [note, regression ? r2Note(s) : null].filter(Boolean);
+    ranges = {x: [0, Math.max(1, s.cost.length - 1)], y, note: notes.join(". "),
       y2: regression ? r2Range(s) : [0, 1.02]};
   }
   caption.textContent = title(frame);
@@ -119,7 +130,8 @@ export function update(frame) {
   const dot = {type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel",
     xanchor: frame.t, yanchor: Number.isFinite(J) ? J : 0, x0: -6, x1: 6, y0: -6, y1: 6,
     visible: Number.isFinite(J) && (ranges.y.type !== "log" || J > 0),
-    fillcolor: "#D55E00", line: {color: "#fff", width: 1}};
+    // a ring on the cost line, unlike any score's dots (the test score's are orange)
+    fillcolor: "#fff", line: {color: "#222", width: 3}};
   return react(plot, traces, baseLayout({
     margin: {l: 52, r: 52, t: 24, b: 40},
     xaxis: {title: {text: "iteration"}, range: ranges.x},
