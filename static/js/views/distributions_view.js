@@ -120,10 +120,12 @@ function cellDomain(k, gap) {
 
 // panel k's figure: Z, A on the top row, dZ, dW below; the figures above the first are
 // see-through, so that its paper is the background of all four
-function panelLayout(frame, panel, k) {
+function panelLayout(frame, panel, k, left) {
   const y = yRange(panel), x = panel.x;
-  const note = y.clipped ? " <span style=\"font-weight:normal\">(palest band clipped)</span>" : "";
-  return baseLayout({margin: {l: 50, r: 10, t: 24, b: 30}, ...(k ? {paper_bgcolor: "rgba(0,0,0,0)"} : {}),
+  // a phone's panels are 170 px wide: the long note would run into the next panel's title
+  const clipped = window.matchMedia("(max-width: 600px)").matches ? "clipped" : "palest band clipped";
+  const note = y.clipped ? ` <span style="font-weight:normal">(${clipped})</span>` : "";
+  return baseLayout({margin: {l: left, r: 10, t: 24, b: 30}, ...(k ? {paper_bgcolor: "rgba(0,0,0,0)"} : {}),
     annotations: [{text: `<b>${panel.title}</b>${note}`, showarrow: false, xref: "x domain", yref: "y domain",
       x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"}],
     shapes: [{...stepMarker(frame.t), yref: "y domain"}],
@@ -133,6 +135,13 @@ function panelLayout(frame, panel, k) {
       ticklabeloverflow: "allow"},
     yaxis: {domain: cellDomain(1 - Math.floor(k / 2), GRID_GAP.y), exponentformat: "power",
       type: panel.bands.length ? "linear" : "log", range: y.range, ticklabeloverflow: "allow"}});
+}
+
+// the left margin of all four panels (one, so that their plots stay in line): wider where
+// a linear axis reaches 1e5 or more, whose tick labels read "−2.5×10⁸³"
+function leftMargin(panels) {
+  const wide = panels.some((p) => p.bands.length && yRange(p).range.some((v) => Math.abs(v) >= 1e5));
+  return wide ? 68 : 50;
 }
 
 const valueText = (v) => (v === null || v === undefined ? "—" : Number.isFinite(v) ? formatNumber(v, 3) : "not finite");
@@ -156,11 +165,12 @@ export async function update(frame) {
     cache = {key, panels: frame.histograms ? histogramPanels(frame.histograms, frame.summary, frame.layer)
       : statPanels(frame.summary, frame.layer)};
     cache.traces = cache.panels.map(panelTraces);
+    cache.left = leftMargin(cache.panels);
   }
   describePlot(container, gist(frame, cache.panels));
   for (const [k, panel] of cache.panels.entries()) {
     if (k) await giveWay();
-    await react(figures[k], cache.traces[k], panelLayout(frame, panel, k));
+    await react(figures[k], cache.traces[k], panelLayout(frame, panel, k, cache.left));
   }
 }
 
