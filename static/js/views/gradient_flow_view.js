@@ -106,7 +106,7 @@ export function render(element, frame) {
   caption.className = "caption";
   caption.textContent = `‖dW[l]‖ of every layer over the iterations (colours as in the bars); ` +
     `dashed: ${VANISHING}, below which a gradient counts as vanishing, as it does below ` +
-    `1/${RELATIVE} of the largest layer's`;
+    `1/${RELATIVE} of the largest layer's ‖dW‖.`;
   const row = document.createElement("div");
   row.className = "flow-row";
   plot = document.createElement("div");

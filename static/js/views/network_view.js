@@ -107,7 +107,7 @@ function showKey(frame) {
   const bad = showsNonFinite(frame);
   const {wanted, index, choices} = frame.example;
   key.textContent = "neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW" +
-    (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch, so its first is shown` : "") +
+    (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch: showing example ${index}, the batch's first` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
 }
@@ -149,7 +149,7 @@ function annotations(frame, w) {
     yanchor: y > 0.5 ? "top" : "bottom", showarrow: false, font, text, ...extra});
   const fit = fitting((position(dims, 1, 0).x - position(dims, 0, 0).x) * w, font.size);
   const names = fit(dims.map((n, l) => (l === 0
-    ? [["X = A[0]", `${n} inputs`], ["X", `${n} in`]]
+    ? [["X = A[0]", `${n} input${n === 1 ? "" : "s"}`], ["X", `${n} in`]]
     : [[`layer ${l}`, `${config.activations[l - 1]} · ${n}`], [`layer ${l}`, config.activations[l - 1]],
       [`[${l}]`, config.activations[l - 1]]])));
   const notes = dims.map((n, l) => at(position(dims, l, 0).x, 0.99, names[l]));
