@@ -1,7 +1,9 @@
 """The link at the end of a check's report opens the lens where the mistake shows: the phase
 and layer of the failure, in a run whose layers are those of the failing case (the course's
-L_model_backward case has 2 layers, the page's default run 3)."""
+L_model_backward case has 2 layers, the page's default run 3); or, for a mistake that a bug
+lesson teaches, that lesson: its own run (with the bug), its view and its words."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -28,12 +30,6 @@ LINKS = {
                                    "forward · layer 1",
                                    ["layer 1 (relu, 4 units)", "layer 2 (relu, 3 units)",
                                     "layer 3 (sigmoid, 1 unit)"]),
-    "+ in the update": (("update_parameters", back.update_adds), "update",
-                        ["layer 1 (relu, 3 units)", "layer 2 (sigmoid, 1 unit)"]),
-    "activation_cache holds A": (("linear_activation_forward", fwd.activation_cache_holds_A),
-                                 "forward · layer 3",
-                                 ["layer 1 (relu, 8 units)", "layer 2 (relu, 8 units)",
-                                  "layer 3 (sigmoid, 1 unit)"]),
     "a one-layer net": (("L_model_forward", fails_with_one_layer), "forward · layer 1",
                         ["layer 1 (sigmoid, 1 unit)"]),
 }
@@ -50,17 +46,39 @@ def test_the_reports_link_opens_the_view_of_the_mistake(page, server, name):
     expect(options).to_have_text(layers)
     query = parse_qs(urlsplit(report["lens"]).query)
     expect(page.get_by_test_id("layer-select")).to_have_value(query["layer"][0])
-    if "lesson" in query:  # a mistake that a lesson teaches opens that lesson beside it
-        expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
 
 
-def test_a_lessons_tour_keeps_to_the_layers_of_the_reports_run(page, server):
-    """The link keeps the failing case's 2 layers; a tour stop of the lesson that names layer
-    3 of the lesson's own run shows the last layer of this one (no request for a layer
-    that is not there: the page fixture fails on its 422)."""
+# (the learner's function, the lesson the link opens)
+LESSON_LINKS = {
+    "+ in the update": (("update_parameters", back.update_adds), "bug-wrong-update-sign"),
+    "activation_cache holds A": (("linear_activation_forward", fwd.activation_cache_holds_A),
+                                 "bug-activation-cache-holds-a"),
+}
+
+
+@pytest.mark.parametrize("name", LESSON_LINKS)
+def test_a_mistake_that_a_lesson_teaches_opens_that_lessons_run(page, server, name):
+    """The lesson's words name its own run's numbers (m = 160, α = 0.05): the link opens that
+    run, with the bug, not the default run with the bug beside words about another."""
+    (function, code), lesson_id = LESSON_LINKS[name]
+    report = check_functions({function: code}, url=server)
+    assert report["lens"] == f"{server}/?lesson={lesson_id}"
+    lesson = next(item for item in page.request.get(f"{server}/api/lessons").json()
+                  if item["id"] == lesson_id)
+    open_page(page, server, f"?lesson={lesson_id}")
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    expect(page).to_have_url(re.compile(f"[?&]bug={lesson['config']['bug']}"))
+    for field in ("n_samples", "steps"):  # the URL leaves out the default config's values
+        expect(page).to_have_url(re.compile(f"[?&]{field}={lesson['config'][field]}(&|$)"))
+
+
+def test_a_lessons_tour_keeps_to_its_runs_layers(page, server):
+    """Every tour stop of the lesson the link opens shows a layer of its run (no request for
+    a layer that is not there: the page fixture fails on its 422)."""
     report = check_functions({"update_parameters": back.update_adds}, url=server)
     open_page(page, server, report["lens"].removeprefix(server + "/"))
-    layers = {"1", "2"}
+    layers = {"1", "2", "3"}
     nxt = page.get_by_test_id("lesson-next")
     while nxt.is_enabled():
         before = redraws(page)
