@@ -42,7 +42,12 @@ export function describeRun(run) {
 export function describeDivergence(run) {
   const {step, layer, tensor} = run.diverged;
   const where = tensor === "cost" ? "the cost" : `${tensor} of layer ${layer}`;
+  // a run with a classic mistake (CONTRACT §7) that changes its numbers diverges by the
+  // mistake as likely as by its learning rate: the same α trains without it
+  const cause = run.config.bug && run.bug_active !== false
+    ? `This run has the classic mistake “${run.config.bug}”, which can make training diverge ` +
+      `at a learning rate (${run.config.learning_rate}) that trains without it: compare the run without the bug.`
+    : `The learning rate (${run.config.learning_rate}) is probably too large for this network; try a smaller one.`;
   return `Training diverged at iteration ${step}: ${where} became infinite or not a number, ` +
-    `so training stopped there: iterations 0 to ${run.num_steps - 1} are recorded. ` +
-    `The learning rate (${run.config.learning_rate}) is probably too large for this network; try a smaller one.`;
+    `so training stopped there: iterations 0 to ${run.num_steps - 1} are recorded. ${cause}`;
 }

@@ -92,3 +92,15 @@ def test_the_gradient_check_of_a_diverged_step_says_so_and_draws_no_bars(page, s
     assert heights == [None] * len(heights) and len(heights) == 3
     labels = plot.evaluate("gd => gd.data[0].x")
     assert all(label.endswith("(not finite)") for label in labels)
+
+
+def test_a_run_that_diverges_by_its_mistake_names_the_mistake(page, server):
+    """dZ = dA diverges at α = 0.5, at which the same run without the mistake trains: the
+    alert names the mistake rather than the learning rate; a run without one names α."""
+    open_page(page, server, "?n_samples=200&steps=200&bug=no_activation_derivative")
+    alert = page.get_by_test_id("alert")
+    expect(alert).to_contain_text("Training diverged at iteration")
+    expect(alert).to_contain_text("classic mistake “no_activation_derivative”")
+    expect(alert).not_to_contain_text("probably too large")
+    open_page(page, server, "?dataset=sine&hidden_layers=16,16&learning_rate=5")
+    expect(alert).to_contain_text("The learning rate (5) is probably too large")
