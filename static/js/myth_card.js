@@ -55,8 +55,15 @@ function entryWords(frame, l, i) {
 function words(frame, T) {
   const l = frame.layer, {Z, A} = frame.example;
   const entry = entryWords(frame, l, contrastRow(Z[l], A[l]));
-  return `<b>Myth:</b> “linear_cache stores Z, activation_cache stores A.” ` +
-    `<b>Truth, in this run</b> (iteration ${frame.t}): linear_cache[${l}] holds A_prev (${shapeText(T.A_prev)}), ` +
+  // a run of the myth's own mistake (CONTRACT §7) caches A[l]: the inspector still frames
+  // what the correct code keeps, and the card says which is which
+  const mistaken = frame.run.config.bug === "activation_cache_holds_A" && frame.run.bug_active !== false;
+  const truth = mistaken
+    ? `<b>This run makes that mistake</b> (bug activation_cache_holds_A): its activation_cache[${l}] holds ` +
+      `A[${l}], so backward takes g′ at A[${l}]. <b>The correct code</b> (framed below, iteration ${frame.t}): `
+    : `<b>Truth, in this run</b> (iteration ${frame.t}): `;
+  return `<b>Myth:</b> “linear_cache stores Z, activation_cache stores A.” ${truth}` +
+    `linear_cache[${l}] holds A_prev (${shapeText(T.A_prev)}), ` +
     `W[${l}] (${shapeText(T.W)}) and b[${l}] (${shapeText(T.b)}) — not Z; activation_cache[${l}] holds ` +
     `Z[${l}] (${shapeText(T.Z)})${entry}.`;
 }

@@ -90,3 +90,14 @@ def test_the_card_does_not_contrast_two_equal_numbers(page, server, query, said,
     expect(card).to_contain_text(said)
     expect(card).not_to_contain_text(f"not A[{layer}], whose entry")
     expect(card).to_contain_text(f"activation_cache[{layer}] holds Z[{layer}]")
+
+
+def test_a_run_of_the_myths_own_mistake_says_its_cache_holds_a(page, server):
+    """The bug activation_cache_holds_A is the myth: the card does not call Z "the truth, in
+    this run", but says this run caches A, and what the correct code keeps."""
+    fresh_visit(page, server, "?lesson=bug-activation-cache-holds-a")
+    card = page.get_by_test_id("myth-card")
+    expect(card).to_contain_text("This run makes that mistake (bug activation_cache_holds_A): "
+                                 "its activation_cache[2] holds A[2]")
+    expect(card).to_contain_text("The correct code (framed below, iteration 0): linear_cache[2]")
+    expect(card).not_to_contain_text("Truth, in this run")
