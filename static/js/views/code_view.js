@@ -18,18 +18,25 @@ const G_PRIME_CODE = {
   linear: "dZ = dA", softmax: "dZ = A * (dA - np.sum(dA * A, axis=0))",
 };
 
+// the classic mistake (CONTRACT §7) this run's code makes, where it changes a number: its
+// lines are the mistaken code's, each marked, as training ran them
+const bugOf = (run) => (run.config.bug && run.bug_active !== false ? run.config.bug : null);
+const MISTAKE = "the mistake (bug)";
+
 function forwardLines(frame, l) {
   const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
+  const cachesA = bugOf(frame.run) === "activation_cache_holds_A";
   const lines = [
     [`# layer ${l} of ${L}: linear_activation_forward(A_prev, W${l}, b${l}, "${act}")`],
     ["Z, linear_cache = linear_forward(A_prev, W, b)", `Z = np.dot(W, A_prev) + b`],
     ["", `Z ${shape(dims[l], m)} = W ${shape(dims[l], dims[l - 1])} · A_prev ${shape(dims[l - 1], m)} + b ${shape(dims[l], 1)}`],
     [`A, activation_cache = ${act}(Z)`, `${G_CODE[act]}  → ${shape(dims[l], m)}`],
   ];
+  if (cachesA) lines.push(["activation_cache = A", `${MISTAKE}: the cache should hold Z[${l}]`]);
   if (hasMask(l, L, config)) lines.push(
     ["D = np.random.rand(*A.shape) < keep_prob", `dropout mask, keep_prob = ${config.keep_prob}`],
     ["A = A * D / keep_prob", `the next layer sees this A[${l}]; D[${l}] is kept for backward`]);
-  lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), Z[${l}])`],
+  lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), ${cachesA ? "A" : "Z"}[${l}])`],
     ["caches.append(cache)", `caches[${l - 1}] in Python's 0-based list`]);
   return lines;
 }
@@ -53,15 +60,36 @@ function costLines(frame) {
 
 // dropout as the engine does it: layer l+1 passes dA[l] = W[l+1]ᵀ dZ[l+1] unmasked, and
 // layer l's own backward masks it with its D[l] before g′: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z)
+// a run with a mistake takes the output layer through dA[L] and g′ as the course does
+// (CONTRACT §7), where the engine otherwise fuses g′ with the loss
 function dZLines(frame, l, act, m) {
-  const {dims, config, L} = frame.run, out = shape(dims[l], m);
-  if (l === L && isFused(act, config.loss)) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
+  const {dims, config, L} = frame.run, out = shape(dims[l], m), bug = bugOf(frame.run);
+  if (l === L && isFused(act, config.loss) && !bug) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
   const lines = [];
   if (hasMask(l, L, config)) {
-    lines.push(["dA = dA * D / keep_prob", `dropout: D[${l}] of forward, keep_prob = ${config.keep_prob}; dropped units get no gradient`]);
+    lines.push(bug === "dropout_mask_forgotten_in_backward"
+      ? ["# no dA = dA * D / keep_prob", `${MISTAKE}: D[${l}] and 1/keep_prob are not applied, so dropped units get a gradient`]
+      : ["dA = dA * D / keep_prob", `dropout: D[${l}] of forward, keep_prob = ${config.keep_prob}; dropped units get no gradient`]);
   }
-  lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
+  if (bug === "no_activation_derivative") lines.push(["dZ = dA", `${MISTAKE}: the factor g′(Z) is forgotten → ${out}`]);
+  else if (bug === "activation_cache_holds_A") {
+    lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${MISTAKE}: g′ is taken at the cached A[${l}], not Z[${l}] → ${out}`]);
+  } else lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
   return lines;
+}
+
+// dW and db as this run computes them: without 1/m, or without L2's term, in a run of that
+// mistake
+function gradientLines(frame, l) {
+  const {dims, config} = frame.run, bug = bugOf(frame.run);
+  const dW = shape(dims[l], dims[l - 1]), db = shape(dims[l], 1);
+  if (bug === "missing_1_over_m") {
+    return [[`dW = np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${MISTAKE}: no 1/m → ${dW}`],
+      ["db = np.sum(dZ, axis=1, keepdims=True)", `${MISTAKE}: no 1/m → ${db}`]];
+  }
+  const l2 = !config.l2 ? ["", dW] : bug === "l2_gradient_missing"
+    ? ["", `${MISTAKE}: no + lambd/m * W → ${dW}`] : [" + lambd/m * W", dW];
+  return [[`dW = 1/m * np.dot(dZ, A_prev.T)${l2[0]}`, l2[1]], ["db = 1/m * np.sum(dZ, axis=1, keepdims=True)", db]];
 }
 
 function backwardLines(frame, l) {
@@ -71,8 +99,7 @@ function backwardLines(frame, l) {
     ...dZLines(frame, l, act, m),
     ["A_prev, W, b = linear_cache", `${shape(dims[l - 1], m)}, ${shape(dims[l], dims[l - 1])}, ${shape(dims[l], 1)}`],
     ["m = A_prev.shape[1]", `${m}`],
-    [`dW = 1/m * np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${shape(dims[l], dims[l - 1])}`],
-    ["db = 1/m * np.sum(dZ, axis=1, keepdims=True)", `${shape(dims[l], 1)}`],
+    ...gradientLines(frame, l),
     ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` +
       (hasMask(l - 1, L, config) ? `, whose backward applies D[${l - 1}]` : "") : "dA[0] (not needed: X is not learned)"]];
 }
@@ -87,9 +114,11 @@ const UPDATE_CODE = {
 };
 
 function updateLines(frame) {
-  const {config, L} = frame.run;
-  const body = UPDATE_CODE[config.optimizer].map(([code, note]) =>
-    ["    " + code, (note || "").replace("{t}", String(frame.t + 1))]);
+  const {config, L} = frame.run, adds = bugOf(frame.run) === "wrong_update_sign";
+  // the mistake adds the optimizer's step: W = W + …, in every optimizer's last line(s)
+  const body = UPDATE_CODE[config.optimizer].map(([code, note]) => (adds && /^([Wb]) = \1 - /.test(code)
+    ? ["    " + code.replace(" - ", " + "), `${MISTAKE}: + instead of −${note ? `; ${note}` : ""}`]
+    : ["    " + code, (note || "").replace("{t}", String(frame.t + 1))]));
   return [[`# update_parameters: ${config.optimizer}, learning_rate α = ${config.learning_rate}`],
     [`for l in range(1, ${L + 1}):`, `every layer, with its own dW[l], db[l]`], ...body];
 }
