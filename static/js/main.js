@@ -125,6 +125,9 @@ function replayPhase(page) {
 function prefetchNeighbours(page) {
   if (!page.session || page.player.playing) return;
   const s = page.store.get();
+  // a state set for a run still on its way (a lesson opened as the first frame is drawn)
+  // may name a layer this run does not have: its neighbours are the new run's to fetch
+  if (page.pendingKey || s.layer > page.session.run.L) return;
   prefetchFrame(page.session.run, s.iteration + 1, s.layer);
   prefetchFrame(page.session.run, s.iteration - 1, s.layer);
 }

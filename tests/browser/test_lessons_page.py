@@ -281,3 +281,14 @@ def test_the_panel_and_the_menu_read_at_4_5_to_1(page, server):
     page.locator("#lessons-toggle").click()
     expect(page.locator("#lesson-list")).to_be_visible()
     assert page.evaluate(LESSON_CONTRAST) == []
+
+
+def test_a_lesson_opened_as_the_first_frame_is_drawn_asks_nothing_of_the_old_run(page, server):
+    """The first frame's neighbours were fetched for the default run (3 layers) with the
+    lesson's layer 5, a 422 in the console: they wait for the lesson's own run."""
+    page.goto(f"{server}/")
+    page.wait_for_function("() => performance.getEntriesByName('step-redraw').length > 0")
+    choose(page, "he-vs-course")
+    expect(page.get_by_test_id("layer-select").locator("option")).to_have_count(6)
+    page.wait_for_load_state("networkidle")
+    assert page.recorder.errors == []  # (the fixture checks it too)
