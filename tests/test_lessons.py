@@ -168,7 +168,12 @@ def dropout_masks_forward_and_backward():
 
 
 def l2_shrinks_every_W():
-    assert (last_norms(own_run("l2-shrinks-w")) < last_norms(compared_run("l2-shrinks-w"))).all()
+    with_l2, without = last_norms(own_run("l2-shrinks-w")), last_norms(compared_run("l2-shrinks-w"))
+    assert (with_l2 < without).all()
+    # the tour names both runs' final ‖W[l]‖, to 2 decimals
+    said = BY_ID["l2-shrinks-w"]["tour"][1]["say"]
+    for norms in (with_l2, without):
+        assert ", ".join(f"{v:.2f}" for v in norms[:-1]) + f" and {norms[-1]:.2f}" in said, said
 
 
 def adam_is_ahead_of_gd_at_the_same_step():
@@ -456,3 +461,12 @@ def test_the_docs_list_every_built_in_lesson_with_its_title():
 def test_the_docs_example_is_a_valid_lesson():
     [example] = re.findall(r"```json\n(.*?)```", DOCS.read_text(), re.S)
     assert read_lesson(example.encode(), "docs/lessons.md")["id"] == "xor-two-units"
+
+
+def test_missing_1_over_m_flips_between_the_two_classes_as_its_lesson_says():
+    """m times too large a step saturates the output, which then predicts all 0 and all 1 in
+    turns: the train accuracy zig-zags around 0.5, as the tour's third stop says."""
+    assert "zig-zags around 0.5" in BY_ID["bug-missing-1-over-m"]["tour"][2]["say"]
+    accuracy = np.array(own_run("bug-missing-1-over-m").summary()["train_accuracy"][-20:])
+    assert (np.abs(accuracy - 0.5) < 0.05).all()
+    assert (np.diff(accuracy)[:-1] * np.diff(accuracy)[1:] < 0).all()  # up, down, up, ...

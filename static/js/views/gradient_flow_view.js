@@ -41,10 +41,14 @@ function showBars(frame) {
     group.className = "bar-group";
     // the layer's line colour: the bars are the plot's legend
     const name = document.createElement("b");
+    // ‖W‖ beside the name: what weight decay shrinks (the L2 lesson compares it)
     name.textContent = `layer ${s.l}`;
+    const weights = document.createElement("span");
+    weights.className = "w-norm";
+    weights.textContent = ` · ‖W‖ ${normText(s.W_norm[frame.t])}`;
     name.style.borderLeft = `14px solid ${LAYER_COLOURS[(s.l - 1) % LAYER_COLOURS.length]}`;
     name.style.paddingLeft = "4px";
-    group.append(name, bar(s.dW_norm[frame.t], "grad", normText(s.dW_norm[frame.t])),
+    group.append(name, weights, bar(s.dW_norm[frame.t], "grad", normText(s.dW_norm[frame.t])),
       bar(s.update_ratio[frame.t], "ratio", ratioText(s, frame.t)));
     return group;
   });
