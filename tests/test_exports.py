@@ -173,3 +173,21 @@ def test_a_run_still_training_is_409(make_client):
         response = slow.get(f"/api/runs/{run_id}/{route}")
         assert response.status_code == 409
         assert response.json()["detail"].startswith("export: the run is still training")
+
+
+@pytest.mark.parametrize(("ceiling", "kept"), [(8000, "both"), (5000, "last"), (3000, "none")])
+def test_the_default_steps_keep_to_the_ceiling(make_client, small_run, ceiling, kept):
+    """The page's link names no steps: where the first and the last are over the ceiling, the
+    file holds the last alone, or only the config and series (the biggest valid runs' steps
+    are each over it), rather than a 422 the link cannot show."""
+    small = make_client(max_answer_cells=ceiling)
+    response = small.get(f"/api/runs/{small_run['id']}/export.npz")
+    assert response.status_code == 200
+    with np.load(io.BytesIO(response.content), allow_pickle=False) as f:
+        steps = sorted({int(name.split("/")[0].removeprefix("step")) for name in f.files
+                        if name.startswith("step")})
+        last = small_run["num_steps"] - 1  # a step of SMALL holds 3,613 cells
+        assert steps == {"both": [0, last], "last": [last], "none": []}[kept]
+        assert "cost" in f.files and "config.json" in f.files
+    # named steps over the ceiling are still refused, naming them
+    assert small.get(f"/api/runs/{small_run['id']}/export.npz?steps=0,1,2").status_code == 422
