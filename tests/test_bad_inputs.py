@@ -94,6 +94,10 @@ BAD_BODIES = [
     (b'{"colour": ' + LONG + b"}", J, 422, "colour: an integer of 5000 digits"),
     (LONG, J, 422, "body: an integer of 5000 digits"),
     (b"[" + LONG + b"]", J, 422, "body:"),
+    # a key given twice: json keeps the last value without a word; refused, naming it
+    (b'{"steps": 5, "steps": 6}', J, 422,
+     "steps: given more than once; give each field once, got [5, 6]"),
+    (b'{"hidden_layers": [8], "seed": 1, "hidden_layers": [4]}', J, 422, "hidden_layers: given"),
     (b'{"learning_rate": NaN}', J, 422, "learning_rate:"),
     (b'{"learning_rate": Infinity}', J, 422, "learning_rate:"),
     (b"\xff\xfe\x00", J, 422, "body:"),
