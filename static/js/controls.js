@@ -151,7 +151,10 @@ function disclosure(button, toggle) {
 // secondary controls that the bar hides to stay within a quarter of the screen
 function bindDisclosures() {
   const keys = disclosure($("keys-toggle"), (open) => { $("keys-help").hidden = !open; });
-  disclosure($("more-controls"), (open) => document.querySelector(".controls").classList.toggle("expanded", open));
+  disclosure($("more-controls"), (open) => {
+    document.querySelector(".controls").classList.toggle("expanded", open);
+    $("more-controls").textContent = open ? "less ▴" : "more ▾";
+  });
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") keys(false); });
   document.addEventListener("click", (e) => { if (!e.target.closest("#keys-toggle, #keys-help")) keys(false); });
 }

@@ -132,8 +132,10 @@ def test_phone_scrolls_only_down_and_the_sticky_bar_keeps_to_a_quarter(page, ser
     expect(layer).to_be_hidden()
     more = page.locator("#more-controls")
     expect(more).to_have_attribute("aria-expanded", "false")
+    expect(more).to_have_text("more ▾")
     more.click()
     expect(more).to_have_attribute("aria-expanded", "true")
+    expect(more).to_have_text("less ▴")  # its words say what a press does now
     expect(layer).to_be_visible()
     expect(page.locator("#speed")).to_be_visible()
     assert page.evaluate(BOXES)["scrollWidth"] <= 390
