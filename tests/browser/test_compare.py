@@ -313,3 +313,12 @@ def test_a_score_that_was_not_taken_says_so(page, server):
     caption = figure_of(page, "compare-score")
     expect(caption).to_contain_text(
         f"A not scored at this step (the whole set every {every} steps), B 0.")
+
+
+def test_a_layer_that_never_learns_is_named_not_missing(page, server):
+    """A zero init's hidden layers have ‖dW‖ = 0 at every iteration: the log axis has no
+    place for their lines, and the caption names them instead."""
+    zeros = run_id(page, server, {"init": "zeros"})
+    open_page(page, server, f"?it=5&compare={zeros}")
+    expect(figure_of(page, "compare-flow")).to_contain_text(
+        "‖dW‖ = 0 at every iteration, so no line on the log axis: B [1] [2]")

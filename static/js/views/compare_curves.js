@@ -66,8 +66,18 @@ const CAPTIONS = {
   score: (runs, t) => `${scoreKey(runs[0].run).replace("_", " ")} at iteration ${t}: ` +
     runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", "),
   flow: (runs, t) => `‖dW[l]‖ at iteration ${t}: ` + runs.map((r) => `${r.name} ` +
-    r.summary.layers.map((s) => `[${s.l}] ${valueAt(s.dW_norm, t)}`).join(" ")).join("; "),
+    r.summary.layers.map((s) => `[${s.l}] ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") + neverLearns(runs),
 };
+
+// the layers whose ‖dW‖ is 0 at every iteration (a zero init's hidden layers) have no line
+// on the log axis: the caption names them rather than leave them missing without a word
+function neverLearns(runs) {
+  const off = runs.map((r) => {
+    const layers = r.summary.layers.filter((s) => s.dW_norm.length && s.dW_norm.every((v) => v === 0));
+    return layers.length ? `${r.name} ${layers.map((s) => `[${s.l}]`).join(" ")}` : "";
+  }).filter(Boolean);
+  return off.length ? `. ‖dW‖ = 0 at every iteration, so no line on the log axis: ${off.join("; ")}` : "";
+}
 
 // {element, update(runs, t)}: the three figures under their captions
 export function createCurves() {
