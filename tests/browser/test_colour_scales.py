@@ -144,3 +144,13 @@ def test_a_narrow_bar_shows_a_huge_range_whole(page, server, width):
     shown = page.evaluate(SHOWN_TEXT)
     assert shown["A_prev"].strip() == "±9.8e250", shown
     assert "9.8e250" in shown["b"] and "−9.8e250" in shown["b"], shown
+
+
+@pytest.mark.parametrize(("query", "name", "said"), [
+    ("?init=zeros&it=5&phase=backward-1&layer=1", "dW", "all 0"),  # a zero init's ReLU layer
+    (HUGE, "dZ", "no finite value"),  # the diverged step never ran its backward
+])
+def test_a_bar_of_no_range_says_what_the_tensor_holds(page, server, query, name, said):
+    open_page(page, server, query)
+    ticks = page.locator(f".slot[data-name={name}] .bar-ticks")
+    expect(ticks).to_have_text(said)

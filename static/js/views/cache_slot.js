@@ -84,6 +84,12 @@ function drawBar(slot, range) {
     (faint ? `<span class="faint-note"> · faint: its max ${formatNumber(range.own, 2)}</span>` : ""));
   bar.classList.toggle("faint", faint);
   setText(bar.labels[2], formatNumber(top, 2));
+  if (!top) {  // a range of 0 says what the tensor holds rather than "0  0 · own max  0"
+    const finite = slot.tensor && slot.tensor.data.some((row) => row.some((v) => Number.isFinite(v)));
+    setText(bar.labels[0], "");
+    setText(bar.labels[1], finite ? "all 0" : "no finite value");
+    setText(bar.labels[2], "");
+  }
   fitTicks(bar);
   bar.classList.toggle("approx", !range.exact);
   const source = {step: "this iteration's exact range", run: "the exact range over the whole run",
