@@ -75,10 +75,8 @@ def default_steps_that_fit(run, steps: list[int], ceiling: int) -> list[int]:
     """The default steps (the first and the last) within the answer ceiling: both, else the
     last alone, else none (the config and the summary: the biggest runs' steps are over the
     ceiling one by one, and the header's download link would fail without a word)."""
-    for chosen in (steps, steps[-1:], []):
-        if export_cells(run, chosen) <= ceiling:
-            return chosen
-    return []
+    return next((chosen for chosen in (steps, steps[-1:])
+                 if export_cells(run, chosen) <= ceiling), [])
 
 
 def download(body: bytes, ref: RunRef, suffix: str, media_type: str,
@@ -107,7 +105,8 @@ async def export(ref: RunDep, settings: SettingsDep, answer_cache: AnswerCacheDe
     numbers = export_steps(ref, steps, MAX_EXPORT_STEPS)
     if steps is None:  # the page's link names no steps: what fits, not a 422 it cannot show
         numbers = default_steps_that_fit(ref.run, numbers, settings.max_answer_cells)
-    check_export_cells(export_cells(ref.run, numbers), numbers, settings.max_answer_cells)
+    else:
+        check_export_cells(export_cells(ref.run, numbers), numbers, settings.max_answer_cells)
     # the run has finished (finished_run): its bytes never change, so they are kept
     body = await answer_cache.answer(("export.npz", ref.id, tuple(numbers)), True, export_npz,
                                      ref.run, numbers, big=big_answers)
