@@ -39,12 +39,16 @@ export function describeRun(run) {
     (extras ? ` · ${extras}` : "");
 }
 
+// the classic mistake (CONTRACT §7) the run's code makes, where it changes a number (an
+// inactive one trains as the correct code does); null without one
+export const activeBug = (run) => (run.config.bug && run.bug_active !== false ? run.config.bug : null);
+
 export function describeDivergence(run) {
   const {step, layer, tensor} = run.diverged;
   const where = tensor === "cost" ? "the cost" : `${tensor} of layer ${layer}`;
   // a run with a classic mistake (CONTRACT §7) that changes its numbers diverges by the
   // mistake as likely as by its learning rate: the same α trains without it
-  const cause = run.config.bug && run.bug_active !== false
+  const cause = activeBug(run)
     ? `This run has the classic mistake “${run.config.bug}”, which can make training diverge ` +
       `at a learning rate (${run.config.learning_rate}) that trains without it: compare the run without the bug.`
     : `The learning rate (${run.config.learning_rate}) is probably too large for this network; try a smaller one.`;

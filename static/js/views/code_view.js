@@ -3,6 +3,7 @@
 import {formatNumber} from "../tensors.js";
 import {isFused} from "../fused_heads.js";
 import {hasMask} from "../phases.js";
+import {activeBug} from "../run_status.js";
 
 let container = null;
 
@@ -18,14 +19,13 @@ const G_PRIME_CODE = {
   linear: "dZ = dA", softmax: "dZ = A * (dA - np.sum(dA * A, axis=0))",
 };
 
-// the classic mistake (CONTRACT §7) this run's code makes, where it changes a number: its
-// lines are the mistaken code's, each marked, as training ran them
-const bugOf = (run) => (run.config.bug && run.bug_active !== false ? run.config.bug : null);
+// a run with a classic mistake (run_status.js activeBug): its lines are the mistaken
+// code's, each marked, as training ran them
 const MISTAKE = "the mistake (bug)";
 
 function forwardLines(frame, l) {
   const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
-  const cachesA = bugOf(frame.run) === "activation_cache_holds_A";
+  const cachesA = activeBug(frame.run) === "activation_cache_holds_A";
   const lines = [
     [`# layer ${l} of ${L}: linear_activation_forward(A_prev, W${l}, b${l}, "${act}")`],
     ["Z, linear_cache = linear_forward(A_prev, W, b)", `Z = np.dot(W, A_prev) + b`],
@@ -63,7 +63,7 @@ function costLines(frame) {
 // a run with a mistake takes the output layer through dA[L] and g′ as the course does
 // (CONTRACT §7), where the engine otherwise fuses g′ with the loss
 function dZLines(frame, l, act, m) {
-  const {dims, config, L} = frame.run, out = shape(dims[l], m), bug = bugOf(frame.run);
+  const {dims, config, L} = frame.run, out = shape(dims[l], m), bug = activeBug(frame.run);
   if (l === L && isFused(act, config.loss) && !bug) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
   const lines = [];
   if (hasMask(l, L, config)) {
@@ -81,7 +81,7 @@ function dZLines(frame, l, act, m) {
 // dW and db as this run computes them: without 1/m, or without L2's term, in a run of that
 // mistake
 function gradientLines(frame, l) {
-  const {dims, config} = frame.run, bug = bugOf(frame.run);
+  const {dims, config} = frame.run, bug = activeBug(frame.run);
   const dW = shape(dims[l], dims[l - 1]), db = shape(dims[l], 1);
   if (bug === "missing_1_over_m") {
     return [[`dW = np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${MISTAKE}: no 1/m → ${dW}`],
@@ -114,7 +114,7 @@ const UPDATE_CODE = {
 };
 
 function updateLines(frame) {
-  const {config, L} = frame.run, adds = bugOf(frame.run) === "wrong_update_sign";
+  const {config, L} = frame.run, adds = activeBug(frame.run) === "wrong_update_sign";
   // the mistake adds the optimizer's step: W = W + …, in every optimizer's last line(s)
   const body = UPDATE_CODE[config.optimizer].map(([code, note]) => (adds && /^([Wb]) = \1 - /.test(code)
     ? ["    " + code.replace(" - ", " + "), `${MISTAKE}: + instead of −${note ? `; ${note}` : ""}`]
