@@ -149,6 +149,15 @@ def wait_redrawn(page, before: int):
     page.wait_for_function(f"() => performance.getEntriesByName('step-redraw').length > {before}")
 
 
+def expect_words(locator, shown, absent=()):
+    """The locator's text holds every phrase of `shown` and none of `absent`."""
+    from playwright.sync_api import expect  # as the browser fixture: only when it runs
+    for phrase in shown:
+        expect(locator).to_contain_text(phrase)
+    for phrase in absent:
+        expect(locator).not_to_contain_text(phrase)
+
+
 def is_run_post(response) -> bool:
     """The answer to POST /api/runs: the run info with the normalized config."""
     return response.request.method == "POST" and response.url.endswith("/api/runs")

@@ -3,9 +3,8 @@
 show the correct course code beside the mistaken numbers."""
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page
+from tests.browser.conftest import expect_words, open_page
 
 BASE = "?n_samples=200&steps=20&it=3"
 # (the run's URL, lines the panel shows, lines it must not show)
@@ -56,8 +55,4 @@ CASES = {
 def test_the_code_panel_shows_the_code_that_trained_the_run(page, server, name):
     query, shown, absent = CASES[name]
     open_page(page, server, query)
-    code = page.get_by_test_id("view-code")
-    for text in shown:
-        expect(code).to_contain_text(text)
-    for text in absent:
-        expect(code).not_to_contain_text(text)
+    expect_words(page.get_by_test_id("view-code"), shown, absent)

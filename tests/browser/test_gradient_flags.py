@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page
+from tests.browser.conftest import expect_words, open_page
 
 ZEROS = "?init=zeros&it=20"
 
@@ -36,10 +36,7 @@ ZERO_INITS = [
 def test_a_zero_init_is_named_for_what_it_does(page, server, query, shown, absent):
     open_page(page, server, query)
     flags = page.get_by_test_id("gradient-flags")
-    for words in shown:
-        expect(flags).to_contain_text(words)
-    for words in absent:
-        expect(flags).not_to_contain_text(words)
+    expect_words(flags, shown, absent)
     expect(flags).not_to_contain_text("vanishing")
 
 
@@ -121,8 +118,5 @@ CASES = [
 def test_flags_compare_the_layers_with_each_other(page, server, changes, shown, absent):
     patch_summary(page, 5, changes)
     open_page(page, server, "?it=5")
-    view = page.get_by_test_id("view-gradient-flow")
-    for text in shown:
-        expect(view).to_contain_text(text)
-    for text in absent:
-        expect(page.get_by_test_id("gradient-flags")).not_to_contain_text(text)
+    expect_words(page.get_by_test_id("view-gradient-flow"), shown)
+    expect_words(page.get_by_test_id("gradient-flags"), (), absent)
