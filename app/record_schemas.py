@@ -135,6 +135,20 @@ class Summary(TypedDict):
     layers: list[SummaryLayer]
 
 
+class Scores(TypedDict):
+    """θ_t's scores on the whole training and test sets at some steps: the summary's where
+    training scored them (evaluated_every), θ_t replayed at the others. The accuracies
+    are null for regression, which has train_r2 and test_r2 instead."""
+
+    steps: Annotated[list[int], Field(description="The steps scored, ascending.")]
+    train_accuracy: Annotated[Series | None, Field(
+        description="θ_t's accuracy on the whole training set, one entry per step.")]
+    test_accuracy: Annotated[Series | None, Field(
+        description="θ_t's accuracy on the test set; null without a test set.")]
+    train_r2: NotRequired[Series]
+    test_r2: NotRequired[Series]
+
+
 # per tensor: its counts per bin, one list per step; and, where the engine gives them,
 # the exact [min, max] of its finite entries per step ([null, null] when there are none)
 # and their exact percentiles at `percentiles` (nulls when there are none)

@@ -89,7 +89,8 @@ def config_rows(run_id: str, run) -> list[tuple[str, str]]:
 
 def report_context(run_id: str, run, steps: list[int], layer: int) -> dict:
     summary = run.summary()
-    figures = {"loss": loss_figure(summary), "score": score_figure(summary),
+    spread = run.scores() if summary["evaluated_every"] > 1 else None  # a mini-batch run
+    figures = {"loss": loss_figure(summary), "score": score_figure(summary, spread),
                "gradient-flow": gradient_flow_figure(summary)}
     drawn = boundary_figure(run, steps[-1])
     if drawn is not None:

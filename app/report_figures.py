@@ -48,11 +48,19 @@ def loss_figure(summary: dict) -> dict:
                              yaxis={"title": {"text": "J"}})}
 
 
-def score_figure(summary: dict) -> dict:
-    """Accuracy (classification) or R² (regression) per iteration, gaps where not scored."""
+def score_figure(summary: dict, spread: dict | None = None) -> dict:
+    """Accuracy (classification) or R² (regression) per iteration, a line through the steps
+    scored: the summary's, and a mini-batch run's evenly spread scores (engine.run.Run.scores:
+    "steps", "train", "test"), if given."""
     names = [k for k in ("train_accuracy", "test_accuracy", "batch_accuracy", "train_r2",
                          "test_r2", "batch_r2") if summary.get(k) is not None]
-    traces = [{**line(summary[k], k.replace("_", " ")), "connectgaps": True} for k in names]
+    series = {k: list(summary[k]) for k in names}
+    for k in names:
+        set_name = k.split("_")[0]
+        if spread is not None and set_name in ("train", "test"):
+            for t, value in zip(spread["steps"], spread[set_name], strict=True):
+                series[k][t] = value
+    traces = [{**line(series[k], k.replace("_", " ")), "connectgaps": True} for k in names]
     what = "R²" if any(k.endswith("r2") for k in names) else "Accuracy"
     return {"data": traces, "layout": layout(f"{what} per iteration",
                                              xaxis={"title": {"text": "iteration"}})}

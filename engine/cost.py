@@ -93,8 +93,10 @@ def steps_in(seconds_allowed, multiply_adds_per_step) -> int:
 
 
 # a mini-batch run scores θ on the whole training and test sets every k steps, as often
-# as keeps those forward passes within this share of the training's multiply-adds
-EVALUATION_SHARE = 0.25
+# as keeps those forward passes within this share of the training's multiply-adds; any
+# other step's θ is scored on demand, replayed (engine.run.Run.scores), and the page draws
+# the curves through evenly spread steps scored so
+EVALUATION_SHARE = 0.1
 
 
 def evaluation_interval(dims, m, m_train, m_test) -> int:

@@ -27,6 +27,9 @@ INIT_STREAM = 1
 # this long at most, else placed on checkpoints (about one replayed step each); steps
 # that a request names may replay as long, or one step each
 HISTOGRAM_SECONDS = 5.0
+# the default scores of θ on the whole sets: at as many evenly spread steps as the
+# histograms, replayed within the same budget (Run.scores)
+SCORE_SNAPSHOTS = 50
 
 
 class Run:
@@ -70,7 +73,7 @@ class Run:
         last = m_train - (steps - 1) * self.m
         self._narrow = None if last == self.m else (steps, last)
         self._lock = threading.Lock()
-        self._histograms = None
+        self._histograms = self._spread_scores = None
         self._trained, self._when_trained = False, []  # callbacks waiting for the end
 
     @property
@@ -210,15 +213,40 @@ class Run:
         """Counts of Z, A, dZ and dW per layer at up to `snapshots` evenly spread steps
         (replayed once, then kept), or at the given steps (replayed on each call)."""
         if steps is not None:
-            for t in steps:
-                if not 0 <= t < self.num_steps:
-                    raise IndexError(f"step {t} is not recorded; this run has "
-                                     f"{self.num_steps} steps")
-            return histograms.histograms(self, steps)
+            return histograms.histograms(self, self._recorded(steps))
         with self._lock:
             if self._histograms is None:
                 self._histograms = histograms.histograms(self, self.histogram_steps(snapshots))
             return self._histograms
+
+    def scores(self, steps=None):
+        """θ_t's scores on the whole training and test sets (accuracy, or R²): {"steps",
+        "train", "test"}, lists in step order, NaN where not finite (and for test, where
+        there is no test set). At the steps that training scored, they are the summary's;
+        at the others, θ_t is replayed. steps: the steps to score, or None: SCORE_SNAPSHOTS
+        evenly spread steps (placed as the histograms'), computed once, then kept."""
+        if steps is not None:
+            return self._scores_at(self._recorded(steps))
+        with self._lock:
+            if self._spread_scores is None:
+                self._spread_scores = self._scores_at(self.histogram_steps(SCORE_SNAPSHOTS))
+            return self._spread_scores
+
+    def _scores_at(self, steps):
+        series, ordered = self._series, sorted(set(steps))
+        pairs = [(float(series.train[t]), float(series.test[t])) if series.measured(t)
+                 else series.set_scores(self._checkpoints.replay(t).forward.theta)
+                 for t in ordered]
+        return {"steps": ordered, "train": [train for train, _ in pairs],
+                "test": [test for _, test in pairs]}
+
+    def _recorded(self, steps):
+        """steps, each checked to be a recorded step (else IndexError)."""
+        for t in steps:
+            if not 0 <= t < self.num_steps:
+                raise IndexError(f"step {t} is not recorded; this run has "
+                                 f"{self.num_steps} steps")
+        return steps
 
     def histogram_steps(self, snapshots):
         """The default histograms' steps: up to `snapshots` spread evenly over the run if

@@ -11,7 +11,8 @@ Scores. Every step scores its own batch, from the output AL it computed (with dr
 masks, if any). A full batch without dropout is the training set: its batch score is the
 train score. Otherwise θ_t is scored on the whole training and test sets every
 `evaluated_every` steps and at the last one (engine.cost.evaluation_interval), so that a
-mini-batch run costs about what a full-batch one does; the other steps stay NaN.
+mini-batch run costs about what a full-batch one does; the other steps stay NaN, and
+engine.run scores θ_t of any of them on demand (Run.scores), replayed.
 """
 
 from typing import NamedTuple
@@ -101,6 +102,7 @@ class Series:
         self.evaluated_every = cost.evaluation_interval(
             layout.dims, cfg["batch_size"] or m_train, m_train, m_test)
         self._last = cfg["steps"] - 1
+        self._scored_last = None  # a run that stopped early: its last step, scored then
         # the step's own AL is the train prediction when it saw all data without dropout
         self.own_AL = self.full_batch and cfg["keep_prob"] == 1.0
         acts = cfg["activations"]
@@ -117,6 +119,18 @@ class Series:
     def evaluated(self, t):
         """Whether step t's θ is scored on the whole training and test sets."""
         return t % self.evaluated_every == 0 or t == self._last
+
+    def measured(self, t):
+        """Whether the train and test series hold θ_t's scores on the whole sets."""
+        return self.evaluated(t) or t == self._scored_last
+
+    def set_scores(self, theta):
+        """(train, test): θ's scores on the whole training and test sets (test NaN without
+        a test set), as training scores them at the steps evaluated."""
+        with np.errstate(all="ignore"):
+            train = self._train([theta])[0]
+            test = np.nan if self._test is None else self._test([theta])[0]
+        return float(train), float(test)
 
     def queue(self, t, result, buffers, last=False):
         """Queue step t, whose tensors, θ and dθ sit in buffers (engine.step_buffers.
@@ -265,6 +279,7 @@ class Series:
         or diverges early: the summary ends with a train and test score."""
         with np.errstate(all="ignore"):
             self._score_sets([t], [theta])
+        self._scored_last = t
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""

@@ -41,11 +41,16 @@ class EpochSet(NamedTuple):
 
     def batch(self, columns):
         """The Batch at these positions (a slice) of the order: views of the shuffled
-        copies, or the examples gathered by index."""
+        copies, or the examples gathered by index, into arrays laid out as the views are
+        (rows contiguous): some BLAS builds round a product of a column-major operand
+        differently (OpenBLAS on SkylakeX)."""
         indices = self.order[columns]
-        take = columns if self.shuffled else indices
-        labels = None if self.labels is None else self.labels[take]
-        return Batch(self.epoch, indices, self.X_ones[:, take], self.Y[:, take], labels)
+        if self.shuffled:
+            return Batch(self.epoch, indices, self.X_ones[:, columns], self.Y[:, columns],
+                         None if self.labels is None else self.labels[columns])
+        return Batch(self.epoch, indices, self.X_ones.take(indices, axis=1),
+                     self.Y.take(indices, axis=1),
+                     None if self.labels is None else self.labels[indices])
 
 
 # a training set's [X; 1] up to this size is copied in each epoch's shuffled order, and a

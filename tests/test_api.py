@@ -2,12 +2,14 @@
 
 import time
 
+import numpy as np
 import pytest
 
 from app import __version__
 from app.run_ids import decode_run_id, encode_run_id
 from engine import run as run_module
 from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
+from engine.datasets import load_dataset
 from engine.run import Run
 from tests.conftest import DIVERGENT, SMALL, strict_json
 
@@ -94,6 +96,7 @@ def test_slow_runs_answer_202_then_409_for_steps_not_computed(make_client):
     assert step.json()["detail"].startswith("Step not computed yet")
     assert slow.get(f"/api/runs/{info['id']}/steps/1999/gradcheck").status_code == 409
     assert slow.get(f"/api/runs/{info['id']}/histograms").status_code == 409
+    assert slow.get(f"/api/runs/{info['id']}/scores").status_code == 409
     assert slow.get(f"/api/runs/{info['id']}/steps/2000").status_code == 404
 
 
@@ -136,17 +139,67 @@ def test_regression_summary_gives_r2_instead_of_accuracy(client):
 def test_a_mini_batch_summary_says_which_steps_scored_the_whole_sets(client):
     """Every step's batch accuracy; train and test accuracy every k-th step and at the
     last, null at the others (docs/api.md, "Summary")."""
-    config = {"dataset": "digits", "hidden_layers": [16], "batch_size": 64, "steps": 50}
+    config = {"dataset": "digits", "hidden_layers": [16], "batch_size": 64, "steps": 120}
     run = client.post("/api/runs", json=config).json()
     response = client.get(f"/api/runs/{run['id']}/summary")
     assert response.status_code == 200
     summary = strict_json(response.text)
     k = summary["evaluated_every"]
-    assert 1 < k < 49
+    assert 1 < k < 119
     assert all(0 <= a <= 1 for a in summary["batch_accuracy"])
     for key in ("train_accuracy", "test_accuracy"):
         scored = [t for t, a in enumerate(summary[key]) if a is not None]
-        assert scored == [t for t in range(50) if t % k == 0 or t == 49], key
+        assert scored == [t for t in range(120) if t % k == 0 or t == 119], key
+
+
+def _accuracy_of(record, X, Y):
+    """θ_t's accuracy on (X, Y) from a served step record's W and b, plainly (ReLU hidden
+    layers, softmax output)."""
+    A = X
+    for layer in record["layers"]:
+        cache = layer["linear_cache"]
+        Z = np.array(cache["W"]["data"]) @ A + np.array(cache["b"]["data"])
+        A = np.maximum(Z, 0) if layer["activation"] == "relu" else Z  # softmax: argmax of Z
+    return float(np.mean(A.argmax(0) == Y.argmax(0)))
+
+
+def test_scores_are_theta_t_on_the_whole_sets_at_any_step(client):
+    """A mini-batch run's summary scores the whole sets every k-th step; the scores route
+    scores θ_t of any step, as a recomputation from the served record gives it, and at
+    the steps training scored, gives the summary's very numbers."""
+    config = {"dataset": "digits", "hidden_layers": [16], "batch_size": 64, "steps": 120}
+    run = client.post("/api/runs", json=config).json()
+    summary = client.get(f"/api/runs/{run['id']}/summary").json()
+    k = summary["evaluated_every"]
+    steps = [1, k, k + 3, 119]
+    response = client.get(f"/api/runs/{run['id']}/scores",
+                          params={"steps": ",".join(map(str, steps))})
+    assert response.status_code == 200
+    scores = strict_json(response.text)
+    assert set(scores) == {"steps", "train_accuracy", "test_accuracy"}
+    assert scores["steps"] == steps
+    cfg = run["config"]
+    data = load_dataset(cfg["dataset"], cfg["n_samples"], cfg["noise"], cfg["test_fraction"],
+                        cfg["seed"])
+    for j, t in enumerate(steps):
+        record = client.get(f"/api/runs/{run['id']}/steps/{t}", params={"fields": "W,b"}).json()
+        assert scores["train_accuracy"][j] == pytest.approx(
+            _accuracy_of(record, data.X_train, data.Y_train), abs=1e-12)
+        assert scores["test_accuracy"][j] == pytest.approx(
+            _accuracy_of(record, data.X_test, data.Y_test), abs=1e-12)
+        if summary["train_accuracy"][t] is not None:
+            assert t in (k, 119)
+            assert scores["train_accuracy"][j] == summary["train_accuracy"][t]
+            assert scores["test_accuracy"][j] == summary["test_accuracy"][t]
+    spread = client.get(f"/api/runs/{run['id']}/scores").json()
+    assert spread["steps"][0] == 0 and spread["steps"][-1] == 119 and len(spread["steps"]) == 50
+
+
+def test_regression_scores_give_r2(client):
+    run = client.post("/api/runs", json={"dataset": "sine", "batch_size": 8, "steps": 30}).json()
+    scores = client.get(f"/api/runs/{run['id']}/scores", params={"steps": "5"}).json()
+    assert scores["train_accuracy"] is None and scores["test_accuracy"] is None
+    assert len(scores["train_r2"]) == len(scores["test_r2"]) == 1
 
 
 def test_histograms_of_a_finished_run(client, small_run):
@@ -168,15 +221,16 @@ def test_histograms_at_named_steps(client, small_run):
     assert sum(histograms["layers"][0]["Z"][1]) == len(Z["data"]) * len(Z["data"][0])
 
 
-def test_histograms_that_recompute_too_much_are_422(client, small_run, monkeypatch):
+@pytest.mark.parametrize("route", ["histograms", "scores"])
+def test_replays_that_recompute_too_much_are_422(client, small_run, monkeypatch, route):
     # no time to replay: one step each, which steps on checkpoints take
     monkeypatch.setattr(run_module, "HISTOGRAM_SECONDS", 0.0)
     # checkpoints every 2 steps: 1, 3 and 5 recompute 2 steps each
-    response = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "1,3,5"})
+    response = client.get(f"/api/runs/{small_run['id']}/{route}", params={"steps": "1,3,5"})
     assert response.status_code == 422
     assert response.json()["detail"].startswith("steps: these steps recompute 6 training steps, "
                                                 "at most 3 a request for this run")
-    ok = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": "0,2,4"})
+    ok = client.get(f"/api/runs/{small_run['id']}/{route}", params={"steps": "0,2,4"})
     assert ok.status_code == 200
 
 
@@ -186,8 +240,9 @@ def test_histograms_that_recompute_too_much_are_422(client, small_run, monkeypat
     (",".join(map(str, range(20))) + ",0", None),  # 20 distinct steps: fine
     (",".join(map(str, range(60))), "at most 50"),
 ])
-def test_histograms_bad_steps_are_422_naming_steps(client, small_run, steps, words):
-    response = client.get(f"/api/runs/{small_run['id']}/histograms", params={"steps": steps})
+@pytest.mark.parametrize("route", ["histograms", "scores"])
+def test_bad_steps_are_422_naming_steps(client, small_run, steps, words, route):
+    response = client.get(f"/api/runs/{small_run['id']}/{route}", params={"steps": steps})
     if words is None:
         assert response.status_code == 200
         return
@@ -244,8 +299,9 @@ def test_divergence_is_reported_and_served_as_valid_json(client):
     assert check["relative_difference"] is None and check["passed"] is False
 
 
-@pytest.mark.parametrize("path", ["", "/summary", "/events", "/steps/0", "/steps/0/gradcheck",
-                                  "/steps/0/boundary", "/steps/0?example=0"])
+@pytest.mark.parametrize("path", ["", "/summary", "/scores", "/events", "/steps/0",
+                                  "/steps/0/gradcheck", "/steps/0/boundary",
+                                  "/steps/0?example=0"])
 def test_unknown_run_is_404(client, path):
     response = client.get(f"/api/runs/r1AAAA{path}")
     assert response.status_code == 404

@@ -201,6 +201,9 @@ BAD_STEP_QUERIES = [
     ("/steps/1?max_cells=1&layers=1&max_cells=2&max_cells=3", 422, "max_cells: given 3 times"),
     ("/steps/1/gradcheck?x=1&x=1", 422, "x: given 2 times"),
     ("/histograms?steps=1&steps=2", 422, "steps: given 2 times"),
+    ("/scores?steps=1&steps=2", 422, "steps: given 2 times"),
+    ("/scores?steps=1,x", 422, "steps:"),
+    ("/scores?steps=" + ",".join(map(str, range(51))), 422, "steps: at most 50"),
     ("/summary?steps=1&steps=2", 422, "steps: given 2 times"),
     ("?layers=1&layers=1", 422, "layers: given 2 times"),
 ]

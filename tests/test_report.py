@@ -97,6 +97,23 @@ def test_plotly_is_inlined_and_every_figure_has_its_data(client):
     assert forward == ["A_prev", "W", "b", "Z", "A", "D"]  # layer 2 is hidden: dropout
 
 
+def test_a_mini_batch_runs_scores_pass_through_the_spread_steps(client):
+    """Training scores a mini-batch run's whole sets every k steps; the score figure also
+    draws θ_t's scores at the run's evenly spread steps (the scores route's default)."""
+    config = {"dataset": "moons", "batch_size": 32, "steps": 120}
+    info, _, page = get_report(client, config)
+    summary = client.get(f"/api/runs/{info['id']}/summary").json()
+    spread = client.get(f"/api/runs/{info['id']}/scores").json()
+    assert summary["evaluated_every"] > 1
+    traces = {trace["name"]: trace["y"] for trace in figures_of(page)["score"]["data"]}
+    for key in ("train_accuracy", "test_accuracy"):
+        y = traces[key.replace("_", " ")]
+        scored = {t for t, v in enumerate(summary[key]) if v is not None} | set(spread["steps"])
+        assert {t for t, v in enumerate(y) if v is not None} == scored, key
+        for t, value in zip(spread["steps"], spread[key], strict=True):
+            assert y[t] == pytest.approx(value, rel=10 ** (1 - REPORT_DIGITS)), (key, t)
+
+
 @pytest.mark.parametrize("t", [0, 7])
 def test_the_layers_tensors_are_the_step_records_rounded(client, t):
     _, _, page = get_report(client, SMALL, f"?steps={t}&layer=2")

@@ -266,3 +266,36 @@ def test_a_chunks_summary_is_each_steps_own(raw, monkeypatch):
         scale = np.nanmax(np.abs(values), initial=0.0)
         np.testing.assert_allclose(got[key], values, rtol=1e-12, atol=1e-12 * scale,
                                    err_msg=key)
+
+
+def test_scores_on_demand_are_theta_t_at_every_step(trained):
+    """Run.scores scores θ_t on the whole sets at any step: the summary's numbers where
+    training scored them, and at the steps it skipped, θ_t replayed, as a recomputation
+    from the records gives them; NaN for a test set that is not there."""
+    _, run, _ = trained
+    summary, task, data = run.summary(), run.data.info.task, run.data
+    _, train_key, test_key = _keys(task)
+    n = run.num_steps
+    scores = run.scores(list(range(n - 1, -1, -1)))  # any order: answered in step order
+    assert scores["steps"] == list(range(n))
+    for t in range(n):
+        record = run.step_record(t)
+        for name, key, X, Y in (("train", train_key, data.X_train, data.Y_train),
+                                ("test", test_key, data.X_test, data.Y_test)):
+            value = scores[name][t]
+            if not math.isnan(summary[key][t]):
+                assert value == summary[key][t], (t, key)  # the very number served
+            if Y.shape[1] == 0:
+                assert math.isnan(value), (t, key)
+                continue
+            _assert_score(value, _own_score(task, _own_forward(record, X), Y), task, (t, key))
+
+
+def test_scores_by_default_are_at_the_histograms_steps_and_kept():
+    run, _ = trained_run("minibatch_remainder")
+    spread = run.scores()
+    assert spread["steps"] == run.histogram_steps(50)
+    assert run.scores() is spread  # computed once
+    assert spread == run.scores(spread["steps"])
+    with pytest.raises(IndexError, match="not recorded"):
+        run.scores([run.num_steps])

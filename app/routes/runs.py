@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from app.config_limits import check_config
 from app.deps import (
+    AnswerCacheDep,
     ClientDep,
     RunCacheDep,
     RunDep,
@@ -18,7 +19,7 @@ from app.deps import (
 )
 from app.events import progress_events, run_info
 from app.json_body import JSONBodyRoute
-from app.record_schemas import Histograms, Summary
+from app.record_schemas import Histograms, Scores, Summary
 from app.routes.number_lists import parse_numbers
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.run_ids import encode_run_id
@@ -79,6 +80,34 @@ async def histograms(ref: RunDep, steps: StepsQuery = None):
     if numbers is not None:
         check_replays(ref.run, numbers)
     body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.histograms(steps=numbers)))
+    return Response(body, media_type="application/json")
+
+
+def scores_json(ref: RunRef, steps: list[int] | None) -> bytes:
+    """The Scores answer: the engine's train and test series under the summary's names."""
+    scores, regression = ref.run.scores(steps), ref.run.data.info.task == "regression"
+    answer = {"steps": scores["steps"]}
+    for name in ("train", "test"):
+        answer[f"{name}_accuracy"] = None if regression else scores[name]
+        if regression:
+            answer[f"{name}_r2"] = scores[name]
+    return dumps(answer)
+
+
+@router.get("/{run_id}/scores", response_model=Scores, responses={
+    **NOT_FOUND, 409: error("Run still training")})
+async def scores(ref: RunDep, answer_cache: AnswerCacheDep, steps: StepsQuery = None):
+    """θ_t's accuracy (R² for regression) on the whole training and test sets, at the
+    steps named, or at up to 50 evenly spread steps: the summary's numbers where training
+    scored the whole sets (evaluated_every), θ_t replayed at the others."""
+    if public_status(ref.run) not in FINISHED:
+        raise HTTPException(409, "scores: the run is still training; poll the run or "
+                                 "follow its events")
+    numbers = parse_steps(steps, ref.run.num_steps)
+    if numbers is not None:
+        check_replays(ref.run, numbers)
+    key = ("scores", ref.id, None if numbers is None else tuple(numbers))
+    body = await answer_cache.answer(key, True, scores_json, ref, numbers)
     return Response(body, media_type="application/json")
 
 

@@ -151,6 +151,11 @@ export const api = {
   run: (id, onBusy) => request(`/api/runs/${encodeURIComponent(id)}`, {}, onBusy),
   summary: (id, numSteps = 0) => completeSummary(id, numSteps),
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
+  // θ_t's scores on the whole training and test sets at these steps (an array), or at
+  // evenly spread steps without them: the summary's where training scored them, else
+  // replayed on the server
+  scores: (id, steps) => (steps ? cached(`/api/runs/${encodeURIComponent(id)}/scores?steps=${steps.join(",")}`)
+    : request(`/api/runs/${encodeURIComponent(id)}/scores`)),
   step: (id, t, narrow) => cached(stepUrl(id, t, narrow)),
   // the model θ_t evaluated by the engine over a resolution × resolution grid (CONTRACT §4)
   // form: {digits, encoding}, as for a step

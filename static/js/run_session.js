@@ -33,18 +33,45 @@ async function waitUntilTrained(info, onProgress) {
   return info;
 }
 
-// a run named by its id, trained on demand, with its summary and no histograms: the
-// second run of a comparison (views/compare_view.js), whose distributions are not drawn
+// θ's scores on the whole sets at evenly spread steps (api.scores), where training scored
+// them every k-th step only (a mini-batch run); else null. null on an older server too
+function spreadScores(run, summary) {
+  return summary.evaluated_every > 1 ? api.scores(run.id).catch(() => null) : Promise.resolve(null);
+}
+
+// the summary with the whole-set scores of `scores` (spreadScores) filled in at their
+// steps, for the views that draw the summary's series as they are (compare_curves.js)
+const merged = new WeakMap();  // scores -> the summary with them
+export function withScores(summary, scores) {
+  if (!scores) return summary;
+  if (!merged.has(scores)) {
+    const copy = {...summary};
+    for (const key of ["train_accuracy", "test_accuracy", "train_r2", "test_r2"]) {
+      if (!Array.isArray(summary[key]) || !Array.isArray(scores[key])) continue;
+      copy[key] = [...summary[key]];
+      scores.steps.forEach((t, k) => { copy[key][t] = scores[key][k]; });
+    }
+    merged.set(scores, copy);
+  }
+  return merged.get(scores);
+}
+
+// a run named by its id, trained on demand, with its summary and scores and no
+// histograms: the second run of a comparison (views/compare_view.js), whose
+// distributions are not drawn
 export async function openRunById(options, runId, onProgress) {
   const onBusy = (seconds) => onProgress(0, null, seconds);
   const info = await waitUntilTrained(await api.run(runId, onBusy), onProgress);
   const run = describe(options, info);
-  return {options, run, summary: await api.summary(run.id, run.num_steps), histograms: null};
+  const summary = await api.summary(run.id, run.num_steps);
+  return {options, run, summary, histograms: null, scores: await spreadScores(run, summary)};
 }
 
-// {run, summary, histograms}; throws ApiError (422 names the field) on a bad config.
-// histograms replay a few dozen steps on the server, so they arrive later: until then
-// the distributions view draws the summary's statistics, then onHistograms() redraws.
+// {run, summary, histograms, scores}; throws ApiError (422 names the field) on a bad
+// config. histograms and scores (θ on the whole sets at evenly spread steps) replay a few
+// dozen steps on the server, so they arrive later: until then the distributions view
+// draws the summary's statistics and the loss view training's scores, then onHistograms()
+// redraws.
 export async function openSession(options, source, onProgress, onHistograms) {
   const onBusy = (seconds) => onProgress(0, null, seconds);
   let info = source.runId && !Object.keys(source.config).length
@@ -53,10 +80,15 @@ export async function openSession(options, source, onProgress, onHistograms) {
   info = await waitUntilTrained(info, onProgress);
   const run = describe(options, info);
   const session = {options, run, summary: await api.summary(run.id, run.num_steps),
-    histograms: null};
+    histograms: null, scores: null};
   api.histograms(run.id).then((h) => {
     session.histograms = h;
     onHistograms(session);
   }).catch(() => {});  // an older server without the route: the statistics stay
+  spreadScores(run, session.summary).then((scores) => {
+    if (!scores) return;  // a full batch's summary scores every step: nothing to add
+    session.scores = scores;
+    onHistograms(session);
+  });
   return session;
 }

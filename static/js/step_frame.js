@@ -109,6 +109,16 @@ const output = (run, t) => (suspect(run, t)
   ? api.step(run.id, t, {layers: [run.L], fields: ["A"]}).then((record) => record.layers[0].A)
   : Promise.resolve(null));
 
+// θ_t's scores on the whole sets where the summary has none (a mini-batch run's training
+// scores them every k steps): served for step t, replayed. only for a paused frame: while
+// playing, the loss view gives the last scores measured. null where not asked or not served
+function setScores(run, summary, t, playing) {
+  const key = run.task === "regression" ? "train_r2" : "train_accuracy";
+  const scored = summary[key] && summary[key][t] !== null;
+  if (playing || scored || (summary.evaluated_every || 1) === 1) return Promise.resolve(null);
+  return api.scores(run.id, [t]).catch(() => null);
+}
+
 // every request of step t, at once
 function requests(run, t, layer, {example, playing, scale}) {
   const batch = batchOf(run, t);
@@ -164,13 +174,14 @@ export async function loadFrame(session, view) {
   const t = Math.min(view.iteration, run.num_steps - 1);
   const layer = Math.min(Math.max(view.layer, 1), run.L), phase = parsePhase(view.phase, run.L);
   last = {example: view.example, playing: Boolean(view.playing), scale: view.scale};
-  const [[paramRecord, selected, batch, column, modelAnswer, AL], after] = await Promise.all(
-    [Promise.all(requests(run, t, layer, last)), paramsAfter(run, t, phase)]);
+  const [[paramRecord, selected, batch, column, modelAnswer, AL], after, scores] = await Promise.all(
+    [Promise.all(requests(run, t, layer, last)), paramsAfter(run, t, phase),
+      setScores(run, session.summary, t, last.playing)]);
   const params = paramRecord.layers.map(layerTensors);
   const boundary = hasBoundary(run) ? modelAnswer : null;
   return {
     run, summary: session.summary, histograms: session.histograms, options: session.options,
-    t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
+    spreadScores: session.scores || null, scores, t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
     phase, params, paramsAfter: after, selected,
     // a diverged step: the views say that θ or the output holds non-finite values
     finite: !params.some((p) => hasNonFinite(p.W) || hasNonFinite(p.b)) && !(AL && hasNonFinite(AL)),

@@ -302,17 +302,26 @@ def test_the_panel_is_labelled_readable_and_keyboard_operable(page, server):
 
 
 def test_a_score_that_was_not_taken_says_so(page, server):
-    """A mini-batch run scores the whole training set every k-th step: between, the caption
-    says the score was not taken, not that it is not finite."""
-    open_page(page, server, "?it=1&batch_size=16&steps=60")
-    every = page.request.get(f"{server}/api/runs/"
-                             f"{run_id(page, server, {'batch_size': 16, 'steps': 60})}/summary"
-                             ).json()["evaluated_every"]
-    assert every > 1
-    compare_with(page, run_id(page, server, {"steps": 60}))
+    """A mini-batch run scores the whole training set at some steps only: every k-th in
+    training, and at evenly spread ones on demand (the scores route). The curve passes
+    through both; between, the caption says the score was not taken, not that it is not
+    finite."""
+    mini_batch = run_id(page, server, {"batch_size": 16, "steps": 150})
+    summary = page.request.get(f"{server}/api/runs/{mini_batch}/summary").json()
+    spread = page.request.get(f"{server}/api/runs/{mini_batch}/scores").json()
+    assert summary["evaluated_every"] > 1
+    scored = {t for t, v in enumerate(summary["train_accuracy"]) if v is not None}
+    scored |= set(spread["steps"])
+    t = min(set(range(150)) - scored)
+    open_page(page, server, f"?it={t}&batch_size=16&steps=150")
+    compare_with(page, run_id(page, server, {"steps": 150}))
     caption = figure_of(page, "compare-score")
     expect(caption).to_contain_text(
-        f"A not scored at this step (the whole set every {every} steps), B 0.")
+        "A not scored at this step (a mini-batch run scores the whole set at some steps), B 0.")
+    # run A's line passes through every step scored, training's and the spread ones
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=compare-score]').data[0].y"
+        f".filter((v) => v !== null).length === {len(scored)}")
 
 
 def test_a_layer_that_never_learns_is_named_not_missing(page, server):

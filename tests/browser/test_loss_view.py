@@ -5,35 +5,66 @@ from playwright.sync_api import expect
 
 from app.run_ids import encode_run_id
 from engine.config import normalize_config
-from tests.browser.conftest import open_page
+from tests.browser.conftest import expect_words, open_page
 
-# 320 training examples in batches of 32: the whole sets are scored every 17th step
+# 320 training examples in batches of 32: training scores the whole sets every k-th step
 MINI_BATCH = {"dataset": "moons", "batch_size": 32, "steps": 120}
-TRACES = "gd => gd.data.map(d => ({name: d.name, mode: d.mode, y: d.y}))"
+TRACES = "gd => gd.data.map(d => ({name: d.name, mode: d.mode, x: d.x, y: d.y}))"
+SETS = {"train accuracy (whole set)": "train_accuracy", "test accuracy": "test_accuracy"}
+
+
+def _served(page, server, run_id, path, params=None):
+    response = page.request.get(f"{server}/api/runs/{run_id}/{path}", params=params)
+    assert response.ok, response.text()
+    return response.json()
 
 
 def test_a_mini_batch_run_tells_its_batch_accuracy_from_the_whole_sets(page, server):
+    """The batch's own accuracy at every step; the whole sets' through the steps training
+    scored and the run's evenly spread scores; the caption gives this step's own."""
     run_id = encode_run_id(normalize_config(MINI_BATCH))
     open_page(page, server, f"?run={run_id}&it=50")
-    summary = page.request.get(f"{server}/api/runs/{run_id}/summary").json()
+    summary = _served(page, server, run_id, "summary")
+    spread = _served(page, server, run_id, "scores")
     k = summary["evaluated_every"]
-    assert k > 1
-    sets = {f"train accuracy (every {k} steps)": "train_accuracy",
-            f"test accuracy (every {k} steps)": "test_accuracy"}
+    assert k > 1 and 50 % k and 50 not in spread["steps"]
+    trained = [t for t, v in enumerate(summary["train_accuracy"]) if v is not None]
+    assert trained == sorted({*range(0, 120, k), 119})
+    steps = sorted({*trained, *spread["steps"]})
+    # the spread scores come after the page has drawn: the lines then pass through them
+    page.wait_for_function(f"gd => gd.data.some(d => d.x.length === {len(steps)})",
+                           arg=page.locator("#view-loss .plot").element_handle())
     traces = {t["name"]: t for t in page.locator("#view-loss .plot").evaluate(TRACES)}
-    assert set(traces) == {"cost J", "batch accuracy", *sets}
+    assert set(traces) == {"cost J", "batch accuracy", *SETS}
     assert traces["batch accuracy"]["y"] == summary["batch_accuracy"]
-    for name, key in sets.items():
-        # the steps not scored stay null: gaps between dots, not zeros
-        assert traces[name]["y"] == summary[key] and traces[name]["mode"] == "markers"
-        scored = [t for t, v in enumerate(traces[name]["y"]) if v is not None]
-        assert scored == sorted({*range(0, 120, k), 119})
+    for name, key in SETS.items():
+        assert traces[name]["mode"] == "lines+markers" and traces[name]["x"] == steps
+        by_step = dict(zip(spread["steps"], spread[key], strict=True))
+        by_step.update({t: summary[key][t] for t in trained})
+        assert traces[name]["y"] == [by_step[t] for t in steps], name
     legend = page.locator("#view-loss .legendtext").all_text_contents()
-    assert {"batch accuracy", *sets} <= set(legend)
+    assert {"batch accuracy", *SETS} <= set(legend)
+    # iteration 50 was not scored by training: the caption gives θ_50's, served for it
+    exact = _served(page, server, run_id, "scores", {"steps": "50"})
     caption = page.locator("#view-loss .caption")
-    expect(caption).to_contain_text("iteration 50: J = ")
-    expect(caption).to_contain_text("batch accuracy ")
-    expect(caption).to_contain_text(f"(measured at iteration {50 - 50 % k})")
+    train, test = (f"{exact[key][0]:.3f}".rstrip("0") for key in SETS.values())
+    expect_words(caption, ["iteration 50: J = ", "batch accuracy ", f"train accuracy {train}",
+                           f"test accuracy {test}"], ["measured at"])
+
+
+def test_without_its_own_scores_the_caption_says_when_they_were_measured(page, server):
+    """While playing (or with no scores route), the caption gives the last scores measured
+    before the step, and says at which iteration."""
+    run_id = encode_run_id(normalize_config(MINI_BATCH))
+    page.route("**/scores?steps=*", lambda route: route.abort())
+    page.recorder.allow("net::ERR_FAILED")  # the browser's log of the aborted requests
+    open_page(page, server, f"?run={run_id}&it=50")
+    spread = _served(page, server, run_id, "scores")
+    summary = _served(page, server, run_id, "summary")
+    measured = [t for t in sorted({*spread["steps"], *(
+        t for t, v in enumerate(summary["train_accuracy"]) if v is not None)}) if t <= 50]
+    page.wait_for_function(f"() => document.querySelector('#view-loss .caption').textContent"
+                           f".includes('(measured at iteration {measured[-1]})')")
 
 
 def test_a_full_batch_run_draws_its_train_accuracy_at_every_step(page, server):

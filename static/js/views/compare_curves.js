@@ -57,9 +57,10 @@ function valueAt(series, t, missing = "not finite") {
   return v === null || v === undefined ? missing : formatNumber(v, 3);
 }
 
-// what a null score means: a mini-batch run scores the whole set every k-th step only
+// what a null score means: a mini-batch run scores the whole set at some steps only (every
+// k-th in training, and evenly spread ones on demand: run_session.js withScores)
 const unscored = (summary) => ((summary.evaluated_every || 1) > 1
-  ? `not scored at this step (the whole set every ${summary.evaluated_every} steps)` : "not finite");
+  ? "not scored at this step (a mini-batch run scores the whole set at some steps)" : "not finite");
 
 const CAPTIONS = {
   cost: (runs, t) => `cost J at iteration ${t}: ` + runs.map((r) => `${r.name} ${valueAt(r.summary.cost, t)}`).join(", "),

@@ -4,7 +4,7 @@
 // tensor of both runs and its difference, and a mistaken gradient against the true one
 // (compare_tensors.js). connect() wires the toggle and the chooser; the state owns the id.
 import {ApiError} from "../api.js";
-import {openRunById} from "../run_session.js";
+import {openRunById, withScores} from "../run_session.js";
 import {trainingText} from "../run_status.js";
 import {runIdOf, createRunHistory} from "../compare_session.js";
 import {runLabels} from "../compare_labels.js";
@@ -106,8 +106,9 @@ export function connect(store, options) {
 // the two runs as the curves and tensors read them; labels: how their configs differ
 function sides(frame) {
   const [a, b] = runLabels(frame.run.config, view.other.run.config);
-  return [{name: "A", label: a, run: frame.run, summary: frame.summary},
-    {name: "B", label: b, run: view.other.run, summary: view.other.summary}];
+  // a mini-batch run's train and test scores: training's and the spread steps' (api.scores)
+  return [{name: "A", label: a, run: frame.run, summary: withScores(frame.summary, frame.spreadScores)},
+    {name: "B", label: b, run: view.other.run, summary: withScores(view.other.summary, view.other.scores)}];
 }
 
 function showLegend(runs) {
@@ -141,7 +142,7 @@ async function draw(frame) {
 }
 
 // what the view draws from (step_renderer.js redraws it when one changes)
-export const inputs = (frame) => [frame.summary, frame.t, frame.layer, frame.phase.kind, view.version];
+export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.t, frame.layer, frame.phase.kind, view.version];
 
 export const update = (frame) => draw(frame);
 

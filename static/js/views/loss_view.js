@@ -1,20 +1,23 @@
-// loss and accuracy: the cost J of every step, each step's accuracy on its batch, train and
-// test accuracy on the whole sets (R² for regression; every k-th step in mini-batch runs, a
-// dot each), and a marker at the current step. the series come from the summary, once per run.
+// loss and accuracy: the cost J of every step, each step's accuracy on its batch, and
+// train and test accuracy on the whole sets (R² for regression), and a marker at the
+// current step. a full-batch run scores the whole sets at every step; a mini-batch run at
+// every k-th step while training, and the server scores θ at evenly spread steps on demand
+// (the run's scores, api.scores), a line through both. the caption gives the current
+// step's own whole-set scores, served for it (frame.scores) when training did not score it.
+// the series come from the summary, once per run.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 
-let plot = null, caption = null, traces = null, runId = null, ranges = null;
+let plot = null, caption = null, traces = null, tracesKey = null, ranges = null;
 
 const steps = (n) => [...Array(n).keys()];
 
 // the summary's score series: [key, name in the legend and caption] of batch, train, test
 function scoreSeries(summary, task) {
   const [suffix, label] = task === "regression" ? ["r2", "R²"] : ["accuracy", "accuracy"];
-  const every = summary.evaluated_every || 1;
-  const sets = every > 1 ? ` (every ${every} steps)` : "";
-  return [[`batch_${suffix}`, `batch ${label}`], [`train_${suffix}`, `train ${label}${sets}`],
-    [`test_${suffix}`, `test ${label}${sets}`]];
+  const whole = (summary.evaluated_every || 1) > 1 ? " (whole set)" : "";
+  return [[`batch_${suffix}`, `batch ${label}`], [`train_${suffix}`, `train ${label}${whole}`],
+    [`test_${suffix}`, `test ${label}`]];
 }
 
 // the batch's own score, unless it is the train score at every step (a full batch)
@@ -23,15 +26,27 @@ function showsBatch(summary, task) {
   return Array.isArray(summary[batch]) && summary[batch].some((v, t) => v !== summary[train][t]);
 }
 
-function buildTraces(summary, task) {
+// the steps at which θ was scored on a whole set (key: train_accuracy, ...), ascending:
+// training's (the summary's non-null entries) and the run's spread scores (api.scores,
+// once served; null there is a score that is not finite: a gap in the line)
+function scoredPoints(summary, spread, key) {
+  const points = new Map();
+  (summary[key] || []).forEach((v, t) => { if (v !== null) points.set(t, v); });
+  if (spread && spread[key]) spread.steps.forEach((t, k) => { if (!points.has(t)) points.set(t, spread[key][k]); });
+  const x = [...points.keys()].sort((a, b) => a - b);
+  return {x, y: x.map((t) => points.get(t))};
+}
+
+function buildTraces(summary, task, spread) {
   const x = steps(summary.cost.length), every = summary.evaluated_every || 1;
   const [batch, ...sets] = scoreSeries(summary, task);
-  const scores = sets.map(([key, name], k) => ({type: "scatter", yaxis: "y2", x, y: summary[key] || [],
+  const scores = sets.map(([key, name], k) => ({type: "scatter", yaxis: "y2", name,
     // every step scored: a step whose score is not finite (divergence) is null, and the
-    // line bridges it. every k-th step: a dot each, and gaps (not zeros) between
-    mode: every > 1 ? "markers" : "lines", connectgaps: every === 1, name,
+    // line bridges it. some steps scored: a line through them, a dot each
+    ...(every > 1 ? {...scoredPoints(summary, spread, key), mode: "lines+markers", connectgaps: false}
+      : {x, y: summary[key] || [], mode: "lines", connectgaps: true}),
     line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
-    marker: {color: LAYER_COLOURS[k], size: 7, symbol: k ? "diamond" : "circle"},
+    marker: {color: LAYER_COLOURS[k], size: 5, symbol: k ? "diamond" : "circle"},
     hovertemplate: `step %{x}: ${name.split(" (")[0]} = %{y:.4f}<extra></extra>`}));
   const own = showsBatch(summary, task) ? [{type: "scatter", mode: "lines", yaxis: "y2", x,
     y: summary[batch[0]], name: batch[1], line: {color: LAYER_COLOURS[2], width: 1},
@@ -43,30 +58,42 @@ function buildTraces(summary, task) {
   ];
 }
 
-// the last value measured at or before step t, and the step it was measured at
-function measuredAt(series, t) {
-  for (let s = t; s >= 0; s--) if (series && series[s] !== null && series[s] !== undefined) return {value: series[s], step: s};
+// the last score of a whole set measured at or before step t, and the step it was
+// measured at: training's or the spread scores'
+function measuredAt(summary, spread, key, t) {
+  const {x, y} = scoredPoints(summary, spread, key);
+  for (let k = x.length - 1; k >= 0; k--) if (x[k] <= t && y[k] !== null) return {value: y[k], step: x[k]};
   return null;
 }
 
-// "batch accuracy 0.91, train accuracy 0.87, test accuracy 0.84 (measured at iteration 38)":
-// this step's batch score, and the last values measured on the whole sets
-function metricsText(summary, task, t) {
-  const [[batchKey, batchName], ...sets] = scoreSeries(summary, task);
-  const [train, test] = sets.map(([key]) => measuredAt(summary[key], t));
-  const value = (m) => (m ? formatNumber(m.value, 3) : "—");
+// this step's own score on a whole set: the summary's, or served for it (frame.scores);
+// {value} or null when neither has it
+function exactAt(summary, scores, key, t) {
+  if (summary[key] && summary[key][t] !== null && summary[key][t] !== undefined) return {value: summary[key][t], step: t};
+  if (scores && scores.steps[0] === t && scores[key]) return {value: scores[key][0], step: t};
+  return null;
+}
+
+// "batch accuracy 0.91, train accuracy 0.87, test accuracy 0.84": this step's batch score
+// and θ_t's on the whole sets; "(measured at iteration 38)" where this step's are not here
+// (while playing, or a score the server did not give) and an earlier step's are shown
+function metricsText(frame) {
+  const {summary, t, run, scores} = frame, spread = frame.spreadScores;
+  const [[batchKey, batchName], ...sets] = scoreSeries(summary, run.task);
+  const [train, test] = sets.map(([key]) => exactAt(summary, scores, key, t) || measuredAt(summary, spread, key, t));
+  const value = (m) => (m ? (m.value === null ? "not finite" : formatNumber(m.value, 3)) : "—");
   const steps = [...new Set([train, test].filter(Boolean).map((m) => m.step))];
   const when = steps.some((s) => s !== t) ? `measured at iteration ${steps.join(" and ")}` : "";
   const names = sets.map(([, name]) => name.split(" (")[0]);
-  const batch = showsBatch(summary, task) ? summary[batchKey][t] : undefined;
+  const batch = showsBatch(summary, run.task) ? summary[batchKey][t] : undefined;
   const own = batch === undefined ? "" : `${batchName} ${value(batch === null ? null : {value: batch})}, `;
   return `${own}${names[0]} ${value(train)}, ${names[1]} ${value(test)}${when ? ` (${when})` : ""}`;
 }
 
 function title(frame) {
-  const {summary, t, run} = frame;
+  const {summary, t} = frame;
   const cost = Number.isFinite(summary.cost[t]) ? formatNumber(summary.cost[t]) : "not a finite number";
-  return `iteration ${t}: J = ${cost}, ${metricsText(summary, run.task, t)}` +
+  return `iteration ${t}: J = ${cost}, ${metricsText(frame)}` +
     (ranges.note ? `. ${ranges.note}` : "");
 }
 
@@ -110,12 +137,13 @@ function r2Note(summary) {
 }
 
 // what the plot draws from (step_renderer.js redraws it when one changes)
-export const inputs = (frame) => [frame.summary, frame.t];
+export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.scores, frame.t];
 
 export function update(frame) {
-  if (frame.run.id !== runId) {
-    runId = frame.run.id;
-    traces = buildTraces(frame.summary, frame.run.task);
+  const key = `${frame.run.id}:${Boolean(frame.spreadScores)}`;
+  if (key !== tracesKey) {
+    tracesKey = key;
+    traces = buildTraces(frame.summary, frame.run.task, frame.spreadScores);
     const regression = frame.run.task === "regression", s = frame.summary;
     const {note, ...y} = costAxis(s.cost);
     const notes = [note, regression ? r2Note(s) : null].filter(Boolean);
