@@ -144,7 +144,8 @@ class Scores(TypedDict):
     train_accuracy: Annotated[Series | None, Field(
         description="θ_t's accuracy on the whole training set, one entry per step.")]
     test_accuracy: Annotated[Series | None, Field(
-        description="θ_t's accuracy on the test set; null without a test set.")]
+        description="θ_t's accuracy on the test set; its entries are null without a "
+                    "test set.")]
     train_r2: NotRequired[Series]
     test_r2: NotRequired[Series]
 

@@ -74,6 +74,9 @@ class Run:
         self._narrow = None if last == self.m else (steps, last)
         self._lock = threading.Lock()
         self._histograms = self._spread_scores = None
+        # the default scores have their own lock: the page asks for them with the
+        # histograms, and need not wait for those replays
+        self._scores_lock = threading.Lock()
         self._trained, self._when_trained = False, []  # callbacks waiting for the end
 
     @property
@@ -221,13 +224,14 @@ class Run:
 
     def scores(self, steps=None):
         """θ_t's scores on the whole training and test sets (accuracy, or R²): {"steps",
-        "train", "test"}, lists in step order, NaN where not finite (and for test, where
-        there is no test set). At the steps that training scored, they are the summary's;
-        at the others, θ_t is replayed. steps: the steps to score, or None: SCORE_SNAPSHOTS
-        evenly spread steps (placed as the histograms'), computed once, then kept."""
+        "train", "test"}, lists in step order, of floats that may not be finite (a diverged
+        θ; test is NaN without a test set). At the steps that training scored, they are the
+        summary's; at the others, θ_t is replayed. steps: the steps to score, or None:
+        SCORE_SNAPSHOTS evenly spread steps (placed as the histograms'), computed once,
+        then kept: ask for them once the run has ended."""
         if steps is not None:
             return self._scores_at(self._recorded(steps))
-        with self._lock:
+        with self._scores_lock:
             if self._spread_scores is None:
                 self._spread_scores = self._scores_at(self.histogram_steps(SCORE_SNAPSHOTS))
             return self._spread_scores
@@ -235,7 +239,7 @@ class Run:
     def _scores_at(self, steps):
         series, ordered = self._series, sorted(set(steps))
         pairs = [(float(series.train[t]), float(series.test[t])) if series.measured(t)
-                 else series.set_scores(self._checkpoints.replay(t).forward.theta)
+                 else series.whole_set_scores(self._checkpoints.replay(t).forward.theta)
                  for t in ordered]
         return {"steps": ordered, "train": [train for train, _ in pairs],
                 "test": [test for _, test in pairs]}

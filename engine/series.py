@@ -124,7 +124,7 @@ class Series:
         """Whether the train and test series hold θ_t's scores on the whole sets."""
         return self.evaluated(t) or t == self._scored_last
 
-    def set_scores(self, theta):
+    def whole_set_scores(self, theta):
         """(train, test): θ's scores on the whole training and test sets (test NaN without
         a test set), as training scores them at the steps evaluated."""
         with np.errstate(all="ignore"):

@@ -109,12 +109,14 @@ const output = (run, t) => (suspect(run, t)
   ? api.step(run.id, t, {layers: [run.L], fields: ["A"]}).then((record) => record.layers[0].A)
   : Promise.resolve(null));
 
-// θ_t's scores on the whole sets where the summary has none (a mini-batch run's training
-// scores them every k steps): served for step t, replayed. only for a paused frame: while
-// playing, the loss view gives the last scores measured. null where not asked or not served
-function setScores(run, summary, t, playing) {
+// θ_t's scores on the whole sets where neither the summary (a mini-batch run's training
+// scores them every k steps) nor the run's spread scores have them: served for step t,
+// replayed. only for a paused frame: while playing, the loss view gives the last scores
+// measured. null where not asked or not served
+function stepScores(session, t, playing) {
+  const {run, summary} = session, spread = session.scores;
   const key = run.task === "regression" ? "train_r2" : "train_accuracy";
-  const scored = summary[key] && summary[key][t] !== null;
+  const scored = (summary[key] && summary[key][t] !== null) || (spread && spread.steps.includes(t));
   if (playing || scored || (summary.evaluated_every || 1) === 1) return Promise.resolve(null);
   return api.scores(run.id, [t]).catch(() => null);
 }
@@ -176,12 +178,12 @@ export async function loadFrame(session, view) {
   last = {example: view.example, playing: Boolean(view.playing), scale: view.scale};
   const [[paramRecord, selected, batch, column, modelAnswer, AL], after, scores] = await Promise.all(
     [Promise.all(requests(run, t, layer, last)), paramsAfter(run, t, phase),
-      setScores(run, session.summary, t, last.playing)]);
+      stepScores(session, t, last.playing)]);
   const params = paramRecord.layers.map(layerTensors);
   const boundary = hasBoundary(run) ? modelAnswer : null;
   return {
     run, summary: session.summary, histograms: session.histograms, options: session.options,
-    spreadScores: session.scores || null, scores, t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
+    spreadScores: session.scores || null, stepScores: scores, t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
     phase, params, paramsAfter: after, selected,
     // a diverged step: the views say that θ or the output holds non-finite values
     finite: !params.some((p) => hasNonFinite(p.W) || hasNonFinite(p.b)) && !(AL && hasNonFinite(AL)),

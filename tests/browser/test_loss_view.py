@@ -88,3 +88,30 @@ def test_the_current_step_and_an_r2_off_the_plot_are_told_apart(page, server):
     ring = page.locator("#view-loss .plot").evaluate(
         "gd => gd.layout.shapes.filter(s => s.type === 'circle')[0].fillcolor")
     assert ring not in colours, (ring, colours)
+
+
+def test_a_run_without_a_test_set_has_no_test_score(page, server):
+    """Without a test set, a step's served test score is null: the caption says there is
+    none ("—"), not that it is not finite."""
+    config = {**MINI_BATCH, "test_fraction": 0}
+    run_id = encode_run_id(normalize_config(config))
+    summary = page.request.get(f"{server}/api/runs/{run_id}/summary").json()
+    spread = page.request.get(f"{server}/api/runs/{run_id}/scores").json()
+    trained = {t for t, v in enumerate(summary["train_accuracy"]) if v is not None}
+    t = min(set(range(120)) - trained - set(spread["steps"]))
+    open_page(page, server, f"?run={run_id}&it={t}")
+    expect_words(page.locator("#view-loss .caption"), [f"iteration {t}: ", "test accuracy —"],
+                 ["not finite", "measured at"])
+
+
+def test_the_r2_axis_holds_the_spread_scores(page, server):
+    """sine in batches of 8 for 60 steps: training scores the whole sets at steps 0 and 59
+    only (R² above 0), the spread steps reach R² −3: the axis reaches down to −1 for them."""
+    run_id = encode_run_id(normalize_config({"dataset": "sine", "batch_size": 8, "steps": 60}))
+    open_page(page, server, f"?run={run_id}&it=30")
+    summary = page.request.get(f"{server}/api/runs/{run_id}/summary").json()
+    spread = page.request.get(f"{server}/api/runs/{run_id}/scores").json()
+    assert min(v for v in summary["train_r2"] + summary["test_r2"] if v is not None) > 0
+    assert min(spread["train_r2"] + spread["test_r2"]) < -1
+    page.wait_for_function("gd => gd.layout.yaxis2.range[0] === -1",
+                           arg=page.locator("#view-loss .plot").element_handle())

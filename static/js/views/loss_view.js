@@ -3,7 +3,7 @@
 // current step. a full-batch run scores the whole sets at every step; a mini-batch run at
 // every k-th step while training, and the server scores θ at evenly spread steps on demand
 // (the run's scores, api.scores), a line through both. the caption gives the current
-// step's own whole-set scores, served for it (frame.scores) when training did not score it.
+// step's own whole-set scores, served for it (frame.stepScores) when training did not score it.
 // the series come from the summary, once per run.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
@@ -66,11 +66,23 @@ function measuredAt(summary, spread, key, t) {
   return null;
 }
 
-// this step's own score on a whole set: the summary's, or served for it (frame.scores);
-// {value} or null when neither has it
-function exactAt(summary, scores, key, t) {
-  if (summary[key] && summary[key][t] !== null && summary[key][t] !== undefined) return {value: summary[key][t], step: t};
-  if (scores && scores.steps[0] === t && scores[key]) return {value: scores[key][0], step: t};
+// score `key` of step t in served scores ({steps, [key]: values}), or undefined
+function servedAt(scores, key, t) {
+  const k = scores && scores[key] ? scores.steps.indexOf(t) : -1;
+  return k < 0 ? undefined : scores[key][k];
+}
+
+// this step's own score on a whole set: the summary's, or served (the step's own scores,
+// frame.stepScores, or the spread scores); a null served is a score that is not finite,
+// unless the set has no score at all (a run without a test set). {value, step} or null
+function exactAt(frame, key) {
+  const {t, summary} = frame, series = summary[key] || [];
+  if (series[t] !== null && series[t] !== undefined) return {value: series[t], step: t};
+  for (const scores of [frame.stepScores, frame.spreadScores]) {
+    const value = servedAt(scores, key, t);
+    if (value === undefined) continue;
+    return value !== null || series.some((v) => v !== null) ? {value, step: t} : null;
+  }
   return null;
 }
 
@@ -78,9 +90,9 @@ function exactAt(summary, scores, key, t) {
 // and θ_t's on the whole sets; "(measured at iteration 38)" where this step's are not here
 // (while playing, or a score the server did not give) and an earlier step's are shown
 function metricsText(frame) {
-  const {summary, t, run, scores} = frame, spread = frame.spreadScores;
+  const {summary, t, run} = frame;
   const [[batchKey, batchName], ...sets] = scoreSeries(summary, run.task);
-  const [train, test] = sets.map(([key]) => exactAt(summary, scores, key, t) || measuredAt(summary, spread, key, t));
+  const [train, test] = sets.map(([key]) => exactAt(frame, key) || measuredAt(summary, frame.spreadScores, key, t));
   const value = (m) => (m ? (m.value === null ? "not finite" : formatNumber(m.value, 3)) : "—");
   const steps = [...new Set([train, test].filter(Boolean).map((m) => m.step))];
   const when = steps.some((s) => s !== t) ? `measured at iteration ${steps.join(" and ")}` : "";
@@ -121,15 +133,17 @@ function costAxis(cost) {
 
 // R² is at most 1 and unbounded below; below -1 (worse than predicting the mean) the
 // line leaves the plot rather than squash the part worth reading
-function r2Range(summary) {
-  const [low] = seriesRange([summary.train_r2, summary.test_r2]);
+// (spread: the run's spread scores, whose R² the lines pass through too, or null)
+function r2Range(summary, spread) {
+  const [low] = seriesRange([summary.train_r2, summary.test_r2, ...(spread ? [spread.train_r2, spread.test_r2] : [])]);
   return [Math.max(-1, Math.min(0, low)), 1.02];
 }
 
 // R² below the axis (a diverging run's reaches −4e165): the line leaves the plot, and the
 // caption says how low it went
-function r2Note(summary) {
+function r2Note(summary, spread) {
   const values = ["batch_r2", "train_r2", "test_r2"].flatMap((key) => summary[key] || [])
+    .concat(spread ? [...(spread.train_r2 || []), ...(spread.test_r2 || [])] : [])
     .filter((v) => Number.isFinite(v));
   const low = Math.min(...values);
   return values.length && low < -1
@@ -137,7 +151,7 @@ function r2Note(summary) {
 }
 
 // what the plot draws from (step_renderer.js redraws it when one changes)
-export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.scores, frame.t];
+export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.stepScores, frame.t];
 
 export function update(frame) {
   const key = `${frame.run.id}:${Boolean(frame.spreadScores)}`;
@@ -146,9 +160,9 @@ export function update(frame) {
     traces = buildTraces(frame.summary, frame.run.task, frame.spreadScores);
     const regression = frame.run.task === "regression", s = frame.summary;
     const {note, ...y} = costAxis(s.cost);
-    const notes = [note, regression ? r2Note(s) : null].filter(Boolean);
+    const notes = [note, regression ? r2Note(s, frame.spreadScores) : null].filter(Boolean);
     ranges = {x: [0, Math.max(1, s.cost.length - 1)], y, note: notes.join(". "),
-      y2: regression ? r2Range(s) : [0, 1.02]};
+      y2: regression ? r2Range(s, frame.spreadScores) : [0, 1.02]};
   }
   caption.textContent = title(frame);
   describePlot(plot, gist(frame));
