@@ -111,7 +111,33 @@ async def run_from_id(run_id: RunIdPath, request: Request, run_cache: RunCacheDe
     config = _config_of(run_id, settings)
     if is_legacy(run_id):
         raise _moved(request, run_id, encode_run_id(config))
+    _check_query_names(request)  # before a run this process lacks is queued to train
     return RunRef(run_id, config, await obtain(run_cache, config, client))
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameters that a route's dependant (FastAPI's) and its dependencies take."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _check_query_names(request: Request):
+    """422 for a query parameter that the route does not take: feilds=Z would otherwise
+    answer the whole step, as if no fields were given. After the run's 404: an unknown
+    run is the first thing to say."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    known = _query_names(route.dependant)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "no query parameters"
+        raise RequestValidationError([
+            {"type": "unknown_parameter", "loc": ("query", name),
+             "msg": f"unknown query parameter; this route takes {takes}"}
+            for name in unknown])
 
 
 RunDep = Annotated[RunRef, Depends(run_from_id)]

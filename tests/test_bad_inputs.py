@@ -200,11 +200,19 @@ BAD_STEP_QUERIES = [
     ("/steps/1?max_cells=1&max_cells=2", 422, "max_cells: given 2 times"),
     ("/steps/1?max_cells=1&layers=1&max_cells=2&max_cells=3", 422, "max_cells: given 3 times"),
     ("/steps/1/gradcheck?x=1&x=1", 422, "x: given 2 times"),
+    ("/steps/1/gradcheck?x=1", 422, "x: unknown query parameter; this route takes no "),
+    # a parameter the route does not take: 422, not silently ignored (a misspelt fields
+    # would send the whole step)
+    ("/steps/1?feilds=Z", 422, "feilds: unknown query parameter; this route takes digits, "
+                               "encoding, example, fields, layers, max_cells"),
+    ("/steps/1/boundary?resolution=10&res=3", 422, "res: unknown query parameter"),
+    ("/scores?step=1", 422, "step: unknown query parameter; this route takes steps"),
     ("/histograms?steps=1&steps=2", 422, "steps: given 2 times"),
     ("/scores?steps=1&steps=2", 422, "steps: given 2 times"),
     ("/scores?steps=1,x", 422, "steps:"),
     ("/scores?steps=" + ",".join(map(str, range(51))), 422, "steps: at most 50"),
     ("/summary?steps=1&steps=2", 422, "steps: given 2 times"),
+    ("/summary?steps=1", 422, "steps: unknown query parameter"),
     ("?layers=1&layers=1", 422, "layers: given 2 times"),
 ]
 

@@ -4,7 +4,7 @@
 from types import SimpleNamespace
 
 import pytest
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.admission import AdmissionError, Client
@@ -84,8 +84,9 @@ def test_a_refused_run_is_the_refusal_as_an_http_answer():
 
 
 def request_with(query: str):
-    return SimpleNamespace(query_params=SimpleNamespace(
-        multi_items=lambda: [tuple(pair.split("=")) for pair in query.split("&") if pair]))
+    """A request with this query string and no route (which names the parameters the
+    route takes: tests/test_bad_inputs.py asks the app's own routes)."""
+    return Request({"type": "http", "query_string": query.encode(), "headers": []})
 
 
 @pytest.mark.parametrize(("query", "repeated"), [
