@@ -116,8 +116,13 @@ export function seriesRange(seriesList, {log = false, zero = false, pad = 0.05} 
   if (low === Infinity) return log ? [-8, 0] : [0, 1];
   if (zero && !log) low = Math.min(low, 0);
   const span = high - low || (log ? 1 : Math.abs(high) || 1);
-  return [low - pad * span, high + pad * span];
+  // a diverging series reaches 1e307: padded beyond the largest double, Plotly's ticks
+  // there read "Infinity−NaN"
+  const top = log ? MAX_LOG10 : Number.MAX_VALUE / 4;
+  return [Math.max(-top, low - pad * span), Math.min(top, high + pad * span)];
 }
+
+const MAX_LOG10 = Math.floor(Math.log10(Number.MAX_VALUE));  // 308
 
 // a vertical line at step t on the x axis `xref` (the "you are here" marker)
 export function stepMarker(t, xref = "x", yref = "paper") {

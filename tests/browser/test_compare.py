@@ -303,9 +303,9 @@ def test_the_panel_is_labelled_readable_and_keyboard_operable(page, server):
 
 def test_a_score_that_was_not_taken_says_so(page, server):
     """A mini-batch run scores the whole training set at some steps only: every k-th in
-    training, and at evenly spread ones on demand (the scores route). The curve passes
+    training, and at evenly spread ones on demand (the scores route). Its line passes
     through both; between, the caption says the score was not taken, not that it is not
-    finite."""
+    finite. Run A, the page's own, has the paused step's own score (the loss view's)."""
     mini_batch = run_id(page, server, {"batch_size": 16, "steps": 150})
     summary = page.request.get(f"{server}/api/runs/{mini_batch}/summary").json()
     spread = page.request.get(f"{server}/api/runs/{mini_batch}/scores").json()
@@ -313,15 +313,22 @@ def test_a_score_that_was_not_taken_says_so(page, server):
     scored = {t for t, v in enumerate(summary["train_accuracy"]) if v is not None}
     scored |= set(spread["steps"])
     t = min(set(range(150)) - scored)
-    open_page(page, server, f"?it={t}&batch_size=16&steps=150")
-    compare_with(page, run_id(page, server, {"steps": 150}))
+    open_page(page, server, f"?it={t}&steps=150")
+    compare_with(page, mini_batch)
     caption = figure_of(page, "compare-score")
     expect(caption).to_contain_text(
-        "A not scored at this step (a mini-batch run scores the whole set at some steps), B 0.")
-    # run A's line passes through every step scored, training's and the spread ones
+        "B not scored at this step (a mini-batch run scores the whole set at some steps)")
+    # run B's line passes through every step scored, training's and the spread ones
     page.wait_for_function(
-        f"() => document.querySelector('[data-testid=compare-score]').data[0].y"
+        f"() => document.querySelector('[data-testid=compare-score]').data[1].y"
         f".filter((v) => v !== null).length === {len(scored)}")
+    # the mini-batch run as run A: the paused step has its own score, served for it
+    own = page.request.get(f"{server}/api/runs/{mini_batch}/scores",
+                           params={"steps": str(t)}).json()["train_accuracy"][0]
+    open_page(page, server, f"?it={t}&batch_size=16&steps=150")
+    compare_with(page, run_id(page, server, {"steps": 150}))
+    expect(figure_of(page, "compare-score")).to_contain_text(
+        f"train accuracy at iteration {t}: A {own:.3f}".rstrip("0"))
 
 
 def test_a_layer_that_never_learns_is_named_not_missing(page, server):

@@ -92,7 +92,7 @@ def test_the_current_step_and_an_r2_off_the_plot_are_told_apart(page, server):
 
 def test_a_run_without_a_test_set_has_no_test_score(page, server):
     """Without a test set, a step's served test score is null: the caption says there is
-    none ("—"), not that it is not finite."""
+    no test set, not that its score is not finite, and the legend has no test line."""
     config = {**MINI_BATCH, "test_fraction": 0}
     run_id = encode_run_id(normalize_config(config))
     summary = page.request.get(f"{server}/api/runs/{run_id}/summary").json()
@@ -100,13 +100,16 @@ def test_a_run_without_a_test_set_has_no_test_score(page, server):
     trained = {t for t, v in enumerate(summary["train_accuracy"]) if v is not None}
     t = min(set(range(120)) - trained - set(spread["steps"]))
     open_page(page, server, f"?run={run_id}&it={t}")
-    expect_words(page.locator("#view-loss .caption"), [f"iteration {t}: ", "test accuracy —"],
-                 ["not finite", "measured at"])
+    expect_words(page.locator("#view-loss .caption"), [f"iteration {t}: ", "no test set"],
+                 ["not finite", "measured at", "test accuracy"])
+    names = page.locator("#view-loss .plot").evaluate("gd => gd.data.map(d => d.name)")
+    assert names == ["cost J", "batch accuracy", "train accuracy (whole set)"]
 
 
 def test_the_r2_axis_holds_the_spread_scores(page, server):
     """sine in batches of 8 for 60 steps: training scores the whole sets at steps 0 and 59
-    only (R² above 0), the spread steps reach R² −3: the axis reaches down to −1 for them."""
+    only (R² above 0), the spread steps (and the batches) reach R² −3: the axis reaches
+    down to −1 for them, as the caption's "below −1 is off the plot" says."""
     run_id = encode_run_id(normalize_config({"dataset": "sine", "batch_size": 8, "steps": 60}))
     open_page(page, server, f"?run={run_id}&it=30")
     summary = page.request.get(f"{server}/api/runs/{run_id}/summary").json()
@@ -115,3 +118,24 @@ def test_the_r2_axis_holds_the_spread_scores(page, server):
     assert min(spread["train_r2"] + spread["test_r2"]) < -1
     page.wait_for_function("gd => gd.layout.yaxis2.range[0] === -1",
                            arg=page.locator("#view-loss .plot").element_handle())
+
+
+def test_a_diverged_mini_batch_regression_draws_its_huge_scores_off_the_plot(page, server):
+    """sine at α = 10 in batches of 16 diverges at step 137: its R² reaches −1e307 and its
+    cost 4e306. Those draw off the plot without a console error (the page fixture fails on
+    one), the axes' ticks stay numbers, the hover tells the score itself, and the
+    diverged step's batch R² is not finite."""
+    query = "?dataset=sine&batch_size=16&learning_rate=10&steps=200"
+    run_id = encode_run_id(normalize_config({"dataset": "sine", "batch_size": 16,
+                                             "learning_rate": 10, "steps": 200}))
+    open_page(page, server, query)  # trains it
+    diverged = page.request.get(f"{server}/api/runs/{run_id}").json()["diverged"]
+    assert diverged is not None
+    open_page(page, server, f"{query}&it={diverged['step']}")
+    expect_words(page.locator("#view-loss .caption"), ["batch R² not finite"])
+    ticks = page.locator("#view-loss .ytick text, #view-loss .y2tick text").all_text_contents()
+    assert ticks and not any("Infinity" in t or "NaN" in t for t in ticks), ticks
+    batch = page.locator("#view-loss .plot").evaluate(
+        "gd => gd.data.find(d => d.name === 'batch R²')")
+    low = min(v for v in batch["customdata"] if v is not None)
+    assert low < -1e100 and min(v for v in batch["y"] if v is not None) == -1e3

@@ -106,8 +106,10 @@ export function connect(store, options) {
 // the two runs as the curves and tensors read them; labels: how their configs differ
 function sides(frame) {
   const [a, b] = runLabels(frame.run.config, view.other.run.config);
-  // a mini-batch run's train and test scores: training's and the spread steps' (api.scores)
-  return [{name: "A", label: a, run: frame.run, summary: withScores(frame.summary, frame.spreadScores)},
+  // a mini-batch run's train and test scores: training's and the spread steps' (api.scores),
+  // and for run A, the step on screen's own (the loss view's)
+  const summaryA = withScores(withScores(frame.summary, frame.spreadScores), frame.stepScores);
+  return [{name: "A", label: a, run: frame.run, summary: summaryA},
     {name: "B", label: b, run: view.other.run, summary: withScores(view.other.summary, view.other.scores)}];
 }
 
@@ -142,7 +144,7 @@ async function draw(frame) {
 }
 
 // what the view draws from (step_renderer.js redraws it when one changes)
-export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.t, frame.layer, frame.phase.kind, view.version];
+export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.stepScores, frame.t, frame.layer, frame.phase.kind, view.version];
 
 export const update = (frame) => draw(frame);
 

@@ -37,20 +37,31 @@ function scoredPoints(summary, spread, key) {
   return {x, y: x.map((t) => points.get(t))};
 }
 
+// whether a whole set has any score: a run without a test set has none
+const hasScores = (summary, spread, key) => scoredPoints(summary, spread, key).y.some((v) => v !== null);
+
+// a score far below the axis (a diverging R² reaches −1e307) is drawn at OFF_PLOT, off the
+// plot still, where Plotly can place it (its markers' transforms break on such numbers);
+// the hover reads the score itself from customdata
+const OFF_PLOT = -1e3;
+const drawn = (y) => ({y: y.map((v) => (v === null || v >= OFF_PLOT ? v : OFF_PLOT)), customdata: y});
+
 function buildTraces(summary, task, spread) {
   const x = steps(summary.cost.length), every = summary.evaluated_every || 1;
   const [batch, ...sets] = scoreSeries(summary, task);
-  const scores = sets.map(([key, name], k) => ({type: "scatter", yaxis: "y2", name,
+  const scores = sets.map(([key, name], k) => {
     // every step scored: a step whose score is not finite (divergence) is null, and the
     // line bridges it. some steps scored: a line through them, a dot each
-    ...(every > 1 ? {...scoredPoints(summary, spread, key), mode: "lines+markers", connectgaps: false}
-      : {x, y: summary[key] || [], mode: "lines", connectgaps: true}),
-    line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
-    marker: {color: LAYER_COLOURS[k], size: 5, symbol: k ? "diamond" : "circle"},
-    hovertemplate: `step %{x}: ${name.split(" (")[0]} = %{y:.4f}<extra></extra>`}));
+    const points = every > 1 ? scoredPoints(summary, spread, key) : {x, y: summary[key] || []};
+    return hasScores(summary, spread, key) && {type: "scatter", yaxis: "y2", name, x: points.x,
+      ...drawn(points.y), mode: every > 1 ? "lines+markers" : "lines", connectgaps: every === 1,
+      line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
+      marker: {color: LAYER_COLOURS[k], size: 5, symbol: k ? "diamond" : "circle"},
+      hovertemplate: `step %{x}: ${name.split(" (")[0]} = %{customdata:.4g}<extra></extra>`};
+  }).filter(Boolean);
   const own = showsBatch(summary, task) ? [{type: "scatter", mode: "lines", yaxis: "y2", x,
-    y: summary[batch[0]], name: batch[1], line: {color: LAYER_COLOURS[2], width: 1},
-    opacity: 0.6, hovertemplate: `step %{x}: ${batch[1]} = %{y:.4f}<extra></extra>`}] : [];
+    ...drawn(summary[batch[0]]), name: batch[1], line: {color: LAYER_COLOURS[2], width: 1},
+    opacity: 0.6, hovertemplate: `step %{x}: ${batch[1]} = %{customdata:.4g}<extra></extra>`}] : [];
   return [
     {type: "scatter", mode: "lines", name: "cost J", x, y: summary.cost,
       line: {color: "#222", width: 2}, hovertemplate: "step %{x}: J = %{y:.5g}<extra></extra>"},
@@ -97,9 +108,11 @@ function metricsText(frame) {
   const steps = [...new Set([train, test].filter(Boolean).map((m) => m.step))];
   const when = steps.some((s) => s !== t) ? `measured at iteration ${steps.join(" and ")}` : "";
   const names = sets.map(([, name]) => name.split(" (")[0]);
+  // the batch is scored at every step: a null there is a score that is not finite
   const batch = showsBatch(summary, run.task) ? summary[batchKey][t] : undefined;
-  const own = batch === undefined ? "" : `${batchName} ${value(batch === null ? null : {value: batch})}, `;
-  return `${own}${names[0]} ${value(train)}, ${names[1]} ${value(test)}${when ? ` (${when})` : ""}`;
+  const own = batch === undefined ? "" : `${batchName} ${value({value: batch})}, `;
+  const testText = hasScores(summary, frame.spreadScores, sets[1][0]) ? `${names[1]} ${value(test)}` : "no test set";
+  return `${own}${names[0]} ${value(train)}, ${testText}${when ? ` (${when})` : ""}`;
 }
 
 function title(frame) {
@@ -135,7 +148,8 @@ function costAxis(cost) {
 // line leaves the plot rather than squash the part worth reading
 // (spread: the run's spread scores, whose R² the lines pass through too, or null)
 function r2Range(summary, spread) {
-  const [low] = seriesRange([summary.train_r2, summary.test_r2, ...(spread ? [spread.train_r2, spread.test_r2] : [])]);
+  const [low] = seriesRange([summary.batch_r2, summary.train_r2, summary.test_r2,
+    ...(spread ? [spread.train_r2, spread.test_r2] : [])]);
   return [Math.max(-1, Math.min(0, low)), 1.02];
 }
 
@@ -181,7 +195,8 @@ export function update(frame) {
     yaxis: {title: {text: ranges.y.type === "log" ? "cost J (log)" : "cost J"}, ...ranges.y, automargin: true},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
       range: ranges.y2, dtick: regression ? 0.5 : 0.2, showgrid: false, zeroline: false},
-    legend: {orientation: "h", y: 1.01, x: 1, xanchor: "right", yanchor: "bottom"},
+    // at the left: Plotly's mode bar takes the top right corner (always shown on a phone)
+    legend: {orientation: "h", y: 1.01, x: 0, xanchor: "left", yanchor: "bottom"},
     shapes: [stepMarker(frame.t), dot],
   }));
 }
