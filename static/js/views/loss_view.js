@@ -111,7 +111,10 @@ function metricsText(frame) {
   // the batch is scored at every step: a null there is a score that is not finite
   const batch = showsBatch(summary, run.task) ? summary[batchKey][t] : undefined;
   const own = batch === undefined ? "" : `${batchName} ${value({value: batch})}, `;
-  const testText = hasScores(summary, frame.spreadScores, sets[1][0]) ? `${names[1]} ${value(test)}` : "no test set";
+  // a set with no score at all has no test set (a run that diverged at step 0 has none
+  // finite, but a test fraction)
+  const hasTest = run.config.test_fraction > 0 || hasScores(summary, frame.spreadScores, sets[1][0]);
+  const testText = hasTest ? `${names[1]} ${value(test)}` : "no test set";
   return `${own}${names[0]} ${value(train)}, ${testText}${when ? ` (${when})` : ""}`;
 }
 
