@@ -9,6 +9,9 @@ import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS}
 import {formatNumber} from "../tensors.js";
 
 let plot = null, caption = null, traces = null, tracesKey = null, ranges = null;
+// per whole-set key (train_accuracy, ...), its scoredPoints: made with the traces, read by
+// every caption
+let scored = null;
 
 const steps = (n) => [...Array(n).keys()];
 
@@ -37,8 +40,9 @@ function scoredPoints(summary, spread, key) {
   return {x, y: x.map((t) => points.get(t))};
 }
 
-// whether a whole set has any score: a run without a test set has none
-const hasScores = (summary, spread, key) => scoredPoints(summary, spread, key).y.some((v) => v !== null);
+// whether a whole set has any score (points: its scoredPoints): a run without a test set
+// has none
+const hasScores = (points) => points.y.some((v) => v !== null);
 
 // a score far below the axis (a diverging R² reaches −1e307) is drawn at OFF_PLOT, off the
 // plot still, where Plotly can place it (its markers' transforms break on such numbers);
@@ -46,14 +50,14 @@ const hasScores = (summary, spread, key) => scoredPoints(summary, spread, key).y
 const OFF_PLOT = -1e3;
 const drawn = (y) => ({y: y.map((v) => (v === null || v >= OFF_PLOT ? v : OFF_PLOT)), customdata: y});
 
-function buildTraces(summary, task, spread) {
+function buildTraces(summary, task) {
   const x = steps(summary.cost.length), every = summary.evaluated_every || 1;
   const [batch, ...sets] = scoreSeries(summary, task);
   const scores = sets.map(([key, name], k) => {
     // every step scored: a step whose score is not finite (divergence) is null, and the
     // line bridges it. some steps scored: a line through them, a dot each
-    const points = every > 1 ? scoredPoints(summary, spread, key) : {x, y: summary[key] || []};
-    return hasScores(summary, spread, key) && {type: "scatter", yaxis: "y2", name, x: points.x,
+    const points = every > 1 ? scored[key] : {x, y: summary[key] || []};
+    return hasScores(scored[key]) && {type: "scatter", yaxis: "y2", name, x: points.x,
       ...drawn(points.y), mode: every > 1 ? "lines+markers" : "lines", connectgaps: every === 1,
       line: {color: LAYER_COLOURS[k], width: 2, dash: k ? "dash" : "solid"},
       marker: {color: LAYER_COLOURS[k], size: 5, symbol: k ? "diamond" : "circle"},
@@ -70,9 +74,8 @@ function buildTraces(summary, task, spread) {
 }
 
 // the last score of a whole set measured at or before step t, and the step it was
-// measured at: training's or the spread scores'
-function measuredAt(summary, spread, key, t) {
-  const {x, y} = scoredPoints(summary, spread, key);
+// measured at: training's or the spread scores' (points: the set's scoredPoints)
+function measuredAt({x, y}, t) {
   for (let k = x.length - 1; k >= 0; k--) if (x[k] <= t && y[k] !== null) return {value: y[k], step: x[k]};
   return null;
 }
@@ -103,7 +106,7 @@ function exactAt(frame, key) {
 function metricsText(frame) {
   const {summary, t, run} = frame;
   const [[batchKey, batchName], ...sets] = scoreSeries(summary, run.task);
-  const [train, test] = sets.map(([key]) => exactAt(frame, key) || measuredAt(summary, frame.spreadScores, key, t));
+  const [train, test] = sets.map(([key]) => exactAt(frame, key) || measuredAt(scored[key], t));
   const value = (m) => (m ? (m.value === null ? "not finite" : formatNumber(m.value, 3)) : "—");
   const steps = [...new Set([train, test].filter(Boolean).map((m) => m.step))];
   const when = steps.some((s) => s !== t) ? `measured at iteration ${steps.join(" and ")}` : "";
@@ -113,7 +116,7 @@ function metricsText(frame) {
   const own = batch === undefined ? "" : `${batchName} ${value({value: batch})}, `;
   // a set with no score at all has no test set (a run that diverged at step 0 has none
   // finite, but a test fraction)
-  const hasTest = run.config.test_fraction > 0 || hasScores(summary, frame.spreadScores, sets[1][0]);
+  const hasTest = run.config.test_fraction > 0 || hasScores(scored[sets[1][0]]);
   const testText = hasTest ? `${names[1]} ${value(test)}` : "no test set";
   return `${own}${names[0]} ${value(train)}, ${testText}${when ? ` (${when})` : ""}`;
 }
@@ -174,7 +177,9 @@ export function update(frame) {
   const key = `${frame.run.id}:${Boolean(frame.spreadScores)}`;
   if (key !== tracesKey) {
     tracesKey = key;
-    traces = buildTraces(frame.summary, frame.run.task, frame.spreadScores);
+    scored = Object.fromEntries(scoreSeries(frame.summary, frame.run.task).slice(1)
+      .map(([set]) => [set, scoredPoints(frame.summary, frame.spreadScores, set)]));
+    traces = buildTraces(frame.summary, frame.run.task);
     const regression = frame.run.task === "regression", s = frame.summary;
     const {note, ...y} = costAxis(s.cost);
     const notes = [note, regression ? r2Note(s, frame.spreadScores) : null].filter(Boolean);
