@@ -2,6 +2,8 @@
 
 /* global Plotly */
 
+import {toolbarKeys} from "./plot_toolbar.js";
+
 // ColorBrewer RdBu (colour-blind safe), negative blue, zero white, positive red
 export const DIVERGING = [
   [0.0, "#053061"], [0.1, "#2166ac"], [0.2, "#4393c3"], [0.3, "#92c5de"], [0.4, "#d1e5f0"],
@@ -98,7 +100,10 @@ export function react(container, traces, layout) {
   if (last && last.text === text && last.traces.length === traces.length &&
       last.traces.every((t, k) => t === traces[k])) return Promise.resolve(container);
   lastDrawn.set(container, {text, traces: [...traces]});
-  return Plotly.react(container, traces, withAxisTypes(layout), PLOT_CONFIG);
+  return Plotly.react(container, traces, withAxisTypes(layout), PLOT_CONFIG).then((drawn) => {
+    toolbarKeys(container);
+    return drawn;
+  });
 }
 
 // a fixed axis range [low, high] holding every finite value of the series (log10 units on

@@ -139,3 +139,20 @@ def test_a_diverged_mini_batch_regression_draws_its_huge_scores_off_the_plot(pag
         "gd => gd.data.find(d => d.name === 'batch R²')")
     low = min(v for v in batch["customdata"] if v is not None)
     assert low < -1e100 and min(v for v in batch["y"] if v is not None) == -1e3
+
+
+RING_ROOM = """gd => {
+  const xa = gd._fullLayout.xaxis, last = gd.data[0].x.length - 1;
+  return [xa.l2p(0) - xa.l2p(xa.range[0]), xa.l2p(xa.range[1]) - xa.l2p(last)];
+}"""
+
+
+def test_the_ring_at_the_first_and_last_iteration_is_drawn_whole(page, server):
+    """The "you are here" ring (8 px with its line) stays inside the plot at either end,
+    at projector and phone widths."""
+    for width, height in ((1280, 720), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        open_page(page, server, "?steps=40&it=39")
+        plot = page.locator("#view-loss .plot")
+        left, right = plot.evaluate(RING_ROOM)
+        assert 8 <= left < 14 and 8 <= right < 14, (width, left, right)

@@ -173,6 +173,15 @@ function r2Note(summary, spread) {
 // what the plot draws from (step_renderer.js redraws it when one changes)
 export const inputs = (frame) => [frame.summary, frame.spreadScores, frame.stepScores, frame.t];
 
+// the ring at the first or the last iteration is drawn whole: the x axis reaches its
+// radius and line (8 px) beyond them, and a little more, at the plot's width now (margins
+// l + r: 104 px, more where long tick labels widen them)
+const RING = 10;
+function ringRoom([first, last]) {
+  const pad = RING * (last - first) / Math.max(100, plot.clientWidth - 104);
+  return [first - pad, last + pad];
+}
+
 export function update(frame) {
   const key = `${frame.run.id}:${Boolean(frame.spreadScores)}`;
   if (key !== tracesKey) {
@@ -198,7 +207,7 @@ export function update(frame) {
     fillcolor: "#fff", line: {color: "#222", width: 3}};
   return react(plot, traces, baseLayout({
     margin: {l: 52, r: 52, t: 24, b: 40},
-    xaxis: {title: {text: "iteration"}, range: ranges.x},
+    xaxis: {title: {text: "iteration"}, range: ringRoom(ranges.x)},
     // a diverging cost reaches 1e89 and more: the margin grows to hold its tick labels
     yaxis: {title: {text: ranges.y.type === "log" ? "cost J (log)" : "cost J"}, ...ranges.y, automargin: true},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
