@@ -39,6 +39,17 @@ function spreadScores(run, summary) {
   return summary.evaluated_every > 1 ? api.scores(run.id).catch(() => null) : Promise.resolve(null);
 }
 
+// the steps at which θ was scored on a whole set (key: train_accuracy, ...), ascending, and
+// the scores: training's (the summary's non-null entries) and those of `scores` (served
+// by api.scores for other steps; a null there is a score that is not finite)
+export function scoredPoints(summary, scores, key) {
+  const points = new Map();
+  (summary[key] || []).forEach((v, t) => { if (v !== null) points.set(t, v); });
+  if (scores && scores[key]) scores.steps.forEach((t, k) => { if (!points.has(t)) points.set(t, scores[key][k]); });
+  const x = [...points.keys()].sort((a, b) => a - b);
+  return {x, y: x.map((t) => points.get(t))};
+}
+
 // the summary with the whole-set scores of `scores` (spreadScores) filled in at their
 // steps, for the views that draw the summary's series as they are (compare_curves.js)
 const merged = new WeakMap();  // scores -> the summary with them
@@ -48,8 +59,9 @@ export function withScores(summary, scores) {
     const copy = {...summary};
     for (const key of ["train_accuracy", "test_accuracy", "train_r2", "test_r2"]) {
       if (!Array.isArray(summary[key]) || !Array.isArray(scores[key])) continue;
-      copy[key] = [...summary[key]];
-      scores.steps.forEach((t, k) => { copy[key][t] = scores[key][k]; });
+      const {x, y} = scoredPoints(summary, scores, key);
+      copy[key] = summary[key].map(() => null);
+      x.forEach((t, k) => { copy[key][t] = y[k]; });
     }
     merged.set(scores, copy);
   }

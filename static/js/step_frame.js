@@ -112,12 +112,13 @@ const output = (run, t) => (suspect(run, t)
 // θ_t's scores on the whole sets where neither the summary (a mini-batch run's training
 // scores them every k steps) nor the run's spread scores have them: served for step t,
 // replayed. only for a paused frame: while playing, the loss view gives the last scores
-// measured. null where not asked or not served
-function stepScores(session, t, playing) {
+// measured. null where not asked or not served. session: {run, summary, scores}, the
+// page's run or compare's run B
+export function stepScores(session, t, playing) {
   const {run, summary} = session, spread = session.scores;
   const key = run.task === "regression" ? "train_r2" : "train_accuracy";
   const scored = (summary[key] && summary[key][t] !== null) || (spread && spread.steps.includes(t));
-  if (playing || scored || (summary.evaluated_every || 1) === 1) return Promise.resolve(null);
+  if (playing || scored || t >= run.num_steps || (summary.evaluated_every || 1) === 1) return Promise.resolve(null);
   return api.scores(run.id, [t]).catch(() => null);
 }
 
@@ -183,7 +184,7 @@ export async function loadFrame(session, view) {
   const boundary = hasBoundary(run) ? modelAnswer : null;
   return {
     run, summary: session.summary, histograms: session.histograms, options: session.options,
-    spreadScores: session.scores || null, stepScores: scores, t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
+    spreadScores: session.scores || null, stepScores: scores, playing: last.playing, t, cost: paramRecord.cost, epoch: paramRecord.epoch, layer,
     phase, params, paramsAfter: after, selected,
     // a diverged step: the views say that θ or the output holds non-finite values
     finite: !params.some((p) => hasNonFinite(p.W) || hasNonFinite(p.b)) && !(AL && hasNonFinite(AL)),

@@ -301,11 +301,11 @@ def test_the_panel_is_labelled_readable_and_keyboard_operable(page, server):
     assert page.evaluate(PANEL_CONTRAST) == []
 
 
-def test_a_score_that_was_not_taken_says_so(page, server):
+def test_a_paused_step_has_each_runs_own_score(page, server):
     """A mini-batch run scores the whole training set at some steps only: every k-th in
     training, and at evenly spread ones on demand (the scores route). Its line passes
-    through both; between, the caption says the score was not taken, not that it is not
-    finite. Run A, the page's own, has the paused step's own score (the loss view's)."""
+    through both, and a paused step has its own score, served for it, as run B and as
+    run A (the loss view's)."""
     mini_batch = run_id(page, server, {"batch_size": 16, "steps": 150})
     summary = page.request.get(f"{server}/api/runs/{mini_batch}/summary").json()
     spread = page.request.get(f"{server}/api/runs/{mini_batch}/scores").json()
@@ -313,18 +313,17 @@ def test_a_score_that_was_not_taken_says_so(page, server):
     scored = {t for t, v in enumerate(summary["train_accuracy"]) if v is not None}
     scored |= set(spread["steps"])
     t = min(set(range(150)) - scored)
-    open_page(page, server, f"?it={t}&steps=150")
-    compare_with(page, mini_batch)
-    caption = figure_of(page, "compare-score")
-    expect(caption).to_contain_text(
-        "B not scored at this step (a mini-batch run scores the whole set at some steps)")
-    # run B's line passes through every step scored, training's and the spread ones
-    page.wait_for_function(
-        f"() => document.querySelector('[data-testid=compare-score]').data[1].y"
-        f".filter((v) => v !== null).length === {len(scored)}")
-    # the mini-batch run as run A: the paused step has its own score, served for it
     own = page.request.get(f"{server}/api/runs/{mini_batch}/scores",
                            params={"steps": str(t)}).json()["train_accuracy"][0]
+    open_page(page, server, f"?it={t}&steps=150")
+    compare_with(page, mini_batch)
+    expect(figure_of(page, "compare-score")).to_contain_text(
+        f"train accuracy at iteration {t}: A ")
+    expect(figure_of(page, "compare-score")).to_contain_text(f", B {own:.3f}".rstrip("0"))
+    # run B's line passes through every step scored: training's, the spread ones, and t's
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=compare-score]').data[1].y"
+        f".filter((v) => v !== null).length === {len(scored) + 1}")
     open_page(page, server, f"?it={t}&batch_size=16&steps=150")
     compare_with(page, run_id(page, server, {"steps": 150}))
     expect(figure_of(page, "compare-score")).to_contain_text(

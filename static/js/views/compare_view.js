@@ -8,6 +8,7 @@ import {openRunById, withScores} from "../run_session.js";
 import {trainingText} from "../run_status.js";
 import {runIdOf, createRunHistory} from "../compare_session.js";
 import {runLabels} from "../compare_labels.js";
+import {stepScores} from "../step_frame.js";
 import {createCurves} from "./compare_curves.js";
 import {createTensors, loadTensors} from "./compare_tensors.js";
 
@@ -103,14 +104,15 @@ export function connect(store, options) {
   if (store.get().compare) follow(store.get().compare, options);
 }
 
-// the two runs as the curves and tensors read them; labels: how their configs differ
-function sides(frame) {
+// the two runs as the curves and tensors read them; labels: how their configs differ.
+// a mini-batch run's train and test scores: training's and the spread steps' (api.scores),
+// and the paused step's own (run A's: the loss view's; run B's: scoresB)
+function sides(frame, scoresB) {
   const [a, b] = runLabels(frame.run.config, view.other.run.config);
-  // a mini-batch run's train and test scores: training's and the spread steps' (api.scores),
-  // and for run A, the step on screen's own (the loss view's)
   const summaryA = withScores(withScores(frame.summary, frame.spreadScores), frame.stepScores);
+  const summaryB = withScores(withScores(view.other.summary, view.other.scores), scoresB);
   return [{name: "A", label: a, run: frame.run, summary: summaryA},
-    {name: "B", label: b, run: view.other.run, summary: withScores(view.other.summary, view.other.scores)}];
+    {name: "B", label: b, run: view.other.run, summary: summaryB}];
 }
 
 function showLegend(runs) {
@@ -134,7 +136,9 @@ async function draw(frame) {
     body.hidden = true;
     return;
   }
-  const token = ++view.token, runs = sides(frame);
+  const token = ++view.token;
+  const runs = sides(frame, await stepScores(view.other, frame.t, frame.playing));
+  if (token !== view.token) return;
   const data = await loadTensors(runs, {t: frame.t, layer: frame.layer, phase: frame.phase}, view.choice);
   if (token !== view.token) return;  // a newer frame, or another run B, draws instead
   body.hidden = false;

@@ -7,6 +7,7 @@
 // the series come from the summary, once per run.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
+import {scoredPoints} from "../run_session.js";
 
 let plot = null, caption = null, traces = null, tracesKey = null, ranges = null;
 // per whole-set key (train_accuracy, ...), its scoredPoints: made with the traces, read by
@@ -27,17 +28,6 @@ function scoreSeries(summary, task) {
 function showsBatch(summary, task) {
   const [[batch], [train]] = scoreSeries(summary, task);
   return Array.isArray(summary[batch]) && summary[batch].some((v, t) => v !== summary[train][t]);
-}
-
-// the steps at which θ was scored on a whole set (key: train_accuracy, ...), ascending:
-// training's (the summary's non-null entries) and the run's spread scores (api.scores,
-// once served; null there is a score that is not finite: a gap in the line)
-function scoredPoints(summary, spread, key) {
-  const points = new Map();
-  (summary[key] || []).forEach((v, t) => { if (v !== null) points.set(t, v); });
-  if (spread && spread[key]) spread.steps.forEach((t, k) => { if (!points.has(t)) points.set(t, spread[key][k]); });
-  const x = [...points.keys()].sort((a, b) => a - b);
-  return {x, y: x.map((t) => points.get(t))};
 }
 
 // whether a whole set has any score (points: its scoredPoints): a run without a test set
