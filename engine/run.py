@@ -236,6 +236,11 @@ class Run:
                 self._spread_scores = self._scores_at(self.histogram_steps(SCORE_SNAPSHOTS))
             return self._spread_scores
 
+    def unscored(self, steps):
+        """The steps among these whose whole-set scores training did not take: scores()
+        replays them, and only them."""
+        return [t for t in steps if not self._series.measured(t)]
+
     def _scores_at(self, steps):
         series, ordered = self._series, sorted(set(steps))
         pairs = [(float(series.train[t]), float(series.test[t])) if series.measured(t)

@@ -221,17 +221,36 @@ def test_histograms_at_named_steps(client, small_run):
     assert sum(histograms["layers"][0]["Z"][1]) == len(Z["data"]) * len(Z["data"][0])
 
 
+# a mini-batch run that trains 60 steps, scoring the whole sets every k-th
+MINI_BATCH = {"dataset": "moons", "hidden_layers": [4], "batch_size": 16, "steps": 60}
+
+
 @pytest.mark.parametrize("route", ["histograms", "scores"])
-def test_replays_that_recompute_too_much_are_422(client, small_run, monkeypatch, route):
+def test_replays_that_recompute_too_much_are_422(client, monkeypatch, route):
+    run = client.post("/api/runs", json=MINI_BATCH).json()
     # no time to replay: one step each, which steps on checkpoints take
     monkeypatch.setattr(run_module, "HISTOGRAM_SECONDS", 0.0)
     # checkpoints every 2 steps: 1, 3 and 5 recompute 2 steps each
-    response = client.get(f"/api/runs/{small_run['id']}/{route}", params={"steps": "1,3,5"})
+    response = client.get(f"/api/runs/{run['id']}/{route}", params={"steps": "1,3,5"})
     assert response.status_code == 422
     assert response.json()["detail"].startswith("steps: these steps recompute 6 training steps, "
                                                 "at most 3 a request for this run")
-    ok = client.get(f"/api/runs/{small_run['id']}/{route}", params={"steps": "0,2,4"})
+    ok = client.get(f"/api/runs/{run['id']}/{route}", params={"steps": "0,2,4"})
     assert ok.status_code == 200
+
+
+def test_scores_that_training_took_need_no_replay(client, small_run, monkeypatch):
+    """A full-batch run scored the whole sets at every step: any steps are answered, with
+    no time to replay; a mini-batch run's steps 0 and 59 (training scored them) beside 4
+    (on a checkpoint)."""
+    monkeypatch.setattr(run_module, "HISTOGRAM_SECONDS", 0.0)
+    response = client.get(f"/api/runs/{small_run['id']}/scores", params={"steps": "1,3,5"})
+    assert response.status_code == 200, response.text
+    summary = client.get(f"/api/runs/{small_run['id']}/summary").json()
+    assert response.json()["train_accuracy"] == [summary["train_accuracy"][t] for t in (1, 3, 5)]
+    run = client.post("/api/runs", json=MINI_BATCH).json()
+    response = client.get(f"/api/runs/{run['id']}/scores", params={"steps": "0,59,4"})
+    assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize(("steps", "words"), [

@@ -289,6 +289,9 @@ def test_scores_on_demand_are_theta_t_at_every_step(trained):
                 assert math.isnan(value), (t, key)
                 continue
             _assert_score(value, _own_score(task, _own_forward(record, X), Y), task, (t, key))
+    # the steps replayed are those whose summary has no train score
+    scored = [t for t in range(n) if not math.isnan(summary[train_key][t])]
+    assert run.unscored(range(n)) == sorted(set(range(n)) - set(scored))
 
 
 def test_scores_by_default_are_at_the_histograms_steps_and_kept():

@@ -95,22 +95,23 @@ async def scores(ref: RunDep, answer_cache: AnswerCacheDep, steps: StepsQuery = 
     """θ_t's accuracy (R² for regression) on the whole training and test sets, at the
     steps named, or at up to 50 evenly spread steps: the summary's numbers where training
     scored the whole sets (evaluated_every), θ_t replayed at the others."""
-    numbers = replayed_steps(ref, steps, "scores")
+    numbers = replayed_steps(ref, steps, "scores", ref.run.unscored)
     key = ("scores", ref.id, None if numbers is None else tuple(numbers))
     body = await answer_cache.answer(key, True, scores_json, ref, numbers)
     return Response(body, media_type="application/json")
 
 
-def replayed_steps(ref: RunRef, steps: str | None, what: str) -> list[int] | None:
-    """The steps a request names for `what` (histograms, scores) to replay, None for the
-    default: 409 while the run trains, 422 naming steps for a bad list or one that
-    recomputes too much."""
+def replayed_steps(ref: RunRef, steps: str | None, what: str,
+                   replayed=None) -> list[int] | None:
+    """The steps a request names for `what` (histograms, scores), None for the default:
+    409 while the run trains, 422 naming steps for a bad list or one that recomputes too
+    much. replayed(steps): those of them that need a replay, if not all do."""
     if public_status(ref.run) not in FINISHED:
         raise HTTPException(409, f"{what}: the run is still training; poll the run or "
                                  "follow its events")
     numbers = parse_steps(steps, ref.run.num_steps)
     if numbers is not None:
-        check_replays(ref.run, numbers)
+        check_replays(ref.run, numbers if replayed is None else replayed(numbers))
     return numbers
 
 
