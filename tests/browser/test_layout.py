@@ -141,6 +141,32 @@ def test_phone_scrolls_only_down_and_the_sticky_bar_keeps_to_a_quarter(page, ser
     assert page.evaluate(BOXES)["scrollWidth"] <= 390
 
 
+STEP_ROW = """() => ['step-prev', 'step-slider', 'step-next'].map((id) => {
+  const r = document.querySelector(`[data-testid=${id}]`).getBoundingClientRect();
+  return {left: r.left, right: r.right, middle: (r.top + r.bottom) / 2};
+})"""
+
+
+@pytest.mark.parametrize("query", ["?layout=presenter", "?big=1"], ids=["presenter", "large"])
+def test_phone_in_large_type_keeps_the_slider_between_its_arrows(page, server, query):
+    """Large type on a phone: ◀, the slider and ▶ stay one row; the presenter layout puts
+    the inspector under the network, each as wide as the phone, not 180 px beside it."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server, query, plots=1 if "presenter" in query else 9)
+    back, slider, forth = page.evaluate(STEP_ROW)
+    assert back["right"] <= slider["left"] < slider["right"] <= forth["left"]
+    assert slider["right"] - slider["left"] >= 60
+    for arrow in (back, forth):
+        assert abs(arrow["middle"] - slider["middle"]) < 4
+    boxes = page.evaluate(BOXES)
+    assert boxes["scrollWidth"] <= 390
+    assert boxes["controls"]["height"] <= 844 / 4, boxes["controls"]
+    if "presenter" in query:
+        network, cache = boxes["network"], boxes["cache"]
+        assert cache["top"] >= network["bottom"], boxes
+        assert network["right"] - network["left"] >= 330 and cache["right"] - cache["left"] >= 330
+
+
 def test_keys_help_is_one_click_away(page, server):
     open_page(page, server)
     keys = page.locator("#keys-help")
