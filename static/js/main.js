@@ -54,6 +54,16 @@ function errorText(err) {
   return err instanceof ApiError ? err.detail : `Something went wrong: ${err.message}`;
 }
 
+// a ?run=<id> link that did not open: what now shows instead
+function runIdText(err, id, hadRun) {
+  const instead = hadRun ? "The run on screen stays." : "Showing the default run instead.";
+  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+  if (err instanceof ApiError && err.status === 404) {
+    return `No run has the id “${shown}”: the link may be cut short or mistyped. ${instead}`;
+  }
+  return `${errorText(err)} ${instead}`;
+}
+
 // the page's moving parts. session: the run on screen; loadedKey: its config as JSON;
 // pendingKey: the config being trained; viewBefore: the view when the form was submitted
 function createPage(options) {
@@ -144,12 +154,13 @@ async function loadRun(page, {keepAlert = false} = {}) {
       (opened) => { if (opened === page.session) redraw(page); });
   } catch (err) {
     page.pendingKey = null;
-    showAlert(errorText(err), "error", {reveal: true});
-    // keep showing the last good run (or the default one) under the alert, as it was
+    showAlert(s.runId ? runIdText(err, s.runId, Boolean(page.session)) : errorText(err), "error", {reveal: true});
+    // keep showing the last good run (or the default one) under the alert, as it was; a
+    // run id that failed (a link cut short) has the default config, but is not it
     const good = page.session ? JSON.parse(page.loadedKey) : {};
     const view = page.viewBefore || {};
     page.viewBefore = null;
-    if (JSON.stringify(good) !== JSON.stringify(s.config)) page.store.set({config: good, runId: null, keepAlert: true, ...view});
+    if (s.runId || JSON.stringify(good) !== JSON.stringify(s.config)) page.store.set({config: good, runId: null, keepAlert: true, ...view});
     return;
   }
   page.pendingKey = null;

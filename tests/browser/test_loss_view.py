@@ -156,3 +156,18 @@ def test_the_ring_at_the_first_and_last_iteration_is_drawn_whole(page, server):
         plot = page.locator("#view-loss .plot")
         left, right = plot.evaluate(RING_ROOM)
         assert 8 <= left < 14 and 8 <= right < 14, (width, left, right)
+
+
+def test_a_score_that_training_took_and_is_not_finite_says_so(page, server):
+    """A full-batch run scores the whole sets at every step: at its diverged step, a null
+    train R² is one that is not finite, not one to take from the step before."""
+    config = {"dataset": "sine", "hidden_layers": [16, 16], "learning_rate": 10, "steps": 200}
+    run_id = encode_run_id(normalize_config(config))
+    open_page(page, server, f"?run={run_id}")
+    t = page.request.get(f"{server}/api/runs/{run_id}").json()["diverged"]["step"]
+    summary = _served(page, server, run_id, "summary")
+    assert summary["train_r2"][t] is None and summary["train_r2"][t - 1] is not None
+    open_page(page, server, f"?run={run_id}&it={t}")
+    caption = page.locator("#view-loss .caption")
+    expect_words(caption, ["train R² not finite"])
+    expect(caption).not_to_contain_text("measured at")

@@ -80,8 +80,11 @@ function servedAt(scores, key, t) {
 // frame.stepScores, or the spread scores); a null served is a score that is not finite,
 // unless the set has no score at all (a run without a test set). {value, step} or null
 function exactAt(frame, key) {
-  const {t, summary} = frame, series = summary[key] || [];
+  const {t, summary} = frame, series = summary[key] || [], every = summary.evaluated_every || 1;
   if (series[t] !== null && series[t] !== undefined) return {value: series[t], step: t};
+  // a step that training scored, whose score is null: not finite (a diverged θ)
+  const trained = t % every === 0 || t === series.length - 1;
+  if (trained && series.some((v) => v !== null)) return {value: null, step: t};
   for (const scores of [frame.stepScores, frame.spreadScores]) {
     const value = servedAt(scores, key, t);
     if (value === undefined) continue;
