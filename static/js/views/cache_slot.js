@@ -85,9 +85,12 @@ function drawBar(slot, range) {
   bar.classList.toggle("faint", faint);
   setText(bar.labels[2], formatNumber(top, 2));
   if (!top) {  // a range of 0 says what the tensor holds rather than "0  0 · own max  0"
-    const finite = slot.tensor && slot.tensor.data.some((row) => row.some((v) => Number.isFinite(v)));
+    const rows = slot.tensor ? slot.tensor.data : [];
+    const finite = rows.some((row) => row.some((v) => Number.isFinite(v)));
+    // a diverged tensor's few finite cells: all 0 are they, not the grey rest
+    const whole = rows.every((row) => row.every((v) => Number.isFinite(v)));
     setText(bar.labels[0], "");
-    setText(bar.labels[1], finite ? "all 0" : "no finite value");
+    setText(bar.labels[1], !finite ? "no finite value" : whole ? "all 0" : "finite: all 0");
     setText(bar.labels[2], "");
   }
   fitTicks(bar);
