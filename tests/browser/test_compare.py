@@ -97,8 +97,14 @@ def test_an_unknown_id_says_so(page, server):
     page.recorder.allow("status of 404")
     open_page(page, server)
     compare_with(page, "r2notarunatall")
-    expect(page.locator("#compare-status")).to_contain_text("No run has the id “r2notarunatall”")
+    status = page.locator("#compare-status")
+    expect(status).to_contain_text("No run has the id “r2notarunatall”")
+    expect(status).to_have_css("color", "rgb(176, 0, 32)")  # an error's, not muted
     expect(page.get_by_test_id("compare-cost")).to_be_hidden()
+    # a link with a bad ?compare= opens the panel and says so too
+    open_page(page, server, "?compare=bogus")
+    expect(page.get_by_test_id("view-compare")).to_be_visible()
+    expect(status).to_contain_text("No run has the id “bogus”")
 
 
 def test_both_runs_step_together(page, server):

@@ -18,8 +18,10 @@ const history = createRunHistory();
 // last frame drawn; version: changes whenever what the view draws from changes
 const view = {open: false, id: null, other: null, choice: "auto", frame: null, version: 0, token: 0, parts: null};
 
-function setStatus(text) {
+// error: a run B that did not open, said in the page's error colour, not muted
+function setStatus(text, error = false) {
   view.parts.status.textContent = text;
+  view.parts.status.classList.toggle("failed", error);
 }
 
 function messageOf(err, id) {
@@ -37,7 +39,7 @@ function showPanel(open) {
 // the frame drawn again by the view itself (run B arrived, the select changed)
 function redraw() {
   view.version++;
-  if (view.frame) draw(view.frame).catch((err) => setStatus(messageOf(err, view.id)));
+  if (view.frame) draw(view.frame).catch((err) => setStatus(messageOf(err, view.id), true));
 }
 
 // run B follows the state's `compare`: opened (trained on demand), or dropped
@@ -55,7 +57,7 @@ async function follow(id, options) {
     setStatus("");
     redraw();
   } catch (err) {
-    if (view.id === id) setStatus(messageOf(err, id));
+    if (view.id === id) setStatus(messageOf(err, id), true);
   }
 }
 
@@ -66,7 +68,7 @@ async function choose(store, getId) {
   try {
     id = await getId();
   } catch (err) {
-    setStatus(messageOf(err, id));
+    setStatus(messageOf(err, id), true);
     return;
   }
   if (id === store.get().compare) setStatus(view.other ? "" : "Opening run B…");
