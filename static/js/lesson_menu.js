@@ -11,6 +11,20 @@ function lessonButton(lesson) {
   return make("li").appendChild(button).parentNode;
 }
 
+// while the list is open, ↓ and ↑ (Home, End) walk from the toggle through the lessons,
+// and no arrow reaches the page behind it, whose arrows change the iteration and phase
+const STEPS = {ArrowDown: 1, ArrowUp: -1};
+function walk(e, list) {
+  if (!e.key.startsWith("Arrow") && e.key !== "Home" && e.key !== "End") return;
+  e.preventDefault();
+  e.stopPropagation();
+  const choices = [...list.querySelectorAll("button[data-lesson]")];
+  const k = choices.indexOf(document.activeElement), n = choices.length;
+  const to = e.key === "Home" ? 0 : e.key === "End" ? n - 1
+    : STEPS[e.key] === undefined ? null : Math.min(n - 1, Math.max(0, k + STEPS[e.key]));
+  if (to !== null && n) choices[to].focus();
+}
+
 // box: the `lessons` element; onChoose(id) opens a lesson. an empty list (a server without
 // lessons) leaves the menu hidden
 export function createLessonMenu(box, lessons, onChoose) {
@@ -29,9 +43,13 @@ export function createLessonMenu(box, lessons, onChoose) {
     onChoose(choice.dataset.lesson);
   });
   box.addEventListener("keydown", (e) => {
-    if (e.key !== "Escape" || list.hidden) return;
-    setOpen(false);
-    toggle.focus();
+    if (list.hidden) return;
+    if (e.key === "Escape") {
+      setOpen(false);
+      toggle.focus();
+      return;
+    }
+    walk(e, list);
   });
   document.addEventListener("click", (e) => { if (!box.contains(e.target)) setOpen(false); });
   return {

@@ -202,6 +202,26 @@ def test_the_keyboard_opens_walks_and_escapes_a_lesson(page, server):
     expect(page).not_to_have_url(re.compile("lesson="))
 
 
+def test_arrows_walk_the_open_menu_and_leave_the_page_alone(page, server):
+    """↓ from the toggle walks into the lessons, ↑ and End too; no arrow changes the
+    phase or the iteration behind the open menu."""
+    open_page(page, server, "?it=3")
+    choices = page.locator("[data-testid=lessons] button[data-lesson]")
+    page.locator("#lessons-toggle").focus()
+    page.keyboard.press("Enter")
+    expect(choices.first).to_be_visible()
+    for key, k in (("ArrowDown", 0), ("ArrowDown", 1), ("ArrowUp", 0), ("End", choices.count() - 1),
+                   ("Home", 0), ("ArrowRight", 0), ("ArrowLeft", 0)):
+        page.keyboard.press(key)
+        expect(choices.nth(k)).to_be_focused()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 3 ")
+    expect(page.get_by_test_id("phase-label")).to_have_text("forward · layer 1")
+    page.keyboard.press("Escape")
+    expect(choices.first).to_be_hidden()
+    page.keyboard.press("ArrowRight")  # closed, the page's arrows work again
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 4 ")
+
+
 def test_lesson_text_is_shown_as_text_never_as_html(page, server):
     config = page.request.get(f"{server}/api/options").json()["default_config"]
     bait = '<img src="/no-such.png" onerror="window.__lessonRan = 1">'
