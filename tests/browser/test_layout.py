@@ -167,6 +167,29 @@ def test_phone_in_large_type_keeps_the_slider_between_its_arrows(page, server, q
         assert network["right"] - network["left"] >= 330 and cache["right"] - cache["left"] >= 330
 
 
+# every figure's tick labels and axis titles that cross its box: cut off, or over a neighbour
+CUT_AXIS_WORDS = """() => [...document.querySelectorAll('.views .js-plotly-plot')]
+  .filter((gd) => gd.offsetParent).flatMap((gd) => {
+    const box = gd.getBoundingClientRect();
+    return [...gd.querySelectorAll('.xtick text, .ytick text, .y2tick text, .g-xtitle text, '
+      + '.g-ytitle text, .g-y2title text')].filter((t) => {
+      const r = t.getBoundingClientRect();  // a tick Plotly hides has no box
+      return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1
+        || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+    }).map((t) => `${gd.closest('[data-testid]').dataset.testid}: ${t.textContent}`);
+  })"""
+
+
+@pytest.mark.parametrize("query", ["?it=5", DEEP_SIGMOID + "&it=5"], ids=["default", "deep"])
+def test_phone_figures_keep_their_axis_words_inside(page, server, query):
+    """At 390 px, no tick label or axis title runs out of its figure (the gradient
+    check's slanted "layer 3" did)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server, query)
+    page.locator("[data-testid=gradcheck] .js-plotly-plot").wait_for()
+    assert page.evaluate(CUT_AXIS_WORDS) == []
+
+
 def test_keys_help_is_one_click_away(page, server):
     open_page(page, server)
     keys = page.locator("#keys-help")

@@ -138,9 +138,14 @@ function panelLayout(frame, panel, k, left) {
 }
 
 // the left margin of all four panels (one, so that their plots stay in line): wider where
-// a linear axis reaches 1e5 or more, whose tick labels read "−2.5×10⁸³"
+// a linear axis reaches 1e5 or more, or stays within ±0.01, whose tick labels read
+// "−2.5×10⁸³" or "−5×10⁻⁴"
 function leftMargin(panels) {
-  const wide = panels.some((p) => p.bands.length && yRange(p).range.some((v) => Math.abs(v) >= 1e5));
+  const wide = panels.some((p) => {
+    if (!p.bands.length) return false;
+    const top = Math.max(...yRange(p).range.map(Math.abs));
+    return top >= 1e5 || (top > 0 && top < 0.01);
+  });
   return wide ? 68 : 50;
 }
 

@@ -21,7 +21,9 @@ function logRange(values) {
 const finite = (r) => typeof r.relative_difference === "number" && Number.isFinite(r.relative_difference);
 
 function draw(result) {
-  const names = result.layers.map((r) => (finite(r) ? `layer ${r.l}` : `layer ${r.l} (not finite)`));
+  // the layer's number under its bar, the axis titled "layer": "layer 3" slanted and cut
+  // in a phone's narrow plot
+  const names = result.layers.map((r) => (finite(r) ? `${r.l}` : `${r.l}<br>(not finite)`));
   const values = result.layers.map((r) => (finite(r) ? Math.max(r.relative_difference, 1e-18) : null));
   // green: under the threshold; grey: over it, but the check passed on the noise floor
   const colour = (r) => (finite(r) && r.relative_difference < result.threshold ? "#009E73"
@@ -32,8 +34,8 @@ function draw(result) {
     `Verdict: ${verdict(result)}.`);
   const span = logRange([...values.filter((v) => v !== null), result.threshold]);
   return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map(colour)},
-  hovertemplate: "%{x}: %{y:.3g}<extra></extra>"}], baseLayout({
-    margin: {l: 56, r: 10, t: 10, b: 30}, xaxis: {type: "category"},
+  hovertemplate: "layer %{x}: %{y:.3g}<extra></extra>"}], baseLayout({
+    margin: {l: 56, r: 10, t: 10, b: 44}, xaxis: {type: "category", title: {text: "layer", standoff: 4}, tickangle: 0},
     yaxis: {type: "log", title: {text: "relative difference"}, exponentformat: "power",
       range: span, dtick: Math.ceil((span[1] - span[0]) / 5)},
     shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: result.threshold, y1: result.threshold,
