@@ -156,3 +156,19 @@ def test_wide_data_shows_the_confusion_matrix_and_asks_no_grid(page, server, que
     if "batch_size" not in query:
         summary = page.request.get(f"{server}/api/runs/{run_id}/summary").json()
         assert shown == pytest.approx(100 * summary["train_accuracy"][20], abs=0.05)
+
+
+def test_a_fit_off_the_plot_says_where_it_went(page, server):
+    """sine at α = 10 before it diverges: ŷ reaches 1e147 everywhere, far above the data's
+    axis, so no curve shows; the caption says where it went."""
+    run_id, asked = opened(page, server,
+                           "?dataset=sine&hidden_layers=16,16&learning_rate=10&steps=200&it=130")
+    t, resolution, _ = next(a for a in asked if a[0] == 130)
+    served = served_boundary(page, server, run_id, t, resolution)["output"]["data"][0]
+    assert min(abs(v) for v in served) > 1e10
+    caption = page.locator("#view-boundary .caption")
+    expect(caption).to_contain_text("the curve is off the plot: ŷ runs from")
+    low, high = (float(v) for v in re.search(rf"runs from ({NUMBER}) to ({NUMBER})",
+                                             caption.text_content()).groups())
+    assert low == pytest.approx(min(served), rel=1e-2) and high == pytest.approx(max(served),
+                                                                                  rel=1e-2)

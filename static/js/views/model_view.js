@@ -32,6 +32,15 @@ function fitRange(frame) {
   return [...box.y];
 }
 
+// a fit far off the data (a diverging θ's ŷ reaches 1e147) draws nowhere on the data's
+// axes: the caption says where it went, rather than leave the curve silently missing
+function offPlot(boundary, [low, high]) {
+  const values = boundary.output.data[0].filter((v) => v !== null);
+  if (!values.length || values.some((v) => v >= low && v <= high)) return "";
+  const [a, b] = range(values);
+  return `; the curve is off the plot: ŷ runs from ${formatNumber(a, 3)} to ${formatNumber(b, 3)}`;
+}
+
 // the served grid's rows from the top (largest y first), as the canvas and contour.js read them
 const fromTop = (rows) => [...rows].reverse();
 
@@ -153,7 +162,8 @@ function figure(frame) {
   if (boundary && boundary.kind === "regression") {
     const ext = {x: ends(boundary.x), y: fitRange(frame)};
     return {ext, paint: paintCurve, axes: {xaxis: {title: {text: "x"}, range: ext.x}, yaxis: {title: {text: "y"}, range: ext.y}},
-      caption: `Fitted curve ŷ(x) of θ at iteration ${t}, evaluated by the engine at ${boundary.x.length} points; dots: this step's batch${note}`};
+      caption: `Fitted curve ŷ(x) of θ at iteration ${t}, evaluated by the engine at ${boundary.x.length} points; dots: this step's batch` +
+        (note || offPlot(boundary, ext.y))};
   }
   const {counts, accuracy} = confusion(frame), K = counts.length;
   const ticks = {tickvals: [...Array(K).keys()], ticktext: frame.run.classes.map(String)};
