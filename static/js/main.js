@@ -150,10 +150,13 @@ async function loadRun(page, {keepAlert = false} = {}) {
   const s = page.store.get();
   page.pendingKey = JSON.stringify(s.config);
   try {
-    page.session = await openSession(page.options, {config: s.config, runId: s.runId}, showProgress,
+    const hadRun = Boolean(page.session);
+    page.session = await openSession(page.options, {config: s.config, runId: s.runId},
+      (fraction, queue, retry) => showProgress(fraction, queue, retry, hadRun),
       (opened) => { if (opened === page.session) redraw(page); });
   } catch (err) {
     page.pendingKey = null;
+    showProgress(1);
     showAlert(s.runId ? runIdText(err, s.runId, Boolean(page.session)) : errorText(err), "error", {reveal: true});
     // keep showing the last good run (or the default one) under the alert, as it was; a
     // run id that failed (a link cut short) has the default config, but is not it
@@ -183,12 +186,30 @@ function adoptRun(page, opened, s) {
     layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
 }
 
-function showProgress(fraction, queuePosition = null, retryIn = null) {
-  $("run-progress").hidden = fraction >= 1;
+// a run in training (or waiting for its turn): the form's bar, the header, and a banner
+// above the views with the time left, since a big run trains for a minute while the views
+// wait (hadRun: a run stays on screen meanwhile)
+let trainingSince = null;
+function showProgress(fraction, queuePosition = null, retryIn = null, hadRun = false) {
+  const done = fraction >= 1, banner = $("training-banner");
+  $("run-progress").hidden = done;
   $("run-progress").value = fraction;
-  const text = fraction >= 1 ? "" : trainingText(fraction, queuePosition, retryIn);
+  const text = done ? "" : trainingText(fraction, queuePosition, retryIn);
   $("run-progress-text").textContent = text;
-  if (fraction < 1) $("run-summary").textContent = text[0].toUpperCase() + text.slice(1);
+  banner.hidden = done;
+  if (done) {
+    trainingSince = null;
+    return;
+  }
+  $("run-summary").textContent = text[0].toUpperCase() + text.slice(1);
+  const now = performance.now(), training = queuePosition === null && retryIn === null && fraction > 0;
+  if (!training || trainingSince === null) trainingSince = {at: now, fraction};
+  const rate = (fraction - trainingSince.fraction) / (now - trainingSince.at);
+  const left = training && now - trainingSince.at > 2000 && rate > 0 ? (1 - fraction) / rate / 1000 : null;
+  banner.querySelector("progress").value = fraction;
+  banner.querySelector("span").textContent = `${hadRun ? "The new run is " : "This run is "}` +
+    `${text}${left === null ? "" : `, about ${left < 60 ? `${Math.ceil(left / 5) * 5} s` : `${Math.round(left / 60)} min`} left`}. ` +
+    (hadRun ? "The run on screen stays until it is done." : "The views fill in when it is done.");
 }
 
 async function boot() {

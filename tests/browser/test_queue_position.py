@@ -1,6 +1,9 @@
-"""While its run waits for a training thread, the page says how many runs go first."""
+"""While its run waits for a training thread, the page says how many runs go first; while
+it trains, a banner above the views says how far it is and about how long is left."""
 
 import contextlib
+import json
+import re
 import threading
 
 import httpx
@@ -23,6 +26,8 @@ def test_a_waiting_run_shows_how_many_runs_are_ahead(page):
         page.goto(f"{url}/?dataset=digits&hidden_layers=128,128,128&steps=2000&seed=3")
         expect(page.locator("#run-progress-text")).to_have_text("waiting: 1 run ahead")
         expect(page.locator("#run-summary")).to_have_text("Waiting: 1 run ahead")
+        expect(page.locator("#training-banner")).to_have_text(
+            "This run is waiting: 1 run ahead. The views fill in when it is done.")
         page.goto("about:blank")  # stop polling before the server stops
 
 
@@ -86,3 +91,33 @@ def test_after_retry_after_the_run_opens(page, server):
     page.locator(".js-plotly-plot").nth(5).wait_for()
     assert len(refusals) == 1
     expect(page.get_by_test_id("alert")).to_be_hidden()
+
+
+def test_a_training_run_says_how_far_it_is_and_about_how_long_is_left(page, server):
+    """The server's answers made slow: 202 and ten polls of "running", 10 % more each (the
+    page polls every 250 ms), then the run as it is. The banner gives the percentage and,
+    after two seconds, the time left; it goes once the run is done and drawn."""
+    polls = []
+
+    def slow_post(route):
+        real = route.fetch()
+        info = {**real.json(), "status": "running", "progress": 0.0}
+        route.fulfill(status=202, content_type="application/json", body=json.dumps(info))
+
+    def slow_run(route):
+        if len(polls) >= 10:
+            return route.continue_()
+        polls.append(route.request.url)
+        info = {**route.fetch().json(), "status": "running", "progress": len(polls) / 11}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(info))
+
+    page.route("**/api/runs", slow_post)
+    page.route(re.compile(r".*/api/runs/[^/?]+$"), slow_run)
+    page.goto(f"{server}/?seed=11")
+    banner = page.locator("#training-banner")
+    expect(banner).to_contain_text(re.compile(r"This run is training… \d+ %"))
+    expect(banner).to_contain_text(re.compile(r"training… \d+ %, about \d+ s left\. The views "
+                                              r"fill in when it is done\."))
+    expect(banner).to_be_hidden(timeout=20_000)
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 0 of 299")
+    assert len(polls) == 10
