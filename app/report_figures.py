@@ -144,7 +144,9 @@ def heatmap_panel(name: str, X: np.ndarray, suffix: str, centre: float) -> tuple
     span = f"{finite.min():.3g} … {finite.max():.3g}" if finite.size else "no finite value"
     text = f"<b>{name}</b> {X.shape[0]}×{X.shape[1]}<br>{span}"
     if "downsampled_from" in shown:
-        text += f"<br>(shown as {shown['shape'][0]}×{shown['shape'][1]} block means)"
+        # small: six panels side by side leave each about 190 px for its title
+        text += (f"<br><span style='font-size:10px'>drawn as {shown['shape'][0]}×"
+                 f"{shown['shape'][1]} block means</span>")
     note = {"text": text, "x": centre, "y": 1.02, "xref": "paper", "yref": "paper",
             "xanchor": "center", "yanchor": "bottom", "showarrow": False}
     return trace, note
