@@ -24,15 +24,40 @@ export async function runIdOf(text, options) {
 }
 
 // the run the page showed before the one it shows now, for "compare with the previous
-// run": saw(id) is told the id of every frame drawn
-export function createRunHistory() {
-  let current = null, previous = null;
+// run": saw(id) is told the id of every frame drawn. kept in the tab's sessionStorage, so
+// that a reload (or a lesson's link) still offers the run before it; without storage
+// (a browser that refuses it), for as long as the page is open
+const KEY = "backprop-lens.runs";
+
+function stored(storage) {
+  try {
+    const {current = null, previous = null} = JSON.parse(storage.getItem(KEY)) || {};
+    return {current, previous};
+  } catch {
+    return {current: null, previous: null};
+  }
+}
+
+// the tab's sessionStorage, or null where reading it throws (a sandboxed frame)
+function tabStorage() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function createRunHistory(storage = tabStorage()) {
+  const runs = stored(storage);
   return {
     saw(id) {
-      if (id === current) return;
-      previous = current;
-      current = id;
+      if (id === runs.current) return;
+      runs.previous = runs.current;
+      runs.current = id;
+      try {
+        storage.setItem(KEY, JSON.stringify(runs));
+      } catch { /* full or refused: this page still remembers */ }
     },
-    previous: () => previous,
+    previous: () => runs.previous,
   };
 }

@@ -174,6 +174,12 @@ def test_the_previous_run_is_offered(page, server):
     previous.click()
     expect(page.get_by_test_id("compare-legend")).to_contain_text("run A (this page's): lr 2")
     expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 0.5")
+    # a reload of the page without the comparison still offers the run before
+    page.goto(re.sub(r"&?compare=[^&]*", "", page.url))
+    page.get_by_test_id("compare-toggle").click()
+    expect(page.get_by_test_id("compare-previous")).to_be_enabled()
+    page.get_by_test_id("compare-previous").click()
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 0.5")
     expected = run_id(page, server, {"steps": 40})
     expect(page).to_have_url(re.compile(f"compare={re.escape(expected)}"))
 
