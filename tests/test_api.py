@@ -228,6 +228,8 @@ MINI_BATCH = {"dataset": "moons", "hidden_layers": [4], "batch_size": 16, "steps
 @pytest.mark.parametrize("route", ["histograms", "scores"])
 def test_replays_that_recompute_too_much_are_422(client, monkeypatch, route):
     run = client.post("/api/runs", json=MINI_BATCH).json()
+    summary = client.get(f"/api/runs/{run['id']}/summary").json()
+    assert [summary["train_accuracy"][t] for t in (1, 3, 5)] == [None] * 3  # scores replay
     # no time to replay: one step each, which steps on checkpoints take
     monkeypatch.setattr(run_module, "HISTOGRAM_SECONDS", 0.0)
     # checkpoints every 2 steps: 1, 3 and 5 recompute 2 steps each
@@ -251,6 +253,11 @@ def test_scores_that_training_took_need_no_replay(client, small_run, monkeypatch
     run = client.post("/api/runs", json=MINI_BATCH).json()
     response = client.get(f"/api/runs/{run['id']}/scores", params={"steps": "0,59,4"})
     assert response.status_code == 200, response.text
+    summary = client.get(f"/api/runs/{run['id']}/summary").json()
+    scores = response.json()
+    assert scores["steps"] == [0, 4, 59] and summary["train_accuracy"][4] is None
+    assert [scores["train_accuracy"][k] for k in (0, 2)] == [
+        summary["train_accuracy"][t] for t in (0, 59)]
 
 
 @pytest.mark.parametrize(("steps", "words"), [

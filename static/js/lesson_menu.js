@@ -2,6 +2,8 @@
 // of one button per lesson, by title. a disclosure rather than a <select>: a closed
 // select changes its value on ↑/↓, and every change here trains a lesson's run.
 
+import {arrowTarget} from "./arrow_keys.js";
+
 const make = (tag, props = {}) => Object.assign(document.createElement(tag), props);
 
 function lessonButton(lesson) {
@@ -13,16 +15,15 @@ function lessonButton(lesson) {
 
 // while the list is open, ↓ and ↑ (Home, End) walk from the toggle through the lessons,
 // and no arrow reaches the page behind it, whose arrows change the iteration and phase
-const STEPS = {ArrowDown: 1, ArrowUp: -1};
+const UP_DOWN = {ArrowDown: 1, ArrowUp: -1};
 function walk(e, list) {
-  if (!e.key.startsWith("Arrow") && e.key !== "Home" && e.key !== "End") return;
+  const choices = [...list.querySelectorAll("button[data-lesson]")];
+  const to = arrowTarget(e, choices.indexOf(document.activeElement), choices.length, {moves: UP_DOWN});
+  const sideways = (e.key === "ArrowLeft" || e.key === "ArrowRight") && !e.altKey && !e.ctrlKey && !e.metaKey;
+  if (to === null && !sideways) return;
   e.preventDefault();
   e.stopPropagation();
-  const choices = [...list.querySelectorAll("button[data-lesson]")];
-  const k = choices.indexOf(document.activeElement), n = choices.length;
-  const to = e.key === "Home" ? 0 : e.key === "End" ? n - 1
-    : STEPS[e.key] === undefined ? null : Math.min(n - 1, Math.max(0, k + STEPS[e.key]));
-  if (to !== null && n) choices[to].focus();
+  if (to !== null) choices[to].focus();
 }
 
 // box: the `lessons` element; onChoose(id) opens a lesson. an empty list (a server without

@@ -26,7 +26,7 @@ import * as unitsView from "./views/units_view.js";
 import * as digitsView from "./views/digits_view.js";
 import * as quizView from "./views/quiz_view.js";
 import * as compareView from "./views/compare_view.js";
-import {showAlert, hideAlert, describeRun, describeDivergence, trainingText} from "./run_status.js";
+import {showAlert, hideAlert, describeRun, describeDivergence, trainingText, secondsLeft, bannerText} from "./run_status.js";
 import {updateDownloads} from "./downloads.js";
 import {connectLessons} from "./lessons.js";
 
@@ -54,10 +54,9 @@ function errorText(err) {
   return err instanceof ApiError ? err.detail : `Something went wrong: ${err.message}`;
 }
 
-// a ?run=<id> link that did not open: what now shows instead
-function runIdText(err, id, hadRun) {
-  const instead = hadRun ? "The run on screen stays." : "Showing the default run instead.";
-  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+// a ?run=<id> link (read when the page opens) that did not open: the default run shows
+function runIdText(err, id) {
+  const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id, instead = "Showing the default run instead.";
   if (err instanceof ApiError && err.status === 404) {
     return `No run has the id “${shown}”: the link may be cut short or mistyped. ${instead}`;
   }
@@ -147,17 +146,15 @@ async function loadRun(page, {keepAlert = false} = {}) {
   page.player.stop();
   page.phasePlayer.stop();
   if (!keepAlert) hideAlert();
-  const s = page.store.get();
-  page.pendingKey = JSON.stringify(s.config);
+  const s = page.store.get(), key = page.pendingKey = JSON.stringify(s.config);
+  const progress = progressReporter(Boolean(page.session), () => page.pendingKey === key);
   try {
-    const hadRun = Boolean(page.session);
-    page.session = await openSession(page.options, {config: s.config, runId: s.runId},
-      (fraction, queue, retry) => showProgress(fraction, queue, retry, hadRun),
+    page.session = await openSession(page.options, {config: s.config, runId: s.runId}, progress,
       (opened) => { if (opened === page.session) redraw(page); });
   } catch (err) {
+    progress(1);
     page.pendingKey = null;
-    showProgress(1);
-    showAlert(s.runId ? runIdText(err, s.runId, Boolean(page.session)) : errorText(err), "error", {reveal: true});
+    showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
     // keep showing the last good run (or the default one) under the alert, as it was; a
     // run id that failed (a link cut short) has the default config, but is not it
     const good = page.session ? JSON.parse(page.loadedKey) : {};
@@ -186,30 +183,29 @@ function adoptRun(page, opened, s) {
     layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
 }
 
-// a run in training (or waiting for its turn): the form's bar, the header, and a banner
-// above the views with the time left, since a big run trains for a minute while the views
-// wait (hadRun: a run stays on screen meanwhile)
-let trainingSince = null;
-function showProgress(fraction, queuePosition = null, retryIn = null, hadRun = false) {
-  const done = fraction >= 1, banner = $("training-banner");
-  $("run-progress").hidden = done;
-  $("run-progress").value = fraction;
-  const text = done ? "" : trainingText(fraction, queuePosition, retryIn);
-  $("run-progress-text").textContent = text;
-  banner.hidden = done;
-  if (done) {
-    trainingSince = null;
-    return;
-  }
-  $("run-summary").textContent = text[0].toUpperCase() + text.slice(1);
-  const now = performance.now(), training = queuePosition === null && retryIn === null && fraction > 0;
-  if (!training || trainingSince === null) trainingSince = {at: now, fraction};
-  const rate = (fraction - trainingSince.fraction) / (now - trainingSince.at);
-  const left = training && now - trainingSince.at > 2000 && rate > 0 ? (1 - fraction) / rate / 1000 : null;
-  banner.querySelector("progress").value = fraction;
-  banner.querySelector("span").textContent = `${hadRun ? "The new run is " : "This run is "}` +
-    `${text}${left === null ? "" : `, about ${left < 60 ? `${Math.ceil(left / 5) * 5} s` : `${Math.round(left / 60)} min`} left`}. ` +
-    (hadRun ? "The run on screen stays until it is done." : "The views fill in when it is done.");
+// a reporter of one load's progress (a run in training, or waiting for its turn): the
+// form's bar, the header's words (only as the state changes: they are read out), and a
+// banner above the views with the time left, since a big run trains for a minute while
+// the views wait. current(): whether this load is still the one the page waits for
+function progressReporter(hadRun, current) {
+  let since = null;
+  return (fraction, queuePosition = null, retryIn = null) => {
+    if (!current()) return;
+    const done = fraction >= 1, banner = $("training-banner");
+    $("run-progress").hidden = done;
+    $("run-progress").value = fraction;
+    banner.hidden = done;
+    const text = done ? "" : trainingText(fraction, queuePosition, retryIn);
+    $("run-progress-text").textContent = text;
+    if (done) return;
+    const state = text.replace(/ \d+ %$/, "");
+    const header = state[0].toUpperCase() + state.slice(1);
+    if ($("run-summary").textContent !== header) $("run-summary").textContent = header;
+    const now = performance.now(), training = queuePosition === null && retryIn === null && fraction > 0;
+    if (!training || since === null) since = {at: now, fraction};
+    banner.querySelector("progress").value = fraction;
+    banner.querySelector("span").textContent = bannerText(text, training ? secondsLeft(since, fraction, now) : null, hadRun);
+  };
 }
 
 async function boot() {

@@ -2,15 +2,14 @@
 // buttons the arrow keys, Home and End walk. as plain buttons, a page's mode bars had put
 // about 50 stops between the controls and the next view for a keyboard user.
 
-const MOVES = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1};
+import {arrowTarget} from "./arrow_keys.js";
 
 // Plotly may build a figure's buttons again on any redraw: call after each one
 export function toolbarKeys(container) {
   const bar = container.querySelector(".modebar");
   if (!bar) return;
-  if (!bar.dataset.walked) {  // Plotly's own bar says role="toolbar" already
+  if (!bar.dataset.walked) {  // (Plotly's bar has role="toolbar"; the keys are ours)
     bar.dataset.walked = "arrows";
-    bar.setAttribute("role", "toolbar");
     bar.setAttribute("aria-label", "plot tools: arrow keys choose a tool");
     bar.addEventListener("keydown", (e) => walk(e, bar));
   }
@@ -25,10 +24,7 @@ const buttonsOf = (bar) => [...bar.querySelectorAll(".modebar-btn")];
 
 function walk(e, bar) {
   const buttons = buttonsOf(bar), k = buttons.indexOf(document.activeElement);
-  if (k < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
-  const n = buttons.length;
-  const to = e.key === "Home" ? 0 : e.key === "End" ? n - 1
-    : MOVES[e.key] === undefined ? null : (k + MOVES[e.key] + n) % n;
+  const to = k < 0 ? null : arrowTarget(e, k, buttons.length, {wrap: true});
   if (to === null) return;
   // the page's own arrow keys change the iteration: not while walking a toolbar
   e.preventDefault();

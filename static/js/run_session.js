@@ -52,10 +52,12 @@ export function scoredPoints(summary, scores, key) {
 
 // the summary with the whole-set scores of `scores` (spreadScores) filled in at their
 // steps, for the views that draw the summary's series as they are (compare_curves.js)
-const merged = new WeakMap();  // scores -> the summary with them
+const merged = new WeakMap();  // summary -> scores -> the summary with them
 export function withScores(summary, scores) {
   if (!scores) return summary;
-  if (!merged.has(scores)) {
+  if (!merged.has(summary)) merged.set(summary, new WeakMap());
+  const copies = merged.get(summary);
+  if (!copies.has(scores)) {
     const copy = {...summary};
     for (const key of ["train_accuracy", "test_accuracy", "train_r2", "test_r2"]) {
       if (!Array.isArray(summary[key]) || !Array.isArray(scores[key])) continue;
@@ -63,9 +65,9 @@ export function withScores(summary, scores) {
       copy[key] = summary[key].map(() => null);
       x.forEach((t, k) => { copy[key][t] = y[k]; });
     }
-    merged.set(scores, copy);
+    copies.set(scores, copy);
   }
-  return merged.get(scores);
+  return copies.get(scores);
 }
 
 // a run named by its id, trained on demand, with its summary and scores and no

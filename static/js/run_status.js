@@ -17,6 +17,22 @@ export function hideAlert() {
   box.textContent = "";
 }
 
+// about how many seconds a training run has left, from its progress since `since` ({at,
+// fraction}, performance.now() ms): null until two seconds have passed, too early to say
+export function secondsLeft(since, fraction, now) {
+  const rate = (fraction - since.fraction) / (now - since.at);
+  return now - since.at > 2000 && rate > 0 ? (1 - fraction) / rate / 1000 : null;
+}
+
+// the banner above the views while a run trains or waits (text: trainingText's; left:
+// secondsLeft's; hadRun: the last run stays on screen meanwhile)
+export function bannerText(text, left, hadRun) {
+  const time = left === null ? "" : `, about ${left < 60 ? `${Math.max(5, Math.ceil(left / 5) * 5)} s`
+    : `${Math.round(left / 60)} min`} left`;
+  return `${hadRun ? "The new run is" : "This run is"} ${text}${time}. ` +
+    (hadRun ? "The run on screen stays until it is done." : "The views fill in when it is done.");
+}
+
 // the header's words while a run trains, or waits its turn for one of the server's
 // training threads (queuePosition: the waiting runs that train before it, or null), or
 // waits to ask again after the server refused for now (retryIn seconds, or null)

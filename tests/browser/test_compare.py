@@ -342,6 +342,23 @@ def test_a_paused_step_has_each_runs_own_score(page, server):
         f"train accuracy at iteration {t}: A {own:.3f}".rstrip("0"))
 
 
+def test_a_score_that_was_not_taken_says_so(page, server):
+    """Where run B has no score at the step (its request failed, or while playing), the
+    caption says it was not taken, not that it is not finite."""
+    page.recorder.allow("status of 422")
+    page.route(re.compile(r".*/scores\?steps=.*"), lambda route: route.fulfill(
+        status=422, content_type="application/json", body='{"detail": "steps: refused"}'))
+    mini_batch = run_id(page, server, {"batch_size": 16, "steps": 150})
+    summary = page.request.get(f"{server}/api/runs/{mini_batch}/summary").json()
+    spread = page.request.get(f"{server}/api/runs/{mini_batch}/scores").json()
+    scored = {t for t, v in enumerate(summary["train_accuracy"]) if v is not None}
+    t = min(set(range(150)) - scored - set(spread["steps"]))
+    open_page(page, server, f"?it={t}&steps=150")
+    compare_with(page, mini_batch)
+    expect(figure_of(page, "compare-score")).to_contain_text(
+        "B not scored at this step (a mini-batch run scores the whole set at some steps)")
+
+
 def test_a_layer_that_never_learns_is_named_not_missing(page, server):
     """A zero init's hidden layers have ‖dW‖ = 0 at every iteration: the log axis has no
     place for their lines, and the caption names them instead."""

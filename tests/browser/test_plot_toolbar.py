@@ -56,3 +56,20 @@ def test_the_chosen_tool_keeps_the_stop_across_redraws(page, server):
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 4 ")
     page.wait_for_timeout(300)
     assert tab_stops(page, f"{LOSS_BAR} .modebar-btn") == [chosen]
+
+
+def test_a_touch_phone_draws_the_figures_without_their_tools(browser, server):
+    """A touch screen has no hover: Plotly would show every mode bar all the time, over the
+    subplots' titles. At a phone's width the page hides them there, and only there."""
+    for touch, shown in ((True, False), (False, True)):
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=touch,
+                                  is_mobile=touch)
+        try:
+            page = ctx.new_page()
+            open_page(page, server, "?it=3")
+            bars = page.locator(".views .modebar-container")
+            assert bars.count() >= 6
+            displays = bars.evaluate_all("bs => bs.map(b => getComputedStyle(b).display)")
+            assert all((d != "none") == shown for d in displays), (touch, displays)
+        finally:
+            ctx.close()

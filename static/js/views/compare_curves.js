@@ -61,8 +61,7 @@ function valueAt(series, t, missing = "not finite") {
 // k-th in training, and evenly spread ones on demand: run_session.js withScores), and a
 // paused step's own (compare_view.js); while playing, the others have none
 const unscored = (summary) => ((summary.evaluated_every || 1) > 1
-  ? "not scored at this step (a mini-batch run scores the whole set at some steps; pause to score this one)"
-  : "not finite");
+  ? "not scored at this step (a mini-batch run scores the whole set at some steps)" : "not finite");
 
 const CAPTIONS = {
   cost: (runs, t) => `cost J at iteration ${t}: ` + runs.map((r) => `${r.name} ${valueAt(r.summary.cost, t)}`).join(", "),

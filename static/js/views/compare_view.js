@@ -109,12 +109,12 @@ export function connect(store, options) {
 // the two runs as the curves and tensors read them; labels: how their configs differ.
 // a mini-batch run's train and test scores: training's and the spread steps' (api.scores),
 // and the paused step's own (run A's: the loss view's; run B's: scoresB)
-function sides(frame, scoresB) {
-  const [a, b] = runLabels(frame.run.config, view.other.run.config);
+function sides(frame, other, scoresB) {
+  const [a, b] = runLabels(frame.run.config, other.run.config);
   const summaryA = withScores(withScores(frame.summary, frame.spreadScores), frame.stepScores);
-  const summaryB = withScores(withScores(view.other.summary, view.other.scores), scoresB);
+  const summaryB = withScores(withScores(other.summary, other.scores), scoresB);
   return [{name: "A", label: a, run: frame.run, summary: summaryA},
-    {name: "B", label: b, run: view.other.run, summary: summaryB}];
+    {name: "B", label: b, run: other.run, summary: summaryB}];
 }
 
 function showLegend(runs) {
@@ -133,16 +133,17 @@ async function draw(frame) {
   view.frame = frame;
   history.saw(frame.run.id);
   $("compare-previous").disabled = !history.previous();
-  const body = $("compare-body");
-  if (!view.open || !view.other) {
+  const body = $("compare-body"), token = ++view.token, other = view.other;
+  if (!view.open || !other) {
     body.hidden = true;
     return;
   }
-  const token = ++view.token;
-  const runs = sides(frame, await stepScores(view.other, frame.t, frame.playing));
-  if (token !== view.token) return;
-  const data = await loadTensors(runs, {t: frame.t, layer: frame.layer, phase: frame.phase}, view.choice);
+  // the tensors, and run B's score at a paused step that has none (replayed), at once
+  const [data, scoresB] = await Promise.all([
+    loadTensors(sides(frame, other, null), {t: frame.t, layer: frame.layer, phase: frame.phase}, view.choice),
+    stepScores(other, frame.t, frame.playing)]);
   if (token !== view.token) return;  // a newer frame, or another run B, draws instead
+  const runs = sides(frame, other, scoresB);
   body.hidden = false;
   showLegend(runs);
   view.parts.tensors.show(data);

@@ -205,7 +205,7 @@ export function update(frame) {
     yaxis: {title: {text: ranges.y.type === "log" ? "cost J (log)" : "cost J"}, ...ranges.y, automargin: true},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
       range: ranges.y2, dtick: regression ? 0.5 : 0.2, showgrid: false, zeroline: false},
-    // at the left: Plotly's mode bar takes the top right corner (always shown on a phone)
+    // at the left: Plotly's mode bar takes the top right corner (shown while the mouse is over it)
     legend: {orientation: "h", y: 1.01, x: 0, xanchor: "left", yanchor: "bottom"},
     shapes: [stepMarker(frame.t), dot],
   }));

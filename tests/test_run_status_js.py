@@ -1,0 +1,42 @@
+"""static/js/run_status.js, run by Node: the words of a run in training, and about how long
+it has left."""
+
+import pytest
+
+from tests.node_runner import call_js, needs_node
+
+pytestmark = needs_node
+
+# (since, fraction, now, seconds left): 2 s at least before saying, and a rate above 0
+TIMES = [
+    ({"at": 0, "fraction": 0.0}, 0.2, 1000, None),  # too early to say
+    ({"at": 0, "fraction": 0.1}, 0.1, 5000, None),  # no progress since
+    ({"at": 0, "fraction": 0.0}, 0.25, 5000, 15.0),  # 5 % a second, 75 % to go
+    ({"at": 1000, "fraction": 0.5}, 0.6, 11000, 40.0),
+]
+
+
+@pytest.mark.parametrize(("since", "fraction", "now", "left"), TIMES)
+def test_seconds_left_is_the_rest_at_the_rate_so_far(since, fraction, now, left):
+    [got] = call_js("run_status.js", [["secondsLeft", since, fraction, now]])
+    assert got == (None if left is None else pytest.approx(left))
+
+
+# (text, seconds left, a run on screen meanwhile, the banner)
+BANNERS = [
+    ("training… 12 %", None, False,
+     "This run is training… 12 %. The views fill in when it is done."),
+    ("training… 40 %", 13.2, False,
+     "This run is training… 40 %, about 15 s left. The views fill in when it is done."),
+    ("training… 90 %", 0.3, True,
+     "The new run is training… 90 %, about 5 s left. The run on screen stays until it is done."),
+    ("training… 5 %", 150.0, False,
+     "This run is training… 5 %, about 3 min left. The views fill in when it is done."),
+    ("waiting: 2 runs ahead", None, True,
+     "The new run is waiting: 2 runs ahead. The run on screen stays until it is done."),
+]
+
+
+@pytest.mark.parametrize(("text", "left", "had_run", "banner"), BANNERS)
+def test_the_banner_says_how_far_and_how_long(text, left, had_run, banner):
+    assert call_js("run_status.js", [["bannerText", text, left, had_run]]) == [banner]
