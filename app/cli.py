@@ -174,6 +174,7 @@ def run_server(config: uvicorn.Config, sock: socket.socket, announce, workers: i
 
 UNREADABLE = 2  # §8: the file cannot be read
 CHECK_FAILURE = 3  # the check itself could not run (its child process did not start)
+INTERRUPTED = 130  # Ctrl+C, as a shell reports a command it interrupted
 
 
 def limit(field: str) -> Callable[[str], float]:
@@ -209,20 +210,47 @@ def check(args: argparse.Namespace):
     from engine.check import CheckerError, Limits, UnreadableFileError, check_file
 
     limits = Limits(seconds=args.time_limit, memory_mb=args.memory_limit)
+    status = CheckStatus(sys.stderr, args.time_limit)
     try:
-        report = check_file(args.path, url=args.url, limits=limits)
+        report = check_file(args.path, url=args.url, limits=limits, on_start=status.show)
+    except KeyboardInterrupt:
+        status.clear()
+        print(f"{PROG} check: interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
     except (UnreadableFileError, CheckerError) as err:
+        status.clear()
         if args.json:
             print_quietly(json.dumps({"passed": False, "functions": [], "first_failure": None,
                                       "error": str(err)}, indent=2))
         print(f"{PROG} check: error: {err}", file=sys.stderr)
         sys.exit(UNREADABLE if isinstance(err, UnreadableFileError) else CHECK_FAILURE)
+    status.clear()
     # the hints write the course's maths (dZ A_prevᵀ, √n): a console that cannot show a
     # character gets a replacement, not a traceback; JSON stays ASCII (\u escapes)
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="replace")
     print_quietly(json.dumps(report.to_json(), indent=2) if args.json else str(report))
     sys.exit(report.exit_status)
+
+
+class CheckStatus:
+    """One line on a terminal's stderr saying which function is being checked, so that a
+    slow one (up to its time limit each) does not look like a hang; nothing where stderr
+    is not a terminal (a pipe, a file, a notebook's !command)."""
+
+    def __init__(self, stream, seconds: float):
+        self.stream, self.seconds = stream, seconds
+        self.shown = stream.isatty()
+
+    def show(self, name: str):
+        if self.shown:
+            self.stream.write(f"\r\033[Kchecking {name}… (stopped after {self.seconds:g} s)")
+            self.stream.flush()
+
+    def clear(self):
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def print_quietly(text: str):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from engine.check import UnreadableFileError, check_file, check_functions
+from engine.check.course_functions import NAMES
 
 SOLUTION = (Path(__file__).resolve().parent / "check_solutions" / "solution.py").read_text()
 
@@ -40,3 +41,15 @@ def test_check_file_on_a_file_that_cannot_be_read_raises_before_running_anything
     path.write_text("these are not JSON")
     with pytest.raises(UnreadableFileError, match=r"notes\.ipynb is not a notebook I can read"):
         check_file(path)
+
+
+def test_check_file_tells_as_each_function_starts(tmp_path):
+    """on_start hears every defined course function once, in the course's order, before
+    its verdict: what a terminal shows while a slow one runs."""
+    path = tmp_path / "mine.py"
+    path.write_text(SOLUTION)
+    started = []
+    report = check_file(path, on_start=started.append)
+    assert report["passed"] is True
+    assert started == [name for name in NAMES if name in {f["name"] for f in report["functions"]
+                                                           if f["status"] != "missing"}]

@@ -4,8 +4,10 @@ running a visitor's code: no route imports engine.check."""
 import ast
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -147,6 +149,62 @@ def test_a_reader_that_goes_away_is_no_error(name, args, status, said):
         done = subprocess.run([*COMMAND, "check", name, *args], stdout=gone,
                               stderr=subprocess.PIPE, text=True, cwd=SOLUTIONS, timeout=180)
     assert (done.returncode, done.stderr) == (status, said)
+
+
+class Terminal:
+    """A stderr that says it is a terminal (or not), and keeps what is written."""
+
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_a_terminal_sees_which_function_is_checked_and_a_pipe_sees_nothing():
+    terminal, pipe = Terminal(True), Terminal(False)
+    for stream in (terminal, pipe):
+        status = cli.CheckStatus(stream, 2.5)
+        status.show("relu")
+        status.show("L_model_backward")
+        status.clear()
+    assert terminal.text == ("\r\033[Kchecking relu… (stopped after 2.5 s)"
+                             "\r\033[Kchecking L_model_backward… (stopped after 2.5 s)\r\033[K")
+    assert pipe.text == ""
+
+
+def test_ctrl_c_stops_the_check_in_one_line(tmp_path):
+    """A loop that never ends, checked with a long limit: Ctrl+C (SIGINT) ends the command
+    with 130 and one line, not a traceback, and leaves no child process behind."""
+    mine = tmp_path / "mine.py"
+    mine.write_text("def relu(Z):\n    while True:\n        pass\n")
+    command = subprocess.Popen([*COMMAND, "check", str(mine), "--time-limit", "60"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=ROOT, start_new_session=True)
+    children = []
+    try:
+        deadline = time.monotonic() + 60
+        while not children and time.monotonic() < deadline:  # the child checks relu
+            time.sleep(0.2)
+            children = subprocess.run(["pgrep", "-P", str(command.pid)], capture_output=True,
+                                      text=True).stdout.split()
+        assert children, "the checker's child did not start"
+        time.sleep(0.5)
+        command.send_signal(signal.SIGINT)
+        _, err = command.communicate(timeout=30)
+    finally:
+        command.kill()
+    assert command.returncode == cli.INTERRUPTED, err
+    assert err.strip().endswith("backprop-lens check: interrupted") and "Traceback" not in err
+    time.sleep(0.5)
+    alive = [pid for pid in children if os.path.exists(f"/proc/{pid}")]
+    assert alive == []
 
 
 # -- the server never runs a visitor's code --------------------------------------------------

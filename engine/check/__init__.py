@@ -30,14 +30,18 @@ def check_functions(namespace, url: str = DEFAULT_URL) -> Report:
                   url=url)
 
 
-def check_files(paths, url: str = DEFAULT_URL, limits: Limits | None = None) -> list[Report]:
-    """Check several files with one child process; UnreadableFileError for a bad one."""
+def check_files(paths, url: str = DEFAULT_URL, limits: Limits | None = None,
+                on_start=None) -> list[Report]:
+    """Check several files with one child process; UnreadableFileError for a bad one.
+    on_start(name): told as each function's check starts."""
     programs = [read_program(path) for path in paths]
+    checked_programs = check_programs(programs, limits, on_start)
     return [Report(checked.results, program.notes + checked.notes, checked.defined,
                    program.label, url)
-            for program, checked in zip(programs, check_programs(programs, limits), strict=True)]
+            for program, checked in zip(programs, checked_programs, strict=True)]
 
 
-def check_file(path, url: str = DEFAULT_URL, limits: Limits | None = None) -> Report:
-    """Check a .py file or an .ipynb notebook (CONTRACT §8)."""
-    return check_files([path], url, limits)[0]
+def check_file(path, url: str = DEFAULT_URL, limits: Limits | None = None,
+               on_start=None) -> Report:
+    """Check a .py file or an .ipynb notebook (CONTRACT §8); on_start as check_files."""
+    return check_files([path], url, limits, on_start)[0]

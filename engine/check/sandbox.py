@@ -97,8 +97,10 @@ class Progress:
                        tuple(self.load_notes + self.notes), tuple(defined))
 
 
-def check_programs(programs, limits: Limits | None = None) -> list[Checked]:
-    """Every course function of every program, checked in child processes."""
+def check_programs(programs, limits: Limits | None = None, on_start=None) -> list[Checked]:
+    """Every course function of every program, checked in child processes.  on_start(name):
+    told as each function's check starts (a command line shows it: a slow one takes up to
+    its time limit)."""
     limits = limits or Limits()
     for field in ("seconds", "memory_mb"):
         if error := limit_error(field, getattr(limits, field)):
@@ -111,7 +113,7 @@ def check_programs(programs, limits: Limits | None = None) -> list[Checked]:
         tasks = [p.task(i) for i, p in enumerate(progress) if p.remaining()]
         if not tasks:
             break
-        run_child(tasks, limits, progress)
+        run_child(tasks, limits, progress, on_start)
     return [p.checked() for p in progress]
 
 
@@ -142,7 +144,7 @@ def stop(child: subprocess.Popen):
     child.wait()
 
 
-def run_child(tasks, limits: Limits, progress: list[Progress]):
+def run_child(tasks, limits: Limits, progress: list[Progress], on_start=None):
     """One child on these tasks, until it ends or is stopped at what it was doing."""
     token = secrets.token_hex(16)
     job = {"tasks": tasks, "seconds": limits.seconds, "memory_mb": limits.memory_mb,
@@ -171,6 +173,8 @@ def run_child(tasks, limits: Limits, progress: list[Progress]):
                     raise CheckerError(f"memory limit too small for NumPy: at least "
                                        f"{event['need_mb']} MB (it is {limits.memory_mb:g} MB)")
                 doing = follow(event, progress)
+                if on_start is not None and doing[0] == "function":
+                    on_start(doing[2])
                 deadline = time.monotonic() + limits.seconds + GRACE
         finally:
             stop(child)
