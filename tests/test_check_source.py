@@ -105,10 +105,20 @@ def test_a_byte_order_mark_is_fine(tmp_path):
     assert [p.name for p in read_program(path).pieces] == ["relu"]
 
 
+def test_a_coding_line_is_read_as_python_reads_it(tmp_path):
+    """PEP 263: `# -*- coding: latin-1 -*-` makes byte 0xe9 an é, as Python runs it."""
+    path = tmp_path / "latin.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\ndef relu(Z):\n    return Z, Z\n")
+    program = read_program(path)
+    assert [p.name for p in program.pieces] == ["relu"]
+
+
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("gone.py", None, "gone.py: no such file"),
     ("folder.py", "folder", "folder.py is a folder, not a file"),
     ("latin.py", b"# caf\xe9\n", "latin.py is not UTF-8 text (byte 5)"),
+    ("koi.py", b"# coding: klingon\n", "koi.py: unknown encoding: klingon"),
+    ("ascii.py", b"# coding: ascii\n# caf\xe9\n", "ascii.py is not ascii text (byte 21)"),
     ("broken.py", b"def f(:\n    pass\n", "broken.py is not Python that parses: line 1: "),
     ("nul.py", b"x = 1\0\n", "nul.py is not Python that parses: source code string cannot "
                               "contain null bytes"),

@@ -10,8 +10,10 @@ is `broken`: the check reports it as an error, not as missing.
 """
 
 import ast
+import io
 import json
 import re
+import tokenize
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,16 +64,30 @@ def read_program(path) -> Program:
 
 
 def read_text(path: Path) -> str:
+    """The file's text: a .py file's in the encoding its coding line declares, as Python
+    reads it (`# -*- coding: latin-1 -*-`; UTF-8 without one), a notebook's in UTF-8, as
+    JSON is; a BOM is dropped."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise UnreadableFileError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise UnreadableFileError(f"{path} is a folder, not a file") from None
-    except UnicodeDecodeError as err:
-        raise UnreadableFileError(f"{path.name} is not UTF-8 text (byte {err.start})") from None
     except OSError as err:
         raise UnreadableFileError(f"{path}: {err.strerror or err}") from None
+    encoding = "utf-8-sig"
+    if path.suffix.lower() != ".ipynb":
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as err:
+            if not err.msg.startswith("invalid or missing"):  # "unknown encoding: klingon"
+                raise UnreadableFileError(f"{path.name}: {err.msg}") from None
+            # no coding line, and a first line that is not UTF-8: decoding says where
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        raise UnreadableFileError(f"{path.name} is not {name} text (byte {err.start})") from None
 
 
 def parse_error(err: Exception) -> str:
