@@ -67,6 +67,9 @@ VARIANTS = {
     "init without x 0.01": ("np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01",
                             "np.random.randn(layer_dims[l], layer_dims[l - 1])",
                             "initialize_parameters_deep", 'parameters["W1"]', "init_not_scaled"),
+    "init x 0.1": ("np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01",
+                   "np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.1",
+                   "initialize_parameters_deep", 'parameters["W1"]', "init_scaled_by_0_1"),
     "init over sqrt(n)": ("np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01",
                           "np.random.randn(layer_dims[l], layer_dims[l - 1]) / "
                           "np.sqrt(layer_dims[l - 1])", "initialize_parameters_deep",

@@ -47,6 +47,14 @@ def init_not_scaled(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev))
 
 
+def init_scaled_by_0_1(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.1)
+
+
+def init_scaled_by_0_001(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.001)
+
+
 def init_over_sqrt_n(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) / np.sqrt(n_prev))
 

@@ -41,6 +41,10 @@ MASK_KEEPS_0 = ("relu'(0) is 0 in the course: keep dA only where Z > 0; your mas
                 "it through where Z is exactly 0.")
 INIT = {
     fwd.init_not_scaled: "W should be np.random.randn(...) * 0.01; yours is not scaled by 0.01.",
+    fwd.init_scaled_by_0_1: "W should be np.random.randn(...) * 0.01; yours is scaled by "
+                            "0.1, ten times too large.",
+    fwd.init_scaled_by_0_001: "W should be np.random.randn(...) * 0.01; yours is scaled by "
+                              "0.001, ten times too small.",
     fwd.init_over_sqrt_n: "The course scales W by 0.01; yours divides by √n instead "
                           "(Xavier's init, for a later lesson).",
     fwd.init_he: "The course scales W by 0.01; yours uses He's √(2/n) instead "
