@@ -184,9 +184,12 @@ def test_ctrl_c_stops_the_check_in_one_line(tmp_path):
     with 130 and one line, not a traceback, and leaves no child process behind."""
     mine = tmp_path / "mine.py"
     mine.write_text("def relu(Z):\n    while True:\n        pass\n")
+    # a pytest-xdist worker ignores SIGINT, and a child inherits that: the command gets
+    # SIGINT's default back, as from a shell
     command = subprocess.Popen([*COMMAND, "check", str(mine), "--time-limit", "60"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=ROOT, start_new_session=True)
+                               cwd=ROOT, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = []
     try:
         deadline = time.monotonic() + 60

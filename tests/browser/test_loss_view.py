@@ -82,7 +82,8 @@ def test_the_current_step_and_an_r2_off_the_plot_are_told_apart(page, server):
     caption says so; the current step's marker is a ring unlike any score's dots."""
     open_page(page, server, "?dataset=sine&hidden_layers=16,16&learning_rate=5&it=3")
     caption = page.locator("#view-loss .caption")
-    expect(caption).to_contain_text("R² below −1 (worse than predicting the mean) is off the plot")
+    expect(caption).to_contain_text("R² below −1 (worse than predicting the mean) is off the plot"
+                                    ": it falls to −")
     colours = page.locator("#view-loss .plot").evaluate(
         "gd => gd.data.flatMap(d => [d.marker && d.marker.color, d.line && d.line.color])")
     ring = page.locator("#view-loss .plot").evaluate(

@@ -160,7 +160,8 @@ function r2Note(summary, spread) {
     .filter((v) => Number.isFinite(v));
   const low = Math.min(...values);
   return values.length && low < -1
-    ? `R² below −1 (worse than predicting the mean) is off the plot: it falls to ${formatNumber(low, 2)}` : null;
+    // (its number with the sentence's minus sign, not a hyphen)
+    ? `R² below −1 (worse than predicting the mean) is off the plot: it falls to ${formatNumber(low, 2).replace("-", "−")}` : null;
 }
 
 // what the plot draws from (step_renderer.js redraws it when one changes)
