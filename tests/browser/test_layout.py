@@ -68,6 +68,9 @@ def test_presenter_layout_shows_only_the_controls_network_and_inspector_large(pa
     assert boxes["scrollY"] == 0
     assert boxes["cache"]["bottom"] <= 720 and boxes["network"]["bottom"] <= 720, boxes
     assert boxes["cache"]["left"] >= boxes["network"]["right"], boxes
+    # nothing of the inspector (its colour key last) hides below its panel's scroll
+    hidden = page.locator(".panel-cache").evaluate("e => e.scrollHeight - e.clientHeight")
+    assert hidden <= 1, hidden
     # large enough for the back of a room: bigger text, a taller inspector than the page's
     assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 18
     # the way out is in the controls, and the URL follows it both ways
