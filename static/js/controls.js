@@ -130,6 +130,7 @@ function sync(state, limits) {
     if (current) li.firstChild.setAttribute("aria-current", "step");
     else li.firstChild.removeAttribute("aria-current");
   }
+  markEnds(t, phaseIndex(state.phase, limits.L), limits);
   $("layer-select").value = String(state.layer);
   $("scale").value = state.scale;
   $("speed").value = String(state.speed);
@@ -138,6 +139,24 @@ function sync(state, limits) {
   $("big-fonts").checked = state.big;
   $("presenter").setAttribute("aria-pressed", String(state.layout === "presenter"));
   $("quiz-toggle").setAttribute("aria-pressed", String(Boolean(state.quiz)));
+}
+
+// a step button with nowhere to go (the first or last iteration, or phase of the run)
+// says so in its look and its tooltip; it stays a button that does nothing there, as a
+// disabled one would drop out of Tab and its words' contrast
+const ENDS = [["step-prev", "previous iteration"], ["step-next", "next iteration"],
+  ["phase-prev", "previous phase"], ["phase-next", "next phase"]];
+function markEnds(t, k, limits) {
+  const first = t === 0, last = t === limits.steps - 1, phases = phaseList(limits.L).length;
+  const atEnd = {"step-prev": first, "step-next": last, "phase-prev": first && k === 0,
+    "phase-next": last && k === phases - 1};
+  for (const [id, words] of ENDS) {
+    const button = $(id), end = atEnd[id];
+    button.classList.toggle("at-end", end);
+    if (!button.dataset.title) button.dataset.title = button.title;
+    button.title = end ? `${words}: none, this is the ${id.endsWith("prev") ? "first" : "last"} one of the run`
+      : button.dataset.title;
+  }
 }
 
 // a button that shows or hides what it controls, and says so in aria-expanded

@@ -279,3 +279,30 @@ def test_large_text_controls_fit_at_1280(page, server):
     open_page(page, server, BIG_DEEP)
     expect(page.locator("html")).to_have_class(re.compile("big"))
     assert page.evaluate(OVERLAPS) == {"cut": 0, "overlaps": 0, "clipped": 0, "wide": False}
+
+
+def test_step_buttons_at_the_runs_ends_say_there_is_nowhere_to_go(page, server):
+    """At the last iteration's update, ▶ (iteration and phase) looks and says so, and a
+    press stays there; ◀ does not. At the first phase of the run, the ◀ buttons do."""
+    open_page(page, server, "?steps=10&it=9&phase=update")
+    for test_id, end in (("step-next", True), ("phase-next", True), ("step-prev", False),
+                         ("phase-prev", False)):
+        button = page.get_by_test_id(test_id)
+        if end:
+            expect(button).to_have_class(re.compile(r"\bat-end\b"))
+            expect(button).to_have_attribute("title", re.compile("none, this is the last one"))
+            expect(button).to_have_css("border-top-style", "dashed")
+        else:
+            expect(button).not_to_have_class(re.compile(r"\bat-end\b"))
+    page.get_by_test_id("step-next").click()
+    page.get_by_test_id("phase-next").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 9 of 9")
+    expect(page.get_by_test_id("phase-label")).to_have_text("update")
+    page.get_by_test_id("step-prev").click()  # away from the end: an ordinary button again
+    expect(page.get_by_test_id("step-next")).not_to_have_class(re.compile(r"\bat-end\b"))
+    expect(page.get_by_test_id("step-next")).to_have_attribute("title", "Next iteration (→)")
+    open_page(page, server, "?steps=10&it=0")
+    for test_id in ("step-prev", "phase-prev"):
+        expect(page.get_by_test_id(test_id)).to_have_class(re.compile(r"\bat-end\b"))
+    expect(page.get_by_test_id("phase-prev")).to_have_attribute(
+        "title", re.compile("none, this is the first one"))
