@@ -39,6 +39,13 @@ function spreadScores(run, summary) {
   return summary.evaluated_every > 1 ? api.scores(run.id).catch(() => null) : Promise.resolve(null);
 }
 
+// whether training scored θ_t on the whole sets, as the engine's Series.measured says: at
+// every evaluated_every-th step and the last one recorded. a null there is a score that is
+// not finite; elsewhere, one not taken
+export function trainedAt(summary, t) {
+  return t % (summary.evaluated_every || 1) === 0 || t === summary.cost.length - 1;
+}
+
 // the steps at which θ was scored on a whole set (key: train_accuracy, ...), ascending, and
 // the scores: training's (the summary's non-null entries) and those of `scores` (served
 // by api.scores for other steps; a null there is a score that is not finite)

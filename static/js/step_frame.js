@@ -10,6 +10,7 @@
 import {api} from "./api.js";
 import {layerTensors, hasNonFinite} from "./tensors.js";
 import {parsePhase} from "./phases.js";
+import {trainedAt} from "./run_session.js";
 
 // cells per heatmap: a few hundred columns fill a panel at 1280 px; more is not visible
 export const HEATMAP_CELLS = 2048;
@@ -116,9 +117,8 @@ const output = (run, t) => (suspect(run, t)
 // page's run or compare's run B
 export function stepScores(session, t, playing) {
   const {run, summary} = session, spread = session.scores;
-  const key = run.task === "regression" ? "train_r2" : "train_accuracy";
-  const scored = (summary[key] && summary[key][t] !== null) || (spread && spread.steps.includes(t));
-  if (playing || scored || t >= run.num_steps || (summary.evaluated_every || 1) === 1) return Promise.resolve(null);
+  const scored = trainedAt(summary, t) || (spread && spread.steps.includes(t));
+  if (playing || scored || t >= run.num_steps) return Promise.resolve(null);
   return api.scores(run.id, [t]).catch(() => null);
 }
 

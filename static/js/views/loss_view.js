@@ -7,7 +7,7 @@
 // the series come from the summary, once per run.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
-import {scoredPoints} from "../run_session.js";
+import {scoredPoints, trainedAt} from "../run_session.js";
 
 let plot = null, caption = null, traces = null, tracesKey = null, ranges = null;
 // per whole-set key (train_accuracy, ...), its scoredPoints: made with the traces, read by
@@ -80,11 +80,10 @@ function servedAt(scores, key, t) {
 // frame.stepScores, or the spread scores); a null served is a score that is not finite,
 // unless the set has no score at all (a run without a test set). {value, step} or null
 function exactAt(frame, key) {
-  const {t, summary} = frame, series = summary[key] || [], every = summary.evaluated_every || 1;
+  const {t, summary} = frame, series = summary[key] || [];
   if (series[t] !== null && series[t] !== undefined) return {value: series[t], step: t};
   // a step that training scored, whose score is null: not finite (a diverged θ)
-  const trained = t % every === 0 || t === series.length - 1;
-  if (trained && series.some((v) => v !== null)) return {value: null, step: t};
+  if (trainedAt(summary, t) && series.some((v) => v !== null)) return {value: null, step: t};
   for (const scores of [frame.stepScores, frame.spreadScores]) {
     const value = servedAt(scores, key, t);
     if (value === undefined) continue;
