@@ -122,7 +122,7 @@ function sync(state, limits) {
   $("step-slider").value = String(t);
   $("step-label").textContent = `iteration ${t} of ${limits.steps - 1}`;
   if (document.activeElement !== $("jump")) $("jump").value = String(t);
-  const p = phaseList(limits.L)[phaseIndex(state.phase, limits.L)];
+  const phases = phaseList(limits.L), k = phaseIndex(state.phase, limits.L), p = phases[k];
   $("phase-label").textContent = phaseLabel(p);
   for (const li of $("phase-strip").children) {
     const current = li.firstChild.dataset.phase === phaseKey(p);
@@ -130,7 +130,7 @@ function sync(state, limits) {
     if (current) li.firstChild.setAttribute("aria-current", "step");
     else li.firstChild.removeAttribute("aria-current");
   }
-  markEnds(t, phaseIndex(state.phase, limits.L), limits);
+  markEnds(t === 0, t === limits.steps - 1, k === 0, k === phases.length - 1);
   $("layer-select").value = String(state.layer);
   $("scale").value = state.scale;
   $("speed").value = String(state.speed);
@@ -144,18 +144,16 @@ function sync(state, limits) {
 // a step button with nowhere to go (the first or last iteration, or phase of the run)
 // says so in its look and its tooltip; it stays a button that does nothing there, as a
 // disabled one would drop out of Tab and its words' contrast
-const ENDS = [["step-prev", "previous iteration"], ["step-next", "next iteration"],
-  ["phase-prev", "previous phase"], ["phase-next", "next phase"]];
-function markEnds(t, k, limits) {
-  const first = t === 0, last = t === limits.steps - 1, phases = phaseList(limits.L).length;
-  const atEnd = {"step-prev": first, "step-next": last, "phase-prev": first && k === 0,
-    "phase-next": last && k === phases - 1};
-  for (const [id, words] of ENDS) {
-    const button = $(id), end = atEnd[id];
+function markEnds(firstIteration, lastIteration, firstPhase, lastPhase) {
+  for (const [id, words, end, which] of [
+    ["step-prev", "previous iteration", firstIteration, "first"],
+    ["step-next", "next iteration", lastIteration, "last"],
+    ["phase-prev", "previous phase", firstIteration && firstPhase, "first"],
+    ["phase-next", "next phase", lastIteration && lastPhase, "last"]]) {
+    const button = $(id);
     button.classList.toggle("at-end", end);
     if (!button.dataset.title) button.dataset.title = button.title;
-    button.title = end ? `${words}: none, this is the ${id.endsWith("prev") ? "first" : "last"} one of the run`
-      : button.dataset.title;
+    button.title = end ? `${words}: none, this is the ${which} one of the run` : button.dataset.title;
   }
 }
 

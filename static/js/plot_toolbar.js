@@ -13,10 +13,9 @@ export function toolbarKeys(container) {
     bar.setAttribute("aria-label", "plot tools: arrow keys choose a tool");
     bar.addEventListener("keydown", (e) => walk(e, bar));
   }
-  const buttons = buttonsOf(bar);
+  const buttons = buttonsOf(bar), stops = buttons.filter((b) => b.tabIndex === 0);
   // the button last walked to keeps the stop; new buttons all have tabIndex 0
-  const current = buttons.filter((b) => b.tabIndex === 0).length === 1
-    ? buttons.find((b) => b.tabIndex === 0) : buttons[0];
+  const current = stops.length === 1 ? stops[0] : buttons[0];
   for (const b of buttons) b.tabIndex = b === current ? 0 : -1;
 }
 
