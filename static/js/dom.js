@@ -1,10 +1,12 @@
 // writes to the page that happen on every frame of playback: each one only when the value
 // changes, since any write to the DOM makes the browser lay the page out again
-export function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
-
 const shownHTML = new WeakMap();  // element -> the HTML string it was last given
+
+export function setText(el, text) {
+  if (el.textContent === text) return;
+  el.textContent = text;
+  shownHTML.delete(el);  // setHTML must write again: what it last gave is gone
+}
 
 export function setHTML(el, html) {
   if (shownHTML.get(el) !== html) {

@@ -4,6 +4,8 @@ own maximum), for each of the scales shared, tensor, run and symlog; and under t
 shared scale a zero-init sigmoid run's tiny Z reads as near zero (near white) beside
 X ≈ ±2, while per tensor it would not."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -157,3 +159,14 @@ def test_a_bar_of_no_range_says_what_the_tensor_holds(page, server, query, name,
     open_page(page, server, query)
     ticks = page.locator(f".slot[data-name={name}] .bar-ticks")
     expect(ticks).to_have_text(said)
+
+
+def test_a_bar_that_said_all_0_shows_its_range_once_it_has_one(page, server):
+    """dom.setText and setHTML on one label: "all 0" written as text, then the range's "0"
+    as HTML, which its cache took for already shown ("−1.8e200  all 0  1.8e200")."""
+    open_page(page, server, "?dataset=sine&batch_size=16&learning_rate=10&steps=200&it=137")
+    ticks = page.locator(".slot[data-name=dA] .bar-ticks")
+    expect(ticks).to_have_text("all 0")
+    page.get_by_test_id("phase-next").click()
+    expect(ticks).to_have_text(re.compile(r"^−\S+0\S+$"))
+    expect(ticks).not_to_contain_text("all")
