@@ -9,9 +9,10 @@ has every `<` written as \\u003c, so no `</script>` can end it early.
 """
 
 import json
+import re
 from functools import cache
 
-import plotly
+from plotly.offline import get_plotlyjs_version
 
 from app import __version__
 from app.pages import PLOTLY_JS, templates
@@ -24,9 +25,11 @@ from app.report_figures import (
     score_figure,
     tensor_panels,
 )
-from app.serialize import dumps
+from app.serialize import MAX_WHOLE_ROWS, dumps
 
 MAX_REPORT_STEPS = 10  # each named step adds a few figures of its caches and gradients
+# the banner comment that opens plotly.min.js: "* plotly.js v4.1.1"
+PLOTLY_BANNER = re.compile(r"plotly\.js v(\d[\w.+-]*)")
 # PLOT_CONFIG of static/js/plot_theme.js: the PNG download stays, nothing links away
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False,
                "showEditInChartStudio": False, "showLink": False,
@@ -104,8 +107,9 @@ def report_context(run_id: str, run, steps: list[int], layer: int) -> dict:
             "boundary_step": steps[-1], "has_boundary": drawn is not None,
             "dataset": run.config["dataset"], "bug": run.config.get("bug"),
             "figures_json": script_json(figures), "config_json": script_json(PLOT_CONFIG),
-            "max_cells": REPORT_MAX_CELLS, "digits": REPORT_DIGITS,
-            "version": __version__, "plotly_version": plotly.__version__}
+            "max_cells": REPORT_MAX_CELLS, "max_rows": MAX_WHOLE_ROWS,
+            "digits": REPORT_DIGITS, "version": __version__,
+            "plotly_version": plotly_js_version()}
 
 
 @cache
@@ -114,6 +118,14 @@ def plotly_script() -> str:
     `<\\/` reads the same inside the strings and regular expressions where it could be.
     Read once per process: 4.8 MB."""
     return PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+@cache
+def plotly_js_version() -> str:
+    """The version of the plotly.js that the page inlines, from its banner. Not
+    plotly.__version__: that is the Python package's own number (7.1.0 bundles 4.1.1)."""
+    found = PLOTLY_BANNER.search(plotly_script()[:1000])
+    return found.group(1) if found else get_plotlyjs_version()
 
 
 def report_html(run_id: str, run, steps: list[int], layer: int) -> bytes:

@@ -2,7 +2,9 @@
 or R², the gradient flow, the decision boundary or fit, and one layer's tensors at a step.
 
 Tensors are block-averaged to at most REPORT_MAX_CELLS cells and rounded to REPORT_DIGITS
-significant digits (app.serialize), so that a report of the biggest run stays a few MB.
+significant digits (app.serialize), so that a report of the biggest run stays a few MB. As on
+the page, the averaging runs along the columns (examples) and keeps a layer's units apart
+(app.serialize.block_factors).
 """
 
 import numpy as np

@@ -40,28 +40,26 @@ class Form(NamedTuple):
 FULL = Form()
 
 
+# a tensor's rows are a layer's units (or the pixels of an image): up to this many stay
+# separate rows when the tensor is reduced, since rows that differ, or that a zero init
+# keeps identical, are what a learner looks at; the widest valid layer (128) is halved
+MAX_WHOLE_ROWS = 64
+
+
 def block_factors(shape, max_cells):
     """(row, column) block sizes that bring shape (R, C) to at most max_cells cells.
 
-    The smallest equal factor f that fits keeps the aspect ratio; then one axis may use
-    a smaller factor if that still fits, which keeps more cells (e.g. the few units of a
-    layer stay whole while its examples are averaged).
+    Rows stay whole up to MAX_WHOLE_ROWS of them (beyond, they are averaged down to that
+    many), and the columns, a layer's examples, take the cells left: an (8, 800) Z is
+    drawn as 8 units of 200 example means, not as 4 pairs of units. Rows are averaged
+    further only when max_cells cannot hold a column of them.
     """
     R, C = shape
     if max_cells >= R * C:
         return 1, 1
-    f = max(1, math.isqrt(R * C // max_cells))
-    while -(-R // f) * -(-C // f) > max_cells:
-        f += 1
-    rows_only = (_smallest_fit(R, -(-C // f), max_cells), f)
-    cols_only = (f, _smallest_fit(C, -(-R // f), max_cells))
-    fr, fc = max(rows_only, cols_only, key=lambda fs: -(-R // fs[0]) * -(-C // fs[1]))
-    return min(fr, R), min(fc, C)
-
-
-def _smallest_fit(n, other_blocks, max_cells):
-    """Smallest factor k with ceil(n / k) * other_blocks <= max_cells."""
-    return -(-n // (max_cells // other_blocks))
+    fr = max(-(-R // MAX_WHOLE_ROWS), -(-R // max_cells))
+    columns = max_cells // -(-R // fr)  # cells left for each drawn row
+    return fr, min(-(-C // columns), C)
 
 
 def block_mean(X, fr, fc):

@@ -173,6 +173,27 @@ def test_a_big_run_stays_under_8_mb_with_tensors_block_averaged(client):
                 assert np.array(trace["z"], dtype=float).size <= REPORT_MAX_CELLS, key
 
 
+def test_a_layers_units_are_separate_rows_identical_under_zeros_init(client):
+    """The default run's Z[1] is 8×320, over REPORT_MAX_CELLS: its examples are averaged,
+    never two of its units, whose rows init=zeros makes identical."""
+    _, _, page = get_report(client, {"init": "zeros"}, "?steps=299&layer=1")
+    figures = figures_of(page)
+    for key in ("step299-forward", "step299-backward"):
+        notes = [note["text"] for note in figures[key]["layout"]["annotations"]]
+        for trace, note in zip(figures[key]["data"], notes, strict=True):
+            if trace["name"] in ("Z", "A", "dA", "dZ"):
+                rows = np.array(trace["z"], dtype=float)
+                assert rows.shape[0] == 8 and (rows == rows[0]).all(), trace["name"]
+                assert f"drawn as 8×{rows.shape[1]} block means" in note
+
+
+def test_the_header_names_the_version_of_the_plotly_js_it_inlines(client, small_run):
+    # plotly.min.js opens with a banner comment: "* plotly.js v4.1.1"
+    inlined = re.search(r"plotly\.js v(\S+)", PLOTLY_JS.read_text(encoding="utf-8")[:500])
+    response = client.get(f"/api/runs/{small_run['id']}/report.html?steps=0")
+    assert f"Plotly.js {inlined.group(1)} inlined" in response.text
+
+
 @pytest.mark.parametrize(("query", "detail"), [
     ("?layer=4", "layer: this network has layers 1 to 3, got 4"),
     ("?steps=" + ",".join(map(str, range(11))), "steps: at most 10 steps a request, got 11"),

@@ -45,12 +45,16 @@ def test_block_factors_fit_and_stay_within_the_shape(shape, max_cells):
 
 
 @pytest.mark.parametrize(("shape", "max_cells", "factors"), [
-    ((10, 10), 100, (1, 1)),      # fits: untouched
-    ((100, 100), 2500, (2, 2)),   # square stays square
-    ((32, 1438), 16384, (2, 2)),  # the aspect ratio is kept
-    ((1, 2000), 100, (1, 20)),    # a row vector shrinks along its only long axis
+    ((10, 10), 100, (1, 1)),       # fits: untouched
+    ((8, 800), 2048, (1, 4)),      # 8 units stay 8 rows, of 200 example means
+    ((32, 1438), 16384, (1, 3)),   # digits' hidden layer of 32
+    ((64, 1438), 16384, (1, 6)),   # digits' X: a row per pixel
+    ((128, 2000), 2048, (2, 63)),  # past MAX_WHOLE_ROWS, units in pairs
+    ((100, 100), 2500, (2, 2)),
+    ((1, 2000), 100, (1, 20)),     # a row vector shrinks along its only long axis
+    ((10, 10), 7, (2, 10)),        # too few cells for a column of 10: rows give way
 ])
-def test_block_factors_keep_the_aspect(shape, max_cells, factors):
+def test_block_factors_keep_a_layers_units_apart(shape, max_cells, factors):
     assert block_factors(shape, max_cells) == factors
 
 
