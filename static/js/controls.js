@@ -29,7 +29,12 @@ export function createControls(store, actions) {
   $("step-prev").addEventListener("click", () => goStep(store.get().iteration - 1));
   $("step-next").addEventListener("click", () => goStep(store.get().iteration + 1));
   $("step-slider").addEventListener("input", (e) => goStep(Number(e.target.value)));
-  $("jump").addEventListener("change", (e) => goStep(Number(e.target.value) || 0));
+  // the box shows where it went: 9999 goes to the last iteration, 2.5 to 2, and says so
+  $("jump").addEventListener("change", (e) => {
+    const t = clampStep(Math.trunc(Number(e.target.value)) || 0);
+    e.target.value = String(t);
+    goStep(t);
+  });
   $("phase-prev").addEventListener("click", () => walkPhase(-1));
   $("phase-next").addEventListener("click", () => walkPhase(1));
   $("layer-select").addEventListener("change", (e) => store.set({layer: Number(e.target.value)}));
@@ -165,13 +170,26 @@ function disclosure(button, toggle) {
 }
 
 // "?" shows the keys (Esc or a click elsewhere hides them); on a phone, "more" shows the
-// secondary controls that the bar hides to stay within a quarter of the screen
+// secondary controls that the bar hides to stay within a quarter of the screen, until the
+// page scrolls on by the opened bar's height: the bar then takes its quarter back
 function bindDisclosures() {
   const keys = disclosure($("keys-toggle"), (open) => { $("keys-help").hidden = !open; });
-  disclosure($("more-controls"), (open) => {
-    document.querySelector(".controls").classList.toggle("expanded", open);
+  const bar = document.querySelector(".controls");
+  let openedAt = null;  // scrollY where "more" opened; null: closed
+  const more = disclosure($("more-controls"), (open) => {
+    bar.classList.toggle("expanded", open);
     $("more-controls").textContent = open ? "less ▴" : "more ▾";
+    openedAt = null;
+    // from where the page stands once the grown bar is laid out (the browser may shift it)
+    if (open) requestAnimationFrame(() => { if (bar.classList.contains("expanded")) openedAt = window.scrollY; });
+    // a control that the bar hides again gives its focus to the button that shows it
+    if (!open && document.activeElement && document.activeElement.closest(".controls .secondary")) {
+      $("more-controls").focus({preventScroll: true});
+    }
   });
+  window.addEventListener("scroll", () => {
+    if (openedAt !== null && Math.abs(window.scrollY - openedAt) > bar.offsetHeight) more(false);
+  }, {passive: true});
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") keys(false); });
   document.addEventListener("click", (e) => { if (!e.target.closest("#keys-toggle, #keys-help")) keys(false); });
 }

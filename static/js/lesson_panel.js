@@ -34,6 +34,7 @@ function build(aside) {
   const tour = make("div", {className: "lesson-tour"});
   tour.append(parts.say, nav, parts.question);
   aside.setAttribute("aria-labelledby", "lesson-title");
+  parts.panel = aside;
   aside.replaceChildren(head, parts.summary, parts.runs,
     make("h3", {textContent: "Look for"}), parts.look, tour);
   return parts;
@@ -63,14 +64,28 @@ function fill(parts, lesson, n) {
   parts.next.disabled = last;
   parts.question.replaceChildren(make("strong", {textContent: "Question: "}), lesson.question);
   parts.question.hidden = !last;
+  // past its first step, a phone's panel keeps only the step's words (lessons.css)
+  parts.panel.classList.toggle("touring", n > 0);
+}
+
+// a phone stacks the panel above the views: a step brings the panel up under the sticky
+// bar, so that the views it moved stand in sight below it rather than off screen
+const PHONE = "(max-width: 600px)";
+function bringUp(aside) {
+  if (!window.matchMedia(PHONE).matches) return;
+  requestAnimationFrame(() => {
+    const bar = document.querySelector(".controls");
+    const top = aside.getBoundingClientRect().top + window.scrollY - (bar ? bar.offsetHeight : 0) - 4;
+    window.scrollTo({top: Math.max(0, top), behavior: "instant"});
+  });
 }
 
 // actions: {walk(delta), close()}. show(lesson, n) opens the panel at tour step n (0 to
 // N), show(null) hides it; onToggle(open) hears when the panel appears or goes
 export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
-  parts.prev.addEventListener("click", () => actions.walk(-1));
-  parts.next.addEventListener("click", () => actions.walk(1));
+  parts.prev.addEventListener("click", () => { actions.walk(-1); bringUp(aside); });
+  parts.next.addEventListener("click", () => { actions.walk(1); bringUp(aside); });
   parts.close.addEventListener("click", () => actions.close());
   aside.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }

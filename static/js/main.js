@@ -160,7 +160,10 @@ async function loadRun(page, {keepAlert = false} = {}) {
     const good = page.session ? JSON.parse(page.loadedKey) : {};
     const view = page.viewBefore || {};
     page.viewBefore = null;
-    if (s.runId || JSON.stringify(good) !== JSON.stringify(s.config)) page.store.set({config: good, runId: null, keepAlert: true, ...view});
+    // (the alert outlives only the load of that good run: one already on screen has none)
+    if (s.runId || JSON.stringify(good) !== JSON.stringify(s.config)) {
+      page.store.set({config: good, runId: null, keepAlert: JSON.stringify(good) !== page.loadedKey, ...view});
+    }
     return;
   }
   page.pendingKey = null;

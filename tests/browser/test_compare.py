@@ -71,6 +71,14 @@ def test_a_pasted_id_shows_both_runs_with_two_traces_per_curve(page, server):
     assert traces(page, "compare-cost") == 2
     assert traces(page, "compare-score") == 2
     assert traces(page, "compare-flow") == 2 * 3  # ‖dW[l]‖ of each of the 3 layers, per run
+    # colour says the run in the cost and score, the layer in ‖dW‖: no colour says both,
+    # and the ‖dW‖ caption keys each layer's colour
+    colours = page.evaluate("""() => Object.fromEntries(['cost', 'score', 'flow'].map((k) => [k,
+      document.querySelector(`[data-testid=compare-${k}]`).data.map((t) => t.line.color)]))""")
+    assert not set(colours["cost"] + colours["score"]) & set(colours["flow"]), colours
+    swatches = page.evaluate("""() => [...document.querySelectorAll('.layer-swatch')]
+      .map((s) => getComputedStyle(s).borderTopColor)""")
+    assert len(swatches) == 2 * 3 and len(set(swatches)) == 3, swatches
     expect(page).to_have_url(re.compile(f"compare={re.escape(other)}"))
     # the toggle again: the comparison closes and leaves the URL
     page.get_by_test_id("compare-toggle").click()

@@ -142,6 +142,16 @@ def test_phone_scrolls_only_down_and_the_sticky_bar_keeps_to_a_quarter(page, ser
     expect(layer).to_be_visible()
     expect(page.locator("#speed")).to_be_visible()
     assert page.evaluate(BOXES)["scrollWidth"] <= 390
+    # open, the bar takes more than its quarter: it stays open while the page holds still,
+    # and scrolling on to look at the views gives the quarter back
+    opened = page.evaluate(BOXES)["controls"]["height"]
+    assert opened > 844 / 4
+    page.wait_for_timeout(300)
+    expect(more).to_have_attribute("aria-expanded", "true")
+    page.mouse.wheel(0, 600)
+    expect(more).to_have_attribute("aria-expanded", "false")
+    expect(layer).to_be_hidden()
+    assert page.evaluate(BOXES)["controls"]["height"] <= 844 / 4
 
 
 STEP_ROW = """() => ['step-prev', 'step-slider', 'step-next'].map((id) => {
@@ -239,3 +249,73 @@ def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, wid
     assert not hit
     if width == 1280 and "big" not in query:  # room enough: the whole words
         assert between[0] == "strongest 40of 100 drawn"
+
+
+# each shown slot of the inspector: its group, the words of its title that are cut, and
+# the top of its heatmap; and each frame label's overflow past its frame
+SLOT_TITLES = """() => ({
+  slots: [...document.querySelectorAll('.cache-view .slot:not([hidden])')].map((s) => {
+    const title = s.querySelector('.slot-title').getBoundingClientRect();
+    const groups = [...document.querySelectorAll('.cache-view .slots')];
+    return {name: s.dataset.name, group: groups.indexOf(s.parentElement),
+      cut: [...s.querySelectorAll('.slot-title > *')].filter((w) =>
+        w.scrollWidth > w.clientWidth + 1 || w.getBoundingClientRect().right > title.right + 1)
+        .map((w) => w.textContent),
+      heatmap: Math.round(s.querySelector('.heatmap-box').getBoundingClientRect().top)}; }),
+  frames: [...document.querySelectorAll('.cache-view .frame-label')].map((f) =>
+    f.scrollWidth - f.clientWidth)})"""
+
+
+@pytest.mark.parametrize("query", ["?lesson=caches", "?lesson=caches&big=1"],
+                         ids=["lesson", "lesson-large-text"])
+def test_narrow_slots_break_their_titles_rather_than_cut_them(page, server, query):
+    """With the lesson panel beside it at 1280, the inspector's slots are narrow: a title
+    goes onto two lines, name then shape, and the heatmaps of a frame stay level."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, query)
+    shown = page.evaluate(SLOT_TITLES)
+    slots = shown["slots"]
+    assert {s["name"] for s in slots} >= {"A_prev", "W", "b", "Z", "A", "dA", "dZ", "dW", "db"}
+    for group in {s["group"] for s in slots}:
+        assert len({s["heatmap"] for s in slots if s["group"] == group}) == 1, slots
+    assert all(width <= 1 for width in shown["frames"]), shown["frames"]
+    if "big" not in query:
+        assert not [s for s in slots if s["cut"]], slots
+    else:  # about 55 px: only the longest name gives way, and its tooltip says it whole
+        assert {w for s in slots for w in s["cut"]} <= {"A_prev = X", "2 × 160"}, slots
+
+
+def test_a_long_colour_bar_label_does_not_squeeze_the_slots_beside_it(page, server):
+    """The divergence lesson's last stop: b[2]'s bar says "0 · own max · faint: its max
+    3.7e135"; a column's labels keep to their room, and A_prev keeps its heatmap."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?lesson=divergence&tour=4")
+    widths = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+      '.cache-view .slot:not([hidden])')].map((s) => [s.dataset.name,
+        s.getBoundingClientRect().width]))""")
+    assert widths["A_prev"] >= 60 and widths["A_prev"] > widths["b"], widths
+
+
+# every visible control a tap can reach that is under 24 px either way (the heatmaps,
+# surfaces with a cursor of their own, are left out)
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'a[href], button, input, select, summary, [tabindex="0"]:not(canvas)')]
+  .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+  .map((e) => { const r = e.getBoundingClientRect();
+    return [e.id || e.dataset.testid || e.textContent.trim().slice(0, 20), r.width, r.height]; })
+  .filter(([, w, h]) => w > 0 && (w < 24 || h < 24))"""
+
+
+def test_a_touch_phones_controls_are_at_least_24_px_each_way(browser, server):
+    """WCAG 2.2's target size, with the secondary controls shown too; a mouse's page keeps
+    its look (the rules are for a coarse pointer only)."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                              is_mobile=True)
+    try:
+        page = ctx.new_page()
+        open_page(page, server)
+        assert page.evaluate(SMALL_TARGETS) == []
+        page.locator("#more-controls").click()
+        assert page.evaluate(SMALL_TARGETS) == []
+    finally:
+        ctx.close()

@@ -312,3 +312,47 @@ def test_a_lesson_opened_as_the_first_frame_is_drawn_asks_nothing_of_the_old_run
     expect(page.get_by_test_id("layer-select").locator("option")).to_have_count(6)
     page.wait_for_load_state("networkidle")
     assert page.recorder.errors == []  # (the fixture checks it too)
+
+
+def test_a_lesson_without_a_second_run_closes_the_last_ones_comparison(page, server):
+    open_page(page, server)
+    lessons = served_lessons(page, server)
+    beside = next(lesson for lesson in lessons if lesson.get("compare"))
+    alone = next(lesson for lesson in lessons if not lesson.get("compare"))
+    compare = page.locator("#view-compare")
+    choose(page, beside["id"])
+    expect(compare).to_be_visible()
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B")
+    choose(page, alone["id"])
+    expect(page.get_by_test_id("lesson-panel").locator("h2")).to_have_text(alone["title"])
+    expect(compare).to_be_hidden()
+    expect(page.get_by_test_id("compare-toggle")).to_have_attribute("aria-pressed", "false")
+    # the toggle still opens an empty panel that waits for a choice
+    page.get_by_test_id("compare-toggle").click()
+    expect(compare).to_be_visible()
+
+
+def test_on_a_phone_each_step_of_the_tour_keeps_the_views_it_moved_in_sight(page, server):
+    """A phone stacks the panel above the views: past the first step the panel keeps only
+    the step's words and comes up under the sticky bar, with the network in sight."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server)
+    lesson = lesson_named(served_lessons(page, server), "divergence")
+    choose(page, "divergence")
+    expect_tour_step(page, lesson, 0)
+    panel = page.get_by_test_id("lesson-panel")
+    expect(panel.locator(".lesson-look")).to_be_visible()
+    for n in range(1, len(lesson["tour"]) + 1):
+        page.get_by_test_id("lesson-next").click()
+        expect_tour_step(page, lesson, n)
+        expect(panel.locator(".lesson-look")).to_be_hidden()
+        page.wait_for_function("() => window.scrollY > 0")
+        expect(page.get_by_test_id("lesson-next" if n < len(lesson["tour"]) else "lesson-prev")
+               ).to_be_in_viewport()
+        network = page.get_by_test_id("view-network").bounding_box()
+        assert network["y"] < 844 - 150, (n, network)
+    page.get_by_test_id("lesson-prev").click()
+    for _ in range(len(lesson["tour"]) - 1):
+        page.get_by_test_id("lesson-prev").click()
+    expect_tour_step(page, lesson, 0)
+    expect(panel.locator(".lesson-look")).to_be_visible()  # the first step: the intro again

@@ -74,9 +74,16 @@ def test_slider_and_jump_set_the_iteration(page, server):
     open_page(page, server)
     page.get_by_test_id("step-slider").fill("42")
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 42")
-    page.locator("#jump").fill("7")
-    page.locator("#jump").press("Enter")
-    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 7")
+    jump, label = page.locator("#jump"), page.get_by_test_id("step-label")
+    jump.fill("7")
+    jump.press("Enter")
+    expect(label).to_contain_text("iteration 7")
+    # past either end, or between two iterations: the box says where it went
+    for typed, went in (("9999", "299"), ("-5", "0"), ("12.5", "12")):
+        jump.fill(typed)
+        jump.press("Enter")
+        expect(label).to_contain_text(f"iteration {went} ")
+        expect(jump).to_have_value(went)
 
 
 def test_phase_buttons_walk_one_iteration_into_the_next(page, server):

@@ -41,6 +41,20 @@ def test_a_refused_form_keeps_the_view_and_says_the_forms_word(page, server):
     expect(page).to_have_url(re.compile("it=5.*phase=cost.*layer=2"))
 
 
+def test_a_good_run_after_a_refused_one_clears_the_alert(page, server):
+    page.recorder.allow(INVALID_CONFIG_LOG)
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    page.locator("#field-hidden_layers").fill("8, abc")
+    page.get_by_test_id("run-submit").click()
+    alert = page.get_by_test_id("alert")
+    expect(alert).to_contain_text("hidden_layers")
+    page.locator("#field-hidden_layers").fill("6, 5")
+    page.get_by_test_id("run-submit").click()
+    expect(page.locator("#run-summary")).to_contain_text("2 → 6 → 5 → 1")
+    expect(alert).to_be_hidden()
+
+
 def test_form_trains_a_new_run(page, server):
     open_page(page, server)
     page.locator("#configure summary").click()

@@ -122,8 +122,9 @@ const SCALE_WORDS = {shared: "one range for the forward tensors, one for the gra
 function words(frame, T) {
   const l = frame.layer, L = frame.run.L;
   setHTML(parts.title, `<b>cache[${l}] = (linear_cache, activation_cache)</b> <span class="muted">layer ${l} · iteration ${frame.t}</span>`);
-  setText(parts.linear.querySelector(".frame-label"), "linear_cache = (A_prev, W, b)");
-  setText(parts.activation.querySelector(".frame-label"), "activation_cache = Z");
+  // a narrow frame breaks its name after the underscore, not through its border
+  setHTML(parts.linear.querySelector(".frame-label"), "linear_<wbr>cache = (A_prev, W, b)");
+  setHTML(parts.activation.querySelector(".frame-label"), "activation_<wbr>cache = Z");
   setText(parts.nextText, l < L ? `A[${l}] → A_prev of layer ${l + 1}, stored in linear_cache[${l + 1}]` : `A[${L}] = ŷ, read by the cost`);
   parts.nextLink.hidden = l >= L;
   parts.nextLink.dataset.layer = String(l + 1);

@@ -3,9 +3,12 @@
 // at the current iteration. the series are the two summaries' (served once per run).
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
+import {setHTML, setText} from "../dom.js";
 
 const DASH = ["solid", "dash"];
-const RUN_COLOURS = ["#222222", LAYER_COLOURS[1]];
+// run B's purple is no layer's colour: in the ‖dW‖ figure beside, colour means the layer
+const RUN_COLOURS = ["#222222", "#6a3d9a"];
+const layerColour = (l) => LAYER_COLOURS[(l - 1) % LAYER_COLOURS.length];
 // a cost that grows by more than this factor (a diverging run) gets a log axis, as the loss view's
 const LOG_SPAN = 1e4;
 const positive = (v) => (v !== null && v > 0 ? v : null);  // log axes cannot show 0
@@ -18,7 +21,7 @@ const FIGURES = {
   score: (runs) => runs.map((r, k) => ({...line(r, k, r.summary[scoreKey(r.run)] || [],
     scoreKey(r.run).replace("_", " "), RUN_COLOURS[k]), connectgaps: true})),
   flow: (runs) => runs.flatMap((r, k) => r.summary.layers.map((layer) => line(r, k,
-    layer.dW_norm.map(positive), `‖dW[${layer.l}]‖`, LAYER_COLOURS[(layer.l - 1) % LAYER_COLOURS.length]))),
+    layer.dW_norm.map(positive), `‖dW[${layer.l}]‖`, layerColour(layer.l)))),
 };
 
 function line(r, k, y, what, color) {
@@ -67,9 +70,14 @@ const CAPTIONS = {
   cost: (runs, t) => `cost J at iteration ${t}: ` + runs.map((r) => `${r.name} ${valueAt(r.summary.cost, t)}`).join(", "),
   score: (runs, t) => `${scoreKey(runs[0].run).replace("_", " ")} at iteration ${t}: ` +
     runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", "),
-  flow: (runs, t) => `‖dW[l]‖ at iteration ${t}: ` + runs.map((r) => `${r.name} ` +
-    r.summary.layers.map((s) => `[${s.l}] ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") + neverLearns(runs),
+  // (HTML: each layer's number after a swatch of its line's colour, the figure's key)
+  flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer: ` + runs.map((r) => `${r.name} ` +
+    r.summary.layers.map((s) => `${swatch(s.l)}[${s.l}] ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") + neverLearns(runs),
 };
+const HTML_CAPTIONS = new Set(["flow"]);
+
+// a short line in layer l's colour, as the flow figure draws it (run B's dashed)
+const swatch = (l) => `<span class="layer-swatch" aria-hidden="true" style="border-color: ${layerColour(l)}"></span>`;
 
 // the layers whose ‖dW‖ is 0 at every iteration (a zero init's hidden layers) have no line
 // on the log axis: the caption names them rather than leave them missing without a word
@@ -113,7 +121,8 @@ export function createCurves() {
 }
 
 function draw(f, {traces, axis}, runs, t, last) {
-  f.caption.textContent = CAPTIONS[f.kind](runs, t);
+  if (HTML_CAPTIONS.has(f.kind)) setHTML(f.caption, CAPTIONS[f.kind](runs, t));
+  else setText(f.caption, CAPTIONS[f.kind](runs, t));
   describePlot(f.plot, `${f.caption.textContent}. Solid: run A (${runs[0].label}); dashed: run B (${runs[1].label}).`);
   return react(f.plot, traces, baseLayout({
     margin: {l: 56, r: 10, t: 8, b: 36},

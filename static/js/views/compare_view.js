@@ -42,11 +42,15 @@ function redraw() {
   if (view.frame) draw(view.frame).catch((err) => setStatus(messageOf(err, view.id), true));
 }
 
-// run B follows the state's `compare`: opened (trained on demand), or dropped
+// run B follows the state's `compare`: opened (trained on demand), or dropped with its
+// panel (a lesson without one opened, the browser went back); an empty panel opened by
+// the toggle waits for a choice
 async function follow(id, options) {
+  const dropped = view.id && !id;
   view.id = id;
   view.other = null;
   redraw();
+  if (dropped) showPanel(false);
   if (!id) return;
   showPanel(true);
   setStatus("Opening run B…");

@@ -123,7 +123,9 @@ function plainEntry(name, T, l, i, j, frame) {
   if (name === "W" || name === "b") {
     // the sum is θ_{t+1}: recorded as iteration t + 1's parameters, shown in the update phase
     const delta = T[name === "W" ? "updateW" : "updateB"].data[i][j] ?? NaN;
-    const after = T.after ? ` = ${f(T.after[name].data[i][j])}  (iteration ${frame.t + 1}'s ${name})` : "";
+    // (the page adds no numbers: without θ_{t+1} at hand, it says where the sum is shown)
+    const after = T.after ? ` = ${f(T.after[name].data[i][j])}  (iteration ${frame.t + 1}'s ${name})`
+      : frame.t + 1 < frame.run.num_steps ? `  (the sum: iteration ${frame.t + 1}'s ${name}, shown in the update phase)` : "";
     lines.push(`after the update: ${name} + Δ${name} = (${f(value)}) + (${f(delta)})${after}`);
   }
   return lines;
