@@ -238,13 +238,27 @@ class UnitMaps(TypedDict):
     non_finite: Annotated[int, Field(description="The byte of NaN, inf and -inf (255).")]
 
 
+# why a relative difference is not finite (engine.gradcheck._non_finite)
+NonFinite = Annotated[Literal["analytic", "cost", "numerical", "norm"] | None, Field(
+    description="Why relative_difference is not finite, or null: analytic (backprop's dW "
+    "or db is not finite), cost (backprop's are finite, but J(θ±ε) is not, so there is no "
+    "numerical gradient), numerical (finite costs whose difference quotient overflows), "
+    "norm (finite entries whose norms overflow).")]
+
+
 class GradcheckLayer(BaseModel):
     l: int
     relative_difference: float | None = Field(
-        description="‖g − g_num‖ / (‖g‖ + ‖g_num‖) over this layer's checked W and b "
-                    "entries; null when not finite.")
+        description="‖g − g_num‖ / (‖g‖ + ‖g_num‖) over this layer's compared W and b "
+                    "entries; null when not finite (non_finite says why), or when every "
+                    "checked entry was skipped at a kink, so that nothing was compared.")
     checked: int = Field(description="Entries of W and b evaluated, kinks included.")
     total: int = Field(description="Entries of W and b in the layer.")
+    skipped_at_kinks: int = Field(description="Checked entries left out of the comparison "
+                                              "because ±ε flipped a ReLU on or off.")
+    analytic_norm: float | None = Field(description="‖g‖: the norm of backprop's gradient "
+                                                    "over the compared entries.")
+    non_finite: NonFinite
 
 
 class Gradcheck(BaseModel):
@@ -255,7 +269,9 @@ class Gradcheck(BaseModel):
     threshold: float = Field(description="The course's bound: above it, backprop is wrong.")
     layers: list[GradcheckLayer]
     relative_difference: float | None = Field(
-        description="Over every checked entry; null when not finite (passed is then false).")
+        description="Over every compared entry; null when not finite (non_finite says why) "
+                    "or when nothing was compared; passed is then false.")
+    non_finite: NonFinite
     passed: bool = Field(description="relative_difference below threshold, or the "
                                      "difference within noise_floor; false if not finite.")
     sampled: bool = Field(description="True when some layer checked only a sample of its "

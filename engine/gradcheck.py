@@ -1,17 +1,21 @@
 """Gradient check at one step: centred differences against the analytic gradients.
 
 The course's measure, per layer: ‖g − g_num‖ / (‖g‖ + ‖g_num‖), with
-g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Three things keep it honest and fast:
+g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Four things keep it honest and fast:
 - Perturbing W[l]ᵢⱼ only moves row i of Z[l] (by ±ε A[l-1]ⱼ), so each cost
   evaluation recomputes layers l..L from the cached A[l-1]; big layers are
   sampled within a compute budget, and the answer says how many were checked.
 - A perturbation that flips a ReLU on or off crosses a kink, where the centred
   difference measures neither one-sided slope (cs231n's "kinks"): such entries
-  are skipped and counted.
+  are skipped and counted. A layer whose every entry was skipped compared nothing: its
+  relative difference is None, not a 0 that would claim agreement.
 - Each difference quotient carries rounding noise of about u·|J|/ε. Where the
   gradients are small against it (zero init, or a run that has converged), the
   relative difference is mostly that noise; a disagreement ‖g − g_num‖ within the noise
   floor is no sign of a bug, and passes.
+- A relative difference that is not finite says why (`non_finite`): backprop's gradient
+  is not finite, or it is but J(θ±ε) overflows (a diverged cost), so that there is no
+  numerical gradient to compare it with.
 The analytic side is the step's recorded gradients: a run with a bug (engine.mistakes)
 records the mistaken ones, while the differences take the true cost (with the step's own
 dropout masks), so the check fails where the mistake changes dW or db.
@@ -57,7 +61,7 @@ def _cost_from(result, cfg, l, Z_l):
 
 
 def _numerical(result, cfg, l, name, i, j):
-    """(g_num, crossed_kink) for parameter name[l][i, j], name "W" or "b"."""
+    """(g_num, crossed_kink, costs_finite) for parameter name[l][i, j], name "W" or "b"."""
     (A_prev, W, _), Z = result.forward.caches[l - 1]
     m, l2 = result.forward.X.shape[1], cfg["l2"]
     # ∂Z[l]ᵢ/∂W[l]ᵢⱼ = A[l-1]ⱼ and ∂Z[l]ᵢ/∂b[l]ᵢ = 1
@@ -74,7 +78,7 @@ def _numerical(result, cfg, l, name, i, j):
         costs.append(J)
         patterns.append(pattern)
     crossed = any(not np.array_equal(p, q) for p, q in zip(*patterns, strict=True))
-    return (costs[0] - costs[1]) / (2 * EPSILON), crossed
+    return (costs[0] - costs[1]) / (2 * EPSILON), crossed, bool(np.isfinite(costs).all())
 
 
 def _sample(rng, shape, k):
@@ -98,31 +102,65 @@ def _per_layer_budget(dims, m, max_params):
 
 
 def _relative_difference(g, g_num):
+    """‖g − g_num‖ / (‖g‖ + ‖g_num‖); NaN when not finite, None when nothing was compared."""
+    if not g.size:
+        return None
     denom = np.linalg.norm(g) + np.linalg.norm(g_num)
     if not np.isfinite(denom):
         return float("nan")
     return float(np.linalg.norm(g - g_num) / denom) if denom > 0 else 0.0
 
 
+def _non_finite(g, g_num, costs_finite):
+    """Why the relative difference is not finite, or None: "analytic" (backprop's g),
+    "cost" (g is finite but J(θ±ε) is not: no numerical gradient), "numerical" (finite
+    costs whose quotient overflows) or "norm" (finite entries whose norms overflow)."""
+    if not np.isfinite(g).all():
+        return "analytic"
+    if not costs_finite:
+        return "cost"
+    if not np.isfinite(g_num).all():
+        return "numerical"
+    return None if np.isfinite(np.linalg.norm(g) + np.linalg.norm(g_num)) else "norm"
+
+
 def _layer_check(result, cfg, l, budget, rng):
-    """Analytic and numerical gradients of layer l's sampled W and b entries."""
+    """Layer l's entry of the answer; the analytic and numerical gradients of the sampled W
+    and b entries it compared; and whether every J(θ±ε) it took was finite."""
     W, b = result.forward.params[f"W{l}"], result.forward.params[f"b{l}"]
     n_b = min(b.size, max(1, budget // 4))
-    analytic, numeric, kinks, checked = [], [], 0, 0
+    analytic, numeric, kinks, checked, costs_finite = [], [], 0, 0, True
     for name, shape, k in (("W", W.shape, max(1, budget - n_b)), ("b", b.shape, n_b)):
         grad = result.backward.grads[f"d{name}{l}"]
         for i, j in _sample(rng, shape, k):
             checked += 1
-            g_num, crossed = _numerical(result, cfg, l, name, i, j)
+            g_num, crossed, finite_costs = _numerical(result, cfg, l, name, i, j)
             if crossed:
                 kinks += 1
                 continue
+            costs_finite &= finite_costs
             analytic.append(grad[i, j])
             numeric.append(g_num)
     g, g_num = np.array(analytic), np.array(numeric)
     entry = {"l": l, "relative_difference": _relative_difference(g, g_num),
-             "checked": checked, "total": W.size + b.size}
-    return entry, g, g_num, kinks
+             "checked": checked, "total": W.size + b.size, "skipped_at_kinks": kinks,
+             "analytic_norm": float(np.linalg.norm(g)),
+             "non_finite": _non_finite(g, g_num, costs_finite)}
+    return entry, g, g_num, costs_finite
+
+
+def _verdict(g, g_num, costs_finite, J):
+    """The overall relative difference, why it is not finite, the noise floor, and passed."""
+    diff, why = _relative_difference(g, g_num), _non_finite(g, g_num, costs_finite)
+    noise = COST_ROUNDING * abs(J) / EPSILON * np.sqrt(max(g.size, 1))
+    # the differences cannot tell a disagreement below their rounding noise from none
+    # (db[L] of 3e-5 after 50 steps of a zero init disagrees by 3e-10, a relative 5e-6);
+    # a classic mistake moves g by a share of itself, far above the floor
+    within_noise = bool(np.linalg.norm(g - g_num) <= noise)
+    # nothing compared (every entry at a kink) is no evidence either way
+    passed = diff is not None and why is None and (diff < THRESHOLD or within_noise)
+    return {"relative_difference": diff, "non_finite": why, "noise_floor": float(noise),
+            "passed": passed}
 
 
 def gradient_check(run, t, max_params=2000):
@@ -130,25 +168,17 @@ def gradient_check(run, t, max_params=2000):
     result = run.replay(t)
     cfg = run.config
     rng = np.random.default_rng([cfg["seed"], GRADCHECK_STREAM, t])
-    layers, all_g, all_num, kinks = [], [], [], 0
+    layers, all_g, all_num, costs_finite = [], [], [], True
     with np.errstate(all="ignore"):
         budgets = _per_layer_budget(run.dims, result.forward.X.shape[1], max_params)
         for l, budget in enumerate(budgets, start=1):
-            entry, g, g_num, crossed = _layer_check(result, cfg, l, budget, rng)
+            entry, g, g_num, finite_costs = _layer_check(result, cfg, l, budget, rng)
             layers.append(entry)
             all_g.append(g)
             all_num.append(g_num)
-            kinks += crossed
-        g, g_num = np.concatenate(all_g), np.concatenate(all_num)
-        diff = _relative_difference(g, g_num)
-        noise = COST_ROUNDING * abs(result.forward.cost) / EPSILON * np.sqrt(max(g.size, 1))
-        # the differences cannot tell a disagreement below their rounding noise from none
-        # (db[L] of 3e-5 after 50 steps of a zero init disagrees by 3e-10, a relative 5e-6);
-        # a classic mistake moves g by a share of itself, far above the floor
-        within_noise = bool(np.linalg.norm(g - g_num) <= noise)
-    finite = bool(np.isfinite(g).all() and np.isfinite(g_num).all())
+            costs_finite &= finite_costs
+        verdict = _verdict(np.concatenate(all_g), np.concatenate(all_num), costs_finite,
+                           result.forward.cost)
     return {"step": t, "epsilon": EPSILON, "threshold": THRESHOLD, "layers": layers,
-            "relative_difference": diff,
-            "passed": finite and (diff < THRESHOLD or within_noise),
-            "sampled": any(e["checked"] < e["total"] for e in layers),
-            "skipped_at_kinks": kinks, "noise_floor": float(noise)}
+            **verdict, "sampled": any(e["checked"] < e["total"] for e in layers),
+            "skipped_at_kinks": sum(e["skipped_at_kinks"] for e in layers)}

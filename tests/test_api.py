@@ -277,7 +277,9 @@ def test_bad_steps_are_422_naming_steps(client, small_run, steps, words, route):
 
 
 GRADCHECK_KEYS = {"step", "epsilon", "threshold", "layers", "relative_difference", "passed",
-                  "sampled", "skipped_at_kinks", "noise_floor"}
+                  "sampled", "skipped_at_kinks", "noise_floor", "non_finite"}
+GRADCHECK_LAYER_KEYS = {"l", "relative_difference", "checked", "total", "skipped_at_kinks",
+                        "analytic_norm", "non_finite"}
 
 
 def test_gradcheck_passes(client, small_run):
@@ -292,6 +294,9 @@ def test_gradcheck_passes(client, small_run):
     # SMALL's layers are small enough to check whole
     assert check["sampled"] is False and check["skipped_at_kinks"] >= 0
     assert check["noise_floor"] >= 0
+    assert all(set(layer) == GRADCHECK_LAYER_KEYS for layer in check["layers"])
+    assert check["non_finite"] is None
+    assert check["skipped_at_kinks"] == sum(layer["skipped_at_kinks"] for layer in check["layers"])
 
 
 def test_gradcheck_of_a_big_layer_is_sampled(client):
@@ -323,6 +328,20 @@ def test_divergence_is_reported_and_served_as_valid_json(client):
     check = strict_json(check.text)
     assert set(check) == GRADCHECK_KEYS
     assert check["relative_difference"] is None and check["passed"] is False
+    assert check["non_finite"] == "analytic"  # dW[4] is not finite
+
+
+def test_a_diverged_cost_is_named_in_the_gradient_check(client):
+    """Only the cost overflows at step 293 (tests/test_gradcheck.py): the check says that
+    J(θ±ε), not a gradient, is not finite."""
+    info = client.post("/api/runs", json={"dataset": "sine", "hidden_layers": [16, 16],
+                                          "learning_rate": 3,
+                                          "activations": ["tanh", "relu", "linear"]}).json()
+    assert info["diverged"] == {"step": 293, "layer": 3, "tensor": "cost"}
+    check = strict_json(client.get(f"/api/runs/{info['id']}/steps/293/gradcheck").text)
+    assert check["non_finite"] == "cost" and check["passed"] is False
+    assert [layer["non_finite"] for layer in check["layers"]] == ["cost"] * 3
+    assert check["layers"][2]["analytic_norm"] > 1e153
 
 
 @pytest.mark.parametrize("path", ["", "/summary", "/scores", "/events", "/steps/0",
@@ -348,6 +367,8 @@ def test_openapi_documents_every_config_field(client):
     assert fields["hidden_layers"]["maxItems"] == 6
     gradcheck = schema["components"]["schemas"]["Gradcheck"]
     assert set(gradcheck["properties"]) == GRADCHECK_KEYS
+    layer_schema = schema["components"]["schemas"]["GradcheckLayer"]
+    assert set(layer_schema["properties"]) == GRADCHECK_LAYER_KEYS
     assert {"type": "null"} in gradcheck["properties"]["relative_difference"]["anyOf"]
     layer = schema["components"]["schemas"]["Divergence"]["properties"]["layer"]
     assert layer["type"] == "integer" and "output layer" in layer["description"]

@@ -9,7 +9,9 @@ import pytest
 
 from engine import cost, gradcheck
 from engine.config import normalize_config
-from engine.gradcheck import THRESHOLD, gradient_check
+from engine.gradcheck import EPSILON, THRESHOLD, gradient_check
+from engine.losses import compute_loss
+from engine.model import model_forward
 from engine.run import Run
 from tests import bug_configs
 from tests.trained_runs import ALL_CONFIGS, BASE
@@ -55,9 +57,10 @@ def test_gradcheck_passes(name):
         assert _exact_kinks(run.step_record(t)) == 0
         check = run.gradcheck(t)
         assert {"step", "epsilon", "threshold", "layers", "relative_difference",
-                "passed"} <= set(check)
-        assert all(set(e) == {"l", "relative_difference", "checked", "total"}
-                   for e in check["layers"])
+                "passed", "non_finite"} <= set(check)
+        assert all(set(e) == {"l", "relative_difference", "checked", "total", "skipped_at_kinks",
+                              "analytic_norm", "non_finite"} for e in check["layers"])
+        assert check["non_finite"] is None and check["skipped_at_kinks"] == 0
         assert check["step"] == t and check["threshold"] == THRESHOLD
         assert check["passed"] is True, check
         assert check["relative_difference"] < check["threshold"]
@@ -103,6 +106,87 @@ def test_gradcheck_does_not_pass_non_finite_gradients():
         check = run.gradcheck(run.diverged["step"])
     assert not check["passed"]
     assert not check["relative_difference"] < THRESHOLD
+    # dW[4] is not finite: the check names backprop's gradient
+    assert check["non_finite"] == "analytic"
+
+
+def _full_cost(run, result, params):
+    """J(θ) by the whole forward pass (not gradcheck's shortcut from layer l), and the
+    on/off pattern of every relu unit. No dropout: these runs have none."""
+    acts = run.config["activations"]
+    AL, caches, _ = model_forward(result.forward.X, params, acts)
+    J = compute_loss(run.config["loss"], acts[-1], AL, result.forward.Y, caches[-1][1])
+    return J, [Z > 0 for (_, Z), g in zip(caches, acts, strict=True) if g == "relu"]
+
+
+def _centred_differences(run, t, l):
+    """Layer l's W then b entries, each as (g_num, crossed_kink, J(θ+ε), J(θ−ε)), by
+    perturbing θ_t by ±EPSILON in float64 through the whole forward pass."""
+    result = run.replay(t)
+    entries = []
+    for name in ("W", "b"):
+        for index in np.ndindex(result.forward.params[f"{name}{l}"].shape):
+            sides = []
+            for sign in (1.0, -1.0):
+                params = {k: v.copy() for k, v in result.forward.params.items()}
+                params[f"{name}{l}"][index] += sign * EPSILON
+                sides.append(_full_cost(run, result, params))
+            (plus, on_plus), (minus, on_minus) = sides
+            crossed = any(not np.array_equal(p, q) for p, q in zip(on_plus, on_minus, strict=True))
+            entries.append(((plus - minus) / (2 * EPSILON), crossed, plus, minus))
+    return result, entries
+
+
+# sine through tanh, relu, linear at α = 3: at step 293 A[3] = b[3] ≈ 1e153, so the mse cost
+# (a − y)² overflows, while dZ[3] = A[3] − Y, db[3] and the dead relus' zeros stay finite
+COST_ONLY_OVERFLOWS = {"dataset": "sine", "hidden_layers": [16, 16], "learning_rate": 3,
+                       "activations": ["tanh", "relu", "linear"]}
+
+
+def test_a_cost_that_overflows_is_named_and_not_the_gradients():
+    run = Run(normalize_config(COST_ONLY_OVERFLOWS)).train()
+    t = run.diverged["step"]
+    assert run.diverged["tensor"] == "cost"  # the situation under test
+    with np.errstate(all="ignore"):
+        result, entries = _centred_differences(run, t, run.L)
+    grads = result.backward.grads
+    assert all(np.isfinite(grads[f"d{n}{l}"]).all() for n in "Wb" for l in range(1, run.L + 1))
+    assert np.abs(grads[f"db{run.L}"]).max() > 1e150
+    # J(θ±ε) is ∞ on both sides, so the centred difference is ∞ − ∞: not a number
+    assert all(plus == minus == np.inf and np.isnan(g_num) for g_num, _, plus, minus in entries)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check = run.gradcheck(t)
+    assert check["non_finite"] == "cost" and check["passed"] is False
+    assert [e["non_finite"] for e in check["layers"]] == ["cost"] * run.L
+    last = check["layers"][-1]
+    g = np.concatenate([grads[f"dW{run.L}"].ravel(), grads[f"db{run.L}"].ravel()])
+    assert last["checked"] == last["total"] == g.size
+    assert last["analytic_norm"] == pytest.approx(np.linalg.norm(g), rel=1e-12)
+
+
+def test_a_layer_whose_every_entry_crossed_a_kink_compared_nothing():
+    """Zero init: Z[1] = Z[2] = 0, on relu's kink. ±ε on any W[1] or b[1] entry turns a
+    unit of layer 1 on, and ±ε on b[2] one of layer 2; W[2]'s entries move Z[2] by
+    ±ε A[1] = 0. So layer 1 compares nothing (no relative difference, not a 0 that claims
+    agreement) and layer 2 compares its 64 weights, whose dW and centred difference are
+    both exactly 0. Counted here through the whole forward pass."""
+    run = Run(normalize_config({"init": "zeros", "steps": 1})).train()
+    check = run.gradcheck(0)
+    entries = {e["l"]: _centred_differences(run, 0, e["l"])[1] for e in check["layers"]}
+    for e in check["layers"]:
+        assert e["checked"] == e["total"] == len(entries[e["l"]])
+        assert e["skipped_at_kinks"] == sum(crossed for _, crossed, _, _ in entries[e["l"]])
+    first, second, _ = check["layers"]
+    assert first["skipped_at_kinks"] == first["checked"] == 24
+    assert first["relative_difference"] is None and first["non_finite"] is None
+    assert second["skipped_at_kinks"] == 8  # b[2]
+    compared = [g_num for g_num, crossed, _, _ in entries[2] if not crossed]
+    assert len(compared) == 64 and set(compared) == {0.0}
+    assert not run.replay(0).backward.grads["dW2"].any()
+    assert second["relative_difference"] == 0.0 and second["analytic_norm"] == 0.0
+    assert check["skipped_at_kinks"] == sum(e["skipped_at_kinks"] for e in check["layers"]) == 32
+    assert check["passed"] is True  # layer 3 agrees
 
 
 def test_gradcheck_samples_big_layers_within_a_bounded_amount_of_work(monkeypatch):

@@ -72,7 +72,7 @@ function gradientFlag(frame, s, x) {
       `compute the same function, get the same gradient and stay the same${exact}. ` +
       "A constant init does this; random weights break the symmetry"];
   }
-  if (g === 0) return ["warn", `layer ${l}: ‖dW‖ = 0 exactly: this layer does not learn at this step${zeroInput(frame, l)}`];
+  if (g === 0) return ["warn", zeroGradientText(frame, s)];
   if (x && x.vanish && g < x.top / RELATIVE) {
     return ["warn", `layer ${l}: vanishing gradient: ‖dW‖ = ${formatNumber(g)}, ${times(g, x.top)}layer ${x.topLayer}'s (${formatNumber(x.top)})`];
   }
@@ -100,11 +100,23 @@ function noGradientText(l, units) {
     "(the symmetry problem)";
 }
 
-// dW = (1/m) dZ·A_prevᵀ is 0 whenever A_prev is: say so when the summary shows it
+// ‖dW‖ = 0 stops W[l]; the layer stops only if ‖db‖ = 0 too: db = (1/m) Σ dZ is not 0 when
+// A_prev is 0 (dead relus below) and dZ is not, so then b[l] still learns
+function zeroGradientText(frame, s) {
+  const l = s.l, db = s.db_norm ? s.db_norm[frame.t] : undefined, why = zeroInput(frame, l);
+  if (db === 0) return `layer ${l}: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step${why}`;
+  const b = finite(db) ? `. b[${l}] still learns: ‖db‖ = ${formatNumber(db)}` : "";
+  return `layer ${l}: ‖dW‖ = 0 exactly: W[${l}] does not learn at this step${why}${b}`;
+}
+
+// dW = (1/m) dZ·A_prevᵀ is 0 whenever A_prev is: say so when the summary shows it, and
+// that the relus below are dead where they all are and their W is not the zero init's
 function zeroInput(frame, l) {
-  const below = frame.summary.layers[l - 2];
-  const zero = below && below.A_min[frame.t] === 0 && below.A_max[frame.t] === 0;
-  return zero ? `: its input A[${l - 1}] is all zeros, so dW = (1/m) dZ·A[${l - 1}]ᵀ is 0` : "";
+  const below = frame.summary.layers[l - 2], t = frame.t;
+  if (!below || below.A_min[t] !== 0 || below.A_max[t] !== 0) return "";
+  const dead = below.dead_fraction && below.dead_fraction[t] === 1 && below.W_norm[t] > 0
+    ? ` (every ReLU unit of layer ${l - 1} is dead on this batch)` : "";
+  return `: its input A[${l - 1}] is all zeros${dead}, so dW = (1/m) dZ·A[${l - 1}]ᵀ is 0`;
 }
 
 function ratioFlag(s, t, quiet) {

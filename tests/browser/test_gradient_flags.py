@@ -43,12 +43,27 @@ def test_a_zero_init_is_named_for_what_it_does(page, server, query, shown, absen
 def test_a_zero_inits_output_layer_and_ratios(page, server):
     open_page(page, server, ZEROS)
     flags = page.get_by_test_id("gradient-flags")
-    expect(flags).to_contain_text("layer 3: ‖dW‖ = 0 exactly: this layer does not learn at this "
+    # b[3] learns: only W[3], whose input A[2] is 0, does not
+    expect(flags).to_contain_text("layer 3: ‖dW‖ = 0 exactly: W[3] does not learn at this "
                                   "step: its input A[2] is all zeros")
+    expect(flags).to_contain_text("b[3] still learns: ‖db‖ = ")
+    expect(flags).not_to_contain_text("this layer does not learn")
     expect(flags).not_to_contain_text("vanishing")
     bars = page.get_by_test_id("gradient-bars")
     expect(bars).to_contain_text("‖ΔW‖/‖W‖ — (W is all zeros)")
     expect(bars).not_to_contain_text("NaN")
+
+
+def test_dead_relus_stop_W_not_the_layer(page, server):
+    """Sine at α = 3 dies at iteration 293 with every relu of layer 2 off: dW[3] = 0, but
+    db[3] ≈ 1.2e153, so b[3] learns; the flag says W[3] does not, not the layer."""
+    open_page(page, server, "?dataset=sine&hidden_layers=16,16&learning_rate=3"
+                            "&activations=tanh,relu,linear&it=293&phase=cost&layer=3")
+    expect_words(page.get_by_test_id("gradient-flags"),
+                 ["layer 3: ‖dW‖ = 0 exactly: W[3] does not learn at this step: its input A[2] "
+                  "is all zeros (every ReLU unit of layer 2 is dead on this batch)",
+                  "b[3] still learns: ‖db‖ = 1.243e153"],
+                 ["layer 3: ‖dW‖ = 0 exactly: this layer does not learn"])
 
 
 # every y of every trace of the distributions view (bands and middle line; a figure a panel)

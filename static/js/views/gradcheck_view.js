@@ -16,17 +16,52 @@ function logRange(values) {
   return [Math.floor(Math.min(...logs)) - 1, Math.ceil(Math.max(...logs)) + 1];
 }
 
-// a layer whose difference is not finite gets no bar (a bar would invent a value), only a
-// label on the axis
-const finite = (r) => typeof r.relative_difference === "number" && Number.isFinite(r.relative_difference);
+const number = (v) => typeof v === "number" && Number.isFinite(v);
+// entries of a layer that the relative difference compared: the checked ones but those
+// skipped at a kink (an answer without the per-layer count skipped none that we know of)
+const compared = (r) => r.checked - (r.skipped_at_kinks ?? 0);
+// a layer's state: "kinks" (nothing compared), "exact" (g and g_num equal to the last bit,
+// a relative difference of 0 that a log axis has no place for), "bar", or "not-finite"
+function layerState(r) {
+  if (compared(r) === 0) return "kinks";
+  if (!number(r.relative_difference)) return "not-finite";
+  return r.relative_difference === 0 ? "exact" : "bar";
+}
+
+// why a layer's column has no bar: neither a missing value nor an exact 0 (a log axis has
+// no place for it) is drawn as an invented tiny one
+const NOTES = {kinks: "all at ReLU kinks", exact: "exactly equal", "not-finite": "not finite"};
+const note = (r) => (layerState(r) === "not-finite" && r.non_finite === "cost" ? "cost not finite"
+  : NOTES[layerState(r)]);
+
+// the bars' categories and heights (null: no bar), and the words of the columns without one
+export function barValues(result) {
+  const names = result.layers.map((r) => `${r.l}`);
+  const values = result.layers.map((r) => (layerState(r) === "bar" ? r.relative_difference : null));
+  // x: the column's index, which is where a category axis puts a number
+  const notes = result.layers.map((r, x) => ({x, text: note(r), exact: layerState(r) === "exact"}))
+    .filter((n) => n.text !== undefined);
+  return {names, values, notes};
+}
+
+// a column's note runs up the column, so that it fits a phone's narrow one; an exact
+// agreement also gets an "=" at its foot. paper units: they mark no value on the log axis
+function noteMarks(notes) {
+  return notes.flatMap(({x, text, exact}) => {
+    const color = exact ? "#009E73" : "#555";
+    const words = {x, xref: "x", yref: "paper", y: exact ? 0.2 : 0.05, yanchor: "bottom", textangle: -90,
+      showarrow: false, bgcolor: "#fff", text, font: {color}};
+    return exact ? [words, {x, xref: "x", yref: "paper", y: 0, yanchor: "bottom", showarrow: false,
+      text: "=", font: {size: 22, color}}] : [words];
+  });
+}
 
 function draw(result) {
   // the layer's number under its bar, the axis titled "layer": "layer 3" slanted and cut
   // in a phone's narrow plot
-  const names = result.layers.map((r) => (finite(r) ? `${r.l}` : `${r.l}<br>(not finite)`));
-  const values = result.layers.map((r) => (finite(r) ? Math.max(r.relative_difference, 1e-18) : null));
+  const {names, values, notes} = barValues(result);
   // green: under the threshold; grey: over it, but the check passed on the noise floor
-  const colour = (r) => (finite(r) && r.relative_difference < result.threshold ? "#009E73"
+  const colour = (r) => (number(r.relative_difference) && r.relative_difference < result.threshold ? "#009E73"
     : withinNoise(result) ? "#999999" : "#D55E00");
   plot.hidden = false;
   describePlot(plot, `Relative difference between backprop's gradients and the numerical ones at iteration ` +
@@ -41,7 +76,7 @@ function draw(result) {
     shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: result.threshold, y1: result.threshold,
       line: {color: "#222", dash: "dash"}}],
     annotations: [{xref: "paper", x: 1, y: Math.log10(result.threshold), xanchor: "right", yanchor: "bottom",
-      showarrow: false, text: `threshold ${result.threshold}`}],
+      showarrow: false, text: `threshold ${result.threshold}`}, ...noteMarks(notes)],
   }));
 }
 
@@ -51,11 +86,38 @@ function draw(result) {
 // sentence names the one that applied
 const withinNoise = (r) => r.passed && !(r.relative_difference < r.threshold);
 
+// why there is no relative difference, from the engine's non_finite
+const NOT_FINITE = {
+  analytic: "a gradient at this step is not a finite number (NaN or ±∞), so the check cannot say anything",
+  numerical: "the cost J(θ ± ε) is finite, but the numerical gradient (J(θ+ε) − J(θ−ε)) / 2ε " +
+    "overflows, so there is nothing to compare backprop's gradients with",
+  norm: "the gradients are finite numbers, but their norms overflow, so the check cannot say anything",
+};
+
+// the largest ‖g‖ of backprop's gradients in the layers, and its layer
+function largestGradient(result) {
+  const norms = result.layers.filter((r) => number(r.analytic_norm));
+  if (!norms.length) return "";
+  const top = norms.reduce((a, b) => (b.analytic_norm > a.analytic_norm ? b : a));
+  return ` (the largest, layer ${top.l}'s, has ‖g‖ = ${formatNumber(top.analytic_norm)})`;
+}
+
+function notFinite(result) {
+  if (result.non_finite === "cost") {
+    return "the cost J(θ ± ε) is not a finite number (it overflows), so the numerical gradient " +
+      "(J(θ+ε) − J(θ−ε)) / 2ε cannot be computed at this step. Backprop's gradients here are finite " +
+      `numbers${largestGradient(result)}, but without a numerical gradient the check cannot say whether they are right`;
+  }
+  return NOT_FINITE[result.non_finite] ?? NOT_FINITE.analytic;
+}
+
 function verdict(result) {
   const diff = result.relative_difference, measured = `relative difference ${formatNumber(diff)}`;
   if (diff === null || diff === undefined) {
-    return "no relative difference: a gradient at this step is not a finite number (NaN or ±∞), " +
-      "so the check cannot say anything";
+    if (!result.non_finite && result.layers.every((r) => compared(r) === 0)) {
+      return "no relative difference: every checked entry's ±ε crossed a ReLU kink, so nothing was compared";
+    }
+    return `no relative difference: ${notFinite(result)}`;
   }
   if (result.passed && diff < result.threshold) {
     return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient`;
@@ -70,21 +132,46 @@ function verdict(result) {
   return `${measured} ≥ ${result.threshold}, so backprop and the numerical gradient disagree`;
 }
 
+// a layer's relative difference in words: a number, "exactly equal", or why there is none
+function layerValue(r) {
+  const state = layerState(r);
+  if (state === "exact") return r.analytic_norm === 0 ? "exactly equal (both gradients 0)" : "exactly equal";
+  if (state === "not-finite" && r.non_finite === "cost") return "no numerical gradient, J(θ ± ε) is not finite";
+  return formatNumber(r.relative_difference);
+}
+
+// which of a layer's parameters the value covers: all, a sample, and those left out at a kink
+function layerScope(r) {
+  const of = r.checked < r.total ? `${r.checked} sampled of ${r.total}` : `${r.total}`;
+  const skipped = r.skipped_at_kinks ?? 0;
+  if (compared(r) === 0) return `nothing compared: ±ε crossed a ReLU kink at all ${of} parameters`;
+  if (skipped) return `compared ${compared(r)} of ${of} parameters; ${skipped} skipped at a ReLU kink`;
+  return r.checked < r.total ? `sampled ${r.checked} of ${r.total} parameters` : `all ${r.total} parameters`;
+}
+
 // what was compared: every parameter, or a sample; and entries left out at ReLU kinks
 function coverage(result) {
-  const per = result.layers.map((r) => `layer ${r.l}: ${formatNumber(r.relative_difference)} (` +
-    (r.checked < r.total ? `sampled ${r.checked} of ${r.total} parameters)` : `all ${r.total} parameters)`));
+  const per = result.layers.map((r) => `layer ${r.l}: ` +
+    (compared(r) === 0 ? layerScope(r) : `${layerValue(r)} (${layerScope(r)})`));
   const notes = [];
   if (result.sampled) notes.push("Big layers are checked on a random sample of their parameters.");
   const kinks = result.skipped_at_kinks;
   if (typeof kinks === "number" && kinks > 0) {
-    notes.push(`${kinks} ${kinks === 1 ? "entry" : "entries"} skipped: their ±ε crossed a ReLU kink.`);
+    notes.push(`${kinks} ${kinks === 1 ? "entry" : "entries"} skipped: their ±ε crossed a ReLU kink, ` +
+      "where a centred difference measures neither one-sided slope.");
   }
   return [`${per.join("; ")}.`, ...notes].join(" ");
 }
 
-function describe(result) {
+export function describe(result) {
   return `Iteration ${result.step} (ε = ${result.epsilon}): ${verdict(result)}. ${coverage(result)}`;
+}
+
+// the status's colour: pass, fail, or neither where the check could not say
+export function statusClass(result) {
+  if (result.passed) return "gradcheck-status pass";
+  return result.relative_difference === null || result.relative_difference === undefined
+    ? "gradcheck-status" : "gradcheck-status fail";
 }
 
 async function check(frame) {
@@ -97,7 +184,7 @@ async function check(frame) {
     shown = key;
     shownStep = frame.t;
     status.textContent = describe(result);
-    status.className = result.passed ? "gradcheck-status pass" : "gradcheck-status fail";
+    status.className = statusClass(result);
     await draw(result);
   } catch (err) {
     if (err.name !== "AbortError") status.textContent = `The gradient check failed: ${err.message}`;

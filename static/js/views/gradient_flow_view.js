@@ -99,7 +99,7 @@ export function update(frame) {
     yaxis: {type: "log", exponentformat: "power", range: ranges.y, title: {text: "‖dW[l]‖ (log)"}},
     showlegend: false,
     annotations: ranges.empty ? [{xref: "paper", yref: "paper", x: 0.5, y: 0.75, showarrow: false,
-      text: "‖dW‖ = 0 in every layer at every iteration:<br>a log axis has no place for 0"}] : [],
+      text: "‖dW‖ = 0 at<br>every iteration,<br>in every layer:<br>no place for it<br>on a log axis"}] : [],
     shapes: [stepMarker(frame.t), {type: "line", xref: "x domain", yref: "y", x0: 0, x1: 1,
       y0: VANISHING, y1: VANISHING, line: {color: "#D55E00", width: 1, dash: "dash"}}],
   }));

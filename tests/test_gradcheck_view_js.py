@@ -1,0 +1,87 @@
+"""static/js/views/gradcheck_view.js, run by Node: the gradient check in words and bars says
+what the engine's answer says: a cost that overflows is not a gradient that does, a layer
+whose every entry crossed a kink compared nothing, and an exact 0 is exactly equal, not a
+tiny bar."""
+
+import pytest
+
+from tests.node_runner import call_js, needs_node
+
+pytestmark = needs_node
+
+VIEW = "views/gradcheck_view.js"
+
+
+def answer(layers, **top):
+    return {"step": 0, "epsilon": 1e-7, "threshold": 2e-7, "sampled": False, "noise_floor": None,
+            "skipped_at_kinks": sum(e["skipped_at_kinks"] for e in layers), "layers": layers,
+            **top}
+
+
+def entry(l, diff, checked, skipped=0, norm=1.0, non_finite=None, total=None):
+    return {"l": l, "relative_difference": diff, "checked": checked, "total": total or checked,
+            "skipped_at_kinks": skipped, "analytic_norm": norm, "non_finite": non_finite}
+
+
+# sine, tanh-relu-linear, α = 3, step 293 (the engine's answer): J(θ±ε) = ∞, while every
+# gradient is finite
+COST_OVERFLOW = answer([entry(1, None, 32, norm=0.0, non_finite="cost"),
+                        entry(2, None, 272, norm=0.0, non_finite="cost"),
+                        entry(3, None, 17, norm=1.243162713088846e153, non_finite="cost")],
+                       step=293, relative_difference=None, passed=False, non_finite="cost")
+# a gradient that is not finite (sine at α = 5, step 6)
+ANALYTIC = answer([entry(l, None, 17, norm=None, non_finite="analytic") for l in (1, 2, 3)],
+                  step=6, relative_difference=None, passed=False, non_finite="analytic")
+# zero init, step 0 (the engine's answer)
+ZERO_INIT = answer([entry(1, None, 24, skipped=24, norm=0.0),
+                    entry(2, 0.0, 72, skipped=8, norm=0.0),
+                    entry(3, 3.038735522450564e-09, 9, norm=0.025)],
+                   relative_difference=3.038735522450564e-09, passed=True, non_finite=None,
+                   noise_floor=5.9e-8)
+ALL_AT_KINKS = answer([entry(1, None, 9, skipped=9, norm=0.0)], relative_difference=None,
+                      passed=False, non_finite=None)
+
+# (answer, words shown, words not shown)
+WORDS = [
+    (COST_OVERFLOW,
+     ["Iteration 293 (ε = 1e-7): no relative difference: the cost J(θ ± ε) is not a finite number",
+      "the numerical gradient (J(θ+ε) − J(θ−ε)) / 2ε cannot be computed at this step",
+      "Backprop's gradients here are finite numbers (the largest, layer 3's, has ‖g‖ = 1.243e153)",
+      "layer 1: no numerical gradient, J(θ ± ε) is not finite (all 32 parameters)"],
+     ["a gradient at this step is not a finite number", "layer 1: not finite"]),
+    (ANALYTIC, ["no relative difference: a gradient at this step is not a finite number",
+                "layer 1: not finite (all 17 parameters)"], ["J(θ"]),
+    (ZERO_INIT,
+     ["layer 1: nothing compared: ±ε crossed a ReLU kink at all 24 parameters",
+      "layer 2: exactly equal (both gradients 0) (compared 64 of 72 parameters; 8 skipped at a "
+      "ReLU kink)", "layer 3: 3.039e-9 (all 9 parameters)",
+      "32 entries skipped: their ±ε crossed a ReLU kink"],
+     ["all 24 parameters)", "all 72 parameters", "layer 2: 0 "]),
+    (ALL_AT_KINKS, ["no relative difference: every checked entry's ±ε crossed a ReLU kink, so "
+                    "nothing was compared"], ["not a finite number"]),
+]
+
+
+@pytest.mark.parametrize(("result", "shown", "absent"), WORDS,
+                         ids=["cost_overflow", "analytic", "zero_init", "all_at_kinks"])
+def test_the_check_says_what_the_engine_found(result, shown, absent):
+    [text] = call_js(VIEW, [["describe", result]])
+    for words in shown:
+        assert words in text
+    for words in absent:
+        assert words not in text
+
+
+def test_an_exact_agreement_is_marked_not_drawn_as_a_tiny_bar():
+    [bars] = call_js(VIEW, [["barValues", ZERO_INIT]])
+    assert bars["values"] == [None, None, pytest.approx(3.038735522450564e-09)]
+    assert bars["names"] == ["1", "2", "3"]
+    # the columns without a bar, by index, and what they say
+    assert bars["notes"] == [{"x": 0, "text": "all at ReLU kinks", "exact": False},
+                             {"x": 1, "text": "exactly equal", "exact": True}]
+
+
+@pytest.mark.parametrize(("result", "kind"), [(COST_OVERFLOW, "gradcheck-status"),
+                                              (ZERO_INIT, "gradcheck-status pass")])
+def test_a_check_that_cannot_say_is_neither_pass_nor_fail(result, kind):
+    assert call_js(VIEW, [["statusClass", result]]) == [kind]

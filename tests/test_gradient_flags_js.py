@@ -1,0 +1,58 @@
+"""static/js/gradient_flags.js, run by Node: a layer whose ‖dW‖ is exactly 0 is flagged for
+what stops learning, W alone or the whole layer, from the summary's statistics."""
+
+import pytest
+
+from tests.node_runner import call_js, needs_node
+
+pytestmark = needs_node
+
+
+def layer(l, dW, db, A=(0.5, 0.5), dead=None, W=1.0):
+    """One layer's summary statistics at a single step (t = 0): ‖dW‖, ‖db‖, A's range, the
+    share of dead relu units and ‖W‖."""
+    return {"l": l, "dW_norm": [dW], "db_norm": [db], "W_norm": [W], "update_ratio": [1e-3],
+            "A_min": [A[0]], "A_max": [A[1]], "dead_fraction": [dead]}
+
+
+def frame(*layers):
+    dims = [1] + [16] * (len(layers) - 1) + [1]
+    return {"t": 0, "run": {"L": len(layers), "dims": dims, "diverged": None},
+            "summary": {"layers": list(layers)}}
+
+
+# (layer 3's ‖dW‖ and ‖db‖, A[2]'s range, dead share and ‖W[2]‖; words shown; words not
+# shown): sine at α = 3, step 293: layer 2's relus are all dead, so dW[3] = 0 while
+# db[3] ≈ 1.2e153
+CASES = [
+    ((0.0, 1.243e153, (0.0, 0.0), 1.0, 5.0),
+     ["layer 3: ‖dW‖ = 0 exactly: W[3] does not learn at this step: its input A[2] is all zeros "
+      "(every ReLU unit of layer 2 is dead on this batch), so dW = (1/m) dZ·A[2]ᵀ is 0",
+      "b[3] still learns: ‖db‖ = 1.243e153"], ["this layer does not learn"]),
+    ((0.0, 0.0, (0.0, 0.0), 1.0, 5.0),
+     ["layer 3: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step: its input A[2]"],
+     ["still learns"]),
+    ((0.0, 0.2, (0.0, 0.0), None, 5.0),
+     ["W[3] does not learn at this step: its input A[2] is all zeros, so", "b[3] still learns"],
+     ["dead", "this layer does not learn"]),
+    # a zero init: layer 2's relus sit at Z = 0 because W[2] is 0, not the dead relu problem
+    ((0.0, 0.025, (0.0, 0.0), 1.0, 0.0),
+     ["W[3] does not learn at this step: its input A[2] is all zeros, so",
+      "b[3] still learns: ‖db‖ = 0.025"], ["dead"]),
+    ((0.0, None, (-0.1, 0.3), None, 5.0),  # ‖db‖ not finite: say nothing of b
+     ["layer 3: ‖dW‖ = 0 exactly: W[3] does not learn at this step"], ["b[3]", "A[2]"]),
+]
+
+
+@pytest.mark.parametrize(("stats", "shown", "absent"), CASES,
+                         ids=["dead_relus_b_learns", "nothing_learns", "zero_input", "zero_init",
+                              "db_unknown"])
+def test_a_zero_dW_names_what_does_not_learn(stats, shown, absent):
+    dW, db, A, dead, W = stats
+    [lines] = call_js("gradient_flags.js", [["flagLines", frame(
+        layer(1, 0.3, 0.1), layer(2, 0.2, 0.1, A=A, dead=dead, W=W), layer(3, dW, db))]])
+    [text] = [text for _, text in lines if text.startswith("layer 3:")]
+    for words in shown:
+        assert words in text
+    for words in absent:
+        assert words not in text
