@@ -45,11 +45,15 @@ def describe(error: dict) -> str:
     return text
 
 
-async def validation_error(request: Request, exc: RequestValidationError):
+def validation_answer(exc: RequestValidationError) -> dict:
+    """{"detail": every error in words, "errors": the list, as FastAPI gives it}."""
     errors = exc.errors()
     listed = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
-    return JSONBytes({"detail": "; ".join(describe(e) for e in errors), "errors": listed},
-                     status_code=422)
+    return {"detail": "; ".join(describe(e) for e in errors), "errors": listed}
+
+
+async def validation_error(request: Request, exc: RequestValidationError):
+    return JSONBytes(validation_answer(exc), status_code=422)
 
 
 async def http_error(request: Request, exc: HTTPException):

@@ -123,6 +123,23 @@ class RunInfo(BaseModel):
         "train before it (0: it is next). Null once it trains, and when it is done."))
 
 
+class ValidationIssue(BaseModel):
+    loc: list[str | int] = Field(description="Where: ['body', 'hidden_layers', 1].")
+    msg: str
+    type: str
+
+
+class ConfigCheck(BaseModel):
+    """POST /api/configs/check: what POST /api/runs would say of a config, as an answer."""
+
+    valid: bool
+    detail: str | None = Field(description="Why not, naming the field and the limit, as the "
+                                           "422 of POST /api/runs would; null when valid.")
+    errors: list[ValidationIssue] = Field(description="The body's validation errors, one "
+                                                      "each; empty for a limit of this server.")
+    config: RunConfig | None = Field(description="The normalized config, when valid.")
+
+
 class DatasetInfo(BaseModel):
     name: str
     task: Literal["binary", "multiclass", "regression"]

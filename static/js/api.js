@@ -142,12 +142,16 @@ export const api = {
   options: () => request("/api/options"),
   // the lessons of CONTRACT §7, each with its config, view, words and tour
   lessons: () => request("/api/lessons"),
-  // onBusy(seconds): the server refused for now (429, 503) and is asked again that much later
-  createRun: (config, onBusy) => request("/api/runs", {
-    method: "POST",
-    headers: {"Content-Type": "application/json", "Accept": "application/json"},
-    body: JSON.stringify(config),
-  }, onBusy),
+  // onBusy(seconds): the server refused for now (429, 503) and is asked again that much
+  // later. the config is checked first: a setting the server refuses comes back as a
+  // verdict, thrown as its 422 would be, not as a failed request that the console logs
+  createRun: async (config, onBusy) => {
+    const post = (path) => request(path, {method: "POST", body: JSON.stringify(config),
+      headers: {"Content-Type": "application/json", "Accept": "application/json"}}, onBusy);
+    const verdict = await post("/api/configs/check");
+    if (!verdict.valid) throw new ApiError(422, verdict.detail);
+    return post("/api/runs");
+  },
   run: (id, onBusy) => request(`/api/runs/${encodeURIComponent(id)}`, {}, onBusy),
   summary: (id, numSteps = 0) => completeSummary(id, numSteps),
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),

@@ -128,8 +128,6 @@ PLOTS = ".js-plotly-plot"
 # the Plotly figures of the whole page: network, loss, boundary, gradient flow, the
 # distributions' four panels and, once it has answered, the gradient check
 PAGE_PLOTS = 9
-# Chromium logs every 4xx answer to fetch() in the console; tests that expect one allow it
-INVALID_CONFIG_LOG = "the server responded with a status of 422"
 
 
 def open_page(page, server, query="", plots=PAGE_PLOTS):

@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
-    INVALID_CONFIG_LOG,
     PLOTS,
     Recorder,
     open_page,
@@ -245,7 +244,6 @@ def test_divergent_run_says_so_in_the_alert(page, server):
 
 
 def test_bad_config_in_the_url_names_the_field(page, server):
-    page.recorder.allow(INVALID_CONFIG_LOG)
     open_page(page, server, "?learning_rate=50")
     alert = page.get_by_test_id("alert")
     expect(alert).to_be_visible()

@@ -5,13 +5,12 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import INVALID_CONFIG_LOG, Recorder, is_run_post, open_page
+from tests.browser.conftest import Recorder, is_run_post, open_page
 
 BAD_FORM_VALUES = [("learning_rate", "50", "0.5"), ("hidden_layers", "8, 500", "8, 8")]
 
 
 def test_bad_config_in_the_form_names_the_field(page, server):
-    page.recorder.allow(INVALID_CONFIG_LOG)
     open_page(page, server)
     page.locator("#configure summary").click()
     alert = page.get_by_test_id("alert")
@@ -26,7 +25,6 @@ def test_bad_config_in_the_form_names_the_field(page, server):
 def test_a_refused_form_keeps_the_view_and_says_the_forms_word(page, server):
     """steps is the form's "iterations": the alert says both, comes into view, and the
     last good run stays at the iteration, phase and layer it showed."""
-    page.recorder.allow(INVALID_CONFIG_LOG)
     open_page(page, server, "?it=5&phase=cost&layer=2")
     page.locator("#configure summary").click()
     page.locator("#field-steps").fill("0")
@@ -42,7 +40,6 @@ def test_a_refused_form_keeps_the_view_and_says_the_forms_word(page, server):
 
 
 def test_a_good_run_after_a_refused_one_clears_the_alert(page, server):
-    page.recorder.allow(INVALID_CONFIG_LOG)
     open_page(page, server)
     page.locator("#configure summary").click()
     page.locator("#field-hidden_layers").fill("8, abc")

@@ -1,0 +1,49 @@
+"""POST /api/configs/check: what POST /api/runs would say of a config, answered 200, and
+nothing trained."""
+
+import pytest
+
+from tests.conftest import strict_json
+
+BAD = [
+    {"hidden_layers": [8, "abc"]},
+    {"learning_rate": 50},
+    {"steps": 10**7},
+    {"bogus": 1},
+    {"dataset": "nope"},
+    {"hidden_layers": [8], "activations": ["relu"]},
+    {"activations": ["relu", "relu", "nope"]},
+    {"batch_size": 0},
+]
+
+
+@pytest.mark.parametrize("body", BAD, ids=lambda body: ",".join(body))
+def test_a_refused_config_gets_the_detail_its_run_would_get(client, body):
+    refused = client.post("/api/runs", json=body)
+    assert refused.status_code == 422
+    answer = client.post("/api/configs/check", json=body)
+    assert answer.status_code == 200
+    verdict = strict_json(answer.content)
+    assert verdict["valid"] is False and verdict["config"] is None
+    assert verdict["detail"] == refused.json()["detail"]
+    assert verdict["errors"] == refused.json().get("errors", [])
+
+
+@pytest.mark.parametrize("body", [{}, {"dataset": "iris", "hidden_layers": [5], "steps": 40}])
+def test_a_config_it_would_take_comes_back_normalized_and_untrained(client, body):
+    runs = client.app.state.run_cache
+    before = len(runs)
+    verdict = client.post("/api/configs/check", json=body).json()
+    assert verdict == {"valid": True, "detail": None, "errors": [],
+                       "config": verdict["config"]}
+    assert len(runs) == before  # checked, not trained
+    assert client.post("/api/runs", json=body).json()["config"] == verdict["config"]
+
+
+def test_a_body_that_is_no_config_is_a_verdict_too_but_not_json_is_refused(client):
+    broken = client.post("/api/configs/check", content=b"{bad",
+                         headers={"content-type": "application/json"}).json()
+    assert broken["valid"] is False and broken["detail"].startswith("body: invalid JSON")
+    plain = client.post("/api/configs/check", content=b"a=1",
+                        headers={"content-type": "text/plain"})
+    assert plain.status_code == 415
