@@ -273,12 +273,17 @@ def test_the_card_is_on_the_first_screen_and_nothing_moves_when_it_reveals(page,
     wait_for_question(page, "backward · layer 2")
     box = card(page).bounding_box()
     cache_top = page.get_by_test_id("view-cache").bounding_box()["y"]
+    # the tensors' place under the card says why it is empty
+    why = """() => { const s = getComputedStyle(document.getElementById('view-cache'), '::after');
+      return s.visibility === 'visible' ? s.content : 'none'; }"""
+    assert "hidden until you answer" in page.evaluate(why)
     assert 0 <= box["y"] < top_below and box["y"] + box["height"] <= height, box
     page.keyboard.press("1")
     page.keyboard.press("Enter")
     expect(card(page).locator(".quiz-verdict")).to_be_visible()
     assert card(page).bounding_box() == box
     assert page.get_by_test_id("view-cache").bounding_box()["y"] == cache_top
+    assert page.evaluate(why) == "none"
     if width == 1280:  # the whole inspector stays on the projector's first screen
         cache = page.get_by_test_id("view-cache").bounding_box()
         assert cache["y"] + cache["height"] <= height, cache
