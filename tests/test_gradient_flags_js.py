@@ -56,3 +56,29 @@ def test_a_zero_dW_names_what_does_not_learn(stats, shown, absent):
         assert words in text
     for words in absent:
         assert words not in text
+
+
+# (layer 2's dZ and dA ranges, its dead share; the words that say why dZ[2] = 0): sine at
+# α = 3, step 293, where layers 1 and 2 have ‖dW‖ = ‖db‖ = 0
+WHY_NO_DZ = [
+    ((0.0, 3.1, 1.0),
+     "every ReLU unit of layer 2 is dead on this batch (Z[2] ≤ 0), so dZ = dA · g′(Z) is 0"),
+    ((0.0, 0.0, 1.0), "no gradient reaches it (dA[2] is all zeros), so dZ[2] is 0"),
+    ((0.0, 3.1, 0.5), ": dZ[2] is all zeros"),
+    ((0.2, 3.1, 1.0), None),  # dZ is not 0 (its entries cancel in dW and db): no reason given
+]
+
+
+@pytest.mark.parametrize(("ranges", "why"), WHY_NO_DZ,
+                         ids=["dead_relus", "no_gradient_in", "dz_zero", "dz_not_zero"])
+def test_a_layer_that_does_not_learn_says_why_its_dZ_is_zero(ranges, why):
+    dZ, dA, dead = ranges
+    middle = {**layer(2, 0.0, 0.0, dead=dead), "dZ_max_abs": [dZ], "dA_max_abs": [dA]}
+    [lines] = call_js("gradient_flags.js", [["flagLines", frame(
+        layer(1, 0.3, 0.1), middle, layer(3, 0.2, 0.1))]])
+    [text] = [text for _, text in lines if text.startswith("layer 2:")]
+    assert text.startswith("layer 2: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn")
+    if why is None:
+        assert text.endswith("this layer does not learn at this step")
+    else:
+        assert why in text

@@ -104,9 +104,21 @@ function noGradientText(l, units) {
 // A_prev is 0 (dead relus below) and dZ is not, so then b[l] still learns
 function zeroGradientText(frame, s) {
   const l = s.l, db = s.db_norm ? s.db_norm[frame.t] : undefined, why = zeroInput(frame, l);
-  if (db === 0) return `layer ${l}: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step${why}`;
+  if (db === 0) return `layer ${l}: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step${why || zeroDZ(frame, s)}`;
   const b = finite(db) ? `. b[${l}] still learns: ‖db‖ = ${formatNumber(db)}` : "";
   return `layer ${l}: ‖dW‖ = 0 exactly: W[${l}] does not learn at this step${why}${b}`;
+}
+
+// dW and db are 0 together when dZ[l] is: say why, when the summary shows it — no
+// gradient reaches the layer (dA[l] = 0), or its relus are all dead (g′(Z) = 0)
+function zeroDZ(frame, s) {
+  const t = frame.t, l = s.l, at = (name) => (s[name] ? s[name][t] : undefined);
+  if (at("dZ_max_abs") !== 0) return "";
+  if (at("dA_max_abs") === 0) return `: no gradient reaches it (dA[${l}] is all zeros), so dZ[${l}] is 0`;
+  if (at("dead_fraction") === 1) {
+    return `: every ReLU unit of layer ${l} is dead on this batch (Z[${l}] ≤ 0), so dZ = dA · g′(Z) is 0`;
+  }
+  return `: dZ[${l}] is all zeros`;
 }
 
 // dW = (1/m) dZ·A_prevᵀ is 0 whenever A_prev is: say so when the summary shows it, and
