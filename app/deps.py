@@ -140,6 +140,12 @@ def _check_query_names(request: Request):
             for name in unknown])
 
 
+async def known_query_names(request: Request):
+    """The routes without a run (they have no run's 404 to say first) refuse a query
+    parameter they do not take, as the run routes do."""
+    _check_query_names(request)
+
+
 RunDep = Annotated[RunRef, Depends(run_from_id)]
 
 

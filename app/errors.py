@@ -37,6 +37,8 @@ def describe(error: dict) -> str:
                 f"no field takes more than {MAX_INTEGER_DIGITS}")
     if error["type"] == "extra_forbidden":
         msg = "unknown field"
+    elif error["type"] == "value_error":  # a validator's own words, without "Value error, "
+        msg = str(error.get("ctx", {}).get("error", msg))
     elif error["type"] == "json_invalid":
         msg = f"invalid JSON ({error.get('ctx', {}).get('error', 'decode error')})"
     text = f"{field_name(error['loc'])}: {msg[:1].lower()}{msg[1:]}"
@@ -56,13 +58,16 @@ async def validation_error(request: Request, exc: RequestValidationError):
     return JSONBytes(validation_answer(exc), status_code=422)
 
 
+def unparsable_body(exc: HTTPException) -> str:
+    """The detail of FastAPI's 400: only it answers one here, when json.loads failed on the
+    body (nested too deeply, bytes that are not UTF-8, ...)."""
+    cause = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
+    return f"body: could not be parsed as JSON ({cause})"
+
+
 async def http_error(request: Request, exc: HTTPException):
     if exc.status_code == 400:
-        # only FastAPI answers 400 here: json.loads failed on the body (nested too deeply,
-        # a number too long to convert, ...)
-        cause = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
-        return JSONBytes({"detail": f"body: could not be parsed as JSON ({cause})"},
-                         status_code=422)
+        return JSONBytes({"detail": unparsable_body(exc)}, status_code=422)
     return JSONBytes({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

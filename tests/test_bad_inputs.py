@@ -194,6 +194,14 @@ BAD_STEP_QUERIES = [
     ("/steps/1?max_cells=-5", 422, "max_cells:"),
     ("/steps/1?max_cells=many", 422, "max_cells:"),
     ("/steps/1?max_cells=1e3", 422, "max_cells:"),
+    # one rule for a number: plain ASCII digits ("1_000", " 5", "2.0", "٣" are not)
+    ("/steps/1?max_cells=1_000", 422, "max_cells: input should be a valid integer, in plain"),
+    ("/steps/1?max_cells=2.0", 422, "max_cells: input should be a valid integer, in plain"),
+    ("/steps/1?max_cells=%205", 422, "max_cells: input should be a valid integer, in plain"),
+    ("/steps/1?example=%D9%A3", 422, "example: input should be a valid integer, in plain"),
+    ("/steps/1/boundary?resolution=2_0", 422, "resolution: input should be a valid integer, in"),
+    ("/steps/1?layers=%D9%A3", 422, "layers: give layer numbers separated by commas"),
+    ("/steps/1?layers=1,%203", 422, "layers: give layer numbers separated by commas"),
     # a parameter given twice: 422, not the last one silently kept
     ("/steps/1?layers=1&layers=3", 422, "layers: given 2 times; give it once"),
     ("/steps/1?fields=Z&fields=dW", 422, "fields: given 2 times"),
@@ -223,6 +231,23 @@ def test_bad_step_or_query(client, small_run, path, status, field):
     response = client.get(f"/api/runs/{small_run['id']}{path}")
     assert response.status_code == status
     assert response.json()["detail"].startswith(field)
+
+
+# the routes without a run refuse a parameter they do not take, as the run routes do
+UNKNOWN_PARAMETERS = [("get", "/healthz?x=1"), ("get", "/api/options?debug=1"),
+                      ("get", "/api/lessons?x=1"), ("get", "/api/lessons/caches?x=1"),
+                      ("post", "/api/runs?debug=1"), ("post", "/api/configs/check?debug=1")]
+
+
+@pytest.mark.parametrize(("method", "url"), UNKNOWN_PARAMETERS,
+                         ids=[url for _, url in UNKNOWN_PARAMETERS])
+def test_a_route_without_a_run_names_a_parameter_it_does_not_take(client, method, url):
+    body = {"json": SMALL} if method == "post" else {}
+    response = getattr(client, method)(url, **body)
+    assert response.status_code == 422, response.text
+    name = url.split("?")[1].split("=")[0]
+    assert response.json()["detail"] == (f"{name}: unknown query parameter; this route takes "
+                                         "no query parameters")
 
 
 def test_repeated_parameter_is_listed_like_other_validation_errors(client, small_run):

@@ -40,6 +40,19 @@ def test_a_config_it_would_take_comes_back_normalized_and_untrained(client, body
     assert client.post("/api/runs", json=body).json()["config"] == verdict["config"]
 
 
+@pytest.mark.parametrize("body", [b'{"hidden_layers": ' + b"[" * 30000, b'{"dataset": "\xff\xfe"}',
+                                  b'{"steps": ', b'{"steps": 5,}'],
+                         ids=["nested_too_deeply", "not_utf8", "cut_short", "trailing_comma"])
+def test_a_body_json_cannot_read_gets_the_detail_its_run_would_get(client, body):
+    headers = {"content-type": "application/json"}
+    refused = client.post("/api/runs", content=body, headers=headers)
+    assert refused.status_code == 422
+    verdict = client.post("/api/configs/check", content=body, headers=headers)
+    assert verdict.status_code == 200
+    assert verdict.json()["valid"] is False
+    assert verdict.json()["detail"] == refused.json()["detail"]
+
+
 def test_a_body_that_is_no_config_is_a_verdict_too_but_not_json_is_refused(client):
     broken = client.post("/api/configs/check", content=b"{bad",
                          headers={"content-type": "application/json"}).json()

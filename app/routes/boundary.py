@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from app.deps import AnswerCacheDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import Boundary
+from app.routes.number_lists import PlainInt
 from app.routes.steps import ERRORS, DigitsQuery, EncodingQuery, StepPath, check_step
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID
@@ -23,7 +24,7 @@ from engine.boundary import (
 router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
                    dependencies=[Depends(single_query_values)], responses=INVALID)
 
-ResolutionQuery = Annotated[int, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION,
+ResolutionQuery = Annotated[PlainInt, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION,
                                        description="Grid points along each axis")]
 
 

@@ -7,10 +7,11 @@ show rather than a failed request (which a browser logs as an error in its conso
 
 from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException  # FastAPI's own 400 is starlette's
 
 from app.config_limits import check_config
-from app.deps import SettingsDep, single_query_values
-from app.errors import validation_answer
+from app.deps import SettingsDep, known_query_names, single_query_values
+from app.errors import unparsable_body, validation_answer
 from app.json_body import JSONBodyRoute
 from app.schemas import INVALID, ConfigCheck, RunConfig, error
 from app.serialize import JSONBytes
@@ -18,7 +19,8 @@ from engine.config import ConfigError
 
 
 class VerdictRoute(JSONBodyRoute):
-    """A route whose body's validation errors are its answer: 200, {"valid": false, ...}."""
+    """A route whose body's validation errors are its answer: 200, {"valid": false, ...},
+    as is a body that json.loads could not parse (FastAPI's 400)."""
 
     def get_route_handler(self):
         handle = super().get_route_handler()
@@ -27,16 +29,23 @@ class VerdictRoute(JSONBodyRoute):
             try:
                 return await handle(request)
             except RequestValidationError as exc:
+                if any(error["loc"][0] != "body" for error in exc.errors()):
+                    raise  # the request's own query, not the config: a 422
                 return JSONBytes({"valid": False, **validation_answer(exc), "config": None})
+            except HTTPException as exc:
+                if exc.status_code != 400:  # 413, 415: not a config at all
+                    raise
+                return JSONBytes({"valid": False, "detail": unparsable_body(exc), "errors": [],
+                                  "config": None})
 
         return handle_verdict
 
 
 router = APIRouter(prefix="/api/configs", tags=["runs"], route_class=VerdictRoute,
-                   dependencies=[Depends(single_query_values)])
+                   dependencies=[Depends(single_query_values), Depends(known_query_names)])
 
 
-# (422 is declared as every body route's is, though a refusal here is a 200 verdict)
+# (422: a query parameter given twice or not taken; a refused config is a 200 verdict)
 @router.post("/check", response_model=ConfigCheck,
              responses={**INVALID, 413: error("Body larger than this server's limit"),
                         415: error("Body not sent as application/json")})

@@ -20,7 +20,7 @@ from app.deps import (
 from app.middleware import accepts_gzip
 from app.npz_export import export_cells, export_npz
 from app.report import MAX_REPORT_STEPS, report_html
-from app.routes.number_lists import parse_numbers
+from app.routes.number_lists import PlainInt, parse_numbers
 from app.routes.runs import check_replays
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID, NOT_FOUND, error
@@ -37,7 +37,7 @@ ExportStepsQuery = Annotated[str | None, Query(
 ReportStepsQuery = Annotated[str | None, Query(
     description=f"Step numbers whose caches the page shows, e.g. 0,10 (at most "
                 f"{MAX_REPORT_STEPS}); default: the first and the last step", examples=["0,1"])]
-LayerQuery = Annotated[int, Query(ge=1, description="The layer whose caches the page shows",
+LayerQuery = Annotated[PlainInt, Query(ge=1, description="The layer whose caches the page shows",
                                   examples=[1])]
 
 

@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
+from app.deps import known_query_names
 from app.lessons import Lesson
 from app.schemas import INVALID, error
 
-router = APIRouter(prefix="/api/lessons", tags=["lessons"])
+router = APIRouter(prefix="/api/lessons", tags=["lessons"],
+                   dependencies=[Depends(known_query_names)], responses=INVALID)
 LessonId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}$", description="A lesson's id",
                                examples=["caches"])]
 

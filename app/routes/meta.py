@@ -1,14 +1,14 @@
 """Health and the choices a client needs to build a run config."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app import __version__
 from app.config_limits import engine_limits
-from app.deps import SettingsDep
-from app.schemas import Health, Options
+from app.deps import SettingsDep, known_query_names
+from app.schemas import INVALID, Health, Options
 from engine.options import options as engine_options
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], dependencies=[Depends(known_query_names)], responses=INVALID)
 
 
 @router.get("/healthz", response_model=Health)

@@ -14,6 +14,7 @@ from app.deps import (
     RunDep,
     RunRef,
     SettingsDep,
+    known_query_names,
     obtain,
     single_query_values,
 )
@@ -36,6 +37,7 @@ StepsQuery = Annotated[str | None, Query(description="Step numbers, e.g. 0,137 (
 
 
 @router.post("", response_model=RunInfo, status_code=201,
+             dependencies=[Depends(known_query_names)],
              responses={**ADMISSION,
                         202: {"model": RunInfo, "description": "Accepted, still training"},
                         413: error("Body larger than this server's limit"),

@@ -22,7 +22,7 @@ from app.deps import (
     single_query_values,
 )
 from app.record_schemas import Gradcheck, Predictions, StepRecord
-from app.routes.number_lists import parse_numbers
+from app.routes.number_lists import PlainInt, parse_numbers
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID, NOT_FOUND, error
 from app.serialize import FULL, MAX_DIGITS, Form, dumps, with_tensors
@@ -40,14 +40,14 @@ LayersQuery = Annotated[str | None, Query(description="Layer numbers, e.g. 1,3",
                                           examples=["1"])]
 FieldsQuery = Annotated[str | None, Query(description=f"Tensor names ({', '.join(FIELDS)}), "
                                                       "e.g. Z,dW", examples=["W,dW"])]
-CellsQuery = Annotated[int | None, Query(ge=1, description="Block-average each tensor to "
+CellsQuery = Annotated[PlainInt | None, Query(ge=1, description="Block-average each tensor to "
                                                            "at most this many cells",
                                          examples=[64])]
-ExampleQuery = Annotated[int | None, Query(ge=0, description="Keep only this training "
+ExampleQuery = Annotated[PlainInt | None, Query(ge=0, description="Keep only this training "
                                            "example (one of batch.indices) of every tensor "
                                            "with the batch axis, at full size: (n, 1)",
                                            examples=[0])]
-DigitsQuery = Annotated[int | None, Query(
+DigitsQuery = Annotated[PlainInt | None, Query(
     ge=1, le=MAX_DIGITS, description="Round every number of every tensor to this many "
     "significant digits (default: full precision)", examples=[4])]
 EncodingQuery = Annotated[Literal["json", "u8", "u8delta"], Query(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from app.deps import AnswerCacheDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import UnitMaps
-from app.routes.number_lists import parse_numbers
+from app.routes.number_lists import PlainInt, parse_numbers
 from app.routes.steps import ERRORS, StepPath, check_step
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID
@@ -33,12 +33,12 @@ from engine.unit_maps import (
 router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
                    dependencies=[Depends(single_query_values)], responses=INVALID)
 
-LayerQuery = Annotated[int, Query(ge=1, description="A hidden layer, 1 to L - 1",
+LayerQuery = Annotated[PlainInt, Query(ge=1, description="A hidden layer, 1 to L - 1",
                                   examples=[1])]
 UnitsQuery = Annotated[str | None, Query(
     description=f"Units of the layer (0-based rows of A[l]), at most {MAX_UNITS}, e.g. "
                 f"0,3,5; default: its first {MAX_UNITS}", examples=["0,3,5"])]
-ResolutionQuery = Annotated[int, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION,
+ResolutionQuery = Annotated[PlainInt, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION,
                                        description="Grid points along each axis")]
 
 
