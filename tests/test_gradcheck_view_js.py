@@ -38,6 +38,12 @@ ZERO_INIT = answer([entry(1, None, 24, skipped=24, norm=0.0),
                     entry(3, 3.038735522450564e-09, 9, norm=0.025)],
                    relative_difference=3.038735522450564e-09, passed=True, non_finite=None,
                    noise_floor=5.9e-8)
+# sine, α = 3, step 4 (the engine's answer): the cost explodes (J ≈ 1e45), the numerical
+# gradient's noise u·|J|/ε reaches 5e52 and swamps gradients of 1.9e45
+EXPLODING = answer([entry(1, 0.0, 32, norm=0.0), entry(2, 1.0, 272, norm=1.8674185935175374e45),
+                    entry(3, 1.0, 17, norm=7.797945719540037e44)],
+                   step=4, relative_difference=1.0, passed=True, non_finite=None,
+                   noise_floor=4.96348646044942e52)
 ALL_AT_KINKS = answer([entry(1, None, 9, skipped=9, norm=0.0)], relative_difference=None,
                       passed=False, non_finite=None)
 
@@ -59,11 +65,16 @@ WORDS = [
      ["all 24 parameters)", "all 72 parameters", "layer 2: 0 "]),
     (ALL_AT_KINKS, ["no relative difference: every checked entry's ±ε crossed a ReLU kink, so "
                     "nothing was compared"], ["not a finite number"]),
+    (EXPLODING, ["relative difference 1 ≥ 2e-7, but the difference is within the rounding noise",
+                 "(‖g − g_num‖ ≤ 5e52, a noise that grows with the cost |J|)",
+                 "backprop's gradients (‖g‖ up to 1.9e45) are no larger than that noise"],
+     ["too small"]),
 ]
 
 
 @pytest.mark.parametrize(("result", "shown", "absent"), WORDS,
-                         ids=["cost_overflow", "analytic", "zero_init", "all_at_kinks"])
+                         ids=["cost_overflow", "analytic", "zero_init", "all_at_kinks",
+                              "exploding"])
 def test_the_check_says_what_the_engine_found(result, shown, absent):
     [text] = call_js(VIEW, [["describe", result]])
     for words in shown:

@@ -28,7 +28,8 @@ CASES = [
     ((0.0, 1.243e153, (0.0, 0.0), 1.0, 5.0),
      ["layer 3: ‖dW‖ = 0 exactly: W[3] does not learn at this step: its input A[2] is all zeros "
       "(every ReLU unit of layer 2 is dead on this batch), so dW = (1/m) dZ·A[2]ᵀ is 0",
-      "b[3] still learns: ‖db‖ = 1.243e153"], ["this layer does not learn"]),
+      "b[3] still learns, from an exploding gradient: ‖db‖ = 1.243e153 > 1000"],
+     ["this layer does not learn"]),
     ((0.0, 0.0, (0.0, 0.0), 1.0, 5.0),
      ["layer 3: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step: its input A[2]"],
      ["still learns"]),

@@ -31,7 +31,9 @@ export function createControls(store, actions) {
   $("step-slider").addEventListener("input", (e) => goStep(Number(e.target.value)));
   // the box shows where it went: 9999 goes to the last iteration, 2.5 to 2, and says so
   $("jump").addEventListener("change", (e) => {
-    const t = clampStep(Math.trunc(Number(e.target.value)) || 0);
+    // an emptied box goes nowhere: it shows the iteration again
+    const typed = e.target.value.trim();
+    const t = typed === "" ? store.get().iteration : clampStep(Math.trunc(Number(typed)) || 0);
     e.target.value = String(t);
     goStep(t);
   });

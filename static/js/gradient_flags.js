@@ -105,7 +105,9 @@ function noGradientText(l, units) {
 function zeroGradientText(frame, s) {
   const l = s.l, db = s.db_norm ? s.db_norm[frame.t] : undefined, why = zeroInput(frame, l);
   if (db === 0) return `layer ${l}: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step${why || zeroDZ(frame, s)}`;
-  const b = finite(db) ? `. b[${l}] still learns: ‖db‖ = ${formatNumber(db)}` : "";
+  const b = !finite(db) ? "" : db > EXPLODING
+    ? `. b[${l}] still learns, from an exploding gradient: ‖db‖ = ${formatNumber(db)} > ${EXPLODING}`
+    : `. b[${l}] still learns: ‖db‖ = ${formatNumber(db)}`;
   return `layer ${l}: ‖dW‖ = 0 exactly: W[${l}] does not learn at this step${why}${b}`;
 }
 

@@ -73,10 +73,12 @@ function fill(parts, lesson, n) {
 const PHONE = "(max-width: 600px)";
 function bringUp(aside) {
   if (!window.matchMedia(PHONE).matches) return;
+  const bar = document.querySelector(".controls");
+  const under = () => aside.getBoundingClientRect().top - (bar ? bar.getBoundingClientRect().bottom : 0) - 4;
   requestAnimationFrame(() => {
-    const bar = document.querySelector(".controls");
-    const top = aside.getBoundingClientRect().top + window.scrollY - (bar ? bar.offsetHeight : 0) - 4;
-    window.scrollTo({top: Math.max(0, top), behavior: "instant"});
+    window.scrollTo({top: Math.max(0, window.scrollY + under()), behavior: "instant"});
+    // the bar may grow once the step's phase has redrawn its words: not over the panel
+    setTimeout(() => { if (under() < 0) window.scrollBy({top: under(), behavior: "instant"}); }, 400);
   });
 }
 

@@ -77,8 +77,10 @@ def test_a_pasted_id_shows_both_runs_with_two_traces_per_curve(page, server):
       document.querySelector(`[data-testid=compare-${k}]`).data.map((t) => t.line.color)]))""")
     assert not set(colours["cost"] + colours["score"]) & set(colours["flow"]), colours
     swatches = page.evaluate("""() => [...document.querySelectorAll('.layer-swatch')]
-      .map((s) => getComputedStyle(s).borderTopColor)""")
-    assert len(swatches) == 2 * 3 and len(set(swatches)) == 3, swatches
+      .map((s) => [getComputedStyle(s).borderTopColor, getComputedStyle(s).borderTopStyle])""")
+    assert len(swatches) == 2 * 3 and len({colour for colour, _ in swatches}) == 3, swatches
+    # run A's lines solid, run B's dashed, as drawn
+    assert [style for _, style in swatches] == ["solid"] * 3 + ["dashed"] * 3, swatches
     expect(page).to_have_url(re.compile(f"compare={re.escape(other)}"))
     # the toggle again: the comparison closes and leaves the URL
     page.get_by_test_id("compare-toggle").click()

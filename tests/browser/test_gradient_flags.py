@@ -62,7 +62,12 @@ def test_dead_relus_stop_W_not_the_layer(page, server):
     expect_words(page.get_by_test_id("gradient-flags"),
                  ["layer 3: ‖dW‖ = 0 exactly: W[3] does not learn at this step: its input A[2] "
                   "is all zeros (every ReLU unit of layer 2 is dead on this batch)",
-                  "b[3] still learns: ‖db‖ = 1.243e153"],
+                  "b[3] still learns, from an exploding gradient: ‖db‖ = 1.243e153",
+                  # and why layers 1 and 2 learn nothing: dZ is 0 in both
+                  "layer 2: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step: "
+                  "every ReLU unit of layer 2 is dead on this batch (Z[2] ≤ 0)",
+                  "layer 1: ‖dW‖ = ‖db‖ = 0 exactly: this layer does not learn at this step: no "
+                  "gradient reaches it (dA[1] is all zeros)"],
                  ["layer 3: ‖dW‖ = 0 exactly: this layer does not learn"])
 
 

@@ -351,6 +351,9 @@ def test_on_a_phone_each_step_of_the_tour_keeps_the_views_it_moved_in_sight(page
                ).to_be_in_viewport()
         network = page.get_by_test_id("view-network").bounding_box()
         assert network["y"] < 844 - 150, (n, network)
+        page.wait_for_timeout(500)  # the bar has taken the step's words: the panel is below it
+        bar = page.locator(".controls").bounding_box()
+        assert panel.bounding_box()["y"] >= bar["y"] + bar["height"] - 1, n
     page.get_by_test_id("lesson-prev").click()
     for _ in range(len(lesson["tour"]) - 1):
         page.get_by_test_id("lesson-prev").click()

@@ -78,7 +78,7 @@ def test_slider_and_jump_set_the_iteration(page, server):
     jump.press("Enter")
     expect(label).to_contain_text("iteration 7")
     # past either end, or between two iterations: the box says where it went
-    for typed, went in (("9999", "299"), ("-5", "0"), ("12.5", "12")):
+    for typed, went in (("9999", "299"), ("-5", "0"), ("12.5", "12"), ("", "12")):
         jump.fill(typed)
         jump.press("Enter")
         expect(label).to_contain_text(f"iteration {went} ")

@@ -71,13 +71,16 @@ const CAPTIONS = {
   score: (runs, t) => `${scoreKey(runs[0].run).replace("_", " ")} at iteration ${t}: ` +
     runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", "),
   // (HTML: each layer's number after a swatch of its line's colour, the figure's key)
-  flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer: ` + runs.map((r) => `${r.name} ` +
-    r.summary.layers.map((s) => `${swatch(s.l)}[${s.l}] ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") + neverLearns(runs),
+  flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer, A solid, B dashed: ` +
+    runs.map((r, k) => `${r.name} ` + r.summary.layers.map((s) =>
+      `<span class="layer-key">${swatch(s.l, k)}[${s.l}]</span> ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") +
+    neverLearns(runs),
 };
 const HTML_CAPTIONS = new Set(["flow"]);
 
-// a short line in layer l's colour, as the flow figure draws it (run B's dashed)
-const swatch = (l) => `<span class="layer-swatch" aria-hidden="true" style="border-color: ${layerColour(l)}"></span>`;
+// a short line in layer l's colour, as the flow figure draws it for run k (B's dashed)
+const swatch = (l, k) => `<span class="layer-swatch" aria-hidden="true" ` +
+  `style="border-color: ${layerColour(l)}; border-top-style: ${DASH[k] === "dash" ? "dashed" : "solid"}"></span>`;
 
 // the layers whose ‖dW‖ is 0 at every iteration (a zero init's hidden layers) have no line
 // on the log axis: the caption names them rather than leave them missing without a word

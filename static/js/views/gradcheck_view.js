@@ -125,10 +125,17 @@ function verdict(result) {
     return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient`;
   }
   if (withinNoise(result)) {
-    return `${measured} ≥ ${result.threshold}, but the gradients are too small for a relative ` +
-      `check at ε = ${result.epsilon}: the difference is within the rounding noise of the numerical gradient` +
-      (typeof result.noise_floor === "number" ? ` (‖g − g_num‖ ≤ ${formatNumber(result.noise_floor, 2)})` : "") +
-      ", so this is not a sign of a bug";
+    // the noise u·|J|/ε swamps gradients that are tiny, or a cost that is huge (an
+    // exploding run): the words say which side, from the numbers, never "too small" alone
+    const noise = number(result.noise_floor) ? result.noise_floor : null;
+    const top = Math.max(...result.layers.map((r) => (number(r.analytic_norm) ? r.analytic_norm : 0)));
+    const swamped = noise !== null && top > 0 && top <= noise
+      ? `; backprop's gradients (‖g‖ up to ${formatNumber(top, 2)}) are no larger than that noise, so a relative check says nothing here`
+      : "";
+    return `${measured} ≥ ${result.threshold}, but the difference is within the rounding noise of the ` +
+      `numerical gradient at ε = ${result.epsilon}` +
+      (noise !== null ? ` (‖g − g_num‖ ≤ ${formatNumber(noise, 2)}, a noise that grows with the cost |J|)` : "") +
+      `${swamped}, so this is not a sign of a bug`;
   }
   if (diff < result.threshold) return `${measured} < ${result.threshold}, but a gradient is not finite, so the check fails`;
   return `${measured} ≥ ${result.threshold}, so backprop and the numerical gradient disagree`;

@@ -76,6 +76,17 @@ function gist(frame) {
     norms.map((n) => `‖dW[${n.l}]‖ = ${normText(n.g)}`).join(", ") + ends + ".";
 }
 
+// the layers whose ‖dW‖ is exactly 0 at this step have no point on the log axis: a note
+// at the step's marker names them, rather than let their lines end without a word
+function zeroHere(frame) {
+  const zero = frame.summary.layers.filter((s) => s.dW_norm[frame.t] === 0).map((s) => `‖dW[${s.l}]‖`);
+  if (!zero.length) return [];
+  const right = frame.t > ranges.x[1] / 2;
+  return [{x: frame.t, xref: "x", yref: "paper", y: 1, yanchor: "top", xanchor: right ? "right" : "left",
+    showarrow: false, bgcolor: "#fff", font: {size: 11},
+    text: `${zero.join(", ")} = 0 here:<br>off the log axis`}];
+}
+
 // what the plot, bars and flags draw from (step_renderer.js redraws them when one changes)
 export const inputs = (frame) => [frame.summary, frame.t];
 
@@ -99,9 +110,11 @@ export function update(frame) {
     yaxis: {type: "log", exponentformat: "power", range: ranges.y, title: {text: "‖dW[l]‖ (log)"}},
     showlegend: false,
     annotations: ranges.empty ? [{xref: "paper", yref: "paper", x: 0.5, y: 0.75, showarrow: false,
-      text: "‖dW‖ = 0 at<br>every iteration,<br>in every layer:<br>no place for it<br>on a log axis"}] : [],
+      text: "‖dW‖ = 0 at<br>every iteration,<br>in every layer:<br>no place for it<br>on a log axis"}]
+      : zeroHere(frame),
+    // the vanishing line in ink: orange is layer 2's line
     shapes: [stepMarker(frame.t), {type: "line", xref: "x domain", yref: "y", x0: 0, x1: 1,
-      y0: VANISHING, y1: VANISHING, line: {color: "#D55E00", width: 1, dash: "dash"}}],
+      y0: VANISHING, y1: VANISHING, line: {color: "#555555", width: 1, dash: "dash"}}],
   }));
 }
 
