@@ -84,3 +84,31 @@ def test_the_saved_report_opens_offline_with_its_plots(browser, server, tmp_path
     assert outside == [] and requests == [saved.as_uri()]
     assert errors == []
 
+
+
+def test_the_saved_report_reads_on_a_phone(browser, server, tmp_path):
+    """390 px: a row of six heatmaps keeps its width and scrolls sideways in its own frame
+    (its titles do not run into each other), the page does not, and no tool bar covers
+    the titles of a touch screen's plots."""
+    api = browser.new_context()
+    run = api.request.post(f"{server}/api/runs", data={"steps": 20}).json()
+    answer = api.request.get(f"{server}/api/runs/{run['id']}/report.html?steps=0&layer=1")
+    saved = tmp_path / "report.html"
+    saved.write_bytes(answer.body())
+    api.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(saved.as_uri())
+        page.wait_for_function(f"() => document.querySelectorAll('{PLOTS} .main-svg').length")
+        page.wait_for_timeout(300)
+        widths = page.evaluate("""() => ({page: document.scrollingElement.scrollWidth,
+          rows: [...document.querySelectorAll('.wide')].map((w) => [w.clientWidth, w.scrollWidth]),
+          bars: [...document.querySelectorAll('.modebar-container')]
+            .filter((b) => getComputedStyle(b).display !== 'none').length})""")
+        assert widths["page"] <= 390, widths
+        assert widths["rows"] and all(inner >= 900 > outer for outer, inner in widths["rows"])
+        assert widths["bars"] == 0, widths
+    finally:
+        context.close()
