@@ -45,13 +45,26 @@ const VIEWS = [
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
 
-// "steps: input should be ..." names the API's field; the form calls it "iterations"
+// "steps: input should be ..." names the API's field; the form calls it "iterations". a
+// list's entry is counted from 0 by the API ("hidden_layers.1"): the form's words count
+// from 1 ("its 2nd value")
+const ORDINALS = ["1st", "2nd", "3rd"];
 function errorText(err) {
   if (err instanceof ApiError && err.status === 422) {
-    const field = err.detail.split(/[.:]/)[0], label = formLabel(field);
-    return `This run's settings are not valid. ${err.detail}${label ? ` (the form's “${label}”)` : ""}`;
+    const [, field, index] = err.detail.match(/^([a-z_0-9]+)(?:\.(\d+))?/) || [], label = formLabel(field);
+    const k = index === undefined ? null : Number(index) + 1;
+    const which = k === null ? "" : `, its ${ORDINALS[k - 1] || `${k}th`} value`;
+    return `This run's settings are not valid. ${err.detail}${label ? ` (the form's “${label}”${which})` : ""}`;
   }
   return err instanceof ApiError ? err.detail : `Something went wrong: ${err.message}`;
+}
+
+// the form's field that a refusal names says so (aria-invalid, outlined) until a run opens
+function markInvalid(err) {
+  document.querySelectorAll("#run-form [aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  const named = err instanceof ApiError && err.status === 422 && err.detail.match(/^([a-z_0-9]+)/);
+  const field = named && document.getElementById(`field-${named[1]}`);
+  if (field) field.setAttribute("aria-invalid", "true");
 }
 
 // a ?run=<id> link (read when the page opens) that did not open: the default run shows
@@ -155,6 +168,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
     progress(1);
     page.pendingKey = null;
     showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
+    markInvalid(err);
     // keep showing the last good run (or the default one) under the alert, as it was; a
     // run id that failed (a link cut short) has the default config, but is not it
     const good = page.session ? JSON.parse(page.loadedKey) : {};
@@ -168,6 +182,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
   }
   page.pendingKey = null;
   page.viewBefore = null;
+  markInvalid(null);
   adoptRun(page, page.session, page.store.get());
 }
 

@@ -45,11 +45,16 @@ def test_a_good_run_after_a_refused_one_clears_the_alert(page, server):
     page.locator("#field-hidden_layers").fill("8, abc")
     page.get_by_test_id("run-submit").click()
     alert = page.get_by_test_id("alert")
-    expect(alert).to_contain_text("hidden_layers")
+    # the API counts a list's entries from 0, the form's words from 1
+    expect(alert).to_contain_text("hidden_layers.1: input should be a valid integer, got 'abc'")
+    expect(alert).to_contain_text("its 2nd value)")
+    field = page.locator("#field-hidden_layers")
+    expect(field).to_have_attribute("aria-invalid", "true")  # the field is marked too
     page.locator("#field-hidden_layers").fill("6, 5")
     page.get_by_test_id("run-submit").click()
     expect(page.locator("#run-summary")).to_contain_text("2 → 6 → 5 → 1")
     expect(alert).to_be_hidden()
+    expect(field).not_to_have_attribute("aria-invalid", "true")
 
 
 def test_form_trains_a_new_run(page, server):
