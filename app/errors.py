@@ -15,6 +15,7 @@ from engine.config import ConfigError
 log = logging.getLogger("app.errors")
 
 MAX_ECHO = 60  # characters of a rejected value quoted back in a detail
+MAX_LISTED = 20  # validation errors an answer lists
 
 
 def field_name(loc) -> str:
@@ -48,10 +49,16 @@ def describe(error: dict) -> str:
 
 
 def validation_answer(exc: RequestValidationError) -> dict:
-    """{"detail": every error in words, "errors": the list, as FastAPI gives it}."""
+    """{"detail": the errors in words, "errors": the list, as FastAPI gives it}; at most
+    MAX_LISTED of them, and how many more, so that 3,000 unknown parameters do not make
+    an answer of most of a megabyte."""
     errors = exc.errors()
-    listed = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
-    return {"detail": "; ".join(describe(e) for e in errors), "errors": listed}
+    shown = errors[:MAX_LISTED]
+    listed = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in shown]
+    detail = "; ".join(describe(e) for e in shown)
+    if len(errors) > MAX_LISTED:
+        detail += f"; and {len(errors) - MAX_LISTED} more errors"
+    return {"detail": detail, "errors": listed}
 
 
 async def validation_error(request: Request, exc: RequestValidationError):

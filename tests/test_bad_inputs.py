@@ -276,3 +276,15 @@ def test_unknown_routes_and_methods(client, method, path, status):
     response = client.request(method, path)
     assert response.status_code == status
     assert "detail" in response.json()
+
+
+def test_an_answer_lists_at_most_twenty_errors_and_counts_the_rest(client, small_run):
+    query = "&".join(f"p{k}=1" for k in range(3000))
+    response = client.get(f"/api/runs/{small_run['id']}/steps/1?{query}")
+    assert response.status_code == 422
+    assert len(response.json()["errors"]) == 20
+    assert response.json()["detail"].endswith("; and 2980 more errors")
+    assert len(response.content) < 20_000
+    body = {f"k{k}": 1 for k in range(500)}
+    answer = client.post("/api/runs", json=body).json()
+    assert len(answer["errors"]) == 20 and answer["detail"].endswith("; and 480 more errors")
