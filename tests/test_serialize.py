@@ -10,6 +10,7 @@ import pytest
 
 from app.serialize import (
     MAX_DIGITS,
+    MAX_WHOLE_ROWS,
     Form,
     JSONBytes,
     block_factors,
@@ -42,6 +43,17 @@ def test_block_factors_fit_and_stay_within_the_shape(shape, max_cells):
     R, C = shape
     assert 1 <= fr <= R and 1 <= fc <= C
     assert math.ceil(R / fr) * math.ceil(C / fc) <= max_cells
+
+
+def test_block_factors_fit_every_shape_and_keep_units_whole_where_they_can():
+    for R in [*range(1, 70), 127, 128, 129, 2000]:
+        for C in (1, 2, 7, 64, 160, 799, 1438, 2000):
+            for max_cells in (1, 2, 3, 8, 50, 64, 777, 1024, 2048, 16384):
+                fr, fc = block_factors((R, C), max_cells)
+                assert 1 <= fr <= R and 1 <= fc <= C
+                assert math.ceil(R / fr) * math.ceil(C / fc) <= max_cells, (R, C, max_cells)
+                if min(MAX_WHOLE_ROWS, max_cells) >= R:
+                    assert fr == 1, (R, C, max_cells)  # a layer's units are never merged
 
 
 @pytest.mark.parametrize(("shape", "max_cells", "factors"), [
