@@ -83,12 +83,6 @@ async def obtain(run_cache: RunCache, config: dict, client: Client | None = None
         raise refusal.http() from None
 
 
-# an id carries its run's config: one this server could not have issued was cut short,
-# altered, or made by another version
-RUN_NOT_FOUND = ("Run not found: run_id is not an id this server issued (cut short or "
-                 "altered?); POST /api/runs with the config gives its id")
-
-
 def _config_of(run_id: str, settings: Settings) -> dict:
     """The normalized config an id names; 404 for an id this server could not have issued."""
     try:
@@ -97,7 +91,7 @@ def _config_of(run_id: str, settings: Settings) -> dict:
         if config != decoded:
             raise RunIdError("run id config is not normalized")
     except (RunIdError, ConfigError) as err:
-        raise HTTPException(status_code=404, detail=RUN_NOT_FOUND) from err
+        raise HTTPException(status_code=404, detail="Run not found") from err
     return config
 
 

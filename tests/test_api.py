@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from app import __version__
-from app.deps import RUN_NOT_FOUND
 from app.run_ids import decode_run_id, encode_run_id
 from engine import run as run_module
 from engine.config import CHOICES, DEFAULT_CONFIG, normalize_config
@@ -351,7 +350,7 @@ def test_a_diverged_cost_is_named_in_the_gradient_check(client):
 def test_unknown_run_is_404(client, path):
     response = client.get(f"/api/runs/r1AAAA{path}")
     assert response.status_code == 404
-    assert response.json() == {"detail": RUN_NOT_FOUND}
+    assert response.json() == {"detail": "Run not found"}
 
 
 def test_openapi_documents_every_config_field(client):

@@ -2,7 +2,6 @@
 
 import pytest
 
-from app.deps import RUN_NOT_FOUND
 from app.run_ids import encode_legacy_run_id, encode_run_id
 from engine.config import normalize_config
 from tests.conftest import SMALL
@@ -163,7 +162,7 @@ BAD_IDS = [
 def test_bad_run_id_is_404(client, run_id, path):
     response = client.get(f"/api/runs/{run_id}{path}")
     assert response.status_code == 404
-    assert response.json() == {"detail": RUN_NOT_FOUND}
+    assert response.json() == {"detail": "Run not found"}
 
 
 # (path after the run, status, detail starts with); SMALL has 20 steps and 3 layers

@@ -8,7 +8,7 @@ from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.admission import AdmissionError, Client
-from app.deps import RUN_NOT_FOUND, _config_of, obtain, single_query_values
+from app.deps import _config_of, obtain, single_query_values
 from app.run_ids import canonical_json, encode_legacy_run_id, encode_run_id
 from app.settings import Settings
 from engine.config import normalize_config
@@ -36,7 +36,7 @@ def test_an_id_names_its_normalized_config():
 def test_an_id_this_server_could_not_have_issued_is_404(run_id, settings):
     with pytest.raises(HTTPException) as error:
         _config_of(run_id, settings)
-    assert (error.value.status_code, error.value.detail) == (404, RUN_NOT_FOUND)
+    assert (error.value.status_code, error.value.detail) == (404, "Run not found")
 
 
 class Cache:

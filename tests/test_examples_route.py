@@ -9,7 +9,6 @@ import pytest
 from jsonschema import Draft202012Validator
 from sklearn import datasets as sk
 
-from app.deps import RUN_NOT_FOUND
 from engine.datasets import load_dataset
 from engine.run import Run
 from tests.conftest import SMALL, strict_json
@@ -87,7 +86,7 @@ def test_an_index_outside_the_training_set_is_404(client, digits, i, shown):
 
 def test_an_unknown_run_is_404(client, digits):
     response = client.get(f"/api/runs/{digits['id'][:-2]}xx/examples/0")
-    assert (response.status_code, response.json()) == (404, {"detail": RUN_NOT_FOUND})
+    assert (response.status_code, response.json()) == (404, {"detail": "Run not found"})
 
 
 @pytest.mark.parametrize("config", [SMALL, {"dataset": "iris", "steps": 2}])

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 
-from app.deps import RUN_NOT_FOUND
 from app.npz_export import layer_arrays
 from engine.config import normalize_config
 from engine.run import Run
@@ -163,7 +162,7 @@ def test_the_answer_ceiling_names_steps(make_client, small_run):
 
 def test_an_unknown_run_is_404(client):
     response = client.get("/api/runs/r2nope/export.npz")
-    assert response.status_code == 404 and response.json()["detail"] == RUN_NOT_FOUND
+    assert response.status_code == 404 and response.json()["detail"] == "Run not found"
 
 
 def test_a_run_still_training_is_409(make_client):
