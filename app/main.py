@@ -13,7 +13,7 @@ from app.errors import add_error_handlers
 from app.lessons import load_lessons
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
-from app.routes import boundary, configs, examples, exports, lessons, meta, runs, steps, units
+from app.routes import boundary, config_check, examples, exports, lessons, meta, runs, steps, units
 from app.run_cache import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CountAnswers, metrics=app.state.metrics)  # outermost: bytes as sent
     add_error_handlers(app)
     api_docs.document_settings(app, settings)
-    for router in (meta.router, runs.router, configs.router, steps.router, boundary.router,
+    for router in (meta.router, runs.router, config_check.router, steps.router, boundary.router,
                    units.router, examples.router, exports.router, lessons.router,
                    pages.router, api_docs.router):
         app.include_router(router)

@@ -21,6 +21,8 @@ records the mistaken ones, while the differences take the true cost (with the st
 dropout masks), so the check fails where the mistake changes dW or db.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from engine import cost
@@ -114,19 +116,27 @@ def _relative_difference(g, g_num):
 def _non_finite(g, g_num, costs_finite):
     """Why the relative difference is not finite, or None: "analytic" (backprop's g),
     "cost" (g is finite but J(θ±ε) is not: no numerical gradient), "numerical" (finite
-    costs whose quotient overflows) or "norm" (finite entries whose norms overflow)."""
+    costs whose quotient overflows) or "norm" (finite entries whose norms, or the norm of
+    their difference, overflow)."""
     if not np.isfinite(g).all():
         return "analytic"
     if not costs_finite:
         return "cost"
     if not np.isfinite(g_num).all():
         return "numerical"
-    return None if np.isfinite(np.linalg.norm(g) + np.linalg.norm(g_num)) else "norm"
+    norms = np.linalg.norm(g) + np.linalg.norm(g_num) + np.linalg.norm(g - g_num)
+    return None if np.isfinite(norms) else "norm"
 
 
-def _layer_check(result, cfg, l, budget, rng):
-    """Layer l's entry of the answer; the analytic and numerical gradients of the sampled W
-    and b entries it compared; and whether every J(θ±ε) it took was finite."""
+class LayerCheck(NamedTuple):
+    entry: dict  # the layer's entry of the answer
+    g: np.ndarray  # backprop's gradient at the entries compared
+    g_num: np.ndarray  # the centred differences there
+    costs_finite: bool  # every J(θ±ε) the layer took was finite
+
+
+def _layer_check(result, cfg, l, budget, rng) -> LayerCheck:
+    """The check of layer l's sampled W and b entries."""
     W, b = result.forward.params[f"W{l}"], result.forward.params[f"b{l}"]
     n_b = min(b.size, max(1, budget // 4))
     analytic, numeric, kinks, checked, costs_finite = [], [], 0, 0, True
@@ -146,7 +156,7 @@ def _layer_check(result, cfg, l, budget, rng):
              "checked": checked, "total": W.size + b.size, "skipped_at_kinks": kinks,
              "analytic_norm": float(np.linalg.norm(g)),
              "non_finite": _non_finite(g, g_num, costs_finite)}
-    return entry, g, g_num, costs_finite
+    return LayerCheck(entry, g, g_num, costs_finite)
 
 
 def _verdict(g, g_num, costs_finite, J):
@@ -168,17 +178,14 @@ def gradient_check(run, t, max_params=2000):
     result = run.replay(t)
     cfg = run.config
     rng = np.random.default_rng([cfg["seed"], GRADCHECK_STREAM, t])
-    layers, all_g, all_num, costs_finite = [], [], [], True
     with np.errstate(all="ignore"):
         budgets = _per_layer_budget(run.dims, result.forward.X.shape[1], max_params)
-        for l, budget in enumerate(budgets, start=1):
-            entry, g, g_num, finite_costs = _layer_check(result, cfg, l, budget, rng)
-            layers.append(entry)
-            all_g.append(g)
-            all_num.append(g_num)
-            costs_finite &= finite_costs
-        verdict = _verdict(np.concatenate(all_g), np.concatenate(all_num), costs_finite,
-                           result.forward.cost)
+        checks = [_layer_check(result, cfg, l, budget, rng)
+                  for l, budget in enumerate(budgets, start=1)]
+        layers = [check.entry for check in checks]
+        verdict = _verdict(np.concatenate([check.g for check in checks]),
+                           np.concatenate([check.g_num for check in checks]),
+                           all(check.costs_finite for check in checks), result.forward.cost)
     return {"step": t, "epsilon": EPSILON, "threshold": THRESHOLD, "layers": layers,
             **verdict, "sampled": any(e["checked"] < e["total"] for e in layers),
             "skipped_at_kinks": sum(e["skipped_at_kinks"] for e in layers)}

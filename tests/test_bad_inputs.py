@@ -234,9 +234,13 @@ def test_bad_step_or_query(client, small_run, path, status, field):
 
 
 # the routes without a run refuse a parameter they do not take, as the run routes do
-UNKNOWN_PARAMETERS = [("get", "/healthz?x=1"), ("get", "/api/options?debug=1"),
+UNKNOWN_PARAMETERS = [("get", "/api/options?debug=1"),
                       ("get", "/api/lessons?x=1"), ("get", "/api/lessons/caches?x=1"),
                       ("post", "/api/runs?debug=1"), ("post", "/api/configs/check?debug=1")]
+
+
+def test_healthz_takes_a_monitors_cache_busting_parameter(client):
+    assert client.get("/healthz?ts=1733450000").json()["status"] == "ok"
 
 
 @pytest.mark.parametrize(("method", "url"), UNKNOWN_PARAMETERS,

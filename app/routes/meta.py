@@ -8,7 +8,7 @@ from app.deps import SettingsDep, known_query_names
 from app.schemas import INVALID, Health, Options
 from engine.options import options as engine_options
 
-router = APIRouter(tags=["meta"], dependencies=[Depends(known_query_names)], responses=INVALID)
+router = APIRouter(tags=["meta"])
 
 
 @router.get("/healthz", response_model=Health)
@@ -16,7 +16,9 @@ async def healthz():
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/api/options", response_model=Options)
+# (not /healthz: a monitor may add a cache-busting ?ts=, and the server is up all the same)
+@router.get("/api/options", response_model=Options, dependencies=[Depends(known_query_names)],
+            responses=INVALID)
 async def options(settings: SettingsDep):
     """Datasets, activations, losses, inits, optimizers, their limits (this server's
     effective ones) and a complete default config."""

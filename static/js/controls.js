@@ -189,8 +189,11 @@ function bindDisclosures() {
       $("more-controls").focus({preventScroll: true});
     }
   });
+  // (not while a control it shows has the focus: a phone's keyboard opening for "go to"
+  // scrolls the page too)
   window.addEventListener("scroll", () => {
-    if (openedAt !== null && Math.abs(window.scrollY - openedAt) > bar.offsetHeight) more(false);
+    const busy = isTextField(document.activeElement) && document.activeElement.closest(".controls");
+    if (openedAt !== null && !busy && Math.abs(window.scrollY - openedAt) > bar.offsetHeight) more(false);
   }, {passive: true});
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") keys(false); });
   document.addEventListener("click", (e) => { if (!e.target.closest("#keys-toggle, #keys-help")) keys(false); });

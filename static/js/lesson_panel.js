@@ -78,7 +78,7 @@ function bringUp(aside) {
   requestAnimationFrame(() => {
     window.scrollTo({top: Math.max(0, window.scrollY + under()), behavior: "instant"});
     // the bar may grow once the step's phase has redrawn its words: not over the panel
-    setTimeout(() => { if (under() < 0) window.scrollBy({top: under(), behavior: "instant"}); }, 400);
+    setTimeout(() => { if (!aside.hidden && under() < 0) window.scrollBy({top: under(), behavior: "instant"}); }, 400);
   });
 }
 
