@@ -15,6 +15,9 @@ export function setHTML(el, html) {
   }
 }
 
+// a phone's width, as the style sheets' breakpoint (max-width: 600px) says it
+export const isPhone = () => window.matchMedia("(max-width: 600px)").matches;
+
 const shownStyle = new WeakMap();  // element -> {property: the value it was last given}
 
 // (the browser reads a style back normalized, "#fff" as "rgb(255, 255, 255)": compare

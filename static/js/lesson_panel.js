@@ -2,6 +2,7 @@
 // the tour step's words with back / next and "2 / 5", and at the tour's end the question.
 // lesson text is plain text from the server or a teacher's JSON file: it goes in as
 // textContent only, never as HTML, so "<img onerror=…>" in a title shows as characters.
+import {isPhone} from "./dom.js";
 
 const make = (tag, props = {}, testId = null) => {
   const el = Object.assign(document.createElement(tag), props);
@@ -70,9 +71,8 @@ function fill(parts, lesson, n) {
 
 // a phone stacks the panel above the views: a step brings the panel up under the sticky
 // bar, so that the views it moved stand in sight below it rather than off screen
-const PHONE = "(max-width: 600px)";
 function bringUp(aside) {
-  if (!window.matchMedia(PHONE).matches) return;
+  if (!isPhone()) return;
   const bar = document.querySelector(".controls");
   const under = () => aside.getBoundingClientRect().top - (bar ? bar.getBoundingClientRect().bottom : 0) - 4;
   requestAnimationFrame(() => {

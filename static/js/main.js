@@ -49,10 +49,19 @@ const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
 // list's entry is counted from 0 by the API ("hidden_layers.1"): the form's words count
 // from 1 ("its 2nd value")
 const ORDINALS = ["1st", "2nd", "3rd"];
+
+// {field, index} that a refusal (422) names first ("hidden_layers.1: …"; null for what it
+// does not name), or null for an error that is no refusal
+function refusedField(err) {
+  if (!(err instanceof ApiError && err.status === 422)) return null;
+  const [, field = null, index] = err.detail.match(/^([a-z_0-9]+)(?:\.(\d+))?/) || [];
+  return {field, index: index === undefined ? null : Number(index)};
+}
+
 function errorText(err) {
-  if (err instanceof ApiError && err.status === 422) {
-    const [, field, index] = err.detail.match(/^([a-z_0-9]+)(?:\.(\d+))?/) || [], label = formLabel(field);
-    const k = index === undefined ? null : Number(index) + 1;
+  const refused = refusedField(err);
+  if (refused) {
+    const label = formLabel(refused.field), k = refused.index === null ? null : refused.index + 1;
     const which = k === null ? "" : `, its ${ORDINALS[k - 1] || `${k}th`} value`;
     return `This run's settings are not valid. ${err.detail}${label ? ` (the form's “${label}”${which})` : ""}`;
   }
@@ -62,8 +71,8 @@ function errorText(err) {
 // the form's field that a refusal names says so (aria-invalid, outlined) until a run opens
 function markInvalid(err) {
   document.querySelectorAll("#run-form [aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
-  const named = err instanceof ApiError && err.status === 422 && err.detail.match(/^([a-z_0-9]+)/);
-  const field = named && document.getElementById(`field-${named[1]}`);
+  const refused = refusedField(err);
+  const field = refused && refused.field && document.getElementById(`field-${refused.field}`);
   if (field) field.setAttribute("aria-invalid", "true");
 }
 

@@ -9,6 +9,7 @@
 import {react, baseLayout, stepMarker, seriesRange, describePlot} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {giveWay} from "../task_slices.js";
+import {isPhone} from "../dom.js";
 
 const TENSORS = ["Z", "A", "dZ", "dW"];
 // TensorBoard's percentiles: the normal distribution's 0, ±1.5σ, ±σ, ±σ/2 and median
@@ -123,7 +124,7 @@ function cellDomain(k, gap) {
 function panelLayout(frame, panel, k, left) {
   const y = yRange(panel), x = panel.x;
   // a phone's panels are 170 px wide: the long note would run into the next panel's title
-  const clipped = window.matchMedia("(max-width: 600px)").matches ? "clipped" : "palest band clipped";
+  const clipped = isPhone() ? "clipped" : "palest band clipped";
   const note = y.clipped ? ` <span style="font-weight:normal">(${clipped})</span>` : "";
   return baseLayout({margin: {l: left, r: 10, t: 24, b: 30}, ...(k ? {paper_bgcolor: "rgba(0,0,0,0)"} : {}),
     annotations: [{text: `<b>${panel.title}</b>${note}`, showarrow: false, xref: "x domain", yref: "y domain",

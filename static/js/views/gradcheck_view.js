@@ -16,7 +16,7 @@ function logRange(values) {
   return [Math.floor(Math.min(...logs)) - 1, Math.ceil(Math.max(...logs)) + 1];
 }
 
-const number = (v) => typeof v === "number" && Number.isFinite(v);
+const number = Number.isFinite;  // false for null and anything not a number
 // entries of a layer that the relative difference compared: the checked ones but those
 // skipped at a kink (an answer without the per-layer count skipped none that we know of)
 const compared = (r) => r.checked - (r.skipped_at_kinks ?? 0);
