@@ -22,8 +22,12 @@ COPY templates ./templates
 COPY static ./static
 
 # every dependency has binary wheels (manylinux), so no compiler is needed here either;
-# the `test` extra is not installed
-RUN pip install --no-cache-dir -c constraints.txt .
+# the `test` extra is not installed. Then the installed app must find its page: a checkout
+# whose links app/static and app/templates became plain files (Git for Windows without
+# core.symlinks) builds a wheel without them, and the image would crash at start, so the
+# build stops here instead (-I: the installed package, not ./app)
+RUN pip install --no-cache-dir -c constraints.txt . \
+    && python -I -c "import app.main"
 
 
 FROM python:3.11-slim-bookworm

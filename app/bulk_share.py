@@ -7,12 +7,18 @@ does not help a thread that shares its process's GIL (it holds the GIL while sta
 So bulk work paces itself: while the process is busy answering requests, each piece of
 bulk work is charged its CPU time, and the next piece waits until the debt is paid at
 `cores` (a share of one core, for all the process's bulk work together). When requests
-stop, the debt is forgiven and bulk work goes at full speed again.
+stop, the debt is forgiven and bulk work goes at full speed again. A request counts as
+serving only for the time it does not spend waiting on bulk work (not_serving): building
+a big answer or waiting for one, or waiting for a run to train. Else a big answer, or a
+request that waits for a heavy run, would make the process look busy, and the bulk work
+it waits for would pace itself.
 """
 
 import math
 import threading
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 # serving time is averaged over about this many seconds
 SERVING_SECONDS = 1.0
@@ -44,9 +50,28 @@ class ServingTime:
         return self._total
 
 
+# the current request's seconds spent on bulk work so far: a one-item list that
+# ServingClock sets for each request, and not_serving adds to; None outside a request
+_not_serving_seconds: ContextVar[list | None] = ContextVar("not_serving_seconds", default=None)
+
+
+@contextmanager
+def not_serving(clock=time.monotonic):
+    """Count the time inside as the current request's time on bulk work (a big answer's
+    turn and build, a run's training), which ServingClock leaves out of its serving time."""
+    start = clock()
+    try:
+        yield
+    finally:
+        seconds = _not_serving_seconds.get()
+        if seconds is not None:
+            seconds[0] += clock() - start
+
+
 class ServingClock:
     """Pure ASGI middleware: adds each request's time until its answer starts to a
-    ServingTime (a streamed answer counts until its first byte, not while it streams)."""
+    ServingTime (a streamed answer counts until its first byte, not while it streams),
+    less the time it spent on bulk work meanwhile (not_serving)."""
 
     def __init__(self, app, serving: ServingTime, clock=time.monotonic):
         self.app, self.serving, self._clock = app, serving, clock
@@ -54,20 +79,25 @@ class ServingClock:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        start, counted = self._clock(), False
+        start, counted, elsewhere = self._clock(), False, [0.0]
+        token = _not_serving_seconds.set(elsewhere)
+
+        def count():
+            nonlocal counted
+            counted = True
+            self.serving.add(max(0.0, self._clock() - start - elsewhere[0]))
 
         async def send_and_count(message):
-            nonlocal counted
             if message["type"] == "http.response.start" and not counted:
-                counted = True
-                self.serving.add(self._clock() - start)
+                count()
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_count)
         finally:
+            _not_serving_seconds.reset(token)
             if not counted:
-                self.serving.add(self._clock() - start)
+                count()
 
 
 class BulkShare:

@@ -78,7 +78,8 @@ async def obtain(run_cache: RunCache, config: dict, client: Client | None = None
     if run is not None:
         return run
     try:
-        return await anyio.to_thread.run_sync(run_cache.get, key, config, client)
+        return await anyio.to_thread.run_sync(run_cache.get, key, config, client,
+                                              limiter=run_cache.build_threads)
     except AdmissionError as refusal:
         raise refusal.http() from None
 

@@ -10,7 +10,7 @@ from app.json_body import MAX_INTEGER_DIGITS, LongInteger
 from app.middleware import security_headers
 from app.run_cache import TrainingFailedError
 from app.serialize import JSONBytes
-from engine.config import ConfigError
+from engine.config import ConfigError, short_number
 
 log = logging.getLogger("app.errors")
 
@@ -18,16 +18,26 @@ MAX_ECHO = 60  # characters of a rejected value quoted back in a detail
 MAX_LISTED = 20  # validation errors an answer lists
 
 
+def _cut(text: str) -> str:
+    """text, or its first MAX_ECHO characters and "…"."""
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
+
+
+def _loc(loc) -> list:
+    """An error's loc with long names cut: an unknown field of 60 KB is not sent back whole."""
+    return [_cut(p) if isinstance(p, str) else p for p in loc]
+
+
 def field_name(loc) -> str:
     """'hidden_layers.2' for loc ('body', 'hidden_layers', 2); 'max_cells' for a query."""
     if loc[0] == "body" and (len(loc) == 1 or isinstance(loc[1], int)):
         return "body"  # the body itself; a JSON decode error's loc is ('body', position)
-    return ".".join(str(p) for p in loc[1:]) or str(loc[0])
+    return ".".join(str(p) for p in _loc(loc[1:])) or str(loc[0])
 
 
 def _echo(value) -> str:
-    text = repr(value)
-    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
+    shown = short_number(value)  # a huge int as 1e+308
+    return _cut(shown if shown is not value else repr(value))
 
 
 def describe(error: dict) -> str:
@@ -54,7 +64,7 @@ def validation_answer(exc: RequestValidationError) -> dict:
     an answer of most of a megabyte."""
     errors = exc.errors()
     shown = errors[:MAX_LISTED]
-    listed = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in shown]
+    listed = [{"loc": _loc(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in shown]
     detail = "; ".join(describe(e) for e in shown)
     if len(errors) > MAX_LISTED:
         detail += f"; and {len(errors) - MAX_LISTED} more errors"

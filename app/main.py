@@ -12,7 +12,7 @@ from app.bulk_share import BulkShare, ServingClock, ServingTime
 from app.errors import add_error_handlers
 from app.lessons import load_lessons
 from app.metrics import CountAnswers, Metrics, exported
-from app.middleware import AccessLog, BodyLimit, Gzip, SecurityHeaders
+from app.middleware import AccessLog, BodyLimit, Gzip, HeadAsGet, SecurityHeaders
 from app.routes import boundary, config_check, examples, exports, lessons, meta, runs, steps, units
 from app.run_cache import RunCache
 from app.serialize import JSONBytes
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(ClientCookie)  # the page's anonymous client token (app.admission)
+    app.add_middleware(HeadAsGet)  # inside the log: it logs HEAD as HEAD
     app.add_middleware(AccessLog)
     app.add_middleware(ServingClock, serving=app.state.serving)
     app.state.metrics = Metrics()

@@ -31,6 +31,8 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client import values as prometheus_values
 from prometheus_client.exposition import start_wsgi_server
 
+from app.middleware import noting_status
+
 FOLDER_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 REFRESH_SECONDS = 1.0  # how stale a worker's gauges may be in a scrape
 # bytes of an answer's body as sent (after gzip): from a 2-byte 204 to a 100 MB step record
@@ -142,20 +144,16 @@ class CountAnswers:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        status, size = 500, 0  # 500 stays if the app raises before answering
+        size = 0
 
         async def send_and_count(message):
-            nonlocal status, size
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
+            nonlocal size
+            if message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_and_count)
-        finally:
-            self.metrics.answered(route_of(scope), status, size)
+        await noting_status(self.app, scope, receive, send_and_count,
+                            lambda status: self.metrics.answered(route_of(scope), status, size))
 
 
 # -- in each worker ------------------------------------------------------------------------

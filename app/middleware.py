@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: security headers, access log, request body limit, gzip."""
+"""Pure ASGI middleware: security headers, access log, request body limit, gzip, and HEAD."""
 
 import gzip
 import logging
@@ -9,6 +9,29 @@ import orjson
 from app.settings import Settings
 
 access_log = logging.getLogger("app.access")
+# the status logged and counted for a request that got no answer because its client went
+# away first (an upload given up halfway): nginx's "client closed request", not a 500
+CLIENT_CLOSED = 499
+
+
+async def noting_status(app, scope, receive, send, note):
+    """Run app, then note(status) of its answer: 500 if it raised before answering,
+    CLIENT_CLOSED if it returned without one."""
+    status = None
+
+    async def send_and_note(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, send_and_note)
+    except BaseException:
+        status = status or 500
+        raise
+    finally:
+        note(status or CLIENT_CLOSED)
 
 
 def security_headers(settings: Settings) -> dict[str, str]:
@@ -49,20 +72,14 @@ class AccessLog:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        start, status = time.perf_counter(), 500  # 500 stays if the app raises before answering
+        start = time.perf_counter()
 
-        async def send_and_note(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+        def log(status):
             ms = round((time.perf_counter() - start) * 1000, 2)
             access_log.info(orjson.dumps({"method": scope["method"], "path": scope["path"],
                                           "status": status, "ms": ms}).decode())
+
+        await noting_status(self.app, scope, receive, send, log)
 
 
 class BodyLimit:
@@ -174,3 +191,26 @@ class Gzip:
         headers += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding"),
                     (b"content-length", str(len(packed)).encode())]
         return {**start, "headers": headers}, {"type": "http.response.body", "body": packed}
+
+
+class HeadAsGet:
+    """HEAD answered as GET without the body (RFC 9110: a GET resource answers HEAD too),
+    so that an uptime monitor's HEAD /healthz, or / , gets 200 and GET's headers. Progress
+    events (a stream that lasts while the run trains) stay GET only: 405."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD" or \
+                scope["path"].endswith("/events"):
+            return await self.app(scope, receive, send)
+
+        async def send_headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)

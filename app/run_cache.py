@@ -17,7 +17,7 @@ from collections import OrderedDict
 import anyio
 
 from app.admission import Admission, AdmissionError, Client
-from app.bulk_share import BulkShare
+from app.bulk_share import BulkShare, not_serving
 from app.memory import FreedMemory
 from app.training_queue import TrainingQueue
 from engine.run import Run
@@ -59,6 +59,10 @@ class _Slot:
             self.job.asked = time.monotonic()
 
 
+# get() at once on worker threads: building a run loads its dataset, in milliseconds
+BUILD_THREADS = 4
+
+
 class RunCache:
     """Runs by key (the canonical config), least recently used first.
 
@@ -77,6 +81,9 @@ class RunCache:
                                       self.admission, bulk)
         self._closing = False
         self.freed = FreedMemory()
+        # the worker threads that get() runs on (app.deps.obtain): its own few, so that
+        # admitting and building a run never waits behind answers that fill the shared pool
+        self.build_threads = anyio.CapacityLimiter(BUILD_THREADS)
 
     @property
     def closing(self) -> bool:
@@ -230,6 +237,6 @@ async def wait_finished(run, seconds: float) -> bool:
             loop.call_soon_threadsafe(ended.set)
 
     run.when_trained(wake)
-    with anyio.move_on_after(seconds):
+    with not_serving(), anyio.move_on_after(seconds):  # the training is not this request's
         await ended.wait()
     return public_status(run) in FINISHED

@@ -159,9 +159,10 @@ class DatasetInfo(BaseModel):
 
 class Range(BaseModel):
     type: Literal["int", "float"]
-    min: float
-    max: float | None = Field(description="Null: no fixed maximum (batch_size: the "
-                                          "training examples).")
+    # int | float: an int field's bounds stay integers (20, not 20.0)
+    min: int | float
+    max: int | float | None = Field(description="Null: no fixed maximum (batch_size: the "
+                                                "training examples).")
     min_exclusive: bool
     max_exclusive: bool
 

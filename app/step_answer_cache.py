@@ -3,13 +3,19 @@
 A finished run's step record never changes, so its bytes can be reused: a class that
 opens the same run and steps is served from memory instead of replaying and
 serializing each step again. Answers of runs still training are not kept (a run that
-diverges later truncates its record).
+diverges later truncates its record). Requests for an answer that is being built wait for
+that build rather than start their own: a class that opens the same step at once builds it
+once. A big answer is bulk work (app.bulk_share): the time a request waits for one is not
+counted as serving time.
 """
 
+import asyncio
 import threading
 from collections import OrderedDict
 
 import anyio
+
+from app.bulk_share import not_serving
 
 # bookkeeping per entry (key tuple, dict slot, bytes object header), roughly
 ENTRY_OVERHEAD = 200
@@ -23,6 +29,8 @@ class AnswerCache:
         self._answers: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.nbytes = 0
+        # key -> the task building its answer; only touched on the event loop
+        self._building: dict[tuple, asyncio.Future] = {}
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
@@ -50,14 +58,34 @@ class AnswerCache:
     async def answer(self, key: tuple, final: bool, build, *args, big=None) -> bytes:
         """The kept answer of key, else build(*args) on a worker thread, kept when
         `final` (the run had finished before the step was checked).  big: None, or the
-        slots a big answer takes its turn from (app.answer_size.BigAnswerSlots)."""
+        slots a big answer takes its turn from (app.answer_size.BigAnswerSlots).  While
+        an answer is built, other requests for it wait for it; a request that goes away
+        does not stop the build that others wait for."""
         body = self.get(key)
-        if body is None:
-            body = await (big.build(build, *args) if big is not None
-                          else anyio.to_thread.run_sync(build, *args))
-            if final:
-                self.put(key, body)
+        if body is not None:
+            return body
+        building = self._building.get(key)
+        if building is None:
+            building = self._building[key] = asyncio.ensure_future(
+                self._build(key, final, build, args, big))
+            building.add_done_callback(lambda done: self._built(key, done))
+        if big is None:
+            return await asyncio.shield(building)
+        with not_serving():  # waiting for a big answer, or building it: not serving time
+            return await asyncio.shield(building)
+
+    async def _build(self, key, final, build, args, big):
+        body = await (big.build(build, *args) if big is not None
+                      else anyio.to_thread.run_sync(build, *args))
+        if final:
+            self.put(key, body)
         return body
+
+    def _built(self, key, done):
+        if self._building.get(key) is done:
+            del self._building[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here too: every request for it may have gone
 
     def __len__(self):
         return len(self._answers)

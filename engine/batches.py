@@ -68,5 +68,6 @@ def example_column(indices, m, i):
         hits = np.flatnonzero(indices == i)
         if hits.size:
             return int(hits[0])
-    raise ValueError(f"example: training example {str(i)[:20]} is not in this step's batch; "
+    shown = str(i) if len(str(i)) <= 20 else f"{str(i)[:20]}…"
+    raise ValueError(f"example: training example {shown} is not in this step's batch; "
                      "choose one of its batch.indices")

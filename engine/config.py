@@ -92,6 +92,17 @@ def _choice(field, value, names):
     return value
 
 
+def short_number(value):
+    """A number as a message quotes it: a huge int short, 1e+308 rather than its 309 digits
+    (a JSON body's 1e308 arrives as that int: app.json_body reads whole numbers as ints)."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) < 10**16:
+        return value
+    try:
+        return f"{float(value):.6g}"
+    except OverflowError:
+        return "an integer beyond 1.8e+308"
+
+
 def _number(field, value, limit=None):
     """Check type and range of a numeric field; returns it as int or float."""
     kind, low, high, low_open, high_open = Limit(*(limit or LIMITS[field]))
@@ -101,9 +112,11 @@ def _number(field, value, limit=None):
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(field, f"must be a finite number, got {value}")
     if value < low or (low_open and value == low):
-        raise ConfigError(field, f"must be {'>' if low_open else '>='} {low}, got {value}")
+        raise ConfigError(field, f"must be {'>' if low_open else '>='} {low}, "
+                                 f"got {short_number(value)}")
     if high is not None and (value > high or (high_open and value == high)):
-        raise ConfigError(field, f"must be {'<' if high_open else '<='} {high}, got {value}")
+        raise ConfigError(field, f"must be {'<' if high_open else '<='} {high}, "
+                                 f"got {short_number(value)}")
     if kind == "int" and value != int(value):
         raise ConfigError(field, f"must be a whole number, got {value!r}")
     return int(value) if kind == "int" else float(value)
@@ -114,7 +127,9 @@ def _hidden_layers(value, max_layers, max_width):
         raise ConfigError("hidden_layers", "must be a list of layer widths, like [8, 8]")
     if len(value) > max_layers:
         raise ConfigError("hidden_layers", f"at most {max_layers} hidden layers, got {len(value)}")
-    return [_number("hidden_layers", w, Limit("int", 1, max_width)) for w in value]
+    # each width named by its place, hidden_layers.1, as the API's schema names them
+    return [_number(f"hidden_layers.{k}", w, Limit("int", 1, max_width))
+            for k, w in enumerate(value)]
 
 
 def _activations(value, L, info):

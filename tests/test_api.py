@@ -408,7 +408,7 @@ def test_the_events_of_a_run_whose_training_raises_end_with_an_error(make_client
     ({"max_steps": 50}, {"steps": 60}, 422, "steps: must be <= 50, got 60"),
     ({"max_steps": 50}, {"steps": 50}, 201, None),
     ({"max_steps": 5000}, {"steps": 2500}, 201, None),  # beyond the contract's 2,000
-    ({"max_width": 16}, {"hidden_layers": [17]}, 422, "hidden_layers: must be <= 16, got 17"),
+    ({"max_width": 16}, {"hidden_layers": [8, 17]}, 422, "hidden_layers.1: must be <= 16, got 17"),
     ({"max_width": 256}, {"hidden_layers": [200]}, 201, None),
     ({"max_samples": 300}, {"n_samples": 301}, 422, "n_samples: must be <= 300, got 301"),
 ])

@@ -42,7 +42,7 @@ BAD_CONFIGS = [
     ({"activations": ["softmax", "relu", "sigmoid"]}, "activations:"),
     ({"hidden_layers": [8] * 7}, "hidden_layers:"),
     ({"hidden_layers": [0]}, "hidden_layers.0:"),
-    ({"hidden_layers": [129]}, "hidden_layers:"),  # the server's max_width (check_config)
+    ({"hidden_layers": [8, 129]}, "hidden_layers.1:"),  # the server's max_width (check_config)
     ({"hidden_layers": "8,8"}, "hidden_layers:"),
     ({"batch_size": 0}, "batch_size:"),
     ({"batch_size": 321}, "batch_size:"),  # 400 samples leave 320 for training

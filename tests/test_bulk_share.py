@@ -2,6 +2,7 @@
 (heavy training, big answers) while it is busy."""
 
 import math
+from types import SimpleNamespace
 
 import pytest
 from starlette.applications import Starlette
@@ -9,7 +10,15 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.bulk_share import BUSY_AT, SERVING_SECONDS, BulkShare, ServingClock, ServingTime
+from app.bulk_share import (
+    BUSY_AT,
+    SERVING_SECONDS,
+    BulkShare,
+    ServingClock,
+    ServingTime,
+    not_serving,
+)
+from app.run_cache import wait_finished
 
 
 class Clock:
@@ -98,20 +107,43 @@ def serving_app(clock):
         clock.now += 0.04
         raise RuntimeError("boom")
 
-    routes = [Route("/plain", plain), Route("/streamed", streamed), Route("/fails", fails)]
+    async def big(request):
+        clock.now += 0.03
+        with not_serving(clock):  # waiting for a turn and building a big answer
+            clock.now += 2
+        return PlainTextResponse("big")
+
+    routes = [Route("/plain", plain), Route("/streamed", streamed), Route("/fails", fails),
+              Route("/big", big)]
     return Starlette(routes=routes)
 
 
-@pytest.mark.parametrize(("path", "counted"), [
-    ("/plain", 0.01),
-    ("/streamed", 0.02),  # until its first byte: a stream of events is not work
-    ("/fails", 0.04),  # an answer that never started still took the time
+@pytest.mark.parametrize(("path", "counted", "after"), [
+    ("/plain", 0.01, 0),
+    ("/streamed", 0.02, 5),  # until its first byte: a stream of events is not work
+    ("/fails", 0.04, 0),  # an answer that never started still took the time
+    ("/big", 0.03, 0),  # a big answer's bulk work is not serving: it would pace itself
 ])
-def test_serving_clock_counts_each_request_until_its_answer_starts(path, counted):
+def test_serving_clock_counts_each_request_until_its_answer_starts(path, counted, after):
     clock = Clock()
-    serving, start = ServingTime(clock), clock.now
+    serving = ServingTime(clock)
     app = ServingClock(serving_app(clock), serving, clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         client.get(path)
-    since = clock.now - start - counted  # the clock went on after the answer started
-    assert serving.share() * SERVING_SECONDS == pytest.approx(counted * math.exp(-since))
+    # the clock went on for `after` seconds once the answer started
+    assert serving.share() * SERVING_SECONDS == pytest.approx(counted * math.exp(-after))
+
+
+def test_a_request_waiting_for_a_run_to_train_is_not_serving():
+    # else the heavy run it waits for would count it as busy serving, and pace itself
+    training = SimpleNamespace(status="running", when_trained=lambda wake: None)
+
+    async def waits(request):
+        await wait_finished(training, 0.3)
+        return PlainTextResponse("still training")
+
+    serving = ServingTime()
+    app = ServingClock(Starlette(routes=[Route("/waits", waits)]), serving)
+    with TestClient(app) as client:
+        assert client.get("/waits").text == "still training"
+    assert serving.share() < 0.05 < 0.3 * math.exp(-0.1)  # the wait would have counted

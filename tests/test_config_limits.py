@@ -34,7 +34,7 @@ def test_a_run_beyond_the_contract_and_the_budget_is_refused_naming_steps():
     ({"max_steps": 100}, {"steps": 101}, "steps"),
     ({"max_samples": 500}, {"n_samples": 501}, "n_samples"),
     ({"max_hidden_layers": 2}, {"hidden_layers": [4, 4, 4]}, "hidden_layers"),
-    ({"max_width": 16}, {"hidden_layers": [17]}, "hidden_layers"),
+    ({"max_width": 16}, {"hidden_layers": [17]}, "hidden_layers.0"),
     ({"compute_budget": 1e6}, {"steps": 300}, "steps"),
 ])
 def test_server_limits_apply(changes, raw, field):

@@ -1,8 +1,10 @@
 """app.deps: a run id read against this server's settings, a run obtained from the run cache
 (admitted if it has to train), and a query parameter given once."""
 
+import threading
 from types import SimpleNamespace
 
+import anyio
 import pytest
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +46,7 @@ class Cache:
 
     def __init__(self, held=None, refusal=None):
         self.held, self.refusal, self.peeks, self.built = held, refusal, [], []
+        self.build_threads = anyio.CapacityLimiter(1)
 
     def peek(self, key, asked=True):
         self.peeks.append((key, asked))
@@ -72,6 +75,24 @@ def test_a_run_not_held_is_built_for_its_client():
     cache, client = Cache(), Client("t" * 22, "a")
     run = run_async(obtain, cache, CONFIG, client)
     assert run.config == CONFIG and cache.built == [(canonical_json(CONFIG), client)]
+
+
+def test_a_run_is_built_even_while_other_work_fills_the_shared_worker_threads():
+    release = threading.Event()
+
+    async def build_beside_busy_threads():
+        shared = anyio.to_thread.current_default_thread_limiter()
+        shared.total_tokens = 2
+        async with anyio.create_task_group() as group:
+            for _ in range(2):  # slow answers hold every shared thread
+                group.start_soon(anyio.to_thread.run_sync, release.wait, 10)
+            await anyio.sleep(0.05)
+            with anyio.fail_after(5):
+                run = await obtain(Cache(), CONFIG, Client("t" * 22, "a"))
+            release.set()
+        return run
+
+    assert run_async(build_beside_busy_threads).config == CONFIG
 
 
 def test_a_refused_run_is_the_refusal_as_an_http_answer():

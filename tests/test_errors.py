@@ -19,6 +19,7 @@ from engine.config import ConfigError
     (("body", 17), "body"),  # a JSON decode error's position, not a field
     (("query", "max_cells"), "max_cells"),
     (("path", "t"), "t"),
+    (("body", "x" * 70000), "x" * 60 + "…"),  # an unknown field's name is not echoed whole
 ])
 def test_field_name_is_the_field_a_client_sent(loc, name):
     assert field_name(loc) == name
@@ -66,3 +67,22 @@ def test_exceptions_answer_json_with_a_detail(exc, status, detail):
     response = app_raising(exc).get("/raise")
     assert response.status_code == status
     assert response.json() == {"detail": detail}
+
+
+def test_an_unknown_field_of_60_kb_answers_a_short_422(client):
+    response = client.post("/api/runs", json={"x" * 60000: 1})
+    assert response.status_code == 422
+    assert len(response.content) < 1000
+    assert response.json()["detail"] == "x" * 60 + "…: unknown field, got 1"
+    assert response.json()["errors"][0]["loc"] == ["body", "x" * 60 + "…"]
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    (b'{"steps": 1e308}', "steps: must be <= 2000, got 1e+308"),
+    (b'{"n_samples": -1e300}', "n_samples: input should be greater than or equal to 20, "
+                               "got -1e+300"),
+    (b'{"hidden_layers": [8, 1e300]}', "hidden_layers.1: must be <= 128, got 1e+300"),
+])
+def test_a_huge_whole_number_is_quoted_short(client, body, detail):
+    response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()["detail"]) == (422, detail)

@@ -93,7 +93,7 @@ def test_layers_fields_and_max_cells_narrow_the_rest(client, small_run):
 
 @pytest.mark.parametrize(("value", "words"), [
     ("-1", "greater than or equal to 0"), ("1.5", "valid integer"), ("abc", "valid integer"),
-    ("", "valid integer"), ("9" * 30, "is not in this step's batch"),
+    ("", "valid integer"), ("9" * 30, "example " + "9" * 20 + "… is not in this step's batch"),
     ("9" * 5000, "exceeded maximum size"), ("80", "is not in this step's batch"),
 ])
 def test_a_bad_example_is_422_naming_example(client, small_run, value, words):

@@ -158,6 +158,12 @@ def test_the_answer_ceiling_names_steps(make_client, small_run):
     assert response.json()["detail"] == (
         "steps: these 3 steps hold 10839 cells, over this server's ceiling of 8000 cells an "
         "answer; ask for fewer steps (about 2 fit)")
+    response = make_client(max_answer_cells=3000).get(url + "1")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "steps: this step holds 3613 cells, over this server's ceiling of 3000 cells an "
+        "answer; a single step of this run is over it; fetch a step's tensors narrowed by "
+        "layers and fields from GET /api/runs/{id}/steps/{t} instead")
 
 
 def test_an_unknown_run_is_404(client):

@@ -3,6 +3,7 @@
 import gzip
 import logging
 
+import anyio
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -107,3 +108,55 @@ def test_an_unexpected_error_is_a_bare_500_with_headers():
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal error"}
     assert response.headers["content-security-policy"] == CSP
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/", "/api/options", "/api/lessons", "RUN",
+                                  "RUN/summary", "RUN/steps/0", "/static/css/lens.css"])
+def test_head_answers_as_get_without_a_body(client, small_run, path):
+    path = path.replace("RUN", f"/api/runs/{small_run['id']}")
+    got, head = client.get(path), client.head(path)
+    assert (got.status_code, head.status_code) == (200, 200)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-security-policy"] == CSP
+
+
+def test_head_on_progress_events_stays_405(client, small_run):
+    # a stream that lasts while the run trains has no headers-only answer
+    response = client.head(f"/api/runs/{small_run['id']}/events")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+def test_an_upload_given_up_halfway_is_logged_and_counted_as_499_not_500(make_client):
+    client = make_client()
+    app, lines, sent = client.app, [], []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(orjson.loads(record.getMessage()))
+    messages = iter([{"type": "http.request", "body": b'{"steps":', "more_body": True},
+                     {"type": "http.disconnect"}])
+
+    async def receive():
+        return next(messages)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/api/runs", "raw_path": b"/api/runs",
+             "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
+             "server": ("testserver", 80),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", b"100")]}
+    logger = logging.getLogger("app.access")
+    logger.addHandler(handler)
+    try:
+        anyio.run(app, scope, receive, send)
+    finally:
+        logger.removeHandler(handler)
+    assert sent == []  # nobody to answer
+    assert [(e["method"], e["path"], e["status"]) for e in lines] == [("POST", "/api/runs", 499)]
+    exposition = app.state.metrics.exposition(app.state).decode()
+    # the body limit gave up before routing: no route template to name
+    assert 'backprop_lens_responses_total{route="unmatched",status="499"} 1.0' in exposition
+    assert 'status="500"' not in exposition

@@ -41,3 +41,13 @@ def test_a_narrow_server_answers_its_options(make_client):
     response = client.get("/api/options")
     assert response.status_code == 200, response.text
     assert response.json()["datasets"][0]["default_config"]["hidden_layers"] == [8, 8]
+
+
+def test_an_int_fields_bounds_are_integers(client):
+    limits = client.get("/api/options").json()["limits"]
+    ranges = {name: limit for name, limit in limits.items() if "type" in limit}
+    assert len(ranges) >= 10
+    for name, limit in ranges.items():
+        bounds = [b for b in (limit["min"], limit["max"]) if b is not None]
+        assert all(isinstance(b, int if limit["type"] == "int" else float) for b in bounds), name
+    assert (limits["n_samples"]["min"], limits["steps"]["max"]) == (20, 2000)

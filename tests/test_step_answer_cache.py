@@ -1,7 +1,9 @@
 """app.step_answer_cache.AnswerCache and its use by the step route: finished runs' answers only."""
 
+import threading
 import time
 
+import anyio
 import pytest
 
 import app.routes.steps
@@ -84,3 +86,85 @@ def test_the_cache_can_be_turned_off(make_client, computed):
     for _ in range(2):
         assert client.get(f"/api/runs/{run_id}/steps/3").status_code == 200
     assert len(computed) == 2 and len(client.app.state.answer_cache) == 0
+
+
+def test_requests_for_an_answer_being_built_wait_for_that_build():
+    cache, calls, release = AnswerCache(10_000), [], threading.Event()
+
+    def build(name):
+        calls.append(name)
+        release.wait(5)
+        return name.encode()
+
+    async def main():
+        async with anyio.create_task_group() as group:
+            results = []
+
+            async def ask(key, name):
+                results.append(await cache.answer(key, True, build, name))
+
+            for _ in range(5):
+                group.start_soon(ask, "a", "a")
+            group.start_soon(ask, "b", "b")
+            await anyio.sleep(0.2)
+            release.set()
+        return results
+
+    results = anyio.run(main)
+    assert sorted(calls) == ["a", "b"]  # one build per key, however many ask
+    assert sorted(results) == [b"a"] * 5 + [b"b"]
+    assert cache.get("a") == b"a"
+
+
+def test_a_request_that_goes_away_does_not_stop_the_build_others_wait_for():
+    cache, release = AnswerCache(10_000), threading.Event()
+
+    async def main():
+        async with anyio.create_task_group() as group:
+            answers = []
+
+            async def ask():
+                answers.append(await cache.answer("k", True, lambda: release.wait(5) and b"x"))
+
+            with anyio.move_on_after(0.1):  # the first asker gives up
+                await cache.answer("k", True, lambda: release.wait(5) and b"x")
+            group.start_soon(ask)
+            await anyio.sleep(0.1)
+            release.set()
+        return answers
+
+    assert anyio.run(main) == [b"x"]
+    assert cache.get("k") == b"x"
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The (run id, t) of every gradient check actually computed."""
+    calls, gradcheck_json = [], app.routes.steps.gradcheck_json
+
+    def counting(ref, t):
+        calls.append((ref.id, t))
+        return gradcheck_json(ref, t)
+
+    monkeypatch.setattr(app.routes.steps, "gradcheck_json", counting)
+    return calls
+
+
+def test_a_finished_runs_gradient_check_is_computed_once(make_client, checked):
+    client = make_client()
+    run_id = client.post("/api/runs", json=SMALL).json()["id"]
+    bodies = [client.get(f"/api/runs/{run_id}/steps/{t}/gradcheck").json() for t in (2, 3, 2)]
+    assert bodies[0] == bodies[2] and bodies[0]["step"] == 2 and bodies[1]["step"] == 3
+    assert checked == [(run_id, 2), (run_id, 3)]
+
+
+def test_gradient_checks_take_their_turn_with_the_big_answers(make_client, checked):
+    busy = make_client(big_answers_at_once=1, big_answer_wait_seconds=0.05)
+    run_id = busy.post("/api/runs", json=SMALL).json()["id"]
+    busy.app.state.big_answers.free = 0  # another big answer is being built
+    response = busy.get(f"/api/runs/{run_id}/steps/1/gradcheck")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert checked == []
+    busy.app.state.big_answers.free = 1
+    assert busy.get(f"/api/runs/{run_id}/steps/1/gradcheck").json()["passed"] is True

@@ -65,10 +65,13 @@ def check_export_cells(cells: int, steps: list[int], ceiling: int):
     """The answer ceiling of the step route, for the whole file: a 422 naming steps."""
     if cells <= ceiling:
         return
-    fit = max(ceiling * len(steps) // cells, 0)
-    raise HTTPException(422, f"steps: these {len(steps)} steps hold {cells} cells, over this "
-                             f"server's ceiling of {ceiling} cells an answer; ask for fewer "
-                             f"steps (about {fit} fit)")
+    fit = ceiling * len(steps) // cells
+    held = f"these {len(steps)} steps hold" if len(steps) > 1 else "this step holds"
+    advice = f"ask for fewer steps (about {fit} fit)" if fit else (
+        "a single step of this run is over it; fetch a step's tensors narrowed by layers "
+        "and fields from GET /api/runs/{id}/steps/{t} instead")
+    raise HTTPException(422, f"steps: {held} {cells} cells, over this server's ceiling of "
+                             f"{ceiling} cells an answer; {advice}")
 
 
 def default_steps_that_fit(run, steps: list[int], ceiling: int) -> list[int]:

@@ -9,7 +9,6 @@ skip the replay and the serialization.
 
 from typing import Annotated, Literal
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from app.answer_size import check_ceiling, step_answer_shapes
@@ -36,6 +35,7 @@ router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
 
 ERRORS = {**NOT_FOUND, 404: error("Run or step not found"),
           409: error("Step not computed yet")}
+BUSY = {503: error("Busy building other large answers; see Retry-After")}
 LayersQuery = Annotated[str | None, Query(description="Layer numbers, e.g. 1,3",
                                           examples=["1"])]
 FieldsQuery = Annotated[str | None, Query(description=f"Tensor names ({', '.join(FIELDS)}), "
@@ -127,8 +127,7 @@ async def cached_step_json(answer_cache: AnswerCache, ref: RunRef, t: int, layer
                                      example, form, big=big)
 
 
-@router.get("/{t}", response_model=StepRecord, responses={
-    **ERRORS, 503: error("Busy building other large answers; see Retry-After")})
+@router.get("/{t}", response_model=StepRecord, responses={**ERRORS, **BUSY})
 async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answer_cache: AnswerCacheDep,
                big_answers: BigAnswersDep, layers: LayersQuery = None,
                fields: FieldsQuery = None, max_cells: CellsQuery = None,
@@ -154,11 +153,22 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answer_cache: An
     return Response(body, media_type="application/json")
 
 
-@router.get("/{t}/gradcheck", response_model=Gradcheck, responses=ERRORS)
-async def gradcheck(ref: RunDep, t: StepPath, settings: SettingsDep):
-    """Numerical against analytic gradients at step t, per layer (sampled parameters)."""
+def gradcheck_json(ref: RunRef, t: int) -> bytes:
+    return dumps(ref.run.gradcheck(t))
+
+
+@router.get("/{t}/gradcheck", response_model=Gradcheck, responses={**ERRORS, **BUSY})
+async def gradcheck(ref: RunDep, t: StepPath, settings: SettingsDep,
+                    answer_cache: AnswerCacheDep, big_answers: BigAnswersDep):
+    """Numerical against analytic gradients at step t, per layer (sampled parameters).
+    Each check evaluates the cost thousands of times: it takes its turn with the big
+    answers (503 with Retry-After when they are busy), and a finished run's is kept."""
     await wait_finished(ref.run, settings.sync_seconds)
-    return await anyio.to_thread.run_sync(ref.run.gradcheck, check_step(ref, t))
+    final = public_status(ref.run) in FINISHED  # before the step: see the step route
+    step_t = check_step(ref, t)
+    body = await answer_cache.answer(("gradcheck", ref.id, step_t), final, gradcheck_json, ref,
+                                     step_t, big=big_answers)
+    return Response(body, media_type="application/json")
 
 
 def predictions_json(ref: RunRef, t: int) -> bytes:
