@@ -84,7 +84,7 @@ async def obtain(run_cache: RunCache, config: dict, client: Client | None = None
         raise refusal.http() from None
 
 
-def _config_of(run_id: str, settings: Settings) -> dict:
+def config_of(run_id: str, settings: Settings) -> dict:
     """The normalized config an id names; 404 for an id this server could not have issued."""
     try:
         decoded = (decode_legacy_run_id if is_legacy(run_id) else decode_run_id)(run_id)
@@ -109,7 +109,7 @@ async def run_from_id(run_id: RunIdPath, request: Request, run_cache: RunCacheDe
                       settings: SettingsDep, client: ClientDep) -> RunRef:
     """The run an id names: 404 for an unknown or altered id, 308 for an r1 id; one that
     this process does not hold is admitted (429, 403) and queued, as a POST would be."""
-    config = _config_of(run_id, settings)
+    config = config_of(run_id, settings)
     if is_legacy(run_id):
         raise _moved(request, run_id, encode_run_id(config))
     _check_query_names(request)  # before a run this process lacks is queued to train

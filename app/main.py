@@ -74,9 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CountAnswers, metrics=app.state.metrics)  # outermost: bytes as sent
     add_error_handlers(app)
     api_docs.document_settings(app, settings)
-    for router in (meta.router, runs.router, config_check.router, steps.router, boundary.router,
-                   units.router, examples.router, exports.router, lessons.router,
-                   pages.router, api_docs.router):
+    for router in (meta.router, runs.router, config_check.router, config_check.ids, steps.router,
+                   boundary.router, units.router, examples.router, exports.router,
+                   lessons.router, pages.router, api_docs.router):
         app.include_router(router)
     pages.mount_static(app)
     return app

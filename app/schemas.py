@@ -140,6 +140,19 @@ class ConfigCheck(BaseModel):
     config: RunConfig | None = Field(description="The normalized config, when valid.")
 
 
+class RunIdCheck(BaseModel):
+    """GET /api/run-ids/{run_id}: whether the run routes would take this id, as an answer."""
+
+    valid: bool
+    id: str | None = Field(description="The run's id, when valid: the id asked about, or the "
+                                       "current id of an r1 id (which the run routes "
+                                       "redirect).")
+    detail: str | None = Field(description="Why not, when not valid: the run routes answer "
+                                           "404 for it.")
+    config: RunConfig | None = Field(description="The normalized config the id names, when "
+                                                 "valid.")
+
+
 class DatasetInfo(BaseModel):
     name: str
     task: Literal["binary", "multiclass", "regression"]

@@ -10,7 +10,7 @@ from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 from app.admission import AdmissionError, Client
-from app.deps import _config_of, obtain, single_query_values
+from app.deps import config_of, obtain, single_query_values
 from app.run_ids import canonical_json, encode_legacy_run_id, encode_run_id
 from app.settings import Settings
 from engine.config import normalize_config
@@ -25,8 +25,8 @@ def altered(run_id: str) -> str:
 
 
 def test_an_id_names_its_normalized_config():
-    assert _config_of(encode_run_id(CONFIG), Settings()) == CONFIG
-    assert _config_of(encode_legacy_run_id(CONFIG), Settings()) == CONFIG
+    assert config_of(encode_run_id(CONFIG), Settings()) == CONFIG
+    assert config_of(encode_legacy_run_id(CONFIG), Settings()) == CONFIG
 
 
 @pytest.mark.parametrize(("run_id", "settings"), [
@@ -37,7 +37,7 @@ def test_an_id_names_its_normalized_config():
 ], ids=["altered", "empty", "over_limits", "not_normalized"])
 def test_an_id_this_server_could_not_have_issued_is_404(run_id, settings):
     with pytest.raises(HTTPException) as error:
-        _config_of(run_id, settings)
+        config_of(run_id, settings)
     assert (error.value.status_code, error.value.detail) == (404, "Run not found")
 
 

@@ -83,3 +83,29 @@ def test_a_layer_that_does_not_learn_says_why_its_dZ_is_zero(ranges, why):
         assert text.endswith("this layer does not learn at this step")
     else:
         assert why in text
+
+
+# (the costs at t = 0 and 1, the batch size; the flag's kind and words): an update that
+# changes W by 30 %, as the default run's output layer's first ones do
+BIG_UPDATES = [
+    ((0.69, 0.65), None, "info",
+     "layer 2: this update changes W by 30 %, far above the usual 0.1 %, and the cost still "
+     "falls (0.69 → 0.65)"),
+    ((0.69, 0.72), None, "warn", "layer 2: this update changes W by 30 % — the learning rate "
+                                 "may be too large"),
+    ((0.69, None), None, "warn", "the learning rate may be too large"),  # the cost overflowed
+    ((0.69, 0.65), 16, "warn", "the learning rate may be too large"),  # another batch's cost
+]
+
+
+@pytest.mark.parametrize(("cost", "batch_size", "kind", "words"), BIG_UPDATES,
+                         ids=["cost_falls", "cost_rises", "cost_overflows", "mini_batch"])
+def test_a_big_update_is_a_warning_only_where_the_cost_does_not_fall(cost, batch_size, kind,
+                                                                    words):
+    big = {**layer(2, 0.2, 0.1), "update_ratio": [0.3, 0.3]}
+    step = frame(layer(1, 0.3, 0.1), big)
+    step["summary"]["cost"] = list(cost)
+    step["run"]["config"] = {"batch_size": batch_size}
+    [lines] = call_js("gradient_flags.js", [["flagLines", step]])
+    [flag] = [(k, text) for k, text in lines if text.startswith("layer 2:")]
+    assert flag[0] == kind and words in flag[1]

@@ -51,9 +51,9 @@ def test_every_2xx_json_answer_is_an_object_with_properties(openapi):
                 assert schema.get("type") == "object" and schema.get("properties"), \
                     f"{name} {status}: {schema}"
                 seen.append(f"{name} {status}")
-    assert len(seen) == 17  # healthz, options, POST 201 and 202, the config check, run, summary,
-    # histograms, scores, step, gradcheck, boundary, units, predictions, examples, the lessons and
-    # one lesson; the events stream is text/event-stream
+    assert len(seen) == 18  # healthz, options, POST 201 and 202, the config and id checks, run,
+    # summary, histograms, scores, step, gradcheck, boundary, units, predictions, examples, the
+    # lessons and one lesson; the events stream is text/event-stream
 
 
 def test_every_operation_with_parameters_documents_the_422_the_app_sends(openapi):

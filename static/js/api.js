@@ -153,6 +153,15 @@ export const api = {
     return post("/api/runs");
   },
   run: (id, onBusy) => request(`/api/runs/${encodeURIComponent(id)}`, {}, onBusy),
+  // a run named by an id from outside the page (a link, a pasted id): the id is checked
+  // first, so that one naming no run comes back as a verdict, thrown as the run route's
+  // 404 would be, not as a failed request that the console logs. an r1 id opens as the
+  // run's current id
+  openRun: async (id, onBusy) => {
+    const verdict = await request(`/api/run-ids/${encodeURIComponent(id)}`);
+    if (!verdict.valid) throw new ApiError(404, verdict.detail);
+    return request(`/api/runs/${encodeURIComponent(verdict.id)}`, {}, onBusy);
+  },
   summary: (id, numSteps = 0) => completeSummary(id, numSteps),
   histograms: (id) => request(`/api/runs/${encodeURIComponent(id)}/histograms`),
   // θ_t's scores on the whole training and test sets at these steps (an array), or at

@@ -16,6 +16,9 @@ export async function runIdOf(text, options) {
   // "http://host/?dataset=xor&it=3", "?dataset=xor", "dataset=xor"; a link without a query
   // ("http://host/") shows the default run
   const at = source.indexOf("?");
+  if (at < 0 && !/[/=]/.test(source)) {
+    throw new Error(`“${source.length > 40 ? `${source.slice(0, 40)}…` : source}” is neither a run id (r2…) nor the link of a page that shows a run.`);
+  }
   const query = at >= 0 ? source.slice(at).split("#")[0] : source.includes("/") ? "" : source;
   const state = readUrl(query, options);
   if (state.runId) return state.runId;

@@ -53,6 +53,7 @@ export function createControls(store, actions) {
     store.set({layout: store.get().layout === "presenter" ? "page" : "presenter"}));
   $("quiz-toggle").addEventListener("click", () => store.set({quiz: !store.get().quiz}));
   bindDisclosures();
+  trackBarHeight();
   $("phase-strip").addEventListener("click", (e) => {
     const chip = e.target.closest("button[data-phase]");
     if (chip) store.set({phase: chip.dataset.phase, ...(chip.dataset.layer ? {layer: Number(chip.dataset.layer)} : {})});
@@ -169,6 +170,17 @@ function disclosure(button, toggle) {
   const set = (open) => { button.setAttribute("aria-expanded", String(open)); toggle(open); };
   button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
   return set;
+}
+
+// --controls-height: the sticky bar's height, as it grows and shrinks (a wrapped line,
+// "more", large text). the page keeps that much room at the top when it scrolls an element
+// into view (lens.css, scroll-margin-top: Shift+Tab does not focus an element under the
+// bar) and the lesson panel sticks below it (lessons.css)
+function trackBarHeight() {
+  const bar = document.querySelector(".controls");
+  const set = () => document.documentElement.style.setProperty("--controls-height", `${bar.offsetHeight}px`);
+  set();
+  new ResizeObserver(set).observe(bar);
 }
 
 // "?" shows the keys (Esc or a click elsewhere hides them); on a phone, "more" shows the

@@ -133,9 +133,21 @@ function zeroInput(frame, l) {
   return `: its input A[${l - 1}] is all zeros${dead}, so dW = (1/m) dZ·A[${l - 1}]ᵀ is 0`;
 }
 
-function ratioFlag(s, t, quiet) {
-  const r = s.update_ratio[t];
-  if (finite(r) && r > RATIO_HIGH) return ["warn", `layer ${s.l}: this update changes W by ${formatNumber(100 * r, 2)} % — the learning rate may be too large`];
+// an update over RATIO_HIGH is large; the learning rate is suspect where the cost then rose.
+// early in training a small layer may take such steps while the cost falls (the default
+// run's output layer does): that is said as a fact, not as a warning. a mini-batch's cost
+// is another batch's at the next step, so only a full batch's fall counts
+function ratioFlag(frame, s, quiet) {
+  const {summary, t} = frame, r = s.update_ratio[t];
+  if (finite(r) && r > RATIO_HIGH) {
+    const change = `layer ${s.l}: this update changes W by ${formatNumber(100 * r, 2)} %`;
+    const now = summary.cost && summary.cost[t], next = summary.cost && summary.cost[t + 1];
+    const fullBatch = !(frame.run.config && frame.run.config.batch_size);
+    if (fullBatch && finite(now) && finite(next) && next < now) {
+      return ["info", `${change}, far above the usual 0.1 %, and the cost still falls (${formatNumber(now)} → ${formatNumber(next)})`];
+    }
+    return ["warn", `${change} — the learning rate may be too large`];
+  }
   // a flagged gradient already says the update is tiny
   if (finite(r) && r > 0 && r < RATIO_LOW && !quiet) return ["info", `layer ${s.l}: updates change W by only ${formatNumber(r)} of its size`];
   return null;
@@ -145,7 +157,7 @@ function ratioFlag(s, t, quiet) {
 export function flagLines(frame) {
   const {summary, t} = frame, x = extremes(summary.layers, t), lines = [];
   for (const s of summary.layers) {
-    const gradient = gradientFlag(frame, s, x), ratio = ratioFlag(s, t, Boolean(gradient));
+    const gradient = gradientFlag(frame, s, x), ratio = ratioFlag(frame, s, Boolean(gradient));
     lines.push(...[gradient, ratio].filter(Boolean));
   }
   return lines.length ? lines : [["ok", `iteration ${t}: every layer's ‖dW‖ is between ${VANISHING} and ` +

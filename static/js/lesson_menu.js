@@ -26,6 +26,16 @@ function walk(e, list) {
   if (to !== null) choices[to].focus();
 }
 
+// the open list hangs leftward from the toggle's right end (lessons.css); where that would
+// cross the screen's left edge (a narrow screen where the toggle starts a line), it moves
+// right, so that no title is cut and the page does not widen
+const EDGE = 8;  // px kept free at the screen's edge
+function keepInView(list) {
+  list.style.right = "";
+  const {left} = list.getBoundingClientRect();
+  if (left < EDGE) list.style.right = `${left - EDGE}px`;
+}
+
 // box: the `lessons` element; onChoose(id) opens a lesson. an empty list (a server without
 // lessons) leaves the menu hidden
 export function createLessonMenu(box, lessons, onChoose) {
@@ -35,6 +45,7 @@ export function createLessonMenu(box, lessons, onChoose) {
   const setOpen = (open) => {
     toggle.setAttribute("aria-expanded", String(open));
     list.hidden = !open;
+    if (open) keepInView(list);
   };
   toggle.addEventListener("click", () => setOpen(list.hidden));
   list.addEventListener("click", (e) => {

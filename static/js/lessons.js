@@ -52,13 +52,9 @@ export function connectLessons(store, lessons, {options, lastStep, layers}) {
     store.set({lesson: null, tour: 0});
     menu.focus();
   };
-  // the panel keeps under the sticky controls (lessons.css); plotly's figures measure
-  // their boxes again on the window's resize event
-  const relayout = () => {
-    const bar = document.querySelector(".controls");
-    if (bar) document.documentElement.style.setProperty("--controls-height", `${bar.offsetHeight}px`);
-    requestAnimationFrame(() => window.dispatchEvent(new Event("resize")));
-  };
+  // plotly's figures measure their boxes again on the window's resize event (the panel
+  // keeps under the sticky controls by their --controls-height: controls.js)
+  const relayout = () => requestAnimationFrame(() => window.dispatchEvent(new Event("resize")));
   const panel = createLessonPanel(document.getElementById("lesson-panel"), {walk, close}, relayout);
   const menu = createLessonMenu(document.querySelector("[data-testid=lessons]"), lessons, open);
   const show = (s) => {

@@ -82,7 +82,7 @@ export function withScores(summary, scores) {
 // distributions are not drawn
 export async function openRunById(options, runId, onProgress) {
   const onBusy = (seconds) => onProgress(0, null, seconds);
-  const info = await waitUntilTrained(await api.run(runId, onBusy), onProgress);
+  const info = await waitUntilTrained(await api.openRun(runId, onBusy), onProgress);
   const run = describe(options, info);
   const summary = await api.summary(run.id, run.num_steps);
   return {options, run, summary, histograms: null, scores: await spreadScores(run, summary)};
@@ -96,7 +96,7 @@ export async function openRunById(options, runId, onProgress) {
 export async function openSession(options, source, onProgress, onHistograms) {
   const onBusy = (seconds) => onProgress(0, null, seconds);
   let info = source.runId && !Object.keys(source.config).length
-    ? await api.run(source.runId, onBusy)
+    ? await api.openRun(source.runId, onBusy)
     : await api.createRun(source.config, onBusy);
   info = await waitUntilTrained(info, onProgress);
   const run = describe(options, info);

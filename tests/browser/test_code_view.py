@@ -48,6 +48,16 @@ CASES = {
     "correct": (
         f"{BASE}&phase=backward-3&layer=3",
         ["dZ = AL - Y", "dW = 1/m * np.dot(dZ, A_prev.T)"], ["the mistake"]),
+    # a linear output's g is the identity: its functions are not the course's linear_*,
+    # which are every layer's linear step
+    "linear_output_forward": (
+        "?dataset=sine&steps=20&it=3&phase=forward-3&layer=3",
+        ["A, activation_cache = identity(Z)", "Z, linear_cache = linear_forward(A_prev, W, b)"],
+        ["linear(Z)"]),
+    "linear_output_backward": (
+        "?dataset=sine&steps=20&it=3&phase=backward-3&layer=3",
+        ["dZ = identity_backward(dA, activation_cache)"],
+        ["linear_backward(dA"]),
 }
 
 
@@ -56,3 +66,10 @@ def test_the_code_panel_shows_the_code_that_trained_the_run(page, server, name):
     query, shown, absent = CASES[name]
     open_page(page, server, query)
     expect_words(page.get_by_test_id("view-code"), shown, absent)
+
+
+def test_the_explainer_names_a_linear_outputs_backward_apart_from_linear_backward(page, server):
+    open_page(page, server, "?dataset=sine&steps=20&it=3&phase=backward-3&layer=3")
+    expect_words(page.get_by_test_id("cache-explainer"),
+                 ["identity_backward(dA, activation_cache) needs Z for g′(Z)",
+                  "linear_backward(dZ, linear_cache) needs A_prev"], ["linear_backward(dA"])

@@ -104,7 +104,8 @@ def test_a_pasted_page_link_is_compared(page, server):
 
 
 def test_an_unknown_id_says_so(page, server):
-    page.recorder.allow("status of 404")
+    """...with no console error: the page asks whether the id names a run before it asks
+    for the run (GET /api/run-ids/{id}), whose 404 the console would log."""
     open_page(page, server)
     compare_with(page, "r2notarunatall")
     status = page.locator("#compare-status")
@@ -115,6 +116,10 @@ def test_an_unknown_id_says_so(page, server):
     open_page(page, server, "?compare=bogus")
     expect(page.get_by_test_id("view-compare")).to_be_visible()
     expect(status).to_contain_text("No run has the id “bogus”")
+    # words that are neither an id nor a link are named as such, not as a link's settings
+    page.get_by_test_id("compare-source").fill("hello world")
+    page.get_by_test_id("compare-open").click()
+    expect(status).to_contain_text("“hello world” is neither a run id (r2…) nor the link")
 
 
 def test_both_runs_step_together(page, server):

@@ -75,3 +75,36 @@ def test_space_presses_a_focused_button_and_plays_elsewhere(page, server, button
     expect(toggle).to_contain_text("Pause")
     page.keyboard.press("Space")
     expect(toggle).to_contain_text("Play")
+
+
+# the focused element's top, and the sticky controls' bottom (px from the window's top)
+FOCUS_AND_BAR = """() => [document.activeElement.getBoundingClientRect().top,
+  document.querySelector('.controls').getBoundingClientRect().bottom,
+  document.activeElement.id || document.activeElement.textContent.trim().slice(0, 30)]"""
+
+
+def test_shift_tab_never_leaves_the_focus_under_the_sticky_controls(page, server):
+    """Tabbing back up the page scrolls each focused element into view below the bar."""
+    open_page(page, server, "?it=5&phase=forward-2&layer=2")
+    page.locator("#gradcheck button").first.focus()
+    under = []
+    for _ in range(30):
+        page.keyboard.press("Shift+Tab")
+        top, bar, name = page.evaluate(FOCUS_AND_BAR)
+        inside_bar = page.evaluate("document.activeElement.closest('.controls, .top') !== null")
+        if not inside_bar and top < bar - 1:
+            under.append((name, top, bar))
+    assert under == []
+
+
+def test_a_control_of_the_sticky_bar_takes_the_focus_where_the_page_stands(page, server):
+    """The room kept under the bar is the page's, not the bar's own: focusing or pressing
+    a control in the bar does not scroll the page back to its top."""
+    open_page(page, server, "?it=10")
+    page.locator("#view-boundary").scroll_into_view_if_needed()
+    before = page.evaluate("scrollY")
+    assert before > 300
+    page.get_by_test_id("step-next").focus()
+    page.get_by_test_id("step-next").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 11 ")
+    assert page.evaluate("scrollY") == before

@@ -319,3 +319,25 @@ def test_a_touch_phones_controls_are_at_least_24_px_each_way(browser, server):
         assert page.evaluate(SMALL_TARGETS) == []
     finally:
         ctx.close()
+
+
+# the gradient flow plot's notes (Plotly annotations) that cross its figure's box
+CUT_FLOW_NOTES = """() => {
+  const gd = document.querySelector('[data-testid=view-gradient-flow] .js-plotly-plot');
+  const box = gd.getBoundingClientRect();
+  return [...gd.querySelectorAll('.annotation')].filter((a) => {
+    const r = a.getBoundingClientRect();
+    return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1);
+  }).map((a) => a.textContent);
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_note_of_layers_off_the_log_axis_stays_in_its_figure(page, server, width):
+    """At the last step of a diverged run every ‖dW[l]‖ is 0: the note that names them sits
+    at the right end of a plot that a phone draws about 100 px wide."""
+    page.set_viewport_size({"width": width, "height": 844})
+    open_page(page, server, "?dataset=sine&learning_rate=5&it=254&phase=cost&layer=3")
+    notes = page.locator("[data-testid=view-gradient-flow] .annotation")
+    expect(notes.filter(has_text="off the log axis")).to_have_count(1)
+    assert page.evaluate(CUT_FLOW_NOTES) == []

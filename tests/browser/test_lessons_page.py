@@ -5,6 +5,7 @@ and back walk its tour, the URL restores it, and its words are shown as text."""
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import is_run_post, open_page
@@ -359,3 +360,27 @@ def test_on_a_phone_each_step_of_the_tour_keeps_the_views_it_moved_in_sight(page
         page.get_by_test_id("lesson-prev").click()
     expect_tour_step(page, lesson, 0)
     expect(panel.locator(".lesson-look")).to_be_visible()  # the first step: the intro again
+
+
+@pytest.mark.parametrize("query", ["", "?big=1"], ids=["text", "large-text"])
+def test_on_a_touch_phone_the_menu_stays_on_the_screen(browser, server, query):
+    """On a touch phone the toggle ends the header's first line (or starts a line, in large
+    text): either way the list's whole titles fit on the screen, and the page does not
+    widen."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                              is_mobile=True)
+    try:
+        page = ctx.new_page()
+        open_page(page, server, query)
+        page.locator("#lessons-toggle").click()
+        box = page.locator("#lesson-list").bounding_box()
+        assert box["x"] >= 8 and box["x"] + box["width"] <= 390 - 8 + 0.5, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        cut = page.evaluate("""() => [...document.querySelectorAll('#lesson-list button')]
+            .filter((b) => b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent)""")
+        assert cut == []
+        first = page.locator("#lesson-list button").first
+        first.tap()  # at its centre, which is on the screen
+        expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    finally:
+        ctx.close()

@@ -221,3 +221,12 @@ def test_digits_follow_the_chosen_example(page, server):
     page.get_by_test_id("step-next").click()  # the same example: its picture is not asked again
     wait_redrawn(page, before)
     assert [url.rsplit("/", 1)[1] for url in examples_asked(page)] == ["5", "9"]
+
+
+def test_a_zero_inits_units_say_every_A_is_0_not_a_range_of_0_to_0(page, server):
+    open_page(page, server, "?init=zeros&it=5")
+    show_units(page)
+    expect(thumbnails(page)).to_have_count(8)
+    legend = page.locator("#view-units .unit-legend")
+    expect(legend).to_contain_text("One colour scale for every picture: every A shown is 0 (white)")
+    expect(page.locator("#view-units .unit-scale-low")).to_have_text("")

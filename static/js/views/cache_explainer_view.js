@@ -3,6 +3,7 @@
 // served, and the chosen example's column as the engine recorded it (example=i), dropout
 // masks included.
 import {formatNumber as f, shapeText} from "../tensors.js";
+import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
 import {setHTML} from "../dom.js";
 
@@ -43,7 +44,7 @@ function html(frame) {
   const aPrevShape = `${frame.run.dims[l - 1]} × ${m}`, zShape = `${frame.run.dims[l]} × ${m}`;
   const next = l < L ? `<p>A[${l}] itself is not in layer ${l}'s cache: it is the next layer's A_prev, so it is stored in linear_cache[${l + 1}].</p>` : "";
   return `<h3>What is inside linear_cache and activation_cache? <span class="muted">(layer ${l}, iteration ${frame.t})</span></h3>
-<p>Forward in layer ${l} computes <code>Z[${l}] = W[${l}]·A[${l - 1}] + b[${l}]</code>${l === 1 ? " (A[0] = X)" : ""}, then <code>A[${l}] = ${act}(Z[${l}])</code>${dropoutStep(frame, l)}, and saves what backward will need:</p>
+<p>Forward in layer ${l} computes <code>Z[${l}] = W[${l}]·A[${l - 1}] + b[${l}]</code>${l === 1 ? " (A[0] = X)" : ""}, then <code>A[${l}] = ${activationFunction(act)}(Z[${l}])</code>${dropoutStep(frame, l)}, and saves what backward will need:</p>
 <ul>
 <li><code>linear_cache[${l}] = (A_prev, W, b)</code> = (${aPrev} <b>${aPrevShape}</b>, W[${l}] <b>${shapeText(p.W)}</b>, b[${l}] <b>${shapeText(p.b)}</b>): the inputs of the linear step.
   Here W[${l}] row 0 = ${preview(p.W.data[0])}, b[${l}] = ${preview(p.b.data.map((r) => r[0]))}, and column ${ex.j} of A_prev = ${preview(ex.A[l - 1])}.</li>
@@ -51,7 +52,7 @@ function html(frame) {
 <li><code>cache[${l}] = (linear_cache, activation_cache)</code>. <code>L_model_forward</code> returns <code>caches</code>, one per layer: cache[1] … cache[${L}] (Python's list indexes them 0 … ${L - 1}).</li>
 </ul>
 <p class="muted">Columns shown: ${exampleNote(frame)}.</p>
-<p><b>Backward reads them.</b> <code>${act}_backward(dA, activation_cache)</code> needs Z for g′(Z): ${backwardRule(frame, l, act)}.
+<p><b>Backward reads them.</b> <code>${activationFunction(act)}_backward(dA, activation_cache)</code> needs Z for g′(Z): ${backwardRule(frame, l, act)}.
 <code>linear_backward(dZ, linear_cache)</code> needs A_prev for <code>dW = (1/m) dZ·A_prevᵀ</code> (m = ${m}), W for <code>dA_prev = Wᵀ·dZ</code>, and b only for its shape (<code>db = (1/m) Σ dZ</code>). Without the caches, backward would have to run the forward pass again.</p>
 ${next}`;
 }

@@ -1,6 +1,7 @@
 // code panel: the course's NumPy lines for the current phase, with this run's live shapes
 // and numbers in the comments.
 import {formatNumber} from "../tensors.js";
+import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
 import {hasMask} from "../phases.js";
 import {activeBug} from "../run_status.js";
@@ -30,7 +31,7 @@ function forwardLines(frame, l) {
     [`# layer ${l} of ${L}: linear_activation_forward(A_prev, W${l}, b${l}, "${act}")`],
     ["Z, linear_cache = linear_forward(A_prev, W, b)", `Z = np.dot(W, A_prev) + b`],
     ["", `Z ${shape(dims[l], m)} = W ${shape(dims[l], dims[l - 1])} · A_prev ${shape(dims[l - 1], m)} + b ${shape(dims[l], 1)}`],
-    [`A, activation_cache = ${act}(Z)`, `${G_CODE[act]}  → ${shape(dims[l], m)}`],
+    [`A, activation_cache = ${activationFunction(act)}(Z)`, `${G_CODE[act]}  → ${shape(dims[l], m)}`],
   ];
   if (cachesA) lines.push(["activation_cache = A", `${MISTAKE}: the cache should hold Z[${l}]`]);
   if (hasMask(l, L, config)) lines.push(
@@ -73,8 +74,8 @@ function dZLines(frame, l, act, m) {
   }
   if (bug === "no_activation_derivative") lines.push(["dZ = dA", `${MISTAKE}: the factor g′(Z) is forgotten → ${out}`]);
   else if (bug === "activation_cache_holds_A") {
-    lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${MISTAKE}: g′ is taken at the cached A[${l}], not Z[${l}] → ${out}`]);
-  } else lines.push([`dZ = ${act}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
+    lines.push([`dZ = ${activationFunction(act)}_backward(dA, activation_cache)`, `${MISTAKE}: g′ is taken at the cached A[${l}], not Z[${l}] → ${out}`]);
+  } else lines.push([`dZ = ${activationFunction(act)}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
   return lines;
 }
 

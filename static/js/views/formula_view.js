@@ -8,6 +8,7 @@
 // (and the next one, for dA) with example=i, the columns of the first terms of a sum over
 // the batch (dW, db), and the parameters the formula reads. one set per click or step.
 import {api} from "../api.js";
+import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
 import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
@@ -44,8 +45,8 @@ function zFormula(T, l, i, j) {
 }
 
 function aFormula(T, l, i, j, frame) {
-  const act = frame.run.config.activations[l - 1], z = at(T.Z, i);
-  const lines = [`A[${l}]${sub(i, j)} = ${act}(Z[${l}]${sub(i, j)}) = ${act}(${f(z)})`];
+  const act = frame.run.config.activations[l - 1], z = at(T.Z, i), g = activationFunction(act);
+  const lines = [`A[${l}]${sub(i, j)} = ${g}(Z[${l}]${sub(i, j)}) = ${g}(${f(z)})`];
   if (act === "softmax") lines.push(`= e<sup>Z${sub(i, j)}</sup> / Σ<sub>k</sub> e<sup>Z${sub("k", j)}</sup>  (over column ${j} of Z)`);
   if (T.D) {
     lines.push(`then dropout: × D[${l}]${sub(i, j)} / keep_prob = × ${f(at(T.D, i))} / ${frame.run.config.keep_prob}`);

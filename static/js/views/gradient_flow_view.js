@@ -4,6 +4,7 @@
 // step change moves only the plot's marker and Plotly recalculates nothing.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
+import {isPhone} from "../dom.js";
 import {flagLines, ratioText, VANISHING, RELATIVE} from "../gradient_flags.js";
 
 const BAR_DECADES = [-9, 3];  // the bars' log10 range
@@ -82,9 +83,12 @@ function zeroHere(frame) {
   const zero = frame.summary.layers.filter((s) => s.dW_norm[frame.t] === 0).map((s) => `‖dW[${s.l}]‖`);
   if (!zero.length) return [];
   const right = frame.t > ranges.x[1] / 2;
+  // a phone's plot is about 100 px wide: a name a line, or the note runs off the figure
+  const perLine = isPhone() ? 1 : 3, lines = [];
+  for (let k = 0; k < zero.length; k += perLine) lines.push(zero.slice(k, k + perLine).join(", "));
   return [{x: frame.t, xref: "x", yref: "paper", y: 1, yanchor: "top", xanchor: right ? "right" : "left",
     showarrow: false, bgcolor: "#fff", font: {size: 11},
-    text: `${zero.join(", ")} = 0 here:<br>off the log axis`}];
+    text: `${lines.join(",<br>")} = 0 here:<br>off the log axis`}];
 }
 
 // what the plot, bars and flags draw from (step_renderer.js redraws them when one changes)
