@@ -44,6 +44,10 @@ async def get_big_answers(request: Request) -> BigAnswerSlots:
     return request.app.state.big_answers
 
 
+async def get_gradient_checks(request: Request) -> BigAnswerSlots:
+    return request.app.state.gradient_checks
+
+
 async def get_client(request: Request) -> Client:
     return client_of(request)
 
@@ -52,6 +56,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunCacheDep = Annotated[RunCache, Depends(get_run_cache)]
 AnswerCacheDep = Annotated[AnswerCache, Depends(get_answer_cache)]
 BigAnswersDep = Annotated[BigAnswerSlots, Depends(get_big_answers)]
+GradientChecksDep = Annotated[BigAnswerSlots, Depends(get_gradient_checks)]
 ClientDep = Annotated[Client, Depends(get_client)]
 
 # the default run's id: an example in /openapi.json that works on any server

@@ -36,8 +36,7 @@ def field_name(loc) -> str:
 
 
 def _echo(value) -> str:
-    shown = short_number(value)  # a huge int as 1e+308
-    return _cut(shown if shown is not value else repr(value))
+    return _cut(short_number(value) or repr(value))
 
 
 def describe(error: dict) -> str:

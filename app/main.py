@@ -13,7 +13,18 @@ from app.errors import add_error_handlers
 from app.lessons import load_lessons
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import AccessLog, BodyLimit, Gzip, HeadAsGet, SecurityHeaders
-from app.routes import boundary, config_check, examples, exports, lessons, meta, runs, steps, units
+from app.routes import (
+    boundary,
+    config_check,
+    examples,
+    exports,
+    lessons,
+    meta,
+    run_id_check,
+    runs,
+    steps,
+    units,
+)
 from app.run_cache import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
@@ -61,6 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lessons = load_lessons(settings)  # a bad built-in lesson stops the app here
     app.state.big_answers = BigAnswerSlots(settings.big_answers_at_once,
                                            settings.big_answer_wait_seconds, app.state.bulk)
+    # gradient checks take turns of their own, as many at once: a flood of them holds that
+    # many checks' memory, and a learner's check does not wait behind big steps being built.
+    # not bulk work: a learner waits for it at a click, and it takes half a second at most
+    app.state.gradient_checks = BigAnswerSlots(settings.big_answers_at_once,
+                                               settings.big_answer_wait_seconds)
     # added innermost first: headers and the access log see every answer, 413s included
     app.add_middleware(Gzip, min_bytes=1000, max_bytes=settings.gzip_max_bytes,
                        level=settings.gzip_level)
@@ -74,9 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CountAnswers, metrics=app.state.metrics)  # outermost: bytes as sent
     add_error_handlers(app)
     api_docs.document_settings(app, settings)
-    for router in (meta.router, runs.router, config_check.router, config_check.ids, steps.router,
-                   boundary.router, units.router, examples.router, exports.router,
-                   lessons.router, pages.router, api_docs.router):
+    for router in (meta.router, runs.router, config_check.router, run_id_check.router,
+                   steps.router, boundary.router, units.router, examples.router,
+                   exports.router, lessons.router, pages.router, api_docs.router):
         app.include_router(router)
     pages.mount_static(app)
     return app

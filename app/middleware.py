@@ -213,4 +213,11 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+        inner = {**scope, "method": "GET"}
+        try:
+            await self.app(inner, receive, send_headers_only)
+        finally:
+            # what routing wrote for the outer middleware (the metrics' route template)
+            for name in ("route", "endpoint", "path_params"):
+                if name in inner:
+                    scope[name] = inner[name]

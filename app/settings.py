@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     # or 1/keep_prob); a whole step of that run is ~7.4 million cells (~120 MB)
     max_answer_cells: int = Field(2**21, ge=1)
     # answers over big_answer_cells (~5 MB of JSON) are built at most big_answers_at_once
-    # at a time per process; others wait up to big_answer_wait_seconds, then answer 503
+    # at a time per process, and gradient checks computed as many at once, in turns of
+    # their own; others wait up to big_answer_wait_seconds, then answer 503
     big_answer_cells: int = Field(2**18, ge=1)
     big_answers_at_once: int = Field(2, ge=1, le=64)
     big_answer_wait_seconds: float = Field(10.0, ge=0, le=600)

@@ -5,15 +5,17 @@ opens the same run and steps is served from memory instead of replaying and
 serializing each step again. Answers of runs still training are not kept (a run that
 diverges later truncates its record). Requests for an answer that is being built wait for
 that build rather than start their own: a class that opens the same step at once builds it
-once. A big answer is bulk work (app.bulk_share): the time a request waits for one is not
+once. The time a request waits for a big answer that is bulk work (app.bulk_share) is not
 counted as serving time.
 """
 
 import asyncio
 import threading
+import time
 from collections import OrderedDict
 
 import anyio
+from starlette.exceptions import HTTPException
 
 from app.bulk_share import not_serving
 
@@ -29,8 +31,10 @@ class AnswerCache:
         self._answers: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.nbytes = 0
-        # key -> the task building its answer; only touched on the event loop
+        # key -> the task building its answer, and how many requests wait for it; only
+        # touched on the event loop
         self._building: dict[tuple, asyncio.Future] = {}
+        self._waiting: dict[tuple, int] = {}
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
@@ -58,21 +62,43 @@ class AnswerCache:
     async def answer(self, key: tuple, final: bool, build, *args, big=None) -> bytes:
         """The kept answer of key, else build(*args) on a worker thread, kept when
         `final` (the run had finished before the step was checked).  big: None, or the
-        slots a big answer takes its turn from (app.answer_size.BigAnswerSlots).  While
-        an answer is built, other requests for it wait for it; a request that goes away
-        does not stop the build that others wait for."""
-        body = self.get(key)
-        if body is not None:
-            return body
-        building = self._building.get(key)
-        if building is None:
-            building = self._building[key] = asyncio.ensure_future(
-                self._build(key, final, build, args, big))
-            building.add_done_callback(lambda done: self._built(key, done))
-        if big is None:
-            return await asyncio.shield(building)
-        with not_serving():  # waiting for a big answer, or building it: not serving time
-            return await asyncio.shield(building)
+        slots a big answer takes its turn from (app.answer_size.BigAnswerSlots).
+
+        While an answer is built, other requests for it wait for that build, and keep it
+        going when the one that started it goes away; once nobody waits for it, a build
+        still waiting for its turn gives the turn back. A request that joined late and
+        shares the build's busy 503 before its own wait is up asks again itself."""
+        asked = time.monotonic()
+        while True:
+            body = self.get(key)
+            if body is not None:
+                return body
+            building = self._building.get(key)
+            started = building is None
+            if started:
+                building = self._building[key] = asyncio.ensure_future(
+                    self._build(key, final, build, args, big))
+                building.add_done_callback(lambda done: self._built(key, done))
+            try:
+                return await self._wait(key, building, big)
+            except HTTPException as exc:
+                if started or exc.status_code != 503 or \
+                        time.monotonic() - asked >= big.wait_seconds:
+                    raise
+
+    async def _wait(self, key, building, big):
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            if big is None or big.bulk is None:
+                return await asyncio.shield(building)
+            with not_serving():  # bulk work, waited for or built: not serving time
+                return await asyncio.shield(building)
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                if not building.done():
+                    building.cancel()  # nobody waits for it
 
     async def _build(self, key, final, build, args, big):
         body = await (big.build(build, *args) if big is not None

@@ -92,11 +92,12 @@ def _choice(field, value, names):
     return value
 
 
-def short_number(value):
-    """A number as a message quotes it: a huge int short, 1e+308 rather than its 309 digits
-    (a JSON body's 1e308 arrives as that int: app.json_body reads whole numbers as ints)."""
+def short_number(value) -> str | None:
+    """How a message quotes a huge int: 1e+308 rather than its 309 digits (a JSON body's
+    1e308 arrives as that int: app.json_body reads whole numbers as ints); None for any
+    other value, which is quoted as it is."""
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) < 10**16:
-        return value
+        return None
     try:
         return f"{float(value):.6g}"
     except OverflowError:
@@ -113,10 +114,10 @@ def _number(field, value, limit=None):
         raise ConfigError(field, f"must be a finite number, got {value}")
     if value < low or (low_open and value == low):
         raise ConfigError(field, f"must be {'>' if low_open else '>='} {low}, "
-                                 f"got {short_number(value)}")
+                                 f"got {short_number(value) or value}")
     if high is not None and (value > high or (high_open and value == high)):
         raise ConfigError(field, f"must be {'<' if high_open else '<='} {high}, "
-                                 f"got {short_number(value)}")
+                                 f"got {short_number(value) or value}")
     if kind == "int" and value != int(value):
         raise ConfigError(field, f"must be a whole number, got {value!r}")
     return int(value) if kind == "int" else float(value)

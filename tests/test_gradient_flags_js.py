@@ -109,3 +109,15 @@ def test_a_big_update_is_a_warning_only_where_the_cost_does_not_fall(cost, batch
     [lines] = call_js("gradient_flags.js", [["flagLines", step]])
     [flag] = [(k, text) for k, text in lines if text.startswith("layer 2:")]
     assert flag[0] == kind and words in flag[1]
+
+
+def test_at_the_last_step_a_big_update_reads_the_costs_fall_into_it():
+    big = {**layer(2, 0.2, 0.1), "update_ratio": [0.3, 0.3]}
+    big = {k: (v * 2 if isinstance(v, list) and len(v) == 1 else v) for k, v in big.items()}
+    first = {k: (v * 2 if isinstance(v, list) else v) for k, v in layer(1, 0.3, 0.1).items()}
+    step = {**frame(first, big), "t": 1}
+    step["summary"]["cost"] = [0.69, 0.65]  # no cost after the last step
+    [lines] = call_js("gradient_flags.js", [["flagLines", step]])
+    [flag] = [(k, text) for k, text in lines if text.startswith("layer 2:")]
+    assert flag == ("info", "layer 2: this update changes W by 30 %, far above the usual 0.1 %, "
+                            "and the cost still falls (0.69 → 0.65)")

@@ -3,13 +3,13 @@
 import gzip
 import logging
 
-import anyio
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.conftest import SMALL
+from tests.event_loops import run_async
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
@@ -151,7 +151,7 @@ def test_an_upload_given_up_halfway_is_logged_and_counted_as_499_not_500(make_cl
     logger = logging.getLogger("app.access")
     logger.addHandler(handler)
     try:
-        anyio.run(app, scope, receive, send)
+        run_async(app, scope, receive, send)
     finally:
         logger.removeHandler(handler)
     assert sent == []  # nobody to answer
@@ -160,3 +160,11 @@ def test_an_upload_given_up_halfway_is_logged_and_counted_as_499_not_500(make_cl
     # the body limit gave up before routing: no route template to name
     assert 'backprop_lens_responses_total{route="unmatched",status="499"} 1.0' in exposition
     assert 'status="500"' not in exposition
+
+
+def test_a_head_answer_is_counted_under_its_route(make_client):
+    client = make_client()
+    assert client.head("/healthz").status_code == 200
+    exposition = client.app.state.metrics.exposition(client.app.state).decode()
+    assert 'backprop_lens_responses_total{route="/healthz",status="200"} 1.0' in exposition
+    assert 'route="unmatched"' not in exposition

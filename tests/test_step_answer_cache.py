@@ -5,10 +5,13 @@ import time
 
 import anyio
 import pytest
+from fastapi import HTTPException
 
 import app.routes.steps
+from app.answer_size import BigAnswerSlots
 from app.step_answer_cache import ENTRY_OVERHEAD, AnswerCache
 from tests.conftest import SMALL
+from tests.event_loops import run_async
 
 
 def answer(size):
@@ -110,31 +113,82 @@ def test_requests_for_an_answer_being_built_wait_for_that_build():
             release.set()
         return results
 
-    results = anyio.run(main)
+    results = run_async(main)
     assert sorted(calls) == ["a", "b"]  # one build per key, however many ask
     assert sorted(results) == [b"a"] * 5 + [b"b"]
     assert cache.get("a") == b"a"
 
 
 def test_a_request_that_goes_away_does_not_stop_the_build_others_wait_for():
-    cache, release = AnswerCache(10_000), threading.Event()
+    cache, release, calls = AnswerCache(10_000), threading.Event(), []
+
+    def build():
+        calls.append(1)
+        release.wait(5)
+        return b"x"
 
     async def main():
         async with anyio.create_task_group() as group:
             answers = []
 
             async def ask():
-                answers.append(await cache.answer("k", True, lambda: release.wait(5) and b"x"))
+                answers.append(await cache.answer("k", True, build))
 
-            with anyio.move_on_after(0.1):  # the first asker gives up
-                await cache.answer("k", True, lambda: release.wait(5) and b"x")
             group.start_soon(ask)
+            with anyio.move_on_after(0.1):  # the one that started the build gives up
+                await cache.answer("k", True, build)
             await anyio.sleep(0.1)
             release.set()
         return answers
 
-    assert anyio.run(main) == [b"x"]
-    assert cache.get("k") == b"x"
+    assert run_async(main) == [b"x"]
+    assert cache.get("k") == b"x" and calls == [1]  # built once, for the one still asking
+
+
+def test_a_build_nobody_waits_for_gives_its_turn_back():
+    cache, slots, calls = AnswerCache(10_000), BigAnswerSlots(1, wait_seconds=5), []
+
+    def build(name):
+        calls.append(name)
+        return name.encode()
+
+    async def main():
+        slots.free = 0  # another big answer holds the one turn
+        with anyio.move_on_after(0.1):  # the only request for "a" goes away while it waits
+            await cache.answer("a", True, build, "a", big=slots)
+        await anyio.sleep(0.05)
+        slots.free = 1
+        with anyio.fail_after(1):
+            answer = await cache.answer("b", True, build, "b", big=slots)
+        await anyio.sleep(0.3)  # time enough for a build still waiting to take its turn
+        return answer
+
+    assert run_async(main) == b"b"
+    assert calls == ["b"] and slots.free == 1  # "a" was never built for nobody
+
+
+def test_a_request_that_joins_a_build_late_waits_its_own_time_for_a_turn():
+    cache, slots = AnswerCache(10_000), BigAnswerSlots(1, wait_seconds=0.5)
+
+    async def main():
+        slots.free = 0  # held for longer than anyone waits
+        waited = {}
+
+        async def ask(name, after):
+            await anyio.sleep(after)
+            start = time.monotonic()
+            with pytest.raises(HTTPException) as busy:
+                await cache.answer("k", True, lambda: b"x", big=slots)
+            waited[name] = (busy.value.status_code, time.monotonic() - start)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(ask, "first", 0)
+            group.start_soon(ask, "late", 0.4)
+        return waited
+
+    waited = run_async(main)
+    assert waited["first"][0] == waited["late"][0] == 503
+    assert waited["late"][1] >= 0.45  # not the first one's refusal, 0.1 s after it joined
 
 
 @pytest.fixture
@@ -158,13 +212,14 @@ def test_a_finished_runs_gradient_check_is_computed_once(make_client, checked):
     assert checked == [(run_id, 2), (run_id, 3)]
 
 
-def test_gradient_checks_take_their_turn_with_the_big_answers(make_client, checked):
+def test_gradient_checks_take_turns_of_their_own(make_client, checked):
     busy = make_client(big_answers_at_once=1, big_answer_wait_seconds=0.05)
     run_id = busy.post("/api/runs", json=SMALL).json()["id"]
-    busy.app.state.big_answers.free = 0  # another big answer is being built
+    busy.app.state.gradient_checks.free = 0  # another check is being computed
     response = busy.get(f"/api/runs/{run_id}/steps/1/gradcheck")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert checked == []
-    busy.app.state.big_answers.free = 1
+    busy.app.state.gradient_checks.free = 1
+    busy.app.state.big_answers.free = 0  # big steps being built do not hold a check back
     assert busy.get(f"/api/runs/{run_id}/steps/1/gradcheck").json()["passed"] is True

@@ -1,9 +1,8 @@
-"""Check a run config, or a run id, without training it: the same validation and limits
-as POST /api/runs and the run routes, answered 200 with the verdict.
+"""Check a run config without training it: the same validation and limits as
+POST /api/runs, answered 200 with the verdict.
 
-The page asks here first, so that a setting the server refuses, or a link's id that names
-no run, comes back as an answer to show rather than a failed request (which a browser logs
-as an error in its console).
+A form asks here first, so that a setting the server refuses comes back as an answer to
+show rather than a failed request (which a browser logs as an error in its console).
 """
 
 from fastapi import APIRouter, Depends
@@ -11,11 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException  # FastAPI's own 400 is starlette's
 
 from app.config_limits import check_config
-from app.deps import SettingsDep, config_of, known_query_names, single_query_values
+from app.deps import SettingsDep, known_query_names, single_query_values
 from app.errors import unparsable_body, validation_answer
 from app.json_body import JSONBodyRoute
-from app.run_ids import encode_run_id
-from app.schemas import INVALID, ConfigCheck, RunConfig, RunIdCheck, error
+from app.schemas import INVALID, ConfigCheck, RunConfig, error
 from app.serialize import JSONBytes
 from engine.config import ConfigError
 
@@ -60,17 +58,3 @@ async def check(body: RunConfig, settings: SettingsDep):
         return {"valid": False, "detail": str(exc), "errors": [], "config": None}
     return {"valid": True, "detail": None, "errors": [], "config": config}
 
-
-ids = APIRouter(prefix="/api/run-ids", tags=["runs"],
-                dependencies=[Depends(single_query_values), Depends(known_query_names)])
-
-
-@ids.get("/{run_id}", response_model=RunIdCheck, responses=INVALID)
-async def check_id(run_id: str, settings: SettingsDep):
-    """Whether the run routes would take this id (they answer 404 for an id this server
-    could not have issued: cut short, altered, beyond its limits), without training it."""
-    try:
-        config = config_of(run_id, settings)
-    except HTTPException as exc:
-        return {"valid": False, "id": None, "detail": exc.detail, "config": None}
-    return {"valid": True, "id": encode_run_id(config), "detail": None, "config": config}

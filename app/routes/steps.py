@@ -15,6 +15,7 @@ from app.answer_size import check_ceiling, step_answer_shapes
 from app.deps import (
     AnswerCacheDep,
     BigAnswersDep,
+    GradientChecksDep,
     RunDep,
     RunRef,
     SettingsDep,
@@ -159,15 +160,15 @@ def gradcheck_json(ref: RunRef, t: int) -> bytes:
 
 @router.get("/{t}/gradcheck", response_model=Gradcheck, responses={**ERRORS, **BUSY})
 async def gradcheck(ref: RunDep, t: StepPath, settings: SettingsDep,
-                    answer_cache: AnswerCacheDep, big_answers: BigAnswersDep):
+                    answer_cache: AnswerCacheDep, checks: GradientChecksDep):
     """Numerical against analytic gradients at step t, per layer (sampled parameters).
-    Each check evaluates the cost thousands of times: it takes its turn with the big
-    answers (503 with Retry-After when they are busy), and a finished run's is kept."""
+    Each check evaluates the cost thousands of times: checks take turns (503 with
+    Retry-After when too many wait), and a finished run's is kept."""
     await wait_finished(ref.run, settings.sync_seconds)
     final = public_status(ref.run) in FINISHED  # before the step: see the step route
     step_t = check_step(ref, t)
     body = await answer_cache.answer(("gradcheck", ref.id, step_t), final, gradcheck_json, ref,
-                                     step_t, big=big_answers)
+                                     step_t, big=checks)
     return Response(body, media_type="application/json")
 
 

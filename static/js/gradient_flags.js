@@ -135,16 +135,18 @@ function zeroInput(frame, l) {
 
 // an update over RATIO_HIGH is large; the learning rate is suspect where the cost then rose.
 // early in training a small layer may take such steps while the cost falls (the default
-// run's output layer does): that is said as a fact, not as a warning. a mini-batch's cost
-// is another batch's at the next step, so only a full batch's fall counts
+// run's output layer does): that is said as a fact, not as a warning. the fall is the
+// cost's from this step to the next (at the last step, to this one from the step before);
+// a mini-batch's cost is another batch's at the next step, so only a full batch's counts
 function ratioFlag(frame, s, quiet) {
   const {summary, t} = frame, r = s.update_ratio[t];
   if (finite(r) && r > RATIO_HIGH) {
     const change = `layer ${s.l}: this update changes W by ${formatNumber(100 * r, 2)} %`;
-    const now = summary.cost && summary.cost[t], next = summary.cost && summary.cost[t + 1];
+    const cost = summary.cost || [], at = t + 1 < cost.length ? t + 1 : t;
+    const before = cost[at - 1], after = cost[at];
     const fullBatch = !(frame.run.config && frame.run.config.batch_size);
-    if (fullBatch && finite(now) && finite(next) && next < now) {
-      return ["info", `${change}, far above the usual 0.1 %, and the cost still falls (${formatNumber(now)} → ${formatNumber(next)})`];
+    if (fullBatch && at > 0 && finite(before) && finite(after) && after < before) {
+      return ["info", `${change}, far above the usual 0.1 %, and the cost still falls (${formatNumber(before)} → ${formatNumber(after)})`];
     }
     return ["warn", `${change} — the learning rate may be too large`];
   }

@@ -107,3 +107,24 @@ def test_gradcheck_panel_passes_on_the_real_server(page, server):
     expect(status).to_contain_text("< 2e-7, so backprop agrees with the numerical gradient")
     expect(status).to_contain_text("layer 3:")
     expect(status).not_to_contain_text("≥")
+
+
+def test_the_db_formula_writes_its_served_terms_as_a_sum(page, server):
+    """db = (1/m) Σ dZ: the first terms are the served dZ row, a negative one after the
+    first written with its sign as the operator ("− 0.27", not "+ -0.27")."""
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, "?it=20&phase=backward-2&layer=2")
+    run_id = answer.value.json()["id"]
+    dZ = step_tensor(page, server, run_id, 20, 2, "dZ")
+    page.get_by_test_id("view-cache").evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.mouse.click(*slot_point(page, "db", 0.5, 2.5 / 8))  # row 2: 0.47, -0.11, -0.01, 0
+    formula = page.get_by_test_id("cell-formula")
+    expect(formula).to_contain_text("recorded by the engine")
+    text = formula.inner_text()
+    row = int(re.search(r"db\[2\](\d+)", text)[1])  # its subscript: the clicked row
+    terms = re.search(r"= \(1/320\) \((.*?)( \+ …)?\)\n", text)[1]
+    assert "+ -" not in terms
+    signed = re.findall(rf"(^|[+−]) ?({NUMBER})", terms)
+    values = [float(v) * (-1 if sign == "−" else 1) for sign, v in signed]
+    assert values == pytest.approx(dZ[row][:4], rel=2e-3, abs=1e-9)
+    assert row == 2 and "−" in terms

@@ -81,9 +81,10 @@ function dzFormula(T, l, i, j, frame) {
     return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
       `= (${f(at(T.A, i))}) × ((${f(at(T.dA, i))}) − [${terms}])`, served(at(T.dZ, i))];
   }
-  const z = at(T.Z, i), masked = T.D ? ` ⊙ D[${l}]${sub(i, j)} / keep_prob` : "";
+  // one entry: products of numbers (×), where the tensors' formula has ⊙
+  const z = at(T.Z, i), masked = T.D ? ` × D[${l}]${sub(i, j)} / keep_prob` : "";
   const factors = T.D ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
-  return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${masked} ⊙ ${act}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
+  return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${masked} × ${activationFunction(act)}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
     `= ${factors} × ${slopeText(act, z)}`, served(at(T.dZ, i))];
 }
 
@@ -96,10 +97,16 @@ function dwFormula(T, l, i, k, frame) {
     `= (1/${m}) [${terms}]${l2 ? ` + (${l2}/${m}) (${f(T.W.data[i][k])})` : ""}`, served(T.dW.data[i][k])];
 }
 
+// "-0.36 + 0.21 − 0.27": served numbers summed as one writes a sum, a negative term after
+// the first with its sign as the operator (not "+ -0.27"); the sum itself is not taken here
+function signedSum(values) {
+  return values.map((v, k) => (k === 0 ? f(v) : v < 0 ? ` − ${f(-v)}` : ` + ${f(v)}`)).join("");
+}
+
 function dbFormula(T, l, i) {
   const {m} = T, row = T.first.map((c) => at(c.dZ, i));
   return [`db[${l}]${sub(i)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")},  m = ${m}`,
-    `= (1/${m}) (${row.slice(0, SHOWN_TERMS).map((v) => f(v)).join(" + ")}${m > SHOWN_TERMS ? " + …" : ""})`,
+    `= (1/${m}) (${signedSum(row.slice(0, SHOWN_TERMS))}${m > SHOWN_TERMS ? " + …" : ""})`,
     served(T.db.data[i][0])];
 }
 

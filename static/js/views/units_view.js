@@ -92,10 +92,12 @@ function paint(frame, answer) {
   const note = frame.layer > layer ? ` Layer ${frame.layer} is the output: its map is “What the model does”; this is layer ${layer}, the last hidden one.` : "";
   view.caption.textContent = `Each picture: one unit's activation A[${layer}]_i (${answer.activation}) over the input plane, x₁ across and x₂ up, ` +
     `with θ of iteration ${frame.t}, evaluated by the engine on a ${answer.resolution} × ${answer.resolution} grid without dropout.${note}`;
-  // every unit's A all 0 (a zero init's relus): no range to give its ends, only that
-  const blank = !(scale.s > 0);
+  // no range to give the ends: every unit's A is all 0 (a zero init's relus), or no value
+  // is finite (a diverged step: the pictures are grey)
+  const zero = answer.units.every((u) => u.lo === 0 && u.hi === 0);
+  const blank = zero ? "every A shown is 0 (white)" : !(scale.s > 0) ? "no finite A to scale" : null;
   view.legend.querySelector(".unit-scale-low").textContent = blank ? "" : formatNumber(-scale.s, 3);
-  view.legend.querySelector(".unit-scale-high").textContent = blank ? "every A shown is 0 (white)" : formatNumber(scale.s, 3);
+  view.legend.querySelector(".unit-scale-high").textContent = blank || formatNumber(scale.s, 3);
 }
 
 // the learner's choice of units: a box per unit of a layer wider than MAX_UNITS, at most
