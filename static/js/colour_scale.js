@@ -9,6 +9,8 @@
 //   run:    each tensor its range over every step, so colours compare across iterations;
 //   symlog: the shared ranges on sign(x)·log10(1 + |x|/ε), ε = range / SYMLOG_DECADES_RATIO.
 // zero is always the middle colour (white).
+import {isFused} from "./fused_heads.js";
+import {activeBug} from "./run_status.js";
 import {absMax} from "./tensors.js";
 
 export const SCALES = ["shared", "tensor", "run", "symlog"];
@@ -89,14 +91,27 @@ export function colourScales(frame, T) {
   const tops = {};
   for (const name of [...FORWARD, ...GRADIENTS]) if (T[name]) tops[name] = tensorTop(frame, name, T[name], scale === "run");
   if (scale === "tensor" || scale === "run") return tops;
-  const out = {};
-  for (const [group, names] of [["forward", FORWARD], ["gradients", GRADIENTS]]) {
+  const out = {}, apart = outputDAApart(frame);
+  const groups = [["forward", FORWARD], ["gradients", GRADIENTS.filter((n) => !(apart && n === "dA"))]];
+  if (apart) groups.push(["own", ["dA"]]);
+  for (const [group, names] of groups) {
     const shared = groupTop(tops, names);
     const eps = scale === "symlog" ? Math.max(shared.top * SYMLOG_EPSILON, TINY) : null;
     // own: the tensor's own range, so a tensor that the shared range washes out can say so
     for (const n of names) if (tops[n]) out[n] = {...shared, eps, group, own: tops[n].top};
   }
   return out;
+}
+
+// whether the shared ranges leave dA of the layer shown out of its gradients' range: the
+// output layer's dA[L] where the engine fuses g′ with the loss (dZ[L] = A − Y). training
+// never computes that dA[L] (the record recomputes it), and for softmax or sigmoid with
+// cross-entropy it is −Y/A, unbounded as A → 0 (±1e10 at the digits lesson): in the
+// gradients' range it would wash out dZ, dW and db, whose dZ = A − Y is the layer's point.
+// a run with a mistake goes through dA[L] (CONTRACT §7): it stays in the range there
+export function outputDAApart(frame) {
+  const {L, config} = frame.run;
+  return frame.layer === L && isFused(config.activations[L - 1], config.loss) && !activeBug(frame.run);
 }
 
 const symlog = (x, eps) => Math.sign(x) * Math.log10(1 + Math.abs(x) / eps);

@@ -170,3 +170,33 @@ def test_a_bar_that_said_all_0_shows_its_range_once_it_has_one(page, server):
     page.get_by_test_id("phase-next").click()
     expect(ticks).to_have_text(re.compile(r"^−\S+0\S+$"))
     expect(ticks).not_to_contain_text("all")
+
+
+# the digits lesson's output layer: softmax + cross-entropy, dA[2] = −Y/A reaches ~1e10
+DIGITS_OUT = ("?dataset=digits&hidden_layers=32&learning_rate=0.1&batch_size=64&steps=30"
+              "&it=0&phase=backward-2&layer=2")
+
+
+@pytest.mark.parametrize("bug", [None, "activation_cache_holds_A"])
+def test_a_fused_outputs_dA_keeps_its_own_range_beside_the_gradients(page, server, bug):
+    """dZ[L] = A − Y is the output layer's point; training never computes its dA[L] = −Y/A,
+    which would wash dZ, dW and db out of a shared range. A run with a mistake goes through
+    dA[L]: there it shares the range."""
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, DIGITS_OUT + (f"&bug={bug}" if bug else ""))
+    summary = page.request.get(f"{server}/api/runs/{answer.value.json()['id']}/summary").json()
+    tops = {n: step_top(summary, n, 2, 0) for n in GRADIENTS}
+    assert tops["dA"] > 1e9  # the case this is about: A → 0 at some true class
+    bars = {b["name"]: b for b in shown_bars(page)}
+    rest = max(tops[n] for n in ("dZ", "dW", "db"))
+    note = page.locator("#scale-note")
+    if bug is None:
+        assert tops["dA"] > 1e3 * rest
+        assert bars["dA"]["high"] == pytest.approx(tops["dA"], rel=1e-12)
+        for name in ("dZ", "dW", "db"):
+            assert bars[name]["high"] == pytest.approx(rest, rel=1e-12), name
+        expect(note).to_contain_text("(dA[2], which the fused dZ = A − Y does not use, its own)")
+    else:
+        for name in GRADIENTS:
+            assert bars[name]["high"] == pytest.approx(tops["dA"], rel=1e-12), name
+        expect(note).not_to_contain_text("its own")

@@ -7,7 +7,7 @@
 // colour bar (colour_scale.js); a click or Enter on a cell asks the formula view to explain
 // the exact entry (cache_slot.js).
 import {computedAt, layerRoles, phaseIO} from "../phases.js";
-import {colourScales} from "../colour_scale.js";
+import {colourScales, outputDAApart} from "../colour_scale.js";
 import {formatNumber} from "../tensors.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
 import * as mythCard from "../myth_card.js";
@@ -135,7 +135,9 @@ function words(frame, T) {
   parts.note.hidden = !T.note;
   setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config, layerRoles(frame.phase, l, L, frame.run.config)));
   const scale = SCALE_WORDS[frame.scale] ? frame.scale : "shared";
-  setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}; white: 0`);
+  const apart = (scale === "shared" || scale === "symlog") && outputDAApart(frame)
+    ? ` (dA[${L}], which the fused dZ = A − Y does not use, its own)` : "";
+  setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}${apart}; white: 0`);
 }
 
 function paint(frame, T) {
