@@ -82,7 +82,7 @@ class AnswerCache:
             try:
                 return await self._wait(key, building, big)
             except HTTPException as exc:
-                if started or exc.status_code != 503 or \
+                if started or big is None or exc.status_code != 503 or \
                         time.monotonic() - asked >= big.wait_seconds:
                     raise
 
@@ -97,8 +97,10 @@ class AnswerCache:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key]
-                if not building.done():
-                    building.cancel()  # nobody waits for it
+                if not building.done():  # nobody waits for it: a new request starts afresh
+                    if self._building.get(key) is building:
+                        del self._building[key]
+                    building.cancel()
 
     async def _build(self, key, final, build, args, big):
         body = await (big.build(build, *args) if big is not None

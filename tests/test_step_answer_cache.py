@@ -223,3 +223,31 @@ def test_gradient_checks_take_turns_of_their_own(make_client, checked):
     busy.app.state.gradient_checks.free = 1
     busy.app.state.big_answers.free = 0  # big steps being built do not hold a check back
     assert busy.get(f"/api/runs/{run_id}/steps/1/gradcheck").json()["passed"] is True
+
+
+def test_a_request_after_everyone_left_a_build_gets_a_build_of_its_own():
+    """The build the first request left is still finishing on its thread, cancelled: a
+    request that comes meanwhile does not share that cancellation."""
+    cache, release, calls = AnswerCache(10_000), threading.Event(), []
+
+    def build():
+        calls.append(1)
+        release.wait(5)
+        return b"x"
+
+    async def main():
+        with anyio.move_on_after(0.1):  # the only request goes away; its thread runs on
+            await cache.answer("k", True, build)
+        async with anyio.create_task_group() as group:
+            answers = []
+
+            async def ask():
+                answers.append(await cache.answer("k", True, build))
+
+            group.start_soon(ask)
+            await anyio.sleep(0.1)
+            release.set()
+        return answers
+
+    assert run_async(main) == [b"x"]
+    assert calls == [1, 1]
