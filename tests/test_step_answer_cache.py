@@ -119,13 +119,21 @@ def test_requests_for_an_answer_being_built_wait_for_that_build():
     assert cache.get("a") == b"a"
 
 
-def test_a_request_that_goes_away_does_not_stop_the_build_others_wait_for():
-    cache, release, calls = AnswerCache(10_000), threading.Event(), []
+def held_build():
+    """(build, release, calls): a build that answers b"x" on its worker thread once
+    release is set, noting each call in calls."""
+    release, calls = threading.Event(), []
 
     def build():
         calls.append(1)
         release.wait(5)
         return b"x"
+
+    return build, release, calls
+
+
+def test_a_request_that_goes_away_does_not_stop_the_build_others_wait_for():
+    cache, (build, release, calls) = AnswerCache(10_000), held_build()
 
     async def main():
         async with anyio.create_task_group() as group:
@@ -228,12 +236,7 @@ def test_gradient_checks_take_turns_of_their_own(make_client, checked):
 def test_a_request_after_everyone_left_a_build_gets_a_build_of_its_own():
     """The build the first request left is still finishing on its thread, cancelled: a
     request that comes meanwhile does not share that cancellation."""
-    cache, release, calls = AnswerCache(10_000), threading.Event(), []
-
-    def build():
-        calls.append(1)
-        release.wait(5)
-        return b"x"
+    cache, (build, release, calls) = AnswerCache(10_000), held_build()
 
     async def main():
         with anyio.move_on_after(0.1):  # the only request goes away; its thread runs on

@@ -9,8 +9,7 @@
 //   run:    each tensor its range over every step, so colours compare across iterations;
 //   symlog: the shared ranges on sign(x)·log10(1 + |x|/ε), ε = range / SYMLOG_DECADES_RATIO.
 // zero is always the middle colour (white).
-import {isFused} from "./fused_heads.js";
-import {activeBug} from "./run_status.js";
+import {trainedFused} from "./fused_heads.js";
 import {absMax} from "./tensors.js";
 
 export const SCALES = ["shared", "tensor", "run", "symlog"];
@@ -109,10 +108,7 @@ export function colourScales(frame, T) {
 // cross-entropy it is −Y/A, unbounded as A → 0 (±1e10 at the digits lesson): in the
 // gradients' range it would wash out dZ, dW and db, whose dZ = A − Y is the layer's point.
 // a run with a mistake goes through dA[L] (CONTRACT §7): it stays in the range there
-export function outputDAApart(frame) {
-  const {L, config} = frame.run;
-  return frame.layer === L && isFused(config.activations[L - 1], config.loss) && !activeBug(frame.run);
-}
+export const outputDAApart = (frame) => trainedFused(frame.run, frame.layer);
 
 const symlog = (x, eps) => Math.sign(x) * Math.log10(1 + Math.abs(x) / eps);
 

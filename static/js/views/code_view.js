@@ -2,7 +2,7 @@
 // and numbers in the comments.
 import {formatNumber} from "../tensors.js";
 import {activationFunction} from "../course_names.js";
-import {isFused} from "../fused_heads.js";
+import {trainedFused} from "../fused_heads.js";
 import {hasMask} from "../phases.js";
 import {activeBug} from "../run_status.js";
 
@@ -65,7 +65,7 @@ function costLines(frame) {
 // (CONTRACT §7), where the engine otherwise fuses g′ with the loss
 function dZLines(frame, l, act, m) {
   const {dims, config, L} = frame.run, out = shape(dims[l], m), bug = activeBug(frame.run);
-  if (l === L && isFused(act, config.loss) && !bug) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
+  if (trainedFused(frame.run, l)) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
   const lines = [];
   if (hasMask(l, L, config)) {
     lines.push(bug === "dropout_mask_forgotten_in_backward"
