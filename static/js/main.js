@@ -86,9 +86,11 @@ function runIdText(err, id) {
 }
 
 // the page's moving parts. session: the run on screen; loadedKey: its config as JSON;
-// pendingKey: the config being trained; viewBefore: the view when the form was submitted
+// pendingKey: the config being trained, progress: its load's reporter; viewBefore: the
+// view when the form was submitted; entry: the history entry on screen (keepHistory)
 function createPage(options) {
-  const page = {options, session: null, loadedKey: null, pendingKey: null, viewBefore: null};
+  const page = {options, session: null, loadedKey: null, pendingKey: null, progress: null,
+    viewBefore: null, entry: null};
   const store = createStore(readUrl(window.location.search, options), options);
   page.store = store;
   // a view that cannot draw says so, after the divergence when there is one: the alert
@@ -163,19 +165,35 @@ function prefetchNeighbours(page) {
   prefetchFrame(page.session.run, s.iteration - 1, s.layer);
 }
 
+// the browser's history holds an entry per run and lesson shown, so that Back goes to the
+// one before, at the view it was left at; a step, phase or layer changes the entry's URL
+// only. page.entry: the entry on screen, {key: entryKey, state: the last state it showed}
+const entryKey = (s) => JSON.stringify([s.config, s.lesson]);
+
+// the state `s` shows the run on screen: a new run or lesson gets an entry of its own
+function keepHistory(page, s) {
+  const key = entryKey(s);
+  if (page.entry && page.entry.key !== key) page.store.pushEntry(page.entry.state);
+  page.entry = {key, state: s};
+}
+
 // trains (or finds) the run of the state's config; a bad config leaves the last good run
 async function loadRun(page, {keepAlert = false} = {}) {
   page.player.stop();
   page.phasePlayer.stop();
   if (!keepAlert) hideAlert();
   const s = page.store.get(), key = page.pendingKey = JSON.stringify(s.config);
-  const progress = progressReporter(Boolean(page.session), () => page.pendingKey === key);
+  const progress = page.progress = progressReporter(Boolean(page.session), () => page.pendingKey === key);
+  let opened;
   try {
-    page.session = await openSession(page.options, {config: s.config, runId: s.runId}, progress,
-      (opened) => { if (opened === page.session) redraw(page); });
+    opened = await openSession(page.options, {config: s.config, runId: s.runId}, progress,
+      (session) => { if (session === page.session) redraw(page); });
   } catch (err) {
+    // a load that another config (a later submit, Back) replaced meanwhile is dropped
+    if (page.pendingKey !== key) return;
     progress(1);
     page.pendingKey = null;
+    page.entry = null;  // the run before stays on screen: its entry, with this URL
     showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
     markInvalid(err);
     // keep showing the last good run (or the default one) under the alert, as it was; a
@@ -189,10 +207,12 @@ async function loadRun(page, {keepAlert = false} = {}) {
     }
     return;
   }
+  if (page.pendingKey !== key) return;
+  page.session = opened;
   page.pendingKey = null;
   page.viewBefore = null;
   markInvalid(null);
-  adoptRun(page, page.session, page.store.get());
+  adoptRun(page, opened, page.store.get());
 }
 
 // a trained run on screen: controls, form and header follow it; the view state is clamped
@@ -251,7 +271,22 @@ async function boot() {
       return;
     }
     page.viewBefore = null;  // no load of the submitted config is pending: nothing to restore
+    if (key === page.loadedKey) {
+      // back to the run on screen while another loads (Back, or its config submitted
+      // again): that load is no longer wanted
+      if (page.pendingKey) {
+        page.progress(1);
+        page.pendingKey = null;
+      }
+      keepHistory(page, s);
+    }
     if (page.session) redraw(page);
+  });
+  // Back and Forward: the entry's URL is the state to show (a config trains or finds its run)
+  window.addEventListener("popstate", () => {
+    const s = readUrl(window.location.search, options);
+    page.entry = {key: entryKey(s), state: s};
+    page.store.set({...s, keepAlert: false});
   });
   if (lessonAlert) showAlert(lessonAlert);
   await loadRun(page, {keepAlert: Boolean(lessonAlert)});

@@ -126,18 +126,29 @@ export function toSearch(state, options) {
 // follows at most every URL_MS, and always catches up with the last state
 const URL_MS = 250;
 
-// a tiny store: set() merges a patch, mirrors it into the URL and tells the listeners
+// a tiny store: set() merges a patch, mirrors it into the URL (the history entry on
+// screen) and tells the listeners; pushEntry() makes the state's URL an entry of its own
 export function createStore(initial, options) {
   let state = initial, written = 0, pending = null;
   const listeners = new Set();
+  const path = () => window.location.pathname;
   const writeUrl = () => {
+    clearTimeout(pending);
     pending = null;
     written = performance.now();
     const search = toSearch(state, options);
-    if (search !== window.location.search) window.history.replaceState(null, "", window.location.pathname + search);
+    if (search !== window.location.search) window.history.replaceState(null, "", path() + search);
   };
   return {
     get: () => state,
+    // a new history entry for the state; the entry on screen gets back the URL of
+    // `previous`, the last state it showed, which Back then shows again
+    pushEntry(previous) {
+      writeUrl();
+      const search = window.location.search;
+      window.history.replaceState(null, "", path() + toSearch(previous, options));
+      window.history.pushState(null, "", path() + search);
+    },
     set(patch) {
       const before = state;
       state = {...state, ...patch};
