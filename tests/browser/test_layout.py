@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, redraws, slot_point, wait_redrawn
+from tests.browser.conftest import PAGE_PLOTS, open_page, redraws, slot_point, wait_redrawn
 
 # the boxes of the sticky controls and the two views of the first screen, and the scroll
 BOXES = """() => {
@@ -83,6 +83,20 @@ def test_presenter_layout_shows_only_the_controls_network_and_inspector_large(pa
     page.locator("#presenter").click()
     expect(page).to_have_url(re.compile("[?&]layout=presenter"))
     expect(page.get_by_test_id("view-loss")).to_be_hidden()
+
+
+@pytest.mark.parametrize("query", ["?layout=presenter", "?big=1"])
+def test_the_first_control_row_is_one_line_at_1280_in_large_type(page, server, query):
+    """"?" and "presenter" wrapped onto a row of their own at 1280 × 720, which took a line
+    from the inspector on a projector; ◀ and ▶ beside the slider leave "iteration" out."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, query, plots=1 if "presenter" in query else PAGE_PLOTS)
+    tops = page.evaluate("""() => [...document.querySelector('.control-row').children]
+      .filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().top))""")
+    assert len(tops) == 4 and len(set(tops)) == 1, tops
+    assert page.get_by_test_id("step-next").inner_text().strip() == "▶"
+    expect(page.get_by_test_id("step-next")).to_have_accessible_name("next iteration")
+    expect(page.get_by_test_id("phase-next")).to_contain_text("phase")
 
 
 def test_presenter_layout_with_a_lesson_open_keeps_its_two_panels_on_one_screen(page, server):
