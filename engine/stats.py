@@ -43,7 +43,8 @@ MUST_BE_FINITE = [INDEX[n] for n in LAYER_STATS
 
 # |Z| beyond these puts A outside (0.01, 0.99) for sigmoid and (-0.99, 0.99) for tanh:
 # g'(Z) is below ~1-4 % of its peak, and the unit barely learns. Measured on Z, so
-# that dropout's zeros and 1/keep_prob scaling of A do not count.
+# that dropout's zeros and 1/keep_prob scaling of A do not count; not on an output
+# layer whose g' cancels with its loss (sigmoid + BCE, softmax + CCE), which learns at any Z.
 SATURATION = {"sigmoid": float(np.log(0.99 / 0.01)), "tanh": float(np.arctanh(0.99))}
 
 # a chunk: the steps summarized together, whose reductions, outputs and (a small θ)
@@ -114,8 +115,9 @@ class TensorReductions:
     For queued step k: sums[k] (2, R), Σx and Σx² of each row of m examples of the Z[l]
     and A[l] regions (the rows of ones too); ranges[k] (2, G), each segment's min and max
     (a NaN propagates); unit_max[k], each unit's largest Z (dead units under dropout's
-    mask); saturated[k] (L,), how many |Z[l]| exceed SATURATION. R and G do not depend on
-    m, so steps of any width reduce into the same arrays.
+    mask); saturated[k] (L,), how many |Z[l]| exceed SATURATION (in the layers that
+    measure it). R and G do not depend on m, so steps of any width reduce into the same
+    arrays.
     """
 
     def __init__(self, row_layout, activations, masked, capacity):
@@ -128,9 +130,11 @@ class TensorReductions:
         self._relu = [l for l, name in enumerate(activations) if name == "relu"]
         z_units = row_layout.z_end // row_layout.m
         self.unit_max = np.empty((capacity, z_units)) if masked and self._relu else None
-        # (layer, |Z| limit) of sigmoid and tanh layers; Z[l] is segment l
+        # (layer, |Z| limit) of sigmoid and tanh layers; Z[l] is segment l. An output whose
+        # g′ cancels with its loss (dZ[L] = A − Y: training leaves dA[L] out) learns at any
+        # |Z|, so its saturation is not measured (NaN), nor paid for
         self._saturating = [(l, SATURATION[name]) for l, name in enumerate(activations)
-                            if name in SATURATION]
+                            if name in SATURATION and (l < L - 1 or row_layout.output_dA)]
         self.saturated = np.zeros((capacity, L))
         self.nbytes = sum(a.nbytes for a in (self.sums, self.ranges, self.saturated,
                                              *([] if self.unit_max is None else [self.unit_max])))

@@ -239,3 +239,25 @@ def test_a_steps_saturated_fraction_does_not_depend_on_its_group():
     assert fractions[0] == fractions[1]
     assert fractions[0][1] == np.mean(np.abs(Z[1]) > stats.SATURATION["sigmoid"]) > 0
     assert fractions[0][0] == np.sum(np.abs(Z[0]) > stats.SATURATION["sigmoid"]) / 24
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_an_output_fused_with_its_loss_does_not_measure_saturation(fused):
+    """A sigmoid output with cross-entropy learns at any Z (dZ[L] = A − Y): its saturated
+    fraction is not measured (NaN). With a loss it does not cancel with (MSE: training
+    computes dA[L]), g′ scales its gradient, and its saturation is counted."""
+    rng = np.random.default_rng(3)
+    Z, out_Z = 5 * rng.standard_normal((2, 4, 6)), 8 * rng.standard_normal((2, 1, 6))
+    A, out_A = np.tanh(Z), 1 / (1 + np.exp(-out_Z))
+    dAs = [Z] if fused else [Z, out_Z]
+    X, layout = _chunk([Z, out_Z], [A, out_A], [Z, out_Z], dAs)
+    rows = np.full((2, 2, len(stats.LAYER_STATS)), np.nan)
+    _fill(rows, X, layout, ["tanh", "sigmoid"])
+    sat = stats.INDEX["saturated_fraction"]
+    for t in range(2):
+        assert rows[t, 0, sat] == np.mean(np.abs(Z[t]) > stats.SATURATION["tanh"])
+        if fused:
+            assert math.isnan(rows[t, 1, sat])
+        else:
+            assert rows[t, 1, sat] == np.mean(np.abs(out_Z[t]) > stats.SATURATION["sigmoid"])
+    assert np.any(np.abs(out_Z) > stats.SATURATION["sigmoid"])  # the output did saturate
