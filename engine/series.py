@@ -22,6 +22,7 @@ import numpy as np
 from engine import cost, fast_step, parameter_stats, stats
 from engine.batches import batch_size_at, is_full_batch
 from engine.losses import FUSED
+from engine.mistakes import bug_active
 from engine.parameter_stats import StepVectors
 from engine.scores import ClassLabels, SetScorer, score
 from engine.step_buffers import RowLayout
@@ -84,9 +85,11 @@ class Series:
         # batch), and their tensors' reductions while they wait
         self.m = m = batch_size_at(0, data.X_train.shape[1], cfg["batch_size"])
         self.chunk = stats.chunk_size(layout, m)
+        # (a mistake backpropagates through dA[L] g′(Z[L]), as the course's code does)
         self._reductions = stats.TensorReductions(
             RowLayout(layout.dims, m, not self.output_dA_left_out), cfg["activations"],
-            cfg["keep_prob"] < 1.0, self.chunk)
+            cfg["keep_prob"] < 1.0, self.chunk,
+            fused_output=self.output_dA_left_out and not bug_active(cfg))
         # what stands in the stacks of a chunk's batches, targets and outputs where an
         # epoch's narrower last batch sits: finite, untied (class 0), and overwritten
         placeholder = np.zeros((data.info.n_y, m))

@@ -120,9 +120,11 @@ class TensorReductions:
     arrays.
     """
 
-    def __init__(self, row_layout, activations, masked, capacity):
+    def __init__(self, row_layout, activations, masked, capacity, fused_output):
         """row_layout: a step's RowLayout (of any m); masked: hidden A[l] carry dropout's
-        masks; capacity: the most steps queued at once."""
+        masks; capacity: the most steps queued at once; fused_output: training takes
+        dZ[L] = A − Y, the output's g′ cancelled with its loss (no mistake goes through
+        dA[L] g′(Z[L]))."""
         L, units = len(activations), row_layout.a_end // row_layout.m
         self.activations = activations
         self.sums = np.empty((capacity, 2, units))
@@ -130,11 +132,10 @@ class TensorReductions:
         self._relu = [l for l, name in enumerate(activations) if name == "relu"]
         z_units = row_layout.z_end // row_layout.m
         self.unit_max = np.empty((capacity, z_units)) if masked and self._relu else None
-        # (layer, |Z| limit) of sigmoid and tanh layers; Z[l] is segment l. An output whose
-        # g′ cancels with its loss (dZ[L] = A − Y: training leaves dA[L] out) learns at any
-        # |Z|, so its saturation is not measured (NaN), nor paid for
+        # (layer, |Z| limit) of sigmoid and tanh layers; Z[l] is segment l. A fused output
+        # learns at any |Z|, so its saturation is not measured (NaN), nor paid for
         self._saturating = [(l, SATURATION[name]) for l, name in enumerate(activations)
-                            if name in SATURATION and (l < L - 1 or row_layout.output_dA)]
+                            if name in SATURATION and (l < L - 1 or not fused_output)]
         self.saturated = np.zeros((capacity, L))
         self.nbytes = sum(a.nbytes for a in (self.sums, self.ranges, self.saturated,
                                              *([] if self.unit_max is None else [self.unit_max])))

@@ -37,7 +37,7 @@ class RowLayout:
         for l, n in enumerate(widths, 1):
             pieces += [("dZ", l, n * m)] + ([("dA", l, n * m)] if l < L or output_dA else [])
         sizes = [size for *_, size in pieces]
-        self.m, self.widths, self.output_dA = m, widths, output_dA
+        self.m, self.widths = m, widths
         self.size = sum(sizes)
         self.starts = np.cumsum([0, *sizes[:-1]]).astype(np.intp)  # each segment's
         self.segment = {(name, l): k for k, (name, l, _) in enumerate(pieces)}

@@ -13,6 +13,7 @@ from trained_runs import ACTIVATIONS, BASE, trained_run
 from engine import cost, stats
 from engine.config import normalize_config
 from engine.losses import FUSED
+from engine.mistakes import bug_active
 from engine.run import Run
 from engine.series import QueuedStep, Series
 
@@ -81,7 +82,8 @@ def test_summary_series_match_the_records(trained):
         assert summary["epoch"][t] == record["epoch"]
         for entry, layer in zip(summary["layers"], record["layers"], strict=True):
             _check_layer_stats(entry, layer, t, fused=entry["l"] == run.L and (
-                run.config["activations"][-1], run.config["loss"]) in FUSED)
+                run.config["activations"][-1], run.config["loss"]) in FUSED
+                and not bug_active(run.config))
 
 
 def _check_layer_stats(entry, layer, t, fused):
@@ -305,3 +307,21 @@ def test_scores_by_default_are_at_the_histograms_steps_and_kept():
     assert spread == run.scores(spread["steps"])
     with pytest.raises(IndexError, match="not recorded"):
         run.scores([run.num_steps])
+
+
+@pytest.mark.parametrize(("bug", "measured"), [(None, False), ("wrong_update_sign", True),
+                                               ("no_activation_derivative", True)])
+def test_a_sigmoid_outputs_saturation_is_measured_where_training_goes_through_its_derivative(
+        bug, measured):
+    """sigmoid + BCE trains on dZ[L] = A − Y, at any Z: its saturation is not measured. A
+    mistake backpropagates through the course's dA[L] g′(Z[L]) (CONTRACT §7), where a
+    saturated output loses its gradient: measured there (lesson 14 climbs to 1.0)."""
+    run = Run(normalize_config({"steps": 60, "bug": bug})).train()
+    output = run.summary()["layers"][-1]["saturated_fraction"]
+    assert run.config["activations"][-1] == "sigmoid"
+    if measured:  # (the climb of a wrong sign may diverge before its 60th step)
+        for t in (0, run.num_steps - 1):
+            Z = run.step_record(t)["layers"][-1]["activation_cache"]["Z"]
+            assert output[t] == np.mean(np.abs(Z) > stats.SATURATION["sigmoid"])
+    else:
+        assert all(v is None or math.isnan(v) for v in output)

@@ -71,7 +71,8 @@ def _chunk(Zs, As, dZs, dAs):
 def _fill(rows, X, layout, activations, masked=False):
     """rows' tensor statistics of the steps whose rows are X, reduced two steps at a time
     (the last alone if T is odd), as a run reduces a group of rows."""
-    reductions = stats.TensorReductions(layout, activations, masked, len(X))
+    fused = ("dA", len(activations)) not in layout.segment  # dA[L] left out
+    reductions = stats.TensorReductions(layout, activations, masked, len(X), fused)
     for k in range(0, len(X), 2):
         reductions.reduce(k, X[k:k + 2], layout)
     reductions.fill(rows, layout, np.full(len(X), float(layout.m)))
@@ -206,7 +207,7 @@ def test_steps_of_two_widths_reduce_into_one_chunk():
         X, layout = _chunk([Z[None], out_Z[None]], [A[None], out_Z[None]],
                            [3 * Z[None], out_Z[None]], [-A[None]])
         if reductions is None:
-            reductions = stats.TensorReductions(layout, ["relu", "linear"], False, len(Zs))
+            reductions = stats.TensorReductions(layout, ["relu", "linear"], False, len(Zs), False)
         reductions.reduce(k, X, layout)
     rows = np.full((len(Zs), 2, len(stats.LAYER_STATS)), np.nan)
     reductions.fill(rows, layout, np.array(widths, dtype=float))
@@ -230,7 +231,7 @@ def test_a_steps_saturated_fraction_does_not_depend_on_its_group():
     X, layout = _chunk([Z, out_Z], [A, out_Z], [Z, out_Z], [Z])
     fractions = []
     for groups in ([(0, 2)], [(0, 1), (1, 2)]):
-        reductions = stats.TensorReductions(layout, ["sigmoid", "linear"], False, 2)
+        reductions = stats.TensorReductions(layout, ["sigmoid", "linear"], False, 2, False)
         for start, stop in groups:
             reductions.reduce(start, X[start:stop], layout)
         rows = np.full((2, 2, len(stats.LAYER_STATS)), np.nan)
