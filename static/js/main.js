@@ -2,6 +2,7 @@
 // step with the state. each piece lives in its own module; this one only connects them.
 import {api, ApiError} from "./api.js";
 import {readUrl, createStore, configOverrides} from "./state.js";
+import {createHistory} from "./history.js";
 import {openSession} from "./run_session.js";
 import {createRunForm, formLabel} from "./run_form.js";
 import {createControls} from "./controls.js";
@@ -43,7 +44,7 @@ const VIEWS = [
   [compareView, "compare-body", {later: true}],
 ].map(([module, id, how = {}]) => ({module, element: $(id), ...how}));
 
-const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1, runId: null};
+const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1};
 
 // "steps: input should be ..." names the API's field; the form calls it "iterations". a
 // list's entry is counted from 0 by the API ("hidden_layers.1"): the form's words count
@@ -86,13 +87,16 @@ function runIdText(err, id) {
 }
 
 // the page's moving parts. session: the run on screen; loadedKey: its config as JSON;
-// pendingKey: the config being trained, progress: its load's reporter; viewBefore: the
-// view when the form was submitted; entry: the history entry on screen (keepHistory)
+// pendingKey: the config being trained, progress: its load's reporter; startView: {key,
+// view}, the view that config's run opens at (showConfig)
 function createPage(options) {
   const page = {options, session: null, loadedKey: null, pendingKey: null, progress: null,
-    viewBefore: null, entry: null};
+    startView: null};
   const store = createStore(readUrl(window.location.search, options), options);
   page.store = store;
+  // Back and Forward: the entry's run, at its view, with its lesson and its second run
+  page.history = createHistory(store, options, ({config, runId, ...view}) =>
+    showConfig(page, {config, runId, keepAlert: false}, view));
   // a view that cannot draw says so, after the divergence when there is one: the alert
   // must keep naming the step, layer and tensor that went non-finite
   page.renderer = createRenderer(VIEWS, (err) => {
@@ -116,14 +120,23 @@ function createPage(options) {
   page.phasePlayer.hold(quizView.hold);
   // a second run (?compare=<id>) steps with this one: its view draws from each frame
   compareView.connect(store, options);
-  // a new run starts at its first view; if its config is refused, the view comes back
-  page.fillForm = createRunForm($("run-form"), options, (config) => {
-    const {iteration, phase, layer} = store.get();
-    page.viewBefore = {iteration, phase, layer};
-    store.set({...FIRST_VIEW, config});
-  });
-  $("run-reset").addEventListener("click", () => store.set({...FIRST_VIEW, config: {}}));
+  // a new run starts at its first view
+  page.fillForm = createRunForm($("run-form"), options,
+    (config) => showConfig(page, {config, runId: null}, FIRST_VIEW));
+  $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null}, FIRST_VIEW));
   return page;
+}
+
+// a config (patch.config) shown at a view: at once if its run is on screen; else the run on
+// screen keeps its view until the new one opens (and keeps it if the config is refused)
+function showConfig(page, patch, view) {
+  const key = JSON.stringify(patch.config);
+  if (key === page.loadedKey && !patch.runId) {
+    page.store.set({...patch, ...view});
+    return;
+  }
+  page.startView = {key, view};
+  page.store.set(patch);
 }
 
 // every view for the current state; paused, the next move is most likely one step either
@@ -165,54 +178,58 @@ function prefetchNeighbours(page) {
   prefetchFrame(page.session.run, s.iteration - 1, s.layer);
 }
 
-// the browser's history holds an entry per run and lesson shown, so that Back goes to the
-// one before, at the view it was left at; a step, phase or layer changes the entry's URL
-// only. page.entry: the entry on screen, {key: entryKey, state: the last state it showed}
-const entryKey = (s) => JSON.stringify([s.config, s.lesson]);
-
-// the state `s` shows the run on screen: a new run or lesson gets an entry of its own
-function keepHistory(page, s) {
-  const key = entryKey(s);
-  if (page.entry && page.entry.key !== key) page.store.pushEntry(page.entry.state);
-  page.entry = {key, state: s};
-}
-
 // trains (or finds) the run of the state's config; a bad config leaves the last good run
 async function loadRun(page, {keepAlert = false} = {}) {
   page.player.stop();
   page.phasePlayer.stop();
   if (!keepAlert) hideAlert();
-  const s = page.store.get(), key = page.pendingKey = JSON.stringify(s.config);
-  const progress = page.progress = progressReporter(Boolean(page.session), () => page.pendingKey === key);
+  const s = page.store.get(), key = JSON.stringify(s.config);
+  const wanted = () => page.pendingKey === key;
+  page.pendingKey = key;
+  page.progress = progressReporter(Boolean(page.session), wanted);
+  // the history entry keeps the URL of the run it shows until this one opens
+  page.store.holdUrl(true);
   let opened;
   try {
-    opened = await openSession(page.options, {config: s.config, runId: s.runId}, progress,
-      (session) => { if (session === page.session) redraw(page); });
+    opened = await openSession(page.options, {config: s.config, runId: s.runId}, page.progress,
+      (session) => { if (session === page.session) redraw(page); }, wanted);
   } catch (err) {
     // a load that another config (a later submit, Back) replaced meanwhile is dropped
-    if (page.pendingKey !== key) return;
-    progress(1);
+    if (!wanted()) return;
+    page.progress(1);
     page.pendingKey = null;
-    page.entry = null;  // the run before stays on screen: its entry, with this URL
+    page.startView = null;
+    page.store.holdUrl(false);
     showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
     markInvalid(err);
-    // keep showing the last good run (or the default one) under the alert, as it was; a
+    // keep showing the last good run (or the default one) under the alert, at its view; a
     // run id that failed (a link cut short) has the default config, but is not it
     const good = page.session ? JSON.parse(page.loadedKey) : {};
-    const view = page.viewBefore || {};
-    page.viewBefore = null;
     // (the alert outlives only the load of that good run: one already on screen has none)
     if (s.runId || JSON.stringify(good) !== JSON.stringify(s.config)) {
-      page.store.set({config: good, runId: null, keepAlert: JSON.stringify(good) !== page.loadedKey, ...view});
+      page.store.set({config: good, runId: null, keepAlert: JSON.stringify(good) !== page.loadedKey});
     }
     return;
   }
-  if (page.pendingKey !== key) return;
+  if (!wanted()) return;
+  const start = page.startView && page.startView.key === key ? page.startView.view : {};
   page.session = opened;
   page.pendingKey = null;
-  page.viewBefore = null;
+  page.startView = null;
+  page.store.holdUrl(false);
   markInvalid(null);
-  adoptRun(page, opened, page.store.get());
+  adoptRun(page, opened, {...page.store.get(), ...start});
+}
+
+// back to the run on screen while another loads (Back, or its config submitted again):
+// that load is no longer wanted (it stops asking for its run), and the form and header
+// show the run on screen again
+function dropLoad(page) {
+  page.progress(1);
+  page.pendingKey = null;
+  page.store.holdUrl(false);
+  page.fillForm(page.session.run.config);
+  $("run-summary").textContent = describeRun(page.session.run);
 }
 
 // a trained run on screen: controls, form and header follow it; the view state is clamped
@@ -226,8 +243,10 @@ function adoptRun(page, opened, s) {
   const phases = phaseList(run.L);
   const config = s.runId ? configOverrides(run.config, page.options) : s.config;
   page.loadedKey = JSON.stringify(config);
+  const {example, lesson, tour, compare} = s;  // (the view it was asked for at: showConfig)
   page.store.set({config, runId: null, keepAlert: false, iteration: Math.min(s.iteration, run.num_steps - 1),
-    layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)])});
+    layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)]),
+    example, lesson, tour, compare});
 }
 
 // a reporter of one load's progress (a run in training, or waiting for its turn): the
@@ -270,23 +289,11 @@ async function boot() {
       loadRun(page, {keepAlert: Boolean(s.keepAlert)});
       return;
     }
-    page.viewBefore = null;  // no load of the submitted config is pending: nothing to restore
     if (key === page.loadedKey) {
-      // back to the run on screen while another loads (Back, or its config submitted
-      // again): that load is no longer wanted
-      if (page.pendingKey) {
-        page.progress(1);
-        page.pendingKey = null;
-      }
-      keepHistory(page, s);
+      if (page.pendingKey) dropLoad(page);
+      page.history.shown(s);
     }
     if (page.session) redraw(page);
-  });
-  // Back and Forward: the entry's URL is the state to show (a config trains or finds its run)
-  window.addEventListener("popstate", () => {
-    const s = readUrl(window.location.search, options);
-    page.entry = {key: entryKey(s), state: s};
-    page.store.set({...s, keepAlert: false});
   });
   if (lessonAlert) showAlert(lessonAlert);
   await loadRun(page, {keepAlert: Boolean(lessonAlert)});

@@ -18,15 +18,20 @@ function describe(options, info) {
     dataset: data};
 }
 
+// a load the page no longer wants (another run asked for since)
+class Unwanted extends Error {}
+
 // onProgress(fraction, queuePosition, retryIn): queuePosition counts the runs that train
 // before this one while it waits for a training thread (null once it trains); retryIn, the
 // seconds until the page asks again after the server refused for now (429). polling also
-// tells the server someone still wants the run: runs nobody asks about are cancelled.
-async function waitUntilTrained(info, onProgress) {
+// tells the server someone still wants the run: runs nobody asks about are cancelled, so
+// once wanted() is false the polling stops (throws Unwanted)
+async function waitUntilTrained(info, onProgress, wanted = () => true) {
   const onBusy = (seconds) => onProgress(info.progress || 0, null, seconds);
   while (info.status === "running" || info.status === "pending") {
     onProgress(info.progress || 0, info.queue_position ?? null);
     await sleep(POLL_MS);
+    if (!wanted()) throw new Unwanted("another run was asked for");
     info = await api.run(info.id, onBusy);
   }
   onProgress(1, null);
@@ -92,13 +97,13 @@ export async function openRunById(options, runId, onProgress) {
 // config. histograms and scores (θ on the whole sets at evenly spread steps) replay a few
 // dozen steps on the server, so they arrive later: until then the distributions view
 // draws the summary's statistics and the loss view training's scores, then onHistograms()
-// redraws.
-export async function openSession(options, source, onProgress, onHistograms) {
+// redraws. wanted(): whether the page still wants this run (waitUntilTrained)
+export async function openSession(options, source, onProgress, onHistograms, wanted) {
   const onBusy = (seconds) => onProgress(0, null, seconds);
   let info = source.runId && !Object.keys(source.config).length
     ? await api.openRun(source.runId, onBusy)
     : await api.createRun(source.config, onBusy);
-  info = await waitUntilTrained(info, onProgress);
+  info = await waitUntilTrained(info, onProgress, wanted);
   const run = describe(options, info);
   const session = {options, run, summary: await api.summary(run.id, run.num_steps),
     histograms: null, scores: null};

@@ -122,40 +122,63 @@ export function toSearch(state, options) {
   return "?" + query.toString().replace(/%2C/g, ",");
 }
 
-// browsers throttle (and complain about) frequent history updates: while playing, the URL
-// follows at most every URL_MS, and always catches up with the last state
-const URL_MS = 250;
+// browsers limit history updates (Safari throws after 100 in 30 s): the URL follows each
+// change at once while URL_BURST writes are in hand (clicks and keys), then at most every
+// URL_MS (playing, a held key), and always catches up with the last state
+const URL_BURST = 10, URL_MS = 400;
+
+// a history call the browser refuses (over its limit) leaves the URL behind, not the page
+function history(method, search) {
+  try {
+    window.history[method](null, "", window.location.pathname + search);
+  } catch { /* the next write catches up */ }
+}
 
 // a tiny store: set() merges a patch, mirrors it into the URL (the history entry on
-// screen) and tells the listeners; pushEntry() makes the state's URL an entry of its own
+// screen) and tells the listeners. holdUrl(true) keeps the URL as it is (a config that is
+// not on screen yet: the entry keeps the run it shows) until holdUrl(false);
+// pushEntry() makes the state's URL an entry of its own
 export function createStore(initial, options) {
-  let state = initial, written = 0, pending = null;
+  let state = initial, pending = null, held = false;
+  let writes = URL_BURST, counted = performance.now();
   const listeners = new Set();
-  const path = () => window.location.pathname;
+  // whether a write may go now: URL_BURST at most, one more every URL_MS
+  const mayWrite = () => {
+    const now = performance.now();
+    writes = Math.min(URL_BURST, writes + (now - counted) / URL_MS);
+    counted = now;
+    return writes >= 1;
+  };
   const writeUrl = () => {
     clearTimeout(pending);
     pending = null;
-    written = performance.now();
+    if (held) return;
+    writes -= 1;
     const search = toSearch(state, options);
-    if (search !== window.location.search) window.history.replaceState(null, "", path() + search);
+    if (search !== window.location.search) history("replaceState", search);
   };
   return {
     get: () => state,
+    holdUrl(on) {
+      held = on;
+      if (!on) writeUrl();
+    },
     // a new history entry for the state; the entry on screen gets back the URL of
     // `previous`, the last state it showed, which Back then shows again
     pushEntry(previous) {
+      held = false;
       writeUrl();
-      const search = window.location.search;
-      window.history.replaceState(null, "", path() + toSearch(previous, options));
-      window.history.pushState(null, "", path() + search);
+      const search = toSearch(state, options);
+      history("replaceState", toSearch(previous, options));
+      history("pushState", search);
     },
     set(patch) {
       const before = state;
       state = {...state, ...patch};
-      const wait = URL_MS - (performance.now() - written);
-      if (wait <= 0) writeUrl();
-      else if (!pending) pending = setTimeout(writeUrl, wait);
+      // the listeners first: one may hold the URL (a new config) before it is written
       for (const listener of listeners) listener(state, before);
+      if (mayWrite()) writeUrl();
+      else if (!pending) pending = setTimeout(writeUrl, (1 - writes) * URL_MS);
     },
     subscribe(listener) {
       listeners.add(listener);

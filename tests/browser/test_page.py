@@ -215,8 +215,8 @@ def test_url_restores_the_same_view(page, server, context):
         page.get_by_test_id("phase-next").click()
     page.get_by_test_id("layer-select").select_option("3")
     expect(page.get_by_test_id("phase-label")).to_have_text("backward · layer 2")
-    # the URL follows the state at most every 250 ms: an earlier write (at the cost phase,
-    # whose layer is 3 too) may still stand, so wait for both of the last state's fields
+    # the URL follows a burst of changes at most every 400 ms: an earlier write (at the cost
+    # phase, whose layer is 3 too) may still stand, so wait for both of the last state's fields
     expect(page).to_have_url(re.compile(r"^(?=.*[?&]phase=backward-2)(?=.*[?&]layer=3)"))
     url = page.url
     assert re.search(r"hidden_layers=6,4", url) and "it=12" in url and "layer=3" in url
