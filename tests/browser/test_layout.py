@@ -233,7 +233,8 @@ def test_keys_help_is_one_click_away(page, server):
 NETWORK_WORDS = """() => [...document.querySelectorAll(
     '[data-testid=view-network] .annotation-text')].map(e => {
   const r = e.getBoundingClientRect();
-  return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+  return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+    size: parseFloat(getComputedStyle(e).fontSize)};
 })"""
 
 
@@ -245,7 +246,8 @@ DEEP_WIDE = "?dataset=digits&hidden_layers=128,128,128,128,128,128&steps=20"
     (1280, 720, "?dataset=digits&hidden_layers=32,16", 3),
     (390, 844, DEEP_WIDE, 7),
     (1280, 720, DEEP_WIDE + "&big=1", 7),
-], ids=["phone", "720p", "phone-deep", "720p-deep-large-text"])
+    (1280, 720, "?lesson=he-vs-course&layout=presenter", 4),
+], ids=["phone", "720p", "phone-deep", "720p-deep-large-text", "720p-presenter-lesson"])
 def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, width, height,
                                                                query, notes):
     """Digits draws 10 units of each wide layer and the strongest 40 of the edges between
@@ -253,7 +255,7 @@ def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, wid
     shorter forms where the columns stand close (a phone, a deep network, large text)
     rather than run into their neighbours."""
     page.set_viewport_size({"width": width, "height": height})
-    open_page(page, server, query)
+    open_page(page, server, query, plots=1 if "presenter" in query else PAGE_PLOTS)
     words = page.evaluate(NETWORK_WORDS)
     between = [w["text"] for w in words if "40" in w["text"] and "of 100" in w["text"]]
     assert len(between) == notes and len({*between}) == 1  # one form for all
@@ -261,8 +263,11 @@ def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, wid
            if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1
            and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1]
     assert not hit
-    if width == 1280 and "big" not in query:  # room enough: the whole words
+    if width == 1280 and "big" not in query and "presenter" not in query:  # the whole words
         assert between[0] == "strongest 40of 100 drawn"
+    if "presenter" in query:  # seven columns, read from the back of a room: "layer 5", 12 px
+        names = [w for w in words if w["text"].startswith("layer 5")]
+        assert names and names[0]["size"] >= 12, words
 
 
 # each shown slot of the inspector: its group, the words of its title that are cut, and

@@ -136,10 +136,14 @@ function drawCost(ctx, s, radius, opacity) {
   ctx.globalAlpha = 1;
 }
 
-// labels shrink when many layers share the width (large text, deep networks)
+// labels shrink when many layers share the width (large text, deep networks): to the size
+// at which each column's short name ("layer 4" over "relu") fits beside its neighbours
+// (fitting's 0.6 em a character), so that a deep network projected keeps readable names
 function labelSize(frame, w) {
-  const spacing = (DIAGRAM_WIDTH * w) / frame.run.dims.length;
-  return Math.max(9, Math.min(fontSize(), Math.floor(spacing / 6.2)));
+  const {dims, config} = frame.run;
+  const spacing = (position(dims, 1, 0).x - position(dims, 0, 0).x) * w;
+  const longest = Math.max(`layer ${dims.length - 1}`.length, ...config.activations.map((a) => a.length));
+  return Math.max(9, Math.min(fontSize(), Math.floor((spacing - 6) / (0.6 * longest))));
 }
 
 function annotations(frame, w) {
