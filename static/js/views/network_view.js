@@ -136,14 +136,21 @@ function drawCost(ctx, s, radius, opacity) {
   ctx.globalAlpha = 1;
 }
 
+// a figure narrower than this (a phone) leaves the last column's name little room before
+// the colour key's title
+const NARROW_FIGURE = 420;
+
 // labels shrink when many layers share the width (large text, deep networks): to the size
 // at which each column's short name ("layer 4" over "relu") fits beside its neighbours
-// (fitting's 0.6 em a character), so that a deep network projected keeps readable names
+// (fitting's 0.6 em a character), so that a deep network projected keeps readable names;
+// on a phone, to a sixth of the spacing, which keeps the last name clear of the key
 function labelSize(frame, w) {
   const {dims, config} = frame.run;
   const spacing = (position(dims, 1, 0).x - position(dims, 0, 0).x) * w;
   const longest = Math.max(`layer ${dims.length - 1}`.length, ...config.activations.map((a) => a.length));
-  return Math.max(9, Math.min(fontSize(), Math.floor((spacing - 6) / (0.6 * longest))));
+  const fits = Math.floor((spacing - 6) / (0.6 * longest));
+  const size = w < NARROW_FIGURE ? Math.min(fits, Math.floor(spacing / 6.2)) : fits;
+  return Math.max(9, Math.min(fontSize(), size));
 }
 
 function annotations(frame, w) {
