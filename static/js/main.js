@@ -227,6 +227,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
 function dropLoad(page) {
   page.progress(1);
   page.pendingKey = null;
+  page.startView = null;
   page.store.holdUrl(false);
   page.fillForm(page.session.run.config);
   $("run-summary").textContent = describeRun(page.session.run);
