@@ -127,8 +127,10 @@ def tensor_panels(named: list[tuple[str, np.ndarray]]) -> dict:
                                   "showticklabels": False}
         axes[f"yaxis{suffix}"] = {"autorange": "reversed", "anchor": f"x{suffix}",
                                   "showticklabels": False}
+    # side margins: a panel's title may be wider than its panel ("-0.428 … 0.743" over a
+    # narrow db), and the first's and last's would be cut at the figure's edge
     return {"data": traces, "layout": layout("", height=240, annotations=notes,
-                                             margin={"l": 10, "r": 10, "t": 56, "b": 10},
+                                             margin={"l": 28, "r": 28, "t": 56, "b": 10},
                                              **axes)}
 
 
@@ -146,8 +148,8 @@ def heatmap_panel(name: str, X: np.ndarray, suffix: str, centre: float) -> tuple
     span = f"{finite.min():.3g} … {finite.max():.3g}" if finite.size else "no finite value"
     text = f"<b>{name}</b> {X.shape[0]}×{X.shape[1]}<br>{span}"
     if "downsampled_from" in shown:
-        # small: six panels side by side leave each about 190 px for its title
-        text += (f"<br><span style='font-size:10px'>drawn as {shown['shape'][0]}×"
+        # small and short: six panels side by side leave each about 150 px for its title
+        text += (f"<br><span style='font-size:10px'>{shown['shape'][0]}×"
                  f"{shown['shape'][1]} block means</span>")
     note = {"text": text, "x": centre, "y": 1.02, "xref": "paper", "yref": "paper",
             "xanchor": "center", "yanchor": "bottom", "showarrow": False}

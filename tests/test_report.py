@@ -184,7 +184,7 @@ def test_a_layers_units_are_separate_rows_identical_under_zeros_init(client):
             if trace["name"] in ("Z", "A", "dA", "dZ"):
                 rows = np.array(trace["z"], dtype=float)
                 assert rows.shape[0] == 8 and (rows == rows[0]).all(), trace["name"]
-                assert f"drawn as 8×{rows.shape[1]} block means" in note
+                assert f"8×{rows.shape[1]} block means" in note
 
 
 def test_the_header_names_the_version_of_the_plotly_js_it_inlines(client, small_run):
