@@ -34,14 +34,18 @@ function openPatch(lesson, n, options) {
     compare: lesson.compare ? lesson.compare.run_id : null, ...viewPatch(tourView(lesson, n), Infinity)};
 }
 
-// the menu, the panel and the URL's lesson, kept in step with the store. lastStep() and
-// layers(): the last iteration and L of the run on screen (Infinity while one loads).
-// returns the alert's words when the URL names a lesson this server does not have, else null
-export function connectLessons(store, lessons, {options, lastStep, layers}) {
+// the menu, the panel and the URL's lesson, kept in step with the store. show(patch,
+// view): the page's way to a config at a view (the lesson, its view and its second run
+// come with its run, main.js showConfig); lastStep() and layers(): the last iteration and
+// L of the run on screen (Infinity while one loads). returns the alert's words when the
+// URL names a lesson this server does not have, else null
+export function connectLessons(store, lessons, {options, show: showRun, lastStep, layers}) {
   const byId = new Map(lessons.map((lesson) => [lesson.id, lesson]));
+  let focusPanel = false;  // a lesson chosen from the menu: its panel takes the focus
   const open = (id) => {
-    store.set(openPatch(byId.get(id), 0, options));
-    panel.focus();
+    const {config, runId, ...view} = openPatch(byId.get(id), 0, options);
+    focusPanel = true;
+    showRun({config, runId}, view);
   };
   const walk = (delta) => {
     const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
@@ -61,6 +65,8 @@ export function connectLessons(store, lessons, {options, lastStep, layers}) {
     const lesson = byId.get(s.lesson) || null;
     panel.show(lesson, lesson ? clampTour(lesson, s.tour) : 0);
     menu.mark(s.lesson);
+    if (lesson && focusPanel) panel.focus();
+    focusPanel = false;
   };
   store.subscribe((s, before) => { if (s.lesson !== before.lesson || s.tour !== before.tour) show(s); });
   return openLinked(store, byId, options, show);

@@ -187,8 +187,9 @@ async function loadRun(page, {keepAlert = false} = {}) {
   const wanted = () => page.pendingKey === key;
   page.pendingKey = key;
   page.progress = progressReporter(Boolean(page.session), wanted);
-  // the history entry keeps the URL of the run it shows until this one opens
-  page.store.holdUrl(true);
+  // the history entry keeps the URL of the run it shows (at the view shown) until this
+  // one opens
+  page.store.urlShows(page.session ? shownRun(page) : null);
   let opened;
   try {
     opened = await openSession(page.options, {config: s.config, runId: s.runId}, page.progress,
@@ -199,7 +200,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
     page.progress(1);
     page.pendingKey = null;
     page.startView = null;
-    page.store.holdUrl(false);
+    page.store.urlShows(null);
     showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
     markInvalid(err);
     // keep showing the last good run (or the default one) under the alert, at its view; a
@@ -216,10 +217,13 @@ async function loadRun(page, {keepAlert = false} = {}) {
   page.session = opened;
   page.pendingKey = null;
   page.startView = null;
-  page.store.holdUrl(false);
+  page.store.urlShows(null);
   markInvalid(null);
   adoptRun(page, opened, {...page.store.get(), ...start});
 }
+
+// the run on screen, over a state whose config is still loading
+const shownRun = (page) => ({config: JSON.parse(page.loadedKey), runId: null});
 
 // back to the run on screen while another loads (Back, or its config submitted again):
 // that load is no longer wanted (it stops asking for its run), and the form and header
@@ -228,7 +232,7 @@ function dropLoad(page) {
   page.progress(1);
   page.pendingKey = null;
   page.startView = null;
-  page.store.holdUrl(false);
+  page.store.urlShows(null);
   page.fillForm(page.session.run.config);
   $("run-summary").textContent = describeRun(page.session.run);
 }
@@ -281,6 +285,7 @@ async function boot() {
   const page = createPage(options);
   // before the first run loads: a ?lesson= link sets that lesson's run and view
   const lessonAlert = connectLessons(page.store, lessons, {options,
+    show: (patch, view) => showConfig(page, patch, view),
     lastStep: () => (page.session && !page.pendingKey ? page.session.run.num_steps - 1 : Infinity),
     layers: () => (page.session && !page.pendingKey ? page.session.run.L : Infinity)});
   // a new config trains a new run; anything else is a redraw of the run on screen
@@ -293,6 +298,8 @@ async function boot() {
     if (key === page.loadedKey) {
       if (page.pendingKey) dropLoad(page);
       page.history.shown(s);
+    } else if (page.session) {
+      page.history.shown({...s, ...shownRun(page)});  // a step of the run on screen
     }
     if (page.session) redraw(page);
   });

@@ -135,11 +135,11 @@ function history(method, search) {
 }
 
 // a tiny store: set() merges a patch, mirrors it into the URL (the history entry on
-// screen) and tells the listeners. holdUrl(true) keeps the URL as it is (a config that is
-// not on screen yet: the entry keeps the run it shows) until holdUrl(false);
-// pushEntry() makes the state's URL an entry of its own
+// screen) and tells the listeners. urlShows(patch): the URL shows the state with patch
+// over it (the run on screen while another loads: {config, runId}), until urlShows(null);
+// pushEntry() makes the URL an entry of its own
 export function createStore(initial, options) {
-  let state = initial, pending = null, held = false;
+  let state = initial, pending = null, over = null;
   let writes = URL_BURST, counted = performance.now();
   const listeners = new Set();
   // whether a write may go now: URL_BURST at most, one more every URL_MS
@@ -149,33 +149,34 @@ export function createStore(initial, options) {
     counted = now;
     return writes >= 1;
   };
+  const search = () => toSearch(over ? {...state, ...over} : state, options);
   const writeUrl = () => {
     clearTimeout(pending);
     pending = null;
-    if (held) return;
     writes -= 1;
-    const search = toSearch(state, options);
-    if (search !== window.location.search) history("replaceState", search);
+    const wanted = search();
+    if (wanted !== window.location.search) history("replaceState", wanted);
   };
   return {
     get: () => state,
-    holdUrl(on) {
-      held = on;
-      if (!on) writeUrl();
+    urlShows(patch) {
+      over = patch;
+      writeUrl();
     },
-    // a new history entry for the state; the entry on screen gets back the URL of
+    // a new history entry for the URL; the entry on screen gets back the URL of
     // `previous`, the last state it showed, which Back then shows again
     pushEntry(previous) {
-      held = false;
-      writeUrl();
-      const search = toSearch(state, options);
+      const next = search();
+      clearTimeout(pending);
+      pending = null;
       history("replaceState", toSearch(previous, options));
-      history("pushState", search);
+      history("pushState", next);
     },
     set(patch) {
       const before = state;
       state = {...state, ...patch};
-      // the listeners first: one may hold the URL (a new config) before it is written
+      // the listeners first: one may say what the URL shows (the run on screen while the
+      // new config's loads) before it is written
       for (const listener of listeners) listener(state, before);
       if (mayWrite()) writeUrl();
       else if (!pending) pending = setTimeout(writeUrl, (1 - writes) * URL_MS);

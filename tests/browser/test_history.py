@@ -225,3 +225,39 @@ def test_back_keeps_the_display_settings(page, server):
     expect(page.locator("html")).to_have_class(re.compile(r"\bpresenter\b"))
     expect(page.locator("#scale")).to_have_value("tensor")
     expect(page).to_have_url(re.compile("layout=presenter.*scale=tensor|scale=tensor.*layout=presenter"))
+
+
+def test_steps_taken_while_a_run_loads_are_the_entrys_for_back(page, server):
+    """The run on screen can be stepped while another trains: its URL follows, and Back,
+    once the new run is open, shows it where it was left."""
+    open_page(page, server)
+    submit(page, dataset="iris", steps="40")
+    expect(page.get_by_test_id("step-label")).to_have_text(re.compile(r"iteration 0 of 39\s*$"))
+    held = hold_posts(page, "xor")
+    submit(page, dataset="xor", steps="30")
+    route = wait_held(page, held)
+    for _ in range(4):
+        page.get_by_test_id("step-next").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 4 of 39")
+    expect(page).to_have_url(re.compile("dataset=iris.*it=4"))
+    route.continue_()
+    expect(page.locator("#run-summary")).to_contain_text("xor")
+    page.go_back()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 4 of 39")
+    expect(page.locator("#run-summary")).to_contain_text("iris")
+
+
+def test_a_lesson_shows_with_its_run_and_the_run_on_screen_keeps_its_view_meanwhile(
+        page, server):
+    open_page(page, server, "?it=3&phase=backward-2&layer=2")
+    held = hold_posts(page, "sine")  # the divergence lesson's run
+    choose(page, "divergence")
+    route = wait_held(page, held)
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 3 of 299")
+    expect(page.get_by_test_id("phase-label")).to_contain_text("backward · layer 2")
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+    route.continue_()
+    panel = page.get_by_test_id("lesson-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator(":focus")).to_have_count(1)
+    assert panel.evaluate("(p) => p.contains(document.activeElement)")

@@ -85,6 +85,21 @@ def test_presenter_layout_shows_only_the_controls_network_and_inspector_large(pa
     expect(page.get_by_test_id("view-loss")).to_be_hidden()
 
 
+def test_a_presenter_link_keeps_the_networks_notes_in_its_panel(page, server):
+    """Opened from a link, the presenter layout settled its boxes after the network's first
+    draw: "+54 more" under the columns fell below the panel, off a 720 px screen."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?dataset=digits&hidden_layers=32,16&layout=presenter", plots=1)
+    more = page.locator("[data-testid=view-network] .annotation-text", has_text="more").first
+    expect(more).to_be_visible()
+    page.wait_for_function("""() => {
+      const more = [...document.querySelectorAll('[data-testid=view-network] .annotation-text')]
+        .find((e) => e.textContent.includes('more'));
+      const panel = document.querySelector('.panel-network').getBoundingClientRect();
+      return more.getBoundingClientRect().bottom <= Math.min(panel.bottom, innerHeight);
+    }""")
+
+
 @pytest.mark.parametrize("query", ["?layout=presenter", "?big=1"])
 def test_the_first_control_row_is_one_line_at_1280_in_large_type(page, server, query):
     """"?" and "presenter" wrapped onto a row of their own at 1280 × 720, which took a line

@@ -1,3 +1,4 @@
+/* global Plotly */
 // network diagram: one example's path through the network, with the engine's values
 // (served with example=i, step_frame.js). network_scene.js says what each phase shows
 // (neurons: A forward, dZ backward; edges: W, dW, the update ΔW; grey: not reached yet);
@@ -296,4 +297,20 @@ export async function render(element, frame) {
   container.setAttribute("role", "figure");
   await update(frame);
   pointAt(container, nearestNode);
+  followSize();
+}
+
+// the presenter layout gives the figure what is left of the screen, which settles after
+// Plotly first measured it (a link's figure came 22 px taller than its box, and "+54 more"
+// fell off a 720 px screen; Plotly.react keeps the size it measured): on its first
+// observation and on each new size, Plotly measures the box again, and a canvas painted
+// at another size is painted again
+function followSize() {
+  if (typeof ResizeObserver === "undefined") return;
+  new ResizeObserver(() => {
+    const {clientWidth: w, clientHeight: h} = container;
+    if (!painting || !h) return;
+    Plotly.Plots.resize(container);
+    if (w !== painting.w || h !== painting.h) update(painting.frame);
+  }).observe(container);
 }
