@@ -27,5 +27,10 @@ export function createHistory(store, options, onBack) {
       if (entry && entry.key !== key) store.pushEntry(entry.state);
       entry = {key, state: s};
     },
+    // the state s of the run on screen while another loads: the entry keeps its view if it
+    // is that run's (not the one Back went to, whose run is loading)
+    stepped(s) {
+      if (entry && entry.key === entryKey(s)) entry = {key: entry.key, state: s};
+    },
   };
 }

@@ -299,7 +299,7 @@ async function boot() {
       if (page.pendingKey) dropLoad(page);
       page.history.shown(s);
     } else if (page.session) {
-      page.history.shown({...s, ...shownRun(page)});  // a step of the run on screen
+      page.history.stepped({...s, ...shownRun(page)});
     }
     if (page.session) redraw(page);
   });

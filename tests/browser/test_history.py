@@ -261,3 +261,25 @@ def test_a_lesson_shows_with_its_run_and_the_run_on_screen_keeps_its_view_meanwh
     expect(panel).to_be_visible()
     expect(page.locator(":focus")).to_have_count(1)
     assert panel.evaluate("(p) => p.contains(document.activeElement)")
+
+
+def test_steps_while_a_back_loads_leave_the_history_as_it_was(page, server):
+    """Back to a run that still loads, and a step of the run on screen meanwhile: no entry
+    is added, and the run Back went to opens in its entry."""
+    open_page(page, server)
+    submit(page, dataset="iris", steps="40")
+    expect(page.locator("#run-summary")).to_contain_text("iris")
+    submit(page, dataset="xor", steps="30")
+    expect(page.locator("#run-summary")).to_contain_text("xor")
+    entries = history_length(page)
+    held = hold_posts(page, "iris")
+    page.go_back()
+    route = wait_held(page, held)
+    page.get_by_test_id("step-next").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 1 of 29")
+    route.continue_()
+    expect(page.locator("#run-summary")).to_contain_text("iris")
+    expect(page).to_have_url(re.compile("dataset=iris"))
+    assert history_length(page) == entries
+    page.go_forward()
+    expect(page.locator("#run-summary")).to_contain_text("xor")
