@@ -197,10 +197,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
   } catch (err) {
     // a load that another config (a later submit, Back) replaced meanwhile is dropped
     if (!wanted()) return;
-    page.progress(1);
-    page.pendingKey = null;
-    page.startView = null;
-    page.store.urlShows(null);
+    endLoad(page);
     showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
     markInvalid(err);
     // keep showing the last good run (or the default one) under the alert, at its view; a
@@ -215,9 +212,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
   if (!wanted()) return;
   const start = page.startView && page.startView.key === key ? page.startView.view : {};
   page.session = opened;
-  page.pendingKey = null;
-  page.startView = null;
-  page.store.urlShows(null);
+  endLoad(page);
   markInvalid(null);
   adoptRun(page, opened, {...page.store.get(), ...start});
 }
@@ -225,14 +220,20 @@ async function loadRun(page, {keepAlert = false} = {}) {
 // the run on screen, over a state whose config is still loading
 const shownRun = (page) => ({config: JSON.parse(page.loadedKey), runId: null});
 
-// back to the run on screen while another loads (Back, or its config submitted again):
-// that load is no longer wanted (it stops asking for its run), and the form and header
-// show the run on screen again
-function dropLoad(page) {
+// the load pending is over (opened, refused or dropped): no progress, no view waiting for
+// it, and the URL shows the state again
+function endLoad(page) {
   page.progress(1);
   page.pendingKey = null;
   page.startView = null;
   page.store.urlShows(null);
+}
+
+// back to the run on screen while another loads (Back, or its config submitted again):
+// that load is no longer wanted (it stops asking for its run), and the form and header
+// show the run on screen again
+function dropLoad(page) {
+  endLoad(page);
   page.fillForm(page.session.run.config);
   $("run-summary").textContent = describeRun(page.session.run);
 }

@@ -128,7 +128,7 @@ export function toSearch(state, options) {
 const URL_BURST = 10, URL_MS = 400;
 
 // a history call the browser refuses (over its limit) leaves the URL behind, not the page
-function history(method, search) {
+function callHistory(method, search) {
   try {
     window.history[method](null, "", window.location.pathname + search);
   } catch { /* the next write catches up */ }
@@ -155,7 +155,7 @@ export function createStore(initial, options) {
     pending = null;
     writes -= 1;
     const wanted = search();
-    if (wanted !== window.location.search) history("replaceState", wanted);
+    if (wanted !== window.location.search) callHistory("replaceState", wanted);
   };
   return {
     get: () => state,
@@ -169,8 +169,8 @@ export function createStore(initial, options) {
       const next = search();
       clearTimeout(pending);
       pending = null;
-      history("replaceState", toSearch(previous, options));
-      history("pushState", next);
+      callHistory("replaceState", toSearch(previous, options));
+      callHistory("pushState", next);
     },
     set(patch) {
       const before = state;

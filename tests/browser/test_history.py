@@ -113,7 +113,7 @@ def hold_posts(page, word):
 
 
 def wait_held(page, held):
-    page.wait_for_function("() => true")  # (lets the route's handler run)
+    """The first held route, once the page has asked (the waits let its handler run)."""
     for _ in range(100):
         if held:
             return held[0]
