@@ -7,6 +7,7 @@ are fixed; no part of a request picks a file outside them.
 
 import gzip
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 from typing import NamedTuple
@@ -92,8 +93,29 @@ def gzipped_file(path: str, mtime_ns: int) -> bytes:
         return gzip.compress(f.read(), compresslevel=9, mtime=0)
 
 
+# a byte range set (RFC 9110 §14.1.2): first-last, first- or -suffix, comma separated
+BYTE_RANGES = re.compile(r"\s*bytes\s*=\s*(\d*-\d*)(\s*,\s*\d*-\d*)*\s*", re.IGNORECASE)
+
+
+def understood_range(value: str) -> bool:
+    """Whether a Range header is a byte range set whose ranges each start before they end."""
+    if not BYTE_RANGES.fullmatch(value):
+        return False
+    ranges = [part.strip().split("-") for part in value.split("=", 1)[1].split(",")]
+    return all((first or last) and (not first or not last or int(first) <= int(last))
+               for first, last in ranges)
+
+
 class CompressedStaticFiles(StaticFiles):
-    """StaticFiles that sends its big files gzipped to clients that accept gzip."""
+    """StaticFiles that sends its big files gzipped to clients that accept gzip, and the
+    whole file where a Range header is not one it understands (RFC 9110 §14.2: a server
+    ignores those), where Starlette would answer a plain-text 400."""
+
+    async def __call__(self, scope, receive, send):
+        headers = Headers(scope=scope)
+        if "range" in headers and not understood_range(headers["range"]):
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"range"]}
+        await super().__call__(scope, receive, send)
 
     def file_response(self, full_path, stat_result, scope, status_code=200):
         response = super().file_response(full_path, stat_result, scope, status_code)

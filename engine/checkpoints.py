@@ -13,6 +13,10 @@ import numpy as np
 from engine import cost
 
 RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
+# ... fewer where they would hold more than this (one at least): a replay of the biggest
+# valid runs holds about 47 MB, and two such runs, each with two, then fit the default
+# cache of 512 MB (app.settings) at once, as a teacher comparing them needs
+RECENT_BYTES = 100 * 2**20
 # a checkpoint every MIN_INTERVAL steps while they fit CHECKPOINT_BUDGET bytes; sparser
 # beyond, but never so sparse that a replay needs more than about MAX_REPLAY_SECONDS,
 # unless the checkpoints would then take more than CHECKPOINT_CAP: a run's memory is
@@ -37,6 +41,11 @@ def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
     return max(1, spacing(CHECKPOINT_CAP), min(by_memory, by_time))
 
 
+def recent_steps(replay_bytes):
+    """Replayed steps a run keeps: RECENT_STEPS, as many as fit RECENT_BYTES, 1 at least."""
+    return int(max(1, min(RECENT_STEPS, RECENT_BYTES // max(replay_bytes, 1))))
+
+
 def frozen(theta, state):
     """A checkpoint: θ and the optimizer state, made read-only."""
     for array in (theta, *(v for v in state.values() if isinstance(v, np.ndarray))):
@@ -46,10 +55,10 @@ def frozen(theta, state):
 
 class Checkpoints:
     """The checkpoints of one run, every `interval` steps, and the steps replayed from
-    them by `steps` (the run's engine.step.StepRunner)."""
+    them by `steps` (the run's engine.step.StepRunner), the last `keep_recent` kept."""
 
-    def __init__(self, steps, interval):
-        self.steps, self.interval = steps, interval
+    def __init__(self, steps, interval, keep_recent=RECENT_STEPS):
+        self.steps, self.interval, self.keep_recent = steps, interval, keep_recent
         self.saved = {}  # t -> (θ_t, optimizer state before step t), read-only
         # the page asks for several parts of one step at once: replay it once
         self.recent, self._lock = OrderedDict(), threading.Lock()
@@ -72,7 +81,7 @@ class Checkpoints:
         with self._lock:
             if t not in self.recent:
                 self.recent[t] = self._replay(t)
-                if len(self.recent) > RECENT_STEPS:
+                if len(self.recent) > self.keep_recent:
                     self.recent.popitem(last=False)
             self.recent.move_to_end(t)
             return self.recent[t]

@@ -145,18 +145,23 @@ def _activations(value, L, info):
     return names
 
 
-def _check_pairing(loss, output, info):
-    """Losses that read outputs as probabilities need a matching output activation."""
-    if loss != "mse" and info.task == "regression":
-        raise ConfigError("loss", f"{loss} needs class labels; {info.name} is regression, use mse")
-    if loss == "binary_cross_entropy" and output != "sigmoid":
-        raise ConfigError("loss", "binary_cross_entropy needs a sigmoid output layer "
-                          f"(outputs in (0, 1)), got {output}")
-    if loss == "categorical_cross_entropy" and output != "softmax":
-        raise ConfigError("loss", f"categorical_cross_entropy needs a softmax output, got {output}")
+def _check_pairing(loss, output, info, loss_given):
+    """Losses that read outputs as probabilities need a matching output activation. A
+    mismatch names the loss if the config gave it, else the activations it gave (the loss
+    is then the dataset's own)."""
     if output == "softmax" and info.n_y < 2:
         raise ConfigError("activations", f"softmax needs at least 2 output units; {info.name} "
                           "has 1, use sigmoid")
+    if loss != "mse" and info.task == "regression":
+        raise ConfigError("loss", f"{loss} needs class labels; {info.name} is regression, use mse")
+    needed = {"binary_cross_entropy": ("sigmoid", "a sigmoid output layer (outputs in (0, 1))"),
+              "categorical_cross_entropy": ("softmax", "a softmax output")}.get(loss)
+    if needed and output != needed[0]:
+        if loss_given:
+            raise ConfigError("loss", f"{loss} needs {needed[1]}, got {output}")
+        raise ConfigError("activations", f"the output layer's {output} does not suit "
+                          f"{info.name}'s loss, {loss}, which needs {needed[1]}; "
+                          f"end with {needed[0]}, or set loss to mse")
 
 
 def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
@@ -183,7 +188,8 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
     L = len(cfg["hidden_layers"]) + 1
     cfg["activations"] = _activations(cfg["activations"], L, info)
     cfg["loss"] = _choice("loss", cfg["loss"] or info.loss, CHOICES["loss"])
-    _check_pairing(cfg["loss"], cfg["activations"][-1], info)
+    _check_pairing(cfg["loss"], cfg["activations"][-1], info,
+                   loss_given=raw.get("loss") is not None)
     if info.fixed_size:
         cfg["n_samples"] = dataset_size(info.name, cfg["n_samples"])
     if cfg["noise"] is None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine import cost, fast_step, histograms, mistakes
 from engine.batches import batch_size_at, steps_per_epoch
-from engine.checkpoints import RECENT_STEPS, Checkpoints, checkpoint_interval
+from engine.checkpoints import Checkpoints, checkpoint_interval, recent_steps
 from engine.datasets import load_dataset
 from engine.initializers import initialize_parameters
 from engine.layout import ParamLayout
@@ -63,7 +63,8 @@ class Run:
         self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
                                             self.step_multiply_adds)
         self.status, self.num_steps, self.diverged = "pending", 0, None
-        self._checkpoints = Checkpoints(self._steps, self.interval)
+        self._checkpoints = Checkpoints(self._steps, self.interval,
+                                        recent_steps(self._replay_nbytes()))
         self._series = Series(config, self.layout, self.data, self._with_ones)
         # steps summarized together, written into buffers while training
         self.chunk, self._buffers = self._series.chunk, None
@@ -296,7 +297,7 @@ class Run:
 
     def peak_nbytes(self):
         """The most this run will hold: its data, every checkpoint, the series with its
-        training buffers (until it has trained), and checkpoints.RECENT_STEPS replays. What a cache
+        training buffers (until it has trained), and the replays it keeps. What a cache
         counts for a run that trains or is read, so that neither grows it past its budget."""
         if self.status in ("done", "diverged", "stopped", "failed"):
             held = len(self._checkpoints) * self._checkpoint_nbytes() + self._series.nbytes()
@@ -304,7 +305,7 @@ class Run:
             checkpoints = max(-(-self.config["steps"] // self.interval), len(self._checkpoints))
             buffers = StepBuffers.planned_nbytes(*self._buffers_plan())
             held = checkpoints * self._checkpoint_nbytes() + self._series.nbytes() + buffers
-        replays = max(RECENT_STEPS, len(self._checkpoints.recent)) * self._replay_nbytes()
+        replays = self._checkpoints.keep_recent * self._replay_nbytes()
         return self._data_nbytes() + held + replays
 
     def _data_nbytes(self):

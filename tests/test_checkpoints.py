@@ -10,10 +10,12 @@ from engine.checkpoints import (
     CHECKPOINT_BUDGET,
     CHECKPOINT_CAP,
     MIN_INTERVAL,
+    RECENT_BYTES,
     RECENT_STEPS,
     Checkpoints,
     checkpoint_interval,
     frozen,
+    recent_steps,
 )
 from engine.config import normalize_config
 from engine.optimizers import init_state
@@ -52,11 +54,11 @@ def test_a_checkpoint_is_read_only():
         state["v"][0] = 1.0
 
 
-def _checkpointed(raw, interval=3):
+def _checkpointed(raw, interval=3, keep_recent=RECENT_STEPS):
     """A run's StepRunner, and Checkpoints every `interval` of its training steps trained
     here without a Run; and each step's StepResult as training computed it."""
     run = Run(normalize_config(raw))
-    steps, kept = run._steps, Checkpoints(run._steps, interval)
+    steps, kept = run._steps, Checkpoints(run._steps, interval, keep_recent)
     theta, state, results = run.theta0.copy(), init_state(run.config["optimizer"],
                                                           run.theta0), []
     for t in range(run.config["steps"]):
@@ -88,6 +90,27 @@ def test_a_burst_replays_a_step_once_and_keeps_the_recent_few():
     for t in (1, 7, 9, 11):
         kept.replay(t)
     assert list(kept.recent) == [7, 9, 11][-RECENT_STEPS:]
+
+
+def test_a_run_with_big_replays_keeps_fewer_and_still_replays_exactly():
+    kept, results = _checkpointed({**BASE, "steps": 12}, keep_recent=1)
+    for t in (5, 6, 2):
+        replay = kept.replay(t)
+        assert_same_bytes(replay.update.new_theta, results[t].update.new_theta, t)
+    assert list(kept.recent) == [2]
+
+
+@pytest.mark.parametrize(("replay_bytes", "expected"), [
+    (0, RECENT_STEPS),
+    (MB, RECENT_STEPS),
+    (RECENT_BYTES // RECENT_STEPS, RECENT_STEPS),
+    (RECENT_BYTES // RECENT_STEPS + 1, 2),
+    (RECENT_BYTES // 2, 2),
+    (RECENT_BYTES // 2 + 1, 1),
+    (10 * RECENT_BYTES, 1),  # one at least: the step asked for
+])
+def test_replays_kept_fit_their_bytes(replay_bytes, expected):
+    assert recent_steps(replay_bytes) == expected
 
 
 def test_forget_after_drops_the_checkpoints_past_a_step():

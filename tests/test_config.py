@@ -189,6 +189,10 @@ INVALID = [
       "activations": ["relu", "relu", "sigmoid"]}, "loss"),
     ({"dataset": "spiral", "loss": "binary_cross_entropy",
       "activations": ["relu", "relu", "softmax"]}, "loss"),
+    # without a loss, the dataset's own: the activations given do not suit it
+    ({"activations": ["relu", "relu", "tanh"]}, "activations"),
+    ({"dataset": "spiral", "activations": ["relu", "relu", "sigmoid"]}, "activations"),
+    ({"hidden_layers": [], "activations": ["softmax"]}, "activations"),
     ({"init": "orthogonal"}, "init"),
     ({"optimizer": "sgd"}, "optimizer"),
     ({"optimizer": ["adam"]}, "optimizer"),
@@ -212,6 +216,24 @@ def test_invalid_configs_name_the_field(raw, field):
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    ({"activations": ["relu", "relu", "tanh"]},
+     "activations: the output layer's tanh does not suit moons's loss, binary_cross_entropy, "
+     "which needs a sigmoid output layer (outputs in (0, 1)); "
+     "end with sigmoid, or set loss to mse"),
+    ({"hidden_layers": [], "activations": ["softmax"]},
+     "activations: softmax needs at least 2 output units; moons has 1, use sigmoid"),
+    ({"hidden_layers": [], "activations": ["softmax"], "loss": "binary_cross_entropy"},
+     "activations: softmax needs at least 2 output units; moons has 1, use sigmoid"),
+    ({"activations": ["relu", "relu", "tanh"], "loss": "binary_cross_entropy"},
+     "loss: binary_cross_entropy needs a sigmoid output layer (outputs in (0, 1)), got tanh"),
+])
+def test_a_mismatched_output_and_loss_names_what_the_config_gave(raw, says):
+    with pytest.raises(ConfigError) as info:
+        normalize_config(raw)
+    assert str(info.value) == says
 
 
 def test_not_a_dict():

@@ -14,9 +14,13 @@ DEFAULTS = Settings()
 
 @pytest.mark.parametrize(("dataset", "test_fraction", "batch_size"), list(itertools.product(
     CHOICES["dataset"], [0.0, 0.5], [None, 1])))
-def test_every_contract_sized_run_fits_the_default_budget(dataset, test_fraction, batch_size):
+@pytest.mark.parametrize("bug", [None, *CHOICES["bug"]])
+def test_every_contract_sized_run_fits_the_default_budget(dataset, test_fraction, batch_size, bug):
+    # CONTRACT §4: every config inside the ranges is served; a bug's steps take two
+    # backward passes (keep_prob and l2 make every bug active)
     biggest = {"dataset": dataset, "n_samples": 2000, "test_fraction": test_fraction,
-               "hidden_layers": [128] * 6, "steps": 2000, "batch_size": batch_size}
+               "hidden_layers": [128] * 6, "steps": 2000, "batch_size": batch_size,
+               "bug": bug, "keep_prob": 0.5, "l2": 10.0}
     config = check_config(biggest, DEFAULTS)
     assert run_flops(config) <= DEFAULTS.compute_budget
 

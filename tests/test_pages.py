@@ -158,3 +158,29 @@ def test_page_files_are_package_data_of_app(name):
     folder = Path(pages.PACKAGE / name)
     assert folder.is_dir()
     assert folder.resolve() == Path(__file__).resolve().parents[1] / name
+
+
+SMALL_FILE = "/static/css/lens.css"  # under PRECOMPRESS_BYTES: Starlette's own ranges
+
+
+@pytest.mark.parametrize("header", [
+    "bytes=10-5", "bytes=abc", "items=0-1", "bytes=", "bytes=-", "bytes=0-1,", "bytes 0-1"])
+def test_a_range_header_it_does_not_understand_gets_the_whole_file(client, header):
+    whole = client.get(SMALL_FILE, headers=IDENTITY)
+    answer = client.get(SMALL_FILE, headers={**IDENTITY, "range": header})
+    assert answer.status_code == 200
+    assert answer.content == whole.content and len(whole.content) > 100
+
+
+@pytest.mark.parametrize(("header", "part"), [
+    ("bytes=0-9", slice(0, 10)), ("bytes=5-", slice(5, None)), ("bytes=-4", slice(-4, None)),
+    ("BYTES = 3-3", slice(3, 4))])
+def test_a_byte_range_still_gets_its_part(client, header, part):
+    whole = client.get(SMALL_FILE, headers=IDENTITY).content
+    answer = client.get(SMALL_FILE, headers={**IDENTITY, "range": header})
+    assert answer.status_code == 206 and answer.content == whole[part]
+
+
+def test_a_range_past_the_end_is_not_satisfiable(client):
+    answer = client.get(SMALL_FILE, headers={**IDENTITY, "range": "bytes=99999999-"})
+    assert answer.status_code == 416

@@ -10,9 +10,13 @@ import anyio
 import pytest
 
 import app.run_cache
+from app.config_limits import check_config
 from app.run_cache import RunCache, TrainingFailedError, public_status
 from app.run_ids import canonical_json
+from app.settings import Settings
 from engine.config import normalize_config
+from engine.run import Run
+from engine.step_buffers import StepBuffers
 from tests.event_loops import run_async
 from tests.fake_runs import FakeRun, wait_for
 
@@ -219,3 +223,18 @@ def test_evicting_gives_the_freed_memory_back(fake_runs):
     assert trims == []  # nothing evicted, nothing to give back
     finish(cache, b"b")
     assert b"a" not in cache and trims
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+@pytest.mark.parametrize("dataset", ["moons", "digits"])
+def test_the_default_cache_keeps_a_biggest_run_while_another_trains(dataset, optimizer):
+    """A teacher comparing two runs of the biggest valid size: while the second trains
+    (counted at its peak), the first, finished, stays; evicted, it would train again from
+    step 0 at its next request, and the two would push each other out."""
+    settings = Settings()
+    biggest = check_config({"dataset": dataset, "n_samples": 2000, "test_fraction": 0.0,
+                            "hidden_layers": [128] * 6, "steps": 2000,
+                            "optimizer": optimizer}, settings)
+    first, second = Run(biggest), Run({**biggest, "seed": 2})
+    finished = first.peak_nbytes() - StepBuffers.planned_nbytes(*first._buffers_plan())
+    assert finished + second.peak_nbytes() <= settings.cache_bytes

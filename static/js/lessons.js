@@ -72,8 +72,13 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   return openLinked(store, byId, options, show);
 }
 
-// the URL's lesson when the page loads: one the page wrote itself (it has `it`) is restored
-// as it stands; a bare link opens the lesson's run and view at its tour step
+// the URL's view of a lesson's run: its `it`, `phase` and `layer`, where it gives them
+const URL_VIEW = {it: "iteration", phase: "phase", layer: "layer"};
+
+// the URL's lesson when the page loads: one the page wrote itself (it has `it`, and the
+// lesson's config unless that is the default run's) is restored as it stands; a bare link
+// opens the lesson's run and view at its tour step, and a link written by hand with a view
+// but no config (?lesson=divergence&it=5) opens the lesson's run at that view
 function openLinked(store, byId, options, show) {
   const s = store.get();
   if (s.lesson === null) return null;
@@ -82,9 +87,19 @@ function openLinked(store, byId, options, show) {
     store.set({lesson: null, tour: 0});
     return `There is no lesson named “${s.lesson}” on this server: showing the run without it.`;
   }
-  const n = clampTour(lesson, s.tour);
-  if (!new URLSearchParams(window.location.search).has("it")) store.set(openPatch(lesson, n, options));
-  else if (n !== s.tour) store.set({tour: n});
+  const n = clampTour(lesson, s.tour), query = new URLSearchParams(window.location.search);
+  const ownConfig = Object.keys(configOverrides(s.config, options)).length > 0
+    || Object.keys(configOverrides(lesson.config, options)).length === 0;
+  if (query.has("it") && ownConfig) {
+    if (n !== s.tour) store.set({tour: n});
+  } else {
+    const patch = openPatch(lesson, n, options);
+    for (const [param, key] of Object.entries(URL_VIEW)) if (query.has(param)) patch[key] = s[key];
+    // a layer's phase without a layer: that layer's, as stepping the phases shows it
+    const [, l] = query.has("layer") ? [] : patch.phase.split("-");
+    if (l !== undefined) patch.layer = Number(l);
+    store.set(patch);
+  }
   show(store.get());
   return null;
 }

@@ -30,6 +30,7 @@ import * as compareView from "./views/compare_view.js";
 import {showAlert, hideAlert, describeRun, describeDivergence, trainingText, secondsLeft, bannerText} from "./run_status.js";
 import {updateDownloads} from "./downloads.js";
 import {connectLessons} from "./lessons.js";
+import {fitPresenter} from "./presenter_fit.js";
 
 const $ = (id) => document.getElementById(id);
 // [module, element id, {extra: a render argument, marker: only moves a step marker, later:
@@ -124,6 +125,7 @@ function createPage(options) {
   page.fillForm = createRunForm($("run-form"), options,
     (config) => showConfig(page, {config, runId: null}, FIRST_VIEW));
   $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null}, FIRST_VIEW));
+  fitPresenter(document.querySelector(".panel-cache"));
   return page;
 }
 

@@ -100,6 +100,35 @@ def test_a_presenter_link_keeps_the_networks_notes_in_its_panel(page, server):
     }""")
 
 
+# what of the inspector hides below its panel (its colour key last), and the heatmaps' height
+INSPECTOR_HIDES = """() => { const p = document.querySelector('.panel-cache');
+  return [p.scrollHeight - p.clientHeight,
+          document.querySelector('.panel-cache .heatmap-box').offsetHeight]; }"""
+
+
+def test_presenter_heatmaps_leave_room_for_the_inspectors_key(page, server):
+    """Under the divergence alert at 1280 × 720 the inspector's key fell 75 px below its
+    panel (and under three rows of controls at 1024 × 768, 73 to 97 px in every lesson): its
+    heatmaps now share what the panel has left, in every phase."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_page(page, server, "?lesson=zeros-symmetry&layout=presenter", plots=1)
+    hides, _ = page.evaluate(INSPECTOR_HIDES)
+    assert hides <= 1, hides
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?lesson=divergence&layout=presenter&it=2&phase=forward-1", plots=1)
+    expect(page.locator(".alert", has_text="diverged")).to_be_visible()
+    heights = []
+    for _ in range(8):  # F1, F2, F3, cost, B3, B2, B1, update
+        hides, heat = page.evaluate(INSPECTOR_HIDES)
+        assert hides <= 1 and heat >= 28, (page.get_by_test_id("phase-label").inner_text(),
+                                           hides, heat)
+        heights.append(heat)
+        before = redraws(page)
+        page.get_by_test_id("phase-next").click()
+        wait_redrawn(page, before)
+    assert min(heights) < max(heights), heights  # a phase with more words has lower heatmaps
+
+
 @pytest.mark.parametrize("query", ["?layout=presenter", "?big=1"])
 def test_the_first_control_row_is_one_line_at_1280_in_large_type(page, server, query):
     """"?" and "presenter" wrapped onto a row of their own at 1280 × 720, which took a line

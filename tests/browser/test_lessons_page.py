@@ -163,6 +163,19 @@ def test_a_bare_link_opens_a_bug_lesson_beside_its_correct_run(page, server):
     expect(page).to_have_url(re.compile(rf"[?&]bug={lesson['config']['bug']}(&|$)"))
 
 
+def test_a_link_written_by_hand_with_a_view_opens_the_lessons_run_at_it(page, server):
+    """?lesson=divergence&it=2&phase=forward-1 names no config: the page took it for one of
+    its own URLs and showed the divergence lesson over the default moons run."""
+    lesson = lesson_named(served_lessons(page, server), "divergence")
+    with page.expect_response(is_run_post) as answer:
+        page.goto(f"{server}/?lesson=divergence&it=2&phase=forward-1")
+    assert answer.value.json()["id"] == lesson["run_id"]
+    expect_tour_step(page, lesson, 0)
+    expect_view(page, {"it": 2, "phase": "forward-1", "layer": 1}, last_step(page, server, lesson))
+    expect(page.locator("#run-summary")).to_contain_text("sine")
+    expect(page).to_have_url(re.compile(r"[?&]dataset=sine(&|$)"))
+
+
 def test_an_unknown_lesson_shows_the_alert_and_the_run_without_it(page, server):
     open_page(page, server, "?lesson=no-such-lesson")
     expect(page.get_by_test_id("alert")).to_contain_text("no lesson named “no-such-lesson”")
