@@ -133,13 +133,19 @@ function wireForm(form, options, inputs, activationBox, onSubmit) {
     const used = options.optimizer_hyperparameters[inputs.optimizer.value] || [];
     for (const h of HYPER) form.querySelector(`[data-field="${h}"]`).hidden = !used.includes(h);
   };
-  // a new layer count keeps the hidden activations it can and the output one
+  // a new layer count keeps the hidden activations it can and the output one. the field's
+  // change comes as Tab takes the focus from it to the first of these: they are rebuilt
+  // once the focus has moved, and it stays in its place, not on the page's body (the same
+  // count rebuilds nothing; a submit rebuilds them first)
   const relayoutActivations = () => {
     const now = currentActivations(), count = layerCount();
+    if (count === now.length) return;
+    const focused = [...activationBox.children].indexOf(document.activeElement);
     activationSelects(activationBox, options, count, [...Array(count).keys()].map((k) =>
       (k === count - 1 ? now[now.length - 1] : k < now.length - 1 ? now[k] : "relu")));
+    if (focused >= 0) activationBox.children[Math.min(focused, count - 1)].focus();
   };
-  inputs.hidden_layers.addEventListener("change", relayoutActivations);
+  inputs.hidden_layers.addEventListener("change", () => setTimeout(relayoutActivations));
   inputs.dataset.addEventListener("change", () => {
     const next = datasetNamed(inputs.dataset.value);
     followDataset(inputs, activationBox, shownDataset, next);
@@ -148,6 +154,7 @@ function wireForm(form, options, inputs, activationBox, onSubmit) {
   inputs.optimizer.addEventListener("change", showHyper);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    relayoutActivations();
     onSubmit(formConfig(inputs, kindOf, currentActivations(), options));
   });
   // show a run's normalized config in the form

@@ -68,6 +68,14 @@ export function roundedTo(v, precision) {
   return digits < 1 ? 0 : Number(v.toPrecision(Math.min(digits, 17)));
 }
 
+// v as a hover prints it, marked "≈": no digit finer than its precision, so that the last
+// digit shown is right or one off (0.0908 within 0.004 reads 0.09, not 0.093)
+export function shownTo(v, precision) {
+  if (!(precision > 0) || v === 0 || !Number.isFinite(v)) return v;
+  const digits = Math.floor(Math.log10(Math.abs(v))) - Math.ceil(Math.log10(precision)) + 1;
+  return digits < 1 ? 0 : Number(v.toPrecision(Math.min(digits, 17)));
+}
+
 // the value of every byte of one tensor, at display precision (null: not finite)
 function byteValues(lo, hi) {
   const values = new Array(NON_FINITE + 1).fill(null);

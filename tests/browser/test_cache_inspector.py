@@ -20,7 +20,7 @@ from tests.browser.conftest import (
 
 NUMBER = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
 BLOCK = (rf"mean of a (\d+)×(\d+) block of (\d+) cells \(rows? (\d+)(?:–(\d+))?, "
-         rf"columns? (\d+)(?:–(\d+))?\) = ({NUMBER})")
+         rf"columns? (\d+)(?:–(\d+))?\) ([=≈]) ({NUMBER})")
 
 
 def scroll_under_controls(page, test_id):
@@ -90,7 +90,13 @@ def test_hover_names_the_block_and_the_click_gives_the_exact_value(page, server)
         r1, c1 = int(m[5] or r0), int(m[7] or c0)
         assert (r1 - r0 + 1, c1 - c0 + 1) == (rows, cols) and rows * cols == count > 1
         block = [Z[i][j] for i in range(r0, r1 + 1) for j in range(c0, c1 + 1)]
-        assert float(m[8]) == pytest.approx(sum(block) / count, abs=2 * precision)
+        # sent as a byte: "≈", and no digit finer than the precision (the last one shown
+        # right or one off), where "0.093" read as exact for 0.0908
+        assert m[8] == "≈", tip
+        last_place = 10.0 ** -len(m[9].partition(".")[2])
+        assert last_place >= precision, tip
+        assert float(m[9]) == pytest.approx(sum(block) / count,
+                                            abs=1.5 * precision + last_place / 2), tip
     assert steps() == before, "no request per mouse move"
     page.mouse.down()
     page.mouse.up()
@@ -158,3 +164,23 @@ def test_update_phase_shows_the_weights_after_the_update(page, server):
 def test_the_last_update_says_there_is_no_next_iteration(page, server):
     open_page(page, server, "?it=299&phase=update&layer=1")
     expect(page.get_by_test_id("view-cache")).to_contain_text("no iteration 300 is recorded")
+
+
+def test_a_cells_hover_is_approximate_to_the_digits_its_byte_carries(page, server):
+    """A learner compared hovers with the formula's exact value: Z[2] read "= 0.093" for
+    0.0908. A value sent as a byte reads "≈", with no digit finer than its precision."""
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, "?hidden_layers=6,4&batch_size=64&it=3&phase=forward-2&layer=2")
+    run_id = answer.value.json()["id"]
+    Z = step_tensor(page, server, run_id, 3, 2, "Z")  # 4 × 64: one drawn cell an entry
+    precision = (max(max(r) for r in Z) - min(min(r) for r in Z)) / 508
+    page.get_by_test_id("view-cache").evaluate("el => el.scrollIntoView({block: 'center'})")
+    for fx in (0.1, 0.35, 0.6, 0.85):
+        page.mouse.move(*slot_point(page, "Z", fx, 0.5))
+        tip = page.locator(".tooltip").inner_text()
+        m = re.search(rf"Z\[2\]\[row (\d+), col (\d+)\] ≈ ({NUMBER})", tip)
+        assert m, tip
+        decimals = m[3].partition(".")[2]
+        assert 10.0 ** -len(decimals) >= precision, tip
+        assert float(m[3]) == pytest.approx(Z[int(m[1])][int(m[2])],
+                                            abs=1.5 * precision + 10.0 ** -len(decimals) / 2)

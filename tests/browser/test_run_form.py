@@ -3,6 +3,7 @@ dataset's natural output, and the URL it leaves restores the same run."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Recorder, is_run_post, open_page
@@ -105,3 +106,48 @@ def test_changing_the_dataset_to_digits_trains_and_the_url_restores_it(page, ser
         assert recorder.errors == []
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("words", ["training… 40 %", "waiting: this server already trains as "
+                                   "many runs as it allows you; asking again in 3 s"])
+def test_a_phones_form_keeps_a_long_runs_progress_on_the_screen(page, server, words):
+    """While a long run trained, its progress joined "Train" and "Back to the default run"
+    in one row 437 px wide: a 390 px phone's page scrolled sideways, cutting its left edge."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    page.evaluate("""(words) => {
+      document.getElementById('run-progress').hidden = false;
+      document.getElementById('run-progress').value = 0.4;
+      document.getElementById('run-progress-text').textContent = words; }""", words)
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
+    right = page.locator(".form-actions > *").evaluate_all(
+        "els => Math.max(...els.map((e) => e.getBoundingClientRect().right))")
+    assert right <= 390
+
+
+@pytest.mark.parametrize("widths", ["5, 3", "5, 3, 2", "4"])
+def test_tab_from_the_layer_widths_keeps_the_focus_on_the_activations(page, server, widths):
+    """The widths' change comes as Tab leaves them for the first activation, which the form
+    then rebuilt: the focus fell to the page's body, with no ring anywhere."""
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    field = page.get_by_label("hidden layer widths")
+    field.fill(widths)
+    field.press("Tab")
+    activation = page.locator("select[name=activation-1]")
+    expect(activation).to_be_focused()
+    assert page.locator(".activations select").count() == len(widths.split(",")) + 1
+
+
+def test_enter_in_the_layer_widths_trains_them_with_an_activation_each(page, server):
+    """The activations follow the widths after the focus moves; Enter submits before it
+    does, and the form rebuilds them first."""
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    field = page.get_by_label("hidden layer widths")
+    field.fill("5, 3, 2")
+    with page.expect_response(is_run_post) as answer:
+        field.press("Enter")
+    config = answer.value.json()["config"]
+    assert config["hidden_layers"] == [5, 3, 2] and len(config["activations"]) == 4

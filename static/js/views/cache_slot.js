@@ -120,8 +120,9 @@ function cellUnder(slot, e) {
   return {i, j, fy: y - Math.floor(y), fx: x - Math.floor(x)};
 }
 
+// precision: the largest error of a value sent as a byte (tensors.js), else 0 (exact)
 function cellOf(slot, i, j, fy, fx) {
-  return {name: slot.name, ...entryAt(slot.tensor, i, j, fy, fx)};
+  return {name: slot.name, precision: slot.tensor.precision || 0, ...entryAt(slot.tensor, i, j, fy, fx)};
 }
 
 // the cursor cell's middle on screen: where its formula opens
@@ -149,12 +150,19 @@ function onKey(slot, e, hooks) {
   e.stopPropagation();
 }
 
+// the mouse events a tap sends come within this of its touchstart
+const TAP_MS = 1000;
+
 function listen(slot, hooks) {
   const c = slot.canvas;
   c.addEventListener("keydown", (e) => onKey(slot, e, hooks));
   c.addEventListener("focus", () => slot.tensor && hooks.announce(hooks.describe(cellOf(slot, ...slot.cursor))));
+  // a tap sends the mouse events too: its formula says all the tip would, and the tip
+  // stayed over the formula (a finger never "leaves" the canvas)
+  let touched = -Infinity;
+  c.addEventListener("touchstart", () => { touched = performance.now(); hideTip(); }, {passive: true});
   c.addEventListener("mousemove", (e) => {
-    if (!slot.tensor) return;
+    if (!slot.tensor || performance.now() - touched < TAP_MS) return;
     const {i, j, fy, fx} = cellUnder(slot, e);
     showTip(e, hooks.describe(cellOf(slot, i, j, fy, fx)) + "\nclick: its exact value and formula");
   });
@@ -164,6 +172,7 @@ function listen(slot, hooks) {
   c.addEventListener("mousedown", (e) => {
     if (e.button !== 0 || !slot.tensor) return;
     e.preventDefault();
+    if (performance.now() - touched < TAP_MS) hideTip();
     const {i, j, fy, fx} = cellUnder(slot, e);
     slot.cursor = [i, j];
     placeCursor(slot);

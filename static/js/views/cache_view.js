@@ -8,7 +8,7 @@
 // the exact entry (cache_slot.js).
 import {computedAt, layerRoles, phaseIO} from "../phases.js";
 import {colourScales, outputDAApart} from "../colour_scale.js";
-import {formatNumber} from "../tensors.js";
+import {formatNumber, shownTo} from "../tensors.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
 import * as mythCard from "../myth_card.js";
 import {setText, setHTML} from "../dom.js";
@@ -63,17 +63,21 @@ function tensorsOf(frame) {
 
 const span = (a, b, what) => (b - a === 1 ? `${what} ${a}` : `${what}s ${a}–${b - 1}`);
 
-// hover and cursor text of an entry {name, row, col, value, block}
+// "= 0.4717", or "≈ 0.47" for a value sent as a byte, to the digits it carries
+const valueText = (cell) => (cell.precision > 0 && Number.isFinite(cell.value)
+  ? `≈ ${formatNumber(shownTo(cell.value, cell.precision), 6)}` : `= ${formatNumber(cell.value, 6)}`);
+
+// hover and cursor text of an entry {name, row, col, value, precision, block}
 function describe(cell) {
   if (!shown) return "";
   const vector = cell.name === "b" || cell.name === "db";
   const where = (row, col) => (vector ? `[${row}]` : `[row ${row}, col ${col}]`);
   const name = `${cell.name}[${shown.layer}]`;
   const after = shown.tensors.note && /^[Wb]$/.test(cell.name) ? " after the update" : "";
-  if (!cell.block) return `${name}${where(cell.row, cell.col)}${after} = ${formatNumber(cell.value, 6)}`;
+  if (!cell.block) return `${name}${where(cell.row, cell.col)}${after} ${valueText(cell)}`;
   const {r0, r1, c0, c1, count} = cell.block;
   return `${name}: mean of a ${r1 - r0}×${c1 - c0} block of ${count} cells ` +
-    `(${span(r0, r1, "row")}, ${span(c0, c1, "column")}) = ${formatNumber(cell.value, 6)}; ` +
+    `(${span(r0, r1, "row")}, ${span(c0, c1, "column")}) ${valueText(cell)}; ` +
     `its entry ${where(cell.row, cell.col)} opens with its exact value`;
 }
 

@@ -218,7 +218,12 @@ function place() {
   let x = anchor.x + GAP;
   if (x + w > right) x = anchor.x - GAP - w;
   x = Math.max(left, Math.min(x, right - w));
-  const y = Math.max(top, Math.min(anchor.y - h / 3, bottom - h));
+  // no room beside the point (a phone): under it, or over it, leaving the cell in sight
+  // for the next tap
+  const beside = anchor.x + GAP + w <= right || anchor.x - GAP - w >= left;
+  let y = anchor.y - h / 3;
+  if (!beside) y = anchor.y + GAP + h <= bottom ? anchor.y + GAP : anchor.y - GAP - h;
+  y = Math.max(top, Math.min(y, bottom - h));
   container.style.left = `${Math.round(x)}px`;
   container.style.top = `${Math.round(y)}px`;
 }
