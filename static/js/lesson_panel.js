@@ -86,8 +86,17 @@ function bringUp(aside) {
 // N), show(null) hides it; onToggle(open) hears when the panel appears or goes
 export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
-  parts.prev.addEventListener("click", () => { actions.walk(-1); bringUp(aside); });
-  parts.next.addEventListener("click", () => { actions.walk(1); bringUp(aside); });
+  // a button that goes disabled under the focus drops it to the page (before the step's
+  // listeners could see where it was): the other button takes it
+  const step = (delta) => {
+    const focused = document.activeElement;
+    actions.walk(delta);
+    if (focused === parts.next && parts.next.disabled) parts.prev.focus();
+    if (focused === parts.prev && parts.prev.disabled) parts.next.focus();
+    bringUp(aside);
+  };
+  parts.prev.addEventListener("click", () => step(-1));
+  parts.next.addEventListener("click", () => step(1));
   parts.close.addEventListener("click", () => actions.close());
   aside.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }
@@ -101,10 +110,5 @@ export function createLessonPanel(aside, actions, onToggle) {
       if (wasOpen !== Boolean(lesson)) onToggle(Boolean(lesson));
     },
     focus: () => parts.title.focus(),
-    // a button that goes disabled under the focus would drop it to the page
-    keepFocus() {
-      if (parts.next.disabled && document.activeElement === parts.next) parts.prev.focus();
-      if (parts.prev.disabled && document.activeElement === parts.prev) parts.next.focus();
-    },
   };
 }

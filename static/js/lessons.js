@@ -50,7 +50,6 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   const walk = (delta) => {
     const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
     store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep(), layers())});
-    panel.keepFocus();
   };
   const close = () => {
     store.set({lesson: null, tour: 0});

@@ -14,7 +14,7 @@ const FIELDS = [
   ["epsilon", "ε", "number"], ["learning_rate", "learning rate α", "number"],
   ["batch_size", "batch size", "number", "blank: full batch"], ["l2", "L2 λ", "number"],
   ["keep_prob", "keep_prob (dropout)", "number", "1: no dropout"], ["steps", "iterations", "number"],
-  ["seed", "seed", "number"],
+  ["seed", "seed", "number"], ["bug", "classic mistake", "bug", "none: the course's correct code"],
 ];
 const HYPER = ["beta", "beta1", "beta2", "epsilon"];
 
@@ -51,6 +51,8 @@ function activationSelects(box, options, count, values) {
 function input(field, kind, value, options) {
   if (kind === "dataset") return select(options.datasets.map((d) => d.name), value);
   if (kind.startsWith("choice:")) return select(options[kind.slice(7)], value);
+  // a bug lesson's run keeps its mistake through the form's Train, and any run can take one
+  if (kind === "bug") return select(["none", ...options.bugs], value || "none");
   const el = document.createElement("input");
   el.type = "text";
   el.inputMode = kind === "number" ? "decimal" : "text";
@@ -60,6 +62,7 @@ function input(field, kind, value, options) {
 
 // a value typed in the form; text the server cannot read goes to it as is, so its 422 says why
 function readValue(kind, text) {
+  if (kind === "bug") return text === "none" ? null : text;
   if (kind === "layers") return text.trim() === "" ? [] : text.split(",").map((s) =>
     (Number.isFinite(Number(s)) && s.trim() !== "" ? Number(s) : s.trim()));
   if (kind !== "number") return text;
@@ -161,7 +164,8 @@ function wireForm(form, options, inputs, activationBox, onSubmit) {
   return function fill(config) {
     for (const [field, el] of Object.entries(inputs)) {
       const v = config[field];
-      el.value = kindOf[field] === "layers" ? v.join(", ") : v === null || v === undefined ? "" : String(v);
+      el.value = kindOf[field] === "layers" ? v.join(", ") : kindOf[field] === "bug" ? v || "none"
+        : v === null || v === undefined ? "" : String(v);
     }
     activationSelects(activationBox, options, config.activations.length, config.activations);
     shownDataset = datasetNamed(config.dataset);

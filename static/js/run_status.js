@@ -45,14 +45,23 @@ export function trainingText(fraction, queuePosition = null, retryIn = null) {
   return `training… ${Math.round(100 * fraction)} %`;
 }
 
+// the classic mistakes (CONTRACT §7) in the words of their lessons' titles
+const MISTAKES = {
+  activation_cache_holds_A: "the activation cache holds A", missing_1_over_m: "dW without 1/m",
+  no_activation_derivative: "dZ = dA, no g′(Z)", wrong_update_sign: "W = W + α dW",
+  dropout_mask_forgotten_in_backward: "dropout mask forgotten in backward",
+  l2_gradient_missing: "L2 in the cost but not in dW",
+};
+
 export function describeRun(run) {
-  const c = run.config;
+  const c = run.config, bug = activeBug(run);
   const batch = c.batch_size === null ? "full batch" : `mini-batches of ${c.batch_size}`;
   const extras = [c.l2 ? `L2 λ = ${c.l2}` : "", c.keep_prob < 1 ? `dropout keep_prob = ${c.keep_prob}` : ""]
     .filter(Boolean).join(", ");
   return `${c.dataset} · ${run.dims.join(" → ")} · ${c.activations.join(", ")} · ${c.loss} · ` +
     `${c.init} init · ${c.optimizer}, α = ${c.learning_rate} · ${batch} · ${run.num_steps} iterations` +
-    (extras ? ` · ${extras}` : "");
+    (extras ? ` · ${extras}` : "") +
+    (bug ? ` · with a classic mistake: ${MISTAKES[bug] || bug} (${bug})` : "");
 }
 
 // the classic mistake (CONTRACT §7) the run's code makes, where it changes a number (an

@@ -416,3 +416,15 @@ def test_at_1280x720_each_tour_steps_words_buttons_and_question_are_on_screen(pa
         for test_id in parts:
             box = page.get_by_test_id(test_id).bounding_box()
             assert box["y"] + box["height"] <= 720, (n, test_id, box)
+
+
+def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_back(page, server):
+    """"next" goes disabled under the focus at the last step, which dropped the focus to the
+    page's body: no ring anywhere, and Tab started again from the top."""
+    lesson = lesson_named(served_lessons(page, server), "he-vs-course")
+    open_page(page, server, "?lesson=he-vs-course")
+    page.get_by_test_id("lesson-next").focus()
+    for n in range(1, len(lesson["tour"]) + 1):
+        page.keyboard.press("Enter")
+        expect_tour_step(page, lesson, n)
+    expect(page.get_by_test_id("lesson-prev")).to_be_focused()

@@ -151,3 +151,25 @@ def test_enter_in_the_layer_widths_trains_them_with_an_activation_each(page, ser
         field.press("Enter")
     config = answer.value.json()["config"]
     assert config["hidden_layers"] == [5, 3, 2] and len(config["activations"]) == 4
+
+
+def test_a_runs_classic_mistake_is_named_and_kept_by_the_form(page, server):
+    """A run with a `bug` said so only in its lesson's panel, and the form, which had no
+    field for it, dropped it on Train."""
+    open_page(page, server, "?n_samples=200&steps=50&bug=missing_1_over_m")
+    expect(page.locator("#run-summary")).to_contain_text(
+        "with a classic mistake: dW without 1/m (missing_1_over_m)")
+    page.locator("#configure summary").click()
+    mistake = page.get_by_label("classic mistake")
+    expect(mistake).to_have_value("missing_1_over_m")
+    page.get_by_label("learning rate α").fill("0.2")
+    with page.expect_response(is_run_post) as answer:
+        page.get_by_role("button", name="Train").click()
+    assert answer.value.json()["config"]["bug"] == "missing_1_over_m"
+    expect(page).to_have_url(re.compile(r"[?&]bug=missing_1_over_m(&|$)"))
+    expect(page.locator("#run-summary")).to_contain_text("α = 0.2 ")  # the form shows it
+    mistake.select_option("none")
+    with page.expect_response(is_run_post) as answer:
+        page.get_by_role("button", name="Train").click()
+    assert answer.value.json()["config"]["bug"] is None
+    expect(page.locator("#run-summary")).not_to_contain_text("mistake")

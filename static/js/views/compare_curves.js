@@ -14,12 +14,14 @@ const LOG_SPAN = 1e4;
 const positive = (v) => (v !== null && v > 0 ? v : null);  // log axes cannot show 0
 const steps = (n) => [...Array(n).keys()];
 const scoreKey = (run) => (run.task === "regression" ? "train_r2" : "train_accuracy");
+// the series' name in words: "train accuracy", "train R²"
+const scoreName = (run) => scoreKey(run).replace("_", " ").replace("r2", "R²");
 
 // runs: [{name: "A" | "B", label, run, summary}]
 const FIGURES = {
   cost: (runs) => runs.map((r, k) => line(r, k, r.summary.cost, `J`, RUN_COLOURS[k])),
   score: (runs) => runs.map((r, k) => ({...line(r, k, r.summary[scoreKey(r.run)] || [],
-    scoreKey(r.run).replace("_", " "), RUN_COLOURS[k]), connectgaps: true})),
+    scoreName(r.run), RUN_COLOURS[k]), connectgaps: true})),
   flow: (runs) => runs.flatMap((r, k) => r.summary.layers.map((layer) => line(r, k,
     layer.dW_norm.map(positive), `‖dW[${layer.l}]‖`, layerColour(layer.l)))),
 };
@@ -68,7 +70,7 @@ const unscored = (summary) => ((summary.evaluated_every || 1) > 1
 
 const CAPTIONS = {
   cost: (runs, t) => `cost J at iteration ${t}: ` + runs.map((r) => `${r.name} ${valueAt(r.summary.cost, t)}`).join(", "),
-  score: (runs, t) => `${scoreKey(runs[0].run).replace("_", " ")} at iteration ${t}: ` +
+  score: (runs, t) => `${scoreName(runs[0].run)} at iteration ${t}: ` +
     runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", "),
   // (HTML: each layer's number after a swatch of its line's colour, the figure's key)
   flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer, A solid, B dashed: ` +

@@ -30,7 +30,8 @@ const PARAMS_READ = {Z: ["W", "b"], dA: ["W"], dW: ["W", "dW"], db: ["db"], W: [
 // number. the sum itself is not taken here: each formula ends with the engine's value
 function termsOf(pairs, total = pairs.length) {
   const shown = pairs.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
-  return shown + (total > SHOWN_TERMS ? ` + … (${total - SHOWN_TERMS} more terms)` : "");
+  const more = total - SHOWN_TERMS;
+  return shown + (more > 0 ? ` + … (${more} more term${more === 1 ? "" : "s"})` : "");
 }
 
 // entry (i, j) of tensor t: a batch tensor is held as the one column j of the clicked example
