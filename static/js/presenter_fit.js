@@ -1,11 +1,12 @@
 // the presenter layout fills the window: the cache inspector's heatmaps take the height its
 // words leave them, so that a projector shows the whole panel, its key included, whatever
-// stands above it (an alert of divergence, three rows of controls at 1024 px) and whatever
-// the phase has to say. The CSS gives the heatmaps a height from the window's
+// stands above it (an alert of divergence, a lesson's strip, three rows of controls at
+// 1024 px) and whatever the phase has to say, down to a height the room can still read. The CSS gives the heatmaps a height from the window's
 // (lens.css); here they shrink from it, each row of them by its share of the overflow.
 
-const MIN_HEAT = 28;  // px: a heatmap lower than this no longer reads as rows of cells
-const LOW_HEAT = 40;  // px: lower, a vector's colour bar keeps its two ends, not its 0
+// px: lower, a heatmap no longer reads from the back of a room (nor a vector's colour bar,
+// its three numbers): below it the panel scrolls, its key last
+const MIN_HEAT = 40;
 
 // how far the panel's last line (its key) reaches below the panel's box; the formula,
 // which opens over the cells, does not count
@@ -28,7 +29,6 @@ function heatmapRows(view) {
 
 function fit(panel, view, last) {
   view.style.removeProperty("--heat-h");
-  view.classList.remove("low-heat");
   if (!document.documentElement.classList.contains("presenter")) return;
   // a row's labels may wrap once its heatmaps are lower: measure again, a few times
   for (let k = 0; k < 4; k++) {
@@ -37,7 +37,6 @@ function fit(panel, view, last) {
     const next = Math.max(MIN_HEAT, Math.floor(height - over / rows));
     if (next >= height) return;
     view.style.setProperty("--heat-h", `${next}px`);
-    view.classList.toggle("low-heat", next < LOW_HEAT);
   }
 }
 
