@@ -90,9 +90,9 @@ export function colourScales(frame, T) {
   const tops = {};
   for (const name of [...FORWARD, ...GRADIENTS]) if (T[name]) tops[name] = tensorTop(frame, name, T[name], scale === "run");
   if (scale === "tensor" || scale === "run") return tops;
-  const out = {}, apart = outputDAApart(frame);
-  const groups = [["forward", FORWARD], ["gradients", GRADIENTS.filter((n) => !(apart && n === "dA"))]];
-  if (apart) groups.push(["own", ["dA"]]);
+  const out = {}, apart = apartNames(frame), together = (n) => !apart.includes(n);
+  const groups = [["forward", FORWARD.filter(together)], ["gradients", GRADIENTS.filter(together)],
+    ...apart.map((n) => ["own", [n]])];
   for (const [group, names] of groups) {
     const shared = groupTop(tops, names);
     const eps = scale === "symlog" ? Math.max(shared.top * SYMLOG_EPSILON, TINY) : null;
@@ -109,6 +109,19 @@ export function colourScales(frame, T) {
 // gradients' range it would wash out dZ, dW and db, whose dZ = A − Y is the layer's point.
 // a run with a mistake goes through dA[L] (CONTRACT §7): it stays in the range there
 export const outputDAApart = (frame) => trainedFused(frame.run, frame.layer);
+
+// whether the layer shown is a sigmoid or softmax output: its A = ŷ holds probabilities,
+// in (0, 1), beside logits Z[L] that reach ±17 (the digits lesson) or ±130 (a climbing
+// sigmoid): in the shared range they drew white where a tour says "ten probabilities
+// that sum to 1" or "A[3] is exactly 1"
+export function probabilityOutput(frame) {
+  const {run, layer: l} = frame;
+  return l === run.L && ["sigmoid", "softmax"].includes(run.config.activations[l - 1]);
+}
+
+// the tensors of the layer shown that keep their own range under the shared scales
+export const apartNames = (frame) => [...(probabilityOutput(frame) ? ["A"] : []),
+  ...(outputDAApart(frame) ? ["dA"] : [])];
 
 const symlog = (x, eps) => Math.sign(x) * Math.log10(1 + Math.abs(x) / eps);
 

@@ -195,8 +195,31 @@ def test_a_fused_outputs_dA_keeps_its_own_range_beside_the_gradients(page, serve
         assert bars["dA"]["high"] == pytest.approx(tops["dA"], rel=1e-12)
         for name in ("dZ", "dW", "db"):
             assert bars[name]["high"] == pytest.approx(rest, rel=1e-12), name
-        expect(note).to_contain_text("(dA[2], which the fused dZ = A − Y does not use, its own)")
+        expect(note).to_contain_text("(A[2], probabilities, and dA[2], which the fused "
+                                     "dZ = A − Y does not use, each its own)")
     else:
         for name in GRADIENTS:
             assert bars[name]["high"] == pytest.approx(tops["dA"], rel=1e-12), name
-        expect(note).not_to_contain_text("its own")
+        expect(note).to_contain_text("(A[2], probabilities, its own)")
+
+
+@pytest.mark.parametrize(("query", "L"), [
+    (DIGITS_OUT.replace("phase=backward-2", "phase=forward-2"), 2),
+    ("?n_samples=200&hidden_layers=8,8&learning_rate=2&steps=100&bug=wrong_update_sign"
+     "&it=99&phase=cost&layer=3", 3)], ids=["softmax", "climbing-sigmoid"])
+def test_a_probability_output_keeps_its_own_range_beside_its_logits(page, server, query, L):
+    """A[L] of a sigmoid or softmax output holds probabilities; in the layer's shared range,
+    set by logits of ±17 or ±130, a tour's "ten probabilities that sum to 1" and "A[3] is
+    exactly 1" drew white. It keeps its own range, and the note says so; Z[L] keeps the
+    forward tensors' range."""
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, query)
+    info = answer.value.json()
+    summary = page.request.get(f"{server}/api/runs/{info['id']}/summary").json()
+    t = int(re.search(r"it=(\d+)", query)[1])
+    A, Z = step_top(summary, "A", L, t), step_top(summary, "Z", L, t)
+    assert A <= 1 and Z > 10 * A  # the case this is about
+    bars = {b["name"]: b for b in shown_bars(page)}
+    assert bars["A"]["high"] == pytest.approx(A, rel=1e-12)
+    assert bars["Z"]["high"] >= Z * (1 - 1e-12)  # the forward tensors' shared range
+    expect(page.locator("#scale-note")).to_contain_text(f"(A[{L}], probabilities")

@@ -7,7 +7,7 @@
 // colour bar (colour_scale.js); a click or Enter on a cell asks the formula view to explain
 // the exact entry (cache_slot.js).
 import {computedAt, layerRoles, phaseIO} from "../phases.js";
-import {colourScales, outputDAApart} from "../colour_scale.js";
+import {colourScales, outputDAApart, probabilityOutput} from "../colour_scale.js";
 import {formatNumber, shownTo} from "../tensors.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
 import * as mythCard from "../myth_card.js";
@@ -139,9 +139,11 @@ function words(frame, T) {
   parts.note.hidden = !T.note;
   setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config, layerRoles(frame.phase, l, L, frame.run.config)));
   const scale = SCALE_WORDS[frame.scale] ? frame.scale : "shared";
-  const apart = (scale === "shared" || scale === "symlog") && outputDAApart(frame)
-    ? ` (dA[${L}], which the fused dZ = A − Y does not use, its own)` : "";
-  setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}${apart}; white: 0`);
+  const shared = scale === "shared" || scale === "symlog";
+  const apart = [shared && probabilityOutput(frame) ? `A[${L}], probabilities` : "",
+    shared && outputDAApart(frame) ? `dA[${L}], which the fused dZ = A − Y does not use` : ""].filter(Boolean);
+  const own = apart.length ? ` (${apart.join(", and ")}, ${apart.length > 1 ? "each its" : "its"} own)` : "";
+  setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}${own}; white: 0`);
 }
 
 function paint(frame, T) {
