@@ -78,6 +78,8 @@ def unparsable_body(exc: HTTPException) -> str:
     """The detail of FastAPI's 400: only it answers one here, when json.loads failed on the
     body (nested too deeply, bytes that are not UTF-8, ...)."""
     cause = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # JSON is UTF-8 (RFC 8259)
+        return "body: could not be parsed as JSON: its bytes are not UTF-8 text"
     return f"body: could not be parsed as JSON ({cause})"
 
 

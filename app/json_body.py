@@ -86,7 +86,8 @@ class JSONBodyRequest(Request):
 
 
 async def check_body(request: JSONBodyRequest):
-    """415 for a body that is not JSON; a 422 naming `body` for one long integer alone.
+    """415 for a body that is not JSON, or is compressed; a 422 naming `body` for one long
+    integer alone.
     (Validation would read that integer as an object to take fields from, and find none.)
     Other parse errors are left to FastAPI, which reports them."""
     content_type = request.headers.get("content-type")
@@ -95,6 +96,10 @@ async def check_body(request: JSONBodyRequest):
     if not is_json(content_type):
         given = f"content type {content_type[:60]!r}" if content_type else "no content type"
         raise HTTPException(415, f"body: {given} is not accepted; send {ACCEPTED}")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":  # the bytes would read as broken UTF-8
+        raise HTTPException(415, f"body: content encoding {encoding[:30]!r} is not accepted; "
+                                 "send the JSON as it is")
     try:
         value = await request.json()
     except (ValueError, RecursionError):

@@ -1,5 +1,7 @@
 """Bad input of every kind answers 4xx with a `detail` that names the field; never 500."""
 
+import gzip
+
 import pytest
 
 from app.run_ids import encode_legacy_run_id, encode_run_id
@@ -109,6 +111,12 @@ BAD_BODIES = [
      {"content-type": "multipart/form-data; boundary=x"}, 415, "body: content"),
     (b'{"steps": 5}', {"content-type": ""}, 415, "body: no content type is not accepted"),
     (b'{"steps": 5}', {"content-type": "application/jsonx"}, 415, "body: content"),
+    # compressed, or not UTF-8: said so, not "could not be parsed (UnicodeDecodeError)"
+    (gzip.compress(b'{"steps": 5}'), {**J, "content-encoding": "gzip"}, 415,
+     "body: content encoding 'gzip' is not accepted; send the JSON as it is"),
+    ('{"dataset": "moons", "seed": 1, "x": "é"}'.encode("latin-1"),
+     {"content-type": "application/json; charset=latin-1"}, 422,
+     "body: could not be parsed as JSON: its bytes are not UTF-8 text"),
     (BIG, J, 413, "body:"),
 ]
 

@@ -42,9 +42,16 @@ REQUIRED = {
     "a cost of shape (1,)": ["cost_of_shape_1"],
     "dAL kept in grads": ["dAL_kept_in_grads"],
     "Z appended to linear_cache": ["linear_cache_with_Z", "layer_linear_cache_with_Z"],
+    # and those a learner's walk found unnamed
+    "db summed over the units, axis=0": ["db_summed_over_units", "layer_db_summed_over_units"],
+    "the two caches swapped at a call": ["layer_linear_backward_of_activation_cache",
+                                         "layer_activation_backward_of_linear_cache"],
 }
-# mistakes that raise (a KeyError) rather than return something else
-RAISING = {"forward_L_is_len_parameters", "update_L_is_len_parameters"}
+# mistakes that raise (a KeyError, a ValueError unpacking Z into three, a TypeError of a
+# tuple given where Z belongs) rather than return something else
+RAISING = {"forward_L_is_len_parameters", "update_L_is_len_parameters",
+           "layer_linear_backward_of_activation_cache",
+           "layer_activation_backward_of_linear_cache"}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.function}-{m.name}")

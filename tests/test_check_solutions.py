@@ -47,6 +47,15 @@ VARIANTS = {
                            "linear_backward", "db", "db_without_keepdims"),
     "db summed over every entry": ("np.sum(dZ, axis=1, keepdims=True)", "np.sum(dZ)",
                                    "linear_backward", "db", "db_summed_over_everything"),
+    "db summed over the units": ("np.sum(dZ, axis=1, keepdims=True)",
+                                 "np.sum(dZ, axis=0, keepdims=True)", "linear_backward", "db",
+                                 "db_summed_over_units"),
+    "linear_backward given the activation cache": (
+        "        dZ = relu_backward(dA, activation_cache)\n"
+        "        dA_prev, dW, db = linear_backward(dZ, linear_cache)",
+        "        dZ = relu_backward(dA, activation_cache)\n"
+        "        dA_prev, dW, db = linear_backward(dZ, activation_cache)",
+        "linear_activation_backward", "the call", "layer_linear_backward_of_activation_cache"),
     "the sign of dAL": ("    dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))",
                         "    dAL = np.divide(Y, AL) - np.divide(1 - Y, 1 - AL)",
                         "L_model_backward", 'grads["dA1"]', "dAL_sign_flipped"),

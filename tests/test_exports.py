@@ -178,7 +178,7 @@ def test_a_run_still_training_is_409(make_client):
     for route in ("export.npz", "report.html"):
         response = slow.get(f"/api/runs/{run_id}/{route}")
         assert response.status_code == 409
-        assert response.json()["detail"].startswith("export: the run is still training")
+        assert response.json()["detail"].startswith(f"{route}: the run is still training")
 
 
 @pytest.mark.parametrize(("ceiling", "kept"), [(8000, "both"), (5000, "last"), (3000, "none")])

@@ -41,12 +41,12 @@ LayerQuery = Annotated[PlainInt, Query(ge=1, description="The layer whose caches
                                   examples=[1])]
 
 
-async def finished_run(ref: RunRef, wait_seconds: float):
-    """409 unless the run has finished: an export names its last step, and holds the
-    whole summary."""
+async def finished_run(ref: RunRef, wait_seconds: float, name: str):
+    """409 unless the run has finished: an export (`name`: export.npz, report.html) names
+    its last step, and holds the whole summary."""
     await wait_finished(ref.run, wait_seconds)
     if public_status(ref.run) not in FINISHED:
-        raise HTTPException(409, "export: the run is still training; poll the run or follow "
+        raise HTTPException(409, f"{name}: the run is still training; poll the run or follow "
                                  "its events, then ask again")
 
 
@@ -104,7 +104,7 @@ async def export(ref: RunDep, settings: SettingsDep, answer_cache: AnswerCacheDe
                  big_answers: BigAnswersDep, steps: ExportStepsQuery = None):
     """The run for a notebook: np.load gives config.json, the summary's series and every
     tensor of the named steps as step{t}/{name}{l} (A_prev1, Z2, dW1, update_W1, X, Y)."""
-    await finished_run(ref, settings.sync_seconds)
+    await finished_run(ref, settings.sync_seconds, "export.npz")
     numbers = export_steps(ref, steps, MAX_EXPORT_STEPS)
     if steps is None:  # the page's link names no steps: what fits, not a 422 it cannot show
         numbers = default_steps_that_fit(ref.run, numbers, settings.max_answer_cells)
@@ -127,7 +127,7 @@ async def report(ref: RunDep, request: Request, settings: SettingsDep,
     L = len(ref.config["activations"])
     if layer > L:
         raise HTTPException(422, f"layer: this network has layers 1 to {L}, got {layer}")
-    await finished_run(ref, settings.sync_seconds)
+    await finished_run(ref, settings.sync_seconds, "report.html")
     numbers = export_steps(ref, steps, MAX_REPORT_STEPS)
     body = await answer_cache.answer(("report.html", ref.id, tuple(numbers), layer), True,
                                      gzipped_report, ref.id, ref.run, numbers, layer,

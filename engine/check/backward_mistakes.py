@@ -89,6 +89,11 @@ def db_summed_over_everything(dZ, cache):
     return dA_prev, dW, np.sum(dZ) / _m(cache)
 
 
+def db_summed_over_units(dZ, cache):
+    dA_prev, dW, _ = course.linear_backward(dZ, cache)
+    return dA_prev, dW, np.sum(dZ, axis=0, keepdims=True) / _m(cache)
+
+
 def _layer_backward(dA, cache, dZ_of):
     """linear_activation_backward with dZ = dZ_of(dA, Z) written out in place of the
     activation's backward, as some learners do."""
@@ -101,10 +106,26 @@ def layer_with(linear_backward_mistake):
     mistake: dZ = dA * g'(Z), then dA_prev, dW, db as linear_backward_mistake has them."""
     def linear_activation_backward(dA, cache, activation):
         linear_cache, Z = cache
-        backward = course.relu_backward if activation == "relu" else course.sigmoid_backward
-        return linear_backward_mistake(backward(dA, Z), linear_cache)
+        return linear_backward_mistake(_activation_backward(activation)(dA, Z), linear_cache)
     linear_activation_backward.__name__ = f"layer_{linear_backward_mistake.__name__}"
     return linear_activation_backward
+
+
+def _activation_backward(activation):
+    return course.relu_backward if activation == "relu" else course.sigmoid_backward
+
+
+def layer_linear_backward_of_activation_cache(dA, cache, activation):
+    """linear_backward(dZ, activation_cache): Z where (A_prev, W, b) belongs."""
+    _, Z = cache
+    return course.linear_backward(_activation_backward(activation)(dA, Z), Z)
+
+
+def layer_activation_backward_of_linear_cache(dA, cache, activation):
+    """relu_backward(dA, linear_cache): the tuple (A_prev, W, b) where Z belongs."""
+    linear_cache, _ = cache
+    dZ = _activation_backward(activation)(dA, linear_cache)
+    return course.linear_backward(dZ, linear_cache)
 
 
 def layer_activations_swapped(dA, cache, activation):

@@ -74,6 +74,8 @@ LINEAR_BACKWARD = (
             "broadcasting hides until later."),
     Mistake("linear_backward", back.db_summed_over_everything, "db sums dZ over the examples "
             "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
+    Mistake("linear_backward", back.db_summed_over_units, "db sums dZ over the examples, "
+            "axis=1: np.sum(dZ, axis=1, keepdims=True) / m; yours sums over the units, axis=0."),
 )
 
 MISTAKES = (
@@ -139,6 +141,12 @@ MISTAKES = (
     # the same mistakes, with linear_backward written out inside linear_activation_backward
     *(Mistake("linear_activation_backward", back.layer_with(m.code), m.hint)
       for m in LINEAR_BACKWARD),
+    Mistake("linear_activation_backward", back.layer_linear_backward_of_activation_cache,
+            "linear_backward reads linear_cache = (A_prev, W, b): pass it linear_cache; "
+            "activation_cache (Z) goes to relu_backward or sigmoid_backward."),
+    Mistake("linear_activation_backward", back.layer_activation_backward_of_linear_cache,
+            "relu_backward and sigmoid_backward read activation_cache = Z: pass them "
+            "activation_cache, and linear_cache to linear_backward."),
     Mistake("linear_activation_backward", back.layer_activations_swapped, 'activation="relu" '
             'should use relu_backward and "sigmoid" sigmoid_backward; yours swaps them.'),
     Mistake("linear_activation_backward", back.layer_without_activation_derivative, "dZ = dA * "

@@ -237,7 +237,7 @@ function endLoad(page) {
 function dropLoad(page) {
   endLoad(page);
   page.fillForm(page.session.run.config);
-  $("run-summary").textContent = describeRun(page.session.run);
+  setSummary(describeRun(page.session.run));
 }
 
 // a trained run on screen: controls, form and header follow it; the view state is clamped
@@ -246,7 +246,7 @@ function adoptRun(page, opened, s) {
   page.renderer.setSession(opened);
   page.controls.setRun(run);
   page.fillForm(run.config);
-  $("run-summary").textContent = describeRun(run);
+  setSummary(describeRun(run));
   if (run.diverged) showAlert(describeDivergence(run));
   const phases = phaseList(run.L);
   const config = s.runId ? configOverrides(run.config, page.options) : s.config;
@@ -255,6 +255,12 @@ function adoptRun(page, opened, s) {
   page.store.set({config, runId: null, keepAlert: false, iteration: Math.min(s.iteration, run.num_steps - 1),
     layer: Math.min(Math.max(1, s.layer), run.L), phase: phaseKey(phases[phaseIndex(s.phase, run.L)]),
     example, lesson, tour, compare});
+}
+
+// the header's words about the run on screen, two lines of them; the whole in the title
+function setSummary(text) {
+  $("run-summary").textContent = text;
+  $("run-summary").title = text;
 }
 
 // a reporter of one load's progress (a run in training, or waiting for its turn): the
@@ -274,7 +280,7 @@ function progressReporter(hadRun, current) {
     if (done) return;
     const state = text.replace(/ \d+ %$/, "");
     const header = state[0].toUpperCase() + state.slice(1);
-    if ($("run-summary").textContent !== header) $("run-summary").textContent = header;
+    if ($("run-summary").textContent !== header) setSummary(header);
     const now = performance.now(), training = queuePosition === null && retryIn === null && fraction > 0;
     if (!training || since === null) since = {at: now, fraction};
     banner.querySelector("progress").value = fraction;

@@ -58,10 +58,11 @@ export function describeRun(run) {
   const batch = c.batch_size === null ? "full batch" : `mini-batches of ${c.batch_size}`;
   const extras = [c.l2 ? `L2 λ = ${c.l2}` : "", c.keep_prob < 1 ? `dropout keep_prob = ${c.keep_prob}` : ""]
     .filter(Boolean).join(", ");
-  return `${c.dataset} · ${run.dims.join(" → ")} · ${c.activations.join(", ")} · ${c.loss} · ` +
+  // a mistake first: the header shows two lines of this
+  return (bug ? `with a classic mistake: ${MISTAKES[bug] || bug} (${bug}) · ` : "") +
+    `${c.dataset} · ${run.dims.join(" → ")} · ${c.activations.join(", ")} · ${c.loss} · ` +
     `${c.init} init · ${c.optimizer}, α = ${c.learning_rate} · ${batch} · ${run.num_steps} iterations` +
-    (extras ? ` · ${extras}` : "") +
-    (bug ? ` · with a classic mistake: ${MISTAKES[bug] || bug} (${bug})` : "");
+    (extras ? ` · ${extras}` : "");
 }
 
 // the classic mistake (CONTRACT §7) the run's code makes, where it changes a number (an
