@@ -96,8 +96,8 @@ async def check_body(request: JSONBodyRequest):
     if not is_json(content_type):
         given = f"content type {content_type[:60]!r}" if content_type else "no content type"
         raise HTTPException(415, f"body: {given} is not accepted; send {ACCEPTED}")
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
-    if encoding != "identity":  # the bytes would read as broken UTF-8
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):  # the bytes would read as broken UTF-8
         raise HTTPException(415, f"body: content encoding {encoding[:30]!r} is not accepted; "
                                  "send the JSON as it is")
     try:

@@ -93,8 +93,10 @@ def gzipped_file(path: str, mtime_ns: int) -> bytes:
         return gzip.compress(f.read(), compresslevel=9, mtime=0)
 
 
-# a byte range set (RFC 9110 §14.1.2): first-last, first- or -suffix, comma separated
-BYTE_RANGES = re.compile(r"\s*bytes\s*=\s*(\d*-\d*)(\s*,\s*\d*-\d*)*\s*", re.IGNORECASE)
+# a byte range set (RFC 9110 §14.1.2): first-last, first- or -suffix, comma separated;
+# positions of at most 18 digits (an exabyte): Python's int() refuses 4,300 and more
+BYTE_RANGES = re.compile(r"\s*bytes\s*=\s*(\d{0,18}-\d{0,18})(\s*,\s*\d{0,18}-\d{0,18})*\s*",
+                         re.IGNORECASE)
 
 
 def understood_range(value: str) -> bool:

@@ -159,8 +159,8 @@ def _check_pairing(loss, output, info, loss_given):
     if needed and output != needed[0]:
         if loss_given:
             raise ConfigError("loss", f"{loss} needs {needed[1]}, got {output}")
-        raise ConfigError("activations", f"the output layer's {output} does not suit "
-                          f"{info.name}'s loss, {loss}, which needs {needed[1]}; "
+        raise ConfigError("activations", f"the output layer's {output} does not suit the "
+                          f"loss of {info.name}, {loss}, which needs {needed[1]}; "
                           f"end with {needed[0]}, or set loss to mse")
 
 

@@ -130,6 +130,14 @@ def test_bad_body(client, raw, headers, status, field):
     assert response.json()["detail"].startswith(field)
 
 
+@pytest.mark.parametrize("encoding", ["", "identity", "Identity "])
+def test_a_body_sent_as_it_is_is_accepted_whatever_its_encoding_header_says(client, encoding):
+    response = client.post("/api/runs", content=b'{"dataset": "moons", "n_samples": 100, '
+                           b'"hidden_layers": [4, 3], "steps": 20}',
+                           headers={**J, "content-encoding": encoding})
+    assert response.status_code in (201, 202), response.text
+
+
 @pytest.mark.parametrize("content_type", [
     "application/json", "application/json; charset=utf-8", "Application/JSON",
     "application/merge-patch+json"])

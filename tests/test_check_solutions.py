@@ -56,6 +56,10 @@ VARIANTS = {
         "        dZ = relu_backward(dA, activation_cache)\n"
         "        dA_prev, dW, db = linear_backward(dZ, activation_cache)",
         "linear_activation_backward", "the call", "layer_linear_backward_of_activation_cache"),
+    "the activation's backward given the linear cache": (
+        "        dZ = relu_backward(dA, activation_cache)",
+        "        dZ = relu_backward(dA, linear_cache)",
+        "linear_activation_backward", "the call", "layer_activation_backward_of_linear_cache"),
     "the sign of dAL": ("    dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))",
                         "    dAL = np.divide(Y, AL) - np.divide(1 - Y, 1 - AL)",
                         "L_model_backward", 'grads["dA1"]', "dAL_sign_flipped"),

@@ -220,7 +220,7 @@ def test_invalid_configs_name_the_field(raw, field):
 
 @pytest.mark.parametrize(("raw", "says"), [
     ({"activations": ["relu", "relu", "tanh"]},
-     "activations: the output layer's tanh does not suit moons's loss, binary_cross_entropy, "
+     "activations: the output layer's tanh does not suit the loss of moons, binary_cross_entropy, "
      "which needs a sigmoid output layer (outputs in (0, 1)); "
      "end with sigmoid, or set loss to mse"),
     ({"hidden_layers": [], "activations": ["softmax"]},

@@ -17,9 +17,9 @@ from engine.check.mistakes import MISTAKES
 DEFAULT_LAYERS = 3  # L of the page's default run: hidden layers [8, 8]
 # a recognised mistake's name -> {"lesson": id, "bug": the §7 bug whose run shows what the
 # mistake does to training}; the link is then the lesson's own, ?lesson=<id>, which opens
-# its run (a config with that bug) and its view: a link with a view of its own (it=) is
-# taken as a page the page wrote, and would run the default config with the bug beside
-# the lesson's words about another. The lessons are app/lessons/*.json (the engine names
+# its run (a config with that bug) and its view: a link with the whole view of its own
+# (it=, phase=, layer=) is taken as a page the page wrote, and would run the default config
+# beside the lesson's words about another. The lessons are app/lessons/*.json (the engine names
 # them only: tests/test_check_lens.py checks that each exists, with that bug)
 _MISSING_1_OVER_M = {"lesson": "bug-missing-1-over-m", "bug": "missing_1_over_m"}
 _CACHE_HOLDS_A = {"lesson": "bug-activation-cache-holds-a", "bug": "activation_cache_holds_A"}

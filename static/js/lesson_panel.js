@@ -65,7 +65,8 @@ function fill(parts, lesson, n) {
   parts.next.disabled = last;
   parts.question.replaceChildren(make("strong", {textContent: "Question: "}), lesson.question);
   parts.question.hidden = !last;
-  // past its first step, a phone's panel keeps only the step's words (lessons.css)
+  // past its first step the panel keeps only the step's words, its buttons and the
+  // question (lessons.css): on a phone the views stay in sight, at 720 px all of it
   parts.panel.classList.toggle("touring", n > 0);
 }
 

@@ -3,7 +3,7 @@
 // view, where it opens; 1..N: the tour's steps); the rest of the URL (the config,
 // it, phase, layer, compare) is the view it opened, as for any run. so a reload restores
 // the lesson from its URL, and a bare ?lesson=<id> (a link on a teacher's slide) opens it.
-import {configOverrides} from "./state.js";
+import {configOverrides, viewParamsIn} from "./state.js";
 import {phaseWithin} from "./phases.js";
 import {createLessonMenu} from "./lesson_menu.js";
 import {createLessonPanel} from "./lesson_panel.js";
@@ -71,13 +71,11 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   return openLinked(store, byId, options, show);
 }
 
-// the URL's view of a lesson's run: its `it`, `phase` and `layer`, where it gives them
-const URL_VIEW = {it: "iteration", phase: "phase", layer: "layer"};
-
-// the URL's lesson when the page loads: one the page wrote itself (it has `it`, and the
-// lesson's config unless that is the default run's) is restored as it stands; a bare link
-// opens the lesson's run and view at its tour step, and a link written by hand with a view
-// but no config (?lesson=divergence&it=5) opens the lesson's run at that view
+// the URL's lesson when the page loads. the page itself writes `it`, `phase` and `layer`
+// into every URL, so one with all three is restored as it stands (a lesson left open over
+// the default run has no config to write); a bare link opens the lesson's run and view at
+// its tour step, and a link written by hand with some of the view but no config or run
+// (?lesson=divergence&it=5) opens the lesson's run at that view
 function openLinked(store, byId, options, show) {
   const s = store.get();
   if (s.lesson === null) return null;
@@ -86,16 +84,16 @@ function openLinked(store, byId, options, show) {
     store.set({lesson: null, tour: 0});
     return `There is no lesson named “${s.lesson}” on this server: showing the run without it.`;
   }
-  const n = clampTour(lesson, s.tour), query = new URLSearchParams(window.location.search);
-  const ownConfig = Object.keys(configOverrides(s.config, options)).length > 0
-    || Object.keys(configOverrides(lesson.config, options)).length === 0;
-  if (query.has("it") && ownConfig) {
+  const n = clampTour(lesson, s.tour), given = viewParamsIn(window.location.search);
+  const ownUrl = given.length === 3 || s.runId !== null
+    || (given.length > 0 && Object.keys(configOverrides(s.config, options)).length > 0);
+  if (ownUrl) {
     if (n !== s.tour) store.set({tour: n});
   } else {
     const patch = openPatch(lesson, n, options);
-    for (const [param, key] of Object.entries(URL_VIEW)) if (query.has(param)) patch[key] = s[key];
+    for (const key of given) patch[key] = s[key];
     // a layer's phase without a layer: that layer's, as stepping the phases shows it
-    const [, l] = query.has("layer") ? [] : patch.phase.split("-");
+    const l = given.includes("layer") ? undefined : patch.phase.split("-")[1];
     if (l !== undefined) patch.layer = Number(l);
     store.set(patch);
   }

@@ -125,7 +125,7 @@ function createPage(options) {
   page.fillForm = createRunForm($("run-form"), options,
     (config) => showConfig(page, {config, runId: null}, FIRST_VIEW));
   $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null}, FIRST_VIEW));
-  fitPresenter(document.querySelector(".panel-cache"));
+  page.fitPresenter = fitPresenter(document.querySelector(".panel-cache"));
   return page;
 }
 
@@ -152,6 +152,7 @@ function redraw(page) {
   page.controls.sync(s);
   updateDownloads($("downloads"), page.session && page.session.run, s);
   const drawn = page.renderer.draw({...s, playing: page.player.playing, motion: page.phasePlayer.motion()});
+  drawn.then(() => page.fitPresenter());  // before the frame paints: no flash of unfitted heatmaps
   // (the players fetch ahead themselves)
   if (!page.player.playing && !page.phasePlayer.playing) drawn.then(() => prefetchNeighbours(page));
   // figures drawn while the presenter layout hid them have no size: once they show, the

@@ -85,6 +85,7 @@ export function createRunForm(form, options, onSubmit) {
     if (kind === "activations") {
       activationBox = document.createElement("div");
       activationBox.className = "activations";
+      activationBox.id = `field-${field}`;  // outlined when a refusal names the activations
       // one label for several selects: the box is a named group, each select names its layer
       title.id = `label-${field}`;
       activationBox.setAttribute("role", "group");

@@ -90,6 +90,12 @@ export function configOverrides(config, options) {
   return out;
 }
 
+// the view's fields (iteration, phase, layer) that a URL's query gives
+export const viewParamsIn = (search) => {
+  const query = new URLSearchParams(search);
+  return ["iteration", "phase", "layer"].filter((key) => query.has(VIEW_FIELDS[key].param));
+};
+
 export function readUrl(search, options) {
   const query = new URLSearchParams(search);
   const viewParams = new Set(Object.values(VIEW_FIELDS).map((f) => f.param));

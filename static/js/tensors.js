@@ -60,21 +60,18 @@ export function layerTensors(entry) {
 // NON_FINITE is NaN or ±∞, which JSON sends as null (and so does the decoded tensor)
 const LEVELS = 254, NON_FINITE = 255;
 
-// v to the digits its precision carries (half a byte's step), so that a hover prints no
-// digit that the server did not send: 0.4717 with precision 0.002 reads 0.472
-export function roundedTo(v, precision) {
+// v to the digits its precision carries (half a byte's step): 0.4717 with precision 0.002
+// reads 0.472, as the decoded values do. place: Math.floor keeps the digit of the
+// precision's own place; Math.ceil drops it too (shownTo)
+export function roundedTo(v, precision, place = Math.floor) {
   if (!(precision > 0) || v === 0 || !Number.isFinite(v)) return v;
-  const digits = Math.floor(Math.log10(Math.abs(v))) - Math.floor(Math.log10(precision)) + 1;
+  const digits = Math.floor(Math.log10(Math.abs(v))) - place(Math.log10(precision)) + 1;
   return digits < 1 ? 0 : Number(v.toPrecision(Math.min(digits, 17)));
 }
 
 // v as a hover prints it, marked "≈": no digit finer than its precision, so that the last
 // digit shown is right or one off (0.0908 within 0.004 reads 0.09, not 0.093)
-export function shownTo(v, precision) {
-  if (!(precision > 0) || v === 0 || !Number.isFinite(v)) return v;
-  const digits = Math.floor(Math.log10(Math.abs(v))) - Math.ceil(Math.log10(precision)) + 1;
-  return digits < 1 ? 0 : Number(v.toPrecision(Math.min(digits, 17)));
-}
+export const shownTo = (v, precision) => roundedTo(v, precision, Math.ceil);
 
 // the value of every byte of one tensor, at display precision (null: not finite)
 function byteValues(lo, hi) {

@@ -428,3 +428,18 @@ def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_back(page, server):
         page.keyboard.press("Enter")
         expect_tour_step(page, lesson, n)
     expect(page.get_by_test_id("lesson-prev")).to_be_focused()
+
+
+def test_a_reload_keeps_the_default_run_under_a_lesson_left_open(page, server):
+    """A lesson left open over the default run (Back to the default run) has no config to
+    write in its URL; a reload showed the lesson's run instead of the run on screen."""
+    open_page(page, server, "?lesson=divergence")
+    expect(page.locator("#run-summary")).to_contain_text("sine")
+    page.locator("#configure summary").click()
+    page.locator("#run-reset").click()
+    expect(page.locator("#run-summary")).to_contain_text("moons")
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    summary = page.locator("#run-summary").text_content()
+    page.reload()
+    expect(page.locator("#run-summary")).to_have_text(summary)
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()

@@ -173,3 +173,14 @@ def test_a_runs_classic_mistake_is_named_and_kept_by_the_form(page, server):
         page.get_by_role("button", name="Train").click()
     assert answer.value.json()["config"]["bug"] is None
     expect(page.locator("#run-summary")).not_to_contain_text("mistake")
+
+
+def test_a_refusal_naming_the_activations_outlines_them(page, server):
+    """A tanh output on moons (whose loss needs a sigmoid) is refused naming
+    `activations`: their box is outlined, as the field a refusal names always is."""
+    open_page(page, server)
+    page.locator("#configure summary").click()
+    page.locator("select[name=activation-3]").select_option("tanh")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_test_id("alert")).to_contain_text("activations")
+    expect(page.locator("#field-activations")).to_have_attribute("aria-invalid", "true")

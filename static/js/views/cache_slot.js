@@ -125,10 +125,18 @@ function cellOf(slot, i, j, fy, fx) {
   return {name: slot.name, precision: slot.tensor.precision || 0, ...entryAt(slot.tensor, i, j, fy, fx)};
 }
 
-// the cursor cell's middle on screen: where its formula opens
+// the screen's band of drawn row i: a formula that cannot open beside it opens under or
+// over it (a phone), not over the row
+function rowBand(slot, i) {
+  const r = slot.canvas.getBoundingClientRect(), R = slot.tensor.shape[0];
+  return {top: r.top + (i / R) * r.height, bottom: r.top + ((i + 1) / R) * r.height};
+}
+
+// the cursor cell's middle on screen, and its row's band: where its formula opens
 function cursorPoint(slot) {
   const r = slot.canvas.getBoundingClientRect(), t = slot.tensor, [i, j] = slot.cursor;
-  return {x: r.left + ((j + 0.5) / t.shape[1]) * r.width, y: r.top + ((i + 0.5) / t.shape[0]) * r.height};
+  return {x: r.left + ((j + 0.5) / t.shape[1]) * r.width, y: r.top + ((i + 0.5) / t.shape[0]) * r.height,
+    ...rowBand(slot, i)};
 }
 
 // the slot's own keys: plain arrows move the cursor and stay here (they would otherwise
@@ -172,11 +180,10 @@ function listen(slot, hooks) {
   c.addEventListener("mousedown", (e) => {
     if (e.button !== 0 || !slot.tensor) return;
     e.preventDefault();
-    if (performance.now() - touched < TAP_MS) hideTip();
     const {i, j, fy, fx} = cellUnder(slot, e);
     slot.cursor = [i, j];
     placeCursor(slot);
-    hooks.open(cellOf(slot, i, j, fy, fx), {x: e.clientX, y: e.clientY});
+    hooks.open(cellOf(slot, i, j, fy, fx), {x: e.clientX, y: e.clientY, ...rowBand(slot, i)});
   });
 }
 

@@ -140,7 +140,8 @@ function words(frame, T) {
   setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config, layerRoles(frame.phase, l, L, frame.run.config)));
   const scale = SCALE_WORDS[frame.scale] ? frame.scale : "shared";
   const shared = scale === "shared" || scale === "symlog";
-  const apart = [shared && probabilityOutput(frame) ? `A[${L}], probabilities` : "",
+  const crossEntropy = frame.run.config.loss !== "mse";
+  const apart = [shared && probabilityOutput(frame) ? `A[${L}], ${crossEntropy ? "probabilities" : "in (0, 1)"}` : "",
     shared && outputDAApart(frame) ? `dA[${L}], which the fused dZ = A − Y does not use` : ""].filter(Boolean);
   const own = apart.length ? ` (${apart.join(", and ")}, ${apart.length > 1 ? "each its" : "its"} own)` : "";
   setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}${own}; white: 0`);

@@ -14,7 +14,8 @@ import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
 const SHOWN_TERMS = 4;
 const GAP = 14;  // px between the clicked point and the popover
-// anchor: the clicked point in the panel's coordinates, so the popover scrolls with it
+// anchor: the clicked point in the panel's coordinates, so the popover scrolls with it, and
+// the top and bottom of its cell's row
 let container = null, cell = null, last = null, anchor = null;
 
 const sub = (...idx) => `<sub>${idx.join(",")}</sub>`;
@@ -219,11 +220,14 @@ function place() {
   let x = anchor.x + GAP;
   if (x + w > right) x = anchor.x - GAP - w;
   x = Math.max(left, Math.min(x, right - w));
-  // no room beside the point (a phone): under it, or over it, leaving the cell in sight
-  // for the next tap
+  // no room beside the point (a phone): under the cell's row, or over it, the side with
+  // more room, leaving the cell in sight for the next tap
   const beside = anchor.x + GAP + w <= right || anchor.x - GAP - w >= left;
   let y = anchor.y - h / 3;
-  if (!beside) y = anchor.y + GAP + h <= bottom ? anchor.y + GAP : anchor.y - GAP - h;
+  if (!beside) {
+    const under = anchor.bottom + GAP, over = anchor.top - GAP - h;
+    y = under + h <= bottom || bottom - anchor.bottom >= anchor.top - top ? under : over;
+  }
   y = Math.max(top, Math.min(y, bottom - h));
   container.style.left = `${Math.round(x)}px`;
   container.style.top = `${Math.round(y)}px`;
@@ -241,7 +245,8 @@ export function explain(clicked, at) {
   const panel = container.parentElement;  // positioned (lens.css); offsetParent is null while hidden
   if (panel && at) {
     const box = panel.getBoundingClientRect();
-    anchor = {x: at.x - box.left, y: at.y - box.top};
+    const y = at.y - box.top;
+    anchor = {x: at.x - box.left, y, top: (at.top ?? at.y) - box.top, bottom: (at.bottom ?? at.y) - box.top};
   }
   if (last) return show(last);
   return null;
