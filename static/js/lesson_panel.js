@@ -36,8 +36,10 @@ function build(aside) {
   tour.append(parts.say, nav, parts.question);
   aside.setAttribute("aria-labelledby", "lesson-title");
   parts.panel = aside;
-  aside.replaceChildren(head, parts.summary, parts.runs,
-    make("h3", {textContent: "Look for"}), parts.look, tour);
+  // the tour's words and buttons under the title, the intro after them: in large text at
+  // 720 px the intro pushed "next" below the screen before the tour had begun
+  aside.replaceChildren(head, tour, parts.summary, parts.runs,
+    make("h3", {textContent: "Look for"}), parts.look);
   return parts;
 }
 

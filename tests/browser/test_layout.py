@@ -114,7 +114,8 @@ def test_presenter_heatmaps_leave_room_for_the_inspectors_key(page, server):
     page.set_viewport_size({"width": 1024, "height": 768})
     open_page(page, server, "?init=zeros&layout=presenter", plots=1)
     hides, heat = page.evaluate(INSPECTOR_HIDES)
-    assert heat == 40 and hides <= 30, (hides, heat)  # a line of the key, where 73 px hid
+    # the whole panel, or at the floor a line of the key at most, where 73 px hid
+    assert heat >= 40 and (hides <= 1 or heat == 40) and hides <= 30, (hides, heat)
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, server, "?lesson=divergence&layout=presenter&it=2&phase=forward-1", plots=1)
     page.get_by_test_id("lesson-close").click()  # the alert, not a lesson's strip
