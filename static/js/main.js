@@ -124,7 +124,9 @@ function createPage(options) {
   // a new run starts at its first view
   page.fillForm = createRunForm($("run-form"), options,
     (config) => showConfig(page, {config, runId: null}, FIRST_VIEW));
-  $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null}, FIRST_VIEW));
+  // the default run leaves an open lesson, whose words and second run are about its own
+  $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null},
+    {...FIRST_VIEW, ...(store.get().lesson ? {lesson: null, tour: 0, compare: null} : {})}));
   page.fitPresenter = fitPresenter(document.querySelector(".panel-cache"));
   return page;
 }

@@ -431,16 +431,16 @@ def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_back(page, server):
     expect(page.get_by_test_id("lesson-prev")).to_be_focused()
 
 
-def test_a_reload_keeps_the_default_run_under_a_lesson_left_open(page, server):
-    """A lesson left open over the default run (Back to the default run) has no config to
-    write in its URL; a reload showed the lesson's run instead of the run on screen."""
-    open_page(page, server, "?lesson=divergence")
-    expect(page.locator("#run-summary")).to_contain_text("sine")
+def test_back_to_the_default_run_leaves_the_lesson_and_its_second_run(page, server):
+    """The divergence lesson's panel (at 2 / 4, about the run's α dW) and its α = 0.1 sine
+    run compared stayed over the default moons run, and a reload kept them."""
+    open_page(page, server, "?lesson=divergence&tour=2")
+    expect(page).to_have_url(re.compile(r"[?&]compare="))
     page.locator("#configure summary").click()
     page.locator("#run-reset").click()
     expect(page.locator("#run-summary")).to_contain_text("moons")
-    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
-    summary = page.locator("#run-summary").text_content()
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+    expect(page).not_to_have_url(re.compile(r"[?&](compare|lesson)="))
     page.reload()
-    expect(page.locator("#run-summary")).to_have_text(summary)
-    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    expect(page.locator("#run-summary")).to_contain_text("moons")
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
