@@ -101,6 +101,10 @@ def _layer_backward(dA, cache, dZ_of):
     return course.linear_backward(dZ_of(dA, Z), linear_cache)
 
 
+def _activation_backward(activation):
+    return course.relu_backward if activation == "relu" else course.sigmoid_backward
+
+
 def layer_with(linear_backward_mistake):
     """linear_activation_backward with linear_backward written out inside it, with that
     mistake: dZ = dA * g'(Z), then dA_prev, dW, db as linear_backward_mistake has them."""
@@ -109,10 +113,6 @@ def layer_with(linear_backward_mistake):
         return linear_backward_mistake(_activation_backward(activation)(dA, Z), linear_cache)
     linear_activation_backward.__name__ = f"layer_{linear_backward_mistake.__name__}"
     return linear_activation_backward
-
-
-def _activation_backward(activation):
-    return course.relu_backward if activation == "relu" else course.sigmoid_backward
 
 
 def layer_linear_backward_of_activation_cache(dA, cache, activation):

@@ -108,13 +108,13 @@ export function colourScales(frame, T) {
 // cross-entropy it is −Y/A, unbounded as A → 0 (±1e10 at the digits lesson): in the
 // gradients' range it would wash out dZ, dW and db, whose dZ = A − Y is the layer's point.
 // a run with a mistake goes through dA[L] (CONTRACT §7): it stays in the range there
-export const outputDAApart = (frame) => trainedFused(frame.run, frame.layer);
+const outputDAApart = (frame) => trainedFused(frame.run, frame.layer);
 
 // whether the layer shown is a sigmoid or softmax output: its A = ŷ holds probabilities,
 // in (0, 1), beside logits Z[L] that reach ±17 (the digits lesson) or ±130 (a climbing
 // sigmoid): in the shared range they drew white where a tour says "ten probabilities
 // that sum to 1" or "A[3] is exactly 1"
-export function probabilityOutput(frame) {
+function probabilityOutput(frame) {
   const {run, layer: l} = frame;
   return l === run.L && ["sigmoid", "softmax"].includes(run.config.activations[l - 1]);
 }

@@ -93,8 +93,8 @@ function openLinked(store, byId, options, show) {
     const patch = openPatch(lesson, n, options);
     for (const key of given) patch[key] = s[key];
     // a layer's phase without a layer: that layer's, as stepping the phases shows it
-    const l = given.includes("layer") ? undefined : patch.phase.split("-")[1];
-    if (l !== undefined) patch.layer = Number(l);
+    const [, l] = patch.phase.split("-");
+    if (l !== undefined && !given.includes("layer")) patch.layer = Number(l);
     store.set(patch);
   }
   show(store.get());

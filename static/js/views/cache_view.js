@@ -7,7 +7,7 @@
 // colour bar (colour_scale.js); a click or Enter on a cell asks the formula view to explain
 // the exact entry (cache_slot.js).
 import {computedAt, layerRoles, phaseIO} from "../phases.js";
-import {colourScales, outputDAApart, probabilityOutput} from "../colour_scale.js";
+import {apartNames, colourScales} from "../colour_scale.js";
 import {formatNumber, shownTo} from "../tensors.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
 import * as mythCard from "../myth_card.js";
@@ -139,10 +139,10 @@ function words(frame, T) {
   parts.note.hidden = !T.note;
   setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config, layerRoles(frame.phase, l, L, frame.run.config)));
   const scale = SCALE_WORDS[frame.scale] ? frame.scale : "shared";
-  const shared = scale === "shared" || scale === "symlog";
-  const crossEntropy = frame.run.config.loss !== "mse";
-  const apart = [shared && probabilityOutput(frame) ? `A[${L}], ${crossEntropy ? "probabilities" : "in (0, 1)"}` : "",
-    shared && outputDAApart(frame) ? `dA[${L}], which the fused dZ = A − Y does not use` : ""].filter(Boolean);
+  // the tensors that the shared ranges leave to a range of their own (colour_scale.js)
+  const apartWords = {A: `A[${L}], ${frame.run.config.loss === "mse" ? "in (0, 1)" : "probabilities"}`,
+    dA: `dA[${L}], which the fused dZ = A − Y does not use`};
+  const apart = scale === "shared" || scale === "symlog" ? apartNames(frame).map((n) => apartWords[n]) : [];
   const own = apart.length ? ` (${apart.join(", and ")}, ${apart.length > 1 ? "each its" : "its"} own)` : "";
   setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}${own}; white: 0`);
 }
