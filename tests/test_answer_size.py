@@ -16,6 +16,7 @@ from engine.boundary import MAX_RESOLUTION
 from engine.config import normalize_config
 from engine.records import BATCH_AXIS
 from engine.run import Run
+from tests.test_api import wait_done
 
 CONFIGS = {
     "moons full batch": {"dataset": "moons", "n_samples": 120, "hidden_layers": [5, 4],
@@ -113,6 +114,8 @@ BIG = {"dataset": "moons", "n_samples": 2000, "hidden_layers": [128] * 6, "steps
 @pytest.fixture(scope="module")
 def big_run(client):
     info = client.post("/api/runs", json=BIG).json()
+    # five steps train within the POST's wait on a quiet machine, not always on a busy one
+    info = wait_done(client, info["id"], seconds=120)
     assert info["status"] == "done"
     return info
 

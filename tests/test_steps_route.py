@@ -6,6 +6,7 @@ default answer stays full precision; and the predictions route gives each exampl
 import numpy as np
 import pytest
 
+from app.routes import steps as steps_routes
 from app.serialize import significant
 from engine.unit_maps import LEVELS, NON_FINITE, dequantise
 from tests.conftest import DIVERGENT, strict_json
@@ -173,3 +174,30 @@ def test_a_regression_has_no_predicted_classes(client):
                                               ("/steps/-1/predictions", 404)])
 def test_predictions_of_an_unknown_step_are_404(client, small_run, path, status):
     assert client.get(f"/api/runs/{small_run['id']}{path}").status_code == status
+
+
+STEP_ROUTES = ["/steps/{t}", "/steps/{t}/gradcheck", "/steps/{t}/predictions",
+               "/steps/{t}/units?layer=1", "/steps/{t}/boundary"]
+
+
+@pytest.mark.parametrize("route", STEP_ROUTES)
+def test_a_step_no_run_of_the_config_has_is_a_404_without_waiting(client, monkeypatch, route):
+    """A run still training makes a step request wait for it (up to sync_seconds), but
+    not one for a step past the config's steps, or a t that is no step: those are 404s
+    whatever training does."""
+    waits = []
+
+    async def wait_finished(run, seconds):
+        waits.append(seconds)
+        return True
+
+    monkeypatch.setattr(steps_routes, "wait_finished", wait_finished)
+    run_id = client.post("/api/runs", json=MINI_BATCH).json()["id"]
+    for t in (MINI_BATCH["steps"], 10**9, "abc", "-1"):
+        response = client.get(f"/api/runs/{run_id}{route.format(t=t)}")
+        assert response.status_code == 404, (t, response.text)
+        assert response.json()["detail"].startswith("Step not found: t must be an integer "
+                                                    f"from 0 to {MINI_BATCH['steps'] - 1}")
+    assert waits == []
+    assert client.get(f"/api/runs/{run_id}{route.format(t=5)}").status_code == 200
+    assert len(waits) == 1

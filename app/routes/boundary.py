@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from app.deps import AnswerCacheDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import Boundary
 from app.routes.number_lists import PlainInt
-from app.routes.steps import ERRORS, DigitsQuery, EncodingQuery, StepPath, check_step
-from app.run_cache import FINISHED, public_status, wait_finished
+from app.routes.steps import ERRORS, DigitsQuery, EncodingQuery, StepPath, ready_step
 from app.schemas import INVALID
 from app.serialize import FULL, Form, dumps, significant, with_tensors
 from engine.boundary import (
@@ -62,9 +61,7 @@ async def step_boundary(ref: RunDep, t: StepPath, settings: SettingsDep,
     """The model θ_t over a grid spanning the data: P(y=1) (2-D binary), the predicted class
     and its probability (2-D multiclass), or the fit (1-D regression); kind "none" for data
     with more features. digits and encoding ask for display precision."""
-    await wait_finished(ref.run, settings.sync_seconds)
-    final = public_status(ref.run) in FINISHED  # before the step: see the step route
-    step_t = check_step(ref, t)
+    step_t, final = await ready_step(ref, t, settings.sync_seconds)
     check_cells(boundary_kind(ref.run.data.info), resolution, settings.max_answer_cells)
     form = Form(digits, encoding)
     key = ("boundary", ref.id, step_t, resolution, form)

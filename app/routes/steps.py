@@ -80,14 +80,19 @@ def parse_fields(text: str | None) -> set[str] | None:
     return names
 
 
+def step_number(text: str) -> int:
+    """The path's t as a step number, or -1 for anything but a plain non-negative integer."""
+    digits = text.isascii() and text.isdigit() and len(text) <= MAX_STEP_DIGITS
+    return int(text) if digits else -1
+
+
 def check_step(ref: RunRef, text: str) -> int:
     """The step that the path's t names. 404 for anything but a step the run will have
     (a non-negative integer in range); 409 for one still to be computed."""
     run, steps = ref.run, ref.config["steps"]
     finished = public_status(run) in FINISHED  # status first, as in run_info
     last = run.num_steps if finished else steps
-    digits = text.isascii() and text.isdigit() and len(text) <= MAX_STEP_DIGITS
-    t = int(text) if digits else -1
+    t = step_number(text)
     if not 0 <= t < last:
         raise HTTPException(404, f"Step not found: t must be an integer from 0 to "
                                  f"{last - 1}, got {text[:60]!r}")
@@ -95,6 +100,17 @@ def check_step(ref: RunRef, text: str) -> int:
         raise HTTPException(409, f"Step not computed yet: {run.num_steps} of {steps} steps "
                                  "are done; poll the run or follow its events")
     return t
+
+
+async def ready_step(ref: RunRef, text: str, seconds: float) -> tuple[int, bool]:
+    """The step that t names, once the run has finished or `seconds` have passed, and
+    whether it had finished (read before the step is checked: a run still training may yet
+    diverge and truncate its record). A t that no run of this config has is a 404 at once."""
+    if not 0 <= step_number(text) < ref.config["steps"]:
+        check_step(ref, text)  # raises the 404: waiting would not change it
+    await wait_finished(ref.run, seconds)
+    final = public_status(ref.run) in FINISHED
+    return check_step(ref, text), final
 
 
 def check_example(ref: RunRef, t: int, example: int | None) -> int | None:
@@ -140,10 +156,7 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answer_cache: An
     digits and encoding ask for display precision."""
     numbers = parse_layers(layers, len(ref.config["activations"]))
     names = parse_fields(fields)
-    await wait_finished(ref.run, settings.sync_seconds)
-    # read before the record is made: a run still training may yet diverge and truncate it
-    final = public_status(ref.run) in FINISHED
-    step_t = check_step(ref, t)
+    step_t, final = await ready_step(ref, t, settings.sync_seconds)
     example = check_example(ref, step_t, example)
     per_tensor = min(max_cells or settings.max_tensor_cells, settings.max_tensor_cells)
     shapes, whole = step_answer_shapes(ref.run, step_t, numbers, names, example)
@@ -164,9 +177,7 @@ async def gradcheck(ref: RunDep, t: StepPath, settings: SettingsDep,
     """Numerical against analytic gradients at step t, per layer (sampled parameters).
     Each check evaluates the cost thousands of times: checks take turns (503 with
     Retry-After when too many wait), and a finished run's is kept."""
-    await wait_finished(ref.run, settings.sync_seconds)
-    final = public_status(ref.run) in FINISHED  # before the step: see the step route
-    step_t = check_step(ref, t)
+    step_t, final = await ready_step(ref, t, settings.sync_seconds)
     body = await answer_cache.answer(("gradcheck", ref.id, step_t), final, gradcheck_json, ref,
                                      step_t, big=checks)
     return Response(body, media_type="application/json")
@@ -184,9 +195,7 @@ async def predictions(ref: RunDep, t: StepPath, settings: SettingsDep,
     """The class the network predicts for each example of step t's batch, in the order of
     batch.indices: what a confusion matrix counts, in a few bytes an example instead of
     the output A's n_y numbers. Classification only."""
-    await wait_finished(ref.run, settings.sync_seconds)
-    final = public_status(ref.run) in FINISHED  # before the step: see the step route
-    step_t = check_step(ref, t)
+    step_t, final = await ready_step(ref, t, settings.sync_seconds)
     if ref.run.data.info.task == "regression":
         raise HTTPException(422, f"dataset: {ref.config['dataset']} is a regression; only "
                                  "classification has predicted classes")

@@ -15,8 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from app.deps import AnswerCacheDep, RunDep, RunRef, SettingsDep, single_query_values
 from app.record_schemas import UnitMaps
 from app.routes.number_lists import PlainInt, parse_numbers
-from app.routes.steps import ERRORS, StepPath, check_step
-from app.run_cache import FINISHED, public_status, wait_finished
+from app.routes.steps import ERRORS, StepPath, ready_step
 from app.schemas import INVALID
 from app.serialize import dumps
 from engine.unit_maps import (
@@ -88,9 +87,7 @@ async def step_units(ref: RunDep, t: StepPath, settings: SettingsDep,
     width = ref.config["hidden_layers"][layer - 1]
     check_cells(len(picked) if picked else min(width, MAX_UNITS), resolution,
                 settings.max_answer_cells)
-    await wait_finished(ref.run, settings.sync_seconds)
-    final = public_status(ref.run) in FINISHED  # before the step: see the step route
-    step_t = check_step(ref, t)
+    step_t, final = await ready_step(ref, t, settings.sync_seconds)
     key = ("units", ref.id, step_t, layer, None if picked is None else tuple(picked), resolution)
     body = await answer_cache.answer(key, final, units_json, ref, step_t, layer, picked,
                                      resolution)
