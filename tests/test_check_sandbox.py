@@ -8,6 +8,7 @@ Limits are small so that the suite stays fast.
 
 import contextlib
 import io
+import json
 import os
 import re
 import signal
@@ -155,6 +156,78 @@ def test_the_report_of_a_misbehaving_file_is_complete(report):
     assert [f["name"] for f in report["functions"]][:2] == ["sigmoid", "relu"]
     assert len(report["functions"]) == 14
     assert report.exit_status == 1
+
+
+LOUD = '''
+import numpy as np
+
+def compute_cost(AL, Y):
+    raise ValueError("y" * 5_000_000)
+
+def relu_backward(dA, Z):
+    class Odd(Exception):
+        def __str__(self):
+            raise RuntimeError("no words")
+    raise Odd()
+
+def sigmoid(Z):
+    return 1 / (1 + np.exp(-Z)), Z
+'''
+
+
+@pytest.fixture(scope="module")
+def loud(tmp_path_factory):
+    path = tmp_path_factory.mktemp("loud") / "loud.py"
+    path.write_text(LOUD)
+    [checked] = check_files([path], limits=LIMITS)
+    return checked
+
+
+def test_a_long_message_is_quoted_short(loud):
+    """An exception's message of five million characters (its result's line once crossed
+    the channel's 1 MiB cut, and the check ended in a KeyError) is quoted in 300."""
+    cost = row(loud, "compute_cost")
+    assert cost["status"] == "error"
+    assert cost["detail"].startswith("raised ValueError: " + "y" * 300 + "… (4,999,700 more "
+                                     "characters) (line 5: raise ValueError(")
+    assert len(json.dumps(loud.to_json())) + len(str(loud)) < 20_000
+    assert row(loud, "sigmoid")["status"] == "pass"
+
+
+def test_an_exception_whose_words_raise_is_still_named(loud):
+    assert row(loud, "relu_backward")["detail"].startswith(
+        "raised Odd: (its message could not be read) (line 11: raise Odd())")
+
+
+def test_a_result_the_parent_cannot_read_is_an_error():
+    """A result's line longer than the parent reads whole is cut, and lost: when the next
+    event comes, that function is an error, not one to check again."""
+    program = Program("x.py", ".", (), ())
+    progress = [sandbox.Progress(program)]
+    sandbox.result_lost(("function", 0, "relu"), progress)
+    got = progress[0].results["relu"]
+    assert (got.status, got.detail) == (
+        "error", "its check's result could not be read: more than 1 MiB of text")
+    assert "relu" not in progress[0].remaining()
+
+
+def test_a_cut_result_line_ends_as_that_error(monkeypatch):
+    """The wiring: a child whose result line runs past LONGEST_LINE (3 MB), then ends."""
+    monkeypatch.setattr(sandbox, "start_child", silent_child("""
+import json, sys
+token = json.load(sys.stdin)["token"]
+def send(**event):
+    print(token, json.dumps(event), flush=True)
+send(event="ready", mapped=None, limit=None)
+send(event="loaded", program=0, notes=[], defined=["relu"])
+send(event="start", program=0, function="relu")
+print(token, json.dumps({"event": "result", "said": "y" * 3_000_000}), flush=True)
+send(event="end")
+"""))
+    program = Program("x.py", ".", (), ())
+    progress = [sandbox.Progress(program)]
+    sandbox.run_child([progress[0].task(0)], LIMITS, progress)
+    assert progress[0].results["relu"].detail.startswith("its check's result could not be read")
 
 
 # -- the parent's side, without the learner ------------------------------------------------

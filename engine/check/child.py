@@ -25,7 +25,7 @@ import sys
 
 from engine import course
 from engine.check.course_functions import BY_NAME, FUNCTIONS, NAMES
-from engine.check.observe import quiet
+from engine.check.observe import exception_text, quiet
 from engine.check.sandbox import CHANNEL_CLOSED
 from engine.check.source import Piece
 from engine.check.verdict import (
@@ -160,7 +160,7 @@ def load(pieces, folder: str, seconds: float, announce):
         except OutOfTime:
             said, why = f"it ran longer than {seconds:g} s and was stopped", None
         except (Exception, SystemExit) as err:
-            said, why = f"{type(err).__name__}: {err}", err
+            said, why = exception_text(err), err
         else:
             continue
         if piece.kind == "def" and piece.name in NAMES:
@@ -203,8 +203,8 @@ def run_task(task, seconds: float, send):
         except OutOfTime:
             result = timed_out(spec.name, seconds)
         except Exception as err:  # the checker's own failure on odd results: say so, go on
-            result = FunctionResult(spec.name, "error", "could not be checked: "
-                                    f"{type(err).__name__}: {err}")
+            result = FunctionResult(spec.name, "error",
+                                    f"could not be checked: {exception_text(err)}")
         send(event="result", program=program, result=as_json(result))
 
 

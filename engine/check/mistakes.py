@@ -13,7 +13,14 @@ from engine.check import forward_mistakes as fwd
 from engine.check.cases import Case
 from engine.check.compare import Difference, first_difference
 from engine.check.course_functions import CourseFunction, LensView
-from engine.check.observe import MISSING, Observation, difference, observe, value_at
+from engine.check.observe import (
+    MISSING,
+    Observation,
+    difference,
+    exception_text,
+    observe,
+    value_at,
+)
 
 
 class Mistake(NamedTuple):
@@ -215,6 +222,6 @@ def recognise_error(spec: CourseFunction, case: Case, err: BaseException) -> Mis
         try:
             observe(mistake.code, spec, case)
         except Exception as theirs:  # any exception may be the learner's
-            if type(theirs) is type(err) and str(theirs) == str(err):
+            if type(theirs) is type(err) and exception_text(theirs) == exception_text(err):
                 return mistake
     return None

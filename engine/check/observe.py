@@ -18,6 +18,25 @@ from engine.check.course_functions import CourseFunction
 
 # the seed the course's initialize_parameters_deep sets (CONTRACT §8)
 SEED = 3
+LONGEST_QUOTE = 300  # characters of a learner's message or line that a report quotes
+
+
+def shortened(text: str) -> str:
+    """text, or its first LONGEST_QUOTE characters and how many more there were."""
+    if len(text) <= LONGEST_QUOTE:
+        return text
+    return f"{text[:LONGEST_QUOTE]}… ({len(text) - LONGEST_QUOTE:,} more characters)"
+
+
+def exception_text(err: BaseException) -> str:
+    """"ValueError: shapes (3,4) and (5,2) not aligned", as a report quotes it: the message
+    shortened (a learner's may be megabytes long), and an exception whose str() raises
+    still named."""
+    try:
+        said = str(err)
+    except Exception:
+        said = "(its message could not be read)"
+    return f"{type(err).__name__}: {shortened(said)}" if said else type(err).__name__
 
 
 class Observation(NamedTuple):

@@ -25,7 +25,15 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from engine.check.child_events import CLOSED, ENDED, TIMEOUT, line_queue, next_line, parse_line
+from engine.check.child_events import (
+    CLOSED,
+    ENDED,
+    LONGEST_LINE,
+    TIMEOUT,
+    line_queue,
+    next_line,
+    parse_line,
+)
 from engine.check.course_functions import NAMES
 from engine.check.source import Program
 from engine.check.verdict import Failure, FunctionResult, not_read, timed_out
@@ -167,6 +175,8 @@ def run_child(tasks, limits: Limits, progress: list[Progress], on_start=None):
                     strayed(doing, progress, stray)
                 if event is None:
                     continue
+                if doing is not None and doing[0] == "function" and event["event"] != "result":
+                    result_lost(doing, progress)
                 if event["event"] == "end":
                     return None
                 if event["event"] == "too_small":
@@ -218,6 +228,17 @@ def wrote_to_channel(name: str, text: str) -> FunctionResult:
     failure = Failure(name, "the call", "its results, and no writes to files it did not open",
                       said, CHANNEL_HINT, None, "error")
     return FunctionResult(name, "error", said, failure)
+
+
+def result_lost(doing, progress: list[Progress]):
+    """A function's check went on to the next event with no result that could be read:
+    its line was longer than LONGEST_LINE, and cut. An error, not a check to run again."""
+    p, name = progress[doing[1]], doing[2]
+    said = (f"its check's result could not be read: more than {LONGEST_LINE // 2**20} MiB "
+            "of text")
+    failure = Failure(name, "the call", "a result the check can read", said, None, None,
+                      "error")
+    p.results.setdefault(name, FunctionResult(name, "error", said, failure))
 
 
 def interrupted(doing, progress, why, limits: Limits, errors):

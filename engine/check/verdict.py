@@ -26,7 +26,7 @@ from engine.check.course_functions import (
     what,
 )
 from engine.check.mistakes import recognise, recognise_error
-from engine.check.observe import difference, observe
+from engine.check.observe import difference, exception_text, observe, shortened
 
 
 def in_backward_order(L_model_backward):
@@ -144,7 +144,7 @@ def errored(spec, case: Case, expected: str, err: BaseException, filename: str
             ) -> FunctionResult:
     """It raised: say what, the learner's line where it happened, and the classic mistake
     that raises the same, or what the course function it called was given."""
-    message = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    message = exception_text(err)
     callee = course_callee(err, filename)
     given = f"in the course's {callee[0]}, given {callee[1]}" if callee else ""
     where = "; ".join(filter(None, [learner_line(err, filename), given]))
@@ -219,4 +219,4 @@ def learner_line(err: BaseException, filename: str) -> str:
     # a notebook cell's file is "<notebook>, code cell 3": say the cell and its line
     cell = filename.split(", ", 1)[1] + ", " if ", code cell " in filename else ""
     place = f"{cell}line {frame.lineno}"
-    return f"{place}: {text}" if text else place
+    return f"{place}: {shortened(text)}" if text else place

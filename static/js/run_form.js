@@ -2,6 +2,7 @@
 // browser does not validate (novalidate): the server's 422 names the field, and the page
 // shows it in the alert.
 import {configOverrides} from "./state.js";
+import {mistakeName} from "./run_status.js";
 
 // [field, label, kind, note]; kind picks the input
 const FIELDS = [
@@ -31,9 +32,10 @@ function limitText(limit) {
   return limit.max === null || limit.max === undefined ? low : `${low}, ≤ ${limit.max}`;
 }
 
-function select(names, value) {
+// a select of `names`, each shown as label(name)
+function select(names, value, label = (name) => name) {
   const el = document.createElement("select");
-  for (const name of names) el.add(new Option(name, name, false, name === value));
+  for (const name of names) el.add(new Option(label(name), name, false, name === value));
   return el;
 }
 
@@ -52,7 +54,7 @@ function input(field, kind, value, options) {
   if (kind === "dataset") return select(options.datasets.map((d) => d.name), value);
   if (kind.startsWith("choice:")) return select(options[kind.slice(7)], value);
   // a bug lesson's run keeps its mistake through the form's Train, and any run can take one
-  if (kind === "bug") return select(["none", ...options.bugs], value || "none");
+  if (kind === "bug") return select(["none", ...options.bugs], value || "none", mistakeName);
   const el = document.createElement("input");
   el.type = "text";
   el.inputMode = kind === "number" ? "decimal" : "text";

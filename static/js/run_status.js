@@ -53,13 +53,16 @@ const MISTAKES = {
   l2_gradient_missing: "L2 in the cost but not in dW",
 };
 
+// a classic mistake's words, then its id (CONTRACT §7): "dW without 1/m (missing_1_over_m)"
+export const mistakeName = (bug) => (MISTAKES[bug] ? `${MISTAKES[bug]} (${bug})` : bug);
+
 export function describeRun(run) {
   const c = run.config, bug = activeBug(run);
   const batch = c.batch_size === null ? "full batch" : `mini-batches of ${c.batch_size}`;
   const extras = [c.l2 ? `L2 λ = ${c.l2}` : "", c.keep_prob < 1 ? `dropout keep_prob = ${c.keep_prob}` : ""]
     .filter(Boolean).join(", ");
   // a mistake first: the header shows two lines of this
-  return (bug ? `with a classic mistake: ${MISTAKES[bug] || bug} (${bug}) · ` : "") +
+  return (bug ? `with a classic mistake: ${mistakeName(bug)} · ` : "") +
     `${c.dataset} · ${run.dims.join(" → ")} · ${c.activations.join(", ")} · ${c.loss} · ` +
     `${c.init} init · ${c.optimizer}, α = ${c.learning_rate} · ${batch} · ${run.num_steps} iterations` +
     (extras ? ` · ${extras}` : "");

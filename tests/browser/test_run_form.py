@@ -162,6 +162,9 @@ def test_a_runs_classic_mistake_is_named_and_kept_by_the_form(page, server):
     page.locator("#configure summary").click()
     mistake = page.get_by_label("classic mistake")
     expect(mistake).to_have_value("missing_1_over_m")
+    # each named in words before its id, as the header names it
+    expect(mistake.locator("option:checked")).to_have_text("dW without 1/m (missing_1_over_m)")
+    expect(mistake.locator("option").first).to_have_text("none")
     page.get_by_label("learning rate α").fill("0.2")
     with page.expect_response(is_run_post) as answer:
         page.get_by_role("button", name="Train").click()
