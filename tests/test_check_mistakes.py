@@ -46,12 +46,18 @@ REQUIRED = {
     "db summed over the units, axis=0": ["db_summed_over_units", "layer_db_summed_over_units"],
     "the two caches swapped at a call": ["layer_linear_backward_of_activation_cache",
                                          "layer_activation_backward_of_linear_cache"],
+    "g'(Z) left out of relu_backward or sigmoid_backward": ["relu_backward_without_mask",
+                                                             "sigmoid_backward_without_derivative"],
+    "sigmoid's derivative of Z as if it were A, written out in linear_activation_backward":
+        ["layer_sigmoid_backward_of_Z_as_A"],
+    "dA_prev without Wᵀ": ["dA_prev_without_transpose", "layer_dA_prev_without_transpose"],
 }
 # mistakes that raise (a KeyError, a ValueError unpacking Z into three, a TypeError of a
-# tuple given where Z belongs) rather than return something else
+# tuple given where Z belongs, a ValueError of W dZ's shapes) rather than return something else
 RAISING = {"forward_L_is_len_parameters", "update_L_is_len_parameters",
            "layer_linear_backward_of_activation_cache",
-           "layer_activation_backward_of_linear_cache"}
+           "layer_activation_backward_of_linear_cache", "dA_prev_without_transpose",
+           "layer_dA_prev_without_transpose"}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.function}-{m.name}")

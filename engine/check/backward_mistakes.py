@@ -16,6 +16,10 @@ def sigmoid_backward_of_Z_as_A(dA, Z):
     return dA * Z * (1 - Z)
 
 
+def sigmoid_backward_without_derivative(dA, Z):
+    return np.array(dA, copy=True)
+
+
 def sigmoid_backward_without_dA(dA, Z):
     s, _ = course.sigmoid(Z)
     return s * (1 - s)
@@ -31,6 +35,10 @@ def relu_mask_keeps_0(dA, Z):
 
 def relu_mask_keeps_negative(dA, Z):
     return dA * (Z < 0)
+
+
+def relu_backward_without_mask(dA, Z):
+    return np.array(dA, copy=True)
 
 
 def relu_mask_of_dA(dA, Z):
@@ -67,6 +75,12 @@ def dW_db_without_1_over_m(dZ, cache):
 def dA_prev_with_1_over_m(dZ, cache):
     dA_prev, dW, db = course.linear_backward(dZ, cache)
     return dA_prev / _m(cache), dW, db
+
+
+def dA_prev_without_transpose(dZ, cache):
+    _, W, _ = cache
+    _, dW, db = course.linear_backward(dZ, cache)
+    return np.dot(W, dZ), dW, db
 
 
 def dW_with_1_over_m_twice(dZ, cache):
@@ -149,6 +163,13 @@ def _relu_layer(mask):
 
 layer_relu_mask_inverted = _relu_layer(relu_mask_inverted)
 layer_relu_mask_keeps_0 = _relu_layer(relu_mask_keeps_0)
+
+
+def layer_sigmoid_backward_of_Z_as_A(dA, cache, activation):
+    """dZ = dA * activation_cache * (1 - activation_cache): g'(Z) as if the cache held A."""
+    if activation == "sigmoid":
+        return _layer_backward(dA, cache, sigmoid_backward_of_Z_as_A)
+    return course.linear_activation_backward(dA, cache, activation)
 
 
 # -- the whole net -------------------------------------------------------------------------

@@ -72,6 +72,8 @@ LINEAR_BACKWARD = (
             "dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ; yours lack it."),
     Mistake("linear_backward", back.dA_prev_with_1_over_m, "dA_prev = Wᵀ dZ, without 1/m: the "
             "1/m belongs to dW and db only."),
+    Mistake("linear_backward", back.dA_prev_without_transpose, "dA_prev = np.dot(W.T, dZ): W "
+            "is (n[l], n[l-1]), so going back takes its transpose; yours has np.dot(W, dZ)."),
     Mistake("linear_backward", back.dW_with_1_over_m_twice, "dW takes 1/m once; yours divides "
             "by m twice."),
     Mistake("linear_backward", back.db_with_1_over_m_twice, "db takes 1/m once; yours divides "
@@ -98,10 +100,15 @@ MISTAKES = (
             "not A: compute s = 1 / (1 + np.exp(-Z)) first, then dZ = dA * s * (1 - s)."),
     Mistake("sigmoid_backward", back.sigmoid_backward_without_dA, "dZ = dA * s * (1 - s); yours "
             "leaves out the factor dA."),
+    Mistake("sigmoid_backward", back.sigmoid_backward_without_derivative, "dZ = dA * s * (1 - s), "
+            "with s = 1 / (1 + np.exp(-Z)); yours returns dA as it came, without g'(Z)."),
     Mistake("relu_backward", back.relu_mask_inverted, MASK_INVERTED),
     Mistake("relu_backward", back.relu_mask_keeps_0, MASK_KEEPS_0),
     Mistake("relu_backward", back.relu_mask_keeps_negative, "The ReLU mask is inverted: dZ is dA "
             "where Z > 0 and 0 elsewhere; yours keeps it where Z < 0."),
+    Mistake("relu_backward", back.relu_backward_without_mask, "After dZ = np.array(dA, "
+            "copy=True), set dZ[Z <= 0] = 0: ReLU passes no gradient where Z <= 0; yours "
+            "returns dA as it came."),
     Mistake("relu_backward", back.relu_mask_of_dA, "The ReLU mask depends on Z, not on dA: "
             "dZ is dA where Z > 0."),
     Mistake("relu_backward", back.relu_backward_in_place, "relu_backward changed dA in place; "
@@ -161,6 +168,9 @@ MISTAKES = (
             "linear_backward."),
     Mistake("linear_activation_backward", back.layer_relu_mask_inverted, MASK_INVERTED),
     Mistake("linear_activation_backward", back.layer_relu_mask_keeps_0, MASK_KEEPS_0),
+    Mistake("linear_activation_backward", back.layer_sigmoid_backward_of_Z_as_A,
+            "activation_cache holds Z, not A: compute s = 1 / (1 + np.exp(-Z)) first, then "
+            "dZ = dA * s * (1 - s), or call sigmoid_backward(dA, activation_cache)."),
     Mistake("L_model_backward", back.dAL_sign_flipped, "dAL = -(np.divide(Y, AL) - "
             "np.divide(1 - Y, 1 - AL)); yours has the opposite sign.", OUTPUT_BACKWARD),
     Mistake("L_model_backward", back.output_backward_relu, 'The output layer is sigmoid, so '

@@ -44,7 +44,7 @@ REFERENCE["L_model_backward"] = in_backward_order(course.L_model_backward)
 # the code of each course function, to name the one an error was raised in
 COURSE_CODE = {getattr(course, name).__code__: name for name in NAMES}
 HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")  # the course's dnn_utils
-TIME_HINT = "An endless loop? Check that every loop ends."
+TIME_HINT = "An endless loop, or a wait? Check that every loop ends, and that nothing sleeps."
 
 
 class Failure(NamedTuple):
