@@ -172,7 +172,16 @@ class Run:
 
     def _flush(self):
         """Summarize the queued steps; returns those whose numbers are not all finite."""
-        return self._series.flush(self._buffers) if self._series.queued else []
+        if not self._series.queued:
+            return []
+        suspects = self._series.flush(self._buffers)
+        for t, l, name in self._series.take_close():
+            # a std that E[x²] − mean² would cancel, the first chunk it shows in: from
+            # the tensor replayed (consecutive steps replay one step each)
+            forward = self._checkpoints.replay(t).forward
+            self._series.set_std(t, l, name, np.std(
+                forward.caches[l - 1][1] if name == "Z" else forward.A(l)))
+        return suspects
 
     def _score_last(self, t):
         """Score θ_t of the last recorded step on the whole sets, if the cadence did not

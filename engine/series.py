@@ -97,6 +97,7 @@ class Series:
         self._no_batch = (np.zeros(m, dtype=np.intp), placeholder)
         self.recorded = 0  # steps summarized so far
         self._queue, self._reduced = [], 0  # queued steps, and how many are reduced
+        self._close = []  # (t, l, "Z" or "A") of the last flush whose std is the run's to take
 
     def _scorers(self, cfg, layout, data, with_ones):
         """What the scores need: the cadence of the whole sets' and their SetScorers."""
@@ -211,6 +212,7 @@ class Series:
             widths[k] = numbers.m
         with np.errstate(all="ignore"):
             self._reductions.fill(rows, layout, widths)
+            self._close = [(span.start + k, l, name) for k, l, name in self._reductions.close]
             self.cost[span] = [q.cost for q in queue]
             self.epoch[span] = [q.epoch for q in queue]
             batches = Y = None  # the whole training set
@@ -283,6 +285,17 @@ class Series:
         with np.errstate(all="ignore"):
             self._score_sets([t], [theta])
         self._scored_last = t
+
+    def take_close(self):
+        """(t, l, "Z" or "A"): the tensors of the steps summarized last whose entries lie
+        close together (engine.stats.CLOSE), and whose std is to be taken from them
+        (set_std): the reductions watch them from the next chunk on."""
+        close, self._close = self._close, []
+        return close
+
+    def set_std(self, t, l, name, std):
+        """Step t's std of Z[l] or A[l] (name), taken from the tensor itself."""
+        self.layers[t, l - 1, stats.INDEX[f"{name}_std"]] = std
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""

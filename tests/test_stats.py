@@ -141,6 +141,55 @@ def test_std_of_a_constant_tensor_is_zero():
     assert not wrong
 
 
+def test_the_std_of_entries_close_together_is_exact():
+    """E[x²] − mean² cancels when |mean| ≫ std: a sigmoid output of 0.5061103377 ± 1e-10
+    (the course's init in a deep net) was served a std of 0, or off by half. The first
+    chunk that shows such a tensor names its steps (`close`, for the run to measure), and
+    from the next chunk on the reductions measure it from its entries."""
+    rng = np.random.default_rng(8)
+    T = 5
+    Z = 3 * rng.standard_normal((T, 4, 6))
+    Z[1] = -7.25 + 1e-9 * rng.standard_normal((4, 6))  # a hidden Z close together
+    A = np.maximum(Z, 0) + 0.01
+    A[3] = 2.5 + 1e-12 * rng.standard_normal((4, 6))  # and an A, above its row of ones
+    out_Z = 1e-10 * rng.standard_normal((T, 1, 6)) + 0.0244
+    out_A = 1 / (1 + np.exp(-out_Z))
+    out_A[2] = 0.5061103377  # constant: exactly 0
+    X, layout = _chunk([Z, out_Z], [A, out_A], [Z, out_Z], [A])
+    reductions = stats.TensorReductions(layout, ["linear", "sigmoid"], False, T, False)
+    first = [(1, 1, "Z"), (3, 1, "A"), *[(t, 2, "Z") for t in range(T)],
+             *[(t, 2, "A") for t in (0, 1, 3, 4)]]
+    for chunk in range(2):
+        rows = np.full((T, 2, len(stats.LAYER_STATS)), np.nan)
+        for k in range(0, T, 2):
+            reductions.reduce(k, X[k:k + 2], layout)
+        reductions.fill(rows, layout, np.full(T, float(layout.m)))
+        assert sorted(reductions.close) == ([] if chunk else sorted(first))
+        for t in range(T):
+            for l, tensors in enumerate(((Z, A), (out_Z, out_A))):
+                for name, x in zip("ZA", tensors, strict=True):
+                    if chunk == 0 and (t, l + 1, name) in first:
+                        continue  # the run's to measure
+                    std = rows[t, l, stats.INDEX[f"{name}_std"]]
+                    assert std == pytest.approx(np.std(x[t]), rel=1e-9, abs=0), (t, l, name)
+        assert rows[2, 1, stats.INDEX["A_std"]] == 0.0
+
+
+def test_a_deep_course_init_nets_stds_match_its_step_records():
+    """The he-vs-course lesson's second run: sigmoid outputs of about 0.506 that differ in
+    the tenth digit, at every step: the first chunk's measured from replays, the others'
+    by the reductions."""
+    raw = {"dataset": "moons", "n_samples": 200, "noise": 0.2, "hidden_layers": [16] * 5,
+           "init": "course", "learning_rate": 0.1, "steps": 150, "seed": 1}
+    run = Run(normalize_config(raw)).train()
+    summary = run.summary()
+    for t in range(0, run.num_steps, 13):
+        for layer, entry in zip(run.step_record(t)["layers"], summary["layers"], strict=True):
+            for name, x in (("Z", layer["activation_cache"]["Z"]), ("A", layer["A"])):
+                assert entry[f"{name}_std"][t] == pytest.approx(np.std(x), rel=1e-9, abs=0), (
+                    t, layer["l"], name)
+
+
 def test_served_ranges_match_the_step_records(trained):
     """max |·| of each step's X, and of each layer's dZ and dA (the output layer's dA too,
     which training itself leaves out where dZ = A - Y), exactly."""
