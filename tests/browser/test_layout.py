@@ -309,7 +309,10 @@ DEEP_WIDE = "?dataset=digits&hidden_layers=128,128,128,128,128,128&steps=20"
     (390, 844, DEEP_WIDE, 7),
     (1280, 720, DEEP_WIDE + "&big=1", 7),
     (1280, 720, "?lesson=he-vs-course&layout=presenter", 4),
-], ids=["phone", "720p", "phone-deep", "720p-deep-large-text", "720p-presenter-lesson"])
+    # seven columns of about 30 px: "[3] σ", and "top 40" over the edges
+    (1024, 768, "?lesson=vanishing-sigmoid&tour=3", 4),
+], ids=["phone", "720p", "phone-deep", "720p-deep-large-text", "720p-presenter-lesson",
+        "1024-lesson-deep"])
 def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, width, height,
                                                                query, notes):
     """Digits draws 10 units of each wide layer and the strongest 40 of the edges between
@@ -319,7 +322,8 @@ def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, wid
     page.set_viewport_size({"width": width, "height": height})
     open_page(page, server, query, plots=1 if "presenter" in query else PAGE_PLOTS)
     words = page.evaluate(NETWORK_WORDS)
-    between = [w["text"] for w in words if "40" in w["text"] and "of 100" in w["text"]]
+    between = [w["text"] for w in words if w["text"] in ("top40", "top 40of 100")
+               or w["text"].startswith("strongest")]
     assert len(between) == notes and len({*between}) == 1  # one form for all
     hit = [(a["text"], b["text"]) for k, a in enumerate(words) for b in words[k + 1:]
            if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1

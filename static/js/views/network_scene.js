@@ -66,11 +66,24 @@ function chosenEdges(dims, l, data) {
   return pairs.sort((a, b) => size(b) - size(a)).slice(0, TOP_EDGES);
 }
 
+// each pair of layers' largest |value| on its edges: one range for them all, so that the
+// diagram compares the layers (a vanishing dW[1] is faint beside dW[6]), or with the
+// colours "per tensor" each layer's own; null where the phase has not reached the layer
+export function edgeRanges(frame, p) {
+  const tops = frame.run.dims.map((_, l) => {
+    const source = l > 0 && edgeSource(frame, p, l);
+    return source ? maxAbs(source.tensor.data.flat()) : null;
+  });
+  if (frame.scale === "tensor") return tops;
+  const all = maxAbs(tops.filter((top) => top !== null));
+  return tops.map((top) => (top === null ? null : all));
+}
+
 function edgesOf(frame, p, px) {
-  const dims = frame.run.dims, edges = [];
+  const dims = frame.run.dims, edges = [], tops = edgeRanges(frame, p);
   for (let l = 1; l < dims.length; l++) {
     const source = edgeSource(frame, p, l), data = (source ? source.tensor : frame.params[l - 1].W).data;
-    const top = source ? maxAbs(source.tensor.data.flat()) : 1;
+    const top = tops[l] || 1;
     for (const [i, k] of chosenEdges(dims, l, data)) {
       const v = source ? finiteOrNaN(data[i][k]) / top : 0;
       edges.push({key: `${l}:${i}:${k}`, l, a: px(position(dims, l - 1, k)), b: px(position(dims, l, i)),

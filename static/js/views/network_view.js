@@ -107,7 +107,8 @@ function showKey(frame) {
   if (!key) return;
   const bad = showsNonFinite(frame);
   const {wanted, index, choices} = frame.example;
-  key.textContent = "neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW" +
+  const edges = frame.scale === "tensor" ? "each layer's own colour range" : "one colour range for every layer";
+  key.textContent = `neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW, ${edges}` +
     (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch: showing example ${index}, the batch's first` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
@@ -154,6 +155,10 @@ function labelSize(frame, w) {
   return Math.max(9, Math.min(fontSize(), size));
 }
 
+// the activations' names where a deep network leaves a column about 30 px (1024 px with a
+// lesson open): "[3] σ" beside "[4] σ" rather than "[3] sigmoid[4] sigmoid"
+const SHORT = {sigmoid: "σ", leaky_relu: "lrelu", softmax: "smax", linear: "lin"};
+
 function annotations(frame, w) {
   const {dims, config} = frame.run, font = {size: labelSize(frame, w)};
   // xanchor "auto" would left-align labels in the left third of the paper: centre them
@@ -163,7 +168,7 @@ function annotations(frame, w) {
   const names = fit(dims.map((n, l) => (l === 0
     ? [["X = A[0]", `${n} input${n === 1 ? "" : "s"}`], ["X", `${n} in`]]
     : [[`layer ${l}`, `${config.activations[l - 1]} · ${n}`], [`layer ${l}`, config.activations[l - 1]],
-      [`[${l}]`, config.activations[l - 1]]])));
+      [`[${l}]`, config.activations[l - 1]], [`[${l}]`, SHORT[config.activations[l - 1]] || config.activations[l - 1]]])));
   const notes = dims.map((n, l) => at(position(dims, l, 0).x, 0.99, names[l]));
   const cut = dims.flatMap((n, l) => (n > MAX_SHOWN ? [l] : []));
   fit(cut.map((l) => [[`+${dims[l] - MAX_SHOWN} more`], [`+${dims[l] - MAX_SHOWN}`]]))
@@ -171,7 +176,7 @@ function annotations(frame, w) {
   // between the two columns, under the edges it speaks of (the neurons leave room for it)
   const pairs = thinnedPairs(dims);
   fit(pairs.map(({between}) => [[`strongest ${TOP_EDGES}`, `of ${between} drawn`],
-    ["strongest", `${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES}`, `of ${between}`]]))
+    ["strongest", `${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES}`, `of ${between}`], ["top", `${TOP_EDGES}`]]))
     .forEach((text, k) => notes.push(at((position(dims, pairs[k].l - 1, 0).x + position(dims, pairs[k].l, 0).x) / 2,
       0.05, text, {font: {...font, color: "#595959"}})));
   return notes;

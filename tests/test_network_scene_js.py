@@ -1,0 +1,49 @@
+"""static/js/views/network_scene.js, run by Node: the diagram's edges share one colour range
+across layers (so that a vanishing dW[1] is faint beside dW[3]), or, with the colours per
+tensor, each layer has its own; layers the phase has not reached have none."""
+
+import pytest
+
+from tests.node_runner import call_js, needs_node
+
+
+def frame(scale, dW_scales=(1e-3, 0.5, 2.0)):
+    """Three layers [2, 3, 3, 1] whose dW[l] entries are ±dW_scales[l - 1]."""
+    dims = [2, 3, 3, 1]
+    params = []
+    for l, size in enumerate(dW_scales, 1):
+        rows = [[size * (-1) ** (i + k) for k in range(dims[l - 1])] for i in range(dims[l])]
+        params.append({"W": {"data": rows}, "dW": {"data": rows}, "updateW": {"data": rows}})
+    column = [0.5] * 3
+    example = {"A": [[1.0, 2.0], column, column, [0.5]], "dZ": [None, column, column, [0.5]],
+               "dA": [None, column, column, [0.5]], "masks": None}
+    return {"run": {"dims": dims, "L": 3}, "params": params, "example": example,
+            "scale": scale}
+
+
+@needs_node
+@pytest.mark.parametrize(("scale", "phase", "ranges"), [
+    ("shared", {"kind": "backward", "l": 1}, [None, 2.0, 2.0, 2.0]),
+    ("symlog", {"kind": "backward", "l": 1}, [None, 2.0, 2.0, 2.0]),
+    ("tensor", {"kind": "backward", "l": 1}, [None, 1e-3, 0.5, 2.0]),
+    # backward at layer 2 has not reached dW[1]: the range is of dW[2] and dW[3]
+    ("shared", {"kind": "backward", "l": 2}, [None, None, 2.0, 2.0]),
+    ("shared", {"kind": "update", "l": None}, [None, 2.0, 2.0, 2.0]),
+])
+def test_edges_share_one_range_unless_colours_are_per_tensor(scale, phase, ranges):
+    [got] = call_js("views/network_scene.js", [["edgeRanges", frame(scale), phase]])
+    assert got == pytest.approx(ranges)
+
+
+@needs_node
+def test_a_vanishing_layers_edges_are_drawn_faint():
+    calls = [["scene", frame(scale), {"w": 400, "h": 300}, {"kind": "backward", "l": 1}]
+             for scale in ("shared", "tensor")]
+    shared, own = call_js("views/network_scene.js", calls)
+
+    def widest(scene, l):
+        return max(abs(e["pos"]) for e in scene["edges"] if e["l"] == l)
+
+    assert widest(shared, 1) == pytest.approx(1e-3 / 2.0)
+    assert widest(shared, 3) == pytest.approx(1.0)
+    assert widest(own, 1) == pytest.approx(1.0)
