@@ -122,8 +122,11 @@ function createPage(options) {
   // a second run (?compare=<id>) steps with this one: its view draws from each frame
   compareView.connect(store, options);
   // a new run starts at its first view
-  page.fillForm = createRunForm($("run-form"), options,
-    (config) => showConfig(page, {config, runId: null}, FIRST_VIEW));
+  page.fillForm = createRunForm($("run-form"), options, (config) => {
+    page.submittedKey = JSON.stringify(config);
+    showConfig(page, {config, runId: null}, FIRST_VIEW);
+    if (page.submittedKey === page.loadedKey) closeForm(page);  // the run on screen already
+  });
   // the default run leaves an open lesson, whose words and second run are about its own
   $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null},
     {...FIRST_VIEW, ...(store.get().lesson ? {lesson: null, tour: 0, compare: null} : {})}));
@@ -219,7 +222,18 @@ async function loadRun(page, {keepAlert = false} = {}) {
   page.session = opened;
   endLoad(page);
   markInvalid(null);
+  if (page.submittedKey === key) closeForm(page);
   adoptRun(page, opened, {...page.store.get(), ...start});
+}
+
+// the form folds away once the run it submitted opens, so that the run shows where the
+// form stood (a refusal leaves it open, its field outlined); focus in it goes to its summary
+function closeForm(page) {
+  page.submittedKey = null;
+  const details = $("configure");
+  const focused = details.contains(document.activeElement);
+  details.open = false;
+  if (focused) details.querySelector("summary").focus();
 }
 
 // the run on screen, over a state whose config is still loading

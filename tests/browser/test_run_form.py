@@ -171,6 +171,10 @@ def test_a_runs_classic_mistake_is_named_and_kept_by_the_form(page, server):
     assert answer.value.json()["config"]["bug"] == "missing_1_over_m"
     expect(page).to_have_url(re.compile(r"[?&]bug=missing_1_over_m(&|$)"))
     expect(page.locator("#run-summary")).to_contain_text("α = 0.2 ")  # the form shows it
+    # the form folds away once its run opens, focus on its summary, and opens again
+    expect(page.locator("#configure")).not_to_have_attribute("open", "")
+    expect(page.locator("#configure summary")).to_be_focused()
+    page.keyboard.press("Enter")
     mistake.select_option("none")
     with page.expect_response(is_run_post) as answer:
         page.get_by_role("button", name="Train").click()
@@ -186,4 +190,5 @@ def test_a_refusal_naming_the_activations_outlines_them(page, server):
     page.locator("select[name=activation-3]").select_option("tanh")
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_test_id("alert")).to_contain_text("activations")
+    expect(page.locator("#configure")).to_have_attribute("open", "")  # to mend the field
     expect(page.locator("#field-activations")).to_have_attribute("aria-invalid", "true")
