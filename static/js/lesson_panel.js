@@ -23,7 +23,11 @@ function build(aside) {
     count: make("span", {className: "lesson-count"}, "lesson-count"),
     next: make("button", {type: "button", textContent: "next ▶"}, "lesson-next"),
     question: make("p", {className: "lesson-question"}, "lesson-question"),
+    away: make("p", {className: "lesson-away", hidden: true}, "lesson-away"),
+    back: make("button", {type: "button", textContent: "back to this step"}, "lesson-return"),
   };
+  parts.away.append(make("span", {textContent: "The views have moved on from this step: its words describe its own view. "}),
+    parts.back);
   parts.close.setAttribute("aria-label", "close the lesson");
   parts.prev.setAttribute("aria-label", "previous step of the lesson");
   parts.next.setAttribute("aria-label", "next step of the lesson");
@@ -33,7 +37,7 @@ function build(aside) {
   const nav = make("div", {className: "lesson-nav"});
   nav.append(parts.prev, parts.count, parts.next);
   const tour = make("div", {className: "lesson-tour"});
-  tour.append(parts.say, nav, parts.question);
+  tour.append(parts.say, parts.away, nav, parts.question);
   aside.setAttribute("aria-labelledby", "lesson-title");
   parts.panel = aside;
   // the tour's words and buttons under the title, the intro after them: in large text at
@@ -53,8 +57,8 @@ function runsText(lesson) {
 const sayText = (lesson, n, steps = lesson.tour.length) => (n > 0 ? lesson.tour[n - 1].say
   : `A tour of ${steps} step${steps === 1 ? "" : "s"}: “next” moves the views to each one.`);
 
-// n: the tour step, 0 (the lesson's own view) to N
-function fill(parts, lesson, n) {
+// n: the tour step, 0 (the lesson's own view) to N; away: the views have moved off it
+function fill(parts, lesson, n, away) {
   const steps = lesson.tour.length, last = n >= steps;
   parts.title.textContent = lesson.title;
   parts.summary.textContent = lesson.summary;
@@ -67,6 +71,8 @@ function fill(parts, lesson, n) {
   parts.next.disabled = last;
   parts.question.replaceChildren(make("strong", {textContent: "Question: "}), lesson.question);
   parts.question.hidden = !last;
+  parts.away.hidden = !away;
+  parts.say.classList.toggle("stale", away);
   // past its first step the panel keeps only the step's words, its buttons and the
   // question (lessons.css): on a phone the views stay in sight, at 720 px all of it
   parts.panel.classList.toggle("touring", n > 0);
@@ -85,8 +91,9 @@ function bringUp(aside) {
   });
 }
 
-// actions: {walk(delta), close()}. show(lesson, n) opens the panel at tour step n (0 to
-// N), show(null) hides it; onToggle(open) hears when the panel appears or goes
+// actions: {walk(delta), close()}. show(lesson, n, away) opens the panel at tour step n (0
+// to N), saying so if the views have moved away from it; show(null) hides it;
+// onToggle(open) hears when the panel appears or goes
 export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
   // a button that goes disabled under the focus drops it to the page (before the step's
@@ -101,13 +108,17 @@ export function createLessonPanel(aside, actions, onToggle) {
   parts.prev.addEventListener("click", () => step(-1));
   parts.next.addEventListener("click", () => step(1));
   parts.close.addEventListener("click", () => actions.close());
+  parts.back.addEventListener("click", () => {
+    actions.walk(0);
+    (parts.next.disabled ? parts.prev : parts.next).focus();  // the button goes with the note
+  });
   aside.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }
   });
   return {
-    show(lesson, n) {
+    show(lesson, n, away = false) {
       const wasOpen = !aside.hidden;
-      if (lesson) fill(parts, lesson, n);
+      if (lesson) fill(parts, lesson, n, away);
       aside.hidden = !lesson;
       aside.dataset.lesson = lesson ? lesson.id : "";
       if (wasOpen !== Boolean(lesson)) onToggle(Boolean(lesson));

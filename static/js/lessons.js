@@ -47,6 +47,7 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
     focusPanel = true;
     showRun({config, runId}, view);
   };
+  // delta 0: back to the step's view, after stepping away from it
   const walk = (delta) => {
     const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
     store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep(), layers())});
@@ -60,14 +61,18 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   const relayout = () => requestAnimationFrame(() => window.dispatchEvent(new Event("resize")));
   const panel = createLessonPanel(document.getElementById("lesson-panel"), {walk, close}, relayout);
   const menu = createLessonMenu(document.querySelector("[data-testid=lessons]"), lessons, open);
+  // whether the views have moved off tour step n's (an iteration, phase or layer since)
+  const away = (s, lesson, n) => n > 0 && Object.entries(viewPatch(tourView(lesson, n), lastStep(), layers()))
+    .some(([key, value]) => s[key] !== value);
   const show = (s) => {
-    const lesson = byId.get(s.lesson) || null;
-    panel.show(lesson, lesson ? clampTour(lesson, s.tour) : 0);
+    const lesson = byId.get(s.lesson) || null, n = lesson ? clampTour(lesson, s.tour) : 0;
+    panel.show(lesson, n, Boolean(lesson) && away(s, lesson, n));
     menu.mark(s.lesson);
     if (lesson && focusPanel) panel.focus();
     focusPanel = false;
   };
-  store.subscribe((s, before) => { if (s.lesson !== before.lesson || s.tour !== before.tour) show(s); });
+  const VIEW = ["lesson", "tour", "iteration", "phase", "layer"];
+  store.subscribe((s, before) => { if (VIEW.some((key) => s[key] !== before[key])) show(s); });
   return openLinked(store, byId, options, show);
 }
 

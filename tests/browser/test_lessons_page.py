@@ -444,3 +444,31 @@ def test_back_to_the_default_run_leaves_the_lesson_and_its_second_run(page, serv
     page.reload()
     expect(page.locator("#run-summary")).to_contain_text("moons")
     expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+
+
+def test_a_tour_step_left_for_another_view_says_so_and_leads_back(page, server):
+    """Stepping on from a tour step (→, play) left its words over another iteration: "the
+    cost is about 0.3" beside J = 4.6e12. They stand back with a note, whose button
+    returns to the step's view; the note's words read at 4.5:1 too."""
+    open_page(page, server, "?lesson=divergence&tour=1")
+    away, say = page.get_by_test_id("lesson-away"), page.get_by_test_id("lesson-say")
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 0 ")
+    expect(away).to_be_hidden()
+    page.get_by_test_id("step-next").click()
+    page.get_by_test_id("step-next").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 2 ")
+    expect(away).to_be_visible()
+    expect(say).to_have_class(re.compile(r"\bstale\b"))
+    expect(page).to_have_url(re.compile(r"[?&]tour=1(&|$)"))
+    assert page.evaluate(LESSON_CONTRAST) == []
+    page.reload()  # the link keeps the step, and the page that it was left
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 2 ")
+    expect(away).to_be_visible()
+    page.get_by_test_id("lesson-return").click()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 0 ")
+    expect(away).to_be_hidden()
+    expect(say).not_to_have_class(re.compile(r"\bstale\b"))
+    expect(page.get_by_test_id("lesson-next")).to_be_focused()
+    # a phase moved off the step's is away from it too
+    page.get_by_test_id("phase-prev").click()
+    expect(away).to_be_visible()
