@@ -383,3 +383,24 @@ def test_a_layer_that_never_learns_is_named_not_missing(page, server):
     open_page(page, server, f"?it=5&compare={zeros}")
     expect(figure_of(page, "compare-flow")).to_contain_text(
         "‖dW‖ = 0 at every iteration, so no line on the log axis: B [1] [2]")
+
+
+def test_presenter_shows_the_second_run_under_the_network_and_the_inspector(page, server):
+    """The presenter layout hid the comparison while its toggle showed pressed, so that a
+    lesson's stops about its second run could not be projected. It comes under the two
+    panels, which keep the window's height; the views scroll down to it."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?lesson=adam-vs-gd&tour=1&layout=presenter", plots=1)
+    compare = page.get_by_test_id("view-compare")
+    expect(compare).to_be_visible()
+    expect(page.get_by_test_id("compare-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: optimizer gd")
+    views = page.locator(".views")
+    network = page.locator(".panel-network").bounding_box()
+    assert network["y"] + network["height"] <= 720  # on the screen, at its full height
+    assert views.evaluate("v => v.scrollHeight > v.clientHeight")
+    compare.scroll_into_view_if_needed()
+    assert compare.bounding_box()["y"] < 720
+    page.get_by_test_id("compare-toggle").click()
+    expect(compare).to_be_hidden()
+    assert not views.evaluate("v => v.scrollHeight > v.clientHeight + 1")
