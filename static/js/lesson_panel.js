@@ -24,6 +24,8 @@ function build(aside) {
     next: make("button", {type: "button", textContent: "next ▶"}, "lesson-next"),
     question: make("p", {className: "lesson-question"}, "lesson-question"),
     away: make("p", {className: "lesson-away", hidden: true}, "lesson-away"),
+    toCompare: make("button", {type: "button", className: "lesson-to-compare", textContent: "↓ the two runs"},
+      "lesson-to-compare"),
     back: make("button", {type: "button", textContent: "back to this step"}, "lesson-return"),
   };
   parts.away.append(make("span", {textContent: "The views have moved on from this step: its words describe its own view. "}),
@@ -31,11 +33,12 @@ function build(aside) {
   parts.close.setAttribute("aria-label", "close the lesson");
   parts.prev.setAttribute("aria-label", "previous step of the lesson");
   parts.next.setAttribute("aria-label", "next step of the lesson");
+  parts.toCompare.title = "the lesson's second run, side by side with this one";
   parts.say.setAttribute("aria-live", "polite");
   const head = make("div", {className: "lesson-head"});
   head.append(make("p", {className: "lesson-kicker", textContent: "Lesson"}), parts.title, parts.close);
   const nav = make("div", {className: "lesson-nav"});
-  nav.append(parts.prev, parts.count, parts.next);
+  nav.append(parts.prev, parts.count, parts.next, parts.toCompare);
   const tour = make("div", {className: "lesson-tour"});
   tour.append(parts.say, parts.away, nav, parts.question);
   aside.setAttribute("aria-labelledby", "lesson-title");
@@ -64,6 +67,8 @@ function fill(parts, lesson, n, away) {
   parts.summary.textContent = lesson.summary;
   parts.runs.textContent = runsText(lesson);
   parts.runs.hidden = !lesson.compare;
+  // a lesson with a second run: its steps speak of it, and its panel is below the views
+  parts.toCompare.hidden = !lesson.compare;
   parts.look.replaceChildren(...lesson.look_for.map((line) => make("li", {textContent: line})));
   parts.say.textContent = steps ? sayText(lesson, n) : "";
   parts.count.textContent = steps ? `${n} / ${steps}` : "";
@@ -108,6 +113,11 @@ export function createLessonPanel(aside, actions, onToggle) {
   parts.prev.addEventListener("click", () => step(-1));
   parts.next.addEventListener("click", () => step(1));
   parts.close.addEventListener("click", () => actions.close());
+  parts.toCompare.addEventListener("click", () => {
+    const panel = document.getElementById("view-compare");
+    panel.scrollIntoView({block: "start", behavior: "instant"});
+    panel.querySelector("h2").focus({preventScroll: true});
+  });
   parts.back.addEventListener("click", () => {
     actions.walk(0);
     (parts.next.disabled ? parts.prev : parts.next).focus();  // the button goes with the note

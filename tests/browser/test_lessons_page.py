@@ -472,3 +472,19 @@ def test_a_tour_step_left_for_another_view_says_so_and_leads_back(page, server):
     # a phase moved off the step's is away from it too
     page.get_by_test_id("phase-prev").click()
     expect(away).to_be_visible()
+
+
+def test_a_lessons_second_run_is_a_click_away(page, server):
+    """Steps that speak of the second run ("GD's update is −α dW[1]") had it below the
+    fold at 720 px: the panel's "↓ the two runs" brings it up, its heading focused; a
+    lesson without one has no such button."""
+    open_page(page, server, "?lesson=adam-vs-gd&tour=1")
+    compare = page.get_by_test_id("view-compare")
+    assert compare.bounding_box()["y"] > 600
+    page.get_by_test_id("lesson-to-compare").click()
+    expect(page.locator("#compare-title")).to_be_focused()
+    top = compare.bounding_box()["y"]
+    assert 0 <= top < 300, top
+    choose(page, "softmax-digits")
+    expect(page.get_by_test_id("lesson-panel").locator("h2")).to_contain_text("Softmax")
+    expect(page.get_by_test_id("lesson-to-compare")).to_be_hidden()
