@@ -47,3 +47,5 @@ def test_a_vanishing_layers_edges_are_drawn_faint():
     assert widest(shared, 1) == pytest.approx(1e-3 / 2.0)
     assert widest(shared, 3) == pytest.approx(1.0)
     assert widest(own, 1) == pytest.approx(1.0)
+    # the neurons' one range holds the dA[1] that arrives and the dZ it becomes: the key says so
+    assert shared["legend"] == "dA, dZ"

@@ -142,7 +142,7 @@ export function scene(frame, {w, h}, p = frame.phase) {
   const px = (q) => ({x: q.x * w, y: (1 - q.y) * h});
   const values = frame.run.dims.map((_, l) => nodeValues(frame, p, l)), top = nodeRange(frame, p, values);
   return {phase: p, nodes: nodesOf(frame, p, px, values, top), edges: edgesOf(frame, p, px), top,
-    legend: p.kind === "backward" ? "dZ" : "A", cost: p.kind === "cost" ? 1 : 0};
+    legend: p.kind !== "backward" ? "A" : incoming(frame, p) ? "dA, dZ" : "dZ", cost: p.kind === "cost" ? 1 : 0};
 }
 
 // whether the diagram shows a value that is not a finite number (a diverged step)
