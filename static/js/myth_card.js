@@ -53,6 +53,11 @@ function entryWords(frame, l, i) {
 
 // the card's words for layer l at step t, with the diagram's example: its Z[l] and A[l]
 // columns as the engine recorded them (example=i), and j, its column in the batch
+// a forward phase before the layer's: its cache is not written yet at this iteration (the
+// inspector draws it faded), and the card says when it will be
+const pending = (frame) => (frame.phase.kind === "forward" && frame.phase.l < frame.layer
+  ? `, once forward reaches layer ${frame.layer}` : "");
+
 function words(frame, T) {
   const l = frame.layer, {Z, A} = frame.example;
   const entry = entryWords(frame, l, contrastRow(Z[l], A[l]));
@@ -62,7 +67,7 @@ function words(frame, T) {
   const truth = mistaken
     ? `<b>This run makes that mistake</b> (bug activation_cache_holds_A): its activation_cache[${l}] holds ` +
       `A[${l}], so backward takes g′ at A[${l}]. <b>The correct code</b> (framed below, iteration ${frame.t}): `
-    : `<b>Truth, in this run</b> (iteration ${frame.t}): `;
+    : `<b>Truth, in this run</b> (iteration ${frame.t}${pending(frame)}): `;
   return `<b>Myth:</b> “linear_cache stores Z, activation_cache stores A.” ${truth}` +
     `linear_cache[${l}] holds A_prev (${shapeText(T.A_prev)}), ` +
     `W[${l}] (${shapeText(T.W)}) and b[${l}] (${shapeText(T.b)}) — not Z; activation_cache[${l}] holds ` +

@@ -101,3 +101,15 @@ def test_a_run_of_the_myths_own_mistake_says_its_cache_holds_a(page, server):
                                  "its activation_cache[2] holds A[2]")
     expect(card).to_contain_text("The correct code (framed below, iteration 0): linear_cache[2]")
     expect(card).not_to_contain_text("Truth, in this run")
+
+
+def test_a_cache_not_written_yet_is_said_to_be_on_its_way(page, server):
+    """Forward at layer 1 draws cache[3] faded, "not computed yet": the card's numbers are
+    what this iteration's forward will write there, and it says so."""
+    fresh_visit(page, server, "?it=5&phase=forward-1&layer=3")
+    card = page.get_by_test_id("myth-card")
+    expect(card).to_contain_text("(iteration 5, once forward reaches layer 3)")
+    page.get_by_test_id("phase-next").click()
+    page.get_by_test_id("phase-next").click()  # forward · layer 3: written now
+    expect(page.get_by_test_id("phase-label")).to_contain_text("layer 3")
+    expect(card).to_contain_text("(iteration 5)")
