@@ -402,6 +402,11 @@ def test_a_touch_phones_controls_are_at_least_24_px_each_way(browser, server):
         assert page.evaluate(SMALL_TARGETS) == []
         page.locator("#more-controls").click()
         assert page.evaluate(SMALL_TARGETS) == []
+        # a lesson's panel (its ×, the tour's buttons) and the quiz's answers
+        open_page(page, server, "?lesson=bug-missing-1-over-m&tour=1&quiz=1")
+        expect(page.get_by_test_id("lesson-close")).to_be_visible()
+        expect(page.locator(".quiz-option").first).to_be_visible()
+        assert page.evaluate(SMALL_TARGETS) == []
     finally:
         ctx.close()
 
