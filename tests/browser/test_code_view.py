@@ -73,3 +73,11 @@ def test_the_explainer_names_a_linear_outputs_backward_apart_from_linear_backwar
     expect_words(page.get_by_test_id("cache-explainer"),
                  ["identity_backward(dA, activation_cache) needs Z for g′(Z)",
                   "linear_backward(dZ, linear_cache) needs A_prev"], ["linear_backward(dA"])
+
+
+def test_the_code_panel_points_to_check_my_code(page, server):
+    """A learner on the page found no word of `backprop-lens check` (CONTRACT §8)."""
+    open_page(page, server)
+    note = page.locator(".panel-code .code-check")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("backprop-lens check my_notebook.ipynb")
