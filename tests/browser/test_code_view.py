@@ -3,6 +3,7 @@
 show the correct course code beside the mistaken numbers."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import expect_words, open_page
 
