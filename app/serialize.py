@@ -85,20 +85,30 @@ def block_mean(X, fr, fc):
 def significant(X, digits: int):
     """X with every finite value rounded to `digits` significant digits; NaN and ±inf kept.
 
-    Each result is the double nearest the rounded decimal, so its shortest repr (what orjson
-    writes) has at most those digits: k / 10**p and k * 10**p are correctly rounded while
-    10**p is exact (p <= EXACT_POWER); the rare values further out are formatted one by one.
+    Each result is the double nearest the rounded decimal, as float(f"{x:.{digits - 1}e}")
+    gives it, so its shortest repr (what orjson writes) has at most those digits. The
+    product x · 10**p is rounded once, and then k / 10**p and k * 10**p are correctly
+    rounded while 10**p is exact (p <= EXACT_POWER) and k < 2**53: where that product may
+    have crossed a tie (…5) in its rounding, floor(log10 |x|) is one off, or the digits are
+    more than a double's product holds, the value is formatted by itself instead.
     """
     X = np.asarray(X, dtype=np.float64)
+    if digits >= MAX_DIGITS:  # every double is the nearest to its own 17 digits
+        return X.copy()
     with np.errstate(all="ignore"):
         exponent = np.floor(np.log10(np.abs(X)))  # -inf for 0, NaN for NaN
         decimals = np.where(np.isfinite(exponent), digits - 1 - exponent, 0)
         scale = 10.0 ** np.minimum(np.abs(decimals), EXACT_POWER)
-        rounded = np.where(decimals >= 0, np.round(X * scale) / scale,
-                           np.round(X / scale) * scale)
-    far = np.isfinite(X) & (np.abs(decimals) > EXACT_POWER)
-    if far.any():
-        rounded[far] = [float(f"{v:.{digits - 1}e}") for v in X[far].tolist()]
+        scaled = np.where(decimals >= 0, X * scale, X / scale)
+        whole = np.round(scaled)
+        rounded = np.where(decimals >= 0, whole / scale, whole * scale)
+        size = np.abs(whole)
+        unsure = ((np.abs(np.abs(scaled - whole) - 0.5) <= 2 * np.spacing(np.abs(scaled)))
+                  | (size < 10.0 ** (digits - 1)) | (size > 10.0 ** digits)
+                  | (np.abs(decimals) > EXACT_POWER) | (digits > 15))
+    unsure &= np.isfinite(X) & (X != 0)
+    if unsure.any():
+        rounded[unsure] = [float(f"{v:.{digits - 1}e}") for v in X[unsure].tolist()]
     # a value that would round past the largest double keeps its own digits
     return np.where(np.isfinite(rounded) | ~np.isfinite(X), rounded, X)
 
