@@ -47,7 +47,7 @@ def _segment_norms(vectors, layout):
 # rounding θ − step leaves |δ| ≤ u·|θ_{t+1}|; the two norms agree to
 # u·‖W_{t+1}‖/‖ΔW‖ ≈ u·(1 + 1/ratio) (relative) at worst, ratio = ‖ΔW‖/‖W‖, and to
 # far less for random rounding. Below this ratio the difference itself is measured.
-EXACT_UPDATE_RATIO = 1e-9
+EXACT_UPDATE_RATIO = 1e-6  # so the two agree to about 1e-10 (relative) at worst
 
 
 _THETA, _GRAD, _STEP = range(3)  # the first three StepVectors, as _norms stacks them
