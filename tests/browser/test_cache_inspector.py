@@ -108,6 +108,13 @@ def test_hover_names_the_block_and_the_click_gives_the_exact_value(page, server)
     assert float(where[3]) == pytest.approx(Z[row][col], rel=1e-9, abs=1e-12)
     page.wait_for_load_state("networkidle")
     assert steps() <= before + 1
+    # the formula says all the tip would: no tip over it while the mouse stays on the cell
+    expect(page.locator(".tooltip")).to_be_hidden()
+    x, y = slot_point(page, "Z", 0.86, 0.45)
+    page.mouse.move(x + 0.5, y)
+    expect(page.locator(".tooltip")).to_be_hidden()
+    page.mouse.move(*slot_point(page, "Z", 0.86, 0.05))  # another cell: its tip
+    expect(page.locator(".tooltip")).to_be_visible()
 
 
 RUN_VIEW = "?it=200&phase=update&layer=2&scale=run"

@@ -169,18 +169,25 @@ function listen(slot, hooks) {
   // stayed over the formula (a finger never "leaves" the canvas)
   let touched = -Infinity;
   c.addEventListener("touchstart", () => { touched = performance.now(); hideTip(); }, {passive: true});
+  // a clicked cell's formula says all its tip would: no tip over the formula until the
+  // mouse moves to another cell
+  let clicked = null;
   c.addEventListener("mousemove", (e) => {
     if (!slot.tensor || performance.now() - touched < TAP_MS) return;
     const {i, j, fy, fx} = cellUnder(slot, e);
+    if (clicked === `${i},${j}`) return;
+    clicked = null;
     showTip(e, hooks.describe(cellOf(slot, i, j, fy, fx)) + "\nclick: its exact value and formula");
   });
-  c.addEventListener("mouseleave", hideTip);
+  c.addEventListener("mouseleave", () => { clicked = null; hideTip(); });
   // a click opens the formula and moves the cursor there, without taking the focus: the
   // arrow keys keep stepping the iteration for a mouse user
   c.addEventListener("mousedown", (e) => {
     if (e.button !== 0 || !slot.tensor) return;
     e.preventDefault();
     const {i, j, fy, fx} = cellUnder(slot, e);
+    clicked = `${i},${j}`;
+    hideTip();
     slot.cursor = [i, j];
     placeCursor(slot);
     hooks.open(cellOf(slot, i, j, fy, fx), {x: e.clientX, y: e.clientY, ...rowBand(slot, i)});
