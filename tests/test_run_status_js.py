@@ -40,3 +40,17 @@ BANNERS = [
 @pytest.mark.parametrize(("text", "left", "had_run", "banner"), BANNERS)
 def test_the_banner_says_how_far_and_how_long(text, left, had_run, banner):
     assert call_js("run_status.js", [["bannerText", text, left, had_run]]) == [banner]
+
+
+def test_a_runs_words_name_its_mistake_then_its_learning_rate_before_its_layers():
+    """The header shows two lines: at 1024 px a deep net's activations pushed α off them."""
+    config = {"dataset": "moons", "activations": ["sigmoid"] * 6 + ["sigmoid"],
+              "loss": "binary_cross_entropy", "init": "xavier", "optimizer": "gd",
+              "learning_rate": 0.5, "batch_size": None, "l2": 0, "keep_prob": 1,
+              "bug": "missing_1_over_m"}
+    run = {"config": config, "dims": [2, *[16] * 6, 1], "num_steps": 100, "bug_active": True}
+    [words] = call_js("run_status.js", [["describeRun", run]])
+    assert words == ("with a classic mistake: dW without 1/m (missing_1_over_m) · moons · "
+                     "2 → 16 → 16 → 16 → 16 → 16 → 16 → 1 · gd, α = 0.5 · full batch · "
+                     "100 iterations · " + ", ".join(["sigmoid"] * 7) +
+                     " · binary_cross_entropy · xavier init")
