@@ -94,11 +94,20 @@ function drawLegend(ctx, w, h, top, name) {
   ctx.font = `${fontSize()}px system-ui, sans-serif`;
   // on a narrow figure (a phone) the words end at its right edge rather than past it
   const left = (text) => Math.min(x - 4, w - ctx.measureText(text).width - 2);
-  const high = `${name} ${formatNumber(top, 2)}`, low = `−${formatNumber(top, 2)}`;
+  const high = formatNumber(top, 2), low = `−${formatNumber(top, 2)}`;
   ctx.textBaseline = "bottom";
   ctx.fillText(high, left(high), y0 - 3);
   ctx.textBaseline = "top";
   ctx.fillText(low, left(low), y1 + 3);
+  // the name up the bar's left side, in the gap beside the diagram: above the bar, beside
+  // its number ("A 1.6e137"), it ran into the output layer's name
+  ctx.save();
+  ctx.translate(x - 3, (y0 + y1) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  ctx.fillText(name, 0, 0);
+  ctx.restore();
 }
 
 // the key under the panel title; with dropout it also explains the crossed units
