@@ -27,6 +27,13 @@ from engine.unit_maps import LEVELS, NON_FINITE, quantise
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 MAX_DIGITS = 17  # a double's shortest round-trip form never needs more
 EXACT_POWER = 22  # 10**p is exactly a double up to p = 22
+# from this many digits on, x · 10**p is taken in long double where the platform has one
+# (x86: 64 bits of mantissa): in doubles the product's own rounding leaves too many values
+# undecided between two neighbours (a third of them at 15 digits), each formatted alone
+WIDE_DIGITS = 13
+# 10**p for p = 0 ... EXACT_POWER, exact in either type
+_POWERS = {t: np.array([t(10) ** p for p in range(EXACT_POWER + 1)], dtype=t)
+           for t in (np.float64, np.longdouble)}
 
 
 class Form(NamedTuple):
@@ -38,6 +45,13 @@ class Form(NamedTuple):
 
 
 FULL = Form()
+
+
+def cost_per_cell(form: Form) -> int:
+    """About how many plain cells one cell of this form costs to build, rounded up: 13 to
+    16 significant digits take long doubles, and some values Python's formatting (measured
+    3 to 6 times as long as 12 digits or fewer, on 2**21 cells)."""
+    return 8 if form.digits is not None and WIDE_DIGITS <= form.digits < MAX_DIGITS else 1
 
 
 # a tensor's rows are a layer's units (or the pixels of an image): up to this many stay
@@ -89,23 +103,29 @@ def significant(X, digits: int):
     gives it, so its shortest repr (what orjson writes) has at most those digits. The
     product x · 10**p is rounded once, and then k / 10**p and k * 10**p are correctly
     rounded while 10**p is exact (p <= EXACT_POWER) and k < 2**53: where that product may
-    have crossed a tie (…5) in its rounding, floor(log10 |x|) is one off, or the digits are
-    more than a double's product holds, the value is formatted by itself instead.
+    have crossed a tie (…5) in its rounding, floor(log10 |x|) is one off, or k is 2**53 or
+    more (16 digits), the value is formatted by itself instead.
     """
     X = np.asarray(X, dtype=np.float64)
     if digits >= MAX_DIGITS:  # every double is the nearest to its own 17 digits
         return X.copy()
+    wide = np.longdouble if digits >= WIDE_DIGITS else np.float64
     with np.errstate(all="ignore"):
         exponent = np.floor(np.log10(np.abs(X)))  # -inf for 0, NaN for NaN
         decimals = np.where(np.isfinite(exponent), digits - 1 - exponent, 0)
-        scale = 10.0 ** np.minimum(np.abs(decimals), EXACT_POWER)
-        scaled = np.where(decimals >= 0, X * scale, X / scale)
+        powers = np.minimum(np.abs(decimals), EXACT_POWER).astype(np.intp)
+        scale, wide_scale = _POWERS[np.float64][powers], _POWERS[wide][powers]
+        scaled = np.where(decimals >= 0, X.astype(wide) * wide_scale, X.astype(wide) / wide_scale)
         whole = np.round(scaled)
+        size = np.abs(scaled)
+        # the product's rounding moved it by half an ulp at most: a tie within that is
+        # unsure, and so is a product outside [10**(digits - 1), 10**digits) (log10 a decade
+        # off, 999.9999999999999 read as 1e3) or an integer that a double cannot hold
+        unsure = ((np.abs(np.abs(scaled - whole) - 0.5) <= 2 * np.finfo(wide).eps * size)
+                  | (size < 10.0 ** (digits - 1)) | (size >= 10.0 ** digits)
+                  | (np.abs(whole) >= 2.0**53) | (np.abs(decimals) > EXACT_POWER))
+        whole = whole.astype(np.float64)  # exact where sure: an integer below 2**53
         rounded = np.where(decimals >= 0, whole / scale, whole * scale)
-        size = np.abs(whole)
-        unsure = ((np.abs(np.abs(scaled - whole) - 0.5) <= 2 * np.spacing(np.abs(scaled)))
-                  | (size < 10.0 ** (digits - 1)) | (size > 10.0 ** digits)
-                  | (np.abs(decimals) > EXACT_POWER) | (digits > 15))
     unsure &= np.isfinite(X) & (X != 0)
     if unsure.any():
         rounded[unsure] = [float(f"{v:.{digits - 1}e}") for v in X[unsure].tolist()]

@@ -172,6 +172,25 @@ def test_big_answers_beyond_the_slots_answer_503(make_client):
     assert busy.get(f"/api/runs/{run_id}/steps/1").status_code == 200
 
 
+def test_an_answer_of_13_to_16_digits_counts_as_bigger(make_client):
+    """digits=16 builds a cell 3 to 6 times as slowly as digits=6: such an answer takes its
+    turn among the big ones at an eighth of the cells, so that a client cannot keep the
+    workers busy with many mid-sized ones."""
+    busy = make_client(big_answer_cells=1000, big_answers_at_once=1,
+                       big_answer_wait_seconds=0.05)
+    run_id = busy.post("/api/runs", json={"dataset": "moons", "n_samples": 100,
+                                          "hidden_layers": [4], "steps": 3}).json()["id"]
+    busy.app.state.big_answers.free = 0  # another big answer is being built
+    url = f"/api/runs/{run_id}/steps/1?fields=Z"  # 5 x 80 cells
+    assert busy.get(f"{url}&digits=6").status_code == 200
+    assert busy.get(f"{url}&digits=12").status_code == 200
+    for digits in (13, 16):
+        assert busy.get(f"{url}&digits={digits}").status_code == 503
+    assert busy.get(f"{url}&digits=17").status_code == 200  # the values themselves
+    busy.app.state.big_answers.free = 1
+    assert busy.get(f"{url}&digits=16").status_code == 200
+
+
 def test_slots_let_a_waiting_answer_through_once_one_is_free():
     slots = BigAnswerSlots(1, wait_seconds=5)
     order = []

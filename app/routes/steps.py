@@ -25,7 +25,7 @@ from app.record_schemas import Gradcheck, Predictions, StepRecord
 from app.routes.number_lists import PlainInt, parse_numbers
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.schemas import INVALID, NOT_FOUND, error
-from app.serialize import FULL, MAX_DIGITS, Form, dumps, with_tensors
+from app.serialize import FULL, MAX_DIGITS, Form, cost_per_cell, dumps, with_tensors
 from app.step_answer_cache import AnswerCache
 from engine.batches import batch_indices, example_column
 from engine.records import BATCH_AXIS, FIELDS
@@ -161,9 +161,10 @@ async def step(ref: RunDep, t: StepPath, settings: SettingsDep, answer_cache: An
     per_tensor = min(max_cells or settings.max_tensor_cells, settings.max_tensor_cells)
     shapes, whole = step_answer_shapes(ref.run, step_t, numbers, names, example)
     cells = check_ceiling(shapes, per_tensor, settings.max_answer_cells, whole)
-    big = big_answers if cells > settings.big_answer_cells else None
+    form = Form(digits, encoding)
+    big = big_answers if cells * cost_per_cell(form) > settings.big_answer_cells else None
     body = await cached_step_json(answer_cache, ref, step_t, numbers, names, per_tensor, final,
-                                  big, example, Form(digits, encoding))
+                                  big, example, form)
     return Response(body, media_type="application/json")
 
 

@@ -76,11 +76,12 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   return openLinked(store, byId, options, show);
 }
 
-// the URL's lesson when the page loads. the page itself writes `it`, `phase` and `layer`
-// into every URL, so one with all three is restored as it stands (a lesson left open over
-// the default run has no config to write); a bare link opens the lesson's run and view at
-// its tour step, and a link written by hand with some of the view but no config or run
-// (?lesson=divergence&it=5) opens the lesson's run at that view
+// the URL's lesson when the page loads. a URL with a run (its config, or a run id) is
+// restored as it stands: the page writes every lesson's config into its URLs; a bare link
+// opens the lesson's run and view at its tour step, and a link written by hand with a view
+// but no config or run (?lesson=divergence&it=5&phase=cost&layer=3) opens the lesson's run
+// at that view. (a lesson left open over the default run, whose URL has no config, opens
+// its own run again on a reload)
 function openLinked(store, byId, options, show) {
   const s = store.get();
   if (s.lesson === null) return null;
@@ -90,8 +91,7 @@ function openLinked(store, byId, options, show) {
     return `There is no lesson named “${s.lesson}” on this server: showing the run without it.`;
   }
   const n = clampTour(lesson, s.tour), given = viewParamsIn(window.location.search);
-  const ownUrl = given.length === 3 || s.runId !== null
-    || (given.length > 0 && Object.keys(configOverrides(s.config, options)).length > 0);
+  const ownUrl = s.runId !== null || Object.keys(configOverrides(s.config, options)).length > 0;
   if (ownUrl) {
     if (n !== s.tour) store.set({tour: n});
   } else {
