@@ -287,8 +287,8 @@ class Series:
         self._scored_last = t
 
     def take_close(self):
-        """(t, l, "Z" or "A"): the tensors of the steps summarized last whose entries lie
-        close together (engine.stats.CLOSE), and whose std is to be taken from them
+        """(t, l, "Z" or "A"): the tensors of the steps summarized last whose std is tiny
+        beside their size (engine.stats.CLOSE), and is to be taken from their entries
         (set_std): the reductions watch them from the next chunk on."""
         close, self._close = self._close, []
         return close

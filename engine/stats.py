@@ -83,11 +83,12 @@ def _ones(n):
     return ones[:n]
 
 
-# a Z[l] or A[l] whose entries all lie within this fraction of their size of each other
-# (0 < max − min < CLOSE · |max + min|) has its std taken from its entries, in two passes:
-# E[x²] − mean² cancels there (TensorReductions.close). Wider, the std's relative error
-# stays within about 1e-11
-CLOSE = 0.01
+# a Z[l] or A[l] whose variance is below this fraction of its mean square (std < 1 % of
+# its root mean square: 0.5061103377 ± 1e-10, or a constant but for one entry) has its std
+# taken from its entries, in two passes: E[x²] − mean² cancels there (TensorReductions).
+# Above it, the relative error of that difference is below about 1e4 · u · (the sums'
+# growth), about 1e-11 for a million entries
+CLOSE = 1e-4
 
 
 def _std(mean, mean_square, low, high):
@@ -126,7 +127,7 @@ class TensorReductions:
     measure it). R and G do not depend on m, so steps of any width reduce into the same
     arrays.
 
-    A Z[l] or A[l] whose entries lie CLOSE together needs its std from its entries. Once
+    A Z[l] or A[l] whose std is CLOSE to 0 beside its size needs it from its entries. Once
     fill has found one, reduce measures that tensor so at every step (`watched`); the
     steps of the chunk that found it are left to the run, which replays them (`close`).
     """
@@ -151,9 +152,6 @@ class TensorReductions:
         self.watched = []  # segments (of Z[l] and A[l]) whose std reduce measures
         self._stds = {}  # (k, segment): its std, measured by reduce
         self.close = []  # (k, l, "Z" or "A") of the last fill, whose std it did not have
-        # segment -> (0 for Z or 1 for A, l - 1), as fill's moments index them
-        self._moment_of = {int(s): (kind, l) for (kind, l), s
-                           in np.ndenumerate(row_layout.moment_columns)}
         self.nbytes = sum(a.nbytes for a in (self.sums, self.ranges, self.saturated,
                                              *([] if self.unit_max is None else [self.unit_max])))
 
@@ -195,8 +193,10 @@ class TensorReductions:
         ranges = self.ranges[:T]
         moments[:, 2:] = ranges[:, :, layout.moment_columns]
         mean, mean_square, low, high = moments.transpose(1, 0, 2, 3)
+        # (not a constant: _std gives it 0; a NaN is no number to measure)
+        close = (mean_square - mean * mean < CLOSE * mean_square) & (high > low)
         moments[:, 1] = _std(mean, mean_square, low, high)
-        self._fill_close_stds(moments[:, 1], ranges[:, :, :layout.first_gradient])
+        self._fill_close_stds(moments[:, 1], close, layout)
         # (T, [mean, std, min, max], [Z, A], L) -> (T, L, MOMENTS)
         rows[:, :, columns(MOMENTS)] = moments.transpose(0, 3, 2, 1).reshape(T, L, len(MOMENTS))
         first = layout.first_gradient
@@ -205,16 +205,13 @@ class TensorReductions:
         rows[:, :, _GRADIENTS] = top[:, layout.gradient_columns] + 0.0  # -0.0 prints as 0
         self._fill_fractions(rows, layout, widths)
 
-    def _fill_close_stds(self, stds, ranges):
-        """stds (T, [Z, A], L) of the tensors whose entries lie CLOSE together: those that
+    def _fill_close_stds(self, stds, close, layout):
+        """stds (T, [Z, A], L) of the tensors that are CLOSE (T, [Z, A], L): those that
         reduce measured; the others go to `close`, and are watched from now on."""
-        low, high = ranges[:, 0], ranges[:, 1]
-        spread = high - low
-        close = (spread < CLOSE * np.abs(high + low)) & (spread > 0)  # not a constant
         self.close = []
-        for k, segment in zip(*np.nonzero(close), strict=True):
-            kind, l = self._moment_of[int(segment)]
-            k, segment = int(k), int(segment)
+        for k, kind, l in zip(*np.nonzero(close), strict=True):
+            k, kind, l = int(k), int(kind), int(l)
+            segment = int(layout.moment_columns[kind, l])
             if (k, segment) in self._stds:
                 stds[k, kind, l] = self._stds[k, segment]
             else:

@@ -143,7 +143,8 @@ def test_std_of_a_constant_tensor_is_zero():
 
 def test_the_std_of_entries_close_together_is_exact():
     """E[x²] − mean² cancels when |mean| ≫ std: a sigmoid output of 0.5061103377 ± 1e-10
-    (the course's init in a deep net) was served a std of 0, or off by half. The first
+    (the course's init in a deep net) was served a std of 0, or off by half, and so was a
+    constant tensor but for one entry 0.0101 away (off by 6.5e-8, relative). The first
     chunk that shows such a tensor names its steps (`close`, for the run to measure), and
     from the next chunk on the reductions measure it from its entries."""
     rng = np.random.default_rng(8)
@@ -152,13 +153,16 @@ def test_the_std_of_entries_close_together_is_exact():
     Z[1] = -7.25 + 1e-9 * rng.standard_normal((4, 6))  # a hidden Z close together
     A = np.maximum(Z, 0) + 0.01
     A[3] = 2.5 + 1e-12 * rng.standard_normal((4, 6))  # and an A, above its row of ones
+    Z[4] = 0.5  # a constant but for one entry, whose range alone does not tell
+    Z[4, 0, 0] = 0.4899
+    A[4] = Z[4]
     out_Z = 1e-10 * rng.standard_normal((T, 1, 6)) + 0.0244
     out_A = 1 / (1 + np.exp(-out_Z))
     out_A[2] = 0.5061103377  # constant: exactly 0
     X, layout = _chunk([Z, out_Z], [A, out_A], [Z, out_Z], [A])
     reductions = stats.TensorReductions(layout, ["linear", "sigmoid"], False, T, False)
-    first = [(1, 1, "Z"), (3, 1, "A"), *[(t, 2, "Z") for t in range(T)],
-             *[(t, 2, "A") for t in (0, 1, 3, 4)]]
+    first = [(1, 1, "Z"), (3, 1, "A"), (4, 1, "Z"), (4, 1, "A"),
+             *[(t, 2, "Z") for t in range(T)], *[(t, 2, "A") for t in (0, 1, 3, 4)]]
     for chunk in range(2):
         rows = np.full((T, 2, len(stats.LAYER_STATS)), np.nan)
         for k in range(0, T, 2):
