@@ -212,7 +212,8 @@ def test_a_result_the_parent_cannot_read_is_an_error():
 
 
 def test_a_cut_result_line_ends_as_that_error(monkeypatch):
-    """The wiring: a child whose result line runs past LONGEST_LINE (3 MB), then ends."""
+    """The wiring: a child whose result line (3 MB) runs past LONGEST_LINE (1 MiB), then
+    ends."""
     monkeypatch.setattr(sandbox, "start_child", silent_child("""
 import json, sys
 token = json.load(sys.stdin)["token"]

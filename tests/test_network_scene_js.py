@@ -26,6 +26,7 @@ def frame(scale, dW_scales=(1e-3, 0.5, 2.0)):
     ("shared", {"kind": "backward", "l": 1}, [None, 2.0, 2.0, 2.0]),
     ("symlog", {"kind": "backward", "l": 1}, [None, 2.0, 2.0, 2.0]),
     ("tensor", {"kind": "backward", "l": 1}, [None, 1e-3, 0.5, 2.0]),
+    ("run", {"kind": "backward", "l": 1}, [None, 1e-3, 0.5, 2.0]),  # each heatmap its own
     # backward at layer 2 has not reached dW[1]: the range is of dW[2] and dW[3]
     ("shared", {"kind": "backward", "l": 2}, [None, None, 2.0, 2.0]),
     ("shared", {"kind": "update", "l": None}, [None, 2.0, 2.0, 2.0]),

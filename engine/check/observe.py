@@ -34,7 +34,7 @@ def exception_text(err: BaseException) -> str:
     still named."""
     try:
         said = str(err)
-    except Exception:
+    except (Exception, SystemExit):  # a __str__ that raises, or ends the program
         said = "(its message could not be read)"
     return f"{type(err).__name__}: {shortened(said)}" if said else type(err).__name__
 

@@ -60,15 +60,13 @@ function runsText(lesson) {
 const sayText = (lesson, n, steps = lesson.tour.length) => (n > 0 ? lesson.tour[n - 1].say
   : `A tour of ${steps} step${steps === 1 ? "" : "s"}: “next” moves the views to each one.`);
 
-// n: the tour step, 0 (the lesson's own view) to N; away: the views have moved off it
-function fill(parts, lesson, n, away) {
+// n: the tour step, 0 (the lesson's own view) to N
+function fill(parts, lesson, n) {
   const steps = lesson.tour.length, last = n >= steps;
   parts.title.textContent = lesson.title;
   parts.summary.textContent = lesson.summary;
   parts.runs.textContent = runsText(lesson);
   parts.runs.hidden = !lesson.compare;
-  // a lesson with a second run: its steps speak of it, and its panel is below the views
-  parts.toCompare.hidden = !lesson.compare;
   parts.look.replaceChildren(...lesson.look_for.map((line) => make("li", {textContent: line})));
   parts.say.textContent = steps ? sayText(lesson, n) : "";
   parts.count.textContent = steps ? `${n} / ${steps}` : "";
@@ -76,11 +74,18 @@ function fill(parts, lesson, n, away) {
   parts.next.disabled = last;
   parts.question.replaceChildren(make("strong", {textContent: "Question: "}), lesson.question);
   parts.question.hidden = !last;
-  parts.away.hidden = !away;
-  parts.say.classList.toggle("stale", away);
   // past its first step the panel keeps only the step's words, its buttons and the
   // question (lessons.css): on a phone the views stay in sight, at 720 px all of it
   parts.panel.classList.toggle("touring", n > 0);
+}
+
+// what changes with the views: whether they have moved off the step (its words stand
+// back), and whether a second run is open (the lesson's, below the views: its steps speak
+// of it). the step's words are not written again: they are a live region
+function mark(parts, away, compared) {
+  parts.away.hidden = !away;
+  parts.say.classList.toggle("stale", away);
+  parts.toCompare.hidden = !compared;
 }
 
 // a phone stacks the panel above the views: a step brings the panel up under the sticky
@@ -96,11 +101,13 @@ function bringUp(aside) {
   });
 }
 
-// actions: {walk(delta), close()}. show(lesson, n, away) opens the panel at tour step n (0
-// to N), saying so if the views have moved away from it; show(null) hides it;
-// onToggle(open) hears when the panel appears or goes
+// actions: {walk(delta), close()}. show(lesson, n, away, compared) opens the panel at tour
+// step n (0 to N), saying so if the views have moved away from it, with a way down to the
+// second run if one is open; show(null) hides it; onToggle(open) hears when the panel
+// appears or goes
 export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
+  let shown = {lesson: null, n: 0};  // what fill wrote last
   // a button that goes disabled under the focus drops it to the page (before the step's
   // listeners could see where it was): the other button takes it
   const step = (delta) => {
@@ -126,9 +133,11 @@ export function createLessonPanel(aside, actions, onToggle) {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }
   });
   return {
-    show(lesson, n, away = false) {
+    show(lesson, n, away = false, compared = false) {
       const wasOpen = !aside.hidden;
-      if (lesson) fill(parts, lesson, n, away);
+      if (lesson && (lesson !== shown.lesson || n !== shown.n)) fill(parts, lesson, n);
+      shown = {lesson, n};
+      if (lesson) mark(parts, away, compared && Boolean(lesson.compare));
       aside.hidden = !lesson;
       aside.dataset.lesson = lesson ? lesson.id : "";
       if (wasOpen !== Boolean(lesson)) onToggle(Boolean(lesson));

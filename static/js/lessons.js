@@ -66,12 +66,12 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
     .some(([key, value]) => s[key] !== value);
   const show = (s) => {
     const lesson = byId.get(s.lesson) || null, n = lesson ? clampTour(lesson, s.tour) : 0;
-    panel.show(lesson, n, Boolean(lesson) && away(s, lesson, n));
+    panel.show(lesson, n, Boolean(lesson) && away(s, lesson, n), Boolean(s.compare));
     menu.mark(s.lesson);
     if (lesson && focusPanel) panel.focus();
     focusPanel = false;
   };
-  const VIEW = ["lesson", "tour", "iteration", "phase", "layer"];
+  const VIEW = ["lesson", "tour", "iteration", "phase", "layer", "compare"];
   store.subscribe((s, before) => { if (VIEW.some((key) => s[key] !== before[key])) show(s); });
   return openLinked(store, byId, options, show);
 }

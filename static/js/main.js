@@ -223,6 +223,7 @@ async function loadRun(page, {keepAlert = false} = {}) {
   endLoad(page);
   markInvalid(null);
   if (page.submittedKey === key) closeForm(page);
+  else page.submittedKey = null;  // another run opened first (a lesson, Back): not the form's
   adoptRun(page, opened, {...page.store.get(), ...start});
 }
 

@@ -51,13 +51,13 @@ function entryWords(frame, l, i) {
     "no entry of theirs tells them apart here";
 }
 
-// the card's words for layer l at step t, with the diagram's example: its Z[l] and A[l]
-// columns as the engine recorded them (example=i), and j, its column in the batch
 // a forward phase before the layer's: its cache is not written yet at this iteration (the
 // inspector draws it faded), and the card says when it will be
 const pending = (frame) => (frame.phase.kind === "forward" && frame.phase.l < frame.layer
   ? `, once forward reaches layer ${frame.layer}` : "");
 
+// the card's words for layer l at step t, with the diagram's example: its Z[l] and A[l]
+// columns as the engine recorded them (example=i), and j, its column in the batch
 function words(frame, T) {
   const l = frame.layer, {Z, A} = frame.example;
   const entry = entryWords(frame, l, contrastRow(Z[l], A[l]));
@@ -66,7 +66,7 @@ function words(frame, T) {
   const mistaken = activeBug(frame.run) === "activation_cache_holds_A";
   const truth = mistaken
     ? `<b>This run makes that mistake</b> (bug activation_cache_holds_A): its activation_cache[${l}] holds ` +
-      `A[${l}], so backward takes g′ at A[${l}]. <b>The correct code</b> (framed below, iteration ${frame.t}): `
+      `A[${l}], so backward takes g′ at A[${l}]. <b>The correct code</b> (framed below, iteration ${frame.t}${pending(frame)}): `
     : `<b>Truth, in this run</b> (iteration ${frame.t}${pending(frame)}): `;
   return `<b>Myth:</b> “linear_cache stores Z, activation_cache stores A.” ${truth}` +
     `linear_cache[${l}] holds A_prev (${shapeText(T.A_prev)}), ` +

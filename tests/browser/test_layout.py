@@ -73,8 +73,8 @@ def test_presenter_layout_shows_only_the_controls_network_and_inspector_large(pa
     assert hidden <= 1, hidden
     # large enough for the back of a room: bigger text, a taller inspector than the page's
     assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 18
-    ticks = page.locator(".bar-ticks").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
-    assert ticks >= 14  # the colour bars' numbers
+    size = "e => parseFloat(getComputedStyle(e).fontSize)"
+    assert page.locator(".bar-ticks").first.evaluate(size) >= 14  # the colour bars' numbers
     # the way out is in the controls, and the URL follows it both ways
     before = redraws(page)
     page.locator("#presenter").click()

@@ -454,10 +454,14 @@ def test_a_tour_step_left_for_another_view_says_so_and_leads_back(page, server):
     away, say = page.get_by_test_id("lesson-away"), page.get_by_test_id("lesson-say")
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 0 ")
     expect(away).to_be_hidden()
+    # the step's words are a live region: moving the views marks them, not rewrites them
+    say.evaluate("e => { window.sayWrites = 0; new MutationObserver(() => window.sayWrites++)"
+                 ".observe(e, {childList: true, characterData: true, subtree: true}); }")
     page.get_by_test_id("step-next").click()
     page.get_by_test_id("step-next").click()
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 2 ")
     expect(away).to_be_visible()
+    assert page.evaluate("window.sayWrites") == 0
     expect(say).to_have_class(re.compile(r"\bstale\b"))
     expect(page).to_have_url(re.compile(r"[?&]tour=1(&|$)"))
     assert page.evaluate(LESSON_CONTRAST) == []
@@ -485,6 +489,10 @@ def test_a_lessons_second_run_is_a_click_away(page, server):
     expect(page.locator("#compare-title")).to_be_focused()
     top = compare.bounding_box()["y"]
     assert 0 <= top < 300, top
+    page.get_by_test_id("compare-toggle").click()  # the second run dropped: no way down to it
+    expect(compare).to_be_hidden()
+    expect(page.get_by_test_id("lesson-to-compare")).to_be_hidden()
+    page.get_by_test_id("compare-toggle").click()
     choose(page, "softmax-digits")
     expect(page.get_by_test_id("lesson-panel").locator("h2")).to_contain_text("Softmax")
     expect(page.get_by_test_id("lesson-to-compare")).to_be_hidden()

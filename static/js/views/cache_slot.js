@@ -170,23 +170,22 @@ function listen(slot, hooks) {
   let touched = -Infinity;
   c.addEventListener("touchstart", () => { touched = performance.now(); hideTip(); }, {passive: true});
   // a clicked cell's formula says all its tip would: no tip over the formula until the
-  // mouse moves to another cell
-  let clicked = null;
+  // mouse moves to another cell (or the slot draws another tensor: slot.clicked)
   c.addEventListener("mousemove", (e) => {
     if (!slot.tensor || performance.now() - touched < TAP_MS) return;
     const {i, j, fy, fx} = cellUnder(slot, e);
-    if (clicked === `${i},${j}`) return;
-    clicked = null;
+    if (slot.clicked === `${i},${j}`) return;
+    slot.clicked = null;
     showTip(e, hooks.describe(cellOf(slot, i, j, fy, fx)) + "\nclick: its exact value and formula");
   });
-  c.addEventListener("mouseleave", () => { clicked = null; hideTip(); });
+  c.addEventListener("mouseleave", () => { slot.clicked = null; hideTip(); });
   // a click opens the formula and moves the cursor there, without taking the focus: the
   // arrow keys keep stepping the iteration for a mouse user
   c.addEventListener("mousedown", (e) => {
     if (e.button !== 0 || !slot.tensor) return;
     e.preventDefault();
     const {i, j, fy, fx} = cellUnder(slot, e);
-    clicked = `${i},${j}`;
+    slot.clicked = `${i},${j}`;
     hideTip();
     slot.cursor = [i, j];
     placeCursor(slot);
@@ -222,6 +221,7 @@ export function createSlot(name, hooks) {
 export function paintSlot(slot, t, {label, range, faded, note = ""}) {
   slot.el.hidden = !t;
   slot.tensor = t || null;
+  slot.clicked = null;
   if (!t) return;
   const [R, C] = fullShape(t);
   setHTML(slot.title, `<b>${label}</b> <span class="shape">${shapeText(t)}</span>${note}`);

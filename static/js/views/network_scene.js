@@ -68,13 +68,16 @@ function chosenEdges(dims, l, data) {
 
 // each pair of layers' largest |value| on its edges: one range for them all, so that the
 // diagram compares the layers (a vanishing dW[1] is faint beside dW[6]), or with the
-// colours "per tensor" each layer's own; null where the phase has not reached the layer
+// colours per tensor or per run (each heatmap its own range) each layer's own at this
+// step; null where the phase has not reached the layer
+export const OWN_RANGES = new Set(["tensor", "run"]);
+
 export function edgeRanges(frame, p) {
   const tops = frame.run.dims.map((_, l) => {
     const source = l > 0 && edgeSource(frame, p, l);
     return source ? maxAbs(source.tensor.data.flat()) : null;
   });
-  if (frame.scale === "tensor") return tops;
+  if (OWN_RANGES.has(frame.scale)) return tops;
   const all = maxAbs(tops.filter((top) => top !== null));
   return tops.map((top) => (top === null ? null : all));
 }

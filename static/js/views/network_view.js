@@ -11,7 +11,7 @@ import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {phaseKey, phaseList, phaseIndex} from "../phases.js";
 import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, TOP_EDGES, position, nodeValues, scene,
-  showsNonFinite, thinnedPairs} from "./network_scene.js";
+  showsNonFinite, thinnedPairs, OWN_RANGES} from "./network_scene.js";
 import {createMotion, reducedMotion} from "./network_motion.js";
 
 let container = null, nodes = [];  // nodes: [{at: {x, y}, text}], at in paper units, for hover
@@ -116,7 +116,7 @@ function showKey(frame) {
   if (!key) return;
   const bad = showsNonFinite(frame);
   const {wanted, index, choices} = frame.example;
-  const edges = frame.scale === "tensor" ? "each layer's own colour range" : "one colour range for every layer";
+  const edges = OWN_RANGES.has(frame.scale) ? "each layer's own colour range" : "one colour range for every layer";
   key.textContent = `neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW, ${edges}` +
     (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch: showing example ${index}, the batch's first` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
