@@ -6,8 +6,11 @@ default answer stays full precision; and the predictions route gives each exampl
 import numpy as np
 import pytest
 
+from app.config_limits import check_config
 from app.routes import steps as steps_routes
+from app.run_ids import canonical_json
 from app.serialize import significant
+from app.settings import Settings
 from engine.unit_maps import LEVELS, NON_FINITE, dequantise
 from tests.conftest import DIVERGENT, strict_json
 from tests.test_serialize import byte_codes, within_digits
@@ -182,9 +185,10 @@ STEP_ROUTES = ["/steps/{t}", "/steps/{t}/gradcheck", "/steps/{t}/predictions",
 
 @pytest.mark.parametrize("route", STEP_ROUTES)
 def test_a_step_no_run_of_the_config_has_is_a_404_without_waiting(client, monkeypatch, route):
-    """A run still training makes a step request wait for it (up to sync_seconds), but
-    not one for a step past the config's steps, or a t that is no step: those are 404s
-    whatever training does."""
+    """A run still training makes a request for a step it has not published wait for it
+    (up to sync_seconds), but not one for a step past the config's steps, or a t that is
+    no step (404s whatever training does), nor one for a step already published: stepping
+    through a long run while it trained took a second a step."""
     waits = []
 
     async def wait_finished(run, seconds):
@@ -199,5 +203,12 @@ def test_a_step_no_run_of_the_config_has_is_a_404_without_waiting(client, monkey
         assert response.json()["detail"].startswith("Step not found: t must be an integer "
                                                     f"from 0 to {MINI_BATCH['steps'] - 1}")
     assert waits == []
+    # a step training has published is answered at once, whether or not the run is done
     assert client.get(f"/api/runs/{run_id}{route.format(t=5)}").status_code == 200
+    assert waits == []
+    run = client.app.state.run_cache.peek(canonical_json(check_config(MINI_BATCH, Settings())))
+    monkeypatch.setattr(run, "num_steps", 3)  # as if it had published 3 steps of 6
+    client.get(f"/api/runs/{run_id}{route.format(t=2)}")
+    assert waits == []
+    client.get(f"/api/runs/{run_id}{route.format(t=4)}")  # one still to come: waited for
     assert len(waits) == 1

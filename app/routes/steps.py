@@ -103,12 +103,16 @@ def check_step(ref: RunRef, text: str) -> int:
 
 
 async def ready_step(ref: RunRef, text: str, seconds: float) -> tuple[int, bool]:
-    """The step that t names, once the run has finished or `seconds` have passed, and
-    whether it had finished (read before the step is checked: a run still training may yet
-    diverge and truncate its record). A t that no run of this config has is a 404 at once."""
-    if not 0 <= step_number(text) < ref.config["steps"]:
+    """The step that t names, and whether the run had finished (read before the step is
+    checked: a run still training may yet diverge and truncate its record past the steps
+    it has published). A t that no run of this config has is a 404 at once; a step that
+    training has published is answered at once; for one still to come, the run is waited
+    for up to `seconds` (a small run finishes meanwhile, and its step is answered)."""
+    t = step_number(text)
+    if not 0 <= t < ref.config["steps"]:
         check_step(ref, text)  # raises the 404: waiting would not change it
-    await wait_finished(ref.run, seconds)
+    if t >= ref.run.num_steps:
+        await wait_finished(ref.run, seconds)
     final = public_status(ref.run) in FINISHED
     return check_step(ref, text), final
 
