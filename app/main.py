@@ -57,8 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging()
     # /docs is app.api_docs (vendored Swagger UI); FastAPI's pages need a CDN and inline
     # scripts, which the CSP blocks, and ReDoc a blob: worker
+    # no redirect for a trailing slash: its Location echoed the request's Host header
+    # (Host: evil.example -> http://evil.example/api/options); /api/options/ is a 404
     app = FastAPI(title="Backprop Lens", version=__version__, lifespan=lifespan,
                   default_response_class=JSONBytes, docs_url=None, redoc_url=None,
+                  redirect_slashes=False,
                   description="Every cache and gradient of a small network, step by step. "
                               "Reference: docs/api.md.")
     app.state.settings = settings

@@ -307,3 +307,12 @@ def test_an_answer_lists_at_most_twenty_errors_and_counts_the_rest(client, small
     body = {f"k{k}": 1 for k in range(500)}
     answer = client.post("/api/runs", json=body).json()
     assert len(answer["errors"]) == 20 and answer["detail"].endswith("; and 480 more errors")
+
+
+@pytest.mark.parametrize("path", ["/api/options/", "/api/lessons/", "/healthz/"])
+def test_a_trailing_slash_is_a_404_not_a_redirect_to_the_hosts_name(client, path):
+    """The 307 for a trailing slash wrote the request's Host header into its Location."""
+    response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json() == {"detail": "Not Found"}
