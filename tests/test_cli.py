@@ -187,7 +187,7 @@ def test_log_level_sets_uvicorns_log_and_keeps_the_apps_access_log(level, uvicor
         assert out.read_text() == f"Backprop Lens running at {url}/ (Ctrl+C to stop)\n"
     log = err.read_text()
     assert ("Application startup complete" in log) == uvicorn_says_startup
-    assert '{"method":"GET","path":"/healthz","status":200' in log
+    assert '{"method":"GET","path":"/healthz","query":"","status":200' in log
     assert '"GET /healthz HTTP/1.1" 200' not in log  # uvicorn's own access log stays off
 
 

@@ -56,6 +56,22 @@ def test_access_log_is_one_json_line_per_request(client):
     assert [(e["method"], e["path"], e["status"]) for e in entries] == \
         [("GET", "/healthz", 200), ("GET", "/api/runs/r1AAAA", 404)]
     assert all(isinstance(e["ms"], float) and e["ms"] >= 0 for e in entries)
+    # who sent what: the address, and the query (cut)
+    assert [e["query"] for e in entries] == ["", "max_cells=3"]
+    assert {e["client"] for e in entries} == {"testclient"}
+
+
+def test_an_access_lines_query_is_cut(client):
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger = logging.getLogger("app.access")
+    logger.addHandler(handler)
+    try:
+        client.get("/healthz?" + "x" * 5000)
+    finally:
+        logger.removeHandler(handler)
+    assert orjson.loads(lines[-1])["query"] == "x" * 200
 
 
 def test_middle_sized_answers_are_gzipped(client, small_run):
