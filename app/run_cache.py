@@ -61,6 +61,9 @@ class _Slot:
 
 # get() at once on worker threads: building a run loads its dataset, in milliseconds
 BUILD_THREADS = 4
+# heavy runs train side by side while they hold at most this share of the budget at their
+# peak (one alone whatever its size): the rest stays for the finished runs a class reads
+TRAINING_SHARE = 0.75
 
 
 class RunCache:
@@ -78,7 +81,7 @@ class RunCache:
         self._slots: OrderedDict[bytes, _Slot] = OrderedDict()
         self._lock = threading.Lock()
         self._trainer = TrainingQueue(self._train, self._forget, threads, max_queued,
-                                      self.admission, bulk)
+                                      self.admission, bulk, int(TRAINING_SHARE * budget_bytes))
         self._closing = False
         self.freed = FreedMemory()
         # the worker threads that get() runs on (app.deps.obtain): its own few, so that

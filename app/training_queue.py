@@ -44,12 +44,20 @@ class TrainingQueue:
     on_dropped(job) is told of a job that leaves before it trains (cancelled or pushed out
     of a full queue), outside the queue's lock. bulk: heavy runs pace their steps by it
     (app.bulk_share) while the process answers requests; None: they never wait.
+    training_bytes: a heavy run waits while starting it would make the runs training hold
+    more than this at their peak, unless no heavy run trains (the run cache keeps them all
+    and evicts finished runs for them: two of the biggest at once pushed out every run a
+    class was reading).
     """
 
     def __init__(self, train, on_dropped, threads: int = 2, max_queued: int = 64,
-                 admission: Admission | None = None, bulk: BulkShare | None = None):
+                 admission: Admission | None = None, bulk: BulkShare | None = None,
+                 training_bytes: int | None = None):
         self._train, self._on_dropped = train, on_dropped
         self.threads, self.max_queued = threads, max_queued
+        # heavy runs start while those training hold at most this much at their peak
+        # (run.peak_nbytes()), one alone whatever its size: None, no bound
+        self.training_bytes = training_bytes
         self.admission = admission or Admission()
         self.bulk = bulk
         self._cond = threading.Condition()
@@ -153,27 +161,38 @@ class TrainingQueue:
 
     def _take(self, fast_only: bool) -> Job | None:
         """The next job to train (of the fast lane only: the oldest fast one), moved to
-        training; None if there is none. Asked after every step of a heavy run: cheap."""
+        training; None if there is none, or none whose memory fits beside the heavy runs
+        training (_fits). Asked after every step of a heavy run: cheap."""
         if fast_only:
             job = min((j for j in self._waiting if j.fast), key=lambda j: j.seq, default=None)
         else:
-            job = next(iter(self._in_turn()), None)
+            job = next((j for j in self._in_turn() if j.fast or self._fits(j)), None)
         if job is None:
             return None
         self._waiting.remove(job)
         self._training.append(job)
         return job
 
+    def _fits(self, job: Job) -> bool:
+        """Whether a heavy job may start: no heavy run trains, or all of them hold at most
+        training_bytes with it, at their peak."""
+        heavy = [j.run for j in self._training if not j.fast]
+        if self.training_bytes is None or not heavy:
+            return True
+        return sum(run.peak_nbytes() for run in [*heavy, job.run]) <= self.training_bytes
+
     # -- on a training thread -------------------------------------------------------------
 
     def _work(self):
         while True:
             with self._cond:
-                while not self._closing and not self._waiting:
-                    self._cond.wait()
-                if self._closing:
-                    return
-                job = self._take(fast_only=False)
+                job = None
+                while job is None:
+                    if self._closing:
+                        return
+                    job = self._take(fast_only=False)
+                    if job is None:  # none waits, or none fits until a run ends
+                        self._cond.wait()
             self._run(job)
 
     def _run(self, job: Job):
@@ -188,6 +207,7 @@ class TrainingQueue:
         finally:
             with self._cond:
                 self._training.remove(job)
+                self._cond.notify_all()  # a heavy run waiting for memory may fit now
 
     def _stale(self, job: Job) -> bool:
         """Cancel the job if nobody asked about it for admission.idle_seconds."""

@@ -18,8 +18,9 @@ class Held:
     """A run that trains until released (at once if quick), asking should_stop every few
     milliseconds as the engine does after every step."""
 
-    def __init__(self, flops=HEAVY, quick=False, finished=None):
+    def __init__(self, flops=HEAVY, quick=False, finished=None, peak=0):
         self.config = {"flops": flops, "steps": 10}
+        self.peak = peak
         self.status, self.num_steps, self.thread = "pending", 0, None
         self.release, self.finished = threading.Event(), finished
         if quick:
@@ -36,6 +37,10 @@ class Held:
             self.finished.append(self)
 
 
+    def peak_nbytes(self):
+        return self.peak
+
+
 def client(name, address="10.0.0.1"):
     return Client(f"{name:_<22}", address)
 
@@ -46,11 +51,11 @@ def make_queue():
     each queue has .dropped_jobs, the jobs it let go before they trained."""
     queues = []
 
-    def make(threads=1, max_queued=64, bulk=None, **rules):
+    def make(threads=1, max_queued=64, bulk=None, training_bytes=None, **rules):
         admission = Admission(fast_lane_flops=FAST_FLOPS, cost=lambda c: c["flops"], **rules)
         dropped = []
         queue = TrainingQueue(lambda job, stop: job.run.train(stop), dropped.append,
-                              threads, max_queued, admission, bulk)
+                              threads, max_queued, admission, bulk, training_bytes)
         queue.dropped_jobs = dropped
         queues.append(queue)
         return queue
@@ -238,3 +243,33 @@ def test_fast_runs_do_not_pace_themselves(make_queue):
     fast.release.set()
     wait_for(lambda: fast.status == "done")
     assert pacer.charged == [] and pacer.paused == 0
+
+
+def test_heavy_runs_train_side_by_side_only_while_their_memory_fits(make_queue):
+    """Two of the biggest runs trained at once held more than the run cache's budget, which
+    then evicted every finished run a class was reading: the second waits for the first,
+    while a run that fits beside it, and the fast lane, go on."""
+    queue = make_queue(threads=3, training_bytes=100)
+    big, other_big, medium = Held(peak=70), Held(peak=70), Held(peak=30)
+    submit(queue, big, client("a"), b"1")
+    wait_for(lambda: big.status == "running")
+    submit(queue, other_big, client("b"), b"2")
+    submit(queue, medium, client("c"), b"3")
+    wait_for(lambda: medium.status == "running")  # 70 + 30 fit
+    time.sleep(0.05)
+    assert other_big.status == "pending" and queue.position(other_big) == 0
+    small = Held(flops=LIGHT, quick=True)
+    submit(queue, small, client("d"), b"4")
+    wait_for(lambda: small.status == "done")  # the fast lane waits for nobody
+    big.release.set()
+    medium.release.set()
+    wait_for(lambda: other_big.status == "running")
+    other_big.release.set()
+    wait_for(lambda: other_big.status == "done")
+
+
+def test_a_run_bigger_than_the_bound_trains_alone(make_queue):
+    queue = make_queue(threads=2, training_bytes=100)
+    huge = Held(peak=500, quick=True)
+    submit(queue, huge, client("a"))
+    wait_for(lambda: huge.status == "done")
