@@ -12,7 +12,14 @@ from app.bulk_share import BulkShare, ServingClock, ServingTime
 from app.errors import add_error_handlers
 from app.lessons import load_lessons
 from app.metrics import CountAnswers, Metrics, exported
-from app.middleware import AccessLog, BodyLimit, Gzip, HeadAsGet, SecurityHeaders
+from app.middleware import (
+    GZIP_MIN_BYTES,
+    AccessLog,
+    BodyLimit,
+    Gzip,
+    HeadAsGet,
+    SecurityHeaders,
+)
 from app.routes import (
     boundary,
     config_check,
@@ -81,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gradient_checks = BigAnswerSlots(settings.big_answers_at_once,
                                                settings.big_answer_wait_seconds)
     # added innermost first: headers and the access log see every answer, 413s included
-    app.add_middleware(Gzip, min_bytes=1000, max_bytes=settings.gzip_max_bytes,
+    app.add_middleware(Gzip, min_bytes=GZIP_MIN_BYTES, max_bytes=settings.gzip_max_bytes,
                        level=settings.gzip_level)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)

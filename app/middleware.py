@@ -150,6 +150,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
+GZIP_MIN_BYTES = 1000  # smaller answers go out as they are: gzip's header outweighs it
 COMPRESSIBLE = (b"application/json", b"text/html", b"text/css", b"text/javascript",
                 b"application/javascript", b"image/svg+xml")
 

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse
 
-from app.middleware import accepts_gzip
+from app.middleware import COMPRESSIBLE, GZIP_MIN_BYTES, accepts_gzip
 
 PACKAGE = resources.files("app")
 TEMPLATES_DIR = PACKAGE / "templates"
@@ -82,8 +82,14 @@ def plotly_bundle(request: Request):
 
 # files this big go out gzipped, compressed once per process: above the Gzip middleware's
 # per-answer ceiling (256 KB), which would otherwise send them as they are (Swagger UI's
-# 1.7 MB bundle)
+# 1.7 MB bundle); and every text file that the middleware would compress, so that its
+# gzipped bytes have an ETag of their own (RFC 9110 §8.8.3), and 304s for it
 PRECOMPRESS_BYTES = 128 * 1024
+
+
+def precompressed(size: int, media_type: str) -> bool:
+    return size >= PRECOMPRESS_BYTES or (
+        size >= GZIP_MIN_BYTES and media_type.split(";")[0].strip().encode() in COMPRESSIBLE)
 
 
 @cache
@@ -123,7 +129,7 @@ class CompressedStaticFiles(StaticFiles):
         response = super().file_response(full_path, stat_result, scope, status_code)
         request = Headers(scope=scope)
         if (not isinstance(response, FileResponse) or response.status_code != 200
-                or stat_result.st_size < PRECOMPRESS_BYTES
+                or not precompressed(stat_result.st_size, response.media_type or "")
                 or not accepts_gzip(request.get("accept-encoding", ""))):
             return response
         # a strong ETag names one encoding: the gzipped bytes get their own
