@@ -50,7 +50,7 @@ def test_a_runs_words_name_its_mistake_then_its_learning_rate_before_its_layers(
               "bug": "missing_1_over_m"}
     run = {"config": config, "dims": [2, *[16] * 6, 1], "num_steps": 100, "bug_active": True}
     [words] = call_js("run_status.js", [["describeRun", run]])
-    assert words == ("with a classic mistake: dW without 1/m (missing_1_over_m) · moons · "
+    assert words == ("classic mistake: dW without 1/m · moons · "
                      "2 → 16 → 16 → 16 → 16 → 16 → 16 → 1 · gd, α = 0.5 · full batch · "
                      "100 iterations · " + ", ".join(["sigmoid"] * 7) +
                      " · binary_cross_entropy · xavier init")

@@ -39,7 +39,7 @@ function openPatch(lesson, n, options) {
 // come with its run, main.js showConfig); lastStep() and layers(): the last iteration and
 // L of the run on screen (Infinity while one loads). returns the alert's words when the
 // URL names a lesson this server does not have, else null
-export function connectLessons(store, lessons, {options, show: showRun, lastStep, layers}) {
+export function connectLessons(store, lessons, {options, show: showRun, lastStep, layers, pause}) {
   const byId = new Map(lessons.map((lesson) => [lesson.id, lesson]));
   let focusPanel = false;  // a lesson chosen from the menu: its panel takes the focus
   const open = (id) => {
@@ -47,10 +47,13 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
     focusPanel = true;
     showRun({config, runId}, view);
   };
-  // delta 0: back to the step's view, after stepping away from it
+  // delta 0: back to the step's view, after stepping away from it; the lesson's second
+  // run comes back with it, if it was closed (its steps speak of it)
   const walk = (delta) => {
     const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
-    store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep(), layers())});
+    pause();
+    store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep(), layers()),
+      ...(lesson.compare ? {compare: lesson.compare.run_id} : {})});
   };
   const close = () => {
     store.set({lesson: null, tour: 0});
@@ -61,9 +64,10 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   const relayout = () => requestAnimationFrame(() => window.dispatchEvent(new Event("resize")));
   const panel = createLessonPanel(document.getElementById("lesson-panel"), {walk, close}, relayout);
   const menu = createLessonMenu(document.querySelector("[data-testid=lessons]"), lessons, open);
-  // whether the views have moved off tour step n's (an iteration, phase or layer since)
-  const away = (s, lesson, n) => n > 0 && Object.entries(viewPatch(tourView(lesson, n), lastStep(), layers()))
-    .some(([key, value]) => s[key] !== value);
+  // whether the views have moved off tour step n's (an iteration, phase or layer since, or
+  // the lesson's second run closed)
+  const away = (s, lesson, n) => n > 0 && (Object.entries(viewPatch(tourView(lesson, n), lastStep(), layers()))
+    .some(([key, value]) => s[key] !== value) || Boolean(lesson.compare) && s.compare !== lesson.compare.run_id);
   const show = (s) => {
     const lesson = byId.get(s.lesson) || null, n = lesson ? clampTour(lesson, s.tour) : 0;
     panel.show(lesson, n, Boolean(lesson) && away(s, lesson, n), Boolean(s.compare));

@@ -313,6 +313,8 @@ async function boot() {
   // before the first run loads: a ?lesson= link sets that lesson's run and view
   const lessonAlert = connectLessons(page.store, lessons, {options,
     show: (patch, view) => showConfig(page, patch, view),
+    // a tour's buttons go to a step's view: playing on would leave it at once
+    pause: () => { page.player.stop(); page.phasePlayer.stop(); },
     lastStep: () => (page.session && !page.pendingKey ? page.session.run.num_steps - 1 : Infinity),
     layers: () => (page.session && !page.pendingKey ? page.session.run.L : Infinity)});
   // a new config trains a new run; anything else is a redraw of the run on screen

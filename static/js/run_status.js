@@ -61,9 +61,10 @@ export function describeRun(run) {
   const batch = c.batch_size === null ? "full batch" : `mini-batches of ${c.batch_size}`;
   const extras = [c.l2 ? `L2 λ = ${c.l2}` : "", c.keep_prob < 1 ? `dropout keep_prob = ${c.keep_prob}` : ""]
     .filter(Boolean).join(", ");
-  // a mistake first: the header shows two lines of this. the learning rate and the batch
-  // before the activations, whose list grows with the layers (at 1024 px it cut α off)
-  return (bug ? `with a classic mistake: ${mistakeName(bug)} · ` : "") +
+  // a mistake first, in its words (the id is in the form and the lesson): the header shows
+  // two lines of this. the learning rate and the batch before the activations, whose list
+  // grows with the layers (at 1024 px it cut α off)
+  return (bug ? `classic mistake: ${MISTAKES[bug] || bug} · ` : "") +
     `${c.dataset} · ${run.dims.join(" → ")} · ${c.optimizer}, α = ${c.learning_rate} · ${batch} · ` +
     `${run.num_steps} iterations · ${c.activations.join(", ")} · ${c.loss} · ${c.init} init` +
     (extras ? ` · ${extras}` : "");

@@ -404,3 +404,21 @@ def test_presenter_shows_the_second_run_under_the_network_and_the_inspector(page
     page.get_by_test_id("compare-toggle").click()
     expect(compare).to_be_hidden()
     assert not views.evaluate("v => v.scrollHeight > v.clientHeight + 1")
+
+
+def test_presenter_on_a_phone_puts_the_second_run_after_the_inspector(browser, server):
+    """One column: the views' first row had taken the views' whole height (about 3,000 px
+    of empty network panel) before the inspector and the comparison."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                              is_mobile=True)
+    try:
+        page = ctx.new_page()
+        open_page(page, server, "?lesson=adam-vs-gd&tour=3&layout=presenter", plots=1)
+        network = page.locator(".panel-network").bounding_box()
+        cache = page.locator(".panel-cache").bounding_box()
+        compare = page.get_by_test_id("view-compare").bounding_box()
+        assert network["height"] < 700, network
+        assert network["y"] + network["height"] <= cache["y"] + 1
+        assert cache["y"] + cache["height"] <= compare["y"] + 1
+    finally:
+        ctx.close()

@@ -466,9 +466,13 @@ def test_a_tour_step_left_for_another_view_says_so_and_leads_back(page, server):
     expect(page).to_have_url(re.compile(r"[?&]tour=1(&|$)"))
     assert page.evaluate(LESSON_CONTRAST) == []
     page.reload()  # the link keeps the step, and the page that it was left
-    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 2 ")
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 2 of 6")
     expect(away).to_be_visible()
+    page.get_by_test_id("play-toggle").click()  # playing, the step's button pauses it
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Pause")
     page.get_by_test_id("lesson-return").click()
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Play")
+    page.wait_for_timeout(400)
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 0 ")
     expect(away).to_be_hidden()
     expect(say).not_to_have_class(re.compile(r"\bstale\b"))
@@ -492,7 +496,12 @@ def test_a_lessons_second_run_is_a_click_away(page, server):
     page.get_by_test_id("compare-toggle").click()  # the second run dropped: no way down to it
     expect(compare).to_be_hidden()
     expect(page.get_by_test_id("lesson-to-compare")).to_be_hidden()
-    page.get_by_test_id("compare-toggle").click()
+    # the step speaks of it: it is left, and "back to this step" brings the run back
+    expect(page.get_by_test_id("lesson-away")).to_be_visible()
+    page.get_by_test_id("lesson-return").click()
+    expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: optimizer gd")
+    expect(page.get_by_test_id("lesson-to-compare")).to_be_visible()
+    expect(page.get_by_test_id("lesson-away")).to_be_hidden()
     choose(page, "softmax-digits")
     expect(page.get_by_test_id("lesson-panel").locator("h2")).to_contain_text("Softmax")
     expect(page.get_by_test_id("lesson-to-compare")).to_be_hidden()

@@ -158,7 +158,7 @@ def test_a_runs_classic_mistake_is_named_and_kept_by_the_form(page, server):
     field for it, dropped it on Train."""
     open_page(page, server, "?n_samples=200&steps=50&bug=missing_1_over_m")
     expect(page.locator("#run-summary")).to_contain_text(
-        "with a classic mistake: dW without 1/m (missing_1_over_m)")
+        "classic mistake: dW without 1/m · moons")
     page.locator("#configure summary").click()
     mistake = page.get_by_label("classic mistake")
     expect(mistake).to_have_value("missing_1_over_m")

@@ -160,6 +160,8 @@ function onKey(slot, e, hooks) {
 
 // the mouse events a tap sends come within this of its touchstart
 const TAP_MS = 1000;
+// px: a clicked spot, where the mouse rests after its click without a tip over the formula
+const CLICK_SPOT = 8;
 
 function listen(slot, hooks) {
   const c = slot.canvas;
@@ -170,11 +172,13 @@ function listen(slot, hooks) {
   let touched = -Infinity;
   c.addEventListener("touchstart", () => { touched = performance.now(); hideTip(); }, {passive: true});
   // a clicked cell's formula says all its tip would: no tip over the formula until the
-  // mouse moves to another cell (or the slot draws another tensor: slot.clicked)
+  // mouse moves to another cell, and off the spot (a dense heatmap's cells are under a
+  // pixel wide), or the slot draws another tensor (slot.clicked)
   c.addEventListener("mousemove", (e) => {
     if (!slot.tensor || performance.now() - touched < TAP_MS) return;
     const {i, j, fy, fx} = cellUnder(slot, e);
-    if (slot.clicked === `${i},${j}`) return;
+    const at = slot.clicked;
+    if (at && (at.cell === `${i},${j}` || Math.hypot(e.clientX - at.x, e.clientY - at.y) < CLICK_SPOT)) return;
     slot.clicked = null;
     showTip(e, hooks.describe(cellOf(slot, i, j, fy, fx)) + "\nclick: its exact value and formula");
   });
@@ -185,7 +189,7 @@ function listen(slot, hooks) {
     if (e.button !== 0 || !slot.tensor) return;
     e.preventDefault();
     const {i, j, fy, fx} = cellUnder(slot, e);
-    slot.clicked = `${i},${j}`;
+    slot.clicked = {cell: `${i},${j}`, x: e.clientX, y: e.clientY};
     hideTip();
     slot.cursor = [i, j];
     placeCursor(slot);
