@@ -109,7 +109,7 @@ function createPage(options) {
     togglePlay: () => { page.phasePlayer.stop(); page.player.toggle(); },
     togglePhasePlay: () => { if (page.player.playing) page.player.stop(); page.phasePlayer.toggle(); }});
   page.player = createPlayer({store, renderer: page.renderer,
-    lastStep: () => (page.session ? page.session.run.num_steps - 1 : 0),
+    lastStep: () => (page.session ? page.session.run.num_steps - 1 : -1),  // -1: no run yet
     prefetch: (t) => page.session && prefetchFrame(page.session.run, t, store.get().layer),
     onChange: (on) => { page.controls.setPlaying(on); if (!on) redraw(page); }});
   page.phasePlayer = createPhasePlayer({store, renderer: page.renderer,

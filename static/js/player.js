@@ -30,6 +30,9 @@ export function createPlayer({store, renderer, prefetch, lastStep, onChange}) {
     get playing() { return playing; },
     toggle() {
       if (playing) return stop();
+      // no run on screen yet (the first one loads): nothing to play, and the view the URL
+      // asked for stays (its iteration had gone to 0, "iteration 2 of 0")
+      if (lastStep() < 0) return null;
       playing = true;
       onChange(true);
       // at the end, play starts again from the first iteration

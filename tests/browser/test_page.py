@@ -313,3 +313,22 @@ def test_step_buttons_at_the_runs_ends_say_there_is_nowhere_to_go(page, server):
         expect(page.get_by_test_id(test_id)).to_have_class(re.compile(r"\bat-end\b"))
     expect(page.get_by_test_id("phase-prev")).to_have_attribute(
         "title", re.compile("none, this is the first one"))
+
+
+def test_play_before_the_first_run_opens_keeps_the_urls_view(page, server):
+    """Play pressed while the page's first run still trained had nothing to play: it took
+    the iteration to 0 ("iteration 7 of 0") and the URL's view with it."""
+    held = []
+    page.route("**/api/runs", lambda route: held.append(route)
+               if route.request.method == "POST" else route.continue_())
+    page.goto(f"{server}/?it=7&steps=50&n_samples=100")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the run's POST was not sent"
+    page.get_by_test_id("play-toggle").click()
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Play")
+    held[0].continue_()
+    expect(page.get_by_test_id("step-label")).to_contain_text("iteration 7 of 49")
+    expect(page).to_have_url(re.compile(r"[?&]it=7(&|$)"))
