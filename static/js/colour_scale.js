@@ -13,6 +13,9 @@ import {trainedFused} from "./fused_heads.js";
 import {absMax} from "./tensors.js";
 
 export const SCALES = ["shared", "tensor", "run", "symlog"];
+// the scales that give each tensor its own range (the heatmaps; the network's edges, each
+// layer's); the others share one among tensors
+export const OWN_RANGES = new Set(["tensor", "run"]);
 export const FORWARD = ["A_prev", "W", "b", "Z", "A"];
 export const GRADIENTS = ["dA", "dZ", "dW", "db"];
 // symlog's ε is this fraction of the range: the colours span 3 decades below the top
@@ -89,7 +92,7 @@ export function colourScales(frame, T) {
   const scale = SCALES.includes(frame.scale) ? frame.scale : "shared";
   const tops = {};
   for (const name of [...FORWARD, ...GRADIENTS]) if (T[name]) tops[name] = tensorTop(frame, name, T[name], scale === "run");
-  if (scale === "tensor" || scale === "run") return tops;
+  if (OWN_RANGES.has(scale)) return tops;
   const out = {}, apart = apartNames(frame), together = (n) => !apart.includes(n);
   const groups = [["forward", FORWARD.filter(together)], ["gradients", GRADIENTS.filter(together)],
     ...apart.map((n) => ["own", [n]])];

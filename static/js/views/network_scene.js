@@ -7,6 +7,7 @@
 import {INACTIVE, NON_FINITE, divergingColour} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {hexToRgb} from "../tensor_image.js";
+import {OWN_RANGES} from "../colour_scale.js";
 
 export const MAX_SHOWN = 10;  // neurons drawn per layer; wider layers show "+N more"
 // between layers wider than MAX_SHOWN, only the TOP_EDGES strongest (by |value|) of the
@@ -70,8 +71,6 @@ function chosenEdges(dims, l, data) {
 // diagram compares the layers (a vanishing dW[1] is faint beside dW[6]), or with the
 // colours per tensor or per run (each heatmap its own range) each layer's own at this
 // step; null where the phase has not reached the layer
-export const OWN_RANGES = new Set(["tensor", "run"]);
-
 export function edgeRanges(frame, p) {
   const tops = frame.run.dims.map((_, l) => {
     const source = l > 0 && edgeSource(frame, p, l);

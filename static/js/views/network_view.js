@@ -11,7 +11,8 @@ import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {phaseKey, phaseList, phaseIndex} from "../phases.js";
 import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, TOP_EDGES, position, nodeValues, scene,
-  showsNonFinite, thinnedPairs, OWN_RANGES} from "./network_scene.js";
+  showsNonFinite, thinnedPairs} from "./network_scene.js";
+import {OWN_RANGES} from "../colour_scale.js";
 import {createMotion, reducedMotion} from "./network_motion.js";
 
 let container = null, nodes = [];  // nodes: [{at: {x, y}, text}], at in paper units, for hover
