@@ -115,7 +115,8 @@ def significant(X, digits: int):
         decimals = np.where(np.isfinite(exponent), digits - 1 - exponent, 0)
         powers = np.minimum(np.abs(decimals), EXACT_POWER).astype(np.intp)
         scale, wide_scale = _POWERS[np.float64][powers], _POWERS[wide][powers]
-        scaled = np.where(decimals >= 0, X.astype(wide) * wide_scale, X.astype(wide) / wide_scale)
+        X_wide = X.astype(wide, copy=False)
+        scaled = np.where(decimals >= 0, X_wide * wide_scale, X_wide / wide_scale)
         whole = np.round(scaled)
         size = np.abs(scaled)
         # the product's rounding moved it by half an ulp at most: a tie within that is

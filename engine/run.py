@@ -175,12 +175,8 @@ class Run:
         if not self._series.queued:
             return []
         suspects = self._series.flush(self._buffers)
-        for t, l, name in self._series.take_close():
-            # a std that E[x²] − mean² would cancel, the first chunk it shows in: from
-            # the tensor replayed (consecutive steps replay one step each)
-            forward = self._checkpoints.replay(t).forward
-            self._series.set_std(t, l, name, np.std(
-                forward.caches[l - 1][1] if name == "Z" else forward.A(l)))
+        # consecutive steps replay one step each
+        self._series.measure_close(lambda t: self._checkpoints.replay(t).forward)
         return suspects
 
     def _score_last(self, t):

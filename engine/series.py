@@ -97,7 +97,7 @@ class Series:
         self._no_batch = (np.zeros(m, dtype=np.intp), placeholder)
         self.recorded = 0  # steps summarized so far
         self._queue, self._reduced = [], 0  # queued steps, and how many are reduced
-        self._close = []  # (t, l, "Z" or "A") of the last flush whose std is the run's to take
+        self._close = []  # (t, l, "Z" or "A") of the last flush, for measure_close
 
     def _scorers(self, cfg, layout, data, with_ones):
         """What the scores need: the cadence of the whole sets' and their SetScorers."""
@@ -286,16 +286,16 @@ class Series:
             self._score_sets([t], [theta])
         self._scored_last = t
 
-    def take_close(self):
-        """(t, l, "Z" or "A"): the tensors of the steps summarized last whose std is tiny
-        beside their size (engine.stats.CLOSE), and is to be taken from their entries
-        (set_std): the reductions watch them from the next chunk on."""
-        close, self._close = self._close, []
-        return close
-
-    def set_std(self, t, l, name, std):
-        """Step t's std of Z[l] or A[l] (name), taken from the tensor itself."""
-        self.layers[t, l - 1, stats.INDEX[f"{name}_std"]] = std
+    def measure_close(self, forward_of):
+        """The std of each Z[l] and A[l] of the steps summarized last whose std is tiny
+        beside their size (engine.stats.CLOSE), from its entries: E[x²] − mean² would
+        cancel. forward_of(t): step t's Forward, replayed (the reductions watch these
+        tensors from the next chunk on, and measure them themselves)."""
+        for t, l, name in self._close:
+            forward = forward_of(t)
+            x = forward.caches[l - 1][1] if name == "Z" else forward.A(l)
+            self.layers[t, l - 1, stats.INDEX[f"{name}_std"]] = np.std(x)
+        self._close = []
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""
