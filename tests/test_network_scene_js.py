@@ -50,3 +50,16 @@ def test_a_vanishing_layers_edges_are_drawn_faint():
     assert widest(own, 1) == pytest.approx(1.0)
     # the neurons' one range holds the dA[1] that arrives and the dZ it becomes: the key says so
     assert shared["legend"] == "dA, dZ"
+
+
+@needs_node
+def test_the_range_skips_non_finite_entries_and_takes_a_big_tensor():
+    # a dW[1] of 400 x 400 (160,000 values, more than Math.max takes spread) with a null
+    # (a non-finite value in JSON); the range is its largest finite |value|
+    big = frame("tensor")
+    rows = [[0.25] * 400 for _ in range(400)]
+    rows[7][9], rows[8][1] = None, -0.75
+    big["run"]["dims"] = [400, 400, 3, 1]
+    big["params"][0]["dW"] = {"data": rows}
+    [got] = call_js("views/network_scene.js", [["edgeRanges", big, {"kind": "backward", "l": 1}]])
+    assert got == pytest.approx([None, 0.75, 0.5, 2.0])

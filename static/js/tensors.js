@@ -20,11 +20,15 @@ export function formatNumber(x, digits = 4) {
   return Number(x.toPrecision(digits)).toString();
 }
 
-export function absMax(t) {
+// the largest finite |value| of a list, 0 if it has none (a loop: a spread into Math.max
+// overflows the stack at a few hundred thousand values)
+export function largestAbs(values) {
   let m = 0;
-  for (const row of t.data) for (const v of row) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
+  for (const v of values) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
   return m;
 }
+
+export const absMax = (t) => t.data.reduce((m, row) => Math.max(m, largestAbs(row)), 0);
 
 export function hasNonFinite(t) {
   return t.data.some((row) => row.some((v) => !Number.isFinite(v)));

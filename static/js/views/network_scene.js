@@ -5,7 +5,7 @@
 // not maths: every value is the engine's (step_frame.js). the view paints a scene, and
 // network_motion.js moves from one scene to the next.
 import {INACTIVE, NON_FINITE, divergingColour} from "../plot_theme.js";
-import {formatNumber} from "../tensors.js";
+import {formatNumber, largestAbs} from "../tensors.js";
 import {hexToRgb} from "../tensor_image.js";
 import {OWN_RANGES} from "../colour_scale.js";
 
@@ -44,7 +44,7 @@ export function nodeValues(frame, p, l) {
 }
 
 // the largest finite |value|: the colour range (non-finite values are drawn grey)
-export const maxAbs = (values) => Math.max(1e-12, ...values.filter(Number.isFinite).map(Math.abs));
+const maxAbs = (values) => Math.max(1e-12, largestAbs(values));
 
 // a JSON null is a non-finite value: NaN, which every colour and width below marks
 const finiteOrNaN = (v) => (v === null ? NaN : v);
