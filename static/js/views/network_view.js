@@ -124,26 +124,46 @@ function showKey(frame) {
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
 }
 
-// the cost under the output layer's lowest neuron (at the foot of the figure when the notes
-// on thinned edges, two lines above the foot, take the room under it), on a white box over
-// the edges; it fades in while the phases play (opacity 0..1)
-function drawCost(ctx, s, radius, opacity) {
-  const {frame, w, h} = painting, L = frame.run.L, p = s.nodes.filter((n) => n.l === L).at(-1).c;
+// where the cost's box goes: under the output layer's lowest neuron, or lower, under the
+// neurons of other columns that its box reaches (on a narrow figure it juts left over the
+// last hidden layer's), above the notes on thinned edges at the foot. {x, y, clear}: clear
+// is false when no such place is free of neurons (then it stands under the output neuron,
+// or at the foot of the figure when even that has no room)
+function costPlace(s, radius, width, tall) {
+  const {frame, w, h} = painting, p = s.nodes.filter((n) => n.l === frame.run.L).at(-1).c;
   const notes = thinnedPairs(frame.run.dims).length > 0 ? h * 0.95 - 2.6 * labelSize(frame, w) : h;
-  const below = p.y + radius + 4;
-  const text = `J = ${formatNumber(frame.cost)}`;
-  const y = below + fontSize() + 5 <= notes ? below : h - fontSize() - 7;
-  ctx.globalAlpha = opacity;
-  ctx.font = `bold ${fontSize() + 1}px system-ui, sans-serif`;
-  const width = ctx.measureText(text).width;
   // under the output neurons, but on a narrow figure (a phone) not into the colour key
   const x = Math.min(p.x, w * DIAGRAM_WIDTH - width / 2 - 5);
+  const gap = radius + 4, first = p.y + gap, fits = (y) => y + tall <= notes;
+  const reached = s.nodes.filter((n) => Math.abs(n.c.x - x) < width / 2 + 3 + gap);
+  const free = (y) => fits(y) && reached.every((n) => n.c.y + gap <= y || n.c.y - gap >= y + tall);
+  const y = [first, ...reached.map((n) => n.c.y + gap).filter((y) => y > first).sort((a, b) => a - b)].find(free);
+  if (y !== undefined) return {x, y, clear: true};
+  return {x, y: fits(first) ? first : h - tall - 2, clear: false};
+}
+
+// the cost on a white box over the edges, on one line, or on two ("J =" over the number)
+// where only those find a place free of neurons; it fades in while the phases play
+// (opacity 0..1)
+function drawCost(ctx, s, radius, opacity) {
+  const size = fontSize() + 1, one = [`J = ${formatNumber(painting.frame.cost)}`];
+  ctx.globalAlpha = opacity;
+  ctx.font = `bold ${size}px system-ui, sans-serif`;
+  const box = (lines) => {
+    const width = Math.max(...lines.map((line) => ctx.measureText(line).width)), tall = lines.length * size + 4;
+    return {lines, width, tall, ...costPlace(s, radius, width, tall)};
+  };
+  let b = box(one);
+  if (!b.clear) {
+    const two = box(["J =", formatNumber(painting.frame.cost)]);
+    if (two.clear) b = two;
+  }
   ctx.fillStyle = "rgba(255,255,255,0.9)";
-  ctx.fillRect(x - width / 2 - 3, y, width + 6, fontSize() + 5);
+  ctx.fillRect(b.x - b.width / 2 - 3, b.y, b.width + 6, b.tall);
   ctx.fillStyle = "#222";
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  ctx.fillText(text, x, y + 2);
+  b.lines.forEach((line, k) => ctx.fillText(line, b.x, b.y + 2 + k * size));
   ctx.textAlign = "left";
   ctx.globalAlpha = 1;
 }
