@@ -44,6 +44,10 @@ EXPLODING = answer([entry(1, 0.0, 32, norm=0.0), entry(2, 1.0, 272, norm=1.86741
                     entry(3, 1.0, 17, norm=7.797945719540037e44)],
                    step=4, relative_difference=1.0, passed=True, non_finite=None,
                    noise_floor=4.96348646044942e52)
+# zero init, step 50: db[L] of 3e-5 disagrees by 3e-10, a relative 5e-6, within the noise
+ON_THE_FLOOR = answer([entry(1, None, 24, skipped=24, norm=0.0), entry(2, 0.0, 72, norm=0.0),
+                       entry(3, 5e-6, 9, norm=3e-5)],
+                      relative_difference=5e-6, passed=True, non_finite=None, noise_floor=5.9e-8)
 ALL_AT_KINKS = answer([entry(1, None, 9, skipped=9, norm=0.0)], relative_difference=None,
                       passed=False, non_finite=None)
 
@@ -67,14 +71,20 @@ WORDS = [
                     "nothing was compared"], ["not a finite number"]),
     (EXPLODING, ["relative difference 1 ≥ 2e-7, but the difference is within the rounding noise",
                  "(‖g − g_num‖ ≤ 5e52, a noise that grows with the cost |J|)",
-                 "backprop's gradients (‖g‖ up to 1.9e45) are no larger than that noise"],
-     ["too small"]),
+                 "backprop's gradients (‖g‖ up to 1.9e45) are no larger than that noise, so the "
+                 "numerical gradient cannot tell them from 0: the check cannot tell right from "
+                 "wrong here"],
+     ["too small", "not a sign of a bug"]),
+    (ON_THE_FLOOR, ["relative difference 5e-6 ≥ 2e-7, but the difference is within the rounding "
+                    "noise of the numerical gradient at ε = 1e-7 (‖g − g_num‖ ≤ 5.9e-8, a noise "
+                    "that grows with the cost |J|), so this is not a sign of a bug"],
+     ["cannot tell"]),
 ]
 
 
 @pytest.mark.parametrize(("result", "shown", "absent"), WORDS,
                          ids=["cost_overflow", "analytic", "zero_init", "all_at_kinks",
-                              "exploding"])
+                              "exploding", "on_the_floor"])
 def test_the_check_says_what_the_engine_found(result, shown, absent):
     [text] = call_js(VIEW, [["describe", result]])
     for words in shown:
@@ -93,6 +103,9 @@ def test_an_exact_agreement_is_marked_not_drawn_as_a_tiny_bar():
 
 
 @pytest.mark.parametrize(("result", "kind"), [(COST_OVERFLOW, "gradcheck-status"),
-                                              (ZERO_INIT, "gradcheck-status pass")])
+                                              (ZERO_INIT, "gradcheck-status pass"),
+                                              (ON_THE_FLOOR, "gradcheck-status pass"),
+                                              # passed on a floor above every gradient
+                                              (EXPLODING, "gradcheck-status")])
 def test_a_check_that_cannot_say_is_neither_pass_nor_fail(result, kind):
     assert call_js(VIEW, [["statusClass", result]]) == [kind]

@@ -88,6 +88,18 @@ function draw(result) {
 // sentence names the one that applied
 const withinNoise = (r) => r.passed && !(r.relative_difference < r.threshold);
 
+// the largest ‖g‖ of backprop's gradients over the layers (NaN where none is a number)
+function largestNorm(r) {
+  const norms = r.layers.map((e) => e.analytic_norm).filter(number);
+  return norms.length ? Math.max(...norms) : NaN;
+}
+
+// a pass on the noise floor where backprop's gradients are no larger than that noise (a
+// cost of 1e59, whose J(θ ± ε) cannot tell θ + ε from θ − ε): the numerical gradient
+// cannot tell them from 0, so the check cannot tell right from wrong, and is neither a
+// pass nor a fail
+export const swamped = (r) => withinNoise(r) && number(r.noise_floor) && largestNorm(r) <= r.noise_floor;
+
 // why there is no relative difference, from the engine's non_finite
 const NOT_FINITE = {
   analytic: "a gradient at this step is not a finite number (NaN or ±∞), so the check cannot say anything",
@@ -128,14 +140,13 @@ function verdict(result) {
     // the noise u·|J|/ε swamps gradients that are tiny, or a cost that is huge (an
     // exploding run): the words say which side, from the numbers, never "too small" alone
     const noise = number(result.noise_floor) ? result.noise_floor : null;
-    const top = Math.max(...result.layers.map((r) => (number(r.analytic_norm) ? r.analytic_norm : 0)));
-    const swamped = noise !== null && top > 0 && top <= noise
-      ? `; backprop's gradients (‖g‖ up to ${formatNumber(top, 2)}) are no larger than that noise, so a relative check says nothing here`
-      : "";
-    return `${measured} ≥ ${result.threshold}, but the difference is within the rounding noise of the ` +
+    const within = `${measured} ≥ ${result.threshold}, but the difference is within the rounding noise of the ` +
       `numerical gradient at ε = ${result.epsilon}` +
-      (noise !== null ? ` (‖g − g_num‖ ≤ ${formatNumber(noise, 2)}, a noise that grows with the cost |J|)` : "") +
-      `${swamped}, so this is not a sign of a bug`;
+      (noise !== null ? ` (‖g − g_num‖ ≤ ${formatNumber(noise, 2)}, a noise that grows with the cost |J|)` : "");
+    if (!swamped(result)) return `${within}, so this is not a sign of a bug`;
+    const top = largestNorm(result);
+    return `${within}; backprop's gradients (${top > 0 ? `‖g‖ up to ${formatNumber(top, 2)}` : "all 0"}) are ` +
+      "no larger than that noise, so the numerical gradient cannot tell them from 0: the check cannot tell right from wrong here";
   }
   if (diff < result.threshold) return `${measured} < ${result.threshold}, but a gradient is not finite, so the check fails`;
   return `${measured} ≥ ${result.threshold}, so backprop and the numerical gradient disagree`;
@@ -178,6 +189,7 @@ export function describe(result) {
 
 // the status's colour: pass, fail, or neither where the check could not say
 export function statusClass(result) {
+  if (swamped(result)) return "gradcheck-status";
   if (result.passed) return "gradcheck-status pass";
   return result.relative_difference === null || result.relative_difference === undefined
     ? "gradcheck-status" : "gradcheck-status fail";
