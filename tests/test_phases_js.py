@@ -103,3 +103,15 @@ def test_only_phases_js_holds_the_table(what, pattern):
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(pattern, line)]
     assert found == [], f"{what}, outside phases.js: {found}"
+
+
+@needs_node
+def test_a_fused_outputs_backward_reads_z_as_the_course_does():
+    """sigmoid + BCE: the course's sigmoid_backward(dA, activation_cache) reads Z[3], so not
+    picking Z is wrong; A[3] counts either way (only the shortcut dZ = A − Y reads it)."""
+    config = {**PLAIN, "activations": ["relu", "relu", "sigmoid"], "loss": "binary_cross_entropy"}
+    facts = {"dims": [2, 4, 4, 1], "L": 3, "m": 8, "config": config}
+    [question] = call_js("quiz.js", [["readsQuestion", {"kind": "backward", "l": 3}, facts]])
+    right = {o["id"]: o["right"] for o in question["options"]}
+    assert right["Z"] is True and right["A"] is None and right["A_prev"] is True
+    assert "reads Z[3], not A[3]" in next(o["note"] for o in question["options"] if o["id"] == "A")

@@ -63,19 +63,20 @@ function readShape(id, p, {dims, m, L}) {
 }
 
 // answers that count either way, with why: backward unpacks b with linear_cache but needs
-// only its shape; an output layer fused with its loss (dZ = A − Y, as the code panel shows)
-// reads A[L] where the course's g′ reads Z[L]
+// only its shape; an output layer fused with its loss reads Z[L] in the course's
+// sigmoid_backward(dA, activation_cache), and A[L] only in the shortcut dZ = A − Y that the
+// engine takes (the code panel shows both)
 function eitherWay(p, {L, config}) {
   if (p.kind !== "backward") return {};
   const notes = {b: "linear_backward unpacks A_prev, W, b = linear_cache, but only b's shape matters: db = (1/m) Σ dZ"};
   if (p.l === L && isFused(config.activations[L - 1], config.loss)) {
-    notes.Z = `the course's ${config.activations[L - 1]}_backward(dA, Z) reads Z[${L}]; the fused dZ = A[${L}] − Y does not need it`;
-    notes.A = `the fused dZ = A[${L}] − Y reads ŷ = A[${L}]; the course's path reads Z[${L}] instead`;
+    notes.A = `the course's ${config.activations[L - 1]}_backward(dA, activation_cache) reads Z[${L}], not A[${L}]; ` +
+      `only the shortcut dZ = A[${L}] − Y, which this engine takes, reads ŷ = A[${L}]`;
   }
   return notes;
 }
 
-function readsQuestion(p, facts) {
+export function readsQuestion(p, facts) {
   const {L, config} = facts, reads = readIds(p, L, config), either = eitherWay(p, facts);
   const options = readChoices(p, facts).map(([id, label, yes, no]) => {
     const right = either[id] ? null : reads.has(id);

@@ -46,9 +46,12 @@ CASES = {
     "inactive_missing_1_over_m": (
         f"{BASE}&bug=missing_1_over_m&batch_size=1&phase=backward-2&layer=2",
         ["dW = 1/m * np.dot(dZ, A_prev.T)"], ["the mistake"]),
+    # the course's line, and the shortcut the engine takes, as a note on it
     "correct": (
         f"{BASE}&phase=backward-3&layer=3",
-        ["dZ = AL - Y", "dW = 1/m * np.dot(dZ, A_prev.T)"], ["the mistake"]),
+        ["dZ = sigmoid_backward(dA, activation_cache)", "s = 1 / (1 + np.exp(-Z)); dZ = dA * s * (1 - s)",
+         "# = AL - Y: sigmoid′ cancels with dAL of binary_cross_entropy; the engine computes dZ[3] so",
+         "dW = 1/m * np.dot(dZ, A_prev.T)"], ["the mistake", "dZ = AL - Y"]),
     # a linear output's g is the identity: its functions are not the course's linear_*,
     # which are every layer's linear step
     "linear_output_forward": (

@@ -58,7 +58,7 @@ def expected_reads(phase: str, run: dict) -> tuple[set, set]:
     either = {"b"}  # linear_backward unpacks b but only uses its shape
     fused = {"sigmoid": "binary_cross_entropy", "softmax": "categorical_cross_entropy"}
     if l == L and fused.get(config["activations"][-1]) == config["loss"]:
-        must, either = must - {"Z"}, either | {"Z", "A"}  # dZ = A − Y, or the course's g′(Z)
+        either = either | {"A"}  # the course's g′(Z) reads Z; only the shortcut A − Y reads A
     return must, either
 
 

@@ -65,7 +65,12 @@ function costLines(frame) {
 // (CONTRACT §7), where the engine otherwise fuses g′ with the loss
 function dZLines(frame, l, act, m) {
   const {dims, config, L} = frame.run, out = shape(dims[l], m), bug = activeBug(frame.run);
-  if (trainedFused(frame.run, l)) return [["dZ = AL - Y", `${act} with ${config.loss}: g′ cancels → ${out}`]];
+  const course = [`dZ = ${activationFunction(act)}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`];
+  // the course's line, and the value the engine computes it as (the same number, but exact
+  // where AL rounds to 0 or 1, where the course's dAL divides by 0)
+  if (trainedFused(frame.run, l)) {
+    return [course, [`# = AL - Y: ${act}′ cancels with dAL of ${config.loss}; the engine computes dZ[${L}] so`]];
+  }
   const lines = [];
   if (hasMask(l, L, config)) {
     lines.push(bug === "dropout_mask_forgotten_in_backward"
@@ -75,7 +80,7 @@ function dZLines(frame, l, act, m) {
   if (bug === "no_activation_derivative") lines.push(["dZ = dA", `${MISTAKE}: the factor g′(Z) is forgotten → ${out}`]);
   else if (bug === "activation_cache_holds_A") {
     lines.push([`dZ = ${activationFunction(act)}_backward(dA, activation_cache)`, `${MISTAKE}: g′ is taken at the cached A[${l}], not Z[${l}] → ${out}`]);
-  } else lines.push([`dZ = ${activationFunction(act)}_backward(dA, activation_cache)`, `${G_PRIME_CODE[act]} → ${out}`]);
+  } else lines.push(course);
   return lines;
 }
 
