@@ -113,3 +113,26 @@ def test_the_page_loads_no_forward_pass_of_its_own(page, server):
     scripts = [u for u in page.recorder.requests if u.endswith(".js")]
     assert any("step_frame.js" in u for u in scripts)
     assert not [u for u in scripts if "forward_pass" in u]
+
+
+# (view, the tensor the edges draw, the layers whose edges it colours): the key gives their
+# range, which the colour bar (the neurons') does not
+EDGE_KEYS = [("?it=3&phase=backward-2&layer=2", "dW", (2, 3), "one colour range for every layer"),
+             ("?it=3&phase=update&layer=1&scale=tensor", "update", (1, 2, 3),
+              "each layer its own colour range")]
+
+
+@pytest.mark.parametrize(("query", "field", "layers", "words"), EDGE_KEYS, ids=["shared", "own"])
+def test_the_key_gives_the_edges_range_from_the_served_tensors(page, server, query, field,
+                                                                layers, words):
+    run_id = open_run(page, server, query)
+    step = full_step(page, server, run_id, 3)
+    tensors = [entry["grads"]["dW"] if field == "dW" else entry["update"]["W"]
+               for entry in step["layers"] if entry["l"] in layers]
+    tops = [max(abs(v) for row in t["data"] for v in row) for t in tensors]
+    key = page.locator("#network-key")
+    expect(key).to_contain_text(f"; edges: {'ΔW' if field == 'update' else field}, {words}: ")
+    shown = re.search(r"colour range(?: for every layer)?: ([^;]*)", key.inner_text())[1]
+    ranges = [float(text.lstrip("±")) for text in shown.split(", ")]
+    expected = [max(tops)] if "every layer" in words else tops
+    assert ranges == pytest.approx(expected, rel=0.05)

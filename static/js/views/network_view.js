@@ -6,12 +6,12 @@
 // drawn on a canvas under the Plotly figure (see tensor_image.js for why); labels are
 // annotations; the figure's aria-label carries the drawn values as text.
 import {react, baseLayout, divergingColour, fontSize} from "../plot_theme.js";
-import {formatNumber} from "../tensors.js";
+import {formatNumber, largestAbs} from "../tensors.js";
 import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {phaseKey, phaseList, phaseIndex} from "../phases.js";
 import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, TOP_EDGES, position, nodeValues, scene,
-  showsNonFinite, thinnedPairs} from "./network_scene.js";
+  showsNonFinite, thinnedPairs, edgeSource} from "./network_scene.js";
 import {OWN_RANGES} from "../colour_scale.js";
 import {createMotion, reducedMotion} from "./network_motion.js";
 
@@ -112,13 +112,28 @@ function drawLegend(ctx, w, h, top, name) {
 }
 
 // the key under the panel title; with dropout it also explains the crossed units
+// what the edges show in this phase and their colour range, which the colour bar (the
+// neurons') does not give: dW[2] = −0.003 at full colour beside a bar of ±2 read as −2
+function edgeKey(frame) {
+  const p = frame.phase, {L} = frame.run;
+  const sources = [...Array(L).keys()].map((k) => edgeSource(frame, p, k + 1)).filter(Boolean);
+  if (!sources.length) return "W, not used yet in this phase";
+  // the largest finite |value| of some tensors, in words: 0 and none say so
+  const range = (tensors) => {
+    const values = tensors.flatMap((t) => t.data.flat()), top = largestAbs(values);
+    return top > 0 ? `±${formatNumber(top, 2)}` : values.some(Number.isFinite) ? "all 0" : "no finite value";
+  };
+  const name = sources[0].name, tensors = sources.map((s) => s.tensor);
+  if (!OWN_RANGES.has(frame.scale)) return `${name}, one colour range for every layer: ${range(tensors)}`;
+  return `${name}, each layer its own colour range: ${tensors.map((t) => range([t])).join(", ")}`;
+}
+
 function showKey(frame) {
   const key = document.getElementById("network-key");
   if (!key) return;
   const bad = showsNonFinite(frame);
   const {wanted, index, choices} = frame.example;
-  const edges = OWN_RANGES.has(frame.scale) ? "each layer's own colour range" : "one colour range for every layer";
-  key.textContent = `neurons: A of this example (forward), dZ (backward); edges: W, dW, ΔW, ${edges}` +
+  key.textContent = `neurons: A of this example (forward), dZ (backward), on the colour bar; edges: ${edgeKey(frame)}` +
     (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch: showing example ${index}, the batch's first` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
