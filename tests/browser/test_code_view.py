@@ -49,8 +49,10 @@ CASES = {
     # the course's line, and the shortcut the engine takes, as a note on it
     "correct": (
         f"{BASE}&phase=backward-3&layer=3",
-        ["dZ = sigmoid_backward(dA, activation_cache)", "s = 1 / (1 + np.exp(-Z)); dZ = dA * s * (1 - s)",
-         "# = AL - Y: sigmoid′ cancels with dAL of binary_cross_entropy; the engine computes dZ[3] so",
+        ["dZ = sigmoid_backward(dA, activation_cache)",
+         "s = 1 / (1 + np.exp(-Z)); dZ = dA * s * (1 - s)",
+         "# = AL - Y: sigmoid′ cancels with dAL of binary_cross_entropy; "
+         "the engine computes dZ[3] so",
          "dW = 1/m * np.dot(dZ, A_prev.T)"], ["the mistake", "dZ = AL - Y"]),
     # a linear output's g is the identity: its functions are not the course's linear_*,
     # which are every layer's linear step
