@@ -163,8 +163,8 @@ def model_forward(dims, m, seed):
 # the course's notebook tests initialize_parameters after np.random.seed(1); the check
 # draws after np.random.seed(3) for every init function (CONTRACT §8), so this case has the
 # notebook's arguments but not its published numbers
-INIT_COURSE = ("the course's test case (3, 2, 1), after np.random.seed(3) as CONTRACT §8 says "
-               "(the notebook's own test uses seed 1)")
+INIT_COURSE = ("the course's test case (3, 2, 1), after np.random.seed(3), the seed of the "
+               "course's initialize_parameters_deep (the notebook's own test uses seed 1)")
 DEEP_DIMS = [4, 6, 5, 4, 3, 1]
 
 CASES = {
