@@ -364,3 +364,19 @@ def test_the_cards_text_contrast_is_at_least_4_5(page, server, revealed):
         page.keyboard.press("Enter")
         expect(card(page).locator(".quiz-verdict")).to_have_text("✗ Not quite.")
     assert page.evaluate(CONTRAST) == []
+
+
+def test_on_a_phone_the_reveal_shows_its_whole_table(page, server):
+    """The card asks in the height its reveal needs: the evidence table's last row, dZ, was
+    cut off on a phone, in a card that scrolled inside."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, server, "?quiz=1&phase=backward-2&layer=2")
+    wait_for_question(page, "backward · layer 2")
+    assert card(page).get_attribute("data-kind") == "relu"
+    box = card(page).bounding_box()
+    card(page).locator(".quiz-option").nth(1).click()
+    page.keyboard.press("Enter")
+    expect(card(page).locator(".quiz-evidence")).to_be_visible()
+    assert card(page).bounding_box() == box
+    area = card(page).locator(".quiz-area")
+    assert area.evaluate("e => e.scrollHeight <= e.clientHeight"), "the reveal scrolls"
