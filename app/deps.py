@@ -1,6 +1,7 @@
 """Dependencies as named Annotated aliases: settings, the caches, the client, a run by id
 (admitted if it has to train), and the rule that a query parameter comes once."""
 
+import json
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -94,7 +95,8 @@ def config_of(run_id: str, settings: Settings) -> dict:
     try:
         decoded = (decode_legacy_run_id if is_legacy(run_id) else decode_run_id)(run_id)
         config = check_config(decoded, settings)  # in field order, like a POST's answer
-        if config != decoded:
+        # the same JSON, not only equal values: an id that spells steps 5 as 5.0 is an alias
+        if json.dumps(config, sort_keys=True) != json.dumps(decoded, sort_keys=True):
             raise RunIdError("run id config is not normalized")
     except (RunIdError, ConfigError) as err:
         raise HTTPException(status_code=404, detail="Run not found") from err

@@ -120,7 +120,9 @@ def _number(field, value, limit=None):
                                  f"got {short_number(value) or value}")
     if kind == "int" and value != int(value):
         raise ConfigError(field, f"must be a whole number, got {value!r}")
-    return int(value) if kind == "int" else float(value)
+    # + 0.0 turns -0.0 into 0.0: one number, one id and one dataset (sklearn refuses a noise
+    # of -0.0)
+    return int(value) if kind == "int" else float(value) + 0.0
 
 
 def _hidden_layers(value, max_layers, max_width):

@@ -206,3 +206,30 @@ def test_an_id_that_spells_out_a_null_bug_is_an_alias():
     assert b'"bug":null' in canonical_json(normalize_config({}))
     with pytest.raises(RunIdError):
         decode_run_id(spelled_out)
+
+
+def _spelled(**changes) -> str:
+    """An r2 id of the default config with some values spelled another way."""
+    config = {**normalize_config({}), **changes}
+    del config["bug"]  # null: an id leaves it out
+    return pack_r2(orjson.dumps(dict(sorted(config.items()))))
+
+
+@pytest.mark.parametrize("run_id", [_spelled(steps=100.0), _spelled(hidden_layers=[8.0, 8.0]),
+                                    _spelled(test_fraction=-0.0)],
+                         ids=["steps 100.0", "widths 8.0", "test_fraction -0.0"])
+def test_an_id_that_spells_a_number_another_way_is_an_alias(client, run_id):
+    """Equal values are not the same id: a run has one (the contract)."""
+    assert client.get(f"/api/runs/{_spelled(steps=100)}").status_code == 200  # spelled as is
+    assert client.get(f"/api/runs/{run_id}").status_code == 404
+
+
+@pytest.mark.parametrize("field", ["noise", "test_fraction", "l2"])
+def test_minus_zero_is_zero(client, field):
+    """sklearn refused a noise of -0.0 (a 500), and -0.0 gave the run a second id."""
+    answer = client.post("/api/runs", json={"dataset": "moons", field: -0.0})
+    assert answer.status_code in (200, 201, 202), answer.text
+    assert answer.json()["id"] == client.post("/api/runs", json={"dataset": "moons",
+                                                                  field: 0.0}).json()["id"]
+    assert str(answer.json()["config"][field]) == "0.0"
+    assert client.get(f"/api/runs/{answer.json()['id']}/summary").status_code == 200
