@@ -85,6 +85,11 @@ class ClientCookie:
         await self.app(scope, receive, send_with_cookie)
 
 
+def _excess(count: int, cap: int | None) -> int:
+    """How many runs must go so that one more fits `count` under `cap` (None: no cap)."""
+    return 0 if cap is None else max(0, count + 1 - cap)
+
+
 class AdmissionError(Exception):
     """Training not admitted; `reason` names the limit (a setting, or cross_site)."""
 
@@ -128,9 +133,10 @@ class Admission:
         return self.idle_seconds is not None and now - asked > self.idle_seconds
 
     def room_for(self, client: Client | None, in_flight: list, now: float) -> list:
-        """The client's own left runs (jobs) to cancel so that one more run fits its caps;
-        an AdmissionError if it does not fit even so. in_flight: the jobs queued or training.
-        A refusal counts in `refused`."""
+        """The left runs (jobs) to cancel so that one more run fits the caps: the client's
+        own under its cap, any at its address under the address's; an AdmissionError if it
+        does not fit even so. in_flight: the jobs queued or training. A refusal counts in
+        `refused`."""
         if client is None:  # the server's own work (tests, benchmarks)
             return []
         if client.cross_site:
@@ -139,12 +145,18 @@ class Admission:
                                 "open the run in Backprop Lens itself")
         mine = [j for j in in_flight if j.client is not None and j.client.key == client.key]
         here = [j for j in in_flight if j.client is not None and j.client.address == client.address]
-        left = sorted((j for j in mine if now - j.asked > LEFT_SECONDS), key=lambda j: j.asked)
         over = {"max_runs_per_client": (len(mine), self.per_client, "this client"),
                 "max_runs_per_address": (len(here), self.per_address, "this address")}
-        need = max([0, *(n + 1 - cap for n, cap, _ in over.values() if cap is not None)])
-        if need <= len(left):
-            return left[:need]
+        # the client's own left runs make room under its cap; under the address's, any
+        # client's there, least recently asked first: tokens are free to invent, so runs
+        # that nobody watches must not lock a classroom behind one NAT out of training
+        # (holding them takes asking about each within LEFT_SECONDS)
+        room = self._left(mine, now)[:_excess(len(mine), self.per_client)]
+        rest = [j for j in self._left(here, now) if j not in room]
+        room += rest[:max(0, _excess(len(here), self.per_address) - sum(j in here for j in room))]
+        if all(_excess(n - sum(j in jobs for j in room), cap) == 0
+               for (n, cap, _), jobs in zip(over.values(), (mine, here), strict=True)):
+            return room
         reason = next(r for r, (n, cap, _) in over.items() if cap is not None and n >= cap)
         n, cap, who = over[reason]
         raise self._refusal(429, reason,
@@ -152,6 +164,11 @@ class Admission:
                             f"most this server allows at once ({reason} = {cap}); retry "
                             "when one has finished",
                             self.retry_after(mine if reason == "max_runs_per_client" else here))
+
+    @staticmethod
+    def _left(jobs: list, now: float) -> list:
+        """The jobs nobody asked about for LEFT_SECONDS, least recently asked first."""
+        return sorted((j for j in jobs if now - j.asked > LEFT_SECONDS), key=lambda j: j.asked)
 
     def _refusal(self, status: int, reason: str, detail: str,
                  retry_after: int | None = None) -> AdmissionError:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 import app.events
 import app.run_cache
-from app.admission import COOKIE, TOKEN
+from app.admission import COOKIE, TOKEN, Admission, AdmissionError, Client
 from app.config_limits import check_config
 from app.run_ids import canonical_json, encode_run_id
 from app.settings import Settings
@@ -302,3 +302,46 @@ def test_a_small_run_finishes_while_eight_heavy_ones_from_other_clients_train(ma
     assert info["status"] == "done"
     heavy_info = [client.get(f"/api/runs/{i}").json() for i in ids]
     assert all(h["status"] == "running" for h in heavy_info)  # the small one came first
+
+
+# -- the rule alone: which left runs make room (Admission.room_for) ----------------------
+
+def job(name, address, asked):
+    """A job of client `name` at `address`, last asked about at `asked` (seconds)."""
+    from types import SimpleNamespace
+    run = SimpleNamespace(config={"steps": 10}, num_steps=0)  # for the 429's Retry-After
+    return SimpleNamespace(client=Client(f"{name:_<22}", address), asked=asked, run=run)
+
+
+NOW = 100.0
+# (jobs in flight, the newcomer, the jobs it cancels: None for a 429 and its reason)
+ROOM = {
+    "a left run of another client at the address gives way": (
+        [job("a", "X", NOW - 10), job("b", "X", NOW - 1)], ("c", "X"), [0]),
+    "the least recently asked of them": (
+        [job("a", "X", NOW - 6), job("b", "X", NOW - 30)], ("c", "X"), [1]),
+    "runs that are watched do not": (
+        [job("a", "X", NOW - 1), job("b", "X", NOW - 2)], ("c", "X"), "max_runs_per_address"),
+    "nor left runs at another address": (
+        [job("a", "X", NOW - 1), job("b", "X", NOW - 2), job("d", "Y", NOW - 60)], ("c", "X"),
+        "max_runs_per_address"),
+    "the client's own left run makes room under both caps": (
+        [job("c", "X", NOW - 9), job("b", "X", NOW - 30)], ("c", "X"), [0]),
+    "under its own cap only its own left runs count": (
+        [job("c", "X", NOW - 1), job("b", "X", NOW - 30)], ("c", "X"), "max_runs_per_client"),
+}
+
+
+@pytest.mark.parametrize(("jobs", "newcomer", "cancels"), ROOM.values(), ids=list(ROOM))
+def test_room_under_the_caps_is_made_by_left_runs(jobs, newcomer, cancels):
+    """Tokens are free to invent: runs nobody watches (none asked about for LEFT_SECONDS)
+    must not lock the rest of a classroom behind one NAT out of training."""
+    rules = Admission(per_client=1, per_address=2, cost=lambda config: 1e9)
+    name, address = newcomer
+    who = Client(f"{name:_<22}", address)
+    if isinstance(cancels, str):
+        with pytest.raises(AdmissionError) as refused:
+            rules.room_for(who, jobs, NOW)
+        assert refused.value.reason == cancels
+    else:
+        assert rules.room_for(who, jobs, NOW) == [jobs[k] for k in cancels]
