@@ -130,6 +130,30 @@ def test_a_changed_input_is_a_failure():
 
     result = check_function(BY_NAME["linear_backward"], linear_backward)
     assert result.failure.what == "input cache[0]" and result.failure.means == "A_prev"
+    assert result.failure.hint.startswith("Your linear_backward changed input cache[0] in "
+                                          "place, and that array is the caller's")
+
+
+def test_dividing_an_argument_in_place_is_named():
+    """dZ /= m had failed on "input dZ: different values", as if the input were wrong."""
+    def linear_backward(dZ, cache):
+        grads = course.linear_backward(dZ.copy(), cache)
+        dZ /= cache[0].shape[1]  # right answers, and the caller's dZ divided
+        return grads
+
+    failure = check_function(BY_NAME["linear_backward"], linear_backward).failure
+    assert failure.what == "input dZ"
+    assert "changed input dZ in place" in failure.hint and "dZ /= m" in failure.hint
+
+
+def test_returning_nothing_is_named():
+    def update_parameters(parameters, grads, learning_rate):
+        course.update_parameters(parameters, grads, learning_rate)  # in place, then no return
+
+    failure = check_function(BY_NAME["update_parameters"], update_parameters).failure
+    assert failure.got == "None"
+    assert failure.hint == ("Your update_parameters returns None: it has no return statement, "
+                            "or one without a value. End it with return parameters.")
 
 
 def test_grads_are_compared_in_the_order_backward_computes_them():

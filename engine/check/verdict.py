@@ -23,6 +23,7 @@ from engine.check.course_functions import (
     CourseFunction,
     layer_named,
     meaning,
+    split_path,
     what,
 )
 from engine.check.mistakes import recognise, recognise_error
@@ -130,9 +131,24 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
     return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases")
 
 
+def general_hint(spec, found: Difference) -> str | None:
+    """A hint where no known mistake matched, for two shapes of mistake that any function
+    can make: changing an argument in place, and returning nothing."""
+    name, _, is_input = split_path(spec, found.path)
+    if is_input:
+        return (f"Your {spec.name} changed {what(spec, found.path)} in place, and that array "
+                f"is the caller's: {name} /= m or an assignment {name}[…] = … writes into it. "
+                "Compute a new array (dZ = dZ / m), or copy it first "
+                "(dZ = np.array(dZ, copy=True)).")
+    if found.path == ("return",) and found.got == "None":
+        return (f"Your {spec.name} returns None: it has no return statement, or one without a "
+                f"value. End it with return {', '.join(spec.outputs)}.")
+    return None
+
+
 def failed(spec, case: str, found: Difference, mistake) -> FunctionResult:
     failure = Failure(spec.name, what(spec, found.path), found.expected, found.got,
-                      mistake.hint if mistake else None, case, found.kind,
+                      mistake.hint if mistake else general_hint(spec, found), case, found.kind,
                       meaning(spec, found.path), mistake.name if mistake else None,
                       layer_named(spec, found.path))
     means = f" ({failure.means})" if failure.means else ""
