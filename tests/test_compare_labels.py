@@ -19,7 +19,7 @@ CASES = [
     ({}, {}, "same config", "same config"),
     # more than three fields differ: the first three, then "…"
     ({"init": "zeros", "seed": 2, "l2": 0.1, "steps": 20}, {},
-     "init zeros, L2 0.1, steps 20, …", "init he, L2 0, steps 300, …"),
+     "init zeros, λ = 0.1, steps 20, …", "init he, λ = 0, steps 300, …"),
 ]
 
 

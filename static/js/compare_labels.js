@@ -2,9 +2,10 @@
 // words ("lr 0.5" against "lr 2.0"), computed by diffing the two normalized configs field
 // by field. plain text: the views insert it with textContent.
 
-// a field's short name in a label; fields not named here keep their API name
+// a field's short name in a label; fields not named here keep their API name. L2's reads
+// as the course writes it, "λ = 1"
 const SHORT = {learning_rate: "lr", hidden_layers: "layers", activations: "activations",
-  batch_size: "batch", keep_prob: "keep_prob", l2: "L2", n_samples: "samples"};
+  batch_size: "batch", keep_prob: "keep_prob", l2: "λ =", n_samples: "samples"};
 const MAX_FIELDS = 3;  // a label longer than this many fields ends in "…"
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);

@@ -223,3 +223,23 @@ def test_a_probability_output_keeps_its_own_range_beside_its_logits(page, server
     assert bars["A"]["high"] == pytest.approx(A, rel=1e-12)
     assert bars["Z"]["high"] >= Z * (1 - 1e-12)  # the forward tensors' shared range
     expect(page.locator("#scale-note")).to_contain_text(f"(A[{L}], probabilities")
+
+
+# the diverged step has no served statistic for some tensors (own max), and its Z[2] of
+# 16 × 160 is block-averaged (italic); an ordinary step has neither
+@pytest.mark.parametrize("query", ["?lesson=divergence&it=6&phase=update&layer=1",
+                                   "?lesson=divergence&it=6&phase=forward-2&layer=2",
+                                   "?it=3&phase=forward-1&layer=1"])
+def test_the_note_says_what_a_bars_own_max_and_italic_numbers_mean(page, server, query):
+    """A teacher met "0 · own max" and italic numbers with no word of what they meant: the
+    note under the inspector says, where a bar shows them, and only then."""
+    open_page(page, server, query)
+    bars = [b for b in shown_bars(page) if b["high"] > 0]
+    italic = page.locator(".slot:not([hidden]) .colour-bar.approx").count() > 0
+    note = page.locator("#scale-note")
+    expect(note).to_contain_text("colours (")
+    own = any(b["from"] == "heatmap" for b in bars)
+    assert own == ("“own max” on a bar: that heatmap's own range" in note.inner_text())
+    assert own == any("own max" in " ".join(b["labels"]) for b in bars)
+    assert italic == ("italic numbers: from the drawn block means" in note.inner_text())
+    assert (own or italic) == ("lesson=divergence" in query)  # the cases are what they say

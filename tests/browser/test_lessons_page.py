@@ -280,10 +280,15 @@ def test_beside_the_views_at_1280x720_and_the_menu_adds_no_line(page, server):
         assert apart, (view, box, panel)
     assert panel["left"] >= boxes["cache"]["right"], "the panel is beside the views, at the right"
     assert 0 <= panel["top"] < 720 and panel["right"] <= 1280
-    assert boxes["controls"]["height"] == before["controls"]["height"]
     assert boxes["scrollWidth"] <= 1280
     page.locator("#lessons-toggle").click()
     assert page.evaluate(BOXES)["scrollWidth"] <= 1280
+    page.locator("#lessons-toggle").click()
+    # the lesson adds no line to the controls: closed, its run's controls are as tall (a
+    # deeper network than the first page's has a longer phase strip, its own matter)
+    page.get_by_test_id("lesson-panel").locator(".lesson-close").click()
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+    assert page.evaluate(BOXES)["controls"]["height"] == boxes["controls"]["height"]
 
 
 def test_on_a_phone_the_panel_is_above_the_views_and_nothing_scrolls_sideways(page, server):

@@ -94,7 +94,7 @@ function drawBar(slot, range) {
     setText(bar.labels[2], "");
   }
   fitTicks(bar);
-  bar.classList.toggle("approx", !range.exact);
+  bar.classList.toggle("approx", !range.exact && top > 0);  // italic numbers, not words
   const source = {step: "this iteration's exact range", run: "the exact range over the whole run",
     heatmap: range.exact ? "this tensor's own range (no served statistic)" : "the largest drawn block mean (no served statistic): the true range may be wider"}[range.from];
   bar.title = `colours from −${formatNumber(top, 6)} to ${formatNumber(top, 6)}: ${source}` +

@@ -123,7 +123,7 @@ const SCALE_WORDS = {shared: "one range for the forward tensors, one for the gra
   tensor: "each heatmap its own range", run: "each heatmap its range over the whole run",
   symlog: "sign(x)·log10(1 + |x|/ε), ε = shared range / 1000"};
 
-function words(frame, T) {
+function words(frame, T, ranges) {
   const l = frame.layer, L = frame.run.L;
   setHTML(parts.title, `<b>cache[${l}] = (linear_cache, activation_cache)</b> <span class="muted">layer ${l} · iteration ${frame.t}</span>`);
   // a narrow frame breaks its name after the underscore, not through its border
@@ -144,12 +144,16 @@ function words(frame, T) {
     dA: `dA[${L}], which the fused dZ = A − Y does not use`};
   const apart = scale === "shared" || scale === "symlog" ? apartNames(frame).map((n) => apartWords[n]) : [];
   const own = apart.length ? ` (${apart.join(", and ")}, ${apart.length > 1 ? "each its" : "its"} own)` : "";
-  setText(parts.scaleNote, `colours (${scale}): ${SCALE_WORDS[scale]}${own}; white: 0`);
+  // what a bar's "· own max" and its italic numbers mean, where a bar shows them
+  const bars = Object.values(ranges).filter((r) => r && r.top);
+  const marks = [bars.some((r) => r.from === "heatmap") ? "“own max” on a bar: that heatmap's own range" : "",
+    bars.some((r) => !r.exact) ? "italic numbers: from the drawn block means, the true range may be wider" : ""];
+  setText(parts.scaleNote, [`colours (${scale}): ${SCALE_WORDS[scale]}${own}; white: 0`, ...marks.filter(Boolean)].join("; "));
 }
 
-function paint(frame, T) {
+function paint(frame, T, ranges) {
   const l = frame.layer, L = frame.run.L, role = layerRoles(frame.phase, l, L, frame.run.config);
-  const done = computedAt(frame.phase, l, L), ranges = colourScales(frame, T), label = labels(l, L);
+  const done = computedAt(frame.phase, l, L), label = labels(l, L);
   for (const [name, slot] of Object.entries(parts.slots)) {
     paintSlot(slot, T[name], {label: label[name], range: name === "D" ? null : ranges[name], faded: !done[name]});
     slot.el.classList.toggle("role-read", role[name] === "read");
@@ -163,8 +167,9 @@ function paint(frame, T) {
 export function update(frame) {
   const T = tensorsOf(frame);
   shown = {tensors: T, layer: frame.layer};
-  words(frame, T);
-  paint(frame, T);
+  const ranges = colourScales(frame, T);
+  words(frame, T, ranges);
+  paint(frame, T, ranges);
   mythCard.update(frame, T);
 }
 
