@@ -11,6 +11,7 @@ from app.answer_size import BigAnswerSlots
 from app.bulk_share import BulkShare, ServingClock, ServingTime
 from app.errors import add_error_handlers
 from app.lessons import load_lessons
+from app.memory import tune_malloc
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import (
     GZIP_MIN_BYTES,
@@ -54,6 +55,7 @@ def configure_logging():
 async def lifespan(app: FastAPI):
     # pinned once per worker, for the whole process: runs are then bit-identical everywhere
     single_blas_thread(app.state.settings.blas_threads)
+    tune_malloc()  # so is the allocator: freed arrays go back to the system (app.memory)
     async with exported(app):
         yield
     app.state.run_cache.close()
