@@ -195,3 +195,33 @@ def test_plain_constants_are_kept(tmp_path, source, constants):
     path = tmp_path / "mine.py"
     path.write_text(source)
     assert [p.name for p in read_program(path).pieces if p.kind == "constant"] == constants
+
+
+TRY_AND_WITH = '''try:
+    from dnn_utils import sigmoid
+except ImportError:
+    @decorated
+    def sigmoid(Z):
+        return 1 / (1 + np.exp(-Z)), Z
+with open(__file__) as f:
+    def relu(Z):
+        return np.maximum(0, Z), Z
+    train_for_hours()
+if False:
+    def never(): pass
+'''
+
+
+def test_defs_and_imports_in_try_and_with_blocks_are_read_as_jupyter_runs_them(tmp_path):
+    """A learner's def inside `try:` was reported as not defined."""
+    path = tmp_path / "mine.py"
+    path.write_text(TRY_AND_WITH)
+    pieces = read_program(path).pieces
+    assert [(p.kind, p.name) for p in pieces] == [
+        ("import", "from dnn_utils import sigmoid"), ("def", "sigmoid"), ("def", "relu")]
+    sigmoid, relu = pieces[1], pieces[2]
+    # their lines without the block's indentation, at their own line numbers
+    assert sigmoid.code.splitlines()[3:] == ["@decorated", "def sigmoid(Z):",
+                                             "    return 1 / (1 + np.exp(-Z)), Z"]
+    assert relu.code.splitlines()[7:] == ["def relu(Z):", "    return np.maximum(0, Z), Z"]
+    compile(relu.code, relu.filename, "exec")

@@ -137,11 +137,24 @@ def constant_names(node: ast.stmt) -> list[str]:
     return [t.id for t in targets]
 
 
+def top_level(body: list[ast.stmt]):
+    """The statements of a module's body, and those of the try and with blocks in it, which
+    Jupyter runs too (`try:` around a def, or around an import that may fail)."""
+    for node in body:
+        if isinstance(node, ast.Try | ast.TryStar):
+            for block in (node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody):
+                yield from top_level(block)
+        elif isinstance(node, ast.With):
+            yield from top_level(node.body)
+        else:
+            yield node
+
+
 def module_pieces(source: str, filename: str) -> list[Piece]:
     """The top-level imports, constants and function definitions of some Python source."""
     lines = source.split("\n")
     pieces = []
-    for node in parse(source, filename).body:
+    for node in top_level(parse(source, filename).body):
         if isinstance(node, ast.Import | ast.ImportFrom):
             # unparsed, not sliced: `import numpy as np; train()` keeps only the import
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
@@ -151,7 +164,9 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
             pieces.append(Piece("constant", ", ".join(names), code, filename))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            code = "\n" * (start - 1) + "\n".join(lines[start - 1:node.end_lineno])
+            # a def inside a block: its lines without the block's indentation
+            body = [line[node.col_offset:] for line in lines[start - 1:node.end_lineno]]
+            code = "\n" * (start - 1) + "\n".join(body)
             pieces.append(Piece("def", node.name, code, filename))
     return pieces
 
