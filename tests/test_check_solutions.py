@@ -192,8 +192,8 @@ def test_a_correct_solution_passes(reports, name):
 
 def test_the_notebook_skips_its_course_imports_and_notes_the_cell_that_does_not_parse(reports):
     notes = reports["correct .ipynb"]["notes"]
-    assert "code cell 21 does not parse (line 2: '(' was never closed); its functions were " \
-           "not read" in notes
+    assert "code cell 21 (# a half-finished idea, left in the not…) does not parse (line 2: " \
+           "'(' was never closed); its functions were not read" in notes
     skipped = {note.split("`")[1] for note in notes if note.startswith("skipped")}
     assert {"from testCases import *", "from public_tests import *",
             "from dnn_utils import sigmoid, sigmoid_backward, relu, relu_backward"} <= skipped
@@ -229,7 +229,8 @@ def test_a_misspelled_name_is_reported_and_is_not_a_failure(reports):
 
 @pytest.mark.parametrize(("name", "detail", "hint"), [
     ("notebook with a graded cell that does not parse",
-     "could not be read: code cell 15 does not parse (line 6: '(' was never closed)",
+     "could not be read: code cell 15 (# GRADED FUNCTION: linear_backward) does not parse "
+     "(line 6: '(' was never closed)",
      "Python cannot parse that cell"),
     ("default from a call", "its definition raised NameError: name 'rate' is not defined "
                             "(line 135: def update_parameters(parameters, grads, "
@@ -264,7 +265,9 @@ def test_an_empty_file_fails(reports):
 
 @pytest.mark.parametrize(("name", "where"), [
     ("raises", "line 98: raise ValueError('not yet')"),
-    ("notebook raises", "code cell 15, line 6: dW = 1 / m * np.dot(dZ, A_prev)"),
+    # the cell by its first line too: Jupyter shows no cell numbers
+    ("notebook raises", "code cell 15 (# GRADED FUNCTION: linear_backward), line 6: "
+                        "dW = 1 / m * np.dot(dZ, A_prev)"),
 ])
 def test_a_function_that_raises_is_an_error_at_the_learners_line(reports, name, where):
     report = reports[name]

@@ -67,10 +67,11 @@ def test_the_course_notebook_is_read_cell_by_cell():
                     "linear_activation_forward", "L_model_forward", "compute_cost",
                     "linear_backward", "linear_activation_backward", "L_model_backward",
                     "update_parameters"]
-    assert program.pieces[0].filename == "solution.ipynb, code cell 1"
+    assert program.pieces[0].filename == "solution.ipynb, code cell 1 (import numpy as np)"
     assert "from public_tests import *" in [p.name for p in program.pieces]
-    assert program.notes == ("code cell 21 does not parse (line 2: '(' was never closed); "
-                             "its functions were not read",)
+    assert program.notes == ("code cell 21 (# a half-finished idea, left in the not…) does "
+                             "not parse (line 2: '(' was never closed); its functions were "
+                             "not read",)
     assert program.broken == ()  # that cell is a test cell: it defines no course function
 
 
@@ -161,18 +162,23 @@ def test_an_empty_file_is_read_and_holds_nothing(tmp_path):
 @pytest.mark.parametrize(("cells", "broken"), [
     # a course function in a cell that does not parse is broken, with why
     ([("code", "def linear_backward(dZ, cache):\n    return [dZ")],
-     [("linear_backward", "code cell 1 does not parse (line 2: '[' was never closed)")]),
+     [("linear_backward", "code cell 1 (def linear_backward(dZ, cache):) does not parse "
+                          "(line 2: '[' was never closed)")]),
     # a helper of the learner's is not a course function: the note is enough
     ([("code", "def helper(x):\n    return [x")], []),
     # the cell that defines it last has the last word, as when the notebook runs top down
     ([("code", "def relu(Z):\n    return (Z"), ("code", "def relu(Z):\n    return Z, Z")], []),
     ([("code", "def relu(Z):\n    return Z, Z"), ("code", "import numpy as np\n"
       "def relu(Z):\n    return np.maximum(0, Z, Z")],
-     [("relu", "code cell 2 does not parse (line 3: '(' was never closed)")]),
+     [("relu", "code cell 2 (import numpy as np) does not parse (line 3: '(' was never "
+               "closed)")]),
     ([("code", "def sigmoid(Z):\n    return " + "(" * 300 + "Z" + ")" * 300)],
-     [("sigmoid", "code cell 1 does not parse (line 2: too many nested parentheses)")]),
+     [("sigmoid", "code cell 1 (def sigmoid(Z):) does not parse (line 2: too many nested "
+                  "parentheses)")]),
     ([("code", "x = " + "1+" * 200000 + "1\ndef relu(Z):\n    return Z, Z")],
-     [("relu", "code cell 1 does not parse (it is nested too deeply for Python's parser)")]),
+     # a long first line, cut at 40 characters
+     [("relu", "code cell 1 (x = 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1…) does not parse "
+               "(it is nested too deeply for Python's parser)")]),
 ])
 def test_a_course_function_in_a_cell_that_does_not_parse_is_broken(tmp_path, cells, broken):
     path = tmp_path / "nb.ipynb"

@@ -171,17 +171,30 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
     return pieces
 
 
+FIRST_LINE_CHARS = 40
+
+
+def cell_name(number: int, source: str) -> str:
+    """"code cell 20 (def linear_forward(A, W, b):)": Jupyter numbers no cells, so the
+    number alone does not find it; its first line that is not blank does."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    if len(first) > FIRST_LINE_CHARS:
+        first = first[:FIRST_LINE_CHARS - 1] + "…"
+    return f"code cell {number} ({first})" if first else f"code cell {number}"
+
+
 def notebook_pieces(path: Path, text: str) -> tuple[list[Piece], list[str], dict[str, str]]:
     """The pieces of every code cell that parses, a note for each one that does not, and
     the course functions such a cell defines, with why they could not be read (the last
     cell that defines a function has the last word, as when a notebook runs top down)."""
     pieces, notes, broken = [], [], {}
     for number, source in enumerate(code_cells(path, text), start=1):
-        cell = f"{path.name}, code cell {number}"
+        named = cell_name(number, source)
+        cell = f"{path.name}, {named}"
         try:
             found = module_pieces(source, cell)
         except PARSE_ERRORS as err:
-            why = f"code cell {number} does not parse ({parse_error(err)})"
+            why = f"{named} does not parse ({parse_error(err)})"
             notes.append(f"{why}; its functions were not read")
             broken |= {name: why for name in DEF_LINE.findall(source) if name in NAMES}
             continue
