@@ -183,3 +183,28 @@ def test_an_error_says_where_and_what_was_passed(source, detail, hint):
     assert result.status == "error"
     assert result.detail.endswith(detail)
     assert result.failure.hint == hint
+
+
+@pytest.mark.parametrize(("seed_line", "note"), [
+    ("np.random.seed(3)", None),
+    ("np.random.seed(1)", "note: it sets np.random.seed(1), where the course's sets "
+                          "np.random.seed(3) first"),
+    ("", "note: it sets no seed, where the course's sets np.random.seed(3) first"),
+])
+def test_an_init_that_does_not_set_the_courses_seed_passes_with_a_note(seed_line, note):
+    """The check seeds for everyone, so such a function passes; the notebook's own test
+    would not, and a learner was told 'Well done!' without a word."""
+    namespace = namespace_of(f'''import numpy as np
+
+def initialize_parameters_deep(layer_dims):
+    {seed_line}
+    parameters = {{}}
+    for l in range(1, len(layer_dims)):
+        parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
+        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
+    return parameters
+''')
+    result = check_function(BY_NAME["initialize_parameters_deep"],
+                            namespace["initialize_parameters_deep"])
+    assert result.status == "pass"
+    assert (note in result.detail) if note else ("note" not in result.detail)

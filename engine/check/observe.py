@@ -64,26 +64,29 @@ def quiet():
 
 
 @contextlib.contextmanager
-def seeded(draws: bool):
+def seeded(draws: bool, seeds: list | None = None):
     """np.random.seed(3), and np.random.seed made a no-op while the function runs: the
     course's own init functions seed themselves (initialize_parameters with 1), and
-    the check compares draws after the same seed for everyone."""
+    the check compares draws after the same seed for everyone. The seeds the function
+    asked for are appended to `seeds`."""
     if not draws:
         yield
         return
     seed = np.random.seed
     seed(SEED)
-    np.random.seed = lambda *args, **kwargs: None
+    np.random.seed = lambda *args, **kwargs: (seeds.append(args[0] if args else kwargs.get("seed"))
+                                              if seeds is not None else None)
     try:
         yield
     finally:
         np.random.seed = seed
 
 
-def observe(function, spec: CourseFunction, case: Case) -> Observation:
-    """Call function on a fresh copy of the case's arguments; exceptions propagate."""
+def observe(function, spec: CourseFunction, case: Case, seeds: list | None = None) -> Observation:
+    """Call function on a fresh copy of the case's arguments; exceptions propagate. The
+    seeds it sets go to `seeds` (a function that draws)."""
     args = case.make()
-    with quiet(), seeded(spec.draws):
+    with quiet(), seeded(spec.draws, seeds):
         returned = function(*args)
     return Observation(returned, None if spec.may_change_inputs else args)
 
