@@ -208,3 +208,40 @@ def initialize_parameters_deep(layer_dims):
                             namespace["initialize_parameters_deep"])
     assert result.status == "pass"
     assert (note in result.detail) if note else ("note" not in result.detail)
+
+
+ASSERTING = '''import numpy as np
+
+def relu(Z):
+    A = np.max(Z, 0)
+    assert A.shape == Z.shape
+    return A, Z
+
+def linear_forward(A, W, b):
+    Z = np.dot(W, A) + b
+    assert Z.shape == (W.shape[0], W.shape[1])  # the learner's assert is what is wrong
+    return Z, (A, W, b)
+'''
+
+
+def test_behind_a_failing_assert_the_hint_says_what_the_function_does_without_it():
+    """The course's templates keep shape asserts: a known mistake that an assert stops was
+    an AssertionError with no hint, where the same code without the assert got one."""
+    namespace = namespace_of(ASSERTING)
+    relu = check_function(BY_NAME["relu"], namespace["relu"])
+    assert relu.status == "error" and relu.failure.got == "raised AssertionError"
+    assert relu.failure.hint.startswith("Your assert caught a real mistake. Without it, A: "
+                                        "shape (")
+    assert "ReLU is np.maximum(0, Z), entry by entry" in relu.failure.hint
+    linear = check_function(BY_NAME["linear_forward"], namespace["linear_forward"])
+    assert linear.status == "error"
+    assert linear.failure.hint == ("Without its assert the function gives the course's "
+                                   "results: the assert's condition is what is wrong.")
+
+
+def test_without_its_source_an_assert_keeps_the_plain_error():
+    namespace = namespace_of(ASSERTING)
+    linecache.cache.pop("mine.py")
+    linecache.cache["mine.py"] = (0, None, [], "mine.py")  # no source to compile again
+    result = check_function(BY_NAME["relu"], namespace["relu"])
+    assert result.status == "error" and result.failure.hint is None

@@ -6,7 +6,9 @@ own. The learner's namespace is never changed; the function is checked as a copy
 sees the reference's callees.
 """
 
+import inspect
 import linecache
+import textwrap
 import traceback
 import types
 from typing import NamedTuple
@@ -113,6 +115,43 @@ def check_named(spec: CourseFunction, namespace) -> FunctionResult:
     return FunctionResult(spec.name, "missing", detail)
 
 
+def without_asserts(function):
+    """The function compiled again without its assert statements (as python -O does), from
+    its source where linecache has it; None where that cannot be done."""
+    try:
+        code = function.__code__
+        source = textwrap.dedent(inspect.getsource(function))
+        # at its own line numbers (a decorated function's first line is its decorator's)
+        module = compile("\n" * (code.co_firstlineno - 1) + source, code.co_filename, "exec",
+                         optimize=1)
+        inner = next(c for c in module.co_consts
+                     if isinstance(c, types.CodeType) and c.co_name == code.co_name)
+        if inner.co_freevars:
+            return None
+        return types.FunctionType(inner, function.__globals__, function.__name__,
+                                  function.__defaults__)
+    except (OSError, TypeError, SyntaxError, StopIteration, ValueError):
+        return None
+
+
+def behind_the_assert(spec: CourseFunction, function, result: FunctionResult) -> FunctionResult:
+    """A learner's own assert failed (the course's templates hold shape asserts): the hint
+    says what the function does without it, a known mistake or none."""
+    twin = without_asserts(function)
+    if twin is None or twin.__code__.co_code == function.__code__.co_code:
+        return result
+    verdict = check_function(spec, twin)
+    if verdict.status == "pass":
+        hint = ("Without its assert the function gives the course's results: the assert's "
+                "condition is what is wrong.")
+    elif verdict.status == "fail":
+        hint = (f"Your assert caught a real mistake. Without it, {verdict.detail}"
+                + (f". {verdict.failure.hint}" if verdict.failure.hint else ""))
+    else:
+        return result
+    return result._replace(failure=result.failure._replace(hint=hint))
+
+
 def check_function(spec: CourseFunction, function) -> FunctionResult:
     """Pass, fail or error: the learner's function against the reference on every case."""
     learner, cases = alone(function, spec.name), CASES[spec.name]
@@ -122,7 +161,10 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
             got.append(observe(learner, spec, case, seeds))
         except (Exception, SystemExit) as err:
             expected = describe(observe(REFERENCE[spec.name], spec, case).returned)
-            return errored(spec, case, expected, err, function.__code__.co_filename)
+            result = errored(spec, case, expected, err, function.__code__.co_filename)
+            if isinstance(err, AssertionError) and not result.failure.mistake:
+                return behind_the_assert(spec, function, result)
+            return result
     for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
         found = difference(observe(REFERENCE[spec.name], spec, case), theirs)
         if found:
