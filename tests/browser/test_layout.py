@@ -409,6 +409,14 @@ def test_a_touch_phones_controls_are_at_least_24_px_each_way(browser, server):
         expect(page.get_by_test_id("lesson-close")).to_be_visible()
         expect(page.locator(".quiz-option").first).to_be_visible()
         assert page.evaluate(SMALL_TARGETS) == []
+        # the buttons tapped most are taller: the iteration's and phase's ◀ ▶, the tour's
+        for target in (page.get_by_test_id("step-next"), page.get_by_test_id("phase-next"),
+                       page.locator(".lesson-nav button").last):
+            assert target.bounding_box()["height"] >= 36
+        assert page.get_by_test_id("phase-next").bounding_box()["width"] >= 36
+        # and ◀ slider ▶ keep one line
+        ys = {page.get_by_test_id(t).bounding_box()["y"] for t in ("step-prev", "step-next")}
+        assert len(ys) == 1
     finally:
         ctx.close()
 
