@@ -151,13 +151,16 @@ class Admission:
         # client's there, least recently asked first: tokens are free to invent, so runs
         # that nobody watches must not lock a classroom behind one NAT out of training
         # (holding them takes asking about each within LEFT_SECONDS)
-        room = self._left(mine, now)[:_excess(len(mine), self.per_client)]
+        # (its own at this address first: one of those makes room under both caps)
+        own = sorted(self._left(mine, now), key=lambda j: j.client.address != client.address)
+        room = own[:_excess(len(mine), self.per_client)]
         rest = [j for j in self._left(here, now) if j not in room]
         room += rest[:max(0, _excess(len(here), self.per_address) - sum(j in here for j in room))]
-        if all(_excess(n - sum(j in jobs for j in room), cap) == 0
-               for (n, cap, _), jobs in zip(over.values(), (mine, here), strict=True)):
+        still = {r: _excess(n - sum(j in jobs for j in room), cap)
+                 for (r, (n, cap, _)), jobs in zip(over.items(), (mine, here), strict=True)}
+        if not any(still.values()):
             return room
-        reason = next(r for r, (n, cap, _) in over.items() if cap is not None and n >= cap)
+        reason = next(r for r, excess in still.items() if excess)
         n, cap, who = over[reason]
         raise self._refusal(429, reason,
                             f"{reason}: {who} already has {n} runs queued or training, the "

@@ -345,3 +345,20 @@ def test_room_under_the_caps_is_made_by_left_runs(jobs, newcomer, cancels):
         assert refused.value.reason == cancels
     else:
         assert rules.room_for(who, jobs, NOW) == [jobs[k] for k in cancels]
+
+
+def test_a_clients_left_run_at_this_address_makes_room_under_both_caps():
+    """Its own left run elsewhere would make room under its cap only, and one more of the
+    address's would have to go too."""
+    rules = Admission(per_client=2, per_address=2, cost=lambda config: 1e9)
+    jobs = [job("c", "Y", NOW - 30), job("c", "X", NOW - 10), job("b", "X", NOW - 60)]
+    assert rules.room_for(Client(f"{'c':_<22}", "X"), jobs, NOW) == [jobs[1]]
+
+
+def test_the_refusal_names_the_cap_that_still_fails():
+    """The client's cap is made room under (its own left run); the address's is not."""
+    rules = Admission(per_client=1, per_address=1, cost=lambda config: 1e9)
+    jobs = [job("c", "Y", NOW - 30), job("b", "X", NOW - 1)]
+    with pytest.raises(AdmissionError) as refused:
+        rules.room_for(Client(f"{'c':_<22}", "X"), jobs, NOW)
+    assert refused.value.reason == "max_runs_per_address"

@@ -139,10 +139,12 @@ def constant_names(node: ast.stmt) -> list[str]:
 
 def top_level(body: list[ast.stmt]):
     """The statements of a module's body, and those of the try and with blocks in it, which
-    Jupyter runs too (`try:` around a def, or around an import that may fail)."""
+    Jupyter runs too (`try:` around a def, or around an import that may fail). A try's
+    except blocks are left out: they run only when its body fails (`except ImportError:
+    np = None` must not undo `import numpy as np`)."""
     for node in body:
         if isinstance(node, ast.Try | ast.TryStar):
-            for block in (node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody):
+            for block in (node.body, node.orelse, node.finalbody):
                 yield from top_level(block)
         elif isinstance(node, ast.With):
             yield from top_level(node.body)
@@ -164,9 +166,11 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
             pieces.append(Piece("constant", ", ".join(names), code, filename))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            # a def inside a block: its lines without the block's indentation
-            body = [line[node.col_offset:] for line in lines[start - 1:node.end_lineno]]
-            code = "\n" * (start - 1) + "\n".join(body)
+            code = "\n".join(lines[start - 1:node.end_lineno])
+            # a def inside a block keeps its indentation (a string in it may have less),
+            # under an `if True:` on the line above, which the block's own line held
+            head = "\n" * (start - 2) + "if True:\n" if node.col_offset else "\n" * (start - 1)
+            code = head + code
             pieces.append(Piece("def", node.name, code, filename))
     return pieces
 

@@ -128,8 +128,10 @@ def without_asserts(function):
                      if isinstance(c, types.CodeType) and c.co_name == code.co_name)
         if inner.co_freevars:
             return None
-        return types.FunctionType(inner, function.__globals__, function.__name__,
+        twin = types.FunctionType(inner, function.__globals__, function.__name__,
                                   function.__defaults__)
+        twin.__kwdefaults__ = function.__kwdefaults__
+        return twin
     except (OSError, TypeError, SyntaxError, StopIteration, ValueError):
         return None
 
@@ -195,9 +197,9 @@ def general_hint(spec, found: Difference) -> str | None:
     name, _, is_input = split_path(spec, found.path)
     if is_input:
         return (f"Your {spec.name} changed {what(spec, found.path)} in place, and that array "
-                f"is the caller's: {name} /= m or an assignment {name}[…] = … writes into it. "
-                "Compute a new array (dZ = dZ / m), or copy it first "
-                "(dZ = np.array(dZ, copy=True)).")
+                "is the caller's: an in-place operation (/=, *=, +=) or an assignment into it "
+                "([…] = …) writes into the caller's data. Compute a new array instead, or copy "
+                f"it first ({name} = np.array({name}, copy=True)).")
     if found.path == ("return",) and found.got == "None":
         return (f"Your {spec.name} returns None: it has no return statement, or one without a "
                 f"value. End it with return {', '.join(spec.outputs)}.")

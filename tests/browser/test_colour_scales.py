@@ -239,7 +239,7 @@ def test_the_note_says_what_a_bars_own_max_and_italic_numbers_mean(page, server,
     note = page.locator("#scale-note")
     expect(note).to_contain_text("colours (")
     own = any(b["from"] == "heatmap" for b in bars)
-    assert own == ("“own max” on a bar: that heatmap's own range" in note.inner_text())
+    assert own == ("“own max” on a bar: its range is the largest value drawn" in note.inner_text())
     assert own == any("own max" in " ".join(b["labels"]) for b in bars)
     assert italic == ("italic numbers: from the drawn block means" in note.inner_text())
     assert (own or italic) == ("lesson=divergence" in query)  # the cases are what they say

@@ -146,7 +146,7 @@ function words(frame, T, ranges) {
   const own = apart.length ? ` (${apart.join(", and ")}, ${apart.length > 1 ? "each its" : "its"} own)` : "";
   // what a bar's "· own max" and its italic numbers mean, where a bar shows them
   const bars = Object.values(ranges).filter((r) => r && r.top);
-  const marks = [bars.some((r) => r.from === "heatmap") ? "“own max” on a bar: that heatmap's own range" : "",
+  const marks = [bars.some((r) => r.from === "heatmap") ? "“own max” on a bar: its range is the largest value drawn, with no served statistic" : "",
     bars.some((r) => !r.exact) ? "italic numbers: from the drawn block means, the true range may be wider" : ""];
   setText(parts.scaleNote, [`colours (${scale}): ${SCALE_WORDS[scale]}${own}; white: 0`, ...marks.filter(Boolean)].join("; "));
 }

@@ -17,7 +17,8 @@ const G_CODE = {
 const G_PRIME_CODE = {
   relu: "dZ = dA * (Z > 0)", leaky_relu: "dZ = dA * np.where(Z > 0, 1, 0.01)",
   tanh: "dZ = dA * (1 - np.tanh(Z) ** 2)", sigmoid: "s = 1 / (1 + np.exp(-Z)); dZ = dA * s * (1 - s)",
-  linear: "dZ = dA", softmax: "dZ = A * (dA - np.sum(dA * A, axis=0))",
+  linear: "dZ = dA",
+  softmax: "s = np.exp(Z - Z.max(0)); s /= s.sum(0); dZ = s * (dA - np.sum(dA * s, axis=0))",
 };
 
 // a run with a classic mistake (run_status.js activeBug): its lines are the mistaken
