@@ -150,8 +150,8 @@ class Admission:
         # the client's own left runs make room under its cap; under the address's, any
         # client's there, least recently asked first: tokens are free to invent, so runs
         # that nobody watches must not lock a classroom behind one NAT out of training
-        # (holding them takes asking about each within LEFT_SECONDS)
-        # (its own at this address first: one of those makes room under both caps)
+        # (holding them takes asking about each within LEFT_SECONDS). Its own at this
+        # address go first: one of those makes room under both caps
         own = sorted(self._left(mine, now), key=lambda j: j.client.address != client.address)
         room = own[:_excess(len(mine), self.per_client)]
         rest = [j for j in self._left(here, now) if j not in room]

@@ -72,10 +72,9 @@ def seeded(draws: bool, seeds: list | None = None):
     if not draws:
         yield
         return
-    seed = np.random.seed
+    seed, asked = np.random.seed, [] if seeds is None else seeds
     seed(SEED)
-    np.random.seed = lambda *args, **kwargs: (seeds.append(args[0] if args else kwargs.get("seed"))
-                                              if seeds is not None else None)
+    np.random.seed = lambda *args, **kwargs: asked.append(args[0] if args else kwargs.get("seed"))
     try:
         yield
     finally:

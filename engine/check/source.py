@@ -152,6 +152,16 @@ def top_level(body: list[ast.stmt]):
             yield node
 
 
+def placed(code: str, start: int) -> str:
+    """Code that begins at line `start` of its file, to compile at its own line numbers:
+    blank lines before it, and, where it is indented (a def inside a try or with block),
+    an `if True:` on the line above, which that block's own line held. Its indentation is
+    kept, not taken off: a string in it may be less indented."""
+    if code[:1].isspace():
+        return "\n" * (start - 2) + "if True:\n" + code
+    return "\n" * (start - 1) + code
+
+
 def module_pieces(source: str, filename: str) -> list[Piece]:
     """The top-level imports, constants and function definitions of some Python source."""
     lines = source.split("\n")
@@ -166,11 +176,7 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
             pieces.append(Piece("constant", ", ".join(names), code, filename))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            code = "\n".join(lines[start - 1:node.end_lineno])
-            # a def inside a block keeps its indentation (a string in it may have less),
-            # under an `if True:` on the line above, which the block's own line held
-            head = "\n" * (start - 2) + "if True:\n" if node.col_offset else "\n" * (start - 1)
-            code = head + code
+            code = placed("\n".join(lines[start - 1:node.end_lineno]), start)
             pieces.append(Piece("def", node.name, code, filename))
     return pieces
 

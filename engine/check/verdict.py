@@ -8,7 +8,6 @@ sees the reference's callees.
 
 import inspect
 import linecache
-import textwrap
 import traceback
 import types
 from typing import NamedTuple
@@ -30,6 +29,7 @@ from engine.check.course_functions import (
 )
 from engine.check.mistakes import recognise, recognise_error
 from engine.check.observe import difference, exception_text, observe, shortened
+from engine.check.source import placed
 
 
 def in_backward_order(L_model_backward):
@@ -120,10 +120,9 @@ def without_asserts(function):
     its source where linecache has it; None where that cannot be done."""
     try:
         code = function.__code__
-        source = textwrap.dedent(inspect.getsource(function))
         # at its own line numbers (a decorated function's first line is its decorator's)
-        module = compile("\n" * (code.co_firstlineno - 1) + source, code.co_filename, "exec",
-                         optimize=1)
+        module = compile(placed(inspect.getsource(function), code.co_firstlineno),
+                         code.co_filename, "exec", optimize=1)
         inner = next(c for c in module.co_consts
                      if isinstance(c, types.CodeType) and c.co_name == code.co_name)
         if inner.co_freevars:

@@ -67,15 +67,18 @@ function chosenEdges(dims, l, data) {
   return pairs.sort((a, b) => size(b) - size(a)).slice(0, TOP_EDGES);
 }
 
-// each pair of layers' largest |value| on its edges: one range for them all, so that the
-// diagram compares the layers (a vanishing dW[1] is faint beside dW[6]), or with the
-// colours per tensor or per run (each heatmap its own range) each layer's own at this
-// step; null where the phase has not reached the layer
+// each pair of layers' largest finite |value| on its edges at this step (0 where every
+// value is 0 or none is finite); null where the phase has not reached the layer
+export const edgeTops = (frame, p) => frame.run.dims.map((_, l) => {
+  const source = l > 0 && edgeSource(frame, p, l);
+  return source ? largestAbs(source.tensor.data.flat()) : null;
+});
+
+// the colour ranges of the edges: one for them all, so that the diagram compares the
+// layers (a vanishing dW[1] is faint beside dW[6]), or with the colours per tensor or per
+// run (each heatmap its own range) each layer's own (edgeTops, never below 1e-12)
 export function edgeRanges(frame, p) {
-  const tops = frame.run.dims.map((_, l) => {
-    const source = l > 0 && edgeSource(frame, p, l);
-    return source ? maxAbs(source.tensor.data.flat()) : null;
-  });
+  const tops = edgeTops(frame, p).map((top) => (top === null ? null : maxAbs([top])));
   if (OWN_RANGES.has(frame.scale)) return tops;
   const all = maxAbs(tops.filter((top) => top !== null));
   return tops.map((top) => (top === null ? null : all));

@@ -6,12 +6,12 @@
 // drawn on a canvas under the Plotly figure (see tensor_image.js for why); labels are
 // annotations; the figure's aria-label carries the drawn values as text.
 import {react, baseLayout, divergingColour, fontSize} from "../plot_theme.js";
-import {formatNumber, largestAbs} from "../tensors.js";
+import {formatNumber} from "../tensors.js";
 import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {phaseKey, phaseList, phaseIndex} from "../phases.js";
 import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, TOP_EDGES, position, nodeValues, scene,
-  showsNonFinite, thinnedPairs, edgeSource} from "./network_scene.js";
+  showsNonFinite, thinnedPairs, edgeSource, edgeTops} from "./network_scene.js";
 import {OWN_RANGES} from "../colour_scale.js";
 import {createMotion, reducedMotion} from "./network_motion.js";
 
@@ -111,23 +111,24 @@ function drawLegend(ctx, w, h, top, name) {
   ctx.restore();
 }
 
-// the key under the panel title; with dropout it also explains the crossed units
 // what the edges show in this phase and their colour range, which the colour bar (the
 // neurons') does not give: dW[2] = −0.003 at full colour beside a bar of ±2 read as −2
 function edgeKey(frame) {
-  const p = frame.phase, {L} = frame.run;
-  const sources = [...Array(L).keys()].map((k) => edgeSource(frame, p, k + 1)).filter(Boolean);
-  if (!sources.length) return "W, not used yet in this phase";
-  // the largest finite |value| of some tensors, in words: 0 and none say so
-  const range = (tensors) => {
-    const values = tensors.flatMap((t) => t.data.flat()), top = largestAbs(values);
-    return top > 0 ? `±${formatNumber(top, 2)}` : values.some(Number.isFinite) ? "all 0" : "no finite value";
-  };
-  const name = sources[0].name, tensors = sources.map((s) => s.tensor);
-  if (!OWN_RANGES.has(frame.scale)) return `${name}, one colour range for every layer: ${range(tensors)}`;
-  return `${name}, each layer its own colour range: ${tensors.map((t) => range([t])).join(", ")}`;
+  const p = frame.phase, tops = edgeTops(frame, p);
+  const layers = tops.flatMap((top, l) => (top === null ? [] : [l]));
+  if (!layers.length) return "W, not used yet in this phase";
+  // a range in words: a top of 0 is all 0, or no finite value at all
+  const range = (top, ls) => (top > 0 ? `±${formatNumber(top, 2)}`
+    : ls.some((l) => edgeSource(frame, p, l).tensor.data.some((row) => row.some(Number.isFinite)))
+      ? "all 0" : "no finite value");
+  const name = edgeSource(frame, p, layers[0]).name;
+  if (!OWN_RANGES.has(frame.scale)) {
+    return `${name}, one colour range for every layer: ${range(Math.max(...layers.map((l) => tops[l])), layers)}`;
+  }
+  return `${name}, each layer its own colour range: ${layers.map((l) => range(tops[l], [l])).join(", ")}`;
 }
 
+// the key under the panel title; with dropout it also explains the crossed units
 function showKey(frame) {
   const key = document.getElementById("network-key");
   if (!key) return;
