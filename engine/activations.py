@@ -14,9 +14,12 @@ def relu(Z):
 
 
 def relu_backward(dA, Z):
-    """dZ = dA where Z > 0, else 0 (relu'(0) = 0, as the course)."""
-    # a float 0/1 mask multiplies several times faster than np.where selects
-    return dA * (Z > 0).astype(dA.dtype)
+    """dZ = dA where Z > 0, else 0 (relu'(0) = 0), as the course writes it: 0 even where
+    dA is ±inf, and dA where Z is NaN, as autograd's ReLU gives too.  (Training multiplies
+    by a 0/1 mask instead, twice as fast: engine.fast_step.relu_derivative_into.)"""
+    dZ = np.array(dA, copy=True)
+    dZ[Z <= 0] = 0
+    return dZ
 
 
 LEAKY_SLOPE = 0.01

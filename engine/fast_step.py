@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.activations import LEAKY_SLOPE, activation_backward
+from engine.activations import LEAKY_SLOPE, activation_backward, relu_backward
 from engine.losses import (
     FUSED,
     LOG_TINY,
@@ -214,10 +214,26 @@ def _into(out, X):
     return out
 
 
+def relu_derivative_into(dA, Z, out):
+    """dZ = dA ⊙ [Z > 0], written into out (None: a new array): a 0/1 mask multiplies about
+    twice as fast as engine.activations.relu_backward (the course's copy of dA, zeroed where
+    Z ≤ 0) and gives the same numbers wherever dA is finite, up to the sign of a zero.
+
+    Where dA is ±inf or NaN (a diverged step) the two differ: inf·0 is NaN, where the course
+    and autograd give 0 (and where Z is NaN, they give dA).  A replay, which serves the
+    records (out None: no buffers), checks dA and takes the course's there; training
+    writes into buffers and does not check: it throws the diverged step's numbers away and
+    replays it."""
+    if out is None and not np.isfinite(dA).all():
+        return relu_backward(dA, Z)
+    return np.multiply(dA, (Z > 0).astype(dA.dtype), out=out)
+
+
 # name -> dZ = g'(Z) ⊙ dA written into out: engine.activations' backward, the same
-# operations in the same order (so the same numbers, bit for bit), the last one into out
+# operations in the same order (so the same numbers, bit for bit), the last one into out;
+# ReLU's, a faster form, whether out is given or not (relu_derivative_into)
 DERIVATIVE_INTO = {
-    "relu": lambda dA, Z, out: np.multiply(dA, (Z > 0).astype(dA.dtype), out=out),
+    "relu": relu_derivative_into,
     # dA·1 is dA and dA·0.01 is 0.01·dA, exactly: np.where's choice, without a copy
     "leaky_relu": lambda dA, Z, out: np.multiply(dA, np.where(Z > 0, 1.0, LEAKY_SLOPE), out=out),
     "tanh": lambda dA, Z, out: _tanh_derivative_into(dA, np.tanh(Z), out),
@@ -235,11 +251,10 @@ def _sigmoid_derivative_into(dA, s, out):
 
 
 def _derivative_into(name, dA, Z, out):
-    """dZ = g'(Z) ⊙ dA, engine.activations' backward of name, written into out (None: a
-    new array); softmax, an output's only, goes through its own backward and a copy."""
-    if out is None:
-        return activation_backward(name, dA, Z)
-    if name in DERIVATIVE_INTO:
+    """dZ = g'(Z) ⊙ dA of activation name, written into out (None: a new array):
+    DERIVATIVE_INTO's where out is given, and ReLU's always (relu_derivative_into);
+    otherwise engine.activations' backward (softmax, an output's only, with a copy)."""
+    if name == "relu" or (out is not None and name in DERIVATIVE_INTO):
         return DERIVATIVE_INTO[name](dA, Z, out)
     return _into(out, activation_backward(name, dA, Z))
 

@@ -191,8 +191,10 @@ class Run:
         A statistic can overflow while every tensor is finite; such a step goes on.
         """
         for t in suspects:
-            where = divergence_point(self._checkpoints.replay(t), self.config)
+            result = self._checkpoints.replay(t)
+            where = divergence_point(result, self.config)
             if where is not None:
+                self._series.measure_gradients(t, result)
                 # readers in other threads see num_steps and diverged before the status
                 self._series.truncate(t + 1)
                 self._score_last(t)

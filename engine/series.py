@@ -297,6 +297,20 @@ class Series:
             self.layers[t, l - 1, stats.INDEX[f"{name}_std"]] = np.std(x)
         self._close = []
 
+    def measure_gradients(self, t, result):
+        """Step t's statistics of its gradients and update again, from its StepResult
+        replayed: a diverged step, where training's ReLU derivative gave NaN (inf·0) and
+        the replay, as the course, gives 0 (engine.fast_step.relu_derivative_into)."""
+        grads, row = result.backward.grads, self.layers[t:t + 1]
+        with np.errstate(all="ignore"):
+            parameter_stats.fill_parameters(row, _own_vectors(result), self.layout,
+                                            self.step_scale)
+            for l in range(1, self.layout.L + 1):
+                for name in ("dZ", "dA"):
+                    if grads.get(f"{name}{l}") is not None:  # dA[L] left out: as it was
+                        row[0, l - 1, stats.INDEX[f"{name}_max_abs"]] = \
+                            stats.max_abs(grads[f"{name}{l}"])
+
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""
         for series in (self.cost, self.batch, self.train, self.test, self.layers,

@@ -90,6 +90,18 @@ def test_relu_backward_at_zero_is_zero():
     np.testing.assert_array_equal(act.relu(Z)[0], 0.0)
 
 
+def test_relu_backward_is_the_courses_at_infinities():
+    """dZ = dA copied and zeroed where Z ≤ 0, as the course writes it (and autograd's
+    ReLU gives): 0 where Z ≤ 0 even for an infinite dA, +0.0 for a negative dA, and dA
+    where Z is NaN (NaN ≤ 0 is false)."""
+    Z = np.array([[-1.0, 0.0, 2.0, -3.0, np.nan, 1.0]])
+    dA = np.array([[np.inf, -np.inf, np.inf, -2.0, 4.0, np.nan]])
+    dZ = act.relu_backward(dA, Z)
+    np.testing.assert_array_equal(dZ, [[0.0, 0.0, np.inf, 0.0, 4.0, np.nan]])
+    assert not np.signbit(dZ[0, 3])
+    assert dA[0, 0] == np.inf  # dA itself is not changed
+
+
 @pytest.mark.parametrize(("Z", "expected"), [
     (np.array([[1000.0, -1000.0, 0.0]]), np.array([[1.0, 0.0, 0.5]])),
     (np.array([[800.0, -800.0, 40.0, -40.0]]),

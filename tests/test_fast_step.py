@@ -15,7 +15,7 @@ import pytest
 from finite_differences import numerical_gradient, rel_error
 
 from engine import losses, model, records
-from engine.activations import ACTIVATIONS
+from engine.activations import ACTIVATIONS, relu_backward
 from engine.batches import batch_indices, dropout_rng
 from engine.config import normalize_config
 from engine.fast_step import (
@@ -25,6 +25,7 @@ from engine.fast_step import (
     mean_loss,
     ones_below,
     output_gradient,
+    relu_derivative_into,
     with_ones,
 )
 from engine.optimizers import OPTIMIZERS, init_state
@@ -200,6 +201,30 @@ def test_activate_is_the_activation_bit_for_bit_into_a_buffer(name):
     # a stack (T, n, m) of several steps: each one as it would be alone
     stack = np.stack([Z, -Z])
     np.testing.assert_array_equal(activate(name, stack)[1], ACTIVATIONS[name][0](-Z)[0])
+
+
+def test_relu_derivative_is_the_courses_wherever_dA_is_finite():
+    """The 0/1 mask equals the course's relu_backward in value (a zero's sign aside), into
+    a buffer or not, and the same bits either way (training writes into buffers, replays
+    do not)."""
+    rng = np.random.default_rng(3)
+    Z, dA = rng.normal(size=(5, 40)), rng.normal(size=(5, 40))
+    Z[0, :3] = 0.0
+    out = np.empty_like(Z)
+    assert relu_derivative_into(dA, Z, out) is out
+    np.testing.assert_array_equal(out, relu_backward(dA, Z))
+    assert relu_derivative_into(dA, Z, None).tobytes() == out.tobytes()
+
+
+def test_relu_derivative_of_a_replay_with_infinite_dA_is_the_courses():
+    """Where dA holds ±inf or NaN (a diverged step), the mask would give inf·0 = NaN where
+    Z ≤ 0; a replay (no buffer) gives the course's 0, and dA where Z is NaN."""
+    Z = np.array([[-1.0, 0.0, 2.0, np.nan, 1.0]])
+    dA = np.array([[np.inf, -np.inf, -np.inf, 3.0, 1.0]])
+    np.testing.assert_array_equal(relu_derivative_into(dA, Z, None),
+                                  [[0.0, 0.0, -np.inf, 3.0, 1.0]])
+    # training's buffers take the mask: its diverged step is replayed before it is served
+    assert np.isnan(relu_derivative_into(dA, Z, np.empty_like(Z))[0, :2]).all()
 
 
 @pytest.mark.parametrize(("keep_prob", "seed"), [(1.0, None), (0.7, 5)])

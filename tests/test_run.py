@@ -3,6 +3,7 @@ of a recorded run's histograms (a step's numbers: tests/test_step.py; its record
 tests/test_records.py; its gradient check: tests/test_gradcheck.py; its summary:
 tests/test_series.py; histograms: tests/test_histograms.py)."""
 
+import itertools
 import json
 import math
 import subprocess
@@ -303,6 +304,29 @@ def test_divergence_names_the_first_non_finite_tensor(raw, tensor):
     with pytest.raises(IndexError):
         run.step_record(step + 1)
     assert len(histograms["steps"]) >= 1 and histograms["steps"][-1] == step
+
+
+@pytest.mark.parametrize("raw", [DIVERGES_AT_COST, {
+    "dataset": "sine", "n_samples": 200, "hidden_layers": [16, 16], "learning_rate": 2.0,
+    "steps": 100}], ids=["at_cost", "divergence_lesson"])
+def test_a_diverged_steps_relu_gradients_are_the_courses(raw):
+    """At the diverged step, dA[l] holds infinities. Each ReLU layer's dZ is then the
+    course's relu_backward (0 where Z ≤ 0, even where dA is ±inf; autograd gives 0 too),
+    not the mask's inf·0 = NaN, and the layer below reads that dZ: dA[l-1] = W[l]ᵀ dZ[l]."""
+    run = Run(normalize_config(raw)).train()
+    layers = run.step_record(run.diverged["step"])["layers"]
+    zeroed_infinities = 0
+    for e in layers[:-1]:
+        dA, Z, dZ = e["grads"]["dA"], e["activation_cache"]["Z"], e["grads"]["dZ"]
+        course = dA.copy()
+        course[Z <= 0] = 0  # the course's relu_backward
+        np.testing.assert_array_equal(dZ, course)
+        zeroed_infinities += int((~np.isfinite(dA) & (Z <= 0)).sum())
+    for below, e in itertools.pairwise(layers):
+        W, dZ = e["linear_cache"]["W"], e["grads"]["dZ"]
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(below["grads"]["dA"], W.T @ dZ, rtol=1e-12)
+    assert zeroed_infinities > 0  # the case this test is about
 
 
 def test_no_divergence_in_finite_runs(trained):
