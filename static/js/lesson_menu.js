@@ -1,5 +1,5 @@
-// the lessons menu (CONTRACT §5 `lessons`): a disclosure button in the header and a list
-// of one button per lesson, by title. a disclosure rather than a <select>: a closed
+// the lessons menu (CONTRACT §5 `lessons`): a disclosure button in the header (in the
+// controls' bar in the presenter layout) and a list of one button per lesson, by title. a disclosure rather than a <select>: a closed
 // select changes its value on ↑/↓, and every change here trains a lesson's run.
 
 import {arrowTarget} from "./arrow_keys.js";
@@ -40,6 +40,7 @@ function keepInView(list) {
 // lessons) leaves the menu hidden
 export function createLessonMenu(box, lessons, onChoose) {
   const toggle = box.querySelector("button.lessons-toggle"), list = box.querySelector("ul");
+  const home = {parent: box.parentNode, next: box.nextElementSibling};  // in the header
   box.hidden = lessons.length === 0;
   list.replaceChildren(...lessons.map(lessonButton));
   const setOpen = (open) => {
@@ -73,5 +74,15 @@ export function createLessonMenu(box, lessons, onChoose) {
       }
     },
     focus: () => toggle.focus(),
+    // the presenter layout hides the header: there the menu stands in the controls' bar,
+    // after "compare", so that a teacher changes lessons without leaving the layout
+    place(presenter) {
+      const after = document.getElementById("compare-toggle");
+      const inBar = presenter && after !== null;
+      if (inBar === (box.parentNode !== home.parent)) return;
+      setOpen(false);
+      if (inBar) after.after(box);
+      else home.parent.insertBefore(box, home.next);
+    },
   };
 }

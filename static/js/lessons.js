@@ -77,6 +77,8 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   };
   const VIEW = ["lesson", "tour", "iteration", "phase", "layer", "compare"];
   store.subscribe((s, before) => { if (VIEW.some((key) => s[key] !== before[key])) show(s); });
+  menu.place(store.get().layout === "presenter");
+  store.subscribe((s, before) => { if (s.layout !== before.layout) menu.place(s.layout === "presenter"); });
   return openLinked(store, byId, options, show);
 }
 

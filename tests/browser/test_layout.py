@@ -176,6 +176,33 @@ def test_presenter_layout_runs_a_lessons_tour_in_a_strip_over_its_two_panels(pag
     expect(panel).to_be_visible()
 
 
+def test_presenter_layout_has_the_lessons_menu_in_its_controls(page, server):
+    """The presenter layout hides the header, and with it the Lessons menu: a teacher had to
+    leave the layout (the whole page flashing on the projector) to change lessons. The menu
+    now stands in the controls' bar there, and goes back to the header outside it."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter&lesson=caches", plots=1)
+    controls = page.locator(".controls")
+    height = controls.bounding_box()["height"]
+    menu = controls.get_by_test_id("lessons")
+    expect(menu).to_be_visible()
+    menu.locator("#lessons-toggle").click()
+    choice = menu.locator("button[data-lesson='divergence']")
+    expect(choice).to_be_visible()
+    box = choice.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, box
+    choice.click()
+    expect(page.get_by_test_id("lesson-panel").locator(".lesson-title")).to_contain_text(
+        "diverges")
+    expect(page).to_have_url(re.compile("[?&]lesson=divergence"))
+    expect(page).to_have_url(re.compile("[?&]layout=presenter"))
+    expect(page.locator("header.top")).to_be_hidden()
+    assert controls.bounding_box()["height"] <= height + 1  # the menu took no line of its own
+    page.locator("#presenter").click()
+    expect(page.locator("header.top").get_by_test_id("lessons")).to_be_visible()
+    expect(controls.get_by_test_id("lessons")).to_have_count(0)
+
+
 def test_presenter_layout_keeps_the_formula_beside_the_cell(page, server):
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, server, "?layout=presenter&it=5&phase=backward-2&layer=2", plots=1)
