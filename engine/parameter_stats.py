@@ -7,6 +7,7 @@ array, and reduced in a few calls; a big one takes one BLAS dot per tensor inste
 since memory passes cost more than calls then.
 """
 
+import math
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -34,12 +35,30 @@ def _norms(vectors, layout, rows, with_steps):
         np.vecdot(pairs[:, :, cut], pairs[:, :, cut], out=sums[:, :2, j])
         if with_steps:
             np.vecdot(vectors.steps[:, cut], vectors.steps[:, cut], out=sums[:, 2, j])
-    return np.sqrt(sums, out=sums)
+    norms = np.sqrt(sums, out=sums)
+    for k, v, j in np.argwhere(np.isinf(norms)):  # Σx² overflowed, or x holds an inf
+        x = vectors.steps[k] if v == _STEP else pairs[k, v]
+        norms[k, v, j] = _scaled_norm(x[layout.cuts[j]])
+    return norms
 
 
 def _segment_norms(vectors, layout):
     """(V, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
-    return [[np.dot(v[cut], v[cut]) ** 0.5 for cut in layout.cuts] for v in vectors]
+    return [[_norm_of_segment(v[cut]) for cut in layout.cuts] for v in vectors]
+
+
+def _norm_of_segment(x):
+    norm = np.dot(x, x) ** 0.5
+    return _scaled_norm(x) if math.isinf(norm) else norm
+
+
+def _scaled_norm(x):
+    """‖x‖ where √Σx² overflows, finite entries beyond about 1.3e154 (a run on its way to
+    diverging): max |x| · ‖x / max |x|‖; inf if x holds an inf, NaN if a NaN."""
+    top = np.abs(x).max()
+    if not np.isfinite(top):
+        return np.nan if np.isnan(top) else np.inf
+    return float(top * np.sqrt(np.dot(x / top, x / top)))
 
 
 # ‖ΔW‖ is the norm of the optimizer's step, the update it applied: no pass over

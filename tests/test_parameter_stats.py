@@ -82,6 +82,43 @@ def test_norms_of_a_chunk_are_each_steps_own(optimizer, big):
                     (t, l, name)
 
 
+@pytest.mark.parametrize(("optimizer", "big"), [("gd", False), ("adam", False), ("gd", True)])
+def test_norms_of_huge_finite_tensors_do_not_overflow(optimizer, big):
+    """A run on its way to diverging holds finite entries beyond 1.3e154, whose squares
+    overflow: Σx² is inf there, and the norm was served as null (an audit: ‖dW[1]‖ at the
+    divergence lesson's step 5, 7.95e169). The norm is then scaled by max |x|; a tensor
+    that holds an inf has norm inf, and one that holds a NaN, NaN."""
+    dims = [300, 128, 128, 128, 128, 10] if big else [3, 4, 2]
+    layout, rng, T, alpha = ParamLayout(dims), np.random.default_rng(5), 3, 0.5
+    thetas = rng.standard_normal((T, layout.size)) * 1e200
+    grads = rng.standard_normal((T, layout.size)) * 1e170
+    steps = alpha * grads if optimizer == "gd" else rng.standard_normal((T, layout.size)) * 1e199
+    b1 = layout.cuts[1]
+    grads[1, b1.start], grads[2, b1.start] = np.inf, np.nan
+    rows = np.full((T, layout.L, len(stats.LAYER_STATS)), np.nan)
+    vectors = StepVectors(thetas, grads, None if optimizer == "gd" else steps, thetas - steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="ignore", invalid="ignore"):  # as training calls it
+            parameter_stats.fill_parameters(rows, vectors, layout,
+                                            alpha if optimizer == "gd" else None)
+    for t in range(T):
+        views = [layout.views(v[t]) for v in (thetas, grads, steps)]
+        for l in range(1, layout.L + 1):
+            expected = {"W_norm": views[0][f"W{l}"], "dW_norm": views[1][f"W{l}"],
+                        "db_norm": views[1][f"b{l}"]}
+            if optimizer != "gd":
+                expected["update_norm"] = views[2][f"W{l}"]
+            for name, x in expected.items():
+                value = rows[t, l - 1, stats.INDEX[name]]
+                if l == 1 and name == "db_norm" and t > 0:
+                    assert (np.isinf(value), np.isnan(value)) == (t == 1, t == 2), (t, value)
+                    continue
+                exact = math.hypot(*x.ravel())  # Python's hypot scales: no overflow
+                assert math.isfinite(exact)
+                assert value == pytest.approx(exact, rel=1e-13), (t, l, name)
+
+
 @pytest.mark.parametrize("learning_rate", [1e-10, 1e-7, 0.5])
 def test_update_norm_is_the_applied_update(learning_rate):
     """‖ΔW‖ against θ_{t+1} − θ_t: measured on that difference when the update is
