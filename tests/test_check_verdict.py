@@ -211,6 +211,34 @@ def initialize_parameters_deep(layer_dims):
     assert (note in result.detail) if note else ("note" not in result.detail)
 
 
+@pytest.mark.parametrize(("name", "body"), [
+    ("initialize_parameters_deep", '''def initialize_parameters_deep(layer_dims):
+    parameters = {}
+    for l in range(1, len(layer_dims)):
+        np.random.seed(3)  # moved into the loop
+        parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
+        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
+    return parameters
+'''),
+    ("initialize_parameters", '''def initialize_parameters(n_x, n_h, n_y):
+    np.random.seed(1)
+    W1 = np.random.randn(n_h, n_x) * 0.01
+    np.random.seed(1)
+    W2 = np.random.randn(n_y, n_h) * 0.01
+    return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
+'''),
+])
+def test_an_init_that_seeds_again_inside_its_loop_fails(name, body):
+    """The check makes a function's own seeds no-ops, so an init that seeds in its loop
+    passed ("Well done!") while the notebook's test fails: each seed restarts the draws.
+    With its seeds honoured, as the notebook runs it, W2 differs from the course's."""
+    result = check_function(BY_NAME[name], namespace_of("import numpy as np\n\n" + body)[name])
+    assert result.status == "fail"
+    assert result.failure.what == 'parameters["W2"]'
+    assert "sets np.random.seed more than once in one call" in result.failure.hint
+    assert "W1's numbers" in result.failure.hint
+
+
 ASSERTING = '''import numpy as np
 
 def relu(Z):

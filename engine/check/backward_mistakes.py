@@ -245,6 +245,18 @@ def update_L_is_len_parameters(parameters, grads, learning_rate):
     return updated
 
 
+def update_misses_first_layer(parameters, grads, learning_rate):
+    """for l in range(1, L) with l + 1 inside: layers 2 to L."""
+    first = {"W1", "b1"}
+    return {k: p if k in first else p - learning_rate * grads[f"d{k}"]
+            for k, p in parameters.items()}
+
+
+def update_returns_its_input(parameters, grads, learning_rate):
+    """The parameters as they came: the updated copy is not what it returns."""
+    return {k: p.copy() for k, p in parameters.items()}
+
+
 def update_misses_last_layer(parameters, grads, learning_rate):
     L = len(parameters) // 2
     last = {f"W{L}", f"b{L}"}

@@ -193,6 +193,13 @@ MISTAKES = (
     Mistake("update_parameters", back.update_L_is_len_parameters, L_FROM_PARAMETERS),
     Mistake("update_parameters", back.update_misses_last_layer, "Update every layer, l = 1 to "
             "L (L = len(parameters) // 2); yours leaves the last one as it was."),
+    Mistake("update_parameters", back.update_misses_first_layer, "Update every layer, l = 1 to "
+            "L (L = len(parameters) // 2); yours leaves the first one (W1, b1) as it was: "
+            "range(1, L) with l + 1 inside starts at layer 2."),
+    Mistake("update_parameters", back.update_returns_its_input, "Your update_parameters "
+            "returns the parameters as they came in: no W or b changed. Return the "
+            "dictionary you updated (after parameters = copy.deepcopy(params), return "
+            "parameters, not params)."),
 )
 
 

@@ -90,6 +90,16 @@ def observe(function, spec: CourseFunction, case: Case, seeds: list | None = Non
     return Observation(returned, None if spec.may_change_inputs else args)
 
 
+def observe_seeding(function, spec: CourseFunction, case: Case, seed: int) -> Observation:
+    """observe, as the course's notebook runs the function: np.random.seed(seed) first,
+    and the function's own seeds honoured."""
+    args = case.make()
+    with quiet():
+        np.random.seed(seed)
+        returned = function(*args)
+    return Observation(returned, None if spec.may_change_inputs else args)
+
+
 def difference(expected: Observation, got: Observation) -> Difference | None:
     """The first difference of the returned values, then of the inputs afterwards."""
     found = first_difference(expected.returned, got.returned, ("return",))

@@ -27,8 +27,15 @@ from engine.check.course_functions import (
     split_path,
     what,
 )
-from engine.check.mistakes import recognise, recognise_error
-from engine.check.observe import difference, exception_text, observe, shortened
+from engine.check.forward_mistakes import init_seeded_each_layer
+from engine.check.mistakes import Mistake, recognise, recognise_error
+from engine.check.observe import (
+    difference,
+    exception_text,
+    observe,
+    observe_seeding,
+    shortened,
+)
 from engine.check.source import placed
 
 
@@ -171,12 +178,37 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
         if found:
             mistake = recognise(spec, cases, got, index, found)
             return failed(spec, case.label, found, mistake)
+    reseeded = seeded_again(spec, learner, cases, seeds)
+    if reseeded is not None:
+        return reseeded
     return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases" +
                           seed_note(spec.name, seeds))
 
 
 # the seed each of the course's init functions sets itself, which its notebook's tests expect
 COURSE_SEEDS = {"initialize_parameters": 1, "initialize_parameters_deep": 3}
+SEEDED_AGAIN = ("Your {name} sets np.random.seed more than once in one call (inside its "
+                "loop?): each time restarts the same random draws, so every W[l] starts with "
+                "W1's numbers. The course sets the seed once, before the loop, and each W[l] "
+                "takes the next draws. (The check seeds for everyone and ignores a function's "
+                "own seeds; here it honours them, as the notebook runs it.)")
+
+
+def seeded_again(spec, learner, cases, seeds: list) -> FunctionResult | None:
+    """A fail for an init function that sets the seed more than once a call (the check's
+    no-op seed hides that: observe.seeded), at the first case where, with its seeds
+    honoured, it differs from the course's after the course's seed; else None."""
+    wanted = COURSE_SEEDS.get(spec.name)
+    if wanted is None or len(seeds) <= len(cases):
+        return None
+    hint = SEEDED_AGAIN.format(name=spec.name)
+    for case in cases:
+        expected = observe_seeding(REFERENCE[spec.name], spec, case, wanted)
+        found = difference(expected, observe_seeding(learner, spec, case, wanted))
+        if found:
+            return failed(spec, case.label, found,
+                          Mistake(spec.name, init_seeded_each_layer, hint))
+    return None
 
 
 def seed_note(name: str, seeds: list) -> str:
