@@ -239,6 +239,17 @@ def test_an_init_that_seeds_again_inside_its_loop_fails(name, body):
     assert "W1's numbers" in result.failure.hint
 
 
+def test_an_activation_the_course_does_not_name_gets_a_hint_not_a_shapes_one():
+    """activation="ReLU" stops inside the course's linear_activation_forward: the hint
+    had said to check the shapes."""
+    source = GOOD.replace('parameters["b" + str(l)], "relu")', 'parameters["b" + str(l)], "ReLU")')
+    assert source != GOOD
+    result = check_function(BY_NAME["L_model_forward"], namespace_of(source)["L_model_forward"])
+    assert result.status == "error"
+    assert result.failure.hint == ('The course\'s activations are "relu" and "sigmoid", in lower '
+                                   "case; 'ReLU' is not one of them.")
+
+
 ASSERTING = '''import numpy as np
 
 def relu(Z):

@@ -289,6 +289,11 @@ def error_hint(err: BaseException) -> str | None:
         return "Add `import numpy as np` above your functions."
     if isinstance(err, SystemExit):
         return "Your function ends the program (exit()); return its results instead."
+    unknown = "activation: unknown name "  # engine.activations, under the course's functions
+    if isinstance(err, ValueError) and str(err).startswith(unknown):
+        name = str(err).removeprefix(unknown).split(";")[0]
+        return (f'The course\'s activations are "relu" and "sigmoid", in lower case; {name} is '
+                "not one of them.")
     return None
 
 
