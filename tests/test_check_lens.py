@@ -39,10 +39,11 @@ def failure(function, case=None, mistake=None, layer=None):
     ("linear_activation_backward", 'the course\'s test case, activation="relu"', None, None,
      "it=0&phase=backward-1&layer=1"),
     # a whole-net function: a run with the failing case's layers, and the layer it names
+    # (the cost phase's code computes dAL)
     ("L_model_backward", COURSE_2, "dAL_sign_flipped", 2,
-     "hidden_layers=3&it=0&phase=backward-2&layer=2"),
+     "hidden_layers=3&it=0&phase=cost&layer=2"),
     ("L_model_backward", DEEP + ", hidden Z exactly 0 in places", "dAL_sign_flipped", 5,
-     "hidden_layers=6,5,4,3&it=0&phase=backward-5&layer=5"),
+     "hidden_layers=6,5,4,3&it=0&phase=cost&layer=5"),
     ("L_model_backward", COURSE_2, "output_backward_relu", 2,
      "hidden_layers=3&it=0&phase=backward-2&layer=2"),
     ("L_model_backward", COURSE_2, "dZL_as_AL_minus_Y", 1,

@@ -41,6 +41,7 @@ SQUEEZE = ("compute_cost should return a number: np.squeeze(cost) turns [[0.28]]
            "into 0.28.")
 L_FROM_PARAMETERS = "L = len(parameters) // 2: parameters holds a W and a b per layer."
 OUTPUT_BACKWARD = LensView("backward", "output")
+COST = LensView("cost", "output")  # the cost phase's code, where dAL is computed
 ACTIVATION_CACHE_HOLDS_A = ("activation_cache should be Z; yours holds A. Backward computes "
                             "g'(Z), so it needs Z.")
 MASK_INVERTED = "The ReLU mask is inverted: dZ is dA where Z > 0, and 0 where Z <= 0."
@@ -172,7 +173,7 @@ MISTAKES = (
             "activation_cache holds Z, not A: compute s = 1 / (1 + np.exp(-Z)) first, then "
             "dZ = dA * s * (1 - s), or call sigmoid_backward(dA, activation_cache)."),
     Mistake("L_model_backward", back.dAL_sign_flipped, "dAL = -(np.divide(Y, AL) - "
-            "np.divide(1 - Y, 1 - AL)); yours has the opposite sign.", OUTPUT_BACKWARD),
+            "np.divide(1 - Y, 1 - AL)); yours has the opposite sign.", COST),
     Mistake("L_model_backward", back.output_backward_relu, 'The output layer is sigmoid, so '
             'its backward uses activation="sigmoid"; yours uses relu.', OUTPUT_BACKWARD),
     Mistake("L_model_backward", back.hidden_backward_sigmoid, 'Hidden layers are ReLU, so '
