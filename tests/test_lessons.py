@@ -467,6 +467,19 @@ def test_the_docs_example_is_a_valid_lesson():
     assert read_lesson(example.encode(), "docs/lessons.md")["id"] == "xor-two-units"
 
 
+def test_no_activation_derivative_saturates_its_outputs_as_its_last_step_says():
+    """Its last step: by iteration 4 every output is exactly 0 or 1, where dA[3] reaches
+    about 1e15, and a few steps later the numbers overflow."""
+    lesson = BY_ID["bug-no-activation-derivative"]
+    view, said = lesson["tour"][-1]["view"], lesson["tour"][-1]["say"]
+    assert (view["it"], view["phase"]) == (4, "backward-3") and "iteration 4" in said
+    run = own_run("bug-no-activation-derivative")
+    output = layer(run.step_record(view["it"]), 3)
+    assert set(np.unique(output["A"])) <= {0.0, 1.0}
+    assert 5e14 < np.abs(output["grads"]["dA"]).max() < 2e15 and "1e15" in said
+    assert run.status == "diverged" and run.diverged["step"] <= view["it"] + 5
+
+
 def test_missing_1_over_m_flips_between_the_two_classes_as_its_lesson_says():
     """m times too large a step saturates the output, which then predicts all 0 and all 1 in
     turns: the train accuracy zig-zags around 0.5, as the tour's third stop says."""

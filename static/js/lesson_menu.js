@@ -32,8 +32,12 @@ function walk(e, list) {
 const EDGE = 8;  // px kept free at the screen's edge
 function keepInView(list) {
   list.style.right = "";
-  const {left} = list.getBoundingClientRect();
+  list.style.maxHeight = "";
+  const {left, top} = list.getBoundingClientRect();
   if (left < EDGE) list.style.right = `${left - EDGE}px`;
+  // as tall as the window below it allows: at 720 px the stylesheet's 70 % cut the last
+  // lesson off (a list that scrolls shows no scroll bar until it is touched)
+  list.style.maxHeight = `${Math.max(160, window.innerHeight - top - EDGE)}px`;
 }
 
 // box: the `lessons` element; onChoose(id) opens a lesson. an empty list (a server without
@@ -65,6 +69,10 @@ export function createLessonMenu(box, lessons, onChoose) {
     walk(e, list);
   });
   document.addEventListener("click", (e) => { if (!box.contains(e.target)) setOpen(false); });
+  // Tab out of the open list closes it, as a click elsewhere does
+  box.addEventListener("focusout", (e) => {
+    if (e.relatedTarget && !box.contains(e.relatedTarget)) setOpen(false);
+  });
   return {
     // the open lesson is marked in the list
     mark(id) {

@@ -3,6 +3,7 @@
 // lesson text is plain text from the server or a teacher's JSON file: it goes in as
 // textContent only, never as HTML, so "<img onerror=…>" in a title shows as characters.
 import {isPhone} from "./dom.js";
+import {isTextField} from "./controls.js";
 
 const make = (tag, props = {}, testId = null) => {
   const el = Object.assign(document.createElement(tag), props);
@@ -89,8 +90,12 @@ function mark(parts, away, compared) {
 }
 
 // a phone stacks the panel above the views: a step brings the panel up under the sticky
-// bar, so that the views it moved stand in sight below it rather than off screen
+// bar, so that the views it moved stand in sight below it rather than off screen. the
+// presenter layout scrolls the views in their own box (down to a second run, "↓ the two
+// runs"): a step brings the network and the inspector, which it moved, back into sight
 function bringUp(aside) {
+  const views = document.querySelector(".views");
+  if (document.documentElement.classList.contains("presenter") && views) views.scrollTop = 0;
   if (!isPhone()) return;
   const bar = document.querySelector(".controls");
   const under = () => aside.getBoundingClientRect().top - (bar ? bar.getBoundingClientRect().bottom : 0) - 4;
@@ -100,6 +105,8 @@ function bringUp(aside) {
     setTimeout(() => { if (!aside.hidden && under() < 0) window.scrollBy({top: under(), behavior: "instant"}); }, 400);
   });
 }
+
+const PAGE_KEYS = {PageDown: 1, PageUp: -1};
 
 // actions: {walk(delta), close()}. show(lesson, n, away, compared) opens the panel at tour
 // step n (0 to N), saying so if the views have moved away from it, with a way down to the
@@ -131,6 +138,15 @@ export function createLessonPanel(aside, actions, onToggle) {
   });
   aside.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }
+  });
+  // a presenter's clicker sends Page Down and Page Up: in the presenter layout, whose page
+  // does not scroll, they walk the open lesson's tour
+  document.addEventListener("keydown", (e) => {
+    const delta = PAGE_KEYS[e.key];
+    if (!delta || aside.hidden || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    if (!document.documentElement.classList.contains("presenter") || isTextField(e.target)) return;
+    e.preventDefault();
+    if (!(delta > 0 ? parts.next : parts.prev).disabled) step(delta);
   });
   return {
     show(lesson, n, away = false, compared = false) {

@@ -6,6 +6,7 @@ const alertBox = () => document.querySelector("[data-testid=alert]");
 export function showAlert(text, kind = "error", {reveal = false} = {}) {
   const box = alertBox();
   box.textContent = text;
+  box.title = text;  // the whole words, where the presenter layout cuts them to a line
   box.className = `alert ${kind}`;
   box.hidden = false;
   if (reveal) box.scrollIntoView({block: "nearest"});
@@ -14,7 +15,7 @@ export function showAlert(text, kind = "error", {reveal = false} = {}) {
 export function hideAlert() {
   const box = alertBox();
   box.hidden = true;
-  box.textContent = "";
+  box.textContent = box.title = "";
 }
 
 // about how many seconds a training run has left, from its progress since `since` ({at,

@@ -24,7 +24,7 @@ def fails_with_one_layer(X, parameters):
 
 # (the learner's function, the phase banner, the layers of the run the link opens)
 LINKS = {
-    "the sign of dAL": (("L_model_backward", back.dAL_sign_flipped), "backward · layer 2",
+    "the sign of dAL": (("L_model_backward", back.dAL_sign_flipped), "cost",
                         ["layer 1 (relu, 3 units)", "layer 2 (sigmoid, 1 unit)"]),
     "hidden layers with sigmoid": (("L_model_forward", fwd.hidden_layers_sigmoid),
                                    "forward · layer 1",

@@ -151,9 +151,9 @@ def test_a_narrow_bar_shows_a_huge_range_whole(page, server, width):
 @pytest.mark.parametrize(("query", "name", "said"), [
     ("?init=zeros&it=5&phase=backward-1&layer=1", "dW", "all 0"),  # a zero init's ReLU layer
     (HUGE, "dZ", "no finite value"),  # the diverged step never ran its backward
-    # the divergence lesson's diverged step: dA[1]'s few finite cells are 0, the rest grey
+    # the divergence lesson's diverged step: dW[2]'s finite cells are 0, the rest grey
     ("?dataset=sine&n_samples=200&hidden_layers=16,16&learning_rate=2&steps=100&it=6"
-     "&phase=update&layer=1", "dA", "finite: all 0"),
+     "&phase=backward-2&layer=2&scale=tensor", "dW", "finite: all 0"),
 ])
 def test_a_bar_of_no_range_says_what_the_tensor_holds(page, server, query, name, said):
     open_page(page, server, query)

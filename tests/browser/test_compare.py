@@ -57,6 +57,20 @@ def compare_with(page, text):
     page.get_by_test_id("compare-source").press("Enter")
 
 
+def test_the_flow_caption_gives_both_runs_norms_of_W(page, server):
+    """The L2 lesson quotes both runs' final ‖W[l]‖; run B's were shown nowhere. The ‖dW‖
+    figure's caption gives each run's ‖W[l]‖ at the iteration, as the summaries hold them."""
+    open_page(page, server, "?lesson=l2-shrinks-w&tour=2")
+    caption = figure_of(page, "compare-flow").locator(".caption")
+    expect(caption).to_contain_text("‖W[l]‖: A [1] 3.61")
+    lessons = page.request.get(f"{server}/api/lessons").json()
+    run_b = next(x for x in lessons if x["id"] == "l2-shrinks-w")["compare"]["run_id"]
+    norms = [layer["W_norm"][299] for layer in
+             page.request.get(f"{server}/api/runs/{run_b}/summary").json()["layers"]]
+    expect(caption).to_contain_text("; B " + " ".join(
+        f"[{l}] {float(f'{v:.3g}'):g}" for l, v in enumerate(norms, start=1)))
+
+
 def test_a_pasted_id_shows_both_runs_with_two_traces_per_curve(page, server):
     open_page(page, server, "?it=3")
     expect(page.get_by_test_id("view-compare")).to_be_hidden()

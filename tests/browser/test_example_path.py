@@ -122,6 +122,18 @@ EDGE_KEYS = [("?it=3&phase=backward-2&layer=2", "dW", (2, 3), "one colour range 
               "each layer its own colour range")]
 
 
+def test_the_key_says_a_diverged_steps_edges_are_0_where_finite_and_grey_elsewhere(page, server):
+    """The divergence lesson's last step, backward at layer 2: the drawn edges are grey (not
+    finite), and the key had said "all 0"."""
+    run_id = open_run(page, server, "?dataset=sine&n_samples=200&hidden_layers=16,16"
+                                    "&learning_rate=2&steps=100&it=6&phase=backward-2&layer=2")
+    values = [v for entry in full_step(page, server, run_id, 6)["layers"] if entry["l"] >= 2
+              for row in entry["grads"]["dW"]["data"] for v in row]
+    assert None in values and {v for v in values if v is not None} == {0.0}
+    expect(page.locator("#network-key")).to_contain_text(
+        "edges: dW, one colour range for every layer: 0 where finite, grey where not")
+
+
 @pytest.mark.parametrize(("query", "field", "layers", "words"), EDGE_KEYS, ids=["shared", "own"])
 def test_the_key_gives_the_edges_range_from_the_served_tensors(page, server, query, field,
                                                                 layers, words):

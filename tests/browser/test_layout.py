@@ -203,6 +203,54 @@ def test_presenter_layout_has_the_lessons_menu_in_its_controls(page, server):
     expect(controls.get_by_test_id("lessons")).to_have_count(0)
 
 
+def test_a_clickers_page_keys_walk_the_tour_and_bring_the_views_back(page, server):
+    """A presenter's clicker sends Page Down and Page Up: in the presenter layout they walk
+    the open lesson's tour. After "↓ the two runs" the views had stayed scrolled down to
+    run B for every later step, the network and the inspector that the step moved off
+    screen: a step now brings them back."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter&lesson=he-vs-course", plots=1)
+    count = page.get_by_test_id("lesson-count")
+    page.keyboard.press("PageDown")
+    expect(count).to_have_text("1 / 4")
+    page.get_by_test_id("lesson-to-compare").click()
+    views = page.locator(".views")
+    assert views.evaluate("(v) => v.scrollTop") > 200
+    page.keyboard.press("PageDown")
+    expect(count).to_have_text("2 / 4")
+    expect(page.get_by_test_id("phase-label")).to_have_text("forward · layer 5")
+    assert views.evaluate("(v) => v.scrollTop") == 0
+    network = page.get_by_test_id("view-network").bounding_box()
+    assert 0 <= network["y"] < 720, network
+    page.keyboard.press("PageUp")
+    expect(count).to_have_text("1 / 4")
+    page.locator("#presenter").click()  # the page layout: the keys are the page's
+    page.keyboard.press("PageDown")
+    expect(count).to_have_text("1 / 4")
+
+
+def test_presenter_gives_the_inspector_room_under_a_diverged_runs_alert(page, server):
+    """The divergence lesson's last step at 720 px: the alert took two or three lines and
+    the caches myth card four, and the inspector's key fell 80 to 110 px below the window.
+    The alert is one line there (its words whole on hover), and a lesson about something
+    else than the caches leaves the card out."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter&lesson=divergence&tour=4", plots=1)
+    alert = page.get_by_test_id("alert")
+    expect(alert).to_contain_text("Training diverged at iteration 6")
+    assert alert.bounding_box()["height"] < 40
+    assert alert.get_attribute("title").startswith("Training diverged at iteration 6")
+    expect(page.locator(".myth-card")).to_be_hidden()
+    cache = page.get_by_test_id("view-cache").bounding_box()
+    assert cache["y"] + cache["height"] <= 720
+    hidden = page.evaluate("() => { const p = document.querySelector('.panel-cache');"
+                           " return p.scrollHeight - p.clientHeight; }")
+    assert hidden <= 40, hidden  # at most the key's last line, a scroll away
+    page.locator("#presenter").click()  # the page layout: the whole alert, the card
+    assert alert.bounding_box()["height"] > 40
+    expect(page.locator(".myth-card")).to_be_visible()
+
+
 def test_presenter_layout_keeps_the_formula_beside_the_cell(page, server):
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, server, "?layout=presenter&it=5&phase=backward-2&layer=2", plots=1)

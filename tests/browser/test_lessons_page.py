@@ -216,6 +216,23 @@ def test_the_keyboard_opens_walks_and_escapes_a_lesson(page, server):
     expect(page).not_to_have_url(re.compile("lesson="))
 
 
+def test_the_open_menu_shows_every_lesson_at_720_and_closes_when_tabbed_out_of(page, server):
+    """At 1280 × 720 the list's 70 % cap cut off the last lesson (with no scroll bar until
+    touched); and Tab out of the open list left it open over the inspector."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?layout=presenter", plots=1)
+    page.locator("#lessons-toggle").click()
+    last = page.locator("[data-testid=lessons] button[data-lesson]").last
+    box = last.bounding_box()
+    assert box["y"] + box["height"] <= 720, box
+    list_box = page.locator("#lesson-list").bounding_box()
+    assert list_box["y"] + list_box["height"] <= 720, list_box
+    last.focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#lesson-list")).to_be_hidden()
+    expect(page.locator("#lessons-toggle")).to_have_attribute("aria-expanded", "false")
+
+
 def test_arrows_walk_the_open_menu_and_leave_the_page_alone(page, server):
     """↓ from the toggle walks into the lessons, ↑ and End too; no arrow changes the
     phase or the iteration behind the open menu."""

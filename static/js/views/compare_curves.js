@@ -76,7 +76,8 @@ const CAPTIONS = {
   flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer, A solid, B dashed: ` +
     runs.map((r, k) => `${r.name} ` + r.summary.layers.map((s) =>
       `<span class="layer-key">${swatch(s.l, k)}[${s.l}]</span> ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") +
-    neverLearns(runs),
+    neverLearns(runs) + `. ‖W[l]‖: ` + runs.map((r) => `${r.name} ` +
+      r.summary.layers.map((s) => `[${s.l}] ${valueAt(s.W_norm, t)}`).join(" ")).join("; "),
 };
 const HTML_CAPTIONS = new Set(["flow"]);
 

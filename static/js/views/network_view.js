@@ -117,10 +117,14 @@ function edgeKey(frame) {
   const p = frame.phase, tops = edgeTops(frame, p);
   const layers = tops.flatMap((top, l) => (top === null ? [] : [l]));
   if (!layers.length) return "W, not used yet in this phase";
-  // a range in words: a top of 0 is all 0, or no finite value at all
-  const range = (top, ls) => (top > 0 ? `±${formatNumber(top, 2)}`
-    : ls.some((l) => edgeSource(frame, p, l).tensor.data.some((row) => row.some(Number.isFinite)))
-      ? "all 0" : "no finite value");
+  // a range in words: a top of 0 is all 0, 0 where finite (a diverged step's grey edges),
+  // or no finite value at all
+  const some = (ls, test) => ls.some((l) => edgeSource(frame, p, l).tensor.data.some((row) => row.some(test)));
+  const range = (top, ls) => {
+    if (top > 0) return `±${formatNumber(top, 2)}`;
+    if (!some(ls, Number.isFinite)) return "no finite value";
+    return some(ls, (v) => !Number.isFinite(v)) ? "0 where finite, grey where not" : "all 0";
+  };
   const name = edgeSource(frame, p, layers[0]).name;
   if (!OWN_RANGES.has(frame.scale)) {
     return `${name}, one colour range for every layer: ${range(Math.max(...layers.map((l) => tops[l])), layers)}`;
