@@ -2,7 +2,8 @@
 any step recomputed from the checkpoint before it.
 
 A replay runs the StepRunner that trained the run, the very same `StepRunner.run`, so a
-replayed step is bit-identical to what training computed.
+replayed step is bit-identical to what training computed (but for a diverged step's ReLU
+dZ: engine.fast_step.relu_derivative_into).
 """
 
 import threading

@@ -2,7 +2,9 @@
 passes and with fewer allocations.
 
 Training and replay both take this path (engine.step), so a replayed step is the same
-sequence of floating-point operations as the step it replays, hence bit-identical. The
+sequence of floating-point operations as the step it replays, hence bit-identical; the
+one exception is a diverged step's ReLU dZ, which a replay takes the course's way where dA
+is not finite (relu_derivative_into), and which training throws away. The
 course's plain functions compute the same numbers in the course's way, and
 tests/test_fast_step.py holds the two equal on every tensor of a step (relative
 difference ≤ 1e-12).
@@ -220,13 +222,15 @@ def relu_derivative_into(dA, Z, out):
     Z ≤ 0) and gives the same numbers wherever dA is finite, up to the sign of a zero.
 
     Where dA is ±inf or NaN (a diverged step) the two differ: inf·0 is NaN, where the course
-    and autograd give 0 (and where Z is NaN, they give dA).  A replay, which serves the
-    records (out None: no buffers), checks dA and takes the course's there; training
-    writes into buffers and does not check: it throws the diverged step's numbers away and
-    replays it."""
-    if out is None and not np.isfinite(dA).all():
+    and autograd give 0.  A replay, which serves the records (out None: no buffers), checks
+    dA and takes the course's there; training writes into buffers and does not check: it
+    throws the diverged step's numbers away and replays it.  (Where Z is NaN the course
+    gives dA and the mask 0; dA is NaN there already: a NaN in Z reaches the output.)"""
+    if out is not None:
+        return np.multiply(dA, (Z > 0).astype(dA.dtype), out=out)
+    if not np.isfinite(dA).all():
         return relu_backward(dA, Z)
-    return np.multiply(dA, (Z > 0).astype(dA.dtype), out=out)
+    return dA * (Z > 0).astype(dA.dtype)  # (the product reuses the mask's memory)
 
 
 # name -> dZ = g'(Z) ⊙ dA written into out: engine.activations' backward, the same

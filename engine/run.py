@@ -3,7 +3,8 @@
 Memory stays small: the run keeps θ and the optimizer state every K steps
 (a checkpoint) plus a few floats per step and layer. `step_record(t)` replays
 from the checkpoint before t (engine.checkpoints); replay runs the very same
-`StepRunner.run`, so the record is bit-identical to what training computed.
+`StepRunner.run`, so the record is bit-identical to what training computed (but for a
+diverged step's ReLU dZ: engine.fast_step.relu_derivative_into).
 """
 
 import threading

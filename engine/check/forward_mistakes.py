@@ -43,15 +43,6 @@ def _init(layer_dims, weights, b_shape=lambda n: (n, 1), last=0):
     return parameters
 
 
-def init_seeded_each_layer(layer_dims):
-    """np.random.seed(3) inside the loop: every W[l] restarts the same draws. The same as
-    the course's while the check makes the seed a no-op (engine.check.verdict)."""
-    def weights(n, n_prev):
-        np.random.seed(3)
-        return np.random.randn(n, n_prev) * 0.01
-    return _init(layer_dims, weights)
-
-
 def init_not_scaled(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev))
 

@@ -81,21 +81,16 @@ def seeded(draws: bool, seeds: list | None = None):
         np.random.seed = seed
 
 
-def observe(function, spec: CourseFunction, case: Case, seeds: list | None = None) -> Observation:
+def observe(function, spec: CourseFunction, case: Case, seeds: list | None = None,
+            notebook_seed: int | None = None) -> Observation:
     """Call function on a fresh copy of the case's arguments; exceptions propagate. The
-    seeds it sets go to `seeds` (a function that draws)."""
+    seeds it sets go to `seeds` (a function that draws). notebook_seed: run it as the
+    course's notebook does instead, np.random.seed(notebook_seed) first and the
+    function's own seeds acting."""
     args = case.make()
-    with quiet(), seeded(spec.draws, seeds):
-        returned = function(*args)
-    return Observation(returned, None if spec.may_change_inputs else args)
-
-
-def observe_seeding(function, spec: CourseFunction, case: Case, seed: int) -> Observation:
-    """observe, as the course's notebook runs the function: np.random.seed(seed) first,
-    and the function's own seeds honoured."""
-    args = case.make()
-    with quiet():
-        np.random.seed(seed)
+    if notebook_seed is not None:
+        np.random.seed(notebook_seed)
+    with quiet(), seeded(spec.draws and notebook_seed is None, seeds):
         returned = function(*args)
     return Observation(returned, None if spec.may_change_inputs else args)
 

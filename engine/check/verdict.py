@@ -27,15 +27,8 @@ from engine.check.course_functions import (
     split_path,
     what,
 )
-from engine.check.forward_mistakes import init_seeded_each_layer
-from engine.check.mistakes import Mistake, recognise, recognise_error
-from engine.check.observe import (
-    difference,
-    exception_text,
-    observe,
-    observe_seeding,
-    shortened,
-)
+from engine.check.mistakes import recognise, recognise_error
+from engine.check.observe import difference, exception_text, observe, shortened
 from engine.check.source import placed
 
 
@@ -194,6 +187,14 @@ SEEDED_AGAIN = ("Your {name} sets np.random.seed more than once in one call (ins
                 "own seeds; here it honours them, as the notebook runs it.)")
 
 
+class SeededAgain(NamedTuple):
+    """The mistake of seeding more than once a call, as failed() names it: no mutation of
+    the course's code runs it (the check's no-op seed would hide it)."""
+
+    hint: str
+    name: str = "seeded_again"
+
+
 def seeded_again(spec, learner, cases, seeds: list) -> FunctionResult | None:
     """A fail for an init function that sets the seed more than once a call (the check's
     no-op seed hides that: observe.seeded), at the first case where, with its seeds
@@ -203,11 +204,10 @@ def seeded_again(spec, learner, cases, seeds: list) -> FunctionResult | None:
         return None
     hint = SEEDED_AGAIN.format(name=spec.name)
     for case in cases:
-        expected = observe_seeding(REFERENCE[spec.name], spec, case, wanted)
-        found = difference(expected, observe_seeding(learner, spec, case, wanted))
+        expected = observe(REFERENCE[spec.name], spec, case, notebook_seed=wanted)
+        found = difference(expected, observe(learner, spec, case, notebook_seed=wanted))
         if found:
-            return failed(spec, case.label, found,
-                          Mistake(spec.name, init_seeded_each_layer, hint))
+            return failed(spec, case.label, found, SeededAgain(hint))
     return None
 
 

@@ -1,5 +1,6 @@
 // the lessons menu (CONTRACT §5 `lessons`): a disclosure button in the header (in the
-// controls' bar in the presenter layout) and a list of one button per lesson, by title. a disclosure rather than a <select>: a closed
+// controls' bar in the presenter layout) and a list of one button per lesson, by
+// title. a disclosure rather than a <select>: a closed
 // select changes its value on ↑/↓, and every change here trains a lesson's run.
 
 import {arrowTarget} from "./arrow_keys.js";
@@ -83,7 +84,8 @@ export function createLessonMenu(box, lessons, onChoose) {
     },
     focus: () => toggle.focus(),
     // the presenter layout hides the header: there the menu stands in the controls' bar,
-    // after "compare", so that a teacher changes lessons without leaving the layout
+    // after "compare" and at its row's end (lessons.css), so that a teacher changes lessons
+    // without leaving the layout (after the layer and colours, it made their row taller)
     place(presenter) {
       const after = document.getElementById("compare-toggle");
       const inBar = presenter && after !== null;

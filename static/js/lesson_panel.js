@@ -92,10 +92,11 @@ function mark(parts, away, compared) {
 // a phone stacks the panel above the views: a step brings the panel up under the sticky
 // bar, so that the views it moved stand in sight below it rather than off screen. the
 // presenter layout scrolls the views in their own box (down to a second run, "↓ the two
-// runs"): a step brings the network and the inspector, which it moved, back into sight
-function bringUp(aside) {
+// runs"): a step that moves the network and the inspector brings them back into sight
+function bringUp(aside, moved) {
   const views = document.querySelector(".views");
-  if (document.documentElement.classList.contains("presenter") && views) views.scrollTop = 0;
+  const presenter = document.documentElement.classList.contains("presenter");
+  if (moved && presenter && views) views.scrollTop = 0;
   if (!isPhone()) return;
   const bar = document.querySelector(".controls");
   const under = () => aside.getBoundingClientRect().top - (bar ? bar.getBoundingClientRect().bottom : 0) - 4;
@@ -108,7 +109,7 @@ function bringUp(aside) {
 
 const PAGE_KEYS = {PageDown: 1, PageUp: -1};
 
-// actions: {walk(delta), close()}. show(lesson, n, away, compared) opens the panel at tour
+// actions: {walk(delta), which says whether the views moved, close()}. show(lesson, n, away, compared) opens the panel at tour
 // step n (0 to N), saying so if the views have moved away from it, with a way down to the
 // second run if one is open; show(null) hides it; onToggle(open) hears when the panel
 // appears or goes
@@ -119,10 +120,10 @@ export function createLessonPanel(aside, actions, onToggle) {
   // listeners could see where it was): the other button takes it
   const step = (delta) => {
     const focused = document.activeElement;
-    actions.walk(delta);
+    const moved = actions.walk(delta);
     if (focused === parts.next && parts.next.disabled) parts.prev.focus();
     if (focused === parts.prev && parts.prev.disabled) parts.next.focus();
-    bringUp(aside);
+    bringUp(aside, moved);
   };
   parts.prev.addEventListener("click", () => step(-1));
   parts.next.addEventListener("click", () => step(1));
@@ -145,6 +146,8 @@ export function createLessonPanel(aside, actions, onToggle) {
     const delta = PAGE_KEYS[e.key];
     if (!delta || aside.hidden || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
     if (!document.documentElement.classList.contains("presenter") || isTextField(e.target)) return;
+    const menu = e.target.closest && e.target.closest(".lessons");
+    if (menu && !menu.querySelector("ul").hidden) return;  // the open menu's own
     e.preventDefault();
     if (!(delta > 0 ? parts.next : parts.prev).disabled) step(delta);
   });

@@ -48,12 +48,14 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
     showRun({config, runId}, view);
   };
   // delta 0: back to the step's view, after stepping away from it; the lesson's second
-  // run comes back with it, if it was closed (its steps speak of it)
+  // run comes back with it, if it was closed (its steps speak of it). returns whether the
+  // iteration, phase or layer changed
   const walk = (delta) => {
     const s = store.get(), lesson = byId.get(s.lesson), n = clampTour(lesson, s.tour + delta);
+    const view = viewPatch(tourView(lesson, n), lastStep(), layers());
     pause();
-    store.set({tour: n, ...viewPatch(tourView(lesson, n), lastStep(), layers()),
-      ...(lesson.compare ? {compare: lesson.compare.run_id} : {})});
+    store.set({tour: n, ...view, ...(lesson.compare ? {compare: lesson.compare.run_id} : {})});
+    return Object.entries(view).some(([key, value]) => s[key] !== value);
   };
   const close = () => {
     store.set({lesson: null, tour: 0});
@@ -78,7 +80,9 @@ export function connectLessons(store, lessons, {options, show: showRun, lastStep
   const VIEW = ["lesson", "tour", "iteration", "phase", "layer", "compare"];
   store.subscribe((s, before) => { if (VIEW.some((key) => s[key] !== before[key])) show(s); });
   menu.place(store.get().layout === "presenter");
-  store.subscribe((s, before) => { if (s.layout !== before.layout) menu.place(s.layout === "presenter"); });
+  store.subscribe((s, before) => {
+    if (s.layout !== before.layout) menu.place(s.layout === "presenter");
+  });
   return openLinked(store, byId, options, show);
 }
 

@@ -119,7 +119,8 @@ function edgeKey(frame) {
   if (!layers.length) return "W, not used yet in this phase";
   // a range in words: a top of 0 is all 0, 0 where finite (a diverged step's grey edges),
   // or no finite value at all
-  const some = (ls, test) => ls.some((l) => edgeSource(frame, p, l).tensor.data.some((row) => row.some(test)));
+  const some = (ls, test) => ls.some((l) =>
+    edgeSource(frame, p, l).tensor.data.some((row) => row.some(test)));
   const range = (top, ls) => {
     if (top > 0) return `±${formatNumber(top, 2)}`;
     if (!some(ls, Number.isFinite)) return "no finite value";
