@@ -28,6 +28,9 @@ CONFIGS = {
     "sine mse tanh": {"dataset": "sine", "hidden_layers": [8], "activations": ["tanh", "linear"],
                       "loss": "mse", "steps": 30},
     "diverged": {"dataset": "sine", "learning_rate": 5, "hidden_layers": [16], "steps": 100},
+    # a bug run backpropagates with the course's own code (engine.mistakes)
+    "relu bug": {"dataset": "moons", "hidden_layers": [8, 8], "bug": "wrong_update_sign",
+                 "steps": 30},
 }
 STEPS = (0, 1, 17, -1)  # -1: the last recorded step
 
@@ -49,6 +52,9 @@ PINNED = {
         "dropout l2 momentum": ("683f331488bb5d67c67af42d", "2f0c537b2f37d1a9c50c2b3f"),
         "sine mse tanh": ("28200d422792013ecd58b5fe", "72bdfb19be189aaa30858601"),
         "diverged": ("f3c133a8d3fee637daf22e62", "c085cf09f057f495bf79ae39"),
+        # pinned on 6 December 2026, once a bug run's ReLU backward was the course's own
+        # (0.0 where it gave -0.0); not on Haswell, where it is to be added
+        "relu bug": ("ce9625317a326ad434cce02f", "3e8a2d2c8bbf1f4473a59878"),
     },
 }
 
