@@ -72,6 +72,28 @@ def dW_db_without_1_over_m(dZ, cache):
     return dA_prev, dW * _m(cache), db * _m(cache)
 
 
+def m_from_shape_0(dZ, cache):
+    """m = A_prev.shape[0]: the units of the layer before, not the examples."""
+    A_prev, W, _ = cache
+    n = A_prev.shape[0]
+    return np.dot(W.T, dZ), np.dot(dZ, A_prev.T) / n, np.sum(dZ, axis=1, keepdims=True) / n
+
+
+def dW_transposed(dZ, cache):
+    """dW = (1/m) A_prev dZᵀ: (n[l-1], n[l]), W's shape transposed."""
+    A_prev, _, _ = cache
+    dA_prev, _, db = course.linear_backward(dZ, cache)
+    return dA_prev, np.dot(A_prev, dZ.T) / _m(cache), db
+
+
+def integer_division_1_over_m(dZ, cache):
+    """1 // m: integer division, 0 for any m above 1."""
+    A_prev, W, _ = cache
+    m = _m(cache)
+    dW, db = 1 // m * np.dot(dZ, A_prev.T), 1 // m * np.sum(dZ, axis=1, keepdims=True)
+    return np.dot(W.T, dZ), dW, db
+
+
 def dA_prev_with_1_over_m(dZ, cache):
     dA_prev, dW, db = course.linear_backward(dZ, cache)
     return dA_prev / _m(cache), dW, db

@@ -71,6 +71,13 @@ LINEAR_BACKWARD = (
             "yours lacks the 1/m."),
     Mistake("linear_backward", back.dW_db_without_1_over_m, "dW and db both take 1/m: "
             "dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ dZ; yours lack it."),
+    Mistake("linear_backward", back.m_from_shape_0, "m = A_prev.shape[1], the number of "
+            "examples (A_prev's columns); yours takes A_prev.shape[0], the units of the layer "
+            "before."),
+    Mistake("linear_backward", back.dW_transposed, "dW = (1/m) np.dot(dZ, A_prev.T) has W's "
+            "shape (n[l], n[l-1]); yours is transposed: np.dot(A_prev, dZ.T)."),
+    Mistake("linear_backward", back.integer_division_1_over_m, "1 // m is integer division: 0 "
+            "for any m above 1, so dW and db are 0. Write 1 / m, or divide by m."),
     Mistake("linear_backward", back.dA_prev_with_1_over_m, "dA_prev = Wᵀ dZ, without 1/m: the "
             "1/m belongs to dW and db only."),
     Mistake("linear_backward", back.dA_prev_without_transpose, "dA_prev = np.dot(W.T, dZ): W "
