@@ -18,6 +18,9 @@ export function setHTML(el, html) {
 // a phone's width, as the style sheets' breakpoint (max-width: 600px) says it
 export const isPhone = () => window.matchMedia("(max-width: 600px)").matches;
 
+// whether the page shows the presenter layout (main.js sets the class from the state)
+export const isPresenter = () => document.documentElement.classList.contains("presenter");
+
 const shownStyle = new WeakMap();  // element -> {property: the value it was last given}
 
 // (the browser reads a style back normalized, "#fff" as "rgb(255, 255, 255)": compare

@@ -1,7 +1,7 @@
 // the lessons menu (CONTRACT §5 `lessons`): a disclosure button in the header (in the
-// controls' bar in the presenter layout) and a list of one button per lesson, by
-// title. a disclosure rather than a <select>: a closed
-// select changes its value on ↑/↓, and every change here trains a lesson's run.
+// controls' bar in the presenter layout) and a list of one button per lesson, by title.
+// a disclosure rather than a <select>: a closed select changes its value on ↑/↓, and
+// every change here trains a lesson's run.
 
 import {arrowTarget} from "./arrow_keys.js";
 

@@ -2,7 +2,7 @@
 // the tour step's words with back / next and "2 / 5", and at the tour's end the question.
 // lesson text is plain text from the server or a teacher's JSON file: it goes in as
 // textContent only, never as HTML, so "<img onerror=…>" in a title shows as characters.
-import {isPhone} from "./dom.js";
+import {isPhone, isPresenter} from "./dom.js";
 import {isTextField} from "./controls.js";
 
 const make = (tag, props = {}, testId = null) => {
@@ -95,8 +95,7 @@ function mark(parts, away, compared) {
 // runs"): a step that moves the network and the inspector brings them back into sight
 function bringUp(aside, moved) {
   const views = document.querySelector(".views");
-  const presenter = document.documentElement.classList.contains("presenter");
-  if (moved && presenter && views) views.scrollTop = 0;
+  if (moved && isPresenter() && views) views.scrollTop = 0;
   if (!isPhone()) return;
   const bar = document.querySelector(".controls");
   const under = () => aside.getBoundingClientRect().top - (bar ? bar.getBoundingClientRect().bottom : 0) - 4;
@@ -109,10 +108,10 @@ function bringUp(aside, moved) {
 
 const PAGE_KEYS = {PageDown: 1, PageUp: -1};
 
-// actions: {walk(delta), which says whether the views moved, close()}. show(lesson, n, away, compared) opens the panel at tour
-// step n (0 to N), saying so if the views have moved away from it, with a way down to the
-// second run if one is open; show(null) hides it; onToggle(open) hears when the panel
-// appears or goes
+// actions: {walk(delta), which says whether the views moved, close()}. show(lesson, n,
+// away, compared) opens the panel at tour step n (0 to N), saying so if the views have
+// moved away from it, with a way down to the second run if one is open; show(null) hides
+// it; onToggle(open) hears when the panel appears or goes
 export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
   let shown = {lesson: null, n: 0};  // what fill wrote last
@@ -145,7 +144,7 @@ export function createLessonPanel(aside, actions, onToggle) {
   document.addEventListener("keydown", (e) => {
     const delta = PAGE_KEYS[e.key];
     if (!delta || aside.hidden || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-    if (!document.documentElement.classList.contains("presenter") || isTextField(e.target)) return;
+    if (!isPresenter() || isTextField(e.target)) return;
     const menu = e.target.closest && e.target.closest(".lessons");
     if (menu && !menu.querySelector("ul").hidden) return;  // the open menu's own
     e.preventDefault();

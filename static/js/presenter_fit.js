@@ -5,6 +5,8 @@
 // the heatmaps a height from the window's (lens.css); here they shrink from it, each row
 // of them by its share of the overflow.
 
+import {isPresenter} from "./dom.js";
+
 // px: lower, a heatmap no longer reads from the back of a room (nor a vector's colour bar,
 // its three numbers): below it the panel scrolls, its key last
 const MIN_HEAT = 40;
@@ -30,7 +32,7 @@ function heatmapRows(view) {
 
 function fit(panel, view, last) {
   view.style.removeProperty("--heat-h");
-  if (!document.documentElement.classList.contains("presenter")) return;
+  if (!isPresenter()) return;
   // a row's labels may wrap once its heatmaps are lower: measure again, a few times
   for (let k = 0; k < 4; k++) {
     const over = overflow(panel, last), {rows, height} = heatmapRows(view);
