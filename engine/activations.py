@@ -14,11 +14,13 @@ def relu(Z):
 
 
 def relu_backward(dA, Z):
-    """dZ = dA where Z > 0, else 0 (relu'(0) = 0): the course's dZ = np.array(dA,
-    copy=True); dZ[Z <= 0] = 0 in one call, the same numbers to the bit: 0 even where dA is
-    ±inf, and dA where Z is NaN, as autograd's ReLU gives too.  (Training multiplies by a
-    0/1 mask instead, faster: engine.fast_step.relu_derivative_into.)"""
-    return np.where(Z <= 0, 0.0, dA)
+    """dZ = dA where Z > 0, else 0 (relu'(0) = 0), as the course writes it: 0 even where dA
+    is ±inf, and dA where Z is NaN, as autograd's ReLU gives too. A dA of another shape
+    than Z raises IndexError, as the course's does (`backprop-lens check` relies on that).
+    (Training multiplies by a 0/1 mask instead, faster: fast_step.relu_derivative_into.)"""
+    dZ = np.array(dA, copy=True)
+    dZ[Z <= 0] = 0
+    return dZ
 
 
 LEAKY_SLOPE = 0.01

@@ -102,6 +102,14 @@ def test_relu_backward_is_the_courses_at_infinities():
     assert dA[0, 0] == np.inf  # dA itself is not changed
 
 
+def test_relu_backward_of_a_dA_of_another_shape_raises_as_the_courses_does():
+    """The course's copy-and-zero raises where dA does not have Z's shape (dAL handed to a
+    hidden layer); `backprop-lens check` runs it, so a learner's call fails as in their
+    notebook, not with numbers broadcast into Z's shape."""
+    with pytest.raises(IndexError, match="boolean index did not match"):
+        act.relu_backward(np.ones((1, 4)), np.ones((3, 4)))
+
+
 @pytest.mark.parametrize(("Z", "expected"), [
     (np.array([[1000.0, -1000.0, 0.0]]), np.array([[1.0, 0.0, 0.5]])),
     (np.array([[800.0, -800.0, 40.0, -40.0]]),

@@ -53,11 +53,14 @@ REQUIRED = {
     "dA_prev without Wᵀ": ["dA_prev_without_transpose", "layer_dA_prev_without_transpose"],
 }
 # mistakes that raise (a KeyError, a ValueError unpacking Z into three, a TypeError of a
-# tuple given where Z belongs, a ValueError of W dZ's shapes) rather than return something else
+# tuple given where Z belongs, a ValueError of shapes that do not multiply or broadcast, an
+# IndexError of dAL's mask in a wider layer) rather than return something else
 RAISING = {"forward_L_is_len_parameters", "update_L_is_len_parameters",
            "layer_linear_backward_of_activation_cache",
            "layer_activation_backward_of_linear_cache", "dA_prev_without_transpose",
-           "layer_dA_prev_without_transpose"}
+           "layer_dA_prev_without_transpose", "linear_forward_elementwise",
+           "sigmoid_backward_with_dot", "dW_elementwise", "layer_dW_elementwise",
+           "cost_dot_without_transpose", "dAL_to_every_layer"}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.function}-{m.name}")

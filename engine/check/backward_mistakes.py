@@ -25,6 +25,12 @@ def sigmoid_backward_without_dA(dA, Z):
     return s * (1 - s)
 
 
+def sigmoid_backward_with_dot(dA, Z):
+    """np.dot(dA, s * (1 - s)): a matrix product where the product is entry by entry."""
+    s, _ = course.sigmoid(Z)
+    return np.dot(dA, s * (1 - s))
+
+
 def relu_mask_inverted(dA, Z):
     return dA * (Z <= 0)
 
@@ -84,6 +90,13 @@ def dW_transposed(dZ, cache):
     A_prev, _, _ = cache
     dA_prev, _, db = course.linear_backward(dZ, cache)
     return dA_prev, np.dot(A_prev, dZ.T) / _m(cache), db
+
+
+def dW_elementwise(dZ, cache):
+    """dZ * A_prev.T: entry by entry, where np.dot(dZ, A_prev.T) belongs."""
+    A_prev, _, _ = cache
+    dA_prev, _, db = course.linear_backward(dZ, cache)
+    return dA_prev, 1 / _m(cache) * dZ * A_prev.T, db
 
 
 def integer_division_1_over_m(dZ, cache):
@@ -197,11 +210,16 @@ def layer_sigmoid_backward_of_Z_as_A(dA, cache, activation):
 # -- the whole net -------------------------------------------------------------------------
 
 
-def _model_backward(AL, Y, caches, hidden="relu", output="sigmoid", dAL_sign=1.0):
-    """The course's L_model_backward, its activations and the sign of dAL as parameters."""
+def _dAL(AL, Y):
+    """The course's dAL = -(Y/AL - (1-Y)/(1-AL)), for Y already of AL's shape."""
+    return -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+
+
+def _model_backward(AL, Y, caches, hidden="relu", output="sigmoid", dAL_of=_dAL):
+    """The course's L_model_backward, its activations and dAL as parameters."""
     grads, L = {}, len(caches)
     Y = Y.reshape(AL.shape)
-    dA = -dAL_sign * (np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    dA = dAL_of(AL, Y)
     for l in range(L, 0, -1):
         activation = output if l == L else hidden
         dA, grads[f"dW{l}"], grads[f"db{l}"] = course.linear_activation_backward(
@@ -211,7 +229,23 @@ def _model_backward(AL, Y, caches, hidden="relu", output="sigmoid", dAL_sign=1.0
 
 
 def dAL_sign_flipped(AL, Y, caches):
-    return _model_backward(AL, Y, caches, dAL_sign=-1.0)
+    return _model_backward(AL, Y, caches, dAL_of=lambda AL, Y: -_dAL(AL, Y))
+
+
+def dAL_without_parentheses(AL, Y, caches):
+    """- np.divide(Y, AL) - np.divide(1 - Y, 1 - AL): the second term's sign flipped."""
+    return _model_backward(AL, Y, caches,
+                           dAL_of=lambda AL, Y: - np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+
+
+def dAL_to_every_layer(AL, Y, caches):
+    """Each hidden layer's backward given dAL, not the dA the layer above returned."""
+    grads, L = {}, len(caches)
+    dAL = _dAL(AL, Y.reshape(AL.shape))
+    for l in range(L, 0, -1):
+        grads[f"dA{l - 1}"], grads[f"dW{l}"], grads[f"db{l}"] = (
+            course.linear_activation_backward(dAL, caches[l - 1], "sigmoid" if l == L else "relu"))
+    return grads
 
 
 def output_backward_relu(AL, Y, caches):
@@ -231,7 +265,7 @@ def dAL_kept_in_grads(AL, Y, caches):
     """grads also holds dAL, as grads["dA" + str(L)]."""
     grads = _model_backward(AL, Y, caches)
     Y = Y.reshape(AL.shape)
-    grads[f"dA{len(caches)}"] = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    grads[f"dA{len(caches)}"] = _dAL(AL, Y)
     return grads
 
 
@@ -252,6 +286,11 @@ def dZL_as_AL_minus_Y(AL, Y, caches):
 
 def update_adds(parameters, grads, learning_rate):
     return {k: p + learning_rate * grads[f"d{k}"] for k, p in parameters.items()}
+
+
+def update_b_with_dW(parameters, grads, learning_rate):
+    """b = b - learning_rate * dW: broadcasting makes b an (n[l], n[l-1]) matrix."""
+    return {k: p - learning_rate * grads[f"dW{k[1:]}"] for k, p in parameters.items()}
 
 
 def update_without_learning_rate(parameters, grads, learning_rate):

@@ -77,6 +77,15 @@ def init_b_flat(layer_dims):
                  b_shape=lambda n: (n,))
 
 
+def init_b_random(layer_dims):
+    """b[l] drawn like W[l]: np.random.randn(n[l], 1) * 0.01 (each draw moves the stream)."""
+    parameters = {}
+    for l in range(1, len(layer_dims)):
+        parameters[f"W{l}"] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
+        parameters[f"b{l}"] = np.random.randn(layer_dims[l], 1) * 0.01
+    return parameters
+
+
 def init_one_layer_short(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01, last=-1)
 
@@ -106,6 +115,11 @@ def linear_cache_with_Z(A, W, b):
     """(A_prev, W, b, Z): Z added to the linear cache."""
     Z, cache = course.linear_forward(A, W, b)
     return Z, (*cache, Z)
+
+
+def linear_forward_elementwise(A, W, b):
+    """W * A: entry by entry, where np.dot(W, A) belongs."""
+    return W * A + b, (A, W, b)
 
 
 def linear_forward_without_b(A, W, b):
@@ -162,6 +176,12 @@ def _model_forward(X, parameters, hidden="relu", output="sigmoid", keep_last_cac
     return AL, caches
 
 
+def caches_inserted_first(X, parameters):
+    """caches.insert(0, cache) for the hidden layers, then the output layer's appended."""
+    AL, caches = _model_forward(X, parameters)
+    return AL, caches[-2::-1] + caches[-1:]
+
+
 def hidden_layers_sigmoid(X, parameters):
     return _model_forward(X, parameters, hidden="sigmoid")
 
@@ -207,3 +227,15 @@ def cost_broadcast_to_m_by_m(AL, Y):
 
 def cost_of_y_1_only(AL, Y):
     return np.squeeze(-np.sum(Y * np.log(AL)) / AL.shape[1])
+
+
+def cost_log_a_in_both_terms(AL, Y):
+    """(1-y) log(a) where (1-y) log(1-a) belongs."""
+    m = AL.shape[1]
+    return np.squeeze(-1 / m * np.sum(Y * np.log(AL) + (1 - Y) * np.log(AL)))
+
+
+def cost_dot_without_transpose(AL, Y):
+    """np.dot(Y, np.log(AL)) of two (1, m) rows: a ValueError, unless m is 1."""
+    m = AL.shape[1]
+    return np.squeeze(-1 / m * np.sum(np.dot(Y, np.log(AL)) + np.dot(1 - Y, np.log(1 - AL))))

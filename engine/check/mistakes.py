@@ -62,6 +62,8 @@ INIT = {
     fwd.init_transposed: "W[l] has shape (n[l], n[l-1]), one row per unit of layer l; "
                          "yours is transposed.",
     fwd.init_b_flat: "b[l] is a column: np.zeros((n[l], 1)); yours has shape (n[l],).",
+    fwd.init_b_random: "b[l] starts at zero: np.zeros((n[l], 1)); yours is drawn at random, "
+                       "and each draw also moves the random stream, so the next W changes.",
 }
 
 LINEAR_BACKWARD = (
@@ -76,6 +78,8 @@ LINEAR_BACKWARD = (
             "before."),
     Mistake("linear_backward", back.dW_transposed, "dW = (1/m) np.dot(dZ, A_prev.T) has W's "
             "shape (n[l], n[l-1]); yours is transposed: np.dot(A_prev, dZ.T)."),
+    Mistake("linear_backward", back.dW_elementwise, "dW = (1/m) np.dot(dZ, A_prev.T), a "
+            "matrix product; dZ * A_prev.T multiplies entry by entry."),
     Mistake("linear_backward", back.integer_division_1_over_m, "1 // m is integer division: 0 "
             "for any m above 1, so dW and db are 0. Write 1 / m, or divide by m."),
     Mistake("linear_backward", back.dA_prev_with_1_over_m, "dA_prev = Wᵀ dZ, without 1/m: the "
@@ -108,6 +112,8 @@ MISTAKES = (
             "not A: compute s = 1 / (1 + np.exp(-Z)) first, then dZ = dA * s * (1 - s)."),
     Mistake("sigmoid_backward", back.sigmoid_backward_without_dA, "dZ = dA * s * (1 - s); yours "
             "leaves out the factor dA."),
+    Mistake("sigmoid_backward", back.sigmoid_backward_with_dot, "dZ = dA * s * (1 - s), entry "
+            "by entry; np.dot(dA, s * (1 - s)) is a matrix product."),
     Mistake("sigmoid_backward", back.sigmoid_backward_without_derivative, "dZ = dA * s * (1 - s), "
             "with s = 1 / (1 + np.exp(-Z)); yours returns dA as it came, without g'(Z)."),
     Mistake("relu_backward", back.relu_mask_inverted, MASK_INVERTED),
@@ -128,6 +134,8 @@ MISTAKES = (
     Mistake("linear_forward", fwd.linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_forward", fwd.linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_forward", fwd.linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
+    Mistake("linear_forward", fwd.linear_forward_elementwise, "Z = np.dot(W, A) + b, a matrix "
+            "product; W * A multiplies entry by entry."),
     Mistake("linear_forward", fwd.linear_forward_without_b, "Z = np.dot(W, A) + b; yours "
             "leaves out b."),
     Mistake("linear_activation_forward", fwd.activation_cache_holds_A, ACTIVATION_CACHE_HOLDS_A),
@@ -146,6 +154,9 @@ MISTAKES = (
     Mistake("L_model_forward", fwd.output_cache_missing, "caches holds one cache per layer: "
             "append the output layer's cache too.", LensView("forward", "output")),
     Mistake("L_model_forward", fwd.forward_L_is_len_parameters, L_FROM_PARAMETERS),
+    Mistake("L_model_forward", fwd.caches_inserted_first, "caches[l-1] is layer l's cache: "
+            "caches.append(cache) keeps them in order; yours puts the hidden layers' first, "
+            "in reverse (caches.insert(0, cache))."),
     # m = len(Y) and m = Y.shape[0] are 1 for Y of shape (1, m): the same results
     Mistake("compute_cost", fwd.cost_without_1_over_m, "The cost is a mean: multiply the sum "
             "by 1/m, m = Y.shape[1], the number of examples (Y is (1, m), so len(Y) and "
@@ -157,6 +168,11 @@ MISTAKES = (
     Mistake("compute_cost", fwd.cost_broadcast_to_m_by_m, "Y and AL both have shape (1, m); "
             "with a transpose on one side, Y * np.log(AL).T broadcasts into an (m, m) matrix "
             "of every pair."),
+    Mistake("compute_cost", fwd.cost_log_a_in_both_terms, "The second term is (1-y) log(1-a); "
+            "yours takes log(a) in both terms."),
+    Mistake("compute_cost", fwd.cost_dot_without_transpose, "Y and AL are both (1, m): "
+            "np.dot(Y, np.log(AL)) needs a transpose, np.log(AL).T; or multiply entry by "
+            "entry, np.multiply, then np.sum."),
     Mistake("compute_cost", fwd.cost_of_y_1_only, "The cost has two terms, y log(a) and "
             "(1-y) log(1-a); yours has only the first."),
     *LINEAR_BACKWARD,
@@ -181,6 +197,12 @@ MISTAKES = (
             "dZ = dA * s * (1 - s), or call sigmoid_backward(dA, activation_cache)."),
     Mistake("L_model_backward", back.dAL_sign_flipped, "dAL = -(np.divide(Y, AL) - "
             "np.divide(1 - Y, 1 - AL)); yours has the opposite sign.", COST),
+    Mistake("L_model_backward", back.dAL_without_parentheses, "dAL = -(np.divide(Y, AL) - "
+            "np.divide(1 - Y, 1 - AL)): the minus applies to both terms; without the "
+            "parentheses the second term's sign flips.", COST),
+    Mistake("L_model_backward", back.dAL_to_every_layer, "Each hidden layer's backward takes "
+            'the dA that the layer above returned, grads["dA" + str(l + 1)]; yours passes '
+            "dAL to every layer.", LensView("backward", "hidden")),
     Mistake("L_model_backward", back.output_backward_relu, 'The output layer is sigmoid, so '
             'its backward uses activation="sigmoid"; yours uses relu.', OUTPUT_BACKWARD),
     Mistake("L_model_backward", back.hidden_backward_sigmoid, 'Hidden layers are ReLU, so '
@@ -196,6 +218,8 @@ MISTAKES = (
             OUTPUT_BACKWARD),
     Mistake("update_parameters", back.update_adds, "Gradient descent subtracts: "
             "W = W - learning_rate * dW; yours adds."),
+    Mistake("update_parameters", back.update_b_with_dW, "b = b - learning_rate * db; yours "
+            "subtracts dW from b, and broadcasting turns b into a matrix of W's shape."),
     Mistake("update_parameters", back.update_without_learning_rate, "Multiply the gradient by "
             "the learning rate: W = W - learning_rate * dW."),
     Mistake("update_parameters", back.update_L_is_len_parameters, L_FROM_PARAMETERS),
