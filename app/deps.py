@@ -4,6 +4,7 @@
 import json
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 import anyio
 from fastapi import Depends, HTTPException, Path, Request
@@ -103,11 +104,16 @@ def config_of(run_id: str, settings: Settings) -> dict:
     return config
 
 
+# a query string as the client sent it (its escapes kept), with anything else encoded
+QUERY_SAFE = "%=&+,;:@/?!$'()*~"
+
+
 def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
     """308 to the same route and query with the run's current id: an r1 link keeps working,
-    and the client learns the one id the run has now."""
-    path = request.url.path.replace(f"/{old_id}", f"/{new_id}", 1)
-    query = f"?{request.url.query}" if request.url.query else ""
+    and the client learns the one id the run has now. The path is percent-encoded again: a
+    header holds ASCII only, and the rest of the path may be anything (/steps/%E2%9C%93)."""
+    path = quote(request.scope["path"], safe="/").replace(f"/{old_id}", f"/{new_id}", 1)
+    query = f"?{quote(request.url.query, safe=QUERY_SAFE)}" if request.url.query else ""
     return HTTPException(status_code=308, headers={"location": path + query},
                          detail=f"Moved: this run's id is now {new_id}")
 

@@ -169,6 +169,23 @@ def test_r1_links_redirect_to_the_r2_id(client, run_id, path):
     assert followed.json() == client.get(f"/api/runs/{r2}{path}").json()
 
 
+@pytest.mark.parametrize(("rest", "location"), [
+    ("/steps/%E2%9C%93", "/steps/%E2%9C%93"),  # a header is ASCII: the path encoded again
+    ("/steps/%00", "/steps/%00"),
+    ("/steps/%20x%22", "/steps/%20x%22"),
+    ("/steps/%ff", "/steps/%EF%BF%BD"),  # not UTF-8: decoded as U+FFFD, then encoded
+    ("/steps/3?fields=Z%2CW&x=%E2%9C%93", "/steps/3?fields=Z%2CW&x=%E2%9C%93"),
+])
+def test_an_r1_link_with_any_path_redirects_with_an_ascii_location(client, rest, location):
+    """(An r1 link with ✓ in its path had answered 500, and with %00 no answer at all.)"""
+    run_id = next(iter(FROZEN_R1_IDS))
+    r2 = encode_run_id(decode_legacy_run_id(run_id))
+    moved = client.get(f"/api/runs/{run_id}{rest}", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/api/runs/{r2}{location}"
+    assert client.get(f"/api/runs/{run_id}{rest}").status_code in (404, 422)
+
+
 def test_an_r1_run_info_names_the_r2_id(client):
     info = client.get("/api/runs/r1Gw1DysMQAA").json()
     assert info["id"] == encode_run_id(normalize_config({}))
