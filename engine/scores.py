@@ -60,22 +60,29 @@ def score(task, AL, Y, labels=None):
         return np.full(AL.shape[:-2], np.nan)
     if task == "regression":
         return _r2(AL, Y)
+    # a column with an output that is not finite predicts no class (predicted_classes),
+    # so it is never right: NaN > 0.5 is false, which had counted it right for y = 0
+    finite = np.isfinite(AL).all()
     if Y.shape[-2] == 1:
-        return np.add.reduce((AL > 0.5) == (Y > 0.5), axis=(-2, -1)) / Y.shape[-1]
+        right = (AL > 0.5) == (Y > 0.5)
+        if not finite:
+            right &= np.isfinite(AL)
+        return np.add.reduce(right, axis=(-2, -1)) / Y.shape[-1]
     # argmax's answer without argmax along the short, strided unit axis, which is
     # several times slower: with one maximum per column, y is right where its output
     # is the maximum
     labels = ClassLabels(Y) if labels is None else labels
     own = _own_outputs(AL, labels)  # (..., m)
     top = AL.max(axis=-2)
-    # a NaN column (top is NaN) counts no maximum, which would hide a tied column's two
-    if np.count_nonzero(top[..., None, :] == AL) == top.size and not np.isnan(top).any():
+    if finite and np.count_nonzero(top[..., None, :] == AL) == top.size:
         return np.add.reduce(own == top, axis=-1) / AL.shape[-1]
-    # tied maxima (or NaN, never right): argmax picks the first, so y is right when its
-    # output is above every earlier class and not below any later one
+    # tied maxima: argmax picks the first, so y is right when its output is above every
+    # earlier class and not below any later one, and every output of its column is finite
     own = own[..., None, :]
-    right = (own > AL) | ((own == AL) & labels.later)
-    return right.all(axis=-2).mean(axis=-1)
+    right = ((own > AL) | ((own == AL) & labels.later)).all(axis=-2)
+    if not finite:
+        right &= np.isfinite(AL).all(axis=-2)
+    return right.mean(axis=-1)
 
 
 def predicted_classes(AL) -> list[int | None]:

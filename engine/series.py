@@ -288,13 +288,18 @@ class Series:
 
     def measure_close(self, forward_of):
         """The std of each Z[l] and A[l] of the steps summarized last whose std is tiny
-        beside their size (engine.stats.CLOSE), from its entries: E[x²] − mean² would
-        cancel. forward_of(t): step t's Forward, replayed (the reductions watch these
-        tensors from the next chunk on, and measure them themselves)."""
+        beside their size (engine.stats.CLOSE), or whose Σx² overflowed, from its entries:
+        E[x²] − mean² would cancel, or be ∞ − ∞ (and the mean too, where Σx overflowed).
+        forward_of(t): step t's Forward, replayed (the reductions watch these tensors from
+        the next chunk on, and measure them themselves)."""
         for t, l, name in self._close:
             forward = forward_of(t)
             x = forward.caches[l - 1][1] if name == "Z" else forward.A(l)
-            self.layers[t, l - 1, stats.INDEX[f"{name}_std"]] = np.std(x)
+            mean, std = stats.entries_moments(x.reshape(1, -1))
+            row = self.layers[t, l - 1]
+            row[stats.INDEX[f"{name}_std"]] = std[0]
+            if not np.isfinite(row[stats.INDEX[f"{name}_mean"]]):
+                row[stats.INDEX[f"{name}_mean"]] = mean[0]
         self._close = []
 
     def measure_gradients(self, t, result):

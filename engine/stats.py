@@ -104,6 +104,17 @@ def max_abs(X, axis=None):
     return np.maximum(X.max(axis=axis), -X.min(axis=axis)) + 0.0  # -0.0 prints as 0
 
 
+def entries_moments(X):
+    """(mean, std) of each row of X (g, n) from its entries, X scaled by a power of 2 near
+    its max |x|: the same numbers as np.mean and np.std wherever those do not overflow
+    (scaling by 2^k is exact), and finite ones where x² does (|x| > 1.3e154)."""
+    top = max_abs(X, axis=1)
+    usable = np.isfinite(top) & (top > 0)
+    scale = np.exp2(np.floor(np.log2(np.where(usable, top, 1.0))))[:, None]
+    X = X / scale
+    return X.mean(axis=1) * scale[:, 0], X.std(axis=1) * scale[:, 0]
+
+
 def output_dA_max_abs(loss, ALs, Y):
     """max |dA[L]| of T steps (T,) where training left dA[L] out (dZ[L] = A - Y): from
     their outputs ALs (T, n_y, m) and targets Y, (n_y, m) or (T, n_y, m), as a step
@@ -127,9 +138,11 @@ class TensorReductions:
     measure it). R and G do not depend on m, so steps of any width reduce into the same
     arrays.
 
-    A Z[l] or A[l] whose std is CLOSE to 0 beside its size needs it from its entries. Once
-    fill has found one, reduce measures that tensor so at every step (`watched`); the
-    steps of the chunk that found it are left to the run, which replays them (`close`).
+    A Z[l] or A[l] whose std is CLOSE to 0 beside its size needs it from its entries, as
+    does one whose Σx² overflowed (entries past 1.3e154, finite: the std was null, or
+    capped at half the range). Once fill has found one, reduce measures that tensor so at
+    every step (`watched`); the steps of the chunk that found it are left to the run,
+    which replays them (`close`).
     """
 
     def __init__(self, row_layout, activations, masked, capacity, fused_output):
@@ -149,8 +162,8 @@ class TensorReductions:
         self._saturating = [(l, SATURATION[name]) for l, name in enumerate(activations)
                             if name in SATURATION and (l < L - 1 or not fused_output)]
         self.saturated = np.zeros((capacity, L))
-        self.watched = []  # segments (of Z[l] and A[l]) whose std reduce measures
-        self._stds = {}  # (k, segment): its std, measured by reduce
+        self.watched = []  # segments (of Z[l] and A[l]) whose mean and std reduce measures
+        self._measured = {}  # (k, segment): its (mean, std), measured by reduce
         self.close = []  # (k, l, "Z" or "A") of the last fill, whose std it did not have
         self.nbytes = sum(a.nbytes for a in (self.sums, self.ranges, self.saturated,
                                              *([] if self.unit_max is None else [self.unit_max])))
@@ -165,8 +178,9 @@ class TensorReductions:
         np.minimum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 0])
         np.maximum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 1])
         for segment in self.watched:
-            stds = np.std(X[:, layout.starts[segment]:layout.starts[segment + 1]], axis=1)
-            self._stds.update(((k + i, segment), std) for i, std in enumerate(stds))
+            means, stds = entries_moments(X[:, layout.starts[segment]:layout.starts[segment + 1]])
+            self._measured.update(((k + i, segment), pair)
+                                  for i, pair in enumerate(zip(means, stds, strict=True)))
         if self.unit_max is not None:
             np.max(X[:, :layout.z_end].reshape(g, -1, m), axis=2, out=self.unit_max[k:k + g])
         for l, limit in self._saturating:
@@ -195,8 +209,12 @@ class TensorReductions:
         mean, mean_square, low, high = moments.transpose(1, 0, 2, 3)
         # (not a constant: _std gives it 0; a NaN is no number to measure)
         close = (mean_square - mean * mean < CLOSE * mean_square) & (high > low)
+        overflowed = np.isinf(mean_square) & np.isfinite(low) & np.isfinite(high)
+        close |= overflowed & (high > low)
+        # a constant tensor whose Σx overflowed: its mean is its one value
+        moments[:, 0] = np.where(overflowed & (high == low), low, mean)
         moments[:, 1] = _std(mean, mean_square, low, high)
-        self._fill_close_stds(moments[:, 1], close, layout)
+        self._fill_close_stds(moments[:, :2], close, layout)
         # (T, [mean, std, min, max], [Z, A], L) -> (T, L, MOMENTS)
         rows[:, :, columns(MOMENTS)] = moments.transpose(0, 3, 2, 1).reshape(T, L, len(MOMENTS))
         first = layout.first_gradient
@@ -205,20 +223,23 @@ class TensorReductions:
         rows[:, :, _GRADIENTS] = top[:, layout.gradient_columns] + 0.0  # -0.0 prints as 0
         self._fill_fractions(rows, layout, widths)
 
-    def _fill_close_stds(self, stds, close, layout):
-        """stds (T, [Z, A], L) of the tensors that are CLOSE (T, [Z, A], L): those that
-        reduce measured; the others go to `close`, and are watched from now on."""
+    def _fill_close_stds(self, moments, close, layout):
+        """The std, and a mean that overflowed, in moments (T, [mean, std], [Z, A], L) of
+        the tensors that are close (T, [Z, A], L): those that reduce measured; the others
+        go to `close`, and are watched from now on."""
         self.close = []
         for k, kind, l in zip(*np.nonzero(close), strict=True):
             k, kind, l = int(k), int(kind), int(l)
             segment = int(layout.moment_columns[kind, l])
-            if (k, segment) in self._stds:
-                stds[k, kind, l] = self._stds[k, segment]
+            if (k, segment) in self._measured:
+                mean, moments[k, 1, kind, l] = self._measured[k, segment]
+                if not np.isfinite(moments[k, 0, kind, l]):
+                    moments[k, 0, kind, l] = mean
             else:
                 self.close.append((k, l + 1, "ZA"[kind]))
                 if segment not in self.watched:
                     self.watched.append(segment)
-        self._stds.clear()
+        self._measured.clear()
 
     def _fill_fractions(self, rows, layout, widths):
         """rows[:, :, FRACTIONS]: dead ReLU units, and units saturated by sigmoid or tanh."""

@@ -14,8 +14,9 @@ NAN = np.nan
 
 
 def _first_max_accuracy(AL, Y):
-    """Reference: a column is right when the first maximum is y's class; NaN never is."""
-    right = [not np.isnan(col).any() and int(np.argmax(col)) == int(np.argmax(y))
+    """Reference: a column is right when the first maximum is y's class; a column with a
+    NaN or ±∞ never is (it predicts no class)."""
+    right = [np.isfinite(col).all() and int(np.argmax(col)) == int(np.argmax(y))
              for col, y in zip(AL.T, Y.T, strict=True)]
     return float(np.mean(right))
 
@@ -26,7 +27,7 @@ def _plain_score(task, AL, Y):
         total = np.sum((Y - Y.mean()) ** 2)
         return 1 - np.sum((AL - Y) ** 2) / total if total > 0 else np.nan
     if Y.shape[0] == 1:
-        return np.mean((AL > 0.5) == (Y > 0.5))
+        return np.mean(((AL > 0.5) == (Y > 0.5)) & np.isfinite(AL))
     return _first_max_accuracy(AL, Y)
 
 
@@ -35,6 +36,9 @@ def _plain_score(task, AL, Y):
     ([[0.5, 0.5], [0.5, 0.5]], [0, 1], 0.5),  # ties: the first class wins
     ([[0.5, NAN], [0.5, 0.2], [0.0, 0.3]], [1, 0], 0.0),  # a tie and a NaN column
     ([[NAN, 0.1], [0.3, 0.9]], [1, 1], 0.5),  # NaN is never right
+    ([[np.inf, 0.1], [0.3, 0.9]], [0, 1], 0.5),  # nor +∞, though it is the maximum
+    ([[-np.inf, 0.1], [0.3, 0.9]], [1, 1], 0.5),  # nor a column with -∞ in it
+    ([[np.inf, -np.inf], [np.inf, np.inf]], [0, 1], 0.0),
 ])
 def test_accuracy_follows_the_first_maximum(AL, labels, expected):
     AL = np.array(AL)
@@ -50,6 +54,8 @@ def test_stacked_steps_are_scored_each_on_its_own():
     for _ in range(300):
         AL = rng.integers(0, 3, size=(4, 3, 6)).astype(float)  # small integers: many ties
         AL[rng.random(AL.shape) < 0.05] = NAN
+        AL[rng.random(AL.shape) < 0.05] = np.inf
+        AL[rng.random(AL.shape) < 0.05] = -np.inf
         Y = np.eye(3)[:, rng.integers(0, 3, 6)]
         expected = [_first_max_accuracy(step, Y) for step in AL]
         np.testing.assert_allclose(score("multiclass", AL, Y, ClassLabels(Y)), expected)
@@ -82,6 +88,18 @@ def test_binary_accuracy_and_r2(task, AL, Y, expected):
     assert score(task, np.array(AL), np.array(Y)) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(("AL", "Y", "expected"), [
+    # NaN > 0.5 is false, which had counted a NaN right wherever y = 0: a diverged step of
+    # an all-NaN output scored the share of y = 0
+    ([[NAN, NAN, NAN, NAN]], [[0.0, 0.0, 1.0, 0.0]], 0.0),
+    ([[np.inf, -np.inf, 0.9, 0.2]], [[1.0, 0.0, 1.0, 0.0]], 0.5),
+])
+def test_a_binary_output_that_is_not_finite_is_never_right(AL, Y, expected):
+    assert score("binary", np.array(AL), np.array(Y)) == pytest.approx(expected)
+    stacked = np.array([AL, 0.1 + 0.8 * np.array(Y)])  # a step that is all right
+    np.testing.assert_allclose(score("binary", stacked, np.array(Y)), [expected, 1.0])
+
+
 @pytest.mark.parametrize(("AL", "classes"), [
     ([[0.2, 0.5, 0.51]], [0, 0, 1]),  # one unit: A > 0.5, as accuracy counts it
     ([[0.1, 0.7], [0.6, 0.7], [0.3, 0.0]], [1, 0]),  # a tie: the first largest
@@ -91,11 +109,16 @@ def test_predicted_classes(AL, classes):
     assert predicted_classes(np.array(AL)) == classes
 
 
-def test_predicted_classes_count_as_accuracy_does():
+@pytest.mark.parametrize("n_y", [1, 4])
+def test_predicted_classes_count_as_accuracy_does(n_y):
     rng = np.random.default_rng(0)
-    AL, Y = rng.random((4, 50)), np.eye(4)[rng.integers(0, 4, 50)].T
-    right = np.array(predicted_classes(AL)) == Y.argmax(axis=0)
-    assert right.mean() == pytest.approx(score("multiclass", AL, Y))
+    AL = rng.random((n_y, 50))
+    AL[rng.random(AL.shape) < 0.1] = rng.choice([NAN, np.inf, -np.inf])
+    Y = np.eye(max(n_y, 2))[rng.integers(0, max(n_y, 2), 50)].T[-n_y:]
+    labels = Y[0] > 0.5 if n_y == 1 else Y.argmax(axis=0)
+    right = [c is not None and c == y for c, y in zip(predicted_classes(AL), labels, strict=True)]
+    task = "binary" if n_y == 1 else "multiclass"
+    assert np.mean(right) == pytest.approx(score(task, AL, Y))
 
 
 def _plain_forward(layout, theta, X, activations):

@@ -3,6 +3,7 @@ steps (TensorReductions), and the served ranges of dZ, dA and X, against NumPy o
 records."""
 
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -192,6 +193,38 @@ def test_a_deep_course_init_nets_stds_match_its_step_records():
             for name, x in (("Z", layer["activation_cache"]["Z"]), ("A", layer["A"])):
                 assert entry[f"{name}_std"][t] == pytest.approx(np.std(x), rel=1e-9, abs=0), (
                     t, layer["l"], name)
+
+
+@pytest.mark.parametrize("raw", [
+    # finishes `done`: Z[2] of 4.7e154 std at step 6, Z[1] of 1.4e157
+    {"dataset": "moons", "n_samples": 100, "hidden_layers": [16] * 6, "optimizer": "momentum",
+     "beta": 0.0, "learning_rate": 5.05, "steps": 16},
+    # diverges at step 6, where A[1]'s entries are finite but their squares are not
+    {"dataset": "sine", "n_samples": 100, "hidden_layers": [8],
+     "activations": ["relu", "linear"], "optimizer": "momentum", "beta": 0.0,
+     "learning_rate": 7, "steps": 60},
+], ids=["done", "diverged"])
+def test_moments_of_entries_past_1e154_are_those_of_the_step_records(raw):
+    """Σx² overflows once entries pass 1.3e154: the std was null, or capped at half the
+    range (found by a torch audit). Such tensors are measured from their entries, scaled,
+    as the close ones are; checked against exact rational arithmetic (statistics)."""
+    run = Run(normalize_config(raw)).train()
+    summary, huge = run.summary(), 0
+    for t in range(run.num_steps):
+        for layer, entry in zip(run.step_record(t)["layers"], summary["layers"], strict=True):
+            for name, x in (("Z", layer["activation_cache"]["Z"]), ("A", layer["A"])):
+                if not np.isfinite(x).all():
+                    assert entry[f"{name}_std"][t] is None or np.isnan(entry[f"{name}_std"][t])
+                    continue
+                huge += np.abs(x).max() > 1.4e154
+                entries = x.ravel().tolist()
+                assert entry[f"{name}_std"][t] == pytest.approx(
+                    statistics.pstdev(entries), rel=1e-12, abs=0), (t, layer["l"], name)
+                # a mean near 0 is a sum that cancels: its error is relative to max |x|
+                assert entry[f"{name}_mean"][t] == pytest.approx(
+                    statistics.fmean(entries), rel=1e-12, abs=1e-12 * np.abs(x).max()), (
+                    t, layer["l"], name)
+    assert huge >= 2
 
 
 def test_served_ranges_match_the_step_records(trained):
