@@ -15,11 +15,13 @@ from app.memory import tune_malloc
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import (
     GZIP_MIN_BYTES,
+    SLICE_BYTES,
     AccessLog,
     BodyLimit,
     Gzip,
     HeadAsGet,
     SecurityHeaders,
+    SlicedBody,
 )
 from app.routes import (
     boundary,
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # added innermost first: headers and the access log see every answer, 413s included
     app.add_middleware(Gzip, min_bytes=GZIP_MIN_BYTES, max_bytes=settings.gzip_max_bytes,
                        level=settings.gzip_level)
+    app.add_middleware(SlicedBody, slice_bytes=SLICE_BYTES, budget_bytes=settings.sending_bytes,
+                       stall_seconds=settings.send_stall_seconds)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(ClientCookie)  # the page's anonymous client token (app.admission)
