@@ -23,7 +23,7 @@ function build(aside) {
     prev: make("button", {type: "button", textContent: "◀ back"}, "lesson-prev"),
     count: make("span", {className: "lesson-count"}, "lesson-count"),
     next: make("button", {type: "button", textContent: "next ▶"}, "lesson-next"),
-    question: make("p", {className: "lesson-question"}, "lesson-question"),
+    question: make("p", {className: "lesson-question", tabIndex: -1}, "lesson-question"),
     away: make("p", {className: "lesson-away", hidden: true}, "lesson-away"),
     toCompare: make("button", {type: "button", className: "lesson-to-compare", textContent: "↓ the two runs"},
       "lesson-to-compare"),
@@ -116,11 +116,14 @@ export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
   let shown = {lesson: null, n: 0};  // what fill wrote last
   // a button that goes disabled under the focus drops it to the page (before the step's
-  // listeners could see where it was): the other button takes it
+  // listeners could see where it was): at the tour's end the question takes it (read out,
+  // and Enter pressed again does not walk back), at its start "next"
   const step = (delta) => {
     const focused = document.activeElement;
     const moved = actions.walk(delta);
-    if (focused === parts.next && parts.next.disabled) parts.prev.focus();
+    if (focused === parts.next && parts.next.disabled) {
+      (parts.question.hidden ? parts.prev : parts.question).focus({preventScroll: true});
+    }
     if (focused === parts.prev && parts.prev.disabled) parts.next.focus();
     bringUp(aside, moved);
   };
@@ -134,7 +137,8 @@ export function createLessonPanel(aside, actions, onToggle) {
   });
   parts.back.addEventListener("click", () => {
     actions.walk(0);
-    (parts.next.disabled ? parts.prev : parts.next).focus();  // the button goes with the note
+    // the button goes with the note
+    (parts.next.disabled ? parts.question : parts.next).focus({preventScroll: true});
   });
   aside.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); actions.close(); }

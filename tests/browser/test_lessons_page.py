@@ -441,15 +441,21 @@ def test_at_1280x720_each_tour_steps_words_buttons_and_question_are_on_screen(pa
             assert box["y"] + box["height"] <= 720, (n, test_id, box)
 
 
-def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_back(page, server):
+def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_the_question(page, server):
     """"next" goes disabled under the focus at the last step, which dropped the focus to the
-    page's body: no ring anywhere, and Tab started again from the top."""
+    page's body: no ring anywhere, and Tab started again from the top. The question takes
+    it (on "◀ back", Enter pressed once more had walked back), and Shift+Tab reaches back."""
     lesson = lesson_named(served_lessons(page, server), "he-vs-course")
     open_page(page, server, "?lesson=he-vs-course")
     page.get_by_test_id("lesson-next").focus()
     for n in range(1, len(lesson["tour"]) + 1):
         page.keyboard.press("Enter")
         expect_tour_step(page, lesson, n)
+    expect(page.get_by_test_id("lesson-question")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_tour_step(page, lesson, len(lesson["tour"]))
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
     expect(page.get_by_test_id("lesson-prev")).to_be_focused()
 
 

@@ -83,8 +83,10 @@ function drawTag(ctx, s, radius) {
 
 // the colour key of the neurons, with its range: text on the canvas, so that a step
 // change leaves the Plotly layout as it was
+const legendX = (w) => w * (DIAGRAM_WIDTH + 0.04);
+
 function drawLegend(ctx, w, h, top, name) {
-  const x = w * (DIAGRAM_WIDTH + 0.04), y0 = h * (1 - TOP), y1 = h * (1 - BOTTOM);
+  const x = legendX(w), y0 = h * (1 - TOP), y1 = h * (1 - BOTTOM);
   for (let y = y0; y < y1; y++) {
     ctx.fillStyle = divergingColour(1 - (2 * (y - y0)) / (y1 - y0));
     ctx.fillRect(x, y, 14, 1.5);
@@ -147,14 +149,14 @@ function showKey(frame) {
 
 // where the cost's box goes: under the output layer's lowest neuron, or lower, under the
 // neurons of other columns that its box reaches (on a narrow figure it juts left over the
-// last hidden layer's), above the notes on thinned edges at the foot. {x, y, clear}: clear
-// is false when no such place is free of neurons (then it stands under the output neuron,
-// or at the foot of the figure when even that has no room)
-function costPlace(s, radius, width, tall) {
+// last hidden layer's), above the notes on thinned edges at the foot, its right side at
+// most at `right`. {x, y, clear}: clear is false when no such place is free of neurons
+// (then it stands under the output neuron, or at the foot of the figure when even that
+// has no room)
+function costPlace(s, radius, width, tall, right) {
   const {frame, w, h} = painting, p = s.nodes.filter((n) => n.l === frame.run.L).at(-1).c;
   const notes = thinnedPairs(frame.run.dims).length > 0 ? h * 0.95 - 2.6 * labelSize(frame, w) : h;
-  // under the output neurons, but on a narrow figure (a phone) not into the colour key
-  const x = Math.min(p.x, w * DIAGRAM_WIDTH - width / 2 - 5);
+  const x = Math.min(p.x, right - width / 2);
   const gap = radius + 4, first = p.y + gap, fits = (y) => y + tall <= notes;
   const reached = s.nodes.filter((n) => Math.abs(n.c.x - x) < width / 2 + 3 + gap);
   const free = (y) => fits(y) && reached.every((n) => n.c.y + gap <= y || n.c.y - gap >= y + tall);
@@ -163,22 +165,21 @@ function costPlace(s, radius, width, tall) {
   return {x, y: fits(first) ? first : h - tall - 2, clear: false};
 }
 
-// the cost on a white box over the edges, on one line, or on two ("J =" over the number)
-// where only those find a place free of neurons; it fades in while the phases play
-// (opacity 0..1)
+// the cost on a white box over the edges, on one line, or on two ("J =" over the number),
+// clear of the neurons and of the colour key's name up the bar's left side (drawLegend);
+// where neither fits clear of both (a phone), up to the bar's own edge, over the key's
+// name rather than a neuron. It fades in while the phases play (opacity 0..1)
 function drawCost(ctx, s, radius, opacity) {
-  const size = fontSize() + 1, one = [`J = ${formatNumber(painting.frame.cost)}`];
+  const size = fontSize() + 1, number = formatNumber(painting.frame.cost);
   ctx.globalAlpha = opacity;
   ctx.font = `bold ${size}px system-ui, sans-serif`;
-  const box = (lines) => {
+  const box = (lines, right) => {
     const width = Math.max(...lines.map((line) => ctx.measureText(line).width)), tall = lines.length * size + 4;
-    return {lines, width, tall, ...costPlace(s, radius, width, tall)};
+    return {lines, width, tall, ...costPlace(s, radius, width, tall, right)};
   };
-  let b = box(one);
-  if (!b.clear) {
-    const two = box(["J =", formatNumber(painting.frame.cost)]);
-    if (two.clear) b = two;
-  }
+  const rights = [legendX(painting.w) - 3 - fontSize() - 6, painting.w * DIAGRAM_WIDTH - 5];
+  const tries = rights.flatMap((right) => [[`J = ${number}`], ["J =", number]].map((lines) => [lines, right]));
+  const b = tries.map(([lines, right]) => box(lines, right)).find((place) => place.clear) ?? box(...tries[0]);
   ctx.fillStyle = "rgba(255,255,255,0.9)";
   ctx.fillRect(b.x - b.width / 2 - 3, b.y, b.width + 6, b.tall);
   ctx.fillStyle = "#222";
