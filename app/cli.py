@@ -80,11 +80,18 @@ class PortUnavailableError(Exception):
     """The address cannot be listened on; the message says why, for a person."""
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port (as uvicorn binds it), before anything is announced."""
+def listening_socket(host: str, port: int, stall_seconds: float) -> socket.socket:
+    """A socket bound to host:port (as uvicorn binds it), before anything is announced.
+
+    Its connections carry TCP_USER_TIMEOUT (Linux): one whose client has acknowledged none
+    of what was sent for stall_seconds, a client that reads nothing, is dropped by the
+    kernel, with its buffers and file descriptor (uvicorn would wait for it forever;
+    app.sliced_body stops sending it at the same stall)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "TCP_USER_TIMEOUT"):  # accepted connections inherit it
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, round(stall_seconds * 1000))
     try:
         sock.bind((host, port))
     except OSError as err:
@@ -134,7 +141,7 @@ class AnnouncingServer(uvicorn.Server):
 
 def serve(args: argparse.Namespace):
     try:
-        sock = listening_socket(args.host, args.port)
+        sock = listening_socket(args.host, args.port, get_settings().send_stall_seconds)
     except PortUnavailableError as err:
         sys.exit(f"{PROG}: error: {err}")
     announce = announcer(args.host, sock.getsockname()[1], args.open)

@@ -104,16 +104,19 @@ def config_of(run_id: str, settings: Settings) -> dict:
     return config
 
 
-# a query string as the client sent it (its escapes kept), with anything else encoded
-QUERY_SAFE = "%=&+,;:@/?!$'()*~"
+# what a path or query as the client sent it keeps (its escapes too); anything else is encoded
+URL_SAFE = "%/=&+,;:@?!$'()*~"
 
 
 def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
     """308 to the same route and query with the run's current id: an r1 link keeps working,
-    and the client learns the one id the run has now. The path is percent-encoded again: a
-    header holds ASCII only, and the rest of the path may be anything (/steps/%E2%9C%93)."""
-    path = quote(request.scope["path"], safe="/").replace(f"/{old_id}", f"/{new_id}", 1)
-    query = f"?{quote(request.url.query, safe=QUERY_SAFE)}" if request.url.query else ""
+    and the client learns the one id the run has now. The path and query go as the client
+    sent them (raw_path, its escapes kept: /steps/%E2%9C%93), and anything else is
+    percent-encoded: a header holds ASCII only."""
+    raw = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
+    path = quote(raw.decode("latin-1"), safe=URL_SAFE).replace(f"/{old_id}", f"/{new_id}", 1)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    query = f"?{quote(query, safe=URL_SAFE)}" if query else ""
     return HTTPException(status_code=308, headers={"location": path + query},
                          detail=f"Moved: this run's id is now {new_id}")
 

@@ -15,13 +15,11 @@ from app.memory import tune_malloc
 from app.metrics import CountAnswers, Metrics, exported
 from app.middleware import (
     GZIP_MIN_BYTES,
-    SLICE_BYTES,
     AccessLog,
     BodyLimit,
     Gzip,
     HeadAsGet,
     SecurityHeaders,
-    SlicedBody,
 )
 from app.routes import (
     boundary,
@@ -38,6 +36,7 @@ from app.routes import (
 from app.run_cache import RunCache
 from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
+from app.sliced_body import SLICE_BYTES, SlicedBody
 from app.step_answer_cache import AnswerCache
 from engine.threads import single_blas_thread
 

@@ -1,17 +1,15 @@
-"""Pure ASGI middleware: security headers, access log, request body limit, gzip, big
-answers sent in slices, and HEAD."""
+"""Pure ASGI middleware: security headers, access log, request body limit, gzip, and HEAD.
+(Big answers in slices: app.sliced_body.)"""
 
 import gzip
 import logging
 import time
 
-import anyio
 import orjson
 
 from app.settings import Settings
 
 access_log = logging.getLogger("app.access")
-log = logging.getLogger("app.middleware")
 # the status logged and counted for a request that got no answer because its client went
 # away first (an upload given up halfway): nginx's "client closed request", not a 500
 CLIENT_CLOSED = 499
@@ -235,85 +233,3 @@ class HeadAsGet:
             for name in ("route", "endpoint", "path_params"):
                 if name in inner:
                     scope[name] = inner[name]
-
-
-SLICE_BYTES = 256 * 1024  # about four times the write buffer's mark: few sends an answer
-
-
-class SendStalledError(Exception):
-    """A client took nothing of an answer for a whole stall: the connection is dropped."""
-
-
-class SlicedBody:
-    """Answers over slice_bytes go out in slices, each sent once the client has taken
-    most of the last (uvicorn holds a send while the connection's write buffer is over
-    its 64 KiB mark).
-
-    Sent whole, an answer is copied into the connection's write buffer at once, and a
-    client that reads nothing keeps that copy: 40 clients asking for a 32 MB step and
-    reading nothing held 1.4 GB in one worker, though the answer itself was cached once.
-    In slices a connection holds one slice beyond the answer. The answers being sent
-    count against budget_bytes a process: one that would pass it answers 503 with
-    Retry-After (one alone goes whatever its size), so that slow readers of many
-    different answers cannot hold them all;
-    and a client that takes nothing for stall_seconds is dropped, which frees its share.
-    Streamed answers (more_body: Server-Sent Events, files) pass through as they are.
-    """
-
-    def __init__(self, app, slice_bytes: int, budget_bytes: int, stall_seconds: float):
-        self.app, self.slice_bytes = app, slice_bytes
-        self.budget_bytes, self.stall_seconds = budget_bytes, stall_seconds
-        self.sending = 0  # bytes of the answers being sent, in this process
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        held = None  # the start message, kept until the body shows the size
-
-        async def send_in_slices(message):
-            nonlocal held
-            if message["type"] == "http.response.start":
-                held = message
-                return None
-            if held is None:  # a stream's later parts
-                return await send(message)
-            start, held = held, None
-            body = message.get("body", b"")
-            if message.get("more_body") or len(body) <= self.slice_bytes:
-                await send(start)
-                return await send(message)
-            if self.sending and self.sending + len(body) > self.budget_bytes:
-                return await self._busy(send)
-            self.sending += len(body)
-            try:
-                await self._send_within_stall(send, start)
-                view = memoryview(body)
-                for at in range(0, len(body), self.slice_bytes):
-                    end = at + self.slice_bytes
-                    await self._send_within_stall(send, {
-                        "type": "http.response.body", "body": bytes(view[at:end]),
-                        "more_body": end < len(body)})
-            finally:
-                self.sending -= len(body)
-
-        try:
-            await self.app(scope, receive, send_in_slices)
-        except SendStalledError:
-            log.warning("%s %s: the client took nothing for %g s; connection dropped",
-                               scope["method"], scope["path"], self.stall_seconds)
-
-    async def _send_within_stall(self, send, message):
-        try:
-            with anyio.fail_after(self.stall_seconds):
-                await send(message)
-        except TimeoutError as err:
-            raise SendStalledError from err
-
-    async def _busy(self, send):
-        body = orjson.dumps({"detail": "server: busy sending other large answers; try again "
-                                       "shortly"})
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"retry-after", b"1")]})
-        await send({"type": "http.response.body", "body": body})

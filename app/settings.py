@@ -79,10 +79,11 @@ class Settings(BaseSettings):
     # spend more time deflating than a local link saves. Raise it for a slow remote link.
     gzip_max_bytes: int = Field(256 * 1024, ge=0)
     gzip_level: int = Field(1, ge=1, le=9)  # float text: level 1 is ~2x faster than 4, ~5% bigger
-    # answers over 256 KiB go out in slices (app.middleware.SlicedBody): at most
-    # sending_bytes of them are being sent at once per process (more answer 503; one alone
-    # goes whatever its size), and a client that takes nothing of one for
-    # send_stall_seconds is dropped. The biggest answer is about 40 MB
+    # answers over 64 KiB go out in slices (app.sliced_body): at most sending_bytes of
+    # them are being sent at once per process (more answer 503; one alone goes whatever
+    # its size), and a client that takes less than a slice of one in send_stall_seconds
+    # gets no more (`serve` also has the kernel drop it: TCP_USER_TIMEOUT). The biggest
+    # answer is about 40 MB
     sending_bytes: int = Field(64 * MIB, ge=MIB)
     send_stall_seconds: float = Field(30.0, gt=0, le=3600)
     # Prometheus metrics at /metrics on this port of the serving address (app.metrics);

@@ -105,14 +105,15 @@ def max_abs(X, axis=None):
 
 
 def entries_moments(X):
-    """(mean, std) of each row of X (g, n) from its entries, X scaled by a power of 2 near
-    its max |x|: the same numbers as np.mean and np.std wherever those do not overflow
-    (scaling by 2^k is exact), and finite ones where x² does (|x| > 1.3e154)."""
+    """(mean, std) of each row of X (g, n) from its entries, X scaled by the power of 2
+    next below its max |x|: the same numbers as np.mean and np.std wherever neither x² nor
+    the scaled x leaves the normal floats (scaling by 2^k is exact), and finite ones where
+    x² overflows (|x| > 1.3e154)."""
     top = max_abs(X, axis=1)
-    usable = np.isfinite(top) & (top > 0)
-    scale = np.exp2(np.floor(np.log2(np.where(usable, top, 1.0))))[:, None]
-    X = X / scale
-    return X.mean(axis=1) * scale[:, 0], X.std(axis=1) * scale[:, 0]
+    _, exponent = np.frexp(np.where(np.isfinite(top) & (top > 0), top, 1.0))
+    scale = np.ldexp(1.0, exponent - 1)  # top = f · 2^exponent, f in [0.5, 1)
+    X = X / scale[:, None]
+    return X.mean(axis=1) * scale, X.std(axis=1) * scale
 
 
 def output_dA_max_abs(loss, ALs, Y):

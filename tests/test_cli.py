@@ -5,6 +5,7 @@ exit status); argument handling is checked in-process.
 """
 
 import contextlib
+import errno
 import os
 import socket
 import subprocess
@@ -216,3 +217,22 @@ def test_the_announcement_and_the_page_a_browser_opens(host, said, opened, open_
     cli.announcer(host, 8123, open_browser)()
     assert capsys.readouterr().out == f"Backprop Lens running at {said} (Ctrl+C to stop)\n"
     assert browsed == ([opened] if open_browser else [])
+
+
+def test_the_listening_socket_drops_clients_that_acknowledge_nothing():
+    """TCP_USER_TIMEOUT of the stall, which accepted connections inherit: the kernel drops
+    a client that reads nothing of an answer (uvicorn would wait for it forever)."""
+    if not hasattr(socket, "TCP_USER_TIMEOUT"):
+        pytest.skip("no TCP_USER_TIMEOUT on this system")
+    with cli.listening_socket("127.0.0.1", 0, stall_seconds=1.5) as sock:
+        sock.listen()
+        with socket.create_connection(sock.getsockname()):
+            accepted, _ = sock.accept()
+            with accepted:
+                ms = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
+                assert ms == 1500
+                accepted.settimeout(10)
+                with pytest.raises(TimeoutError, match="timed out") as raised:
+                    while True:  # the client reads nothing: its window closes
+                        accepted.send(b"x" * 65536)
+                assert raised.value.errno == errno.ETIMEDOUT, raised.value

@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import hashlib
+import time
 import zlib
 
 import orjson
@@ -160,6 +161,9 @@ def test_r1_aliases_and_forgeries_are_rejected(run_id):
                                   "/steps/3/gradcheck"])
 def test_r1_links_redirect_to_the_r2_id(client, run_id, path):
     r2 = encode_run_id(decode_legacy_run_id(run_id))
+    # trained first: a run info read while it trains (its progress) differs from the next
+    while client.get(f"/api/runs/{r2}").json()["status"] == "running":
+        time.sleep(0.05)
     moved = client.get(f"/api/runs/{run_id}{path}", follow_redirects=False)
     assert moved.status_code == 308
     assert moved.headers["location"] == f"/api/runs/{r2}{path}"
@@ -173,7 +177,7 @@ def test_r1_links_redirect_to_the_r2_id(client, run_id, path):
     ("/steps/%E2%9C%93", "/steps/%E2%9C%93"),  # a header is ASCII: the path encoded again
     ("/steps/%00", "/steps/%00"),
     ("/steps/%20x%22", "/steps/%20x%22"),
-    ("/steps/%ff", "/steps/%EF%BF%BD"),  # not UTF-8: decoded as U+FFFD, then encoded
+    ("/steps/%ff", "/steps/%ff"),  # not UTF-8: as it was sent
     ("/steps/3?fields=Z%2CW&x=%E2%9C%93", "/steps/3?fields=Z%2CW&x=%E2%9C%93"),
 ])
 def test_an_r1_link_with_any_path_redirects_with_an_ascii_location(client, rest, location):

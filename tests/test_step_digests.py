@@ -78,9 +78,14 @@ def blas_architecture() -> str:
 
 
 def numpy_level() -> str:
-    """The widest x86 level of NumPy's SIMD loops in use (NPY_DISABLE_CPU_FEATURES counts)."""
-    return next((level for level in ("X86_V4", "X86_V3") if __cpu_features__.get(level)),
-                "other")
+    """The widest x86 level of NumPy's SIMD loops in use (NPY_DISABLE_CPU_FEATURES counts);
+    NumPy before 2.4 names the features those levels group."""
+    features = __cpu_features__
+    if features.get("X86_V4", features.get("AVX512_SKX")):
+        return "X86_V4"
+    if features.get("X86_V3", features.get("AVX2") and features.get("FMA3")):
+        return "X86_V3"
+    return "other"
 
 
 def kernels() -> tuple[str, str]:

@@ -116,14 +116,12 @@ export function createLessonPanel(aside, actions, onToggle) {
   const parts = build(aside);
   let shown = {lesson: null, n: 0};  // what fill wrote last
   // a button that goes disabled under the focus drops it to the page (before the step's
-  // listeners could see where it was): at the tour's end the question takes it (read out,
-  // and Enter pressed again does not walk back), at its start "next"
+  // listeners could see where it was): at the tour's end the question, shown there, takes
+  // it (read out, and Enter pressed again does not walk back); at its start "next"
   const step = (delta) => {
     const focused = document.activeElement;
     const moved = actions.walk(delta);
-    if (focused === parts.next && parts.next.disabled) {
-      (parts.question.hidden ? parts.prev : parts.question).focus({preventScroll: true});
-    }
+    if (focused === parts.next && parts.next.disabled) parts.question.focus({preventScroll: true});
     if (focused === parts.prev && parts.prev.disabled) parts.next.focus();
     bringUp(aside, moved);
   };

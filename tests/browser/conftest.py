@@ -175,3 +175,16 @@ def step_tensor(page, server, run_id, t, layer, field):
     tensors = {**entry.get("linear_cache", {}), **entry.get("activation_cache", {}),
                **entry.get("grads", {}), **{k: entry[k] for k in ("A", "D") if k in entry}}
     return tensors[field]["data"]
+
+
+def post_run(requests, url, config):
+    """POST /api/runs through Playwright's request context (page.request), sent once more
+    if it met a kept-alive connection that the server closed as it left: uvicorn closes one
+    idle for 5 s, and a request sent at that moment fails with ECONNRESET (a POST is not
+    retried by the client; the same config gives the same run)."""
+    try:
+        return requests.post(f"{url}/api/runs", data=config)
+    except Exception as err:  # playwright's Error
+        if "ECONNRESET" not in str(err):
+            raise
+        return requests.post(f"{url}/api/runs", data=config)

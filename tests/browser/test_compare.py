@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, redraws, wait_redrawn
+from tests.browser.conftest import open_page, post_run, redraws, wait_redrawn
 from tests.browser.test_accessibility import CONTRAST, UNLABELLED
 
 SINE = "dataset=sine&hidden_layers=16,16"
@@ -25,7 +25,7 @@ MAP_PIXEL = """testid => {
 
 def run_id(page, server, config):
     """The id of the run of `config` (POST /api/runs; the page trains it on demand)."""
-    answer = page.request.post(f"{server}/api/runs", data=config)
+    answer = post_run(page.request, server, config)
     assert answer.status in (201, 202), answer.text()
     return answer.json()["id"]
 

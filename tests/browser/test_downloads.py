@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
-from tests.browser.conftest import PLOTS, is_run_post, open_page, redraws, wait_redrawn
+from tests.browser.conftest import PLOTS, is_run_post, open_page, post_run, redraws, wait_redrawn
 
 PNG_BUTTON = '.modebar-btn[data-title="Download plot as a PNG"]'
 
@@ -55,7 +55,7 @@ def test_the_saved_report_opens_offline_with_its_plots(browser, server, tmp_path
     api = browser.new_context()
     config = {"dataset": "moons", "n_samples": 100, "hidden_layers": [4, 3], "steps": 20,
               "keep_prob": 0.8, "bug": "missing_1_over_m"}
-    run = api.request.post(f"{server}/api/runs", data=config).json()
+    run = post_run(api.request, server, config).json()
     answer = api.request.get(f"{server}/api/runs/{run['id']}/report.html?steps=0,9,19&layer=2")
     assert answer.status == 200
     saved = tmp_path / "report.html"
@@ -91,7 +91,7 @@ def test_the_saved_report_reads_on_a_phone(browser, server, tmp_path):
     (its titles do not run into each other), the page does not, and no tool bar covers
     the titles of a touch screen's plots."""
     api = browser.new_context()
-    run = api.request.post(f"{server}/api/runs", data={"steps": 20}).json()
+    run = post_run(api.request, server, {"steps": 20}).json()
     answer = api.request.get(f"{server}/api/runs/{run['id']}/report.html?steps=0&layer=1")
     saved = tmp_path / "report.html"
     saved.write_bytes(answer.body())

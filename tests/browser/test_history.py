@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page
+from tests.browser.conftest import open_page, post_run
 from tests.browser.test_lessons_page import choose
 
 
@@ -126,7 +126,7 @@ def test_a_load_that_a_later_one_replaced_never_takes_the_screen(page, server):
     comes late."""
     open_page(page, server)
     iris = {"dataset": "iris", "steps": 40}
-    assert page.request.post(f"{server}/api/runs", data=iris).ok  # trained: no polling
+    assert post_run(page.request, server, iris).ok  # trained: no polling
     held = hold_posts(page, "iris")
     submit(page, dataset="iris", steps="40")
     route = wait_held(page, held)

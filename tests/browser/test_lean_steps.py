@@ -10,7 +10,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import is_run_post, open_page, redraws, slot_point, wait_redrawn
+from tests.browser.conftest import (
+    is_run_post,
+    open_page,
+    post_run,
+    redraws,
+    slot_point,
+    wait_redrawn,
+)
 from tests.conftest import DIVERGENT
 from tests.test_boundary import DIVERGED
 
@@ -150,7 +157,7 @@ def test_the_page_decodes_bytes_to_the_served_numbers(page, server, config, rout
     the engine's numbers within (hi - lo)/508 (and the digits that carries), null where the
     number is not finite, on a diverged step that has both."""
     open_page(page, server, "?it=1")
-    info = page.request.post(f"{server}/api/runs", data=config).json()
+    info = post_run(page.request, server, config).json()
     base = f"{server}/api/runs/{info['id']}/steps/{info['diverged']['step']}{route}"
     sep = "&" if "?" in route else "?"
     exact, u8, delta = page.evaluate(DECODED, [[base, f"{base}{sep}encoding=u8",

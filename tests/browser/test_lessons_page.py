@@ -454,8 +454,10 @@ def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_the_question(page, s
     expect(page.get_by_test_id("lesson-question")).to_be_focused()
     page.keyboard.press("Enter")
     expect_tour_step(page, lesson, len(lesson["tour"]))
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
+    for _ in range(3):  # past "↓ the two runs", if shown, and the disabled "next"
+        page.keyboard.press("Shift+Tab")
+        if page.get_by_test_id("lesson-prev").evaluate("b => b === document.activeElement"):
+            break
     expect(page.get_by_test_id("lesson-prev")).to_be_focused()
 
 

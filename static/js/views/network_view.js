@@ -177,7 +177,7 @@ function drawCost(ctx, s, radius, opacity) {
     const width = Math.max(...lines.map((line) => ctx.measureText(line).width)), tall = lines.length * size + 4;
     return {lines, width, tall, ...costPlace(s, radius, width, tall, right)};
   };
-  const rights = [legendX(painting.w) - 3 - fontSize() - 6, painting.w * DIAGRAM_WIDTH - 5];
+  const rights = [legendX(painting.w) - 3 - fontSize() - 6, legendX(painting.w) - 3];
   const tries = rights.flatMap((right) => [[`J = ${number}`], ["J =", number]].map((lines) => [lines, right]));
   const b = tries.map(([lines, right]) => box(lines, right)).find((place) => place.clear) ?? box(...tries[0]);
   ctx.fillStyle = "rgba(255,255,255,0.9)";
