@@ -151,6 +151,26 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
+def holding_start(send, answer):
+    """A send that keeps an answer's start message until its first body message shows the
+    size, then awaits answer(start, message), which sends them as it sees fit; a stream's
+    later messages go straight to send."""
+    held = None
+
+    async def send_holding(message):
+        nonlocal held
+        if message["type"] == "http.response.start":
+            held = message
+            return
+        if held is None:  # the answer was already released
+            await send(message)
+            return
+        start, held = held, None
+        await answer(start, message)
+
+    return send_holding
+
+
 GZIP_MIN_BYTES = 1000  # smaller answers go out as they are: gzip's header outweighs it
 COMPRESSIBLE = (b"application/json", b"text/html", b"text/css", b"text/javascript",
                 b"application/javascript", b"image/svg+xml")
@@ -172,23 +192,15 @@ class Gzip:
         accepts = dict(scope.get("headers", [])).get(b"accept-encoding", b"")
         if scope["type"] != "http" or not accepts_gzip(accepts.decode("latin-1")):
             return await self.app(scope, receive, send)
-        held = None  # the start message, kept until the body shows the size
 
-        async def send_maybe_compressed(message):
-            nonlocal held
-            if message["type"] == "http.response.start":
-                held = message
-                return
-            if held is None:  # the answer was already released
-                return await send(message)
-            start, held = held, None
+        async def answer(start, message):
             body = message.get("body", b"")
             if not message.get("more_body") and self._worth_it(start, body):
                 start, message = self._compressed(start, body)
             await send(start)
             await send(message)
 
-        await self.app(scope, receive, send_maybe_compressed)
+        await self.app(scope, receive, holding_start(send, answer))
 
     def _worth_it(self, start, body) -> bool:
         headers = dict(start.get("headers", []))

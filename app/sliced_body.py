@@ -5,6 +5,8 @@ import logging
 import anyio
 import orjson
 
+from app.middleware import holding_start
+
 log = logging.getLogger("app.sliced_body")
 
 # uvicorn writes a slice into the connection's buffer and holds the next send until that
@@ -43,16 +45,8 @@ class SlicedBody:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        held = None  # the start message, kept until the body shows the size
 
-        async def send_in_slices(message):
-            nonlocal held
-            if message["type"] == "http.response.start":
-                held = message
-                return None
-            if held is None:  # a stream's later parts
-                return await send(message)
-            start, held = held, None
+        async def answer(start, message):
             body = message.get("body", b"")
             if message.get("more_body") or len(body) <= self.slice_bytes:
                 await send(start)
@@ -72,7 +66,7 @@ class SlicedBody:
                 self.sending -= len(body)
 
         try:
-            await self.app(scope, receive, send_in_slices)
+            await self.app(scope, receive, holding_start(send, answer))
         except SendStalledError:
             # uvicorn then logs "ASGI callable returned without completing response."
             log.warning("%s %s: the client took less than %d bytes in %g s; no more is sent",
