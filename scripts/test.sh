@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: Python packages in .venv, Debian's
-# Chromium for the browser tests, then ruff and pytest. Safe to run again.
+# Chromium for the browser tests and nginx for deploy/nginx.conf's, then ruff and
+# pytest. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
+PACKAGES=""
+[ -x /usr/bin/chromium ] || PACKAGES="chromium fonts-dejavu-core"
+[ -x /usr/sbin/nginx ] || PACKAGES="$PACKAGES nginx-light"
+if [ -n "$PACKAGES" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+    # shellcheck disable=SC2086 # a list of package names
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
