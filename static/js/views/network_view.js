@@ -167,25 +167,39 @@ function costPlace(s, radius, width, tall, right) {
 
 // the cost on a white box over the edges, on one line, or on two ("J =" over the number),
 // clear of the neurons and of the colour key's name up the bar's left side (drawLegend);
-// where neither fits clear of both (a phone), up to the bar's own edge, over the key's
-// name rather than a neuron. It fades in while the phases play (opacity 0..1)
+// where neither fits clear of both (a deep net's last hidden layer filling the height
+// beside the output, in the presenter's large text), in letters up to 6 px smaller, then
+// up to the bar's own edge, over the key's name rather than a neuron, then at 11 px. It
+// fades in while the phases play (opacity 0..1)
 function drawCost(ctx, s, radius, opacity) {
-  const size = fontSize() + 1, number = formatNumber(painting.frame.cost);
-  ctx.globalAlpha = opacity;
-  ctx.font = `bold ${size}px system-ui, sans-serif`;
-  const box = (lines, right) => {
+  const number = formatNumber(painting.frame.cost), key = legendX(painting.w) - 3;
+  const box = (lines, right, size) => {
+    ctx.font = `bold ${size}px system-ui, sans-serif`;
     const width = Math.max(...lines.map((line) => ctx.measureText(line).width)), tall = lines.length * size + 4;
-    return {lines, width, tall, ...costPlace(s, radius, width, tall, right)};
+    return {lines, width, tall, size, ...costPlace(s, radius, width, tall, right)};
   };
-  const rights = [legendX(painting.w) - 3 - fontSize() - 6, legendX(painting.w) - 3];
-  const tries = rights.flatMap((right) => [[`J = ${number}`], ["J =", number]].map((lines) => [lines, right]));
-  const b = tries.map(([lines, right]) => box(lines, right)).find((place) => place.clear) ?? box(...tries[0]);
+  const size = fontSize() + 1, one = [`J = ${number}`], two = ["J =", number];
+  const clearOfKey = key - fontSize() - 6, smaller = [size - 2, size - 4, size - 6].filter((k) => k >= 12);
+  const tries = [[one, clearOfKey, size], [two, clearOfKey, size],
+    ...smaller.map((k) => [two, clearOfKey, k]), [one, key, size], [two, key, size], [two, clearOfKey, 11]];
+  let b = null;
+  for (const attempt of tries) {
+    b = box(...attempt);
+    if (b.clear) break;
+  }
+  if (!b.clear) b = box(...tries[0]);
+  // where it went, for tests/browser/test_network_cost.py: the box, the neurons' centres and
+  // the left edge of the key's name, which it keeps clear of
+  ctx.canvas.dataset.cost = JSON.stringify({box: [b.x - b.width / 2 - 3, b.y, b.x + b.width / 2 + 3, b.y + b.tall],
+    size: b.size, key: key - fontSize(), radius, neurons: s.nodes.map((n) => [n.c.x, n.c.y])});
+  ctx.globalAlpha = opacity;
+  ctx.font = `bold ${b.size}px system-ui, sans-serif`;
   ctx.fillStyle = "rgba(255,255,255,0.9)";
   ctx.fillRect(b.x - b.width / 2 - 3, b.y, b.width + 6, b.tall);
   ctx.fillStyle = "#222";
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  b.lines.forEach((line, k) => ctx.fillText(line, b.x, b.y + 2 + k * size));
+  b.lines.forEach((line, k) => ctx.fillText(line, b.x, b.y + 2 + k * b.size));
   ctx.textAlign = "left";
   ctx.globalAlpha = 1;
 }
