@@ -8,6 +8,8 @@ export function showAlert(text, kind = "error", {reveal = false} = {}) {
   box.textContent = text;
   box.title = text;  // the whole words, where the presenter layout cuts them to a line
   box.className = `alert ${kind}`;
+  // and a click shows them there, for a room that cannot read a tooltip (lens.css)
+  box.onclick = () => box.classList.toggle("whole");
   box.hidden = false;
   if (reveal) box.scrollIntoView({block: "nearest"});
 }

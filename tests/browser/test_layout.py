@@ -247,8 +247,8 @@ def test_a_clickers_page_keys_walk_the_tour_and_bring_the_views_back(page, serve
 def test_presenter_gives_the_inspector_room_under_a_diverged_runs_alert(page, server):
     """The divergence lesson's last step at 720 px: the alert took two or three lines and
     the caches myth card four, and the inspector's key fell 80 to 110 px below the window.
-    The alert is one line there (its words whole on hover), and a lesson about something
-    else than the caches leaves the card out."""
+    The alert is one line there (its words whole on hover, or after a click), and a lesson
+    about something else than the caches leaves the card out."""
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, server, "?layout=presenter&lesson=divergence&tour=4", plots=1)
     alert = page.get_by_test_id("alert")
@@ -261,6 +261,10 @@ def test_presenter_gives_the_inspector_room_under_a_diverged_runs_alert(page, se
     hidden = page.evaluate("() => { const p = document.querySelector('.panel-cache');"
                            " return p.scrollHeight - p.clientHeight; }")
     assert hidden <= 50, hidden  # at most the key's last lines, a scroll away
+    alert.click()  # a room reads no tooltip: a click shows the whole words, another hides them
+    assert alert.bounding_box()["height"] > 40
+    alert.click()
+    assert alert.bounding_box()["height"] < 40
     page.locator("#presenter").click()  # the page layout: the whole alert, the card
     assert alert.bounding_box()["height"] > 40
     expect(page.locator(".myth-card")).to_be_visible()
