@@ -40,6 +40,23 @@ def test_a_zero_init_is_named_for_what_it_does(page, server, query, shown, absen
     expect(flags).not_to_contain_text("vanishing")
 
 
+@pytest.mark.parametrize(("query", "plots", "says"), [
+    ("?init=zeros&it=3&phase=backward-2&layout=presenter", 1, True),  # no flags panel there
+    ("?init=zeros&it=0", None, True),
+    ("?init=zeros&activations=sigmoid,sigmoid,sigmoid&it=20", None, False),  # W learns
+    ("?it=3", None, False),
+], ids=["presenter", "page", "sigmoid-learns", "default"])
+def test_the_network_key_says_a_zero_init_at_once(page, server, query, plots, says):
+    """A teacher's first screens of a zero init showed "all 0" under every bar, and the
+    reason only in the gradient flow panel, far below (not shown in the presenter
+    layout): the network's key says it, while every ‖W[l]‖ is 0."""
+    open_page(page, server, query, **({} if plots is None else {"plots": plots}))
+    key = page.locator("#network-key")
+    expect(key).to_contain_text("neurons:")
+    words = "every W is all 0 at this iteration (a zero init)"
+    (expect(key).to_contain_text if says else expect(key).not_to_contain_text)(words)
+
+
 def test_a_zero_inits_output_layer_and_ratios(page, server):
     open_page(page, server, ZEROS)
     flags = page.get_by_test_id("gradient-flags")

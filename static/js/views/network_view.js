@@ -144,7 +144,16 @@ function showKey(frame) {
   key.textContent = `neurons: A of this example (forward), dZ (backward), on the colour bar; edges: ${edgeKey(frame)}` +
     (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch: showing example ${index}, the batch's first` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
-    (bad ? "; grey: not a finite number (NaN or ±∞)" : "");
+    (bad ? "; grey: not a finite number (NaN or ±∞)" : "") +
+    (allWeightsZero(frame) ? "; every W is all 0 at this iteration (a zero init): a layer's units cannot differ, " +
+      "and where the hidden layers' g(0) = 0 (relu, tanh) no gradient reaches any W" : "");
+}
+
+// the summary's ‖W[l]‖ of every layer is 0 at the frame's iteration: a zero init's first
+// screens show "all 0" everywhere, and the reason sits in a panel further down
+function allWeightsZero(frame) {
+  const layers = frame.summary && frame.summary.layers;
+  return Boolean(layers && layers.length) && layers.every((l) => l.W_norm[frame.t] === 0);
 }
 
 // where the cost's box goes: under the output layer's lowest neuron, or lower, under the
