@@ -4,7 +4,7 @@
 import json
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import anyio
 from fastapi import Depends, HTTPException, Path, Request
@@ -111,11 +111,18 @@ URL_SAFE = "%/=&+,;:@?!$'()*~"
 def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
     """308 to the same route and query with the run's current id: an r1 link keeps working,
     and the client learns the one id the run has now. The path and query go as the client
-    sent them (raw_path, its escapes kept: /steps/%E2%9C%93), and anything else is
-    percent-encoded: a header holds ASCII only."""
+    sent them (raw_path, its escapes kept: /steps/%E2%9C%93), the segment that spells the
+    old id (escaped or not) replaced, and any other byte percent-encoded: a header holds
+    ASCII only."""
     raw = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
-    path = quote(raw.decode("latin-1"), safe=URL_SAFE).replace(f"/{old_id}", f"/{new_id}", 1)
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    segments = raw.split(b"/")
+    spelled = [unquote_to_bytes(segment) == old_id.encode() for segment in segments]
+    if True not in spelled:  # a server without raw_path, or one that rewrote it
+        segments = quote(request.scope["path"]).encode().split(b"/")
+        spelled = [segment == old_id.encode() for segment in segments]
+    segments[spelled.index(True)] = new_id.encode()
+    path = quote(b"/".join(segments), safe=URL_SAFE)
+    query = request.scope.get("query_string", b"")
     query = f"?{quote(query, safe=URL_SAFE)}" if query else ""
     return HTTPException(status_code=308, headers={"location": path + query},
                          detail=f"Moved: this run's id is now {new_id}")

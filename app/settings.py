@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     # answers over 64 KiB go out in slices (app.sliced_body): at most sending_bytes of
     # them are being sent at once per process (more answer 503; one alone goes whatever
     # its size), and a client that takes less than a slice of one in send_stall_seconds
-    # gets no more (`serve` also has the kernel drop it: TCP_USER_TIMEOUT). The biggest
-    # answer is about 40 MB
+    # gets no more (`serve` also has the kernel drop it, on Linux: TCP_USER_TIMEOUT). The
+    # biggest answer is about 40 MB
     sending_bytes: int = Field(64 * MIB, ge=MIB)
     send_stall_seconds: float = Field(30.0, gt=0, le=3600)
     # Prometheus metrics at /metrics on this port of the serving address (app.metrics);

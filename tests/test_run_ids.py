@@ -179,6 +179,7 @@ def test_r1_links_redirect_to_the_r2_id(client, run_id, path):
     ("/steps/%20x%22", "/steps/%20x%22"),
     ("/steps/%ff", "/steps/%ff"),  # not UTF-8: as it was sent
     ("/steps/3?fields=Z%2CW&x=%E2%9C%93", "/steps/3?fields=Z%2CW&x=%E2%9C%93"),
+    ("/steps/3?x=✓", "/steps/3?x=%E2%9C%93"),  # a raw byte (httptools passes it): encoded
 ])
 def test_an_r1_link_with_any_path_redirects_with_an_ascii_location(client, rest, location):
     """(An r1 link with ✓ in its path had answered 500, and with %00 no answer at all.)"""
@@ -188,6 +189,15 @@ def test_an_r1_link_with_any_path_redirects_with_an_ascii_location(client, rest,
     assert moved.status_code == 308
     assert moved.headers["location"] == f"/api/runs/{r2}{location}"
     assert client.get(f"/api/runs/{run_id}{rest}").status_code in (404, 422)
+
+
+def test_an_r1_id_spelled_with_escapes_redirects_to_the_r2_id_not_to_itself(client):
+    run_id = next(iter(FROZEN_R1_IDS))
+    r2 = encode_run_id(decode_legacy_run_id(run_id))
+    escaped = run_id[:5] + f"%{ord(run_id[5]):02X}" + run_id[6:]
+    moved = client.get(f"/api/runs/{escaped}/summary", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/api/runs/{r2}/summary"
 
 
 def test_an_r1_run_info_names_the_r2_id(client):

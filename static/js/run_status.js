@@ -1,4 +1,5 @@
 // plain words about a run for the header and the alert: what it is, and what went wrong.
+import {isPresenter} from "./dom.js";
 
 const alertBox = () => document.querySelector("[data-testid=alert]");
 
@@ -8,8 +9,18 @@ export function showAlert(text, kind = "error", {reveal = false} = {}) {
   box.textContent = text;
   box.title = text;  // the whole words, where the presenter layout cuts them to a line
   box.className = `alert ${kind}`;
-  // and a click shows them there, for a room that cannot read a tooltip (lens.css)
-  box.onclick = () => box.classList.toggle("whole");
+  // and a click, or Enter on it, shows them there, for a room that cannot read a tooltip
+  // (lens.css); only there: the page layout shows them whole already
+  box.tabIndex = 0;
+  box.setAttribute("aria-expanded", "false");
+  const toggle = () => {
+    if (!isPresenter()) return;
+    box.setAttribute("aria-expanded", String(box.classList.toggle("whole")));
+  };
+  box.onclick = toggle;
+  box.onkeydown = (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
+  };
   box.hidden = false;
   if (reveal) box.scrollIntoView({block: "nearest"});
 }

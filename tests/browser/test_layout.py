@@ -265,6 +265,11 @@ def test_presenter_gives_the_inspector_room_under_a_diverged_runs_alert(page, se
     assert alert.bounding_box()["height"] > 40
     alert.click()
     assert alert.bounding_box()["height"] < 40
+    alert.focus()
+    page.keyboard.press("Enter")  # a presenter at the keyboard
+    expect(alert).to_have_attribute("aria-expanded", "true")
+    assert alert.bounding_box()["height"] > 40
+    page.keyboard.press("Enter")
     page.locator("#presenter").click()  # the page layout: the whole alert, the card
     assert alert.bounding_box()["height"] > 40
     expect(page.locator(".myth-card")).to_be_visible()

@@ -37,7 +37,6 @@ def test_the_cost_stands_clear_of_neurons_and_the_keys_name(page, server, query,
     open_page(page, server, query, **({} if plots is None else {"plots": plots}))
     canvas = page.locator("[data-testid=view-network] canvas[data-cost]")
     expect(canvas).to_have_count(1)
-    page.wait_for_timeout(800)  # the phase's drawing has settled
     drawn = json.loads(canvas.get_attribute("data-cost"))
     box = drawn["box"]
     assert box[2] <= drawn["key"], drawn

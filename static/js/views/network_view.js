@@ -145,15 +145,20 @@ function showKey(frame) {
     (wanted !== index && choices.length ? `; example ${wanted} is not in this step's batch: showing example ${index}, the batch's first` : "") +
     (frame.example.masks ? "; ✕: unit dropped for this example (D = 0)" : "") +
     (bad ? "; grey: not a finite number (NaN or ±∞)" : "") +
-    (allWeightsZero(frame) ? "; every W is all 0 at this iteration (a zero init): a layer's units cannot differ, " +
-      "and where the hidden layers' g(0) = 0 (relu, tanh) no gradient reaches any W" : "");
+    zeroInitText(frame);
 }
 
-// the summary's ‖W[l]‖ of every layer is 0 at the frame's iteration: a zero init's first
-// screens show "all 0" everywhere, and the reason sits in a panel further down
-function allWeightsZero(frame) {
-  const layers = frame.summary && frame.summary.layers;
-  return Boolean(layers && layers.length) && layers.every((l) => l.W_norm[frame.t] === 0);
+// while the summary's ‖W[l]‖ of every layer is 0 (a zero init's first screens show "all 0"
+// everywhere, and the reason sits in a panel further down): what follows from the served
+// numbers. every hidden unit then computes Z = b = 0 (no gradient reaches a hidden b while
+// the W above it is 0), so the units of a hidden layer are identical; and where every
+// ‖dW[l]‖ is 0 too, no W moves at this step
+function zeroInitText(frame) {
+  const layers = frame.summary && frame.summary.layers, t = frame.t;
+  if (!layers || !layers.length || !layers.every((l) => l.W_norm[t] === 0)) return "";
+  const hidden = layers.length > 1 ? ": the units of each hidden layer compute the same numbers" : "";
+  const stuck = layers.every((l) => l.dW_norm[t] === 0) ? `${hidden ? "," : ":"} and no W gets a gradient (every ‖dW‖ = 0)` : "";
+  return `; every W is all 0 at this iteration (a zero init)${hidden}${stuck}`;
 }
 
 // where the cost's box goes: under the output layer's lowest neuron, or lower, under the
@@ -196,11 +201,14 @@ function drawCost(ctx, s, radius, opacity) {
     b = box(...attempt);
     if (b.clear) break;
   }
-  if (!b.clear) b = box(...tries[0]);
+  if (!b.clear) b = box(two, key, size);  // over the key's name rather than a neuron
   // where it went, for tests/browser/test_network_cost.py: the box, the neurons' centres and
-  // the left edge of the key's name, which it keeps clear of
-  ctx.canvas.dataset.cost = JSON.stringify({box: [b.x - b.width / 2 - 3, b.y, b.x + b.width / 2 + 3, b.y + b.tall],
-    size: b.size, key: key - fontSize(), radius, neurons: s.nodes.map((n) => [n.c.x, n.c.y])});
+  // the left edge of the key's name, which it keeps clear of (once a picture: the fade
+  // draws it again each frame)
+  if (opacity >= 1 || !ctx.canvas.dataset.cost) {
+    ctx.canvas.dataset.cost = JSON.stringify({box: [b.x - b.width / 2 - 3, b.y, b.x + b.width / 2 + 3, b.y + b.tall],
+      size: b.size, key: key - fontSize(), radius, neurons: s.nodes.map((n) => [n.c.x, n.c.y])});
+  }
   ctx.globalAlpha = opacity;
   ctx.font = `bold ${b.size}px system-ui, sans-serif`;
   ctx.fillStyle = "rgba(255,255,255,0.9)";
