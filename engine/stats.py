@@ -104,12 +104,12 @@ def max_abs(X, axis=None):
     return np.maximum(X.max(axis=axis), -X.min(axis=axis)) + 0.0  # -0.0 prints as 0
 
 
-def entries_moments(X):
+def entries_moments(X, top=None):
     """(mean, std) of each row of X (g, n) from its entries, X scaled by the power of 2
-    next below its max |x|: the same numbers as np.mean and np.std wherever neither x² nor
-    the scaled x leaves the normal floats (scaling by 2^k is exact), and finite ones where
-    x² overflows (|x| > 1.3e154)."""
-    top = max_abs(X, axis=1)
+    next below its max |x| (top, (g,), if the caller has it): the same numbers as np.mean
+    and np.std wherever neither x² nor the scaled x leaves the normal floats (scaling by
+    2^k is exact), and finite ones where x² overflows (|x| > 1.3e154)."""
+    top = max_abs(X, axis=1) if top is None else top
     _, exponent = np.frexp(np.where(np.isfinite(top) & (top > 0), top, 1.0))
     scale = np.ldexp(1.0, exponent - 1)  # top = f · 2^exponent, f in [0.5, 1)
     X = X / scale[:, None]
@@ -178,8 +178,10 @@ class TensorReductions:
         np.vecdot(units, units, out=self.sums[k:k + g, 1])
         np.minimum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 0])
         np.maximum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 1])
-        for segment in self.watched:
-            means, stds = entries_moments(X[:, layout.starts[segment]:layout.starts[segment + 1]])
+        for segment in self.watched:  # max |x| from the ranges just taken
+            low, high = self.ranges[k:k + g, :, segment].T
+            means, stds = entries_moments(X[:, layout.starts[segment]:layout.starts[segment + 1]],
+                                          np.maximum(high, -low))
             self._measured.update(((k + i, segment), pair)
                                   for i, pair in enumerate(zip(means, stds, strict=True)))
         if self.unit_max is not None:
