@@ -114,12 +114,12 @@ def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
     sent them (raw_path, its escapes kept: /steps/%E2%9C%93), the segment that spells the
     old id (escaped or not) replaced, and any other byte percent-encoded: a header holds
     ASCII only."""
-    raw = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
-    segments = raw.split(b"/")
-    spelled = [unquote_to_bytes(segment) == old_id.encode() for segment in segments]
-    if True not in spelled:  # a server without raw_path, or one that rewrote it
-        segments = quote(request.scope["path"]).encode().split(b"/")
-        spelled = [segment == old_id.encode() for segment in segments]
+    # the decoded path, encoded again, where a server gives no raw_path or one rewrote it
+    for raw in (request.scope.get("raw_path") or b"", quote(request.scope["path"]).encode()):
+        segments = raw.split(b"/")
+        spelled = [unquote_to_bytes(segment) == old_id.encode() for segment in segments]
+        if True in spelled:
+            break
     segments[spelled.index(True)] = new_id.encode()
     path = quote(b"/".join(segments), safe=URL_SAFE)
     query = request.scope.get("query_string", b"")
