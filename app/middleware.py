@@ -217,10 +217,16 @@ class Gzip:
         return {**start, "headers": headers}, {"type": "http.response.body", "body": packed}
 
 
+# the scope key by which HeadAsGet tells the middleware inside it that no body leaves
+HEAD_AS_GET = "backprop_lens.head_as_get"
+
+
 class HeadAsGet:
     """HEAD answered as GET without the body (RFC 9110: a GET resource answers HEAD too),
     so that an uptime monitor's HEAD /healthz, or / , gets 200 and GET's headers. Progress
-    events (a stream that lasts while the run trains) stay GET only: 405."""
+    events (a stream that lasts while the run trains) stay GET only: 405. The inner scope
+    carries HEAD_AS_GET, so that SlicedBody neither slices nor counts a body that is
+    dropped here."""
 
     def __init__(self, app):
         self.app = app
@@ -237,7 +243,7 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        inner = {**scope, "method": "GET"}
+        inner = {**scope, "method": "GET", HEAD_AS_GET: True}
         try:
             await self.app(inner, receive, send_headers_only)
         finally:

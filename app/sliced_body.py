@@ -5,7 +5,7 @@ import logging
 import anyio
 import orjson
 
-from app.middleware import holding_start
+from app.middleware import HEAD_AS_GET, holding_start
 
 log = logging.getLogger("app.sliced_body")
 
@@ -34,7 +34,8 @@ class SlicedBody:
     closes the connection once its buffer is sent, which a client that reads nothing never
     lets happen; `serve` sets TCP_USER_TIMEOUT on its socket, so the kernel drops such a
     connection itself (app.cli.listening_socket). Streamed answers (more_body: Server-Sent
-    Events, files) pass through as they are.
+    Events, files) pass through as they are, and so do the answers to HEAD, whose body
+    HeadAsGet drops.
     """
 
     def __init__(self, app, slice_bytes: int, budget_bytes: int, stall_seconds: float):
@@ -43,7 +44,7 @@ class SlicedBody:
         self.sending = 0  # bytes of the answers being sent, in this process
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get(HEAD_AS_GET):
             return await self.app(scope, receive, send)
 
         async def answer(start, message):

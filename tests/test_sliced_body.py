@@ -9,6 +9,7 @@ import anyio
 import httpx
 import pytest
 
+from app.middleware import HeadAsGet
 from app.sliced_body import SlicedBody
 from tests.conftest import SMALL
 from tests.event_loops import run_async
@@ -26,7 +27,7 @@ def answering(body: bytes, more_body=False):
     return app
 
 
-def collect(middleware, sent, before_each=None):
+def collect(middleware, sent, before_each=None, method="GET"):
     async def send(message):
         if before_each is not None:
             await before_each(message)
@@ -35,7 +36,7 @@ def collect(middleware, sent, before_each=None):
     async def receive():
         return {"type": "http.disconnect"}
 
-    return middleware(SCOPE, receive, send)
+    return middleware({**SCOPE, "method": method}, receive, send)
 
 
 @pytest.mark.parametrize(("size", "slices"), [(10, 1), (100, 1), (101, 2), (250, 3)])
@@ -89,6 +90,32 @@ def test_answers_past_the_budget_wait_for_none_and_answer_503():
     sent = []
     run_async(lambda: collect(alone, sent))
     assert sent[0]["status"] == 200 and len(sent) == 10
+
+
+def test_a_head_is_neither_sliced_nor_counted_against_the_budget():
+    """HEAD answers as GET without the body: its body is dropped whole, so a monitor's HEAD
+    of a big answer is not refused while other big answers fill the budget."""
+    middleware = SlicedBody(answering(b"a" * 300), slice_bytes=100, budget_bytes=500,
+                            stall_seconds=5)
+    head = HeadAsGet(middleware)
+    held, first, headed = anyio.Event(), [], []
+
+    async def slow(message):
+        if message["type"] == "http.response.body":
+            await held.wait()
+
+    async def main():
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(collect, middleware, first, slow)
+            await anyio.sleep(0.05)
+            await collect(head, headed, method="HEAD")  # 300 + 300 > 500, but no body goes
+            assert middleware.sending == 300
+            held.set()
+
+    run_async(main)
+    assert headed[0]["status"] == 200
+    assert (b"content-length", b"300") in headed[0]["headers"]
+    assert [(m["body"], m["more_body"]) for m in headed[1:]] == [(b"", False)]
 
 
 def test_a_client_that_takes_nothing_is_dropped_and_frees_the_budget(caplog):
