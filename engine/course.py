@@ -66,7 +66,9 @@ def compute_cost(AL, Y):
 
 
 def L_model_backward(AL, Y, caches):
-    """Returns grads with keys "dA{l-1}", "dW{l}", "db{l}" for l = 1..L.
+    """Returns grads with keys "dA{l-1}", "dW{l}", "db{l}" for l = 1..L.  AL, Y: (1, m);
+    caches: L of ((A_prev, W, b), Z).  grads["dA{l-1}"] has A[l-1]'s shape, grads["dW{l}"]
+    and grads["db{l}"] those of W[l] and b[l].
 
     As the course: dAL = -(Y/AL - (1-Y)/(1-AL)), then sigmoid_backward(dAL, Z[L]),
     so the Z in the last cache counts even when AL is not sigmoid(Z) (the course's
@@ -81,5 +83,6 @@ def L_model_backward(AL, Y, caches):
 
 
 def update_parameters(parameters, grads, learning_rate):
-    """W[l] = W[l] - α dW[l], b[l] = b[l] - α db[l]; returns new arrays."""
+    """W[l] = W[l] - α dW[l], b[l] = b[l] - α db[l]; returns new arrays, of the shapes of
+    parameters' (W{l}: (n_l, n_{l-1}), b{l}: (n_l, 1))."""
     return {k: p - learning_rate * grads[f"d{k}"] for k, p in parameters.items()}

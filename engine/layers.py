@@ -34,14 +34,17 @@ def linear_backward(dZ, cache):
 
 
 def linear_activation_forward(A_prev, W, b, activation):
-    """A = g(W A_prev + b).  Returns A: (n, m) and cache = ((A_prev, W, b), Z)."""
+    """A = g(W A_prev + b).  A_prev: (n_prev, m), W: (n, n_prev), b: (n, 1), activation: a
+    name ("relu", "sigmoid", …).  Returns A: (n, m) and cache = ((A_prev, W, b), Z), Z: (n, m).
+    """
     Z, linear_cache = linear_forward(A_prev, W, b)
     A, activation_cache = activation_forward(activation, Z)
     return A, (linear_cache, activation_cache)
 
 
 def linear_activation_backward(dA, cache, activation):
-    """dZ = dA ⊙ g'(Z), then the linear backward.  Returns dA_prev, dW, db."""
+    """dZ = dA ⊙ g'(Z), then the linear backward.  dA: (n, m); cache = ((A_prev, W, b), Z).
+    Returns dA_prev: (n_prev, m), dW: (n, n_prev), db: (n, 1)."""
     linear_cache, Z = cache
     dZ = activation_backward(activation, dA, Z)
     return linear_backward(dZ, linear_cache)

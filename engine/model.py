@@ -39,8 +39,10 @@ def model_forward(X, parameters, activations, keep_prob=1.0, rng=None):
 def model_backward(dAL, caches, activations, masks=None, keep_prob=1.0):
     """Gradients of every layer from dA[L] (losses.loss_backward), the course's scaling.
 
+    dAL: (n_y, m); caches: L of ((A_prev, W, b), Z); masks[l-1]: D[l] or None.
     Returns {"dA{l}", "dZ{l}", "dW{l}", "db{l}"} for l = 1..L, and "dA0" (∂ with
-    respect to X).  dA[l] is the gradient of A[l] as the next layer saw it; with
+    respect to X): dA[l] and dZ[l] of A[l]'s shape (n_l, m), dW[l] and db[l] of W[l]'s
+    and b[l]'s.  dA[l] is the gradient of A[l] as the next layer saw it; with
     dropout, dZ[l] = g'(Z[l]) ⊙ dA[l] ⊙ D[l] / keep_prob.
     """
     grads, dA = {}, dAL
@@ -57,14 +59,15 @@ def model_backward(dAL, caches, activations, masks=None, keep_prob=1.0):
 
 
 def l2_cost(parameters, L, l2, m):
-    """(λ/2m) Σ_l ‖W[l]‖²."""
+    """(λ/2m) Σ_l ‖W[l]‖², a float; parameters hold W1..WL, m is the batch's size."""
     if not l2:
         return 0.0
     return l2 / (2.0 * m) * sum(float(np.sum(parameters[f"W{l}"] ** 2)) for l in range(1, L + 1))
 
 
 def l2_gradients(grads, parameters, l2, m):
-    """grads with (λ/m) W[l] added to every dW[l], as L2 adds it; a new dict."""
+    """grads with (λ/m) W[l] added to every dW[l]: (n_l, n_{l-1}), as L2 adds it; a new
+    dict."""
     L = sum(1 for key in grads if key.startswith("dW"))
     return {**grads, **{f"dW{l}": grads[f"dW{l}"] + (l2 / m) * parameters[f"W{l}"]
                         for l in range(1, L + 1)}}

@@ -162,7 +162,7 @@ def test_affine_forward_is_W_A_plus_b(n, n_prev, m):
     out = np.empty((n, m))
     assert affine_forward(with_ones(A), W, b, out) is out
     np.testing.assert_array_equal(out, Z)
-    # a stack of two parameter sets on the same A (engine.evaluation's stacked forward)
+    # a stack of two parameter sets on the same A (engine.scores's stacked forward)
     Ws, bs = np.stack([W, 2 * W]), np.stack([b, -b])
     np.testing.assert_allclose(affine_forward(with_ones(A), Ws, bs), Ws @ A + bs,
                                rtol=1e-13, atol=1e-13)
