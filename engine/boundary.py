@@ -1,7 +1,7 @@
 """The model's output over a grid that spans the data: the decision boundary of 2-D
 classification and the fitted curve of 1-D regression, at step t.
 
-The outputs come from the training forward pass (engine.fast_step.forward) with θ_t,
+The outputs come from the training forward pass (engine.fast_step.predict) with θ_t,
 without dropout, so the page draws the engine's numbers. The grid spans every training and
 test example, padded by PADDING of each feature's range: it depends on the data alone, so
 it stays put from step to step.
@@ -9,7 +9,7 @@ it stays put from step to step.
 
 import numpy as np
 
-from engine.fast_step import forward, with_ones
+from engine.fast_step import predict
 
 PADDING = 0.12
 MIN_RESOLUTION, MAX_RESOLUTION, DEFAULT_RESOLUTION = 2, 200, 60
@@ -42,13 +42,12 @@ def grid_points(x, y):
     return np.stack([xx.ravel(), yy.ravel()])
 
 
-def predict(params, activations, X):
+def outputs(params, activations, X):
     """AL (n_y, k) of the network at the points X (n_x, k), without dropout: the training
     forward pass, a slice of points at a time (its caches hold every layer's Z and A)."""
     widths = sum(W.shape[0] for name, W in params.items() if name.startswith("W"))
     step = max(1, FORWARD_BYTES // (16 * widths))
-    parts = [forward(with_ones(X[:, k:k + step]), params, activations)[0]
-             for k in range(0, X.shape[1], step)]
+    parts = [predict(X[:, k:k + step], params, activations) for k in range(0, X.shape[1], step)]
     return np.concatenate(parts, axis=1)
 
 
@@ -83,9 +82,9 @@ def boundary(run, t, resolution=DEFAULT_RESOLUTION):
     axes = grid_axes(run.data, resolution)
     with np.errstate(all="ignore"):  # a diverged θ gives inf and NaN: null in the answer
         if kind == "regression":
-            return {**answer, "x": axes[0].tolist(), "output": predict(params, activations, axes)}
+            return {**answer, "x": axes[0].tolist(), "output": outputs(params, activations, axes)}
         x, y = axes
-        AL = predict(params, activations, grid_points(x, y))
+        AL = outputs(params, activations, grid_points(x, y))
     answer.update(x=x.tolist(), y=y.tolist())
     if kind == "classification":
         return {**answer, "output": AL.reshape(resolution, resolution)}

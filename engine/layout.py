@@ -33,6 +33,11 @@ class ParamLayout:
         return {name: theta[cut].reshape(shape)
                 for (name, shape), cut in zip(self.shapes, self.cuts, strict=True)}
 
+    def stacked_views(self, thetas):
+        """{"W1": (T, n_1, n_x) view, "b1": (T, n_1, 1) view, ...} into T vectors θ: (T, P)."""
+        return {name: thetas[:, cut].reshape(-1, *shape)
+                for (name, shape), cut in zip(self.shapes, self.cuts, strict=True)}
+
     def flatten(self, params):
         """θ from a parameter dict."""
         return np.concatenate([params[name].ravel() for name, _ in self.shapes])

@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from engine.fast_step import activate, affine_forward, ones_below
+from engine.fast_step import stacked_outputs
 from engine.losses import label_index
 
 
@@ -93,22 +93,6 @@ def predicted_classes(AL) -> list[int | None]:
     return [int(c) if ok else None for c, ok in zip(classes.tolist(), finite, strict=True)]
 
 
-def stacked_forward(layout, thetas, X_ones, activations):
-    """AL for a stack of parameter vectors, without dropout.  thetas: (T, P); X_ones:
-    (n_x + 1, m), X with a row of ones below (fast_step.with_ones) -> (T, n_y, m)."""
-    A_ones = X_ones
-    for l in range(1, layout.L + 1):
-        _, (r, c) = layout.shapes[2 * l - 2]
-        s = layout.starts[2 * l - 2]  # W[l] then b[l], as ParamLayout orders them
-        W = thetas[:, s:s + r * c].reshape(-1, r, c)
-        b = thetas[:, s + r * c:s + r * c + r].reshape(-1, r, 1)
-        Z = affine_forward(A_ones, W, b)
-        if l == layout.L:
-            return activate(activations[l - 1], Z, out=Z)  # Z is not kept
-        A_ones = ones_below(Z.shape)
-        activate(activations[l - 1], Z, out=A_ones[..., :-1, :])
-
-
 # a stacked forward holds two (n, m) activations per θ at once (a layer's input and its
 # output): at most this many bytes of them
 EVALUATE_BYTES = 8 * 2**20
@@ -132,6 +116,7 @@ class SetScorer:
         for k in range(0, len(thetas), self.group):
             part = thetas[k:k + self.group]
             stack = part[0][None] if len(part) == 1 else np.stack(part)
-            AL = stacked_forward(self.layout, stack, self.X_ones, self.activations)
+            params = self.layout.stacked_views(stack)
+            AL = stacked_outputs(params, self.X_ones, self.activations)
             values.append(score(self.task, AL, self.Y, self.labels))
         return np.concatenate(values)
