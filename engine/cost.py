@@ -6,8 +6,9 @@ Every budget reads this estimate: the server's compute budget and fast lane
 (engine.run), and the sampling of a gradient check (engine.gradcheck). Only the matrix
 products count: per example and weight, forward Z = W A_prev is one multiply-add, and
 backward two more (dW from dZ A_prevᵀ, dA_prev from Wᵀ dZ); the elementwise work beside
-them is a few percent. A run with an active bug (engine.mistakes) takes two backward passes
-a step: the mistaken gradients, and the true ones.
+them is a few percent (but in a gradient check's perturbed layer, which has no product). A
+run with an active bug (engine.mistakes) takes two backward passes a step: the mistaken
+gradients, and the true ones.
 """
 
 import math
@@ -31,6 +32,14 @@ def weights(dims) -> int:
 def forward_multiply_adds(dims, m, first=1) -> int:
     """Z[l] = W[l] A[l-1] for the layers l = first..L, on m examples."""
     return FORWARD * m * weights(dims[first - 1:])
+
+
+def perturbed_cost_multiply_adds(dims, m, l) -> int:
+    """One cost evaluation of a gradient check after one entry of W[l] moved: row i of
+    Z[l] moves by ±ε A[l-1]ⱼ (no product), layer l's activation is taken again (counted as
+    one multiply-add per entry of Z[l], since it is the only work there), and layers
+    l+1..L run in full (engine.gradcheck)."""
+    return m * dims[l] + forward_multiply_adds(dims, m, first=l + 1)
 
 
 def train_multiply_adds(dims, m, backward_passes=1) -> int:

@@ -96,8 +96,7 @@ def _per_layer_budget(dims, m, max_params):
     L = len(dims) - 1
     budgets = []
     for l in range(1, L + 1):
-        # one evaluation: layer l's activation, then layers l+1..L in full
-        evaluation = m * dims[l] + cost.forward_multiply_adds(dims, m, first=l + 1)
+        evaluation = cost.perturbed_cost_multiply_adds(dims, m, l)
         affordable = int(BUDGET / L / (2 * max(evaluation, 1)))
         budgets.append(max(MIN_PER_LAYER, min(max_params // L, affordable)))
     return budgets

@@ -139,6 +139,15 @@ def test_forward_counts_the_products_of_the_layers_from_first(dims, m, first, fo
     assert cost.forward_multiply_adds(dims, m, first) == forward
 
 
+@pytest.mark.parametrize(("l", "work"), [
+    (1, 10 * 8 + 10 * (64 + 8)),  # Z[1]'s 8 x 10 activations again, then layers 2 and 3
+    (2, 10 * 8 + 10 * 8),
+    (3, 10 * 1),  # the output layer: its activation alone
+])
+def test_a_perturbed_cost_retakes_layer_ls_activation_and_runs_the_layers_above(l, work):
+    assert cost.perturbed_cost_multiply_adds([2, 8, 8, 1], 10, l) == work
+
+
 @pytest.mark.parametrize(("dims", "m"), [([2, 8, 8, 1], 10), ([64, 128, 10], 1)])
 def test_training_is_a_forward_and_two_backward_products(dims, m):
     assert cost.train_multiply_adds(dims, m) == 3 * cost.forward_multiply_adds(dims, m)
