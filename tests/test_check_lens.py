@@ -8,7 +8,7 @@ from engine.check import lens
 from engine.check.cases import CASES
 from engine.check.course_functions import BY_NAME
 from engine.check.lens import BY_MISTAKE, lens_link, lens_query
-from engine.check.mistakes import MISTAKES
+from engine.check.mistake_hints import MISTAKES
 from engine.check.verdict import Failure, check_function
 from engine.config import normalize_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.check import Limits, check_files
-from engine.check.mistakes import MISTAKES
+from engine.check.mistake_hints import MISTAKES
 
 SOLUTIONS = Path(__file__).resolve().parent / "check_solutions"
 SOLUTION = (SOLUTIONS / "solution.py").read_text()

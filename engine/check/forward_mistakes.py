@@ -1,5 +1,5 @@
 """Classic mistakes of the forward functions, each as the course's code with that one
-mistake in it (engine.check.mistakes gives each its hint).
+mistake in it (engine.check.mistake_hints gives each its hint).
 
 Each mutation has the signature of the function it breaks and reuses engine.course for
 what it gets right, so it stays a one-line change of the reference.

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from engine.check.cases import CASES
 from engine.check.course_functions import BY_NAME
-from engine.check.mistakes import MISTAKES
+from engine.check.mistake_hints import MISTAKES
 
 DEFAULT_LAYERS = 3  # L of the page's default run: hidden layers [8, 8]
 # a recognised mistake's name -> {"lesson": id, "bug": the §7 bug whose run shows what the

@@ -27,7 +27,7 @@ from engine.check.course_functions import (
     split_path,
     what,
 )
-from engine.check.mistakes import recognise, recognise_error
+from engine.check.mistake_hints import recognise, recognise_error
 from engine.check.observe import difference, exception_text, observe, shortened
 from engine.check.source import placed
 
