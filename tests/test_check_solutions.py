@@ -142,6 +142,19 @@ SPECIAL = {
         "learning_rate)", "learning_rate=LR)")),
     "default from a call": SOLUTION.replace(UPDATE, UPDATE.replace(
         "learning_rate)", "learning_rate=rate())")),
+    # course functions written as a lambda or an alias are checked too (they had been
+    # 'missing', and the file 'Well done!')
+    "lambda": SOLUTION.replace("def sigmoid(Z):\n    A = 1 / (1 + np.exp(-Z))\n    cache = Z\n"
+                               "    return A, cache\n",
+                               "sigmoid = lambda Z: (1 / (1 + np.exp(Z)), Z)\n"),
+    "alias": SOLUTION.replace("def linear_backward(", "def my_linear_backward(").replace(
+        "    dW = 1 / m * np.dot(dZ, A_prev.T)", "    dW = np.dot(dZ, A_prev.T)")
+    + "\n\nlinear_backward = my_linear_backward\n",
+    # mistakes that no mutation makes, with a hint of their own
+    "shared default": SOLUTION.replace("def L_model_forward(X, parameters):\n    caches = []\n",
+                                       "def L_model_forward(X, parameters, caches=[]):\n"),
+    "caches popped": SOLUTION.replace("    current_cache = caches[L - 1]",
+                                      "    current_cache = caches.pop()"),
 }
 
 
@@ -277,3 +290,20 @@ def test_a_function_that_raises_is_an_error_at_the_learners_line(reports, name, 
     assert report["first_failure"]["got"].startswith(("raised ValueError: not yet",
                                                       "raised ValueError: shapes"))
     assert report.exit_status == 1
+
+
+@pytest.mark.parametrize(("name", "function", "status", "hint"), [
+    ("lambda", "sigmoid", "fail", "sigmoid is 1 / (1 + np.exp(-Z)); yours has np.exp(Z)"),
+    ("alias", "linear_backward", "fail", "dW = (1/m) dZ A_prevᵀ; yours lacks the 1/m."),
+    ("shared default", "L_model_forward", "fail",
+     "Your L_model_forward has a default argument caches=[]: Python makes that object once"),
+    ("caches popped", "L_model_backward", "error",
+     "A tuple cannot be changed, and your function calls .pop() on one"),
+])
+def test_more_mistakes_are_found_and_explained(reports, name, function, status, hint):
+    report = reports[name]
+    assert report.exit_status == 1
+    row = next(f for f in report["functions"] if f["name"] == function)
+    assert row["status"] == status
+    assert report["first_failure"]["function"] == function
+    assert report["first_failure"]["hint"].startswith(hint)

@@ -235,3 +235,35 @@ def test_defs_and_imports_in_try_and_with_blocks_are_read_as_jupyter_runs_them(t
     assert namespace["relu"](np.array([-1.0, 2.0]))[0].tolist() == [0.0, 2.0]
     assert namespace["relu"].__code__.co_firstlineno == 8  # its line in the file
     assert namespace["relu"].__doc__.endswith("less indented than the def.")
+
+
+@pytest.mark.parametrize(("source", "defs", "notes"), [
+    # a lambda, and another function's name, are definitions: they run without a call
+    ("sigmoid = lambda Z: (1 / (1 + np.exp(-Z)), Z)", ["sigmoid"], []),
+    ("def mine(dZ, cache):\n    return 1\nlinear_backward = mine", ["mine", "linear_backward"],
+     []),
+    ("relu = my_relu = lambda Z: Z", ["relu, my_relu"], []),
+    # a course function assigned by a call is not run, and the learner is told
+    ("relu = np.vectorize(lambda z: max(z, 0))", [],
+     ["`relu` is assigned on line 1 of {path}, not written with `def`: the check does not "
+      "run that line, so your `relu` was not checked"]),
+    ("model = train()", [], []),  # not a course function: nothing to say
+    # defined with def as well: checked, so no note
+    ("def relu(Z):\n    return Z, Z\nrelu = np.vectorize(relu)", ["relu"], []),
+])
+def test_functions_assigned_without_a_call_are_kept(tmp_path, source, defs, notes):
+    path = tmp_path / "mine.py"
+    path.write_text(source)
+    program = read_program(path)
+    assert [p.name for p in program.pieces if p.kind == "def"] == defs
+    assert list(program.notes) == [note.format(path=path) for note in notes]
+
+
+def test_a_course_function_assigned_in_a_notebook_cell_is_noted(tmp_path):
+    path = tmp_path / "mine.ipynb"
+    path.write_text(notebook(("code", "import numpy as np"),
+                             ("code", "\nrelu = np.vectorize(lambda z: max(z, 0))")))
+    assert read_program(path).notes == (
+        "`relu` is assigned on line 2 of mine.ipynb, code cell 2 (relu = np.vectorize(lambda "
+        "z: max(z, 0))), not written with `def`: the check does not run that line, so your "
+        "`relu` was not checked",)

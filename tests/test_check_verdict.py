@@ -7,6 +7,7 @@ import pytest
 
 from engine import course
 from engine.check import backward_mistakes as back
+from engine.check.cases import CASES
 from engine.check.course_functions import BY_NAME, NAMES
 from engine.check.verdict import alone, check_function, check_namespace, learner_functions
 
@@ -154,7 +155,51 @@ def test_returning_nothing_is_named():
     failure = check_function(BY_NAME["update_parameters"], update_parameters).failure
     assert failure.got == "None"
     assert failure.hint == ("Your update_parameters returns None: it has no return statement, "
-                            "or one without a value. End it with return parameters.")
+                            "one without a value, or one that this call does not reach (in an "
+                            "if branch that it did not take). End it with return parameters.")
+
+
+def test_an_array_inside_an_input_changed_in_place_is_not_told_to_copy_the_input():
+    """np.array(cache, copy=True) of a tuple of arrays would not run: the hint names the
+    array, and says to compute a new one."""
+    def linear_backward(dZ, cache):
+        result = course.linear_backward(dZ, cache)
+        cache[0][0, 0] = 7.0
+        return result
+
+    hint = check_function(BY_NAME["linear_backward"], linear_backward).failure.hint
+    assert hint.startswith("Your linear_backward changed input cache[0] in place")
+    assert "copy=True" not in hint
+
+
+def test_emptying_the_callers_caches_is_named_with_a_fix_that_runs():
+    """The hint had said caches = np.array(caches, copy=True), which raises on a list of
+    caches of different shapes."""
+    def L_model_backward(AL, Y, caches):
+        caches = caches if isinstance(caches, list) else list(caches)
+        grads = course.L_model_backward(AL, Y, list(caches))
+        caches.clear()  # the course's deep cases pass a list: the caller's
+        return grads
+
+    failure = check_function(BY_NAME["L_model_backward"], L_model_backward).failure
+    assert failure.what == "input caches"
+    assert failure.hint.startswith("Your L_model_backward changed caches itself")
+    assert "caches = list(caches)" in failure.hint
+
+
+def test_a_list_default_that_every_call_grows_is_named():
+    """Each call's results are kept as they were (observe.kept): the first case is right,
+    and the second holds the first's caches too."""
+    def L_model_forward(X, parameters, caches=[]):  # noqa: B006 (the mistake under test)
+        AL, mine = course.L_model_forward(X, parameters)
+        caches.extend(mine)
+        return AL, caches
+
+    result = check_function(BY_NAME["L_model_forward"], L_model_forward)
+    assert result.failure.case != CASES["L_model_forward"][0].label
+    assert result.failure.mistake == "shared_default"
+    assert result.failure.hint.startswith("Your L_model_forward has a default argument "
+                                          "caches=[]")
 
 
 def test_grads_are_compared_in_the_order_backward_computes_them():

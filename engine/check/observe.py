@@ -6,6 +6,7 @@ way, so their observations compare directly.
 """
 
 import contextlib
+import copy
 import io
 import warnings
 from typing import NamedTuple
@@ -91,8 +92,18 @@ def observe(function, spec: CourseFunction, case: Case, seeds: list | None = Non
     if notebook_seed is not None:
         np.random.seed(notebook_seed)
     with quiet(), seeded(spec.draws and notebook_seed is None, seeds):
-        returned = function(*args)
+        returned = kept(function(*args))
     return Observation(returned, None if spec.may_change_inputs else args)
+
+
+def kept(returned):
+    """What a call returned, as it was then: a copy, so that a later call that changes the
+    same objects (a list default, `caches=[]`, made once and returned by every call) does
+    not change this call's record. A value that cannot be copied is kept as it is."""
+    try:
+        return copy.deepcopy(returned)
+    except Exception:  # a learner's odd object (a generator, a module): compared as it is
+        return returned
 
 
 def difference(expected: Observation, got: Observation) -> Difference | None:

@@ -1,12 +1,14 @@
 """Read a learner's .py file or .ipynb notebook: its imports, constants and top-level
 functions.
 
-Parse, don't run: only import statements, `def`s and assignments of plain constants
-(`LR = 0.0075`, which a default argument may use) are kept, so a cell that trains for
-minutes, or a test cell that calls the course's missing helpers, never runs. IPython
-lines (%magics, !shell commands) are left out; a cell that still does not parse is noted
-and skipped, and the other cells are read. A course function whose cell does not parse
-is `broken`: the check reports it as an error, not as missing.
+Parse, don't run: only import statements, `def`s, functions assigned without a call
+(`sigmoid = lambda Z: ...`, `linear_backward = my_linear_backward`) and assignments of
+plain constants (`LR = 0.0075`, which a default argument may use) are kept, so a cell
+that trains for minutes, or a test cell that calls the course's missing helpers, never
+runs; a course function assigned by a call (`relu = np.vectorize(...)`) is noted as not
+checked. IPython lines (%magics, !shell commands) are left out; a cell that still does
+not parse is noted and skipped, and the other cells are read. A course function whose
+cell does not parse is `broken`: the check reports it as an error, not as missing.
 """
 
 import ast
@@ -56,11 +58,12 @@ def read_program(path) -> Program:
         return Program(path.name, str(path.resolve().parent), tuple(pieces), tuple(notes),
                        tuple(broken.items()))
     try:
-        pieces = module_pieces(text, str(path))
+        pieces, assigned = module_pieces(text, str(path))
     except PARSE_ERRORS as err:
         raise UnreadableFileError(f"{path.name} is not Python that parses: "
                                   f"{parse_error(err)}") from None
-    return Program(path.name, str(path.resolve().parent), tuple(pieces), ())
+    return Program(path.name, str(path.resolve().parent), tuple(pieces),
+                   tuple(unchecked(pieces, assigned)))
 
 
 def read_text(path: Path) -> str:
@@ -137,6 +140,24 @@ def constant_names(node: ast.stmt) -> list[str]:
     return [t.id for t in targets]
 
 
+def function_names(node: ast.stmt) -> list[str]:
+    """The names an assignment binds to a function without calling anything, else []: a
+    lambda (`sigmoid = lambda Z: ...`) or another name (`linear_backward = my_backward`)."""
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Lambda | ast.Name):
+        return []
+    if not all(isinstance(t, ast.Name) for t in node.targets):
+        return []
+    return [t.id for t in node.targets]
+
+
+def course_names_assigned(node: ast.stmt) -> list[str]:
+    """The course functions' names that an assignment binds (by a call, say), which
+    module_pieces does not keep: a note tells the learner that they were not checked."""
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+    return [t.id for t in targets if isinstance(t, ast.Name) and t.id in NAMES]
+
+
 def top_level(body: list[ast.stmt]):
     """The statements of a module's body, and those of the try and with blocks in it, which
     Jupyter runs too (`try:` around a def, or around an import that may fail). A try's
@@ -162,10 +183,12 @@ def placed(code: str, start: int) -> str:
     return "\n" * (start - 1) + code
 
 
-def module_pieces(source: str, filename: str) -> list[Piece]:
-    """The top-level imports, constants and function definitions of some Python source."""
+def module_pieces(source: str, filename: str) -> tuple[list[Piece], list[tuple[str, str]]]:
+    """The top-level imports, constants and function definitions of some Python source
+    (a lambda or another function's name assigned to a name counts as a definition), and
+    the course functions assigned anything else: (name, where)."""
     lines = source.split("\n")
-    pieces = []
+    pieces, assigned = [], []
     for node in top_level(parse(source, filename).body):
         if isinstance(node, ast.Import | ast.ImportFrom):
             # unparsed, not sliced: `import numpy as np; train()` keeps only the import
@@ -178,7 +201,22 @@ def module_pieces(source: str, filename: str) -> list[Piece]:
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             code = placed("\n".join(lines[start - 1:node.end_lineno]), start)
             pieces.append(Piece("def", node.name, code, filename))
-    return pieces
+        elif names := function_names(node):
+            code = placed("\n".join(lines[node.lineno - 1:node.end_lineno]), node.lineno)
+            pieces.append(Piece("def", ", ".join(names), code, filename))
+        else:
+            assigned += [(name, f"line {node.lineno} of {filename}")
+                         for name in course_names_assigned(node)]
+    return pieces, assigned
+
+
+def unchecked(pieces: list[Piece], assigned: list[tuple[str, str]]) -> list[str]:
+    """A note for each course function that is assigned by a line the check does not run
+    (module_pieces' `assigned`: name, where) and defined nowhere else."""
+    defined = {name for piece in pieces if piece.kind == "def" for name in piece.name.split(", ")}
+    return [f"`{name}` is assigned on {where}, not written with `def`: the check does not "
+            f"run that line, so your `{name}` was not checked" for name, where in assigned
+            if name not in defined]
 
 
 FIRST_LINE_CHARS = 40
@@ -197,21 +235,22 @@ def notebook_pieces(path: Path, text: str) -> tuple[list[Piece], list[str], dict
     """The pieces of every code cell that parses, a note for each one that does not, and
     the course functions such a cell defines, with why they could not be read (the last
     cell that defines a function has the last word, as when a notebook runs top down)."""
-    pieces, notes, broken = [], [], {}
+    pieces, notes, broken, assigned = [], [], {}, []
     for number, source in enumerate(code_cells(path, text), start=1):
         named = cell_name(number, source)
         cell = f"{path.name}, {named}"
         try:
-            found = module_pieces(source, cell)
+            found, in_cell = module_pieces(source, cell)
         except PARSE_ERRORS as err:
             why = f"{named} does not parse ({parse_error(err)})"
             notes.append(f"{why}; its functions were not read")
             broken |= {name: why for name in DEF_LINE.findall(source) if name in NAMES}
             continue
         pieces += found
+        assigned += in_cell
         for name in (piece.name for piece in found if piece.kind == "def"):
             broken.pop(name, None)
-    return pieces, notes, broken
+    return pieces, notes + unchecked(pieces, assigned), broken
 
 
 def code_cells(path: Path, text: str) -> list[str]:

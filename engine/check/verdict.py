@@ -169,13 +169,41 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
     for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
         found = difference(observe(REFERENCE[spec.name], spec, case), theirs)
         if found:
-            mistake = recognise(spec, cases, got, index, found)
+            mistake = recognise(spec, cases, got, index, found) or \
+                (shared_default(function) if found.kind in ("length", "keys") else None)
             return failed(spec, case.label, found, mistake)
     reseeded = seeded_again(spec, learner, cases, seeds)
     if reseeded is not None:
         return reseeded
     return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases" +
                           seed_note(spec.name, seeds))
+
+
+class SharedDefault(NamedTuple):
+    """A default argument that is a list, a dict or a set, as failed() names it: Python makes
+    it once, when the def runs, and every call that changes it changes the same object."""
+
+    hint: str
+    name: str = "shared_default"
+
+
+def shared_default(function) -> SharedDefault | None:
+    """The mistake of a mutable default argument (`caches=[]`), if the function has one."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    shared = [p for p in parameters if isinstance(p.default, list | dict | set)]
+    if not shared:
+        return None
+    default = shared[0].default
+    name = shared[0].name
+    empty = "[]" if isinstance(default, list) else "{}" if isinstance(default, dict) else "set()"
+    return SharedDefault(
+        f"Your {function.__name__} has a default argument {name}={empty}: Python makes that "
+        "object once, when the def runs, so every call adds to the same one, and the second "
+        f"call's {name} holds the first call's too. Make a new one inside the function "
+        f"({name} = {empty} on its first line).")
 
 
 # the seed each of the course's init functions sets itself, which its notebook's tests expect
@@ -225,15 +253,21 @@ def seed_note(name: str, seeds: list) -> str:
 def general_hint(spec, found: Difference) -> str | None:
     """A hint where no known mistake matched, for two shapes of mistake that any function
     can make: changing an argument in place, and returning nothing."""
-    name, _, is_input = split_path(spec, found.path)
+    name, keys, is_input = split_path(spec, found.path)
+    if is_input and not keys and name == "caches":
+        return (f"Your {spec.name} changed caches itself (popped, reversed or emptied it), and "
+                "that list is the caller's, who may need it again. Read caches[l - 1] instead, "
+                "or work on a copy: caches = list(caches).")
     if is_input:
+        copy = f" ({name} = np.array({name}, copy=True))" if not keys else ""
         return (f"Your {spec.name} changed {what(spec, found.path)} in place, and that array "
                 "is the caller's: an in-place operation (/=, *=, +=) or an assignment into it "
                 "([…] = …) writes into the caller's data. Compute a new array instead, or copy "
-                f"it first ({name} = np.array({name}, copy=True)).")
+                f"it first{copy}.")
     if found.path == ("return",) and found.got == "None":
-        return (f"Your {spec.name} returns None: it has no return statement, or one without a "
-                f"value. End it with return {', '.join(spec.outputs)}.")
+        return (f"Your {spec.name} returns None: it has no return statement, one without a "
+                "value, or one that this call does not reach (in an if branch that it did not "
+                f"take). End it with return {', '.join(spec.outputs)}.")
     return None
 
 
@@ -282,6 +316,10 @@ def not_read(name: str, why: str, hint: str) -> FunctionResult:
     return FunctionResult(name, "error", why, failure)
 
 
+# a list's methods that change it: a tuple has none of them
+LIST_CHANGES = {"pop", "reverse", "append", "extend", "insert", "remove", "sort", "clear"}
+
+
 def error_hint(err: BaseException) -> str | None:
     if isinstance(err, MemoryError):
         return "It ran out of memory: does a loop keep growing a list or an array?"
@@ -289,6 +327,11 @@ def error_hint(err: BaseException) -> str | None:
         return "Add `import numpy as np` above your functions."
     if isinstance(err, SystemExit):
         return "Your function ends the program (exit()); return its results instead."
+    if isinstance(err, AttributeError) and getattr(err, "name", None) in LIST_CHANGES \
+            and isinstance(getattr(err, "obj", None), tuple):
+        return (f"A tuple cannot be changed, and your function calls .{err.name}() on one (the "
+                "course's test cases pass caches, and each cache, as tuples). Leave it as it "
+                "is and read its items by index instead: caches[l - 1].")
     unknown = "activation: unknown name "  # engine.activations, under the course's functions
     if isinstance(err, ValueError) and str(err).startswith(unknown):
         name = str(err).removeprefix(unknown).split(";")[0]
