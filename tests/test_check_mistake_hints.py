@@ -56,7 +56,10 @@ RAISING = {"forward_L_is_len_parameters", "update_L_is_len_parameters",
            "layer_activation_backward_of_linear_cache", "dA_prev_without_transpose",
            "layer_dA_prev_without_transpose", "linear_forward_elementwise",
            "sigmoid_backward_with_dot", "dW_elementwise", "layer_dW_elementwise",
-           "cost_dot_without_transpose", "dAL_to_every_layer"}
+           "cost_dot_without_transpose", "dAL_to_every_layer", "forward_L_float_division",
+           "update_L_float_division", "cache_unpacked_out_of_order",
+           "layer_cache_unpacked_out_of_order", "backward_loop_from_output",
+           "update_from_layer_0"}
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: f"{m.function}-{m.name}")

@@ -155,6 +155,10 @@ SPECIAL = {
                                        "def L_model_forward(X, parameters, caches=[]):\n"),
     "caches popped": SOLUTION.replace("    current_cache = caches[L - 1]",
                                       "    current_cache = caches.pop()"),
+    "returned out of order": SOLUTION.replace("    return dA_prev, dW, db\n",
+                                              "    return dW, db, dA_prev\n", 1),
+    "activation in capitals": SOLUTION.replace('    if activation == "sigmoid":',
+                                               '    if activation == "Sigmoid":', 1),
 }
 
 
@@ -299,6 +303,11 @@ def test_a_function_that_raises_is_an_error_at_the_learners_line(reports, name, 
      "Your L_model_forward has a default argument caches=[]: Python makes that object once"),
     ("caches popped", "L_model_backward", "error",
      "A tuple cannot be changed, and your function calls .pop() on one"),
+    ("returned out of order", "linear_backward", "fail",
+     "Your linear_backward returns the right values in another order: dW, db, dA_prev. The "
+     "course returns dA_prev, dW, db, in that order."),
+    ("activation in capitals", "linear_activation_forward", "error",
+     "A variable was used before any line set it: most often an if and elif"),
 ])
 def test_more_mistakes_are_found_and_explained(reports, name, function, status, hint):
     report = reports[name]

@@ -330,3 +330,36 @@ def test_without_its_source_an_assert_keeps_the_plain_error():
     linecache.cache["mine.py"] = (0, None, [], "mine.py")  # no source to compile again
     result = check_function(BY_NAME["relu"], namespace["relu"])
     assert result.status == "error" and result.failure.hint is None
+
+
+def _returns_Z_only(A, W, b):
+    return np.dot(W, A) + b
+
+
+def _returns_four(dZ, cache):
+    return (*course.linear_backward(dZ, cache), dZ)
+
+
+def _template_left(A, W, b):
+    Z = None  # YOUR CODE HERE
+    return Z, (A, W, b)
+
+
+def _not_written(A, W, b):
+    raise NotImplementedError("YOUR CODE HERE")
+
+
+@pytest.mark.parametrize(("name", "function", "hint"), [
+    ("linear_forward", _returns_Z_only, "Your linear_forward returns an array (1, 2); the "
+                                        "course's returns 2 values: return Z, cache."),
+    ("linear_backward", _returns_four, "Your linear_backward returns a tuple of 4; the "
+                                       "course's returns 3 values: return dA_prev, dW, db."),
+    ("linear_forward", _template_left, "Your linear_forward gives Z = None: is the template's "
+                                       "placeholder (… = None) still there? Compute it in its "
+                                       "place."),
+    ("linear_forward", _not_written, "This function still raises the template's "
+                                     "NotImplementedError: write its body in place of that "
+                                     "line."),
+])
+def test_shapes_of_mistake_that_any_function_can_make_are_named(name, function, hint):
+    assert check_function(BY_NAME[name], function).failure.hint == hint

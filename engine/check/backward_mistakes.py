@@ -47,6 +47,11 @@ def relu_backward_without_mask(dA, Z):
     return np.array(dA, copy=True)
 
 
+def relu_backward_mask_only(dA, Z):
+    """dZ = (Z > 0): the mask alone, without dA."""
+    return (Z > 0).astype(float)
+
+
 def relu_mask_of_dA(dA, Z):
     return dA * (dA > 0)
 
@@ -83,6 +88,17 @@ def m_from_shape_0(dZ, cache):
     A_prev, W, _ = cache
     n = A_prev.shape[0]
     return np.dot(W.T, dZ), np.dot(dZ, A_prev.T) / n, np.sum(dZ, axis=1, keepdims=True) / n
+
+
+def cache_unpacked_out_of_order(dZ, cache):
+    """W, A_prev, b = cache, where linear_cache is (A_prev, W, b): the course's lines then
+    multiply W where A_prev belongs (shapes that do not align, most often)."""
+    W, A_prev, _ = cache
+    m = A_prev.shape[1]
+    dW = 1 / m * np.dot(dZ, A_prev.T)
+    db = 1 / m * np.sum(dZ, axis=1, keepdims=True)
+    dA_prev = np.dot(W.T, dZ)
+    return dA_prev, dW, db
 
 
 def dW_transposed(dZ, cache):
@@ -248,6 +264,34 @@ def dAL_to_every_layer(AL, Y, caches):
     return grads
 
 
+def dAL_over_m(AL, Y, caches):
+    """dAL divided by m: the 1/m belongs to dW and db (linear_backward), once."""
+    return _model_backward(AL, Y, caches, dAL_of=lambda AL, Y: _dAL(AL, Y) / AL.shape[1])
+
+
+def _course_loop(AL, Y, caches, layers):
+    """The course's L_model_backward, its hidden layers' loop over `layers(L)`."""
+    grads, L = {}, len(caches)
+    Y = Y.reshape(AL.shape)
+    grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = course.linear_activation_backward(
+        _dAL(AL, Y), caches[L - 1], "sigmoid")
+    for l in layers(L):
+        grads[f"dA{l}"], grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = (
+            course.linear_activation_backward(grads[f"dA{l + 1}"], caches[l], "relu"))
+    return grads
+
+
+def backward_loop_from_output(AL, Y, caches):
+    """for l in reversed(range(L)): the loop starts at the output layer, done before it,
+    and asks for grads["dA" + str(L)], which is never kept (a KeyError)."""
+    return _course_loop(AL, Y, caches, lambda L: reversed(range(L)))
+
+
+def backward_loop_stops_at_layer_2(AL, Y, caches):
+    """for l in reversed(range(1, L - 1)): layer 1 (l = 0) is never reached."""
+    return _course_loop(AL, Y, caches, lambda L: reversed(range(1, L - 1)))
+
+
 def output_backward_relu(AL, Y, caches):
     return _model_backward(AL, Y, caches, output="relu")
 
@@ -303,6 +347,23 @@ def update_L_is_len_parameters(parameters, grads, learning_rate):
     for l in range(1, len(parameters) + 1):
         updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
         updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+    return updated
+
+
+def update_from_layer_0(parameters, grads, learning_rate):
+    """for l in range(L) with "W" + str(l): layers 0 to L-1, and there is no W0 (a KeyError)."""
+    updated = dict(parameters)
+    for l in range(len(parameters) // 2):
+        updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
+        updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+    return updated
+
+
+def update_L_float_division(parameters, grads, learning_rate):
+    """L = len(parameters) / 2, a float: range(L) raises a TypeError."""
+    updated = dict(parameters)
+    for l in range(len(parameters) / 2):
+        updated[f"W{l + 1}"] = parameters[f"W{l + 1}"] - learning_rate * grads[f"dW{l + 1}"]
     return updated
 
 

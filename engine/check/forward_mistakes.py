@@ -68,6 +68,16 @@ def init_uniform(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.rand(n, n_prev) * 0.01)
 
 
+def init_zeros(layer_dims):
+    """W[l] = np.zeros: every unit of a layer starts, and stays, the same."""
+    return _init(layer_dims, lambda n, n_prev: np.zeros((n, n_prev)))
+
+
+def init_he_fan_out(layer_dims):
+    """He's √(2/n) with n = n[l], the layer's own units, where He takes n[l-1]."""
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * np.sqrt(2 / n))
+
+
 def init_transposed(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n_prev, n) * 0.01)
 
@@ -182,6 +192,13 @@ def caches_inserted_first(X, parameters):
     return AL, caches[-2::-1] + caches[-1:]
 
 
+def caches_extended(X, parameters):
+    """caches.extend(cache) in the hidden layers' loop: each cache's two parts, linear_cache
+    and Z, as two items; the output layer's cache appended after it, as the course has it."""
+    AL, caches = _model_forward(X, parameters)
+    return AL, [part for cache in caches[:-1] for part in cache] + caches[-1:]
+
+
 def hidden_layers_sigmoid(X, parameters):
     return _model_forward(X, parameters, hidden="sigmoid")
 
@@ -199,11 +216,25 @@ def forward_L_is_len_parameters(X, parameters):
     return _model_forward(X, parameters, layers=len)
 
 
+def forward_L_float_division(X, parameters):
+    """L = len(parameters) / 2, a float: range(1, L) raises a TypeError."""
+    return _model_forward(X, parameters, layers=lambda parameters: len(parameters) / 2)
+
+
 # -- the cost ----------------------------------------------------------------------------
 
 
 def cost_without_1_over_m(AL, Y):
     return course.compute_cost(AL, Y) * AL.shape[1]
+
+
+def cost_with_1_over_m_twice(AL, Y):
+    return course.compute_cost(AL, Y) / AL.shape[1]
+
+
+def cost_mean_over_axis_0(AL, Y):
+    """np.mean(..., axis=0) of (1, m) rows: one loss per example, not their mean."""
+    return np.squeeze(-np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL), axis=0))
 
 
 def cost_without_minus(AL, Y):

@@ -40,6 +40,8 @@ LINEAR_CACHE_WITH_Z = ("linear_cache should be (A_prev, W, b); yours holds 4 ite
 SQUEEZE = ("compute_cost should return a number: np.squeeze(cost) turns [[0.28]] or [0.28] "
            "into 0.28.")
 L_FROM_PARAMETERS = "L = len(parameters) // 2: parameters holds a W and a b per layer."
+L_FLOAT = ("L = len(parameters) // 2, with //: len(parameters) / 2 is a float, which range() "
+           "does not take.")
 OUTPUT_BACKWARD = LensView("backward", "output")
 COST = LensView("cost", "output")  # the cost phase's code, where dAL is computed
 ACTIVATION_CACHE_HOLDS_A = ("activation_cache should be Z; yours holds A. Backward computes "
@@ -57,6 +59,11 @@ INIT = {
                           "(Xavier's init, for a later lesson).",
     fwd.init_he: "The course scales W by 0.01; yours uses He's √(2/n) instead "
                  "(for a later lesson).",
+    fwd.init_zeros: "W should be np.random.randn(...) * 0.01; yours is all zeros, so every "
+                    "unit of a layer computes the same thing and gets the same update: the "
+                    "symmetry is never broken (see the zeros-symmetry lesson).",
+    fwd.init_he_fan_out: "The course scales W by 0.01; yours uses √(2/n[l]), He's init with the "
+                         "layer's own units, where He's takes n[l-1], its inputs.",
     fwd.init_uniform: "W comes from np.random.randn (a normal distribution), not "
                       "np.random.rand (uniform on [0, 1)).",
     fwd.init_transposed: "W[l] has shape (n[l], n[l-1]), one row per unit of layer l; "
@@ -76,6 +83,8 @@ LINEAR_BACKWARD = (
     Mistake("linear_backward", back.m_from_shape_0, "m = A_prev.shape[1], the number of "
             "examples (A_prev's columns); yours takes A_prev.shape[0], the units of the layer "
             "before."),
+    Mistake("linear_backward", back.cache_unpacked_out_of_order, "linear_cache is (A_prev, W, "
+            "b), in that order: A_prev, W, b = cache; yours unpacks W first."),
     Mistake("linear_backward", back.dW_transposed, "dW = (1/m) np.dot(dZ, A_prev.T) has W's "
             "shape (n[l], n[l-1]); yours is transposed: np.dot(A_prev, dZ.T)."),
     Mistake("linear_backward", back.dW_elementwise, "dW = (1/m) np.dot(dZ, A_prev.T), a "
@@ -123,6 +132,8 @@ MISTAKES = (
     Mistake("relu_backward", back.relu_backward_without_mask, "After dZ = np.array(dA, "
             "copy=True), set dZ[Z <= 0] = 0: ReLU passes no gradient where Z <= 0; yours "
             "returns dA as it came."),
+    Mistake("relu_backward", back.relu_backward_mask_only, "dZ = dA where Z > 0, and 0 "
+            "elsewhere; yours is the mask alone (1 where Z > 0), without dA."),
     Mistake("relu_backward", back.relu_mask_of_dA, "The ReLU mask depends on Z, not on dA: "
             "dZ is dA where Z > 0."),
     Mistake("relu_backward", back.relu_backward_in_place, "relu_backward changed dA in place; "
@@ -154,6 +165,10 @@ MISTAKES = (
     Mistake("L_model_forward", fwd.output_cache_missing, "caches holds one cache per layer: "
             "append the output layer's cache too.", LensView("forward", "output")),
     Mistake("L_model_forward", fwd.forward_L_is_len_parameters, L_FROM_PARAMETERS),
+    Mistake("L_model_forward", fwd.forward_L_float_division, L_FLOAT),
+    Mistake("L_model_forward", fwd.caches_extended, "caches.append(cache) adds one cache per "
+            "layer; caches.extend(cache) adds its two parts, linear_cache and Z, as two "
+            "items."),
     Mistake("L_model_forward", fwd.caches_inserted_first, "caches[l-1] is layer l's cache: "
             "caches.append(cache) keeps them in order; yours puts the hidden layers' first, "
             "in reverse (caches.insert(0, cache))."),
@@ -161,6 +176,11 @@ MISTAKES = (
     Mistake("compute_cost", fwd.cost_without_1_over_m, "The cost is a mean: multiply the sum "
             "by 1/m, m = Y.shape[1], the number of examples (Y is (1, m), so len(Y) and "
             "Y.shape[0] are 1); yours is the sum."),
+    Mistake("compute_cost", fwd.cost_with_1_over_m_twice, "The cost takes 1/m once; yours "
+            "divides by m twice."),
+    Mistake("compute_cost", fwd.cost_mean_over_axis_0, "The cost is one number, the mean "
+            "over all m examples; Y and AL are (1, m), so np.mean(..., axis=0) leaves one "
+            "loss per example. Sum over the examples and multiply by 1/m."),
     Mistake("compute_cost", fwd.cost_without_minus, "Cross-entropy has a minus sign: "
             "J = -(1/m) Σ [y log a + (1-y) log(1-a)]; yours is -J."),
     Mistake("compute_cost", fwd.cost_not_squeezed, SQUEEZE),
@@ -203,6 +223,15 @@ MISTAKES = (
     Mistake("L_model_backward", back.dAL_to_every_layer, "Each hidden layer's backward takes "
             'the dA that the layer above returned, grads["dA" + str(l + 1)]; yours passes '
             "dAL to every layer.", LensView("backward", "hidden")),
+    Mistake("L_model_backward", back.dAL_over_m, "dAL = -(np.divide(Y, AL) - np.divide(1 - Y, "
+            "1 - AL)), without 1/m: the 1/m belongs to dW and db, in linear_backward; yours "
+            "divides dAL by m as well.", COST),
+    Mistake("L_model_backward", back.backward_loop_from_output, "The output layer's backward "
+            "comes before the loop, so the loop takes the hidden layers only: for l in "
+            "reversed(range(L - 1)); yours starts at the output layer again."),
+    Mistake("L_model_backward", back.backward_loop_stops_at_layer_2, "The loop over the hidden "
+            "layers runs down to l = 0, layer 1: for l in reversed(range(L - 1)); yours stops "
+            "before it, so dW1, db1 and dA0 are missing."),
     Mistake("L_model_backward", back.output_backward_relu, 'The output layer is sigmoid, so '
             'its backward uses activation="sigmoid"; yours uses relu.', OUTPUT_BACKWARD),
     Mistake("L_model_backward", back.hidden_backward_sigmoid, 'Hidden layers are ReLU, so '
@@ -223,6 +252,9 @@ MISTAKES = (
     Mistake("update_parameters", back.update_without_learning_rate, "Multiply the gradient by "
             "the learning rate: W = W - learning_rate * dW."),
     Mistake("update_parameters", back.update_L_is_len_parameters, L_FROM_PARAMETERS),
+    Mistake("update_parameters", back.update_L_float_division, L_FLOAT),
+    Mistake("update_parameters", back.update_from_layer_0, "The layers are numbered from 1: "
+            'for l in range(L), update parameters["W" + str(l + 1)]; yours asks for W0.'),
     Mistake("update_parameters", back.update_misses_last_layer, "Update every layer, l = 1 to "
             "L (L = len(parameters) // 2); yours leaves the last one as it was."),
     Mistake("update_parameters", back.update_misses_first_layer, "Update every layer, l = 1 to "

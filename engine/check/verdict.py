@@ -16,7 +16,7 @@ import numpy as np
 
 from engine import course
 from engine.check.cases import CASES, Case
-from engine.check.compare import Difference, describe
+from engine.check.compare import Difference, describe, first_difference
 from engine.check.course_functions import (
     BY_NAME,
     FUNCTIONS,
@@ -28,7 +28,13 @@ from engine.check.course_functions import (
     what,
 )
 from engine.check.mistake_hints import recognise, recognise_error
-from engine.check.observe import difference, exception_text, observe, shortened
+from engine.check.observe import (
+    Observation,
+    difference,
+    exception_text,
+    observe,
+    shortened,
+)
 from engine.check.source import placed
 
 
@@ -167,9 +173,11 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
                 return behind_the_assert(spec, function, result)
             return result
     for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
-        found = difference(observe(REFERENCE[spec.name], spec, case), theirs)
+        reference = observe(REFERENCE[spec.name], spec, case)
+        found = difference(reference, theirs)
         if found:
             mistake = recognise(spec, cases, got, index, found) or \
+                out_of_order(spec, reference, theirs) or \
                 (shared_default(function) if found.kind in ("length", "keys") else None)
             return failed(spec, case.label, found, mistake)
     reseeded = seeded_again(spec, learner, cases, seeds)
@@ -177,6 +185,35 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
         return reseeded
     return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases" +
                           seed_note(spec.name, seeds))
+
+
+class OutOfOrder(NamedTuple):
+    """Results that are the course's, returned in another order, as failed() names it."""
+
+    hint: str
+    name: str = "returned_out_of_order"
+
+
+def out_of_order(spec, expected: Observation, got: Observation) -> OutOfOrder | None:
+    """The mistake of returning the right values in another order (dW, db, dA_prev), if the
+    function returns several and each of the learner's is one of the course's."""
+    ours, theirs = expected.returned, got.returned
+    if len(spec.outputs) < 2 or not isinstance(theirs, tuple | list) or \
+            len(theirs) != len(ours):
+        return None
+    order = []
+    for value in theirs:
+        match = [k for k, o in enumerate(ours) if k not in order
+                 and first_difference(o, value) is None]
+        if not match:
+            return None
+        order.append(match[0])
+    if order == sorted(order):  # in the course's order: what differs is elsewhere
+        return None
+    names = [spec.outputs[k] for k in order]
+    return OutOfOrder(f"Your {spec.name} returns the right values in another order: "
+                      f"{', '.join(names)}. The course returns {', '.join(spec.outputs)}, "
+                      "in that order.")
 
 
 class SharedDefault(NamedTuple):
@@ -251,8 +288,9 @@ def seed_note(name: str, seeds: list) -> str:
 
 
 def general_hint(spec, found: Difference) -> str | None:
-    """A hint where no known mistake matched, for two shapes of mistake that any function
-    can make: changing an argument in place, and returning nothing."""
+    """A hint where no known mistake matched, for shapes of mistake that any function can
+    make: changing an argument in place, returning nothing, or other than the course's
+    number of values, and leaving a template's None."""
     name, keys, is_input = split_path(spec, found.path)
     if is_input and not keys and name == "caches":
         return (f"Your {spec.name} changed caches itself (popped, reversed or emptied it), and "
@@ -264,10 +302,17 @@ def general_hint(spec, found: Difference) -> str | None:
                 "is the caller's: an in-place operation (/=, *=, +=) or an assignment into it "
                 "([…] = …) writes into the caller's data. Compute a new array instead, or copy "
                 f"it first{copy}.")
+    outputs = ", ".join(spec.outputs)
     if found.path == ("return",) and found.got == "None":
         return (f"Your {spec.name} returns None: it has no return statement, one without a "
                 "value, or one that this call does not reach (in an if branch that it did not "
-                f"take). End it with return {', '.join(spec.outputs)}.")
+                f"take). End it with return {outputs}.")
+    if found.path == ("return",) and len(spec.outputs) > 1:
+        return (f"Your {spec.name} returns {found.got.split(':')[0]}; the course's returns "
+                f"{len(spec.outputs)} values: return {outputs}.")
+    if found.got == "None":
+        return (f"Your {spec.name} gives {what(spec, found.path)} = None: is the template's "
+                "placeholder (… = None) still there? Compute it in its place.")
     return None
 
 
@@ -327,6 +372,13 @@ def error_hint(err: BaseException) -> str | None:
         return "Add `import numpy as np` above your functions."
     if isinstance(err, SystemExit):
         return "Your function ends the program (exit()); return its results instead."
+    if isinstance(err, NotImplementedError):
+        return ("This function still raises the template's NotImplementedError: write its "
+                "body in place of that line.")
+    if isinstance(err, UnboundLocalError):
+        return ("A variable was used before any line set it: most often an if and elif "
+                'whose conditions were all false. The course passes activation="relu" or '
+                '"sigmoid", in lower case: compare with exactly those.')
     if isinstance(err, AttributeError) and getattr(err, "name", None) in LIST_CHANGES \
             and isinstance(getattr(err, "obj", None), tuple):
         return (f"A tuple cannot be changed, and your function calls .{err.name}() on one (the "
