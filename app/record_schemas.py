@@ -259,6 +259,10 @@ class GradcheckLayer(BaseModel):
     analytic_norm: float | None = Field(description="‖g‖: the norm of backprop's gradient "
                                                     "over the compared entries.")
     non_finite: NonFinite
+    within_noise: bool = Field(description="‖g − g_num‖ over this layer is within the "
+                                           "rounding noise of its differences (a layer whose "
+                                           "gradients are tiny may be above threshold and "
+                                           "still agree); false where not finite.")
 
 
 class Gradcheck(BaseModel):
@@ -273,7 +277,8 @@ class Gradcheck(BaseModel):
                     "or when nothing was compared; passed is then false.")
     non_finite: NonFinite
     passed: bool = Field(description="relative_difference below threshold, or the "
-                                     "difference within noise_floor; false if not finite.")
+                                     "difference within noise_floor, and so every layer "
+                                     "(or within its own noise); false if not finite.")
     sampled: bool = Field(description="True when some layer checked only a sample of its "
                                       "entries (checked < total).")
     skipped_at_kinks: int = Field(description="Entries left out of the comparison because "

@@ -38,7 +38,7 @@ def _norms(vectors, layout, rows, with_steps):
     norms = np.sqrt(sums, out=sums)
     for k, v, j in np.argwhere(np.isinf(norms)):  # Σx² overflowed, or x holds an inf
         x = vectors.steps[k] if v == _STEP else pairs[k, v]
-        norms[k, v, j] = _scaled_norm(x[layout.cuts[j]])
+        norms[k, v, j] = scaled_norm(x[layout.cuts[j]])
     return norms
 
 
@@ -49,10 +49,10 @@ def _segment_norms(vectors, layout):
 
 def _norm_of_segment(x):
     norm = np.dot(x, x) ** 0.5
-    return _scaled_norm(x) if math.isinf(norm) else norm
+    return scaled_norm(x) if math.isinf(norm) else norm
 
 
-def _scaled_norm(x):
+def scaled_norm(x):
     """‖x‖ where √Σx² overflows, finite entries beyond about 1.3e154 (a run on its way to
     diverging): max |x| · ‖x / max |x|‖; inf if x holds an inf, NaN if a NaN."""
     top = np.abs(x).max()

@@ -279,7 +279,7 @@ def test_bad_steps_are_422_naming_steps(client, small_run, steps, words, route):
 GRADCHECK_KEYS = {"step", "epsilon", "threshold", "layers", "relative_difference", "passed",
                   "sampled", "skipped_at_kinks", "noise_floor", "non_finite"}
 GRADCHECK_LAYER_KEYS = {"l", "relative_difference", "checked", "total", "skipped_at_kinks",
-                        "analytic_norm", "non_finite"}
+                        "analytic_norm", "non_finite", "within_noise"}
 
 
 def test_gradcheck_passes(client, small_run):

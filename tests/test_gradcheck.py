@@ -2,7 +2,9 @@
 within a bounded amount of work, and honest at kinks, vanishing and non-finite gradients."""
 
 import collections
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +61,8 @@ def test_gradcheck_passes(name):
         assert {"step", "epsilon", "threshold", "layers", "relative_difference",
                 "passed", "non_finite"} <= set(check)
         assert all(set(e) == {"l", "relative_difference", "checked", "total", "skipped_at_kinks",
-                              "analytic_norm", "non_finite"} for e in check["layers"])
+                              "analytic_norm", "non_finite", "within_noise"}
+                   for e in check["layers"])
         assert check["non_finite"] is None and check["skipped_at_kinks"] == 0
         assert check["step"] == t and check["threshold"] == THRESHOLD
         assert check["passed"] is True, check
@@ -251,3 +254,42 @@ def test_gradcheck_verdict_per_bug(name, t):
     assert check["passed"] is GRADCHECK_PASSES[name], (name, check["relative_difference"])
     if not GRADCHECK_PASSES[name]:
         assert check["relative_difference"] > 1e-3
+
+
+def test_a_layer_of_tiny_gradients_above_the_threshold_passes_within_its_own_noise():
+    """Zero init, sigmoid: at step 2 ‖dW[1]‖ is about 4e-8, so layer 1's relative difference
+    (about 0.05) is the differences' rounding noise, while the overall one is under 2e-7."""
+    run = Run(normalize_config({"init": "zeros", "activations": ["sigmoid"] * 3,
+                                "steps": 3})).train()
+    check = run.gradcheck(2)
+    first = check["layers"][0]
+    assert first["relative_difference"] > THRESHOLD and first["analytic_norm"] < 1e-6
+    assert first["within_noise"] is True
+    assert check["relative_difference"] < THRESHOLD and check["passed"] is True
+
+
+def test_a_layer_that_disagrees_beyond_its_noise_fails_the_check_though_the_rest_agree():
+    """The overall difference weighs layers by their gradients' size: a layer whose small
+    gradients are wrong must fail the check on its own."""
+    g = np.array([1.0, 2.0, 1e-7])
+    g_num = np.array([1.0, 2.0, 2e-7])  # the last layer's one entry is off by half
+    layers = [{"relative_difference": 0.0, "within_noise": True},
+              {"relative_difference": 1 / 3, "within_noise": False}]
+    verdict = gradcheck._verdict(g, g_num, True, 0.5, layers)
+    assert verdict["relative_difference"] < THRESHOLD
+    assert verdict["passed"] is False
+    assert gradcheck._verdict(g, g_num, True, 0.5, layers[:1])["passed"] is True
+
+
+def test_gradients_past_1e154_have_a_relative_difference_where_their_norms_would_overflow():
+    """The divergence lesson's step 5: ‖dW[2]‖ is about 1e181, finite, but Σg² overflows;
+    the check had said "not finite". Scaled norms give the difference, which is rounding
+    noise at a cost of about 1e300."""
+    lesson = json.loads((Path(__file__).resolve().parents[1] / "app" / "lessons"
+                         / "05-divergence.json").read_text())
+    run = Run(normalize_config(lesson["config"])).train()
+    check = run.gradcheck(5)
+    assert check["non_finite"] is None
+    norms = [e["analytic_norm"] for e in check["layers"]]
+    assert all(1e154 < n < np.inf for n in norms)
+    assert all(e["within_noise"] for e in check["layers"])

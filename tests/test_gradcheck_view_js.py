@@ -48,6 +48,18 @@ EXPLODING = answer([entry(1, 0.0, 32, norm=0.0), entry(2, 1.0, 272, norm=1.86741
 ON_THE_FLOOR = answer([entry(1, None, 24, skipped=24, norm=0.0), entry(2, 0.0, 72, norm=0.0),
                        entry(3, 5e-6, 9, norm=3e-5)],
                       relative_difference=5e-6, passed=True, non_finite=None, noise_floor=5.9e-8)
+# zero init, sigmoid, step 2 (the engine's answer): layer 1's gradients (‖g‖ 4e-8) are so
+# small that its relative difference is rounding noise; the overall one is under 2e-7
+TINY_LAYER = answer([{**entry(1, 0.04914525324355581, 24, norm=3.99e-8), "within_noise": True},
+                     {**entry(2, 3.4607982140016437e-6, 72, norm=1.2e-4), "within_noise": True},
+                     {**entry(3, 4.027473487612961e-8, 9, norm=0.0169), "within_noise": True}],
+                    step=2, relative_difference=1.2314038082568277e-7, passed=True,
+                    non_finite=None, noise_floor=7.09e-8)
+# a layer whose small gradients are wrong beyond the noise, under a passing overall figure
+HIDDEN_WRONG = answer([{**entry(1, 0.0, 9, norm=2.2), "within_noise": True},
+                       {**entry(2, 1 / 3, 1, norm=1e-7), "within_noise": False}],
+                      relative_difference=2.2e-8, passed=False, non_finite=None,
+                      noise_floor=8.7e-9)
 ALL_AT_KINKS = answer([entry(1, None, 9, skipped=9, norm=0.0)], relative_difference=None,
                       passed=False, non_finite=None)
 
@@ -79,12 +91,17 @@ WORDS = [
                     "noise of the numerical gradient at ε = 1e-7 (‖g − g_num‖ ≤ 5.9e-8, a noise "
                     "that grows with the cost |J|), so this is not a sign of a bug"],
      ["cannot tell"]),
+    (TINY_LAYER, ["relative difference 1.231e-7 < 2e-7, so backprop agrees with the numerical "
+                  "gradient; layers 1 and 2 are above the threshold only by rounding noise: "
+                  "their gradients are so small"], ["disagree"]),
+    (HIDDEN_WRONG, ["relative difference 2.2e-8 < 2e-7 over all layers, but layer 2 disagrees "
+                    "beyond the rounding noise"], ["backprop agrees", "not finite"]),
 ]
 
 
 @pytest.mark.parametrize(("result", "shown", "absent"), WORDS,
                          ids=["cost_overflow", "analytic", "zero_init", "all_at_kinks",
-                              "exploding", "on_the_floor"])
+                              "exploding", "on_the_floor", "tiny_layer", "hidden_wrong"])
 def test_the_check_says_what_the_engine_found(result, shown, absent):
     [text] = call_js(VIEW, [["describe", result]])
     for words in shown:
@@ -106,6 +123,14 @@ def test_an_exact_agreement_is_marked_not_drawn_as_a_tiny_bar():
                                               (ZERO_INIT, "gradcheck-status pass"),
                                               (ON_THE_FLOOR, "gradcheck-status pass"),
                                               # passed on a floor above every gradient
-                                              (EXPLODING, "gradcheck-status")])
+                                              (EXPLODING, "gradcheck-status"),
+                                              (TINY_LAYER, "gradcheck-status pass"),
+                                              (HIDDEN_WRONG, "gradcheck-status fail")])
 def test_a_check_that_cannot_say_is_neither_pass_nor_fail(result, kind):
     assert call_js(VIEW, [["statusClass", result]]) == [kind]
+
+
+def test_a_layer_above_the_threshold_within_its_noise_is_grey_not_a_failure():
+    [bars] = call_js(VIEW, [["barColours", TINY_LAYER]])
+    assert bars == ["#999999", "#999999", "#009E73"]
+    assert call_js(VIEW, [["barColours", HIDDEN_WRONG]]) == [["#009E73", "#D55E00"]]

@@ -56,19 +56,23 @@ function noteMarks(notes) {
   });
 }
 
+// green: under the threshold; grey: over it, but within the rounding noise (the layer's
+// own, or the check passed on the noise floor); orange: a disagreement
+export function barColours(result) {
+  return result.layers.map((r) => (number(r.relative_difference) && r.relative_difference < result.threshold
+    ? "#009E73" : r.within_noise || withinNoise(result) ? "#999999" : "#D55E00"));
+}
+
 function draw(result) {
   // the layer's number under its bar, the axis titled "layer": "layer 3" slanted and cut
   // in a phone's narrow plot
   const {names, values, notes} = barValues(result);
-  // green: under the threshold; grey: over it, but the check passed on the noise floor
-  const colour = (r) => (number(r.relative_difference) && r.relative_difference < result.threshold ? "#009E73"
-    : withinNoise(result) ? "#999999" : "#D55E00");
   plot.hidden = false;
   describePlot(plot, `Relative difference between backprop's gradients and the numerical ones at iteration ` +
     `${result.step}, per layer, on a log scale against the threshold ${result.threshold}: ${coverage(result)} ` +
     `Verdict: ${verdict(result)}.`);
   const span = logRange([...values.filter((v) => v !== null), result.threshold]);
-  return react(plot, [{type: "bar", x: names, y: values, marker: {color: result.layers.map(colour)},
+  return react(plot, [{type: "bar", x: names, y: values, marker: {color: barColours(result)},
   hovertemplate: "layer %{x}: %{y:.3g}<extra></extra>"}], baseLayout({
     margin: {l: 56, r: 10, t: 10, b: 44}, xaxis: {type: "category", tickangle: 0,
       // the threshold named under the axis: a label at its line was run into by the
@@ -134,7 +138,7 @@ function verdict(result) {
     return `no relative difference: ${notFinite(result)}`;
   }
   if (result.passed && diff < result.threshold) {
-    return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient`;
+    return `${measured} < ${result.threshold}, so backprop agrees with the numerical gradient${noisyLayers(result)}`;
   }
   if (withinNoise(result)) {
     // the noise u·|J|/ε swamps gradients that are tiny, or a cost that is huge (an
@@ -148,8 +152,32 @@ function verdict(result) {
     return `${within}; backprop's gradients (${top > 0 ? `‖g‖ up to ${formatNumber(top, 2)}` : "all 0"}) are ` +
       "no larger than that noise, so the numerical gradient cannot tell them from 0: the check cannot tell right from wrong here";
   }
+  const off = result.layers.filter((r) => number(r.relative_difference) && r.relative_difference >= result.threshold &&
+    !r.within_noise);
+  if (diff < result.threshold && off.length && !result.non_finite) {
+    return `${measured} < ${result.threshold} over all layers, but ${layerList(off)} ${off.length === 1 ? "disagrees" : "disagree"} ` +
+      "beyond the rounding noise: its gradients are small beside the others', so the overall difference hides it";
+  }
   if (diff < result.threshold) return `${measured} < ${result.threshold}, but a gradient is not finite, so the check fails`;
   return `${measured} ≥ ${result.threshold}, so backprop and the numerical gradient disagree`;
+}
+
+// "layer 1", "layers 1 and 2", "layers 1, 2 and 3"
+function layerList(layers) {
+  const ls = layers.map((r) => r.l);
+  if (ls.length === 1) return `layer ${ls[0]}`;
+  return `layers ${ls.slice(0, -1).join(", ")} and ${ls[ls.length - 1]}`;
+}
+
+// after an agreement: the layers above the threshold whose differences are rounding noise
+// (their bars are grey), so that the bars above the dashed line do not contradict it
+function noisyLayers(result) {
+  const noisy = result.layers.filter((r) => number(r.relative_difference) && r.relative_difference >= result.threshold &&
+    r.within_noise);
+  if (!noisy.length) return "";
+  const one = noisy.length === 1;
+  return `; ${layerList(noisy)} ${one ? "is" : "are"} above the threshold only by rounding noise: ${one ? "its" : "their"} ` +
+    "gradients are so small that the numerical gradient cannot measure them more closely";
 }
 
 // a layer's relative difference in words: a number, "exactly equal", or why there is none
