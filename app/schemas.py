@@ -252,6 +252,8 @@ ADMISSION = {429: {**error("Too many runs in flight for this client or address; 
                                                "description": "Seconds to wait"}}},
              403: error("A cross-site request (Sec-Fetch-Site: cross-site) would have to "
                         "train this run; it is served only if this process holds it")}
+# routes whose answers take turns as big answers (app.answer_size.BigAnswerSlots)
+BUSY = {503: error("Busy building other large answers; see Retry-After")}
 # every route that names a run by id
 NOT_FOUND = {**ADMISSION, 404: error("Run not found (an unknown or altered id)"),
              308: {**error("An id of the earlier r1 format: Location is the same route "

@@ -172,6 +172,23 @@ def test_big_answers_beyond_the_slots_answer_503(make_client):
     assert busy.get(f"/api/runs/{run_id}/steps/1").status_code == 200
 
 
+@pytest.mark.parametrize("query", ["?steps=1,2", ""])
+def test_histograms_replays_take_turns_with_the_big_answers(make_client, query):
+    """Each replayed step holds a big step's tensors: 16 requests at once for the biggest
+    run's steps took one worker from 0.7 to 1.3 GB. They take turns, and are kept."""
+    busy = make_client(big_answers_at_once=1, big_answer_wait_seconds=0.05)
+    run_id = busy.post("/api/runs", json={"dataset": "moons", "n_samples": 100,
+                                          "hidden_layers": [4], "steps": 3}).json()["id"]
+    busy.app.state.big_answers.free = 0  # another big answer is being built
+    response = busy.get(f"/api/runs/{run_id}/histograms{query}")
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    busy.app.state.big_answers.free = 1
+    answer = busy.get(f"/api/runs/{run_id}/histograms{query}")
+    assert answer.status_code == 200
+    busy.app.state.big_answers.free = 0
+    assert busy.get(f"/api/runs/{run_id}/histograms{query}").json() == answer.json()
+
+
 def test_an_answer_of_13_to_16_digits_counts_as_bigger(make_client):
     """digits=16 builds a cell 3 to 6 times as slowly as digits=6: such an answer takes its
     turn among the big ones at an eighth of the cells, so that a client cannot keep the

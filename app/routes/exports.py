@@ -23,14 +23,13 @@ from app.report import MAX_REPORT_STEPS, report_html
 from app.routes.number_lists import PlainInt, parse_numbers
 from app.routes.runs import check_replays
 from app.run_cache import FINISHED, public_status, wait_finished
-from app.schemas import INVALID, NOT_FOUND, error
+from app.schemas import BUSY, INVALID, NOT_FOUND, error
 
 router = APIRouter(prefix="/api/runs/{run_id}", tags=["exports"],
                    dependencies=[Depends(single_query_values)], responses=INVALID)
 
 MAX_EXPORT_STEPS = 50  # steps an export may name: each is replayed
-ERRORS = {**NOT_FOUND, 409: error("Run still training"),
-          503: error("Busy building other large answers; see Retry-After")}
+ERRORS = {**NOT_FOUND, **BUSY, 409: error("Run still training")}
 ExportStepsQuery = Annotated[str | None, Query(
     description=f"Step numbers, e.g. 0,10 (at most {MAX_EXPORT_STEPS}); default: the first "
                 "and the last step", examples=["0,1"])]

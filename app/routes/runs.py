@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from app.config_limits import check_config
 from app.deps import (
     AnswerCacheDep,
+    BigAnswersDep,
     ClientDep,
     RunCacheDep,
     RunDep,
@@ -24,7 +25,7 @@ from app.record_schemas import Histograms, Scores, Summary
 from app.routes.number_lists import parse_numbers
 from app.run_cache import FINISHED, public_status, wait_finished
 from app.run_ids import encode_run_id
-from app.schemas import ADMISSION, INVALID, NOT_FOUND, RunConfig, RunInfo, error
+from app.schemas import ADMISSION, BUSY, INVALID, NOT_FOUND, RunConfig, RunInfo, error
 from app.serialize import dumps
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=JSONBodyRoute,
@@ -70,13 +71,20 @@ async def summary(ref: RunDep, settings: SettingsDep):
     return Response(body, media_type="application/json")
 
 
+def histograms_json(ref: RunRef, steps: list[int] | None) -> bytes:
+    return dumps(ref.run.histograms(steps=steps))
+
+
 @router.get("/{run_id}/histograms", response_model=Histograms, responses={
-    **NOT_FOUND, 409: error("Run still training")})
-async def histograms(ref: RunDep, steps: StepsQuery = None):
-    """Value histograms per layer: at up to 50 evenly spread steps (computed once, on
-    first request), or at the steps named, each replayed on demand."""
+    **NOT_FOUND, **BUSY, 409: error("Run still training")})
+async def histograms(ref: RunDep, answer_cache: AnswerCacheDep, big_answers: BigAnswersDep,
+                     steps: StepsQuery = None):
+    """Value histograms per layer: at up to 50 evenly spread steps, or at the steps named,
+    each replayed. Replays hold a big step's tensors each, so they take turns with the
+    other big answers (503 with Retry-After when too many wait); an answer is kept."""
     numbers = replayed_steps(ref, steps, "histograms")
-    body = await anyio.to_thread.run_sync(lambda: dumps(ref.run.histograms(steps=numbers)))
+    key = ("histograms", ref.id, None if numbers is None else tuple(numbers))
+    body = await answer_cache.answer(key, True, histograms_json, ref, numbers, big=big_answers)
     return Response(body, media_type="application/json")
 
 

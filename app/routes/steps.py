@@ -24,7 +24,7 @@ from app.deps import (
 from app.record_schemas import Gradcheck, Predictions, StepRecord
 from app.routes.number_lists import PlainInt, parse_numbers
 from app.run_cache import FINISHED, public_status, wait_finished
-from app.schemas import INVALID, NOT_FOUND, error
+from app.schemas import BUSY, INVALID, NOT_FOUND, error
 from app.serialize import FULL, MAX_DIGITS, Form, cost_per_cell, dumps, with_tensors
 from app.step_answer_cache import AnswerCache
 from engine.batches import batch_indices, example_column
@@ -36,7 +36,6 @@ router = APIRouter(prefix="/api/runs/{run_id}/steps", tags=["steps"],
 
 ERRORS = {**NOT_FOUND, 404: error("Run or step not found"),
           409: error("Step not computed yet")}
-BUSY = {503: error("Busy building other large answers; see Retry-After")}
 LayersQuery = Annotated[str | None, Query(description="Layer numbers, e.g. 1,3",
                                           examples=["1"])]
 FieldsQuery = Annotated[str | None, Query(description=f"Tensor names ({', '.join(FIELDS)}), "
