@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
+import orjson
 import plotly
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -114,6 +115,29 @@ def understood_range(value: str) -> bool:
                for first, last in ranges)
 
 
+def json_416(send):
+    """A send that gives Starlette's 416 (a range past the file's end: an empty text/plain
+    answer) the JSON detail every other error has, keeping its Content-Range."""
+    unsatisfied = False
+
+    async def sending(message):
+        nonlocal unsatisfied
+        if message["type"] == "http.response.start" and message["status"] == 416:
+            unsatisfied = True
+            size = dict(message["headers"]).get(b"content-range", b"").split(b"/")[-1].decode()
+            body = orjson.dumps({"detail": f"Range: not satisfiable; the file has {size} bytes"})
+            kept = [(k, v) for k, v in message["headers"]
+                    if k not in (b"content-type", b"content-length")]
+            await send({**message, "headers": [*kept, (b"content-type", b"application/json"),
+                                               (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if not unsatisfied:
+            await send(message)
+
+    return sending
+
+
 class CompressedStaticFiles(StaticFiles):
     """StaticFiles that sends its big files gzipped to clients that accept gzip, and the
     whole file where a Range header is not one it understands (RFC 9110 §14.2: a server
@@ -123,7 +147,7 @@ class CompressedStaticFiles(StaticFiles):
         headers = Headers(scope=scope)
         if "range" in headers and not understood_range(headers["range"]):
             scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"range"]}
-        await super().__call__(scope, receive, send)
+        await super().__call__(scope, receive, json_416(send))
 
     def file_response(self, full_path, stat_result, scope, status_code=200):
         response = super().file_response(full_path, stat_result, scope, status_code)

@@ -195,6 +195,11 @@ def test_a_byte_range_still_gets_its_part(client, header, part):
     assert answer.status_code == 206 and answer.content == whole[part]
 
 
-def test_a_range_past_the_end_is_not_satisfiable(client):
-    answer = client.get(SMALL_FILE, headers={**IDENTITY, "range": "bytes=99999999-"})
+@pytest.mark.parametrize("header", ["bytes=99999999-", "bytes=-0"])
+def test_a_range_past_the_end_is_not_satisfiable_and_says_so_in_json(client, header):
+    answer = client.get(SMALL_FILE, headers={**IDENTITY, "range": header})
     assert answer.status_code == 416
+    size = len(client.get(SMALL_FILE, headers=IDENTITY).content)
+    assert answer.headers["content-range"] == f"bytes */{size}"
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"detail": f"Range: not satisfiable; the file has {size} bytes"}
