@@ -25,6 +25,8 @@ from app.run_ids import (
 from app.settings import Settings
 from app.step_answer_cache import AnswerCache
 from engine.config import ConfigError, normalize_config
+from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
+from engine.optimizers import HYPERPARAMETERS
 from engine.run import Run
 
 
@@ -96,12 +98,23 @@ def config_of(run_id: str, settings: Settings) -> dict:
     try:
         decoded = (decode_legacy_run_id if is_legacy(run_id) else decode_run_id)(run_id)
         config = check_config(decoded, settings)  # in field order, like a POST's answer
-        # the same JSON, not only equal values: an id that spells steps 5 as 5.0 is an alias
-        if json.dumps(config, sort_keys=True) != json.dumps(decoded, sort_keys=True):
+        # the same JSON, not only equal values: an id that spells steps 5 as 5.0 is an alias;
+        # but for hyper-parameters that its optimizer does not read, which ids kept before
+        # they were normalized away (run_from_id moves those to the run's one id)
+        if json.dumps(config, sort_keys=True) != json.dumps(_unread_as_default(decoded),
+                                                            sort_keys=True):
             raise RunIdError("run id config is not normalized")
     except (RunIdError, ConfigError) as err:
         raise HTTPException(status_code=404, detail="Run not found") from err
     return config
+
+
+def _unread_as_default(decoded: dict) -> dict:
+    """An id's config with the optimizer hyper-parameters its optimizer does not read set
+    to their defaults, as normalize_config sets them now."""
+    read = HYPERPARAMETERS.get(decoded.get("optimizer"), ())
+    return {**decoded, **{name: default for name, default in OPTIMIZER_DEFAULTS.items()
+                          if name in decoded and name not in read}}
 
 
 # what a path or query as the client sent it keeps (its escapes too); anything else is encoded
@@ -130,10 +143,11 @@ def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
 
 async def run_from_id(run_id: RunIdPath, request: Request, run_cache: RunCacheDep,
                       settings: SettingsDep, client: ClientDep) -> RunRef:
-    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id; one that
+    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id (or one that
+    kept a hyper-parameter its optimizer does not read) to the run's one id; one that
     this process does not hold is admitted (429, 403) and queued, as a POST would be."""
     config = config_of(run_id, settings)
-    if is_legacy(run_id):
+    if is_legacy(run_id) or encode_run_id(config) != run_id:  # r1, or an unread hyper-parameter
         raise _moved(request, run_id, encode_run_id(config))
     _check_query_names(request)  # before a run this process lacks is queued to train
     return RunRef(run_id, config, await obtain(run_cache, config, client))

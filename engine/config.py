@@ -14,7 +14,7 @@ from engine.initializers import INITS
 from engine.losses import LOSSES
 from engine.mistakes import BUGS
 from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
-from engine.optimizers import OPTIMIZERS
+from engine.optimizers import HYPERPARAMETERS, OPTIMIZERS
 
 
 class ConfigError(ValueError):
@@ -186,6 +186,10 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
     for field in limits:
         if cfg.get(field) is not None and field != "batch_size":
             cfg[field] = _number(field, cfg[field], limits[field])
+    # an optimizer's hyper-parameter that it does not read is its default: one run, one id
+    for name, default in OPTIMIZER_DEFAULTS.items():
+        if name not in HYPERPARAMETERS[cfg["optimizer"]]:
+            cfg[name] = default
     cfg["hidden_layers"] = _hidden_layers(cfg["hidden_layers"], max_layers, max_width)
     L = len(cfg["hidden_layers"]) + 1
     cfg["activations"] = _activations(cfg["activations"], L, info)

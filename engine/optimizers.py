@@ -42,6 +42,9 @@ def adam(g, state, hp):
 
 OPTIMIZERS = {"gd": gd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}
 MOMENTS = {"gd": (), "momentum": ("v",), "rmsprop": ("s",), "adam": ("v", "s")}
+# the hyper-parameters (of DEFAULTS) each optimizer reads: a config's others change nothing
+HYPERPARAMETERS = {"gd": (), "momentum": ("beta",), "rmsprop": ("beta2", "epsilon"),
+                   "adam": ("beta1", "beta2", "epsilon")}
 
 
 def init_state(optimizer, theta):

@@ -13,6 +13,7 @@ from engine.config import (
     normalize_config,
 )
 from engine.datasets import CATALOGUE, split_sizes
+from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
 from engine.run import Run
 
 M_TRAIN_DEFAULT = split_sizes(400, 0.2)[0]  # 320 training examples of the default moons
@@ -271,6 +272,26 @@ def test_accepted_adam_betas_train(field):
         return
     run = Run(cfg).train()
     assert run.status == "done", run.diverged
+
+
+HYPER = {"beta": 0.5, "beta1": 0.6, "beta2": 0.7, "epsilon": 0.01}
+
+
+@pytest.mark.parametrize(("optimizer", "kept"), [
+    ("gd", set()), ("momentum", {"beta"}), ("rmsprop", {"beta2", "epsilon"}),
+    ("adam", {"beta1", "beta2", "epsilon"})])
+def test_a_hyper_parameter_the_optimizer_does_not_read_is_its_default(optimizer, kept):
+    """So that a run has one config, and one id, whatever unread values came with it."""
+    cfg = normalize_config({"optimizer": optimizer, **HYPER})
+    assert {k for k in HYPER if cfg[k] == HYPER[k]} == kept
+    assert {k: cfg[k] for k in set(HYPER) - kept} == \
+        {k: OPTIMIZER_DEFAULTS[k] for k in set(HYPER) - kept}
+
+
+def test_an_unread_hyper_parameter_is_still_checked():
+    with pytest.raises(ConfigError) as info:
+        normalize_config({"optimizer": "gd", "beta": 2})
+    assert info.value.field == "beta"
 
 
 def test_server_may_allow_more():

@@ -264,3 +264,29 @@ def test_minus_zero_is_zero(client, field):
                                                                   field: 0.0}).json()["id"]
     assert str(answer.json()["config"][field]) == "0.0"
     assert client.get(f"/api/runs/{answer.json()['id']}/summary").status_code == 200
+
+
+@pytest.mark.parametrize("extra", [{"beta": 0.5}, {"epsilon": 0.5}, {"beta1": 0.5, "beta2": 0.9}])
+def test_a_hyper_parameter_that_gd_does_not_read_gives_the_same_run_and_id(client, extra):
+    one = client.post("/api/runs", json={"steps": 5}).json()
+    other = client.post("/api/runs", json={"steps": 5, **extra}).json()
+    assert other["id"] == one["id"] and other["config"] == one["config"]
+
+
+def test_an_id_that_kept_an_unread_hyper_parameter_moves_to_the_runs_one_id(client):
+    """Ids issued before such values were normalized away keep working: a 308 to the one
+    id, as an r1 id's; a value that the optimizer reads is another run."""
+    config = normalize_config({"steps": 5})
+    canonical, alias = encode_run_id(config), encode_run_id({**config, "beta": 0.5})
+    moved = client.get(f"/api/runs/{alias}/summary", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/api/runs/{canonical}/summary"
+    assert client.get(f"/api/runs/{alias}/summary").json() == \
+        client.get(f"/api/runs/{canonical}/summary").json()
+    check = client.get(f"/api/run-ids/{alias}").json()
+    assert check["valid"] is True and check["id"] == canonical
+    # not normalized in a field that counts: no run this server issued
+    assert client.get(f"/api/runs/{encode_run_id({**config, 'steps': 5.0})}").status_code == 404
+    momentum = normalize_config({"steps": 5, "optimizer": "momentum", "beta": 0.5})
+    assert client.get(f"/api/runs/{encode_run_id(momentum)}", follow_redirects=False
+                      ).status_code == 200
