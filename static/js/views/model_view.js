@@ -149,13 +149,26 @@ function confusion(frame) {
   return {counts, accuracy: right / Y.shape[1]};
 }
 
+// the caption's words for the P(y = 1) = 0.5 line: where the grid's served probabilities
+// all lie on one side of 0.5, there is no line to draw, and the caption says so
+export function levelLine(boundary) {
+  const values = boundary.output.data.flat().filter((v) => v !== null);
+  if (values.length && values.every((v) => v > 0.5)) {
+    return "no black line: P(y = 1) > 0.5 everywhere on the grid, so every point is predicted class 1";
+  }
+  if (values.length && values.every((v) => v < 0.5)) {
+    return "no black line: P(y = 1) < 0.5 everywhere on the grid, so every point is predicted class 0";
+  }
+  return "black line: P(y = 1) = 0.5";
+}
+
 // {ext, paint, axes, caption}: the served grid spans every example of the run's data, so
 // the axes stay fixed through a run and a step change only repaints the canvas
 function figure(frame) {
   const {t, boundary} = frame, note = frame.finite ? "" : NOT_FINITE;
   if (boundary && boundary.kind !== "regression" && boundary.y) {
     const ext = {x: ends(boundary.x), y: ends(boundary.y)};
-    const shade = boundary.kind === "classification" ? "black line: P(y = 1) = 0.5" : "shade: the predicted class";
+    const shade = boundary.kind === "classification" ? levelLine(boundary) : "shade: the predicted class";
     return {ext, paint: paintBoundary, axes: {xaxis: {title: {text: "x₁"}, range: ext.x}, yaxis: {title: {text: "x₂"}, range: ext.y}},
       caption: `Decision boundary of θ at iteration ${t}, evaluated by the engine on a ${boundary.x.length} × ${boundary.y.length} grid, over this step's batch; ${shade}${note}`};
   }
