@@ -49,8 +49,13 @@ export function createControls(store, actions) {
   $("pace").replaceChildren(...Object.keys(PACES).map((name) => new Option(name, name)));
   $("pace").title = `seconds per phase while the phases play: ${Object.entries(PACES).map(([name, ms]) => `${name} ${ms / 1000} s`).join(", ")}`;
   $("pace").addEventListener("change", (e) => store.set({pace: e.target.value}));
-  $("presenter").addEventListener("click", () =>
-    store.set({layout: store.get().layout === "presenter" ? "page" : "presenter"}));
+  $("presenter").addEventListener("click", (e) => {
+    store.set({layout: store.get().layout === "presenter" ? "page" : "presenter"});
+    // clicked with a mouse (detail: the click count; 0 from a key): the button lets the
+    // focus go, so that the teacher's next Space plays, rather than pressing it again and
+    // leaving the layout. A keyboard user's focus stays where it was
+    if (e.detail > 0) e.currentTarget.blur();
+  });
   $("quiz-toggle").addEventListener("click", () => store.set({quiz: !store.get().quiz}));
   bindDisclosures();
   trackBarHeight();

@@ -108,3 +108,24 @@ def test_a_control_of_the_sticky_bar_takes_the_focus_where_the_page_stands(page,
     page.get_by_test_id("step-next").click()
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 11 ")
     assert page.evaluate("scrollY") == before
+
+
+def test_space_after_clicking_presenter_plays_and_keeps_the_layout(page, server):
+    """A teacher clicks 'presenter' with the mouse, then presses Space to play: the button
+    had kept the focus, and Space pressed it again, leaving the layout."""
+    open_page(page, server, "?it=3")
+    page.locator("#presenter").click()
+    expect(page).to_have_url(re.compile(r"[?&]layout=presenter"))
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Pause")
+    expect(page).to_have_url(re.compile(r"[?&]layout=presenter"))
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("play-toggle")).to_contain_text("Play")
+
+
+def test_the_presenter_button_keeps_a_keyboard_users_focus(page, server):
+    open_page(page, server, "?it=3")
+    page.locator("#presenter").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]layout=presenter"))
+    expect(page.locator("#presenter")).to_be_focused()
