@@ -153,10 +153,12 @@ class Scores(TypedDict):
 # per tensor: its counts per bin, one list per step; and, where the engine gives them,
 # the exact [min, max] of its finite entries per step ([null, null] when there are none)
 # and their exact percentiles at `percentiles` (nulls when there are none)
+# and how many of its entries are not finite (left out of the others), per step
 _EXACT = [f"{name}_{kind}" for kind in ("range", "percentiles") for name in HISTOGRAM_TENSORS]
 HistogramLayer = TypedDict("HistogramLayer", {
     "l": int, **{name: list[list[int]] for name in HISTOGRAM_TENSORS},
-    **{key: NotRequired[list[list[float | None]]] for key in _EXACT}})
+    **{key: NotRequired[list[list[float | None]]] for key in _EXACT},
+    **{f"{name}_non_finite": NotRequired[list[int]] for name in HISTOGRAM_TENSORS}})
 
 
 class Histograms(TypedDict):

@@ -91,6 +91,7 @@ def test_histogram_percentiles_are_each_tensors_own(raw):
         for k, t in enumerate(h["steps"]):
             for name, tensor in _tensors(run.step_record(t)["layers"][entry["l"] - 1]).items():
                 finite = tensor[np.isfinite(tensor)].ravel().tolist()
+                assert entry[f"{name}_non_finite"][k] == tensor.size - len(finite)
                 served = entry[f"{name}_percentiles"][k]
                 if not finite:
                     assert all(np.isnan(v) for v in served)
@@ -98,6 +99,17 @@ def test_histogram_percentiles_are_each_tensors_own(raw):
                 expected = [_percentile(finite, q) for q in PERCENTILES]
                 np.testing.assert_allclose(served, expected, rtol=1e-12, err_msg=f"{t} {name}")
                 assert served[0] == min(finite) and served[-1] == max(finite)
+
+
+def test_entries_that_are_not_finite_are_counted_apart():
+    """The diverging run's last step: Z[1] holds entries that are ±inf or NaN, which no bin
+    counts; the histograms say how many were left out."""
+    run = Run(normalize_config(GROWS_PAST_THE_BINS)).train()
+    last = run.num_steps - 1
+    h = run.histograms(steps=[0, last])
+    left_out = [entry[f"{name}_non_finite"] for entry in h["layers"] for name in HISTOGRAM_TENSORS]
+    assert all(counts[0] == 0 for counts in left_out)
+    assert any(counts[1] > 0 for counts in left_out)
 
 
 def test_percentiles_reach_past_the_last_bin_where_the_bins_cannot():

@@ -105,3 +105,25 @@ def test_a_run_that_diverges_by_its_mistake_names_the_mistake(page, server):
     expect(alert).not_to_contain_text("probably too large")
     open_page(page, server, "?dataset=sine&hidden_layers=16,16&learning_rate=5")
     expect(alert).to_contain_text("The learning rate (5) is probably too large")
+
+
+# the counts of Z, A, dZ and dW left out of the histograms at the last step, from the engine
+LEFT_OUT = """() => [...document.querySelectorAll('#view-distributions .dist-panel')]
+  .map(p => (p.layout.annotations || []).map(a => a.text)
+    .find(t => t.includes('not finite')) || '')"""
+
+
+def test_the_distributions_say_how_many_entries_are_not_finite(page, server):
+    """A band cannot draw NaN or ±∞: the panels of the diverged step count them, from the
+    engine's histograms, where the distributions had drawn Z[3]'s finite entries only."""
+    open_page(page, server, DIVERGED + "&phase=forward-3&layer=3")
+    view = page.get_by_test_id("view-distributions")
+    view.scroll_into_view_if_needed()
+    expect(view).to_contain_text("not finite")
+    notes = page.evaluate(LEFT_OUT)
+    assert notes[0].endswith("not finite") and int(notes[0].split()[0]) > 0  # Z[3]
+    words = view.get_attribute("aria-label")  # the panels in words
+    assert "Z[3] median" in words and "entries not finite, left out" in words
+    # at iteration 0 every entry is finite: no note
+    page.get_by_test_id("step-slider").fill("0")
+    expect(view).not_to_contain_text("not finite")

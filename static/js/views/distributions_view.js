@@ -17,6 +17,9 @@ const PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100];
 const BAND_ALPHA = [0.15, 0.25, 0.35, 0.5];
 // the 2 × 2 grid's gaps, each a fraction of a cell, as Plotly's layout.grid takes them
 const GRID_GAP = {x: 0.15, y: 0.3};
+// the left margin, and where a wider one holds tick labels such as "1.5×10²⁹⁹", the gap
+// between the columns, where the right panels' labels stand, widened alike
+const NARROW_MARGIN = 50, WIDE_GAP_X = 0.34;
 let container = null, figures = null, cache = null;
 
 // percentile q of counts over bins whose inner edges are `edges` (outer bins clamp)
@@ -75,7 +78,7 @@ function histogramPanels(h, summary, l) {
     }
     // gradients are mostly near 0 with rare large entries: their extremes would squash
     // every other band flat, so the axis fits the inner bands and clips the palest
-    return {title: `${name}[${l}]`, x: h.steps,
+    return {title: `${name}[${l}]`, x: h.steps, nonFinite: layer[`${name}_non_finite`] || null,
       bands: [0, 1, 2, 3].map((b) => [p[b], p[8 - b]]), mid: p[4], midName: "median", clipOuter: name.startsWith("d")};
   });
 }
@@ -124,15 +127,22 @@ function cellDomain(k, gap) {
 function panelLayout(frame, panel, k, left) {
   const y = yRange(panel), x = panel.x;
   // a phone's panels are 170 px wide: the long note would run into the next panel's title
-  const clipped = isPhone() ? "clipped" : "palest band clipped";
+  const gap = left > NARROW_MARGIN ? WIDE_GAP_X : GRID_GAP.x;
+  // the wide gap leaves the right panels' titles less room
+  const clipped = isPhone() || gap === WIDE_GAP_X ? "clipped" : "palest band clipped";
   const note = y.clipped ? ` <span style="font-weight:normal">(${clipped})</span>` : "";
+  // entries that no band can draw, said inside the plot, in its top left corner (the
+  // title's line has no room beside "palest band clipped")
+  const missing = leftOut(frame, panel);
+  const inside = missing ? [{text: missing, showarrow: false, xref: "x domain", yref: "y domain", x: 0.01, y: 0.99,
+    xanchor: "left", yanchor: "top", bgcolor: "rgba(255,255,255,0.85)", font: {color: "#B2182B"}}] : [];
   return baseLayout({margin: {l: left, r: 10, t: 24, b: 30}, ...(k ? {paper_bgcolor: "rgba(0,0,0,0)"} : {}),
     annotations: [{text: `<b>${panel.title}</b>${note}`, showarrow: false, xref: "x domain", yref: "y domain",
-      x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"}],
+      x: 0, y: 1.02, xanchor: "left", yanchor: "bottom"}, ...inside],
     shapes: [{...stepMarker(frame.t), yref: "y domain"}],
     // the tick labels stay inside the figure: Plotly need not measure each one to hide those
     // that would not (its default, "hide past div"), which took a quarter of a layer change
-    xaxis: {domain: cellDomain(k % 2, GRID_GAP.x), range: [x[0], Math.max(x[x.length - 1], x[0] + 1)],
+    xaxis: {domain: cellDomain(k % 2, gap), range: [x[0], Math.max(x[x.length - 1], x[0] + 1)],
       ticklabeloverflow: "allow"},
     yaxis: {domain: cellDomain(1 - Math.floor(k / 2), GRID_GAP.y), exponentformat: "power",
       type: panel.bands.length ? "linear" : "log", range: y.range, ticklabeloverflow: "allow"}});
@@ -147,7 +157,15 @@ function leftMargin(panels) {
     const top = Math.max(...yRange(p).range.map(Math.abs));
     return top >= 1e5 || (top > 0 && top < 0.01);
   });
-  return wide ? 68 : 50;
+  return wide ? 68 : NARROW_MARGIN;
+}
+
+// the entries of a panel's tensor that are not finite at the histogram step shown (the
+// engine counts them apart: no band can draw them), in words; "" where there are none
+function leftOut(frame, panel) {
+  if (!panel.nonFinite) return "";
+  const k = Math.max(0, panel.x.findLastIndex((s) => s <= frame.t)), n = panel.nonFinite[k];
+  return n ? `${n} not finite${panel.x[k] === frame.t ? "" : ` at ${panel.x[k]}`}` : "";
 }
 
 const valueText = (v) => (v === null || v === undefined ? "—" : Number.isFinite(v) ? formatNumber(v, 3) : "not finite");
@@ -158,7 +176,8 @@ function gist(frame, panels) {
   const x = panels[0].x, k = Math.max(0, x.findLastIndex((s) => s <= frame.t));
   const at = x[k] === frame.t ? "" : ` (last histogram: iteration ${x[k]})`;
   const words = panels.map((p) => `${p.title.split(":")[0]} ${p.midName} ${valueText(p.mid[k])}` +
-    (p.bands.length ? `, from ${valueText(p.bands[0][0][k])} to ${valueText(p.bands[0][1][k])}` : ""));
+    (p.bands.length ? `, from ${valueText(p.bands[0][0][k])} to ${valueText(p.bands[0][1][k])}` : "") +
+    (p.nonFinite && p.nonFinite[k] ? ` (${p.nonFinite[k]} entries not finite, left out)` : ""));
   return `Distributions of layer ${frame.layer} over the iterations. At iteration ${frame.t}${at}: ${words.join("; ")}.`;
 }
 
