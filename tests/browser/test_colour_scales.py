@@ -102,12 +102,19 @@ def test_a_zero_init_runs_tiny_z_reads_as_zero_beside_x(page, server, scale, z_n
     assert page.evaluate(PALENESS, "A_prev") < 150  # X ≈ ±2 keeps its strong colours
     # the shared bar says that Z is faint, and how small it is; X is not faint
     middles = {bar["name"]: bar["labels"][1] for bar in shown_bars(page)}
+    overlay = page.locator("#view-cache .slot[data-name=Z] .faint-overlay")
     if scale == "shared":
         assert "faint: its max" in middles["Z"]
         assert number(middles["Z"].split("its max ")[1]) == pytest.approx(z_top, rel=0.05)
+        # and over the heatmap, in sight where nothing hovers (a projector, a phone)
+        expect(overlay).to_be_visible()
+        expect(overlay).to_contain_text("near white: max |x| ")
+        assert number(overlay.text_content().split("|x| ")[1]) == pytest.approx(z_top, rel=0.05)
     else:
         assert "faint" not in middles["Z"]
+        expect(overlay).to_be_hidden()
     assert "faint" not in middles["A_prev"]
+    expect(page.locator("#view-cache .slot[data-name=A_prev] .faint-overlay")).to_be_hidden()
 
 
 def test_a_scale_the_page_does_not_know_falls_back_to_shared(page, server):

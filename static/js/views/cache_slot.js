@@ -60,6 +60,7 @@ function entryAt(t, i, j, fy = 0, fx = 0) {
 // the colour bar: numbers at both ends and 0 in the middle (the mask: 0 and 1)
 function drawBar(slot, range) {
   const bar = slot.bar;
+  slot.faintEl.hidden = true;
   if (!range) {
     bar.dataset.low = "0";
     bar.dataset.high = "1";
@@ -83,6 +84,11 @@ function drawBar(slot, range) {
   setHTML(bar.labels[1], `0${range.eps ? ` · ε ${formatNumber(range.eps, 2)}` : ""}${own ? " · own max" : ""}` +
     (faint ? `<span class="faint-note"> · faint: its max ${formatNumber(range.own, 2)}</span>` : ""));
   bar.classList.toggle("faint", faint);
+  if (faint) {
+    // short: a 1 × 8 W of a presenter's inspector has two lines of room; the bar gives ±top
+    setText(slot.faintEl, `near white: max |x| ${formatNumber(range.own, 2)}`);
+    slot.faintEl.hidden = false;
+  }
   setText(bar.labels[2], formatNumber(top, 2));
   if (!top) {  // a range of 0 says what the tensor holds rather than "0  0 · own max  0"
     const rows = slot.tensor ? slot.tensor.data : [];
@@ -202,11 +208,15 @@ export function createSlot(name, hooks) {
   const el = element("div", "slot"), title = element("div", "slot-title");
   const box = element("div", "heatmap-box"), canvas = element("canvas", "heatmap");
   const cursorEl = element("div", "cell-cursor"), bar = element("div", "colour-bar");
+  // over a heatmap that its shared range draws near white: how small it is, in sight on a
+  // projector or a phone, where the bar has no room and nothing hovers
+  const faintEl = element("div", "faint-overlay");
+  faintEl.hidden = true;
   el.dataset.name = name;
   el.classList.toggle("vector", VECTORS.has(name));
   Object.assign(canvas.dataset, {testid: `cache-slot-${name}`, name});
   canvas.tabIndex = 0;
-  box.append(canvas, cursorEl);
+  box.append(canvas, cursorEl, faintEl);
   bar.strip = element("div", "bar-strip");
   bar.labels = [element("span", "bar-low"), element("span", "bar-zero"), element("span", "bar-high")];
   const ticks = element("div", "bar-ticks");
@@ -214,7 +224,7 @@ export function createSlot(name, hooks) {
   bar.append(bar.strip, ticks);
   if (barWidths) barWidths.observe(bar);
   el.append(title, box, bar);
-  const slot = {name, el, title, canvas, cursorEl, bar, tensor: null, cursor: [0, 0],
+  const slot = {name, el, title, canvas, cursorEl, bar, faintEl, tensor: null, cursor: [0, 0],
     direction: VECTORS.has(name) ? "to top" : "to right"};
   listen(slot, hooks);
   return slot;
