@@ -71,7 +71,8 @@ const unscored = (summary) => ((summary.evaluated_every || 1) > 1
 const CAPTIONS = {
   cost: (runs, t) => `cost J at iteration ${t}: ` + runs.map((r) => `${r.name} ${valueAt(r.summary.cost, t)}`).join(", "),
   score: (runs, t) => `${scoreName(runs[0].run)} at iteration ${t}: ` +
-    runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", "),
+    runs.map((r) => `${r.name} ${valueAt(r.summary[scoreKey(r.run)] || [], t, unscored(r.summary))}`).join(", ") +
+    belowTheAxis(runs),
   // (HTML: each layer's number after a swatch of its line's colour, the figure's key)
   flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer, A solid, B dashed: ` +
     runs.map((r, k) => `${r.name} ` + r.summary.layers.map((s) =>
@@ -84,6 +85,17 @@ const HTML_CAPTIONS = new Set(["flow"]);
 // a short line in layer l's colour, as the flow figure draws it for run k (B's dashed)
 const swatch = (l, k) => `<span class="layer-swatch" aria-hidden="true" ` +
   `style="border-color: ${layerColour(l)}; border-top-style: ${DASH[k] === "dash" ? "dashed" : "solid"}"></span>`;
+
+// R² below −1 (a diverging run's falls to −2e209) leaves the plot, whose axis stops at −1:
+// the caption says whose line, and how low it went
+export function belowTheAxis(runs) {
+  const low = runs.filter((r) => r.run.task === "regression").map((r) => {
+    const values = (r.summary.train_r2 || []).filter((v) => Number.isFinite(v));
+    const least = Math.min(...values);
+    return values.length && least < -1 ? `${r.name}'s falls to ${formatNumber(least, 2).replace("-", "−")}` : "";
+  }).filter(Boolean);
+  return low.length ? `; R² below −1 is off the plot: ${low.join(", ")}` : "";
+}
 
 // the layers whose ‖dW‖ is 0 at every iteration (a zero init's hidden layers) have no line
 // on the log axis: the caption names them rather than leave them missing without a word
