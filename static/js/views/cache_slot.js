@@ -26,18 +26,34 @@ const CHAR_EM = 0.62, NOTE_ROOM = 140;
 // the rest); the width comes from a ResizeObserver, so drawing never forces a layout
 function fitTicks(bar) {
   const width = Number(bar.dataset.width);
-  if (!width || bar.closest(".vector")) return;  // a vector's labels stand beside its bar
+  if (bar.closest(".vector")) return fitColumnTicks(bar);  // a vector's labels stand beside its bar
+  if (!width) return;
   const [low, zero, high] = bar.labels;
   const note = zero.querySelector(".faint-note");
   const zeroChars = zero.textContent.length - (note && width < NOTE_ROOM ? note.textContent.length : 0);
-  const size = document.documentElement.classList.contains("big") ? 12 : 10;
+  const size = tickSize();
   const needed = (low.textContent.length + zeroChars + high.textContent.length) * CHAR_EM * size + 12;
   bar.classList.toggle("tight", !bar.mask && needed > width);
+}
+
+// the font size of the bars' numbers (cache.css: 10 px, 12 in large text, 14 projected)
+function tickSize() {
+  const classes = document.documentElement.classList;
+  return classes.contains("presenter") ? 14 : classes.contains("big") ? 12 : 10;
+}
+
+// a column's bar (b, db) stands as tall as its heatmap: where that is shorter than three
+// lines of its numbers (the presenter layout's heatmaps shrink to the window), the 0 in the
+// middle goes, so that the top and bottom numbers do not run into it
+function fitColumnTicks(bar) {
+  const height = Number(bar.dataset.height);
+  if (height) bar.classList.toggle("short", !bar.mask && height < 3 * 1.2 * tickSize() + 2);
 }
 
 const barWidths = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => {
   for (const entry of entries) {
     entry.target.dataset.width = String(entry.contentRect.width);
+    entry.target.dataset.height = String(entry.contentRect.height);
     fitTicks(entry.target);
   }
 });
