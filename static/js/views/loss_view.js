@@ -7,6 +7,7 @@
 // the series come from the summary, once per run.
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
+import {isPhone} from "../dom.js";
 import {scoredPoints, trainedAt} from "../run_session.js";
 
 let plot = null, caption = null, traces = null, tracesKey = null, ranges = null;
@@ -175,6 +176,14 @@ function ringRoom([first, last]) {
   return [first - pad, last + pad];
 }
 
+// the score axis's ticks, every dtick across its range; on a phone's narrow plot without
+// the lowest, whose label stands in the corner where the last iteration's does ("300⁰")
+export function rightTicks([low, high], dtick, phone = isPhone()) {
+  const ticks = [];
+  for (let k = Math.ceil(low / dtick - 1e-9); k * dtick <= high + 1e-9; k++) ticks.push(Number((k * dtick).toFixed(6)));
+  return phone ? ticks.slice(1) : ticks;
+}
+
 export function update(frame) {
   const key = `${frame.run.id}:${Boolean(frame.spreadScores)}`;
   if (key !== tracesKey) {
@@ -204,7 +213,7 @@ export function update(frame) {
     // a diverging cost reaches 1e89 and more: the margin grows to hold its tick labels
     yaxis: {title: {text: ranges.y.type === "log" ? "cost J (log)" : "cost J"}, ...ranges.y, automargin: true},
     yaxis2: {title: {text: regression ? "R²" : "accuracy"}, overlaying: "y", side: "right",
-      range: ranges.y2, dtick: regression ? 0.5 : 0.2, showgrid: false, zeroline: false},
+      range: ranges.y2, tickvals: rightTicks(ranges.y2, regression ? 0.5 : 0.2), showgrid: false, zeroline: false},
     // at the left: Plotly's mode bar takes the top right corner (shown while the mouse is over it)
     legend: {orientation: "h", y: 1.01, x: 0, xanchor: "left", yanchor: "bottom"},
     shapes: [stepMarker(frame.t), dot],
