@@ -216,6 +216,9 @@ def test_a_clickers_page_keys_walk_the_tour_and_bring_the_views_back(page, serve
     count = page.get_by_test_id("lesson-count")
     page.keyboard.press("PageDown")
     expect(count).to_have_text("1 / 4")
+    # the second run drawn first: "↓ the two runs" scrolls once, to where it stands then
+    expect(page.locator("#view-compare .compare-plot.js-plotly-plot")).to_have_count(3)
+    expect(page.get_by_test_id("view-compare")).to_contain_text("elementwise")
     page.get_by_test_id("lesson-to-compare").click()
     views = page.locator(".views")
     assert views.evaluate("(v) => v.scrollTop") > 200
