@@ -29,10 +29,18 @@ const PARAMS_READ = {Z: ["W", "b"], dA: ["W"], dW: ["W", "dW"], db: ["db"], W: [
 
 // "(w)(a) + (w)(a) + … (5 more terms)": the terms of a sum of `total` terms, each a served
 // number. the sum itself is not taken here: each formula ends with the engine's value
-function termsOf(pairs, total = pairs.length) {
-  const shown = pairs.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
-  const more = total - SHOWN_TERMS;
-  return shown + (more > 0 ? ` + … (${more} more term${more === 1 ? "" : "s"})` : "");
+export function termsOf(pairs, total = pairs.length) {
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  // where every term is at hand, those with a factor exactly 0 (a ReLU's off units) add
+  // nothing: the terms shown are the others, and the zeros are counted (no product taken)
+  const zeros = total === pairs.length ? pairs.filter(([p, q]) => p === 0 || q === 0).length : 0;
+  if (zeros && zeros === total) return `0  (all ${plural(total, "term")} have a factor 0)`;
+  const kept = zeros ? pairs.filter(([p, q]) => p !== 0 && q !== 0) : pairs;
+  const shown = kept.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
+  const more = total - zeros - Math.min(SHOWN_TERMS, kept.length);
+  const notes = [more > 0 ? `${plural(more, "more term")}` : "",
+    zeros ? `${plural(zeros, "term")} with a factor 0 left out` : ""].filter(Boolean).join("; ");
+  return shown + (more > 0 ? " + …" : "") + (notes ? ` (${notes})` : "");
 }
 
 // entry (i, j) of tensor t: a batch tensor is held as the one column j of the clicked example
