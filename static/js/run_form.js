@@ -102,7 +102,20 @@ export function createRunForm(form, options, onSubmit) {
     }
     grid.append(wrap);
   }
+  closesOnEscape(form.closest("details"));
   return wireForm(form, options, inputs, activationBox, onSubmit);
+}
+
+// Esc in the open form folds it away, and the focus goes to its summary, as Esc closes the
+// page's other disclosures (the lessons menu, the keys' help)
+function closesOnEscape(details) {
+  if (!details) return;
+  details.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || !details.open) return;
+    e.preventDefault();
+    details.open = false;
+    details.querySelector("summary").focus();
+  });
 }
 
 // a dataset change resets the output activation, loss and noise to the new dataset's

@@ -192,3 +192,15 @@ def test_a_refusal_naming_the_activations_outlines_them(page, server):
     expect(page.get_by_test_id("alert")).to_contain_text("activations")
     expect(page.locator("#configure")).to_have_attribute("open", "")  # to mend the field
     expect(page.locator("#field-activations")).to_have_attribute("aria-invalid", "true")
+
+
+def test_escape_in_the_form_folds_it_away_and_gives_the_focus_to_its_summary(page, server):
+    open_page(page, server)
+    summary = page.locator("#configure summary")
+    summary.click()
+    page.locator("#field-learning_rate").focus()
+    page.keyboard.press("Escape")
+    expect(page.locator("#configure")).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()
+    page.keyboard.press("Escape")  # closed: Esc does nothing more
+    expect(page.locator("#configure")).not_to_have_attribute("open", "")
