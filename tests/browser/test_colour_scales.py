@@ -250,3 +250,13 @@ def test_the_note_says_what_a_bars_own_max_and_italic_numbers_mean(page, server,
     assert own == any("own max" in " ".join(b["labels"]) for b in bars)
     assert italic == ("italic numbers: from the drawn block means" in note.inner_text())
     assert (own or italic) == ("lesson=divergence" in query)  # the cases are what they say
+
+
+def test_the_zero_init_lessons_faint_gradients_say_so_over_their_heatmaps(page, server):
+    """The zeros-symmetry lesson's second stop: dW[2]'s four −0.003125 are near white beside
+    dZ[2]'s ±0.5, as its words say; Z[2], exactly 0 everywhere, says "all 0"."""
+    open_page(page, server, "?lesson=zeros-symmetry&tour=2")
+    overlay = "#view-cache .slot[data-name={}] .faint-overlay"
+    expect(page.locator(overlay.format("dW"))).to_have_text("near white: max |x| 0.0031")
+    expect(page.locator(overlay.format("Z"))).to_have_text("all 0")
+    expect(page.locator(overlay.format("dZ"))).to_be_hidden()

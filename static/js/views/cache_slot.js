@@ -102,7 +102,7 @@ function drawBar(slot, range) {
   bar.classList.toggle("faint", faint);
   if (faint) {
     // short: a 1 × 8 W of a presenter's inspector has two lines of room; the bar gives ±top
-    setText(slot.faintEl, `near white: max |x| ${formatNumber(range.own, 2)}`);
+    setText(slot.faintEl, range.own === 0 ? "all 0" : `near white: max |x| ${formatNumber(range.own, 2)}`);
     slot.faintEl.hidden = false;
   }
   setText(bar.labels[2], formatNumber(top, 2));
