@@ -150,6 +150,11 @@ SPECIAL = {
     "alias": SOLUTION.replace("def linear_backward(", "def my_linear_backward(").replace(
         "    dW = 1 / m * np.dot(dZ, A_prev.T)", "    dW = np.dot(dZ, A_prev.T)")
     + "\n\nlinear_backward = my_linear_backward\n",
+    # another name for a skipped import's function: missing, as the import alone leaves it
+    "alias of a skipped import": SOLUTION.replace(
+        "def relu_backward(dA, cache):\n    Z = cache\n    dZ = np.array(dA, copy=True)\n"
+        "    dZ[Z <= 0] = 0\n    return dZ\n",
+        "from dnn_utils import relu_backward as rb\nrelu_backward = rb\n"),
     # mistakes that no mutation makes, with a hint of their own
     "shared default": SOLUTION.replace("def L_model_forward(X, parameters):\n    caches = []\n",
                                        "def L_model_forward(X, parameters, caches=[]):\n"),
@@ -316,3 +321,13 @@ def test_more_mistakes_are_found_and_explained(reports, name, function, status, 
     assert row["status"] == status
     assert report["first_failure"]["function"] == function
     assert report["first_failure"]["hint"].startswith(hint)
+
+
+def test_an_alias_of_a_skipped_import_leaves_the_function_missing(reports):
+    """relu_backward = rb after a `from dnn_utils import ... as rb` that fails: the engine's
+    own is used, as with the import alone; the alias is a note, not an error."""
+    report = reports["alias of a skipped import"]
+    statuses = {f["name"]: f["status"] for f in report["functions"]}
+    assert statuses["relu_backward"] == "missing"
+    assert report.exit_status == 0
+    assert any(note.startswith("skipped `relu_backward`") for note in report["notes"])

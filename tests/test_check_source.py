@@ -240,9 +240,9 @@ def test_defs_and_imports_in_try_and_with_blocks_are_read_as_jupyter_runs_them(t
 @pytest.mark.parametrize(("source", "defs", "notes"), [
     # a lambda, and another function's name, are definitions: they run without a call
     ("sigmoid = lambda Z: (1 / (1 + np.exp(-Z)), Z)", ["sigmoid"], []),
-    ("def mine(dZ, cache):\n    return 1\nlinear_backward = mine", ["mine", "linear_backward"],
-     []),
+    ("def mine(dZ, cache):\n    return 1\nlinear_backward = mine", ["mine"], []),
     ("relu = my_relu = lambda Z: Z", ["relu, my_relu"], []),
+    ("helper = lambda Z: Z", ["helper"], []),  # a helper the learner's defs may call
     # a course function assigned by a call is not run, and the learner is told
     ("relu = np.vectorize(lambda z: max(z, 0))", [],
      ["`relu` is assigned on line 1 of {path}, not written with `def`: the check does not "
@@ -257,6 +257,26 @@ def test_functions_assigned_without_a_call_are_kept(tmp_path, source, defs, note
     program = read_program(path)
     assert [p.name for p in program.pieces if p.kind == "def"] == defs
     assert list(program.notes) == [note.format(path=path) for note in notes]
+
+
+@pytest.mark.parametrize(("source", "aliases"), [
+    ("def mine(dZ, cache):\n    return 1\nlinear_backward = mine", ["linear_backward"]),
+    ("X = train_x", []),  # not a course function's name: not run, no note
+])
+def test_a_course_functions_other_name_is_kept_apart(tmp_path, source, aliases):
+    """An alias may name what a skipped import would have given (relu_backward = rb): it is
+    its own kind of piece, whose failure is a note, not the function's error."""
+    path = tmp_path / "mine.py"
+    path.write_text(source)
+    assert [p.name for p in read_program(path).pieces if p.kind == "alias"] == aliases
+
+
+def test_the_rest_of_a_lambdas_line_is_not_run(tmp_path):
+    """`sigmoid = lambda Z: ...; train()`: the piece is the assignment alone."""
+    path = tmp_path / "mine.py"
+    path.write_text("import numpy as np\nsigmoid = lambda Z: (Z, Z); open('RAN', 'w')\n")
+    [piece] = [p for p in read_program(path).pieces if p.kind == "def"]
+    assert "open" not in piece.code and piece.code.count("\n") == 1  # still on line 2
 
 
 def test_a_course_function_assigned_in_a_notebook_cell_is_noted(tmp_path):

@@ -349,6 +349,20 @@ def _not_written(A, W, b):
     raise NotImplementedError("YOUR CODE HERE")
 
 
+def _returns_words(A, W, b):
+    return "Z: not yet"
+
+
+def _A_never_set(X, parameters):
+    caches = []
+    for l in range(1, len(parameters) // 2 + 1):
+        A_prev = A  # noqa: F821 (the mistake under test: A = X is missing)
+        A, cache = course.linear_activation_forward(A_prev, parameters[f"W{l}"],
+                                                    parameters[f"b{l}"], "relu")
+        caches.append(cache)
+    return A, caches
+
+
 @pytest.mark.parametrize(("name", "function", "hint"), [
     ("linear_forward", _returns_Z_only, "Your linear_forward returns an array (1, 2); the "
                                         "course's returns 2 values: return Z, cache."),
@@ -360,6 +374,13 @@ def _not_written(A, W, b):
     ("linear_forward", _not_written, "This function still raises the template's "
                                      "NotImplementedError: write its body in place of that "
                                      "line."),
+    # a described value with a colon of its own is named whole
+    ("linear_forward", _returns_words, "Your linear_forward returns 'Z: not yet'; the "
+                                       "course's returns 2 values: return Z, cache."),
+    # read before it is set, in a function without the activation's branches: named
+    ("L_model_forward", _A_never_set, "'A' is read before any line of your L_model_forward "
+                                      "set it: set it first (A = X before the loop, say), or "
+                                      "check the if that should have set it."),
 ])
 def test_shapes_of_mistake_that_any_function_can_make_are_named(name, function, hint):
     assert check_function(BY_NAME[name], function).failure.hint == hint

@@ -14,6 +14,7 @@ pytestmark = needs_node
     ([[-1, 1.02], 0.5, False], [-1, -0.5, 0, 0.5, 1]),
     ([[-1, 1.02], 0.5, True], [-0.5, 0, 0.5, 1]),
     ([[-0.3, 1.02], 0.5, False], [0, 0.5, 1]),
+    ([[-0.3, 1.02], 0.5, True], [0, 0.5, 1]),  # 0 stands well above the foot: kept
 ])
 def test_the_score_axis_ticks(args, ticks):
     assert call_js("views/loss_view.js", [["rightTicks", *args]]) == [ticks]

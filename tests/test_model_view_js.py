@@ -19,6 +19,11 @@ def grid(*rows):
                                    "every point is predicted class 0"),
     (grid([0.1, 0.7], [0.3, 0.4]), "black line: P(y = 1) = 0.5"),
     (grid([None, None]), "black line: P(y = 1) = 0.5"),  # nothing finite: the grey says so
+    # a zero init's first step: exactly 0.5 everywhere, no line (and A > 0.5 is class 1)
+    (grid([0.5, 0.5], [0.5, 0.5]), "no black line: P(y = 1) = 0.5 everywhere on the grid, a "
+                                   "tie, so every point is predicted class 0"),
+    (grid([0.5, 0.7], [0.5, 0.5]), "no black line: P(y = 1) ≥ 0.5 everywhere on the grid"),
+    (grid([0.4, 0.5]), "black line: P(y = 1) = 0.5"),
 ])
 def test_the_caption_names_the_line_only_where_the_grid_crosses_one_half(boundary, words):
     assert call_js("views/model_view.js", [["levelLine", boundary]]) == [words]

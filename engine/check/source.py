@@ -2,13 +2,14 @@
 functions.
 
 Parse, don't run: only import statements, `def`s, functions assigned without a call
-(`sigmoid = lambda Z: ...`, `linear_backward = my_linear_backward`) and assignments of
-plain constants (`LR = 0.0075`, which a default argument may use) are kept, so a cell
-that trains for minutes, or a test cell that calls the course's missing helpers, never
-runs; a course function assigned by a call (`relu = np.vectorize(...)`) is noted as not
-checked. IPython lines (%magics, !shell commands) are left out; a cell that still does
-not parse is noted and skipped, and the other cells are read. A course function whose
-cell does not parse is `broken`: the check reports it as an error, not as missing.
+(`sigmoid = lambda Z: ...`, `linear_backward = my_linear_backward`, each statement alone,
+not the rest of its line) and assignments of plain constants (`LR = 0.0075`, which a
+default argument may use) are kept, so a cell that trains for minutes, or a test cell
+that calls the course's missing helpers, never runs; a course function assigned by a
+call (`relu = np.vectorize(...)`) is noted as not checked. IPython lines (%magics, !shell
+commands) are left out; a cell that still does not parse is noted and skipped, and the
+other cells are read. A course function whose cell does not parse is `broken`: the check
+reports it as an error, not as missing.
 """
 
 import ast
@@ -35,7 +36,7 @@ class UnreadableFileError(ValueError):
 
 
 class Piece(NamedTuple):
-    kind: str  # "import", "constant" or "def"
+    kind: str  # "import", "constant", "def" or "alias" (a course function's other name)
     name: str  # the function's or constant's name, or the import statement as written
     code: str  # the statement, after blank lines that keep its line numbers
     filename: str  # its file in tracebacks: the path, or "<name>, code cell 3"
@@ -140,14 +141,24 @@ def constant_names(node: ast.stmt) -> list[str]:
     return [t.id for t in targets]
 
 
-def function_names(node: ast.stmt) -> list[str]:
-    """The names an assignment binds to a function without calling anything, else []: a
-    lambda (`sigmoid = lambda Z: ...`) or another name (`linear_backward = my_backward`)."""
-    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Lambda | ast.Name):
+def lambda_names(node: ast.stmt) -> list[str]:
+    """The names an assignment binds to a lambda (`sigmoid = lambda Z: ...`, a helper's too),
+    which makes a function without calling anything; else []."""
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Lambda):
         return []
     if not all(isinstance(t, ast.Name) for t in node.targets):
         return []
     return [t.id for t in node.targets]
+
+
+def alias_names(node: ast.stmt) -> list[str]:
+    """The course functions' names that an assignment binds to another name
+    (`linear_backward = my_linear_backward`); else []. Only course names: `X = train_x`
+    would only fail, a note for nothing."""
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Name):
+        return []
+    names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names if len(names) == len(node.targets) and set(names) & set(NAMES) else []
 
 
 def course_names_assigned(node: ast.stmt) -> list[str]:
@@ -201,9 +212,15 @@ def module_pieces(source: str, filename: str) -> tuple[list[Piece], list[tuple[s
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             code = placed("\n".join(lines[start - 1:node.end_lineno]), start)
             pieces.append(Piece("def", node.name, code, filename))
-        elif names := function_names(node):
-            code = placed("\n".join(lines[node.lineno - 1:node.end_lineno]), node.lineno)
+        # unparsed, not sliced: `sigmoid = lambda Z: ...; train()` keeps only the assignment
+        elif names := lambda_names(node):
+            code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("def", ", ".join(names), code, filename))
+        elif names := alias_names(node):
+            # an alias of a name that is not there (a skipped import's) is skipped with a note,
+            # and the course function is missing: the engine's own is used, as without it
+            code = "\n" * (node.lineno - 1) + ast.unparse(node)
+            pieces.append(Piece("alias", ", ".join(names), code, filename))
         else:
             assigned += [(name, f"line {node.lineno} of {filename}")
                          for name in course_names_assigned(node)]
@@ -213,7 +230,8 @@ def module_pieces(source: str, filename: str) -> tuple[list[Piece], list[tuple[s
 def unchecked(pieces: list[Piece], assigned: list[tuple[str, str]]) -> list[str]:
     """A note for each course function that is assigned by a line the check does not run
     (module_pieces' `assigned`: name, where) and defined nowhere else."""
-    defined = {name for piece in pieces if piece.kind == "def" for name in piece.name.split(", ")}
+    defined = {name for piece in pieces if piece.kind in ("def", "alias")
+               for name in piece.name.split(", ")}
     return [f"`{name}` is assigned on {where}, not written with `def`: the check does not "
             f"run that line, so your `{name}` was not checked" for name, where in assigned
             if name not in defined]

@@ -8,6 +8,7 @@ sees the reference's callees.
 
 import inspect
 import linecache
+import re
 import traceback
 import types
 from typing import NamedTuple
@@ -308,12 +309,19 @@ def general_hint(spec, found: Difference) -> str | None:
                 "value, or one that this call does not reach (in an if branch that it did not "
                 f"take). End it with return {outputs}.")
     if found.path == ("return",) and len(spec.outputs) > 1:
-        return (f"Your {spec.name} returns {found.got.split(':')[0]}; the course's returns "
+        return (f"Your {spec.name} returns {kind_of(found.got)}; the course's returns "
                 f"{len(spec.outputs)} values: return {outputs}.")
     if found.got == "None":
         return (f"Your {spec.name} gives {what(spec, found.path)} = None: is the template's "
                 "placeholder (… = None) still there? Compute it in its place.")
     return None
+
+
+def kind_of(described: str) -> str:
+    """"a tuple of 4" of a described value ("a tuple of 4: (...)"); a value described
+    otherwise (a string's repr, which may hold a colon) as it is, shortened."""
+    kind = re.match(r"(an? [^:]*)(?::|$)", described)
+    return kind.group(1) if kind else shortened(described)[:60]
 
 
 def failed(spec, case: str, found: Difference, mistake) -> FunctionResult:
@@ -335,7 +343,7 @@ def errored(spec, case: Case, expected: str, err: BaseException, filename: str
     given = f"in the course's {callee[0]}, given {callee[1]}" if callee else ""
     where = "; ".join(filter(None, [learner_line(err, filename), given]))
     mistake = recognise_error(spec, case, err)
-    hint = mistake.hint if mistake else error_hint(err)
+    hint = mistake.hint if mistake else error_hint(err, spec.name)
     if hint is None and callee:
         hint = (f"It stopped inside the course's {callee[0]}, which your line called: check "
                 "the shapes of what you pass it.")
@@ -365,7 +373,25 @@ def not_read(name: str, why: str, hint: str) -> FunctionResult:
 LIST_CHANGES = {"pop", "reverse", "append", "extend", "insert", "remove", "sort", "clear"}
 
 
-def error_hint(err: BaseException) -> str | None:
+# the course functions whose branches are the activation's: an if/elif on its name
+BRANCHING = {"linear_activation_forward", "linear_activation_backward"}
+UNBOUND = re.compile(r"local variable '(\w+)'")
+
+
+def unbound_hint(err: UnboundLocalError, function: str) -> str:
+    """A variable read before any line set it: in the activation's branches, most often a
+    name the course does not pass; elsewhere, the variable, named."""
+    if function in BRANCHING:
+        return ("A variable was used before any line set it: most often an if and elif "
+                'whose conditions were all false. The course passes activation="relu" or '
+                '"sigmoid", in lower case: compare with exactly those.')
+    found = UNBOUND.search(str(err))
+    name = f"'{found.group(1)}'" if found else "a variable"
+    return (f"{name} is read before any line of your {function} set it: set it first (A = X "
+            "before the loop, say), or check the if that should have set it.")
+
+
+def error_hint(err: BaseException, function: str) -> str | None:
     if isinstance(err, MemoryError):
         return "It ran out of memory: does a loop keep growing a list or an array?"
     if isinstance(err, NameError) and getattr(err, "name", None) == "np":
@@ -376,9 +402,7 @@ def error_hint(err: BaseException) -> str | None:
         return ("This function still raises the template's NotImplementedError: write its "
                 "body in place of that line.")
     if isinstance(err, UnboundLocalError):
-        return ("A variable was used before any line set it: most often an if and elif "
-                'whose conditions were all false. The course passes activation="relu" or '
-                '"sigmoid", in lower case: compare with exactly those.')
+        return unbound_hint(err, function)
     if isinstance(err, AttributeError) and getattr(err, "name", None) in LIST_CHANGES \
             and isinstance(getattr(err, "obj", None), tuple):
         return (f"A tuple cannot be changed, and your function calls .{err.name}() on one (the "

@@ -177,11 +177,13 @@ function ringRoom([first, last]) {
 }
 
 // the score axis's ticks, every dtick across its range; on a phone's narrow plot without
-// the lowest, whose label stands in the corner where the last iteration's does ("300⁰")
+// the lowest where it stands at the axis's foot, in the corner where the last iteration's
+// label does ("300⁰")
 export function rightTicks([low, high], dtick, phone = isPhone()) {
   const ticks = [];
   for (let k = Math.ceil(low / dtick - 1e-9); k * dtick <= high + 1e-9; k++) ticks.push(Number((k * dtick).toFixed(6)));
-  return phone ? ticks.slice(1) : ticks;
+  const atFoot = ticks.length && (ticks[0] - low) / (high - low) < 0.05;
+  return phone && atFoot ? ticks.slice(1) : ticks;
 }
 
 export function update(frame) {

@@ -153,13 +153,19 @@ function confusion(frame) {
 // all lie on one side of 0.5, there is no line to draw, and the caption says so
 export function levelLine(boundary) {
   const values = boundary.output.data.flat().filter((v) => v !== null);
-  if (values.length && values.every((v) => v > 0.5)) {
+  // the line is drawn where P(y = 1) < 0.5 turns ≥ 0.5 (contour.js): both must be there
+  if (!values.length || (values.some((v) => v < 0.5) && values.some((v) => v >= 0.5))) {
+    return "black line: P(y = 1) = 0.5";
+  }
+  if (values.every((v) => v > 0.5)) {
     return "no black line: P(y = 1) > 0.5 everywhere on the grid, so every point is predicted class 1";
   }
-  if (values.length && values.every((v) => v < 0.5)) {
-    return "no black line: P(y = 1) < 0.5 everywhere on the grid, so every point is predicted class 0";
+  if (values.every((v) => v === 0.5)) {  // a zero init's first step: a tie, which is class 0
+    return "no black line: P(y = 1) = 0.5 everywhere on the grid, a tie, so every point is predicted class 0";
   }
-  return "black line: P(y = 1) = 0.5";
+  return values.every((v) => v < 0.5)
+    ? "no black line: P(y = 1) < 0.5 everywhere on the grid, so every point is predicted class 0"
+    : "no black line: P(y = 1) ≥ 0.5 everywhere on the grid";
 }
 
 // {ext, paint, axes, caption}: the served grid spans every example of the run's data, so
