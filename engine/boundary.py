@@ -1,7 +1,7 @@
 """The model's output over a grid that spans the data: the decision boundary of 2-D
 classification and the fitted curve of 1-D regression, at step t.
 
-The outputs come from the training forward pass (engine.fast_step.predict) with θ_t,
+The outputs come from the training forward pass (engine.fast_step.network_output) with θ_t,
 without dropout, so the page draws the engine's numbers. The grid spans every training and
 test example, padded by PADDING of each feature's range: it depends on the data alone, so
 it stays put from step to step.
@@ -9,7 +9,7 @@ it stays put from step to step.
 
 import numpy as np
 
-from engine.fast_step import predict
+from engine.fast_step import network_output
 
 PADDING = 0.12
 MIN_RESOLUTION, MAX_RESOLUTION, DEFAULT_RESOLUTION = 2, 200, 60
@@ -47,7 +47,8 @@ def outputs(params, activations, X):
     forward pass, a slice of points at a time (its caches hold every layer's Z and A)."""
     widths = sum(W.shape[0] for name, W in params.items() if name.startswith("W"))
     step = max(1, FORWARD_BYTES // (16 * widths))
-    parts = [predict(X[:, k:k + step], params, activations) for k in range(0, X.shape[1], step)]
+    parts = [network_output(X[:, k:k + step], params, activations)
+             for k in range(0, X.shape[1], step)]
     return np.concatenate(parts, axis=1)
 
 

@@ -6,7 +6,7 @@ Every budget reads this estimate: the server's compute budget and fast lane
 (engine.run), and the sampling of a gradient check (engine.gradcheck). Only the matrix
 products count: per example and weight, forward Z = W A_prev is one multiply-add, and
 backward two more (dW from dZ A_prevᵀ, dA_prev from Wᵀ dZ); the elementwise work beside
-them is a few percent (but in a gradient check's perturbed layer, which has no product). A
+them is a few percent (except in a gradient check's perturbed layer, which has no product). A
 run with an active bug (engine.mistakes) takes two backward passes a step: the mistaken
 gradients, and the true ones.
 """

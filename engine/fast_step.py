@@ -184,16 +184,16 @@ def forward(X_ones, params, activations, keep_prob=1.0, rng=None, out=None):
     return activate(activations[-1], Z, A_out), caches, masks
 
 
-def predict(X, params, activations):
+def network_output(X, params, activations):
     """AL: (n_y, k) at the points X: (n_x, k), by forward() without dropout (the boundary's
     grid, a unit's map): the training path's numbers, for θ of one step."""
     return forward(with_ones(X), params, activations)[0]
 
 
-def stacked_outputs(params, X_ones, activations):
+def stacked_outputs(X_ones, params, activations):
     """AL for a stack of T parameter sets at once, without dropout (scoring whole sets at
-    many steps, engine.scores).  params: {"W1": (T, n_1, n_x), "b1": (T, n_1, 1), ...}
-    (ParamLayout.stacked_views); X_ones: (n_x + 1, m), [X; 1] -> (T, n_y, m).  Unlike
+    many steps, engine.scores).  X_ones: (n_x + 1, m), [X; 1]; params: {"W1": (T, n_1,
+    n_x), "b1": (T, n_1, 1), ...} (ParamLayout.stacked_views) -> (T, n_y, m).  Unlike
     forward(), it keeps no caches: a layer's input goes once its output is made."""
     A_ones, L = X_ones, len(activations)
     for l in range(1, L + 1):

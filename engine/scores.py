@@ -117,6 +117,6 @@ class SetScorer:
             part = thetas[k:k + self.group]
             stack = part[0][None] if len(part) == 1 else np.stack(part)
             params = self.layout.stacked_views(stack)
-            AL = stacked_outputs(params, self.X_ones, self.activations)
+            AL = stacked_outputs(self.X_ones, params, self.activations)
             values.append(score(self.task, AL, self.Y, self.labels))
         return np.concatenate(values)

@@ -4,7 +4,7 @@ TensorFlow Playground draws its neurons). 2-D data only.
 
 The grid is the decision boundary's (engine.boundary.grid_axes): it spans every training
 and test example, padded, and stays put from step to step. The maps come from the training
-forward pass (engine.fast_step.predict) with θ_t, without dropout, through layers 1..l.
+forward pass (engine.fast_step.network_output) with θ_t, without dropout, through layers 1..l.
 
 Encoding: each unit's map is quantised on its own range, lo and hi of its finite values:
 byte k in 0..LEVELS stands for lo + (hi - lo) · k / LEVELS, so a value comes back within
@@ -22,7 +22,7 @@ UNITS_BUDGET_BYTES (7,000 bytes) before gzip, about 3 KB gzipped on the wire
 import numpy as np
 
 from engine.boundary import grid_axes, grid_points
-from engine.fast_step import predict
+from engine.fast_step import network_output
 
 MIN_RESOLUTION, MAX_RESOLUTION, DEFAULT_RESOLUTION = 2, 64, 24
 MAX_UNITS = 8
@@ -36,7 +36,7 @@ def hidden_activations(params, activations, X, layer):
     """A[layer] (n_layer, k) at the points X (n_x, k): the training forward pass through
     layers 1..layer only, without dropout (the last of them is not given a mask)."""
     first = {f"{name}{l}": params[f"{name}{l}"] for l in range(1, layer + 1) for name in "Wb"}
-    return predict(X, first, activations[:layer])
+    return network_output(X, first, activations[:layer])
 
 
 def value_range(A):

@@ -23,11 +23,14 @@ from engine.fast_step import (
     affine_forward,
     forward,
     mean_loss,
+    network_output,
     ones_below,
     output_gradient,
     relu_derivative_into,
+    stacked_outputs,
     with_ones,
 )
+from engine.layout import ParamLayout
 from engine.optimizers import OPTIMIZERS, init_state
 from engine.run import Run
 
@@ -329,3 +332,22 @@ def test_mean_loss_of_one_hot_labels_is_exact_for_huge_logits(Z, Y, expected):
         A = ACTIVATIONS["softmax"][0](Z)[0]
         got = mean_loss("categorical_cross_entropy", "softmax", A, Y, Z, losses.one_hot_labels(Y))
     assert got == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize("activations", [["relu", "tanh", "sigmoid"],
+                                         ["leaky_relu", "sigmoid", "softmax"],
+                                         ["tanh", "relu", "linear"]])
+def test_network_output_and_stacked_outputs_are_the_plain_forward(activations):
+    """The boundary's and the unit maps' forward (network_output), and the scorers' forward
+    of many θ at once (stacked_outputs), against engine.model's plain one."""
+    dims = [3, 5, 4, 2]
+    layout, rng = ParamLayout(dims), np.random.default_rng(7)
+    thetas = rng.normal(size=(3, layout.size))
+    X = rng.normal(size=(dims[0], 11))
+    plain = [model.model_forward(X, layout.views(theta), activations)[0] for theta in thetas]
+    for theta, AL in zip(thetas, plain, strict=True):
+        np.testing.assert_allclose(network_output(X, layout.views(theta), activations), AL,
+                                   rtol=1e-12, atol=1e-15)
+    stacked = stacked_outputs(with_ones(X), layout.stacked_views(thetas), activations)
+    assert stacked.shape == (3, dims[-1], 11)
+    np.testing.assert_allclose(stacked, np.stack(plain), rtol=1e-12, atol=1e-15)
