@@ -279,8 +279,7 @@ class Gradcheck(BaseModel):
                     "or when nothing was compared; passed is then false.")
     non_finite: NonFinite
     passed: bool = Field(description="relative_difference below threshold, or the "
-                                     "difference within noise_floor, and so every layer "
-                                     "(or within its own noise); false if not finite.")
+                                     "difference within noise_floor; false if not finite.")
     sampled: bool = Field(description="True when some layer checked only a sample of its "
                                       "entries (checked < total).")
     skipped_at_kinks: int = Field(description="Entries left out of the comparison because "

@@ -127,3 +127,11 @@ def test_the_distributions_say_how_many_entries_are_not_finite(page, server):
     # at iteration 0 every entry is finite: no note
     page.get_by_test_id("step-slider").fill("0")
     expect(view).not_to_contain_text("not finite")
+
+
+def test_a_heatmap_with_no_finite_value_says_so_not_all_0(page, server):
+    """The divergence lesson's last step, update: dW[3] is NaN or ±∞ everywhere (grey), and
+    its overlay had said "all 0", from the largest of no finite cells."""
+    open_page(page, server, "?lesson=divergence&it=6")
+    overlay = page.locator("#view-cache .slot[data-name=dW] .faint-overlay")
+    expect(overlay).to_have_text("no finite value")

@@ -102,7 +102,7 @@ function drawBar(slot, range) {
   bar.classList.toggle("faint", faint);
   if (faint) {
     // short: a 1 × 8 W of a presenter's inspector has two lines of room; the bar gives ±top
-    setText(slot.faintEl, range.own === 0 ? "all 0" : `near white: max |x| ${formatNumber(range.own, 2)}`);
+    setText(slot.faintEl.firstChild, faintWords(slot.tensor, range.own));
     slot.faintEl.hidden = false;
   }
   setText(bar.labels[2], formatNumber(top, 2));
@@ -122,6 +122,15 @@ function drawBar(slot, range) {
   bar.title = `colours from −${formatNumber(top, 6)} to ${formatNumber(top, 6)}: ${source}` +
     (faint ? `; this tensor's own max |value| is ${formatNumber(range.own, 6)}, so it is drawn near white (colours: per tensor shows its pattern)` : "") +
     (range.eps ? `; symlog: sign(x)·log10(1 + |x|/ε), ε = ${formatNumber(range.eps, 4)}` : "");
+}
+
+// what a heatmap drawn near white holds: its largest |value|, or where that is 0 (from the
+// cells' own: no statistic served), whether they are zeros or not finite at all (grey)
+function faintWords(tensor, own) {
+  if (own > 0) return `near white: max |x| ${formatNumber(own, 2)}`;
+  const rows = tensor ? tensor.data : [];
+  if (!rows.some((row) => row.some((v) => Number.isFinite(v)))) return "no finite value";
+  return rows.every((row) => row.every((v) => Number.isFinite(v))) ? "all 0" : "finite: all 0";
 }
 
 function cursorBox(slot) {
@@ -227,6 +236,7 @@ export function createSlot(name, hooks) {
   // over a heatmap that its shared range draws near white: how small it is, in sight on a
   // projector or a phone, where the bar has no room and nothing hovers
   const faintEl = element("div", "faint-overlay");
+  faintEl.append(element("span", "faint-words"));
   faintEl.hidden = true;
   el.dataset.name = name;
   el.classList.toggle("vector", VECTORS.has(name));
