@@ -1,0 +1,151 @@
+"""Hints for mistakes that no mutation of the course's code makes (engine.check.mistake_hints
+runs those): results returned in another order, a list default that every call grows,
+an argument changed in place, nothing returned, a template left as it was, and the
+exceptions whose cause is plain from the exception itself."""
+
+import inspect
+import re
+from typing import NamedTuple
+
+from engine.check.compare import Difference, first_difference
+from engine.check.course_functions import split_path, what
+from engine.check.observe import Observation, shortened
+
+
+class OutOfOrder(NamedTuple):
+    """Results that are the course's, returned in another order, as failed() names it."""
+
+    hint: str
+    name: str = "returned_out_of_order"
+
+
+def out_of_order(spec, expected: Observation, got: Observation) -> OutOfOrder | None:
+    """The mistake of returning the right values in another order (dW, db, dA_prev), if the
+    function returns several and each of the learner's is one of the course's."""
+    ours, theirs = expected.returned, got.returned
+    if len(spec.outputs) < 2 or not isinstance(theirs, tuple | list) or \
+            len(theirs) != len(ours):
+        return None
+    order = []
+    for value in theirs:
+        match = [k for k, o in enumerate(ours) if k not in order
+                 and first_difference(o, value) is None]
+        if not match:
+            return None
+        order.append(match[0])
+    if order == sorted(order):  # in the course's order: what differs is elsewhere
+        return None
+    names = [spec.outputs[k] for k in order]
+    return OutOfOrder(f"Your {spec.name} returns the right values in another order: "
+                      f"{', '.join(names)}. The course returns {', '.join(spec.outputs)}, "
+                      "in that order.")
+
+
+class SharedDefault(NamedTuple):
+    """A default argument that is a list, a dict or a set, as failed() names it: Python makes
+    it once, when the def runs, and every call that changes it changes the same object."""
+
+    hint: str
+    name: str = "shared_default"
+
+
+def shared_default(function) -> SharedDefault | None:
+    """The mistake of a mutable default argument (`caches=[]`), if the function has one."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    shared = [p for p in parameters if isinstance(p.default, list | dict | set)]
+    if not shared:
+        return None
+    default = shared[0].default
+    name = shared[0].name
+    empty = "[]" if isinstance(default, list) else "{}" if isinstance(default, dict) else "set()"
+    return SharedDefault(
+        f"Your {function.__name__} has a default argument {name}={empty}: Python makes that "
+        "object once, when the def runs, so every call adds to the same one, and the second "
+        f"call's {name} holds the first call's too. Make a new one inside the function "
+        f"({name} = {empty} on its first line).")
+
+
+def general_hint(spec, found: Difference) -> str | None:
+    """A hint where no known mistake matched, for shapes of mistake that any function can
+    make: changing an argument in place, returning nothing, or other than the course's
+    number of values, and leaving a template's None."""
+    name, keys, is_input = split_path(spec, found.path)
+    if is_input and not keys and name == "caches":
+        return (f"Your {spec.name} changed caches itself (popped, reversed or emptied it), and "
+                "that list is the caller's, who may need it again. Read caches[l - 1] instead, "
+                "or work on a copy: caches = list(caches).")
+    if is_input:
+        copy = f" ({name} = np.array({name}, copy=True))" if not keys else ""
+        return (f"Your {spec.name} changed {what(spec, found.path)} in place, and that array "
+                "is the caller's: an in-place operation (/=, *=, +=) or an assignment into it "
+                "([…] = …) writes into the caller's data. Compute a new array instead, or copy "
+                f"it first{copy}.")
+    outputs = ", ".join(spec.outputs)
+    if found.path == ("return",) and found.got == "None":
+        return (f"Your {spec.name} returns None: it has no return statement, one without a "
+                "value, or one that this call does not reach (in an if branch that it did not "
+                f"take). End it with return {outputs}.")
+    if found.path == ("return",) and len(spec.outputs) > 1:
+        return (f"Your {spec.name} returns {kind_of(found.got)}; the course's returns "
+                f"{len(spec.outputs)} values: return {outputs}.")
+    if found.got == "None":
+        return (f"Your {spec.name} gives {what(spec, found.path)} = None: is the template's "
+                "placeholder (… = None) still there? Compute it in its place.")
+    return None
+
+
+def kind_of(described: str) -> str:
+    """"a tuple of 4" of a described value ("a tuple of 4: (...)"); a value described
+    otherwise (a string's repr, which may hold a colon) as it is, shortened."""
+    kind = re.match(r"(an? [^:]*)(?::|$)", described)
+    return kind.group(1) if kind else shortened(described)[:60]
+
+
+# a list's methods that change it: a tuple has none of them
+LIST_CHANGES = {"pop", "reverse", "append", "extend", "insert", "remove", "sort", "clear"}
+
+
+# the course functions whose branches are the activation's: an if/elif on its name
+BRANCHING = {"linear_activation_forward", "linear_activation_backward"}
+UNBOUND = re.compile(r"local variable '(\w+)'")
+
+
+def unbound_hint(err: UnboundLocalError, function: str) -> str:
+    """A variable read before any line set it: in the activation's branches, most often a
+    name the course does not pass; elsewhere, the variable, named."""
+    if function in BRANCHING:
+        return ("A variable was used before any line set it: most often an if and elif "
+                'whose conditions were all false. The course passes activation="relu" or '
+                '"sigmoid", in lower case: compare with exactly those.')
+    found = UNBOUND.search(str(err))
+    name = f"'{found.group(1)}'" if found else "a variable"
+    return (f"{name} is read before any line of your {function} set it: set it first (A = X "
+            "before the loop, say), or check the if that should have set it.")
+
+
+def error_hint(err: BaseException, function: str) -> str | None:
+    if isinstance(err, MemoryError):
+        return "It ran out of memory: does a loop keep growing a list or an array?"
+    if isinstance(err, NameError) and getattr(err, "name", None) == "np":
+        return "Add `import numpy as np` above your functions."
+    if isinstance(err, SystemExit):
+        return "Your function ends the program (exit()); return its results instead."
+    if isinstance(err, NotImplementedError):
+        return ("This function still raises the template's NotImplementedError: write its "
+                "body in place of that line.")
+    if isinstance(err, UnboundLocalError):
+        return unbound_hint(err, function)
+    if isinstance(err, AttributeError) and getattr(err, "name", None) in LIST_CHANGES \
+            and isinstance(getattr(err, "obj", None), tuple):
+        return (f"A tuple cannot be changed, and your function calls .{err.name}() on one (the "
+                "course's test cases pass caches, and each cache, as tuples). Leave it as it "
+                "is and read its items by index instead: caches[l - 1].")
+    unknown = "activation: unknown name "  # engine.activations, under the course's functions
+    if isinstance(err, ValueError) and str(err).startswith(unknown):
+        name = str(err).removeprefix(unknown).split(";")[0]
+        return (f'The course\'s activations are "relu" and "sigmoid", in lower case; {name} is '
+                "not one of them.")
+    return None

@@ -1,0 +1,66 @@
+"""engine.check.general_hints: hints for mistakes that no mutation makes, each from what the
+learner's function did (tests/test_check_verdict.py checks them end to end)."""
+
+import numpy as np
+import pytest
+
+from engine.check.course_functions import BY_NAME
+from engine.check.general_hints import (
+    error_hint,
+    kind_of,
+    out_of_order,
+    shared_default,
+    unbound_hint,
+)
+from engine.check.observe import Observation
+
+
+@pytest.mark.parametrize(("described", "kind"), [
+    ("a tuple of 4: (an array (5, 4), ...)", "a tuple of 4"),
+    ("an array (1, 2): [[3.26, -1.23]]", "an array (1, 2)"),
+    ("None", "None"),
+    ("'dA_prev: oops'", "'dA_prev: oops'"),  # a string's own colon is not the description's
+])
+def test_kind_of_a_described_value(described, kind):
+    assert kind_of(described) == kind
+
+
+def test_results_in_another_order_are_named_in_that_order():
+    spec = BY_NAME["linear_backward"]
+    dA_prev, dW, db = np.ones((5, 4)), np.full((3, 5), 2.0), np.full((3, 1), 3.0)
+    expected = Observation((dA_prev, dW, db), None)
+    hint = out_of_order(spec, expected, Observation((dW, db, dA_prev), None)).hint
+    assert hint == ("Your linear_backward returns the right values in another order: dW, db, "
+                    "dA_prev. The course returns dA_prev, dW, db, in that order.")
+    assert out_of_order(spec, expected, Observation((dA_prev, dW, db), None)) is None
+    assert out_of_order(spec, expected, Observation((dW, 2 * db, dA_prev), None)) is None
+
+
+def test_a_list_default_is_named_and_an_immutable_one_is_not():
+    def L_model_forward(X, parameters, caches=[]):  # noqa: B006 (the mistake under test)
+        return X, caches
+
+    def fine(X, parameters, keep_prob=1.0):
+        return X, []
+
+    assert shared_default(L_model_forward).hint.startswith(
+        "Your L_model_forward has a default argument caches=[]")
+    assert shared_default(fine) is None
+
+
+def test_an_unbound_variable_is_named_outside_the_activations_branches():
+    err = UnboundLocalError("cannot access local variable 'A' where it is not associated "
+                            "with a value")
+    assert unbound_hint(err, "L_model_forward").startswith(
+        "'A' is read before any line of your L_model_forward set it")
+    assert unbound_hint(err, "linear_activation_forward").startswith(
+        "A variable was used before any line set it")
+
+
+def test_a_tuples_missing_list_method_gets_the_tuple_hint():
+    try:
+        (1, 2).pop()
+    except AttributeError as err:
+        hint = error_hint(err, "L_model_backward")
+    assert hint.startswith("A tuple cannot be changed, and your function calls .pop() on one")
+    assert error_hint(AttributeError("no such thing"), "L_model_backward") is None
