@@ -1,10 +1,15 @@
 """What the tests of engine.check.forward_mistakes and backward_mistakes share: the
-mutations a module defines, and the course function each breaks."""
+mutations a module defines, the course function each breaks, and the checks that each
+mutation is a Mistake and that a helper without its mistake is the reference."""
 
 import inspect
 
 from engine import course
+from engine.check.cases import CASES
+from engine.check.course_functions import BY_NAME
 from engine.check.mistake_hints import MISTAKES
+from engine.check.observe import difference, observe
+from engine.check.verdict import REFERENCE
 
 
 def mutations(module, factories):
@@ -25,3 +30,19 @@ def parameters(f):
 
 def course_parameters(name):
     return parameters(getattr(course, name))
+
+
+def assert_a_mistake_with_the_signature_it_breaks(name, mutation):
+    """The mutation is a Mistake of engine.check.mistake_hints (so it has a hint), and takes
+    the parameters of the course function it breaks."""
+    broken = broken_function(mutation)
+    assert broken is not None, f"{name} is no Mistake of engine.check.mistake_hints"
+    assert parameters(mutation) == course_parameters(broken)
+
+
+def assert_the_reference(name, helper):
+    """helper, without its mistake, gives what the course's `name` gives on every case."""
+    spec = BY_NAME[name]
+    for case in CASES[name]:
+        assert difference(observe(REFERENCE[name], spec, case),
+                          observe(helper, spec, case)) is None, case.label

@@ -6,20 +6,20 @@ import pytest
 
 from engine import course
 from engine.check import backward_mistakes as back
-from engine.check.cases import CASES
-from engine.check.course_functions import BY_NAME
-from engine.check.observe import difference, observe
-from engine.check.verdict import REFERENCE
-from tests.mutation_modules import broken_function, course_parameters, mutations, parameters
+from tests.mutation_modules import (
+    assert_a_mistake_with_the_signature_it_breaks,
+    assert_the_reference,
+    course_parameters,
+    mutations,
+    parameters,
+)
 
 MUTATIONS = mutations(back, factories={"layer_with"})
 
 
 @pytest.mark.parametrize("name", MUTATIONS)
 def test_each_mutation_has_a_hint_and_the_signature_of_the_function_it_breaks(name):
-    broken = broken_function(MUTATIONS[name])
-    assert broken is not None, f"{name} is no Mistake of engine.check.mistake_hints"
-    assert parameters(MUTATIONS[name]) == course_parameters(broken)
+    assert_a_mistake_with_the_signature_it_breaks(name, MUTATIONS[name])
 
 
 def test_layer_with_writes_linear_backward_inside_the_layer_with_its_mistake():
@@ -38,7 +38,4 @@ def test_layer_with_writes_linear_backward_inside_the_layer_with_its_mistake():
 
 
 def test_the_model_helper_without_its_mistake_is_the_reference():
-    spec = BY_NAME["L_model_backward"]
-    for case in CASES["L_model_backward"]:
-        assert difference(observe(REFERENCE["L_model_backward"], spec, case),
-                          observe(back._model_backward, spec, case)) is None, case.label
+    assert_the_reference("L_model_backward", back._model_backward)

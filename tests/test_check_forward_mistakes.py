@@ -5,20 +5,18 @@ import numpy as np
 import pytest
 
 from engine.check import forward_mistakes as fwd
-from engine.check.cases import CASES
-from engine.check.course_functions import BY_NAME
-from engine.check.observe import difference, observe
-from engine.check.verdict import REFERENCE
-from tests.mutation_modules import broken_function, course_parameters, mutations, parameters
+from tests.mutation_modules import (
+    assert_a_mistake_with_the_signature_it_breaks,
+    assert_the_reference,
+    mutations,
+)
 
 MUTATIONS = mutations(fwd, factories={"two_layer"})
 
 
 @pytest.mark.parametrize("name", MUTATIONS)
 def test_each_mutation_has_a_hint_and_the_signature_of_the_function_it_breaks(name):
-    broken = broken_function(MUTATIONS[name])
-    assert broken is not None, f"{name} is no Mistake of engine.check.mistake_hints"
-    assert parameters(MUTATIONS[name]) == course_parameters(broken)
+    assert_a_mistake_with_the_signature_it_breaks(name, MUTATIONS[name])
 
 
 def test_two_layer_makes_initialize_parameters_with_the_deep_mistake():
@@ -39,7 +37,4 @@ def test_two_layer_makes_initialize_parameters_with_the_deep_mistake():
      lambda dims: fwd._init(dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01)),
 ])
 def test_a_helper_without_its_mistake_is_the_reference(name, helper):
-    spec = BY_NAME[name]
-    for case in CASES[name]:
-        assert difference(observe(REFERENCE[name], spec, case),
-                          observe(helper, spec, case)) is None, case.label
+    assert_the_reference(name, helper)
