@@ -26,3 +26,11 @@ def test_every_engine_module_over_60_lines_has_its_test_file():
 def test_no_test_file_covers_too_much():
     assert [p.name for p in sorted((ROOT / "tests").glob("test_*.py"))
             if lines(p) > MAX_TEST_LINES] == []
+
+
+def test_no_test_file_shares_its_name_with_a_browser_tests():
+    """tests/ and tests/browser/ are not packages: two test files of one name stop pytest's
+    collection of the whole suite ("import file mismatch")."""
+    fast = {p.name for p in (ROOT / "tests").glob("test_*.py")}
+    browser = {p.name for p in (ROOT / "tests" / "browser").glob("test_*.py")}
+    assert fast & browser == set()

@@ -1,4 +1,5 @@
-"""engine.layout: θ's tensors as views, one vector or a stack of them."""
+"""engine.layout (ParamLayout): θ's tensors as views, one vector or a stack of them. (Not
+test_layout.py: tests/browser has one, of the page's layout.)"""
 
 import numpy as np
 
