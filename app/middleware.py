@@ -93,6 +93,16 @@ class AccessLog:
         await noting_status(self.app, scope, receive, send, log)
 
 
+async def send_detail(send, status: int, detail: str, headers=()):
+    """An error answered from ASGI middleware, below FastAPI's handlers: the JSON body
+    {"detail": ...} that every error has, with these extra headers."""
+    body = orjson.dumps({"detail": detail})
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class BodyLimit:
     """413 for a request body over max_bytes, whether Content-Length says so or not."""
 
@@ -129,12 +139,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, send):
-        body = orjson.dumps({"detail": f"body: larger than this server's limit of "
-                                       f"{self.max_bytes} bytes"})
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_detail(send, 413, f"body: larger than this server's limit of "
+                                     f"{self.max_bytes} bytes")
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

@@ -12,7 +12,6 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
-import orjson
 import plotly
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -21,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse
 
-from app.middleware import COMPRESSIBLE, GZIP_MIN_BYTES, accepts_gzip
+from app.middleware import COMPRESSIBLE, GZIP_MIN_BYTES, accepts_gzip, send_detail
 
 PACKAGE = resources.files("app")
 TEMPLATES_DIR = PACKAGE / "templates"
@@ -125,12 +124,10 @@ def json_416(send):
         if message["type"] == "http.response.start" and message["status"] == 416:
             unsatisfied = True
             size = dict(message["headers"]).get(b"content-range", b"").split(b"/")[-1].decode()
-            body = orjson.dumps({"detail": f"Range: not satisfiable; the file has {size} bytes"})
             kept = [(k, v) for k, v in message["headers"]
                     if k not in (b"content-type", b"content-length")]
-            await send({**message, "headers": [*kept, (b"content-type", b"application/json"),
-                                               (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            await send_detail(send, 416, f"Range: not satisfiable; the file has {size} bytes",
+                              kept)
             return
         if not unsatisfied:
             await send(message)

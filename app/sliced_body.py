@@ -3,9 +3,8 @@
 import logging
 
 import anyio
-import orjson
 
-from app.middleware import HEAD_AS_GET, holding_start
+from app.middleware import HEAD_AS_GET, holding_start, send_detail
 
 log = logging.getLogger("app.sliced_body")
 
@@ -81,10 +80,5 @@ class SlicedBody:
             raise SendStalledError from err
 
     async def _busy(self, send):
-        body = orjson.dumps({"detail": "server: busy sending other large answers; try again "
-                                       "shortly"})
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"retry-after", b"1")]})
-        await send({"type": "http.response.body", "body": body})
+        await send_detail(send, 503, "server: busy sending other large answers; try again "
+                                     "shortly", [(b"retry-after", b"1")])
