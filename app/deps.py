@@ -24,9 +24,7 @@ from app.run_ids import (
 )
 from app.settings import Settings
 from app.step_answer_cache import AnswerCache
-from engine.config import ConfigError, normalize_config
-from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
-from engine.optimizers import HYPERPARAMETERS
+from engine.config import ConfigError, normalize_config, unread_as_defaults
 from engine.run import Run
 
 
@@ -101,20 +99,12 @@ def config_of(run_id: str, settings: Settings) -> dict:
         # the same JSON, not only equal values: an id that spells steps 5 as 5.0 is an alias;
         # but for hyper-parameters that its optimizer does not read, which ids kept before
         # they were normalized away (run_from_id moves those to the run's one id)
-        if json.dumps(config, sort_keys=True) != json.dumps(_unread_as_default(decoded),
+        if json.dumps(config, sort_keys=True) != json.dumps(unread_as_defaults(decoded),
                                                             sort_keys=True):
             raise RunIdError("run id config is not normalized")
     except (RunIdError, ConfigError) as err:
         raise HTTPException(status_code=404, detail="Run not found") from err
     return config
-
-
-def _unread_as_default(decoded: dict) -> dict:
-    """An id's config with the optimizer hyper-parameters its optimizer does not read set
-    to their defaults, as normalize_config sets them now."""
-    read = HYPERPARAMETERS.get(decoded.get("optimizer"), ())
-    return {**decoded, **{name: default for name, default in OPTIMIZER_DEFAULTS.items()
-                          if name in decoded and name not in read}}
 
 
 # what a path or query as the client sent it keeps (its escapes too); anything else is encoded

@@ -166,6 +166,16 @@ def _check_pairing(loss, output, info, loss_given):
                           f"end with {needed[0]}, or set loss to mse")
 
 
+def unread_as_defaults(config: dict) -> dict:
+    """The config with each optimizer hyper-parameter it holds that its optimizer does not
+    read set to its default (a new dict): they change nothing, so one run has one config
+    and one id. A run id's config passes here as it came (app.deps): a field it lacks is
+    not added, and an unknown optimizer reads none."""
+    read = HYPERPARAMETERS.get(config.get("optimizer"), ())
+    return {**config, **{name: default for name, default in OPTIMIZER_DEFAULTS.items()
+                         if name in config and name not in read}}
+
+
 def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
     """The complete, checked config for a user's (possibly partial) dict."""
     if not isinstance(raw, dict):
@@ -186,10 +196,7 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
     for field in limits:
         if cfg.get(field) is not None and field != "batch_size":
             cfg[field] = _number(field, cfg[field], limits[field])
-    # an optimizer's hyper-parameter that it does not read is its default: one run, one id
-    for name, default in OPTIMIZER_DEFAULTS.items():
-        if name not in HYPERPARAMETERS[cfg["optimizer"]]:
-            cfg[name] = default
+    cfg = unread_as_defaults(cfg)
     cfg["hidden_layers"] = _hidden_layers(cfg["hidden_layers"], max_layers, max_width)
     L = len(cfg["hidden_layers"]) + 1
     cfg["activations"] = _activations(cfg["activations"], L, info)
