@@ -29,7 +29,7 @@ from engine import cost
 from engine.activations import activation_forward
 from engine.losses import compute_loss
 from engine.model import l2_cost
-from engine.parameter_stats import scaled_norm
+from engine.parameter_stats import vector_norm
 
 EPSILON = 1e-7
 THRESHOLD = 2e-7  # the course: above 2e-7, "there is a mistake in backward propagation"
@@ -103,21 +103,14 @@ def _per_layer_budget(dims, m, max_params):
     return budgets
 
 
-def _norm(x):
-    """‖x‖, also of finite entries past about 1.3e154, where Σx² overflows (a diverging
-    run's gradients): scaled by max |x| there (parameter_stats.scaled_norm)."""
-    norm = np.linalg.norm(x)
-    return scaled_norm(x) if np.isinf(norm) and x.size else norm
-
-
 def _relative_difference(g, g_num):
     """‖g − g_num‖ / (‖g‖ + ‖g_num‖); NaN when not finite, None when nothing was compared."""
     if not g.size:
         return None
-    denom = _norm(g) + _norm(g_num)
+    denom = vector_norm(g) + vector_norm(g_num)
     if not np.isfinite(denom):
         return float("nan")
-    return float(_norm(g - g_num) / denom) if denom > 0 else 0.0
+    return float(vector_norm(g - g_num) / denom) if denom > 0 else 0.0
 
 
 def _non_finite(g, g_num, costs_finite):
@@ -131,7 +124,7 @@ def _non_finite(g, g_num, costs_finite):
         return "cost"
     if not np.isfinite(g_num).all():
         return "numerical"
-    norms = _norm(g) + _norm(g_num) + _norm(g - g_num)
+    norms = vector_norm(g) + vector_norm(g_num) + vector_norm(g - g_num)
     return None if np.isfinite(norms) else "norm"
 
 
@@ -161,7 +154,7 @@ def _layer_check(result, cfg, l, budget, rng) -> LayerCheck:
     g, g_num = np.array(analytic), np.array(numeric)
     entry = {"l": l, "relative_difference": _relative_difference(g, g_num),
              "checked": checked, "total": W.size + b.size, "skipped_at_kinks": kinks,
-             "analytic_norm": float(_norm(g)),
+             "analytic_norm": float(vector_norm(g)),
              "non_finite": _non_finite(g, g_num, costs_finite),
              "within_noise": _within_noise(g, g_num, result.forward.cost)}
     return LayerCheck(entry, g, g_num, costs_finite)
@@ -175,7 +168,7 @@ def _noise_floor(J, n):
 def _within_noise(g, g_num, J):
     """Whether ‖g − g_num‖ is within the rounding noise of the differences: they cannot
     tell such a disagreement from none (False where not finite)."""
-    return bool(_norm(g - g_num) <= _noise_floor(J, g.size))
+    return bool(vector_norm(g - g_num) <= _noise_floor(J, g.size))
 
 
 def _verdict(g, g_num, costs_finite, J):

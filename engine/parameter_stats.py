@@ -38,21 +38,23 @@ def _norms(vectors, layout, rows, with_steps):
     norms = np.sqrt(sums, out=sums)
     for k, v, j in np.argwhere(np.isinf(norms)):  # Σx² overflowed, or x holds an inf
         x = vectors.steps[k] if v == _STEP else pairs[k, v]
-        norms[k, v, j] = scaled_norm(x[layout.cuts[j]])
+        norms[k, v, j] = _scaled_norm(x[layout.cuts[j]])
     return norms
 
 
 def _segment_norms(vectors, layout):
     """(V, 2L) norms from one BLAS dot per tensor: no copies of a big θ."""
-    return [[_norm_of_segment(v[cut]) for cut in layout.cuts] for v in vectors]
+    return [[vector_norm(v[cut]) for cut in layout.cuts] for v in vectors]
 
 
-def _norm_of_segment(x):
+def vector_norm(x):
+    """‖x‖ of a 1-D x from one BLAS dot, and scaled where Σx² overflows (finite entries
+    past about 1.3e154): the summaries' norms, and the gradient check's."""
     norm = np.dot(x, x) ** 0.5
-    return scaled_norm(x) if math.isinf(norm) else norm
+    return _scaled_norm(x) if math.isinf(norm) else norm
 
 
-def scaled_norm(x):
+def _scaled_norm(x):
     """‖x‖ where √Σx² overflows, finite entries beyond about 1.3e154 (a run on its way to
     diverging): max |x| · ‖x / max |x|‖; inf if x holds an inf, NaN if a NaN."""
     top = np.abs(x).max()
