@@ -107,12 +107,8 @@ function drawBar(slot, range) {
   }
   setText(bar.labels[2], formatNumber(top, 2));
   if (!top) {  // a range of 0 says what the tensor holds rather than "0  0 · own max  0"
-    const rows = slot.tensor ? slot.tensor.data : [];
-    const finite = rows.some((row) => row.some((v) => Number.isFinite(v)));
-    // a diverged tensor's few finite cells: all 0 are they, not the grey rest
-    const whole = rows.every((row) => row.every((v) => Number.isFinite(v)));
     setText(bar.labels[0], "");
-    setText(bar.labels[1], !finite ? "no finite value" : whole ? "all 0" : "finite: all 0");
+    setText(bar.labels[1], zeroWords(slot.tensor));
     setText(bar.labels[2], "");
   }
   fitTicks(bar);
@@ -125,9 +121,14 @@ function drawBar(slot, range) {
 }
 
 // what a heatmap drawn near white holds: its largest |value|, or where that is 0 (from the
-// cells' own: no statistic served), whether they are zeros or not finite at all (grey)
+// cells' own: no statistic served), zeroWords
 function faintWords(tensor, own) {
-  if (own > 0) return `near white: max |x| ${formatNumber(own, 2)}`;
+  return own > 0 ? `near white: max |x| ${formatNumber(own, 2)}` : zeroWords(tensor);
+}
+
+// what a tensor whose largest |value| is 0 holds: zeros, or no finite value at all (grey);
+// a diverged tensor's few finite cells are "finite: all 0", not the grey rest
+function zeroWords(tensor) {
   const rows = tensor ? tensor.data : [];
   if (!rows.some((row) => row.some((v) => Number.isFinite(v)))) return "no finite value";
   return rows.every((row) => row.every((v) => Number.isFinite(v))) ? "all 0" : "finite: all 0";

@@ -160,11 +160,14 @@ function leftMargin(panels) {
   return wide ? 68 : NARROW_MARGIN;
 }
 
+// the index of the histogram step shown at iteration t: the last at or before it
+const shownAt = (steps, t) => Math.max(0, steps.findLastIndex((s) => s <= t));
+
 // the entries of a panel's tensor that are not finite at the histogram step shown (the
 // engine counts them apart: no band can draw them), in words; "" where there are none
 function leftOut(frame, panel) {
   if (!panel.nonFinite) return "";
-  const k = Math.max(0, panel.x.findLastIndex((s) => s <= frame.t)), n = panel.nonFinite[k];
+  const k = shownAt(panel.x, frame.t), n = panel.nonFinite[k];
   return n ? `${n} not finite${panel.x[k] === frame.t ? "" : ` at ${panel.x[k]}`}` : "";
 }
 
@@ -173,7 +176,7 @@ const valueText = (v) => (v === null || v === undefined ? "—" : Number.isFinit
 // the plot in words: each panel's middle and full range at the last drawn step at or
 // before iteration t (the histograms are taken at evenly spread steps)
 function gist(frame, panels) {
-  const x = panels[0].x, k = Math.max(0, x.findLastIndex((s) => s <= frame.t));
+  const x = panels[0].x, k = shownAt(x, frame.t);
   const at = x[k] === frame.t ? "" : ` (last histogram: iteration ${x[k]})`;
   const words = panels.map((p) => `${p.title.split(":")[0]} ${p.midName} ${valueText(p.mid[k])}` +
     (p.bands.length ? `, from ${valueText(p.bands[0][0][k])} to ${valueText(p.bands[0][1][k])}` : "") +

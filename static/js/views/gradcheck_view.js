@@ -166,9 +166,13 @@ function layerList(layers) {
 
 // after an agreement: the layers above the threshold whose differences are rounding noise
 // (their bars are grey), so that the bars above the dashed line do not contradict it
+// the layers whose relative difference is at or above the threshold, and whose own
+// within_noise is `noise`
+const aboveThreshold = (result, noise) => result.layers.filter((r) => number(r.relative_difference) &&
+  r.relative_difference >= result.threshold && r.within_noise === noise);
+
 function noisyLayers(result) {
-  const noisy = result.layers.filter((r) => number(r.relative_difference) && r.relative_difference >= result.threshold &&
-    r.within_noise);
+  const noisy = aboveThreshold(result, true);
   if (!noisy.length) return "";
   const one = noisy.length === 1;
   return `; ${layerList(noisy)} ${one ? "is" : "are"} above the threshold only by rounding noise: ${one ? "its" : "their"} ` +
@@ -181,8 +185,7 @@ function noisyLayers(result) {
 // estimate u·|J|/ε misses (a cost far smaller than its terms), or a mistake: the words
 // give the numbers, not a verdict
 function smallLayers(result) {
-  const off = result.layers.filter((r) => number(r.relative_difference) && r.relative_difference >= result.threshold &&
-    r.within_noise === false);
+  const off = aboveThreshold(result, false);
   if (!off.length) return "";
   const one = off.length === 1;
   return `; but ${layerList(off)} ${one ? "is" : "are"} above the threshold on ${one ? "its" : "their"} own ` +
