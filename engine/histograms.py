@@ -13,8 +13,8 @@ import numpy as np
 _POSITIVE = 10.0 ** np.linspace(-6, 3, 37)
 HISTOGRAM_EDGES = np.concatenate([[-np.inf], -_POSITIVE[::-1], [0.0], _POSITIVE, [np.inf]])
 HISTOGRAM_TENSORS = ("Z", "A", "dZ", "dW")
-# what the histograms give of each tensor besides its counts, per step: "Z_range", ...
-EXACT = ("range", "percentiles", "non_finite")
+# what the histograms give of each tensor beside its counts, per step: "Z_range", ...
+BESIDE_COUNTS = ("range", "percentiles", "non_finite")
 # TensorBoard's bands: the normal distribution's 0, ±1.5σ, ±σ, ±σ/2 and median, in %
 PERCENTILES = (0.0, 6.68, 15.87, 30.85, 50.0, 69.15, 84.13, 93.32, 100.0)
 
@@ -77,7 +77,7 @@ def histograms(run, steps):
     left out of the rest): the bins are a quarter decade wide and end at ±1000, and
     percentiles read from them alone would spread an all-zero tensor over the bin next
     to 0, and hold a diverging gradient's at ±1000."""
-    names = [*HISTOGRAM_TENSORS, *(f"{name}_{kind}" for kind in EXACT
+    names = [*HISTOGRAM_TENSORS, *(f"{name}_{kind}" for kind in BESIDE_COUNTS
                                    for name in HISTOGRAM_TENSORS)]
     layers = [{"l": l, **{name: [] for name in names}} for l in range(1, run.L + 1)]
     for t in steps:

@@ -123,22 +123,32 @@ def without_ipython(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
 
 
+def _assignment(node: ast.stmt) -> tuple[list, ast.expr] | None:
+    """(targets, value) of an assignment with a value (`x = v`, `x: T = v`), else None."""
+    if isinstance(node, ast.Assign):
+        return node.targets, node.value
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return [node.target], node.value
+    return None
+
+
+def _plain_names(targets) -> list[str]:
+    """The targets' names if each is a plain name (not `a.b`, `a[0]` or `a, b`), else []."""
+    return [t.id for t in targets] if all(isinstance(t, ast.Name) for t in targets) else []
+
+
 def constant_names(node: ast.stmt) -> list[str]:
     """The names an assignment of a plain constant binds (`LR = 0.0075`, `dims = [5, 4]`),
     else []: a call, or anything that computes, is not run."""
-    if isinstance(node, ast.Assign):
-        targets, value = node.targets, node.value
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        targets, value = [node.target], node.value
-    else:
+    assignment = _assignment(node)
+    if assignment is None:
         return []
-    if not all(isinstance(t, ast.Name) for t in targets):
-        return []
+    targets, value = assignment
     try:
         ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return []
-    return [t.id for t in targets]
+    return _plain_names(targets)
 
 
 def lambda_names(node: ast.stmt) -> list[str]:
@@ -146,9 +156,7 @@ def lambda_names(node: ast.stmt) -> list[str]:
     which makes a function without calling anything; else []."""
     if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Lambda):
         return []
-    if not all(isinstance(t, ast.Name) for t in node.targets):
-        return []
-    return [t.id for t in node.targets]
+    return _plain_names(node.targets)
 
 
 def alias_names(node: ast.stmt) -> list[str]:
@@ -157,15 +165,14 @@ def alias_names(node: ast.stmt) -> list[str]:
     would only fail, a note for nothing."""
     if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Name):
         return []
-    names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-    return names if len(names) == len(node.targets) and set(names) & set(NAMES) else []
+    names = _plain_names(node.targets)
+    return names if set(names) & set(NAMES) else []
 
 
 def course_names_assigned(node: ast.stmt) -> list[str]:
     """The course functions' names that an assignment binds (by a call, say), which
     module_pieces does not keep: a note tells the learner that they were not checked."""
-    targets = node.targets if isinstance(node, ast.Assign) else \
-        [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+    targets, _ = _assignment(node) or ([], None)
     return [t.id for t in targets if isinstance(t, ast.Name) and t.id in NAMES]
 
 
