@@ -39,6 +39,14 @@ def collect(middleware, sent, before_each=None, method="GET"):
     return middleware({**SCOPE, "method": method}, receive, send)
 
 
+def waiting_for(event):
+    """A client's pace for collect(): it takes the start, then no body until event is set."""
+    async def slow(message):
+        if message["type"] == "http.response.body":
+            await event.wait()
+    return slow
+
+
 @pytest.mark.parametrize(("size", "slices"), [(10, 1), (100, 1), (101, 2), (250, 3)])
 def test_a_big_answer_goes_out_in_slices_that_make_it_whole(size, slices):
     body, sent = bytes(range(256))[:size], []
@@ -67,10 +75,7 @@ def test_answers_past_the_budget_wait_for_none_and_answer_503():
     middleware = SlicedBody(answering(b"a" * 300), slice_bytes=100, budget_bytes=500,
                             stall_seconds=5)
     held, first, second, third = anyio.Event(), [], [], []
-
-    async def slow(message):
-        if message["type"] == "http.response.body":
-            await held.wait()
+    slow = waiting_for(held)
 
     async def main():
         async with anyio.create_task_group() as tasks:
@@ -99,10 +104,7 @@ def test_a_head_is_neither_sliced_nor_counted_against_the_budget():
                             stall_seconds=5)
     head = HeadAsGet(middleware)
     held, first, headed = anyio.Event(), [], []
-
-    async def slow(message):
-        if message["type"] == "http.response.body":
-            await held.wait()
+    slow = waiting_for(held)
 
     async def main():
         async with anyio.create_task_group() as tasks:
