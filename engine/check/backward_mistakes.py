@@ -341,30 +341,30 @@ def update_without_learning_rate(parameters, grads, learning_rate):
     return {k: p - grads[f"d{k}"] for k, p in parameters.items()}
 
 
-def update_L_is_len_parameters(parameters, grads, learning_rate):
-    """L = len(parameters), twice the layers: the loop asks for W[L + 1] (a KeyError)."""
+def _update_layers(parameters, grads, learning_rate, layers):
+    """The course's update loop over the layer numbers `layers`, as a learner's keys name
+    them ("W" + str(l)): one that names no such layer raises the KeyError it does."""
     updated = dict(parameters)
-    for l in range(1, len(parameters) + 1):
+    for l in layers:
         updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
         updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
     return updated
+
+
+def update_L_is_len_parameters(parameters, grads, learning_rate):
+    """L = len(parameters), twice the layers: the loop asks for W[L + 1] (a KeyError)."""
+    return _update_layers(parameters, grads, learning_rate, range(1, len(parameters) + 1))
 
 
 def update_from_layer_0(parameters, grads, learning_rate):
     """for l in range(L) with "W" + str(l): layers 0 to L-1, and there is no W0 (a KeyError)."""
-    updated = dict(parameters)
-    for l in range(len(parameters) // 2):
-        updated[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
-        updated[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
-    return updated
+    return _update_layers(parameters, grads, learning_rate, range(len(parameters) // 2))
 
 
 def update_L_float_division(parameters, grads, learning_rate):
     """L = len(parameters) / 2, a float: range(L) raises a TypeError."""
-    updated = dict(parameters)
-    for l in range(len(parameters) / 2):
-        updated[f"W{l + 1}"] = parameters[f"W{l + 1}"] - learning_rate * grads[f"dW{l + 1}"]
-    return updated
+    return _update_layers(parameters, grads, learning_rate,
+                          (l + 1 for l in range(len(parameters) / 2)))
 
 
 def update_misses_first_layer(parameters, grads, learning_rate):
