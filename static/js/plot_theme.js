@@ -3,6 +3,7 @@
 /* global Plotly */
 
 import {toolbarKeys} from "./plot_toolbar.js";
+import {formatNumber} from "./tensors.js";
 
 // ColorBrewer RdBu (colour-blind safe), negative blue, zero white, positive red
 export const DIVERGING = [
@@ -130,6 +131,15 @@ export function seriesRange(seriesList, {log = false, zero = false, pad = 0.05} 
 const MAX_LOG10 = Math.floor(Math.log10(Number.MAX_VALUE));  // 308
 
 // a vertical line at step t on the x axis `xref` (the "you are here" marker)
+// the lowest finite R² of `values` where it falls below −1, the foot of an R² axis (a
+// diverging run's reaches −2e209), in words with the sentence's minus sign, not a hyphen
+// ("−2e209"); null where none does: the line stays on the plot
+export function r2BelowAxis(values) {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const low = Math.min(...finite);
+  return finite.length && low < -1 ? formatNumber(low, 2).replace("-", "−") : null;
+}
+
 export function stepMarker(t, xref = "x", yref = "paper") {
   return {type: "line", xref, yref: yref === "paper" ? "paper" : yref,
     x0: t, x1: t, y0: 0, y1: 1, line: {color: "#222", width: 1.5, dash: "dot"}};

@@ -1,7 +1,7 @@
 // the comparison's curves: the cost, the accuracy (R² for regression) and ‖dW[l]‖ of every
 // layer over the iterations, run A solid and run B dashed, one figure each, with a marker
 // at the current iteration. the series are the two summaries' (served once per run).
-import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
+import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS, r2BelowAxis} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {setHTML, setText} from "../dom.js";
 
@@ -90,9 +90,8 @@ const swatch = (l, k) => `<span class="layer-swatch" aria-hidden="true" ` +
 // the caption says whose line, and how low it went
 export function belowTheAxis(runs) {
   const low = runs.filter((r) => r.run.task === "regression").map((r) => {
-    const values = (r.summary.train_r2 || []).filter((v) => Number.isFinite(v));
-    const least = Math.min(...values);
-    return values.length && least < -1 ? `${r.name}'s falls to ${formatNumber(least, 2).replace("-", "−")}` : "";
+    const least = r2BelowAxis(r.summary.train_r2 || []);
+    return least ? `${r.name}'s falls to ${least}` : "";
   }).filter(Boolean);
   return low.length ? `; R² below −1 is off the plot: ${low.join(", ")}` : "";
 }

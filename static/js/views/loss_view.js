@@ -5,7 +5,7 @@
 // (the run's scores, api.scores), a line through both. the caption gives the current
 // step's own whole-set scores, served for it (frame.stepScores) when training did not score it.
 // the series come from the summary, once per run.
-import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS} from "../plot_theme.js";
+import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS, r2BelowAxis} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
 import {isPhone} from "../dom.js";
 import {scoredPoints, trainedAt} from "../run_session.js";
@@ -155,13 +155,9 @@ function r2Range(summary, spread) {
 // R² below the axis (a diverging run's reaches −4e165): the line leaves the plot, and the
 // caption says how low it went
 function r2Note(summary, spread) {
-  const values = ["batch_r2", "train_r2", "test_r2"].flatMap((key) => summary[key] || [])
-    .concat(spread ? [...(spread.train_r2 || []), ...(spread.test_r2 || [])] : [])
-    .filter((v) => Number.isFinite(v));
-  const low = Math.min(...values);
-  return values.length && low < -1
-    // (its number with the sentence's minus sign, not a hyphen)
-    ? `R² below −1 (worse than predicting the mean) is off the plot: it falls to ${formatNumber(low, 2).replace("-", "−")}` : null;
+  const low = r2BelowAxis(["batch_r2", "train_r2", "test_r2"].flatMap((key) => summary[key] || [])
+    .concat(spread ? [...(spread.train_r2 || []), ...(spread.test_r2 || [])] : []));
+  return low ? `R² below −1 (worse than predicting the mean) is off the plot: it falls to ${low}` : null;
 }
 
 // what the plot draws from (step_renderer.js redraws it when one changes)
