@@ -56,13 +56,13 @@ def backward_passes(config) -> int:
 
 def scored_steps(steps, every) -> int:
     """The steps whose θ is scored on the whole training and test sets: every `every`-th
-    from 0, and the last (engine.series)."""
+    from 0, and the last (engine.step_scores)."""
     return len(range(0, steps, every)) + ((steps - 1) % every != 0)
 
 
 def run_multiply_adds(config) -> int:
     """A whole run of a normalized config: every step trains on its batch, and θ is scored
-    on the whole training and test sets at the steps engine.series scores."""
+    on the whole training and test sets at the steps engine.step_scores scores."""
     dims, steps = layer_dims(config), config["steps"]
     m_train, m_test = split_sizes(config["n_samples"], config["test_fraction"])
     m = config["batch_size"] or m_train
@@ -110,7 +110,7 @@ EVALUATION_SHARE = 0.1
 
 def evaluation_interval(dims, m, m_train, m_test) -> int:
     """k: the steps between two scores of θ on the whole training and test sets
-    (engine.series), for batches of m of the m_train training examples.  A full batch
+    (engine.step_scores), for batches of m of the m_train training examples.  A full batch
     scores every step: its own output gives the train score."""
     if m >= m_train:
         return 1

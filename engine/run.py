@@ -183,8 +183,12 @@ class Run:
     def _score_last(self, t):
         """Score θ_t of the last recorded step on the whole sets, if the cadence did not
         (a run that stopped early)."""
-        if t >= 0 and not self._series.evaluated(t):
-            self._series.score_last(t, self._checkpoints.replay(t).forward.theta)
+        if t >= 0 and not self._series.scores.evaluated(t):
+            self._series.scores.score_last(t, self._theta(t))
+
+    def _theta(self, t):
+        """θ_t, replayed from the checkpoint before it."""
+        return self._checkpoints.replay(t).forward.theta
 
     def _diverged_in(self, suspects):
         """Stop at the first suspect step that holds a non-finite tensor, if any.
@@ -248,13 +252,11 @@ class Run:
     def unscored(self, steps):
         """The steps among these whose whole-set scores training did not take: scores()
         replays them, and only them."""
-        return [t for t in steps if not self._series.measured(t)]
+        return [t for t in steps if not self._series.scores.measured(t)]
 
     def _scores_at(self, steps):
-        series, ordered = self._series, sorted(set(steps))
-        pairs = [(float(series.train[t]), float(series.test[t])) if series.measured(t)
-                 else series.whole_set_scores(self._checkpoints.replay(t).forward.theta)
-                 for t in ordered]
+        ordered = sorted(set(steps))
+        pairs = [self._series.scores.whole_sets(t, self._theta) for t in ordered]
         return {"steps": ordered, "train": [train for train, _ in pairs],
                 "test": [test for _, test in pairs]}
 

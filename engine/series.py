@@ -1,4 +1,5 @@
-"""A run's per-step summaries: cost, scores (accuracy or R²) and every layer's statistics.
+"""A run's per-step summaries: cost, scores (accuracy or R², engine.step_scores) and every
+layer's statistics.
 
 Arrays hold one row per step, NaN where not measured. Steps are summarized a chunk at a
 time: a training step writes its tensors, θ and dθ into a run's buffers
@@ -6,26 +7,19 @@ time: a training step writes its tensors, θ and dθ into a run's buffers
 (engine.stats.TensorReductions); when the chunk is full, the statistics of all its steps
 come in a few calls (engine.stats, engine.parameter_stats). A step counts as recorded
 once its chunk is summarized.
-
-Scores. Every step scores its own batch, from the output AL it computed (with dropout's
-masks, if any). A full batch without dropout is the training set: its batch score is the
-train score. Otherwise θ_t is scored on the whole training and test sets every
-`evaluated_every` steps and at the last one (engine.cost.evaluation_interval), so that a
-mini-batch run costs about what a full-batch one does; the other steps stay NaN, and
-engine.run scores θ_t of any of them on demand (Run.scores), replayed.
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from engine import cost, fast_step, parameter_stats, stats
-from engine.batches import batch_size_at, is_full_batch
+from engine import fast_step, parameter_stats, stats
+from engine.batches import batch_size_at
 from engine.losses import FUSED
 from engine.mistakes import bug_active
 from engine.parameter_stats import StepVectors
-from engine.scores import ClassLabels, SetScorer, score
 from engine.step_buffers import RowLayout
+from engine.step_scores import StepScores
 
 
 class Alone(NamedTuple):
@@ -67,13 +61,13 @@ class Series:
         steps = cfg["steps"]
         self.cost, self.X_max_abs = np.full(steps, np.nan), np.full(steps, np.nan)
         self.epoch = np.zeros(steps, dtype=np.int64)
-        self.batch, self.train, self.test = (np.full(steps, np.nan) for _ in range(3))
         self.layers = np.full((steps, layout.L, len(stats.LAYER_STATS)), np.nan)
         # max |X| of a batch, from each example's max |x| (m_train,)
         self._example_max_abs = np.abs(data.X_train).max(axis=0, initial=0.0)
         self._all_max_abs = self._example_max_abs.max(initial=0.0)
-        self._scorers(cfg, layout, data,
-                      fast_step.examples_with_ones(data)[1] if with_ones is None else with_ones)
+        self.scores = StepScores(cfg, layout, data, fast_step.examples_with_ones(data)[1]
+                                 if with_ones is None else with_ones)
+        self.full_batch = self.scores.full_batch
         # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
         # outputs and targets
         self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED
@@ -99,42 +93,10 @@ class Series:
         self._queue, self._reduced = [], 0  # queued steps, and how many are reduced
         self._close = []  # (t, l, "Z" or "A") of the last flush, for measure_close
 
-    def _scorers(self, cfg, layout, data, with_ones):
-        """What the scores need: the cadence of the whole sets' and their SetScorers."""
-        m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
-        self.full_batch = is_full_batch(m_train, cfg["batch_size"])
-        self.evaluated_every = cost.evaluation_interval(
-            layout.dims, cfg["batch_size"] or m_train, m_train, m_test)
-        self._last = cfg["steps"] - 1
-        self._scored_last = None  # a run that stopped early: its last step, scored then
-        # the step's own AL is the train prediction when it saw all data without dropout
-        self.own_AL = self.full_batch and cfg["keep_prob"] == 1.0
-        acts = cfg["activations"]
-        self._train = SetScorer(self.task, layout, acts, with_ones.train, data.Y_train)
-        self._test = SetScorer(self.task, layout, acts, with_ones.test, data.Y_test) \
-            if m_test else None
-        self._train_labels = self._train.labels
-
     @property
     def queued(self):
         """Steps waiting for their chunk's summary."""
         return len(self._queue)
-
-    def evaluated(self, t):
-        """Whether step t's θ is scored on the whole training and test sets."""
-        return t % self.evaluated_every == 0 or t == self._last
-
-    def measured(self, t):
-        """Whether the train and test series hold θ_t's scores on the whole sets."""
-        return self.evaluated(t) or t == self._scored_last
-
-    def whole_set_scores(self, theta):
-        """(train, test): θ's scores on the whole training and test sets (test NaN without
-        a test set), as training scores them at the steps evaluated."""
-        with np.errstate(all="ignore"):
-            train = self._train([theta])[0]
-            test = np.nan if self._test is None else self._test([theta])[0]
-        return float(train), float(test)
 
     def queue(self, t, result, buffers, last=False):
         """Queue step t, whose tensors, θ and dθ sit in buffers (engine.step_buffers.
@@ -171,7 +133,7 @@ class Series:
         AL, Y, batches = forward.AL[None], forward.Y[None], forward.indices[None]
         dA = stats.output_dA_max_abs(self.cfg["loss"], AL, Y)[0] if self.output_dA_left_out \
             else np.nan
-        return Alone(forward.Y.shape[1], score(self.task, AL, Y, self._batch_labels(Y, batches))[0],
+        return Alone(forward.Y.shape[1], self.scores.of_batch(AL, Y, batches)[0],
                      self._X_max_abs(batches)[0], dA)
 
     def flush(self, buffers):
@@ -227,7 +189,7 @@ class Series:
                 rows[:, -1, stats.INDEX["dA_max_abs"]] = stats.output_dA_max_abs(
                     self.cfg["loss"], ALs, Y)
             for k, numbers in alone:
-                self.batch[span.start + k] = numbers.batch
+                self.scores.batch[span.start + k] = numbers.batch
                 self.X_max_abs[span.start + k] = numbers.X_max_abs
                 if self.output_dA_left_out:
                     rows[k, -1, stats.INDEX["dA_max_abs"]] = numbers.dA_max_abs
@@ -246,45 +208,11 @@ class Series:
     def _parameters(self, span, vectors, ALs, Y, batches):
         """Norms and scores of the steps of a span (a slice of consecutive steps) from their
         StepVectors, outputs ALs (T, n_y, m), targets Y (the training set's (n_y, m), or each
-        step's batch's, (T, n_y, m)) and examples (see _scores)."""
+        step's batch's, (T, n_y, m)) and examples (see StepScores.fill)."""
         with np.errstate(all="ignore"):
             parameter_stats.fill_parameters(self.layers[span], vectors, self.layout,
                                             self.step_scale)
-            self._scores(span, vectors.thetas, ALs, Y, batches)
-
-    def _scores(self, span, thetas, ALs, Y, batches=None):
-        """Each step's score on its batch, from its own output ALs (T, n_y, m) and targets
-        Y; and on the whole sets, of its θ_t (thetas: (T, P)), at the steps evaluated.
-        batches: the steps' examples (T, m), for their classes; None: the training set."""
-        self.batch[span] = score(self.task, ALs, Y, self._batch_labels(Y, batches))
-        if self.own_AL:
-            self.train[span] = self.batch[span]
-        due = [t for t in range(span.start, span.stop) if self.evaluated(t)]
-        if due:
-            self._score_sets(due, [thetas[t - span.start] for t in due])
-
-    def _batch_labels(self, Y, batches):
-        """ClassLabels of the targets Y of steps whose examples are batches, or None: the
-        classes of the training set's examples are known, which argmax need not find."""
-        if batches is None:
-            return self._train_labels
-        classes = self.data.train_labels
-        return None if classes is None or self.task == "regression" else \
-            ClassLabels(Y, classes[batches])
-
-    def _score_sets(self, steps, thetas):
-        """Scores of θ_t on the whole training and test sets at these steps."""
-        if not self.own_AL:
-            self.train[steps] = self._train(thetas)
-        if self._test is not None:
-            self.test[steps] = self._test(thetas)
-
-    def score_last(self, t, theta):
-        """Score θ_t on the whole sets at step t, the last one recorded when a run stops
-        or diverges early: the summary ends with a train and test score."""
-        with np.errstate(all="ignore"):
-            self._score_sets([t], [theta])
-        self._scored_last = t
+            self.scores.fill(span, vectors.thetas, ALs, Y, batches)
 
     def measure_close(self, forward_of):
         """The std of each Z[l] and A[l] of the steps summarized last whose std is tiny
@@ -318,21 +246,15 @@ class Series:
 
     def truncate(self, n):
         """Forget everything from step n on (steps after a divergence)."""
-        for series in (self.cost, self.batch, self.train, self.test, self.layers,
-                       self.X_max_abs):
+        for series in (self.cost, self.layers, self.X_max_abs):
             series[n:] = np.nan
+        self.scores.truncate(n)
         self.recorded = min(self.recorded, n)
 
     def as_dict(self, n):
         """JSON-ready lists of the first n steps (NaN stays NaN; the web layer nulls it)."""
-        regression = self.task == "regression"
-        scores = {name: getattr(self, name)[:n].tolist() for name in ("batch", "train", "test")}
         out = {"steps": n, "cost": self.cost[:n].tolist(), "epoch": self.epoch[:n].tolist(),
-               **{f"{name}_accuracy": None if regression else values
-                  for name, values in scores.items()},
-               "evaluated_every": self.evaluated_every}
-        if regression:
-            out.update({f"{name}_r2": values for name, values in scores.items()})
+               **self.scores.as_dict(n)}
         out["X_max_abs"] = self.X_max_abs[:n].tolist()
         activations = self.cfg["activations"]
         out["layers"] = [
@@ -348,6 +270,5 @@ class Series:
     def nbytes(self):
         """The arrays of the series, and the reductions of queued steps while training."""
         reductions = self._reductions  # read once: training may drop them meanwhile
-        return (0 if reductions is None else reductions.nbytes) + sum(
-            a.nbytes for a in (self.cost, self.epoch, self.batch, self.train, self.test,
-                               self.X_max_abs, self.layers))
+        return (0 if reductions is None else reductions.nbytes) + self.scores.nbytes + sum(
+            a.nbytes for a in (self.cost, self.epoch, self.X_max_abs, self.layers))
