@@ -135,7 +135,7 @@ _B_MAX, _DB_MAX, _W_SPREAD, _B_SPREAD = (EXTREMES.index(name) for name in (
 
 
 def _extremes(out, pairs, layout):
-    """Write out (T, L, 6), the EXTREMES of T steps, from their θ and dθ side by side:
+    """Write out (T, L, len(EXTREMES)), the EXTREMES of T steps, from their θ and dθ side by side:
     pairs (T, 2, P)."""
     T, L = len(pairs), layout.L
     # max and min take a pass each, but make no |θ|-sized copy: (T, 2, 2L), [θ, dθ]
@@ -150,8 +150,9 @@ def _extremes(out, pairs, layout):
 
 
 def _big_extremes(theta, grad, layout):
-    """(1, L, 6) EXTREMES of one step of a big θ: its biases', not its weights' maxima."""
-    out = np.full((1, layout.L, 6), np.nan)
+    """(1, L, len(EXTREMES)) EXTREMES of one step of a big θ: its biases', not its weights'
+    maxima."""
+    out = np.full((1, layout.L, len(EXTREMES)), np.nan)
     key = tuple(layout.dims)
     if key not in _bias_starts:
         _bias_starts[key] = np.concatenate([[0], np.cumsum(layout.dims[1:-1])]).astype(np.intp)

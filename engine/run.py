@@ -69,11 +69,12 @@ class Run:
         self._series = Series(config, self.layout, self.data, self._with_ones)
         # steps summarized together, written into buffers while training
         self.chunk, self._buffers = self._series.chunk, None
-        # (steps an epoch, the width of its last batch) where that batch is narrower
+        # the steps of an epoch, and the width of its last batch where it is narrower
+        # than the others (else None)
         m_train = self.data.X_train.shape[1]
-        steps = steps_per_epoch(m_train, self.m)
-        last = m_train - (steps - 1) * self.m
-        self._narrow = None if last == self.m else (steps, last)
+        self._epoch_steps = steps_per_epoch(m_train, self.m)
+        last = m_train - (self._epoch_steps - 1) * self.m
+        self._narrow_width = None if last == self.m else last
         self._lock = threading.Lock()
         self._histograms = self._spread_scores = None
         # the default scores have their own lock: the page asks for them with the
@@ -143,7 +144,8 @@ class Run:
             if t % self.interval == 0:
                 # θ_t in a θ row of the chunk buffers will be overwritten: keep a copy
                 self._checkpoints.keep(t, theta if t == 0 else theta.copy(), state)
-            last = self._narrow is not None and t % self._narrow[0] == self._narrow[0] - 1
+            last = self._narrow_width is not None and \
+                t % self._epoch_steps == self._epoch_steps - 1
             slot = buffers.slot(self._series.queued, theta, last)
             result = self._steps.run(t, slot.theta, state, slot.buffers, slot.params)
             if on_step is not None:
@@ -167,7 +169,7 @@ class Run:
 
     def _buffers_plan(self):
         """StepBuffers' arguments: the batches' width, and an epoch's last where narrower."""
-        widths = (self.m,) if self._narrow is None else (self.m, self._narrow[1])
+        widths = (self.m,) if self._narrow_width is None else (self.m, self._narrow_width)
         return (self.layout, self.chunk, widths, self._series.stack_parameters,
                 not self._series.output_dA_left_out)
 

@@ -69,6 +69,10 @@ def chunk_size(layout, m):
 
 
 _GRADIENTS = [INDEX[name] for name in GRADIENT_EXTREMES]  # dZ's, then dA's
+# the second axis of TensorReductions.fill's moments: Σx/n, then the mean; Σx²/n, then the
+# std; min; max
+_MEAN, _STD = 0, 1
+_AVERAGES, _RANGE = slice(0, 2), slice(2, 4)
 
 _ONES = np.ones(0)
 
@@ -204,20 +208,20 @@ class TensorReductions:
         RowLayout of the steps (of any width); widths: each step's m, (T,)."""
         T, L = len(rows), len(self.activations)
         moments = np.empty((T, 4, 2, L))  # (T, [mean, E[x²] then std, min, max], [Z, A], L)
-        moments[:, :2] = np.add.reduceat(self.sums[:T], layout.moment_rows,
-                                         axis=2)[:, :, layout.moment_columns]
-        moments[:, :2] /= layout.units * widths[:, None, None, None]
+        moments[:, _AVERAGES] = np.add.reduceat(self.sums[:T], layout.moment_rows,
+                                                axis=2)[:, :, layout.moment_columns]
+        moments[:, _AVERAGES] /= layout.units * widths[:, None, None, None]
         ranges = self.ranges[:T]
-        moments[:, 2:] = ranges[:, :, layout.moment_columns]
+        moments[:, _RANGE] = ranges[:, :, layout.moment_columns]
         mean, mean_square, low, high = moments.transpose(1, 0, 2, 3)
         # (not a constant: _std gives it 0; a NaN is no number to measure)
         close = (mean_square - mean * mean < CLOSE * mean_square) & (high > low)
         overflowed = np.isinf(mean_square) & np.isfinite(low) & np.isfinite(high)
         close |= overflowed & (high > low)
         # a constant tensor whose Σx overflowed: its mean is its one value
-        moments[:, 0] = np.where(overflowed & (high == low), low, mean)
-        moments[:, 1] = _std(mean, mean_square, low, high)
-        self._fill_close_stds(moments[:, :2], close, layout)
+        moments[:, _MEAN] = np.where(overflowed & (high == low), low, mean)
+        moments[:, _STD] = _std(mean, mean_square, low, high)
+        self._fill_close_stds(moments[:, _AVERAGES], close, layout)
         # (T, [mean, std, min, max], [Z, A], L) -> (T, L, MOMENTS)
         rows[:, :, columns(MOMENTS)] = moments.transpose(0, 3, 2, 1).reshape(T, L, len(MOMENTS))
         first = layout.first_gradient
@@ -235,9 +239,9 @@ class TensorReductions:
             k, kind, l = int(k), int(kind), int(l)
             segment = int(layout.moment_columns[kind, l])
             if (k, segment) in self._measured:
-                mean, moments[k, 1, kind, l] = self._measured[k, segment]
-                if not np.isfinite(moments[k, 0, kind, l]):
-                    moments[k, 0, kind, l] = mean
+                mean, moments[k, _STD, kind, l] = self._measured[k, segment]
+                if not np.isfinite(moments[k, _MEAN, kind, l]):
+                    moments[k, _MEAN, kind, l] = mean
             else:
                 self.close.append((k, l + 1, "ZA"[kind]))
                 if segment not in self.watched:

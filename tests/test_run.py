@@ -164,7 +164,7 @@ def test_a_batch_as_big_as_its_data_trains_the_whole_set():
                             "steps": 5})
     data = load_dataset("moons", 100, None, 0.2, 1)  # 80 training examples
     run = Run(cfg, data).train()
-    assert run.status == "done" and run.m == 80 and run._narrow is None
+    assert run.status == "done" and run.m == 80 and run._narrow_width is None
     summary = run.summary()
     assert summary["epoch"] == [0, 1, 2, 3, 4]
     assert run.step_record(3)["batch"]["indices"] == list(range(80))
