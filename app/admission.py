@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from starlette.requests import cookie_parser
 
 from app.settings import Settings
-from engine.cost import run_flops, seconds_of_flops
+from engine.work_estimate import run_flops, seconds_of_flops
 
 COOKIE = "bpl_client"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
@@ -108,7 +108,7 @@ class Admission:
     the fast lane by the engine's cost estimate, and how long training goes on unasked.
 
     Counts refusals by reason in `refused` (for /metrics). The defaults admit everything,
-    have no fast lane and cancel nothing. cost(config): a run's flops (engine.cost).
+    have no fast lane and cancel nothing. cost(config): a run's flops (engine.work_estimate).
     """
 
     def __init__(self, per_client: int | None = None, per_address: int | None = None,

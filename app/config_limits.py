@@ -2,7 +2,7 @@
 
 from app.settings import Settings
 from engine.config import ConfigError, normalize_config
-from engine.cost import run_flops, step_flops
+from engine.work_estimate import run_flops, step_flops
 
 
 def engine_limits(settings: Settings) -> dict:
@@ -17,7 +17,7 @@ def engine_limits(settings: Settings) -> dict:
 
 def check_config(raw, settings: Settings) -> dict:
     """The normalized config, or a ConfigError naming the field: the budget (in flops, by
-    engine.cost's estimate) names steps."""
+    engine.work_estimate's estimate) names steps."""
     config = normalize_config(raw, **engine_limits(settings))
     flops = run_flops(config)
     if flops > settings.compute_budget:

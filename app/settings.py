@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     max_width: int = Field(128, ge=1)
     max_samples: int = Field(2000, ge=20)
     max_steps: int = Field(2000, ge=1)
-    # estimated flops of a whole run (engine.cost.run_flops). The largest valid run,
+    # estimated flops of a whole run (engine.work_estimate.run_flops). The largest valid run,
     # 2-D data with 2,000 samples, test_fraction 0, 6 x 128 hidden, 2,000 full-batch steps,
     # costs 2000 steps x 82,304 weights x (6 x 2000 + 2 x 2000) = 2.63e12, and with an
     # active bug (two backward passes a step) x (10 x 2000 + 2 x 2000) = 3.96e12: every
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # NAT is one address); beyond them, 429. Caps are per process: see docs/deploy.md
     max_runs_per_client: int = Field(3, ge=1)
     max_runs_per_address: int = Field(64, ge=1)
-    # runs estimated (engine.cost.run_flops) at most this many flops take the fast
+    # runs estimated (engine.work_estimate.run_flops) at most this many flops take the fast
     # lane, ahead of heavy ones; 2e9 trains in about 0.3 s. 0: no fast lane
     fast_lane_flops: float = Field(2e9, ge=0)
     # training nobody asked about for this long is cancelled. The page asks every 250 ms,

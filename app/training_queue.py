@@ -1,7 +1,7 @@
 """The training threads of one process: a fast lane, fair turns, and cancellation.
 
 A fixed number of threads (settings.train_threads) trains every run of the process, and
-nothing else trains. Small runs (by engine.cost.run_flops) take the fast lane: they go
+nothing else trains. Small runs (by engine.work_estimate.run_flops) take the fast lane: they go
 first, and a thread that trains a heavy run trains the waiting small ones between two of its
 steps. A student's small run so finishes in a fraction of a second however many heavy runs
 train or wait, without a thread beyond the cap. Among heavy runs, the next is one of the

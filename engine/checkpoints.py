@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from engine import cost
+from engine import work_estimate
 
 RECENT_STEPS = 3  # replayed steps kept, for requests that come in a burst
 # ... fewer where they would hold more than this (one at least): a replay of the biggest
@@ -28,7 +28,7 @@ RECENT_BYTES = 100 * 2**20
 CHECKPOINT_BUDGET = 16 * 2**20
 CHECKPOINT_CAP = 128 * 2**20
 MIN_INTERVAL = 2
-MAX_REPLAY_SECONDS = 1.0  # seconds here are engine.cost's estimate, not measured
+MAX_REPLAY_SECONDS = 1.0  # seconds here are engine.work_estimate's estimate, not measured
 
 
 def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
@@ -38,7 +38,7 @@ def checkpoint_interval(steps, checkpoint_bytes, step_multiply_adds):
         return -(-steps // max(int(budget // max(checkpoint_bytes, 1)), 1))
 
     by_memory = max(MIN_INTERVAL, spacing(CHECKPOINT_BUDGET))
-    by_time = cost.steps_in(MAX_REPLAY_SECONDS, step_multiply_adds)
+    by_time = work_estimate.steps_in(MAX_REPLAY_SECONDS, step_multiply_adds)
     return max(1, spacing(CHECKPOINT_CAP), min(by_memory, by_time))
 
 

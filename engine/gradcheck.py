@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine import cost
+from engine import work_estimate
 from engine.activations import activation_forward
 from engine.losses import compute_loss
 from engine.model import l2_cost
@@ -36,7 +36,7 @@ THRESHOLD = 2e-7  # the course: above 2e-7, "there is a mistake in backward prop
 GRADCHECK_STREAM = 4
 # cost evaluations of one check take about this long ("within a second or two")
 CHECK_SECONDS = 0.75
-BUDGET = cost.multiply_adds_in(CHECK_SECONDS)  # multiply-adds
+BUDGET = work_estimate.multiply_adds_in(CHECK_SECONDS)  # multiply-adds
 MIN_PER_LAYER = 4
 KINKED = ("relu", "leaky_relu")
 # relative rounding error of a computed cost, generously: a few ulps per layer
@@ -97,7 +97,7 @@ def _per_layer_budget(dims, m, max_params):
     L = len(dims) - 1
     budgets = []
     for l in range(1, L + 1):
-        evaluation = cost.perturbed_cost_multiply_adds(dims, m, l)
+        evaluation = work_estimate.perturbed_cost_multiply_adds(dims, m, l)
         affordable = int(BUDGET / L / (2 * max(evaluation, 1)))
         budgets.append(max(MIN_PER_LAYER, min(max_params // L, affordable)))
     return budgets

@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from engine import cost, fast_step, histograms, mistakes
+from engine import fast_step, histograms, mistakes, work_estimate
 from engine.batches import batch_size_at, steps_per_epoch
 from engine.checkpoints import Checkpoints, checkpoint_interval, recent_steps
 from engine.datasets import load_dataset
@@ -59,8 +59,8 @@ class Run:
         # smaller data under a config's batch size, is the whole set)
         self.m = batch_size_at(0, self.data.X_train.shape[1], config["batch_size"])
         # what replaying a step costs: its training, not its evaluation
-        self.step_multiply_adds = cost.train_multiply_adds(self.dims, self.m,
-                                                           cost.backward_passes(config))
+        self.step_multiply_adds = work_estimate.train_multiply_adds(self.dims, self.m,
+                                                           work_estimate.backward_passes(config))
         self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
                                             self.step_multiply_adds)
         self.status, self.num_steps, self.diverged = "pending", 0, None
@@ -284,14 +284,15 @@ class Run:
         return self._checkpoints.replays_for(steps)
 
     def replay_seconds(self, steps):
-        """About how long replaying these steps takes, by engine.cost's estimate."""
-        return cost.seconds(self.replays_for(steps) * self.step_multiply_adds)
+        """About how long replaying these steps takes, by engine.work_estimate's estimate."""
+        return work_estimate.seconds(self.replays_for(steps) * self.step_multiply_adds)
 
     def max_replays(self, steps):
         """Training steps that replaying these named steps may recompute: as many as
         HISTOGRAM_SECONDS pays for, and never fewer than one for each step (a step on a
         checkpoint recomputes only itself)."""
-        return max(len(set(steps)), cost.steps_in(HISTOGRAM_SECONDS, self.step_multiply_adds))
+        return max(len(set(steps)),
+                   work_estimate.steps_in(HISTOGRAM_SECONDS, self.step_multiply_adds))
 
     def gradcheck(self, t, max_params=2000):
         """Numerical vs analytic gradients at step t, per layer (docs/api.md, "Gradcheck")."""

@@ -4,14 +4,14 @@ and θ_t's on the whole training and test sets.
 Every step scores its own batch, from the output A[L] it computed (with dropout's masks,
 if any). A full batch without dropout is the training set: its batch score is the train
 score. Otherwise θ_t is scored on the whole training and test sets every
-`evaluated_every` steps and at the last one (engine.cost.evaluation_interval), so that a
+`evaluated_every` steps and at the last one (engine.work_estimate.evaluation_interval), so that a
 mini-batch run costs about what a full-batch one does; the other steps stay NaN, and
 engine.run scores θ_t of any of them on demand (Run.scores), replayed.
 """
 
 import numpy as np
 
-from engine import cost
+from engine import work_estimate
 from engine.batches import is_full_batch
 from engine.scores import ClassLabels, SetScorer, score
 
@@ -27,7 +27,7 @@ class StepScores:
         self.batch, self.train, self.test = (np.full(steps, np.nan) for _ in NAMES)
         m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
         self.full_batch = is_full_batch(m_train, cfg["batch_size"])
-        self.evaluated_every = cost.evaluation_interval(
+        self.evaluated_every = work_estimate.evaluation_interval(
             layout.dims, cfg["batch_size"] or m_train, m_train, m_test)
         self._last = steps - 1
         self._scored_last = None  # a run that stopped early: its last step, scored then

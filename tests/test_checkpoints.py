@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from trained_runs import BASE, assert_same_bytes
 
-from engine import checkpoints, cost
+from engine import checkpoints, work_estimate
 from engine.checkpoints import (
     CHECKPOINT_BUDGET,
     CHECKPOINT_CAP,
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.usefixtures("pinned_blas")
 
 MB = 2**20
 CHEAP = 1000  # multiply-adds of a step that replays in no time
-# a step of which 10 replay in MAX_REPLAY_SECONDS, by engine.cost's estimate
-SLOW = int(cost.multiply_adds_in(checkpoints.MAX_REPLAY_SECONDS) / 10)
+# a step of which 10 replay in MAX_REPLAY_SECONDS, by engine.work_estimate's estimate
+SLOW = int(work_estimate.multiply_adds_in(checkpoints.MAX_REPLAY_SECONDS) / 10)
 
 
 @pytest.mark.parametrize(("steps", "checkpoint_bytes", "multiply_adds", "expected"), [

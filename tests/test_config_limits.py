@@ -7,7 +7,7 @@ import pytest
 from app.config_limits import check_config
 from app.settings import Settings
 from engine.config import CHOICES, ConfigError
-from engine.cost import run_flops
+from engine.work_estimate import run_flops
 
 DEFAULTS = Settings()
 

@@ -16,9 +16,9 @@ from app.lessons import LessonError, load_lessons, read_lesson
 from app.run_ids import encode_run_id
 from app.settings import Settings
 from engine.config import normalize_config
-from engine.cost import run_flops
 from engine.mistakes import BUGS
 from engine.run import Run
+from engine.work_estimate import run_flops
 
 pytestmark = pytest.mark.usefixtures("pinned_blas")
 BUILT_IN = lessons.built_in_lessons()

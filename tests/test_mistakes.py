@@ -6,7 +6,7 @@ the second backward. (The gradient check's verdict per bug: tests/test_gradcheck
 import numpy as np
 import pytest
 
-from engine import cost
+from engine import work_estimate
 from engine.config import normalize_config
 from engine.mistakes import BUGS, bug_active
 from engine.records import step_record
@@ -267,9 +267,10 @@ def test_a_bug_free_run_has_no_true_grads():
 def test_the_cost_estimate_counts_the_second_backward(name):
     config = active_config(name)
     run = Run(config)
-    extra = config["steps"] * cost.BACKWARD * run.m * cost.weights(run.dims)
-    assert cost.run_multiply_adds(config) == cost.run_multiply_adds(without_bug(config)) + extra
-    assert run.step_multiply_adds == cost.train_multiply_adds(run.dims, run.m, 2)
+    extra = config["steps"] * work_estimate.BACKWARD * run.m * work_estimate.weights(run.dims)
+    assert work_estimate.run_multiply_adds(config) == \
+        work_estimate.run_multiply_adds(without_bug(config)) + extra
+    assert run.step_multiply_adds == work_estimate.train_multiply_adds(run.dims, run.m, 2)
 
 
 def test_every_bug_is_tested():

@@ -22,7 +22,7 @@ from trained_runs import (
     record_tensors,
 )
 
-from engine import checkpoints, cost, histograms
+from engine import checkpoints, histograms, work_estimate
 from engine import run as run_module
 from engine.config import normalize_config
 from engine.datasets import load_dataset
@@ -368,7 +368,7 @@ def test_replays_for_counts_steps_recomputed_in_order():
 
 # (config, named steps as (how many, offset past a checkpoint), allowed). Before issue 16
 # a request could recompute 200 steps whatever they cost: 10 steps of the biggest run
-# 19 past a checkpoint (about 39 s by engine.cost) passed, and 50 steps 90 past one of a
+# 19 past a checkpoint (about 39 s by engine.work_estimate) passed, and 50 steps 90 past one of a
 # run of cheap steps (under a second) did not
 NAMED_STEPS = [
     ({**BASE, "steps": 30}, (15, 1), True),
@@ -391,7 +391,7 @@ def test_named_steps_replay_about_histogram_seconds_or_one_step_each(raw, named,
     assert (run.replays_for(steps) <= most) == allowed
     assert most >= len(steps)  # steps on checkpoints are always allowed
     if most > len(steps):  # the budget, by the engine's one estimate
-        assert cost.seconds(most * run.step_multiply_adds) <= run_module.HISTOGRAM_SECONDS
+        assert work_estimate.seconds(most * run.step_multiply_adds) <= run_module.HISTOGRAM_SECONDS
 
 
 # ---------------------------------------------------------------- progress and stopping

@@ -1,5 +1,5 @@
 """engine.step_scores: each step's batch score, and θ_t's train and test scores at the
-cadence of engine.cost.evaluation_interval, at the last step, and on demand (Run.scores),
+cadence of engine.work_estimate.evaluation_interval, at the last step, and on demand (Run.scores),
 as a recomputation from the step records gives them."""
 
 import itertools
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from trained_runs import ACTIVATIONS, trained_run
 
-from engine import cost
+from engine import work_estimate
 from engine.config import normalize_config
 from engine.run import Run
 
@@ -52,12 +52,13 @@ def _assert_score(value, expected, task, where):
 
 def test_the_cadence_is_the_cost_estimates(trained):
     """Full batches score the whole sets every step; mini-batches every k steps, k from
-    engine.cost, and at the last step."""
+    engine.work_estimate, and at the last step."""
     name, run, _ = trained
     data, batch_size = run.data, run.config["batch_size"]
     m_train, m_test = data.X_train.shape[1], data.X_test.shape[1]
     every = run.summary()["evaluated_every"]
-    assert every == cost.evaluation_interval(run.dims, batch_size or m_train, m_train, m_test)
+    assert every == work_estimate.evaluation_interval(run.dims, batch_size or m_train,
+                                                      m_train, m_test)
     assert (every == 1) == (batch_size is None or batch_size >= m_train), name
     if name in ("minibatch_remainder", "dropout", "batch_of_one", "softmax_mse"):
         assert every > 1  # the table holds mini-batch runs that skip steps

@@ -127,7 +127,7 @@ def replayed_steps(ref: RunRef, steps: str | None, what: str,
 
 def check_replays(run, numbers: list[int]):
     """422 naming steps if replaying them would recompute more training steps than this
-    run's replay budget (engine.run.HISTOGRAM_SECONDS, by engine.cost's estimate) allows."""
+    run's replay budget (engine.run.HISTOGRAM_SECONDS, by engine.work_estimate) allows."""
     replays, most = run.replays_for(numbers), run.max_replays(numbers)
     if replays > most:
         every = run.interval

@@ -1,10 +1,10 @@
-"""engine.cost: one estimate of what training costs, read by every budget.
+"""engine.work_estimate: one estimate of what training costs, read by every budget.
 
 Before issue 16 the estimate was written four times (app.config_limits, engine.run,
 engine.gradcheck, app.admission). PINNED holds what each of those computed then, for a
-table of configs: the numbers must not move now that they all read engine.cost, but for
-one change that the engine made: a mini-batch run scores θ on the whole training and test
-sets every evaluation_interval steps (engine.series), no longer every step, so its flops
+table of configs: the numbers must not move now that they all read engine.work_estimate, but
+for one change that the engine made: a mini-batch run scores θ on the whole training and test
+sets every evaluation_interval steps (engine.step_scores), no longer every step, so its flops
 count those scores only (MINI_BATCH_FLOPS).
 """
 
@@ -16,7 +16,7 @@ import pytest
 from app.admission import Admission
 from app.config_limits import check_config
 from app.settings import Settings
-from engine import cost, gradcheck, histograms
+from engine import gradcheck, histograms, work_estimate
 from engine.config import layer_dims, normalize_config
 from engine.run import Run
 
@@ -72,7 +72,7 @@ def case(request):
 
 def test_the_compute_budget_and_fast_lane_read_the_same_flops(case):
     config, _, (flops, *_) = case
-    assert cost.run_flops(config) == flops
+    assert work_estimate.run_flops(config) == flops
     assert Admission().cost(config) == flops
 
 
@@ -106,12 +106,12 @@ def test_the_config_estimate_trains_on_the_batch_the_run_takes(case):
     fixed-size datasets and the train/test split included."""
     config, run, _ = case
     m_train, m_test = run.data.X_train.shape[1], run.data.X_test.shape[1]
-    every = cost.evaluation_interval(run.dims, run.m, m_train, m_test)
-    scored = cost.scored_steps(config["steps"], every)
+    every = work_estimate.evaluation_interval(run.dims, run.m, m_train, m_test)
+    scored = work_estimate.scored_steps(config["steps"], every)
     assert run.dims == layer_dims(config)
-    assert cost.run_multiply_adds(config) == (
+    assert work_estimate.run_multiply_adds(config) == (
         config["steps"] * run.step_multiply_adds
-        + scored * cost.forward_multiply_adds(run.dims, m_train + m_test))
+        + scored * work_estimate.forward_multiply_adds(run.dims, m_train + m_test))
 
 
 @pytest.mark.parametrize("raw", [
@@ -125,7 +125,7 @@ def test_the_estimate_counts_the_steps_the_run_scores(raw):
     summary = Run(config).train().summary()
     scores = summary["test_accuracy"] or summary["test_r2"]
     scored = sum(not math.isnan(score) for score in scores)  # NaN: not scored
-    assert scored == cost.scored_steps(config["steps"], summary["evaluated_every"])
+    assert scored == work_estimate.scored_steps(config["steps"], summary["evaluated_every"])
 
 
 @pytest.mark.parametrize(("dims", "m", "first", "forward"), [
@@ -136,7 +136,7 @@ def test_the_estimate_counts_the_steps_the_run_scores(raw):
     ([4, 3], 1, 1, 12),  # logistic regression
 ])
 def test_forward_counts_the_products_of_the_layers_from_first(dims, m, first, forward):
-    assert cost.forward_multiply_adds(dims, m, first) == forward
+    assert work_estimate.forward_multiply_adds(dims, m, first) == forward
 
 
 @pytest.mark.parametrize(("l", "work"), [
@@ -145,33 +145,34 @@ def test_forward_counts_the_products_of_the_layers_from_first(dims, m, first, fo
     (3, 10 * 1),  # the output layer: its activation alone
 ])
 def test_a_perturbed_cost_retakes_layer_ls_activation_and_runs_the_layers_above(l, work):
-    assert cost.perturbed_cost_multiply_adds([2, 8, 8, 1], 10, l) == work
+    assert work_estimate.perturbed_cost_multiply_adds([2, 8, 8, 1], 10, l) == work
 
 
 @pytest.mark.parametrize(("dims", "m"), [([2, 8, 8, 1], 10), ([64, 128, 10], 1)])
 def test_training_is_a_forward_and_two_backward_products(dims, m):
-    assert cost.train_multiply_adds(dims, m) == 3 * cost.forward_multiply_adds(dims, m)
+    assert work_estimate.train_multiply_adds(dims, m) == \
+        3 * work_estimate.forward_multiply_adds(dims, m)
 
 
 def test_flops_are_two_per_multiply_add():
     config = normalize_config({})
-    assert cost.run_flops(config) == 2 * cost.run_multiply_adds(config)
-    assert cost.run_flops(config) == config["steps"] * cost.step_flops(config)
-    assert cost.seconds_of_flops(2 * cost.MULTIPLY_ADDS_PER_SECOND) == cost.seconds(
-        cost.MULTIPLY_ADDS_PER_SECOND) == 1.0
+    assert work_estimate.run_flops(config) == 2 * work_estimate.run_multiply_adds(config)
+    assert work_estimate.run_flops(config) == config["steps"] * work_estimate.step_flops(config)
+    rate = work_estimate.MULTIPLY_ADDS_PER_SECOND
+    assert work_estimate.seconds_of_flops(2 * rate) == work_estimate.seconds(rate) == 1.0
 
 
 @pytest.mark.parametrize(("seconds", "per_step", "steps"), [
     (1.0, 2e9, 1), (1.0, 2e9 + 1, 0), (1.0, 1e9, 2), (5.0, 0, 10**10), (0.0, 1e6, 0)])
 def test_steps_in_counts_whole_steps_that_fit(seconds, per_step, steps):
-    assert cost.steps_in(seconds, per_step) == steps
+    assert work_estimate.steps_in(seconds, per_step) == steps
 
 
 @pytest.mark.parametrize(("steps", "every", "scored"), [
     (10, 1, 10), (10, 3, 4), (11, 3, 4 + 1), (9, 4, 3), (10, 100, 2), (1, 5, 1)])
 def test_scored_steps_are_every_kth_and_the_last(steps, every, scored):
-    assert cost.scored_steps(steps, every) == scored
+    assert work_estimate.scored_steps(steps, every) == scored
 
 
 def test_budgets_in_seconds_are_budgets_of_work():
-    assert gradcheck.BUDGET == cost.multiply_adds_in(gradcheck.CHECK_SECONDS) == 1.5e9
+    assert gradcheck.BUDGET == work_estimate.multiply_adds_in(gradcheck.CHECK_SECONDS) == 1.5e9
