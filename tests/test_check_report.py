@@ -107,6 +107,21 @@ def test_the_text_says_what_to_fix_first():
     assert repr(Report(results())) == str(Report(results()))
 
 
+@pytest.mark.parametrize(("got", "line"), [
+    ("raised ValueError: not yet", "Start with linear_backward: it raised ValueError: not yet."),
+    ("its definition raised NameError: name 'rate' is not defined",
+     "Start with linear_backward: its definition raised NameError: name 'rate' is not "
+     "defined."),  # not "it its definition"
+])
+def test_an_error_is_told_as_a_sentence(got, line):
+    result = FunctionResult("linear_backward", "error", got,
+                            Failure("linear_backward", "the call", "a result", got, None, None,
+                                    "error"))
+    others = {name: FunctionResult(name, "missing", "not defined") for name in NAMES}
+    report = Report([others[n] if n != "linear_backward" else result for n in NAMES])
+    assert f"\n{line}\n" in str(report)
+
+
 def test_the_html_table_is_escaped():
     rows = results(relu="fail")
     rows[1] = rows[1]._replace(detail="<script>alert(1)</script>",

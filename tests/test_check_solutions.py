@@ -164,6 +164,56 @@ SPECIAL = {
                                               "    return dW, db, dA_prev\n", 1),
     "activation in capitals": SOLUTION.replace('    if activation == "sigmoid":',
                                                '    if activation == "Sigmoid":', 1),
+    # correct styles that use names bound by top-level lines other than def: each had
+    # failed with a NameError (a learner's audit)
+    "computed constant": SOLUTION.replace(
+        "    cost = -1 / m * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))",
+        "    AL = np.clip(AL, EPS, 1 - EPS)\n"
+        "    cost = -1 / m * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))")
+    + "\n\nEPS = np.finfo(np.float64).tiny\n",
+    "named tuple cache": "from collections import namedtuple\n" + SOLUTION.replace(
+        "    cache = (A, W, b)\n    return Z, cache",
+        "    cache = LinearCache(A, W, b)\n    return Z, cache")
+    + "\n\nLinearCache = namedtuple('LinearCache', 'A_prev W b')\n",
+    "dispatch dict": SOLUTION.replace(
+        '    if activation == "sigmoid":\n        Z, linear_cache = linear_forward(A_prev, W, b)\n'
+        '        A, activation_cache = sigmoid(Z)\n    elif activation == "relu":\n'
+        '        Z, linear_cache = linear_forward(A_prev, W, b)\n'
+        '        A, activation_cache = relu(Z)\n',
+        '    Z, linear_cache = linear_forward(A_prev, W, b)\n'
+        '    A, activation_cache = FORWARD[activation](Z)\n', 1)
+    + '\n\nFORWARD = {"sigmoid": sigmoid, "relu": relu}\n',
+    "future annotations and a type alias": "from __future__ import annotations\n\n"
+    + SOLUTION.replace("def linear_forward(A, W, b):",
+                       "def linear_forward(A: Array, W: Array, b: Array) -> tuple[Array, Cache]:")
+    + "\n\nArray = np.ndarray\nCache = tuple[Array, Array, Array]\n",
+    # L_model_forward is right, and wrapped; the one mistake is linear_activation_forward's
+    "decorated": "import functools\n\n\ndef logged(f):\n    @functools.wraps(f)\n"
+    "    def wrapper(*args, **kwargs):\n        return f(*args, **kwargs)\n    return wrapper\n\n"
+    + SOLUTION.replace("    cache = (linear_cache, activation_cache)",
+                       "    cache = (linear_cache, A)").replace(
+        "def L_model_forward(", "@logged\ndef L_model_forward("),
+    "a class's method": SOLUTION.replace("def linear_backward(", "def unused_backward(")
+    + "\n\nclass Backward:\n    @staticmethod\n    def linear_backward(dZ, cache):\n"
+    "        A_prev, W, b = cache\n        m = A_prev.shape[1]\n"
+    "        dW = np.dot(dZ, A_prev.T)\n"  # the one mistake: no 1/m
+    "        db = 1 / m * np.sum(dZ, axis=1, keepdims=True)\n"
+    "        dA_prev = np.dot(W.T, dZ)\n        return dA_prev, dW, db\n\n\n"
+    "linear_backward = Backward.linear_backward\n",
+    "np.matrix": SOLUTION.replace("    Z = np.dot(W, A) + b",
+                                  "    Z = np.matrix(W) * np.matrix(A) + b"),
+    "sorted keys": SOLUTION.replace(
+        "    L = len(parameters) // 2\n    for l in range(1, L):\n        A_prev = A\n"
+        '        A, cache = linear_activation_forward(A_prev, parameters["W" + str(l)],\n'
+        '                                             parameters["b" + str(l)], activation="relu")',
+        '    L = len(parameters) // 2\n    keys = sorted(k for k in parameters if k[0] == "W")\n'
+        "    for key in keys[:-1]:\n        A_prev = A\n"
+        '        A, cache = linear_activation_forward(\n'
+        '            A_prev, parameters[key], parameters["b" + key[1:]], activation="relu")'),
+    "b not updated": SOLUTION.replace(
+        '        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - \\\n'
+        '            learning_rate * grads["db" + str(l + 1)]\n', ""),
+    "a tuple of 1": SOLUTION.replace("    return grads\n", "    return grads,\n"),
 }
 
 
@@ -313,6 +363,12 @@ def test_a_function_that_raises_is_an_error_at_the_learners_line(reports, name, 
      "course returns dA_prev, dW, db, in that order."),
     ("activation in capitals", "linear_activation_forward", "error",
      "A variable was used before any line set it: most often an if and elif"),
+    ("a class's method", "linear_backward", "fail",
+     "dW = (1/m) dZ A_prevᵀ; yours lacks the 1/m."),
+    ("np.matrix", "linear_forward", "fail", "Your linear_forward gives Z as an np.matrix"),
+    ("b not updated", "update_parameters", "fail", "Update b too"),
+    ("a tuple of 1", "L_model_backward", "fail",
+     "Your L_model_backward returns a tuple of 1: a comma after the value"),
 ])
 def test_more_mistakes_are_found_and_explained(reports, name, function, status, hint):
     report = reports[name]
@@ -331,3 +387,27 @@ def test_an_alias_of_a_skipped_import_leaves_the_function_missing(reports):
     assert statuses["relu_backward"] == "missing"
     assert report.exit_status == 0
     assert any(note.startswith("skipped `relu_backward`") for note in report["notes"])
+
+
+@pytest.mark.parametrize("name", ["computed constant", "named tuple cache", "dispatch dict",
+                                  "future annotations and a type alias"])
+def test_names_bound_by_computed_constants_and_future_imports_are_there(reports, name):
+    report = reports[name]
+    assert report.exit_status == 0, report["first_failure"]
+    assert {f["status"] for f in report["functions"]} == {"pass"}
+
+
+def test_a_decorated_function_is_checked_alone(reports):
+    """A correct L_model_forward inside a decorator's wrapper calls the course's
+    linear_activation_forward, not the learner's wrong one, as an undecorated one does."""
+    statuses = {f["name"]: f["status"] for f in reports["decorated"]["functions"]}
+    assert statuses["L_model_forward"] == "pass"
+    assert statuses["linear_activation_forward"] == "fail"
+
+
+def test_a_loop_over_sorted_keys_fails_at_ten_layers(reports):
+    """sorted() puts W10 after W1: right below ten layers, wrong from there."""
+    report = reports["sorted keys"]
+    assert report["first_failure"]["function"] == "L_model_forward"
+    assert report["first_failure"]["case"].startswith("ten layers")
+

@@ -194,9 +194,23 @@ def test_a_course_function_in_a_cell_that_does_not_parse_is_broken(tmp_path, cel
     ("a = b = 'relu'", ["a, b"]),
     ("shape = (3, 1)\nnames = {'W1': 1}", ["shape", "names"]),
     ("parameters = initialize_parameters_deep([5, 4])", []),  # a call is not run
-    ("LR = 0.1 * 2", []),  # nor arithmetic
-    ("x, y = 1, 2", []),  # nor unpacking
+    ("LR = 0.1 * 2", ["LR"]),  # arithmetic of what is there
+    ("x, y = 1, 2", ["x, y"]),
     ("import numpy as np\nnp.random.seed(1)", []),
+    # computed from what is there, with NumPy's and the standard library's functions
+    ("import numpy as np\nEPS = np.finfo(np.float64).eps", ["EPS"]),
+    ("from collections import namedtuple\nCache = namedtuple('Cache', 'A W b')", ["Cache"]),
+    ("import numpy as np\nArray = np.ndarray", ["Array"]),
+    ("FORWARD = {'relu': relu, 'sigmoid': sigmoid}", ["FORWARD"]),  # the helpers are there
+    ("def f(Z):\n    return Z\nACT = dict(f=f, g=lambda Z: train(Z))", ["ACT"]),
+    ("import numpy as np\nKEYS = [f'W{l}' for l in range(1, 4)]", ["KEYS"]),
+    # a call of anything else (the learner's, a name not there) is not run
+    ("def train():\n    pass\nmodel = train()", []),
+    ("from dnn_app_utils import load_data\nX, Y = load_data()", []),
+    ("import numpy as np\nX = np.load('train.npy').T", []),  # nor one that reads a file
+    ("train_x = train_x_flatten / 255", []),  # not there: it would only fail
+    ("import numpy as np\nA = np.zeros(3).reshape(3, 1)", []),  # a method: of anything
+    ("sigmoid = np.vectorize(lambda z: z)", []),  # a course function's name: not run
 ])
 def test_plain_constants_are_kept(tmp_path, source, constants):
     path = tmp_path / "mine.py"

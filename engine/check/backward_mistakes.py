@@ -374,6 +374,12 @@ def update_misses_first_layer(parameters, grads, learning_rate):
             for k, p in parameters.items()}
 
 
+def update_forgets_b(parameters, grads, learning_rate):
+    """Only W[l] = W[l] - α dW[l]: every b stays as it was."""
+    return {k: p - learning_rate * grads[f"d{k}"] if k.startswith("W") else p.copy()
+            for k, p in parameters.items()}
+
+
 def update_returns_its_input(parameters, grads, learning_rate):
     """The parameters as they came: the updated copy is not what it returns."""
     return {k: p.copy() for k, p in parameters.items()}

@@ -129,15 +129,14 @@ def course_update():
             {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, 0.1)
 
 
-def deep_update():
+def deep_update(dims=(4, 6, 5, 4, 3, 1), seed=20, learning_rate=0.5):
     """Parameters of a deep net and a whole grads dict, dA keys included, as
-    L_model_backward gives it."""
-    _, _, parameters = net([4, 6, 5, 4, 3, 1], 1, 20)
+    L_model_backward gives it (for a batch of m = 7)."""
+    _, _, parameters = net(dims, 1, seed)
     shapes = [p.shape for p in parameters.values()]
-    grads = {f"d{k}": g for k, g in zip(parameters, draws(21, *shapes), strict=True)}
-    grads |= {f"dA{l}": g for l, g in enumerate(draws(22, (4, 7), (6, 7), (5, 7), (4, 7),
-                                                      (3, 7)))}
-    return parameters, grads, 0.5
+    grads = {f"d{k}": g for k, g in zip(parameters, draws(seed + 1, *shapes), strict=True)}
+    grads |= {f"dA{l}": g for l, g in enumerate(draws(seed + 2, *[(n, 7) for n in dims[:-1]]))}
+    return parameters, grads, learning_rate
 
 
 def one_layer_update():
@@ -166,6 +165,10 @@ def model_forward(dims, m, seed):
 INIT_COURSE = ("the course's test case (3, 2, 1), after np.random.seed(3), the seed of the "
                "course's initialize_parameters_deep (the notebook's own test uses seed 1)")
 DEEP_DIMS = [4, 6, 5, 4, 3, 1]
+# ten layers: W10 comes after W9, where a loop over sorted(parameters) puts it after W1 (more
+# hidden layers than a run may have: the lens link shows the page's default run)
+TALL_DIMS = [3, 4, 3, 4, 3, 4, 3, 4, 3, 2, 1]
+TALL = f"ten layers, layer_dims {TALL_DIMS}"
 
 CASES = {
     "sigmoid": activation_cases(),
@@ -181,7 +184,8 @@ CASES = {
         net_case(COURSE + ": [5, 4, 3]", lambda: ([5, 4, 3],), (5, 4, 3)),
         net_case(DEEP, lambda: (DEEP_DIMS,), DEEP_DIMS),
         net_case("one layer: [2, 1]", lambda: ([2, 1],), (2, 1)),
-        net_case("a wide net: [30, 40, 1]", lambda: ([30, 40, 1],), (30, 40, 1))),
+        net_case("a wide net: [30, 40, 1]", lambda: ([30, 40, 1],), (30, 40, 1)),
+        net_case(TALL, lambda: (TALL_DIMS,), TALL_DIMS)),
     "linear_forward": (
         Case(COURSE, lambda: tuple(layer(1, 3, 1, 2))),
         Case("a hidden layer (6 -> 5 units, m = 4)", lambda: tuple(layer(5, 6, 5, 4))),
@@ -198,7 +202,8 @@ CASES = {
         net_case(ONE, lambda: model_forward([3, 4, 1], 1, 11), (3, 4, 1)),
         net_case(WIDE, lambda: model_forward([5, 8, 1], 300, 12), (5, 8, 1)),
         net_case("one layer (logistic regression)", lambda: model_forward([3, 1], 5, 13),
-                 (3, 1))),
+                 (3, 1)),
+        net_case(TALL, lambda: model_forward(TALL_DIMS, 4, 29), TALL_DIMS)),
     "compute_cost": (
         Case(COURSE, lambda: (np.array([[0.8, 0.9, 0.4]]), np.array([[1, 1, 0]]))),
         Case(ONE, lambda: (np.array([[0.3]]), np.array([[0]]))),
@@ -221,9 +226,12 @@ CASES = {
         net_case(DEEP + ", hidden Z exactly 0 in places",
                  lambda: backward_inputs(DEEP_DIMS, 7, 26), DEEP_DIMS),
         net_case(ONE, lambda: backward_inputs([3, 4, 1], 1, 27), (3, 4, 1)),
-        net_case(WIDE, lambda: backward_inputs([5, 8, 1], 300, 28), (5, 8, 1))),
+        net_case(WIDE, lambda: backward_inputs([5, 8, 1], 300, 28), (5, 8, 1)),
+        net_case(TALL, lambda: backward_inputs(TALL_DIMS, 4, 30), TALL_DIMS)),
     "update_parameters": (
         net_case(COURSE + ", learning_rate 0.1", course_update, (4, 3, 1)),
         net_case(DEEP + ", learning_rate 0.5", deep_update, DEEP_DIMS),
-        net_case("one layer, learning_rate 1.2", one_layer_update, (3, 1))),
+        net_case("one layer, learning_rate 1.2", one_layer_update, (3, 1)),
+        net_case(TALL + ", learning_rate 0.3", lambda: deep_update(TALL_DIMS, 31, 0.3),
+                 TALL_DIMS)),
 }

@@ -14,6 +14,8 @@ Events: too_small (memory_mb cannot hold the check itself), ready, piece (an imp
 constant or def starts), loaded, start (a function), result, end.
 """
 
+import __future__
+
 import builtins
 import contextlib
 import json
@@ -24,7 +26,7 @@ import signal
 import sys
 
 from engine import course
-from engine.check.course_functions import BY_NAME, FUNCTIONS, NAMES
+from engine.check.course_functions import BY_NAME, FUNCTIONS, HELPERS, NAMES
 from engine.check.observe import exception_text, quiet
 from engine.check.sandbox import CHANNEL_CLOSED
 from engine.check.source import Piece
@@ -42,8 +44,9 @@ MIB = 2**20
 # room above the check's own peak, for Python's and NumPy's small allocations
 MEMORY_MARGIN_MB = 16
 DEFINITION_HINT = ("The `def` statement itself failed: the check runs only your imports, "
-                   "defs and plain constants (LR = 0.0075), so a default value or a "
-                   "decorator must not need anything else.")
+                   "defs, classes and constants (LR = 0.0075, or values from NumPy's "
+                   "functions), so a default value or a decorator must not need anything "
+                   "else.")
 
 
 class OutOfTime(BaseException):
@@ -145,8 +148,12 @@ def load(pieces, folder: str, seconds: float, announce):
     """Run the imports, constants and defs in a fresh namespace. One that fails or runs
     too long is skipped with a note, as the course's `from testCases import *` is; a
     course function's def that does so makes that function an error (name -> result)."""
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-    notes, broken = [], {}
+    # the helpers a learner does not define are the engine's own, as the course's `from
+    # dnn_utils import ...` binds them (a dict of them, `{"relu": relu}`, finds them), and
+    # are taken out again after: they are not the learner's
+    helpers = {name: getattr(course, name) for name in HELPERS}
+    namespace = {"__name__": "__main__", "__builtins__": builtins, **helpers}
+    notes, broken, flags = [], {}, 0
     if folder not in sys.path:
         sys.path.insert(0, folder)  # the learner's own modules, beside their file
     os.chdir(folder)
@@ -155,8 +162,11 @@ def load(pieces, folder: str, seconds: float, announce):
         announce(number)
         remember_source(piece)
         try:
+            code = compile(piece.code, piece.filename, "exec", flags=flags, dont_inherit=True)
             with time_limit(seconds), quiet():
-                exec(compile(piece.code, piece.filename, "exec"), namespace)
+                exec(code, namespace)
+            # `from __future__ import annotations` holds for the pieces after it, as in a file
+            flags |= future_flags(code)
         except OutOfTime:
             said, why = f"it ran longer than {seconds:g} s and was stopped", None
         except (Exception, SystemExit) as err:
@@ -167,7 +177,16 @@ def load(pieces, folder: str, seconds: float, announce):
             broken[piece.name] = definition_failed(piece, said, why)
         else:
             notes.append(f"skipped `{piece.name}`: {said}")
+    for name, helper in helpers.items():
+        if namespace.get(name) is helper:
+            del namespace[name]
     return namespace, notes, broken
+
+
+def future_flags(code) -> int:
+    """The compiler flags of the __future__ features that compiled code has on."""
+    features = (getattr(__future__, name) for name in __future__.all_feature_names)
+    return sum(f.compiler_flag for f in features if code.co_flags & f.compiler_flag)
 
 
 def definition_failed(piece: Piece, said: str, err: BaseException | None) -> FunctionResult:

@@ -80,6 +80,9 @@ def _arrays(expected, got, path):
     """Arrays and numbers: the same shape, then the same values within tolerance."""
     if not _is_numeric(got):
         return _type(expected, got, path)
+    if isinstance(got, np.matrix):  # * multiplies matrices there: the next function breaks
+        return Difference(path, "type", describe(expected), f"an np.matrix {np.shape(got)}",
+                          "an np.matrix instead of an array")
     if np.shape(got) != np.shape(expected):
         return Difference(path, "shape", describe(expected), describe(got),
                           f"shape {np.shape(got)} instead of {np.shape(expected)}")

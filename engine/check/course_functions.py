@@ -58,6 +58,7 @@ FUNCTIONS = (
 )
 BY_NAME = {f.name: f for f in FUNCTIONS}
 NAMES = tuple(BY_NAME)
+HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")  # the course's dnn_utils
 
 # what sits where in a cache, by its path inside it
 LINEAR_CACHE = {(): "linear_cache", (0,): "A_prev", (1,): "W", (2,): "b"}

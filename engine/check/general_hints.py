@@ -77,6 +77,11 @@ def general_hint(spec, found: Difference) -> str | None:
         return (f"Your {spec.name} changed caches itself (popped, reversed or emptied it), and "
                 "that list is the caller's, who may need it again. Read caches[l - 1] instead, "
                 "or work on a copy: caches = list(caches).")
+    if is_input and not keys and name in ("parameters", "grads"):
+        return (f"Your {spec.name} changed the dict {name} itself (added, removed or replaced "
+                "its entries), and that dict is the caller's, who reads it again. Keep your "
+                f"own values in local variables or a new dict, or work on a copy: {name} = "
+                f"dict({name}).")
     if is_input:
         copy = f" ({name} = np.array({name}, copy=True))" if not keys else ""
         return (f"Your {spec.name} changed {what(spec, found.path)} in place, and that array "
@@ -84,6 +89,18 @@ def general_hint(spec, found: Difference) -> str | None:
                 "([…] = …) writes into the caller's data. Compute a new array instead, or copy "
                 f"it first{copy}.")
     outputs = ", ".join(spec.outputs)
+    if found.got.startswith("an np.matrix"):
+        return (f"Your {spec.name} gives {what(spec, found.path)} as an np.matrix: there * is "
+                "a matrix product and every row stays 2-D, so the course's next functions "
+                "break on it. Keep plain arrays: np.dot(W, A) + b, or W @ A + b.")
+    if found.path == ("return",) and len(spec.outputs) == 1 and \
+            found.got.startswith("a tuple of 1"):
+        return (f"Your {spec.name} returns a tuple of 1: a comma after the value "
+                f"(return {outputs},) makes a tuple. return {outputs}, without it.")
+    if found.kind == "keys" and "missing" not in found.summary:
+        return (f"Your {spec.name}'s {what(spec, found.path)} holds keys that the course's "
+                f"does not ({found.summary.removesuffix(' not expected')}). Keep only the "
+                "course's keys: other code counts them (L = len(parameters) // 2).")
     if found.path == ("return",) and found.got == "None":
         return (f"Your {spec.name} returns None: it has no return statement, one without a "
                 "value, or one that this call does not reach (in an if branch that it did not "

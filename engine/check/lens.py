@@ -4,7 +4,8 @@ The page's URL holds a run config, an iteration, a phase and a layer (static/js/
 A whole-net function's failing case is a net of its own (the course's L_model_backward case
 has 2 layers), so the link asks for a run with that case's hidden layers, and the layer
 that `what` names (grads["dA1"]: layer 2) is a layer of that run. A one-layer function's
-view is a hidden layer (1) or the output layer (L = 3) of the page's default run. A
+view is a hidden layer (1) or the output layer (L = 3) of the page's default run, and so is
+a net deeper than a run may be. A
 recognised mistake may name its own view: a wrong dAL shows at the output layer's backward.
 """
 
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from engine.check.cases import CASES
 from engine.check.course_functions import BY_NAME
 from engine.check.mistake_hints import MISTAKES
+from engine.config import MAX_HIDDEN_LAYERS
 
 DEFAULT_LAYERS = 3  # L of the page's default run: hidden layers [8, 8]
 # a recognised mistake's name -> {"lesson": id, "bug": the §7 bug whose run shows what the
@@ -57,6 +59,8 @@ def lens_query(failure) -> dict:
     mistake = BY_MISTAKE.get((spec.name, failure.mistake))
     view = mistake.lens if mistake and mistake.lens else spec.lens
     hidden = case.hidden if case else None
+    if hidden is not None and len(hidden) > MAX_HIDDEN_LAYERS:  # no run has that net
+        hidden = None
     L = DEFAULT_LAYERS if hidden is None else len(hidden) + 1
     layer = layer_of(view.layer, failure.layer, case.activation if case else None, L)
     phase = f"{view.phase}-{layer}" if view.phase in ("forward", "backward") else view.phase

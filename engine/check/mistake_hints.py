@@ -6,6 +6,7 @@ as the learner's function. The one whose results are the learner's on every case
 the mistake; failing that, one that gives the learner's value where it first differs.
 """
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from engine.check import backward_mistakes as back
@@ -260,6 +261,8 @@ MISTAKES = (
     Mistake("update_parameters", back.update_misses_first_layer, "Update every layer, l = 1 to "
             "L (L = len(parameters) // 2); yours leaves the first one (W1, b1) as it was: "
             "range(1, L) with l + 1 inside starts at layer 2."),
+    Mistake("update_parameters", back.update_forgets_b, "Update b too, b[l] = b[l] − α "
+            "db[l], as W: yours leaves every b as it was."),
     Mistake("update_parameters", back.update_returns_its_input, "Your update_parameters "
             "returns the parameters as they came in: no W or b changed. Return the "
             "dictionary you updated (after parameters = copy.deepcopy(params), return "
@@ -280,14 +283,30 @@ def observations(code, spec: CourseFunction, cases) -> list[Observation] | None:
 
 
 def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
-              diff: Difference) -> Mistake | None:
+              diff: Difference, reference: Observation) -> Mistake | None:
     """The known mistake that explains the learner's results: one that gives all of them,
-    else one that gives their value where it first differs from the course's."""
+    else one that gives their value where it first differs from the course's (reference:
+    the course's observation of the failing case). Where that is an entry of a dict
+    (parameters, grads), the mistake must give every entry of it that differs: b1 left as
+    it was is also what a loop that skips layer 1 gives, but not with W1 moved."""
     runs = [(m, observations(m.code, spec, cases)) for m in mistakes_of(spec.name)]
     runs = [(m, obs) for m, obs in runs if obs is not None]
     for mistake, obs in runs:
         if all(difference(o, g) is None for o, g in zip(obs, got, strict=True)):
             return mistake
+    parent = diff.path[:-1]
+    theirs = value_at(got[failing], parent) if len(diff.path) > 1 else MISSING
+    if isinstance(theirs, Mapping):
+        course = value_at(reference, parent)
+        course = course if isinstance(course, Mapping) else {}
+        keys = [k for k in theirs if k not in course
+                or first_difference(course[k], theirs[k]) is not None]
+        for mistake, obs in runs:
+            ours = value_at(obs[failing], parent)
+            if isinstance(ours, Mapping) and all(
+                    k in ours and first_difference(ours[k], theirs[k]) is None for k in keys):
+                return mistake
+        return None
     theirs = value_at(got[failing], diff.path)
     for mistake, obs in runs:
         ours = value_at(obs[failing], diff.path)

@@ -113,7 +113,9 @@ class Report(Mapping):
         if f.function is None:
             first = f"It defines {', '.join(self.defined) or 'no functions'}."
         elif f.differs == "error":
-            first = f"Start with {f.function}: it {f.got}{case}."
+            # "it raised …", or "its definition raised …" as it stands
+            subject = "" if f.got.startswith("its ") else "it "
+            first = f"Start with {f.function}: {subject}{f.got}{case}."
         else:
             first = f"Start with {f.function}: {where} differs{case}."
         lines = [first, f"  expected: {f.expected}", f"  got:      {f.got}"]

@@ -20,6 +20,7 @@ from engine.check.compare import Difference, describe
 from engine.check.course_functions import (
     BY_NAME,
     FUNCTIONS,
+    HELPERS,
     NAMES,
     CourseFunction,
     layer_named,
@@ -51,7 +52,6 @@ REFERENCE = {name: getattr(course, name) for name in NAMES}
 REFERENCE["L_model_backward"] = in_backward_order(course.L_model_backward)
 # the code of each course function, to name the one an error was raised in
 COURSE_CODE = {getattr(course, name).__code__: name for name in NAMES}
-HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")  # the course's dnn_utils
 TIME_HINT = "An endless loop, or a wait? Check that every loop ends, and that nothing sleeps."
 
 
@@ -86,12 +86,37 @@ def learner_functions(namespace) -> dict:
 
 
 def alone(function, name: str):
-    """A copy of function that calls the reference's course functions (itself aside)."""
+    """A copy of function that calls the reference's course functions (itself aside), and
+    so do the learner's functions it holds in its closure: a decorator's wrapper calls the
+    function it wraps from there."""
     callees = {n: getattr(course, n) for n in NAMES if n != name}
-    copy = types.FunctionType(function.__code__, {**function.__globals__, **callees},
-                              function.__name__, function.__defaults__, function.__closure__)
+    return _with_globals(function, {**function.__globals__, **callees}, {})
+
+
+def _with_globals(function, namespace, copies):
+    """function copied to read namespace as its globals, with each function of the
+    learner's in its closure copied likewise (copies: those made so far, by id)."""
+    if id(function) in copies:
+        return copies[id(function)]
+    closure = function.__closure__ or ()
+    cells = tuple(types.CellType() if _learners(cell, function) else cell for cell in closure)
+    copy = copies[id(function)] = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__,
+        cells or None)
     copy.__kwdefaults__ = function.__kwdefaults__
+    for new, old in zip(cells, closure, strict=True):
+        if new is not old:  # filled once the copy is known: a function may hold itself
+            new.cell_contents = _with_globals(old.cell_contents, namespace, copies)
     return copy
+
+
+def _learners(cell, function) -> bool:
+    """Whether a closure's cell holds a function of the learner's (as function is)."""
+    try:
+        held = cell.cell_contents
+    except ValueError:  # a cell not filled yet
+        return False
+    return isinstance(held, types.FunctionType) and held.__globals__ is function.__globals__
 
 
 def check_namespace(namespace) -> list[FunctionResult]:
@@ -175,7 +200,7 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
         reference = observe(REFERENCE[spec.name], spec, case)
         found = difference(reference, theirs)
         if found:
-            mistake = recognise(spec, cases, got, index, found) or \
+            mistake = recognise(spec, cases, got, index, found, reference) or \
                 out_of_order(spec, reference, theirs) or \
                 (shared_default(function) if found.kind in ("length", "keys") else None)
             return failed(spec, case.label, found, mistake)
