@@ -121,3 +121,14 @@ def test_at_the_last_step_a_big_update_reads_the_costs_fall_into_it():
     [flag] = [(k, text) for k, text in lines if text.startswith("layer 2:")]
     assert flag == ("info", "layer 2: this update changes W by 30 %, far above the usual 0.1 %, "
                             "and the cost still falls (0.69 → 0.65)")
+
+
+def test_an_exploded_gradient_does_not_vanish_beside_a_larger_one():
+    """The divergence lesson at step 5: every ‖dW‖ is astronomical, and layers 1 and 3 are
+    far below layer 2's. They had been called vanishing; they explode too."""
+    [lines] = call_js("gradient_flags.js", [["flagLines", frame(
+        layer(1, 7.953e169, 1e160), layer(2, 1.178e181, 1e170), layer(3, 3.631e177, 1e160))]])
+    texts = {text.split(":")[0]: (level, text) for level, text in lines}
+    for l in (1, 3):
+        level, text = texts[f"layer {l}"]
+        assert level == "bad" and "exploding gradient" in text and "vanishing" not in text

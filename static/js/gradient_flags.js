@@ -73,7 +73,8 @@ function gradientFlag(frame, s, x) {
       "A constant init does this; random weights break the symmetry"];
   }
   if (g === 0) return ["warn", zeroGradientText(frame, s)];
-  if (x && x.vanish && g < x.top / RELATIVE) {
+  // (a layer above EXPLODING does not vanish beside a larger one: every gradient exploded)
+  if (x && x.vanish && g < x.top / RELATIVE && g <= EXPLODING) {
     return ["warn", `layer ${l}: vanishing gradient: ‖dW‖ = ${formatNumber(g)}, ${times(g, x.top)}layer ${x.topLayer}'s (${formatNumber(x.top)})`];
   }
   if (g < VANISHING) return ["warn", `layer ${l}: vanishing gradient, ‖dW‖ = ${formatNumber(g)} < ${VANISHING}: this layer barely learns`];

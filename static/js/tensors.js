@@ -78,11 +78,16 @@ export function roundedTo(v, precision, place = Math.floor) {
 export const shownTo = (v, precision) => roundedTo(v, precision, Math.ceil);
 
 // the value of every byte of one tensor, at display precision (null: not finite)
-function byteValues(lo, hi) {
+// (a level that rounds out of [lo, hi] keeps its digits: rounded, the level nearest 0 of a
+// range far from it, −2e7 to −2e3, would read 0, a value that the tensor does not hold)
+export function byteValues(lo, hi) {
   const values = new Array(NON_FINITE + 1).fill(null);
   if (lo === null || hi === null) return values;
   const precision = (hi - lo) / (2 * LEVELS);
-  for (let k = 0; k <= LEVELS; k++) values[k] = roundedTo(lo * (1 - k / LEVELS) + hi * (k / LEVELS), precision);
+  for (let k = 0; k <= LEVELS; k++) {
+    const level = lo * (1 - k / LEVELS) + hi * (k / LEVELS), rounded = roundedTo(level, precision);
+    values[k] = rounded >= lo && rounded <= hi ? rounded : level;
+  }
   return values;
 }
 
