@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=JSONBytes, docs_url=None, redoc_url=None,
                   redirect_slashes=False,
                   description="Every cache and gradient of a small network, step by step. "
-                              "Reference: docs/api.md.")
+                              "Reference: docs/api.md in the source repository.")
     app.state.settings = settings
     # heavy training and big answers pace themselves while requests come (app.bulk_share)
     app.state.serving = ServingTime()
