@@ -9,10 +9,13 @@ g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Four things keep it honest and fast:
   difference measures neither one-sided slope (cs231n's "kinks"): such entries
   are skipped and counted. A layer whose every entry was skipped compared nothing: its
   relative difference is None, not a 0 that would claim agreement.
-- Each difference quotient carries rounding noise of about u·|J|/ε. Where the
-  gradients are small against it (zero init, or a run that has converged), the
-  relative difference is mostly that noise; a disagreement ‖g − g_num‖ within the noise
-  floor is no sign of a bug, and passes.
+- Each difference quotient carries the rounding noise of the two costs, over ε. A cost
+  rounds in every layer it recomputes (from l up), not only in its last sum: about u times
+  |J| plus each rounded number times how much J moves with it (the step's own dZ and dA:
+  _cost_rounding). A cost near 0 whose outputs sit near 1 (a converged softmax, J = 7e-5)
+  rounds a hundred million times more than u·|J|. Where the gradients are small against
+  that noise (zero init, or a run that has converged), the relative difference is mostly
+  noise; a disagreement ‖g − g_num‖ within the noise floor is no sign of a bug, and passes.
 - A relative difference that is not finite says why (`non_finite`): backprop's gradient
   is not finite, or it is but J(θ±ε) overflows (a diverged cost), so that there is no
   numerical gradient to compare it with.
@@ -39,7 +42,7 @@ CHECK_SECONDS = 0.75
 BUDGET = work_estimate.multiply_adds_in(CHECK_SECONDS)  # multiply-adds
 MIN_PER_LAYER = 4
 KINKED = ("relu", "leaky_relu")
-# relative rounding error of a computed cost, generously: a few ulps per layer
+# rounding error of a computed number, relative, generously: a few ulps
 COST_ROUNDING = 1e-15
 
 
@@ -133,10 +136,12 @@ class LayerCheck(NamedTuple):
     g: np.ndarray  # backprop's gradient at the entries compared
     g_num: np.ndarray  # the centred differences there
     costs_finite: bool  # every J(θ±ε) the layer took was finite
+    noise: float  # the noise floor of its differences
 
 
-def _layer_check(result, cfg, l, budget, rng) -> LayerCheck:
-    """The check of layer l's sampled W and b entries."""
+def _layer_check(result, cfg, l, budget, rng, rounding) -> LayerCheck:
+    """The check of layer l's sampled W and b entries; rounding: how much its costs round
+    (_cost_rounding's R_l)."""
     W, b = result.forward.params[f"W{l}"], result.forward.params[f"b{l}"]
     n_b = min(b.size, max(1, budget // 4))
     analytic, numeric, kinks, checked, costs_finite = [], [], 0, 0, True
@@ -152,37 +157,73 @@ def _layer_check(result, cfg, l, budget, rng) -> LayerCheck:
             analytic.append(grad[i, j])
             numeric.append(g_num)
     g, g_num = np.array(analytic), np.array(numeric)
+    noise = _noise_floor(rounding, g.size)
     entry = {"l": l, "relative_difference": _relative_difference(g, g_num),
              "checked": checked, "total": W.size + b.size, "skipped_at_kinks": kinks,
              "analytic_norm": float(vector_norm(g)),
              "non_finite": _non_finite(g, g_num, costs_finite),
-             "within_noise": _within_noise(g, g_num, result.forward.cost)}
-    return LayerCheck(entry, g, g_num, costs_finite)
+             "within_noise": _within_noise(g, g_num, noise)}
+    return LayerCheck(entry, g, g_num, costs_finite, noise)
 
 
-def _noise_floor(J, n):
-    """The rounding noise of n difference quotients at cost J: ‖noise‖ ≈ u·|J|/ε · √n."""
-    return COST_ROUNDING * abs(J) / EPSILON * np.sqrt(max(n, 1))
+def _cost_rounding(result, cfg):
+    """[R_1, ..., R_L]: about how far J's rounding moves it when layers l..L are computed
+    again (a check of layer l's entries), over COST_ROUNDING: |J|, plus each number that
+    layer k ≥ l rounds, times |∂J/∂it|. Z[k] = W A + b rounds by about |W||A| + |b| (at l,
+    only the ± ε of its Z: |Z[l]|), A[k] = g(Z[k]) by |A[k]|; ∂J/∂Z[k] = dZ[k]/m and
+    ∂J/∂A[k] = dA[k]/m: the step's correct ones (a bug's are not J's); where training left
+    dA[L] out, the loss from the logits (_fused_loss_rounding). Not finite where the step's
+    numbers overflow."""
+    forward = result.forward
+    grads = result.backward.true_grads or result.backward.grads
+    L, m = len(forward.caches), forward.X.shape[1]
+    rerun, own = np.zeros(L + 1), np.zeros(L + 1)  # layer k's terms when l < k, when l = k
+    with np.errstate(all="ignore"):
+        for k in range(1, L + 1):
+            (A_prev, W, b), Z = forward.caches[k - 1]
+            dZ, dA = np.abs(grads[f"dZ{k}"]), grads.get(f"dA{k}")
+            if k == L and dA is None:  # a loss from the logits (losses.FUSED)
+                activation = _fused_loss_rounding(cfg["activations"][-1], Z, forward.Y)
+            else:
+                activation = np.sum(np.abs(dA) * np.abs(forward.A(k)))
+            rerun[k] = (np.sum(dZ * (np.abs(W) @ np.abs(A_prev) + np.abs(b))) + activation) / m
+            own[k] = (np.sum(dZ * np.abs(Z)) + activation) / m
+        later = np.cumsum(rerun[::-1])[::-1]  # later[k]: Σ rerun[k..L]
+        J = abs(forward.cost)
+        return [float(J + own[l] + (later[l + 1] if l < L else 0.0)) for l in range(1, L + 1)]
 
 
-def _within_noise(g, g_num, J):
+def _fused_loss_rounding(activation, Z, Y):
+    """m times what a loss from the logits rounds, over COST_ROUNDING: BCE's max(z, 0) −
+    z y + log(1 + e^−|z|) takes terms of |z|; softmax's CCE, −log a_y with a_y rounded
+    by about u·a_y (1 for each example: y_k/a_k · a_k)."""
+    if activation == "sigmoid":
+        return np.sum(np.abs(Z) * (1.0 + np.abs(Y)))
+    return np.sum(np.abs(Y))
+
+
+def _noise_floor(rounding, n):
+    """The rounding noise of n difference quotients of costs that round by about
+    COST_ROUNDING·rounding: ‖noise‖ ≈ COST_ROUNDING·rounding/ε · √n."""
+    return COST_ROUNDING * rounding / EPSILON * np.sqrt(max(n, 1))
+
+
+def _within_noise(g, g_num, noise):
     """Whether ‖g − g_num‖ is within the rounding noise of the differences: they cannot
     tell such a disagreement from none (False where not finite)."""
-    return bool(vector_norm(g - g_num) <= _noise_floor(J, g.size))
+    return bool(vector_norm(g - g_num) <= noise)
 
 
-def _verdict(g, g_num, costs_finite, J):
-    """The overall relative difference, why it is not finite, the noise floor, and passed."""
+def _verdict(g, g_num, costs_finite, noise):
+    """The overall relative difference, why it is not finite, and passed; noise: the
+    noise floor of all the differences (the layers' floors, added as independent)."""
     diff, why = _relative_difference(g, g_num), _non_finite(g, g_num, costs_finite)
-    noise = _noise_floor(J, g.size)
     # the differences cannot tell a disagreement below their rounding noise from none
-    # (db[L] of 3e-5 after 50 steps of a zero init disagrees by 3e-10, a relative 5e-6);
-    # a classic mistake moves g by a share of itself, far above the floor
-    within_noise = _within_noise(g, g_num, J)
-    # nothing compared (every entry at a kink) is no evidence either way. (a layer's own
-    # within_noise is for the page: the noise floor u·|J|/ε underestimates the rounding of
-    # a cost much smaller than its terms, and a correct tanh layer of ‖g‖ ≈ 1e-6 under a
-    # cost of 1e-5 is then off by 6e-5, beyond it)
+    # (db[L] of 3e-5 after 50 steps of a zero init disagrees by 3e-10, a relative 5e-6;
+    # a converged spiral at batch 1, J = 7e-5, by 2e-9); a classic mistake moves g by a
+    # share of itself, far above the floor. Nothing compared (every entry at a kink) is
+    # no evidence either way
+    within_noise = _within_noise(g, g_num, noise)
     passed = diff is not None and why is None and (diff < THRESHOLD or within_noise)
     return {"relative_difference": diff, "non_finite": why, "noise_floor": float(noise),
             "passed": passed}
@@ -195,12 +236,15 @@ def gradient_check(run, t, max_params=2000):
     rng = np.random.default_rng([cfg["seed"], GRADCHECK_STREAM, t])
     with np.errstate(all="ignore"):
         budgets = _per_layer_budget(run.dims, result.forward.X.shape[1], max_params)
-        checks = [_layer_check(result, cfg, l, budget, rng)
-                  for l, budget in enumerate(budgets, start=1)]
+        roundings = _cost_rounding(result, cfg)
+        checks = [_layer_check(result, cfg, l, budget, rng, rounding)
+                  for l, (budget, rounding) in enumerate(zip(budgets, roundings, strict=True),
+                                                         start=1)]
         layers = [check.entry for check in checks]
+        noise = vector_norm(np.array([check.noise for check in checks]))
         verdict = _verdict(np.concatenate([check.g for check in checks]),
                            np.concatenate([check.g_num for check in checks]),
-                           all(check.costs_finite for check in checks), result.forward.cost)
+                           all(check.costs_finite for check in checks), noise)
     return {"step": t, "epsilon": EPSILON, "threshold": THRESHOLD, "layers": layers,
             **verdict, "sampled": any(e["checked"] < e["total"] for e in layers),
             "skipped_at_kinks": sum(e["skipped_at_kinks"] for e in layers)}

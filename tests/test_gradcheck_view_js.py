@@ -39,7 +39,7 @@ ZERO_INIT = answer([entry(1, None, 24, skipped=24, norm=0.0),
                    relative_difference=3.038735522450564e-09, passed=True, non_finite=None,
                    noise_floor=5.9e-8)
 # sine, α = 3, step 4 (the engine's answer): the cost explodes (J ≈ 1e45), the numerical
-# gradient's noise u·|J|/ε reaches 5e52 and swamps gradients of 1.9e45
+# gradient's noise reaches 5e52 and swamps gradients of 1.9e45
 EXPLODING = answer([entry(1, 0.0, 32, norm=0.0), entry(2, 1.0, 272, norm=1.8674185935175374e45),
                     entry(3, 1.0, 17, norm=7.797945719540037e44)],
                    step=4, relative_difference=1.0, passed=True, non_finite=None,
@@ -83,14 +83,16 @@ WORDS = [
     (ALL_AT_KINKS, ["no relative difference: every checked entry's ±ε crossed a ReLU kink, so "
                     "nothing was compared"], ["not a finite number"]),
     (EXPLODING, ["relative difference 1 ≥ 2e-7, but the difference is within the rounding noise",
-                 "(‖g − g_num‖ ≤ 5e52, a noise that grows with the cost |J|)",
+                 "(‖g − g_num‖ ≤ 5e52, a noise that grows with the cost and the numbers it is "
+                 "computed from)",
                  "backprop's gradients (‖g‖ up to 1.9e45) are no larger than that noise, so the "
                  "numerical gradient cannot tell them from 0: the check cannot tell right from "
                  "wrong here"],
      ["too small", "not a sign of a bug"]),
     (ON_THE_FLOOR, ["relative difference 5e-6 ≥ 2e-7, but the difference is within the rounding "
                     "noise of the numerical gradient at ε = 1e-7 (‖g − g_num‖ ≤ 5.9e-8, a noise "
-                    "that grows with the cost |J|), so this is not a sign of a bug"],
+                    "that grows with the cost and the numbers it is computed from), so this is "
+                    "not a sign of a bug"],
      ["cannot tell"]),
     (TINY_LAYER, ["relative difference 1.231e-7 < 2e-7, so backprop agrees with the numerical "
                   "gradient; layers 1 and 2 are above the threshold only by rounding noise: "

@@ -142,12 +142,12 @@ function verdict(result) {
       smallLayers(result);
   }
   if (withinNoise(result)) {
-    // the noise u·|J|/ε swamps gradients that are tiny, or a cost that is huge (an
+    // the noise (the costs' rounding, over ε) swamps gradients that are tiny, or a cost that is huge (an
     // exploding run): the words say which side, from the numbers, never "too small" alone
     const noise = number(result.noise_floor) ? result.noise_floor : null;
     const within = `${measured} ≥ ${result.threshold}, but the difference is within the rounding noise of the ` +
       `numerical gradient at ε = ${result.epsilon}` +
-      (noise !== null ? ` (‖g − g_num‖ ≤ ${formatNumber(noise, 2)}, a noise that grows with the cost |J|)` : "");
+      (noise !== null ? ` (‖g − g_num‖ ≤ ${formatNumber(noise, 2)}, a noise that grows with the cost and the numbers it is computed from)` : "");
     if (!swamped(result)) return `${within}, so this is not a sign of a bug`;
     const top = largestNorm(result);
     return `${within}; backprop's gradients (${top > 0 ? `‖g‖ up to ${formatNumber(top, 2)}` : "all 0"}) are ` +
@@ -182,7 +182,7 @@ function noisyLayers(result) {
 // after an agreement: the layers above the threshold beyond the check's estimate of their
 // noise (orange bars). the overall figure weighs each layer by its gradients' size, so a
 // layer of small gradients says little in it; its own figure may be rounding that the
-// estimate u·|J|/ε misses (a cost far smaller than its terms), or a mistake: the words
+// estimate misses, or a mistake: the words
 // give the numbers, not a verdict
 function smallLayers(result) {
   const off = aboveThreshold(result, false);
