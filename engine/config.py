@@ -167,13 +167,23 @@ def _check_pairing(loss, output, info, loss_given):
 
 
 def unread_as_defaults(config: dict) -> dict:
-    """The config with each optimizer hyper-parameter it holds that its optimizer does not
-    read set to its default (a new dict): they change nothing, so one run has one config
-    and one id. A run id's config passes here as it came (app.deps): a field it lacks is
-    not added, and an unknown optimizer reads none."""
+    """The config with each setting it holds that nothing reads set to its default (a new
+    dict): they change nothing, so one run has one config and one id. Those are the
+    optimizer hyper-parameters its optimizer does not read, the noise of a bundled
+    dataset (digits, iris, breast_cancer: real data, made no noisier), and keep_prob
+    without a hidden layer (dropout drops hidden units only). A run id's config passes
+    here as it came (app.deps): a field it lacks is not added, and an unknown optimizer
+    reads none."""
     read = HYPERPARAMETERS.get(config.get("optimizer"), ())
-    return {**config, **{name: default for name, default in OPTIMIZER_DEFAULTS.items()
-                         if name in config and name not in read}}
+    unread = {name: default for name, default in OPTIMIZER_DEFAULTS.items()
+              if name in config and name not in read}
+    info = CATALOGUE.get(config.get("dataset")) if isinstance(config.get("dataset"), str) \
+        else None
+    if "noise" in config and info is not None and info.fixed_size:
+        unread["noise"] = info.default_noise
+    if "keep_prob" in config and config.get("hidden_layers") == []:
+        unread["keep_prob"] = DEFAULT_CONFIG["keep_prob"]
+    return {**config, **unread}
 
 
 def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
@@ -196,8 +206,8 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
     for field in limits:
         if cfg.get(field) is not None and field != "batch_size":
             cfg[field] = _number(field, cfg[field], limits[field])
-    cfg = unread_as_defaults(cfg)
     cfg["hidden_layers"] = _hidden_layers(cfg["hidden_layers"], max_layers, max_width)
+    cfg = unread_as_defaults(cfg)
     L = len(cfg["hidden_layers"]) + 1
     cfg["activations"] = _activations(cfg["activations"], L, info)
     cfg["loss"] = _choice("loss", cfg["loss"] or info.loss, CHOICES["loss"])

@@ -11,6 +11,7 @@ from engine.config import (
     ConfigError,
     layer_dims,
     normalize_config,
+    unread_as_defaults,
 )
 from engine.datasets import CATALOGUE, split_sizes
 from engine.optimizers import DEFAULTS as OPTIMIZER_DEFAULTS
@@ -286,6 +287,27 @@ def test_a_hyper_parameter_the_optimizer_does_not_read_is_its_default(optimizer,
     assert {k for k in HYPER if cfg[k] == HYPER[k]} == kept
     assert {k: cfg[k] for k in set(HYPER) - kept} == \
         {k: OPTIMIZER_DEFAULTS[k] for k in set(HYPER) - kept}
+
+
+@pytest.mark.parametrize(("raw", "field", "default"), [
+    ({"dataset": "digits", "noise": 0.9}, "noise", 0.0),  # real data: no noise is added
+    ({"dataset": "iris", "noise": 0.3}, "noise", 0.0),
+    ({"dataset": "breast_cancer", "noise": 1.0}, "noise", 0.0),
+    ({"hidden_layers": [], "keep_prob": 0.5}, "keep_prob", 1.0),  # no hidden unit to drop
+])
+def test_a_setting_that_nothing_reads_is_its_default(raw, field, default):
+    """So that a run has one config, and one id (a hostile client's audit: noise 0 and 0.9
+    on digits made two runs, two trainings of the same numbers)."""
+    assert normalize_config(raw)[field] == default
+    assert unread_as_defaults(raw)[field] == default
+
+
+@pytest.mark.parametrize(("raw", "field", "value"), [
+    ({"dataset": "moons", "noise": 0.3}, "noise", 0.3),
+    ({"hidden_layers": [4], "keep_prob": 0.5}, "keep_prob", 0.5),
+])
+def test_a_setting_that_is_read_is_kept(raw, field, value):
+    assert normalize_config(raw)[field] == value
 
 
 def test_an_unread_hyper_parameter_is_still_checked():

@@ -290,3 +290,19 @@ def test_an_id_that_kept_an_unread_hyper_parameter_moves_to_the_runs_one_id(clie
     momentum = normalize_config({"steps": 5, "optimizer": "momentum", "beta": 0.5})
     assert client.get(f"/api/runs/{encode_run_id(momentum)}", follow_redirects=False
                       ).status_code == 200
+
+
+@pytest.mark.parametrize("extra", [{"dataset": "digits", "noise": 0.9},
+                                   {"hidden_layers": [], "keep_prob": 0.5}])
+def test_an_id_that_kept_a_setting_nothing_reads_moves_to_the_runs_one_id(client, extra):
+    """A bundled dataset's noise, and keep_prob without a hidden layer, change no number:
+    an id issued with them moves (308) to the run's one id, as one with an unread
+    hyper-parameter does."""
+    config = normalize_config({"steps": 5, **extra})
+    canonical = encode_run_id(config)
+    alias = encode_run_id({**config, **extra})
+    assert alias != canonical
+    moved = client.get(f"/api/runs/{alias}/summary", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/api/runs/{canonical}/summary"
+
