@@ -10,7 +10,7 @@ from app.json_body import MAX_INTEGER_DIGITS, LongInteger
 from app.middleware import security_headers
 from app.run_cache import TrainingFailedError
 from app.serialize import JSONBytes
-from engine.config import ConfigError, short_number
+from engine.config import ConfigError, shown
 
 log = logging.getLogger("app.errors")
 
@@ -36,7 +36,7 @@ def field_name(loc) -> str:
 
 
 def _echo(value) -> str:
-    return _cut(short_number(value) or repr(value))
+    return _cut(shown(value))
 
 
 def describe(error: dict) -> str:

@@ -5,6 +5,7 @@ with every default filled in. A bad value raises ConfigError, a ValueError
 whose message names the field and the limit.
 """
 
+import json
 import math
 from typing import NamedTuple
 
@@ -104,14 +105,29 @@ def short_number(value) -> str | None:
         return "an integer beyond 1.8e+308"
 
 
+def shown(value) -> str:
+    """A rejected value as a message quotes it: a huge int as short_number does; a string as
+    Python writes it ('abc', as a query's text came); anything else as the client wrote it
+    in JSON (true, null, NaN, Infinity, {"a": 1}), not as Python prints it (True, None)."""
+    number = short_number(value)
+    if number is not None:
+        return number
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
 def _number(field, value, limit=None):
     """Check type and range of a numeric field; returns it as int or float."""
     kind, low, high, low_open, high_open = Limit(*(limit or LIMITS[field]))
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(field, f"must be a number, got {value!r}")
+        raise ConfigError(field, f"must be a number, got {shown(value)}")
     # compare before converting: int(inf) and float(10**400) raise
     if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(field, f"must be a finite number, got {value}")
+        raise ConfigError(field, f"must be a finite number, got {shown(value)}")
     if value < low or (low_open and value == low):
         raise ConfigError(field, f"must be {'>' if low_open else '>='} {low}, "
                                  f"got {short_number(value) or value}")

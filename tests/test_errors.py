@@ -9,7 +9,7 @@ from app.errors import add_error_handlers, describe, field_name
 from app.json_body import LongInteger
 from app.run_cache import TrainingFailedError
 from app.settings import Settings
-from engine.config import ConfigError
+from engine.config import ConfigError, normalize_config
 
 
 @pytest.mark.parametrize(("loc", "name"), [
@@ -86,3 +86,25 @@ def test_an_unknown_field_of_60_kb_answers_a_short_422(client):
 def test_a_huge_whole_number_is_quoted_short(client, body, detail):
     response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
     assert (response.status_code, response.json()["detail"]) == (422, detail)
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    (b'{"steps": true}', "steps: input should be a valid integer, got true"),
+    (b'{"learning_rate": NaN}', "learning_rate: input should be a finite number, got NaN"),
+    (b'{"learning_rate": -Infinity}',
+     "learning_rate: input should be a finite number, got -Infinity"),
+    (b'{"steps": {"a": 1}}', 'steps: input should be a valid integer, got {"a": 1}'),
+    (b'{"steps": "5"}', "steps: input should be a valid integer, got '5'"),
+])
+def test_a_rejected_value_is_quoted_as_the_client_wrote_it(client, body, detail):
+    """In JSON's words (true, NaN, {"a": 1}), not Python's (True, nan, {'a': 1})."""
+    response = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()["detail"]) == (422, detail)
+
+
+@pytest.mark.parametrize(("value", "words"), [(True, "got true"), (None, "got null"),
+                                              (float("nan"), "got NaN"), ([1], "got [1]")])
+def test_the_engine_quotes_a_value_that_is_not_a_number_as_json(value, words):
+    with pytest.raises(ConfigError) as info:
+        normalize_config({"steps": value} if value is not None else {"hidden_layers": [None]})
+    assert str(info.value).endswith(words)
