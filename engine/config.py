@@ -169,7 +169,7 @@ def _check_pairing(loss, output, info, loss_given):
     is then the dataset's own)."""
     if output == "softmax" and info.n_y < 2:
         raise ConfigError("activations", f"softmax needs at least 2 output units; {info.name} "
-                          "has 1, use sigmoid")
+                          f"has 1, use {info.output_activation}")
     if loss != "mse" and info.task == "regression":
         raise ConfigError("loss", f"{loss} needs class labels; {info.name} is regression, use mse")
     needed = {"binary_cross_entropy": ("sigmoid", "a sigmoid output layer (outputs in (0, 1))"),
@@ -179,7 +179,17 @@ def _check_pairing(loss, output, info, loss_given):
             raise ConfigError("loss", f"{loss} needs {needed[1]}, got {output}")
         raise ConfigError("activations", f"the output layer's {output} does not suit the "
                           f"loss of {info.name}, {loss}, which needs {needed[1]}; "
-                          f"end with {needed[0]}, or set loss to mse")
+                          f"end with {needed[0]}, or set loss to one that suits "
+                          f"{output}{_losses_for(output, info)}")
+
+
+def _losses_for(output, info) -> str:
+    """" (binary_cross_entropy or mse)": the losses that an output activation may take on a
+    dataset's targets, as _check_pairing allows them."""
+    fits = [loss for loss, needs in (("binary_cross_entropy", "sigmoid"),
+                                     ("categorical_cross_entropy", "softmax"), ("mse", None))
+            if needs in (None, output) and not (info.task == "regression" and loss != "mse")]
+    return f" ({' or '.join(fits)})"
 
 
 def unread_as_defaults(config: dict) -> dict:
@@ -235,8 +245,11 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
         cfg["noise"] = info.default_noise
     m_train, _ = split_sizes(cfg["n_samples"], cfg["test_fraction"])
     if cfg["batch_size"] is not None:
-        limit = Limit(*limits["batch_size"])._replace(high=m_train)
-        cfg["batch_size"] = _number("batch_size", cfg["batch_size"], limit)
+        cfg["batch_size"] = _number("batch_size", cfg["batch_size"], limits["batch_size"])
+        if cfg["batch_size"] > m_train:
+            raise ConfigError("batch_size", f"must be <= {m_train}, the number of training "
+                              f"examples ({cfg['n_samples']} samples less the test set's "
+                              f"{cfg['test_fraction']:g}), got {shown(cfg['batch_size'])}")
         if cfg["batch_size"] == m_train:
             cfg["batch_size"] = None  # one batch of everything is full-batch training
     return {k: cfg[k] for k in DEFAULT_CONFIG}

@@ -224,7 +224,15 @@ def test_invalid_configs_name_the_field(raw, field):
     ({"activations": ["relu", "relu", "tanh"]},
      "activations: the output layer's tanh does not suit the loss of moons, binary_cross_entropy, "
      "which needs a sigmoid output layer (outputs in (0, 1)); "
-     "end with sigmoid, or set loss to mse"),
+     "end with sigmoid, or set loss to one that suits tanh (mse)"),
+    # digits' sigmoid output also suits binary cross-entropy (the audit: "or mse" said less)
+    ({"dataset": "digits", "activations": ["relu", "relu", "sigmoid"]},
+     "activations: the output layer's sigmoid does not suit the loss of digits, "
+     "categorical_cross_entropy, which needs a softmax output; end with softmax, or set loss "
+     "to one that suits sigmoid (binary_cross_entropy or mse)"),
+    # a regression's own output is linear, not sigmoid
+    ({"dataset": "sine", "activations": ["relu", "relu", "softmax"]},
+     "activations: softmax needs at least 2 output units; sine has 1, use linear"),
     ({"hidden_layers": [], "activations": ["softmax"]},
      "activations: softmax needs at least 2 output units; moons has 1, use sigmoid"),
     ({"hidden_layers": [], "activations": ["softmax"], "loss": "binary_cross_entropy"},
@@ -236,6 +244,13 @@ def test_a_mismatched_output_and_loss_names_what_the_config_gave(raw, says):
     with pytest.raises(ConfigError) as info:
         normalize_config(raw)
     assert str(info.value) == says
+
+
+def test_a_batch_larger_than_the_training_set_says_where_the_limit_comes_from():
+    with pytest.raises(ConfigError) as info:
+        normalize_config({"batch_size": 400})
+    assert str(info.value) == ("batch_size: must be <= 320, the number of training examples "
+                               "(400 samples less the test set's 0.2), got 400")
 
 
 def test_not_a_dict():
