@@ -145,7 +145,10 @@ class Admission:
                                 "open the run in Backprop Lens itself")
         mine = [j for j in in_flight if j.client is not None and j.client.key == client.key]
         here = [j for j in in_flight if j.client is not None and j.client.address == client.address]
-        over = {"max_runs_per_client": (len(mine), self.per_client, "this client"),
+        # without the cookie a client is its address, and the words say so
+        who = "this client" if client.token else \
+            f"this client (without a {COOKIE} cookie, its address)"
+        over = {"max_runs_per_client": (len(mine), self.per_client, who),
                 "max_runs_per_address": (len(here), self.per_address, "this address")}
         # the client's own left runs make room under its cap; under the address's, any
         # client's there, least recently asked first: tokens are free to invent, so runs

@@ -45,6 +45,9 @@ def describe(error: dict) -> str:
     if isinstance(error.get("input"), LongInteger):
         return (f"{field_name(error['loc'])}: an integer of {error['input'].digits} digits; "
                 f"no field takes more than {MAX_INTEGER_DIGITS}")
+    if error["type"] == "missing" and tuple(error["loc"]) == ("body",):
+        # every field has a default: {} is a whole config
+        return "body: missing; send a JSON object of settings, {} for every default"
     if error["type"] == "extra_forbidden":
         msg = "unknown field"
     elif error["type"] == "value_error":  # a validator's own words, without "Value error, "

@@ -146,6 +146,21 @@ def test_beyond_the_client_cap_a_run_to_train_answers_429(held, route):
     assert client.app.state.run_cache.admission.refused["max_runs_per_client"] == 1
 
 
+def test_a_client_without_the_cookie_is_told_that_its_address_is_the_client(held):
+    """A script without cookies shares one client's cap with every other at its address:
+    the refusal says so (it said "this client", which a script could not place)."""
+    client = held(max_runs_per_client=2)
+    for seed in (1, 2):
+        client.cookies.clear()
+        assert client.post("/api/runs", json=heavy(seed)).status_code == 202
+    client.cookies.clear()
+    refused = client.post("/api/runs", json=heavy(3))
+    assert refused.status_code == 429
+    assert refused.json()["detail"].startswith(
+        "max_runs_per_client: this client (without a bpl_client cookie, its address) already "
+        "has 2 runs queued or training")
+
+
 def test_runs_held_already_are_served_beyond_the_cap(held):
     client = held(max_runs_per_client=1)
     client.get("/healthz")

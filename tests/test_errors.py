@@ -108,3 +108,11 @@ def test_the_engine_quotes_a_value_that_is_not_a_number_as_json(value, words):
     with pytest.raises(ConfigError) as info:
         normalize_config({"steps": value} if value is not None else {"hidden_layers": [None]})
     assert str(info.value).endswith(words)
+
+
+def test_a_missing_body_says_that_an_empty_object_takes_every_default(client):
+    """Every field is optional: {} is a config, and the detail says so (it said "field
+    required", as if one field were)."""
+    response = client.post("/api/runs")
+    assert (response.status_code, response.json()["detail"]) == \
+        (422, "body: missing; send a JSON object of settings, {} for every default")
