@@ -415,8 +415,10 @@ DEEP_WIDE = "?dataset=digits&hidden_layers=128,128,128,128,128,128&steps=20"
     (1280, 720, "?lesson=he-vs-course&layout=presenter", 4),
     # seven columns of about 30 px: "[3] σ", and "top 40" over the edges
     (1024, 768, "?lesson=vanishing-sigmoid&tour=3", 4),
+    # a short figure beside a tour strip: one line under the neurons, not two over them
+    (1280, 720, "?lesson=divergence&layout=presenter&tour=4", 1),
 ], ids=["phone", "720p", "phone-deep", "720p-deep-large-text", "720p-presenter-lesson",
-        "1024-lesson-deep"])
+        "1024-lesson-deep", "720p-presenter-tour"])
 def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, width, height,
                                                                query, notes):
     """Digits draws 10 units of each wide layer and the strongest 40 of the edges between
@@ -426,16 +428,24 @@ def test_the_network_diagrams_words_do_not_run_into_each_other(page, server, wid
     page.set_viewport_size({"width": width, "height": height})
     open_page(page, server, query, plots=1 if "presenter" in query else PAGE_PLOTS)
     words = page.evaluate(NETWORK_WORDS)
-    between = [w["text"] for w in words if w["text"] in ("top40", "top 40of 100")
+    # (two lines read as one text without a space; a short figure takes the one-line forms)
+    between = [w["text"] for w in words if w["text"] in ("top40", "top 40of 100", "top 40",
+                                                         "top 40 of 100")
                or w["text"].startswith("strongest")]
     assert len(between) == notes and len({*between}) == 1  # one form for all
     hit = [(a["text"], b["text"]) for k, a in enumerate(words) for b in words[k + 1:]
            if a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1
            and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1]
     assert not hit
+    # under the neurons, whose column ends NOTED_BOTTOM (0.17) of the figure above its foot,
+    # less a radius of at least 6 px
+    figure = page.locator("[data-testid=view-network] .main-svg").first.bounding_box()
+    foot = figure["y"] + (1 - 0.17) * figure["height"] + 6
+    assert all(w["top"] >= foot - 1 for w in words if w["text"] in between), \
+        (foot, figure, [(w["text"], w["top"], w["bottom"]) for w in words])
     if width == 1280 and "big" not in query and "presenter" not in query:  # the whole words
         assert between[0] == "strongest 40of 100 drawn"
-    if "presenter" in query:  # seven columns, read from the back of a room: "layer 5", 12 px
+    if "he-vs-course" in query:  # seven columns, read from the back of a room: "layer 5", 12 px
         names = [w for w in words if w["text"].startswith("layer 5")]
         assert names and names[0]["size"] >= 12, words
 

@@ -15,7 +15,7 @@ export const MAX_SHOWN = 10;  // neurons drawn per layer; wider layers show "+N 
 export const TOP_EDGES = 40;
 export const DIAGRAM_WIDTH = 0.86;  // of the figure; the colour legend takes the rest
 export const TOP = 0.84, BOTTOM = 0.06;  // vertical band of the neurons, in paper units
-const NOTED_BOTTOM = 0.17;  // the band's foot when notes on thinned edges go under it
+export const NOTED_BOTTOM = 0.17;  // the band's foot when notes on thinned edges go under it
 const IDLE_NODE = hexToRgb("#eeeeee");
 
 export const shown = (n) => Math.min(n, MAX_SHOWN);

@@ -10,7 +10,7 @@ import {formatNumber} from "../tensors.js";
 import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {phaseKey, phaseList, phaseIndex} from "../phases.js";
-import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, TOP_EDGES, position, nodeValues, scene,
+import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, NOTED_BOTTOM, TOP_EDGES, position, nodeValues, scene,
   showsNonFinite, thinnedPairs, edgeSource, edgeTops} from "./network_scene.js";
 import {OWN_RANGES} from "../colour_scale.js";
 import {createMotion, reducedMotion} from "./network_motion.js";
@@ -242,7 +242,11 @@ function labelSize(frame, w) {
 // lesson open): "[3] σ" beside "[4] σ" rather than "[3] sigmoid[4] sigmoid"
 const SHORT = {sigmoid: "σ", leaky_relu: "lrelu", softmax: "smax", linear: "lin"};
 
-function annotations(frame, w) {
+// where the notes on thinned edges stand (paper units, their foot), and a line's height in
+// ems (Plotly's annotations)
+const NOTE_Y = 0.05, LINE_HEIGHT = 1.3;
+
+function annotations(frame, w, h, radius) {
   const {dims, config} = frame.run, font = {size: labelSize(frame, w)};
   // xanchor "auto" would left-align labels in the left third of the paper: centre them
   const at = (x, y, text, extra = {}) => ({x, y, xref: "paper", yref: "paper", xanchor: "center",
@@ -256,12 +260,23 @@ function annotations(frame, w) {
   const cut = dims.flatMap((n, l) => (n > MAX_SHOWN ? [l] : []));
   fit(cut.map((l) => [[`+${dims[l] - MAX_SHOWN} more`], [`+${dims[l] - MAX_SHOWN}`]]))
     .forEach((text, k) => notes.push(at(position(dims, cut[k], 0).x, 0.0, text)));
-  // between the two columns, under the edges it speaks of (the neurons leave room for it)
+  // between the two columns, under the edges it speaks of, above the "+n more" line (the
+  // neurons leave room for it): two lines where that room holds two, else one, smaller
+  // where it must (a short figure beside a tour strip), and none where even 9 px do not fit
   const pairs = thinnedPairs(dims);
-  fit(pairs.map(({between}) => [[`strongest ${TOP_EDGES}`, `of ${between} drawn`],
-    ["strongest", `${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES}`, `of ${between}`], ["top", `${TOP_EDGES}`]]))
+  const plus = cut.length ? LINE_HEIGHT * font.size + 1 : NOTE_Y * h;
+  const room = NOTED_BOTTOM * h - radius - plus - 2;
+  const twoLines = room >= 2 * LINE_HEIGHT * font.size;
+  const size = Math.min(font.size, Math.floor(room / LINE_HEIGHT));
+  if (!pairs.length || size < 9) return notes;
+  const forms = (between) => (twoLines
+    ? [[`strongest ${TOP_EDGES}`, `of ${between} drawn`], ["strongest", `${TOP_EDGES} of ${between}`],
+      [`top ${TOP_EDGES}`, `of ${between}`], ["top", `${TOP_EDGES}`]]
+    : [[`strongest ${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES}`]]);
+  const fitNote = size === font.size ? fit : fitting((position(dims, 1, 0).x - position(dims, 0, 0).x) * w, size);
+  fitNote(pairs.map(({between}) => forms(between)))
     .forEach((text, k) => notes.push(at((position(dims, pairs[k].l - 1, 0).x + position(dims, pairs[k].l, 0).x) / 2,
-      0.05, text, {font: {...font, color: "#595959"}})));
+      plus / h, text, {font: {...font, size, color: "#595959"}})));
   return notes;
 }
 
@@ -366,7 +381,7 @@ export function update(frame) {
   return react(container, [], baseLayout({
     margin: {l: 0, r: 0, t: 0, b: 0}, dragmode: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     xaxis: {visible: false, range: [0, 1], fixedrange: true}, yaxis: {visible: false, range: [0, 1], fixedrange: true},
-    annotations: annotations(frame, w),
+    annotations: annotations(frame, w, h, radius),
   }));
 }
 
