@@ -27,7 +27,8 @@ import * as unitsView from "./views/units_view.js";
 import * as digitsView from "./views/digits_view.js";
 import * as quizView from "./views/quiz_view.js";
 import * as compareView from "./views/compare_view.js";
-import {showAlert, hideAlert, describeRun, describeDivergence, trainingText, secondsLeft, bannerText} from "./run_status.js";
+import {showAlert, hideAlert, markAlertCut, describeRun, describeDivergence, trainingText, secondsLeft,
+  bannerText} from "./run_status.js";
 import {updateDownloads} from "./downloads.js";
 import {connectLessons} from "./lessons.js";
 import {fitPresenter} from "./presenter_fit.js";
@@ -131,6 +132,7 @@ function createPage(options) {
   $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null},
     {...FIRST_VIEW, ...(store.get().lesson ? {lesson: null, tour: 0, compare: null} : {})}));
   page.fitPresenter = fitPresenter(document.querySelector(".panel-cache"));
+  window.addEventListener("resize", markAlertCut);  // a cut alert line says so (run_status.js)
   return page;
 }
 
@@ -153,6 +155,7 @@ function redraw(page) {
   // the presenter layout is large text too: the figures' fonts and heatmaps grow with it
   document.documentElement.classList.toggle("big", s.big || presenter);
   document.documentElement.classList.toggle("presenter", presenter);
+  markAlertCut();
   setBigFonts(s.big || presenter);
   page.controls.sync(s);
   updateDownloads($("downloads"), page.session && page.session.run, s);

@@ -22,7 +22,20 @@ export function showAlert(text, kind = "error", {reveal = false} = {}) {
     if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
   };
   box.hidden = false;
+  markCut(box);
   if (reveal) box.scrollIntoView({block: "nearest"});
+}
+
+// the presenter layout cuts the alert to a line (lens.css): where it is cut, its end says
+// that a click shows all of it (again after a layout change or a resize: main.js)
+function markCut(box) {
+  box.classList.remove("cut");
+  box.classList.toggle("cut", isPresenter() && box.scrollWidth > box.clientWidth + 1);
+}
+
+export function markAlertCut() {
+  const box = alertBox();
+  if (box && !box.hidden) markCut(box);
 }
 
 export function hideAlert() {

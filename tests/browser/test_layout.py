@@ -258,6 +258,9 @@ def test_presenter_gives_the_inspector_room_under_a_diverged_runs_alert(page, se
     expect(alert).to_contain_text("Training diverged at iteration 6")
     assert alert.bounding_box()["height"] < 40
     assert alert.get_attribute("title").startswith("Training diverged at iteration 6")
+    # a cut line says so, at its end (a teacher saw a sentence cut, and no way to more)
+    assert page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=alert]'),"
+                         " '::after').content") == '"▾ click for all"'
     expect(page.locator(".myth-card")).to_be_hidden()
     cache = page.get_by_test_id("view-cache").bounding_box()
     assert cache["y"] + cache["height"] <= 720
@@ -276,6 +279,7 @@ def test_presenter_gives_the_inspector_room_under_a_diverged_runs_alert(page, se
     page.locator("#presenter").click()  # the page layout: the whole alert, the card
     assert alert.bounding_box()["height"] > 40
     expect(page.locator(".myth-card")).to_be_visible()
+    expect(alert).not_to_have_class(re.compile(r"\bcut\b"))  # whole: nothing to say
 
 
 def test_presenter_layout_keeps_the_formula_beside_the_cell(page, server):
