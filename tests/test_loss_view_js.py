@@ -18,3 +18,22 @@ pytestmark = needs_node
 ])
 def test_the_score_axis_ticks(args, ticks):
     assert call_js("views/loss_view.js", [["rightTicks", *args]]) == [ticks]
+
+
+@pytest.mark.parametrize("cost", [
+    {"type": "linear", "range": [-0.0346, 0.7277]},  # a cost from 0.69 down, padded below 0
+    {"type": "linear", "range": [-5.0, 100.0]},
+])
+def test_the_accuracy_axis_stands_its_zero_level_with_the_costs(cost):
+    """The two zeros had stood 20 px apart, so that an accuracy read against the cost's
+    grid was off."""
+    [(low, high)] = call_js("views/loss_view.js", [["accuracyRange", cost]])
+    c_low, c_high = cost["range"]
+    assert high == 1.02
+    assert -low / (high - low) == pytest.approx(-c_low / (c_high - c_low), abs=1e-12)
+
+
+@pytest.mark.parametrize("cost", [{"type": "log", "range": [-3, 2]},
+                                  {"type": "linear", "range": [0.5, 0.9]}])
+def test_an_axis_without_a_zero_leaves_accuracy_from_0_to_1(cost):
+    assert call_js("views/loss_view.js", [["accuracyRange", cost]]) == [[0, 1.02]]

@@ -143,6 +143,15 @@ function costAxis(cost) {
     note: `The cost axis is logarithmic: J spans ${formatNumber(low, 2)} to ${formatNumber(high, 2)}`};
 }
 
+// accuracy's axis, 0 to 1.02, with its 0 level with the cost's where the cost's axis is
+// linear (padded below 0): read against one another, the two zeros had stood 20 px apart
+export function accuracyRange(costRange) {
+  const [low, high] = costRange.range;
+  if (costRange.type !== "linear" || !(low < 0 && high > 0)) return [0, 1.02];
+  const zero = -low / (high - low);  // where the cost's 0 stands, from the foot
+  return [-zero * 1.02 / (1 - zero), 1.02];
+}
+
 // R² is at most 1 and unbounded below; below -1 (worse than predicting the mean) the
 // line leaves the plot rather than squash the part worth reading
 // (spread: the run's spread scores, whose R² the lines pass through too, or null)
@@ -193,7 +202,7 @@ export function update(frame) {
     const {note, ...y} = costAxis(s.cost);
     const notes = [note, regression ? r2Note(s, frame.spreadScores) : null].filter(Boolean);
     ranges = {x: [0, Math.max(1, s.cost.length - 1)], y, note: notes.join(". "),
-      y2: regression ? r2Range(s, frame.spreadScores) : [0, 1.02]};
+      y2: regression ? r2Range(s, frame.spreadScores) : accuracyRange(y)};
   }
   caption.textContent = title(frame);
   describePlot(plot, gist(frame));
