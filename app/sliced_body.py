@@ -12,6 +12,10 @@ log = logging.getLogger("app.sliced_body")
 # buffer is below 16 KiB: a client that takes less than a slice in a whole stall is slow
 # enough to stop for (64 KiB in 30 s: about 2 KB/s)
 SLICE_BYTES = 64 * 1024
+# the most of the budget that the answers being sent to one address may hold (one alone
+# goes whatever its size): a client that opens a few connections and reads nothing had
+# held all of it for a stall, and every other client's big answers answered 503
+ADDRESS_SHARE = 0.5
 
 
 class SendStalledError(Exception):
@@ -28,7 +32,9 @@ class SlicedBody:
     In slices a connection holds a slice or two beyond the answer. The answers being sent
     count against budget_bytes a process: one that would pass it answers 503 with
     Retry-After (one alone goes whatever its size), so that slow readers of many
-    different answers cannot hold them all. A client that takes less than a slice in
+    different answers cannot hold them all; and those being sent to one client address
+    against ADDRESS_SHARE of it (one alone goes whatever its size), so that one client's
+    slow readers cannot hold it all either. A client that takes less than a slice in
     stall_seconds gets no more: the answer's share of the budget is freed, and uvicorn
     closes the connection once its buffer is sent, which a client that reads nothing never
     lets happen; `serve` sets TCP_USER_TIMEOUT on its socket, so the kernel drops such a
@@ -41,6 +47,7 @@ class SlicedBody:
         self.app, self.slice_bytes = app, slice_bytes
         self.budget_bytes, self.stall_seconds = budget_bytes, stall_seconds
         self.sending = 0  # bytes of the answers being sent, in this process
+        self.by_address = {}  # those bytes by client address (the ones with some)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope.get(HEAD_AS_GET):
@@ -51,9 +58,13 @@ class SlicedBody:
             if message.get("more_body") or len(body) <= self.slice_bytes:
                 await send(start)
                 return await send(message)
-            if self.sending and self.sending + len(body) > self.budget_bytes:
+            address = (scope.get("client") or ("unknown",))[0]
+            mine = self.by_address.get(address, 0)
+            if (self.sending and self.sending + len(body) > self.budget_bytes) or \
+                    (mine and mine + len(body) > ADDRESS_SHARE * self.budget_bytes):
                 return await self._busy(send)
             self.sending += len(body)
+            self.by_address[address] = mine + len(body)
             try:
                 await self._send_within_stall(send, start)
                 view = memoryview(body)
@@ -64,6 +75,11 @@ class SlicedBody:
                         "more_body": end < len(body)})
             finally:
                 self.sending -= len(body)
+                left = self.by_address[address] - len(body)
+                if left:
+                    self.by_address[address] = left
+                else:
+                    del self.by_address[address]
 
         try:
             await self.app(scope, receive, holding_start(send, answer))

@@ -27,7 +27,7 @@ def answering(body: bytes, more_body=False):
     return app
 
 
-def collect(middleware, sent, before_each=None, method="GET"):
+def collect(middleware, sent, before_each=None, method="GET", client=("127.0.0.1", 5000)):
     async def send(message):
         if before_each is not None:
             await before_each(message)
@@ -36,7 +36,7 @@ def collect(middleware, sent, before_each=None, method="GET"):
     async def receive():
         return {"type": "http.disconnect"}
 
-    return middleware({**SCOPE, "method": method}, receive, send)
+    return middleware({**SCOPE, "method": method, "client": client}, receive, send)
 
 
 def waiting_for(event):
@@ -95,6 +95,33 @@ def test_answers_past_the_budget_wait_for_none_and_answer_503():
     sent = []
     run_async(lambda: collect(alone, sent))
     assert sent[0]["status"] == 200 and len(sent) == 10
+
+
+def test_one_address_holds_at_most_its_share_of_the_budget():
+    """A client that opened connections for big answers and read none had held the whole
+    budget, and every other client's big answers answered 503. One address holds at most
+    ADDRESS_SHARE of it (one answer alone goes whatever its size); another address's
+    answer still goes."""
+    middleware = SlicedBody(answering(b"a" * 300), slice_bytes=100, budget_bytes=1000,
+                            stall_seconds=5)
+    held, first, again, other = anyio.Event(), [], [], []
+    slow = waiting_for(held)
+    attacker, neighbour = ("203.0.113.7", 4000), ("198.51.100.2", 4001)
+
+    async def main():
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(collect, middleware, first, slow, "GET", attacker)
+            await anyio.sleep(0.05)
+            await collect(middleware, again, None, "GET", attacker)  # 300 + 300 > 500
+            await collect(middleware, other, None, "GET", neighbour)  # 600 <= 1000
+            assert middleware.by_address == {attacker[0]: 300}
+            held.set()
+
+    run_async(main)
+    assert again[0]["status"] == 503
+    assert other[0]["status"] == 200
+    assert first[0]["status"] == 200
+    assert middleware.sending == 0 and middleware.by_address == {}
 
 
 def test_a_head_is_neither_sliced_nor_counted_against_the_budget():
