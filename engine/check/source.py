@@ -6,7 +6,7 @@ without a call (`sigmoid = lambda Z: ...`, `linear_backward = my_linear_backward
 `= Backward.linear_backward`, each statement alone, not the rest of its line),
 assignments of plain constants (`LR = 0.0075`, which a default argument may use), and
 assignments that call nothing but a few libraries' functions (`EPS = np.finfo(float).eps`,
-`Cache = namedtuple(...)`, `FORWARD = {"relu": relu}`, `Array = np.ndarray`: SAFE_CALLS)
+`Cache = namedtuple(...)`, `FORWARD = {"relu": relu}`, `Array = np.ndarray`: SAFE_MODULES)
 are kept, so a cell that trains for minutes, or a test cell that calls the course's
 missing helpers, never runs; a course function assigned by a call
 (`relu = np.vectorize(...)`) is noted as not checked. IPython lines (%magics, !shell
@@ -36,8 +36,9 @@ PARSE_ERRORS = (SyntaxError, RecursionError, MemoryError, ValueError)
 
 
 # the libraries whose functions an assignment may call and still be run (computed
-# constants, named tuples, type aliases), and the builtins it may call: none of them runs
-# a learner's code, reads a file or trains
+# constants, named tuples, type aliases), and the builtins it may call: none of them reads
+# a file or trains by itself (a learner's function handed to one, functools.reduce(f, ...),
+# runs under the time limit, as every piece does)
 SAFE_MODULES = {"numpy", "math", "cmath", "collections", "typing", "typing_extensions",
                 "functools", "operator", "itertools", "dataclasses", "enum", "types",
                 "numbers", "fractions", "decimal"}
