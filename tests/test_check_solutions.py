@@ -193,6 +193,11 @@ SPECIAL = {
     + SOLUTION.replace("    cache = (linear_cache, activation_cache)",
                        "    cache = (linear_cache, A)").replace(
         "def L_model_forward(", "@logged\ndef L_model_forward("),
+    # the decorator from the learner's own module, beside the file (reports writes it)
+    "decorated from a module": "from side_decorators import logged\n\n"
+    + SOLUTION.replace("    cache = (linear_cache, activation_cache)",
+                       "    cache = (linear_cache, A)").replace(
+        "def L_model_forward(", "@logged\ndef L_model_forward("),
     "a class's method": SOLUTION.replace("def linear_backward(", "def unused_backward(")
     + "\n\nclass Backward:\n    @staticmethod\n    def linear_backward(dZ, cache):\n"
     "        A_prev, W, b = cache\n        m = A_prev.shape[1]\n"
@@ -233,6 +238,10 @@ def notebook_variant(old: str, new: str) -> str:
 def reports(tmp_path_factory):
     """Every file's report, from one child process."""
     folder = tmp_path_factory.mktemp("solutions")
+    (folder / "side_decorators.py").write_text(
+        "import functools\n\n\ndef logged(f):\n    @functools.wraps(f)\n"
+        "    def wrapper(*args, **kwargs):\n        return f(*args, **kwargs)\n"
+        "    return wrapper\n")
     files = {"correct .py": SOLUTIONS / "solution.py",
              "correct .ipynb": SOLUTIONS / "solution.ipynb"}
     texts = {name: variant(*row[:2]) for name, row in VARIANTS.items()} | SPECIAL
@@ -397,10 +406,12 @@ def test_names_bound_by_computed_constants_and_future_imports_are_there(reports,
     assert {f["status"] for f in report["functions"]} == {"pass"}
 
 
-def test_a_decorated_function_is_checked_alone(reports):
+@pytest.mark.parametrize("name", ["decorated", "decorated from a module"])
+def test_a_decorated_function_is_checked_alone(reports, name):
     """A correct L_model_forward inside a decorator's wrapper calls the course's
-    linear_activation_forward, not the learner's wrong one, as an undecorated one does."""
-    statuses = {f["name"]: f["status"] for f in reports["decorated"]["functions"]}
+    linear_activation_forward, not the learner's wrong one, as an undecorated one does:
+    whether the decorator is the file's own or comes from the learner's module."""
+    statuses = {f["name"]: f["status"] for f in reports[name]["functions"]}
     assert statuses["L_model_forward"] == "pass"
     assert statuses["linear_activation_forward"] == "fail"
 

@@ -202,6 +202,7 @@ def test_a_course_function_in_a_cell_that_does_not_parse_is_broken(tmp_path, cel
     ("from collections import namedtuple\nCache = namedtuple('Cache', 'A W b')", ["Cache"]),
     ("import numpy as np\nArray = np.ndarray", ["Array"]),
     ("FORWARD = {'relu': relu, 'sigmoid': sigmoid}", ["FORWARD"]),  # the helpers are there
+    # a dict keeps the functions it is handed, and calls none of them
     ("def f(Z):\n    return Z\nACT = dict(f=f, g=lambda Z: train(Z))", ["ACT"]),
     ("import numpy as np\nKEYS = [f'W{l}' for l in range(1, 4)]", ["KEYS"]),
     # a call of anything else (the learner's, a name not there) is not run
@@ -212,7 +213,7 @@ def test_a_course_function_in_a_cell_that_does_not_parse_is_broken(tmp_path, cel
     ("import numpy as np\nA = np.zeros(3).reshape(3, 1)", []),  # a method: of anything
     ("sigmoid = np.vectorize(lambda z: z)", []),  # a course function's name: not run
 ])
-def test_plain_constants_are_kept(tmp_path, source, constants):
+def test_constants_are_kept_and_calls_are_not_run(tmp_path, source, constants):
     path = tmp_path / "mine.py"
     path.write_text(source)
     assert [p.name for p in read_program(path).pieces if p.kind == "constant"] == constants

@@ -5,18 +5,18 @@ Parse, don't run: only import statements, `def`s and `class`es, functions assign
 without a call (`sigmoid = lambda Z: ...`, `linear_backward = my_linear_backward` or
 `= Backward.linear_backward`, each statement alone, not the rest of its line),
 assignments of plain constants (`LR = 0.0075`, which a default argument may use), and
-assignments that call nothing but a few libraries' functions (`EPS = np.finfo(float).eps`,
-`Cache = namedtuple(...)`, `FORWARD = {"relu": relu}`, `Array = np.ndarray`: SAFE_MODULES)
-are kept, so a cell that trains for minutes, or a test cell that calls the course's
-missing helpers, never runs; a course function assigned by a call
-(`relu = np.vectorize(...)`) is noted as not checked. IPython lines (%magics, !shell
+assignments and classes that run none of the learner's code, and call nothing but a few
+libraries' functions (`EPS = np.finfo(float).eps`, `Cache = namedtuple(...)`, `FORWARD =
+{"relu": relu}`, `Array = np.ndarray`: engine.check.safe_assignments) are kept, so a cell
+that trains for minutes, or a test cell that calls the course's missing helpers, never
+runs; a course function assigned by a call (`relu = np.vectorize(...)`) is noted as not
+checked. IPython lines (%magics, !shell
 commands) are left out; a cell that still does not parse is noted and skipped, and the
 other cells are read. A course function whose cell does not parse is `broken`: the check
 reports it as an error, not as missing.
 """
 
 import ast
-import builtins
 import io
 import json
 import re
@@ -25,6 +25,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from engine.check.course_functions import HELPERS, NAMES
+from engine.check.safe_assignments import (
+    CONSTANT,
+    FUNCTION,
+    computed_names,
+    dotted,
+    imported_from,
+    safe_class,
+)
 
 # cell magics whose body is Python; the body of any other (%%bash, %%html) is not
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
@@ -33,22 +41,6 @@ DEF_LINE = re.compile(r"^[ \t]*def[ \t]+(\w+)[ \t]*\(", re.MULTILINE)
 # what ast.parse raises besides SyntaxError: RecursionError or MemoryError on code nested
 # thousands deep ('1+' * 200000), ValueError on a null byte (Python 3.11)
 PARSE_ERRORS = (SyntaxError, RecursionError, MemoryError, ValueError)
-
-
-# the libraries whose functions an assignment may call and still be run (computed
-# constants, named tuples, type aliases), and the builtins it may call: none of them reads
-# a file or trains by itself (a learner's function handed to one, functools.reduce(f, ...),
-# runs under the time limit, as every piece does)
-SAFE_MODULES = {"numpy", "math", "cmath", "collections", "typing", "typing_extensions",
-                "functools", "operator", "itertools", "dataclasses", "enum", "types",
-                "numbers", "fractions", "decimal"}
-# ... but not their functions that read or write files
-FILE_FUNCTIONS = {"load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "memmap", "save",
-                  "savez", "savez_compressed", "savetxt", "tofile", "open"}
-SAFE_BUILTINS = {"dict", "list", "tuple", "set", "frozenset", "float", "int", "bool", "str",
-                 "complex", "range", "zip", "len", "abs", "min", "max", "sum", "round",
-                 "enumerate", "sorted", "reversed", "type", "object", "slice", "staticmethod",
-                 "classmethod", "property"}
 
 
 class UnreadableFileError(ValueError):
@@ -181,94 +173,14 @@ def lambda_names(node: ast.stmt) -> list[str]:
     return _plain_names(node.targets)
 
 
-def _dotted(node: ast.expr) -> list[str] | None:
-    """["np", "random", "randn"] of a dotted name (`np.random.randn`), else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
-
-
 def alias_names(node: ast.stmt) -> list[str]:
     """The course functions' names that an assignment binds to another name or a dotted one
     (`linear_backward = my_linear_backward`, `= Backward.linear_backward`); else []. Only
     course names: `X = train_x` would only fail, a note for nothing."""
-    if not isinstance(node, ast.Assign) or _dotted(node.value) is None:
+    if not isinstance(node, ast.Assign) or dotted(node.value) is None:
         return []
     names = _plain_names(node.targets)
     return names if set(names) & set(NAMES) else []
-
-
-def imported_from(node: ast.stmt) -> dict[str, str]:
-    """The names an import statement binds, each with the top package it comes from
-    (`import numpy as np`: np -> numpy; `from collections import namedtuple`: namedtuple
-    -> collections). A star import binds no name that can be told."""
-    if isinstance(node, ast.Import):
-        return {(alias.asname or alias.name.split(".")[0]): alias.name.split(".")[0]
-                for alias in node.names}
-    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-        return {(alias.asname or alias.name): node.module.split(".")[0]
-                for alias in node.names if alias.name != "*"}
-    return {}
-
-
-def _evaluated(node: ast.AST):
-    """The nodes of an expression that run when it is evaluated: not a lambda's body,
-    which runs only when called."""
-    if isinstance(node, ast.Lambda):
-        yield from _evaluated(node.args)
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _evaluated(child)
-
-
-def computed_names(node: ast.stmt, known: dict[str, str]) -> list[str]:
-    """The names an assignment binds (plain names, or a tuple of them; no course function's)
-    where its value reads only names bound before it (known: name -> the top package it
-    was imported from, or "" for the file's own) or builtins, and calls only SAFE_MODULES'
-    functions and SAFE_BUILTINS; else []. (A value that reads a name the check did not
-    bind, `train_x = train_x_flatten / 255`, would only fail: a note for nothing.)"""
-    assignment = _assignment(node)
-    if assignment is None:
-        return []
-    targets, value = assignment
-    per_target = [_target_names(target) for target in targets]
-    names = [name for names in per_target for name in names]
-    if not all(per_target) or set(names) & set(NAMES):
-        return []
-    walked = list(ast.walk(value))
-    if any(isinstance(n, ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr) for n in walked):
-        return []
-    # (a comprehension's own variables, which it binds)
-    bound = {n.id for n in walked if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    if any(n.id not in known and n.id not in bound and not hasattr(builtins, n.id)
-           for n in _evaluated(value) if isinstance(n, ast.Name)):
-        return []
-    for call in _evaluated(value):
-        if not isinstance(call, ast.Call):
-            continue
-        dotted = _dotted(call.func)
-        if dotted is None:
-            return []
-        root = dotted[0]
-        if dotted[-1] in FILE_FUNCTIONS:
-            return []
-        if not (known.get(root) in SAFE_MODULES
-                or (len(dotted) == 1 and root in SAFE_BUILTINS and root not in known)):
-            return []
-    return names
-
-
-def _target_names(target: ast.expr) -> list[str]:
-    """`a` -> ["a"]; `a, b` -> ["a", "b"]; anything else (`a.b`, `a[0]`) -> []."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Tuple | ast.List) and \
-            all(isinstance(e, ast.Name) for e in target.elts):
-        return [e.id for e in target.elts]
-    return []
 
 
 def course_names_assigned(node: ast.stmt) -> list[str]:
@@ -310,37 +222,39 @@ def module_pieces(source: str, filename: str, known: dict[str, str] | None = Non
     the course functions assigned anything else: (name, where)."""
     lines = source.split("\n")
     pieces, assigned = [], []
-    # the names bound so far, for computed_names: a notebook's, from cell to cell; the
-    # helpers are there as the course's `from dnn_utils import ...` binds them (the child
-    # binds the engine's own)
-    known = dict.fromkeys(HELPERS, "") if known is None else known
+    # the names bound so far, for engine.check.safe_assignments: a notebook's, from cell to
+    # cell; the helpers are there as the course's `from dnn_utils import ...` binds them
+    # (the child binds the engine's own, which any call may be handed)
+    known = dict.fromkeys(HELPERS, CONSTANT) if known is None else known
     for node in top_level(parse(source, filename).body):
         if isinstance(node, ast.Import | ast.ImportFrom):
             # unparsed, not sliced: `import numpy as np; train()` keeps only the import
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("import", ast.unparse(node), code, filename))
             known |= imported_from(node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or \
+                (isinstance(node, ast.ClassDef) and safe_class(node, known)):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             code = placed("\n".join(lines[start - 1:node.end_lineno]), start)
             kind = "constant" if isinstance(node, ast.ClassDef) else "def"
             pieces.append(Piece(kind, node.name, code, filename))
-            known[node.name] = ""
+            known[node.name] = FUNCTION
         # unparsed, not sliced: `sigmoid = lambda Z: ...; train()` keeps only the assignment
         elif names := lambda_names(node):
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("def", ", ".join(names), code, filename))
-            known |= dict.fromkeys(names, "")
+            known |= dict.fromkeys(names, FUNCTION)
         elif names := alias_names(node):
             # an alias of a name that is not there (a skipped import's) is skipped with a note,
             # and the course function is missing: the engine's own is used, as without it
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("alias", ", ".join(names), code, filename))
-            known |= dict.fromkeys(names, "")
-        elif names := constant_names(node) or computed_names(node, known):
+            known |= dict.fromkeys(names, FUNCTION)
+        elif names := constant_names(node) or computed_names(*(_assignment(node) or ([], None)),
+                                                             known):
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("constant", ", ".join(names), code, filename))
-            known |= dict.fromkeys(names, "")
+            known |= dict.fromkeys(names, CONSTANT)
         else:
             assigned += [(name, f"line {node.lineno} of {filename}")
                          for name in course_names_assigned(node)]
@@ -374,7 +288,7 @@ def notebook_pieces(path: Path, text: str) -> tuple[list[Piece], list[str], dict
     the course functions such a cell defines, with why they could not be read (the last
     cell that defines a function has the last word, as when a notebook runs top down)."""
     pieces, notes, broken, assigned = [], [], {}, []
-    known = dict.fromkeys(HELPERS, "")  # the names bound so far (module_pieces)
+    known = dict.fromkeys(HELPERS, CONSTANT)  # the names bound so far (module_pieces)
     for number, source in enumerate(code_cells(path, text), start=1):
         named = cell_name(number, source)
         cell = f"{path.name}, {named}"

@@ -88,35 +88,41 @@ def learner_functions(namespace) -> dict:
 def alone(function, name: str):
     """A copy of function that calls the reference's course functions (itself aside), and
     so do the learner's functions it holds in its closure: a decorator's wrapper calls the
-    function it wraps from there."""
+    function it wraps from there (a wrapper from the learner's own module too)."""
     callees = {n: getattr(course, n) for n in NAMES if n != name}
-    return _with_globals(function, {**function.__globals__, **callees}, {})
+    return _with_callees(function, callees, {}, {})
 
 
-def _with_globals(function, namespace, copies):
-    """function copied to read namespace as its globals, with each function of the
-    learner's in its closure copied likewise (copies: those made so far, by id)."""
+def _with_callees(function, callees, copies, namespaces):
+    """function copied to read its globals with callees over them, and each function of
+    the learner's in its closure copied likewise (copies: those made so far, by id;
+    namespaces: the globals made so far, by the id of the globals they copy)."""
     if id(function) in copies:
         return copies[id(function)]
+    own = function.__globals__
+    if id(own) not in namespaces:
+        namespaces[id(own)] = {**own, **callees}
     closure = function.__closure__ or ()
     cells = tuple(types.CellType() if _learners(cell, function) else cell for cell in closure)
     copy = copies[id(function)] = types.FunctionType(
-        function.__code__, namespace, function.__name__, function.__defaults__,
+        function.__code__, namespaces[id(own)], function.__name__, function.__defaults__,
         cells or None)
     copy.__kwdefaults__ = function.__kwdefaults__
     for new, old in zip(cells, closure, strict=True):
         if new is not old:  # filled once the copy is known: a function may hold itself
-            new.cell_contents = _with_globals(old.cell_contents, namespace, copies)
+            new.cell_contents = _with_callees(old.cell_contents, callees, copies, namespaces)
     return copy
 
 
 def _learners(cell, function) -> bool:
-    """Whether a closure's cell holds a function of the learner's (as function is)."""
+    """Whether a closure's cell holds a function of the learner's: one of their file's
+    (`__main__`, where the check runs it) or of the module that function comes from."""
     try:
         held = cell.cell_contents
     except ValueError:  # a cell not filled yet
         return False
-    return isinstance(held, types.FunctionType) and held.__globals__ is function.__globals__
+    return isinstance(held, types.FunctionType) and (
+        held.__globals__ is function.__globals__ or held.__globals__.get("__name__") == "__main__")
 
 
 def check_namespace(namespace) -> list[FunctionResult]:
