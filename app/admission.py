@@ -105,7 +105,7 @@ class AdmissionError(Exception):
 
 class Admission:
     """The rules: caps on runs in flight (queued or training) per client and per address,
-    the fast lane by the engine's cost estimate, and how long training goes on unasked.
+    the fast lane by the engine's work estimate, and how long training goes on unasked.
 
     Counts refusals by reason in `refused` (for /metrics). The defaults admit everything,
     have no fast lane and cancel nothing. cost(config): a run's flops (engine.work_estimate).

@@ -163,6 +163,12 @@ def _activations(value, L, info):
     return names
 
 
+# the losses that read outputs as probabilities, and the output activation each needs
+OUTPUT_OF_LOSS = {"binary_cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}
+OUTPUT_WORDS = {"sigmoid": "a sigmoid output layer (outputs in (0, 1))",
+                "softmax": "a softmax output"}
+
+
 def _check_pairing(loss, output, info, loss_given):
     """Losses that read outputs as probabilities need a matching output activation. A
     mismatch names the loss if the config gave it, else the activations it gave (the loss
@@ -172,23 +178,22 @@ def _check_pairing(loss, output, info, loss_given):
                           f"has 1, use {info.output_activation}")
     if loss != "mse" and info.task == "regression":
         raise ConfigError("loss", f"{loss} needs class labels; {info.name} is regression, use mse")
-    needed = {"binary_cross_entropy": ("sigmoid", "a sigmoid output layer (outputs in (0, 1))"),
-              "categorical_cross_entropy": ("softmax", "a softmax output")}.get(loss)
-    if needed and output != needed[0]:
+    needed = OUTPUT_OF_LOSS.get(loss)
+    if needed and output != needed:
+        words = OUTPUT_WORDS[needed]
         if loss_given:
-            raise ConfigError("loss", f"{loss} needs {needed[1]}, got {output}")
+            raise ConfigError("loss", f"{loss} needs {words}, got {output}")
         raise ConfigError("activations", f"the output layer's {output} does not suit the "
-                          f"loss of {info.name}, {loss}, which needs {needed[1]}; "
-                          f"end with {needed[0]}, or set loss to one that suits "
+                          f"loss of {info.name}, {loss}, which needs {words}; "
+                          f"end with {needed}, or set loss to one that suits "
                           f"{output}{_losses_for(output, info)}")
 
 
 def _losses_for(output, info) -> str:
     """" (binary_cross_entropy or mse)": the losses that an output activation may take on a
     dataset's targets, as _check_pairing allows them."""
-    fits = [loss for loss, needs in (("binary_cross_entropy", "sigmoid"),
-                                     ("categorical_cross_entropy", "softmax"), ("mse", None))
-            if needs in (None, output) and not (info.task == "regression" and loss != "mse")]
+    fits = [loss for loss in LOSSES if OUTPUT_OF_LOSS.get(loss, output) == output
+            and not (info.task == "regression" and loss != "mse")]
     return f" ({' or '.join(fits)})"
 
 
@@ -248,8 +253,8 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
         cfg["batch_size"] = _number("batch_size", cfg["batch_size"], limits["batch_size"])
         if cfg["batch_size"] > m_train:
             raise ConfigError("batch_size", f"must be <= {m_train}, the number of training "
-                              f"examples ({cfg['n_samples']} samples less the test set's "
-                              f"{cfg['test_fraction']:g}), got {shown(cfg['batch_size'])}")
+                              f"examples ({cfg['n_samples']} samples, less a test_fraction "
+                              f"of {cfg['test_fraction']:g}), got {shown(cfg['batch_size'])}")
         if cfg["batch_size"] == m_train:
             cfg["batch_size"] = None  # one batch of everything is full-batch training
     return {k: cfg[k] for k in DEFAULT_CONFIG}

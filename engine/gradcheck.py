@@ -13,7 +13,7 @@ g_num = (J(θ+ε) − J(θ−ε)) / 2ε. Four things keep it honest and fast:
   rounds in every layer it recomputes (from l up), not only in its last sum: about u times
   |J| plus each rounded number times how much J moves with it (the step's own dZ and dA:
   _cost_rounding). A cost near 0 whose outputs sit near 1 (a converged softmax, J = 7e-5)
-  rounds a hundred million times more than u·|J|. Where the gradients are small against
+  rounds fifteen thousand times more than u·|J|. Where the gradients are small against
   that noise (zero init, or a run that has converged), the relative difference is mostly
   noise; a disagreement ‖g − g_num‖ within the noise floor is no sign of a bug, and passes.
 - A relative difference that is not finite says why (`non_finite`): backprop's gradient

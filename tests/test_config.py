@@ -250,7 +250,7 @@ def test_a_batch_larger_than_the_training_set_says_where_the_limit_comes_from():
     with pytest.raises(ConfigError) as info:
         normalize_config({"batch_size": 400})
     assert str(info.value) == ("batch_size: must be <= 320, the number of training examples "
-                               "(400 samples less the test set's 0.2), got 400")
+                               "(400 samples, less a test_fraction of 0.2), got 400")
 
 
 def test_not_a_dict():

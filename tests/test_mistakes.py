@@ -1,6 +1,6 @@
 """engine.mistakes and a bug run (CONTRACT §7): each classic mistake's gradients and update
 against its own formula, recomputed here in float64; true_grads against the bug-free engine
-and finite differences; inactive bugs train as the bug-free run; the cost estimate counts
+and finite differences; inactive bugs train as the bug-free run; the work estimate counts
 the second backward. (The gradient check's verdict per bug: tests/test_gradcheck.py.)"""
 
 import numpy as np
@@ -264,7 +264,7 @@ def test_a_bug_free_run_has_no_true_grads():
 
 
 @pytest.mark.parametrize("name", list(ACTIVE))
-def test_the_cost_estimate_counts_the_second_backward(name):
+def test_the_work_estimate_counts_the_second_backward(name):
     config = active_config(name)
     run = Run(config)
     extra = config["steps"] * work_estimate.BACKWARD * run.m * work_estimate.weights(run.dims)

@@ -50,7 +50,7 @@ def _assert_score(value, expected, task, where):
         assert value == pytest.approx(expected, abs=1e-12), where
 
 
-def test_the_cadence_is_the_cost_estimates(trained):
+def test_the_cadence_is_the_work_estimates(trained):
     """Full batches score the whole sets every step; mini-batches every k steps, k from
     engine.work_estimate, and at the last step."""
     name, run, _ = trained

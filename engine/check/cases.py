@@ -129,9 +129,10 @@ def course_update():
             {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, 0.1)
 
 
-def deep_update(dims=(4, 6, 5, 4, 3, 1), seed=20, learning_rate=0.5):
+def deep_update(dims=None, seed=20, learning_rate=0.5):
     """Parameters of a deep net and a whole grads dict, dA keys included, as
-    L_model_backward gives it (for a batch of m = 7)."""
+    L_model_backward gives it (for a batch of m = 7); dims: DEEP_DIMS unless given."""
+    dims = DEEP_DIMS if dims is None else dims
     _, _, parameters = net(dims, 1, seed)
     shapes = [p.shape for p in parameters.values()]
     grads = {f"d{k}": g for k, g in zip(parameters, draws(seed + 1, *shapes), strict=True)}

@@ -264,9 +264,9 @@ MISTAKES = (
     Mistake("update_parameters", back.update_forgets_b, "Update b too, b[l] = b[l] − α "
             "db[l], as W: yours leaves every b as it was."),
     Mistake("update_parameters", back.update_returns_its_input, "Your update_parameters "
-            "returns the parameters as they came in: no W or b changed. Return the "
-            "dictionary you updated (after parameters = copy.deepcopy(params), return "
-            "parameters, not params)."),
+            "returns the parameters as they came in: no W or b changed. Return the dict you "
+            "updated (parameters, not params after a deepcopy), with steps "
+            "learning_rate * dW that are not 0."),
 )
 
 
@@ -301,6 +301,8 @@ def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
         course = course if isinstance(course, Mapping) else {}
         keys = [k for k in theirs if k not in course
                 or first_difference(course[k], theirs[k]) is not None]
+        if not keys:  # (the difference is then a key the dict lacks: nothing to match)
+            return None
         for mistake, obs in runs:
             ours = value_at(obs[failing], parent)
             if isinstance(ours, Mapping) and all(

@@ -154,8 +154,11 @@ function redraw(page) {
   const s = page.store.get(), presenter = s.layout === "presenter";
   // the presenter layout is large text too: the figures' fonts and heatmaps grow with it
   document.documentElement.classList.toggle("big", s.big || presenter);
-  document.documentElement.classList.toggle("presenter", presenter);
-  markAlertCut();
+  // (a layout change, not every redraw: measuring the alert forces a layout)
+  if (document.documentElement.classList.contains("presenter") !== presenter) {
+    document.documentElement.classList.toggle("presenter", presenter);
+    markAlertCut();
+  }
   setBigFonts(s.big || presenter);
   page.controls.sync(s);
   updateDownloads($("downloads"), page.session && page.session.run, s);
