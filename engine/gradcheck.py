@@ -157,7 +157,7 @@ def _layer_check(result, cfg, l, budget, rng, rounding) -> LayerCheck:
             analytic.append(grad[i, j])
             numeric.append(g_num)
     g, g_num = np.array(analytic), np.array(numeric)
-    noise = _noise_floor(rounding, g.size)
+    noise = _noise_floor(rounding, g.size) if g.size else 0.0  # nothing compared: no noise
     entry = {"l": l, "relative_difference": _relative_difference(g, g_num),
              "checked": checked, "total": W.size + b.size, "skipped_at_kinks": kinks,
              "analytic_norm": float(vector_norm(g)),
