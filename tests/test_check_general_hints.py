@@ -4,9 +4,11 @@ learner's function did (tests/test_check_verdict.py checks them end to end)."""
 import numpy as np
 import pytest
 
+from engine.check.compare import Difference
 from engine.check.course_functions import BY_NAME
 from engine.check.general_hints import (
     error_hint,
+    general_hint,
     kind_of,
     out_of_order,
     shared_default,
@@ -64,3 +66,24 @@ def test_a_tuples_missing_list_method_gets_the_tuple_hint():
         hint = error_hint(err, "L_model_backward")
     assert hint.startswith("A tuple cannot be changed, and your function calls .pop() on one")
     assert error_hint(AttributeError("no such thing"), "L_model_backward") is None
+
+
+@pytest.mark.parametrize(("function", "got", "kind", "path", "hint"), [
+    ("L_model_backward", "a tuple of 1: (a dict)", "type", ("return",),
+     "Your L_model_backward returns a tuple of 1: a comma after the value (return grads,) "
+     "makes a tuple. return grads, without it."),
+    ("update_parameters", "a tuple of 2: (a dict, a dict)", "type", ("return",),
+     "Your update_parameters returns a tuple of 2; the course's returns parameters alone: "
+     "return parameters."),
+    ("compute_cost", "an array (3,): [0.1, 0.2, 0.3]", "shape", ("return",),
+     "compute_cost returns one number, the mean over all m examples: is every term inside "
+     "np.sum (check the parentheses), and does the sum take every entry, not one axis?"),
+    ("linear_forward", "an np.matrix (1, 2)", "type", ("return", 0),
+     "Your linear_forward gives Z as an np.matrix: there * is a matrix product and every row "
+     "stays 2-D, so the course's next functions break on it. Keep plain arrays: "
+     "np.dot(W, A) + b, or W @ A + b."),
+])
+def test_a_shape_of_result_that_any_learner_may_return_gets_its_hint(function, got, kind, path,
+                                                                      hint):
+    found = Difference(path, kind, "the course's", got, "differs")
+    assert general_hint(BY_NAME[function], found) == hint

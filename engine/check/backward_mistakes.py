@@ -144,6 +144,19 @@ def db_with_1_over_m_twice(dZ, cache):
     return dA_prev, dW, db / _m(cache)
 
 
+def m_from_dZ_units(dZ, cache):
+    """m = dZ.shape[0]: the units of this layer, not the examples."""
+    A_prev, W, _ = cache
+    n = dZ.shape[0]
+    return np.dot(W.T, dZ), np.dot(dZ, A_prev.T) / n, np.sum(dZ, axis=1, keepdims=True) / n
+
+
+def db_as_row(dZ, cache):
+    """db as a row (1, n), the transpose of the course's column."""
+    dA_prev, dW, db = course.linear_backward(dZ, cache)
+    return dA_prev, dW, db.T
+
+
 def db_without_keepdims(dZ, cache):
     dA_prev, dW, db = course.linear_backward(dZ, cache)
     return dA_prev, dW, db.reshape(-1)

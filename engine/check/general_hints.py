@@ -97,6 +97,14 @@ def general_hint(spec, found: Difference) -> str | None:
             found.got.startswith("a tuple of 1"):
         return (f"Your {spec.name} returns a tuple of 1: a comma after the value "
                 f"(return {outputs},) makes a tuple. return {outputs}, without it.")
+    if found.path == ("return",) and len(spec.outputs) == 1 and \
+            found.got.startswith(("a tuple of", "a list of")):
+        return (f"Your {spec.name} returns {kind_of(found.got)}; the course's returns "
+                f"{outputs} alone: return {outputs}.")
+    if spec.name == "compute_cost" and found.kind == "shape":
+        return ("compute_cost returns one number, the mean over all m examples: is every term "
+                "inside np.sum (check the parentheses), and does the sum take every entry, "
+                "not one axis?")
     if found.kind == "keys" and "missing" not in found.summary:
         return (f"Your {spec.name}'s {what(spec, found.path)} holds keys that the course's "
                 f"does not ({found.summary.removesuffix(' not expected')}). Keep only the "

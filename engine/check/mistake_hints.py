@@ -84,6 +84,8 @@ LINEAR_BACKWARD = (
     Mistake("linear_backward", back.m_from_shape_0, "m = A_prev.shape[1], the number of "
             "examples (A_prev's columns); yours takes A_prev.shape[0], the units of the layer "
             "before."),
+    Mistake("linear_backward", back.m_from_dZ_units, "m = A_prev.shape[1], the number of "
+            "examples; yours takes dZ.shape[0], the units of this layer."),
     Mistake("linear_backward", back.cache_unpacked_out_of_order, "linear_cache is (A_prev, W, "
             "b), in that order: A_prev, W, b = cache; yours unpacks W first."),
     Mistake("linear_backward", back.dW_transposed, "dW = (1/m) np.dot(dZ, A_prev.T) has W's "
@@ -103,6 +105,8 @@ LINEAR_BACKWARD = (
     Mistake("linear_backward", back.db_without_keepdims, "db has shape (n, 1): "
             "np.sum(dZ, axis=1, keepdims=True) / m. Without keepdims it is (n,), which "
             "broadcasting hides until later."),
+    Mistake("linear_backward", back.db_as_row, "db is a column, (n, 1): "
+            "np.sum(dZ, axis=1, keepdims=True) / m; yours is a row, (1, n)."),
     Mistake("linear_backward", back.db_summed_over_everything, "db sums dZ over the examples "
             "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
     Mistake("linear_backward", back.db_summed_over_units, "db sums dZ over the examples, "
@@ -148,6 +152,8 @@ MISTAKES = (
     Mistake("linear_forward", fwd.linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
     Mistake("linear_forward", fwd.linear_forward_elementwise, "Z = np.dot(W, A) + b, a matrix "
             "product; W * A multiplies entry by entry."),
+    Mistake("linear_forward", fwd.linear_forward_b_flat, "b is a column, (n, 1), added to "
+            "each example's column; reshaped to (n,) it broadcasts along the examples instead."),
     Mistake("linear_forward", fwd.linear_forward_without_b, "Z = np.dot(W, A) + b; yours "
             "leaves out b."),
     Mistake("linear_activation_forward", fwd.activation_cache_holds_A, ACTIVATION_CACHE_HOLDS_A),
