@@ -78,6 +78,9 @@ def test_a_tuples_missing_list_method_gets_the_tuple_hint():
     ("compute_cost", "an array (3,): [0.1, 0.2, 0.3]", "shape", ("return",),
      "compute_cost returns one number, the mean over all m examples: is every term inside "
      "np.sum (check the parentheses), and does the sum take every entry, not one axis?"),
+    ("L_model_backward", "a dict with keys dW2, db2, dW1, db1", "keys", ("return",),
+     'grads holds each layer\'s dA_prev too (dA1, dA0 missing), as the course\'s: '
+     'grads["dA" + str(l)] = dA_prev_temp, beside dW and db.'),
     ("linear_forward", "an np.matrix (1, 2)", "type", ("return", 0),
      "Your linear_forward gives Z as an np.matrix: there * is a matrix product and every row "
      "stays 2-D, so the course's next functions break on it. Keep plain arrays: "
@@ -85,5 +88,22 @@ def test_a_tuples_missing_list_method_gets_the_tuple_hint():
 ])
 def test_a_shape_of_result_that_any_learner_may_return_gets_its_hint(function, got, kind, path,
                                                                       hint):
-    found = Difference(path, kind, "the course's", got, "differs")
+    summary = "dA1, dA0 missing" if kind == "keys" else "differs"
+    found = Difference(path, kind, "the course's", got, summary)
     assert general_hint(BY_NAME[function], found) == hint
+
+
+def test_an_argument_read_under_the_courses_name_but_named_otherwise_is_named():
+    """`def L_model_forward(X, params)` that reads `parameters`: a NameError (a global of
+    that name would hide it in the notebook, not in the check)."""
+    def L_model_forward(X, params):
+        return parameters  # noqa: F821 (the mistake under test)
+
+    try:
+        L_model_forward(1, 2)
+    except NameError as err:
+        hint = error_hint(err, "L_model_forward")
+    assert hint == ("Your L_model_forward reads parameters, which nothing in it defines: does "
+                    "its signature name it otherwise? The course's is "
+                    "L_model_forward(X, parameters).")
+

@@ -8,7 +8,7 @@ import re
 from typing import NamedTuple
 
 from engine.check.compare import Difference, first_difference
-from engine.check.course_functions import split_path, what
+from engine.check.course_functions import BY_NAME, split_path, what
 from engine.check.observe import Observation, shortened
 
 
@@ -105,6 +105,11 @@ def general_hint(spec, found: Difference) -> str | None:
         return ("compute_cost returns one number, the mean over all m examples: is every term "
                 "inside np.sum (check the parentheses), and does the sum take every entry, "
                 "not one axis?")
+    missing = found.summary.split(" missing")[0].split(", ") if found.kind == "keys" and \
+        " missing" in found.summary else []
+    if spec.name == "L_model_backward" and missing and all(k.startswith("dA") for k in missing):
+        return (f"grads holds each layer's dA_prev too ({', '.join(missing)} missing), as the "
+                'course\'s: grads["dA" + str(l)] = dA_prev_temp, beside dW and db.')
     if found.kind == "keys" and "missing" not in found.summary:
         return (f"Your {spec.name}'s {what(spec, found.path)} holds keys that the course's "
                 f"does not ({found.summary.removesuffix(' not expected')}). Keep only the "
@@ -163,6 +168,11 @@ def error_hint(err: BaseException, function: str) -> str | None:
                 "body in place of that line.")
     if isinstance(err, UnboundLocalError):
         return unbound_hint(err, function)
+    spec = BY_NAME.get(function)
+    if isinstance(err, NameError) and spec and getattr(err, "name", None) in spec.params:
+        return (f"Your {function} reads {err.name}, which nothing in it defines: does its "
+                f"signature name it otherwise? The course's is {function}"
+                f"({', '.join(spec.params)}).")
     if isinstance(err, AttributeError) and getattr(err, "name", None) in LIST_CHANGES \
             and isinstance(getattr(err, "obj", None), tuple):
         return (f"A tuple cannot be changed, and your function calls .{err.name}() on one (the "
