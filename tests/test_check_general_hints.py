@@ -88,8 +88,9 @@ def test_a_tuples_missing_list_method_gets_the_tuple_hint():
 ])
 def test_a_shape_of_result_that_any_learner_may_return_gets_its_hint(function, got, kind, path,
                                                                       hint):
-    summary = "dA1, dA0 missing" if kind == "keys" else "differs"
-    found = Difference(path, kind, "the course's", got, summary)
+    found = Difference(path, kind, "the course's", got, "differs",
+                       missing=("dA1", "dA0") if kind == "keys" else (),
+                       matrix=got.startswith("an np.matrix"))
     assert general_hint(BY_NAME[function], found) == hint
 
 

@@ -21,6 +21,9 @@ class Difference(NamedTuple):
     expected: str  # described for a person, with shape and a few values
     got: str
     summary: str  # one line: "shape (3,) instead of (3, 1)"
+    missing: tuple = ()  # kind "keys": the keys that got lacks
+    extra: tuple = ()  # kind "keys": the keys that expected lacks
+    matrix: bool = False  # kind "type": got is an np.matrix
 
 
 def first_difference(expected, got, path=()) -> Difference | None:
@@ -46,7 +49,7 @@ def _mappings(expected, got, path):
         parts = [f"{', '.join(map(str, missing))} missing" if missing else "",
                  f"{', '.join(map(str, extra))} not expected" if extra else ""]
         return Difference(path, "keys", describe(expected), describe(got),
-                          "; ".join(p for p in parts if p))
+                          "; ".join(p for p in parts if p), tuple(missing), tuple(extra))
     for key in expected:
         found = first_difference(expected[key], got[key], (*path, key))
         if found:
@@ -82,7 +85,7 @@ def _arrays(expected, got, path):
         return _type(expected, got, path)
     if isinstance(got, np.matrix):  # * multiplies matrices there: the next function breaks
         return Difference(path, "type", describe(expected), f"an np.matrix {np.shape(got)}",
-                          "an np.matrix instead of an array")
+                          "an np.matrix instead of an array", matrix=True)
     if np.shape(got) != np.shape(expected):
         return Difference(path, "shape", describe(expected), describe(got),
                           f"shape {np.shape(got)} instead of {np.shape(expected)}")

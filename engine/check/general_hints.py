@@ -89,7 +89,7 @@ def general_hint(spec, found: Difference) -> str | None:
                 "([…] = …) writes into the caller's data. Compute a new array instead, or copy "
                 f"it first{copy}.")
     outputs = ", ".join(spec.outputs)
-    if found.got.startswith("an np.matrix"):
+    if found.matrix:
         return (f"Your {spec.name} gives {what(spec, found.path)} as an np.matrix: there * is "
                 "a matrix product and every row stays 2-D, so the course's next functions "
                 "break on it. Keep plain arrays: np.dot(W, A) + b, or W @ A + b.")
@@ -105,15 +105,15 @@ def general_hint(spec, found: Difference) -> str | None:
         return ("compute_cost returns one number, the mean over all m examples: is every term "
                 "inside np.sum (check the parentheses), and does the sum take every entry, "
                 "not one axis?")
-    missing = found.summary.split(" missing")[0].split(", ") if found.kind == "keys" and \
-        " missing" in found.summary else []
+    missing = [str(k) for k in found.missing]
     if spec.name == "L_model_backward" and missing and all(k.startswith("dA") for k in missing):
         return (f"grads holds each layer's dA_prev too ({', '.join(missing)} missing), as the "
                 'course\'s: grads["dA" + str(l)] = dA_prev_temp, beside dW and db.')
-    if found.kind == "keys" and "missing" not in found.summary:
+    if found.extra and not found.missing:
         return (f"Your {spec.name}'s {what(spec, found.path)} holds keys that the course's "
-                f"does not ({found.summary.removesuffix(' not expected')}). Keep only the "
-                "course's keys: other code counts them (L = len(parameters) // 2).")
+                f"does not ({', '.join(map(str, found.extra))}). Keep only the course's keys: "
+                "code that counts them (L = len(parameters) // 2) or loops over them takes "
+                "the others too.")
     if found.path == ("return",) and found.got == "None":
         return (f"Your {spec.name} returns None: it has no return statement, one without a "
                 "value, or one that this call does not reach (in an if branch that it did not "
