@@ -130,10 +130,10 @@ def _number(field, value, limit=None):
         raise ConfigError(field, f"must be a finite number, got {shown(value)}")
     if value < low or (low_open and value == low):
         raise ConfigError(field, f"must be {'>' if low_open else '>='} {low}, "
-                                 f"got {short_number(value) or value}")
+                                 f"got {shown(value)}")
     if high is not None and (value > high or (high_open and value == high)):
         raise ConfigError(field, f"must be {'<' if high_open else '<='} {high}, "
-                                 f"got {short_number(value) or value}")
+                                 f"got {shown(value)}")
     if kind == "int" and value != int(value):
         raise ConfigError(field, f"must be a whole number, got {value!r}")
     # + 0.0 turns -0.0 into 0.0: one number, one id and one dataset (sklearn refuses a noise

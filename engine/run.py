@@ -59,8 +59,8 @@ class Run:
         # smaller data under a config's batch size, is the whole set)
         self.m = batch_size_at(0, self.data.X_train.shape[1], config["batch_size"])
         # what replaying a step costs: its training, not its evaluation
-        self.step_multiply_adds = work_estimate.train_multiply_adds(self.dims, self.m,
-                                                           work_estimate.backward_passes(config))
+        self.step_multiply_adds = work_estimate.train_multiply_adds(
+            self.dims, self.m, work_estimate.backward_passes(config))
         self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
                                             self.step_multiply_adds)
         self.status, self.num_steps, self.diverged = "pending", 0, None

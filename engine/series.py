@@ -67,7 +67,6 @@ class Series:
         self._all_max_abs = self._example_max_abs.max(initial=0.0)
         self.scores = StepScores(cfg, layout, data, fast_step.examples_with_ones(data)[1]
                                  if with_ones is None else with_ones)
-        self.full_batch = self.scores.full_batch
         # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
         # outputs and targets
         self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED
@@ -155,7 +154,7 @@ class Series:
         """Step t's QueuedStep.  A big θ has its norms and scores taken now, so that no
         θ-sized array waits for the chunk."""
         forward, update = result.forward, result.update
-        Y = None if self.full_batch else forward.Y
+        Y = None if self.scores.full_batch else forward.Y
         if not self.stack_parameters:
             batches = None if forward.indices is None else forward.indices[None]
             self._parameters(slice(t, t + 1), _own_vectors(result), forward.AL[None],
@@ -178,7 +177,7 @@ class Series:
             self.cost[span] = [q.cost for q in queue]
             self.epoch[span] = [q.epoch for q in queue]
             batches = Y = None  # the whole training set
-            if not self.full_batch:  # an Alone step's place holds the placeholders
+            if not self.scores.full_batch:  # an Alone step's place holds the placeholders
                 batches, Y = (np.stack(stack) for stack in zip(
                     *[self._no_batch if q.alone else (q.indices, q.Y) for q in queue], strict=True))
             self.X_max_abs[span] = self._X_max_abs(batches)

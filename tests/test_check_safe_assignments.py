@@ -16,7 +16,7 @@ KNOWN = {"np": "numpy", "functools": "functools", "namedtuple": "collections.nam
 
 def names_of(line):
     [node] = ast.parse(line).body
-    return computed_names(node.targets, node.value, KNOWN)
+    return computed_names(node, KNOWN)
 
 
 @pytest.mark.parametrize(("line", "names"), [

@@ -120,11 +120,21 @@ def target_names(target: ast.expr) -> list[str]:
     return []
 
 
-def computed_names(targets: list[ast.expr], value: ast.expr, known: dict[str, str]) -> list[str]:
-    """The names an assignment `targets = value` binds (plain names, or tuples of them;
-    none a course function's) where its value is safe_value; else [] (and for no
-    assignment: no targets, no value)."""
-    if not targets or value is None:
+def assignment(node: ast.stmt) -> tuple[list, ast.expr | None]:
+    """(targets, value) of an assignment with a value (`x = v`, `x: T = v`), else
+    ([], None)."""
+    if isinstance(node, ast.Assign):
+        return node.targets, node.value
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return [node.target], node.value
+    return [], None
+
+
+def computed_names(node: ast.stmt, known: dict[str, str]) -> list[str]:
+    """The names an assignment binds (plain names, or tuples of them; none a course
+    function's) where its value is safe_value; else []."""
+    targets, value = assignment(node)
+    if value is None:
         return []
     per_target = [target_names(target) for target in targets]
     names = [name for names in per_target for name in names]

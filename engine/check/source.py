@@ -28,6 +28,7 @@ from engine.check.course_functions import HELPERS, NAMES
 from engine.check.safe_assignments import (
     CONSTANT,
     FUNCTION,
+    assignment,
     computed_names,
     dotted,
     imported_from,
@@ -137,15 +138,6 @@ def without_ipython(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
 
 
-def _assignment(node: ast.stmt) -> tuple[list, ast.expr] | None:
-    """(targets, value) of an assignment with a value (`x = v`, `x: T = v`), else None."""
-    if isinstance(node, ast.Assign):
-        return node.targets, node.value
-    if isinstance(node, ast.AnnAssign) and node.value is not None:
-        return [node.target], node.value
-    return None
-
-
 def _plain_names(targets) -> list[str]:
     """The targets' names if each is a plain name (not `a.b`, `a[0]` or `a, b`), else []."""
     return [t.id for t in targets] if all(isinstance(t, ast.Name) for t in targets) else []
@@ -154,10 +146,9 @@ def _plain_names(targets) -> list[str]:
 def constant_names(node: ast.stmt) -> list[str]:
     """The names an assignment of a plain constant binds (`LR = 0.0075`, `dims = [5, 4]`),
     else []: a call, or anything that computes, is not run."""
-    assignment = _assignment(node)
-    if assignment is None:
+    targets, value = assignment(node)
+    if value is None:
         return []
-    targets, value = assignment
     try:
         ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -186,7 +177,7 @@ def alias_names(node: ast.stmt) -> list[str]:
 def course_names_assigned(node: ast.stmt) -> list[str]:
     """The course functions' names that an assignment binds (by a call, say), which
     module_pieces does not keep: a note tells the learner that they were not checked."""
-    targets, _ = _assignment(node) or ([], None)
+    targets, _ = assignment(node)
     return [t.id for t in targets if isinstance(t, ast.Name) and t.id in NAMES]
 
 
@@ -250,8 +241,7 @@ def module_pieces(source: str, filename: str, known: dict[str, str] | None = Non
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("alias", ", ".join(names), code, filename))
             known |= dict.fromkeys(names, FUNCTION)
-        elif names := constant_names(node) or computed_names(*(_assignment(node) or ([], None)),
-                                                             known):
+        elif names := constant_names(node) or computed_names(node, known):
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("constant", ", ".join(names), code, filename))
             known |= dict.fromkeys(names, CONSTANT)

@@ -142,8 +142,9 @@ function verdict(result) {
       smallLayers(result);
   }
   if (withinNoise(result)) {
-    // the noise (the costs' rounding, over ε) swamps gradients that are tiny, or a cost that is huge (an
-    // exploding run): the words say which side, from the numbers, never "too small" alone
+    // the noise (the costs' rounding, over ε) swamps gradients that are tiny, or a cost
+    // that is huge (an exploding run): the words say which side, from the numbers, never
+    // "too small" alone
     const noise = number(result.noise_floor) ? result.noise_floor : null;
     const within = `${measured} ≥ ${result.threshold}, but the difference is within the rounding noise of the ` +
       `numerical gradient at ε = ${result.epsilon}` +
@@ -182,8 +183,7 @@ function noisyLayers(result) {
 // after an agreement: the layers above the threshold beyond the check's estimate of their
 // noise (orange bars). the overall figure weighs each layer by its gradients' size, so a
 // layer of small gradients says little in it; its own figure may be rounding that the
-// estimate misses, or a mistake: the words
-// give the numbers, not a verdict
+// estimate misses, or a mistake: the words give the numbers, not a verdict
 function smallLayers(result) {
   const off = aboveThreshold(result, false);
   if (!off.length) return "";

@@ -229,9 +229,12 @@ const NARROW_FIGURE = 420;
 // at which each column's short name ("layer 4" over "relu") fits beside its neighbours
 // (fitting's 0.6 em a character), so that a deep network projected keeps readable names;
 // on a phone, to a sixth of the spacing, which keeps the last name clear of the key
+// px between the centres of two neighbouring columns, in a figure w px wide
+const columnSpacing = (dims, w) => (position(dims, 1, 0).x - position(dims, 0, 0).x) * w;
+
 function labelSize(frame, w) {
   const {dims, config} = frame.run;
-  const spacing = (position(dims, 1, 0).x - position(dims, 0, 0).x) * w;
+  const spacing = columnSpacing(dims, w);
   const longest = Math.max(`layer ${dims.length - 1}`.length, ...config.activations.map((a) => a.length));
   const fits = Math.floor((spacing - 6) / (0.6 * longest));
   const size = w < NARROW_FIGURE ? Math.min(fits, Math.floor(spacing / 6.2)) : fits;
@@ -251,7 +254,7 @@ function annotations(frame, w, h, radius) {
   // xanchor "auto" would left-align labels in the left third of the paper: centre them
   const at = (x, y, text, extra = {}) => ({x, y, xref: "paper", yref: "paper", xanchor: "center",
     yanchor: y > 0.5 ? "top" : "bottom", showarrow: false, font, text, ...extra});
-  const fit = fitting((position(dims, 1, 0).x - position(dims, 0, 0).x) * w, font.size);
+  const fit = fitting(columnSpacing(dims, w), font.size);
   const names = fit(dims.map((n, l) => (l === 0
     ? [["X = A[0]", `${n} input${n === 1 ? "" : "s"}`], ["X", `${n} in`]]
     : [[`layer ${l}`, `${config.activations[l - 1]} · ${n}`], [`layer ${l}`, config.activations[l - 1]],
@@ -273,7 +276,7 @@ function annotations(frame, w, h, radius) {
     ? [[`strongest ${TOP_EDGES}`, `of ${between} drawn`], ["strongest", `${TOP_EDGES} of ${between}`],
       [`top ${TOP_EDGES}`, `of ${between}`], ["top", `${TOP_EDGES}`]]
     : [[`strongest ${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES} of ${between}`], [`top ${TOP_EDGES}`]]);
-  const fitNote = size === font.size ? fit : fitting((position(dims, 1, 0).x - position(dims, 0, 0).x) * w, size);
+  const fitNote = size === font.size ? fit : fitting(columnSpacing(dims, w), size);
   fitNote(pairs.map(({between}) => forms(between)))
     .forEach((text, k) => notes.push(at((position(dims, pairs[k].l - 1, 0).x + position(dims, pairs[k].l, 0).x) / 2,
       plus / h, text, {font: {...font, size, color: "#595959"}})));
