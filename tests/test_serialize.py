@@ -4,6 +4,8 @@ the lean forms a client that only draws may ask for (significant digits, a byte 
 import base64
 import gzip
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +24,7 @@ from app.serialize import (
 )
 from engine.unit_maps import LEVELS, NON_FINITE, dequantise
 from tests.conftest import strict_json
+from tests.server_processes import ROOT
 
 
 def reference_block_mean(X, fr, fc):
@@ -110,6 +113,27 @@ def test_non_finite_values_are_null(value):
 @pytest.mark.parametrize("value", [0.1, 1 / 3, 5e-324, 1.7976931348623157e308, -0.0, 1e-8])
 def test_doubles_round_trip(value):
     assert strict_json(dumps(tensor(np.array([[value]]))))["data"][0][0] == value
+
+
+# orjson 3.12 and 3.13 write past their buffer when an array's doubles take 24 characters
+# each (-1.2688484457489112e+174, a diverging run's dA): glibc aborts the process, a whole
+# server worker, on a step record that any visitor may ask for (pyproject.toml pins below
+# 3.12). In a child process, so that an abort fails this test rather than the test run.
+LONGEST_DOUBLES = """
+import numpy as np
+from app.serialize import dumps
+longest = np.full((8, 320), -1.2688484457489112e174)
+for n in range(1, 40):
+    text = dumps({"indices": list(range(7 * n)), "dA": longest, "true_dA": longest})
+print(text.count(b"-1.2688484457489112e"))
+"""
+
+
+def test_arrays_of_the_longest_doubles_serialize_without_corrupting_memory():
+    child = subprocess.run([sys.executable, "-c", LONGEST_DOUBLES], capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+    assert child.returncode == 0, child.stderr[-500:]
+    assert child.stdout.split() == [str(2 * 8 * 320)]
 
 
 def test_with_tensors_converts_nested_arrays_only():
