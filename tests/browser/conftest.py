@@ -83,13 +83,20 @@ def browser():
         chromium.close()
 
 
+def is_plotly_warning(message):
+    """Plotly.js's own warnings (Lib.warn: a console.trace of "WARN: ..."), such as "Too many
+    auto-margin redraws": a figure that its layout makes Plotly draw again and again."""
+    return message.type == "trace" and message.text.startswith("WARN:")
+
+
 class Recorder:
-    """What a page said and asked for: console errors, page errors and request URLs."""
+    """What a page said and asked for: console errors and Plotly warnings, page errors and
+    request URLs."""
 
     def __init__(self, page):
         self.errors, self.requests, self.allowed = [], [], []
-        page.on("console", lambda m: m.type == "error" and not self.is_allowed(m.text)
-                and self.errors.append(m.text))
+        page.on("console", lambda m: (m.type == "error" or is_plotly_warning(m))
+                and not self.is_allowed(m.text) and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("request", lambda r: self.requests.append(r.url))
 

@@ -144,7 +144,10 @@ function draw(f, {traces, axis}, runs, t, last) {
   return react(f.plot, traces, baseLayout({
     margin: {l: 56, r: 10, t: 8, b: 36},
     xaxis: {title: {text: "iteration", standoff: 2}, range: [0, last]},
-    yaxis: {...axis, automargin: true},
+    // the tick labels widen the left margin only: a log axis spanning 200 decades put a
+    // label at its top that grew the top margin, which moved it away, which shrank the
+    // margin again ("Too many auto-margin redraws")
+    yaxis: {...axis, automargin: "left"},
     showlegend: false,
     shapes: [stepMarker(t)],
   }));
