@@ -19,6 +19,9 @@ pytestmark = needs_node
     ([[[0, 2], [3, 0]]], "0  (all 2 terms have a factor 0)"),
     # a sum over a batch of which only the first columns are at hand: shown as they come
     ([[[0, 2], [3, 4]], 10], "(0)(2) + (3)(4) + … (8 more terms)"),
+    # ...and if each of those has a factor 0, the value comes from the others: said so
+    ([[[0, 2], [3, 0]], 320], "(0)(2) + (3)(0) + … (318 more terms; the sum comes from "
+     "those: the 2 terms shown are 0)"),
 ])
 def test_terms_with_a_factor_0_are_counted_not_shown(args, text):
     assert call_js("views/formula_view.js", [["termsOf", *args]]) == [text]

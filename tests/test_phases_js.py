@@ -29,6 +29,11 @@ BANNERS = [
     ({"kind": "backward", "l": 1}, 1, DROPOUT,
      "backward, layer 1: reads dA[1], linear_cache[1] = (A[0], W[1], b[1]), "
      "activation_cache[1] = Z[1]; writes dZ[1], dW[1], db[1]"),
+    # the classic mistake's code caches A (the inspector frames the correct Z beside it)
+    ({"kind": "backward", "l": 2}, 3, {**PLAIN, "bug": "activation_cache_holds_A"},
+     "backward, layer 2: reads dA[2], linear_cache[2] = (A[1], W[2], b[2]), "
+     "activation_cache[2] = A[2] (the mistake; the correct code's holds Z[2]); "
+     "writes dZ[2], dW[2], db[2], dA[1]"),
     ({"kind": "update", "l": None}, 2, {**PLAIN, "optimizer": "adam"},
      "update: reads W[1..2], b[1..2], dW[1..2], db[1..2]; "
      "writes W[1..2], b[1..2] for the next iteration (adam)"),

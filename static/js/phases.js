@@ -74,19 +74,25 @@ export function phaseTensors(p, L, config) {
     writes: [entry("W", EVERY), entry("b", EVERY, `for the next iteration (${config.optimizer})`)]};
 }
 
+// what activation_cache[l] holds: Z[l], or A[l] in the code of the classic mistake that
+// caches A (engine/mistakes.py; the inspector frames the correct code's Z beside it)
+const activationCache = (l, config) => (config.bug === "activation_cache_holds_A"
+  ? `activation_cache[${l}] = A[${l}] (the mistake; the correct code's holds Z[${l}])`
+  : `activation_cache[${l}] = Z[${l}]`);
+
 // an entry in the banner's words: "A[0] = X", "W[1..3] (L2 term)", "linear_cache[2] = (A[1], W[2], b[2])"
-function entryText({name, l, note}, L) {
+function entryText({name, l, note}, L, config) {
   const at = (k) => (k === EVERY ? `[1..${L}]` : k === null ? "" : `[${k}]`);
   const text = name === "A_prev" ? (l === 1 ? "A[0] = X" : `A[${l - 1}]`)
     : name === "linear_cache" ? `linear_cache[${l}] = (A[${l - 1}], W[${l}], b[${l}])`
-      : name === "activation_cache" ? `activation_cache[${l}] = Z[${l}]` : `${name}${at(l)}`;
+      : name === "activation_cache" ? activationCache(l, config) : `${name}${at(l)}`;
   return note ? `${text} ${note}` : text;
 }
 
 // {reads, writes}: plain strings for the phase banner
 export function phaseIO(p, L, config) {
-  const {reads, writes} = phaseTensors(p, L, config);
-  return {reads: reads.map((e) => entryText(e, L)), writes: writes.map((e) => entryText(e, L))};
+  const {reads, writes} = phaseTensors(p, L, config), text = (e) => entryText(e, L, config);
+  return {reads: reads.map(text), writes: writes.map(text)};
 }
 
 // the tensors a cache holds: reading the cache reads them; storing it writes none of them

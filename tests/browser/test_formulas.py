@@ -128,3 +128,41 @@ def test_the_db_formula_writes_its_served_terms_as_a_sum(page, server):
     values = [float(v) * (-1 if sign == "−" else 1) for sign, v in signed]
     assert values == pytest.approx(dZ[row][:4], rel=2e-3, abs=1e-9)
     assert row == 2 and "−" in terms
+
+
+# a run with a classic mistake records its mistaken gradients: (query, the clicked slot,
+# the words of the formula as that code computes it, words it must not show)
+MISTAKEN = [
+    ("?bug=missing_1_over_m&it=0&phase=backward-1&layer=1", "dW",
+     ["dW[1]", "= Σj dZ[1]", "the mistake: no 1/m (missing_1_over_m)"], ["(1/m)", "(1/320)"]),
+    ("?bug=no_activation_derivative&it=0&phase=backward-3&layer=3", "dZ",
+     ["dZ[3]", "the mistake: no × g′(Z), dZ is dA"], ["− Y", "sigmoid′"]),
+]
+
+
+@pytest.mark.parametrize(("query", "slot", "shown", "absent"), MISTAKEN,
+                         ids=["missing_1_over_m", "no_activation_derivative"])
+def test_a_mistaken_runs_formula_is_its_codes_and_gives_the_correct_value_beside(
+        page, server, query, slot, shown, absent):
+    """The formula of a bug run's gradient is the mistaken code's, whose served value it
+    ends with (the correct formula would not add up to it), and the correct code's value
+    (true_grads) follows."""
+    with page.expect_response(is_run_post) as answer:
+        open_page(page, server, query)
+    run_id = answer.value.json()["id"]
+    page.get_by_test_id("view-cache").evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.mouse.click(*slot_point(page, slot, 0.3, 0.3))
+    formula = page.get_by_test_id("cell-formula")
+    expect(formula).to_contain_text("true_grads")
+    text = formula.inner_text()
+    expect_words(formula, shown, absent)
+    row, col = (int(v) for v in re.search(rf"{slot} at row (\d+), column (\d+)", text).groups())
+    layer = int(re.search(r"layer=(\d)", query)[1])
+    entry = page.request.get(f"{server}/api/runs/{run_id}/steps/0?layers={layer}&fields={slot}"
+                             ).json()["layers"][0]
+    recorded, truth = entry["grads"][slot]["data"][row][col], entry["true_grads"][slot]["data"][row][col]
+    assert recorded != pytest.approx(truth, rel=1e-3)
+    value = re.search(rf"= ({NUMBER})\s+\(recorded by the engine\)", text)[1]
+    correct = re.search(rf"the correct code gives ({NUMBER})\s+\(true_grads\)", text)[1]
+    assert float(value) == pytest.approx(recorded, rel=1e-3)
+    assert float(correct) == pytest.approx(truth, rel=1e-3)

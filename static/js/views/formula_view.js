@@ -10,6 +10,7 @@
 import {api} from "../api.js";
 import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
+import {activeBug} from "../run_status.js";
 import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
 const SHOWN_TERMS = 4;
@@ -38,10 +39,27 @@ export function termsOf(pairs, total = pairs.length) {
   const kept = zeros ? pairs.filter(([p, q]) => p !== 0 && q !== 0) : pairs;
   const shown = kept.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
   const more = total - zeros - Math.min(SHOWN_TERMS, kept.length);
+  // only the first terms at hand, each with a factor 0: the sum is the others'
+  const shownZero = more > 0 && !zeros && pairs.every(([p, q]) => p === 0 || q === 0);
   const notes = [more > 0 ? `${plural(more, "more term")}` : "",
-    zeros ? `${plural(zeros, "term")} with a factor 0 left out` : ""].filter(Boolean).join("; ");
+    zeros ? `${plural(zeros, "term")} with a factor 0 left out` : "",
+    shownZero ? `the sum comes from those: the ${plural(pairs.length, "term")} shown ${pairs.length === 1 ? "is" : "are"} 0` : ""]
+    .filter(Boolean).join("; ");
   return shown + (more > 0 ? " + …" : "") + (notes ? ` (${notes})` : "");
 }
+
+// a run with a classic mistake (CONTRACT §7, engine/mistakes.py) recorded the gradients of
+// the mistaken code: a formula that the mistake changes is written as that code computes
+// it, its wrong step named (the values would not add up to the correct formula), and
+// the correct code's value (true_grads) follows wherever it differs
+const MISTAKE_WORDS = {
+  missing_1_over_m: "the mistake: no 1/m",
+  no_activation_derivative: "the mistake: no × g′(Z), dZ is dA",
+  activation_cache_holds_A: "the mistake: the activation cache holds A = g(Z), and g′ is taken at A",
+  dropout_mask_forgotten_in_backward: "the mistake: dA is not multiplied by D / keep_prob",
+  l2_gradient_missing: "the mistake: no + (λ/m) W",
+};
+const mistakeLine = (bug) => `<span class="formula-mistake">${MISTAKE_WORDS[bug]} (${bug})</span>`;
 
 // entry (i, j) of tensor t: a batch tensor is held as the one column j of the clicked example
 const at = (t, i) => (t ? t.data[i][0] : null);
@@ -67,11 +85,12 @@ function aFormula(T, l, i, j, frame) {
 
 // g′(Z) in words for the served Z: relu′(Z) = 1 since Z = 0.42 > 0. the derivative's value
 // is not computed here; the engine's dZ follows
-function slopeText(act, z) {
+function slopeText(act, z, name = "Z") {
   if (!Number.isFinite(z)) return `${act}′(${f(z)})`;
   if (act === "relu" || act === "leaky_relu") {
     const off = act === "relu" ? "0" : "0.01";
-    return z > 0 ? `1  (${act}′(Z) = 1 since Z = ${f(z)} > 0)` : `${off}  (${act}′(Z) = ${off} since Z = ${f(z)} ≤ 0)`;
+    return z > 0 ? `1  (${act}′(${name}) = 1 since ${name} = ${f(z)} > 0)`
+      : `${off}  (${act}′(${name}) = ${off} since ${name} = ${f(z)} ≤ 0)`;
   }
   if (act === "linear") return "1";
   if (act === "tanh") return `(1 − tanh²(${f(z)}))`;
@@ -79,9 +98,12 @@ function slopeText(act, z) {
 }
 
 // dZ = dA ⊙ g′(Z), with g′ of Z (activation_cache); in a hidden layer with dropout the
-// engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z)
+// engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z). a run with a mistake goes
+// through dA[L] at the output too, as the course's L_model_backward does
 function dzFormula(T, l, i, j, frame) {
   const {activations, loss, keep_prob: keep} = frame.run.config, act = activations[l - 1];
+  const bug = activeBug(frame.run);
+  if (bug) return mistakenDz(T, l, i, j, frame, bug);
   if (l === frame.run.L && isFused(act, loss)) {
     return [`dZ[${l}]${sub(i, j)} = A[${l}]${sub(i, j)} − Y${sub(i, j)}  (${act} with ${loss})`,
       `= (${f(at(T.A, i))}) − (${f(at(T.Y, i))})`, served(at(T.dZ, i))];
@@ -98,13 +120,44 @@ function dzFormula(T, l, i, j, frame) {
     `= ${factors} × ${slopeText(act, z)}`, served(at(T.dZ, i))];
 }
 
+// dZ as the mistaken code computes it (engine/mistakes.py): dA, masked by dropout unless
+// that is the mistake, times g′ at what the activation cache holds, unless g′ is left out
+function mistakenDz(T, l, i, j, frame, bug) {
+  const {activations, keep_prob: keep} = frame.run.config, act = activations[l - 1];
+  const masks = T.D && bug !== "dropout_mask_forgotten_in_backward";
+  const dA = `dA[${l}]${sub(i, j)}${masks ? ` × D[${l}]${sub(i, j)} / keep_prob` : ""}`;
+  const factors = masks ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
+  const named = bug === "dropout_mask_forgotten_in_backward" && T.D ? [mistakeLine(bug)] : [];
+  if (bug === "no_activation_derivative") {
+    return [`dZ[${l}]${sub(i, j)} = ${dA}`, `= ${factors}`, mistakeLine(bug), served(at(T.dZ, i))];
+  }
+  if (act === "softmax") {  // through dA[L], as the course's softmax_backward
+    const terms = termsOf(T.dA.data.map((row, k) => [row[0], at(T.A, k)]));
+    return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
+      `= (${f(at(T.A, i))}) × ((${f(at(T.dA, i))}) − [${terms}])`, served(at(T.dZ, i))];
+  }
+  const g = activationFunction(act), z = at(T.Z, i);
+  if (bug === "activation_cache_holds_A") {
+    // the cache holds g(Z) before any dropout: the served A where no mask scaled it
+    const a = T.D ? null : at(T.A, i);
+    const slope = a === null ? `${g}′(${g}(${f(z)}))` : slopeText(act, a, "A");
+    return [`dZ[${l}]${sub(i, j)} = ${dA} × ${g}′(A[${l}]${sub(i, j)}),  A = ${g}(Z) = ${a === null ? `${g}(${f(z)})` : f(a)}`,
+      `= ${factors} × ${slope}`, mistakeLine(bug), served(at(T.dZ, i))];
+  }
+  return [`dZ[${l}]${sub(i, j)} = ${dA} × ${g}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
+    `= ${factors} × ${slopeText(act, z)}`, ...named, served(at(T.dZ, i))];
+}
+
 // a sum over the batch: T.first holds the first examples' columns, T.m counts them all
 function dwFormula(T, l, i, k, frame) {
-  const {m} = T, l2 = frame.run.config.l2;
+  const {m} = T, bug = activeBug(frame.run), noM = bug === "missing_1_over_m";
+  const l2 = bug === "l2_gradient_missing" ? 0 : frame.run.config.l2;
   const terms = termsOf(T.first.map((c) => [at(c.dZ, i), at(c.A_prev, k)]), m);
   const reg = l2 ? ` + (λ/m) W[${l}]${sub(i, k)}` : "";
-  return [`dW[${l}]${sub(i, k)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")} A[${l - 1}]${sub(k, "j")}${reg},  m = ${m}`,
-    `= (1/${m}) [${terms}]${l2 ? ` + (${l2}/${m}) (${f(T.W.data[i][k])})` : ""}`, served(T.dW.data[i][k])];
+  const named = noM || bug === "l2_gradient_missing" ? [mistakeLine(bug)] : [];
+  return [`dW[${l}]${sub(i, k)} = ${noM ? "" : "(1/m) "}Σ<sub>j</sub> dZ[${l}]${sub(i, "j")} A[${l - 1}]${sub(k, "j")}${reg},  m = ${m}`,
+    `= ${noM ? "" : `(1/${m}) `}[${terms}]${l2 ? ` + (${l2}/${m}) (${f(T.W.data[i][k])})` : ""}`,
+    ...named, served(T.dW.data[i][k])];
 }
 
 // "-0.36 + 0.21 − 0.27": served numbers summed as one writes a sum, a negative term after
@@ -113,11 +166,15 @@ function signedSum(values) {
   return values.map((v, k) => (k === 0 ? f(v) : v < 0 ? ` − ${f(-v)}` : ` + ${f(v)}`)).join("");
 }
 
-function dbFormula(T, l, i) {
-  const {m} = T, row = T.first.map((c) => at(c.dZ, i));
-  return [`db[${l}]${sub(i)} = (1/m) Σ<sub>j</sub> dZ[${l}]${sub(i, "j")},  m = ${m}`,
-    `= (1/${m}) (${signedSum(row.slice(0, SHOWN_TERMS))}${m > SHOWN_TERMS ? " + …" : ""})`,
-    served(T.db.data[i][0])];
+function dbFormula(T, l, i, frame) {
+  const {m} = T, row = T.first.map((c) => at(c.dZ, i)).slice(0, SHOWN_TERMS);
+  const bug = activeBug(frame.run), noM = bug === "missing_1_over_m";
+  // only the first terms at hand, each 0: the sum is the others'
+  const zeros = m > row.length && row.every((v) => v === 0)
+    ? `  (the sum comes from the other ${m - row.length}: the ${row.length} shown are 0)` : "";
+  return [`db[${l}]${sub(i)} = ${noM ? "" : "(1/m) "}Σ<sub>j</sub> dZ[${l}]${sub(i, "j")},  m = ${m}`,
+    `= ${noM ? "" : `(1/${m}) `}(${signedSum(row)}${m > SHOWN_TERMS ? " + …" : ""})${zeros}`,
+    ...(noM ? [mistakeLine(bug)] : []), served(T.db.data[i][0])];
 }
 
 function daFormula(T, next, l, i, j, frame) {
@@ -155,9 +212,20 @@ function formula(frame, T, next, {name, row: i, col: j}) {
   if (name === "A") return aFormula(T, l, i, j, frame);
   if (name === "dZ") return dzFormula(T, l, i, j, frame);
   if (name === "dW") return dwFormula(T, l, i, j, frame);
-  if (name === "db") return dbFormula(T, l, i);
+  if (name === "db") return dbFormula(T, l, i, frame);
   if (name === "dA") return daFormula(T, next, l, i, j, frame);
   return plainEntry(name, T, l, i, j, frame);
+}
+
+// a run with a mistake: the correct code's value of a gradient entry (true_grads), where
+// the mistaken code's differs (compared, not computed: both are served)
+function truthLine(T, {name, row, col}) {
+  const truth = T.truth && T.truth[name];
+  if (!truth) return [];
+  const right = BATCH_AXIS.has(name) ? at(truth, row) : truth.data[row][col];
+  const recorded = entry(T, name, row, col);
+  if (right === recorded || (Number.isNaN(right) && Number.isNaN(recorded))) return [];
+  return [`the correct code gives ${f(right)}   (true_grads)`];
 }
 
 // the update phase shows W and b after the update, θ_{t+1} (cache_view.js)
@@ -196,8 +264,9 @@ async function exactNumbers(frame, clicked) {
   const [first, afterRecord] = await Promise.all([records, after]);
   const layerOf = (record, k) => withNaNs(layerTensors(record && record.layers[k]));
   const clickedColumn = first[first.length - 1], Y = clickedColumn.batch.Y && withNaN(clickedColumn.batch.Y);
+  const truth = clickedColumn.layers[0].true_grads;  // a run with a bug's
   const T = {...layerOf(clickedColumn, 0), Y, m: indices.length, first: first.map((r) => layerOf(r, 0)),
-    after: afterRecord ? layerOf(afterRecord, 0) : null};
+    after: afterRecord ? layerOf(afterRecord, 0) : null, truth: truth ? withNaNs(truth) : null};
   return {T, next: l < run.L ? layerOf(clickedColumn, 1) : null};
 }
 
@@ -205,7 +274,7 @@ async function show(frame) {
   const {t, layer: l} = frame, clicked = cell;
   const {T, next} = await exactNumbers(frame, clicked);
   if (cell !== clicked || last !== frame) return;  // another entry or step came meanwhile
-  const lines = formula(frame, T, next, clicked);
+  const lines = [...formula(frame, T, next, clicked), ...truthLine(T, clicked)];
   container.innerHTML = '<button type="button" class="formula-close" aria-label="close the formula">×</button>' +
     `<p class="formula-where">iteration ${t}, layer ${l}: ${clicked.name} at row ${clicked.row}, column ${clicked.col}` +
     `${updated(frame, clicked.name) ? " after the update" : ""} = ` +
