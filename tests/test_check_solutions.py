@@ -219,6 +219,25 @@ SPECIAL = {
         '        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - \\\n'
         '            learning_rate * grads["db" + str(l + 1)]\n', ""),
     "a tuple of 1": SOLUTION.replace("    return grads\n", "    return grads,\n"),
+    # relu keeps its first result for each shape: every case has shapes of its own
+    "a result stored by shape": SOLUTION.replace(
+        "def relu(Z):\n    A = np.maximum(0, Z)",
+        "STORED = {}\n\n\ndef relu(Z):\n    if Z.shape not in STORED:\n"
+        "        STORED[Z.shape] = np.maximum(0, Z)\n    A = STORED[Z.shape]"),
+    # the course's numbers from a generator of its own, which np.random.seed does not reach
+    "its own generator": SOLUTION.replace(
+        "    np.random.seed(1)\n    W1 = np.random.randn(n_h, n_x) * 0.01\n"
+        "    b1 = np.zeros((n_h, 1))\n    W2 = np.random.randn(n_y, n_h) * 0.01",
+        "    rng = np.random.RandomState(1)\n    W1 = rng.randn(n_h, n_x) * 0.01\n"
+        "    b1 = np.zeros((n_h, 1))\n    W2 = rng.randn(n_y, n_h) * 0.01"),
+    # m fixed at 4: the course's case has m = 4, and the next one's A_prev has 4 rows
+    "m a constant of the file": SOLUTION.replace("    m = A_prev.shape[1]\n    dW = 1 / m",
+                                                 "    dW = 1 / m") + "\n\nm = 4\n",
+    # the method of an instance that a call makes, which the check does not run
+    "an instance's method": SOLUTION.replace("def linear_backward(", "def unused_backward(")
+    + "\n\nclass Backward:\n    def linear_backward(self, dZ, cache):\n"
+    "        return unused_backward(dZ, cache)\n\n\n"
+    "backward = Backward()\nlinear_backward = backward.linear_backward\n",
 }
 
 
@@ -422,3 +441,34 @@ def test_a_loop_over_sorted_keys_fails_at_ten_layers(reports):
     assert report["first_failure"]["function"] == "L_model_forward"
     assert report["first_failure"]["case"].startswith("ten layers")
 
+
+
+def test_a_result_stored_by_shape_fails_when_called_again_on_other_values(reports):
+    failure = reports["a result stored by shape"]["first_failure"]
+    assert (failure["function"], failure["mistake"]) == ("relu", "stored_result")
+    assert failure["case"].endswith("called again with each array x as x²")
+    assert failure["hint"].startswith("Called again on other values of the same shapes")
+
+
+def test_the_courses_draws_from_a_generator_of_its_own_pass_with_a_note(reports):
+    report = reports["its own generator"]
+    assert report.exit_status == 0, report["first_failure"]
+    row = next(f for f in report["functions"] if f["name"] == "initialize_parameters")
+    assert row["status"] == "pass" and "its draws ignore np.random.seed" in row["detail"]
+
+
+def test_a_constant_m_is_not_named_a_mistake_it_only_looks_like_on_one_case(reports):
+    """m = 4 of the file gives A_prev.shape[0] on a case whose A_prev has 4 rows, but the
+    course's case, which it passed, tells the two apart."""
+    failure = reports["m a constant of the file"]["first_failure"]
+    assert (failure["function"], failure["what"]) == ("linear_backward", "dW")
+    assert failure["mistake"] is None
+
+
+def test_an_alias_of_an_instances_method_is_an_error_not_missing(reports):
+    report = reports["an instance's method"]
+    assert report.exit_status == 1
+    row = next(f for f in report["functions"] if f["name"] == "linear_backward")
+    assert row["status"] == "error"
+    assert "reads `backward`, which line" in row["detail"]
+    assert report["first_failure"]["hint"].startswith("Write `def linear_backward(...)`")

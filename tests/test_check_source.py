@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.check.source import UnreadableFileError, read_program
+from engine.check.source import PARSE_HINT, UnreadableFileError, read_program
 
 SOLUTIONS = Path(__file__).resolve().parent / "check_solutions"
 
@@ -164,7 +164,7 @@ def test_an_empty_file_is_read_and_holds_nothing(tmp_path):
     # a course function in a cell that does not parse is broken, with why
     ([("code", "def linear_backward(dZ, cache):\n    return [dZ")],
      [("linear_backward", "code cell 1 (def linear_backward(dZ, cache):) does not parse "
-                          "(line 2: '[' was never closed)")]),
+                          "(line 2: '[' was never closed)", PARSE_HINT)]),
     # a helper of the learner's is not a course function: the note is enough
     ([("code", "def helper(x):\n    return [x")], []),
     # the cell that defines it last has the last word, as when the notebook runs top down
@@ -172,14 +172,14 @@ def test_an_empty_file_is_read_and_holds_nothing(tmp_path):
     ([("code", "def relu(Z):\n    return Z, Z"), ("code", "import numpy as np\n"
       "def relu(Z):\n    return np.maximum(0, Z, Z")],
      [("relu", "code cell 2 (import numpy as np) does not parse (line 3: '(' was never "
-               "closed)")]),
+               "closed)", PARSE_HINT)]),
     ([("code", "def sigmoid(Z):\n    return " + "(" * 300 + "Z" + ")" * 300)],
      [("sigmoid", "code cell 1 (def sigmoid(Z):) does not parse (line 2: too many nested "
-                  "parentheses)")]),
+                  "parentheses)", PARSE_HINT)]),
     ([("code", "x = " + "1+" * 200000 + "1\ndef relu(Z):\n    return Z, Z")],
      # a long first line, cut at 40 characters
      [("relu", "code cell 1 (x = 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1…) does not parse "
-               "(it is nested too deeply for Python's parser)")]),
+               "(it is nested too deeply for Python's parser)", PARSE_HINT)]),
 ])
 def test_a_course_function_in_a_cell_that_does_not_parse_is_broken(tmp_path, cells, broken):
     path = tmp_path / "nb.ipynb"

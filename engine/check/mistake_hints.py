@@ -3,7 +3,8 @@
 A mistake is recognised by what it does, never by reading the learner's source: each is
 a mutation of the reference (forward_mistakes, backward_mistakes), run on the same cases
 as the learner's function. The one whose results are the learner's on every case names
-the mistake; failing that, one that gives the learner's value where it first differs.
+the mistake; failing that, one that gives the learner's value where it first differs and
+their results on the cases before.
 """
 
 from collections.abc import Mapping
@@ -300,6 +301,13 @@ def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
     for mistake, obs in runs:
         if all(difference(o, g) is None for o, g in zip(obs, got, strict=True)):
             return mistake
+    # the learner's results before the failing case are the course's: a mistake that
+    # changes one of them is not theirs, whatever it gives where theirs first differs (a
+    # global m = 4 is m = A_prev.shape[0] only on a case whose A_prev has 4 rows). Only
+    # cases of the same activation count: a mistake may sit in one branch of the code
+    branch = [k for k in range(failing) if cases[k].activation == cases[failing].activation]
+    runs = [(m, obs) for m, obs in runs
+            if all(difference(obs[k], got[k]) is None for k in branch)]
     parent = diff.path[:-1]
     theirs = value_at(got[failing], parent) if len(diff.path) > 1 else MISSING
     if isinstance(theirs, Mapping):

@@ -49,8 +49,6 @@ ROOT = Path(__file__).resolve().parents[2]  # the folder that holds engine/
 # the sane range of each limit, (lowest, highest): `check --time-limit` and
 # `--memory-limit` take these too
 LIMIT_RANGES = {"seconds": (0.01, 3600.0), "memory_mb": (1.0, 2.0**20)}
-PARSE_HINT = ("Python cannot parse that cell: run it in Jupyter to see where, and look just "
-              "above that line for a bracket, quote or colon left open.")
 CHANNEL_HINT = ("Write to and close only the files your function opens itself (print() is "
                 "fine: the check discards it).")
 
@@ -84,9 +82,10 @@ class Progress:
 
     def __init__(self, program: Program):
         self.program = program
-        # a course function whose notebook cell does not parse is an error from the start
-        self.results = {name: not_read(name, f"could not be read: {why}", PARSE_HINT)
-                        for name, why in program.broken}
+        # a course function that cannot be read (its notebook cell does not parse) is an
+        # error from the start
+        self.results = {name: not_read(name, f"could not be read: {why}", hint)
+                        for name, why, hint in program.broken}
         self.skipped, self.notes, self.stray = set(), [], {}
         self.load_notes, self.defined = [], []
 
@@ -100,7 +99,7 @@ class Progress:
                 "functions": self.remaining()}
 
     def checked(self) -> Checked:
-        defined = sorted({*self.defined, *(name for name, _ in self.program.broken)})
+        defined = sorted({*self.defined, *(name for name, *_ in self.program.broken)})
         return Checked(tuple(self.results[name] for name in NAMES),
                        tuple(self.load_notes + self.notes), tuple(defined))
 

@@ -62,7 +62,8 @@ class Program(NamedTuple):
     folder: str  # where it is: its own modules import from there
     pieces: tuple[Piece, ...]
     notes: tuple[str, ...]  # what could not be read, for the learner
-    broken: tuple[tuple[str, str], ...] = ()  # (course function, why it could not be read)
+    # (course function, why it could not be read, a hint)
+    broken: tuple[tuple[str, str, str], ...] = ()
 
 
 def read_program(path) -> Program:
@@ -72,14 +73,15 @@ def read_program(path) -> Program:
     if path.suffix.lower() == ".ipynb":
         pieces, notes, broken = notebook_pieces(path, text)
         return Program(path.name, str(path.resolve().parent), tuple(pieces), tuple(notes),
-                       tuple(broken.items()))
+                       tuple((name, *why) for name, why in broken.items()))
     try:
-        pieces, assigned = module_pieces(text, str(path))
+        pieces, assigned, broken = module_pieces(text, str(path))
     except PARSE_ERRORS as err:
         raise UnreadableFileError(f"{path.name} is not Python that parses: "
                                   f"{parse_error(err)}") from None
     return Program(path.name, str(path.resolve().parent), tuple(pieces),
-                   tuple(unchecked(pieces, assigned)))
+                   tuple(unchecked(pieces, assigned)),
+                   tuple((name, *why) for name, why in broken.items()))
 
 
 def read_text(path: Path) -> str:
@@ -206,13 +208,25 @@ def placed(code: str, start: int) -> str:
     return "\n" * (start - 1) + code
 
 
+PARSE_HINT = ("Python cannot parse that cell: run it in Jupyter to see where, and look just "
+              "above that line for a bracket, quote or colon left open.")
+UNRUN_ALIAS = ("`{name} = {value}` reads `{root}`, which {where} binds by running code that "
+               "the check does not run (it runs imports, constants and defs only)")
+UNRUN_ALIAS_HINT = ("Write `def {name}(...)` at the top level of your file, or take it from "
+                    "the class (a staticmethod), not from an instance that a call makes.")
+
+
 def module_pieces(source: str, filename: str, known: dict[str, str] | None = None
-                  ) -> tuple[list[Piece], list[tuple[str, str]]]:
+                  ) -> tuple[list[Piece], list[tuple[str, str]], dict[str, tuple[str, str]]]:
     """The top-level imports, constants and function definitions of some Python source
-    (a lambda or another function's name assigned to a name counts as a definition), and
-    the course functions assigned anything else: (name, where)."""
+    (a lambda or another function's name assigned to a name counts as a definition), the
+    course functions assigned anything else: (name, where), and the course functions that
+    alias a name bound by such a line (`linear_forward = model.linear_forward` after
+    `model = Model()`), with why they cannot be read and a hint: an error, not a function
+    missing."""
     lines = source.split("\n")
-    pieces, assigned = [], []
+    pieces, assigned, broken = [], [], {}
+    unrun = {}  # names bound by the lines not run, and where
     # the names bound so far, for engine.check.safe_assignments: a notebook's, from cell to
     # cell; the helpers are there as the course's `from dnn_utils import ...` binds them
     # (the child binds the engine's own, which any call may be handed)
@@ -222,33 +236,53 @@ def module_pieces(source: str, filename: str, known: dict[str, str] | None = Non
             # unparsed, not sliced: `import numpy as np; train()` keeps only the import
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("import", ast.unparse(node), code, filename))
-            known |= imported_from(node)
+            known |= (bound := imported_from(node))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or \
                 (isinstance(node, ast.ClassDef) and safe_class(node, known)):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             code = placed("\n".join(lines[start - 1:node.end_lineno]), start)
             kind = "constant" if isinstance(node, ast.ClassDef) else "def"
             pieces.append(Piece(kind, node.name, code, filename))
-            known[node.name] = FUNCTION
+            known[node.name], bound = FUNCTION, [node.name]
         # unparsed, not sliced: `sigmoid = lambda Z: ...; train()` keeps only the assignment
         elif names := lambda_names(node):
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("def", ", ".join(names), code, filename))
-            known |= dict.fromkeys(names, FUNCTION)
+            known |= (bound := dict.fromkeys(names, FUNCTION))
+        elif (names := alias_names(node)) and dotted(node.value)[0] in unrun:
+            root = dotted(node.value)[0]
+            broken |= {name: (UNRUN_ALIAS.format(name=name, value=ast.unparse(node.value),
+                                                 root=root, where=unrun[root]),
+                              UNRUN_ALIAS_HINT.format(name=name))
+                       for name in names if name in NAMES}
+            bound = []
         elif names := alias_names(node):
             # an alias of a name that is not there (a skipped import's) is skipped with a note,
             # and the course function is missing: the engine's own is used, as without it
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("alias", ", ".join(names), code, filename))
-            known |= dict.fromkeys(names, FUNCTION)
+            known |= (bound := dict.fromkeys(names, FUNCTION))
         elif names := constant_names(node) or computed_names(node, known):
             code = "\n" * (node.lineno - 1) + ast.unparse(node)
             pieces.append(Piece("constant", ", ".join(names), code, filename))
-            known |= dict.fromkeys(names, CONSTANT)
+            known |= (bound := dict.fromkeys(names, CONSTANT))
         else:
-            assigned += [(name, f"line {node.lineno} of {filename}")
-                         for name in course_names_assigned(node)]
-    return pieces, assigned
+            where = f"line {node.lineno} of {filename}"
+            assigned += [(name, where) for name in course_names_assigned(node)]
+            unrun |= dict.fromkeys(bound_names(node), where)
+            continue
+        for name in bound:  # bound again by a line that runs
+            unrun.pop(name, None)
+    return pieces, assigned, broken
+
+
+def bound_names(node: ast.stmt) -> list[str]:
+    """The plain names an assignment binds (`model = Model()`, `a, b = f()`)."""
+    targets, _ = assignment(node)
+    found = []
+    for target in targets:
+        found += [t.id for t in ast.walk(target) if isinstance(t, ast.Name)]
+    return found
 
 
 def unchecked(pieces: list[Piece], assigned: list[tuple[str, str]]) -> list[str]:
@@ -273,26 +307,30 @@ def cell_name(number: int, source: str) -> str:
     return f"code cell {number} ({first})" if first else f"code cell {number}"
 
 
-def notebook_pieces(path: Path, text: str) -> tuple[list[Piece], list[str], dict[str, str]]:
+def notebook_pieces(path: Path, text: str
+                    ) -> tuple[list[Piece], list[str], dict[str, tuple[str, str]]]:
     """The pieces of every code cell that parses, a note for each one that does not, and
-    the course functions such a cell defines, with why they could not be read (the last
-    cell that defines a function has the last word, as when a notebook runs top down)."""
+    the course functions such a cell defines, with why they could not be read and a hint
+    (the last cell that defines a function has the last word, as when a notebook runs top
+    down)."""
     pieces, notes, broken, assigned = [], [], {}, []
     known = dict.fromkeys(HELPERS, CONSTANT)  # the names bound so far (module_pieces)
     for number, source in enumerate(code_cells(path, text), start=1):
         named = cell_name(number, source)
         cell = f"{path.name}, {named}"
         try:
-            found, in_cell = module_pieces(source, cell, known)
+            found, in_cell, unread = module_pieces(source, cell, known)
         except PARSE_ERRORS as err:
             why = f"{named} does not parse ({parse_error(err)})"
             notes.append(f"{why}; its functions were not read")
-            broken |= {name: why for name in DEF_LINE.findall(source) if name in NAMES}
+            broken |= {name: (why, PARSE_HINT) for name in DEF_LINE.findall(source)
+                       if name in NAMES}
             continue
         pieces += found
         assigned += in_cell
         for name in (piece.name for piece in found if piece.kind == "def"):
             broken.pop(name, None)
+        broken |= unread
     return pieces, notes + unchecked(pieces, assigned), broken
 
 

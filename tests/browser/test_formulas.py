@@ -160,7 +160,7 @@ def test_a_mistaken_runs_formula_is_its_codes_and_gives_the_correct_value_beside
     layer = int(re.search(r"layer=(\d)", query)[1])
     entry = page.request.get(f"{server}/api/runs/{run_id}/steps/0?layers={layer}&fields={slot}"
                              ).json()["layers"][0]
-    recorded, truth = entry["grads"][slot]["data"][row][col], entry["true_grads"][slot]["data"][row][col]
+    recorded, truth = (entry[kind][slot]["data"][row][col] for kind in ("grads", "true_grads"))
     assert recorded != pytest.approx(truth, rel=1e-3)
     value = re.search(rf"= ({NUMBER})\s+\(recorded by the engine\)", text)[1]
     correct = re.search(rf"the correct code gives ({NUMBER})\s+\(true_grads\)", text)[1]
