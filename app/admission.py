@@ -151,9 +151,10 @@ class Admission:
         over = {"max_runs_per_client": (len(mine), self.per_client, who),
                 "max_runs_per_address": (len(here), self.per_address, "this address")}
         # the client's own left runs make room under its cap; under the address's, any
-        # client's there, least recently asked first: tokens are free to invent, so runs
-        # that nobody watches must not lock a classroom behind one NAT out of training
-        # (holding them takes asking about each within LEFT_SECONDS). Its own at this
+        # client's there, least recently requested first: tokens are free to invent, so
+        # runs that nobody watches must not lock a classroom behind one NAT out of training
+        # (holding them takes a request about each within LEFT_SECONDS: an idle event
+        # stream, which costs nothing a second, does not hold one). Its own at this
         # address go first: one of those makes room under both caps
         own = sorted(self._left(mine, now), key=lambda j: j.client.address != client.address)
         room = own[:_excess(len(mine), self.per_client)]
@@ -173,8 +174,10 @@ class Admission:
 
     @staticmethod
     def _left(jobs: list, now: float) -> list:
-        """The jobs nobody asked about for LEFT_SECONDS, least recently asked first."""
-        return sorted((j for j in jobs if now - j.asked > LEFT_SECONDS), key=lambda j: j.asked)
+        """The jobs no request asked about for LEFT_SECONDS (an event stream's rounds do not
+        count: Job.requested), least recently requested first."""
+        return sorted((j for j in jobs if now - j.requested > LEFT_SECONDS),
+                      key=lambda j: j.requested)
 
     def _refusal(self, status: int, reason: str, detail: str,
                  retry_after: int | None = None) -> AdmissionError:

@@ -52,7 +52,8 @@ async def current_run(run_cache: RunCache, config: dict, run, client: Client | N
     """`run`, unless the cache let it go before it finished (dropped from the queue, or
     cancelled): then the cache's run of its config, admitted, built and queued again if
     need be. A failed run stays: its stream ends with an error."""
-    if run.status in (*FINISHED, "failed") or run_cache.peek(canonical_json(config)) is run:
+    if run.status in (*FINISHED, "failed") or \
+            run_cache.peek(canonical_json(config), streaming=True) is run:
         return run
     return await obtain(run_cache, config, client)
 

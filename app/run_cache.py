@@ -53,10 +53,15 @@ class _Slot:
         self.run = None
         self.job = None  # its training turn (app.training_queue)
 
-    def asked(self):
-        """A request asked about the run: it is not left alone (Admission.idle_seconds)."""
+    def asked(self, streaming: bool = False):
+        """A request asked about the run: it is not left alone (Admission.idle_seconds).
+        streaming: a round of its event stream, which keeps it training but holds no place
+        at its address's cap (Admission.room_for): an idle stream costs its client nothing
+        a second."""
         if self.job is not None:
             self.job.asked = time.monotonic()
+            if not streaming:
+                self.job.requested = self.job.asked
 
 
 # get() at once on worker threads: building a run loads its dataset, in milliseconds
@@ -106,16 +111,17 @@ class RunCache:
         """How many waiting runs train before this one; None once it trains (or is done)."""
         return self._trainer.position(run)
 
-    def peek(self, key: bytes, asked: bool = True) -> Run | None:
+    def peek(self, key: bytes, asked: bool = True, streaming: bool = False) -> Run | None:
         """The run if it is already built (cheap enough for the event loop). asked: the
-        request counts as someone asking about the run (a cross-site one does not)."""
+        request counts as someone asking about the run (a cross-site one does not);
+        streaming: it is a round of the run's event stream (_Slot.asked)."""
         with self._lock:
             slot = self._slots.get(key)
             if slot is None or slot.run is None:
                 return None
             self._slots.move_to_end(key)
             if asked:
-                slot.asked()
+                slot.asked(streaming)
             return slot.run
 
     def get(self, key: bytes, config: dict, client: Client | None = None) -> Run:

@@ -26,14 +26,17 @@ log = logging.getLogger("app.training_queue")
 
 
 class Job:
-    """One run's turn: queued, then training, then gone. `asked` is when a request last
-    asked about the run (time.monotonic); the cache sets it."""
+    """One run's turn: queued, then training, then gone. `asked` is when a request or an
+    event stream last asked about the run, `requested` when a request other than an event
+    stream's rounds did (time.monotonic); the cache sets them."""
 
-    __slots__ = ("asked", "cancelled", "client", "cpu_at", "fast", "key", "run", "seq")
+    __slots__ = ("asked", "cancelled", "client", "cpu_at", "fast", "key", "requested", "run",
+                 "seq")
 
     def __init__(self, key: bytes, run, client: Client | None, fast: bool):
         self.key, self.run, self.client, self.fast = key, run, client, fast
-        self.asked, self.cancelled, self.seq = time.monotonic(), False, 0
+        self.asked = self.requested = time.monotonic()
+        self.cancelled, self.seq = False, 0
         self.cpu_at = 0.0  # the training thread's CPU time (time.thread_time) at its last step
 
 
@@ -141,12 +144,13 @@ class TrainingQueue:
 
     def _trim(self) -> list[Job]:
         """Push out waiting jobs beyond max_queued: of the client with the most waiting,
-        the least recently asked, so that one client's flood cannot push out the others."""
+        the least recently requested, so that one client's flood cannot push out the
+        others."""
         dropped = []
         while len(self._waiting) > self.max_queued:
             waiting = Counter(j.client and j.client.key for j in self._waiting)
             job = min(self._waiting, key=lambda j: (-waiting[j.client and j.client.key],
-                                                    j.asked, j.seq))
+                                                    j.requested, j.seq))
             self._waiting.remove(job)
             self.dropped += 1
             dropped.append(job)

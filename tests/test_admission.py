@@ -321,11 +321,13 @@ def test_a_small_run_finishes_while_eight_heavy_ones_from_other_clients_train(ma
 
 # -- the rule alone: which left runs make room (Admission.room_for) ----------------------
 
-def job(name, address, asked):
-    """A job of client `name` at `address`, last asked about at `asked` (seconds)."""
+def job(name, address, asked, streamed=None):
+    """A job of client `name` at `address`, last asked about by a request at `asked`
+    (seconds), and by its event stream at `streamed` if later."""
     from types import SimpleNamespace
     run = SimpleNamespace(config={"steps": 10}, num_steps=0)  # for the 429's Retry-After
-    return SimpleNamespace(client=Client(f"{name:_<22}", address), asked=asked, run=run)
+    return SimpleNamespace(client=Client(f"{name:_<22}", address), requested=asked,
+                           asked=max(asked, streamed or asked), run=run)
 
 
 NOW = 100.0
@@ -337,6 +339,10 @@ ROOM = {
         [job("a", "X", NOW - 6), job("b", "X", NOW - 30)], ("c", "X"), [1]),
     "runs that are watched do not": (
         [job("a", "X", NOW - 1), job("b", "X", NOW - 2)], ("c", "X"), "max_runs_per_address"),
+    # an idle event stream costs nothing a second: it keeps its run training, but holds
+    # no place at the cap (64 of them had locked an address out for hours)
+    "a run only an event stream asks about gives way": (
+        [job("a", "X", NOW - 30, streamed=NOW - 0.1), job("b", "X", NOW - 1)], ("c", "X"), [0]),
     "nor left runs at another address": (
         [job("a", "X", NOW - 1), job("b", "X", NOW - 2), job("d", "Y", NOW - 60)], ("c", "X"),
         "max_runs_per_address"),

@@ -36,6 +36,22 @@ def test_concurrent_requests_build_a_run_once(fake_runs):
     runs[0].release.set()
 
 
+def test_an_event_streams_round_keeps_a_run_asked_about_but_not_requested(fake_runs):
+    """Training goes on while a stream follows it (Admission.idle_seconds reads `asked`),
+    but only a request holds its place at the address's cap (Admission.room_for reads
+    `requested`)."""
+    cache = fake_runs(10**6, threads=1)
+    first, queued = cache.get(b"first", {}), cache.get(b"queued", {})
+    job = next(j for j in cache._trainer._waiting if j.run is queued)
+    job.asked = job.requested = 0.0
+    assert cache.peek(b"queued", streaming=True) is queued
+    assert job.asked > 0.0 and job.requested == 0.0
+    assert cache.peek(b"queued") is queued
+    assert job.requested == job.asked > 0.0
+    first.release.set()
+    queued.release.set()
+
+
 def finish(cache, key, size=100):
     run = cache.get(key, {"size": size})
     run.release.set()
