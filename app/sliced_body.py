@@ -3,6 +3,7 @@
 import logging
 
 import anyio
+import anyio.lowlevel
 
 from app.middleware import HEAD_AS_GET, holding_start, send_detail
 
@@ -73,6 +74,11 @@ class SlicedBody:
                     await self._send_within_stall(send, {
                         "type": "http.response.body", "body": bytes(view[at:end]),
                         "more_body": end < len(body)})
+                    # a send into a connection that just failed returns at once: let the
+                    # event loop tell uvicorn that it is lost (its send then writes nothing)
+                    # rather than write every slice left into it, each logged by asyncio
+                    # ("socket.send() raised exception.")
+                    await anyio.lowlevel.checkpoint()
             finally:
                 self.sending -= len(body)
                 left = self.by_address[address] - len(body)
