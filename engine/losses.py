@@ -27,7 +27,10 @@ def binary_cross_entropy(A, Y):
 
 def binary_cross_entropy_backward(A, Y):
     """dA = -(y/a - (1-y)/(1-a)), per example."""
-    A = _unsaturated(A)
+    return _bce_backward(_unsaturated(A), Y)
+
+
+def _bce_backward(A, Y):
     return -(Y / A - (1.0 - Y) / (1.0 - A))
 
 
@@ -127,3 +130,26 @@ def compute_loss(loss, activation, A, Y, Z):
 def loss_backward(loss, A, Y):
     """dA[L] = m · ∂J/∂A[L], per example.  A, Y: (n_y, m)."""
     return LOSSES[loss][1](A, Y)
+
+
+def _off_the_ends(A):
+    """A with entries of exactly 0 or 1, where 1/a or 1/(1 - a) is infinite, moved by EPS;
+    every other value as it is."""
+    A = np.where(A == 0.0, EPS, A)
+    return np.where(A == 1.0, 1.0 - EPS, A)
+
+
+# the output gradients a step record shows where training left dA[L] out (dZ[L] = A - Y):
+# the course's formulas on A, finite however large (-1/a at a = 5e-20 is -2e19, where
+# _unsaturated's a ≥ 1e-15 gave -1e15); only an a of exactly 0 or 1 moves by EPS
+RECORDED_BACKWARD = {
+    "binary_cross_entropy": lambda A, Y: _bce_backward(_off_the_ends(A), Y),
+    "categorical_cross_entropy": lambda A, Y: -Y / np.where(A == 0.0, EPS, A),
+    "mse": mse_backward,
+}
+
+
+def recorded_loss_backward(loss, A, Y):
+    """dA[L] of a step record whose training left it out (RECORDED_BACKWARD): as
+    loss_backward, but exact for outputs within EPS of 0 or 1.  A, Y: (n_y, m)."""
+    return RECORDED_BACKWARD[loss](A, Y)

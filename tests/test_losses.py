@@ -10,6 +10,7 @@ from finite_differences import numerical_gradient, rel_error
 
 from engine import losses
 from engine.activations import ACTIVATIONS
+from engine.losses import loss_backward, recorded_loss_backward
 
 M = 6
 
@@ -202,3 +203,27 @@ def test_losses_do_not_modify_inputs(loss, n_y):
 def test_fused_table_names_the_two_canonical_heads():
     assert set(losses.FUSED) == {("sigmoid", "binary_cross_entropy"),
                                  ("softmax", "categorical_cross_entropy")}
+
+
+@pytest.mark.parametrize(("loss", "a", "y", "dA"), [
+    # -1/a, however large, where training's loss_backward keeps a ≥ 1e-15 (-1e15)
+    ("binary_cross_entropy", 5e-20, 1.0, -2e19),
+    ("binary_cross_entropy", 1.0 - 2**-53, 0.0, 2**53),
+    ("categorical_cross_entropy", 5e-20, 1.0, -2e19),
+    # exactly 0 or 1, where the formula is infinite: moved by EPS, as in training
+    ("binary_cross_entropy", 0.0, 1.0, -1e15),
+    ("binary_cross_entropy", 1.0, 0.0, 1 / (1 - (1 - 1e-15))),
+    ("categorical_cross_entropy", 0.0, 1.0, -1e15),
+    ("binary_cross_entropy", 0.3, 1.0, -1 / 0.3),
+])
+def test_a_records_output_gradient_is_the_formulas_wherever_that_is_finite(loss, a, y, dA):
+    got = recorded_loss_backward(loss, np.array([[a]]), np.array([[y]]))
+    assert got[0, 0] == pytest.approx(dA, rel=1e-12)
+
+
+def test_a_records_output_gradient_is_trainings_away_from_0_and_1():
+    A = np.random.default_rng(0).uniform(1e-3, 1 - 1e-3, (1, 50))
+    Y = (A > 0.5).astype(float)
+    for loss in ("binary_cross_entropy", "mse"):
+        np.testing.assert_array_equal(recorded_loss_backward(loss, A, Y),
+                                      loss_backward(loss, A, Y))
