@@ -277,6 +277,12 @@ def dAL_to_every_layer(AL, Y, caches):
     return grads
 
 
+def dAL_is_dZ(AL, Y, caches):
+    """dAL = AL - Y, which is dZ[L] already: the output's backward then applies sigmoid′
+    to it again."""
+    return _model_backward(AL, Y, caches, dAL_of=lambda AL, Y: AL - Y)
+
+
 def dAL_over_m(AL, Y, caches):
     """dAL divided by m: the 1/m belongs to dW and db (linear_backward), once."""
     return _model_backward(AL, Y, caches, dAL_of=lambda AL, Y: _dAL(AL, Y) / AL.shape[1])

@@ -21,6 +21,11 @@ def sigmoid_without_minus(Z):
     return 1 / (1 + np.exp(Z)), Z
 
 
+def sigmoid_without_parentheses(Z):
+    """1 / 1 + np.exp(-Z): the division comes first, so A = 1 + e^-Z."""
+    return 1 / 1 + np.exp(-Z), Z
+
+
 def relu_caches_A(Z):
     A, _ = course.relu(Z)
     return A, A
@@ -135,6 +140,12 @@ def linear_forward_elementwise(A, W, b):
 def linear_forward_b_flat(A, W, b):
     """b reshaped to (n,): it broadcasts along the examples, not the units."""
     return np.dot(W, A) + b.reshape(-1), (A, W, b)
+
+
+def linear_forward_A_first(A, W, b):
+    """np.dot(A, W): the factors the other way round (raises, but where shapes happen to
+    fit)."""
+    return np.dot(A, W) + b, (A, W, b)
 
 
 def linear_forward_without_b(A, W, b):
@@ -263,6 +274,12 @@ def cost_broadcast_to_m_by_m(AL, Y):
 
 def cost_of_y_1_only(AL, Y):
     return np.squeeze(-np.sum(Y * np.log(AL)) / AL.shape[1])
+
+
+def cost_logs_swapped(AL, Y):
+    """y log(1-a) + (1-y) log(a): each label with the other's log."""
+    m = AL.shape[1]
+    return np.squeeze(-1 / m * np.sum(Y * np.log(1 - AL) + (1 - Y) * np.log(AL)))
 
 
 def cost_log_a_in_both_terms(AL, Y):

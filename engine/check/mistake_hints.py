@@ -119,6 +119,8 @@ MISTAKES = (
             "caches A. sigmoid_backward needs Z."),
     Mistake("sigmoid", fwd.sigmoid_without_minus, "sigmoid is 1 / (1 + np.exp(-Z)); yours has "
             "np.exp(Z), without the minus."),
+    Mistake("sigmoid", fwd.sigmoid_without_parentheses, "1 / 1 + np.exp(-Z) is 1 + e^(-Z): "
+            "the division comes before the addition. Write 1 / (1 + np.exp(-Z))."),
     Mistake("relu", fwd.relu_caches_A, "relu returns (A, cache) with cache = Z; yours caches A. "
             "relu_backward needs Z."),
     Mistake("relu", fwd.relu_with_np_max, "np.max(Z, 0) takes the largest entry of each "
@@ -155,6 +157,9 @@ MISTAKES = (
             "product; W * A multiplies entry by entry."),
     Mistake("linear_forward", fwd.linear_forward_b_flat, "b is a column, (n, 1), added to "
             "each example's column; reshaped to (n,) it broadcasts along the examples instead."),
+    Mistake("linear_forward", fwd.linear_forward_A_first, "Z = np.dot(W, A) + b: W, (n, "
+            "n_prev), comes first, then A, (n_prev, m); np.dot(A, W) takes them the other way "
+            "round."),
     Mistake("linear_forward", fwd.linear_forward_without_b, "Z = np.dot(W, A) + b; yours "
             "leaves out b."),
     Mistake("linear_activation_forward", fwd.activation_cache_holds_A, ACTIVATION_CACHE_HOLDS_A),
@@ -196,6 +201,8 @@ MISTAKES = (
     Mistake("compute_cost", fwd.cost_broadcast_to_m_by_m, "Y and AL both have shape (1, m); "
             "with a transpose on one side, Y * np.log(AL).T broadcasts into an (m, m) matrix "
             "of every pair."),
+    Mistake("compute_cost", fwd.cost_logs_swapped, "y goes with log(a) and (1-y) with "
+            "log(1-a): J = -(1/m) Σ [y log a + (1-y) log(1-a)]; yours swaps the two logs."),
     Mistake("compute_cost", fwd.cost_log_a_in_both_terms, "The second term is (1-y) log(1-a); "
             "yours takes log(a) in both terms."),
     Mistake("compute_cost", fwd.cost_dot_without_transpose, "Y and AL are both (1, m): "
@@ -234,6 +241,9 @@ MISTAKES = (
     Mistake("L_model_backward", back.dAL_over_m, "dAL = -(np.divide(Y, AL) - np.divide(1 - Y, "
             "1 - AL)), without 1/m: the 1/m belongs to dW and db, in linear_backward; yours "
             "divides dAL by m as well.", COST),
+    Mistake("L_model_backward", back.dAL_is_dZ, "AL - Y is dZ[L], not dAL: given it, the "
+            "output layer's backward applies sigmoid′ once more. Start from dAL = "
+            "-(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL)).", COST),
     Mistake("L_model_backward", back.backward_loop_from_output, "The output layer's backward "
             "comes before the loop, so the loop takes the hidden layers only: for l in "
             "reversed(range(L - 1)); yours starts at the output layer again."),
