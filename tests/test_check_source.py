@@ -302,3 +302,28 @@ def test_a_course_function_assigned_in_a_notebook_cell_is_noted(tmp_path):
         "`relu` is assigned on line 2 of mine.ipynb, code cell 2 (relu = np.vectorize(lambda "
         "z: max(z, 0))), not written with `def`: the check does not run that line, so your "
         "`relu` was not checked",)
+
+
+INSTANCE = ("import numpy as np\n\n\nclass Model:\n    def relu(self, Z):\n"
+            "        return np.maximum(0, Z), Z\n\n\nmodel = Model()\n")
+DEF = "def relu(Z):\n    return np.maximum(0, Z), Z\n"
+
+
+@pytest.mark.parametrize(("tail", "broken"), [
+    # a method of an instance that a call makes, which the check does not run: an error
+    ("relu = model.relu\n", ["relu"]),
+    # ...unless a def binds the name after it, as Python's last binding
+    ("relu = model.relu\n" + DEF, []),
+    (DEF + "relu = model.relu\n", ["relu"]),
+    # a name a line changes (model[0] = ...), rather than binds, is still the constant's
+    ("model = 3\nmodel.x = Model()\nrelu = model.relu\n", []),
+])
+def test_an_alias_of_what_a_skipped_call_made_cannot_be_read(tmp_path, tail, broken):
+    path = tmp_path / "mine.py"
+    path.write_text(INSTANCE + tail)
+    program = read_program(path)
+    assert [name for name, *_ in program.broken] == broken
+    if broken:
+        _, why, hint = program.broken[0]
+        assert why.startswith("`relu = model.relu` reads `model`, which line 9 of")
+        assert hint.startswith("Write `def relu(...)`")

@@ -33,6 +33,7 @@ from engine.check.safe_assignments import (
     dotted,
     imported_from,
     safe_class,
+    target_names,
 )
 
 # cell magics whose body is Python; the body of any other (%%bash, %%html) is not
@@ -271,18 +272,17 @@ def module_pieces(source: str, filename: str, known: dict[str, str] | None = Non
             assigned += [(name, where) for name in course_names_assigned(node)]
             unrun |= dict.fromkeys(bound_names(node), where)
             continue
-        for name in bound:  # bound again by a line that runs
+        for name in bound:  # bound again by a line that runs, which Python's last binding is
             unrun.pop(name, None)
+            broken.pop(name, None)
     return pieces, assigned, broken
 
 
 def bound_names(node: ast.stmt) -> list[str]:
-    """The plain names an assignment binds (`model = Model()`, `a, b = f()`)."""
+    """The names an assignment binds as a whole (`model = Model()`, `a, b = f()`; not `a`
+    of `a[0] = f()`, which only changes it)."""
     targets, _ = assignment(node)
-    found = []
-    for target in targets:
-        found += [t.id for t in ast.walk(target) if isinstance(t, ast.Name)]
-    return found
+    return [name for target in targets for name in target_names(target)]
 
 
 def unchecked(pieces: list[Piece], assigned: list[tuple[str, str]]) -> list[str]:
