@@ -94,8 +94,9 @@ async def check_body(request: JSONBodyRequest):
     if not await request.body():
         return
     if not is_json(content_type):
-        given = f"content type {content_type[:60]!r}" if content_type else "no content type"
-        raise HTTPException(415, f"body: {given} is not accepted; send {ACCEPTED}")
+        given = f"content type {content_type[:60]!r} is not accepted" if content_type \
+            else "no content type"
+        raise HTTPException(415, f"body: {given}; send {ACCEPTED}")
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity"):  # the bytes would read as broken UTF-8
         raise HTTPException(415, f"body: content encoding {encoding[:30]!r} is not accepted; "

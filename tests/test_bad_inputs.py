@@ -109,7 +109,7 @@ BAD_BODIES = [
     (b"steps=5", {"content-type": "application/x-www-form-urlencoded"}, 415, "body: content"),
     (b'--x\r\nContent-Disposition: form-data; name="steps"\r\n\r\n5\r\n--x--\r\n',
      {"content-type": "multipart/form-data; boundary=x"}, 415, "body: content"),
-    (b'{"steps": 5}', {"content-type": ""}, 415, "body: no content type is not accepted"),
+    (b'{"steps": 5}', {"content-type": ""}, 415, "body: no content type; send application/json"),
     (b'{"steps": 5}', {"content-type": "application/jsonx"}, 415, "body: content"),
     # compressed, or not UTF-8: said so, not "could not be parsed (UnicodeDecodeError)"
     (gzip.compress(b'{"steps": 5}', mtime=0), {**J, "content-encoding": "gzip"}, 415,
