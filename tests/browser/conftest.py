@@ -108,11 +108,27 @@ class Recorder:
         return any(text in message for text in self.allowed)
 
 
+def retrying_gets(requests):
+    """Make a request context's get() send once more when it met a kept-alive connection
+    that the server closed as it left (post_run, for a GET): the client does not retry."""
+    get = requests.get
+
+    def get_once_more(url, **kwargs):
+        try:
+            return get(url, **kwargs)
+        except Exception as err:  # playwright's Error
+            if "ECONNRESET" not in str(err):
+                raise
+            return get(url, **kwargs)
+    requests.get = get_once_more
+
+
 @pytest.fixture(scope="session")
 def context(browser):
     """One browser context: pages share its HTTP cache, so Plotly.js loads once."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.set_default_timeout(TIMEOUT_MS)
+    retrying_gets(ctx.request)
     yield ctx
     ctx.close()
 
