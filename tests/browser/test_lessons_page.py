@@ -535,3 +535,15 @@ def test_a_lessons_second_run_is_a_click_away(page, server):
     choose(page, "softmax-digits")
     expect(page.get_by_test_id("lesson-panel").locator("h2")).to_contain_text("Softmax")
     expect(page.get_by_test_id("lesson-to-compare")).to_be_hidden()
+
+
+def test_in_the_presenter_layout_the_second_run_comes_up_under_the_tours_strip(page, server):
+    """There the views scroll below the controls and the strip: room kept for the sticky
+    controls (as the page layout needs) had left the comparison's plots under the fold."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?lesson=he-vs-course&layout=presenter", plots=1)
+    page.get_by_test_id("lesson-to-compare").click()
+    expect(page.locator("#compare-title")).to_be_focused()
+    strip = page.get_by_test_id("lesson-panel").bounding_box()
+    top = page.get_by_test_id("view-compare").bounding_box()["y"]
+    assert strip["y"] + strip["height"] <= top <= strip["y"] + strip["height"] + 20, (strip, top)
