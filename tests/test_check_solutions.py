@@ -230,6 +230,12 @@ SPECIAL = {
         "    b1 = np.zeros((n_h, 1))\n    W2 = np.random.randn(n_y, n_h) * 0.01",
         "    rng = np.random.RandomState(1)\n    W1 = rng.randn(n_h, n_x) * 0.01\n"
         "    b1 = np.zeros((n_h, 1))\n    W2 = rng.randn(n_y, n_h) * 0.01"),
+    # ...in the deep init too, seeded 3 as the course's: the notebook shows these numbers
+    "its own generator in the deep init": SOLUTION.replace(
+        "    np.random.seed(3)\n    parameters = {}", "    rng = np.random.RandomState(3)\n"
+        "    parameters = {}").replace(
+        "np.random.randn(layer_dims[l], layer_dims[l - 1])", "rng.randn(layer_dims[l], "
+        "layer_dims[l - 1])"),
     # m fixed at 4: the course's case has m = 4, and the next one's A_prev has 4 rows
     "m a constant of the file": SOLUTION.replace("    m = A_prev.shape[1]\n    dW = 1 / m",
                                                  "    dW = 1 / m") + "\n\nm = 4\n",
@@ -450,11 +456,16 @@ def test_a_result_stored_by_shape_fails_when_called_again_on_other_values(report
     assert failure["hint"].startswith("Called again on other values of the same shapes")
 
 
-def test_the_courses_draws_from_a_generator_of_its_own_pass_with_a_note(reports):
-    report = reports["its own generator"]
+@pytest.mark.parametrize(("name", "function"), [
+    ("its own generator", "initialize_parameters"),
+    ("its own generator in the deep init", "initialize_parameters_deep")])
+def test_the_courses_draws_from_a_generator_of_its_own_pass_with_a_note(reports, name,
+                                                                        function):
+    report = reports[name]
     assert report.exit_status == 0, report["first_failure"]
-    row = next(f for f in report["functions"] if f["name"] == "initialize_parameters")
+    row = next(f for f in report["functions"] if f["name"] == function)
     assert row["status"] == "pass" and "its draws ignore np.random.seed" in row["detail"]
+    assert "as the notebook's test shows them" in row["detail"]
 
 
 def test_a_constant_m_is_not_named_a_mistake_it_only_looks_like_on_one_case(reports):

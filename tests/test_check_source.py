@@ -327,3 +327,21 @@ def test_an_alias_of_what_a_skipped_call_made_cannot_be_read(tmp_path, tail, bro
         _, why, hint = program.broken[0]
         assert why.startswith("`relu = model.relu` reads `model`, which line 9 of")
         assert hint.startswith("Write `def relu(...)`")
+
+
+@pytest.mark.parametrize(("cells", "broken"), [
+    # what a skipped call made in one cell, aliased in the next
+    ([("code", INSTANCE), ("code", "relu = model.relu\n")], ["relu"]),
+    # ...and bound again, by a def or an alias, in a later one: Python's last binding
+    ([("code", INSTANCE), ("code", "relu = model.relu\n"), ("code", DEF)], []),
+    ([("code", INSTANCE + DEF.replace("def relu", "def my_relu")), ("code", "relu = model.relu\n"),
+      ("code", "relu = my_relu\n")], []),
+    # a class whose body runs code is not run either
+    ([("code", "import numpy as np\n\n\nclass Model:\n    print('hi')\n\n"
+               "    @staticmethod\n    def relu(Z):\n        return np.maximum(0, Z), Z\n"),
+      ("code", "relu = Model.relu\n")], ["relu"]),
+])
+def test_a_notebooks_alias_of_what_a_skipped_line_made_cannot_be_read(tmp_path, cells, broken):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook(*cells))
+    assert [name for name, *_ in read_program(path).broken] == broken

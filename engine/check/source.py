@@ -212,22 +212,24 @@ def placed(code: str, start: int) -> str:
 PARSE_HINT = ("Python cannot parse that cell: run it in Jupyter to see where, and look just "
               "above that line for a bracket, quote or colon left open.")
 UNRUN_ALIAS = ("`{name} = {value}` reads `{root}`, which {where} binds by running code that "
-               "the check does not run (it runs imports, constants and defs only)")
+               "the check does not run (a call, or a class whose body runs code)")
 UNRUN_ALIAS_HINT = ("Write `def {name}(...)` at the top level of your file, or take it from "
                     "the class (a staticmethod), not from an instance that a call makes.")
 
 
-def module_pieces(source: str, filename: str, known: dict[str, str] | None = None
+def module_pieces(source: str, filename: str, known: dict[str, str] | None = None,
+                  unrun: dict[str, str] | None = None
                   ) -> tuple[list[Piece], list[tuple[str, str]], dict[str, tuple[str, str]]]:
     """The top-level imports, constants and function definitions of some Python source
     (a lambda or another function's name assigned to a name counts as a definition), the
     course functions assigned anything else: (name, where), and the course functions that
     alias a name bound by such a line (`linear_forward = model.linear_forward` after
     `model = Model()`), with why they cannot be read and a hint: an error, not a function
-    missing."""
+    missing. known and unrun (the names bound by lines not run, and where) carry a
+    notebook's names from cell to cell."""
     lines = source.split("\n")
     pieces, assigned, broken = [], [], {}
-    unrun = {}  # names bound by the lines not run, and where
+    unrun = {} if unrun is None else unrun
     # the names bound so far, for engine.check.safe_assignments: a notebook's, from cell to
     # cell; the helpers are there as the course's `from dnn_utils import ...` binds them
     # (the child binds the engine's own, which any call may be handed)
@@ -279,8 +281,10 @@ def module_pieces(source: str, filename: str, known: dict[str, str] | None = Non
 
 
 def bound_names(node: ast.stmt) -> list[str]:
-    """The names an assignment binds as a whole (`model = Model()`, `a, b = f()`; not `a`
-    of `a[0] = f()`, which only changes it)."""
+    """The names a statement binds as a whole: an assignment's (`model = Model()`, `a, b =
+    f()`; not `a` of `a[0] = f()`, which only changes it), a class's."""
+    if isinstance(node, ast.ClassDef):
+        return [node.name]
     targets, _ = assignment(node)
     return [name for target in targets for name in target_names(target)]
 
@@ -315,11 +319,12 @@ def notebook_pieces(path: Path, text: str
     down)."""
     pieces, notes, broken, assigned = [], [], {}, []
     known = dict.fromkeys(HELPERS, CONSTANT)  # the names bound so far (module_pieces)
+    unrun = {}  # those bound by lines not run
     for number, source in enumerate(code_cells(path, text), start=1):
         named = cell_name(number, source)
         cell = f"{path.name}, {named}"
         try:
-            found, in_cell, unread = module_pieces(source, cell, known)
+            found, in_cell, unread = module_pieces(source, cell, known, unrun)
         except PARSE_ERRORS as err:
             why = f"{named} does not parse ({parse_error(err)})"
             notes.append(f"{why}; its functions were not read")
@@ -328,8 +333,10 @@ def notebook_pieces(path: Path, text: str
             continue
         pieces += found
         assigned += in_cell
-        for name in (piece.name for piece in found if piece.kind == "def"):
-            broken.pop(name, None)
+        for piece in found:  # a later def or alias binds the name again
+            if piece.kind in ("def", "alias"):
+                for name in piece.name.split(", "):
+                    broken.pop(name, None)
         broken |= unread
     return pieces, notes + unchecked(pieces, assigned), broken
 
