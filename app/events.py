@@ -21,6 +21,12 @@ from engine.mistakes import bug_active
 EVENT_INTERVAL = 0.25  # seconds between progress checks of an event stream
 HEARTBEAT = 15.0  # seconds; a comment line keeps proxies from closing a quiet stream
 SHUTTING_DOWN = "server: shutting down; reconnect to follow the run"
+# an event stream's rounds hold no place at a cap (app.admission): a run only a stream
+# followed may give way to a newer one, and its stream ends with this
+GAVE_WAY = ("this run gave way to a newer one under max_runs_per_client or "
+            "max_runs_per_address: no request asked about it for 5 s, and following its events "
+            "does not hold its place; ask for the run again (GET /api/runs/{id}) to start it "
+            "anew")
 
 
 def run_info(ref: RunRef, queue_position: int | None = None) -> dict:
@@ -51,10 +57,13 @@ def sse_error(detail: str) -> bytes:
 async def current_run(run_cache: RunCache, config: dict, run, client: Client | None = None):
     """`run`, unless the cache let it go before it finished (dropped from the queue, or
     cancelled): then the cache's run of its config, admitted, built and queued again if
-    need be. A failed run stays: its stream ends with an error."""
+    need be. A failed run stays: its stream ends with an error; so does a run that gave
+    way to a newer one under a cap (409 GAVE_WAY)."""
     if run.status in (*FINISHED, "failed") or \
             run_cache.peek(canonical_json(config), streaming=True) is run:
         return run
+    if run_cache.gave_way(run):
+        raise HTTPException(409, GAVE_WAY)
     return await obtain(run_cache, config, client)
 
 

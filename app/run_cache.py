@@ -107,6 +107,10 @@ class RunCache:
         return {"queued": trainer.queued, "training": trainer.training, "cached": finished,
                 "cancelled": trainer.cancelled, "dropped": trainer.dropped}
 
+    def gave_way(self, run) -> bool:
+        """Whether the run was cancelled to make room for a newer one under a cap."""
+        return run in self._trainer.gave_way
+
     def queue_position(self, run) -> int | None:
         """How many waiting runs train before this one; None once it trains (or is done)."""
         return self._trainer.position(run)

@@ -17,6 +17,7 @@ import itertools
 import logging
 import threading
 import time
+import weakref
 from collections import Counter
 
 from app.admission import Admission, Client
@@ -71,6 +72,10 @@ class TrainingQueue:
         self._closing = False
         self.cancelled = 0  # runs cancelled: unasked for too long, or left for a newer one
         self.dropped = 0  # waiting runs pushed out of a full queue
+        # the runs cancelled to make room for a newer one under a cap (Admission.room_for):
+        # an event stream that follows one ends there, rather than admit it again and
+        # make another give way in turn (app.events)
+        self.gave_way = weakref.WeakSet()
 
     @property
     def queued(self) -> int:
@@ -94,6 +99,7 @@ class TrainingQueue:
             if self._closing:
                 return None
             left = self.admission.room_for(client, self._in_flight(), time.monotonic())
+            self.gave_way.update(j.run for j in left)
             dropped = [j for j in left if self._cancel(j)]
             job.seq = next(self._seq)
             self._waiting.append(job)
@@ -144,13 +150,13 @@ class TrainingQueue:
 
     def _trim(self) -> list[Job]:
         """Push out waiting jobs beyond max_queued: of the client with the most waiting,
-        the least recently requested, so that one client's flood cannot push out the
+        the least recently asked, so that one client's flood cannot push out the
         others."""
         dropped = []
         while len(self._waiting) > self.max_queued:
             waiting = Counter(j.client and j.client.key for j in self._waiting)
             job = min(self._waiting, key=lambda j: (-waiting[j.client and j.client.key],
-                                                    j.requested, j.seq))
+                                                    j.asked, j.seq))
             self._waiting.remove(job)
             self.dropped += 1
             dropped.append(job)

@@ -151,5 +151,7 @@ RECORDED_BACKWARD = {
 
 def recorded_loss_backward(loss, A, Y):
     """dA[L] of a step record whose training left it out (RECORDED_BACKWARD): as
-    loss_backward, but exact for outputs within EPS of 0 or 1.  A, Y: (n_y, m)."""
-    return RECORDED_BACKWARD[loss](A, Y)
+    loss_backward, but exact for outputs within EPS of 0 or 1.  A, Y: (n_y, m).  Where 1/a
+    overflows (a below 5.6e-309) it is ±inf, without a warning."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return RECORDED_BACKWARD[loss](A, Y)

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 import app.events
+from app.admission import Admission, Client
 from app.deps import RunRef
 from app.events import progress_events
 from app.run_ids import canonical_json
@@ -90,6 +91,21 @@ def test_events_of_a_run_dropped_from_the_queue_requeue_it_and_end(fake_runs, fa
     events = follow(cache, followed, dropped)
     assert dropped.status == "pending"  # cancelled: this one never trains
     assert events[-1][0] == "done"  # the stream queued the run again and saw it finish
+
+
+def test_events_of_a_run_that_gave_way_under_a_cap_end_with_an_error(fake_runs, fast_events):
+    """Its stream held no place (only requests do): it does not start the run again, which
+    would make another stream's run give way in turn, each started anew."""
+    cache = fake_runs(10**6)
+    cache.admission = cache._trainer.admission = Admission(per_address=1)
+    followed = {"steps": 3}
+    run = cache.get(canonical_json(followed), followed, Client("a" * 22, "X"))
+    job = next(j for j in [*cache._trainer._waiting, *cache._trainer._training] if j.run is run)
+    job.requested -= 60  # no request for a minute: only its stream asks
+    cache.get(b"newer", {"steps": 3}, Client("b" * 22, "X"))
+    events = follow(cache, followed, run)
+    assert events[-1][0] == "error" and "gave way to a newer one" in events[-1][1]
+    assert canonical_json(followed) not in cache
 
 
 def test_events_end_with_an_error_when_the_server_shuts_down(fake_runs, fast_events):

@@ -14,6 +14,7 @@ import {activeBug} from "../run_status.js";
 import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
 const SHOWN_TERMS = 4;
+const ROUNDING = 1e-12;  // relative: two values this close are one value, rounded apart
 const GAP = 14;  // px between the clicked point and the popover
 // anchor: the clicked point in the panel's coordinates, so the popover scrolls with it, and
 // the top and bottom of its cell's row
@@ -131,6 +132,11 @@ function mistakenDz(T, l, i, j, frame, bug) {
   if (bug === "no_activation_derivative") {
     return [`dZ[${l}]${sub(i, j)} = ${dA}`, `= ${factors}`, mistakeLine(bug), served(at(T.dZ, i))];
   }
+  if (act === "softmax" && bug === "activation_cache_holds_A") {
+    // softmax taken again of the cached A: s is no served tensor, so no numbers of it
+    return [`dZ[${l}]${sub(i, j)} = s${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} s${sub("k", j)}),  s = softmax(A[${l}]) of column ${j}`,
+      mistakeLine(bug), served(at(T.dZ, i))];
+  }
   if (act === "softmax") {  // through dA[L], as the course's softmax_backward
     const terms = termsOf(T.dA.data.map((row, k) => [row[0], at(T.A, k)]));
     return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
@@ -217,6 +223,11 @@ function formula(frame, T, next, {name, row: i, col: j}) {
   return plainEntry(name, T, l, i, j, frame);
 }
 
+// the two agree to rounding: the mistaken code's other order of operations (dA[L] ⊙ g′
+// where the correct code takes A − Y) leaves the last bits apart
+const alike = (p, q) => Number.isFinite(p) && Number.isFinite(q) &&
+  Math.abs(p - q) <= ROUNDING * Math.max(Math.abs(p), Math.abs(q));
+
 // a run with a mistake: the correct code's value of a gradient entry (true_grads), where
 // the mistaken code's differs (compared, not computed: both are served)
 function truthLine(T, {name, row, col}) {
@@ -224,7 +235,7 @@ function truthLine(T, {name, row, col}) {
   if (!truth) return [];
   const right = BATCH_AXIS.has(name) ? at(truth, row) : truth.data[row][col];
   const recorded = entry(T, name, row, col);
-  if (right === recorded || (Number.isNaN(right) && Number.isNaN(recorded))) return [];
+  if (Object.is(right, recorded) || alike(right, recorded)) return [];
   return [`the correct code gives ${f(right)}   (true_grads)`];
 }
 
