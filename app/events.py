@@ -60,7 +60,7 @@ async def current_run(run_cache: RunCache, config: dict, run, client: Client | N
     need be. A failed run stays: its stream ends with an error; so does a run that gave
     way to a newer one under a cap (409 GAVE_WAY)."""
     if run.status in (*FINISHED, "failed") or \
-            run_cache.peek(canonical_json(config), streaming=True) is run:
+            run_cache.peek_streaming(canonical_json(config)) is run:
         return run
     if run_cache.gave_way(run):
         raise HTTPException(409, GAVE_WAY)

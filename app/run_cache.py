@@ -115,10 +115,17 @@ class RunCache:
         """How many waiting runs train before this one; None once it trains (or is done)."""
         return self._trainer.position(run)
 
-    def peek(self, key: bytes, asked: bool = True, streaming: bool = False) -> Run | None:
+    def peek(self, key: bytes, asked: bool = True) -> Run | None:
         """The run if it is already built (cheap enough for the event loop). asked: the
-        request counts as someone asking about the run (a cross-site one does not);
-        streaming: it is a round of the run's event stream (_Slot.asked)."""
+        request counts as someone asking about the run (a cross-site one does not)."""
+        return self._peek(key, asked, streaming=False)
+
+    def peek_streaming(self, key: bytes) -> Run | None:
+        """peek() for a round of the run's event stream: it keeps the run training, but
+        holds no place at a cap (_Slot.asked)."""
+        return self._peek(key, True, streaming=True)
+
+    def _peek(self, key: bytes, asked: bool, streaming: bool) -> Run | None:
         with self._lock:
             slot = self._slots.get(key)
             if slot is None or slot.run is None:

@@ -44,7 +44,7 @@ def test_an_event_streams_round_keeps_a_run_asked_about_but_not_requested(fake_r
     first, queued = cache.get(b"first", {}), cache.get(b"queued", {})
     job = next(j for j in cache._trainer._waiting if j.run is queued)
     job.asked = job.requested = 0.0
-    assert cache.peek(b"queued", streaming=True) is queued
+    assert cache.peek_streaming(b"queued") is queued
     assert job.asked > 0.0 and job.requested == 0.0
     assert cache.peek(b"queued") is queued
     assert job.requested == job.asked > 0.0
