@@ -518,6 +518,11 @@ def test_a_touch_phones_controls_are_at_least_24_px_each_way(browser, server):
         page = ctx.new_page()
         open_page(page, server)
         assert page.evaluate(SMALL_TARGETS) == []
+        # the inspector's heatmaps take a tap each, the one column of b and db too
+        slots = page.evaluate("""() => [...document.querySelectorAll('[data-testid^=cache-slot-]')]
+          .filter((e) => e.getClientRects().length)
+          .map((e) => [e.dataset.testid, e.getBoundingClientRect().width])""")
+        assert len(slots) >= 9 and min(width for _, width in slots) >= 24, slots
         page.locator("#more-controls").click()
         assert page.evaluate(SMALL_TARGETS) == []
         # a lesson's panel (its ×, the tour's buttons) and the quiz's answers
