@@ -50,6 +50,8 @@ def describe(error: dict) -> str:
         return "body: missing; send a JSON object of settings, {} for every default"
     if error["type"] == "extra_forbidden":
         msg = "unknown field"
+        if error["loc"][1:] == ("",):  # {"": 1}: a field of no name, not the body
+            return f'body: unknown field "" (a key of no name), got {_echo(error["input"])}'
     elif error["type"] == "value_error":  # a validator's own words, without "Value error, "
         msg = str(error.get("ctx", {}).get("error", msg))
     elif error["type"] == "json_invalid":

@@ -103,6 +103,8 @@ BAD_BODIES = [
     (b'{"learning_rate": NaN}', J, 422, "learning_rate:"),
     (b'{"learning_rate": Infinity}', J, 422, "learning_rate:"),
     (b"\xff\xfe\x00", J, 422, "body:"),
+    # a key of no name is a field, not the body
+    (b'{"": 1}', J, 422, 'body: unknown field "" (a key of no name), got 1'),
     # JSON only: another content type is 415, whatever the bytes hold
     (b'{"steps": 5}', {"content-type": "text/plain"}, 415,
      "body: content type 'text/plain' is not accepted; send application/json"),
