@@ -99,59 +99,46 @@ function slopeText(act, z, name = "Z") {
 }
 
 // dZ = dA ⊙ g′(Z), with g′ of Z (activation_cache); in a hidden layer with dropout the
-// engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z). a run with a mistake goes
-// through dA[L] at the output too, as the course's L_model_backward does
+// engine masks dA first: dZ = (dA ⊙ D / keep_prob) ⊙ g′(Z). a run with a mistake computes
+// it as its code does (engine/mistakes.py): through dA[L] at the output too, as the
+// course's L_model_backward does, without the mask or g′ where that is the mistake, or
+// with g′ at the cached A
 function dzFormula(T, l, i, j, frame) {
   const {activations, loss, keep_prob: keep} = frame.run.config, act = activations[l - 1];
   const bug = activeBug(frame.run);
-  if (bug) return mistakenDz(T, l, i, j, frame, bug);
-  if (l === frame.run.L && isFused(act, loss)) {
+  if (!bug && l === frame.run.L && isFused(act, loss)) {
     return [`dZ[${l}]${sub(i, j)} = A[${l}]${sub(i, j)} − Y${sub(i, j)}  (${act} with ${loss})`,
       `= (${f(at(T.A, i))}) − (${f(at(T.Y, i))})`, served(at(T.dZ, i))];
+  }
+  // one entry: products of numbers (×), where the tensors' formula has ⊙
+  const masks = T.D && bug !== "dropout_mask_forgotten_in_backward";
+  const dA = `dA[${l}]${sub(i, j)}${masks ? ` × D[${l}]${sub(i, j)} / keep_prob` : ""}`;
+  const factors = masks ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
+  if (bug === "no_activation_derivative") {
+    return [`dZ[${l}]${sub(i, j)} = ${dA}`, `= ${factors}`, mistakeLine(bug), served(at(T.dZ, i))];
+  }
+  const cachesA = bug === "activation_cache_holds_A";
+  if (act === "softmax" && cachesA) {
+    // softmax taken again of the cached A: s is no served tensor, so no numbers of it
+    return [`dZ[${l}]${sub(i, j)} = s${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} s${sub("k", j)}),  s = softmax(A[${l}]) of column ${j}`,
+      mistakeLine(bug), served(at(T.dZ, i))];
   }
   if (act === "softmax") {
     const terms = termsOf(T.dA.data.map((row, k) => [row[0], at(T.A, k)]));
     return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
       `= (${f(at(T.A, i))}) × ((${f(at(T.dA, i))}) − [${terms}])`, served(at(T.dZ, i))];
   }
-  // one entry: products of numbers (×), where the tensors' formula has ⊙
-  const z = at(T.Z, i), masked = T.D ? ` × D[${l}]${sub(i, j)} / keep_prob` : "";
-  const factors = T.D ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
-  return [`dZ[${l}]${sub(i, j)} = dA[${l}]${sub(i, j)}${masked} × ${activationFunction(act)}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
-    `= ${factors} × ${slopeText(act, z)}`, served(at(T.dZ, i))];
-}
-
-// dZ as the mistaken code computes it (engine/mistakes.py): dA, masked by dropout unless
-// that is the mistake, times g′ at what the activation cache holds, unless g′ is left out
-function mistakenDz(T, l, i, j, frame, bug) {
-  const {activations, keep_prob: keep} = frame.run.config, act = activations[l - 1];
-  const masks = T.D && bug !== "dropout_mask_forgotten_in_backward";
-  const dA = `dA[${l}]${sub(i, j)}${masks ? ` × D[${l}]${sub(i, j)} / keep_prob` : ""}`;
-  const factors = masks ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
-  const named = bug === "dropout_mask_forgotten_in_backward" && T.D ? [mistakeLine(bug)] : [];
-  if (bug === "no_activation_derivative") {
-    return [`dZ[${l}]${sub(i, j)} = ${dA}`, `= ${factors}`, mistakeLine(bug), served(at(T.dZ, i))];
-  }
-  if (act === "softmax" && bug === "activation_cache_holds_A") {
-    // softmax taken again of the cached A: s is no served tensor, so no numbers of it
-    return [`dZ[${l}]${sub(i, j)} = s${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} s${sub("k", j)}),  s = softmax(A[${l}]) of column ${j}`,
-      mistakeLine(bug), served(at(T.dZ, i))];
-  }
-  if (act === "softmax") {  // through dA[L], as the course's softmax_backward
-    const terms = termsOf(T.dA.data.map((row, k) => [row[0], at(T.A, k)]));
-    return [`dZ[${l}]${sub(i, j)} = A${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} A${sub("k", j)})  (softmax mixes the column)`,
-      `= (${f(at(T.A, i))}) × ((${f(at(T.dA, i))}) − [${terms}])`, served(at(T.dZ, i))];
-  }
   const g = activationFunction(act), z = at(T.Z, i);
-  if (bug === "activation_cache_holds_A") {
+  if (cachesA) {
     // the cache holds g(Z) before any dropout: the served A where no mask scaled it
     const a = T.D ? null : at(T.A, i);
     const slope = a === null ? `${g}′(${g}(${f(z)}))` : slopeText(act, a, "A");
     return [`dZ[${l}]${sub(i, j)} = ${dA} × ${g}′(A[${l}]${sub(i, j)}),  A = ${g}(Z) = ${a === null ? `${g}(${f(z)})` : f(a)}`,
       `= ${factors} × ${slope}`, mistakeLine(bug), served(at(T.dZ, i))];
   }
+  const unmasked = bug === "dropout_mask_forgotten_in_backward" && T.D ? [mistakeLine(bug)] : [];
   return [`dZ[${l}]${sub(i, j)} = ${dA} × ${g}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
-    `= ${factors} × ${slopeText(act, z)}`, ...named, served(at(T.dZ, i))];
+    `= ${factors} × ${slopeText(act, z)}`, ...unmasked, served(at(T.dZ, i))];
 }
 
 // a sum over the batch: T.first holds the first examples' columns, T.m counts them all
