@@ -108,19 +108,23 @@ class Recorder:
         return any(text in message for text in self.allowed)
 
 
-def retrying_gets(requests):
-    """Make a request context's get() send once more when it met a kept-alive connection
-    that the server closed as it left (post_run, for a GET): the client does not retry."""
-    get = requests.get
+def sent_once_more(send, url, **kwargs):
+    """send(url, ...) through Playwright's request context, sent once more if it met a
+    kept-alive connection that the server closed as it left: uvicorn closes one idle for
+    5 s, and a request sent at that moment fails with ECONNRESET (the client retries
+    neither a POST nor a GET)."""
+    try:
+        return send(url, **kwargs)
+    except Exception as err:  # playwright's Error
+        if "ECONNRESET" not in str(err):
+            raise
+        return send(url, **kwargs)
 
-    def get_once_more(url, **kwargs):
-        try:
-            return get(url, **kwargs)
-        except Exception as err:  # playwright's Error
-            if "ECONNRESET" not in str(err):
-                raise
-            return get(url, **kwargs)
-    requests.get = get_once_more
+
+def retrying_gets(requests):
+    """Make a request context's get() send once more (sent_once_more)."""
+    get = requests.get
+    requests.get = lambda url, **kwargs: sent_once_more(get, url, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -202,12 +206,6 @@ def step_tensor(page, server, run_id, t, layer, field):
 
 def post_run(requests, url, config):
     """POST /api/runs through Playwright's request context (page.request), sent once more
-    if it met a kept-alive connection that the server closed as it left: uvicorn closes one
-    idle for 5 s, and a request sent at that moment fails with ECONNRESET (a POST is not
-    retried by the client; the same config gives the same run)."""
-    try:
-        return requests.post(f"{url}/api/runs", data=config)
-    except Exception as err:  # playwright's Error
-        if "ECONNRESET" not in str(err):
-            raise
-        return requests.post(f"{url}/api/runs", data=config)
+    on a closed kept-alive connection (sent_once_more: the same config gives the same
+    run)."""
+    return sent_once_more(requests.post, f"{url}/api/runs", data=config)
