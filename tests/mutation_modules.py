@@ -6,10 +6,9 @@ import inspect
 
 from engine import course
 from engine.check.cases import CASES
-from engine.check.course_functions import BY_NAME
+from engine.check.course_functions import BY_NAME, REFERENCE
 from engine.check.mistake_hints import MISTAKES
 from engine.check.observe import difference, observe
-from engine.check.verdict import REFERENCE
 
 
 def mutations(module, factories):

@@ -19,9 +19,9 @@ from engine.check.child import (
     remember_source,
     time_limit,
 )
+from engine.check.outcomes import Failure, FunctionResult
 from engine.check.sandbox import child_env
 from engine.check.source import Piece
-from engine.check.verdict import Failure, FunctionResult
 
 
 def test_a_notebooks_cells_are_remembered_for_tracebacks():

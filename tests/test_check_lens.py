@@ -9,7 +9,8 @@ from engine.check.cases import CASES
 from engine.check.course_functions import BY_NAME
 from engine.check.lens import BY_MISTAKE, lens_link, lens_query
 from engine.check.mistake_hints import MISTAKES
-from engine.check.verdict import Failure, check_function
+from engine.check.outcomes import Failure
+from engine.check.verdict import check_function
 from engine.config import normalize_config
 
 URL = "http://127.0.0.1:8000"

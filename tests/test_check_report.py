@@ -6,8 +6,8 @@ import json
 import pytest
 
 from engine.check.course_functions import NAMES
+from engine.check.outcomes import Failure, FunctionResult
 from engine.check.report import Report
-from engine.check.verdict import Failure, FunctionResult
 
 
 def failure(function="linear_backward", what="db", layer=None, mistake=None,

@@ -231,59 +231,6 @@ def test_an_error_says_where_and_what_was_passed(source, detail, hint):
     assert result.failure.hint == hint
 
 
-@pytest.mark.parametrize(("seed_line", "note"), [
-    ("np.random.seed(3)", None),
-    ("np.random.seed(1)", "note: it sets np.random.seed(1), where the course's sets "
-                          "np.random.seed(3) first"),
-    ("", "note: it sets no seed, where the course's sets np.random.seed(3) first"),
-])
-def test_an_init_that_does_not_set_the_courses_seed_passes_with_a_note(seed_line, note):
-    """The check seeds for everyone, so such a function passes; the notebook's own test
-    would not, and a learner was told 'Well done!' without a word."""
-    namespace = namespace_of(f'''import numpy as np
-
-def initialize_parameters_deep(layer_dims):
-    {seed_line}
-    parameters = {{}}
-    for l in range(1, len(layer_dims)):
-        parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
-    return parameters
-''')
-    result = check_function(BY_NAME["initialize_parameters_deep"],
-                            namespace["initialize_parameters_deep"])
-    assert result.status == "pass"
-    assert (note in result.detail) if note else ("note" not in result.detail)
-
-
-@pytest.mark.parametrize(("name", "body"), [
-    ("initialize_parameters_deep", '''def initialize_parameters_deep(layer_dims):
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        np.random.seed(3)  # moved into the loop
-        parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
-    return parameters
-'''),
-    ("initialize_parameters", '''def initialize_parameters(n_x, n_h, n_y):
-    np.random.seed(1)
-    W1 = np.random.randn(n_h, n_x) * 0.01
-    np.random.seed(1)
-    W2 = np.random.randn(n_y, n_h) * 0.01
-    return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
-'''),
-])
-def test_an_init_that_seeds_again_inside_its_loop_fails(name, body):
-    """The check makes a function's own seeds no-ops, so an init that seeds in its loop
-    passed ("Well done!") while the notebook's test fails: each seed restarts the draws.
-    With its seeds honoured, as the notebook runs it, W2 differs from the course's."""
-    result = check_function(BY_NAME[name], namespace_of("import numpy as np\n\n" + body)[name])
-    assert result.status == "fail"
-    assert result.failure.what == 'parameters["W2"]'
-    assert "sets np.random.seed more than once in one call" in result.failure.hint
-    assert "W1's numbers" in result.failure.hint
-
-
 def test_an_activation_the_course_does_not_name_gets_a_hint_not_a_shapes_one():
     """activation="ReLU" stops inside the course's linear_activation_forward: the hint
     had said to check the shapes."""

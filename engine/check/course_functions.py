@@ -1,4 +1,5 @@
-"""The course functions that `check` knows: their order, calls, results and lens views.
+"""The course functions that `check` knows: their order, calls, results, lens views and
+reference code (engine.course).
 
 One row per function of the classic step-by-step exercise, in the order a learner
 writes them (CONTRACT §8). The names of what a function returns and of its parameters
@@ -7,6 +8,8 @@ of its linear_cache.
 """
 
 from typing import NamedTuple
+
+from engine import course
 
 
 class LensView(NamedTuple):
@@ -59,6 +62,20 @@ FUNCTIONS = (
 BY_NAME = {f.name: f for f in FUNCTIONS}
 NAMES = tuple(BY_NAME)
 HELPERS = ("sigmoid", "relu", "sigmoid_backward", "relu_backward")  # the course's dnn_utils
+
+
+def in_backward_order(L_model_backward):
+    """The reference's grads, keys in the order backward computes them: layer L's dA[L-1],
+    dW[L], db[L] first. The first difference found is then the first one made."""
+    def ordered(AL, Y, caches):
+        grads = L_model_backward(AL, Y, caches)
+        return {k: grads[k] for l in range(len(caches), 0, -1)
+                for k in (f"dA{l - 1}", f"dW{l}", f"db{l}")}
+    return ordered
+
+
+REFERENCE = {name: getattr(course, name) for name in NAMES}
+REFERENCE["L_model_backward"] = in_backward_order(course.L_model_backward)
 
 # what sits where in a cache, by its path inside it
 LINEAR_CACHE = {(): "linear_cache", (0,): "A_prev", (1,): "W", (2,): "b"}

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from engine.check.course_functions import NAMES, probable_misspellings
 from engine.check.lens import lens_link
-from engine.check.verdict import Failure, FunctionResult
+from engine.check.outcomes import Failure, FunctionResult
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 STATUS_WORDS = {"pass": "pass", "fail": "FAIL", "missing": "missing", "error": "ERROR"}

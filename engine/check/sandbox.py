@@ -35,8 +35,8 @@ from engine.check.child_events import (
     parse_line,
 )
 from engine.check.course_functions import NAMES
+from engine.check.outcomes import Failure, FunctionResult, not_read, timed_out
 from engine.check.source import Program
-from engine.check.verdict import Failure, FunctionResult, not_read, timed_out
 
 GRACE = 2.0  # seconds past the child's own alarm before this side stops it
 # the child's exit status when it cannot write its events: the learner's code closed them
