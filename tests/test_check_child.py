@@ -21,7 +21,7 @@ from engine.check.child import (
 )
 from engine.check.outcomes import Failure, FunctionResult
 from engine.check.sandbox import child_env
-from engine.check.source import Piece
+from engine.check.statements import Piece
 
 
 def test_a_notebooks_cells_are_remembered_for_tracebacks():

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from engine.check import CheckerError, Limits, check_files, sandbox
-from engine.check.source import Piece, Program
+from engine.check.source import Program
+from engine.check.statements import Piece
 
 # 2 s: a function that passes takes milliseconds alone, but over 1 s once on a 2-core
 # machine busy with the browser suite (CI's two workers) and more

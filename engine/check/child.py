@@ -30,7 +30,7 @@ from engine.check.course_functions import BY_NAME, FUNCTIONS, HELPERS, NAMES
 from engine.check.observe import exception_text, quiet
 from engine.check.outcomes import FunctionResult, learner_line, not_read, timed_out
 from engine.check.sandbox import CHANNEL_CLOSED
-from engine.check.source import Piece
+from engine.check.statements import Piece
 from engine.check.verdict import check_named, check_namespace, learner_functions
 
 MIB = 2**20

@@ -32,7 +32,7 @@ from engine.check.second_looks import (
     seed_note,
     seeded_again,
 )
-from engine.check.source import placed
+from engine.check.statements import placed
 
 
 def learner_functions(namespace) -> dict:
