@@ -133,11 +133,13 @@ def _moved(request: Request, old_id: str, new_id: str) -> HTTPException:
 
 async def run_from_id(run_id: RunIdPath, request: Request, run_cache: RunCacheDep,
                       settings: SettingsDep, client: ClientDep) -> RunRef:
-    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id (or one that
-    kept a hyper-parameter its optimizer does not read) to the run's one id; one that
+    """The run an id names: 404 for an unknown or altered id, 308 for an r1 id (an r2 id
+    of a bug run, or one that kept a hyper-parameter its optimizer does not read) to the
+    run's one id; one that
     this process does not hold is admitted (429, 403) and queued, as a POST would be."""
     config = config_of(run_id, settings)
-    if is_legacy(run_id) or encode_run_id(config) != run_id:  # r1, or an unread hyper-parameter
+    # r1; an r2 id of a bug run (r3 now); an id that kept an unread hyper-parameter
+    if is_legacy(run_id) or encode_run_id(config) != run_id:
         raise _moved(request, run_id, encode_run_id(config))
     _check_query_names(request)  # before a run this process lacks is queued to train
     return RunRef(run_id, config, await obtain(run_cache, config, client))

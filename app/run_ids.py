@@ -9,9 +9,16 @@ exactly one id: decoding re-encodes and requires the very same string, which als
 base64's padding-bit aliases. An altered id fails the checksum (a one-in-2⁴⁸ chance to
 pass) and answers 404.
 
+"r3" ids are r2's format for a config with a `bug`, checksummed with their own
+personalization: such runs' numbers changed on 7 December 2026, when a bug run's output
+gradient dA[L] became the course's formula exactly (it had moved outputs within 1e-15 of 0
+or 1), so an r2 id of a bug config is read and the routes redirect it to the r3 id, rather
+than show other numbers under the old link. Runs without a bug kept their numbers and
+their r2 ids.
+
 "r1" ids, the first format (no checksum), are still read, so that links on slides
-survive: `decode_legacy_run_id` gives their config and the routes redirect to the r2 id.
-The dictionary is part of both formats: never edit it; a new dictionary needs "r3".
+survive: `decode_legacy_run_id` gives their config and the routes redirect to the run's
+id. The dictionary is part of every format: never edit it; a new dictionary needs "r4".
 """
 
 import base64
@@ -22,10 +29,11 @@ import zlib
 
 import orjson
 
-PREFIX, LEGACY_PREFIX = "r2", "r1"
-ID_PATTERN = re.compile(r"^r[12][A-Za-z0-9_-]{1,2048}$")
+PREFIX, BUG_PREFIX, LEGACY_PREFIX = "r2", "r3", "r1"
+ID_PATTERN = re.compile(r"^r[123][A-Za-z0-9_-]{1,2048}$")
 CHECKSUM_BYTES = 6
-_PERSON = b"bpl-run-id-r2"  # BLAKE2b personalization: these digests mean nothing elsewhere
+# BLAKE2b personalization: these digests mean nothing elsewhere, nor one format's in another
+_PERSON = {PREFIX: b"bpl-run-id-r2", BUG_PREFIX: b"bpl-run-id-r3"}
 MAX_CONFIG_BYTES = 8192  # a normalized config is ~400 bytes; this bounds a decompression bomb
 _WBITS = -15  # raw deflate: no header or checksum of its own
 _DICTIONARY = (
@@ -48,8 +56,17 @@ def canonical_json(config: dict) -> bytes:
     return orjson.dumps(config, option=orjson.OPT_SORT_KEYS)
 
 
-def _checksum(packed: bytes) -> bytes:
-    return hashlib.blake2b(packed, digest_size=CHECKSUM_BYTES, person=_PERSON).digest()
+def _checksum(packed: bytes, prefix: str) -> bytes:
+    return hashlib.blake2b(packed, digest_size=CHECKSUM_BYTES, person=_PERSON[prefix]).digest()
+
+
+def _prefix(config: dict) -> str:
+    """The format of a config's id: r3 for a bug run, r2 for any other."""
+    return BUG_PREFIX if config.get("bug") is not None else PREFIX
+
+
+def _checksummed(packed: bytes, prefix: str) -> str:
+    return prefix + _base64(packed + _checksum(packed, prefix))
 
 
 def _packed_fields(config: dict) -> dict:
@@ -74,8 +91,7 @@ def _base64(data: bytes) -> str:
 
 def encode_run_id(config: dict) -> str:
     """The id of a normalized config."""
-    packed = _pack(config)
-    return PREFIX + _base64(packed + _checksum(packed))
+    return _checksummed(_pack(config), _prefix(config))
 
 
 def encode_legacy_run_id(config: dict) -> str:
@@ -113,13 +129,19 @@ def _split(run_id: str, prefix: str) -> str:
 
 
 def decode_run_id(run_id: str) -> dict:
-    """The config an r2 id carries (not yet re-validated), or RunIdError."""
-    data = _unbase64(_split(run_id, PREFIX))
+    """The config an r2 or r3 id carries (not yet re-validated), or RunIdError. An r2 id of
+    a bug config is read (encode_run_id gives its r3 id, where the routes redirect it); an
+    r3 id of a config without a bug is no run's id."""
+    prefix = run_id[:2]
+    if prefix not in _PERSON:
+        raise RunIdError("malformed run id")
+    data = _unbase64(_split(run_id, prefix))
     packed, checksum = data[:-CHECKSUM_BYTES], data[-CHECKSUM_BYTES:]
-    if len(data) <= CHECKSUM_BYTES or _checksum(packed) != checksum:
+    if len(data) <= CHECKSUM_BYTES or _checksum(packed, prefix) != checksum:
         raise RunIdError("run id fails its checksum")
     config = _unpack(packed)
-    if encode_run_id(config) != run_id:
+    if _checksummed(_pack(config), prefix) != run_id or \
+            (prefix == BUG_PREFIX and _prefix(config) != BUG_PREFIX):
         raise RunIdError("run id is not the run's one id")
     return config
 

@@ -6,42 +6,44 @@ per-example: dA = m · ∂J/∂A, so that dW = (1/m) dZ A_prevᵀ holds downstre
 
 import numpy as np
 
-# keeps log() and 1/a finite when a probability saturates at 0 or 1
+# keeps log() and 1/a finite where a probability is exactly 0 or 1
 EPS = 1e-15
 
 
-def _unsaturated(A):
-    """A with entries within EPS of 0 or 1 moved to EPS or 1 - EPS.  Every other
-    value stays as it is, even outside [0, 1], as in the course's formulas (its
-    L_model_backward test feeds a = 1.79)."""
-    A = np.where((A >= 0.0) & (A < EPS), EPS, A)
-    return np.where((A > 1.0 - EPS) & (A <= 1.0), 1.0 - EPS, A)
+def _off_the_ends(A):
+    """A with entries of exactly 0 or 1, where log or 1/a is infinite, moved by EPS; every
+    other value as it is, however close to 0 or 1 (the course's own formulas give -1/a
+    = -1e17 at a = 1e-17, and dZ = dA · a(1 - a) then cancels to a - y: moving such an a
+    to EPS would make that gradient 100 times too small), and outside [0, 1] too (the
+    course's L_model_backward test feeds a = 1.79)."""
+    A = np.where(A == 0.0, EPS, A)
+    return np.where(A == 1.0, 1.0 - EPS, A)
 
 
 def binary_cross_entropy(A, Y):
     """J = -(1/m) Σ [y log a + (1-y) log(1-a)].  A, Y: (n_y, m)."""
-    A = _unsaturated(A)
+    A = _off_the_ends(A)
     # the course's order of operations: 1/m times the sum
     return -(1.0 / A.shape[1]) * np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A))
 
 
 def binary_cross_entropy_backward(A, Y):
-    """dA = -(y/a - (1-y)/(1-a)), per example."""
-    return _bce_backward(_unsaturated(A), Y)
-
-
-def _bce_backward(A, Y):
-    return -(Y / A - (1.0 - Y) / (1.0 - A))
+    """dA = -(y/a - (1-y)/(1-a)), per example; ±inf where 1/a overflows (a below 5.6e-309),
+    as the formula gives."""
+    A = _off_the_ends(A)
+    with np.errstate(over="ignore", divide="ignore"):
+        return -(Y / A - (1.0 - Y) / (1.0 - A))
 
 
 def categorical_cross_entropy(A, Y):
     """J = -(1/m) Σ y log a.  A: softmax output (K, m), Y: one-hot (K, m)."""
-    return -np.sum(Y * np.log(np.maximum(A, EPS))) / A.shape[1]
+    return -np.sum(Y * np.log(np.where(A == 0.0, EPS, A))) / A.shape[1]
 
 
 def categorical_cross_entropy_backward(A, Y):
-    """dA = -y / a, per example."""
-    return -Y / np.maximum(A, EPS)
+    """dA = -y / a, per example; -inf where 1/a overflows, as the formula gives."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return -Y / np.where(A == 0.0, EPS, A)
 
 
 def mse(A, Y):
@@ -130,28 +132,3 @@ def compute_loss(loss, activation, A, Y, Z):
 def loss_backward(loss, A, Y):
     """dA[L] = m · ∂J/∂A[L], per example.  A, Y: (n_y, m)."""
     return LOSSES[loss][1](A, Y)
-
-
-def _off_the_ends(A):
-    """A with entries of exactly 0 or 1, where 1/a or 1/(1 - a) is infinite, moved by EPS;
-    every other value as it is."""
-    A = np.where(A == 0.0, EPS, A)
-    return np.where(A == 1.0, 1.0 - EPS, A)
-
-
-# the output gradients a step record shows where training left dA[L] out (dZ[L] = A - Y):
-# the course's formulas on A, finite however large (-1/a at a = 5e-20 is -2e19, where
-# _unsaturated's a ≥ 1e-15 gave -1e15); only an a of exactly 0 or 1 moves by EPS
-RECORDED_BACKWARD = {
-    "binary_cross_entropy": lambda A, Y: _bce_backward(_off_the_ends(A), Y),
-    "categorical_cross_entropy": lambda A, Y: -Y / np.where(A == 0.0, EPS, A),
-    "mse": mse_backward,
-}
-
-
-def recorded_loss_backward(loss, A, Y):
-    """dA[L] of a step record whose training left it out (RECORDED_BACKWARD): as
-    loss_backward, but exact for outputs within EPS of 0 or 1.  A, Y: (n_y, m).  Where 1/a
-    overflows (a below 5.6e-309) it is ±inf, without a warning."""
-    with np.errstate(over="ignore", divide="ignore"):
-        return RECORDED_BACKWARD[loss](A, Y)

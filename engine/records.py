@@ -6,7 +6,7 @@ A run whose config names a bug (engine.mistakes) records the mistaken gradients 
 import numpy as np
 
 from engine.batches import example_column
-from engine.losses import recorded_loss_backward
+from engine.losses import loss_backward
 
 LAYER_FIELDS = ("A_prev", "W", "b", "Z", "A", "D", "dA", "dZ", "dW", "db", "update")
 BATCH_FIELDS = ("X", "Y")
@@ -22,7 +22,7 @@ def layer_dA(result, l, loss, grads=None):
     recomputed where training left it out (the fused output gradient of engine.fast_step)."""
     forward = result.forward
     dA = (result.backward.grads if grads is None else grads)[f"dA{l}"]
-    return recorded_loss_backward(loss, forward.AL, forward.Y) if dA is None else dA
+    return loss_backward(loss, forward.AL, forward.Y) if dA is None else dA
 
 
 def _grad_tensors(result, l, loss, grads, prefix=""):

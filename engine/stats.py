@@ -11,7 +11,7 @@ measured".
 
 import numpy as np
 
-from engine.losses import recorded_loss_backward
+from engine.losses import loss_backward
 
 # the parameters' norms (engine.parameter_stats)
 NORMS = ("W_norm", "dW_norm", "db_norm", "update_norm", "update_ratio")
@@ -123,9 +123,9 @@ def entries_moments(X, top=None):
 def output_dA_max_abs(loss, ALs, Y):
     """max |dA[L]| of T steps (T,) where training left dA[L] out (dZ[L] = A - Y): from
     their outputs ALs (T, n_y, m) and targets Y, (n_y, m) or (T, n_y, m), as a step
-    record computes it (engine.losses.recorded_loss_backward), for the T steps in a few
+    record computes it (engine.losses.loss_backward), for the T steps in a few
     calls."""
-    return max_abs(recorded_loss_backward(loss, ALs, Y), axis=(1, 2))
+    return max_abs(loss_backward(loss, ALs, Y), axis=(1, 2))
 
 
 class TensorReductions:

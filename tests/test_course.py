@@ -195,6 +195,31 @@ def test_L_model_backward_course_test_case():
                                               [0.01663708, -0.05670698]], atol=5e-9)
 
 
+def _course_code_backward(AL, Y, A_prev, Z):
+    """The course's own compute_cost and output-layer backward for one sigmoid layer, as
+    the exercise writes them (no guard at all)."""
+    m = Y.shape[1]
+    cost = -1 / m * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    s = 1 / (1 + np.exp(-Z))
+    dZ = dAL * s * (1 - s)
+    return cost, dZ @ A_prev.T / m, dAL
+
+
+def test_saturated_outputs_give_the_course_codes_numbers():
+    """Outputs within 1e-15 of 0 or 1 (not exactly): engine.course had moved them to 1e-15
+    first, which made dW 100 times too small at a = 1e-17 (dZ = dA · a(1 - a) no longer
+    cancels to a - y) and the cost 34.5 where it is 39.1."""
+    Z = np.array([[-39.1, 0.0, -36.8, 35.0, -50.0]])
+    AL, Y = 1 / (1 + np.exp(-Z)), np.array([[1.0, 1.0, 1.0, 0.0, 0.0]])
+    A_prev, W, b = np.linspace(-1, 1, 10).reshape(2, 5), np.ones((1, 2)), np.zeros((1, 1))
+    cost, dW, dAL = _course_code_backward(AL, Y, A_prev, Z)
+    assert float(course.compute_cost(AL, Y)) == pytest.approx(cost, rel=1e-14)
+    grads = course.L_model_backward(AL, Y, [((A_prev, W, b), Z)])
+    np.testing.assert_allclose(grads["dW1"], dW, rtol=1e-13)
+    assert abs(dAL[0, 0]) > 1e16  # the case in point: -1/a beyond the old guard's 1e15
+
+
 def test_sigmoid_and_relu_return_A_and_Z():
     Z = np.array([[-1.0, 0.0, 2.0]])
     for forward in (course.sigmoid, course.relu):

@@ -56,11 +56,12 @@ def pack_r1(raw: bytes) -> str:
     return "r1" + b64(deflate(raw))
 
 
-def pack_r2(raw: bytes) -> str:
-    """The r2 format as docs/api.md states it, written out independently."""
+def pack_r2(raw: bytes, prefix: str = "r2") -> str:
+    """The r2 format (or r3, a bug run's) as docs/api.md states it, written out
+    independently."""
     packed = deflate(raw)
-    digest = hashlib.blake2b(packed, digest_size=6, person=b"bpl-run-id-r2").digest()
-    return "r2" + b64(packed + digest)
+    digest = hashlib.blake2b(packed, digest_size=6, person=f"bpl-run-id-{prefix}".encode()).digest()
+    return prefix + b64(packed + digest)
 
 
 def one_character_edits(run_id: str):
@@ -223,12 +224,30 @@ def test_ids_without_a_bug_are_unchanged(run_id, raw):
 
 
 @pytest.mark.parametrize("bug", ["missing_1_over_m", "wrong_update_sign"])
-def test_a_bug_is_carried_by_the_id(bug):
+def test_a_bug_is_carried_by_an_r3_id(bug):
+    """Bug runs' numbers changed (their output gradient is the course's formula exactly):
+    their ids are r3, and an r3 id without a bug names no run."""
     config = normalize_config({"bug": bug})
     run_id = encode_run_id(config)
     assert decode_run_id(run_id) == config
-    assert run_id == pack_r2(canonical_json(config))
+    assert run_id == pack_r2(canonical_json(config), "r3")
     assert run_id != encode_run_id(normalize_config({}))
+    without = canonical_json(carried(normalize_config({})))
+    for forged in (pack_r2(without, "r3"), pack_r2(canonical_json(config), "r2")[:2] + run_id[2:]):
+        with pytest.raises(RunIdError):
+            decode_run_id(forged)
+
+
+def test_an_r2_link_of_a_bug_run_redirects_to_its_r3_id(client):
+    """So that an old link does not show the changed numbers under its old id."""
+    config = normalize_config({"dataset": "moons", "n_samples": 40, "hidden_layers": [3],
+                               "steps": 5, "bug": "missing_1_over_m"})
+    old, new = pack_r2(canonical_json(config)), encode_run_id(config)
+    assert decode_run_id(old) == config and new.startswith("r3")
+    moved = client.get(f"/api/runs/{old}/summary", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"/api/runs/{new}/summary"
+    assert client.get(f"/api/run-ids/{old}").json()["id"] == new
 
 
 def test_an_id_that_spells_out_a_null_bug_is_an_alias():
