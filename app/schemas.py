@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from app.config_limits import engine_limits
 from app.settings import Settings
-from engine.config import CHOICES, DEFAULT_CONFIG, LIMITS
+from engine.config import CHOICES, DEFAULT_CONFIG, LIMITS, normalize_config
 
 SERVER_BOUNDED = ("n_samples", "steps")  # maxima set by the settings (and hidden_layers)
 
@@ -263,12 +264,16 @@ NOT_FOUND = {**ADMISSION, 404: error("Run not found (an unknown or altered id)")
 
 
 def server_bounds(settings: Settings) -> dict:
-    """RunConfig's JSON Schema keywords that this server's settings set, by field."""
-    return {"n_samples": {"maximum": settings.max_samples},
-            "steps": {"maximum": settings.max_steps},
+    """RunConfig's JSON Schema keywords that this server's settings set, by field: the
+    maxima, and the defaults within them (engine.config fits a left-out field's default
+    to a narrower limit)."""
+    defaults = normalize_config({}, **engine_limits(settings))
+    return {"n_samples": {"maximum": settings.max_samples, "default": defaults["n_samples"]},
+            "steps": {"maximum": settings.max_steps, "default": defaults["steps"]},
             "hidden_layers": {"maxItems": settings.max_hidden_layers,
                               "items": {"type": "integer", "minimum": 1,
-                                        "maximum": settings.max_width}}}
+                                        "maximum": settings.max_width},
+                              "default": defaults["hidden_layers"]}}
 
 
 def with_server_bounds(document: dict, settings: Settings) -> dict:

@@ -217,6 +217,21 @@ def unread_as_defaults(config: dict) -> dict:
     return {**config, **unread}
 
 
+def _fit_left_out_defaults(cfg, raw, limits, max_layers, max_width):
+    """A field that raw leaves out takes its default, or a server's narrower limit where
+    the default is beyond it (400 samples where BPL_MAX_SAMPLES is 300; two hidden layers
+    of 8 where one of 4 is the most): an empty config, the page's first run, runs on any
+    server. A value that raw gives is checked as it is."""
+    for field, limit in limits.items():
+        default, limit = DEFAULT_CONFIG.get(field), Limit(*limit)
+        if raw.get(field) is None and default is not None and limit.high is not None \
+                and not limit.high_open and default > limit.high:
+            cfg[field] = limit.high
+    if raw.get("hidden_layers") is None:
+        cfg["hidden_layers"] = [min(width, max_width)
+                                for width in DEFAULT_CONFIG["hidden_layers"][:max_layers]]
+
+
 def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
     """The complete, checked config for a user's (possibly partial) dict."""
     if not isinstance(raw, dict):
@@ -234,6 +249,7 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
         _choice(field, cfg[field], CHOICES[field])
     if cfg["bug"] is not None:
         _choice("bug", cfg["bug"], CHOICES["bug"])
+    _fit_left_out_defaults(cfg, raw, limits, max_layers, max_width)
     for field in limits:
         if cfg.get(field) is not None and field != "batch_size":
             cfg[field] = _number(field, cfg[field], limits[field])

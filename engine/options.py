@@ -19,21 +19,22 @@ OPTIMIZER_HYPERPARAMETERS = {
 }
 
 
-def dataset_options(name):
+def dataset_options(name, limits):
     """A dataset's facts and the complete config a run of it gets by default, as the
-    engine normalizes it: the page reads its defaults here instead of re-deriving them.
-    With other hidden layers, each hidden layer takes `default_hidden_activation`.
-    Like the top-level default_config, it is not checked against a server's narrower
-    limits (a server of one hidden layer still serves its options)."""
-    return {**CATALOGUE[name].as_dict(), "default_config": normalize_config({"dataset": name}),
+    engine normalizes it within a server's limits (normalize_config's keywords): the page
+    reads its defaults here instead of re-deriving them. With other hidden layers, each
+    hidden layer takes `default_hidden_activation`."""
+    return {**CATALOGUE[name].as_dict(),
+            "default_config": normalize_config({"dataset": name}, **limits),
             "default_hidden_activation": HIDDEN_ACTIVATION}
 
 
 def options(max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
     """Everything a client needs to build the config form."""
     merged = {**LIMITS, **(limits or {})}
+    server = {"max_layers": max_layers, "max_width": max_width, "limits": limits}
     return {
-        "datasets": [dataset_options(name) for name in CATALOGUE],
+        "datasets": [dataset_options(name, server) for name in CATALOGUE],
         "activations": CHOICES["activations"],
         "output_only_activations": ["softmax"],
         "losses": CHOICES["loss"],
@@ -48,7 +49,7 @@ def options(max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
                ((f, Limit(*v)) for f, v in merged.items())},
             "hidden_layers": {"max_layers": max_layers, "min_width": 1, "max_width": max_width},
         },
-        "default_config": normalize_config({}),
+        "default_config": normalize_config({}, **server),
         "gradcheck_threshold": THRESHOLD,
         "histogram_edges": HISTOGRAM_EDGES[1:-1].tolist(),
     }

@@ -11,7 +11,7 @@ HIDDEN = [[], [4], [16, 8, 4]]
 
 @pytest.mark.parametrize("dataset", CHOICES["dataset"])
 def test_a_datasets_defaults_are_its_normalized_config(dataset):
-    served = dataset_options(dataset)
+    served = dataset_options(dataset, {})
     assert served["default_config"] == normalize_config({"dataset": dataset})
     # other hidden layers: each takes default_hidden_activation, the output keeps its own
     for hidden in HIDDEN:
@@ -20,11 +20,17 @@ def test_a_datasets_defaults_are_its_normalized_config(dataset):
                                            + served["default_config"]["activations"][-1:])
 
 
-def test_a_server_narrower_than_the_defaults_still_serves_them():
-    """Limits check a run's config, not the defaults the options show."""
-    narrow = options(max_layers=1, max_width=4)
+def test_a_server_narrower_than_the_defaults_serves_defaults_within_its_limits():
+    """The page's first run is the default config: on a server of one hidden layer of at
+    most 4 units, 100 steps and 300 samples, it had been refused (422)."""
+    server = {"max_layers": 1, "max_width": 4,
+              "limits": {"steps": ("int", 1, 100), "n_samples": ("int", 20, 300)}}
+    narrow = options(**server)
     assert [d["default_config"] for d in narrow["datasets"]] == [
-        normalize_config({"dataset": d}) for d in CHOICES["dataset"]]
+        normalize_config({"dataset": d}, **server) for d in CHOICES["dataset"]]
+    default = narrow["default_config"]
+    assert (default["hidden_layers"], default["steps"], default["n_samples"]) == ([4], 100, 300)
+    assert normalize_config(default, **server) == default  # a run the server takes
 
 
 @pytest.mark.parametrize("dataset", CHOICES["dataset"])
@@ -36,11 +42,16 @@ def test_the_served_options_carry_the_datasets_defaults(client, dataset):
     assert served["default_hidden_activation"] == HIDDEN_ACTIVATION
 
 
-def test_a_narrow_server_answers_its_options(make_client):
-    client = make_client(max_hidden_layers=1, max_width=4)
+def test_a_narrow_server_answers_its_options_and_runs_its_default(make_client):
+    client = make_client(max_hidden_layers=1, max_width=4, max_steps=50, max_samples=100)
     response = client.get("/api/options")
     assert response.status_code == 200, response.text
-    assert response.json()["datasets"][0]["default_config"]["hidden_layers"] == [8, 8]
+    default = response.json()["datasets"][0]["default_config"]
+    assert (default["hidden_layers"], default["steps"], default["n_samples"]) == ([4], 50, 100)
+    created = client.post("/api/runs", json={})
+    assert created.status_code == 201, created.text
+    assert created.json()["config"] == default
+    assert client.post("/api/runs", json={"steps": 51}).status_code == 422  # given: checked
 
 
 def test_an_int_fields_bounds_are_integers(client):

@@ -42,10 +42,11 @@ def test_with_server_bounds_writes_the_settings_into_run_config():
         "hidden_layers": {"type": "array"}, "seed": {"type": "integer"}}}}}}
     fields = with_server_bounds(document, settings)["components"]["schemas"]["RunConfig"][
         "properties"]
-    assert fields["steps"] == {"type": "integer", "minimum": 1, "maximum": 50}
-    assert fields["n_samples"]["maximum"] == 300
+    # the defaults within the bounds: 300 steps and 400 samples are beyond this server's
+    assert fields["steps"] == {"type": "integer", "minimum": 1, "maximum": 50, "default": 50}
+    assert (fields["n_samples"]["maximum"], fields["n_samples"]["default"]) == (300, 300)
     assert fields["hidden_layers"] == {"type": "array", "maxItems": 2, "items": {
-        "type": "integer", "minimum": 1, "maximum": 16}}
+        "type": "integer", "minimum": 1, "maximum": 16}, "default": [8, 8]}
     assert fields["seed"] == {"type": "integer"}  # not the server's to bound
     assert set(server_bounds(settings)) == {*SERVER_BOUNDED, "hidden_layers"}
 
