@@ -22,6 +22,7 @@ from engine.records import divergence_point, step_record
 from engine.series import Series
 from engine.step import StepRunner
 from engine.step_buffers import StepBuffers
+from engine.step_scores import StepScores
 
 INIT_STREAM = 1
 # the default histograms replay their steps once: evenly spread while that replays about
@@ -66,7 +67,8 @@ class Run:
         self.status, self.num_steps, self.diverged = "pending", 0, None
         self._checkpoints = Checkpoints(self._steps, self.interval,
                                         recent_steps(self._replay_nbytes()))
-        self._series = Series(config, self.layout, self.data, self._with_ones)
+        self._scores = StepScores(config, self.layout, self.data, self._with_ones)
+        self._series = Series(config, self.layout, self.data, self._scores)
         # steps summarized together, written into buffers while training
         self.chunk, self._buffers = self._series.chunk, None
         # the steps of an epoch, and the width of its last batch where it is narrower
@@ -185,8 +187,8 @@ class Run:
     def _score_last(self, t):
         """Score θ_t of the last recorded step on the whole sets, if the cadence did not
         (a run that stopped early)."""
-        if t >= 0 and not self._series.scores.evaluated(t):
-            self._series.scores.score_last(t, self._theta(t))
+        if t >= 0 and not self._scores.evaluated(t):
+            self._scores.score_last(t, self._theta(t))
 
     def _theta(self, t):
         """θ_t, replayed from the checkpoint before it."""
@@ -254,11 +256,11 @@ class Run:
     def unscored(self, steps):
         """The steps among these whose whole-set scores training did not take: scores()
         replays them, and only them."""
-        return [t for t in steps if not self._series.scores.measured(t)]
+        return [t for t in steps if not self._scores.measured(t)]
 
     def _scores_at(self, steps):
         ordered = sorted(set(steps))
-        pairs = [self._series.scores.whole_sets(t, self._theta) for t in ordered]
+        pairs = [self._scores.whole_sets(t, self._theta) for t in ordered]
         return {"steps": ordered, "train": [train for train, _ in pairs],
                 "test": [test for _, test in pairs]}
 

@@ -13,13 +13,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine import fast_step, parameter_stats, stats
+from engine import parameter_stats, stats
 from engine.batches import batch_size_at
 from engine.losses import FUSED
 from engine.mistakes import bug_active
 from engine.parameter_stats import StepVectors
 from engine.step_buffers import RowLayout
-from engine.step_scores import StepScores
 
 
 class Alone(NamedTuple):
@@ -53,10 +52,10 @@ def _own_vectors(result):
 
 
 class Series:
-    """The summaries of a run of a normalized config, its ParamLayout and Dataset.
-    with_ones: the Dataset's fast_step.ExamplesWithOnes, if the caller holds them."""
+    """The summaries of a run of a normalized config, its ParamLayout and Dataset, with
+    the run's StepScores (whose per-step numbers the summaries carry)."""
 
-    def __init__(self, cfg, layout, data, with_ones=None):
+    def __init__(self, cfg, layout, data, scores):
         self.cfg, self.layout, self.data, self.task = cfg, layout, data, data.info.task
         steps = cfg["steps"]
         self.cost, self.X_max_abs = np.full(steps, np.nan), np.full(steps, np.nan)
@@ -65,8 +64,7 @@ class Series:
         # max |X| of a batch, from each example's max |x| (m_train,)
         self._example_max_abs = np.abs(data.X_train).max(axis=0, initial=0.0)
         self._all_max_abs = self._example_max_abs.max(initial=0.0)
-        self.scores = StepScores(cfg, layout, data, fast_step.examples_with_ones(data)[1]
-                                 if with_ones is None else with_ones)
+        self.scores = scores
         # training leaves dA[L] out where dZ[L] = A - Y: its range comes from a chunk's
         # outputs and targets
         self.output_dA_left_out = (cfg["activations"][-1], cfg["loss"]) in FUSED

@@ -116,7 +116,7 @@ def test_queued_steps_are_named(hidden_layers, small):
     so that no θ-sized array waits for the chunk."""
     run = Run(normalize_config({**BASE, "hidden_layers": hidden_layers, "steps": 3,
                                 "optimizer": "adam"}))
-    series = Series(run.config, run.layout, run.data)
+    series = Series(run.config, run.layout, run.data, run._scores)
     queued = []
     run.train(on_step=lambda t, result: queued.append(series._enter(t, result)))
     assert [type(q) for q in queued] == [QueuedStep] * 3
