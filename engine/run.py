@@ -34,6 +34,24 @@ HISTOGRAM_SECONDS = 5.0
 SCORE_SNAPSHOTS = 50
 
 
+def _read_only_examples(data):
+    """The Dataset with the fast path's [X; 1] built once (data's X are views of them),
+    none of them writable: replays read the data and the checkpoints, and nobody may
+    change them in place."""
+    data, with_ones = fast_step.examples_with_ones(data)
+    for array in (*with_ones, data.X_train, data.Y_train, data.X_test, data.Y_test):
+        array.flags.writeable = False
+    return data, with_ones
+
+
+def _epoch_shape(m_train, m):
+    """The steps of an epoch of batches of m, and the width of its last batch where it is
+    narrower than the others (else None)."""
+    steps = steps_per_epoch(m_train, m)
+    last = m_train - (steps - 1) * m
+    return steps, None if last == m else last
+
+
 class Run:
     """Train a normalized config once; then serve summaries and step records."""
 
@@ -41,48 +59,42 @@ class Run:
         """config: a normalized config; data: a Dataset to use instead of the config's
         (benchmarks train on random arrays of the course's image size this way)."""
         self.config = config
-        data = data or load_dataset(config["dataset"], config["n_samples"], config["noise"],
-                                    config["test_fraction"], config["seed"])
-        # the fast path's [X; 1], built once; data's X are views of them
-        self.data, self._with_ones = fast_step.examples_with_ones(data)
-        # replays read the data and the checkpoints: nobody may change them in place
-        for array in (*self._with_ones, self.data.X_train, self.data.Y_train,
-                      self.data.X_test, self.data.Y_test):
-            array.flags.writeable = False
+        self.data, self._with_ones = _read_only_examples(data or load_dataset(
+            config["dataset"], config["n_samples"], config["noise"], config["test_fraction"],
+            config["seed"]))
         self.dims = [self.data.info.n_x, *config["hidden_layers"], self.data.info.n_y]
         self.L = len(self.dims) - 1
         self.layout = ParamLayout(self.dims)
         self._steps = StepRunner(config, self.data, self.layout, self._with_ones.train)
         rng = np.random.default_rng([config["seed"], INIT_STREAM])
         self.theta0 = self.layout.flatten(initialize_parameters(self.dims, config["init"], rng))
-        moments = 1 + len(MOMENTS[config["optimizer"]])
         # examples a step (a batch as big as the training set, such as a benchmark's own
         # smaller data under a config's batch size, is the whole set)
         self.m = batch_size_at(0, self.data.X_train.shape[1], config["batch_size"])
-        # what replaying a step costs: its training, not its evaluation
-        self.step_multiply_adds = work_estimate.train_multiply_adds(
-            self.dims, self.m, work_estimate.backward_passes(config))
-        self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
-                                            self.step_multiply_adds)
         self.status, self.num_steps, self.diverged = "pending", 0, None
-        self._checkpoints = Checkpoints(self._steps, self.interval,
-                                        recent_steps(self._replay_nbytes()))
+        self._plan_checkpoints()
         self._scores = StepScores(config, self.layout, self.data, self._with_ones)
         self._series = Series(config, self.layout, self.data, self._scores)
         # steps summarized together, written into buffers while training
         self.chunk, self._buffers = self._series.chunk, None
-        # the steps of an epoch, and the width of its last batch where it is narrower
-        # than the others (else None)
-        m_train = self.data.X_train.shape[1]
-        self._epoch_steps = steps_per_epoch(m_train, self.m)
-        last = m_train - (self._epoch_steps - 1) * self.m
-        self._narrow_width = None if last == self.m else last
+        self._epoch_steps, self._narrow_width = _epoch_shape(self.data.X_train.shape[1], self.m)
         self._lock = threading.Lock()
         self._histograms = self._spread_scores = None
         # the default scores have their own lock: the page asks for them with the
         # histograms, and need not wait for those replays
         self._scores_lock = threading.Lock()
         self._trained, self._when_trained = False, []  # callbacks waiting for the end
+
+    def _plan_checkpoints(self):
+        """What replaying a step costs (its training, not its evaluation), hence how many
+        steps apart the checkpoints are, and how many replayed steps are kept."""
+        config, moments = self.config, 1 + len(MOMENTS[self.config["optimizer"]])
+        self.step_multiply_adds = work_estimate.train_multiply_adds(
+            self.dims, self.m, work_estimate.backward_passes(config))
+        self.interval = checkpoint_interval(config["steps"], self.theta0.nbytes * moments,
+                                            self.step_multiply_adds)
+        self._checkpoints = Checkpoints(self._steps, self.interval,
+                                        recent_steps(self._replay_nbytes()))
 
     @property
     def progress(self):
