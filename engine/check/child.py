@@ -26,7 +26,8 @@ import signal
 import sys
 
 from engine import course
-from engine.check.course_functions import BY_NAME, FUNCTIONS, HELPERS, NAMES
+from engine.check.course_functions import BY_NAME, FUNCTIONS, NAMES
+from engine.check.dnn_utils import IMPORTED
 from engine.check.observe import exception_text, quiet
 from engine.check.outcomes import FunctionResult, learner_line, not_read, timed_out
 from engine.check.sandbox import CHANNEL_CLOSED
@@ -144,7 +145,7 @@ def load(pieces, folder: str, seconds: float, announce):
     # the helpers a learner does not define are the engine's own, as the course's `from
     # dnn_utils import ...` binds them (a dict of them, `{"relu": relu}`, finds them), and
     # are taken out again after: they are not the learner's
-    helpers = {name: getattr(course, name) for name in HELPERS}
+    helpers = dict(IMPORTED)
     namespace = {"__name__": "__main__", "__builtins__": builtins, **helpers}
     notes, broken, flags = [], {}, 0
     if folder not in sys.path:

@@ -13,13 +13,16 @@ import numpy as np
 from engine import course
 from engine.check.cases import Case
 from engine.check.compare import Difference, describe
-from engine.check.course_functions import BY_NAME, NAMES, layer_named, meaning, what
+from engine.check.course_functions import NAMES, layer_named, meaning, what
+from engine.check.dnn_utils import IMPORTED
 from engine.check.general_hints import error_hint, general_hint
 from engine.check.mistake_hints import recognise_error
 from engine.check.observe import exception_text, shortened
 
-# the code of each course function, to name the one an error was raised in
-COURSE_CODE = {getattr(course, name).__code__: name for name in NAMES}
+# the code of each course function, to name the one an error was raised in (dnn_utils'
+# helpers too, which a learner's code calls)
+COURSE_CODE = {**{getattr(course, name).__code__: name for name in NAMES},
+               **{f.__code__: name for name, f in IMPORTED.items()}}
 TIME_HINT = "An endless loop, or a wait? Check that every loop ends, and that nothing sleeps."
 
 
@@ -109,9 +112,10 @@ def course_callee(err: BaseException, filename: str) -> tuple[str, str] | None:
     name = COURSE_CODE.get(callee.tb_frame.f_code) if callee else None
     if name is None:
         return None
-    values = callee.tb_frame.f_locals
-    return name, ", ".join(describe_argument(a, values[a]) for a in BY_NAME[name].params
-                           if a in values)
+    code, values = callee.tb_frame.f_code, callee.tb_frame.f_locals
+    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return name, ", ".join(describe_argument(a, values[a]) for a in parameters
+                           if values.get(a) is not None)
 
 
 def learner_line(err: BaseException, filename: str) -> str:

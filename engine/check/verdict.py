@@ -6,6 +6,7 @@ own. The learner's namespace is never changed; the function is checked as a copy
 sees the reference's callees.
 """
 
+import functools
 import inspect
 import types
 
@@ -21,6 +22,7 @@ from engine.check.course_functions import (
     REFERENCE,
     CourseFunction,
 )
+from engine.check.dnn_utils import IMPORTED
 from engine.check.general_hints import out_of_order, shared_default
 from engine.check.mistake_hints import recognise
 from engine.check.observe import difference, observe
@@ -43,11 +45,16 @@ def learner_functions(namespace) -> dict:
             and (module is None or value.__module__ == module)}
 
 
+# what a learner's code calls by each course function's name: the reference's, the helpers
+# as the course's dnn_utils gives them
+CALLEES = {name: IMPORTED.get(name, getattr(course, name)) for name in NAMES}
+
+
 def alone(function, name: str):
     """A copy of function that calls the reference's course functions (itself aside), and
     so do the learner's functions it holds in its closure: a decorator's wrapper calls the
     function it wraps from there (a wrapper from the learner's own module too)."""
-    callees = {n: getattr(course, n) for n in NAMES if n != name}
+    callees = {n: CALLEES[n] for n in NAMES if n != name}
     return _with_callees(function, callees, {}, {})
 
 
@@ -59,7 +66,7 @@ def _with_callees(function, callees, copies, namespaces):
         return copies[id(function)]
     own = function.__globals__
     if id(own) not in namespaces:
-        namespaces[id(own)] = {**own, **callees}
+        namespaces[id(own)] = _swapped_globals(own, callees)
     closure = function.__closure__ or ()
     cells = tuple(types.CellType() if _learners(cell, function) else cell for cell in closure)
     copy = copies[id(function)] = types.FunctionType(
@@ -70,6 +77,38 @@ def _with_callees(function, callees, copies, namespaces):
         if new is not old:  # filled once the copy is known: a function may hold itself
             new.cell_contents = _with_callees(old.cell_contents, callees, copies, namespaces)
     return copy
+
+
+# a dispatch table longer than this is no dispatch table: it is not searched
+TABLE_ITEMS = 64
+
+
+def _swapped_globals(own, callees):
+    """A copy of a module's globals with callees over them, and over the learner's own
+    course functions where a small top-level dict, list or tuple holds them (`FORWARD =
+    {"relu": relu}`) or a functools.partial wraps them (`hidden = partial(
+    linear_activation_forward, activation="relu")`): a function that calls through
+    those calls the reference too."""
+    theirs = {id(own[name]): callee for name, callee in callees.items()
+              if isinstance(own.get(name), types.FunctionType)}
+
+    def swap(item):
+        if isinstance(item, functools.partial):
+            func = swap(item.func)
+            return item if func is item.func else functools.partial(func, *item.args,
+                                                                     **item.keywords)
+        return theirs.get(id(item), item)
+
+    def swapped(value):
+        if type(value) in (dict, list, tuple) and len(value) <= TABLE_ITEMS:
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            new = {key: swap(item) for key, item in items}
+            if any(new[key] is not item for key, item in items):
+                return new if isinstance(value, dict) else type(value)(new.values())
+            return value
+        return swap(value)
+
+    return {**{name: swapped(value) for name, value in own.items()}, **callees}
 
 
 def _learners(cell, function) -> bool:
