@@ -131,3 +131,35 @@ def test_an_alias_of_what_a_skipped_call_made_cannot_be_read(tail, broken):
         why, hint = unreadable[broken[0]]
         assert why.startswith("`relu = model.relu` reads `model`, which line 9 of")
         assert hint.startswith("Write `def relu(...)`")
+
+
+DEF = "def relu(Z):\n    return np.maximum(0, Z), Z\n"
+
+
+@pytest.mark.parametrize("line", [
+    "%matplotlib inline", "!pip install h5py", "x = %pwd", "files = !ls", "np.random.randn?",
+    "np.random.randn??", "?np.random.randn", "np.*rand*?", "   %time relu(1)",
+])
+def test_ipythons_own_lines_are_left_out(line):
+    """A cell that runs in Jupyter is read: these lines had made its functions errors."""
+    pieces = pieces_of(f"import numpy as np\n{line}\n{DEF}")
+    assert [(p.kind, p.name) for p in pieces] == [("import", "import numpy as np"),
+                                                  ("def", "relu")]
+    assert pieces[1].code.startswith("\n\ndef relu")  # still on line 3
+
+
+def test_a_percent_that_continues_an_expression_is_python():
+    """A cell with a magic blanked only the lines the parser stopped at: black writes a
+    long `"..." % (i, cost)` with the % starting the next line."""
+    source = ("%matplotlib inline\nimport numpy as np\n\ndef report(i, cost):\n"
+              "    return (\"Cost after iteration %i: %f\"\n        % (i, cost))\n")
+    namespace = {}
+    for piece in pieces_of(source):
+        exec(compile(piece.code, "mine.py", "exec"), namespace)
+    assert namespace["report"](3, 0.5) == "Cost after iteration 3: 0.500000"
+
+
+def test_a_line_that_is_not_ipythons_keeps_the_parsers_error():
+    with pytest.raises(SyntaxError) as raised:
+        pieces_of("%matplotlib inline\ndef relu(Z)\n    return Z, Z\n")
+    assert raised.value.lineno == 2

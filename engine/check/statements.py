@@ -14,6 +14,7 @@ to parse.
 """
 
 import ast
+import re
 from typing import NamedTuple
 
 from engine.check.course_functions import HELPERS, NAMES
@@ -28,6 +29,11 @@ from engine.check.safe_assignments import (
     target_names,
 )
 
+# IPython's own lines: a %magic or !shell command (`x = %pwd`, `files = !ls` too), and help
+# (`?obj`, `obj?`, `obj??`, `np.*rand*?`)
+IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.\[\], ]+=\s*[%!])|.*\?\s*$")
+# lines blanked one parse at a time at most: a cell of more is read without them all
+MAX_IPYTHON_LINES = 100
 # cell magics whose body is Python; the body of any other (%%bash, %%html) is not
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 
@@ -41,23 +47,37 @@ class Piece(NamedTuple):
 
 
 def parse(source: str, filename: str) -> ast.Module:
-    """The source's syntax tree, with IPython's lines left out if it needs that to parse."""
+    """The source's syntax tree; where it does not parse, without IPython's own syntax:
+    a %%cell magic's whole cell unless its body is Python (%%time), then each line that
+    the parser stops at and that is IPython's (IPYTHON_LINE), blanked so that line
+    numbers stay. Only such lines go: a `% (i, cost)` that continues an expression is
+    Python, and a line that is not IPython's raises the parser's own error."""
     try:
         return ast.parse(source, filename)
     except SyntaxError:
-        return ast.parse(without_ipython(source), filename)
+        pass
+    lines = without_cell_magic(source).split("\n")
+    for _ in range(MAX_IPYTHON_LINES):
+        try:
+            return ast.parse("\n".join(lines), filename)
+        except SyntaxError as err:
+            at = (err.lineno or 0) - 1
+            if not (0 <= at < len(lines) and IPYTHON_LINE.match(lines[at])):
+                raise
+            lines[at] = ""
+    return ast.parse("\n".join("" if IPYTHON_LINE.match(line) else line for line in lines),
+                     filename)
 
 
-def without_ipython(source: str) -> str:
-    """%magic and !shell lines blanked (line numbers stay), and a %%cell magic's whole
-    cell unless its body is Python (%%time)."""
-    lines = source.split("\n")
-    first = lines[0].strip()
-    if first.startswith("%%"):
-        if first[2:].split(" ")[0] not in PYTHON_CELL_MAGICS:
-            return ""
-        lines[0] = ""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+def without_cell_magic(source: str) -> str:
+    """The source without a %%cell magic: its whole cell unless its body is Python
+    (%%time), whose magic line is blanked."""
+    first = source.split("\n", 1)[0].strip()
+    if not first.startswith("%%"):
+        return source
+    if first[2:].split(" ")[0] not in PYTHON_CELL_MAGICS:
+        return ""
+    return "\n" + source.split("\n", 1)[1] if "\n" in source else ""
 
 
 def _plain_names(targets) -> list[str]:
