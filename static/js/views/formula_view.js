@@ -268,12 +268,32 @@ async function exactNumbers(frame, clicked) {
   return {T, next: l < run.L ? layerOf(clickedColumn, 1) : null};
 }
 
+const CLOSE = '<button type="button" class="formula-close" aria-label="close the formula">×</button>';
+
+// the box says why it has no formula: the server did not answer, say (as the other views do)
+function showFailure(err) {
+  container.innerHTML = CLOSE;
+  const said = document.createElement("p");
+  said.className = "formula-where";
+  said.textContent = `This formula's numbers could not be read: ${err.message}`;
+  container.append(said);
+  container.hidden = false;
+  place();
+}
+
 async function show(frame) {
   const {t, layer: l} = frame, clicked = cell;
-  const {T, next} = await exactNumbers(frame, clicked);
+  let numbers;
+  try {
+    numbers = await exactNumbers(frame, clicked);
+  } catch (err) {
+    if (cell === clicked && last === frame) showFailure(err);
+    return;
+  }
   if (cell !== clicked || last !== frame) return;  // another entry or step came meanwhile
+  const {T, next} = numbers;
   const lines = [...formula(frame, T, next, clicked), ...truthLine(T, clicked)];
-  container.innerHTML = '<button type="button" class="formula-close" aria-label="close the formula">×</button>' +
+  container.innerHTML = CLOSE +
     `<p class="formula-where">iteration ${t}, layer ${l}: ${clicked.name} at row ${clicked.row}, column ${clicked.col}` +
     `${updated(frame, clicked.name) ? " after the update" : ""} = ` +
     `<b>${f(exactValue(frame, T, clicked), 10)}</b> (exact)</p>` +
