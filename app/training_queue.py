@@ -4,8 +4,9 @@ A fixed number of threads (settings.train_threads) trains every run of the proce
 nothing else trains. Small runs (by engine.work_estimate.run_flops) take the fast lane: they go
 first, and a thread that trains a heavy run trains the waiting small ones between two of its
 steps. A student's small run so finishes in a fraction of a second however many heavy runs
-train or wait, without a thread beyond the cap. Among heavy runs, the next is one of the
-client with the fewest runs training, the oldest first. While the process answers
+train or wait, without a thread beyond the cap. Addresses take turns in each lane, and
+among heavy runs the next is one of the address, then the client, with the fewest runs
+training. While the process answers
 requests, heavy runs pace their steps to a share of a core (app.bulk_share).
 
 No library fits this: executors and task queues have no notion of a run that yields to
@@ -39,6 +40,20 @@ class Job:
         self.asked = self.requested = time.monotonic()
         self.cancelled, self.seq = False, 0
         self.cpu_at = 0.0  # the training thread's CPU time (time.thread_time) at its last step
+
+
+def _address(job: Job) -> str | None:
+    return job.client and job.client.address
+
+
+def _turns(jobs: list[Job]) -> dict[Job, int]:
+    """Each job's turn among its address's: 0 for the oldest of each address, 1 for the
+    next, and so on."""
+    seen, rank = Counter(), {}
+    for job in sorted(jobs, key=lambda j: j.seq):
+        rank[job] = seen[_address(job)]
+        seen[_address(job)] += 1
+    return rank
 
 
 class TrainingQueue:
@@ -133,10 +148,17 @@ class TrainingQueue:
 
     def _in_turn(self) -> list[Job]:
         """The waiting jobs in the order they will train: fast ones first, then heavy ones
-        of the clients with the fewest runs training, each lane oldest first."""
-        busy = Counter(j.client and j.client.key for j in self._training)
-        return sorted(self._waiting, key=lambda j: (0, 0, j.seq) if j.fast else
-                      (1, busy[j.client and j.client.key], j.seq))
+        of the addresses with the fewest runs training, and within an address of the
+        clients with the fewest. In each lane addresses take turns (an address's k-th
+        waiting job after every address's (k-1)-th), then the oldest first: a client token
+        costs nothing to make, so one address that makes one a request cannot put its
+        runs before another's."""
+        rank = _turns(self._waiting)
+        busy = Counter(_address(j) for j in self._training)
+        busy_client = Counter(j.client and j.client.key for j in self._training)
+        return sorted(self._waiting, key=lambda j: (0, 0, 0, rank[j], j.seq) if j.fast else
+                      (1, busy[_address(j)], busy_client[j.client and j.client.key], rank[j],
+                       j.seq))
 
     def _cancel(self, job: Job) -> bool:
         """Cancel a job: True if it was waiting (it leaves now), else it stops at its next
@@ -174,7 +196,9 @@ class TrainingQueue:
         training; None if there is none, or none whose memory fits beside the heavy runs
         training (_fits). Asked after every step of a heavy run: cheap."""
         if fast_only:
-            job = min((j for j in self._waiting if j.fast), key=lambda j: j.seq, default=None)
+            fast = [j for j in self._waiting if j.fast]
+            rank = _turns(fast)
+            job = min(fast, key=lambda j: (rank[j], j.seq), default=None)
         else:
             job = next((j for j in self._in_turn() if j.fast or self._fits(j)), None)
         if job is None:

@@ -110,6 +110,30 @@ def test_waiting_runs_fast_ones_first_then_heavy_ones_by_client(make_queue):
     fast.release.set()
 
 
+@pytest.mark.parametrize("flops", [LIGHT, HEAVY], ids=["fast lane", "heavy lane"])
+def test_an_address_that_makes_a_client_a_request_takes_turns_with_the_others(make_queue,
+                                                                              flops):
+    """A client token costs nothing to make: a script at one address that sent each
+    request with a new one put 64 runs before a learner's at another address (who waited
+    31 to 47 s for the default run, 121 s for digits)."""
+    queue = make_queue(threads=1)
+    busy = Held(LIGHT)
+    submit(queue, busy, client("flood0", "10.6.6.6"))
+    wait_for(lambda: busy.status == "running")
+    flood = [Held(flops) for _ in range(10)]
+    for n, run in enumerate(flood):
+        submit(queue, run, client(f"flood{n + 1}", "10.6.6.6"))
+    learner = Held(flops)
+    submit(queue, learner, client("learner", "10.0.0.2"))
+    # the learner's address has nothing training or waiting: its run is next, or next but
+    # the flood's oldest in the fast lane, which goes by turns alone
+    assert queue.position(learner) == (1 if flops == LIGHT else 0)
+    expected = [0, *range(2, 11)] if flops == LIGHT else list(range(1, 11))
+    assert [queue.position(r) for r in flood] == expected  # in their own order
+    for run in [busy, *flood, learner]:
+        run.release.set()
+
+
 def test_no_more_threads_train_than_the_cap(make_queue):
     queue, finished = make_queue(threads=2), []
     runs = [Held(quick=True, finished=finished) for _ in range(10)]
