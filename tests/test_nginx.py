@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
 from app.admission import COOKIE, TOKEN
 from tests.server_processes import free_port
@@ -94,9 +95,18 @@ def test_round_robin_over_the_app_service():
     upstream = upstreams["backprop_lens"]
     assert [args[0] for args in arguments(upstream, "server")] == [f"app:{PORT}"]
     # round robin: no hash, ip_hash, least_conn or sticky
-    assert {entry[0] for entry in upstream} <= {"server", "keepalive", "zone"}
+    assert {entry[0] for entry in upstream} <= {"server", "keepalive", "keepalive_timeout",
+                                                 "zone"}
     passes = {args[0] for body in LOCATIONS.values() for args in arguments(body, "proxy_pass")}
     assert passes == {"http://backprop_lens"}
+
+
+def test_nginx_closes_an_idle_app_connection_before_the_app_does():
+    """Else a request sent just as uvicorn closes it is reset, and a POST, which nginx never
+    replays, answers 502 (2 of 40 did)."""
+    upstream = next(children for _, args, children in find(HTTP, "upstream"))
+    [[timeout]] = arguments(upstream, "keepalive_timeout")
+    assert timeout.endswith("s") and float(timeout[:-1]) < uvicorn.Config("x").timeout_keep_alive
 
 
 def test_events_stream_unbuffered_and_json_is_left_to_the_app():
