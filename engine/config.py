@@ -155,8 +155,9 @@ def _activations(value, L, info):
     if value is None:
         return [HIDDEN_ACTIVATION] * (L - 1) + [info.output_activation]
     if not isinstance(value, list) or len(value) != L:
+        got = f"a list of {len(value)}" if isinstance(value, list) else shown(value)[:60]
         raise ConfigError("activations", f"give one activation per layer, output included: "
-                          f"{L} for {L - 1} hidden layers, got {value!r}")
+                          f"{L} for {L - 1} hidden layers, got {got}")
     names = [_choice("activations", a, list(ACTIVATIONS)) for a in value]
     if any(a in OUTPUT_ONLY for a in names[:-1]):
         raise ConfigError("activations", "softmax is for the output layer only")

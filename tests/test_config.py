@@ -352,3 +352,10 @@ def test_limits_match_the_contract():
     assert CHOICES["loss"] == ["binary_cross_entropy", "categorical_cross_entropy", "mse"]
     assert CHOICES["init"] == ["course", "he", "xavier", "zeros", "uniform"]
     assert CHOICES["optimizer"] == ["gd", "momentum", "rmsprop", "adam"]
+
+
+def test_activations_of_the_wrong_length_are_counted_not_quoted():
+    """A list of thousands of names had been quoted whole: 70 KB of detail for a 65 KB body."""
+    with pytest.raises(ConfigError) as refused:
+        normalize_config({"hidden_layers": [4], "activations": ["relu"] * 5000})
+    assert str(refused.value).endswith("2 for 1 hidden layers, got a list of 5000")
