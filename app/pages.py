@@ -8,6 +8,7 @@ are fixed; no part of a request picks a file outside them.
 import gzip
 import hashlib
 import re
+import threading
 from functools import cache
 from importlib import resources
 from typing import NamedTuple
@@ -41,14 +42,24 @@ class Encoded(NamedTuple):
     encoding: str | None
 
 
-@cache
+# one first read at a time: 30 learners opening the page of a fresh process had made 30
+# compressions of 4.8 MB at once (first loads took 14-17 s)
+_PLOTLY_READ = threading.Lock()
+
+
 def plotly_js(encoding: str | None = None) -> Encoded:
     """The minified Plotly.js bundle of the python `plotly` package, read (and gzipped,
     4.8 MB to 1.5 MB) once per process rather than per request."""
+    with _PLOTLY_READ:
+        return _plotly_js(encoding)
+
+
+@cache
+def _plotly_js(encoding: str | None) -> Encoded:
     if encoding is None:
         raw = PLOTLY_JS.read_bytes()
         return Encoded(raw, f'"{hashlib.sha256(raw).hexdigest()[:32]}"', None)
-    plain = plotly_js(None)
+    plain = _plotly_js(None)
     # mtime=0: every process sends the same bytes under the same ETag
     body = gzip.compress(plain.body, compresslevel=9, mtime=0)
     return Encoded(body, f'{plain.etag[:-1]}-gzip"', "gzip")
