@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        level=settings.gzip_level)
     app.add_middleware(SlicedBody, slice_bytes=SLICE_BYTES, budget_bytes=settings.sending_bytes,
                        stall_seconds=settings.send_stall_seconds)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, seconds=settings.body_seconds)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(ClientCookie)  # the page's anonymous client token (app.admission)
     app.add_middleware(HeadAsGet)  # inside the log: it logs HEAD as HEAD

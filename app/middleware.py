@@ -5,6 +5,7 @@ import gzip
 import logging
 import time
 
+import anyio
 import orjson
 
 from app.settings import Settings
@@ -104,11 +105,12 @@ async def send_detail(send, status: int, detail: str, headers=()):
 
 
 class BodyLimit:
-    """413 for a request body over max_bytes, whether Content-Length says so or not."""
+    """413 for a request body over max_bytes, whether Content-Length says so or not; 408
+    for one that has not arrived within seconds."""
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, seconds: float = 30.0):
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes, self.seconds = max_bytes, seconds
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -118,15 +120,19 @@ class BodyLimit:
             return await self._too_large(send)
         # read the whole (small) body first, so a chunked upload cannot exceed the limit
         chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.max_bytes:
-                return await self._too_large(send)
+        with anyio.move_on_after(self.seconds):
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                more = message.get("more_body", False)
+                if size > self.max_bytes:
+                    return await self._too_large(send)
+        if more:
+            return await send_detail(send, 408, f"body: not received within this server's "
+                                                f"{self.seconds:g} s", [(b"connection", b"close")])
         replayed = False
 
         async def replay():

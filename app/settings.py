@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     compute_budget: float = Field(4.0e12, gt=0)
 
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # a request body must arrive within this: a client that sends it slowly held 64 KiB and a
+    # connection for as long as it liked (3,000 stalled ones took 185 MB)
+    body_seconds: float = Field(30.0, gt=0, le=3600)
     # a tensor above this many cells is block-averaged and labelled "downsampled_from";
     # 2**18 keeps every tensor of a run inside the ranges (at most 128 x 2000) at full size
     max_tensor_cells: int = Field(2**18, ge=1)
