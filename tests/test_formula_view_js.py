@@ -22,6 +22,8 @@ pytestmark = needs_node
     # ...and if each of those has a factor 0, the value comes from the others: said so
     ([[[0, 2], [3, 0]], 320], "(0)(2) + (3)(0) + … (318 more terms; the sum comes from "
      "those: the 2 terms shown are 0)"),
+    # ...unless the sum is exactly 0 (a ReLU unit dead on the whole batch): from no others
+    ([[[0, 2], [3, 0]], 320, True], "(0)(2) + (3)(0) + … (318 more terms)"),
 ])
 def test_terms_with_a_factor_0_are_counted_not_shown(args, text):
     assert call_js("views/formula_view.js", [["termsOf", *args]]) == [text]

@@ -18,10 +18,15 @@ const OWN_KEYS = {SELECT: new Set(["ArrowUp", "ArrowDown", " "])};
 const ownsKey = (target, key) => Boolean(target && OWN_KEYS[target.tagName] && OWN_KEYS[target.tagName].has(key));
 
 export function createControls(store, actions) {
-  const limits = {steps: 1, L: 1};
+  // known: a run's info has come (setRun). before it, a run that trains has no steps to
+  // go to: a step or phase control keeps the state a link asked for, rather than clamp it
+  // to a run of one step (a click had moved a shared link's iteration 20 · backward 2 to
+  // iteration 0 · update)
+  const limits = {steps: 1, L: 1, known: false};
   const clampStep = (t) => Math.max(0, Math.min(limits.steps - 1, t));
-  const goStep = (t) => store.set({iteration: clampStep(t)});
+  const goStep = (t) => { if (limits.known) store.set({iteration: clampStep(t)}); };
   const walkPhase = (delta) => {
+    if (!limits.known) return;
     const s = store.get(), k = phaseIndex(s.phase, limits.L);
     const {iteration, phase} = phaseStep(s.iteration, k, delta, limits.L, limits.steps);
     store.set({iteration, phase: phaseKey(phase), ...(phase.l ? {layer: phase.l} : {})});
@@ -33,7 +38,7 @@ export function createControls(store, actions) {
   $("jump").addEventListener("change", (e) => {
     // an emptied box goes nowhere: it shows the iteration again
     const typed = e.target.value.trim();
-    const t = typed === "" ? store.get().iteration : clampStep(Math.trunc(Number(typed)) || 0);
+    const t = typed === "" || !limits.known ? store.get().iteration : clampStep(Math.trunc(Number(typed)) || 0);
     e.target.value = String(t);
     goStep(t);
   });
@@ -68,6 +73,7 @@ export function createControls(store, actions) {
     setRun(run) {
       limits.steps = run.num_steps;
       limits.L = run.L;
+      limits.known = true;
       $("step-slider").max = String(run.num_steps - 1);
       $("jump").max = String(run.num_steps - 1);
       $("layer-select").replaceChildren(...[...Array(run.L).keys()].map((k) =>
@@ -130,13 +136,20 @@ function drawStrip(L) {
   }));
 }
 
+// the phase a state names ("backward-2"), before a run's info says how many layers it has
+function namedPhase(key) {
+  const [kind, l] = key.split("-");
+  return {kind, l: l === undefined ? null : Number(l)};
+}
+
 function sync(state, limits) {
   const t = state.iteration;
   $("step-slider").value = String(t);
-  $("step-label").textContent = `iteration ${t} of ${limits.steps - 1}`;
+  $("step-label").textContent = limits.known ? `iteration ${t} of ${limits.steps - 1}`
+    : `iteration ${t} (the run is not ready yet)`;
   if (document.activeElement !== $("jump")) $("jump").value = String(t);
   const phases = phaseList(limits.L), k = phaseIndex(state.phase, limits.L), p = phases[k];
-  $("phase-label").textContent = phaseLabel(p);
+  $("phase-label").textContent = phaseLabel(limits.known ? p : namedPhase(state.phase));
   for (const li of $("phase-strip").children) {
     const current = li.firstChild.dataset.phase === phaseKey(p);
     li.classList.toggle("current", current);

@@ -206,13 +206,19 @@ async function loadRun(page, {keepAlert = false} = {}) {
   page.store.urlShows(page.session ? shownRun(page) : null);
   let opened;
   try {
-    opened = await openSession(page.options, {config: s.config, runId: s.runId}, page.progress,
-      (session) => { if (session === page.session) redraw(page); }, wanted);
+    opened = await openSession(page.options, {config: s.config, runId: s.runId}, {
+      onProgress: page.progress, wanted,
+      onHistograms: (session) => { if (session === page.session) redraw(page); },
+      // the form shows the run that trains, not the page's defaults, while it trains: a
+      // Train pressed meanwhile had sent those and dropped the run a link named
+      onCreated: (info) => page.fillForm(info.config)});
   } catch (err) {
     // a load that another config (a later submit, Back) replaced meanwhile is dropped
     if (!wanted()) return;
     endLoad(page);
-    showAlert(s.runId ? runIdText(err, s.runId) : errorText(err), "error", {reveal: true});
+    // a refused link's config says which run shows instead, as a refused run id does
+    const instead = page.session ? "The run on screen stays." : "Showing the default run instead.";
+    showAlert(s.runId ? runIdText(err, s.runId) : `${errorText(err)} ${instead}`, "error", {reveal: true});
     markInvalid(err);
     // keep showing the last good run (or the default one) under the alert, at its view; a
     // run id that failed (a link cut short) has the default config, but is not it

@@ -160,8 +160,11 @@ function wireForm(form, options, inputs, activationBox, onSubmit) {
     const now = currentActivations(), count = layerCount();
     if (count === now.length) return;
     const focused = [...activationBox.children].indexOf(document.activeElement);
+    // none yet (no run filled the form): the dataset's own output, not relu's
+    const output = now.length ? now[now.length - 1]
+      : datasetNamed(inputs.dataset.value).default_config.activations.at(-1);
     activationSelects(activationBox, options, count, [...Array(count).keys()].map((k) =>
-      (k === count - 1 ? now[now.length - 1] : k < now.length - 1 ? now[k] : "relu")));
+      (k === count - 1 ? output : k < now.length - 1 ? now[k] : "relu")));
     if (focused >= 0) activationBox.children[Math.min(focused, count - 1)].focus();
   };
   inputs.hidden_layers.addEventListener("change", () => setTimeout(relayoutActivations));

@@ -97,12 +97,15 @@ export async function openRunById(options, runId, onProgress) {
 // config. histograms and scores (θ on the whole sets at evenly spread steps) replay a few
 // dozen steps on the server, so they arrive later: until then the distributions view
 // draws the summary's statistics and the loss view training's scores, then onHistograms()
-// redraws. wanted(): whether the page still wants this run (waitUntilTrained)
-export async function openSession(options, source, onProgress, onHistograms, wanted) {
+// redraws. onCreated(info): the run's info as soon as the server has it, its normalized
+// config too, before it has trained. wanted(): whether the page still wants this run
+// (waitUntilTrained)
+export async function openSession(options, source, {onProgress, onHistograms, onCreated, wanted}) {
   const onBusy = (seconds) => onProgress(0, null, seconds);
   let info = source.runId && !Object.keys(source.config).length
     ? await api.openRun(source.runId, onBusy)
     : await api.createRun(source.config, onBusy);
+  if (wanted()) onCreated(info);
   info = await waitUntilTrained(info, onProgress, wanted);
   const run = describe(options, info);
   const session = {options, run, summary: await api.summary(run.id, run.num_steps),

@@ -248,6 +248,7 @@ def test_bad_config_in_the_url_names_the_field(page, server):
     alert = page.get_by_test_id("alert")
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("learning_rate")
+    expect(alert).to_contain_text("Showing the default run instead.")  # not the link's
     expect(page.locator("#run-summary")).to_contain_text("α = 0.5")  # the default run stays
 
 

@@ -121,17 +121,21 @@ function drawBar(slot, range) {
 }
 
 // what a heatmap drawn near white holds: its largest |value|, or where that is 0 (from the
-// cells' own: no statistic served), zeroWords
+// cells' own: no statistic served), zeroWords; of its finite cells where some are not (a
+// diverged tensor's grey rest is not near white)
 function faintWords(tensor, own) {
-  return own > 0 ? `near white: max |x| ${formatNumber(own, 2)}` : zeroWords(tensor);
+  return own > 0 ? `${allFinite(tensor) ? "near white" : "finite"}: max |x| ${formatNumber(own, 2)}`
+    : zeroWords(tensor);
 }
+
+const allFinite = (tensor) => (tensor ? tensor.data : []).every((row) => row.every((v) => Number.isFinite(v)));
 
 // what a tensor whose largest |value| is 0 holds: zeros, or no finite value at all (grey);
 // a diverged tensor's few finite cells are "finite: all 0", not the grey rest
 function zeroWords(tensor) {
   const rows = tensor ? tensor.data : [];
   if (!rows.some((row) => row.some((v) => Number.isFinite(v)))) return "no finite value";
-  return rows.every((row) => row.every((v) => Number.isFinite(v))) ? "all 0" : "finite: all 0";
+  return allFinite(tensor) ? "all 0" : "finite: all 0";
 }
 
 function cursorBox(slot) {

@@ -30,8 +30,9 @@ const COLUMN_FIELDS = ["Y", ...BATCH_AXIS];
 const PARAMS_READ = {Z: ["W", "b"], dA: ["W"], dW: ["W", "dW"], db: ["db"], W: ["W", "update"], b: ["b", "update"]};
 
 // "(w)(a) + (w)(a) + … (5 more terms)": the terms of a sum of `total` terms, each a served
-// number. the sum itself is not taken here: each formula ends with the engine's value
-export function termsOf(pairs, total = pairs.length) {
+// number. the sum itself is not taken here: each formula ends with the engine's value.
+// zeroSum: the engine's sum is exactly 0 (then it comes from no terms in particular)
+export function termsOf(pairs, total = pairs.length, zeroSum = false) {
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
   // where every term is at hand, those with a factor exactly 0 (a ReLU's off units) add
   // nothing: the terms shown are the others, and the zeros are counted (no product taken)
@@ -41,7 +42,7 @@ export function termsOf(pairs, total = pairs.length) {
   const shown = kept.slice(0, SHOWN_TERMS).map(([p, q]) => `(${f(p)})(${f(q)})`).join(" + ");
   const more = total - zeros - Math.min(SHOWN_TERMS, kept.length);
   // only the first terms at hand, each with a factor 0: the sum is the others'
-  const shownZero = more > 0 && !zeros && pairs.every(([p, q]) => p === 0 || q === 0);
+  const shownZero = more > 0 && !zeros && !zeroSum && pairs.every(([p, q]) => p === 0 || q === 0);
   const notes = [more > 0 ? `${plural(more, "more term")}` : "",
     zeros ? `${plural(zeros, "term")} with a factor 0 left out` : "",
     shownZero ? `the sum comes from those: the ${plural(pairs.length, "term")} shown ${pairs.length === 1 ? "is" : "are"} 0` : ""]
@@ -145,7 +146,8 @@ function dzFormula(T, l, i, j, frame) {
 function dwFormula(T, l, i, k, frame) {
   const {m} = T, bug = activeBug(frame.run), noM = bug === "missing_1_over_m";
   const l2 = bug === "l2_gradient_missing" ? 0 : frame.run.config.l2;
-  const terms = termsOf(T.first.map((c) => [at(c.dZ, i), at(c.A_prev, k)]), m);
+  const terms = termsOf(T.first.map((c) => [at(c.dZ, i), at(c.A_prev, k)]), m,
+    !l2 && T.dW.data[i][k] === 0);
   const reg = l2 ? ` + (λ/m) W[${l}]${sub(i, k)}` : "";
   const named = noM || bug === "l2_gradient_missing" ? [mistakeLine(bug)] : [];
   return [`dW[${l}]${sub(i, k)} = ${noM ? "" : "(1/m) "}Σ<sub>j</sub> dZ[${l}]${sub(i, "j")} A[${l - 1}]${sub(k, "j")}${reg},  m = ${m}`,
@@ -163,7 +165,7 @@ function dbFormula(T, l, i, frame) {
   const {m} = T, row = T.first.map((c) => at(c.dZ, i)).slice(0, SHOWN_TERMS);
   const bug = activeBug(frame.run), noM = bug === "missing_1_over_m";
   // only the first terms at hand, each 0: the sum is the others'
-  const zeros = m > row.length && row.every((v) => v === 0)
+  const zeros = m > row.length && row.every((v) => v === 0) && T.db.data[i][0] !== 0
     ? `  (the sum comes from the other ${m - row.length}: the ${row.length} shown are 0)` : "";
   return [`db[${l}]${sub(i)} = ${noM ? "" : "(1/m) "}Σ<sub>j</sub> dZ[${l}]${sub(i, "j")},  m = ${m}`,
     `= ${noM ? "" : `(1/${m}) `}(${signedSum(row)}${m > SHOWN_TERMS ? " + …" : ""})${zeros}`,
