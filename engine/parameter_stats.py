@@ -36,7 +36,8 @@ def _norms(vectors, layout, rows, with_steps):
         if with_steps:
             np.vecdot(vectors.steps[:, cut], vectors.steps[:, cut], out=sums[:, 2, j])
     norms = np.sqrt(sums, out=sums)
-    for k, v, j in np.argwhere(np.isinf(norms)):  # Σx² overflowed, or x holds an inf
+    # Σx² overflowed, or x holds an inf; or Σx² underflowed (all 0 too: measured again)
+    for k, v, j in np.argwhere(np.isinf(norms) | (norms < UNDERFLOW_NORM)):
         x = vectors.steps[k] if v == _STEP else pairs[k, v]
         norms[k, v, j] = _scaled_norm(x[layout.cuts[j]])
     return norms
@@ -47,19 +48,27 @@ def _segment_norms(vectors, layout):
     return [[vector_norm(v[cut]) for cut in layout.cuts] for v in vectors]
 
 
+# below this, Σx² has left the normal floats (entries under about 1e-154, a gradient that
+# vanished): it loses digits, or is 0, and the norm is taken again, scaled
+UNDERFLOW_NORM = 1e-145
+
+
 def vector_norm(x):
     """‖x‖ of a 1-D x from one BLAS dot, and scaled where Σx² overflows (finite entries
-    past about 1.3e154): the summaries' norms, and the gradient check's."""
+    past about 1.3e154) or underflows: the summaries' norms, and the gradient check's."""
     norm = np.dot(x, x) ** 0.5
-    return _scaled_norm(x) if math.isinf(norm) else norm
+    return _scaled_norm(x) if math.isinf(norm) or norm < UNDERFLOW_NORM else norm
 
 
 def _scaled_norm(x):
     """‖x‖ where √Σx² overflows, finite entries beyond about 1.3e154 (a run on its way to
-    diverging): max |x| · ‖x / max |x|‖; inf if x holds an inf, NaN if a NaN."""
-    top = np.abs(x).max()
+    diverging), or underflows: max |x| · ‖x / max |x|‖; 0 for zeros, inf if x holds an
+    inf, NaN if a NaN."""
+    top = np.abs(x).max(initial=0.0)
     if not np.isfinite(top):
         return np.nan if np.isnan(top) else np.inf
+    if top == 0:
+        return 0.0
     return float(top * np.sqrt(np.dot(x / top, x / top)))
 
 

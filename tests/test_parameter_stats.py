@@ -119,6 +119,32 @@ def test_norms_of_huge_finite_tensors_do_not_overflow(optimizer, big):
                 assert value == pytest.approx(exact, rel=1e-13), (t, l, name)
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_norms_of_vanished_tensors_do_not_underflow(big):
+    """Entries below about 1e-154 have squares below the normal floats: ‖dW‖ of a bug run's
+    vanished gradient (max |dW| 5.5e-246) was served as 0, and the gradient check called
+    it agreement. The norm is then scaled by max |x|; a tensor of zeros keeps 0."""
+    dims = [300, 128, 128, 128, 128, 10] if big else [3, 4, 2]
+    layout, rng, T, alpha = ParamLayout(dims), np.random.default_rng(6), 2, 0.5
+    thetas = rng.standard_normal((T, layout.size))
+    grads = rng.standard_normal((T, layout.size)) * 1e-246
+    grads[1, layout.cuts[1]] = 0.0  # b1 of the second step: zeros
+    rows = np.full((T, layout.L, len(stats.LAYER_STATS)), np.nan)
+    vectors = StepVectors(thetas, grads, None, thetas - alpha * grads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            parameter_stats.fill_parameters(rows, vectors, layout, alpha)
+    for t in range(T):
+        views = layout.views(grads[t])
+        for l in range(1, layout.L + 1):
+            for name, x in (("dW_norm", views[f"W{l}"]), ("db_norm", views[f"b{l}"])):
+                exact = math.hypot(*x.ravel())  # Python's hypot scales: no underflow
+                assert rows[t, l - 1, stats.INDEX[name]] == pytest.approx(exact, rel=1e-13)
+    assert rows[1, 0, stats.INDEX["db_norm"]] == 0.0
+    assert parameter_stats.vector_norm(np.array([3e-200, 4e-200])) == pytest.approx(5e-200)
+
+
 @pytest.mark.parametrize("learning_rate", [1e-10, 1e-7, 0.5])
 def test_update_norm_is_the_applied_update(learning_rate):
     """‖ΔW‖ against θ_{t+1} − θ_t: measured on that difference when the update is

@@ -299,19 +299,19 @@ function setSummary(text) {
 // the views wait. current(): whether this load is still the one the page waits for
 function progressReporter(hadRun, current) {
   let since = null;
-  return (fraction, queuePosition = null, retryIn = null) => {
+  return (fraction, queuePosition = null, retryIn = null, lost = false) => {
     if (!current()) return;
     const done = fraction >= 1, banner = $("training-banner");
     $("run-progress").hidden = done;
     $("run-progress").value = fraction;
     banner.hidden = done;
-    const text = done ? "" : trainingText(fraction, queuePosition, retryIn);
+    const text = done ? "" : trainingText(fraction, queuePosition, retryIn, lost);
     $("run-progress-text").textContent = text;
     if (done) return;
     const state = text.replace(/ \d+ %$/, "");
     const header = state[0].toUpperCase() + state.slice(1);
     if ($("run-summary").textContent !== header) setSummary(header);
-    const now = performance.now(), training = queuePosition === null && retryIn === null && fraction > 0;
+    const now = performance.now(), training = !lost && queuePosition === null && retryIn === null && fraction > 0;
     if (!training || since === null) since = {at: now, fraction};
     banner.querySelector("progress").value = fraction;
     banner.querySelector("span").textContent = bannerText(text, training ? secondsLeft(since, fraction, now) : null, hadRun);

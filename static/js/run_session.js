@@ -1,9 +1,9 @@
 // a run as the page uses it: created (or found again) from a config, trained on the
 // server, with its summary. long runs answer 202; then we poll and report progress, or
 // the place in the server's queue while the run waits its turn.
-import {api} from "./api.js";
+import {api, ApiError} from "./api.js";
 
-const POLL_MS = 250;
+const POLL_MS = 250, LOST_POLL_MS = 1000, LOST_MS = 120000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function datasetInfo(options, name) {
@@ -26,13 +26,24 @@ class Unwanted extends Error {}
 // seconds until the page asks again after the server refused for now (429). polling also
 // tells the server someone still wants the run: runs nobody asks about are cancelled, so
 // once wanted() is false the polling stops (throws Unwanted)
+// a server that stops answering meanwhile (restarted: the run's id stays valid, and it
+// trains the run again) is asked again every LOST_POLL_MS for up to LOST_MS; the page had
+// stayed blank until a reload
 async function waitUntilTrained(info, onProgress, wanted = () => true) {
   const onBusy = (seconds) => onProgress(info.progress || 0, null, seconds);
+  let lostSince = null;
   while (info.status === "running" || info.status === "pending") {
-    onProgress(info.progress || 0, info.queue_position ?? null);
-    await sleep(POLL_MS);
+    onProgress(info.progress || 0, info.queue_position ?? null, null, lostSince !== null);
+    await sleep(lostSince === null ? POLL_MS : LOST_POLL_MS);
     if (!wanted()) throw new Unwanted("another run was asked for");
-    info = await api.run(info.id, onBusy);
+    try {
+      info = await api.run(info.id, onBusy);
+      lostSince = null;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 0)) throw err;
+      lostSince ??= Date.now();
+      if (Date.now() - lostSince > LOST_MS) throw err;
+    }
   }
   onProgress(1, null);
   return info;

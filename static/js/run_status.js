@@ -63,7 +63,8 @@ export function bannerText(text, left, hadRun) {
 // the header's words while a run trains, or waits its turn for one of the server's
 // training threads (queuePosition: the waiting runs that train before it, or null), or
 // waits to ask again after the server refused for now (retryIn seconds, or null)
-export function trainingText(fraction, queuePosition = null, retryIn = null) {
+export function trainingText(fraction, queuePosition = null, retryIn = null, lost = false) {
+  if (lost) return "the server does not answer (restarting?): asking again every second";
   if (retryIn !== null) {
     return `waiting: this server already trains as many runs as it allows you; asking again in ${retryIn} s`;
   }
