@@ -1,6 +1,8 @@
 """engine.check.general_hints: hints for mistakes that no mutation makes, each from what the
 learner's function did (tests/test_check_verdict.py checks them end to end)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,22 @@ def test_an_argument_read_under_the_courses_name_but_named_otherwise_is_named():
                     "its signature name it otherwise? The course's is "
                     "L_model_forward(X, parameters).")
 
+
+
+def _raised(call):
+    try:
+        call()
+    except Exception as err:  # the error under test, whichever it is
+        return err
+    raise AssertionError("it did not raise")
+
+
+@pytest.mark.parametrize(("call", "start"), [
+    (lambda: math.exp(np.ones((2, 3))), "A function of Python's math module"),
+    (lambda: math.log(np.ones(3)), "A function of Python's math module"),
+    (lambda: max(0, np.array([1.0, -1.0])), "Python's max(0, Z)"),
+    (lambda: bool(np.array([1.0, -1.0]) > 0), "Python's max(0, Z)"),
+])
+def test_an_array_where_python_takes_one_number_is_named(call, start):
+    """math.exp(Z) and max(0, Z) had raised with no hint."""
+    assert error_hint(_raised(call), "sigmoid").startswith(start)
