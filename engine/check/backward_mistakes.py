@@ -172,6 +172,11 @@ def db_summed_over_units(dZ, cache):
     return dA_prev, dW, np.sum(dZ, axis=0, keepdims=True) / _m(cache)
 
 
+def db_averaged_over_units(dZ, cache):
+    dA_prev, dW, _ = course.linear_backward(dZ, cache)
+    return dA_prev, dW, np.mean(dZ, axis=0, keepdims=True)
+
+
 def _layer_backward(dA, cache, dZ_of):
     """linear_activation_backward with dZ = dZ_of(dA, Z) written out in place of the
     activation's backward, as some learners do."""

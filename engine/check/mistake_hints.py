@@ -112,6 +112,9 @@ LINEAR_BACKWARD = (
             "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
     Mistake("linear_backward", back.db_summed_over_units, "db sums dZ over the examples, "
             "axis=1: np.sum(dZ, axis=1, keepdims=True) / m; yours sums over the units, axis=0."),
+    Mistake("linear_backward", back.db_averaged_over_units, "db averages dZ over the "
+            "examples, axis=1: np.mean(dZ, axis=1, keepdims=True); yours averages over the "
+            "units, axis=0."),
 )
 
 MISTAKES = (
