@@ -361,6 +361,11 @@ def update_b_with_dW(parameters, grads, learning_rate):
     return {k: p - learning_rate * grads[f"dW{k[1:]}"] for k, p in parameters.items()}
 
 
+def update_W_with_db(parameters, grads, learning_rate):
+    """W = W - learning_rate * db: broadcasting spreads the column db over W's columns."""
+    return {k: p - learning_rate * grads[f"db{k[1:]}"] for k, p in parameters.items()}
+
+
 def update_without_learning_rate(parameters, grads, learning_rate):
     return {k: p - grads[f"d{k}"] for k, p in parameters.items()}
 

@@ -92,6 +92,11 @@ def init_b_flat(layer_dims):
                  b_shape=lambda n: (n,))
 
 
+def init_b_row(layer_dims):
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01,
+                 b_shape=lambda n: (1, n))
+
+
 def init_b_random(layer_dims):
     """b[l] drawn like W[l]: np.random.randn(n[l], 1) * 0.01 (each draw moves the stream)."""
     parameters = {}
@@ -280,6 +285,12 @@ def cost_logs_swapped(AL, Y):
     """y log(1-a) + (1-y) log(a): each label with the other's log."""
     m = AL.shape[1]
     return np.squeeze(-1 / m * np.sum(Y * np.log(1 - AL) + (1 - Y) * np.log(AL)))
+
+
+def cost_terms_subtracted(AL, Y):
+    """y log(a) - (1-y) log(1-a): the second term subtracted, not added."""
+    m = AL.shape[1]
+    return np.squeeze(-1 / m * np.sum(Y * np.log(AL) - (1 - Y) * np.log(1 - AL)))
 
 
 def cost_log_a_in_both_terms(AL, Y):

@@ -178,7 +178,10 @@ def error_hint(err: BaseException, function: str) -> str | None:
         return (f"A tuple cannot be changed, and your function calls .{err.name}() on one (the "
                 "course's test cases pass caches, and each cache, as tuples). Leave it as it "
                 "is and read its items by index instead: caches[l - 1].")
-    said = str(err)
+    try:
+        said = str(err)
+    except (Exception, SystemExit):  # a learner's exception whose __str__ raises
+        said = ""
     if isinstance(err, TypeError) and said.startswith(("only 0-dimensional arrays", "only length-1",
                                                         "only size-1")):
         return ("A function of Python's math module (math.exp, math.log, math.sqrt) takes one "
@@ -187,8 +190,8 @@ def error_hint(err: BaseException, function: str) -> str | None:
         return ("Python's max(0, Z), `if Z > 0:` and `and`/`or` ask one yes or no of a whole "
                 "array: work entry by entry, with np.maximum(0, Z) or a mask such as Z > 0.")
     unknown = "activation: unknown name "  # engine.activations, under the course's functions
-    if isinstance(err, ValueError) and str(err).startswith(unknown):
-        name = str(err).removeprefix(unknown).split(";")[0]
+    if isinstance(err, ValueError) and said.startswith(unknown):
+        name = said.removeprefix(unknown).split(";")[0]
         return (f'The course\'s activations are "relu" and "sigmoid", in lower case; {name} is '
                 "not one of them.")
     return None

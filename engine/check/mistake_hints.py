@@ -71,6 +71,7 @@ INIT = {
     fwd.init_transposed: "W[l] has shape (n[l], n[l-1]), one row per unit of layer l; "
                          "yours is transposed.",
     fwd.init_b_flat: "b[l] is a column: np.zeros((n[l], 1)); yours has shape (n[l],).",
+    fwd.init_b_row: "b[l] is a column: np.zeros((n[l], 1)); yours is a row, (1, n[l]).",
     fwd.init_b_random: "b[l] starts at zero: np.zeros((n[l], 1)); yours is drawn at random, "
                        "and each draw also moves the random stream, so the next W changes.",
 }
@@ -206,6 +207,8 @@ MISTAKES = (
             "of every pair."),
     Mistake("compute_cost", fwd.cost_logs_swapped, "y goes with log(a) and (1-y) with "
             "log(1-a): J = -(1/m) Σ [y log a + (1-y) log(1-a)]; yours swaps the two logs."),
+    Mistake("compute_cost", fwd.cost_terms_subtracted, "The two terms are added: J = -(1/m) "
+            "Σ [y log a + (1-y) log(1-a)]; yours subtracts the second."),
     Mistake("compute_cost", fwd.cost_log_a_in_both_terms, "The second term is (1-y) log(1-a); "
             "yours takes log(a) in both terms."),
     Mistake("compute_cost", fwd.cost_dot_without_transpose, "Y and AL are both (1, m): "
@@ -270,6 +273,8 @@ MISTAKES = (
             "W = W - learning_rate * dW; yours adds."),
     Mistake("update_parameters", back.update_b_with_dW, "b = b - learning_rate * db; yours "
             "subtracts dW from b, and broadcasting turns b into a matrix of W's shape."),
+    Mistake("update_parameters", back.update_W_with_db, "W = W - learning_rate * dW; yours "
+            "subtracts db from W, and broadcasting spreads the column db over W's columns."),
     Mistake("update_parameters", back.update_without_learning_rate, "Multiply the gradient by "
             "the learning rate: W = W - learning_rate * dW."),
     Mistake("update_parameters", back.update_L_is_len_parameters, L_FROM_PARAMETERS),
