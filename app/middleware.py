@@ -120,16 +120,16 @@ class BodyLimit:
             return await self._too_large(send)
         # read the whole (small) body first, so a chunked upload cannot exceed the limit
         chunks, size, more = [], 0, True
-        with anyio.move_on_after(self.seconds):
-            while more:
+        with anyio.move_on_after(self.seconds):  # (only the reading: no answer is cut short)
+            while more and size <= self.max_bytes:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return None
                 chunks.append(message.get("body", b""))
                 size += len(chunks[-1])
                 more = message.get("more_body", False)
-                if size > self.max_bytes:
-                    return await self._too_large(send)
+        if size > self.max_bytes:
+            return await self._too_large(send)
         if more:
             return await send_detail(send, 408, f"body: not received within this server's "
                                                 f"{self.seconds:g} s", [(b"connection", b"close")])

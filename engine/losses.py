@@ -8,15 +8,24 @@ import numpy as np
 
 # keeps log() and 1/a finite where a probability is exactly 0 or 1
 EPS = 1e-15
+# the smallest normal float: 1/a overflows below it (a subnormal softmax output, e^-720)
+TINY = float(np.finfo(float).tiny)
+
+
+def _low_end(A):
+    """A with entries of exactly 0 moved to EPS, and subnormal ones (0 < a < TINY) to TINY,
+    where 1/a is ±inf (dZ would be NaN, and a bug run's training would stop there); every
+    other value as it is, however close to 0 (the course's own formulas give -1/a = -1e17
+    at a = 1e-17, and dZ = dA · a(1 - a) then cancels to a - y: moving such an a to EPS
+    would make that gradient 100 times too small), and outside [0, 1] too (the course's
+    L_model_backward test feeds a = 1.79)."""
+    A = np.where(A == 0.0, EPS, A)
+    return np.where((A > 0.0) & (A < TINY), TINY, A)
 
 
 def _off_the_ends(A):
-    """A with entries of exactly 0 or 1, where log or 1/a is infinite, moved by EPS; every
-    other value as it is, however close to 0 or 1 (the course's own formulas give -1/a
-    = -1e17 at a = 1e-17, and dZ = dA · a(1 - a) then cancels to a - y: moving such an a
-    to EPS would make that gradient 100 times too small), and outside [0, 1] too (the
-    course's L_model_backward test feeds a = 1.79)."""
-    A = np.where(A == 0.0, EPS, A)
+    """_low_end, and entries of exactly 1 moved to 1 - EPS (1 - a is never subnormal)."""
+    A = _low_end(A)
     return np.where(A == 1.0, 1.0 - EPS, A)
 
 
@@ -28,22 +37,19 @@ def binary_cross_entropy(A, Y):
 
 
 def binary_cross_entropy_backward(A, Y):
-    """dA = -(y/a - (1-y)/(1-a)), per example; ±inf where 1/a overflows (a below 5.6e-309),
-    as the formula gives."""
+    """dA = -(y/a - (1-y)/(1-a)), per example (-4.5e307 at most, _low_end)."""
     A = _off_the_ends(A)
-    with np.errstate(over="ignore", divide="ignore"):
-        return -(Y / A - (1.0 - Y) / (1.0 - A))
+    return -(Y / A - (1.0 - Y) / (1.0 - A))
 
 
 def categorical_cross_entropy(A, Y):
     """J = -(1/m) Σ y log a.  A: softmax output (K, m), Y: one-hot (K, m)."""
-    return -np.sum(Y * np.log(np.where(A == 0.0, EPS, A))) / A.shape[1]
+    return -np.sum(Y * np.log(_low_end(A))) / A.shape[1]
 
 
 def categorical_cross_entropy_backward(A, Y):
-    """dA = -y / a, per example; -inf where 1/a overflows, as the formula gives."""
-    with np.errstate(over="ignore", divide="ignore"):
-        return -Y / np.where(A == 0.0, EPS, A)
+    """dA = -y / a, per example (-4.5e307 at most, _low_end)."""
+    return -Y / _low_end(A)
 
 
 def mse(A, Y):

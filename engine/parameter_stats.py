@@ -36,11 +36,25 @@ def _norms(vectors, layout, rows, with_steps):
         if with_steps:
             np.vecdot(vectors.steps[:, cut], vectors.steps[:, cut], out=sums[:, 2, j])
     norms = np.sqrt(sums, out=sums)
-    # Σx² overflowed, or x holds an inf; or Σx² underflowed (all 0 too: measured again)
-    for k, v, j in np.argwhere(np.isinf(norms) | (norms < UNDERFLOW_NORM)):
+    # Σx² overflowed, or x holds an inf; or Σx² underflowed: measured again, scaled
+    for k, v, j in np.argwhere(np.isinf(norms) | _underflowed(norms, pairs, vectors, layout)):
         x = vectors.steps[k] if v == _STEP else pairs[k, v]
         norms[k, v, j] = _scaled_norm(x[layout.cuts[j]])
     return norms
+
+
+def _underflowed(norms, pairs, vectors, layout):
+    """Which norms (T, V, 2L) lost their Σx² below the normal floats: a small positive one,
+    or a 0 whose tensor holds a nonzero entry (a tensor of zeros, a zero init's every step,
+    keeps its 0 without a pass of its own)."""
+    small = (norms > 0) & (norms < UNDERFLOW_NORM)
+    zero = norms == 0
+    if zero.any():
+        for j, cut in enumerate(layout.cuts):
+            zero[:, :2, j] &= np.any(pairs[:, :, cut], axis=2)
+            if norms.shape[1] > 2:
+                zero[:, 2, j] &= np.any(vectors.steps[:, cut], axis=1)
+    return small | zero
 
 
 def _segment_norms(vectors, layout):
@@ -57,7 +71,8 @@ def vector_norm(x):
     """‖x‖ of a 1-D x from one BLAS dot, and scaled where Σx² overflows (finite entries
     past about 1.3e154) or underflows: the summaries' norms, and the gradient check's."""
     norm = np.dot(x, x) ** 0.5
-    return _scaled_norm(x) if math.isinf(norm) or norm < UNDERFLOW_NORM else norm
+    underflowed = norm < UNDERFLOW_NORM and (norm > 0 or bool(x.any()))
+    return _scaled_norm(x) if math.isinf(norm) or underflowed else norm
 
 
 def _scaled_norm(x):

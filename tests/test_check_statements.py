@@ -163,3 +163,11 @@ def test_a_line_that_is_not_ipythons_keeps_the_parsers_error():
     with pytest.raises(SyntaxError) as raised:
         pieces_of("%matplotlib inline\ndef relu(Z)\n    return Z, Z\n")
     assert raised.value.lineno == 2
+
+
+def test_a_python_typo_that_looks_like_ipython_keeps_its_own_line():
+    """`if x =! 0:` is no IPython assignment (IPython's takes names on the left): the error
+    stays at line 2, not at a later line that blanking it would give."""
+    with pytest.raises(SyntaxError) as raised:
+        pieces_of("%matplotlib inline\nif x =! 0:\n    y = 1\nz = 2\n")
+    assert raised.value.lineno == 2

@@ -366,10 +366,11 @@ def relu(Z):
     return A, A  # the one mistake: caches A
 
 FORWARD = {"relu": relu, "sigmoid": lambda Z: (1 / (1 + np.exp(-Z)), Z)}
+BY_INDEX = (relu, FORWARD["sigmoid"])
 
 def linear_activation_forward(A_prev, W, b, activation):
     Z = np.dot(W, A_prev) + b
-    A, activation_cache = FORWARD[activation](Z)
+    A, activation_cache = BY_INDEX[activation == "sigmoid"](Z) if TUPLE else FORWARD[activation](Z)
     return A, ((A_prev, W, b), activation_cache)
 
 hidden = functools.partial(linear_activation_forward, activation="relu")
@@ -385,10 +386,12 @@ def L_model_forward(X, parameters):
 '''
 
 
-def test_a_mistake_reached_through_a_dispatch_table_or_a_partial_fails_alone():
-    """Each verdict stands on its own: a function that calls relu through a top-level dict,
-    or linear_activation_forward through a functools.partial, calls the reference's."""
-    verdict = verdicts(namespace_of(DISPATCH))
+@pytest.mark.parametrize("by_tuple", [False, True])
+def test_a_mistake_reached_through_a_dispatch_table_or_a_partial_fails_alone(by_tuple):
+    """Each verdict stands on its own: a function that calls relu through a top-level dict
+    or tuple, or linear_activation_forward through a functools.partial, calls the
+    reference's."""
+    verdict = verdicts(namespace_of(f"TUPLE = {by_tuple}\n" + DISPATCH))
     assert verdict["relu"].status == "fail"
     assert verdict["linear_activation_forward"].status == "pass"
     assert verdict["L_model_forward"].status == "pass"

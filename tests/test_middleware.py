@@ -143,6 +143,16 @@ def test_head_on_progress_events_stays_405(client, small_run):
     assert response.headers["allow"] == "GET"
 
 
+def post_scope():
+    """The ASGI scope of a POST /api/runs whose body of 100 bytes comes in parts."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": "/api/runs", "raw_path": b"/api/runs",
+            "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+            "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                        (b"content-length", b"100")]}
+
+
 def test_an_upload_given_up_halfway_is_logged_and_counted_as_499_not_500(make_client):
     client = make_client()
     app, lines, sent = client.app, [], []
@@ -157,12 +167,7 @@ def test_an_upload_given_up_halfway_is_logged_and_counted_as_499_not_500(make_cl
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/api/runs", "raw_path": b"/api/runs",
-             "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
-             "server": ("testserver", 80),
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", b"100")]}
+    scope = post_scope()
     logger = logging.getLogger("app.access")
     logger.addHandler(handler)
     try:
@@ -193,12 +198,7 @@ def test_a_body_that_does_not_arrive_in_time_is_408(make_client):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/api/runs", "raw_path": b"/api/runs",
-             "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
-             "server": ("testserver", 80),
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", b"100")]}
+    scope = post_scope()
     started = time.monotonic()
     run_async(app, scope, receive, send)
     assert time.monotonic() - started < 10

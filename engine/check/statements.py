@@ -31,7 +31,7 @@ from engine.check.safe_assignments import (
 
 # IPython's own lines: a %magic or !shell command (`x = %pwd`, `files = !ls` too), and help
 # (`?obj`, `obj?`, `obj??`, `np.*rand*?`)
-IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.\[\], ]+=\s*[%!])|.*\?\s*$")
+IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[%!])|.*\?\s*$")
 # lines blanked one parse at a time at most: a cell of more is read without them all
 MAX_IPYTHON_LINES = 100
 # cell magics whose body is Python; the body of any other (%%bash, %%html) is not

@@ -101,7 +101,7 @@ def _swapped_globals(own, callees):
 
     def swapped(value):
         if type(value) in (dict, list, tuple) and len(value) <= TABLE_ITEMS:
-            items = value.items() if isinstance(value, dict) else enumerate(value)
+            items = list(value.items() if isinstance(value, dict) else enumerate(value))
             new = {key: swap(item) for key, item in items}
             if any(new[key] is not item for key, item in items):
                 return new if isinstance(value, dict) else type(value)(new.values())

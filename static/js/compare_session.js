@@ -4,7 +4,7 @@
 import {api} from "./api.js";
 import {readUrl} from "./state.js";
 
-// a bare id has none of a link's characters ("r2…", base64url)
+// a bare id has none of a link's characters ("r2…" or "r3…", base64url)
 const BARE_ID = /^[A-Za-z0-9_-]+$/;
 
 // the run id named by `text`: the id itself; a page link with ?run=<id>; or a page link
@@ -17,7 +17,7 @@ export async function runIdOf(text, options) {
   // ("http://host/") shows the default run
   const at = source.indexOf("?");
   if (at < 0 && !/[/=]/.test(source)) {
-    throw new Error(`“${source.length > 40 ? `${source.slice(0, 40)}…` : source}” is neither a run id (r2…) nor the link of a page that shows a run.`);
+    throw new Error(`“${source.length > 40 ? `${source.slice(0, 40)}…` : source}” is neither a run id (r2… or r3…) nor the link of a page that shows a run.`);
   }
   const query = at >= 0 ? source.slice(at).split("#")[0] : source.includes("/") ? "" : source;
   const state = readUrl(query, options);

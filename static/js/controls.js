@@ -66,7 +66,7 @@ export function createControls(store, actions) {
   trackBarHeight();
   $("phase-strip").addEventListener("click", (e) => {
     const chip = e.target.closest("button[data-phase]");
-    if (chip) store.set({phase: chip.dataset.phase, ...(chip.dataset.layer ? {layer: Number(chip.dataset.layer)} : {})});
+    if (chip && limits.known) store.set({phase: chip.dataset.phase, ...(chip.dataset.layer ? {layer: Number(chip.dataset.layer)} : {})});
   });
   bindKeys(store, {goStep, walkPhase, togglePlay: actions.togglePlay, togglePhasePlay: actions.togglePhasePlay});
   return {

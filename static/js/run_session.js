@@ -26,6 +26,11 @@ class Unwanted extends Error {}
 // seconds until the page asks again after the server refused for now (429). polling also
 // tells the server someone still wants the run: runs nobody asks about are cancelled, so
 // once wanted() is false the polling stops (throws Unwanted)
+// no answer, or a proxy's for a server that gives none (nginx: 502, 504, or a 503 without
+// Retry-After; the app's own 503 says when to ask again, and api.js waits that long)
+const serverGone = (err) => err instanceof ApiError &&
+  (err.status === 0 || err.status === 502 || err.status === 504 || (err.status === 503 && err.retryAfter === null));
+
 // a server that stops answering meanwhile (restarted: the run's id stays valid, and it
 // trains the run again) is asked again every LOST_POLL_MS for up to LOST_MS; the page had
 // stayed blank until a reload
@@ -40,7 +45,7 @@ async function waitUntilTrained(info, onProgress, wanted = () => true) {
       info = await api.run(info.id, onBusy);
       lostSince = null;
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 0)) throw err;
+      if (!serverGone(err)) throw err;
       lostSince ??= Date.now();
       if (Date.now() - lostSince > LOST_MS) throw err;
     }

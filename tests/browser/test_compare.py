@@ -133,7 +133,7 @@ def test_an_unknown_id_says_so(page, server):
     # words that are neither an id nor a link are named as such, not as a link's settings
     page.get_by_test_id("compare-source").fill("hello world")
     page.get_by_test_id("compare-open").click()
-    expect(status).to_contain_text("“hello world” is neither a run id (r2…) nor the link")
+    expect(status).to_contain_text("“hello world” is neither a run id (r2… or r3…) nor the link")
 
 
 def test_both_runs_step_together(page, server):
