@@ -6,17 +6,19 @@ import math
 import numpy as np
 import pytest
 
+from engine.check.cases import CASES
 from engine.check.compare import Difference
 from engine.check.course_functions import BY_NAME
 from engine.check.general_hints import (
     error_hint,
     general_hint,
     kind_of,
+    other_step_size,
     out_of_order,
     shared_default,
     unbound_hint,
 )
-from engine.check.observe import Observation
+from engine.check.observe import Observation, observe
 
 
 @pytest.mark.parametrize(("described", "kind"), [
@@ -129,3 +131,22 @@ def _raised(call):
 def test_an_array_where_python_takes_one_number_is_named(call, start):
     """math.exp(Z) and max(0, Z) had raised with no hint."""
     assert error_hint(_raised(call), "sigmoid").startswith(start)
+
+
+def _update_with_rate(rate):
+    def update_parameters(parameters, grads, learning_rate):
+        return {k: p - rate * grads[f"d{k}"] for k, p in parameters.items()}
+    return update_parameters
+
+
+@pytest.mark.parametrize(("rate", "named"), [(0.0075, True), (0.1, False), (-0.1, False)])
+def test_a_learning_rate_set_inside_the_update_is_named(rate, named):
+    """`learning_rate = 0.0075` inside update_parameters had failed with no hint; the right
+    rate, or one that adds (a mutation names that), is not this mistake."""
+    spec, case = BY_NAME["update_parameters"], CASES["update_parameters"][0]  # rate 0.1
+    got = observe(_update_with_rate(rate), spec, case)
+    found = other_step_size(spec, case.make(), got)
+    assert (found is not None) == named
+    if named:
+        assert found.hint.startswith("Your update_parameters moves W by 0.0075 × dW, where "
+                                     "the learning_rate it is given is 0.1")

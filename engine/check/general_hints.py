@@ -4,8 +4,11 @@ an argument changed in place, nothing returned, a template left as it was, and t
 exceptions whose cause is plain from the exception itself."""
 
 import inspect
+import math
 import re
 from typing import NamedTuple
+
+import numpy as np
 
 from engine.check.compare import Difference, first_difference
 from engine.check.course_functions import BY_NAME, split_path, what
@@ -39,6 +42,37 @@ def out_of_order(spec, expected: Observation, got: Observation) -> OutOfOrder | 
     return OutOfOrder(f"Your {spec.name} returns the right values in another order: "
                       f"{', '.join(names)}. The course returns {', '.join(spec.outputs)}, "
                       "in that order.")
+
+
+class OtherStepSize(NamedTuple):
+    """An update whose step is another multiple of the gradient than the learning rate it is
+    given (a rate set inside the function), as failed() names it."""
+
+    hint: str
+    name: str = "other_step_size"
+
+
+def other_step_size(spec, arguments: tuple, got: Observation) -> OtherStepSize | None:
+    """update_parameters that moved W1 by c·dW1 with one c > 0 for every entry, where c is
+    not the learning_rate it was given (arguments: the call's, fresh): `learning_rate =
+    0.0075` inside the function, say. None otherwise (W - dW, W + α dW: the mutations')."""
+    if spec.name != "update_parameters" or not isinstance(got.returned, dict):
+        return None
+    parameters, grads, learning_rate = arguments
+    W, dW, new = parameters.get("W1"), grads.get("dW1"), got.returned.get("W1")
+    if not all(isinstance(x, np.ndarray) for x in (W, dW, new)) or new.shape != W.shape:
+        return None
+    moved = dW != 0
+    if not moved.any():
+        return None
+    rates = (W - new)[moved] / dW[moved]
+    rate = float(rates[0])
+    if not (rate > 0 and np.allclose(rates, rate, rtol=1e-9, atol=0)) or \
+            math.isclose(rate, learning_rate, rel_tol=1e-9):
+        return None
+    return OtherStepSize(f"Your update_parameters moves W by {rate:.6g} × dW, where the "
+                         f"learning_rate it is given is {learning_rate:g}: use the argument "
+                         "(a learning rate set inside the function overrides it).")
 
 
 class SharedDefault(NamedTuple):

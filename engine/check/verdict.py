@@ -23,7 +23,7 @@ from engine.check.course_functions import (
     CourseFunction,
 )
 from engine.check.dnn_utils import IMPORTED
-from engine.check.general_hints import out_of_order, shared_default
+from engine.check.general_hints import other_step_size, out_of_order, shared_default
 from engine.check.mistake_hints import recognise
 from engine.check.observe import difference, observe
 from engine.check.outcomes import FunctionResult, errored, failed
@@ -208,6 +208,7 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
         elif found:
             mistake = recognise(spec, cases, got, index, found, reference) or \
                 out_of_order(spec, reference, theirs) or \
+                other_step_size(spec, case.make(), theirs) or \
                 (shared_default(function) if found.kind in ("length", "keys") else None)
             return failed(spec, case.label, found, mistake)
     reseeded = seeded_again(spec, learner, cases, seeds) or called_again(spec, function, learner,
