@@ -148,5 +148,5 @@ def test_a_learning_rate_set_inside_the_update_is_named(rate, named):
     found = other_step_size(spec, case.make(), got)
     assert (found is not None) == named
     if named:
-        assert found.hint.startswith("Your update_parameters moves W by 0.0075 × dW, where "
+        assert found.hint.startswith("Your update_parameters moves W1 by 0.0075 × dW1, where "
                                      "the learning_rate it is given is 0.1")

@@ -70,9 +70,10 @@ def other_step_size(spec, arguments: tuple, got: Observation) -> OtherStepSize |
     if not (rate > 0 and np.allclose(rates, rate, rtol=1e-9, atol=0)) or \
             math.isclose(rate, learning_rate, rel_tol=1e-9):
         return None
-    return OtherStepSize(f"Your update_parameters moves W by {rate:.6g} × dW, where the "
-                         f"learning_rate it is given is {learning_rate:g}: use the argument "
-                         "(a learning rate set inside the function overrides it).")
+    return OtherStepSize(f"Your update_parameters moves W1 by {rate:.6g} × dW1, where the "
+                         f"learning_rate it is given is {learning_rate:g}: each W[l] takes one "
+                         "step, W[l] - learning_rate * dW[l] (a rate set or scaled inside the "
+                         "function, or a layer updated twice, takes another).")
 
 
 class SharedDefault(NamedTuple):
