@@ -51,6 +51,8 @@ def _underflowed(norms, pairs, vectors, layout):
     zero = norms == 0
     if zero.any():
         for j, cut in enumerate(layout.cuts):
+            if not zero[:, :, j].any():
+                continue
             zero[:, :2, j] &= np.any(pairs[:, :, cut], axis=2)
             if norms.shape[1] > 2:
                 zero[:, 2, j] &= np.any(vectors.steps[:, cut], axis=1)
@@ -77,13 +79,11 @@ def vector_norm(x):
 
 def _scaled_norm(x):
     """‖x‖ where √Σx² overflows, finite entries beyond about 1.3e154 (a run on its way to
-    diverging), or underflows: max |x| · ‖x / max |x|‖; 0 for zeros, inf if x holds an
-    inf, NaN if a NaN."""
-    top = np.abs(x).max(initial=0.0)
+    diverging), or underflows (x holds a nonzero entry: the callers keep a 0 of zeros):
+    max |x| · ‖x / max |x|‖; inf if x holds an inf, NaN if a NaN."""
+    top = np.abs(x).max()
     if not np.isfinite(top):
         return np.nan if np.isnan(top) else np.inf
-    if top == 0:
-        return 0.0
     return float(top * np.sqrt(np.dot(x / top, x / top)))
 
 

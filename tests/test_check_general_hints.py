@@ -145,7 +145,7 @@ def test_a_learning_rate_set_inside_the_update_is_named(rate, named):
     rate, or one that adds (a mutation names that), is not this mistake."""
     spec, case = BY_NAME["update_parameters"], CASES["update_parameters"][0]  # rate 0.1
     got = observe(_update_with_rate(rate), spec, case)
-    found = other_step_size(spec, case.make(), got)
+    found = other_step_size(spec, case, got)
     assert (found is not None) == named
     if named:
         assert found.hint.startswith("Your update_parameters moves W1 by 0.0075 × dW1, where "

@@ -52,13 +52,13 @@ class OtherStepSize(NamedTuple):
     name: str = "other_step_size"
 
 
-def other_step_size(spec, arguments: tuple, got: Observation) -> OtherStepSize | None:
+def other_step_size(spec, case, got: Observation) -> OtherStepSize | None:
     """update_parameters that moved W1 by c·dW1 with one c > 0 for every entry, where c is
-    not the learning_rate it was given (arguments: the call's, fresh): `learning_rate =
+    not the learning_rate it was given (the case's arguments, made again): `learning_rate =
     0.0075` inside the function, say. None otherwise (W - dW, W + α dW: the mutations')."""
     if spec.name != "update_parameters" or not isinstance(got.returned, dict):
         return None
-    parameters, grads, learning_rate = arguments
+    parameters, grads, learning_rate = case.make()
     W, dW, new = parameters.get("W1"), grads.get("dW1"), got.returned.get("W1")
     if not all(isinstance(x, np.ndarray) for x in (W, dW, new)) or new.shape != W.shape:
         return None

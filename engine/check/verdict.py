@@ -208,7 +208,7 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
         elif found:
             mistake = recognise(spec, cases, got, index, found, reference) or \
                 out_of_order(spec, reference, theirs) or \
-                other_step_size(spec, case.make(), theirs) or \
+                other_step_size(spec, case, theirs) or \
                 (shared_default(function) if found.kind in ("length", "keys") else None)
             return failed(spec, case.label, found, mistake)
     reseeded = seeded_again(spec, learner, cases, seeds) or called_again(spec, function, learner,

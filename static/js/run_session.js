@@ -21,19 +21,19 @@ function describe(options, info) {
 // a load the page no longer wants (another run asked for since)
 class Unwanted extends Error {}
 
-// onProgress(fraction, queuePosition, retryIn): queuePosition counts the runs that train
-// before this one while it waits for a training thread (null once it trains); retryIn, the
-// seconds until the page asks again after the server refused for now (429). polling also
-// tells the server someone still wants the run: runs nobody asks about are cancelled, so
-// once wanted() is false the polling stops (throws Unwanted)
 // no answer, or a proxy's for a server that gives none (nginx: 502, 504, or a 503 without
 // Retry-After; the app's own 503 says when to ask again, and api.js waits that long)
 const serverGone = (err) => err instanceof ApiError &&
   (err.status === 0 || err.status === 502 || err.status === 504 || (err.status === 503 && err.retryAfter === null));
 
-// a server that stops answering meanwhile (restarted: the run's id stays valid, and it
-// trains the run again) is asked again every LOST_POLL_MS for up to LOST_MS; the page had
-// stayed blank until a reload
+// onProgress(fraction, queuePosition, retryIn, lost): queuePosition counts the runs that
+// train before this one while it waits for a training thread (null once it trains);
+// retryIn, the seconds until the page asks again after the server refused for now (429);
+// lost, the server stopped answering (serverGone: restarted, say; the run's id stays valid,
+// and it trains the run again), and is asked every LOST_POLL_MS for up to LOST_MS (the page
+// had stayed blank until a reload). polling also tells the server someone still wants the
+// run: runs nobody asks about are cancelled, so once wanted() is false the polling stops
+// (throws Unwanted)
 async function waitUntilTrained(info, onProgress, wanted = () => true) {
   const onBusy = (seconds) => onProgress(info.progress || 0, null, seconds);
   let lostSince = null;
