@@ -146,9 +146,12 @@ class TensorReductions:
 
     A Z[l] or A[l] whose std is CLOSE to 0 beside its size needs it from its entries, as
     does one whose Σx² overflowed (entries past 1.3e154, finite: the std was null, or
-    capped at half the range). Once fill has found one, reduce measures that tensor so at
-    every step (`watched`); the steps of the chunk that found it are left to the run,
-    which replays them (`close`).
+    capped at half the range). While `watching`, reduce measures every tensor that may be
+    close from its group's rows (a test twice as wide as fill's): in the run's first
+    group, and from the first chunk in which fill finds one that reduce did not measure
+    on. That chunk's steps are left to the run, which replays them (`close`). A run that
+    never has one pays a test of one group (a few calls on a group's sums costs small
+    networks 3 to 6 % a step, so it is not taken everywhere).
     """
 
     def __init__(self, row_layout, activations, masked, capacity, fused_output):
@@ -168,8 +171,9 @@ class TensorReductions:
         self._saturating = [(l, SATURATION[name]) for l, name in enumerate(activations)
                             if name in SATURATION and (l < L - 1 or not fused_output)]
         self.saturated = np.zeros((capacity, L))
-        self.watched = []  # segments (of Z[l] and A[l]) whose mean and std reduce measures
+        self.watching, self._first_group = True, True
         self._measured = {}  # (k, segment): its (mean, std), measured by reduce
+        self._close_bounds = {}  # m -> each segment's bound on (Σx)² / Σx² (_close_bound)
         self.close = []  # (k, l, "Z" or "A") of the last fill, whose std it did not have
         self.nbytes = sum(a.nbytes for a in (self.sums, self.ranges, self.saturated,
                                              *([] if self.unit_max is None else [self.unit_max])))
@@ -183,12 +187,11 @@ class TensorReductions:
         np.vecdot(units, units, out=self.sums[k:k + g, 1])
         np.minimum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 0])
         np.maximum.reduceat(X, layout.starts, axis=1, out=self.ranges[k:k + g, 1])
-        for segment in self.watched:  # max |x| from the ranges just taken
-            low, high = self.ranges[k:k + g, :, segment].T
-            means, stds = entries_moments(X[:, layout.starts[segment]:layout.starts[segment + 1]],
-                                          np.maximum(high, -low))
-            self._measured.update(((k + i, segment), pair)
-                                  for i, pair in enumerate(zip(means, stds, strict=True)))
+        if self.watching:
+            found = self._measure_close(k, X, layout)
+            if self._first_group and not found:
+                self.watching = False  # until fill finds one
+        self._first_group = False
         if self.unit_max is not None:
             np.max(X[:, :layout.z_end].reshape(g, -1, m), axis=2, out=self.unit_max[k:k + g])
         for l, limit in self._saturating:
@@ -200,6 +203,34 @@ class TensorReductions:
                 self.saturated[k:k + g, l] = np.count_nonzero(np.abs(Z) > limit, axis=1)
             else:
                 self.saturated[k:k + g, l] = 0
+
+    def _measure_close(self, k, X, layout):
+        """The mean and std, from their entries, of each Z[l] and A[l] of the g steps from k
+        on, rows X (g, S), whose std may be CLOSE to 0 beside its size, or whose Σx²
+        overflowed. Returns whether there was one."""
+        g = len(X)
+        total, squares = np.add.reduceat(self.sums[k:k + g], layout.moment_rows,
+                                         axis=2).transpose(1, 0, 2)  # (g, segments) each
+        # var < 2 CLOSE E[x²] ⇔ (Σx)² > (1 − 2 CLOSE) n Σx², n entries (∞: a row of ones)
+        maybe = total * total > self._close_bound(layout) * squares
+        maybe |= np.isinf(squares)
+        for segment in np.flatnonzero(maybe.any(axis=0)).tolist():
+            low, high = self.ranges[k:k + g, :, segment].T  # max |x|: the ranges'
+            means, stds = entries_moments(X[:, layout.starts[segment]:layout.starts[segment + 1]],
+                                          np.maximum(high, -low))
+            self._measured.update(((k + i, segment), pair)
+                                  for i, pair in enumerate(zip(means, stds, strict=True)))
+        return bool(maybe.any())
+
+    def _close_bound(self, layout):
+        """(1 − 2 CLOSE) n of each Z[l] and A[l] segment of layout (n entries), ∞ for a row
+        of ones (constant): fill's test of close, twice as wide."""
+        bound = self._close_bounds.get(layout.m)
+        if bound is None:
+            bound = (1 - 2 * CLOSE) * np.diff(layout.starts[:len(layout.moment_rows) + 1])
+            bound[[k for (name, _), k in layout.segment.items() if name == "ones"]] = np.inf
+            self._close_bounds[layout.m] = bound
+        return bound
 
     def fill(self, rows, layout, widths):
         """rows[:, :, MOMENTS, FRACTIONS and GRADIENT_EXTREMES] of the first T = len(rows)
@@ -234,19 +265,18 @@ class TensorReductions:
     def _fill_close_stds(self, moments, close, layout):
         """The std, and a mean that overflowed, in moments (T, [mean, std], [Z, A], L) of
         the tensors that are close (T, [Z, A], L): those that reduce measured; the others
-        go to `close`, and are watched from now on."""
+        go to `close`, and reduce watches from now on."""
         self.close = []
         for k, kind, l in zip(*np.nonzero(close), strict=True):
             k, kind, l = int(k), int(kind), int(l)
-            segment = int(layout.moment_columns[kind, l])
-            if (k, segment) in self._measured:
-                mean, moments[k, _STD, kind, l] = self._measured[k, segment]
+            measured = self._measured.get((k, int(layout.moment_columns[kind, l])))
+            if measured is not None:
+                mean, moments[k, _STD, kind, l] = measured
                 if not np.isfinite(moments[k, _MEAN, kind, l]):
                     moments[k, _MEAN, kind, l] = mean
             else:
                 self.close.append((k, l + 1, "ZA"[kind]))
-                if segment not in self.watched:
-                    self.watched.append(segment)
+                self.watching = True
         self._measured.clear()
 
     def _fill_fractions(self, rows, layout, widths):
