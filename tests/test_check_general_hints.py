@@ -16,6 +16,7 @@ from engine.check.general_hints import (
     other_step_size,
     out_of_order,
     shared_default,
+    single_precision,
     unbound_hint,
 )
 from engine.check.observe import Observation, observe
@@ -40,6 +41,39 @@ def test_results_in_another_order_are_named_in_that_order():
                     "dA_prev. The course returns dA_prev, dW, db, in that order.")
     assert out_of_order(spec, expected, Observation((dA_prev, dW, db), None)) is None
     assert out_of_order(spec, expected, Observation((dW, 2 * db, dA_prev), None)) is None
+
+
+def test_values_in_another_order_may_come_from_a_call_unpacked_in_another_order():
+    """`dW, db, dA_prev = linear_backward(...)` then the course's return line gives the
+    same results as a return line in another order: the hint names both lines."""
+    spec = BY_NAME["linear_activation_backward"]
+    dA_prev, dW, db = np.ones((5, 4)), np.full((3, 5), 2.0), np.full((3, 1), 3.0)
+    expected = Observation((dA_prev, dW, db), None)
+    hint = out_of_order(spec, expected, Observation((db, dA_prev, dW), None)).hint
+    assert "another order: db, dA_prev, dW." in hint
+    assert hint.endswith("If your return line has that order, the line that takes "
+                         "linear_backward's results has not: dA_prev, dW, db = "
+                         "linear_backward(dZ, linear_cache).")
+
+
+def _float32_sigmoid(Z):
+    return 1 / (1 + np.exp(-Z.astype(np.float32)))
+
+
+@pytest.mark.parametrize(("sigmoid", "named"), [
+    (_float32_sigmoid, True),  # float32 numbers
+    (lambda Z: _float32_sigmoid(Z).astype(float), True),  # float32's numbers in float64
+    (lambda Z: 1 / (1 + np.exp(-Z)) * (1 + 3e-7), False),  # a float64 near miss
+])
+def test_numbers_computed_in_float32_are_named(sigmoid, named):
+    spec, case = BY_NAME["sigmoid"], CASES["sigmoid"][0]
+    expected = observe(lambda Z: (1 / (1 + np.exp(-Z)), Z), spec, case)
+    got = observe(lambda Z: (sigmoid(Z), Z), spec, case)
+    found = Difference(("return", 0), "values", "", "", "")
+    hint = single_precision(spec, found, expected, got)
+    assert (hint is not None) == named
+    if named:
+        assert hint.hint.startswith("Your A agrees with the course's to about 7 digits")
 
 
 def test_a_list_default_is_named_and_an_immutable_one_is_not():

@@ -107,3 +107,24 @@ def test_the_learners_guide_explains_every_hint():
     guide = (Path(__file__).resolve().parents[1] / "docs" / "check-my-code.md").read_text()
     missing = [m.hint for m in MISTAKES if m.hint not in guide]
     assert not missing
+
+
+def _relu_branch_only(cache_of):
+    """linear_activation_forward whose relu branch builds its cache as cache_of(linear_cache,
+    Z); the sigmoid branch is the course's."""
+    def linear_activation_forward(A_prev, W, b, activation):
+        A, (linear_cache, Z) = course.linear_activation_forward(A_prev, W, b, activation)
+        return A, (cache_of(linear_cache, Z) if activation == "relu" else (linear_cache, Z))
+    return linear_activation_forward
+
+
+@pytest.mark.parametrize("cache_of, mistake", [
+    # both give linear_cache at cache[1] (where the first differs): the one that gives the
+    # whole cache names it
+    (lambda linear_cache, Z: (linear_cache, linear_cache),
+     "layer_activation_cache_is_linear_cache"),
+    (lambda linear_cache, Z: (Z, linear_cache), "layer_cache_order_swapped"),
+])
+def test_a_mistake_in_one_branch_is_named_by_the_whole_failing_case(cache_of, mistake):
+    result = check_function(BY_NAME["linear_activation_forward"], _relu_branch_only(cache_of))
+    assert result.status == "fail" and result.failure.mistake == mistake

@@ -123,7 +123,7 @@ VARIANTS = {
         "        dA_prev, dW, db = linear_backward(dZ, linear_cache)",
         "        A_prev, W, b = linear_cache\n        dW = np.dot(dZ, A_prev.T)\n"
         "        db = np.sum(dZ, axis=1, keepdims=True)\n        dA_prev = np.dot(W.T, dZ)",
-        "linear_activation_backward", "dW", "layer_dW_without_1_over_m"),
+        "linear_activation_backward", "dW", "layer_dW_db_without_1_over_m"),  # both lack it
     "inlined backward without keepdims": (
         "        dA_prev, dW, db = linear_backward(dZ, linear_cache)",
         "        A_prev, W, b = linear_cache\n        m = A_prev.shape[1]\n"

@@ -395,3 +395,26 @@ def test_a_mistake_reached_through_a_dispatch_table_or_a_partial_fails_alone(by_
     assert verdict["relu"].status == "fail"
     assert verdict["linear_activation_forward"].status == "pass"
     assert verdict["L_model_forward"].status == "pass"
+
+
+def test_a_difference_on_an_earlier_case_comes_before_an_error_on_a_later_one():
+    """The course's own case, which the notebook shows, differs (b of the layer before on
+    the output layer: AL of 3 rows); the one-layer case raises (KeyError 'b0'). The
+    difference is reported, not the error."""
+    source = """
+def L_model_forward(X, parameters):
+    caches, A, L = [], X, len(parameters) // 2
+    l = 0
+    for l in range(1, L):
+        A, cache = linear_activation_forward(A, parameters["W" + str(l)],
+                                             parameters["b" + str(l)], "relu")
+        caches.append(cache)
+    AL, cache = linear_activation_forward(A, parameters["W" + str(l + 1)],
+                                          parameters["b" + str(l)], "sigmoid")
+    caches.append(cache)
+    return AL, caches
+"""
+    result = verdicts(namespace_of(source))["L_model_forward"]
+    assert result.status == "fail"
+    assert (result.failure.what, result.failure.differs) == ("AL", "shape")
+    assert result.failure.case == CASES["L_model_forward"][0].label

@@ -182,6 +182,12 @@ def layer_cache_order_swapped(A_prev, W, b, activation):
     return A, (Z, linear_cache)
 
 
+def layer_activation_cache_is_linear_cache(A_prev, W, b, activation):
+    """activation_cache = linear_cache: the cache holds (A_prev, W, b) twice, and no Z."""
+    A, (linear_cache, _) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, (linear_cache, linear_cache)
+
+
 def activations_swapped(A_prev, W, b, activation):
     other = "relu" if activation == "sigmoid" else "sigmoid"
     return course.linear_activation_forward(A_prev, W, b, other)
@@ -218,6 +224,15 @@ def caches_extended(X, parameters):
     and Z, as two items; the output layer's cache appended after it, as the course has it."""
     AL, caches = _model_forward(X, parameters)
     return AL, [part for cache in caches[:-1] for part in cache] + caches[-1:]
+
+
+def caches_appended_before_the_call(X, parameters):
+    """caches.append(cache) at the top of the hidden layers' loop, before the call that
+    makes that layer's cache (cache = None before the loop): caches[0] is None, each hidden
+    layer's cache lands one place late and layer L-1's is lost; the output layer's is
+    appended after its call."""
+    AL, caches = _model_forward(X, parameters)
+    return AL, [None, *caches[:-2], caches[-1]] if len(caches) > 1 else caches
 
 
 def hidden_layers_sigmoid(X, parameters):

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.check.compare import Difference, first_difference
 from engine.check.course_functions import BY_NAME, split_path, what
-from engine.check.observe import Observation, shortened
+from engine.check.observe import Observation, shortened, value_at
 
 
 class OutOfOrder(NamedTuple):
@@ -41,7 +41,50 @@ def out_of_order(spec, expected: Observation, got: Observation) -> OutOfOrder | 
     names = [spec.outputs[k] for k in order]
     return OutOfOrder(f"Your {spec.name} returns the right values in another order: "
                       f"{', '.join(names)}. The course returns {', '.join(spec.outputs)}, "
-                      "in that order.")
+                      "in that order." + UNPACKED.get(spec.name, ""))
+
+
+# where a function's values come in another order from a call's results unpacked in
+# another order, with its own return line right: the same results, the other line to read
+UNPACKED = {"linear_activation_backward": " If your return line has that order, the line "
+            "that takes linear_backward's results has not: dA_prev, dW, db = "
+            "linear_backward(dZ, linear_cache)."}
+
+
+class SinglePrecision(NamedTuple):
+    """Values computed in float32, as failed() names them."""
+
+    hint: str
+    name: str = "single_precision"
+
+
+# float32 keeps about 7 significant digits (a rounding is up to 6e-8 relative; a few
+# operations add up to a few 1e-7): values that agree this far, and no further than the
+# check's 1e-7, are float32's
+FLOAT32_AGREEMENT = 1e-5
+
+
+def single_precision(spec, found: Difference, expected: Observation, got: Observation
+                     ) -> SinglePrecision | None:
+    """Numbers that agree with the course's to about 7 digits and are float32 numbers
+    (their dtype, or float64 values that float32 holds exactly): computed in float32."""
+    if found.kind != "values":
+        return None
+    ours, theirs = value_at(expected, found.path), value_at(got, found.path)
+    if not isinstance(theirs, np.ndarray | np.floating) or \
+            not isinstance(ours, np.ndarray | np.floating | float):
+        return None
+    theirs, ours = np.asarray(theirs), np.asarray(ours, dtype=float)
+    if theirs.dtype != np.float32 and not (
+            theirs.dtype == np.float64 and np.array_equal(theirs.astype(np.float32), theirs)):
+        return None
+    if theirs.shape != ours.shape or not np.allclose(theirs, ours, rtol=FLOAT32_AGREEMENT,
+                                                     atol=0):
+        return None
+    return SinglePrecision(
+        f"Your {what(spec, found.path)} agrees with the course's to about 7 digits, then "
+        "differs: float32's precision. Somewhere your code computes in float32 "
+        "(.astype(np.float32), dtype=np.float32); keep NumPy's float64.")
 
 
 class OtherStepSize(NamedTuple):

@@ -3,8 +3,9 @@
 A mistake is recognised by what it does, never by reading the learner's source: each is
 a mutation of the reference (forward_mistakes, backward_mistakes), run on the same cases
 as the learner's function. The one whose results are the learner's on every case names
-the mistake; failing that, one that gives the learner's value where it first differs and
-their results on the cases before.
+the mistake; failing that, one that gives their results on the cases before and all of
+them on the case that differs; failing that, one that gives the learner's value where it
+first differs and their results on the cases before.
 """
 
 from collections.abc import Mapping
@@ -170,6 +171,9 @@ MISTAKES = (
     Mistake("linear_activation_forward", fwd.layer_linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_activation_forward", fwd.layer_linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_activation_forward", fwd.layer_linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
+    Mistake("linear_activation_forward", fwd.layer_activation_cache_is_linear_cache,
+            "activation_cache should be Z; yours holds linear_cache, (A_prev, W, b), a second "
+            "time."),
     Mistake("linear_activation_forward", fwd.layer_cache_order_swapped, "cache is "
             "(linear_cache, activation_cache), in that order; yours swaps them."),
     Mistake("linear_activation_forward", fwd.activations_swapped, 'activation="sigmoid" should '
@@ -186,6 +190,9 @@ MISTAKES = (
     Mistake("L_model_forward", fwd.caches_extended, "caches.append(cache) adds one cache per "
             "layer; caches.extend(cache) adds its two parts, linear_cache and Z, as two "
             "items."),
+    Mistake("L_model_forward", fwd.caches_appended_before_the_call, "caches.append(cache) "
+            "comes after the call that makes cache: yours appends first, so caches[0] is None "
+            "and each hidden layer's cache lands one place late."),
     Mistake("L_model_forward", fwd.caches_inserted_first, "caches[l-1] is layer l's cache: "
             "caches.append(cache) keeps them in order; yours puts the hidden layers' first, "
             "in reverse (caches.insert(0, cache))."),
@@ -227,10 +234,11 @@ MISTAKES = (
             "relu_backward and sigmoid_backward read activation_cache = Z: pass them "
             "activation_cache, and linear_cache to linear_backward."),
     Mistake("linear_activation_backward", back.layer_activations_swapped, 'activation="relu" '
-            'should use relu_backward and "sigmoid" sigmoid_backward; yours swaps them.'),
-    Mistake("linear_activation_backward", back.layer_without_activation_derivative, "dZ = dA * "
-            "g'(Z): call relu_backward or sigmoid_backward(dA, activation_cache) before "
-            "linear_backward."),
+            'takes relu_backward and "sigmoid" sigmoid_backward: choose by the activation '
+            "argument; yours takes the other one."),
+    Mistake("linear_activation_backward", back.layer_without_activation_derivative,
+            "linear_backward takes dZ = dA * g'(Z): dZ = relu_backward(dA, activation_cache) "
+            "(or sigmoid_backward), then linear_backward(dZ, linear_cache); yours gives it dA."),
     Mistake("linear_activation_backward", back.layer_relu_mask_inverted, MASK_INVERTED),
     Mistake("linear_activation_backward", back.layer_relu_mask_keeps_0, MASK_KEEPS_0),
     Mistake("linear_activation_backward", back.layer_sigmoid_backward_of_Z_as_A,
@@ -310,8 +318,9 @@ def observations(code, spec: CourseFunction, cases) -> list[Observation] | None:
 def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
               diff: Difference, reference: Observation) -> Mistake | None:
     """The known mistake that explains the learner's results: one that gives all of them,
-    else one that gives their value where it first differs from the course's (reference:
-    the course's observation of the failing case). Where that is an entry of a dict
+    else one that gives all of the failing case's, else one that gives their value where
+    it first differs from the course's (reference: the course's observation of the failing
+    case). Both after the cases before, as theirs. Where that is an entry of a dict
     (parameters, grads), the mistake must give every entry of it that differs: b1 left as
     it was is also what a loop that skips layer 1 gives, but not with W1 moved."""
     runs = [(m, observations(m.code, spec, cases)) for m in mistakes_of(spec.name)]
@@ -326,6 +335,11 @@ def recognise(spec: CourseFunction, cases, got: list[Observation], failing: int,
     branch = [k for k in range(failing) if cases[k].activation == cases[failing].activation]
     runs = [(m, obs) for m, obs in runs
             if all(difference(obs[k], got[k]) is None for k in branch)]
+    # one that gives all of the failing case's results (a cache holding linear_cache twice
+    # is not one whose parts are swapped, though both have linear_cache at cache[1])
+    for mistake, obs in runs:
+        if difference(obs[failing], got[failing]) is None:
+            return mistake
     parent = diff.path[:-1]
     theirs = value_at(got[failing], parent) if len(diff.path) > 1 else MISSING
     if isinstance(theirs, Mapping):

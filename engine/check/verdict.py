@@ -23,7 +23,12 @@ from engine.check.course_functions import (
     CourseFunction,
 )
 from engine.check.dnn_utils import IMPORTED
-from engine.check.general_hints import other_step_size, out_of_order, shared_default
+from engine.check.general_hints import (
+    other_step_size,
+    out_of_order,
+    shared_default,
+    single_precision,
+)
 from engine.check.mistake_hints import recognise
 from engine.check.observe import difference, observe
 from engine.check.outcomes import FunctionResult, errored, failed
@@ -194,23 +199,20 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
         try:
             got.append(observe(learner, spec, case, seeds))
         except (Exception, SystemExit) as err:
+            earlier = first_failure(spec, function, cases[:len(got)], got)
+            if earlier is not None and not own_generator(spec, learner, cases[:len(got)]):
+                return earlier  # (the course's own case, which the notebook shows, first)
             expected = describe(observe(REFERENCE[spec.name], spec, case).returned)
             result = errored(spec, case, expected, err, function.__code__.co_filename)
             if isinstance(err, AssertionError) and not result.failure.mistake:
                 return behind_the_assert(spec, function, result)
             return result
-    for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
-        reference = observe(REFERENCE[spec.name], spec, case)
-        found = difference(reference, theirs)
-        if found and own_generator(spec, learner, cases):
-            return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases"
-                                  + own_generator_note(spec))
-        elif found:
-            mistake = recognise(spec, cases, got, index, found, reference) or \
-                out_of_order(spec, reference, theirs) or \
-                other_step_size(spec, case, theirs) or \
-                (shared_default(function) if found.kind in ("length", "keys") else None)
-            return failed(spec, case.label, found, mistake)
+    failure = first_failure(spec, function, cases, got)
+    if failure is not None and own_generator(spec, learner, cases):
+        return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases"
+                              + own_generator_note(spec))
+    if failure is not None:
+        return failure
     reseeded = seeded_again(spec, learner, cases, seeds) or called_again(spec, function, learner,
                                                                          cases[0], got[0])
     if reseeded is not None:
@@ -219,3 +221,18 @@ def check_function(spec: CourseFunction, function) -> FunctionResult:
                           + seed_note(spec, learner, cases, seeds))
 
 
+def first_failure(spec: CourseFunction, function, cases, got) -> FunctionResult | None:
+    """The fail at the first of the cases whose observation (got) differs from the
+    reference's, with the mistake that explains it where one does; None where none
+    differs."""
+    for index, (case, theirs) in enumerate(zip(cases, got, strict=True)):
+        reference = observe(REFERENCE[spec.name], spec, case)
+        found = difference(reference, theirs)
+        if found:
+            mistake = recognise(spec, cases, got, index, found, reference) or \
+                out_of_order(spec, reference, theirs) or \
+                other_step_size(spec, case, theirs) or \
+                single_precision(spec, found, reference, theirs) or \
+                (shared_default(function) if found.kind in ("length", "keys") else None)
+            return failed(spec, case.label, found, mistake)
+    return None
