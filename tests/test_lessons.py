@@ -489,16 +489,30 @@ def test_missing_1_over_m_flips_between_the_two_classes_as_its_lesson_says():
     assert (np.diff(accuracy)[:-1] * np.diff(accuracy)[1:] < 0).all()  # up, down, up, ...
 
 
+def test_missing_1_over_m_kills_layer_2_by_iteration_7_as_its_words_say():
+    """The jumps of the first steps switch off every ReLU of layer 2: from iteration 7 every
+    dW is exactly 0 and A[3] is one number for every example."""
+    lesson = BY_ID["bug-missing-1-over-m"]
+    assert "by iteration 7" in lesson["tour"][2]["say"]
+    summary = own_run("bug-missing-1-over-m").summary()
+    dead = np.array(summary["layers"][1]["dead_fraction"])
+    assert dead[6] < 1 and (dead[7:] == 1).all()
+    assert all((np.array(entry["dW_norm"][7:]) == 0).all() for entry in summary["layers"])
+
+
 def test_wrong_update_sign_climbs_and_passes_the_gradient_check_as_its_words_say():
     """Its look-for list: the cost climbs every step until the sigmoid saturates, then
     levels off (the course's output gradient is 0 where A is exactly 0 or 1), and the
     gradient check passes up to iteration 12."""
     words = BY_ID["bug-wrong-update-sign"]["look_for"]
-    assert ("the cost climbs every step until the sigmoid saturates, near iteration 78, then "
-            "levels off; the correct code's falls") in words
+    assert ("the cost climbs every step until every y = 0 output is exactly 1 (iteration 78), "
+            "then levels off; the correct code's falls") in words
     assert any("passes up to iteration 12" in w for w in words)
     run = own_run("bug-wrong-update-sign")
     changes = np.diff(run.summary()["cost"])
     assert (changes[:78] > 0).all() and np.abs(changes[78:]).max() < 1e-6
     assert all(run.gradcheck(t)["passed"] for t in range(13))
     assert not run.gradcheck(13)["passed"]
+    outputs = [layer(run.step_record(t), 3)["A"][run.data.Y_train == 0] for t in (12, 13, 77, 78)]
+    # "the first 3 at iteration 13, all 79 by 78"
+    assert [int((A == 1).sum()) for A in outputs] == [0, 3, 78, 79]

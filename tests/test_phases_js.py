@@ -11,6 +11,9 @@ from tests.node_runner import STATIC_JS, call_js, needs_node
 PLAIN = {"keep_prob": 1, "l2": 0, "optimizer": "gd"}
 DROPOUT = {**PLAIN, "keep_prob": 0.8}
 L2 = {**PLAIN, "l2": 0.1}
+# the classic mistakes that change what backward reads (engine/mistakes.py)
+FORGOTTEN = {**DROPOUT, "bug": "dropout_mask_forgotten_in_backward"}
+CACHES_A = {**PLAIN, "bug": "activation_cache_holds_A"}
 
 # (phase, L, config, the banner)
 BANNERS = [
@@ -34,6 +37,10 @@ BANNERS = [
      "backward, layer 2: reads dA[2], linear_cache[2] = (A[1], W[2], b[2]), "
      "activation_cache[2] = A[2] (the mistake; the correct code's holds Z[2]); "
      "writes dZ[2], dW[2], db[2], dA[1]"),
+    # the mistake's backward reads no mask
+    ({"kind": "backward", "l": 2}, 3, FORGOTTEN,
+     "backward, layer 2: reads dA[2], linear_cache[2] = (A[1], W[2], b[2]), "
+     "activation_cache[2] = Z[2]; writes dZ[2], dW[2], db[2], dA[1]"),
     ({"kind": "update", "l": None}, 2, {**PLAIN, "optimizer": "adam"},
      "update: reads W[1..2], b[1..2], dW[1..2], db[1..2]; "
      "writes W[1..2], b[1..2] for the next iteration (adam)"),
@@ -67,6 +74,11 @@ ROLES = [
     ({"kind": "backward", "l": 2}, 2, DROPOUT,
      {"dA", "D", "A_prev", "W", "b", "Z", "linear_cache", "activation_cache"}, {"dZ", "dW", "db"}),
     ({"kind": "backward", "l": 3}, 2, PLAIN, set(), {"dA"}),
+    # the mistakes' backward reads A[2] from its activation_cache, or no mask
+    ({"kind": "backward", "l": 2}, 2, CACHES_A,
+     {"dA", "A_prev", "W", "b", "A", "linear_cache", "activation_cache"}, {"dZ", "dW", "db"}),
+    ({"kind": "backward", "l": 2}, 2, FORGOTTEN,
+     {"dA", "A_prev", "W", "b", "Z", "linear_cache", "activation_cache"}, {"dZ", "dW", "db"}),
     ({"kind": "update", "l": None}, 2, PLAIN, {"dW", "db"}, {"W", "b"}),
 ]
 
@@ -81,6 +93,8 @@ def test_the_inspector_marks_what_the_table_holds():
 READS = [
     ({"kind": "forward", "l": 2}, 3, DROPOUT, ["A_prev", "W", "b"]),
     ({"kind": "backward", "l": 2}, 3, DROPOUT, ["A_prev", "D", "W", "Z", "b", "dA"]),
+    ({"kind": "backward", "l": 2}, 3, CACHES_A, ["A", "A_prev", "W", "b", "dA"]),
+    ({"kind": "backward", "l": 2}, 3, FORGOTTEN, ["A_prev", "W", "Z", "b", "dA"]),
     ({"kind": "cost", "l": 3}, 3, L2, ["A", "W", "Y"]),
     ({"kind": "update", "l": None}, 3, PLAIN, ["W", "b", "dW", "db"]),
 ]
@@ -120,3 +134,15 @@ def test_a_fused_outputs_backward_reads_z_as_the_course_does():
     right = {o["id"]: o["right"] for o in question["options"]}
     assert right["Z"] is True and right["A"] is None and right["A_prev"] is True
     assert "reads Z[3], not A[3]" in next(o["note"] for o in question["options"] if o["id"] == "A")
+
+
+@needs_node
+def test_the_quiz_asks_no_relu_gate_of_the_mistake_that_has_none():
+    """dZ = dA (no_activation_derivative): 'dZ must be 0 wherever …' has no answer there."""
+    run = {"config": {**PLAIN, "activations": ["relu", "sigmoid"]}, "L": 2}
+    backward = {"kind": "backward", "l": 1}
+    mistaken = {**run, "config": {**run["config"], "bug": "no_activation_derivative"}}
+    inactive = {**mistaken, "bug_active": False}
+    got = call_js("quiz.js", [["questionKinds", backward, {"run": r}]
+                              for r in (run, mistaken, inactive)])
+    assert got == [["shape", "reads", "relu"], ["shape", "reads"], ["shape", "reads", "relu"]]

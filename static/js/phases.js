@@ -49,6 +49,11 @@ export const EVERY = "1..L";
 // dropout masks the hidden layers only (CONTRACT §2)
 export const hasMask = (l, L, config) => config.keep_prob < 1 && l < L;
 
+// the classic mistakes that change what backward reads (engine/mistakes.py): it forgets
+// dropout's mask, or its activation_cache holds A[l]; config.bug: the run's active one
+export const forgetsMask = (config) => config.bug === "dropout_mask_forgotten_in_backward";
+export const cachesA = (config) => config.bug === "activation_cache_holds_A";
+
 const entry = (name, l, note = "") => ({name, l, note});
 
 // {reads, writes}: lists of {name, l, note} in course notation. "A_prev" of layer l is
@@ -67,7 +72,8 @@ export function phaseTensors(p, L, config) {
       writes: [entry("J", null, "(the cost)"), entry("dA", L, "(start of backward)")]};
   }
   if (p.kind === "backward") {
-    return {reads: [entry("dA", l), ...mask("(dropout mask)"), entry("linear_cache", l), entry("activation_cache", l)],
+    const masks = forgetsMask(config) ? [] : mask("(dropout mask)");
+    return {reads: [entry("dA", l), ...masks, entry("linear_cache", l), entry("activation_cache", l)],
       writes: [entry("dZ", l), entry("dW", l), entry("db", l), ...(l > 1 ? [entry("dA", l - 1)] : [])]};
   }
   return {reads: ["W", "b", "dW", "db"].map((name) => entry(name, EVERY)),
@@ -76,7 +82,7 @@ export function phaseTensors(p, L, config) {
 
 // what activation_cache[l] holds: Z[l], or A[l] in the code of the classic mistake that
 // caches A (engine/mistakes.py; the inspector frames the correct code's Z beside it)
-const activationCache = (l, config) => (config.bug === "activation_cache_holds_A"
+const activationCache = (l, config) => (cachesA(config)
   ? `activation_cache[${l}] = A[${l}] (the mistake; the correct code's holds Z[${l}])`
   : `activation_cache[${l}] = Z[${l}]`);
 
@@ -97,19 +103,21 @@ export function phaseIO(p, L, config) {
 
 // the tensors a cache holds: reading the cache reads them; storing it writes none of them
 // (it keeps what forward read and computed)
-const CACHED = {linear_cache: ["A_prev", "W", "b"], activation_cache: ["Z"]};
+const CACHES = ["linear_cache", "activation_cache"];
+const cached = (name, config) => (name === "linear_cache" ? ["A_prev", "W", "b"]
+  : name === "activation_cache" ? [cachesA(config) ? "A" : "Z"] : []);
 
 // [name, layer] pairs an entry touches: an EVERY entry, every layer's; an opened cache, its
 // tensors too
-function touched({name, l}, L, opened) {
+function touched({name, l}, L, opened, config) {
   if (l === EVERY) return [...Array(L).keys()].map((k) => [name, k + 1]);
-  return [[name, l], ...(opened && CACHED[name] ? CACHED[name].map((n) => [n, l]) : [])];
+  return [[name, l], ...(opened ? cached(name, config).map((n) => [n, l]) : [])];
 }
 
 // the tensors phase p reads, caches opened ("A_prev": the phase's own input A[l-1])
 export function readNames(p, L, config) {
-  const pairs = phaseTensors(p, L, config).reads.flatMap((e) => touched(e, L, true));
-  return new Set(pairs.map(([name]) => name).filter((name) => !CACHED[name]));
+  const pairs = phaseTensors(p, L, config).reads.flatMap((e) => touched(e, L, true, config));
+  return new Set(pairs.map(([name]) => name).filter((name) => !CACHES.includes(name)));
 }
 
 // A[k] is layer k's A and layer k + 1's A_prev: one array
@@ -120,7 +128,7 @@ const sameArray = ([name, k]) => (name === "A" ? [["A", k], ["A_prev", k + 1]] :
 export function layerRoles(p, l, L, config) {
   const {reads, writes} = phaseTensors(p, L, config), roles = {};
   for (const [list, role, opened] of [[reads, "read", true], [writes, "write", false]]) {
-    for (const [name, k] of list.flatMap((e) => touched(e, L, opened)).flatMap(sameArray)) {
+    for (const [name, k] of list.flatMap((e) => touched(e, L, opened, config)).flatMap(sameArray)) {
       if (k === l) roles[name] = role;
     }
   }

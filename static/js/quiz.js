@@ -6,15 +6,17 @@
 // option's `right` is true, false, or null for "either counts"; its note says why, in the
 // reveal. kinds: "shape" (quiz_shapes.js), "reads", "relu" (where dZ must be 0), "direction"
 // (which way a weight moves in the update).
-import {hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames} from "./phases.js";
+import {forgetsMask, hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames} from "./phases.js";
+import {activeBug} from "./run_status.js";
 import {fullShape, formatNumber as f} from "./tensors.js";
 import {shapeQuestion} from "./quiz_shapes.js";
 import {isFused} from "./fused_heads.js";
 
 // what every question is built from: the layer sizes n[0..L], the batch size m, the config
+// (its bug: the classic mistake the run's code makes, if it changes a number)
 export function runFacts(frame) {
   const {dims, L, config} = frame.run;
-  return {dims, L, config, m: fullShape(frame.batch.Y)[1]};
+  return {dims, L, config: {...config, bug: activeBug(frame.run)}, m: fullShape(frame.batch.Y)[1]};
 }
 
 const optimizerText = (config) => `${config.optimizer}, α = ${config.learning_rate}`;
@@ -40,15 +42,20 @@ function readChoices(p, {L, config}) {
       ["A", `A[1..${L}]`, "", "the caches are done with: the update needs θ and the gradients only"]];
   }
   const forward = p.kind === "forward", linear = `Z[${l}] = W[${l}] A_prev + b[${l}]`;
+  // the classic mistakes' code reads A[l] for g′, or forgets D[l] (phases.js's table)
+  const mistakenA = `the mistake: this run's activation_cache holds A[${l}], and its backward takes g′ at A[${l}] (the correct code's reads Z[${l}])`;
   const choices = [
     ["A_prev", `A_prev = ${prev}`, forward ? linear : `dW[${l}] = (1/m) dZ[${l}] A_prevᵀ`, ""],
     ["W", `W[${l}]`, forward ? linear : `dA[${l - 1}] = W[${l}]ᵀ dZ[${l}]`, ""],
     ["b", `b[${l}]`, linear, ""],
-    ["Z", `Z[${l}]`, `activation_cache: g′(Z[${l}]) in dZ = dA ∗ g′(Z)`, `forward writes Z[${l}] into activation_cache`],
-    ["A", `A[${l}]`, "", forward ? `forward writes A[${l}] = g(Z[${l}])` : `backward evaluates g′ at Z, not at A[${l}]: that is why activation_cache holds Z`],
+    ["Z", `Z[${l}]`, `activation_cache: g′(Z[${l}]) in dZ = dA ∗ g′(Z)`,
+      forward ? `forward writes Z[${l}] into activation_cache` : mistakenA],
+    ["A", `A[${l}]`, forward ? "" : mistakenA, forward ? `forward writes A[${l}] = g(Z[${l}])` : `backward evaluates g′ at Z, not at A[${l}]: that is why activation_cache holds Z`],
   ];
   if (hasMask(p.l, L, config)) {
-    choices.push(["D", `D[${l}]`, `dA[${l}] is masked again: dA ∗ D / keep_prob`, `forward draws the mask D[${l}]: it writes it`]);
+    const forgotten = `the mistake: this run's backward forgets D[${l}]; the correct code masks dA[${l}] again, dA ∗ D / keep_prob`;
+    choices.push(["D", `D[${l}]`, `dA[${l}] is masked again: dA ∗ D / keep_prob`,
+      forward || !forgetsMask(config) ? `forward draws the mask D[${l}]: it writes it` : forgotten]);
   }
   return choices;
 }
@@ -114,7 +121,9 @@ function reluQuestion(p, frame) {
     {id: "prev-off", label: `${prev} ≤ 0`, right: false, note: `${prev} enters only through Z[${l}] = W[${l}] ${prev} + b[${l}]`},
   ];
   const units = evidenceUnits(ex.Z[l]), row = (name, v) => [name, ...units.map((i) => f(v[i], 3))];
-  const masked = ex.masks && ex.masks[l] ? ` dZ is 0 also where dropout's D[${l}] is 0: dA[${l}] was masked.` : "";
+  const masked = !(ex.masks && ex.masks[l]) ? ""
+    : forgetsMask(runFacts(frame).config) ? ` This run's mistaken code does not mask dA[${l}] with dropout's D[${l}], so a dropped unit's dZ is 0 only where Z[${l}] ≤ 0.`
+      : ` dZ is 0 also where dropout's D[${l}] is 0: dA[${l}] was masked.`;
   return {kind: "relu", multi: false, options,
     prompt: `dZ[${l}] must be 0 wherever …`,
     context: `backward · layer ${l} computes dZ[${l}] = dA[${l}] ∗ relu′(Z[${l}]); layer ${l} is ReLU, and Z[${l}], dA[${l}], dZ[${l}] are ${frame.run.dims[l]} × ${runFacts(frame).m}`,
@@ -154,11 +163,14 @@ function directionQuestion(frame, l, at) {
     .map(([id, label]) => ({id, label, right: id === moved, note: ""}));
   const after = frame.paramsAfter ? `; ${entry}: ${f(p.W.data[i][k])} → ${f(frame.paramsAfter[l - 1].W.data[i][k])}` : "";
   const against = Math.sign(step) === -Math.sign(g) ? "against" : "with";
+  const {config} = frame.run, rule = activeBug(frame.run) !== "wrong_update_sign" ? STEP_RULES[config.optimizer](config, g)
+    : `the mistake: this run's code adds the ${config.optimizer} step, W ← W + α·step, where the correct code subtracts it` +
+      (config.optimizer === "gd" ? `: ΔW = +α dW = ${config.learning_rate} × ${g < 0 ? `(${f(g)})` : f(g)}, so W moves with dW's sign.` : ".");
   return {kind: "direction", multi: false, options,
     prompt: `dW[${l}][${i}, ${k}] = ${f(g)}, ${sign}. Which way does the update move ${entry}?`,
     context: `${entry} weighs unit ${k} of ${l === 1 ? "the input X" : `layer ${l - 1}`} into unit ${i} of layer ${l}; ` +
       `dW[${l}]'s largest entry. This run's optimizer: ${optimizerText(frame.run.config)}.`,
-    why: [STEP_RULES[frame.run.config.optimizer](frame.run.config, g),
+    why: [rule,
       `served: ΔW[${l}][${i}, ${k}] = ${f(step)}, so ${entry} moved ${moved === "stay" ? "nowhere" : moved}, ${against} dW${after}.`]};
 }
 
@@ -170,7 +182,9 @@ const updateEntry = (frame) => strongestEntry(frame.params[frame.layer - 1].dW, 
 // the kinds that phase p can ask at this frame
 export function questionKinds(p, frame) {
   if (p.kind === "update") return updateEntry(frame) ? ["direction"] : ["reads"];
-  const relu = p.kind === "backward" && frame.run.config.activations[p.l - 1] === "relu";
+  // (the classic mistake dZ = dA has no gate to ask about)
+  const relu = p.kind === "backward" && frame.run.config.activations[p.l - 1] === "relu" &&
+    activeBug(frame.run) !== "no_activation_derivative";
   return ["shape", "reads", ...(relu ? ["relu"] : [])];
 }
 

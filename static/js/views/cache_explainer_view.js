@@ -5,6 +5,7 @@
 import {formatNumber as f, shapeText} from "../tensors.js";
 import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
+import {forgetsMask} from "../phases.js";
 import {setHTML} from "../dom.js";
 
 const PREVIEW = 4;
@@ -34,7 +35,9 @@ function backwardRule(frame, l, act) {
   if (l === L && isFused(act, config.loss)) return "for this output layer it simplifies to dZ = A − Y";
   const rule = G_PRIME[act];
   if (l === L || config.keep_prob >= 1) return rule;
-  return `${rule}, where dA is first masked as in forward: dA ⊙ D[${l}] / keep_prob`;
+  return forgetsMask(config) ? `${rule}; the correct code first masks dA as in forward, dA ⊙ D[${l}] / keep_prob, ` +
+    "and this run's mistaken code does not"
+    : `${rule}, where dA is first masked as in forward: dA ⊙ D[${l}] / keep_prob`;
 }
 
 function html(frame) {

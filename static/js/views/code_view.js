@@ -108,7 +108,9 @@ function backwardLines(frame, l) {
     ["m = A_prev.shape[1]", `${m}`],
     ...gradientLines(frame, l),
     ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` +
-      (hasMask(l - 1, L, config) ? `, whose backward applies D[${l - 1}]` : "") : "dA[0] (not needed: X is not learned)"]];
+      (!hasMask(l - 1, L, config) ? "" : activeBug(frame.run) === "dropout_mask_forgotten_in_backward"
+        ? `, whose backward should apply D[${l - 1}] (this run's forgets it)` : `, whose backward applies D[${l - 1}]`)
+      : "dA[0] (not needed: X is not learned)"]];
 }
 
 const UPDATE_CODE = {
