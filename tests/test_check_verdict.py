@@ -210,12 +210,16 @@ def test_grads_are_compared_in_the_order_backward_computes_them():
 
 @pytest.mark.parametrize(("source", "detail", "hint"), [
     # X where A should be: the error is raised inside the course's function, on what the
-    # learner's line gave it
+    # learner's line gave it, as the known mistake of a loop that gives every layer X
     (GOOD.replace("        A, cache = linear_activation_forward(A, ", "        A, cache = "
                   "linear_activation_forward(X, "),
      "in the course's linear_activation_forward, given A_prev of shape (5, 4), W of shape "
      "(3, 4), b of shape (3, 1), activation = 'relu'), in the course's test case (3 layers)",
-     "It stopped inside the course's linear_activation_forward, which your line called: "
+     "Each layer takes the A the layer before returned: A, cache = linear_activation_forward("
+     "A, …); yours gives every layer X (passed as X, or the result kept under another name)."),
+    # a wrong shape that no known mistake raises: what the course's function was given
+    (GOOD.replace('(A, parameters["W" + str(L)],', '(A, parameters["W" + str(L)].T,'),
+     "", "It stopped inside the course's linear_activation_forward, which your line called: "
      "check the shapes of what you pass it."),
     # a KeyError that a known mistake raises too names it
     (GOOD.replace("caches, A, L = [], X, len(parameters) // 2",

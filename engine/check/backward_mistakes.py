@@ -47,6 +47,11 @@ def relu_backward_without_mask(dA, Z):
     return np.array(dA, copy=True)
 
 
+def relu_backward_of_Z(dA, Z):
+    """dZ = np.array(Z, copy=True), then dZ[Z <= 0] = 0: the copy of Z where dA belongs."""
+    return np.where(Z > 0, Z, 0.0)
+
+
 def relu_backward_mask_only(dA, Z):
     """dZ = (Z > 0): the mask alone, without dA."""
     return (Z > 0).astype(float)
@@ -324,6 +329,31 @@ def hidden_backward_sigmoid(AL, Y, caches):
     return _model_backward(AL, Y, caches, hidden="sigmoid")
 
 
+def dAL_first_term_only(AL, Y, caches):
+    """dAL = -np.divide(Y, AL): the (1 - Y) / (1 - AL) term left out."""
+    return _model_backward(AL, Y, caches, dAL_of=lambda AL, Y: -np.divide(Y, AL))
+
+
+def hidden_backward_reads_its_own_dA(AL, Y, caches):
+    """Layer l + 1's backward given grads["dA" + str(l)], which it is about to write (a
+    KeyError), not grads["dA" + str(l + 1)]."""
+    grads, L = {}, len(caches)
+    Y = Y.reshape(AL.shape)
+    grads[f"dA{L - 1}"], grads[f"dW{L}"], grads[f"db{L}"] = course.linear_activation_backward(
+        _dAL(AL, Y), caches[L - 1], "sigmoid")
+    for l in reversed(range(L - 1)):
+        grads[f"dA{l}"], grads[f"dW{l + 1}"], grads[f"db{l + 1}"] = \
+            course.linear_activation_backward(grads[f"dA{l}"], caches[l], "relu")
+    return grads
+
+
+def dW_db_keys_swapped(AL, Y, caches):
+    """dA_prev, db, dW = linear_activation_backward(…): dW stored as db, and db as dW."""
+    grads = _model_backward(AL, Y, caches)
+    return {(f"d{'bW'['b' in k]}{k[2:]}" if k[:2] in ("dW", "db") else k): g
+            for k, g in grads.items()}
+
+
 def dA_keys_one_up(AL, Y, caches):
     grads = _model_backward(AL, Y, caches)
     return {(f"dA{int(k[2:]) + 1}" if k.startswith("dA") else k): g for k, g in grads.items()}
@@ -354,6 +384,11 @@ def dZL_as_AL_minus_Y(AL, Y, caches):
 
 def update_adds(parameters, grads, learning_rate):
     return {k: p + learning_rate * grads[f"d{k}"] for k, p in parameters.items()}
+
+
+def update_reads_grads_without_d(parameters, grads, learning_rate):
+    """grads["W" + str(l)]: the gradients' keys without their d (a KeyError)."""
+    return {k: p - learning_rate * grads[k] for k, p in parameters.items()}
 
 
 def update_b_with_dW(parameters, grads, learning_rate):

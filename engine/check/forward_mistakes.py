@@ -87,6 +87,17 @@ def init_transposed(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n_prev, n) * 0.01)
 
 
+def init_drawn_transposed(layer_dims):
+    """np.random.randn(n[l-1], n[l]).T * 0.01: W's shape, with the draws in other places."""
+    return _init(layer_dims, lambda n, n_prev: np.random.randn(n_prev, n).T * 0.01)
+
+
+def init_keys_from_0(layer_dims):
+    """parameters["W" + str(l - 1)]: the keys run W0 to W(L-2)."""
+    parameters = _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01)
+    return {f"{k[0]}{int(k[1:]) - 1}": value for k, value in parameters.items()}
+
+
 def init_b_flat(layer_dims):
     return _init(layer_dims, lambda n, n_prev: np.random.randn(n, n_prev) * 0.01,
                  b_shape=lambda n: (n,))
@@ -137,6 +148,11 @@ def linear_cache_with_Z(A, W, b):
     return Z, (*cache, Z)
 
 
+def linear_cache_b_before_W(A, W, b):
+    Z, _ = course.linear_forward(A, W, b)
+    return Z, (A, b, W)
+
+
 def linear_forward_elementwise(A, W, b):
     """W * A: entry by entry, where np.dot(W, A) belongs."""
     return W * A + b, (A, W, b)
@@ -180,6 +196,12 @@ def layer_linear_cache_with_Z(A_prev, W, b, activation):
 def layer_cache_order_swapped(A_prev, W, b, activation):
     A, (linear_cache, Z) = course.linear_activation_forward(A_prev, W, b, activation)
     return A, (Z, linear_cache)
+
+
+def layer_cache_is_linear_cache(A_prev, W, b, activation):
+    """cache = linear_cache: the activation cache left out."""
+    A, (linear_cache, _) = course.linear_activation_forward(A_prev, W, b, activation)
+    return A, linear_cache
 
 
 def layer_activation_cache_is_linear_cache(A_prev, W, b, activation):
@@ -233,6 +255,19 @@ def caches_appended_before_the_call(X, parameters):
     appended after its call."""
     AL, caches = _model_forward(X, parameters)
     return AL, [None, *caches[:-2], caches[-1]] if len(caches) > 1 else caches
+
+
+def forward_A_not_updated(X, parameters):
+    """The loop's A goes to a name the next layer does not read (A_next, cache = …): every
+    layer takes X (a ValueError where the widths differ)."""
+    caches, L = [], len(parameters) // 2
+    for l in range(1, L):
+        _, cache = course.linear_activation_forward(X, parameters[f"W{l}"], parameters[f"b{l}"],
+                                                    "relu")
+        caches.append(cache)
+    AL, cache = course.linear_activation_forward(X, parameters[f"W{L}"], parameters[f"b{L}"],
+                                                 "sigmoid")
+    return AL, [*caches, cache]
 
 
 def hidden_layers_sigmoid(X, parameters):

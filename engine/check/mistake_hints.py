@@ -71,6 +71,11 @@ INIT = {
                       "np.random.rand (uniform on [0, 1)).",
     fwd.init_transposed: "W[l] has shape (n[l], n[l-1]), one row per unit of layer l; "
                          "yours is transposed.",
+    fwd.init_drawn_transposed: "W[l] = np.random.randn(n[l], n[l-1]) * 0.01: yours draws "
+                               "(n[l-1], n[l]) and transposes, so the course's numbers land in "
+                               "other places.",
+    fwd.init_keys_from_0: "The layers are numbered from 1: parameters['W' + str(l)] for l = 1 "
+                          "to L-1; yours starts at W0.",
     fwd.init_b_flat: "b[l] is a column: np.zeros((n[l], 1)); yours has shape (n[l],).",
     fwd.init_b_row: "b[l] is a column: np.zeros((n[l], 1)); yours is a row, (1, n[l]).",
     fwd.init_b_random: "b[l] starts at zero: np.zeros((n[l], 1)); yours is drawn at random, "
@@ -145,6 +150,8 @@ MISTAKES = (
     Mistake("relu_backward", back.relu_backward_without_mask, "After dZ = np.array(dA, "
             "copy=True), set dZ[Z <= 0] = 0: ReLU passes no gradient where Z <= 0; yours "
             "returns dA as it came."),
+    Mistake("relu_backward", back.relu_backward_of_Z, "dZ starts as a copy of dA, not of Z: "
+            "dZ = np.array(dA, copy=True), then dZ[Z <= 0] = 0."),
     Mistake("relu_backward", back.relu_backward_mask_only, "dZ = dA where Z > 0, and 0 "
             "elsewhere; yours is the mask alone (1 where Z > 0), without dA."),
     Mistake("relu_backward", back.relu_mask_of_dA, "The ReLU mask depends on Z, not on dA: "
@@ -158,6 +165,8 @@ MISTAKES = (
     Mistake("linear_forward", fwd.linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_forward", fwd.linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_forward", fwd.linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
+    Mistake("linear_forward", fwd.linear_cache_b_before_W, "linear_cache is (A, W, b), in "
+            "that order; yours puts b before W."),
     Mistake("linear_forward", fwd.linear_forward_elementwise, "Z = np.dot(W, A) + b, a matrix "
             "product; W * A multiplies entry by entry."),
     Mistake("linear_forward", fwd.linear_forward_b_flat, "b is a column, (n, 1), added to "
@@ -171,6 +180,8 @@ MISTAKES = (
     Mistake("linear_activation_forward", fwd.layer_linear_cache_holds_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_activation_forward", fwd.layer_linear_cache_is_Z, LINEAR_CACHE_HOLDS_Z),
     Mistake("linear_activation_forward", fwd.layer_linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
+    Mistake("linear_activation_forward", fwd.layer_cache_is_linear_cache, "cache = "
+            "(linear_cache, activation_cache); yours is linear_cache alone."),
     Mistake("linear_activation_forward", fwd.layer_activation_cache_is_linear_cache,
             "activation_cache should be Z; yours holds linear_cache, (A_prev, W, b), a second "
             "time."),
@@ -190,6 +201,10 @@ MISTAKES = (
     Mistake("L_model_forward", fwd.caches_extended, "caches.append(cache) adds one cache per "
             "layer; caches.extend(cache) adds its two parts, linear_cache and Z, as two "
             "items."),
+    Mistake("L_model_forward", fwd.forward_A_not_updated, "Each layer takes the A the layer "
+            "before returned: A, cache = linear_activation_forward(A, …); yours gives every "
+            "layer X (passed as X, or the result kept under another name).",
+            LensView("forward", "hidden")),
     Mistake("L_model_forward", fwd.caches_appended_before_the_call, "caches.append(cache) "
             "comes after the call that makes cache: yours appends first, so caches[0] is None "
             "and each hidden layer's cache lands one place late."),
@@ -269,6 +284,13 @@ MISTAKES = (
     Mistake("L_model_backward", back.hidden_backward_sigmoid, 'Hidden layers are ReLU, so '
             'their backward uses activation="relu"; yours uses sigmoid.',
             LensView("backward", "hidden")),
+    Mistake("L_model_backward", back.dAL_first_term_only, "dAL = -(np.divide(Y, AL) - "
+            "np.divide(1 - Y, 1 - AL)); yours has only the first term.", COST),
+    Mistake("L_model_backward", back.hidden_backward_reads_its_own_dA, "Layer l + 1's backward "
+            'takes grads["dA" + str(l + 1)], which the layer above wrote; grads["dA" + str(l)] '
+            "is what it is about to write."),
+    Mistake("L_model_backward", back.dW_db_keys_swapped, "linear_activation_backward returns "
+            "dA_prev, dW, db, in that order; yours stores them as dA_prev, db, dW."),
     Mistake("L_model_backward", back.dA_keys_one_up, "Layer l's backward gives dA_prev, kept as "
             'grads["dA" + str(l - 1)]: dA0 to dA{L-1}; yours are numbered one higher.'),
     Mistake("L_model_backward", back.dZL_as_AL_minus_Y, "The course computes dAL = "
@@ -279,6 +301,8 @@ MISTAKES = (
             OUTPUT_BACKWARD),
     Mistake("update_parameters", back.update_adds, "Gradient descent subtracts: "
             "W = W - learning_rate * dW; yours adds."),
+    Mistake("update_parameters", back.update_reads_grads_without_d, "The gradients are "
+            'grads["dW" + str(l)] and grads["db" + str(l)], with a d; yours reads grads["W…"].'),
     Mistake("update_parameters", back.update_b_with_dW, "b = b - learning_rate * db; yours "
             "subtracts dW from b, and broadcasting turns b into a matrix of W's shape."),
     Mistake("update_parameters", back.update_W_with_db, "W = W - learning_rate * dW; yours "
