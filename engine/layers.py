@@ -15,7 +15,7 @@ def linear_forward(A, W, b):
 
     The parameter is called A, as in the course's exercise.  cache = (A, W, b).
     """
-    Z = W @ A + b
+    Z = np.dot(W, A) + b
     return Z, (A, W, b)
 
 
@@ -27,9 +27,9 @@ def linear_backward(dZ, cache):
     """
     A_prev, W, _ = cache
     m = A_prev.shape[1]
-    dW = dZ @ A_prev.T / m
+    dW = np.dot(dZ, A_prev.T) / m
     db = np.sum(dZ, axis=1, keepdims=True) / m
-    dA_prev = W.T @ dZ
+    dA_prev = np.dot(W.T, dZ)
     return dA_prev, dW, db
 
 

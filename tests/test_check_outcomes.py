@@ -26,6 +26,11 @@ def linear_forward(A, W, b):
 
 def L_layer(A, W, b):
     return course.linear_forward(A.T, W, b)
+
+def wrapped(A, W, b):
+    Z, cache = course.linear_forward(A.T,
+                                     W, b)
+    return Z, cache
 '''
 
 
@@ -86,3 +91,10 @@ def test_a_stopped_or_unread_function_is_an_error_with_its_hint():
     unread = not_read("relu", "its definition raised NameError", "define it first")
     assert (unread.status, unread.failure.what, unread.failure.hint) == (
         "error", "the definition", "define it first")
+
+
+def test_a_call_written_over_several_lines_is_quoted_whole():
+    """Its first line alone ended in a comma: "line 12: Z, cache = course.linear_forward(A.T,"."""
+    A, W, b = CASES["linear_forward"][0].make()
+    err = raised(learners("wrapped"), A, W, b)
+    assert learner_line(err, FILE) == "line 12: Z, cache = course.linear_forward(A.T, W, b)"
