@@ -146,3 +146,4 @@ def test_the_quiz_asks_no_relu_gate_of_the_mistake_that_has_none():
     got = call_js("quiz.js", [["questionKinds", backward, {"run": r}]
                               for r in (run, mistaken, inactive)])
     assert got == [["shape", "reads", "relu"], ["shape", "reads"], ["shape", "reads", "relu"]]
+

@@ -54,3 +54,11 @@ def test_a_runs_words_name_its_mistake_then_its_learning_rate_before_its_layers(
                      "2 → 16 → 16 → 16 → 16 → 16 → 16 → 1 · gd, α = 0.5 · full batch · "
                      "100 iterations · " + ", ".join(["sigmoid"] * 7) +
                      " · binary_cross_entropy · xavier init")
+
+
+def test_a_lost_server_reads_as_one_sentence_in_the_banner():
+    """It read "This run is the server does not answer (restarting?)…"."""
+    [text] = call_js("run_status.js", [["trainingText", 0.4, None, None, True]])
+    [banner] = call_js("run_status.js", [["bannerText", text, None, False]])
+    assert banner == ("This run is waiting: the server does not answer (restarting?); asking "
+                      "again every second. The views fill in when it is done.")

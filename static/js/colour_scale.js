@@ -69,14 +69,20 @@ export function runTop(summary, name, l) {
 
 // {top, exact, from} of one tensor: its step's statistic (θ_{t+1}'s for the W and b that
 // the update phase shows), the run's, or, without one, the largest value drawn, which
-// is exact for a full-size tensor and a lower bound for a block-averaged one
+// is exact for a full-size tensor and a lower bound for a block-averaged one. A step
+// without its statistic (a diverged step's tensor that holds a non-finite value) is not
+// in the run's either, and its finite values may pass every other step's: the run's
+// range then holds the drawn ones too
 function tensorTop(frame, name, tensor, perRun) {
   const {summary, layer: l, run} = frame;
   const after = frame.phase.kind === "update" && (name === "W" || name === "b");
   const t = after ? frame.t + 1 : frame.t;
-  const served = perRun ? runTop(summary, name, l) : t < run.num_steps ? stepTop(summary, name, l, t) : null;
-  if (served !== null) return {top: served, exact: true, from: perRun ? "run" : "step"};
-  return {top: absMax(tensor), exact: !tensor.downsampled_from, from: "heatmap"};
+  const own = t < run.num_steps ? stepTop(summary, name, l, t) : null;
+  const served = perRun ? runTop(summary, name, l) : own;
+  if (served !== null && own !== null) return {top: served, exact: true, from: perRun ? "run" : "step"};
+  const drawn = {top: absMax(tensor), exact: !tensor.downsampled_from, from: "heatmap"};
+  if (served !== null && drawn.exact && served >= drawn.top) return {top: served, exact: true, from: "run"};
+  return served === null ? drawn : {...drawn, top: Math.max(served, drawn.top)};
 }
 
 // the shared range of a group: the largest of its members' ranges

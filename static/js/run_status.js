@@ -64,7 +64,7 @@ export function bannerText(text, left, hadRun) {
 // training threads (queuePosition: the waiting runs that train before it, or null), or
 // waits to ask again after the server refused for now (retryIn seconds, or null)
 export function trainingText(fraction, queuePosition = null, retryIn = null, lost = false) {
-  if (lost) return "the server does not answer (restarting?): asking again every second";
+  if (lost) return "waiting: the server does not answer (restarting?); asking again every second";
   if (retryIn !== null) {
     return `waiting: this server already trains as many runs as it allows you; asking again in ${retryIn} s`;
   }

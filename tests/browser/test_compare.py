@@ -338,7 +338,8 @@ def test_the_panel_is_labelled_readable_and_keyboard_operable(page, server):
     expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 2")
     page.get_by_test_id("compare-tensor").focus()
     page.keyboard.press("ArrowDown")  # the drop-down keeps ↑/↓; its choice redraws
-    expect(page.get_by_test_id("compare-pair")).to_contain_text("iteration 4, layer 1: A_prev[1]")
+    expect(page.get_by_test_id("compare-pair")).to_contain_text(
+        "iteration 4, layer 1: A_prev (= X)")
     expect(page.get_by_test_id("step-label")).to_contain_text("iteration 4")
     assert page.evaluate(UNLABELLED) == []
     assert page.evaluate(PANEL_CONTRAST) == []

@@ -9,6 +9,7 @@
 import {cachesA, computedAt, layerRoles, phaseIO} from "../phases.js";
 import {apartNames, colourScales} from "../colour_scale.js";
 import {formatNumber, shownTo} from "../tensors.js";
+import {tensorLabel} from "../course_names.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
 import * as mythCard from "../myth_card.js";
 import {setText, setHTML} from "../dom.js";
@@ -74,7 +75,7 @@ function describe(cell) {
   if (!shown) return "";
   const vector = cell.name === "b" || cell.name === "db";
   const where = (row, col) => (vector ? `[${row}]` : `[row ${row}, col ${col}]`);
-  const name = `${cell.name}[${shown.layer}]`;
+  const name = tensorLabel(cell.name, shown.layer);
   const after = shown.tensors.note && /^[Wb]$/.test(cell.name) ? " after the update" : "";
   if (!cell.block) return `${name}${where(cell.row, cell.col)}${after} ${valueText(cell)}`;
   const {r0, r1, c0, c1, count} = cell.block;

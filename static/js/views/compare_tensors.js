@@ -4,6 +4,7 @@
 // gradient its mistaken code computed beside the served true gradient (true_grads) at the
 // same step. the differences are display arithmetic on served numbers, not network maths.
 import {api} from "../api.js";
+import {tensorLabel} from "../course_names.js";
 import {HEATMAP_CELLS} from "../step_frame.js";
 import {DIVERGING} from "../plot_theme.js";
 import {paintMatrix} from "../tensor_image.js";
@@ -20,7 +21,6 @@ export const OF_PHASE = {forward: "Z", cost: "A", backward: "dW", update: "updat
 const DIGITS = 6;
 const FAINT = 0.05;  // a map below this share of the range it shares is called faint
 
-export const tensorLabel = (name, l) => (name === "update" ? `ΔW[${l}]` : `${name}[${l}]`);
 
 // {tensor, truth} of run `side` at (t, l): its served tensor and, for a run with a bug, the
 // true gradient of the same name; {why} when it has none there
