@@ -493,7 +493,7 @@ def test_missing_1_over_m_kills_layer_2_by_iteration_7_as_its_words_say():
     """The jumps of the first steps switch off every ReLU of layer 2: from iteration 7 every
     dW is exactly 0 and A[3] is one number for every example."""
     lesson = BY_ID["bug-missing-1-over-m"]
-    assert "by iteration 7" in lesson["tour"][2]["say"]
+    assert "By iteration 7" in lesson["tour"][2]["say"]
     summary = own_run("bug-missing-1-over-m").summary()
     dead = np.array(summary["layers"][1]["dead_fraction"])
     assert dead[6] < 1 and (dead[7:] == 1).all()

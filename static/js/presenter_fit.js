@@ -32,15 +32,20 @@ function heatmapRows(view) {
 
 function fit(panel, view, last) {
   view.style.removeProperty("--heat-h");
+  view.classList.remove("tight");
   if (!isPresenter()) return;
   // a row's labels may wrap once its heatmaps are lower: measure again, a few times
   for (let k = 0; k < 4; k++) {
     const over = overflow(panel, last), {rows, height} = heatmapRows(view);
     if (over <= 0 || !rows) return;
     const next = Math.max(MIN_HEAT, Math.floor(height - over / rows));
-    if (next >= height) return;
+    if (next >= height) break;
     view.style.setProperty("--heat-h", `${next}px`);
   }
+  // the heatmaps at their least, and the key still below the panel (a myth card, a long
+  // lesson stop above): the sentence of what the phase reads goes, which the phase banner
+  // at the top of the page says too
+  if (overflow(panel, last) > 0) view.classList.add("tight");
 }
 
 // keeps the inspector's heatmaps fitted while the page shows `panel` in the presenter

@@ -32,7 +32,7 @@ function readsSentence(p, l, L, config, role) {
       `cache[${l}]: linear_cache = (A_prev, W[${l}], b[${l}]) and activation_cache = Z[${l}], for backward.`;
   }
   if (p.kind === "backward" && p.l === l) {
-    const gPrime = cachesA(config) ? `A from activation_cache, where the mistaken code takes g′ (the correct code's holds Z)`
+    const gPrime = cachesA(config) ? "A from activation_cache for g′(A) (the mistake; the correct code's holds Z)"
       : "Z from activation_cache for g′(Z)";
     return `backward, layer ${l} reads cache[${l}]: ${gPrime}, A_prev and W from ` +
       `linear_cache (b only for its shape), and dA[${l}]${role.D === "read" ? ` with the mask D[${l}]` : ""}; ` +
