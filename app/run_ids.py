@@ -117,7 +117,13 @@ def _unpack(packed: bytes) -> dict:
         raise RunIdError("undecodable run id") from err
     if not inflate.eof or inflate.unconsumed_tail or inflate.unused_data:
         raise RunIdError("truncated or padded run id")
-    if not isinstance(config, dict) or canonical_json(config) != raw:
+    if not isinstance(config, dict):
+        raise RunIdError("run id is not in canonical form")
+    try:
+        canonical = canonical_json(config)
+    except TypeError as err:  # orjson reads 1,024 levels of nesting and writes 254
+        raise RunIdError("run id is not in canonical form") from err
+    if canonical != raw:
         raise RunIdError("run id is not in canonical form")
     return _unpacked_fields(config)
 

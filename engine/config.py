@@ -252,7 +252,10 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
         _choice("bug", cfg["bug"], CHOICES["bug"])
     _fit_left_out_defaults(cfg, raw, limits, max_layers, max_width)
     for field in limits:
-        if cfg.get(field) is not None and field != "batch_size":
+        # real data has its own size, whatever n_samples says (a server's narrower limit
+        # on n_samples included): it is not read, so not checked
+        ignored = field == "n_samples" and info.fixed_size
+        if cfg.get(field) is not None and field != "batch_size" and not ignored:
             cfg[field] = _number(field, cfg[field], limits[field])
     cfg["hidden_layers"] = _hidden_layers(cfg["hidden_layers"], max_layers, max_width)
     cfg = unread_as_defaults(cfg)

@@ -94,7 +94,7 @@ def test_a_stopped_or_unread_function_is_an_error_with_its_hint():
 
 
 def test_a_call_written_over_several_lines_is_quoted_whole():
-    """Its first line alone ended in a comma: "line 12: Z, cache = course.linear_forward(A.T,"."""
+    """Its first line alone ended in a comma: "line 11: Z, cache = course.linear_forward(A.T,"."""
     A, W, b = CASES["linear_forward"][0].make()
     err = raised(learners("wrapped"), A, W, b)
-    assert learner_line(err, FILE) == "line 12: Z, cache = course.linear_forward(A.T, W, b)"
+    assert learner_line(err, FILE) == "line 11: Z, cache = course.linear_forward(A.T, W, b)"

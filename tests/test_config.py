@@ -70,6 +70,16 @@ def test_real_data_ignores_n_samples():
     assert normalize_config({"dataset": "iris", "n_samples": 20})["n_samples"] == 150
 
 
+@pytest.mark.parametrize(("dataset", "size"), [("digits", 1797), ("breast_cancer", 569)])
+def test_real_data_is_served_whatever_a_servers_limit_on_n_samples(dataset, size):
+    """A server with BPL_MAX_SAMPLES=300 answered 201 to digits, then 404 to its id: the
+    normalized config's 1,797 failed the check of the id's config."""
+    narrow = {"limits": {"n_samples": ("int", 20, 300, False)}}
+    config = normalize_config({"dataset": dataset}, **narrow)
+    assert config["n_samples"] == size
+    assert normalize_config(config, **narrow) == config
+
+
 def test_input_is_not_modified():
     raw = {"hidden_layers": [3, 4], "activations": ["tanh", "tanh", "sigmoid"]}
     copy = {k: list(v) for k, v in raw.items()}

@@ -54,6 +54,19 @@ def test_a_narrow_server_answers_its_options_and_runs_its_default(make_client):
     assert client.post("/api/runs", json={"steps": 51}).status_code == 422  # given: checked
 
 
+@pytest.mark.parametrize("dataset", ["digits", "breast_cancer"])
+def test_a_server_with_fewer_samples_than_real_data_serves_the_real_data(make_client, dataset):
+    """BPL_MAX_SAMPLES=300 answered 201 to digits, then 404 on every route of its id."""
+    client = make_client(max_samples=300)
+    created = client.post("/api/runs", json={"dataset": dataset, "steps": 2})
+    assert created.status_code == 201, created.text
+    run_id = created.json()["id"]
+    for path in ("", "/summary", "/steps/1?fields=dW"):
+        assert client.get(f"/api/runs/{run_id}{path}").status_code == 200, path
+    names = [lesson["id"] for lesson in client.get("/api/lessons").json()]
+    assert "softmax-digits" in names
+
+
 def test_an_int_fields_bounds_are_integers(client):
     limits = client.get("/api/options").json()["limits"]
     ranges = {name: limit for name, limit in limits.items() if "type" in limit}

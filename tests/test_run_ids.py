@@ -56,6 +56,10 @@ def pack_r1(raw: bytes) -> str:
     return "r1" + b64(deflate(raw))
 
 
+# a JSON object nested 300 deep: orjson reads 1,024 levels and writes 254
+DEEP = b'{"a":' * 300 + b"1" + b"}" * 300
+
+
 def pack_r2(raw: bytes, prefix: str = "r2") -> str:
     """The r2 format (or r3, a bug run's) as docs/api.md states it, written out
     independently."""
@@ -122,6 +126,8 @@ def test_every_substitution_answers_404_through_the_route(client):
     pack_r2(b" " * 100000),  # a decompression bomb, correctly checksummed
     "r2" + b64(deflate(b'{"a":1}') + b"\0" * 6),  # no checksum
     pack_r2(b'{"a":1}')[:-1],  # checksum cut short
+    # nested 300 deep: orjson reads it, and cannot write it back (it answered 500)
+    pack_r2(DEEP),
 ])
 def test_malformed_or_forged_ids_are_rejected(run_id):
     with pytest.raises(RunIdError):
@@ -149,12 +155,22 @@ def test_r1_ids_from_the_old_encoder_decode(raw):
 @pytest.mark.parametrize("run_id", [
     "r1Gw1DysMQAB",  # the default run's r1 id with other padding bits: an alias
     "r1Gw1DysMQAA" + "A",
-    pack_r1(b'{"b":1,"a":2}'), pack_r1(b"[1, 2]"), pack_r1(b" " * 100000),
+    pack_r1(b'{"b":1,"a":2}'), pack_r1(b"[1, 2]"), pack_r1(b" " * 100000), pack_r1(DEEP),
     encode_run_id(normalize_config({})),  # an r2 id is not an r1 id
 ])
 def test_r1_aliases_and_forgeries_are_rejected(run_id):
     with pytest.raises(RunIdError):
         decode_legacy_run_id(run_id)
+
+
+@pytest.mark.parametrize("run_id", [pack_r1(DEEP), pack_r2(DEEP), pack_r2(DEEP, "r3")])
+def test_an_id_nested_past_what_json_writes_is_not_found(client, run_id):
+    """A config nested 255 to 1,024 deep answered 500 on every run route, with 11 KB of
+    traceback in the log."""
+    for path in ("", "/summary", "/steps/0"):
+        answer = client.get(f"/api/runs/{run_id}{path}", follow_redirects=False)
+        assert (answer.status_code, answer.json()) == (404, {"detail": "Run not found"})
+    assert client.get(f"/api/run-ids/{run_id}").json()["valid"] is False
 
 
 @pytest.mark.parametrize("run_id", list(FROZEN_R1_IDS)[:1])
