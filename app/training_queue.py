@@ -84,6 +84,10 @@ class TrainingQueue:
         self._training: list[Job] = []
         self._workers: list[threading.Thread] = []
         self._seq = itertools.count()
+        # when each address last had a run start (a count of starts): of two addresses'
+        # turns, the one served longer ago goes first. Only addresses with runs queued or
+        # training are kept (_started)
+        self._starts, self._served = itertools.count(), {}
         self._closing = False
         self.cancelled = 0  # runs cancelled: unasked for too long, or left for a newer one
         self.dropped = 0  # waiting runs pushed out of a full queue
@@ -150,15 +154,28 @@ class TrainingQueue:
         """The waiting jobs in the order they will train: fast ones first, then heavy ones
         of the addresses with the fewest runs training, and within an address of the
         clients with the fewest. In each lane addresses take turns (an address's k-th
-        waiting job after every address's (k-1)-th), then the oldest first: a client token
-        costs nothing to make, so one address that makes one a request cannot put its
-        runs before another's."""
+        waiting job after every address's (k-1)-th, the address served longer ago first),
+        then the oldest first: a client token costs nothing to make, so one address that
+        makes one a request cannot put its runs before another's, and an address's backlog
+        does not go before a newer address's run."""
         rank = _turns(self._waiting)
         busy = Counter(_address(j) for j in self._training)
         busy_client = Counter(j.client and j.client.key for j in self._training)
-        return sorted(self._waiting, key=lambda j: (0, 0, 0, rank[j], j.seq) if j.fast else
-                      (1, busy[_address(j)], busy_client[j.client and j.client.key], rank[j],
-                       j.seq))
+        return sorted(self._waiting, key=lambda j: (0, 0, 0, rank[j], self._last(j), j.seq)
+                      if j.fast else (1, busy[_address(j)], busy_client[j.client and j.client.key],
+                                      rank[j], self._last(j), j.seq))
+
+    def _last(self, job: Job) -> int:
+        """When job's address last had a run start: -1 if not while it had runs here."""
+        return self._served.get(_address(job), -1)
+
+    def _started(self, job: Job):
+        """Note that job's address had a run start now, and forget the addresses that
+        have none queued or training."""
+        self._served[_address(job)] = next(self._starts)
+        if len(self._served) > 2 * (len(self._waiting) + len(self._training)):
+            here = {_address(j) for j in self._waiting + self._training}
+            self._served = {a: n for a, n in self._served.items() if a in here}
 
     def _cancel(self, job: Job) -> bool:
         """Cancel a job: True if it was waiting (it leaves now), else it stops at its next
@@ -198,13 +215,14 @@ class TrainingQueue:
         if fast_only:
             fast = [j for j in self._waiting if j.fast]
             rank = _turns(fast)
-            job = min(fast, key=lambda j: (rank[j], j.seq), default=None)
+            job = min(fast, key=lambda j: (rank[j], self._last(j), j.seq), default=None)
         else:
             job = next((j for j in self._in_turn() if j.fast or self._fits(j)), None)
         if job is None:
             return None
         self._waiting.remove(job)
         self._training.append(job)
+        self._started(job)
         return job
 
     def _fits(self, job: Job) -> bool:

@@ -12,8 +12,10 @@ import app.events
 import app.run_cache
 from app.admission import COOKIE, TOKEN, Admission, AdmissionError, Client
 from app.config_limits import check_config
+from app.lessons import built_in_lessons
 from app.run_ids import canonical_json, encode_run_id
 from app.settings import Settings
+from engine.config import CHOICES, normalize_config
 from tests.conftest import strict_json
 
 
@@ -383,3 +385,14 @@ def test_the_refusal_names_the_cap_that_still_fails():
     with pytest.raises(AdmissionError) as refused:
         rules.room_for(Client(f"{'c':_<22}", "X"), jobs, NOW)
     assert refused.value.reason == "max_runs_per_address"
+
+
+def test_every_datasets_default_run_and_every_lesson_takes_the_fast_lane():
+    """digits' default run (2.4e9 flops) was heavy under a 2e9 fast lane: two idle event
+    streams of long runs from one address held both threads, and a learner's first digits
+    run waited 46 to 121 s."""
+    admission = Admission.from_settings(Settings())
+    defaults = [normalize_config({"dataset": name}) for name in CHOICES["dataset"]]
+    lessons = [normalize_config(lesson["config"]) for lesson in built_in_lessons()]
+    slow = [c["dataset"] for c in defaults + lessons if not admission.is_fast(c)]
+    assert not slow

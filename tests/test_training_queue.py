@@ -125,13 +125,31 @@ def test_an_address_that_makes_a_client_a_request_takes_turns_with_the_others(ma
         submit(queue, run, client(f"flood{n + 1}", "10.6.6.6"))
     learner = Held(flops)
     submit(queue, learner, client("learner", "10.0.0.2"))
-    # the learner's address has nothing training or waiting: its run is next, or next but
-    # the flood's oldest in the fast lane, which goes by turns alone
-    assert queue.position(learner) == (1 if flops == LIGHT else 0)
-    expected = [0, *range(2, 11)] if flops == LIGHT else list(range(1, 11))
-    assert [queue.position(r) for r in flood] == expected  # in their own order
+    # the learner's address has nothing training, and had no run start since the flood's:
+    # its run is next
+    assert queue.position(learner) == 0
+    assert [queue.position(r) for r in flood] == list(range(1, 11))  # in their own order
     for run in [busy, *flood, learner]:
         run.release.set()
+
+
+@pytest.mark.parametrize("flops", [LIGHT, HEAVY], ids=["fast lane", "heavy lane"])
+def test_an_addresss_backlog_takes_turns_with_a_newer_address_run_by_run(make_queue, flops):
+    """Turns were counted among the waiting runs only, ties going to the older: each time
+    the flood's oldest left for a thread, its next was oldest at its turn again, and the
+    learner's run trained after all ten (a default run waited 21 to 81 s)."""
+    queue = make_queue(threads=0)
+    for n in range(10):
+        submit(queue, Held(flops), client(f"flood{n}", "10.6.6.6"), key=f"A{n}".encode())
+    submit(queue, Held(flops), client("learner", "10.0.0.2"), key=b"B0")
+    submit(queue, Held(flops), client("learner", "10.0.0.2"), key=b"B1")
+    order = []
+    with queue._cond:
+        while queue._waiting:
+            job = queue._take(fast_only=flops == LIGHT)
+            order.append(job.key.decode())
+            queue._training.remove(job)
+    assert order[:5] == ["A0", "B0", "A1", "B1", "A2"]
 
 
 def test_no_more_threads_train_than_the_cap(make_queue):
