@@ -26,6 +26,9 @@ from app.bulk_share import BulkShare
 
 log = logging.getLogger("app.training_queue")
 
+# addresses whose last start the queue keeps at most (TrainingQueue._started)
+MAX_SERVED = 4096
+
 
 class Job:
     """One run's turn: queued, then training, then gone. `asked` is when a request or an
@@ -171,11 +174,18 @@ class TrainingQueue:
 
     def _started(self, job: Job):
         """Note that job's address had a run start now, and forget the addresses that
-        have none queued or training."""
+        have none queued or training and were last served before every address that has:
+        forgotten, such an address compares with those as it did (-1 is before them all).
+        One served since would go before an address it had followed, and could keep it
+        waiting for good; at most MAX_SERVED are kept, whatever."""
         self._served[_address(job)] = next(self._starts)
         if len(self._served) > 2 * (len(self._waiting) + len(self._training)):
             here = {_address(j) for j in self._waiting + self._training}
-            self._served = {a: n for a, n in self._served.items() if a in here}
+            oldest = min(self._served.get(a, -1) for a in here)
+            self._served = {a: n for a, n in self._served.items() if a in here or n > oldest}
+        if len(self._served) > MAX_SERVED:  # the oldest half goes
+            cut = sorted(self._served.values())[len(self._served) // 2]
+            self._served = {a: n for a, n in self._served.items() if n >= cut}
 
     def _cancel(self, job: Job) -> bool:
         """Cancel a job: True if it was waiting (it leaves now), else it stops at its next

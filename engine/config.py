@@ -233,6 +233,18 @@ def _fit_left_out_defaults(cfg, raw, limits, max_layers, max_width):
                                 for width in DEFAULT_CONFIG["hidden_layers"][:max_layers]]
 
 
+def _limit(field, limits, info):
+    """The range a field is checked against: the server's, but for real data's n_samples,
+    which it does not read (its size is its own), the wider of the server's and the
+    engine's, so that a server with fewer samples than digits still serves digits."""
+    limit = Limit(*limits[field])
+    if field != "n_samples" or not info.fixed_size:
+        return limit
+    base = LIMITS[field]
+    return limit._replace(high=None if None in (limit.high, base.high)
+                          else max(limit.high, base.high))
+
+
 def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, limits=None):
     """The complete, checked config for a user's (possibly partial) dict."""
     if not isinstance(raw, dict):
@@ -252,11 +264,8 @@ def normalize_config(raw, max_layers=MAX_HIDDEN_LAYERS, max_width=MAX_WIDTH, lim
         _choice("bug", cfg["bug"], CHOICES["bug"])
     _fit_left_out_defaults(cfg, raw, limits, max_layers, max_width)
     for field in limits:
-        # real data has its own size, whatever n_samples says (a server's narrower limit
-        # on n_samples included): it is not read, so not checked
-        ignored = field == "n_samples" and info.fixed_size
-        if cfg.get(field) is not None and field != "batch_size" and not ignored:
-            cfg[field] = _number(field, cfg[field], limits[field])
+        if cfg.get(field) is not None and field != "batch_size":
+            cfg[field] = _number(field, cfg[field], _limit(field, limits, info))
     cfg["hidden_layers"] = _hidden_layers(cfg["hidden_layers"], max_layers, max_width)
     cfg = unread_as_defaults(cfg)
     L = len(cfg["hidden_layers"]) + 1

@@ -31,6 +31,10 @@ def wrapped(A, W, b):
     Z, cache = course.linear_forward(A.T,
                                      W, b)
     return Z, cache
+
+def commented(A, W, b):
+    return course.linear_forward(A.T,  # the examples as rows
+                                 W, b)
 '''
 
 
@@ -98,3 +102,11 @@ def test_a_call_written_over_several_lines_is_quoted_whole():
     A, W, b = CASES["linear_forward"][0].make()
     err = raised(learners("wrapped"), A, W, b)
     assert learner_line(err, FILE) == "line 11: Z, cache = course.linear_forward(A.T, W, b)"
+
+
+def test_a_call_over_lines_with_a_comment_is_quoted_by_its_first_line():
+    """Joined, the comment would swallow what follows it."""
+    A, W, b = CASES["linear_forward"][0].make()
+    err = raised(learners("commented"), A, W, b)
+    assert learner_line(err, FILE) == ("line 16: return course.linear_forward(A.T,  # the "
+                                       "examples as rows …")

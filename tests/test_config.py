@@ -78,6 +78,9 @@ def test_real_data_is_served_whatever_a_servers_limit_on_n_samples(dataset, size
     config = normalize_config({"dataset": dataset}, **narrow)
     assert config["n_samples"] == size
     assert normalize_config(config, **narrow) == config
+    for wrong in (5, 2001, "abc", True):  # out of the contract's range: still refused
+        with pytest.raises(ConfigError):
+            normalize_config({"dataset": dataset, "n_samples": wrong}, **narrow)
 
 
 def test_input_is_not_modified():

@@ -14,6 +14,7 @@ L2 = {**PLAIN, "l2": 0.1}
 # the classic mistakes that change what backward reads (engine/mistakes.py)
 FORGOTTEN = {**DROPOUT, "bug": "dropout_mask_forgotten_in_backward"}
 CACHES_A = {**PLAIN, "bug": "activation_cache_holds_A"}
+NO_G_PRIME = {**PLAIN, "bug": "no_activation_derivative"}
 
 # (phase, L, config, the banner)
 BANNERS = [
@@ -95,6 +96,7 @@ READS = [
     ({"kind": "backward", "l": 2}, 3, DROPOUT, ["A_prev", "D", "W", "Z", "b", "dA"]),
     ({"kind": "backward", "l": 2}, 3, CACHES_A, ["A", "A_prev", "W", "b", "dA"]),
     ({"kind": "backward", "l": 2}, 3, FORGOTTEN, ["A_prev", "W", "Z", "b", "dA"]),
+    ({"kind": "backward", "l": 2}, 3, NO_G_PRIME, ["A_prev", "W", "b", "dA"]),
     ({"kind": "cost", "l": 3}, 3, L2, ["A", "W", "Y"]),
     ({"kind": "update", "l": None}, 3, PLAIN, ["W", "b", "dW", "db"]),
 ]
@@ -147,3 +149,13 @@ def test_the_quiz_asks_no_relu_gate_of_the_mistake_that_has_none():
                               for r in (run, mistaken, inactive)])
     assert got == [["shape", "reads", "relu"], ["shape", "reads"], ["shape", "reads", "relu"]]
 
+
+
+@needs_node
+def test_the_quiz_says_the_mistaken_update_adds_its_step():
+    config = {**PLAIN, "bug": "wrong_update_sign", "activations": ["relu", "sigmoid"],
+              "loss": "binary_cross_entropy"}
+    facts = {"dims": [2, 4, 1], "L": 2, "m": 8, "config": config}
+    [question] = call_js("quiz.js", [["readsQuestion", {"kind": "update", "l": None}, facts]])
+    note = next(o["note"] for o in question["options"] if o["id"] == "W")
+    assert note == "W ← W + α·step (the mistake; the correct code subtracts it)"

@@ -315,3 +315,32 @@ def test_a_run_bigger_than_the_bound_trains_alone(make_queue):
     huge = Held(peak=500, quick=True)
     submit(queue, huge, client("a"))
     wait_for(lambda: huge.status == "done")
+
+
+def test_an_address_that_served_and_left_does_not_come_back_before_one_that_waits(make_queue):
+    """Forgetting every address with no run here made one that was served after a waiting
+    address, left and came back, look never served: ten such addresses, each sending one run
+    at a time a few rounds apart, kept a learner's second run waiting for good."""
+    queue = make_queue(threads=0)
+    learner = client("learner", "10.0.0.1")
+    submit(queue, Held(HEAVY), learner, key=b"a1")
+    with queue._cond:
+        running = [queue._take(fast_only=False)]
+    second = Held(HEAVY)
+    submit(queue, second, learner, key=b"a2")
+    others = [client(f"other{i}", f"10.1.0.{i}") for i in range(10)]
+    due = dict.fromkeys(range(10), 0)  # round at which each other address sends its next run
+    for rounds in range(200):
+        for i, when in list(due.items()):
+            if when == rounds:
+                submit(queue, Held(HEAVY), others[i], key=f"b{i}".encode())
+                del due[i]
+        with queue._cond:
+            for job in running:
+                queue._training.remove(job)
+                if job.client is not learner:
+                    due[others.index(job.client)] = rounds + 7
+            running = [queue._take(fast_only=False)]
+        if running[0].run is second:
+            break
+    assert rounds <= 10  # after each other address's one turn at most

@@ -126,9 +126,10 @@ def learner_line(err: BaseException, filename: str) -> str:
     frame = frames[-1]
     text = (frame.line or linecache.getline(filename, frame.lineno)).strip()
     last = getattr(frame, "end_lineno", None) or frame.lineno
-    if last > frame.lineno:  # a call written over several lines: the whole of it
-        text = " ".join(linecache.getline(filename, n).strip()
-                        for n in range(frame.lineno, last + 1))
+    lines = [linecache.getline(filename, n).strip() for n in range(frame.lineno, last + 1)]
+    if last > frame.lineno:  # a call written over several lines: the whole of it, or, where
+        # a line holds a comment that would swallow the rest, its first line and "…"
+        text = text + " …" if any("#" in line for line in lines) else " ".join(lines)
     # a notebook cell's file is "<notebook>, code cell 3": say the cell and its line
     cell = filename.split(", ", 1)[1] + ", " if ", code cell " in filename else ""
     place = f"{cell}line {frame.lineno}"

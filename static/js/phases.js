@@ -50,9 +50,11 @@ export const EVERY = "1..L";
 export const hasMask = (l, L, config) => config.keep_prob < 1 && l < L;
 
 // the classic mistakes that change what backward reads (engine/mistakes.py): it forgets
-// dropout's mask, or its activation_cache holds A[l]; config.bug: the run's active one
+// dropout's mask, its activation_cache holds A[l], or it takes dZ = dA without g′ and so
+// never opens activation_cache; config.bug: the run's active one
 export const forgetsMask = (config) => config.bug === "dropout_mask_forgotten_in_backward";
 export const cachesA = (config) => config.bug === "activation_cache_holds_A";
+export const skipsGPrime = (config) => config.bug === "no_activation_derivative";
 
 const entry = (name, l, note = "") => ({name, l, note});
 
@@ -73,7 +75,8 @@ export function phaseTensors(p, L, config) {
   }
   if (p.kind === "backward") {
     const masks = forgetsMask(config) ? [] : mask("(dropout mask)");
-    return {reads: [entry("dA", l), ...masks, entry("linear_cache", l), entry("activation_cache", l)],
+    const activation = skipsGPrime(config) ? [] : [entry("activation_cache", l)];
+    return {reads: [entry("dA", l), ...masks, entry("linear_cache", l), ...activation],
       writes: [entry("dZ", l), entry("dW", l), entry("db", l), ...(l > 1 ? [entry("dA", l - 1)] : [])]};
   }
   return {reads: ["W", "b", "dW", "db"].map((name) => entry(name, EVERY)),

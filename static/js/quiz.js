@@ -6,7 +6,7 @@
 // option's `right` is true, false, or null for "either counts"; its note says why, in the
 // reveal. kinds: "shape" (quiz_shapes.js), "reads", "relu" (where dZ must be 0), "direction"
 // (which way a weight moves in the update).
-import {forgetsMask, hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames} from "./phases.js";
+import {forgetsMask, hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames, skipsGPrime} from "./phases.js";
 import {activeBug} from "./run_status.js";
 import {fullShape, formatNumber as f} from "./tensors.js";
 import {shapeQuestion} from "./quiz_shapes.js";
@@ -36,7 +36,8 @@ function readChoices(p, {L, config}) {
       ["W", `W[1..${L}]`, `the L2 term (λ/2m) Σ‖W[l]‖² reads every W (λ = ${config.l2})`, "without L2 (λ = 0) the cost never sees W"]];
   }
   if (p.kind === "update") {
-    return [["W", `W[1..${L}]`, "W ← W − α·step", ""], ["b", `b[1..${L}]`, "b ← b − α·step", ""],
+    const sign = config.bug === "wrong_update_sign" ? "+ α·step (the mistake; the correct code subtracts it)" : "− α·step";
+    return [["W", `W[1..${L}]`, `W ← W ${sign}`, ""], ["b", `b[1..${L}]`, `b ← b ${sign}`, ""],
       ["dW", `dW[1..${L}]`, "the step follows the gradients", ""], ["db", `db[1..${L}]`, "the step follows the gradients", ""],
       ["Z", `Z[1..${L}]`, "", "the caches are done with: the update needs θ and the gradients only"],
       ["A", `A[1..${L}]`, "", "the caches are done with: the update needs θ and the gradients only"]];
@@ -49,8 +50,12 @@ function readChoices(p, {L, config}) {
     ["W", `W[${l}]`, forward ? linear : `dA[${l - 1}] = W[${l}]ᵀ dZ[${l}]`, ""],
     ["b", `b[${l}]`, linear, ""],
     ["Z", `Z[${l}]`, `activation_cache: g′(Z[${l}]) in dZ = dA ∗ g′(Z)`,
-      forward ? `forward writes Z[${l}] into activation_cache` : mistakenA],
-    ["A", `A[${l}]`, forward ? "" : mistakenA, forward ? `forward writes A[${l}] = g(Z[${l}])` : `backward evaluates g′ at Z, not at A[${l}]: that is why activation_cache holds Z`],
+      forward ? `forward writes Z[${l}] into activation_cache` : skipsGPrime(config)
+        ? `the mistake: this run's backward takes dZ = dA and never opens activation_cache (the correct code's takes g′(Z[${l}]))`
+        : mistakenA],
+    ["A", `A[${l}]`, forward ? "" : mistakenA, forward ? `forward writes A[${l}] = g(Z[${l}])`
+      : skipsGPrime(config) ? `this run's backward takes no g′ at all, at Z[${l}] or A[${l}]`
+        : `backward evaluates g′ at Z, not at A[${l}]: that is why activation_cache holds Z`],
   ];
   if (hasMask(p.l, L, config)) {
     const forgotten = `the mistake: this run's backward forgets D[${l}]; the correct code masks dA[${l}] again, dA ∗ D / keep_prob`;
@@ -76,7 +81,7 @@ function readShape(id, p, {dims, m, L}) {
 function eitherWay(p, {L, config}) {
   if (p.kind !== "backward") return {};
   const notes = {b: "linear_backward unpacks A_prev, W, b = linear_cache, but only b's shape matters: db = (1/m) Σ dZ"};
-  if (p.l === L && isFused(config.activations[L - 1], config.loss)) {
+  if (p.l === L && isFused(config.activations[L - 1], config.loss) && !skipsGPrime(config)) {
     notes.A = `the course's ${config.activations[L - 1]}_backward(dA, activation_cache) reads Z[${L}], not A[${L}]; ` +
       `only the shortcut dZ = A[${L}] − Y, which this engine takes, reads ŷ = A[${L}]`;
   }

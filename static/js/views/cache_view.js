@@ -6,10 +6,11 @@
 // are faded; the update phase shows the W and b it writes, θ_{t+1}. every heatmap has a
 // colour bar (colour_scale.js); a click or Enter on a cell asks the formula view to explain
 // the exact entry (cache_slot.js).
-import {cachesA, computedAt, layerRoles, phaseIO} from "../phases.js";
+import {cachesA, computedAt, layerRoles, phaseIO, skipsGPrime} from "../phases.js";
 import {apartNames, colourScales} from "../colour_scale.js";
 import {formatNumber, shownTo} from "../tensors.js";
 import {tensorLabel} from "../course_names.js";
+import {activeBug} from "../run_status.js";
 import {createSlot, paintSlot} from "./cache_slot.js";
 import * as mythCard from "../myth_card.js";
 import {setText, setHTML} from "../dom.js";
@@ -33,7 +34,7 @@ function readsSentence(p, l, L, config, role) {
   }
   if (p.kind === "backward" && p.l === l) {
     const gPrime = cachesA(config) ? "A from activation_cache for g′(A) (the mistake; the correct code's holds Z)"
-      : "Z from activation_cache for g′(Z)";
+      : skipsGPrime(config) ? "no Z (the mistake: dZ = dA, without g′(Z))" : "Z from activation_cache for g′(Z)";
     return `backward, layer ${l} reads cache[${l}]: ${gPrime}, A_prev and W from ` +
       `linear_cache (b only for its shape), and dA[${l}]${role.D === "read" ? ` with the mask D[${l}]` : ""}; ` +
       `it writes ${listText(phaseIO(p, L, config).writes)}.`;
@@ -140,7 +141,9 @@ function words(frame, T, ranges) {
   setText(parts.gradTitle, `gradients of layer ${l} (backward)${T.D ? ` and the dropout mask D[${l}]` : ""}`);
   setText(parts.note, T.note || "");
   parts.note.hidden = !T.note;
-  setText(parts.reads, readsSentence(frame.phase, l, L, frame.run.config, layerRoles(frame.phase, l, L, frame.run.config)));
+  // a bug that changes no number of this run trains as the correct code: the roles are its
+  const config = {...frame.run.config, bug: activeBug(frame.run)};
+  setText(parts.reads, readsSentence(frame.phase, l, L, config, layerRoles(frame.phase, l, L, config)));
   const scale = SCALE_WORDS[frame.scale] ? frame.scale : "shared";
   // the tensors that the shared ranges leave to a range of their own (colour_scale.js)
   const apartWords = {A: `A[${L}], ${frame.run.config.loss === "mse" ? "in (0, 1)" : "probabilities"}`,
@@ -155,7 +158,8 @@ function words(frame, T, ranges) {
 }
 
 function paint(frame, T, ranges) {
-  const l = frame.layer, L = frame.run.L, role = layerRoles(frame.phase, l, L, frame.run.config);
+  const l = frame.layer, L = frame.run.L;
+  const role = layerRoles(frame.phase, l, L, {...frame.run.config, bug: activeBug(frame.run)});
   const done = computedAt(frame.phase, l, L), label = labels(l, L);
   for (const [name, slot] of Object.entries(parts.slots)) {
     paintSlot(slot, T[name], {label: label[name], range: name === "D" ? null : ranges[name], faded: !done[name]});
