@@ -88,8 +88,8 @@ class TrainingQueue:
         self._workers: list[threading.Thread] = []
         self._seq = itertools.count()
         # when each address last had a run start (a count of starts): of two addresses'
-        # turns, the one served longer ago goes first. Only addresses with runs queued or
-        # training are kept (_started)
+        # turns, the one served longer ago goes first. Kept: the addresses with runs queued
+        # or training, and those served after one of them was (_started)
         self._starts, self._served = itertools.count(), {}
         self._closing = False
         self.cancelled = 0  # runs cancelled: unasked for too long, or left for a newer one
