@@ -514,5 +514,5 @@ def test_wrong_update_sign_climbs_and_passes_the_gradient_check_as_its_words_say
     assert all(run.gradcheck(t)["passed"] for t in range(13))
     assert not run.gradcheck(13)["passed"]
     outputs = [layer(run.step_record(t), 3)["A"][run.data.Y_train == 0] for t in (12, 13, 77, 78)]
-    # "the first 3 at iteration 13, all 79 by 78"
+    # "the first 3 at iteration 13, all by 78"
     assert [int((A == 1).sum()) for A in outputs] == [0, 3, 78, 79]
