@@ -422,7 +422,8 @@ def test_on_a_touch_phone_the_menu_stays_on_the_screen(browser, server, query):
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["normal", "large-text"])
-@pytest.mark.parametrize("lesson_id", ["bug-wrong-update-sign", "caches"])
+@pytest.mark.parametrize("lesson_id", ["bug-wrong-update-sign", "bug-no-activation-derivative",
+                                       "caches"])
 def test_at_1280x720_each_tour_steps_words_buttons_and_question_are_on_screen(page, server,
                                                                            lesson_id, big):
     """The panel keeps the step's words, its buttons and the question in sight beside the
