@@ -5,6 +5,7 @@
 // inspector's "myth and truth" button opens it again.
 import {shapeText, formatNumber as f} from "./tensors.js";
 import {setHTML} from "./dom.js";
+import {cachesA} from "./mistakes.js";
 import {activeBug} from "./run_status.js";
 
 const KEY = "backprop-lens:myth-card";
@@ -63,7 +64,7 @@ function words(frame, T) {
   const entry = entryWords(frame, l, contrastRow(Z[l], A[l]));
   // a run of the myth's own mistake (CONTRACT §7) caches A[l]: the inspector still frames
   // what the correct code keeps, and the card says which is which
-  const mistaken = activeBug(frame.run) === "activation_cache_holds_A";
+  const mistaken = cachesA(activeBug(frame.run));
   const truth = mistaken
     ? `<b>This run makes that mistake</b> (bug activation_cache_holds_A): its activation_cache[${l}] holds ` +
       `A[${l}], so backward takes g′ at A[${l}]. <b>The correct code</b> (framed below, iteration ${frame.t}${pending(frame)}): `

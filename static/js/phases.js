@@ -1,5 +1,9 @@
 // the phases of one iteration, in computation order: forward 1..L, cost, backward L..1,
 // update. each phase says which tensors it reads and which it writes (course notation).
+// config.bug: the run's active classic mistake (run_status.activeBug), which changes what
+// backward reads: it forgets dropout's mask, caches A[l], or never opens activation_cache
+
+import {cachesA, forgetsMask, skipsGPrime} from "./mistakes.js";
 
 export function phaseList(L) {
   const list = [];
@@ -49,13 +53,6 @@ export const EVERY = "1..L";
 // dropout masks the hidden layers only (CONTRACT §2)
 export const hasMask = (l, L, config) => config.keep_prob < 1 && l < L;
 
-// the classic mistakes that change what backward reads (engine/mistakes.py): it forgets
-// dropout's mask, its activation_cache holds A[l], or it takes dZ = dA without g′ and so
-// never opens activation_cache; config.bug: the run's active one
-export const forgetsMask = (config) => config.bug === "dropout_mask_forgotten_in_backward";
-export const cachesA = (config) => config.bug === "activation_cache_holds_A";
-export const skipsGPrime = (config) => config.bug === "no_activation_derivative";
-
 const entry = (name, l, note = "") => ({name, l, note});
 
 // {reads, writes}: lists of {name, l, note} in course notation. "A_prev" of layer l is
@@ -74,8 +71,8 @@ export function phaseTensors(p, L, config) {
       writes: [entry("J", null, "(the cost)"), entry("dA", L, "(start of backward)")]};
   }
   if (p.kind === "backward") {
-    const masks = forgetsMask(config) ? [] : mask("(dropout mask)");
-    const activation = skipsGPrime(config) ? [] : [entry("activation_cache", l)];
+    const masks = forgetsMask(config.bug) ? [] : mask("(dropout mask)");
+    const activation = skipsGPrime(config.bug) ? [] : [entry("activation_cache", l)];
     return {reads: [entry("dA", l), ...masks, entry("linear_cache", l), ...activation],
       writes: [entry("dZ", l), entry("dW", l), entry("db", l), ...(l > 1 ? [entry("dA", l - 1)] : [])]};
   }
@@ -85,7 +82,7 @@ export function phaseTensors(p, L, config) {
 
 // what activation_cache[l] holds: Z[l], or A[l] in the code of the classic mistake that
 // caches A (engine/mistakes.py; the inspector frames the correct code's Z beside it)
-const activationCache = (l, config) => (cachesA(config)
+const activationCache = (l, config) => (cachesA(config.bug)
   ? `activation_cache[${l}] = A[${l}] (the mistake; the correct code's holds Z[${l}])`
   : `activation_cache[${l}] = Z[${l}]`);
 
@@ -108,7 +105,7 @@ export function phaseIO(p, L, config) {
 // (it keeps what forward read and computed)
 const CACHES = ["linear_cache", "activation_cache"];
 const cached = (name, config) => (name === "linear_cache" ? ["A_prev", "W", "b"]
-  : name === "activation_cache" ? [cachesA(config) ? "A" : "Z"] : []);
+  : name === "activation_cache" ? [cachesA(config.bug) ? "A" : "Z"] : []);
 
 // [name, layer] pairs an entry touches: an EVERY entry, every layer's; an opened cache, its
 // tensors too

@@ -6,7 +6,8 @@
 // option's `right` is true, false, or null for "either counts"; its note says why, in the
 // reveal. kinds: "shape" (quiz_shapes.js), "reads", "relu" (where dZ must be 0), "direction"
 // (which way a weight moves in the update).
-import {forgetsMask, hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames, skipsGPrime} from "./phases.js";
+import {addsStep, forgetsMask, skipsGPrime} from "./mistakes.js";
+import {hasMask, phaseKey, phaseIndex, phaseLabel, phaseList, readNames} from "./phases.js";
 import {activeBug} from "./run_status.js";
 import {fullShape, formatNumber as f} from "./tensors.js";
 import {shapeQuestion} from "./quiz_shapes.js";
@@ -36,7 +37,7 @@ function readChoices(p, {L, config}) {
       ["W", `W[1..${L}]`, `the L2 term (λ/2m) Σ‖W[l]‖² reads every W (λ = ${config.l2})`, "without L2 (λ = 0) the cost never sees W"]];
   }
   if (p.kind === "update") {
-    const sign = config.bug === "wrong_update_sign" ? "+ α·step (the mistake; the correct code subtracts it)" : "− α·step";
+    const sign = addsStep(config.bug) ? "+ α·step (the mistake; the correct code subtracts it)" : "− α·step";
     return [["W", `W[1..${L}]`, `W ← W ${sign}`, ""], ["b", `b[1..${L}]`, `b ← b ${sign}`, ""],
       ["dW", `dW[1..${L}]`, "the step follows the gradients", ""], ["db", `db[1..${L}]`, "the step follows the gradients", ""],
       ["Z", `Z[1..${L}]`, "", "the caches are done with: the update needs θ and the gradients only"],
@@ -50,17 +51,17 @@ function readChoices(p, {L, config}) {
     ["W", `W[${l}]`, forward ? linear : `dA[${l - 1}] = W[${l}]ᵀ dZ[${l}]`, ""],
     ["b", `b[${l}]`, linear, ""],
     ["Z", `Z[${l}]`, `activation_cache: g′(Z[${l}]) in dZ = dA ∗ g′(Z)`,
-      forward ? `forward writes Z[${l}] into activation_cache` : skipsGPrime(config)
+      forward ? `forward writes Z[${l}] into activation_cache` : skipsGPrime(config.bug)
         ? `the mistake: this run's backward takes dZ = dA and never opens activation_cache (the correct code's takes g′(Z[${l}]))`
         : mistakenA],
     ["A", `A[${l}]`, forward ? "" : mistakenA, forward ? `forward writes A[${l}] = g(Z[${l}])`
-      : skipsGPrime(config) ? `this run's backward takes no g′ at all, at Z[${l}] or A[${l}]`
+      : skipsGPrime(config.bug) ? `this run's backward takes no g′ at all, at Z[${l}] or A[${l}]`
         : `backward evaluates g′ at Z, not at A[${l}]: that is why activation_cache holds Z`],
   ];
   if (hasMask(p.l, L, config)) {
     const forgotten = `the mistake: this run's backward forgets D[${l}]; the correct code masks dA[${l}] again, dA ∗ D / keep_prob`;
     choices.push(["D", `D[${l}]`, `dA[${l}] is masked again: dA ∗ D / keep_prob`,
-      forward || !forgetsMask(config) ? `forward draws the mask D[${l}]: it writes it` : forgotten]);
+      forward || !forgetsMask(config.bug) ? `forward draws the mask D[${l}]: it writes it` : forgotten]);
   }
   return choices;
 }
@@ -81,7 +82,7 @@ function readShape(id, p, {dims, m, L}) {
 function eitherWay(p, {L, config}) {
   if (p.kind !== "backward") return {};
   const notes = {b: "linear_backward unpacks A_prev, W, b = linear_cache, but only b's shape matters: db = (1/m) Σ dZ"};
-  if (p.l === L && isFused(config.activations[L - 1], config.loss) && !skipsGPrime(config)) {
+  if (p.l === L && isFused(config.activations[L - 1], config.loss) && !skipsGPrime(config.bug)) {
     notes.A = `the course's ${config.activations[L - 1]}_backward(dA, activation_cache) reads Z[${L}], not A[${L}]; ` +
       `only the shortcut dZ = A[${L}] − Y, which this engine takes, reads ŷ = A[${L}]`;
   }
@@ -127,7 +128,7 @@ function reluQuestion(p, frame) {
   ];
   const units = evidenceUnits(ex.Z[l]), row = (name, v) => [name, ...units.map((i) => f(v[i], 3))];
   const masked = !(ex.masks && ex.masks[l]) ? ""
-    : forgetsMask(runFacts(frame).config) ? ` This run's mistaken code does not mask dA[${l}] with dropout's D[${l}], so a dropped unit's dZ is 0 only where Z[${l}] ≤ 0.`
+    : forgetsMask(activeBug(frame.run)) ? ` This run's mistaken code does not mask dA[${l}] with dropout's D[${l}], so a dropped unit's dZ is 0 only where Z[${l}] ≤ 0.`
       : ` dZ is 0 also where dropout's D[${l}] is 0: dA[${l}] was masked.`;
   return {kind: "relu", multi: false, options,
     prompt: `dZ[${l}] must be 0 wherever …`,
@@ -168,7 +169,7 @@ function directionQuestion(frame, l, at) {
     .map(([id, label]) => ({id, label, right: id === moved, note: ""}));
   const after = frame.paramsAfter ? `; ${entry}: ${f(p.W.data[i][k])} → ${f(frame.paramsAfter[l - 1].W.data[i][k])}` : "";
   const against = Math.sign(step) === -Math.sign(g) ? "against" : "with";
-  const {config} = frame.run, rule = activeBug(frame.run) !== "wrong_update_sign" ? STEP_RULES[config.optimizer](config, g)
+  const {config} = frame.run, rule = !addsStep(activeBug(frame.run)) ? STEP_RULES[config.optimizer](config, g)
     : `the mistake: this run's code adds the ${config.optimizer} step, W ← W + α·step, where the correct code subtracts it` +
       (config.optimizer === "gd" ? `: ΔW = +α dW = ${config.learning_rate} × ${g < 0 ? `(${f(g)})` : f(g)}, so W moves with dW's sign.` : ".");
   return {kind: "direction", multi: false, options,
@@ -189,7 +190,7 @@ export function questionKinds(p, frame) {
   if (p.kind === "update") return updateEntry(frame) ? ["direction"] : ["reads"];
   // (the classic mistake dZ = dA has no gate to ask about)
   const relu = p.kind === "backward" && frame.run.config.activations[p.l - 1] === "relu" &&
-    activeBug(frame.run) !== "no_activation_derivative";
+    !skipsGPrime(activeBug(frame.run));
   return ["shape", "reads", ...(relu ? ["relu"] : [])];
 }
 

@@ -5,7 +5,7 @@
 import {formatNumber as f, shapeText} from "../tensors.js";
 import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
-import {forgetsMask} from "../phases.js";
+import {forgetsMask} from "../mistakes.js";
 import {setHTML} from "../dom.js";
 
 const PREVIEW = 4;
@@ -35,7 +35,7 @@ function backwardRule(frame, l, act) {
   if (l === L && isFused(act, config.loss)) return "for this output layer it simplifies to dZ = A − Y";
   const rule = G_PRIME[act];
   if (l === L || config.keep_prob >= 1) return rule;
-  return forgetsMask(config) ? `${rule}; the correct code first masks dA as in forward, dA ⊙ D[${l}] / keep_prob, ` +
+  return forgetsMask(config.bug) ? `${rule}; the correct code first masks dA as in forward, dA ⊙ D[${l}] / keep_prob, ` +
     "and this run's mistaken code does not"
     : `${rule}, where dA is first masked as in forward: dA ⊙ D[${l}] / keep_prob`;
 }

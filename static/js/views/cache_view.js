@@ -6,7 +6,8 @@
 // are faded; the update phase shows the W and b it writes, θ_{t+1}. every heatmap has a
 // colour bar (colour_scale.js); a click or Enter on a cell asks the formula view to explain
 // the exact entry (cache_slot.js).
-import {cachesA, computedAt, layerRoles, phaseIO, skipsGPrime} from "../phases.js";
+import {cachesA, skipsGPrime} from "../mistakes.js";
+import {computedAt, layerRoles, phaseIO} from "../phases.js";
 import {apartNames, colourScales} from "../colour_scale.js";
 import {formatNumber, shownTo} from "../tensors.js";
 import {tensorLabel} from "../course_names.js";
@@ -33,8 +34,8 @@ function readsSentence(p, l, L, config, role) {
       `cache[${l}]: linear_cache = (A_prev, W[${l}], b[${l}]) and activation_cache = Z[${l}], for backward.`;
   }
   if (p.kind === "backward" && p.l === l) {
-    const gPrime = cachesA(config) ? "A from activation_cache for g′(A) (the mistake; the correct code's holds Z)"
-      : skipsGPrime(config) ? "no Z (the mistake: dZ = dA, without g′(Z))" : "Z from activation_cache for g′(Z)";
+    const gPrime = cachesA(config.bug) ? "A from activation_cache for g′(A) (the mistake; the correct code's holds Z)"
+      : skipsGPrime(config.bug) ? "no Z (the mistake: dZ = dA, without g′(Z))" : "Z from activation_cache for g′(Z)";
     return `backward, layer ${l} reads cache[${l}]: ${gPrime}, A_prev and W from ` +
       `linear_cache (b only for its shape), and dA[${l}]${role.D === "read" ? ` with the mask D[${l}]` : ""}; ` +
       `it writes ${listText(phaseIO(p, L, config).writes)}.`;

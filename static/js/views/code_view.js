@@ -3,6 +3,7 @@
 import {formatNumber} from "../tensors.js";
 import {activationFunction} from "../course_names.js";
 import {trainedFused} from "../fused_heads.js";
+import {addsStep, cachesA, dropsL2Gradient, dropsOneOverM, forgetsMask, skipsGPrime} from "../mistakes.js";
 import {hasMask} from "../phases.js";
 import {activeBug} from "../run_status.js";
 
@@ -27,18 +28,18 @@ const MISTAKE = "the mistake (bug)";
 
 function forwardLines(frame, l) {
   const {dims, config, L} = frame.run, m = frame.batch.Y.shape[1], act = config.activations[l - 1];
-  const cachesA = activeBug(frame.run) === "activation_cache_holds_A";
+  const atA = cachesA(activeBug(frame.run));
   const lines = [
     [`# layer ${l} of ${L}: linear_activation_forward(A_prev, W${l}, b${l}, "${act}")`],
     ["Z, linear_cache = linear_forward(A_prev, W, b)", `Z = np.dot(W, A_prev) + b`],
     ["", `Z ${shape(dims[l], m)} = W ${shape(dims[l], dims[l - 1])} · A_prev ${shape(dims[l - 1], m)} + b ${shape(dims[l], 1)}`],
     [`A, activation_cache = ${activationFunction(act)}(Z)`, `${G_CODE[act]}  → ${shape(dims[l], m)}`],
   ];
-  if (cachesA) lines.push(["activation_cache = A", `${MISTAKE}: the cache should hold Z[${l}]`]);
+  if (atA) lines.push(["activation_cache = A", `${MISTAKE}: the cache should hold Z[${l}]`]);
   if (hasMask(l, L, config)) lines.push(
     ["D = np.random.rand(*A.shape) < keep_prob", `dropout mask, keep_prob = ${config.keep_prob}`],
     ["A = A * D / keep_prob", `the next layer sees this A[${l}]; D[${l}] is kept for backward`]);
-  lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), ${cachesA ? "A" : "Z"}[${l}])`],
+  lines.push(["cache = (linear_cache, activation_cache)", `((A[${l - 1}], W[${l}], b[${l}]), ${atA ? "A" : "Z"}[${l}])`],
     ["caches.append(cache)", `caches[${l - 1}] in Python's 0-based list`]);
   return lines;
 }
@@ -74,12 +75,12 @@ function dZLines(frame, l, act, m) {
   }
   const lines = [];
   if (hasMask(l, L, config)) {
-    lines.push(bug === "dropout_mask_forgotten_in_backward"
+    lines.push(forgetsMask(bug)
       ? ["# no dA = dA * D / keep_prob", `${MISTAKE}: D[${l}] and 1/keep_prob are not applied, so dropped units get a gradient`]
       : ["dA = dA * D / keep_prob", `dropout: D[${l}] of forward, keep_prob = ${config.keep_prob}; dropped units get no gradient`]);
   }
-  if (bug === "no_activation_derivative") lines.push(["dZ = dA", `${MISTAKE}: the factor g′(Z) is forgotten → ${out}`]);
-  else if (bug === "activation_cache_holds_A") {
+  if (skipsGPrime(bug)) lines.push(["dZ = dA", `${MISTAKE}: the factor g′(Z) is forgotten → ${out}`]);
+  else if (cachesA(bug)) {
     lines.push([`dZ = ${activationFunction(act)}_backward(dA, activation_cache)`, `${MISTAKE}: g′ is taken at the cached A[${l}], not Z[${l}] → ${out}`]);
   } else lines.push(course);
   return lines;
@@ -90,11 +91,11 @@ function dZLines(frame, l, act, m) {
 function gradientLines(frame, l) {
   const {dims, config} = frame.run, bug = activeBug(frame.run);
   const dW = shape(dims[l], dims[l - 1]), db = shape(dims[l], 1);
-  if (bug === "missing_1_over_m") {
+  if (dropsOneOverM(bug)) {
     return [[`dW = np.dot(dZ, A_prev.T)${config.l2 ? " + lambd/m * W" : ""}`, `${MISTAKE}: no 1/m → ${dW}`],
       ["db = np.sum(dZ, axis=1, keepdims=True)", `${MISTAKE}: no 1/m → ${db}`]];
   }
-  const l2 = !config.l2 ? ["", dW] : bug === "l2_gradient_missing"
+  const l2 = !config.l2 ? ["", dW] : dropsL2Gradient(bug)
     ? ["", `${MISTAKE}: no + lambd/m * W → ${dW}`] : [" + lambd/m * W", dW];
   return [[`dW = 1/m * np.dot(dZ, A_prev.T)${l2[0]}`, l2[1]], ["db = 1/m * np.sum(dZ, axis=1, keepdims=True)", db]];
 }
@@ -108,7 +109,7 @@ function backwardLines(frame, l) {
     ["m = A_prev.shape[1]", `${m}`],
     ...gradientLines(frame, l),
     ["dA_prev = np.dot(W.T, dZ)", l > 1 ? `dA[${l - 1}] ${shape(dims[l - 1], m)}, for layer ${l - 1}` +
-      (!hasMask(l - 1, L, config) ? "" : activeBug(frame.run) === "dropout_mask_forgotten_in_backward"
+      (!hasMask(l - 1, L, config) ? "" : forgetsMask(activeBug(frame.run))
         ? `, whose backward should apply D[${l - 1}] (this run's forgets it)` : `, whose backward applies D[${l - 1}]`)
       : "dA[0] (not needed: X is not learned)"]];
 }
@@ -123,7 +124,7 @@ const UPDATE_CODE = {
 };
 
 function updateLines(frame) {
-  const {config, L} = frame.run, adds = activeBug(frame.run) === "wrong_update_sign";
+  const {config, L} = frame.run, adds = addsStep(activeBug(frame.run));
   // the mistake adds the optimizer's step: W = W + …, in every optimizer's last line(s)
   const body = UPDATE_CODE[config.optimizer].map(([code, note]) => (adds && /^([Wb]) = \1 - /.test(code)
     ? ["    " + code.replace(" - ", " + "), `${MISTAKE}: + instead of −${note ? `; ${note}` : ""}`]

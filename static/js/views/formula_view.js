@@ -10,6 +10,7 @@
 import {api} from "../api.js";
 import {activationFunction} from "../course_names.js";
 import {isFused} from "../fused_heads.js";
+import {cachesA, dropsL2Gradient, dropsOneOverM, forgetsMask, skipsGPrime} from "../mistakes.js";
 import {activeBug} from "../run_status.js";
 import {formatNumber as f, layerTensors, withNaN} from "../tensors.js";
 
@@ -112,14 +113,14 @@ function dzFormula(T, l, i, j, frame) {
       `= (${f(at(T.A, i))}) − (${f(at(T.Y, i))})`, served(at(T.dZ, i))];
   }
   // one entry: products of numbers (×), where the tensors' formula has ⊙
-  const masks = T.D && bug !== "dropout_mask_forgotten_in_backward";
+  const masks = T.D && !forgetsMask(bug);
   const dA = `dA[${l}]${sub(i, j)}${masks ? ` × D[${l}]${sub(i, j)} / keep_prob` : ""}`;
   const factors = masks ? `(${f(at(T.dA, i))}) × ${f(at(T.D, i))} / ${keep}` : `(${f(at(T.dA, i))})`;
-  if (bug === "no_activation_derivative") {
+  if (skipsGPrime(bug)) {
     return [`dZ[${l}]${sub(i, j)} = ${dA}`, `= ${factors}`, mistakeLine(bug), served(at(T.dZ, i))];
   }
-  const cachesA = bug === "activation_cache_holds_A";
-  if (act === "softmax" && cachesA) {
+  const atA = cachesA(bug);
+  if (act === "softmax" && atA) {
     // softmax taken again of the cached A: s is no served tensor, so no numbers of it
     return [`dZ[${l}]${sub(i, j)} = s${sub(i, j)} (dA${sub(i, j)} − Σ<sub>k</sub> dA${sub("k", j)} s${sub("k", j)}),  s = softmax(A[${l}]) of column ${j}`,
       mistakeLine(bug), served(at(T.dZ, i))];
@@ -130,26 +131,26 @@ function dzFormula(T, l, i, j, frame) {
       `= (${f(at(T.A, i))}) × ((${f(at(T.dA, i))}) − [${terms}])`, served(at(T.dZ, i))];
   }
   const g = activationFunction(act), z = at(T.Z, i);
-  if (cachesA) {
+  if (atA) {
     // the cache holds g(Z) before any dropout: the served A where no mask scaled it
     const a = T.D ? null : at(T.A, i);
     const slope = a === null ? `${g}′(${g}(${f(z)}))` : slopeText(act, a, "A");
     return [`dZ[${l}]${sub(i, j)} = ${dA} × ${g}′(A[${l}]${sub(i, j)}),  A = ${g}(Z) = ${a === null ? `${g}(${f(z)})` : f(a)}`,
       `= ${factors} × ${slope}`, mistakeLine(bug), served(at(T.dZ, i))];
   }
-  const unmasked = bug === "dropout_mask_forgotten_in_backward" && T.D ? [mistakeLine(bug)] : [];
+  const unmasked = forgetsMask(bug) && T.D ? [mistakeLine(bug)] : [];
   return [`dZ[${l}]${sub(i, j)} = ${dA} × ${g}′(Z[${l}]${sub(i, j)}),  Z = ${f(z)}`,
     `= ${factors} × ${slopeText(act, z)}`, ...unmasked, served(at(T.dZ, i))];
 }
 
 // a sum over the batch: T.first holds the first examples' columns, T.m counts them all
 function dwFormula(T, l, i, k, frame) {
-  const {m} = T, bug = activeBug(frame.run), noM = bug === "missing_1_over_m";
-  const l2 = bug === "l2_gradient_missing" ? 0 : frame.run.config.l2;
+  const {m} = T, bug = activeBug(frame.run), noM = dropsOneOverM(bug);
+  const l2 = dropsL2Gradient(bug) ? 0 : frame.run.config.l2;
   const terms = termsOf(T.first.map((c) => [at(c.dZ, i), at(c.A_prev, k)]), m,
     !l2 && T.dW.data[i][k] === 0);
   const reg = l2 ? ` + (λ/m) W[${l}]${sub(i, k)}` : "";
-  const named = noM || bug === "l2_gradient_missing" ? [mistakeLine(bug)] : [];
+  const named = noM || dropsL2Gradient(bug) ? [mistakeLine(bug)] : [];
   return [`dW[${l}]${sub(i, k)} = ${noM ? "" : "(1/m) "}Σ<sub>j</sub> dZ[${l}]${sub(i, "j")} A[${l - 1}]${sub(k, "j")}${reg},  m = ${m}`,
     `= ${noM ? "" : `(1/${m}) `}[${terms}]${l2 ? ` + (${l2}/${m}) (${f(T.W.data[i][k])})` : ""}`,
     ...named, served(T.dW.data[i][k])];
@@ -163,7 +164,7 @@ function signedSum(values) {
 
 function dbFormula(T, l, i, frame) {
   const {m} = T, row = T.first.map((c) => at(c.dZ, i)).slice(0, SHOWN_TERMS);
-  const bug = activeBug(frame.run), noM = bug === "missing_1_over_m";
+  const bug = activeBug(frame.run), noM = dropsOneOverM(bug);
   // only the first terms at hand, each 0: the sum is the others'
   const zeros = m > row.length && row.every((v) => v === 0) && T.db.data[i][0] !== 0
     ? `  (the sum comes from the other ${m - row.length}: the ${row.length} shown are 0)` : "";
