@@ -167,6 +167,20 @@ def test_a_post_is_never_replayed_on_another_replica():
     assert "non_idempotent" not in retried and "error" in retried
 
 
+def test_the_apps_busy_503_is_not_counted_against_its_replica():
+    """nginx counts each status of proxy_next_upstream as a failure of the replica:
+    with http_503 there, a few of the app's back-pressure 503s took every replica out."""
+    assert "http_503" not in arguments(SERVER, "proxy_next_upstream")[0]
+
+
+@pytest.mark.parametrize(("status", "retry"), [("413", False), ("502", True), ("504", True)])
+def test_nginxs_own_errors_are_json_with_a_detail(status, retry):
+    target = dict((args[0], args[1]) for args in arguments(SERVER, "error_page"))[status]
+    code, body = arguments(LOCATIONS[target], "return")[0]
+    assert code == status and json.loads(body)["detail"]
+    assert (["Retry-After", "1", "always"] in arguments(LOCATIONS[target], "add_header")) == retry
+
+
 def test_the_app_learns_the_clients_address_not_a_header_the_client_sent():
     headers = dict((args[0], args[1]) for args in arguments(SERVER, "proxy_set_header"))
     assert headers["X-Forwarded-For"] == "$remote_addr"
@@ -181,9 +195,10 @@ needs_nginx = pytest.mark.skipif(NGINX is None, reason="no nginx binary (apt-get
 
 
 def local_conf(folder: Path, port: int, upstreams: list[int]) -> Path:
-    """deploy/nginx.conf listening on 127.0.0.1:port, in front of local replicas."""
-    servers = "".join(f"server 127.0.0.1:{p} max_fails=0;\n" for p in upstreams)
-    text = re.sub(r"server app:\d+[^;]*;", servers, NGINX_CONF)
+    """deploy/nginx.conf listening on 127.0.0.1:port, in front of local replicas (with the
+    shipped server's max_fails and fail_timeout)."""
+    text = re.sub(r"server app:\d+([^;]*);", lambda shipped: "".join(
+        f"server 127.0.0.1:{p}{shipped[1]};\n" for p in upstreams), NGINX_CONF)
     text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
     text = text.replace("pid /tmp/nginx.pid;", f"pid {folder}/nginx.pid;")
     text = text.replace("access_log /dev/stdout;", "access_log off;")
@@ -202,8 +217,9 @@ def test_nginx_accepts_the_config(tmp_path):
 
 
 class Replica(BaseHTTPRequestHandler):
-    """A stub replica: /api/refuse answers the app's own 429; /api/drop closes the
-    connection unanswered; anything else is 200. Every request is noted."""
+    """A stub replica: /api/refuse answers the app's own 429, /api/busy its 503 (busy with
+    large answers); /api/drop closes the connection unanswered; anything else is 200.
+    Every request is noted."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out apart: no 40 ms delayed ACK
@@ -215,12 +231,13 @@ class Replica(BaseHTTPRequestHandler):
         if self.path == "/api/drop":
             self.close_connection = True
             return
-        status, body = (429, b'{"detail": "app: max_runs_per_client"}') \
-            if self.path == "/api/refuse" else (200, b"{}")
+        status, body = {"/api/refuse": (429, b'{"detail": "app: max_runs_per_client"}'),
+                        "/api/busy": (503, b'{"detail": "server: busy"}')}.get(
+            self.path, (200, b"{}"))
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
-        if status == 429:
+        if status != 200:
             self.send_header("retry-after", "7")
         self.end_headers()
         self.wfile.write(body)
@@ -298,5 +315,32 @@ def test_only_idempotent_requests_go_to_the_next_replica(proxy, method, tries):
         replica.seen.clear()
     answer = httpx.request(method, f"{url}/api/drop", cookies=learner("d"), content=b"{}")
     assert answer.status_code == 502
+    assert answer.json()["detail"].startswith("proxy: no replica")
+    assert answer.headers["retry-after"] == "1"  # the page waits it out and asks again
     seen = [entry for replica in replicas for entry in replica.seen]
     assert seen == [(method, "/api/drop")] * tries
+
+
+@needs_nginx
+def test_the_apps_busy_503s_pass_through_and_leave_every_replica_serving(proxy):
+    """Each busy 503 reaches the client as the app wrote it, from one replica; twenty of them
+    (max_fails is 3) leave both replicas in the round."""
+    url, replicas = proxy
+    for replica in replicas:
+        replica.seen.clear()
+    with httpx.Client(base_url=url, cookies=learner("e")) as client:
+        for _ in range(20):
+            answer = client.get("/api/busy")
+            assert answer.status_code == 503 and answer.json() == {"detail": "server: busy"}
+            assert answer.headers["retry-after"] == "7"
+        assert [client.get("/api/options").status_code for _ in range(4)] == [200] * 4
+    assert sum(len(replica.seen) for replica in replicas) == 24
+    assert all(replica.seen for replica in replicas)
+
+
+@needs_nginx
+def test_a_body_over_the_proxys_limit_is_refused_as_json(proxy):
+    url, _ = proxy
+    answer = httpx.post(f"{url}/api/runs", cookies=learner("f"), content=b"x" * 2_000_000)
+    assert answer.status_code == 413
+    assert answer.json()["detail"].startswith("body: larger than the proxy limit")
