@@ -144,7 +144,8 @@ def serve(args: argparse.Namespace):
         sock = listening_socket(args.host, args.port, get_settings().send_stall_seconds)
     except PortUnavailableError as err:
         sys.exit(f"{PROG}: error: {err}")
-    announce = announcer(args.host, sock.getsockname()[1], args.open)
+    listening = sock.getsockname()[1]
+    announce = announcer(args.host, listening, args.open)
     # an import string, so that every worker process builds its own app
     config = uvicorn.Config("app.main:app", host=args.host, port=args.port,
                             workers=args.workers, access_log=False, log_level=args.log_level,
@@ -152,13 +153,20 @@ def serve(args: argparse.Namespace):
                             forwarded_allow_ips=get_settings().forwarded_allow_ips)
     # before any worker starts: the workers write their metrics where this names
     port = get_settings().metrics_port
+    if port and port == listening:  # both would bind it (SO_REUSEADDR), then uvicorn fails
+        metrics_port_error(port, f"the page's own port (--port {listening}); choose another")
     with contextlib.ExitStack() as metrics:
         try:
             metrics.enter_context(serving_metrics(args.host, port))
         except OSError as err:
-            sys.exit(f"{PROG}: error: BPL_METRICS_PORT={port}: cannot listen on "
-                     f"{args.host}:{port}: {err.strerror or err}")
+            metrics_port_error(port, f"cannot listen on {args.host}:{port}: {err.strerror or err}")
         run_server(config, sock, announce, args.workers)
+
+
+def metrics_port_error(port: int, reason: str):
+    """A bad BPL_* setting: one line, exit status 2."""
+    print(f"{PROG}: error: BPL_METRICS_PORT={port}: {reason}", file=sys.stderr)
+    sys.exit(USAGE_ERROR)
 
 
 def run_server(config: uvicorn.Config, sock: socket.socket, announce, workers: int):

@@ -153,5 +153,19 @@ def test_a_metrics_port_in_use_stops_serve_with_a_clear_error():
             [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
             env={**os.environ, "BPL_METRICS_PORT": str(port)}, capture_output=True,
             text=True, timeout=60)
-    assert result.returncode != 0
-    assert f"BPL_METRICS_PORT={port}: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"backprop-lens: error: BPL_METRICS_PORT={port}: cannot listen on 127.0.0.1:{port}: "
+        "Address already in use"]
+
+
+def test_the_pages_own_port_as_metrics_port_stops_serve_with_one_line():
+    """Both bound it (SO_REUSEADDR), then uvicorn's listen failed: 76 lines of traceback."""
+    port = free_port()
+    result = subprocess.run([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                            env={**os.environ, "BPL_METRICS_PORT": str(port)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"backprop-lens: error: BPL_METRICS_PORT={port}: the page's own port "
+        f"(--port {port}); choose another"]
