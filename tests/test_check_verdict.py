@@ -401,6 +401,129 @@ def test_a_mistake_reached_through_a_dispatch_table_or_a_partial_fails_alone(by_
     assert verdict["L_model_forward"].status == "pass"
 
 
+# relu's one mistake (it caches A), reached by linear_activation_forward in each way a
+# learner writes it: (the way, the code that picks the activation function)
+RELU_CACHES_A = '''import numpy as np
+
+def relu(Z):
+    A = np.maximum(0, Z)
+    return A, A
+
+def sigmoid(Z):
+    return 1 / (1 + np.exp(-Z)), Z
+'''
+REACHED = [
+    ("a helper that returns it from a dict",
+     "def _act(name):\n    return {'relu': relu, 'sigmoid': sigmoid}[name]\n", "_act(activation)"),
+    ("a helper that calls it",
+     "def _apply(Z, name):\n    if name == 'relu':\n        return relu(Z)\n"
+     "    return sigmoid(Z)\n", "(lambda Z: _apply(Z, activation))"),
+    ("a helper of a helper",
+     "def _pick(name):\n    return relu if name == 'relu' else sigmoid\n"
+     "def _act(name):\n    return _pick(name)\n", "_act(activation)"),
+]
+
+
+@pytest.mark.parametrize(("way", "helper", "picked"), REACHED, ids=[w for w, *_ in REACHED])
+def test_a_mistake_reached_through_a_helper_of_the_learners_fails_alone(way, helper, picked):
+    """The learner's own helper reads the course functions from their module: it is copied
+    to read the reference's too (relu's mistake failed linear_activation_forward)."""
+    source = RELU_CACHES_A + helper + f'''
+def linear_activation_forward(A_prev, W, b, activation):
+    Z = np.dot(W, A_prev) + b
+    A, activation_cache = {picked}(Z)
+    return A, ((A_prev, W, b), activation_cache)
+'''
+    namespace = namespace_of(source)
+    verdict = verdicts(namespace)
+    assert verdict["relu"].status == "fail"
+    assert verdict["linear_activation_forward"].status == "pass", verdict[
+        "linear_activation_forward"].detail
+    assert namespace["relu"].__globals__ is namespace  # the learner's own, unchanged
+
+
+def test_a_mistake_in_a_classs_staticmethod_fails_alone():
+    """Functions kept as a class's staticmethods, the course's names aliased at the top."""
+    namespace = namespace_of('''import numpy as np
+
+class Net:
+    @staticmethod
+    def relu(Z):
+        A = np.maximum(0, Z)
+        return A, A
+
+    @staticmethod
+    def linear_activation_forward(A_prev, W, b, activation):
+        Z = np.dot(W, A_prev) + b
+        A, activation_cache = (Net.relu if activation == "relu" else sigmoid)(Z)
+        return A, ((A_prev, W, b), activation_cache)
+
+def sigmoid(Z):
+    return 1 / (1 + np.exp(-Z)), Z
+
+relu = Net.relu
+linear_activation_forward = Net.linear_activation_forward
+''')
+    verdict = verdicts(namespace)
+    assert (verdict["relu"].status, verdict["linear_activation_forward"].status) == \
+        ("fail", "pass")
+    assert namespace["Net"].relu is namespace["relu"]  # the class is left as it was
+
+
+MISSING_1_OVER_M = '''
+def linear_backward(dZ, cache):
+    A_prev, W, b = cache
+    m = A_prev.shape[1]
+    return np.dot(W.T, dZ), np.dot(dZ, A_prev.T), np.sum(dZ, axis=1, keepdims=True) / m
+
+def linear_activation_backward(dA, cache, activation):
+    linear_cache, activation_cache = cache
+    dZ = relu_backward(dA, activation_cache) if activation == "relu" else \\
+        sigmoid_backward(dA, activation_cache)
+    return linear_backward(dZ, linear_cache)
+'''
+DECORATORS = [
+    ("a decorator class", '''class timed:
+    def __init__(self, function):
+        self.function, self.calls = function, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.function(*args)
+'''),
+    ("functools.wraps", '''def timed(function):
+    @functools.wraps(function)
+    def wrapper(*args):
+        return function(*args)
+    return wrapper
+'''),
+]
+
+
+@pytest.mark.parametrize(("way", "decorator"), DECORATORS, ids=[w for w, _ in DECORATORS])
+def test_a_decorated_function_is_checked_and_fails_alone(way, decorator):
+    """A decorator class's instance was "imported from __main__, not defined here: not
+    checked", and a file of such functions was told it defines none."""
+    source = "import functools\nimport numpy as np\n" + decorator + \
+        MISSING_1_OVER_M.replace("\ndef ", "\n@timed\ndef ")
+    namespace = namespace_of(source)
+    assert set(learner_functions(namespace)) >= {"linear_backward", "linear_activation_backward"}
+    verdict = verdicts(namespace)
+    assert verdict["linear_backward"].status == "fail"
+    assert verdict["linear_backward"].failure.what == "dW"
+    assert verdict["linear_activation_backward"].status == "pass"
+
+
+def test_an_lru_cached_function_is_checked_and_its_error_told():
+    """functools.lru_cache cannot hash an array: the learner's code raises on every call,
+    where the check said "not checked" and "Well done!"."""
+    namespace = namespace_of("import functools\nimport numpy as np\n\n@functools.lru_cache\n"
+                             "def linear_forward(A, W, b):\n"
+                             "    return np.dot(W, A) + b, (A, W, b)\n")
+    verdict = verdicts(namespace)["linear_forward"]
+    assert verdict.status == "error" and "unhashable type" in verdict.detail
+
+
 def test_a_difference_on_an_earlier_case_comes_before_an_error_on_a_later_one():
     """The course's own case, which the notebook shows, differs (b of the layer before on
     the output layer: AL of 3 rows); the one-layer case raises (KeyError 'b0'). The

@@ -6,6 +6,8 @@ own. The learner's namespace is never changed; the function is checked as a copy
 sees the reference's callees.
 """
 
+import contextlib
+import copy as copy_module
 import functools
 import inspect
 import types
@@ -43,11 +45,32 @@ from engine.check.statements import placed
 
 
 def learner_functions(namespace) -> dict:
-    """The functions defined in the namespace itself (not imported), by name."""
+    """The functions defined in the namespace itself (not imported), by name; a decorated
+    one as the namespace holds it (functools.lru_cache's wrapper, a decorator object)."""
     module = namespace.get("__name__")
     return {name: value for name, value in list(namespace.items())
-            if isinstance(value, types.FunctionType)
-            and (module is None or value.__module__ == module)}
+            if defined_function(value, module) is not None}
+
+
+def defined_function(value, module=None):
+    """The function of that module's own behind value: value itself, the one a decorator
+    wrapped (`__wrapped__`), or the one an instance of the module's own decorator class
+    holds; None where there is none (module None: any module's)."""
+    def own(item):
+        return isinstance(item, types.FunctionType) and module in (None, item.__module__)
+
+    if own(value) or not callable(value) or isinstance(value, type):
+        return value if own(value) else None
+    try:
+        inner = inspect.unwrap(value)
+    except ValueError:  # a cycle of __wrapped__
+        return None
+    if own(inner):
+        return inner
+    if type(value).__module__ != module:
+        return None
+    return next((item for item in vars(value).values() if own(item)), None) \
+        if hasattr(value, "__dict__") else None
 
 
 # what a learner's code calls by each course function's name: the reference's, the helpers
@@ -65,12 +88,17 @@ def alone(function, name: str):
 
 def _with_callees(function, callees, copies, namespaces):
     """function copied to read its globals with callees over them, and each function of
-    the learner's in its closure copied likewise (copies: those made so far, by id;
-    namespaces: the globals made so far, by the id of the globals they copy)."""
+    the learner's in its closure or its module copied likewise, so that a helper of their
+    own (`def _act(name): return {"relu": relu}[name]`) calls the reference too (copies:
+    those made so far, by id; namespaces: the globals made so far, by the id of the
+    globals they copy)."""
     if id(function) in copies:
         return copies[id(function)]
+    if not isinstance(function, types.FunctionType):
+        return _rewrapped(function, callees, copies, namespaces)
     own = function.__globals__
-    if id(own) not in namespaces:
+    fresh = id(own) not in namespaces
+    if fresh:
         namespaces[id(own)] = _swapped_globals(own, callees)
     closure = function.__closure__ or ()
     cells = tuple(types.CellType() if _learners(cell, function) else cell for cell in closure)
@@ -81,7 +109,32 @@ def _with_callees(function, callees, copies, namespaces):
     for new, old in zip(cells, closure, strict=True):
         if new is not old:  # filled once the copy is known: a function may hold itself
             new.cell_contents = _with_callees(old.cell_contents, callees, copies, namespaces)
+    if fresh:  # once the copy is known, for the same reason
+        namespace = namespaces[id(own)]
+        for name, value in list(namespace.items()):
+            inner = defined_function(value)
+            if inner is not None and inner.__globals__ is own:
+                namespace[name] = _with_callees(value, callees, copies, namespaces)
     return copy
+
+
+def _rewrapped(wrapper, callees, copies, namespaces):
+    """A decorator's wrapper made again around the copy of what it wraps: lru_cache's
+    with an empty cache; a decorator object copied, with each function it holds copied."""
+    if hasattr(wrapper, "cache_parameters"):  # functools.lru_cache and functools.cache
+        inner = _with_callees(wrapper.__wrapped__, callees, copies, namespaces)
+        twin = functools.lru_cache(**wrapper.cache_parameters())(inner)
+    else:
+        try:
+            twin = copy_module.copy(wrapper)
+        except Exception:  # a learner's class may refuse to be copied
+            return wrapper
+        for name, value in vars(wrapper).items():
+            if isinstance(value, types.FunctionType):
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(twin, name, _with_callees(value, callees, copies, namespaces))
+    copies[id(wrapper)] = twin
+    return twin
 
 
 # a dispatch table longer than this is no dispatch table: it is not searched
@@ -105,6 +158,8 @@ def _swapped_globals(own, callees):
         return theirs.get(id(item), item)
 
     def swapped(value):
+        if isinstance(value, type) and value.__module__ == own.get("__name__"):
+            return _with_static_callees(value, callees)
         if type(value) in (dict, list, tuple) and len(value) <= TABLE_ITEMS:
             items = list(value.items() if isinstance(value, dict) else enumerate(value))
             new = {key: swap(item) for key, item in items}
@@ -114,6 +169,21 @@ def _swapped_globals(own, callees):
         return swap(value)
 
     return {**{name: swapped(value) for name, value in own.items()}, **callees}
+
+
+def _with_static_callees(cls, callees):
+    """A subclass of a learner's class whose staticmethods named as course functions are
+    the reference's, so that `Net.relu(Z)` calls it; the class itself where it has none,
+    or cannot be subclassed."""
+    swaps = {name: staticmethod(callees[name]) for name, value in vars(cls).items()
+             if isinstance(value, staticmethod) and name in callees}
+    if not swaps:
+        return cls
+    try:
+        return type(cls)(cls.__name__, (cls,), {**swaps, "__module__": cls.__module__,
+                                                "__qualname__": cls.__qualname__})
+    except Exception:  # an Enum, a metaclass that refuses: the class as it is
+        return cls
 
 
 def _learners(cell, function) -> bool:
@@ -192,28 +262,31 @@ def behind_the_assert(spec: CourseFunction, function, result: FunctionResult) ->
 
 
 def check_function(spec: CourseFunction, function) -> FunctionResult:
-    """Pass, fail or error: the learner's function against the reference on every case."""
+    """Pass, fail or error: the learner's function against the reference on every case;
+    a decorated function is called through its decorator, and read (its source, its file,
+    its defaults) as the function it wraps."""
     learner, cases = alone(function, spec.name), CASES[spec.name]
+    source = defined_function(function)
     got, seeds = [], []
     for case in cases:
         try:
             got.append(observe(learner, spec, case, seeds))
         except (Exception, SystemExit) as err:
-            earlier = first_failure(spec, function, cases[:len(got)], got)
+            earlier = first_failure(spec, source, cases[:len(got)], got)
             if earlier is not None and not own_generator(spec, learner, cases[:len(got)]):
                 return earlier  # (the course's own case, which the notebook shows, first)
             expected = describe(observe(REFERENCE[spec.name], spec, case).returned)
-            result = errored(spec, case, expected, err, function.__code__.co_filename)
+            result = errored(spec, case, expected, err, source.__code__.co_filename)
             if isinstance(err, AssertionError) and not result.failure.mistake:
-                return behind_the_assert(spec, function, result)
+                return behind_the_assert(spec, source, result)
             return result
-    failure = first_failure(spec, function, cases, got)
+    failure = first_failure(spec, source, cases, got)
     if failure is not None and own_generator(spec, learner, cases):
         return FunctionResult(spec.name, "pass", f"matches the course on {len(cases)} cases"
                               + own_generator_note(spec))
     if failure is not None:
         return failure
-    reseeded = seeded_again(spec, learner, cases, seeds) or called_again(spec, function, learner,
+    reseeded = seeded_again(spec, learner, cases, seeds) or called_again(spec, source, learner,
                                                                          cases[0], got[0])
     if reseeded is not None:
         return reseeded
