@@ -47,6 +47,7 @@ const VIEWS = [
 ].map(([module, id, how = {}]) => ({module, element: $(id), ...how}));
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1};
+const LEAVE_LESSON = {lesson: null, tour: 0, compare: null};
 
 // "steps: input should be ..." names the API's field; the form calls it "iterations". a
 // list's entry is counted from 0 by the API ("hidden_layers.1"): the form's words count
@@ -122,15 +123,16 @@ function createPage(options) {
   page.phasePlayer.hold(quizView.hold);
   // a second run (?compare=<id>) steps with this one: its view draws from each frame
   compareView.connect(store, options);
-  // a new run starts at its first view
+  // a new run starts at its first view; another run than the one on screen, or the default
+  // run, leaves an open lesson, whose words and second run are about its own
+  const leaving = (key) => (store.get().lesson && key !== page.loadedKey ? LEAVE_LESSON : {});
   page.fillForm = createRunForm($("run-form"), options, (config) => {
     page.submittedKey = JSON.stringify(config);
-    showConfig(page, {config, runId: null}, FIRST_VIEW);
+    showConfig(page, {config, runId: null}, {...FIRST_VIEW, ...leaving(page.submittedKey)});
     if (page.submittedKey === page.loadedKey) closeForm(page);  // the run on screen already
   });
-  // the default run leaves an open lesson, whose words and second run are about its own
   $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null},
-    {...FIRST_VIEW, ...(store.get().lesson ? {lesson: null, tour: 0, compare: null} : {})}));
+    {...FIRST_VIEW, ...leaving(null)}));
   page.fitPresenter = fitPresenter(document.querySelector(".panel-cache"));
   window.addEventListener("resize", markAlertCut);  // a cut alert line says so (run_status.js)
   return page;

@@ -477,6 +477,24 @@ def test_back_to_the_default_run_leaves_the_lesson_and_its_second_run(page, serv
     expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
 
 
+def test_another_run_trained_from_the_form_leaves_the_lesson(page, server):
+    """Trained with α = 0.1 from the form, the divergence lesson stayed open: its stop 4 said
+    "training stops here" over a run that did not diverge. Train with the lesson's own
+    config keeps the lesson."""
+    open_page(page, server, "?lesson=divergence&tour=2")
+    expect(page).to_have_url(re.compile(r"[?&]compare="))
+    page.locator("#configure summary").click()
+    page.get_by_test_id("run-submit").click()  # the lesson's own run: it stays
+    expect(page.get_by_test_id("lesson-panel")).to_be_visible()
+    page.locator("#configure summary").click()
+    page.locator("#field-learning_rate").fill("0.1")
+    page.get_by_test_id("run-submit").click()
+    expect(page.locator("#run-summary")).to_contain_text("α = 0.1")
+    expect(page.get_by_test_id("lesson-panel")).to_be_hidden()
+    expect(page).not_to_have_url(re.compile(r"[?&](compare|lesson)="))
+    expect(page.get_by_test_id("alert")).to_be_hidden()
+
+
 def test_a_tour_step_left_for_another_view_says_so_and_leads_back(page, server):
     """Stepping on from a tour step (→, play) left its words over another iteration: "the
     cost is about 0.3" beside J = 4.6e12. They stand back with a note, whose button
