@@ -246,8 +246,9 @@ MISTAKES = (
             "linear_backward reads linear_cache = (A_prev, W, b): pass it linear_cache; "
             "activation_cache (Z) goes to relu_backward or sigmoid_backward."),
     Mistake("linear_activation_backward", back.layer_activation_backward_of_linear_cache,
-            "relu_backward and sigmoid_backward read activation_cache = Z: pass them "
-            "activation_cache, and linear_cache to linear_backward."),
+            "relu_backward and sigmoid_backward read activation_cache = Z; yours got "
+            "linear_cache = (A_prev, W, b). Unpack cache in its order: linear_cache, "
+            "activation_cache = cache."),
     Mistake("linear_activation_backward", back.layer_activations_swapped, 'activation="relu" '
             'takes relu_backward and "sigmoid" sigmoid_backward: choose by the activation '
             "argument; yours takes the other one."),
