@@ -47,6 +47,16 @@ def test_server_limits_apply(changes, raw, field):
     assert err.value.field == field
 
 
+def test_a_config_that_leaves_steps_out_takes_the_steps_that_fit_the_budget():
+    small = Settings(compute_budget=2e9)
+    fitted = check_config({"dataset": "digits"}, small)
+    assert run_flops(fitted) <= 2e9 < run_flops({**fitted, "steps": fitted["steps"] + 1})
+    with pytest.raises(ConfigError, match=f"at most {fitted['steps']} steps fit"):
+        check_config({"dataset": "digits", "steps": 300}, small)  # given: refused
+    with pytest.raises(ConfigError):  # not one step fits
+        check_config({"dataset": "digits"}, Settings(compute_budget=1e6))
+
+
 def test_server_may_allow_more_than_the_contract():
     config = check_config({"steps": 3000, "hidden_layers": [200]},
                           Settings(max_steps=5000, max_width=256))

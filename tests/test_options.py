@@ -54,6 +54,20 @@ def test_a_narrow_server_answers_its_options_and_runs_its_default(make_client):
     assert client.post("/api/runs", json={"steps": 51}).status_code == 422  # given: checked
 
 
+def test_a_server_with_a_smaller_budget_offers_and_runs_defaults_within_it(make_client):
+    """With BPL_COMPUTE_BUDGET=2e9 digits' default (300 steps, 2.4e9 flops) was offered,
+    then refused: it takes the steps that fit, and every dataset's default runs."""
+    client = make_client(compute_budget=2e9)
+    served = {d["name"]: d["default_config"] for d in client.get("/api/options").json()["datasets"]}
+    assert served["digits"]["steps"] == 249 and served["moons"]["steps"] == 300
+    for dataset, default in served.items():
+        assert client.post("/api/configs/check", json=default).json()["valid"], dataset
+    # (POST /api/runs takes what the check takes; a short run)
+    assert client.post("/api/runs", json={"dataset": "digits", "steps": 2}).status_code == 201
+    checked = client.post("/api/configs/check", json={"dataset": "digits"}).json()
+    assert checked["config"] == served["digits"]
+
+
 @pytest.mark.parametrize("dataset", ["digits", "breast_cancer"])
 def test_a_server_with_fewer_samples_than_real_data_serves_the_real_data(make_client, dataset):
     """BPL_MAX_SAMPLES=300 answered 201 to digits, then 404 on every route of its id."""
