@@ -38,6 +38,7 @@ from app.serialize import JSONBytes
 from app.settings import Settings, get_settings
 from app.sliced_body import SLICE_BYTES, SlicedBody
 from app.step_answer_cache import AnswerCache
+from app.stop_signals import on_stop_signal
 from engine.threads import single_blas_thread
 
 
@@ -57,8 +58,11 @@ async def lifespan(app: FastAPI):
     # pinned once per worker, for the whole process: runs are then bit-identical everywhere
     single_blas_thread(app.state.settings.blas_threads)
     tune_malloc()  # so is the allocator: freed arrays go back to the system (app.memory)
-    async with exported(app):
-        yield
+    # a stop signal stops training at once, so that event streams end with their error
+    # event before uvicorn's graceful wait cuts them
+    with on_stop_signal(app.state.run_cache.close):
+        async with exported(app):
+            yield
     app.state.run_cache.close()
 
 

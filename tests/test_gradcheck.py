@@ -287,16 +287,21 @@ def test_a_converged_softmax_at_batch_one_passes_within_the_rounding_of_its_laye
     """A correct run had failed: spiral, tanh, batch 1, J ≈ 7e-5 after 1,500 steps. Each
     cost rounds by about u per example (−log a_y with a_y near 1) and by what every layer
     recomputed rounds, far more than u·|J|: layer 3 disagreed by 2e-9 against a floor
-    of 4e-12."""
+    of 4e-12. Every step of its last 300 whose example costs 1e-5 to 1e-3 is checked: which
+    steps those are depends on the BLAS kernel (its last step costs 7e-5 on one, 0.03 on
+    another)."""
     run = Run(normalize_config({
         "dataset": "spiral", "n_samples": 100, "hidden_layers": [16, 8],
         "activations": ["tanh", "tanh", "softmax"], "optimizer": "momentum",
         "learning_rate": 1.0, "batch_size": 1, "steps": 1500})).train()
-    check = run.gradcheck(run.num_steps - 1)
-    assert run.summary()["cost"][-1] < 1e-3
-    assert check["relative_difference"] > THRESHOLD  # rounding noise, above the course's bar
-    assert check["passed"] is True
-    assert all(e["within_noise"] for e in check["layers"])
+    cost = run.summary()["cost"]
+    converged = [t for t in range(run.num_steps - 300, run.num_steps) if 1e-5 < cost[t] < 1e-3]
+    assert len(converged) >= 5
+    checks = [run.gradcheck(t) for t in converged]
+    assert all(check["passed"] is True for check in checks)
+    assert all(e["within_noise"] for check in checks for e in check["layers"])
+    # rounding noise, above the course's bar
+    assert max(check["relative_difference"] for check in checks) > THRESHOLD
 
 
 @pytest.mark.parametrize("name", ["full_batch", "dropout", "adam_l2", "rmsprop_softmax",

@@ -1,6 +1,5 @@
 """Two real server processes side by side: ids work across them, answers are identical."""
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from app.cli import GRACEFUL_SHUTDOWN_SECONDS
+from app.events import SHUTTING_DOWN
 from tests.server_processes import ROOT, serving
 
 CONFIG = {"dataset": "spiral", "n_samples": 300, "hidden_layers": [16, 8], "steps": 40,
@@ -72,24 +72,30 @@ def test_backprop_lens_serve_starts_and_answers():
     assert banner.rstrip().endswith("/ (Ctrl+C to stop)")
 
 
-def test_an_open_event_stream_does_not_hold_up_shutdown():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_open_event_stream_ends_with_its_error_event_at_shutdown(workers):
+    """The stream was cut after uvicorn's graceful wait, with no word: the lifespan that
+    tells the streams runs after it. The stop signal now tells them at once."""
     long = {"dataset": "digits", "hidden_layers": [128, 128, 128], "steps": 2000}
-    with serving() as (url, process):
+    with serving(workers=workers) as (url, process):
         run_id = httpx.post(f"{url}/api/runs", json=long, timeout=30).json()["id"]
-        streaming = threading.Event()
+        streaming, lines, ended = threading.Event(), [], []
 
         def follow():
-            # the server cuts the stream at shutdown: an incomplete chunked body
-            with contextlib.suppress(httpx.TransportError), httpx.stream(
-                    "GET", f"{url}/api/runs/{run_id}/events", timeout=None) as response:
+            with httpx.stream("GET", f"{url}/api/runs/{run_id}/events",
+                              timeout=None) as response:
                 streaming.set()
-                for _ in response.iter_lines():
-                    pass
+                lines.extend(response.iter_lines())
+                ended.append(True)  # a whole answer: the stream was not cut
 
-        threading.Thread(target=follow, daemon=True).start()
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
         assert streaming.wait(10)
         start = time.monotonic()
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS + 10)
+        follower.join(5)
         # the run alone would take tens of seconds more
         assert time.monotonic() - start < GRACEFUL_SHUTDOWN_SECONDS + 3
+    assert ended == [True]
+    assert lines[-3:-1] == ["event: error", 'data: {"detail":"' + SHUTTING_DOWN + '"}']
