@@ -155,6 +155,16 @@ def test_a_narrow_bar_shows_a_huge_range_whole(page, server, width):
     assert "9.8e250" in shown["b"] and "−9.8e250" in shown["b"], shown
 
 
+def test_a_bar_too_narrow_for_its_one_number_takes_it_smaller_and_whole(page, server):
+    """The divergence lesson's last stop in large text at 1280×720: W[2]'s bar, 60 px wide,
+    cut "±2.2e299" to "±2.2e2…", which reads as ±220."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, "?lesson=divergence&tour=4&big=1")
+    page.wait_for_function("() => document.querySelector('.slot[data-name=W] .colour-bar.cramped')")
+    assert page.evaluate(CLIPPED_LABELS) == []
+    assert page.evaluate(SHOWN_TEXT)["W"].strip() == "±2.2e299"
+
+
 @pytest.mark.parametrize(("query", "name", "said"), [
     ("?init=zeros&it=5&phase=backward-1&layer=1", "dW", "all 0"),  # a zero init's ReLU layer
     (HUGE, "dZ", "no finite value"),  # the diverged step never ran its backward

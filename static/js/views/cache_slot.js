@@ -33,7 +33,11 @@ function fitTicks(bar) {
   const zeroChars = zero.textContent.length - (note && width < NOTE_ROOM ? note.textContent.length : 0);
   const size = tickSize();
   const needed = (low.textContent.length + zeroChars + high.textContent.length) * CHAR_EM * size + 12;
-  bar.classList.toggle("tight", !bar.mask && needed > width);
+  const tight = !bar.mask && needed > width;
+  bar.classList.toggle("tight", tight);
+  // "±2.2e299" cut to "±2.2e2…" reads as ±220: a bar too narrow for it in full takes
+  // smaller numbers (cache.css)
+  bar.classList.toggle("cramped", tight && (high.textContent.length + 1) * CHAR_EM * size + 4 > width);
 }
 
 // the font size of the bars' numbers (cache.css: 10 px, 12 in large text, 14 projected)
@@ -83,7 +87,7 @@ function drawBar(slot, range) {
     setStyle(bar.strip, "background", `linear-gradient(${slot.direction}, #ffffff, #252525)`);
     bar.labels.forEach((el, k) => { el.textContent = ["0 dropped", "", "1 kept"][k]; });
     bar.mask = true;
-    bar.classList.remove("tight");
+    bar.classList.remove("tight", "cramped");
     bar.title = "dropout mask: 0 drops the unit, 1 keeps it";
     return;
   }
