@@ -27,13 +27,32 @@ def frame(scale, dW_scales=(1e-3, 0.5, 2.0)):
     ("symlog", {"kind": "backward", "l": 1}, [None, 2.0, 2.0, 2.0]),
     ("tensor", {"kind": "backward", "l": 1}, [None, 1e-3, 0.5, 2.0]),
     ("run", {"kind": "backward", "l": 1}, [None, 1e-3, 0.5, 2.0]),  # each heatmap its own
-    # backward at layer 2 has not reached dW[1]: the range is of dW[2] and dW[3]
+    # backward at layer 2 has not reached dW[1]: it has no range, and the others the pass's
     ("shared", {"kind": "backward", "l": 2}, [None, None, 2.0, 2.0]),
     ("shared", {"kind": "update", "l": None}, [None, 2.0, 2.0, 2.0]),
 ])
 def test_edges_share_one_range_unless_colours_are_per_tensor(scale, phase, ranges):
     [got] = call_js("views/network_scene.js", [["edgeRanges", frame(scale), phase]])
     assert got == pytest.approx(ranges)
+
+
+B = [{"kind": "backward", "l": l} for l in (3, 2, 1)]
+F = [{"kind": "forward", "l": l} for l in (1, 2, 3)] + [{"kind": "cost", "l": 3}]
+
+
+@needs_node
+def test_an_edge_and_a_neuron_keep_their_colour_through_a_pass():
+    """The ranges are the pass's, layers not reached yet included: dZ[3] (0.5) had been pale
+    on dA[3]'s range at backward 3, then dark at backward 2 once dA[3] left it; so had
+    dW[3]'s edges once a larger dW[1] came in."""
+    f = frame("shared", dW_scales=(5.0, 0.5, 2.0))
+    f["example"]["dA"][3] = [1.9]  # the output's dA, larger than any dZ
+    f["example"]["A"][2] = [4.0, 0.1, 0.1]  # forward 1 has not reached it
+    scenes = call_js("views/network_scene.js", [["scene", f, {"w": 400, "h": 300}, p]
+                                                for p in B + F])
+    assert [s["top"] for s in scenes] == [1.9] * 3 + [4.0] * 4
+    edges = call_js("views/network_scene.js", [["edgeRanges", f, p] for p in B])
+    assert edges == [[None, None, None, 5.0], [None, None, 5.0, 5.0], [None, 5.0, 5.0, 5.0]]
 
 
 @needs_node

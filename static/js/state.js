@@ -20,8 +20,11 @@ const VIEW_FIELDS = {
   // predict, then reveal: each phase asks a question before it shows its result
   quiz: {param: "quiz", kind: "bool", fallback: false},
   runId: {param: "run", kind: "text", fallback: null},
-  // a second run beside the first, by its id (views/compare_view.js)
+  // a second run beside the first, by its id (views/compare_view.js), the tensor it shows of
+  // both ("auto": the phase's; a name the select lacks is "auto") and their colours
   compare: {param: "compare", kind: "text", fallback: null},
+  compareTensor: {param: "ctensor", kind: "text", fallback: "auto"},
+  compareColours: {param: "ccolours", kind: "text", fallback: "shared", choices: ["shared", "own"]},
   // the open lesson (lessons.js) and the step of its tour (0: the lesson's own view)
   lesson: {param: "lesson", kind: "text", fallback: null},
   tour: {param: "tour", kind: "int", fallback: 0},

@@ -180,14 +180,25 @@ def test_the_url_restores_the_comparison(page, server, context):
     expect(page.get_by_test_id("compare-legend")).to_contain_text("run B: lr 2")
     pair = page.get_by_test_id("compare-pair")
     expect(pair).to_contain_text("iteration 12, layer 2: dW[2]")
-    # the URL the page leaves opens the same comparison in a new page
+    # the URL the page leaves opens the same comparison in a new page, with the tensor and
+    # colours chosen (a teacher's ΔW link had shown dW)
+    page.get_by_test_id("compare-tensor").select_option("update")
+    page.get_by_test_id("compare-colours").select_option("own")
+    expect(pair).to_contain_text("iteration 12, layer 2: ΔW[2]")
+    expect(page).to_have_url(re.compile(r"[?&]ctensor=update.*&ccolours=own|"
+                                        r"[?&]ccolours=own.*&ctensor=update"))
     again = context.new_page()
     try:
         open_page(again, server, page.url.split("/", 3)[3])
         expect(again.get_by_test_id("compare-legend")).to_contain_text("run B: lr 2")
-        expect(again.get_by_test_id("compare-pair")).to_contain_text("iteration 12, layer 2: dW[2]")
+        expect(again.get_by_test_id("compare-pair")).to_contain_text("iteration 12, layer 2: ΔW[2]")
+        expect(again.get_by_test_id("compare-tensor")).to_have_value("update")
+        expect(again.get_by_test_id("compare-colours")).to_have_value("own")
     finally:
         again.close()
+    # closing the comparison forgets its choices
+    page.get_by_test_id("compare-toggle").click()
+    expect(page).not_to_have_url(re.compile(r"[?&](compare|ctensor|ccolours)="))
 
 
 def test_the_previous_run_is_offered(page, server):

@@ -134,8 +134,8 @@ function choice(testid, words, choices) {
   return {select, label};
 }
 
-// {element, select, show(data)}: the pair of runs and the mistaken-against-true trio; the
-// colours choice redraws the last data drawn
+// {element, select, colours, show(data), setColours(value)}: the pair of runs and the
+// mistaken-against-true trio; a colours choice set redraws the last data drawn
 export function createTensors() {
   const tensor = choice("compare-tensor", "tensor", [["auto", "this phase's"],
     ...TENSORS.map((n) => [n, n === "update" ? "ΔW (update)" : n])]);
@@ -149,8 +149,12 @@ export function createTensors() {
   element.append(tools, pair.el, ...truths.map((trio) => trio.el));
   let last = null;
   const draw = (data) => { last = data; show(pair, truths, data, colours.select.value === "shared"); };
-  colours.select.addEventListener("change", () => last && draw(last));
-  return {element, select: tensor.select, show: draw};
+  const setColours = (value) => {
+    if (value === colours.select.value) return;
+    colours.select.value = value;
+    if (last) draw(last);
+  };
+  return {element, select: tensor.select, colours: colours.select, show: draw, setColours};
 }
 
 function show(pair, truths, {t, l, name, sides, truths: mistakes}, shared) {

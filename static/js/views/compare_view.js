@@ -85,7 +85,9 @@ function build(options, store) {
   legend.className = "compare-legend";
   legend.dataset.testid = "compare-legend";
   $("compare-body").replaceChildren(legend, curves.element, tensors.element);
-  tensors.select.addEventListener("change", () => { view.choice = tensors.select.value; redraw(); });
+  // the state holds both choices, so that a link shows them (connect follows it)
+  tensors.select.addEventListener("change", () => store.set({compareTensor: tensors.select.value}));
+  tensors.colours.addEventListener("change", () => store.set({compareColours: tensors.colours.value}));
   $("compare-choose").addEventListener("submit", (e) => {
     e.preventDefault();
     choose(store, () => runIdOf($("compare-source").value, options));
@@ -100,14 +102,29 @@ export function connect(store, options) {
   $("compare-toggle").addEventListener("click", () => {
     if (view.open) {
       showPanel(false);
-      store.set({compare: null});
+      store.set({compare: null, compareTensor: "auto", compareColours: "shared"});
       return;
     }
     showPanel(true);
     $("compare-source").focus();
   });
-  store.subscribe((s) => { if (s.compare !== view.id) follow(s.compare, options); });
+  store.subscribe((s) => {
+    showChoices(s);
+    if (s.compare !== view.id) follow(s.compare, options);
+  });
+  showChoices(store.get());
   if (store.get().compare) follow(store.get().compare, options);
+}
+
+// the state's tensor and colours in the selects: a tensor the select lacks is "auto"
+function showChoices({compareTensor, compareColours}) {
+  const {select, setColours} = view.parts.tensors;
+  const choice = [...select.options].some((o) => o.value === compareTensor) ? compareTensor : "auto";
+  setColours(compareColours);
+  if (choice === view.choice) return;
+  view.choice = choice;
+  select.value = choice;
+  redraw();
 }
 
 // the two runs as the curves and tensors read them; labels: how their configs differ.

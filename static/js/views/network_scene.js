@@ -74,13 +74,20 @@ export const edgeTops = (frame, p) => frame.run.dims.map((_, l) => {
   return source ? largestAbs(source.tensor.data.flat()) : null;
 });
 
+// the phase at the end of p's pass, where every layer is reached: backward 1 for a backward
+// phase, the cost for a forward one (its W, A), the cost and the update for themselves
+const passEnd = (p, L) => (p.kind === "backward" ? {kind: "backward", l: 1}
+  : p.kind === "forward" ? {kind: "cost", l: L} : p);
+
 // the colour ranges of the edges: one for them all, so that the diagram compares the
 // layers (a vanishing dW[1] is faint beside dW[6]), or with the colours per tensor or per
-// run (each heatmap its own range) each layer's own (edgeTops, never below 1e-12)
+// run (each heatmap its own range) each layer's own (edgeTops, never below 1e-12). the one
+// range is the whole pass's, layers not reached yet included, so that an edge keeps its
+// colour from one phase of the pass to the next
 export function edgeRanges(frame, p) {
   const tops = edgeTops(frame, p).map((top) => (top === null ? null : maxAbs([top])));
   if (OWN_RANGES.has(frame.scale)) return tops;
-  const all = maxAbs(tops.filter((top) => top !== null));
+  const all = maxAbs(edgeTops(frame, passEnd(p, frame.run.L)).filter((top) => top !== null));
   return tops.map((top) => (top === null ? null : all));
 }
 
@@ -115,10 +122,16 @@ function nodeText(frame, s, l, i, off) {
 const incoming = (frame, p) => (p.kind === "backward" && frame.example.dA[p.l]) || null;
 
 // backward l turns layer l's units from dA[l] (arrived from layer l+1) to dZ[l]: one colour
-// range holds both, so that the picture shows how much g'(Z) shrinks the gradient
-function nodeRange(frame, p, values) {
-  const drawn = values.filter(Boolean).flatMap((s) => s.v.slice(0, MAX_SHOWN));
-  return maxAbs([...drawn, ...(incoming(frame, p) || []).slice(0, MAX_SHOWN)]);
+// range holds both, so that the picture shows how much g'(Z) shrinks the gradient. it is the
+// whole pass's range (every layer's A; every layer's dA and dZ), so that a unit keeps its
+// colour from one phase to the next (dZ[3] had turned from pale to dark blue between
+// backward 3 and 2, as dA[3] left the range)
+function nodeRange(frame, p) {
+  const end = passEnd(p, frame.run.L), layers = frame.run.dims.map((_, l) => l);
+  const drawn = layers.map((l) => nodeValues(frame, end, l)).filter(Boolean).flatMap((s) => s.v.slice(0, MAX_SHOWN));
+  const arriving = end.kind !== "backward" ? []
+    : layers.slice(1).flatMap((l) => (incoming(frame, {kind: "backward", l}) || []).slice(0, MAX_SHOWN));
+  return maxAbs([...drawn, ...arriving]);
 }
 
 // {rgb, pos}: a value's colour, and its place on the diverging scale (-1..1; null: grey)
@@ -145,7 +158,7 @@ function nodesOf(frame, p, px, values, top) {
 // {phase, nodes, edges, top, legend, cost}; px: paper units -> pixels
 export function scene(frame, {w, h}, p = frame.phase) {
   const px = (q) => ({x: q.x * w, y: (1 - q.y) * h});
-  const values = frame.run.dims.map((_, l) => nodeValues(frame, p, l)), top = nodeRange(frame, p, values);
+  const values = frame.run.dims.map((_, l) => nodeValues(frame, p, l)), top = nodeRange(frame, p);
   return {phase: p, nodes: nodesOf(frame, p, px, values, top), edges: edgesOf(frame, p, px), top,
     legend: p.kind !== "backward" ? "A" : incoming(frame, p) ? "dA, dZ" : "dZ", cost: p.kind === "cost" ? 1 : 0};
 }
