@@ -59,7 +59,8 @@ RAISING = {"forward_L_is_len_parameters", "update_L_is_len_parameters",
            "cost_dot_without_transpose", "dAL_to_every_layer", "forward_L_float_division",
            "update_L_float_division", "cache_unpacked_out_of_order",
            "layer_cache_unpacked_out_of_order", "backward_loop_from_output",
-           "update_from_layer_0", "linear_forward_b_flat", "linear_forward_A_first",
+           "update_from_layer_0", "forward_from_layer_0", "linear_forward_b_flat",
+           "linear_forward_A_first",
            "forward_A_not_updated", "hidden_backward_reads_its_own_dA",
            "update_reads_grads_without_d"}
 

@@ -359,6 +359,14 @@ def dA_keys_one_up(AL, Y, caches):
     return {(f"dA{int(k[2:]) + 1}" if k.startswith("dA") else k): g for k, g in grads.items()}
 
 
+def hidden_dW_db_keys_one_down(AL, Y, caches):
+    """grads["dW" + str(l)] in the course's hidden loop (l = L-2 … 0): the hidden layers' dW
+    and db numbered one lower, from dW0."""
+    grads, L = _model_backward(AL, Y, caches), len(caches)
+    return {(f"{k[:2]}{int(k[2:]) - 1}" if k[:2] in ("dW", "db") and int(k[2:]) < L else k): g
+            for k, g in grads.items()}
+
+
 def dAL_kept_in_grads(AL, Y, caches):
     """grads also holds dAL, as grads["dA" + str(L)]."""
     grads = _model_backward(AL, Y, caches)

@@ -287,6 +287,19 @@ def forward_L_is_len_parameters(X, parameters):
     return _model_forward(X, parameters, layers=len)
 
 
+def forward_from_layer_0(X, parameters):
+    """for l in range(L - 1) with "W" + str(l): the hidden layers as 0 to L-2, and there is
+    no W0 (a KeyError)."""
+    caches, A, L = [], X, len(parameters) // 2
+    for l in range(L - 1):
+        A, cache = course.linear_activation_forward(A, parameters[f"W{l}"],
+                                                    parameters[f"b{l}"], "relu")
+        caches.append(cache)
+    AL, cache = course.linear_activation_forward(A, parameters[f"W{L}"], parameters[f"b{L}"],
+                                                 "sigmoid")
+    return AL, [*caches, cache]
+
+
 def forward_L_float_division(X, parameters):
     """L = len(parameters) / 2, a float: range(1, L) raises a TypeError."""
     return _model_forward(X, parameters, layers=lambda parameters: len(parameters) / 2)

@@ -198,6 +198,8 @@ MISTAKES = (
             "append the output layer's cache too.", LensView("forward", "output")),
     Mistake("L_model_forward", fwd.forward_L_is_len_parameters, L_FROM_PARAMETERS),
     Mistake("L_model_forward", fwd.forward_L_float_division, L_FLOAT),
+    Mistake("L_model_forward", fwd.forward_from_layer_0, "The layers are numbered from 1: for "
+            "l in range(1, L), parameters['W' + str(l)]; yours asks for W0."),
     Mistake("L_model_forward", fwd.caches_extended, "caches.append(cache) adds one cache per "
             "layer; caches.extend(cache) adds its two parts, linear_cache and Z, as two "
             "items."),
@@ -292,6 +294,9 @@ MISTAKES = (
             "is what it is about to write."),
     Mistake("L_model_backward", back.dW_db_keys_swapped, "linear_activation_backward returns "
             "dA_prev, dW, db, in that order; yours stores them as dA_prev, db, dW."),
+    Mistake("L_model_backward", back.hidden_dW_db_keys_one_down, "In the loop over l, layer "
+            "l + 1's gradients are grads['dW' + str(l + 1)] and grads['db' + str(l + 1)]; "
+            "yours are numbered one lower, from dW0."),
     Mistake("L_model_backward", back.dA_keys_one_up, "Layer l's backward gives dA_prev, kept as "
             'grads["dA" + str(l - 1)]: dA0 to dA{L-1}; yours are numbered one higher.'),
     Mistake("L_model_backward", back.dZL_as_AL_minus_Y, "The course computes dAL = "
