@@ -147,11 +147,13 @@ export function createTensors() {
   tools.append(tensor.label, colours.label);
   const element = el("div", "compare-tensors");
   element.append(tools, pair.el, ...truths.map((trio) => trio.el));
-  let last = null;
-  const draw = (data) => { last = data; show(pair, truths, data, colours.select.value === "shared"); };
+  // shared: the choice drawn (the select already shows the user's new one when it is set)
+  let last = null, shared = true;
+  const draw = (data) => { last = data; show(pair, truths, data, shared); };
   const setColours = (value) => {
-    if (value === colours.select.value) return;
     colours.select.value = value;
+    if ((value === "shared") === shared) return;
+    shared = value === "shared";
     if (last) draw(last);
   };
   return {element, select: tensor.select, colours: colours.select, show: draw, setColours};
