@@ -75,16 +75,20 @@ def single_precision(spec, found: Difference, expected: Observation, got: Observ
             not isinstance(ours, np.ndarray | np.floating | float):
         return None
     theirs, ours = np.asarray(theirs), np.asarray(ours, dtype=float)
-    if theirs.dtype != np.float32 and not (
-            theirs.dtype == np.float64 and np.array_equal(theirs.astype(np.float32), theirs)):
+    if theirs.dtype not in (np.float32, np.float64) or theirs.shape != ours.shape or \
+            not np.allclose(theirs, ours, rtol=FLOAT32_AGREEMENT, atol=0):
         return None
-    if theirs.shape != ours.shape or not np.allclose(theirs, ours, rtol=FLOAT32_AGREEMENT,
-                                                     atol=0):
-        return None
-    return SinglePrecision(
-        f"Your {what(spec, found.path)} agrees with the course's to about 7 digits, then "
-        "differs: float32's precision. Somewhere your code computes in float32 "
-        "(.astype(np.float32), dtype=np.float32); keep NumPy's float64.")
+    agrees = (f"Your {what(spec, found.path)} agrees with the course's to about 7 digits, "
+              "then differs")
+    if theirs.dtype == np.float32 or np.array_equal(theirs.astype(np.float32), theirs):
+        return SinglePrecision(f"{agrees}: float32's precision. Somewhere your code computes "
+                               "in float32 (.astype(np.float32), dtype=np.float32); keep "
+                               "NumPy's float64.")
+    # float64 numbers, rounded on the way: an input made float32 (NumPy then went back to
+    # float64 with a float64 operand), or a small constant such as AL + 1e-8
+    return SinglePrecision(f"{agrees}: something rounds by about 1e-7 on the way. A float32 "
+                           "step (.astype(np.float32)) or a small constant added (an epsilon "
+                           "such as 1e-8) would; the course's code has neither.")
 
 
 class OtherStepSize(NamedTuple):

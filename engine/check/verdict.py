@@ -63,7 +63,7 @@ def defined_function(value, module=None):
         return value if own(value) else None
     try:
         inner = inspect.unwrap(value)
-    except ValueError:  # a cycle of __wrapped__
+    except Exception:  # a cycle of __wrapped__, or an object whose attributes raise
         return None
     if own(inner):
         return inner
