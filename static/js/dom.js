@@ -8,6 +8,28 @@ export function setText(el, text) {
   shownHTML.delete(el);  // setHTML must write again: what it last gave is gone
 }
 
+// a number in scientific notation ("1.5e-7"; a capture: split keeps it)
+const SCIENTIFIC = /(\d+(?:\.\d+)?e[-−+]?\d+)/;
+
+// text whose numbers in scientific notation stay whole: a line broke after their "e-"
+// ("1.5e-" / "7" reads as two numbers). the same text, each such number in a span.num
+// (lens.css: nowrap); as characters, never as HTML
+export function setWholeNumbers(el, text) {
+  if (el.textContent === text) return;
+  el.replaceChildren(...String(text).split(SCIENTIFIC).map((part, k) => {
+    if (k % 2 === 0) return part;
+    const number = document.createElement("span");
+    number.className = "num";
+    number.textContent = part;
+    return number;
+  }));
+  shownHTML.delete(el);
+}
+
+// the HTML of a number formatted here ("5.92e-4", "0.31"; no markup in it) that stays
+// whole, as setWholeNumbers keeps it
+export const wholeNumberHTML = (number) => (SCIENTIFIC.test(number) ? `<span class="num">${number}</span>` : number);
+
 export function setHTML(el, html) {
   if (shownHTML.get(el) !== html) {
     el.innerHTML = html;

@@ -2,7 +2,7 @@
 // the tour step's words with back / next and "2 / 5", and at the tour's end the question.
 // lesson text is plain text from the server or a teacher's JSON file: it goes in as
 // textContent only, never as HTML, so "<img onerror=…>" in a title shows as characters.
-import {isPhone, isPresenter} from "./dom.js";
+import {isPhone, isPresenter, setWholeNumbers} from "./dom.js";
 import {isTextField} from "./controls.js";
 
 const make = (tag, props = {}, testId = null) => {
@@ -65,15 +65,21 @@ const sayText = (lesson, n, steps = lesson.tour.length) => (n > 0 ? lesson.tour[
 function fill(parts, lesson, n) {
   const steps = lesson.tour.length, last = n >= steps;
   parts.title.textContent = lesson.title;
-  parts.summary.textContent = lesson.summary;
+  setWholeNumbers(parts.summary, lesson.summary);
   parts.runs.textContent = runsText(lesson);
   parts.runs.hidden = !lesson.compare;
-  parts.look.replaceChildren(...lesson.look_for.map((line) => make("li", {textContent: line})));
-  parts.say.textContent = steps ? sayText(lesson, n) : "";
+  parts.look.replaceChildren(...lesson.look_for.map((line) => {
+    const item = make("li", {});
+    setWholeNumbers(item, line);
+    return item;
+  }));
+  setWholeNumbers(parts.say, steps ? sayText(lesson, n) : "");
   parts.count.textContent = steps ? `${n} / ${steps}` : "";
   parts.prev.disabled = n <= 0;
   parts.next.disabled = last;
-  parts.question.replaceChildren(make("strong", {textContent: "Question: "}), lesson.question);
+  const question = make("span", {});
+  setWholeNumbers(question, lesson.question);
+  parts.question.replaceChildren(make("strong", {textContent: "Question: "}), question);
   parts.question.hidden = !last;
   // past its first step the panel keeps only the step's words, its buttons and the
   // question (lessons.css): on a phone the views stay in sight, at 720 px all of it

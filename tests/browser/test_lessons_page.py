@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import is_run_post, open_page
+from tests.browser.conftest import PAGE_PLOTS, is_run_post, open_page
 from tests.browser.test_accessibility import CONTRAST
 
 # the boxes the layout tests compare, and the page's horizontal scroll
@@ -440,6 +440,36 @@ def test_at_1280x720_each_tour_steps_words_buttons_and_question_are_on_screen(pa
         for test_id in parts:
             box = page.get_by_test_id(test_id).bounding_box()
             assert box["y"] + box["height"] <= 720, (n, test_id, box)
+
+
+# each number in scientific notation on the page whose text lies on more than one line
+WRAPPED_NUMBERS = r"""() => {
+  const found = [], number = /[−-]?\d+(?:\.\d+)?e[−+-]?\d+/g;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.textContent.matchAll(number)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+        .map((r) => Math.round(r.top)));
+      if (tops.size > 1) found.push(m[0]);
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("query", ["?lesson=vanishing-sigmoid&tour=4&big=1&layout=presenter",
+                                   "?lesson=bug-wrong-update-sign&tour=4",
+                                   "?lesson=vanishing-sigmoid&tour=4"])
+def test_a_number_in_scientific_notation_stays_on_one_line(page, server, query):
+    """"…fell to about 6e-" ended one line of the presenter's tour and "4. While…" began the
+    next; a faint note read "1.5e-" over "7", a comparison's caption "2.39e-" over "7"."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, server, query, plots=1 if "presenter" in query else PAGE_PLOTS)
+    expect(page.get_by_test_id("lesson-say")).to_be_visible()
+    assert page.evaluate(WRAPPED_NUMBERS) == []
 
 
 def test_enter_on_next_at_the_tours_end_leaves_the_focus_on_the_question(page, server):

@@ -9,7 +9,7 @@ import {paintMatrix} from "../tensor_image.js";
 import {positionOf} from "../colour_scale.js";
 import {fullShape, shapeText, formatNumber, blockOf} from "../tensors.js";
 import {showTip, hideTip} from "../tooltip.js";
-import {setText, setHTML, setStyle} from "../dom.js";
+import {setText, setHTML, setStyle, setWholeNumbers} from "../dom.js";
 
 const MASK = [[0, "#ffffff"], [1, "#252525"]];
 const MOVES = {ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0]};
@@ -106,7 +106,7 @@ function drawBar(slot, range) {
   bar.classList.toggle("faint", faint);
   if (faint) {
     // short: a 1 × 8 W of a presenter's inspector has two lines of room; the bar gives ±top
-    setText(slot.faintEl.firstChild, faintWords(slot.tensor, range.own));
+    setWholeNumbers(slot.faintEl.firstChild, faintWords(slot.tensor, range.own));
     slot.faintEl.hidden = false;
   }
   setText(bar.labels[2], formatNumber(top, 2));

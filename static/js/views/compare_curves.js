@@ -3,7 +3,7 @@
 // at the current iteration. the series are the two summaries' (served once per run).
 import {react, baseLayout, stepMarker, seriesRange, describePlot, LAYER_COLOURS, r2BelowAxis} from "../plot_theme.js";
 import {formatNumber} from "../tensors.js";
-import {setHTML, setText} from "../dom.js";
+import {setHTML, setWholeNumbers, wholeNumberHTML} from "../dom.js";
 
 const DASH = ["solid", "dash"];
 // run B's purple is no layer's colour: in the ‖dW‖ figure beside, colour means the layer
@@ -76,9 +76,9 @@ const CAPTIONS = {
   // (HTML: each layer's number after a swatch of its line's colour, the figure's key)
   flow: (runs, t) => `‖dW[l]‖ at iteration ${t}, a colour per layer, A solid, B dashed: ` +
     runs.map((r, k) => `${r.name} ` + r.summary.layers.map((s) =>
-      `<span class="layer-key">${swatch(s.l, k)}[${s.l}]</span> ${valueAt(s.dW_norm, t)}`).join(" ")).join("; ") +
+      `<span class="layer-key">${swatch(s.l, k)}[${s.l}]</span> ${wholeNumberHTML(valueAt(s.dW_norm, t))}`).join(" ")).join("; ") +
     neverLearns(runs) + `. ‖W[l]‖: ` + runs.map((r) => `${r.name} ` +
-      r.summary.layers.map((s) => `[${s.l}] ${valueAt(s.W_norm, t)}`).join(" ")).join("; "),
+      r.summary.layers.map((s) => `[${s.l}] ${wholeNumberHTML(valueAt(s.W_norm, t))}`).join(" ")).join("; "),
 };
 const HTML_CAPTIONS = new Set(["flow"]);
 
@@ -139,7 +139,7 @@ export function createCurves() {
 
 function draw(f, {traces, axis}, runs, t, last) {
   if (HTML_CAPTIONS.has(f.kind)) setHTML(f.caption, CAPTIONS[f.kind](runs, t));
-  else setText(f.caption, CAPTIONS[f.kind](runs, t));
+  else setWholeNumbers(f.caption, CAPTIONS[f.kind](runs, t));
   describePlot(f.plot, `${f.caption.textContent}. Solid: run A (${runs[0].label}); dashed: run B (${runs[1].label}).`);
   return react(f.plot, traces, baseLayout({
     margin: {l: 56, r: 10, t: 8, b: 36},

@@ -8,6 +8,7 @@ import {tensorLabel} from "../course_names.js";
 import {HEATMAP_CELLS} from "../step_frame.js";
 import {DIVERGING} from "../plot_theme.js";
 import {paintMatrix} from "../tensor_image.js";
+import {setWholeNumbers} from "../dom.js";
 import {positionOf} from "../colour_scale.js";
 import {absMax, hasNonFinite, fullShape, shapeText, formatNumber, layerTensors} from "../tensors.js";
 
@@ -95,7 +96,7 @@ function paintMap(map, t, top, title) {
   map.canvas.setAttribute("aria-label", `${title}, ${R} × ${C}, largest |value| ${formatNumber(own, 3)}`);
   Object.assign(map.el.dataset, {maxAbs: String(own), nonFinite: String(hasNonFinite(t)), rows: R, cols: C});
   paintMatrix(map.canvas, t.data, positionOf({top}), DIVERGING);
-  map.range.textContent = rangeText(t, top, own);
+  setWholeNumbers(map.range, rangeText(t, top, own));
 }
 
 // a row of three maps (left, right, left − right) under a caption, with a note for what
