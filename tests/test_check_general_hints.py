@@ -61,7 +61,7 @@ def _float32_sigmoid(Z):
 
 
 FLOAT32 = "float32's precision"
-ROUNDED = "something rounds by about 1e-7 on the way"
+ROUNDED = "something rounds on the way"
 
 
 @pytest.mark.parametrize(("sigmoid", "named"), [
@@ -71,6 +71,7 @@ ROUNDED = "something rounds by about 1e-7 on the way"
     # with a float64 operand), a near miss, an epsilon; the course's allclose lets them by
     (lambda Z: 1 / (1 + np.exp(-Z.astype(np.float32) + np.zeros_like(Z))), ROUNDED),
     (lambda Z: 1 / (1 + np.exp(-Z)) * (1 + 3e-7), ROUNDED),
+    (lambda Z: 1 / (1 + 2.71828 ** -Z), ROUNDED),  # e typed short
     (lambda Z: 1 / (1 + np.exp(-Z)) * 1.001, None),  # a difference, not a rounding
 ])
 def test_numbers_that_agree_to_about_7_digits_are_named(sigmoid, named):

@@ -442,32 +442,32 @@ def linear_activation_forward(A_prev, W, b, activation):
     assert namespace["relu"].__globals__ is namespace  # the learner's own, unchanged
 
 
-def test_a_mistake_in_a_classs_staticmethod_fails_alone():
-    """Functions kept as a class's staticmethods, the course's names aliased at the top."""
+def test_a_learners_class_is_left_as_it_is():
+    """Its instances made at module level stay instances of it while a function is checked
+    (a copy of the class had failed isinstance: correct code got ERROR)."""
     namespace = namespace_of('''import numpy as np
 
-class Net:
+class Act:
+    def __init__(self, name):
+        self.name = name
+
     @staticmethod
     def relu(Z):
-        A = np.maximum(0, Z)
-        return A, A
+        return np.maximum(0, Z), Z
 
-    @staticmethod
-    def linear_activation_forward(A_prev, W, b, activation):
-        Z = np.dot(W, A_prev) + b
-        A, activation_cache = (Net.relu if activation == "relu" else sigmoid)(Z)
-        return A, ((A_prev, W, b), activation_cache)
+    def __call__(self, Z):
+        return Act.relu(Z) if self.name == "relu" else (1 / (1 + np.exp(-Z)), Z)
 
-def sigmoid(Z):
-    return 1 / (1 + np.exp(-Z)), Z
+RELU, SIGMOID = Act("relu"), Act("sigmoid")
 
-relu = Net.relu
-linear_activation_forward = Net.linear_activation_forward
+def linear_activation_forward(A_prev, W, b, activation):
+    act = RELU if activation == "relu" else SIGMOID
+    assert isinstance(act, Act)
+    Z = np.dot(W, A_prev) + b
+    A, activation_cache = act(Z)
+    return A, ((A_prev, W, b), activation_cache)
 ''')
-    verdict = verdicts(namespace)
-    assert (verdict["relu"].status, verdict["linear_activation_forward"].status) == \
-        ("fail", "pass")
-    assert namespace["Net"].relu is namespace["relu"]  # the class is left as it was
+    assert verdicts(namespace)["linear_activation_forward"].status == "pass"
 
 
 MISSING_1_OVER_M = '''
@@ -512,6 +512,31 @@ def test_a_decorated_function_is_checked_and_fails_alone(way, decorator):
     assert verdict["linear_backward"].status == "fail"
     assert verdict["linear_backward"].failure.what == "dW"
     assert verdict["linear_activation_backward"].status == "pass"
+
+
+@pytest.mark.parametrize(("way", "decorator"), DECORATORS, ids=[w for w, _ in DECORATORS])
+def test_a_decorated_function_that_raises_is_told_its_own_error(way, decorator):
+    """A decorator class's function that raised crashed the check (None.__code__)."""
+    source = "import functools\nimport numpy as np\n" + decorator + \
+        "@timed\ndef linear_forward(A, W, b):\n    return np.dot(W, A.T) + b, (A, W, b)\n"
+    verdict = verdicts(namespace_of(source))["linear_forward"]
+    assert verdict.status == "error" and "ValueError" in verdict.detail
+
+
+def test_a_helper_under_a_decorator_class_calls_the_reference_too():
+    source = RELU_CACHES_A + DECORATORS[0][1] + '''
+@timed
+def _act(name):
+    return {"relu": relu, "sigmoid": sigmoid}[name]
+
+def linear_activation_forward(A_prev, W, b, activation):
+    Z = np.dot(W, A_prev) + b
+    A, activation_cache = _act(activation)(Z)
+    return A, ((A_prev, W, b), activation_cache)
+'''
+    verdict = verdicts(namespace_of(source))
+    assert (verdict["relu"].status, verdict["linear_activation_forward"].status) == \
+        ("fail", "pass")
 
 
 def test_an_lru_cached_function_is_checked_and_its_error_told():

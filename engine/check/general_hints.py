@@ -66,8 +66,9 @@ FLOAT32_AGREEMENT = 1e-5
 
 def single_precision(spec, found: Difference, expected: Observation, got: Observation
                      ) -> SinglePrecision | None:
-    """Numbers that agree with the course's to about 7 digits and are float32 numbers
-    (their dtype, or float64 values that float32 holds exactly): computed in float32."""
+    """Numbers that agree with the course's to 5 to 7 digits: float32 numbers (their dtype,
+    or float64 values that float32 holds exactly) were computed in float32; float64 ones
+    were rounded on the way (a float32 step, an epsilon, a constant typed short)."""
     if found.kind != "values":
         return None
     ours, theirs = value_at(expected, found.path), value_at(got, found.path)
@@ -86,9 +87,10 @@ def single_precision(spec, found: Difference, expected: Observation, got: Observ
                                "NumPy's float64.")
     # float64 numbers, rounded on the way: an input made float32 (NumPy then went back to
     # float64 with a float64 operand), or a small constant such as AL + 1e-8
-    return SinglePrecision(f"{agrees}: something rounds by about 1e-7 on the way. A float32 "
-                           "step (.astype(np.float32)) or a small constant added (an epsilon "
-                           "such as 1e-8) would; the course's code has neither.")
+    return SinglePrecision(f"{agrees}: something rounds on the way. A float32 step "
+                           "(.astype(np.float32)), a small constant added (an epsilon such as "
+                           "1e-8) or a constant typed short (2.71828 for np.e) would; the "
+                           "course's code has none of them.")
 
 
 class OtherStepSize(NamedTuple):

@@ -67,7 +67,7 @@ def defined_function(value, module=None):
         return None
     if own(inner):
         return inner
-    if type(value).__module__ != module:
+    if module is not None and type(value).__module__ != module:
         return None
     return next((item for item in vars(value).values() if own(item)), None) \
         if hasattr(value, "__dict__") else None
@@ -158,8 +158,6 @@ def _swapped_globals(own, callees):
         return theirs.get(id(item), item)
 
     def swapped(value):
-        if isinstance(value, type) and value.__module__ == own.get("__name__"):
-            return _with_static_callees(value, callees)
         if type(value) in (dict, list, tuple) and len(value) <= TABLE_ITEMS:
             items = list(value.items() if isinstance(value, dict) else enumerate(value))
             new = {key: swap(item) for key, item in items}
@@ -169,21 +167,6 @@ def _swapped_globals(own, callees):
         return swap(value)
 
     return {**{name: swapped(value) for name, value in own.items()}, **callees}
-
-
-def _with_static_callees(cls, callees):
-    """A subclass of a learner's class whose staticmethods named as course functions are
-    the reference's, so that `Net.relu(Z)` calls it; the class itself where it has none,
-    or cannot be subclassed."""
-    swaps = {name: staticmethod(callees[name]) for name, value in vars(cls).items()
-             if isinstance(value, staticmethod) and name in callees}
-    if not swaps:
-        return cls
-    try:
-        return type(cls)(cls.__name__, (cls,), {**swaps, "__module__": cls.__module__,
-                                                "__qualname__": cls.__qualname__})
-    except Exception:  # an Enum, a metaclass that refuses: the class as it is
-        return cls
 
 
 def _learners(cell, function) -> bool:
