@@ -9,7 +9,8 @@ import {decodeTensors} from "./tensors.js";
 const STEP_CACHE_SIZE = 96;
 const stepCache = new Map();  // url -> Promise<json>; Map keeps insertion order for the LRU
 
-// retryAfter: the seconds a 429 or 503 said to wait (Retry-After), else null
+// retryAfter: the seconds a 429 or 503 said to wait (Retry-After), else null; a proxy's 502
+// or 504 with one too (deploy/nginx.conf: no replica answered, one restarts)
 export class ApiError extends Error {
   constructor(status, detail, retryAfter = null) {
     super(detail);
@@ -90,7 +91,7 @@ async function requestOnce(path, options) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const text = detailText(body && body.detail) || `${response.status} ${response.statusText}`;
-    const retryAfter = [429, 503].includes(response.status) ? response.headers.get("Retry-After") : null;
+    const retryAfter = [429, 502, 503, 504].includes(response.status) ? response.headers.get("Retry-After") : null;
     throw new ApiError(response.status, text, retryAfter === null ? null : Math.max(1, Number(retryAfter) || 1));
   }
   return body;

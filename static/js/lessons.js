@@ -31,7 +31,8 @@ const clampTour = (lesson, n) => Math.max(0, Math.min(n, lesson.tour.length));
 // (the run's length is not known before it trains: the page clamps the iteration then)
 function openPatch(lesson, n, options) {
   return {config: configOverrides(lesson.config, options), runId: null, lesson: lesson.id, tour: n,
-    compare: lesson.compare ? lesson.compare.run_id : null, ...viewPatch(tourView(lesson, n), Infinity)};
+    compare: lesson.compare ? lesson.compare.run_id : null, compareTensor: "auto", compareColours: "shared",
+    ...viewPatch(tourView(lesson, n), Infinity)};
 }
 
 // the menu, the panel and the URL's lesson, kept in step with the store. show(patch,

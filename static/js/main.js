@@ -47,7 +47,7 @@ const VIEWS = [
 ].map(([module, id, how = {}]) => ({module, element: $(id), ...how}));
 
 const FIRST_VIEW = {iteration: 0, phase: "forward-1", layer: 1};
-const LEAVE_LESSON = {lesson: null, tour: 0, compare: null};
+const LEAVE_LESSON = {lesson: null, tour: 0, compare: null, compareTensor: "auto", compareColours: "shared"};
 
 // "steps: input should be ..." names the API's field; the form calls it "iterations". a
 // list's entry is counted from 0 by the API ("hidden_layers.1"): the form's words count
@@ -125,11 +125,13 @@ function createPage(options) {
   compareView.connect(store, options);
   // a new run starts at its first view; another run than the one on screen, or the default
   // run, leaves an open lesson, whose words and second run are about its own
-  const leaving = (key) => (store.get().lesson && key !== page.loadedKey ? LEAVE_LESSON : {});
-  page.fillForm = createRunForm($("run-form"), options, (config) => {
+  const leaving = (config) => (store.get().lesson && !sameConfig(config, page.loadedKey) ? LEAVE_LESSON : {});
+  page.fillForm = createRunForm($("run-form"), options, (submitted) => {
+    // the run on screen already (its fields perhaps in another order): that run, as it is
+    const config = sameConfig(submitted, page.loadedKey) ? JSON.parse(page.loadedKey) : submitted;
     page.submittedKey = JSON.stringify(config);
-    showConfig(page, {config, runId: null}, {...FIRST_VIEW, ...leaving(page.submittedKey)});
-    if (page.submittedKey === page.loadedKey) closeForm(page);  // the run on screen already
+    showConfig(page, {config, runId: null}, {...FIRST_VIEW, ...leaving(config)});
+    if (page.submittedKey === page.loadedKey) closeForm(page);
   });
   $("run-reset").addEventListener("click", () => showConfig(page, {config: {}, runId: null},
     {...FIRST_VIEW, ...leaving(null)}));
@@ -239,6 +241,14 @@ async function loadRun(page, {keepAlert = false} = {}) {
   if (page.submittedKey === key) closeForm(page);
   else page.submittedKey = null;  // another run opened first (a lesson, Back): not the form's
   adoptRun(page, opened, {...page.store.get(), ...start});
+}
+
+// whether a config is the one a key holds (page.loadedKey), whatever its fields' order: the
+// form writes them in its own, a lesson in its JSON's
+function sameConfig(config, key) {
+  if (!config || !key) return false;
+  const sorted = (c) => JSON.stringify(Object.keys(c).sort().map((k) => [k, c[k]]));
+  return sorted(config) === sorted(JSON.parse(key));
 }
 
 // the form folds away once the run it submitted opens, so that the run shows where the

@@ -115,23 +115,35 @@ def test_the_page_loads_no_forward_pass_of_its_own(page, server):
     assert not [u for u in scripts if "forward_pass" in u]
 
 
-# (view, the tensor the edges draw, the layers whose edges it colours): the key gives their
-# range, which the colour bar (the neurons') does not
-EDGE_KEYS = [("?it=3&phase=backward-2&layer=2", "dW", (2, 3), "one colour range for every layer"),
+# (view, the tensor the edges draw, the layers whose range the key gives): the key gives the
+# edges' range, which the colour bar (the neurons') does not; one range is the whole pass's,
+# layers not reached yet included (backward 2 draws dW[2] and dW[3] on dW[1..3]'s)
+EDGE_KEYS = [("?it=3&phase=backward-2&layer=2", "dW", (1, 2, 3),
+              "one colour range for every layer"),
              ("?it=3&phase=update&layer=1&scale=tensor", "update", (1, 2, 3),
               "each layer its own colour range")]
 
 
-def test_the_key_says_a_diverged_steps_edges_are_0_where_finite_and_grey_elsewhere(page, server):
+@pytest.mark.parametrize(("scale", "words"), [
+    # one range, the backward pass's: dW[1]'s, finite, which backward 1 draws next
+    ("shared", "edges: dW, one colour range for every layer: ±{top}"),
+    ("tensor", "edges: dW, each layer its own colour range: 0 where finite, grey where not, "
+               "no finite value"),
+])
+def test_the_key_says_a_diverged_steps_edges_are_0_where_finite_and_grey_elsewhere(
+        page, server, scale, words):
     """The divergence lesson's last step, backward at layer 2: the drawn edges are grey (not
-    finite), and the key had said "all 0"."""
+    finite) or 0, and the key had said "all 0"."""
     run_id = open_run(page, server, "?dataset=sine&n_samples=200&hidden_layers=16,16"
-                                    "&learning_rate=2&steps=100&it=6&phase=backward-2&layer=2")
-    values = [v for entry in full_step(page, server, run_id, 6)["layers"] if entry["l"] >= 2
-              for row in entry["grads"]["dW"]["data"] for v in row]
-    assert None in values and {v for v in values if v is not None} == {0.0}
+                                    f"&learning_rate=2&steps=100&it=6&phase=backward-2&layer=2"
+                                    f"&scale={scale}")
+    layers = full_step(page, server, run_id, 6)["layers"]
+    drawn = [v for entry in layers if entry["l"] >= 2
+             for row in entry["grads"]["dW"]["data"] for v in row]
+    assert None in drawn and {v for v in drawn if v is not None} == {0.0}
+    top = max(abs(v) for row in layers[0]["grads"]["dW"]["data"] for v in row if v is not None)
     expect(page.locator("#network-key")).to_contain_text(
-        "edges: dW, one colour range for every layer: 0 where finite, grey where not")
+        words.format(top=f"{top:.1e}".replace("e+", "e")))
 
 
 @pytest.mark.parametrize(("query", "field", "layers", "words"), EDGE_KEYS, ids=["shared", "own"])

@@ -76,7 +76,7 @@ export const edgeTops = (frame, p) => frame.run.dims.map((_, l) => {
 
 // the phase at the end of p's pass, where every layer is reached: backward 1 for a backward
 // phase, the cost for a forward one (its W, A), the cost and the update for themselves
-const passEnd = (p, L) => (p.kind === "backward" ? {kind: "backward", l: 1}
+export const passEnd = (p, L) => (p.kind === "backward" ? {kind: "backward", l: 1}
   : p.kind === "forward" ? {kind: "cost", l: L} : p);
 
 // the colour ranges of the edges: one for them all, so that the diagram compares the

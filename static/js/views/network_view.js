@@ -11,7 +11,7 @@ import {underlay} from "../tensor_image.js";
 import {pointAt} from "../tooltip.js";
 import {phaseKey, phaseList, phaseIndex} from "../phases.js";
 import {MAX_SHOWN, DIAGRAM_WIDTH, TOP, BOTTOM, NOTED_BOTTOM, TOP_EDGES, position, nodeValues, scene,
-  showsNonFinite, thinnedPairs, edgeSource, edgeTops} from "./network_scene.js";
+  showsNonFinite, thinnedPairs, edgeSource, edgeTops, passEnd} from "./network_scene.js";
 import {OWN_RANGES} from "../colour_scale.js";
 import {createMotion, reducedMotion} from "./network_motion.js";
 
@@ -121,16 +121,19 @@ function edgeKey(frame) {
   if (!layers.length) return "W, not used yet in this phase";
   // a range in words: a top of 0 is all 0, 0 where finite (a diverged step's grey edges),
   // or no finite value at all
-  const some = (ls, test) => ls.some((l) =>
-    edgeSource(frame, p, l).tensor.data.some((row) => row.some(test)));
-  const range = (top, ls) => {
+  // (at phase q: the shared range is the whole pass's, layers not reached yet included)
+  const some = (ls, test, q = p) => ls.some((l) =>
+    edgeSource(frame, q, l).tensor.data.some((row) => row.some(test)));
+  const range = (top, ls, q = p) => {
     if (top > 0) return `±${formatNumber(top, 2)}`;
-    if (!some(ls, Number.isFinite)) return "no finite value";
-    return some(ls, (v) => !Number.isFinite(v)) ? "0 where finite, grey where not" : "all 0";
+    if (!some(ls, Number.isFinite, q)) return "no finite value";
+    return some(ls, (v) => !Number.isFinite(v), q) ? "0 where finite, grey where not" : "all 0";
   };
   const name = edgeSource(frame, p, layers[0]).name;
   if (!OWN_RANGES.has(frame.scale)) {
-    return `${name}, one colour range for every layer: ${range(Math.max(...layers.map((l) => tops[l])), layers)}`;
+    const end = passEnd(p, frame.run.L), passTops = edgeTops(frame, end);
+    const pass = passTops.flatMap((top, l) => (top === null ? [] : [l]));
+    return `${name}, one colour range for every layer: ${range(Math.max(...pass.map((l) => passTops[l])), pass, end)}`;
   }
   return `${name}, each layer its own colour range: ${layers.map((l) => range(tops[l], [l])).join(", ")}`;
 }
