@@ -113,6 +113,13 @@ def dW_transposed(dZ, cache):
     return dA_prev, np.dot(A_prev, dZ.T) / _m(cache), db
 
 
+def dW_without_transpose(dZ, cache):
+    """np.dot(dZ, A_prev): (n[l], m) · (n[l-1], m) does not align (a ValueError)."""
+    A_prev, _, _ = cache
+    dA_prev, _, db = course.linear_backward(dZ, cache)
+    return dA_prev, np.dot(dZ, A_prev) / _m(cache), db
+
+
 def dW_elementwise(dZ, cache):
     """dZ * A_prev.T: entry by entry, where np.dot(dZ, A_prev.T) belongs."""
     A_prev, _, _ = cache
@@ -170,6 +177,12 @@ def db_without_keepdims(dZ, cache):
 def db_summed_over_everything(dZ, cache):
     dA_prev, dW, _ = course.linear_backward(dZ, cache)
     return dA_prev, dW, np.sum(dZ) / _m(cache)
+
+
+def db_summed_over_everything_kept(dZ, cache):
+    """np.sum(dZ, keepdims=True) / m: every entry summed, kept as (1, 1)."""
+    dA_prev, dW, _ = course.linear_backward(dZ, cache)
+    return dA_prev, dW, np.sum(dZ, keepdims=True) / _m(cache)
 
 
 def db_summed_over_units(dZ, cache):

@@ -108,6 +108,15 @@ def init_b_row(layer_dims):
                  b_shape=lambda n: (1, n))
 
 
+def init_b_of_layer_before(layer_dims):
+    """b[l] = np.zeros((n[l-1], 1)): one entry per input, where one per unit belongs."""
+    parameters = {}
+    for l in range(1, len(layer_dims)):
+        parameters[f"W{l}"] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * 0.01
+        parameters[f"b{l}"] = np.zeros((layer_dims[l - 1], 1))
+    return parameters
+
+
 def init_b_random(layer_dims):
     """b[l] drawn like W[l]: np.random.randn(n[l], 1) * 0.01 (each draw moves the stream)."""
     parameters = {}
@@ -151,6 +160,11 @@ def linear_cache_with_Z(A, W, b):
 def linear_cache_b_before_W(A, W, b):
     Z, _ = course.linear_forward(A, W, b)
     return Z, (A, b, W)
+
+
+def linear_cache_W_first(A, W, b):
+    Z, _ = course.linear_forward(A, W, b)
+    return Z, (W, A, b)
 
 
 def linear_forward_elementwise(A, W, b):

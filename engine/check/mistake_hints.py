@@ -78,6 +78,8 @@ INIT = {
                           "to L-1; yours starts at W0.",
     fwd.init_b_flat: "b[l] is a column: np.zeros((n[l], 1)); yours has shape (n[l],).",
     fwd.init_b_row: "b[l] is a column: np.zeros((n[l], 1)); yours is a row, (1, n[l]).",
+    fwd.init_b_of_layer_before: "b[l] has one entry per unit of layer l: np.zeros((n[l], 1)); "
+                                "yours has one per unit of the layer before, n[l-1].",
     fwd.init_b_random: "b[l] starts at zero: np.zeros((n[l], 1)); yours is drawn at random, "
                        "and each draw also moves the random stream, so the next W changes.",
 }
@@ -98,6 +100,9 @@ LINEAR_BACKWARD = (
             "b), in that order: A_prev, W, b = cache; yours unpacks W first."),
     Mistake("linear_backward", back.dW_transposed, "dW = (1/m) np.dot(dZ, A_prev.T) has W's "
             "shape (n[l], n[l-1]); yours is transposed: np.dot(A_prev, dZ.T)."),
+    Mistake("linear_backward", back.dW_without_transpose, "dW = (1/m) np.dot(dZ, A_prev.T): "
+            "A_prev is (n[l-1], m), so the product takes its transpose; yours has "
+            "np.dot(dZ, A_prev)."),
     Mistake("linear_backward", back.dW_elementwise, "dW = (1/m) np.dot(dZ, A_prev.T), a "
             "matrix product; dZ * A_prev.T multiplies entry by entry."),
     Mistake("linear_backward", back.integer_division_1_over_m, "1 // m is integer division: 0 "
@@ -117,6 +122,9 @@ LINEAR_BACKWARD = (
             "np.sum(dZ, axis=1, keepdims=True) / m; yours is a row, (1, n)."),
     Mistake("linear_backward", back.db_summed_over_everything, "db sums dZ over the examples "
             "only: np.sum(dZ, axis=1, keepdims=True); yours sums every entry."),
+    Mistake("linear_backward", back.db_summed_over_everything_kept, "db sums dZ over the "
+            "examples only, axis=1: np.sum(dZ, axis=1, keepdims=True); yours sums every entry "
+            "into one (1, 1)."),
     Mistake("linear_backward", back.db_summed_over_units, "db sums dZ over the examples, "
             "axis=1: np.sum(dZ, axis=1, keepdims=True) / m; yours sums over the units, axis=0."),
     Mistake("linear_backward", back.db_averaged_over_units, "db averages dZ over the "
@@ -167,6 +175,8 @@ MISTAKES = (
     Mistake("linear_forward", fwd.linear_cache_with_Z, LINEAR_CACHE_WITH_Z),
     Mistake("linear_forward", fwd.linear_cache_b_before_W, "linear_cache is (A, W, b), in "
             "that order; yours puts b before W."),
+    Mistake("linear_forward", fwd.linear_cache_W_first, "linear_cache is (A, W, b), in that "
+            "order; yours puts W first."),
     Mistake("linear_forward", fwd.linear_forward_elementwise, "Z = np.dot(W, A) + b, a matrix "
             "product; W * A multiplies entry by entry."),
     Mistake("linear_forward", fwd.linear_forward_b_flat, "b is a column, (n, 1), added to "
