@@ -2,7 +2,7 @@
 
 from app.settings import Settings
 from engine.config import ConfigError, normalize_config
-from engine.work_estimate import run_flops, step_flops
+from engine.work_estimate import run_flops
 
 
 def engine_limits(settings: Settings) -> dict:
@@ -24,11 +24,9 @@ def check_config(raw, settings: Settings) -> dict:
     flops = run_flops(config)
     if flops <= settings.compute_budget:
         return config
-    fit = int(settings.compute_budget // step_flops(config))
-    if raw.get("steps") is None:
-        fitted = steps_within_budget(config, settings.compute_budget)
-        if fitted:
-            return {**config, "steps": fitted}
+    fit = steps_within_budget(config, settings.compute_budget)
+    if raw.get("steps") is None and fit:
+        return {**config, "steps": fit}
     raise ConfigError("steps", f"{config['steps']} steps of this network on this data need "
                       f"about {flops:.2g} flops, over this server's budget of "
                       f"{settings.compute_budget:.2g}; at most {fit} steps fit")

@@ -57,6 +57,13 @@ function runsText(lesson) {
   return `This run: ${lesson.label || "the lesson's run"} · beside it: ${lesson.compare.label || "the other run"}`;
 }
 
+// an element of lesson text whose numbers in scientific notation stay whole (dom.js)
+function withNumbers(tag, text) {
+  const el = make(tag);
+  setWholeNumbers(el, text);
+  return el;
+}
+
 // the words of tour step n; at 0 (the lesson's own view) what the tour is
 const sayText = (lesson, n, steps = lesson.tour.length) => (n > 0 ? lesson.tour[n - 1].say
   : `A tour of ${steps} step${steps === 1 ? "" : "s"}: “next” moves the views to each one.`);
@@ -68,18 +75,13 @@ function fill(parts, lesson, n) {
   setWholeNumbers(parts.summary, lesson.summary);
   parts.runs.textContent = runsText(lesson);
   parts.runs.hidden = !lesson.compare;
-  parts.look.replaceChildren(...lesson.look_for.map((line) => {
-    const item = make("li", {});
-    setWholeNumbers(item, line);
-    return item;
-  }));
+  parts.look.replaceChildren(...lesson.look_for.map((line) => withNumbers("li", line)));
   setWholeNumbers(parts.say, steps ? sayText(lesson, n) : "");
   parts.count.textContent = steps ? `${n} / ${steps}` : "";
   parts.prev.disabled = n <= 0;
   parts.next.disabled = last;
-  const question = make("span", {});
-  setWholeNumbers(question, lesson.question);
-  parts.question.replaceChildren(make("strong", {textContent: "Question: "}), question);
+  parts.question.replaceChildren(make("strong", {textContent: "Question: "}),
+    withNumbers("span", lesson.question));
   parts.question.hidden = !last;
   // past its first step the panel keeps only the step's words, its buttons and the
   // question (lessons.css): on a phone the views stay in sight, at 720 px all of it
